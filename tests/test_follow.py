@@ -1,0 +1,77 @@
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from tooling.errors import InputError
+from tooling.follow import execution_result, follow_execution, read_input
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+class GrowingBackend:
+    """An execution whose history grows by one event per poll, with a log line after event 2."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.written = 0
+
+    def describe_execution(self, arn: str) -> dict[str, Any]:
+        status = "SUCCEEDED" if self.written >= self.total else "RUNNING"
+        return {"executionArn": arn, "name": "n", "status": status, "startDate": T0, "input": "{}", "output": "{}" if status == "SUCCEEDED" else None}
+
+    def history_since(self, arn: str, after_id: int) -> list[dict[str, Any]]:
+        events = [{"id": i, "previousEventId": i - 1, "type": f"E{i}", "timestamp": T0} for i in range(after_id + 1, self.written + 1)]
+        if self.written < self.total:
+            self.written += 1
+        return events
+
+    def execution_logs(self, arn: str, after: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        # The log line is written with event 2, and read in the same poll as events 1 and 2.
+        if self.written >= 2 and after is None:
+            return [{"message": "hello", "afterEventId": 1, "timestamp": T0}], "1"
+        return [], after
+
+
+def test_follow_reports_each_event_once_and_logs_after_their_event():
+    backend = GrowingBackend(total=4)
+    seen: list[str] = []
+    sleeps: list[float] = []
+    followed = follow_execution(
+        backend,  # type: ignore[arg-type]
+        "arn",
+        on_event=lambda e: seen.append(e["type"]),
+        on_log=lambda entry: seen.append("log:" + entry["message"]),
+        sleep=sleeps.append,
+    )
+    assert seen == ["E1", "log:hello", "E2", "E3", "E4"]
+    assert [e["id"] for e in followed.events] == [1, 2, 3, 4]
+    assert followed.description["status"] == "SUCCEEDED"
+    assert len(sleeps) >= 3
+
+
+def test_execution_result_parses_input_and_output_and_dates():
+    result = execution_result(
+        {"executionArn": "a", "name": "n", "status": "SUCCEEDED", "startDate": T0, "stopDate": T0, "input": '{"k": 1}', "output": "[1]"},
+        [{"id": 1, "type": "ExecutionStarted", "timestamp": T0}],
+    )
+    assert result["input"] == {"k": 1}
+    assert result["output"] == [1]
+    assert result["startDate"] == "2024-01-01T00:00:00+00:00"
+    assert result["events"][0]["timestamp"] == "2024-01-01T00:00:00+00:00"
+    assert result["error"] is None
+
+
+def test_read_input_reports_file_line_and_column(tmp_path):
+    bad = tmp_path / "in.json"
+    bad.write_text('{\n  "a": 1,\n}\n')
+    with pytest.raises(InputError) as caught:
+        read_input(str(bad))
+    assert caught.value.line == 3 and caught.value.column == 1
+    assert caught.value.file == str(bad)
+    assert caught.value.exit_code == 2
+
+
+def test_read_input_missing_file():
+    with pytest.raises(InputError, match="no such file"):
+        read_input("/nonexistent/in.json")

@@ -1,0 +1,119 @@
+"""`tool run`: one execution of a definition file, in this process, without deploying anything.
+
+Lambda tasks reach the functions of the serverless.yml in the current folder (packaged the same
+way `tool deploy` packages them), when there is one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tooling.backends.local import LocalBackend
+from tooling.engine import ExecutionInfo, parse_definition, run_execution
+from tooling.engine.clock import SystemClock
+from tooling.engine.ports import Clock
+from tooling.errors import DefinitionError
+from tooling.localrt.invoker import LocalLambdaInvoker
+from tooling.localrt.lambda_runner import FunctionSpec, LocalLambdaRunner
+from tooling.names import LOCAL_ACCOUNT_ID, execution_arn, state_machine_arn
+from tooling.session import Options, load
+from tooling.sourcemap import load_json
+
+
+class MemoryHistory:
+    def __init__(self, on_event: Callable[[dict[str, Any]], None] | None) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.on_event = on_event
+
+    def append(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+        if self.on_event is not None:
+            self.on_event(event)
+
+
+def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, str]:
+    """Specs of the current folder's functions, their service (or None) and the region."""
+    if not (options.directory / "serverless.yml").is_file():
+        return {}, None, options.region or "us-east-1"
+    from tooling.package import build_package, check_handlers
+
+    service = load(options)
+    check_handlers(service)
+    backend = LocalBackend(service.directory, service.region)
+    code_dir = backend.install_code(build_package(service, service.directory / ".tool" / "build"))
+    specs = {
+        fn.name: FunctionSpec(
+            name=fn.name,
+            arn=fn.arn,
+            handler=fn.handler,
+            runtime=fn.runtime,
+            memory_size=fn.memory_size,
+            timeout=fn.timeout,
+            environment=dict(fn.environment),
+            code_dir=code_dir,
+            region=service.region,
+        )
+        for fn in service.functions.values()
+    }
+    return specs, service, service.region
+
+
+def run_definition(
+    path: Path,
+    input_text: str,
+    options: Options,
+    *,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+    clock: Clock | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Run the definition to its end; answers (describe_execution shape, history events)."""
+    if not path.is_file():
+        raise DefinitionError(f"{path}: no such file", hint="pass the path of a JSON definition")
+    definition, source = load_json(
+        path.read_text(encoding="utf-8"), str(path), error=DefinitionError, what="definition JSON"
+    )
+    specs, service, region = _service_functions(options)
+    if service is not None:
+        from tooling.config.intrinsics import resolve_definition_intrinsics
+
+        definition = resolve_definition_intrinsics(definition, service, source)
+    machine = parse_definition(definition, source)
+
+    name = str(uuid.uuid4())
+    machine_arn = state_machine_arn(region, LOCAL_ACCOUNT_ID, path.stem)
+    arn = execution_arn(machine_arn, name)
+    history = MemoryHistory(on_event)
+    invoker = LocalLambdaInvoker(specs.get, LocalLambdaRunner(), region, LOCAL_ACCOUNT_ID)
+    run_clock = clock or SystemClock()
+    info = ExecutionInfo(
+        execution_arn=arn,
+        name=name,
+        state_machine_arn=machine_arn,
+        state_machine_name=path.stem,
+        role_arn=f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{path.stem}-role",
+        start_time=run_clock.now(),
+    )
+    outcome = run_execution(
+        machine, input_text, info=info, clock=run_clock, lambdas=invoker, history=history
+    )
+    stop = history.events[-1]["timestamp"] if history.events else datetime.now(UTC)
+    description: dict[str, Any] = {
+        "executionArn": arn,
+        "stateMachineArn": machine_arn,
+        "name": name,
+        "status": outcome.status,
+        "startDate": info.start_time,
+        "stopDate": stop,
+        "input": input_text,
+    }
+    if outcome.output is not None:
+        description["output"] = outcome.output
+    if outcome.error is not None:
+        description["error"] = outcome.error
+    if outcome.cause is not None:
+        description["cause"] = outcome.cause
+    return description, history.events

@@ -1,0 +1,391 @@
+"""The embedded local runtime as a target: SQLite state under `.tool/`, executions run by a
+detached worker process, answers in boto3's shapes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tooling.errors import AlreadyExists, NotFound
+from tooling.localrt.store import ExecutionRecord, FunctionRecord, StateMachineRecord, Store
+from tooling.names import (
+    LOCAL_ACCOUNT_ID,
+    check_execution_name,
+    check_input_size,
+    execution_arn,
+    function_arn,
+    state_machine_arn,
+)
+from tooling.package import Package
+
+STATE_DIR = ".tool"
+
+
+def state_dir(service_dir: Path) -> Path:
+    return service_dir / STATE_DIR
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A finished child of ours stays a zombie until reaped; it is not alive.
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return waited == 0
+
+
+class LocalBackend:
+    target = "local"
+
+    def __init__(self, service_dir: Path, region: str) -> None:
+        self.service_dir = service_dir
+        self.root = state_dir(service_dir)
+        self.region = region
+        self.account_id = LOCAL_ACCOUNT_ID
+        self.store = Store(self.root / "local.db")
+
+    # functions
+
+    def find_function(self, name: str) -> dict[str, Any] | None:
+        record = self.store.get_function(name)
+        return _function_configuration(record) if record else None
+
+    def install_code(self, package: Package) -> Path:
+        """Extract the package once per content hash; deployed code never changes under a run."""
+        digest = hashlib.sha256(package.sha256.encode()).hexdigest()[:24]
+        target = self.root / "code" / digest
+        if not target.is_dir():
+            staging = target.with_name(f"{digest}.{uuid.uuid4().hex}.tmp")
+            with zipfile.ZipFile(package.path) as archive:
+                archive.extractall(staging)
+            try:
+                staging.rename(target)
+            except OSError:  # another deploy installed the same code first
+                shutil.rmtree(staging, ignore_errors=True)
+        return target
+
+    def create_function(self, name: str, config: dict[str, Any], package: Package) -> None:
+        self._put_function(name, config, package)
+
+    def update_function_code(self, name: str, package: Package) -> None:
+        record = self._require_function(name)
+        self._put_function(name, record.config, package)
+
+    def update_function_configuration(self, name: str, config: dict[str, Any]) -> None:
+        record = self._require_function(name)
+        self.store.put_function(
+            FunctionRecord(
+                name=name,
+                arn=record.arn,
+                config=config,
+                code_sha256=record.code_sha256,
+                code_size=record.code_size,
+                code_dir=record.code_dir,
+                last_modified=_now(),
+            )
+        )
+
+    def _put_function(self, name: str, config: dict[str, Any], package: Package) -> None:
+        code_dir = self.install_code(package)
+        self.store.put_function(
+            FunctionRecord(
+                name=name,
+                arn=function_arn(self.region, self.account_id, name),
+                config=config,
+                code_sha256=package.sha256,
+                code_size=package.size,
+                code_dir=str(code_dir),
+                last_modified=_now(),
+            )
+        )
+
+    def _require_function(self, name: str) -> FunctionRecord:
+        record = self.store.get_function(name)
+        if record is None:
+            raise NotFound(f"function {name!r} is not deployed", hint="run `tool deploy` first")
+        return record
+
+    def delete_function(self, name: str) -> None:
+        self.store.delete_function(name)
+
+    # state machines
+
+    def find_state_machine(self, arn: str) -> dict[str, Any] | None:
+        record = self.store.get_state_machine(arn)
+        return _describe_state_machine(record) if record else None
+
+    def create_state_machine(
+        self, name: str, definition: str, role_arn: str, type: str
+    ) -> dict[str, Any]:
+        arn = state_machine_arn(self.region, self.account_id, name)
+        now = _now()
+        self.store.put_state_machine(
+            StateMachineRecord(
+                name=name,
+                arn=arn,
+                definition=definition,
+                type=type,
+                role_arn=role_arn,
+                revision_id=str(uuid.uuid4()),
+                creation_date=now,
+                update_date=None,
+            )
+        )
+        return {"stateMachineArn": arn, "creationDate": now}
+
+    def update_state_machine(self, arn: str, definition: str, role_arn: str) -> None:
+        record = self.store.get_state_machine(arn)
+        if record is None:
+            raise NotFound(f"state machine {arn} is not deployed", hint="run `tool deploy` first")
+        self.store.put_state_machine(
+            StateMachineRecord(
+                name=record.name,
+                arn=arn,
+                definition=definition,
+                type=record.type,
+                role_arn=role_arn,
+                revision_id=str(uuid.uuid4()),
+                creation_date=record.creation_date,
+                update_date=_now(),
+            )
+        )
+
+    def delete_state_machine(self, arn: str) -> None:
+        self.store.delete_state_machine(arn)
+
+    def list_state_machines(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "stateMachineArn": r.arn,
+                "name": r.name,
+                "type": r.type,
+                "creationDate": r.creation_date,
+            }
+            for r in self.store.list_state_machines()
+        ]
+
+    # executions
+
+    def start_execution(self, state_machine_arn: str, name: str, input: str) -> dict[str, Any]:
+        check_execution_name(name)
+        check_input_size(input, "--input")
+        machine = self.store.get_state_machine(state_machine_arn)
+        if machine is None:
+            raise NotFound(
+                f"state machine {state_machine_arn} does not exist on the local target",
+                hint="run `tool deploy` first",
+            )
+        arn = execution_arn(state_machine_arn, name)
+        record = ExecutionRecord(
+            arn=arn,
+            name=name,
+            state_machine_arn=state_machine_arn,
+            definition=machine.definition,
+            status="RUNNING",
+            input=input,
+            output=None,
+            error=None,
+            cause=None,
+            start_date=_now(),
+            stop_date=None,
+            worker_pid=None,
+        )
+        stored = self.store.insert_execution(record)
+        if stored is not record:
+            # StartExecution is idempotent for a RUNNING execution started with the same input.
+            if stored.status == "RUNNING" and stored.input == input:
+                return {"executionArn": stored.arn, "startDate": stored.start_date}
+            raise AlreadyExists(
+                f"Execution Already Exists: '{arn}'",
+                hint="execution names are unique per state machine; omit --name to get a UUID",
+            )
+        self._spawn_worker(arn, name)
+        return {"executionArn": arn, "startDate": record.start_date}
+
+    def _spawn_worker(self, arn: str, name: str) -> None:
+        log_dir = self.root / "workers"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        with open(log_dir / f"{name}.log", "ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tooling.localrt.worker", str(self.store.path), arn],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,  # the run goes on if the CLI is interrupted
+                cwd=self.service_dir,
+            )
+        self.store.set_worker(arn, process.pid)
+
+    def _require_execution(self, arn: str) -> ExecutionRecord:
+        record = self.store.get_execution(arn)
+        if record is None:
+            raise NotFound(
+                f"execution {arn} does not exist on the local target",
+                hint="`tool executions` lists them",
+            )
+        if record.status == "RUNNING" and record.worker_pid and not _pid_alive(record.worker_pid):
+            # Re-read first: the worker may have finished between the two reads.
+            record = self.store.get_execution(arn) or record
+            if record.status == "RUNNING":
+                self.store.finish_execution(
+                    arn,
+                    status="FAILED",
+                    output=None,
+                    error="Local.WorkerDied",
+                    cause=(
+                        f"the local worker process {record.worker_pid} ended without finishing "
+                        f"the execution; see {STATE_DIR}/workers/{record.name}.log"
+                    ),
+                    stop_date=_now(),
+                )
+                record = self.store.get_execution(arn) or record
+        return record
+
+    def describe_execution(self, execution_arn: str) -> dict[str, Any]:
+        record = self._require_execution(execution_arn)
+        answer: dict[str, Any] = {
+            "executionArn": record.arn,
+            "stateMachineArn": record.state_machine_arn,
+            "name": record.name,
+            "status": record.status,
+            "startDate": record.start_date,
+            "input": record.input,
+            "inputDetails": {"included": True},
+        }
+        if record.stop_date:
+            answer["stopDate"] = record.stop_date
+        if record.output is not None:
+            answer["output"] = record.output
+            answer["outputDetails"] = {"included": True}
+        if record.error is not None:
+            answer["error"] = record.error
+        if record.cause is not None:
+            answer["cause"] = record.cause
+        return answer
+
+    def get_execution_history(
+        self, execution_arn: str, next_token: str | None = None, max_results: int = 1000
+    ) -> dict[str, Any]:
+        self._require_execution(execution_arn)
+        after = int(next_token) if next_token else 0
+        events = self.store.events(execution_arn, after_id=after, limit=max_results)
+        answer: dict[str, Any] = {"events": events}
+        if len(events) == max_results:
+            answer["nextToken"] = str(events[-1]["id"])
+        return answer
+
+    def history_since(self, execution_arn: str, after_id: int) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        while True:
+            page = self.store.events(execution_arn, after_id=after_id, limit=1000)
+            events.extend(page)
+            if len(page) < 1000:
+                return events
+            after_id = page[-1]["id"]
+
+    def list_executions(self, state_machine_arn: str | None = None) -> list[dict[str, Any]]:
+        answer = []
+        for record in self.store.list_executions(state_machine_arn):
+            item: dict[str, Any] = {
+                "executionArn": record.arn,
+                "stateMachineArn": record.state_machine_arn,
+                "name": record.name,
+                "status": record.status,
+                "startDate": record.start_date,
+            }
+            if record.stop_date:
+                item["stopDate"] = record.stop_date
+            answer.append(item)
+        return answer
+
+    def resolve_execution(self, name_or_arn: str) -> str:
+        if name_or_arn.startswith("arn:"):
+            return self._require_execution(name_or_arn).arn
+        found = self.store.find_executions_by_name(name_or_arn)
+        if not found:
+            raise NotFound(
+                f"no execution named {name_or_arn!r} on the local target",
+                hint="`tool executions` lists them",
+            )
+        if len(found) > 1:
+            raise NotFound(
+                f"{len(found)} executions are named {name_or_arn!r} (one per state machine)",
+                hint="pass the execution ARN instead",
+            )
+        return found[0].arn
+
+    # logs
+
+    def function_logs(
+        self, function_name: str, after: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        records = self.store.logs(function_name=function_name, after_seq=int(after or 0))
+        events = [{"timestamp": r.timestamp, "message": r.message} for r in records]
+        return events, str(records[-1].seq) if records else after
+
+    def execution_logs(
+        self, execution_arn: str, after: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        records = self.store.logs(execution_arn=execution_arn, after_seq=int(after or 0))
+        events = [
+            {
+                "timestamp": r.timestamp,
+                "message": r.message,
+                "functionName": r.function_name,
+                "afterEventId": r.after_event_id,
+            }
+            for r in records
+        ]
+        return events, str(records[-1].seq) if records else after
+
+
+def _function_configuration(record: FunctionRecord) -> dict[str, Any]:
+    config = record.config
+    return {
+        "FunctionName": record.name,
+        "FunctionArn": record.arn,
+        "Runtime": config["Runtime"],
+        "Role": config["Role"],
+        "Handler": config["Handler"],
+        "CodeSize": record.code_size,
+        "Timeout": config["Timeout"],
+        "MemorySize": config["MemorySize"],
+        "LastModified": record.last_modified.isoformat(),
+        "CodeSha256": record.code_sha256,
+        "Version": "$LATEST",
+        "Environment": {"Variables": dict(config.get("Environment", {}).get("Variables", {}))},
+        "State": "Active",
+        "LastUpdateStatus": "Successful",
+        "PackageType": "Zip",
+    }
+
+
+def _describe_state_machine(record: StateMachineRecord) -> dict[str, Any]:
+    return {
+        "stateMachineArn": record.arn,
+        "name": record.name,
+        "status": "ACTIVE",
+        "definition": record.definition,
+        "roleArn": record.role_arn,
+        "type": record.type,
+        "creationDate": record.creation_date,
+        "revisionId": record.revision_id,
+    }

@@ -1,0 +1,114 @@
+"""Start an execution and follow it through its history until it ends; the same on every target."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tooling.backends.base import Backend
+from tooling.errors import InputError
+from tooling.sourcemap import load_json
+
+TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+
+
+def read_input(path: str) -> str:
+    """The execution input from a file (or `-` for stdin), checked to be one JSON document."""
+    if path == "-":
+        text, source = sys.stdin.read(), "<stdin>"
+    else:
+        file = Path(path)
+        if not file.is_file():
+            raise InputError(f"{path}: no such file", hint="pass a JSON file with --input, or - for stdin")
+        text, source = file.read_text(encoding="utf-8"), path
+    if not text.strip():
+        raise InputError(f"{source}: the input is empty", hint='give a JSON document, e.g. {}')
+    load_json(text, source, error=InputError, what="JSON input")
+    return text
+
+
+def new_execution_name() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class Followed:
+    description: dict[str, Any]
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def follow_execution(
+    backend: Backend,
+    execution_arn: str,
+    *,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+    on_log: Callable[[dict[str, Any]], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    poll_seconds: float = 0.05,
+) -> Followed:
+    """Poll until the execution ends, reporting each new event once and each handler log line
+    right after the event it belongs to."""
+    followed = Followed(description={})
+    last_id = 0
+    log_cursor: str | None = None
+    pending_logs: list[dict[str, Any]] = []
+
+    def flush_logs(up_to: int | None) -> None:
+        while pending_logs and (up_to is None or (pending_logs[0].get("afterEventId") or 0) <= up_to):
+            entry = pending_logs.pop(0)
+            if on_log is not None:
+                on_log(entry)
+
+    while True:
+        # Status first: once it reads terminal, every event was already written. Logs before
+        # history: a log line names an event written before it, so that event is in this read.
+        description = backend.describe_execution(execution_arn)
+        logs, log_cursor = backend.execution_logs(execution_arn, log_cursor)
+        pending_logs.extend(logs)
+        for event in backend.history_since(execution_arn, last_id):
+            followed.events.append(event)
+            last_id = event["id"]
+            flush_logs(last_id - 1)
+            if on_event is not None:
+                on_event(event)
+        flush_logs(last_id)
+        if description["status"] in TERMINAL_STATUSES:
+            flush_logs(None)
+            followed.description = description
+            return followed
+        sleep(poll_seconds)
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _parsed(text: str | None) -> Any:
+    return json.loads(text) if text is not None else None
+
+
+def json_safe_event(event: dict[str, Any]) -> dict[str, Any]:
+    return {key: _iso(value) for key, value in event.items()}
+
+
+def execution_result(description: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The one JSON object `--json` prints: describe_execution's fields plus the history."""
+    return {
+        "executionArn": description["executionArn"],
+        "name": description["name"],
+        "status": description["status"],
+        "startDate": _iso(description.get("startDate")),
+        "stopDate": _iso(description.get("stopDate")),
+        "input": _parsed(description.get("input")),
+        "output": _parsed(description.get("output")),
+        "error": description.get("error"),
+        "cause": description.get("cause"),
+        "events": [json_safe_event(event) for event in events],
+    }

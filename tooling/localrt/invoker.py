@@ -1,0 +1,60 @@
+"""The engine's LambdaInvoker on the local runtime: finds the function, runs it in its own
+process (LocalLambdaRunner) and keeps what it printed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from tooling.engine.errors import StatesError
+from tooling.engine.ports import LambdaResponse
+from tooling.localrt.lambda_runner import FunctionSpec, Invocation, LocalLambdaRunner
+from tooling.names import function_name_from_identifier
+
+
+class InvocationLog(Protocol):
+    def __call__(self, spec: FunctionSpec, invocation: Invocation) -> None: ...
+
+
+class LocalLambdaInvoker:
+    def __init__(
+        self,
+        lookup: Callable[[str], FunctionSpec | None],
+        runner: LocalLambdaRunner,
+        region: str,
+        account_id: str,
+        on_invocation: InvocationLog | None = None,
+    ) -> None:
+        self._lookup = lookup
+        self._runner = runner
+        self._region = region
+        self._account_id = account_id
+        self._on_invocation = on_invocation
+
+    def invoke(
+        self, function: str, payload: str, *, timeout_seconds: float | None = None
+    ) -> LambdaResponse:
+        name = function_name_from_identifier(function)
+        spec = self._lookup(name)
+        if spec is None:
+            arn = (
+                function
+                if function.startswith("arn:")
+                else f"arn:aws:lambda:{self._region}:{self._account_id}:function:{name}"
+            )
+            # Lambda's Invoke answers 404 ResourceNotFoundException; Step Functions names the
+            # error after it, prefixed with "Lambda.".
+            raise StatesError(
+                "Lambda.ResourceNotFoundException",
+                f"Function not found: {arn} (Service: AWSLambda; Status Code: 404; "
+                "Error Code: ResourceNotFoundException)",
+            )
+        invocation = self._runner.invoke(spec, payload, deadline_seconds=timeout_seconds)
+        if self._on_invocation is not None:
+            self._on_invocation(spec, invocation)
+        return LambdaResponse(
+            payload=invocation.payload,
+            function_error=invocation.function_error,
+            executed_version=spec.version,
+            request_id=invocation.request_id,
+        )

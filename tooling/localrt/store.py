@@ -1,0 +1,427 @@
+"""The local runtime's state, in one SQLite file: functions, state machines, executions, history, logs.
+
+Several processes use it at once (the CLI following a run, the worker running it), so it runs in
+WAL mode and every write is a short transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS functions (
+    name TEXT PRIMARY KEY,
+    arn TEXT NOT NULL,
+    config TEXT NOT NULL,          -- JSON: handler, runtime, memory, timeout, environment, role
+    code_sha256 TEXT NOT NULL,     -- base64 SHA-256 of the package, as Lambda's CodeSha256
+    code_size INTEGER NOT NULL,
+    code_dir TEXT NOT NULL,        -- the extracted package
+    last_modified TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS state_machines (
+    name TEXT PRIMARY KEY,
+    arn TEXT NOT NULL UNIQUE,
+    definition TEXT NOT NULL,
+    type TEXT NOT NULL,
+    role_arn TEXT NOT NULL,
+    revision_id TEXT NOT NULL,
+    creation_date TEXT NOT NULL,
+    update_date TEXT
+);
+CREATE TABLE IF NOT EXISTS executions (
+    arn TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    state_machine_arn TEXT NOT NULL,
+    definition TEXT NOT NULL,      -- the definition this run uses, fixed at start
+    status TEXT NOT NULL,
+    input TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    cause TEXT,
+    start_date TEXT NOT NULL,
+    stop_date TEXT,
+    worker_pid INTEGER
+);
+CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (state_machine_arn, start_date);
+CREATE TABLE IF NOT EXISTS history (
+    execution_arn TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    event TEXT NOT NULL,           -- the event as JSON, timestamp as ISO 8601
+    PRIMARY KEY (execution_arn, id)
+);
+CREATE TABLE IF NOT EXISTS logs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    function_name TEXT NOT NULL,
+    execution_arn TEXT,
+    after_event_id INTEGER,        -- the history event this output belongs after
+    request_id TEXT NOT NULL,
+    timestamp TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_by_function ON logs (function_name, seq);
+CREATE INDEX IF NOT EXISTS logs_by_execution ON logs (execution_arn, seq);
+"""
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _from_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True)
+class FunctionRecord:
+    name: str
+    arn: str
+    config: dict[str, Any]
+    code_sha256: str
+    code_size: int
+    code_dir: str
+    last_modified: datetime
+
+
+@dataclass(frozen=True)
+class StateMachineRecord:
+    name: str
+    arn: str
+    definition: str
+    type: str
+    role_arn: str
+    revision_id: str
+    creation_date: datetime
+    update_date: datetime | None
+
+
+@dataclass(frozen=True)
+class ExecutionRecord:
+    arn: str
+    name: str
+    state_machine_arn: str
+    definition: str
+    status: str
+    input: str
+    output: str | None
+    error: str | None
+    cause: str | None
+    start_date: datetime
+    stop_date: datetime | None
+    worker_pid: int | None
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    seq: int
+    function_name: str
+    execution_arn: str | None
+    after_event_id: int | None
+    request_id: str
+    timestamp: datetime
+    message: str
+
+
+class Store:
+    """Data access for the local runtime. One instance per process; safe across threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        db = self._db()
+        db.executescript(_SCHEMA)  # runs its own transaction
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    # functions
+
+    def put_function(self, record: FunctionRecord) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO functions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.name,
+                    record.arn,
+                    json.dumps(record.config, sort_keys=True),
+                    record.code_sha256,
+                    record.code_size,
+                    record.code_dir,
+                    _iso(record.last_modified),
+                ),
+            )
+
+    def get_function(self, name: str) -> FunctionRecord | None:
+        row = self._db().execute("SELECT * FROM functions WHERE name = ?", (name,)).fetchone()
+        return _function(row) if row else None
+
+    def list_functions(self) -> list[FunctionRecord]:
+        rows = self._db().execute("SELECT * FROM functions ORDER BY name").fetchall()
+        return [_function(row) for row in rows]
+
+    def delete_function(self, name: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM functions WHERE name = ?", (name,))
+
+    # state machines
+
+    def put_state_machine(self, record: StateMachineRecord) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO state_machines VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.name,
+                    record.arn,
+                    record.definition,
+                    record.type,
+                    record.role_arn,
+                    record.revision_id,
+                    _iso(record.creation_date),
+                    _iso(record.update_date) if record.update_date else None,
+                ),
+            )
+
+    def get_state_machine(self, arn: str) -> StateMachineRecord | None:
+        row = self._db().execute("SELECT * FROM state_machines WHERE arn = ?", (arn,)).fetchone()
+        return _state_machine(row) if row else None
+
+    def list_state_machines(self) -> list[StateMachineRecord]:
+        rows = self._db().execute("SELECT * FROM state_machines ORDER BY name").fetchall()
+        return [_state_machine(row) for row in rows]
+
+    def delete_state_machine(self, arn: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM state_machines WHERE arn = ?", (arn,))
+
+    # executions
+
+    def insert_execution(self, record: ExecutionRecord) -> ExecutionRecord:
+        """Insert a new execution; if the ARN exists already, return the existing one instead."""
+        with self._tx() as db:
+            row = db.execute("SELECT * FROM executions WHERE arn = ?", (record.arn,)).fetchone()
+            if row:
+                return _execution(row)
+            db.execute(
+                "INSERT INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.arn,
+                    record.name,
+                    record.state_machine_arn,
+                    record.definition,
+                    record.status,
+                    record.input,
+                    record.output,
+                    record.error,
+                    record.cause,
+                    _iso(record.start_date),
+                    _iso(record.stop_date) if record.stop_date else None,
+                    record.worker_pid,
+                ),
+            )
+        return record
+
+    def get_execution(self, arn: str) -> ExecutionRecord | None:
+        row = self._db().execute("SELECT * FROM executions WHERE arn = ?", (arn,)).fetchone()
+        return _execution(row) if row else None
+
+    def find_executions_by_name(self, name: str) -> list[ExecutionRecord]:
+        rows = self._db().execute(
+            "SELECT * FROM executions WHERE name = ? ORDER BY start_date", (name,)
+        ).fetchall()
+        return [_execution(row) for row in rows]
+
+    def list_executions(
+        self, state_machine_arn: str | None = None, status: str | None = None
+    ) -> list[ExecutionRecord]:
+        sql = "SELECT * FROM executions WHERE 1 = 1"
+        args: list[str] = []
+        if state_machine_arn:
+            sql += " AND state_machine_arn = ?"
+            args.append(state_machine_arn)
+        if status:
+            sql += " AND status = ?"
+            args.append(status)
+        rows = self._db().execute(sql + " ORDER BY start_date DESC, rowid DESC", args).fetchall()
+        return [_execution(row) for row in rows]
+
+    def set_worker(self, arn: str, pid: int) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE executions SET worker_pid = ? WHERE arn = ?", (pid, arn))
+
+    def finish_execution(
+        self,
+        arn: str,
+        *,
+        status: str,
+        output: str | None,
+        error: str | None,
+        cause: str | None,
+        stop_date: datetime,
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_date = ?"
+                " WHERE arn = ? AND status = 'RUNNING'",
+                (status, output, error, cause, _iso(stop_date), arn),
+            )
+
+    # history
+
+    def append_event(self, execution_arn: str, event: dict[str, Any]) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO history VALUES (?, ?, ?)",
+                (execution_arn, event["id"], json.dumps(event, default=_json_default)),
+            )
+
+    def events(self, execution_arn: str, after_id: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        rows = self._db().execute(
+            "SELECT event FROM history WHERE execution_arn = ? AND id > ? ORDER BY id LIMIT ?",
+            (execution_arn, after_id, limit),
+        ).fetchall()
+        return [_event(row["event"]) for row in rows]
+
+    def last_event_id(self, execution_arn: str) -> int:
+        row = self._db().execute(
+            "SELECT MAX(id) AS last FROM history WHERE execution_arn = ?", (execution_arn,)
+        ).fetchone()
+        return int(row["last"] or 0)
+
+    # logs
+
+    def append_log(
+        self,
+        *,
+        function_name: str,
+        request_id: str,
+        timestamp: datetime,
+        message: str,
+        execution_arn: str | None = None,
+        after_event_id: int | None = None,
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO logs (function_name, execution_arn, after_event_id, request_id,"
+                " timestamp, message) VALUES (?, ?, ?, ?, ?, ?)",
+                (function_name, execution_arn, after_event_id, request_id, _iso(timestamp), message),
+            )
+
+    def logs(
+        self,
+        *,
+        function_name: str | None = None,
+        execution_arn: str | None = None,
+        after_seq: int = 0,
+    ) -> list[LogRecord]:
+        sql = "SELECT * FROM logs WHERE seq > ?"
+        args: list[Any] = [after_seq]
+        if function_name:
+            sql += " AND function_name = ?"
+            args.append(function_name)
+        if execution_arn:
+            sql += " AND execution_arn = ?"
+            args.append(execution_arn)
+        rows = self._db().execute(sql + " ORDER BY seq", args).fetchall()
+        return [
+            LogRecord(
+                seq=row["seq"],
+                function_name=row["function_name"],
+                execution_arn=row["execution_arn"],
+                after_event_id=row["after_event_id"],
+                request_id=row["request_id"],
+                timestamp=datetime.fromisoformat(row["timestamp"]),
+                message=row["message"],
+            )
+            for row in rows
+        ]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    raise TypeError(f"cannot store {type(value).__name__} in a history event")
+
+
+def _event(text: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads(text)
+    stamp = event.get("timestamp")
+    if isinstance(stamp, dict) and "$datetime" in stamp:
+        event["timestamp"] = datetime.fromisoformat(stamp["$datetime"])
+    return event
+
+
+def _function(row: sqlite3.Row) -> FunctionRecord:
+    return FunctionRecord(
+        name=row["name"],
+        arn=row["arn"],
+        config=json.loads(row["config"]),
+        code_sha256=row["code_sha256"],
+        code_size=row["code_size"],
+        code_dir=row["code_dir"],
+        last_modified=datetime.fromisoformat(row["last_modified"]),
+    )
+
+
+def _state_machine(row: sqlite3.Row) -> StateMachineRecord:
+    return StateMachineRecord(
+        name=row["name"],
+        arn=row["arn"],
+        definition=row["definition"],
+        type=row["type"],
+        role_arn=row["role_arn"],
+        revision_id=row["revision_id"],
+        creation_date=datetime.fromisoformat(row["creation_date"]),
+        update_date=_from_iso(row["update_date"]),
+    )
+
+
+def _execution(row: sqlite3.Row) -> ExecutionRecord:
+    return ExecutionRecord(
+        arn=row["arn"],
+        name=row["name"],
+        state_machine_arn=row["state_machine_arn"],
+        definition=row["definition"],
+        status=row["status"],
+        input=row["input"],
+        output=row["output"],
+        error=row["error"],
+        cause=row["cause"],
+        start_date=datetime.fromisoformat(row["start_date"]),
+        stop_date=_from_iso(row["stop_date"]),
+        worker_pid=row["worker_pid"],
+    )

@@ -1,0 +1,107 @@
+"""Runs one execution of the local runtime to its end, in a process of its own.
+
+`tool invoke` starts it detached, so a run goes on (as on AWS) when the CLI stops following it.
+Usage: python -m tooling.localrt.worker DB_PATH EXECUTION_ARN
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tooling.engine import ExecutionInfo, parse_definition, run_execution
+from tooling.engine.clock import SystemClock
+from tooling.localrt.functions import spec_from_record
+from tooling.localrt.invoker import LocalLambdaInvoker
+from tooling.localrt.lambda_runner import FunctionSpec, Invocation, LocalLambdaRunner
+from tooling.localrt.store import Store
+
+
+class StoreHistory:
+    """HistorySink writing each event as it happens, so followers see the run grow."""
+
+    def __init__(self, store: Store, execution_arn: str) -> None:
+        self.store = store
+        self.execution_arn = execution_arn
+        self.last_event_id = 0
+        self.last_timestamp: datetime | None = None
+
+    def append(self, event: dict[str, Any]) -> None:
+        self.store.append_event(self.execution_arn, event)
+        self.last_event_id = event["id"]
+        self.last_timestamp = event["timestamp"]
+
+
+def run(store: Store, execution_arn: str) -> None:
+    record = store.get_execution(execution_arn)
+    if record is None or record.status != "RUNNING":
+        return
+    machine_record = store.get_state_machine(record.state_machine_arn)
+    region = record.state_machine_arn.split(":")[3]
+    account = record.state_machine_arn.split(":")[4]
+    history = StoreHistory(store, execution_arn)
+
+    def keep_logs(spec: FunctionSpec, invocation: Invocation) -> None:
+        now = datetime.now(UTC)
+        for line in invocation.log.splitlines():
+            store.append_log(
+                function_name=spec.name,
+                request_id=invocation.request_id,
+                timestamp=now,
+                message=line,
+                execution_arn=execution_arn,
+                after_event_id=history.last_event_id,
+            )
+
+    def lookup(name: str) -> FunctionSpec | None:
+        function = store.get_function(name)
+        return spec_from_record(function, region) if function else None
+
+    invoker = LocalLambdaInvoker(lookup, LocalLambdaRunner(), region, account, keep_logs)
+    machine = parse_definition(json.loads(record.definition))
+    info = ExecutionInfo(
+        execution_arn=execution_arn,
+        name=record.name,
+        state_machine_arn=record.state_machine_arn,
+        state_machine_name=record.state_machine_arn.rsplit(":", 1)[1],
+        role_arn=machine_record.role_arn if machine_record else "",
+        start_time=record.start_date,
+    )
+    outcome = run_execution(
+        machine, record.input, info=info, clock=SystemClock(), lambdas=invoker, history=history
+    )
+    store.finish_execution(
+        execution_arn,
+        status=outcome.status,
+        output=outcome.output,
+        error=outcome.error,
+        cause=outcome.cause,
+        stop_date=history.last_timestamp or datetime.now(UTC),
+    )
+
+
+def main(argv: list[str]) -> int:
+    db_path, execution_arn = argv
+    store = Store(Path(db_path))
+    try:
+        run(store, execution_arn)
+    except Exception as exc:  # the run must end with a status, whatever went wrong
+        traceback.print_exc()
+        store.finish_execution(
+            execution_arn,
+            status="FAILED",
+            output=None,
+            error="Local.WorkerError",
+            cause=f"the local runtime failed: {type(exc).__name__}: {exc}",
+            stop_date=datetime.now(UTC),
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

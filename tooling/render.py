@@ -1,0 +1,118 @@
+"""Everything the CLI shows. Data goes to stdout; progress, logs and errors go to stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import Any, TextIO
+
+from tooling.deploy import Change
+
+_ERROR_DETAILS = (
+    "executionFailedEventDetails",
+    "executionTimedOutEventDetails",
+    "executionAbortedEventDetails",
+    "lambdaFunctionFailedEventDetails",
+    "lambdaFunctionTimedOutEventDetails",
+    "lambdaFunctionScheduleFailedEventDetails",
+    "lambdaFunctionStartFailedEventDetails",
+    "taskFailedEventDetails",
+    "taskTimedOutEventDetails",
+    "taskStartFailedEventDetails",
+    "taskSubmitFailedEventDetails",
+)
+
+
+def data(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def info(text: str, stream: TextIO | None = None) -> None:
+    out = stream or sys.stderr
+    out.write(text + "\n")
+    out.flush()
+
+
+def json_document(value: Any) -> None:
+    data(json.dumps(value, indent=2, default=str))
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class EventPrinter:
+    """One readable line per history event, with the time since the execution started."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream
+        self.started: datetime | None = None
+        self.state_by_event: dict[int, str] = {}
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        info(self.line(event), self.stream)
+
+    def line(self, event: dict[str, Any]) -> str:
+        stamp = event["timestamp"]
+        if isinstance(stamp, str):
+            stamp = datetime.fromisoformat(stamp)
+        if self.started is None:
+            self.started = stamp
+        elapsed = (stamp - self.started).total_seconds()
+        state = self._state_name(event)
+        text = f"{event['id']:>4}  {elapsed:>8.3f}s  {event['type']:<28} {state}".rstrip()
+        for key in _ERROR_DETAILS:
+            details = event.get(key)
+            if details:
+                error = details.get("error") or ""
+                cause = details.get("cause") or ""
+                text += f"  {error}: {_short(cause)}" if cause else f"  {error}"
+        return text
+
+    def _state_name(self, event: dict[str, Any]) -> str:
+        """The state an event belongs to: named on Entered/Exited, else inherited along
+        previousEventId (a task's Scheduled/Started/Succeeded chain back to its Entered)."""
+        details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails")
+        if details:
+            name = str(details.get("name", ""))
+        elif event["type"].startswith("Execution"):
+            name = ""
+        else:
+            name = self.state_by_event.get(event.get("previousEventId", 0), "")
+        self.state_by_event[event["id"]] = name
+        return name
+
+
+def log_line(entry: dict[str, Any], stream: TextIO | None = None) -> None:
+    info(f"      {entry.get('functionName', '')} | {entry['message']}", stream)
+
+
+def execution_outcome(description: dict[str, Any]) -> None:
+    """The human result: the output on stdout when it succeeded, error and cause on stderr if not."""
+    status = description["status"]
+    if status == "SUCCEEDED":
+        output = description.get("output")
+        data(json.dumps(json.loads(output)) if output is not None else "null")
+        return
+    line = f"execution {description['name']} {status}"
+    if description.get("error"):
+        line += f": {description['error']}"
+    if description.get("cause"):
+        line += f": {description['cause']}"
+    info(line)
+
+
+def changes(items: list[Change]) -> None:
+    for change in items:
+        data(change.describe())
+    if not any(change.action != "unchanged" for change in items):
+        data("No changes.")
+
+
+def table(rows: list[list[str]], headers: list[str]) -> None:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
+    for row in [headers, *rows]:
+        data("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip())
