@@ -1,0 +1,528 @@
+"""Runs a deployed function's handler once, in a separate isolated Python process, as Lambda would.
+
+Each invocation is a cold start: a fresh `python -I -u lambda_bootstrap.py` with only Lambda's
+environment, the task root as cwd, and the function's code first on sys.path. The runner talks
+to the bootstrap over two extra pipes (request in, messages out); the child's stdout and stderr
+are the function's log.
+
+AWS facts mirrored here (sources: awslambdaric bootstrap/context/marshaller; Lambda developer
+guide "execution environment lifecycle" (new-style REPORT lines), "defined runtime environment
+variables"; Invoke outputs quoted in public issues):
+- a function timeout answers {"errorType":"Sandbox.Timedout","errorMessage":"RequestId: <id>
+  Error: Task timed out after 3.00 seconds"} (compact JSON, errorType first: the service writes it);
+- a runtime that exits answers {"errorType":"Runtime.ExitError","errorMessage":"RequestId: <id>
+  Error: Runtime exited with error: exit status 1"} or "... signal: segmentation fault";
+- both are FunctionError "Unhandled", like a handler's exception;
+- REPORT: "REPORT RequestId: <id>\\tDuration: 12.34 ms\\tBilled Duration: 13 ms\\tMemory Size: 128
+  MB\\tMax Memory Used: 40 MB\\tInit Duration: 50.00 ms\\t", then "Status: timeout" or
+  "Status: error\\tError Type: Runtime.ExitError" for sandbox failures.
+Not enforced: memory_size (RLIMIT_AS breaks ordinary Python, whose address space is far larger
+than its RSS), so Runtime.OutOfMemory never happens here.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import json
+import math
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tooling.engine.ports import TaskTimedOut
+from tooling.errors import NotFound, ToolError
+
+BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
+# Lambda's on-demand Init phase may take at most 10 s (developer guide, "Init phase").
+INIT_LIMIT_SECONDS = 10.0
+UNHANDLED = "Unhandled"
+TIMEOUT_ERROR = "Sandbox.Timedout"
+EXIT_ERROR = "Runtime.ExitError"
+
+# Names Go's os.ProcessState prints for signals (Lambda's "Runtime exited with error: signal: ...").
+_SIGNAL_NAMES = {
+    signal.SIGHUP: "hangup",
+    signal.SIGINT: "interrupt",
+    signal.SIGQUIT: "quit",
+    signal.SIGILL: "illegal instruction",
+    signal.SIGTRAP: "trace/breakpoint trap",
+    signal.SIGABRT: "aborted",
+    signal.SIGBUS: "bus error",
+    signal.SIGFPE: "floating point exception",
+    signal.SIGKILL: "killed",
+    signal.SIGUSR1: "user defined signal 1",
+    signal.SIGSEGV: "segmentation fault",
+    signal.SIGUSR2: "user defined signal 2",
+    signal.SIGPIPE: "broken pipe",
+    signal.SIGALRM: "alarm clock",
+    signal.SIGTERM: "terminated",
+}
+
+# Lambda gives a function its execution role's keys; locally there is no role, so it gets none,
+# and boto3 inside the handler must not fall back to the caller's ~/.aws files or the instance
+# metadata service either. These three variables are the only ones Lambda itself does not set.
+_NO_CREDENTIALS_ENV = {
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str  # deployed name, e.g. "hello-loop-dev-hello"
+    arn: str
+    handler: str  # "handler.lambda_handler" (module path with dots or slashes, then the function)
+    runtime: str  # e.g. "python3.12" (gives AWS_EXECUTION_ENV)
+    memory_size: int  # MB
+    timeout: int  # seconds
+    environment: Mapping[str, str]
+    code_dir: Path  # the extracted deployment package (task root)
+    region: str
+    version: str = "$LATEST"
+
+
+@dataclass(frozen=True)
+class Invocation:
+    payload: str  # the response payload text, as Invoke returns it
+    function_error: str | None  # "Unhandled" on any error (X-Amz-Function-Error), else None
+    request_id: str
+    log: str  # the function's output framed by START/END/REPORT
+    duration_ms: float
+
+
+def lambda_environment(fn: FunctionSpec, *, python: str, log_stream_name: str) -> dict[str, str]:
+    """The whole environment of the function's process: its variables plus Lambda's own.
+
+    Nothing comes from the caller's environment. Paths that are /var/task, /var/runtime and
+    /var/lang on Lambda are the code directory, this package and the interpreter's prefix here.
+    PYTHONPATH (/var/runtime on Lambda) is not set: `-I` ignores it and the bootstrap puts the
+    task root on sys.path itself.
+    """
+    task_root = str(fn.code_dir.resolve())
+    python_bin = str(Path(python).parent)
+    python_lib = str(Path(python).resolve().parent.parent / "lib")
+    env = dict(fn.environment)
+    env.update(
+        {
+            # Reserved (developer guide, "Defined runtime environment variables").
+            "_HANDLER": fn.handler,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.runtime}",
+            "AWS_LAMBDA_FUNCTION_NAME": fn.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
+            "AWS_LAMBDA_FUNCTION_VERSION": fn.version,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{fn.name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": log_stream_name,
+            "AWS_REGION": fn.region,
+            "AWS_DEFAULT_REGION": fn.region,
+            "LAMBDA_TASK_ROOT": task_root,
+            "LAMBDA_RUNTIME_DIR": str(BOOTSTRAP.parent),
+            "TZ": ":UTC",
+            # Unreserved defaults, with local stand-ins for Lambda's directories.
+            "LANG": "en_US.UTF-8",
+            "PATH": f"{python_bin}:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+            "LD_LIBRARY_PATH": f"{python_lib}:/lib64:/usr/lib64:{task_root}:{task_root}/lib",
+        }
+    )
+    env.update(_NO_CREDENTIALS_ENV)
+    return env
+
+
+def new_log_stream_name(version: str, now: datetime | None = None) -> str:
+    """`YYYY/MM/DD/[$LATEST]<32 hex>`, as Lambda names a sandbox's log stream."""
+    day = (now or datetime.now(UTC)).strftime("%Y/%m/%d")
+    return f"{day}/[{version}]{uuid.uuid4().hex}"
+
+
+def report_line(
+    request_id: str,
+    *,
+    duration_ms: float,
+    memory_size: int,
+    max_memory_mb: int,
+    init_duration_ms: float,
+    status: str | None = None,
+    error_type: str | None = None,
+) -> str:
+    # Billed Duration: Lambda rounds up to the next millisecond (1 ms billing since 2020). The
+    # developer guide's new-style samples show rounding down for failures; not followed here.
+    fields = [
+        f"REPORT RequestId: {request_id}",
+        f"Duration: {duration_ms:.2f} ms",
+        f"Billed Duration: {max(1, math.ceil(duration_ms))} ms",
+        f"Memory Size: {memory_size} MB",
+        f"Max Memory Used: {max_memory_mb} MB",
+        f"Init Duration: {init_duration_ms:.2f} ms",  # every local invocation is a cold start
+    ]
+    if status:
+        fields.append(f"Status: {status}")
+    if error_type:
+        fields.append(f"Error Type: {error_type}")
+    return "\t".join(fields) + "\t\n"  # CloudWatch REPORT lines end with a tab
+
+
+def exit_reason(status: int) -> str:
+    """Lambda's wording for how the runtime process ended (Go's ProcessState text)."""
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        try:
+            name = _SIGNAL_NAMES.get(signal.Signals(number), f"signal {number}")
+        except ValueError:
+            name = f"signal {number}"
+        return f"Runtime exited with error: signal: {name}"
+    code = os.waitstatus_to_exitcode(status)
+    if code == 0:
+        # Lambda's text when the runtime stops without an error of its own (wording confirmed;
+        # that it is used exactly for exit status 0 is not).
+        return "Runtime exited without providing a reason"
+    return f"Runtime exited with error: exit status {code}"
+
+
+def _service_error(error_type: str, message: str) -> str:
+    # The Lambda service (not the Python runtime) writes these: compact, errorType first.
+    return json.dumps({"errorType": error_type, "errorMessage": message}, separators=(",", ":"))
+
+
+class _Expired(Exception):
+    """A deadline of the runner passed before the child answered."""
+
+
+class _Sandbox:
+    """One child process: its pipes, its output so far, and how it ended."""
+
+    def __init__(self, python: str, fn: FunctionSpec, env: dict[str, str]) -> None:
+        request_read, self._request_write = os.pipe()
+        self._result_read, result_write = os.pipe()
+        output_read, output_write = os.pipe()
+        try:
+            self._process = subprocess.Popen(
+                [python, "-I", "-u", str(BOOTSTRAP), str(request_read), str(result_write)],
+                cwd=fn.code_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=output_write,
+                stderr=output_write,
+                pass_fds=(request_read, result_write),
+                start_new_session=True,  # its own process group: a kill takes its children too
+            )
+        except BaseException:
+            for fd in (request_read, self._request_write, self._result_read, result_write):
+                os.close(fd)
+            os.close(output_read)
+            os.close(output_write)
+            raise
+        for fd in (request_read, result_write, output_write):
+            os.close(fd)
+        self._output = output_read
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._text: list[str] = []
+        self._messages = b""
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._output, selectors.EVENT_READ)
+        self._selector.register(self._result_read, selectors.EVENT_READ)
+        self._result_open = True
+        self._closed = False
+        self.exit_status: int | None = None
+        self.max_memory_kb = 0
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def next_message(self, deadline: float) -> dict[str, Any] | None:
+        """The child's next protocol message, or None once it closed the channel (exited)."""
+        while True:
+            line, sep, rest = self._messages.partition(b"\n")
+            if sep:
+                self._messages = rest
+                return json.loads(line)
+            if not self._result_open:
+                return None
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _Expired
+            self._pump(remaining)
+
+    def _pump(self, timeout: float) -> None:
+        """Read what the child wrote within `timeout` seconds: output and protocol messages."""
+        for key, _ in self._selector.select(timeout):
+            chunk = os.read(key.fd, 65536)
+            if key.fd == self._output:
+                self._keep_output(chunk)
+            else:
+                self._messages += chunk
+            if not chunk:
+                self._selector.unregister(key.fd)
+                if key.fd == self._result_read:
+                    self._result_open = False
+
+    def _keep_output(self, chunk: bytes) -> None:
+        self._text.append(self._decoder.decode(chunk, final=not chunk))
+
+    def take_output(self) -> str:
+        """What the function printed since the last call (all of it is in the pipe already)."""
+        self._drain_output()
+        text, self._text = "".join(self._text), []
+        return text
+
+    def _drain_output(self) -> None:
+        if self._closed:
+            return
+        os.set_blocking(self._output, False)
+        try:
+            while True:
+                chunk = os.read(self._output, 65536)
+                self._keep_output(chunk)
+                if not chunk:
+                    break
+        except BlockingIOError:
+            pass  # nothing more for now (a killed grandchild may still hold the pipe open)
+        finally:
+            os.set_blocking(self._output, True)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def send_request(self, request: dict[str, Any]) -> None:
+        try:
+            data = json.dumps(request).encode("utf-8")
+            while data:
+                data = data[os.write(self._request_write, data) :]
+        except BrokenPipeError:
+            pass  # the child died; next_message reports it
+        finally:
+            os.close(self._request_write)
+            self._request_write = -1
+
+    # -- ending ----------------------------------------------------------------------------
+
+    def wait_exit(self, deadline: float) -> None:
+        """Wait (keeping its output) until the child exits by itself; it stays unreaped."""
+        while not self._has_exited(self._process.pid):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _Expired
+            self._pump(min(0.02, remaining))  # the poll interval; returns early on output
+
+    def _has_exited(self, pid: int) -> bool:
+        if hasattr(os, "waitid"):
+            flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
+            return os.waitid(os.P_PID, pid, flags) is not None
+        reaped, status, usage = os.wait4(pid, os.WNOHANG)  # no waitid (macOS): reap now
+        if reaped:
+            self._record_exit(status, usage)
+        return bool(reaped)
+
+    def close(self) -> None:
+        """Kill the process group, reap the child (keeping its status, peak memory, output)."""
+        if self._closed:
+            return
+        pid = self._process.pid
+        if self.exit_status is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+            _, status, usage = os.wait4(pid, 0)
+            self._record_exit(status, usage)
+        self._drain_output()
+        self._closed = True
+        self._selector.close()
+        for fd in (self._output, self._result_read, self._request_write):
+            if fd >= 0:
+                os.close(fd)
+
+    def _record_exit(self, status: int, usage: Any) -> None:
+        self.exit_status = status
+        self._process.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait
+        peak = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
+        self.max_memory_kb = max(self.max_memory_kb, peak)
+
+
+class LocalLambdaRunner:
+    """Invokes functions in child processes with Lambda's Python runtime contract."""
+
+    def __init__(
+        self,
+        *,
+        python: str = sys.executable,
+        clock_ms: Callable[[], float] = lambda: time.perf_counter() * 1000,
+        new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self._python = python
+        self._clock_ms = clock_ms
+        self._new_request_id = new_request_id
+
+    def invoke(
+        self, fn: FunctionSpec, payload: str, *, deadline_seconds: float | None = None
+    ) -> Invocation:
+        """Run the handler once on `payload` (JSON text).
+
+        Raises TaskTimedOut (after killing the process) when `deadline_seconds` passes before the
+        function answers and before its own timeout; the function's own timeout is an Invocation
+        with Sandbox.Timedout, as Lambda answers.
+        """
+        if not fn.code_dir.is_dir():
+            raise NotFound(
+                f"the code of function {fn.name} is missing: {fn.code_dir} is not a directory",
+                hint="deploy the service again",
+            )
+        request_id = self._new_request_id()
+        started = time.monotonic()
+        caller_deadline = started + deadline_seconds if deadline_seconds is not None else math.inf
+        env = lambda_environment(
+            fn, python=self._python, log_stream_name=new_log_stream_name(fn.version)
+        )
+        init_started_ms = self._clock_ms()
+        try:
+            sandbox = _Sandbox(self._python, fn, env)
+        except OSError as exc:
+            raise ToolError(
+                f"cannot start the Python interpreter {self._python} for function {fn.name}: {exc}"
+            ) from exc
+        run = _Run(fn, request_id, sandbox, self._clock_ms, init_started_ms)
+        try:
+            return run.execute(payload, started=started, caller_deadline=caller_deadline)
+        finally:
+            sandbox.close()
+
+
+class _Run:
+    """The phases of one invocation (init, invoke) and the log framed around them."""
+
+    def __init__(
+        self,
+        fn: FunctionSpec,
+        request_id: str,
+        sandbox: _Sandbox,
+        clock_ms: Callable[[], float],
+        init_started_ms: float,
+    ) -> None:
+        self.fn = fn
+        self.request_id = request_id
+        self.sandbox = sandbox
+        self.clock_ms = clock_ms
+        self.init_started_ms = init_started_ms
+        self.init_duration_ms = 0.0
+        self.invoke_started_ms = init_started_ms
+        self.init_log = ""
+
+    def execute(self, payload: str, *, started: float, caller_deadline: float) -> Invocation:
+        # Init: at most Lambda's 10 s. Longer is reported as the function's timeout (Lambda
+        # retries init inside the invoke under the function timeout; not modelled further).
+        init_limit = started + INIT_LIMIT_SECONDS
+        try:
+            message = self.sandbox.next_message(min(init_limit, caller_deadline))
+            if message is None:  # the process ended during init (sys.exit at import, crash)
+                self.sandbox.wait_exit(min(init_limit, caller_deadline))
+        except _Expired:
+            self._end_init()
+            return self._timed_out(caller_first=caller_deadline <= init_limit)
+        self._end_init()
+        if message is None:
+            return self._exited()
+        if message["kind"] == "init_error":
+            return self._init_failed(message)
+
+        self.sandbox.send_request(
+            {
+                "request_id": self.request_id,
+                "event": payload,
+                "timeout_ms": self.fn.timeout * 1000,
+                "invoked_function_arn": self.fn.arn,
+            }
+        )
+        function_deadline = time.monotonic() + self.fn.timeout
+        deadline = min(function_deadline, caller_deadline)
+        try:
+            message = self.sandbox.next_message(deadline)
+            if message is None:
+                self.sandbox.wait_exit(deadline)
+        except _Expired:
+            return self._timed_out(caller_first=caller_deadline <= function_deadline)
+        if message is None:
+            return self._exited()
+        return self._finish(message["payload"], message["error_type"], message)
+
+    def _end_init(self) -> None:
+        now = self.clock_ms()
+        self.init_duration_ms = now - self.init_started_ms
+        self.invoke_started_ms = now
+        self.init_log = self.sandbox.take_output()
+
+    def _init_failed(self, message: dict[str, Any]) -> Invocation:
+        error_type = message["error_type"]
+        self.init_log += (
+            f"INIT_REPORT Init Duration: {self.init_duration_ms:.2f} ms\tPhase: init"
+            f"\tStatus: error\tError Type: {error_type}\n"
+        )
+        return self._finish(
+            message["payload"], error_type, message, status="error", report_error=error_type
+        )
+
+    def _timed_out(self, *, caller_first: bool) -> Invocation:
+        if caller_first:
+            # Killed by the caller's `finally`, before the caller sees this.
+            raise TaskTimedOut(f"function {self.fn.name} did not answer within the task's timeout")
+        seconds = f"{self.fn.timeout:.2f}"
+        message = f"RequestId: {self.request_id} Error: Task timed out after {seconds} seconds"
+        return self._finish(
+            _service_error(TIMEOUT_ERROR, message), TIMEOUT_ERROR, None, status="timeout"
+        )
+
+    def _exited(self) -> Invocation:
+        self.sandbox.close()
+        assert self.sandbox.exit_status is not None
+        message = f"RequestId: {self.request_id} Error: {exit_reason(self.sandbox.exit_status)}"
+        return self._finish(
+            _service_error(EXIT_ERROR, message),
+            EXIT_ERROR,
+            None,
+            status="error",
+            report_error=EXIT_ERROR,
+        )
+
+    def _finish(
+        self,
+        payload: str,
+        error_type: str | None,
+        message: dict[str, Any] | None,
+        *,
+        status: str | None = None,
+        report_error: str | None = None,
+    ) -> Invocation:
+        duration_ms = self.clock_ms() - self.invoke_started_ms
+        self.sandbox.close()
+        reported_kb = message.get("max_memory_kb", 0) if message else 0
+        peak_kb = max(self.sandbox.max_memory_kb, reported_kb)
+        output = self.sandbox.take_output()
+        if output and not output.endswith("\n"):
+            output += "\n"
+        log = (
+            self.init_log
+            + f"START RequestId: {self.request_id} Version: {self.fn.version}\n"
+            + output
+            + f"END RequestId: {self.request_id}\n"
+            + report_line(
+                self.request_id,
+                duration_ms=duration_ms,
+                memory_size=self.fn.memory_size,
+                max_memory_mb=max(1, math.ceil(peak_kb / 1024)),
+                init_duration_ms=self.init_duration_ms,
+                status=status,
+                error_type=report_error,
+            )
+        )
+        return Invocation(
+            payload=payload,
+            function_error=UNHANDLED if error_type else None,
+            request_id=self.request_id,
+            log=log,
+            duration_ms=duration_ms,
+        )
