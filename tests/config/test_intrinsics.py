@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tooling.config.intrinsics import (
+    FunctionTarget,
+    IntrinsicContext,
+    function_logical_id,
+    partition_for,
+    resolve_intrinsics,
+)
+from tooling.errors import DefinitionError
+from tooling.sourcemap import load_json
+
+HELLO_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:svc-dev-hello"
+CONTEXT = IntrinsicContext(
+    functions={
+        "hello": FunctionTarget("svc-dev-hello", HELLO_ARN),
+        "say-bye": FunctionTarget(
+            "svc-dev-say-bye", "arn:aws:lambda:eu-west-1:123456789012:function:svc-dev-say-bye"
+        ),
+    },
+    region="eu-west-1",
+    account_id="123456789012",
+    stack_name="svc-dev",
+    other_resources=frozenset({"MyQueue"}),
+)
+
+
+def resolved(value: Any) -> Any:
+    result, warnings = resolve_intrinsics(value, CONTEXT)
+    assert warnings == []
+    return result
+
+
+@pytest.mark.parametrize(
+    ("key", "logical_id"),
+    [
+        ("hello", "HelloLambdaFunction"),
+        ("hello-world", "HelloDashworldLambdaFunction"),
+        ("my_fn", "MyUnderscorefnLambdaFunction"),
+        ("Already", "AlreadyLambdaFunction"),
+    ],
+)
+def test_function_logical_id(key: str, logical_id: str) -> None:
+    assert function_logical_id(key) == logical_id
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"Fn::GetAtt": ["hello", "Arn"]},
+        {"Fn::GetAtt": ["HelloLambdaFunction", "Arn"]},
+        {"Fn::GetAtt": "hello.Arn"},
+        {"Fn::Sub": "${hello.Arn}"},
+        {"Fn::Sub": "${HelloLambdaFunction.Arn}"},
+        {"Fn::Join": [":", ["arn:aws:lambda:eu-west-1:123456789012:function", {"Ref": "hello"}]]},
+        "arn:#{AWS::Partition}:lambda:#{AWS::Region}:#{AWS::AccountId}:function:svc-dev-hello",
+    ],
+)
+def test_forms_that_give_the_function_arn(value: Any) -> None:
+    assert resolved({"Resource": value}) == {"Resource": HELLO_ARN}
+
+
+def test_ref_gives_the_function_name_and_pseudo_parameters() -> None:
+    assert resolved({"Ref": "hello"}) == "svc-dev-hello"
+    assert resolved({"Ref": "SayDashbyeLambdaFunction"}) == "svc-dev-say-bye"
+    assert resolved({"Ref": "AWS::Region"}) == "eu-west-1"
+    assert resolved({"Ref": "AWS::StackName"}) == "svc-dev"
+
+
+def test_sub_with_variables_map_and_escapes() -> None:
+    value = {
+        "Fn::Sub": [
+            "${Fn}@${AWS::AccountId}/${!Literal}/${hello}",
+            {"Fn": {"Fn::GetAtt": ["say-bye", "Arn"]}},
+        ]
+    }
+    assert resolved(value) == (
+        "arn:aws:lambda:eu-west-1:123456789012:function:svc-dev-say-bye@123456789012"
+        "/${Literal}/svc-dev-hello"
+    )
+
+
+def test_nested_intrinsics_inside_a_definition() -> None:
+    definition = {
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Task", "Resource": {"Fn::GetAtt": ["hello", "Arn"]}, "End": True},
+            "B": {"Type": "Pass", "Result": {"region": "#{AWS::Region}", "n": 1}, "End": True},
+        },
+    }
+    result = resolved(definition)
+    assert result["States"]["A"]["Resource"] == HELLO_ARN
+    assert result["States"]["B"]["Result"] == {"region": "eu-west-1", "n": 1}
+    assert definition["States"]["A"]["Resource"] == {"Fn::GetAtt": ["hello", "Arn"]}  # untouched
+
+
+def test_unknown_function_suggests_the_closest_name_with_position() -> None:
+    text = '{\n  "States": {\n    "A": {"Resource": {"Fn::GetAtt": ["helo", "Arn"]}}\n  }\n}'
+    definition, source = load_json(text, "statemachine.asl.json")
+    with pytest.raises(DefinitionError) as caught:
+        resolve_intrinsics(definition, CONTEXT, source)
+    err = caught.value
+    assert "'helo'" in err.message
+    assert err.hint == "did you mean 'hello'?"
+    assert (err.file, err.line) == ("statemachine.asl.json", 3)
+
+
+def test_unknown_attribute_is_an_error() -> None:
+    with pytest.raises(DefinitionError, match="only the Arn attribute"):
+        resolve_intrinsics({"Fn::GetAtt": ["hello", "Version"]}, CONTEXT)
+
+
+def test_unsupported_intrinsic_is_an_error() -> None:
+    with pytest.raises(DefinitionError, match="Fn::If is not supported"):
+        resolve_intrinsics({"Fn::If": ["c", "a", "b"]}, CONTEXT)
+
+
+def test_resource_from_resources_section_is_left_with_a_warning() -> None:
+    value = {"QueueUrl": {"Ref": "MyQueue"}}
+    result, warnings = resolve_intrinsics(value, CONTEXT)
+    assert result == value
+    assert len(warnings) == 1 and "MyQueue" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [("us-east-1", "aws"), ("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")],
+)
+def test_partition_for(region: str, partition: str) -> None:
+    assert partition_for(region) == partition
