@@ -13,8 +13,8 @@ What goes into the zip:
    `node_modules/`, `.serverless/` (at any depth), the toolkit's own top-level `tooling/` folder,
    and the output folder itself.
    Serverless' default excludes (`serverless.yml/.yaml/.json/.js` and the service's own config
-   file, `.gitignore`, `.DS_Store`, `npm-debug.log`) come first in the pattern list, so a pattern
-   can bring them back.
+   file, `.gitignore`, `.DS_Store`, `npm-debug.log`), then the state machine definition files
+   loaded with `${file(...)}`, come first in the pattern list, so a pattern can bring them back.
 
 The zip is byte-for-byte reproducible: sorted entries, timestamps 1980-01-01 00:00:00, modes
 0o644 (0o755 when the file is executable), Unix as creator system, deflate level 6.
@@ -246,7 +246,13 @@ def package_patterns(service: ServiceConfig) -> tuple[str, ...]:
 
     Real Serverless uses function-level patterns only with `package.individually`; one zip per
     service here, so they are appended to the service's list."""
-    patterns = [*DEFAULT_EXCLUDES, "!" + service.config_file.name, *service.package_patterns]
+    patterns = [*DEFAULT_EXCLUDES, "!" + service.config_file.name]
+    # Definition files are deployed as state machines, not as code: leaving them out keeps a
+    # definition change from redeploying every function. A pattern can still bring them back.
+    for machine in service.state_machines.values():
+        if machine.source is not None and machine.source.file != service.config_file.name:
+            patterns.append("!" + machine.source.file)
+    patterns.extend(service.package_patterns)
     for function in service.functions.values():
         patterns.extend(function.package_patterns)
     return tuple(patterns)

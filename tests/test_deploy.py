@@ -1,0 +1,165 @@
+"""Plan, then apply: against a recording in-memory target."""
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tooling.config.service import load_service
+from tooling.deploy import Recorder, apply_plan, plan_deploy, prepare
+from tooling.errors import BadInput
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class MemoryTarget:
+    """Keeps functions and state machines in dicts and records every changing call."""
+
+    target = "memory"
+    region = "us-east-1"
+    account_id = "000000000000"
+
+    def __init__(self) -> None:
+        self.functions: dict[str, dict[str, Any]] = {}
+        self.machines: dict[str, dict[str, Any]] = {}
+        self.calls: list[str] = []
+
+    def find_function(self, name: str) -> dict[str, Any] | None:
+        return self.functions.get(name)
+
+    def create_function(self, name: str, config: dict[str, Any], package: Any) -> None:
+        self.calls.append(f"create_function {name}")
+        self.functions[name] = {**config, "CodeSha256": package.sha256}
+
+    def update_function_code(self, name: str, package: Any) -> None:
+        self.calls.append(f"update_function_code {name}")
+        self.functions[name]["CodeSha256"] = package.sha256
+
+    def update_function_configuration(self, name: str, config: dict[str, Any]) -> None:
+        self.calls.append(f"update_function_configuration {name}")
+        self.functions[name].update(config)
+
+    def delete_function(self, name: str) -> None:
+        self.calls.append(f"delete_function {name}")
+        del self.functions[name]
+
+    def find_state_machine(self, arn: str) -> dict[str, Any] | None:
+        return self.machines.get(arn)
+
+    def create_state_machine(self, name: str, definition: str, role_arn: str, type: str) -> dict[str, Any]:
+        arn = f"arn:aws:states:us-east-1:000000000000:stateMachine:{name}"
+        self.calls.append(f"create_state_machine {name}")
+        self.machines[arn] = {"definition": definition, "roleArn": role_arn, "type": type}
+        return {"stateMachineArn": arn}
+
+    def update_state_machine(self, arn: str, definition: str, role_arn: str) -> None:
+        self.calls.append(f"update_state_machine {arn.rsplit(':', 1)[1]}")
+        self.machines[arn].update(definition=definition, roleArn=role_arn)
+
+    def delete_state_machine(self, arn: str) -> None:
+        self.calls.append(f"delete_state_machine {arn.rsplit(':', 1)[1]}")
+        del self.machines[arn]
+
+
+@pytest.fixture
+def service_dir(tmp_path: Path) -> Path:
+    for name in ("serverless.yml", "handler.py", "statemachine.asl.json"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def deploy(service_dir: Path, target: MemoryTarget, *, dry_run: bool = False) -> list[str]:
+    service = load_service(service_dir, env={})
+    prepared = prepare(service, service_dir / ".tool" / "build")
+    recorder = Recorder(service_dir / ".tool" / "deployed" / "memory-dev.json", service)
+    plan = plan_deploy(prepared, target, recorder)  # type: ignore[arg-type]
+    if not dry_run:
+        apply_plan(plan)
+    return [change.describe() for change in plan.changes]
+
+
+def test_first_deploy_creates_everything_and_records_it(service_dir: Path):
+    target = MemoryTarget()
+    changes = deploy(service_dir, target)
+    assert changes == ["create    function hello-loop-dev-hello", "create    state machine hello-loop-dev-loop"]
+    recorded = json.loads((service_dir / ".tool" / "deployed" / "memory-dev.json").read_text())
+    assert recorded["functions"] == ["hello-loop-dev-hello"]
+    assert recorded["stateMachines"] == ["arn:aws:states:us-east-1:000000000000:stateMachine:hello-loop-dev-loop"]
+    definition = json.loads(next(iter(target.machines.values()))["definition"])
+    assert definition["States"]["LambdaFunction"]["Resource"] == (
+        "arn:aws:lambda:us-east-1:000000000000:function:hello-loop-dev-hello"
+    )
+
+
+def test_redeploy_of_unchanged_service_makes_no_changing_call(service_dir: Path):
+    target = MemoryTarget()
+    deploy(service_dir, target)
+    target.calls.clear()
+    changes = deploy(service_dir, target)
+    assert target.calls == []
+    assert all(change.startswith("unchanged") for change in changes)
+
+
+def test_dry_run_changes_nothing_and_writes_no_record(service_dir: Path):
+    target = MemoryTarget()
+    changes = deploy(service_dir, target, dry_run=True)
+    assert changes[0].startswith("create")
+    assert target.calls == []
+    assert not (service_dir / ".tool" / "deployed" / "memory-dev.json").exists()
+
+
+def test_configuration_change_updates_configuration_only(service_dir: Path):
+    target = MemoryTarget()
+    deploy(service_dir, target)
+    target.calls.clear()
+    config = service_dir / "serverless.yml"
+    config.write_text(config.read_text().replace("timeout: 10", "timeout: 20"))
+    changes = deploy(service_dir, target)
+    assert target.calls == ["update_function_configuration hello-loop-dev-hello"]
+    assert "configuration changed: Timeout" in changes[0]
+
+
+def test_definition_change_updates_the_state_machine_only(service_dir: Path):
+    target = MemoryTarget()
+    deploy(service_dir, target)
+    target.calls.clear()
+    asl = service_dir / "statemachine.asl.json"
+    asl.write_text(asl.read_text().replace('"Invalid response."', '"Bad response."'))
+    deploy(service_dir, target)
+    assert target.calls == ["update_state_machine hello-loop-dev-loop"]
+
+
+def test_removed_state_machine_is_deleted_by_the_next_deploy(service_dir: Path):
+    target = MemoryTarget()
+    deploy(service_dir, target)
+    config = service_dir / "serverless.yml"
+    config.write_text(
+        config.read_text().replace("    loop:", "    looped:").replace("${sls:stage}-loop", "${sls:stage}-looped")
+    )
+    target.calls.clear()
+    deploy(service_dir, target)
+    assert target.calls == ["create_state_machine hello-loop-dev-looped", "delete_state_machine hello-loop-dev-loop"]
+
+
+def test_invalid_definition_stops_before_any_call(service_dir: Path):
+    target = MemoryTarget()
+    asl = service_dir / "statemachine.asl.json"
+    asl.write_text(asl.read_text().replace('"Default": "FailState"', '"Default": "FailStat"'))
+    with pytest.raises(BadInput) as caught:
+        deploy(service_dir, target)
+    assert caught.value.file and caught.value.file.endswith("statemachine.asl.json")
+    assert caught.value.line is not None
+    assert target.calls == []
+
+
+def test_type_change_is_refused_before_any_call(service_dir: Path):
+    target = MemoryTarget()
+    deploy(service_dir, target)
+    config = service_dir / "serverless.yml"
+    config.write_text(config.read_text().replace("type: STANDARD", "type: EXPRESS"))
+    target.calls.clear()
+    with pytest.raises(BadInput, match="cannot change in place"):
+        deploy(service_dir, target)
+    assert target.calls == []
