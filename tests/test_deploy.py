@@ -48,7 +48,9 @@ class MemoryTarget:
     def find_state_machine(self, arn: str) -> dict[str, Any] | None:
         return self.machines.get(arn)
 
-    def create_state_machine(self, name: str, definition: str, role_arn: str, type: str) -> dict[str, Any]:
+    def create_state_machine(
+        self, name: str, definition: str, role_arn: str, type: str
+    ) -> dict[str, Any]:
         arn = f"arn:aws:states:us-east-1:000000000000:stateMachine:{name}"
         self.calls.append(f"create_state_machine {name}")
         self.machines[arn] = {"definition": definition, "roleArn": role_arn, "type": type}
@@ -83,10 +85,15 @@ def deploy(service_dir: Path, target: MemoryTarget, *, dry_run: bool = False) ->
 def test_first_deploy_creates_everything_and_records_it(service_dir: Path):
     target = MemoryTarget()
     changes = deploy(service_dir, target)
-    assert changes == ["create    function hello-loop-dev-hello", "create    state machine hello-loop-dev-loop"]
+    assert changes == [
+        "create    function hello-loop-dev-hello",
+        "create    state machine hello-loop-dev-loop",
+    ]
     recorded = json.loads((service_dir / ".tool" / "deployed" / "memory-dev.json").read_text())
     assert recorded["functions"] == ["hello-loop-dev-hello"]
-    assert recorded["stateMachines"] == ["arn:aws:states:us-east-1:000000000000:stateMachine:hello-loop-dev-loop"]
+    assert recorded["stateMachines"] == [
+        "arn:aws:states:us-east-1:000000000000:stateMachine:hello-loop-dev-loop"
+    ]
     definition = json.loads(next(iter(target.machines.values()))["definition"])
     assert definition["States"]["LambdaFunction"]["Resource"] == (
         "arn:aws:lambda:us-east-1:000000000000:function:hello-loop-dev-hello"
@@ -136,11 +143,16 @@ def test_removed_state_machine_is_deleted_by_the_next_deploy(service_dir: Path):
     deploy(service_dir, target)
     config = service_dir / "serverless.yml"
     config.write_text(
-        config.read_text().replace("    loop:", "    looped:").replace("${sls:stage}-loop", "${sls:stage}-looped")
+        config.read_text()
+        .replace("    loop:", "    looped:")
+        .replace("${sls:stage}-loop", "${sls:stage}-looped")
     )
     target.calls.clear()
     deploy(service_dir, target)
-    assert target.calls == ["create_state_machine hello-loop-dev-looped", "delete_state_machine hello-loop-dev-loop"]
+    assert target.calls == [
+        "create_state_machine hello-loop-dev-looped",
+        "delete_state_machine hello-loop-dev-loop",
+    ]
 
 
 def test_invalid_definition_stops_before_any_call(service_dir: Path):

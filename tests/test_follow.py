@@ -18,15 +18,27 @@ class GrowingBackend:
 
     def describe_execution(self, arn: str) -> dict[str, Any]:
         status = "SUCCEEDED" if self.written >= self.total else "RUNNING"
-        return {"executionArn": arn, "name": "n", "status": status, "startDate": T0, "input": "{}", "output": "{}" if status == "SUCCEEDED" else None}
+        return {
+            "executionArn": arn,
+            "name": "n",
+            "status": status,
+            "startDate": T0,
+            "input": "{}",
+            "output": "{}" if status == "SUCCEEDED" else None,
+        }
 
     def history_since(self, arn: str, after_id: int) -> list[dict[str, Any]]:
-        events = [{"id": i, "previousEventId": i - 1, "type": f"E{i}", "timestamp": T0} for i in range(after_id + 1, self.written + 1)]
+        events = [
+            {"id": i, "previousEventId": i - 1, "type": f"E{i}", "timestamp": T0}
+            for i in range(after_id + 1, self.written + 1)
+        ]
         if self.written < self.total:
             self.written += 1
         return events
 
-    def execution_logs(self, arn: str, after: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    def execution_logs(
+        self, arn: str, after: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
         # The log line is written with event 2, and read in the same poll as events 1 and 2.
         if self.written >= 2 and after is None:
             return [{"message": "hello", "afterEventId": 1, "timestamp": T0}], "1"
@@ -52,7 +64,15 @@ def test_follow_reports_each_event_once_and_logs_after_their_event():
 
 def test_execution_result_parses_input_and_output_and_dates():
     result = execution_result(
-        {"executionArn": "a", "name": "n", "status": "SUCCEEDED", "startDate": T0, "stopDate": T0, "input": '{"k": 1}', "output": "[1]"},
+        {
+            "executionArn": "a",
+            "name": "n",
+            "status": "SUCCEEDED",
+            "startDate": T0,
+            "stopDate": T0,
+            "input": '{"k": 1}',
+            "output": "[1]",
+        },
         [{"id": 1, "type": "ExecutionStarted", "timestamp": T0}],
     )
     assert result["input"] == {"k": 1}

@@ -292,11 +292,12 @@ def test_package_lists_files_in_its_result(tmp_path: Path) -> None:
 def test_definition_files_are_not_packed_unless_a_pattern_asks(tmp_path: Path) -> None:
     machine = {"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}
     yml = SERVERLESS_YML + (
-        "stepFunctions:\n  stateMachines:\n    m:\n"
-        "      definition: ${file(machines/m.asl.json)}\n"
+        "stepFunctions:\n  stateMachines:\n    m:\n      definition: ${file(machines/m.asl.json)}\n"
     )
     service = make_service(tmp_path / "svc", {"machines/m.asl.json": json.dumps(machine)}, yml)
     assert build_package(service, tmp_path / "out").files == ("handler.py",)
     yml_back = yml + "package:\n  patterns:\n    - machines/**\n"
-    service = make_service(tmp_path / "svc2", {"machines/m.asl.json": json.dumps(machine)}, yml_back)
+    service = make_service(
+        tmp_path / "svc2", {"machines/m.asl.json": json.dumps(machine)}, yml_back
+    )
     assert build_package(service, tmp_path / "out2").files == ("handler.py", "machines/m.asl.json")

@@ -192,7 +192,9 @@ def plan_deploy(prepared: Prepared, backend: Backend, recorder: Recorder) -> Dep
         if current is None:
 
             def create_machine(
-                machine: StateMachineConfig = machine, definition: str = definition, role: str = role
+                machine: StateMachineConfig = machine,
+                definition: str = definition,
+                role: str = role,
             ) -> None:
                 backend.create_state_machine(machine.name, definition, role, machine.type)
                 recorder.add("stateMachines", machine.arn)
@@ -232,7 +234,10 @@ def plan_deploy(prepared: Prepared, backend: Backend, recorder: Recorder) -> Dep
                 backend.delete_function(name)
                 recorder.discard("functions", name)
 
-            add(Change("delete", "function", name, ("no longer in serverless.yml",)), delete_function)
+            add(
+                Change("delete", "function", name, ("no longer in serverless.yml",)),
+                delete_function,
+            )
     wanted_machines = {m.arn for m in service.state_machines.values()}
     for arn in recorder.names("stateMachines"):
         if arn not in wanted_machines:
@@ -242,7 +247,10 @@ def plan_deploy(prepared: Prepared, backend: Backend, recorder: Recorder) -> Dep
                 recorder.discard("stateMachines", arn)
 
             name = arn.rsplit(":", 1)[1]
-            add(Change("delete", "state machine", name, ("no longer in serverless.yml",)), delete_machine)
+            add(
+                Change("delete", "state machine", name, ("no longer in serverless.yml",)),
+                delete_machine,
+            )
     return plan
 
 

@@ -1,4 +1,6 @@
-"""The toolkit's error types. The CLI's single error boundary turns them into one line and an exit code.
+"""The toolkit's error types.
+
+The CLI's single error boundary turns them into one line and an exit code.
 
 Exit codes: 0 ok, 1 a failed execution or operation, 2 bad input.
 """

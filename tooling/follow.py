@@ -26,10 +26,12 @@ def read_input(path: str) -> str:
     else:
         file = Path(path)
         if not file.is_file():
-            raise InputError(f"{path}: no such file", hint="pass a JSON file with --input, or - for stdin")
+            raise InputError(
+                f"{path}: no such file", hint="pass a JSON file with --input, or - for stdin"
+            )
         text, source = file.read_text(encoding="utf-8"), path
     if not text.strip():
-        raise InputError(f"{source}: the input is empty", hint='give a JSON document, e.g. {}')
+        raise InputError(f"{source}: the input is empty", hint="give a JSON document, e.g. {}")
     load_json(text, source, error=InputError, what="JSON input")
     return text
 
@@ -61,7 +63,9 @@ def follow_execution(
     pending_logs: list[dict[str, Any]] = []
 
     def flush_logs(up_to: int | None) -> None:
-        while pending_logs and (up_to is None or (pending_logs[0].get("afterEventId") or 0) <= up_to):
+        while pending_logs and (
+            up_to is None or (pending_logs[0].get("afterEventId") or 0) <= up_to
+        ):
             entry = pending_logs.pop(0)
             if on_log is not None:
                 on_log(entry)

@@ -34,7 +34,8 @@ def check_input_size(text: str, source: str) -> None:
     size = len(text.encode("utf-8"))
     if size > MAX_INPUT_BYTES:
         raise InputError(
-            f"{source}: the input is {size} bytes; Step Functions accepts at most {MAX_INPUT_BYTES}",
+            f"{source}: the input is {size} bytes; "
+            f"Step Functions accepts at most {MAX_INPUT_BYTES}",
             hint="pass a smaller document, e.g. a reference to data stored elsewhere",
         )
 

@@ -91,7 +91,7 @@ def log_line(entry: dict[str, Any], stream: TextIO | None = None) -> None:
 
 
 def execution_outcome(description: dict[str, Any]) -> None:
-    """The human result: the output on stdout when it succeeded, error and cause on stderr if not."""
+    """The human result: the output on stdout if it succeeded, else error and cause on stderr."""
     status = description["status"]
     if status == "SUCCEEDED":
         output = description.get("output")
@@ -113,6 +113,12 @@ def changes(items: list[Change]) -> None:
 
 
 def table(rows: list[list[str]], headers: list[str]) -> None:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
+    widths = [
+        max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)
+    ]
     for row in [headers, *rows]:
-        data("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip())
+        data(
+            "  ".join(
+                str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)
+            ).rstrip()
+        )

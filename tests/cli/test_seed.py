@@ -113,18 +113,27 @@ def test_verbatim_seed_handler_fails_deploy_with_file_and_line_and_keeps_old_dep
 @pytest.mark.parametrize(
     ("breakage", "expected"),
     [
-        (lambda d: (d / "serverless.yml").write_text("service: x\nprovider:\n  name: aws\n   bad: [\n"), r"serverless\.yml:\d+:\d+: "),
+        (
+            lambda d: (d / "serverless.yml").write_text(
+                "service: x\nprovider:\n  name: aws\n   bad: [\n"
+            ),
+            r"serverless\.yml:\d+:\d+: ",
+        ),
         (lambda d: (d / "statemachine.asl.json").unlink(), r"statemachine\.asl\.json"),
         (
             lambda d: (d / "statemachine.asl.json").write_text(
-                (d / "statemachine.asl.json").read_text().replace('"Next": "ChoiceState"', '"Next": "ChoiseState"')
+                (d / "statemachine.asl.json")
+                .read_text()
+                .replace('"Next": "ChoiceState"', '"Next": "ChoiseState"')
             ),
             r"statemachine\.asl\.json:\d+:\d+: .*ChoiseState.*ChoiceState",
         ),
     ],
     ids=["broken-yaml", "missing-definition", "next-to-missing-state"],
 )
-def test_bad_service_fails_deploy_cleanly_and_old_deployment_still_runs(service: Path, capsys, breakage, expected):
+def test_bad_service_fails_deploy_cleanly_and_old_deployment_still_runs(
+    service: Path, capsys, breakage, expected
+):
     assert run(capsys, "deploy")[0] == 0
     good = {p.name: p.read_text() for p in service.iterdir() if p.is_file()}
     breakage(service)

@@ -33,8 +33,17 @@ def test_insert_execution_returns_existing_record_for_same_arn(tmp_path):
 def test_finish_only_changes_a_running_execution(tmp_path):
     store = Store(tmp_path / "db.sqlite")
     store.insert_execution(_execution())
-    store.finish_execution("arn:x:execution:m:e1", status="SUCCEEDED", output="{}", error=None, cause=None, stop_date=T0)
-    store.finish_execution("arn:x:execution:m:e1", status="FAILED", output=None, error="E", cause="C", stop_date=T0)
+    store.finish_execution(
+        "arn:x:execution:m:e1",
+        status="SUCCEEDED",
+        output="{}",
+        error=None,
+        cause=None,
+        stop_date=T0,
+    )
+    store.finish_execution(
+        "arn:x:execution:m:e1", status="FAILED", output=None, error="E", cause="C", stop_date=T0
+    )
     record = store.get_execution("arn:x:execution:m:e1")
     assert record is not None
     assert (record.status, record.output, record.error) == ("SUCCEEDED", "{}", None)
@@ -44,7 +53,15 @@ def test_history_round_trips_events_with_datetimes_in_order(tmp_path):
     store = Store(tmp_path / "db.sqlite")
     arn = "arn:x:execution:m:e1"
     for i in range(1, 4):
-        store.append_event(arn, {"id": i, "previousEventId": i - 1, "type": "T", "timestamp": T0 + timedelta(seconds=i)})
+        store.append_event(
+            arn,
+            {
+                "id": i,
+                "previousEventId": i - 1,
+                "type": "T",
+                "timestamp": T0 + timedelta(seconds=i),
+            },
+        )
     events = store.events(arn, after_id=1)
     assert [e["id"] for e in events] == [2, 3]
     assert events[0]["timestamp"] == T0 + timedelta(seconds=2)
@@ -58,8 +75,17 @@ def test_state_survives_reopening(tmp_path):
 
 def test_logs_filter_by_function_and_execution(tmp_path):
     store = Store(tmp_path / "db.sqlite")
-    store.append_log(function_name="f", request_id="r1", timestamp=T0, message="one", execution_arn="e1", after_event_id=4)
-    store.append_log(function_name="g", request_id="r2", timestamp=T0, message="two", execution_arn="e2")
+    store.append_log(
+        function_name="f",
+        request_id="r1",
+        timestamp=T0,
+        message="one",
+        execution_arn="e1",
+        after_event_id=4,
+    )
+    store.append_log(
+        function_name="g", request_id="r2", timestamp=T0, message="two", execution_arn="e2"
+    )
     assert [r.message for r in store.logs(function_name="f")] == ["one"]
     assert [r.after_event_id for r in store.logs(execution_arn="e1")] == [4]
     first = store.logs()[0].seq

@@ -77,5 +77,7 @@ class Backend(Protocol):
     def execution_logs(
         self, execution_arn: str, after: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """Handler output during one execution: {"timestamp","message","functionName","afterEventId"}."""
+        """Handler output during one execution.
+
+        Each entry: {"timestamp", "message", "functionName", "afterEventId"}."""
         ...

@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         sys.stderr.write(
-            f"internal error: {type(exc).__name__}: {exc} (run again with --debug for the traceback)\n"
+            f"internal error: {type(exc).__name__}: {exc}"
+            " (run again with --debug for the traceback)\n"
         )
         return 1
     return 0

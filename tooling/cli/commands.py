@@ -25,12 +25,20 @@ app = typer.Typer(
     help="Deploy, run and follow AWS Step Functions services described by serverless.yml.",
 )
 
-StageOpt = Annotated[str | None, typer.Option("--stage", "-s", help="Stage (default: provider.stage, then dev).")]
-RegionOpt = Annotated[str | None, typer.Option("--region", "-r", help="Region (default: provider.region).")]
+StageOpt = Annotated[
+    str | None, typer.Option("--stage", "-s", help="Stage (default: provider.stage, then dev).")
+]
+RegionOpt = Annotated[
+    str | None, typer.Option("--region", "-r", help="Region (default: provider.region).")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 MachineOpt = Annotated[
     str | None,
-    typer.Option("--state-machine", "-m", help="State machine key in serverless.yml (needed when there are several)."),
+    typer.Option(
+        "--state-machine",
+        "-m",
+        help="State machine key in serverless.yml (needed when there are several).",
+    ),
 ]
 
 
@@ -49,7 +57,9 @@ def _options(stage: str | None, region: str | None) -> session.Options:
 def deploy(
     stage: StageOpt = None,
     region: RegionOpt = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Check, package and deploy the service; says what it created, updated or left alone."""
@@ -86,7 +96,9 @@ def deploy(
 def invoke(
     input: Annotated[str, typer.Option("--input", "-i", help="JSON input file, or - for stdin.")],
     state_machine: MachineOpt = None,
-    name: Annotated[str | None, typer.Option("--name", help="Execution name (default: a new UUID).")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Execution name (default: a new UUID).")
+    ] = None,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Start and return at once.")] = False,
     stage: StageOpt = None,
     region: RegionOpt = None,
@@ -105,7 +117,9 @@ def invoke(
     render.info(f"execution {execution_name} of {machine.name}")
     if no_wait:
         if json_out:
-            render.json_document({"executionArn": arn, "startDate": started["startDate"].isoformat()})
+            render.json_document(
+                {"executionArn": arn, "startDate": started["startDate"].isoformat()}
+            )
         else:
             render.data(arn)
         return
@@ -114,7 +128,9 @@ def invoke(
     _finish(followed.description, followed.events, json_out)
 
 
-def _finish(description: dict[str, object], events: list[dict[str, object]], json_out: bool) -> None:
+def _finish(
+    description: dict[str, object], events: list[dict[str, object]], json_out: bool
+) -> None:
     if json_out:
         render.json_document(execution_result(description, events))  # type: ignore[arg-type]
     else:
@@ -125,7 +141,9 @@ def _finish(description: dict[str, object], events: list[dict[str, object]], jso
 
 @app.command()
 def run(
-    definition: Annotated[Path, typer.Argument(help="State machine definition (JSON) to run as is.")],
+    definition: Annotated[
+        Path, typer.Argument(help="State machine definition (JSON) to run as is.")
+    ],
     input: Annotated[str, typer.Option("--input", "-i", help="JSON input file, or - for stdin.")],
     stage: StageOpt = None,
     region: RegionOpt = None,
@@ -136,7 +154,10 @@ def run(
 
     text = read_input(input)
     description, events = run_definition(
-        definition, text, _options(stage, region), on_event=None if json_out else render.EventPrinter()
+        definition,
+        text,
+        _options(stage, region),
+        on_event=None if json_out else render.EventPrinter(),
     )
     _finish(description, events, json_out)
 
@@ -155,12 +176,22 @@ def executions(
     items = backend.list_executions(machine_arn)
     if json_out:
         render.json_document(
-            {"executions": [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in i.items()} for i in items]}
+            {
+                "executions": [
+                    {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in i.items()}
+                    for i in items
+                ]
+            }
         )
         return
     render.table(
         [
-            [i["name"], i["status"], i["startDate"].isoformat(timespec="seconds"), i["stateMachineArn"].rsplit(":", 1)[1]]
+            [
+                i["name"],
+                i["status"],
+                i["startDate"].isoformat(timespec="seconds"),
+                i["stateMachineArn"].rsplit(":", 1)[1],
+            ]
             for i in items
         ],
         ["NAME", "STATUS", "STARTED", "STATE MACHINE"],
@@ -194,7 +225,9 @@ def history(
 
 @app.command()
 def logs(
-    function: Annotated[str, typer.Argument(help="Function key in serverless.yml, or its deployed name.")],
+    function: Annotated[
+        str, typer.Argument(help="Function key in serverless.yml, or its deployed name.")
+    ],
     stage: StageOpt = None,
     region: RegionOpt = None,
 ) -> None:

@@ -1,4 +1,4 @@
-"""Clocks for the engine: the system's, and a virtual one for tests (sleep advances time at once)."""
+"""Clocks for the engine: the system's, and a virtual one for tests (sleep moves time at once)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ class Clock(Protocol):
 
 @dataclass(frozen=True)
 class LambdaResponse:
-    """What Lambda's Invoke API answers: the payload text, and X-Amz-Function-Error when it failed."""
+    """Lambda Invoke's answer: the payload text, and X-Amz-Function-Error when it failed."""
 
     payload: str
     function_error: str | None = None  # "Unhandled" when the function raised, timed out or crashed

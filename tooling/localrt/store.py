@@ -1,4 +1,5 @@
-"""The local runtime's state, in one SQLite file: functions, state machines, executions, history, logs.
+"""The local runtime's state in one SQLite file: functions, state machines, executions, history,
+logs.
 
 Several processes use it at once (the CLI following a run, the worker running it), so it runs in
 WAL mode and every write is a short transaction.
@@ -260,9 +261,11 @@ class Store:
         return _execution(row) if row else None
 
     def find_executions_by_name(self, name: str) -> list[ExecutionRecord]:
-        rows = self._db().execute(
-            "SELECT * FROM executions WHERE name = ? ORDER BY start_date", (name,)
-        ).fetchall()
+        rows = (
+            self._db()
+            .execute("SELECT * FROM executions WHERE name = ? ORDER BY start_date", (name,))
+            .fetchall()
+        )
         return [_execution(row) for row in rows]
 
     def list_executions(
@@ -309,17 +312,27 @@ class Store:
                 (execution_arn, event["id"], json.dumps(event, default=_json_default)),
             )
 
-    def events(self, execution_arn: str, after_id: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
-        rows = self._db().execute(
-            "SELECT event FROM history WHERE execution_arn = ? AND id > ? ORDER BY id LIMIT ?",
-            (execution_arn, after_id, limit),
-        ).fetchall()
+    def events(
+        self, execution_arn: str, after_id: int = 0, limit: int = 1000
+    ) -> list[dict[str, Any]]:
+        rows = (
+            self._db()
+            .execute(
+                "SELECT event FROM history WHERE execution_arn = ? AND id > ? ORDER BY id LIMIT ?",
+                (execution_arn, after_id, limit),
+            )
+            .fetchall()
+        )
         return [_event(row["event"]) for row in rows]
 
     def last_event_id(self, execution_arn: str) -> int:
-        row = self._db().execute(
-            "SELECT MAX(id) AS last FROM history WHERE execution_arn = ?", (execution_arn,)
-        ).fetchone()
+        row = (
+            self._db()
+            .execute(
+                "SELECT MAX(id) AS last FROM history WHERE execution_arn = ?", (execution_arn,)
+            )
+            .fetchone()
+        )
         return int(row["last"] or 0)
 
     # logs
@@ -338,7 +351,14 @@ class Store:
             db.execute(
                 "INSERT INTO logs (function_name, execution_arn, after_event_id, request_id,"
                 " timestamp, message) VALUES (?, ?, ?, ?, ?, ?)",
-                (function_name, execution_arn, after_event_id, request_id, _iso(timestamp), message),
+                (
+                    function_name,
+                    execution_arn,
+                    after_event_id,
+                    request_id,
+                    _iso(timestamp),
+                    message,
+                ),
             )
 
     def logs(

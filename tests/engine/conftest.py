@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import pytest
+
+from .fakes import Runner
+
+
+@pytest.fixture
+def runner() -> Runner:
+    return Runner()

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+
+from tooling.engine.jsonpath import JsonPath, PathNotFound, PathSyntaxError
+
+DATA = {"a": {"b": [10, 20, 30]}, "users": [{"n": 1, "s": 0}, {"n": 2, "s": 1}], "odd-key": 5}
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("$", DATA),
+        ("$.a.b", [10, 20, 30]),
+        ("$.a.b[1]", 20),
+        ("$.a.b[-1]", 30),
+        ("$['a']['b'][0]", 10),
+        ("$.odd-key", 5),
+        ("$.a.b[*]", [10, 20, 30]),
+        ("$.a.b[1:]", [20, 30]),
+        ("$.a.b[:1]", [10]),
+        ("$.users[*].n", [1, 2]),
+        ("$.users[?(@.s == 0)]", [{"n": 1, "s": 0}]),
+        ("$..n", [1, 2]),
+        ("$.missing[*]", []),
+    ],
+)
+def test_find(path: str, value: object) -> None:
+    assert JsonPath(path).find(DATA) == value
+
+
+def test_definite_missing_path_raises_with_normalized_form() -> None:
+    path = JsonPath("$.a.c")
+    with pytest.raises(PathNotFound):
+        path.find(DATA)
+    assert path.normalized == "$['a']['c']"
+    assert not path.exists(DATA)
+
+
+def test_set_copies_only_the_spine() -> None:
+    data = {"a": {"x": 1}, "b": {"y": 2}}
+    out = JsonPath("$.a.new.deep").set(data, 3)
+    assert out == {"a": {"x": 1, "new": {"deep": 3}}, "b": {"y": 2}}
+    assert data == {"a": {"x": 1}, "b": {"y": 2}}
+    assert out["b"] is data["b"]
+
+
+def test_set_into_a_non_object_fails() -> None:
+    with pytest.raises(PathNotFound):
+        JsonPath("$.a.x").set({"a": 1}, 2)
+
+
+def test_context_paths_are_flagged() -> None:
+    path = JsonPath("$$.Execution.Id")
+    assert path.context and path.find({"Execution": {"Id": "arn"}}) == "arn"
+
+
+@pytest.mark.parametrize("text", ["a.b", "$.", "$.a[", "$.a[x]"])
+def test_bad_paths_are_rejected(text: str) -> None:
+    with pytest.raises(PathSyntaxError):
+        JsonPath(text)

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tooling.engine import parse_definition
+from tooling.engine.model import ChoiceState, TaskState
+from tooling.errors import DefinitionError
+from tooling.sourcemap import load_json
+
+from .fakes import FUNCTION_ARN
+
+TYPO_DEFINITION = """{
+  "StartAt": "LambdaFunction",
+  "States": {
+    "LambdaFunction": {
+      "Type": "Task",
+      "Resource": "FUNCTION_ARN",
+      "Next": "ChoiseState"
+    },
+    "ChoiceState": {"Type": "Choice", "Choices": [
+      {"Variable": "$.x", "NumericEquals": 1, "Next": "Done"}
+    ], "Default": "Done"},
+    "Done": {"Type": "Succeed"}
+  }
+}""".replace("FUNCTION_ARN", FUNCTION_ARN)
+
+
+def parse_text(text: str) -> Any:
+    definition, source = load_json(text, "machine.asl.json", DefinitionError)
+    return parse_definition(definition, source)
+
+
+def test_unknown_next_names_line_column_and_suggestion() -> None:
+    with pytest.raises(DefinitionError) as info:
+        parse_text(TYPO_DEFINITION)
+    err = info.value
+    assert err.message == (
+        'States.LambdaFunction.Next names "ChoiseState", which is not a state; '
+        'did you mean "ChoiceState"?'
+    )
+    assert (err.file, err.line, err.column) == ("machine.asl.json", 7, 15)
+
+
+def test_valid_definition_compiles_states() -> None:
+    machine = parse_text(TYPO_DEFINITION.replace("ChoiseState", "ChoiceState"))
+    assert machine.start_at == "LambdaFunction"
+    assert isinstance(machine.states["LambdaFunction"], TaskState)
+    assert isinstance(machine.states["ChoiceState"], ChoiceState)
+
+
+def minimal(**state: Any) -> dict[str, Any]:
+    return {"StartAt": "A", "States": {"A": state, "B": {"Type": "Succeed"}}}
+
+
+@pytest.mark.parametrize(
+    ("definition", "fragment"),
+    [
+        ({"States": {"A": {"Type": "Succeed"}}}, "missing 'StartAt'"),
+        ({"StartAt": "A"}, "missing 'States'"),
+        ({"StartAt": "Z", "States": {"A": {"Type": "Succeed"}}}, 'StartAt names "Z"'),
+        (minimal(Type="Sleep", End=True), '"Sleep" is not a state type'),
+        (minimal(Type="Pass"), 'needs either "Next" or "End": true'),
+        (minimal(Type="Pass", Next="B", End=True), "has both Next and End"),
+        (minimal(Type="Choice", Choices=[]), "Choices must be a non-empty list"),
+        (
+            minimal(Type="Choice", Choices=[{"Variable": "$.a", "Next": "B"}]),
+            "exactly one comparison operator",
+        ),
+        (
+            minimal(
+                Type="Choice", Choices=[{"Variable": "$.a", "NumericEquals": "1", "Next": "B"}]
+            ),
+            "wrong type",
+        ),
+        (
+            minimal(Type="Choice", Choices=[{"Variable": "$.a", "IsNull": True, "Next": "b"}]),
+            'did you mean "B"',
+        ),
+        (minimal(Type="Wait", End=True), "exactly one of Seconds"),
+        (minimal(Type="Wait", Seconds=-1, End=True), "Seconds must be an integer >= 0"),
+        (minimal(Type="Pass", InputPath=3, End=True), "InputPath must be a JSONPath string"),
+        (minimal(Type="Pass", ResultPath="$.a[*]", End=True), "must be a reference path"),
+        (minimal(Type="Pass", Parameters={"a.$": "nope"}, End=True), "is not a JSONPath"),
+        (
+            minimal(Type="Pass", Parameters={"a.$": "States.Hash($.a, 'MD5')"}, End=True),
+            "States.Hash",
+        ),
+        (minimal(Type="Pass", Bogus=1, End=True), "field 'Bogus' is not valid in a Pass state"),
+        (minimal(Type="Fail", Error="E", ErrorPath="$.e"), "both Error and ErrorPath"),
+    ],
+)
+def test_invalid_definitions_are_rejected(definition: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(DefinitionError) as info:
+        parse_definition(definition)
+    assert fragment in info.value.message
+
+
+def retry_rules(*rules: dict[str, Any], key: str = "Retry") -> dict[str, Any]:
+    extra: dict[str, Any] = {key: list(rules)}
+    return minimal(Type="Task", Resource=FUNCTION_ARN, End=True, **extra)
+
+
+@pytest.mark.parametrize("key", ["Retry", "Catch"])
+def test_states_all_must_be_alone_and_last(key: str) -> None:
+    extra = {"Next": "B"} if key == "Catch" else {}
+    alone = {"ErrorEquals": ["States.ALL", "X"], **extra}
+    not_last = [{"ErrorEquals": ["States.ALL"], **extra}, {"ErrorEquals": ["X"], **extra}]
+    for rules in ([alone], not_last):
+        with pytest.raises(DefinitionError, match="States.ALL must appear alone and in the last"):
+            parse_definition(retry_rules(*rules, key=key))
+
+
+def test_catch_target_is_checked_with_suggestion() -> None:
+    with pytest.raises(DefinitionError) as info:
+        parse_definition(retry_rules({"ErrorEquals": ["X"], "Next": "b"}, key="Catch"))
+    assert (
+        info.value.message
+        == 'States.A.Catch[0].Next names "b", which is not a state; did you mean "B"?'
+    )
+
+
+def test_retrier_field_types_are_checked() -> None:
+    with pytest.raises(DefinitionError, match="BackoffRate must be a number >= 1.0"):
+        parse_definition(retry_rules({"ErrorEquals": ["X"], "BackoffRate": 0.5}))
+    with pytest.raises(DefinitionError, match="MaxAttempts must be an integer >= 0"):
+        parse_definition(retry_rules({"ErrorEquals": ["X"], "MaxAttempts": "3"}))
+
+
+@pytest.mark.parametrize(
+    ("definition", "fragment"),
+    [
+        (minimal(Type="Map", End=True), "Map states are not supported yet"),
+        (minimal(Type="Parallel", End=True), "Parallel states are not supported yet"),
+        (
+            {"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Succeed"}}},
+            "JSONata",
+        ),
+        (minimal(Type="Pass", Assign={"x": 1}, End=True), "Assign is not supported yet"),
+        (
+            minimal(Type="Task", Resource="arn:aws:states:::sqs:sendMessage", End=True),
+            "not supported yet",
+        ),
+        (
+            minimal(Type="Task", Resource=FUNCTION_ARN, HeartbeatSeconds=5, End=True),
+            "not supported yet",
+        ),
+    ],
+)
+def test_features_not_supported_yet_are_rejected_clearly(
+    definition: dict[str, Any], fragment: str
+) -> None:
+    with pytest.raises(DefinitionError) as info:
+        parse_definition(definition)
+    assert fragment in info.value.message
+
+
+def test_error_location_points_at_the_bad_field() -> None:
+    text = json.dumps(minimal(Type="Pass", End=True, ResultPath="$.a[*]"), indent=2)
+    with pytest.raises(DefinitionError) as info:
+        parse_text(text)
+    line = text.splitlines().index('      "ResultPath": "$.a[*]"') + 1
+    assert (info.value.line, info.value.column) == (line, 21)
+    assert info.value.render().startswith(f"machine.asl.json:{line}:21: States.A.ResultPath")
+
+
+def test_lambda_invoke_needs_function_name() -> None:
+    definition = minimal(
+        Type="Task", Resource="arn:aws:states:::lambda:invoke", End=True, Parameters={"Payload": 1}
+    )
+    with pytest.raises(DefinitionError, match="needs Parameters.FunctionName"):
+        parse_definition(definition)

@@ -1,0 +1,180 @@
+"""Calling Lambda from a Task: a function ARN as Resource (LambdaFunction* events) or the
+optimized integration arn:aws:states:::lambda:invoke (Task* events, the Invoke API's answer)."""
+
+from __future__ import annotations
+
+import json
+from email.utils import format_datetime
+from typing import Any
+
+from tooling.engine import jsontext
+from tooling.engine.errors import TIMEOUT, StateRuntimeError, StatesError
+from tooling.engine.history import HistoryRecorder
+from tooling.engine.model import TaskState
+from tooling.engine.ports import Clock, LambdaInvoker, LambdaResponse, TaskTimedOut
+
+# AWS reports Lambda errors without an errorType (timeouts, crashes, out of memory) as
+# Lambda.Unknown (Step Functions guide, "Handling transient Lambda service exceptions").
+UNKNOWN_LAMBDA_ERROR = "Lambda.Unknown"
+_TRUNCATED_NO = {"truncated": False}
+
+
+def invoke_lambda(
+    state: TaskState,
+    parameters: Any,
+    timeout: int | None,
+    *,
+    lambdas: LambdaInvoker,
+    history: HistoryRecorder,
+    clock: Clock,
+    region: str,
+) -> Any:
+    """Run one attempt, recording its events; the task result, or StatesError on failure."""
+    if state.optimized:
+        return _invoke_optimized(state, parameters, timeout, lambdas, history, clock, region)
+    return _invoke_function(state, parameters, timeout, lambdas, history)
+
+
+def _invoke_function(
+    state: TaskState,
+    parameters: Any,
+    timeout: int | None,
+    lambdas: LambdaInvoker,
+    history: HistoryRecorder,
+) -> Any:
+    payload = jsontext.dumps(parameters)
+    scheduled: dict[str, Any] = {
+        "resource": state.resource,
+        "input": payload,
+        "inputDetails": _TRUNCATED_NO,
+    }
+    if timeout is not None:
+        scheduled["timeoutInSeconds"] = timeout
+    history.add("LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails", scheduled)
+    history.add("LambdaFunctionStarted")
+    try:
+        response = lambdas.invoke(state.resource, payload, timeout_seconds=timeout)
+    except TaskTimedOut:
+        history.add(
+            "LambdaFunctionTimedOut", "lambdaFunctionTimedOutEventDetails", {"error": TIMEOUT}
+        )
+        raise StatesError(TIMEOUT) from None
+    except StatesError as exc:
+        # Service errors (e.g. Lambda.ResourceNotFoundException): recorded like a failed call.
+        # Not confirmed whether AWS uses LambdaFunctionStartFailed here instead.
+        history.add("LambdaFunctionFailed", "lambdaFunctionFailedEventDetails", _error_details(exc))
+        raise
+    if response.function_error:
+        # The cause is the function's error payload exactly as Lambda returned it.
+        error = StatesError(_error_type(response.payload), response.payload)
+        history.add(
+            "LambdaFunctionFailed", "lambdaFunctionFailedEventDetails", _error_details(error)
+        )
+        raise error
+    result = _parse_payload(response.payload)
+    history.add(
+        "LambdaFunctionSucceeded",
+        "lambdaFunctionSucceededEventDetails",
+        {"output": response.payload, "outputDetails": _TRUNCATED_NO},
+    )
+    return result
+
+
+def _invoke_optimized(
+    state: TaskState,
+    parameters: Any,
+    timeout: int | None,
+    lambdas: LambdaInvoker,
+    history: HistoryRecorder,
+    clock: Clock,
+    region: str,
+) -> Any:
+    ids = {"resourceType": "lambda", "resource": "invoke"}
+    scheduled: dict[str, Any] = {**ids, "region": region, "parameters": jsontext.dumps(parameters)}
+    if timeout is not None:
+        scheduled["timeoutInSeconds"] = timeout
+    history.add("TaskScheduled", "taskScheduledEventDetails", scheduled)
+    history.add("TaskStarted", "taskStartedEventDetails", dict(ids))
+    function = parameters.get("FunctionName") if isinstance(parameters, dict) else None
+    if not isinstance(function, str) or not function:
+        raise StateRuntimeError("The field 'FunctionName' is required and must be a string.")
+    payload = jsontext.dumps(parameters["Payload"]) if "Payload" in parameters else "{}"
+    try:
+        response = lambdas.invoke(function, payload, timeout_seconds=timeout)
+    except TaskTimedOut:
+        history.add("TaskTimedOut", "taskTimedOutEventDetails", {**ids, "error": TIMEOUT})
+        raise StatesError(TIMEOUT) from None
+    except StatesError as exc:
+        history.add("TaskFailed", "taskFailedEventDetails", {**ids, **_error_details(exc)})
+        raise
+    if response.function_error:
+        # Here AWS re-serializes the error payload compactly (LocalStack snapshots recorded on AWS).
+        try:
+            cause = jsontext.dumps(json.loads(response.payload))
+        except ValueError:
+            cause = response.payload
+        error = StatesError(_error_type(response.payload), cause)
+        history.add("TaskFailed", "taskFailedEventDetails", {**ids, **_error_details(error)})
+        raise error
+    result = _invoke_result(response, clock)
+    history.add(
+        "TaskSucceeded",
+        "taskSucceededEventDetails",
+        {**ids, "output": jsontext.dumps(result), "outputDetails": _TRUNCATED_NO},
+    )
+    return result
+
+
+def _invoke_result(response: LambdaResponse, clock: Clock) -> dict[str, Any]:
+    """The Lambda Invoke API answer as the optimized integration returns it."""
+    length = str(len(response.payload.encode()))
+    date = format_datetime(clock.now(), usegmt=True)
+    request_id = response.request_id
+    headers = {
+        "Connection": "keep-alive",
+        "Content-Length": length,
+        "Content-Type": "application/json",
+        "Date": date,
+        "X-Amz-Executed-Version": response.executed_version,
+        "x-amzn-Remapped-Content-Length": "0",
+        "x-amzn-RequestId": request_id,
+    }
+    return {
+        "ExecutedVersion": response.executed_version,
+        "Payload": _parse_payload(response.payload),
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": {key: [value] for key, value in headers.items()},
+            "HttpHeaders": headers,
+            "HttpStatusCode": 200,
+        },
+        "SdkResponseMetadata": {"RequestId": request_id},
+        "StatusCode": 200,
+    }
+
+
+def _parse_payload(payload: str) -> Any:
+    if not payload.strip():
+        return None
+    try:
+        return json.loads(payload)
+    except ValueError:
+        raise StatesError(
+            UNKNOWN_LAMBDA_ERROR,
+            f"The Lambda function returned a payload that is not JSON: {payload[:200]}",
+        ) from None
+
+
+def _error_type(payload: str) -> str:
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        return UNKNOWN_LAMBDA_ERROR
+    error_type = body.get("errorType") if isinstance(body, dict) else None
+    return error_type if isinstance(error_type, str) and error_type else UNKNOWN_LAMBDA_ERROR
+
+
+def _error_details(error: StatesError) -> dict[str, Any]:
+    details: dict[str, Any] = {"error": error.error}
+    if error.cause is not None:
+        details["cause"] = error.cause
+    return details

@@ -1,0 +1,114 @@
+"""The compiled form of a state machine definition: what the interpreter runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tooling.engine.choice import Condition
+from tooling.engine.jsonpath import JsonPath
+
+ROOT = JsonPath("$")
+
+# A payload template: a constant, or a tooling.engine.payload.Dynamic built at parse time.
+Template = Any
+
+
+@dataclass(frozen=True)
+class Retrier:
+    errors: tuple[str, ...]
+    interval_seconds: float = 1
+    max_attempts: int = 3
+    backoff_rate: float = 2.0
+    max_delay_seconds: float | None = None
+    jitter: str = "NONE"
+
+
+@dataclass(frozen=True)
+class Catcher:
+    errors: tuple[str, ...]
+    next: str
+    result_path: JsonPath | None  # None: ResultPath null, the error output is dropped
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    next: str | None = None  # None with end=True for terminal states
+    end: bool = False
+    input_path: JsonPath | None = ROOT  # None: InputPath null (the input becomes {})
+    output_path: JsonPath | None = ROOT  # None: OutputPath null (the output becomes {})
+
+    event_prefix = ""  # "Pass", "Task", ... : history event types are <prefix>StateEntered
+
+
+@dataclass(frozen=True)
+class PassState(State):
+    parameters: Template = None
+    has_parameters: bool = False
+    result: Any = None
+    has_result: bool = False
+    result_path: JsonPath | None = ROOT  # None: ResultPath null (keep the input)
+    event_prefix = "Pass"
+
+
+@dataclass(frozen=True)
+class TaskState(State):
+    resource: str = ""
+    optimized: bool = False  # arn:aws:states:::lambda:invoke rather than a function ARN
+    parameters: Template = None
+    has_parameters: bool = False
+    result_selector: Template = None
+    has_result_selector: bool = False
+    result_path: JsonPath | None = ROOT  # None: ResultPath null (keep the input)
+    retry: tuple[Retrier, ...] = ()
+    catch: tuple[Catcher, ...] = ()
+    timeout_seconds: int | None = None
+    timeout_seconds_path: JsonPath | None = None
+    event_prefix = "Task"
+
+
+@dataclass(frozen=True)
+class ChoiceRule:
+    condition: Condition
+    next: str
+
+
+@dataclass(frozen=True)
+class ChoiceState(State):
+    choices: tuple[ChoiceRule, ...] = ()
+    default: str | None = None
+    event_prefix = "Choice"
+
+
+@dataclass(frozen=True)
+class WaitState(State):
+    seconds: int | None = None
+    seconds_path: JsonPath | None = None
+    timestamp: tuple[int, int] | None = None
+    timestamp_path: JsonPath | None = None
+    event_prefix = "Wait"
+
+
+@dataclass(frozen=True)
+class SucceedState(State):
+    end: bool = True
+    event_prefix = "Succeed"
+
+
+@dataclass(frozen=True)
+class FailState(State):
+    end: bool = True
+    error: str | None = None
+    cause: str | None = None
+    error_path: Any = None  # payload.Dynamic: a path or an intrinsic call
+    cause_path: Any = None
+    event_prefix = "Fail"
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    start_at: str
+    states: dict[str, State]
+    definition: Any = field(repr=False, compare=False, default=None)
+    comment: str | None = None
