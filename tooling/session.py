@@ -16,6 +16,7 @@ from tooling.errors import BadInput, NotFound
 class Options:
     stage: str | None = None
     region: str | None = None
+    target: str = "local"
     directory: Path = Path(".")
 
 
@@ -34,8 +35,15 @@ def load(options: Options) -> ServiceConfig:
     )
 
 
-def backend_for(service: ServiceConfig) -> Backend:
-    return LocalBackend(service.directory, service.region)
+TARGETS = ("local", "aws")
+
+
+def backend_for(service: ServiceConfig, target: str = "local") -> Backend:
+    if target == "local":
+        return LocalBackend(service.directory, service.region)
+    if target not in TARGETS:
+        raise BadInput(f"unknown target {target!r}", hint="use --target local or --target aws")
+    raise BadInput("the aws target is not available yet", hint="use --target local (the default)")
 
 
 def banner(service: ServiceConfig, backend: Backend) -> str:

@@ -199,3 +199,17 @@ def test_run_executes_a_definition_without_deploying(service: Path, capsys):
     assert result["output"] == json.loads(SEED_OUTPUT)
     code, out, _ = run(capsys, "executions", "--json")
     assert json.loads(out) == {"executions": []}  # nothing was deployed or recorded
+
+
+def test_bad_input_shows_a_traceback_only_with_debug(service: Path, capsys):
+    (service / "bad.json").write_text("{")
+    code, _, err = run(capsys, "invoke", "--input", "bad.json")
+    assert code == 2 and "Traceback" not in err
+    code, _, err = run(capsys, "invoke", "--input", "bad.json", "--debug")
+    assert code == 2 and "Traceback" in err
+
+
+def test_unknown_option_is_a_usage_error(service: Path, capsys):
+    code, _, err = run(capsys, "invoke", "--input", "in.json", "--bogus")
+    assert code == 2
+    assert "--bogus" in err

@@ -14,6 +14,8 @@ def main(argv: list[str] | None = None) -> int:
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    if debug:  # accepted anywhere on the line, not only before the command
+        args = ["--debug", *(arg for arg in args if arg != "--debug")]
     try:
         # Standalone mode lets Typer report usage errors itself (exit 2) and turns typer.Exit
         # into SystemExit; every other exception reaches the handlers below.

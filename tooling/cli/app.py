@@ -1,0 +1,53 @@
+"""The Typer app, and the options every command shares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tooling import session
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Deploy, run and follow AWS Step Functions services described by serverless.yml.",
+)
+
+StageOpt = Annotated[
+    str | None, typer.Option("--stage", "-s", help="Stage (default: provider.stage, then dev).")
+]
+RegionOpt = Annotated[
+    str | None, typer.Option("--region", "-r", help="Region (default: provider.region).")
+]
+TargetOpt = Annotated[
+    str,
+    typer.Option(
+        "--target",
+        "-t",
+        envvar="TOOL_TARGET",
+        help="Where to act: local (the embedded runtime) or aws.",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+MachineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--state-machine",
+        "-m",
+        help="State machine key in serverless.yml (needed when there are several).",
+    ),
+]
+
+
+@app.callback()
+def _global(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    """Deploy, run and follow AWS Step Functions services described by serverless.yml."""
+
+
+def options(stage: str | None, region: str | None, target: str = "local") -> session.Options:
+    return session.Options(stage=stage, region=region, target=target, directory=Path.cwd())
