@@ -86,7 +86,13 @@ class EventPrinter:
         return name
 
 
+# Lambda's own framing lines; `tool logs` shows them, a followed run shows only the handler's.
+_PLATFORM_LINES = ("START RequestId:", "END RequestId:", "REPORT RequestId:", "INIT_REPORT")
+
+
 def log_line(entry: dict[str, Any], stream: TextIO | None = None) -> None:
+    if entry["message"].startswith(_PLATFORM_LINES):
+        return
     info(f"      {entry.get('functionName', '')} | {entry['message']}", stream)
 
 
