@@ -24,7 +24,49 @@ class MemoryTarget:
     def __init__(self) -> None:
         self.functions: dict[str, dict[str, Any]] = {}
         self.machines: dict[str, dict[str, Any]] = {}
+        self.roles: dict[str, dict[str, Any]] = {}
+        self.log_groups: dict[str, dict[str, Any]] = {}
         self.calls: list[str] = []
+
+    def owns(self, kind: str, name: str) -> bool:
+        return True
+
+    def find_role(self, name: str) -> dict[str, Any] | None:
+        return self.roles.get(name)
+
+    def create_role(self, spec: Any) -> None:
+        self.calls.append(f"create_role {spec.name}")
+        self._put_role(spec)
+
+    def update_role(self, spec: Any, current: dict[str, Any]) -> None:
+        self.calls.append(f"update_role {spec.name}")
+        self._put_role(spec)
+
+    def _put_role(self, spec: Any) -> None:
+        self.roles[spec.name] = {
+            "AssumeRolePolicyDocument": spec.trust_policy,
+            "InlinePolicies": spec.inline_policies,
+            "ManagedPolicies": list(spec.managed_policies),
+        }
+
+    def delete_role(self, name: str) -> None:
+        self.calls.append(f"delete_role {name}")
+        del self.roles[name]
+
+    def find_log_group(self, name: str) -> dict[str, Any] | None:
+        return self.log_groups.get(name)
+
+    def create_log_group(self, name: str, retention_days: int | None) -> None:
+        self.calls.append(f"create_log_group {name}")
+        self.log_groups[name] = {"logGroupName": name, "retentionInDays": retention_days}
+
+    def set_log_retention(self, name: str, retention_days: int | None) -> None:
+        self.calls.append(f"set_log_retention {name}")
+        self.log_groups[name]["retentionInDays"] = retention_days
+
+    def delete_log_group(self, name: str) -> None:
+        self.calls.append(f"delete_log_group {name}")
+        del self.log_groups[name]
 
     def find_function(self, name: str) -> dict[str, Any] | None:
         return self.functions.get(name)
@@ -86,7 +128,10 @@ def test_first_deploy_creates_everything_and_records_it(service_dir: Path):
     target = MemoryTarget()
     changes = deploy(service_dir, target)
     assert changes == [
+        "create    role hello-loop-dev-us-east-1-lambdaRole",
+        "create    log group /aws/lambda/hello-loop-dev-hello",
         "create    function hello-loop-dev-hello",
+        "create    role hello-loop-dev-us-east-1-loop-sfnRole",
         "create    state machine hello-loop-dev-loop",
     ]
     recorded = json.loads((service_dir / ".tool" / "deployed" / "memory-dev.json").read_text())
@@ -125,7 +170,7 @@ def test_configuration_change_updates_configuration_only(service_dir: Path):
     config.write_text(config.read_text().replace("timeout: 10", "timeout: 20"))
     changes = deploy(service_dir, target)
     assert target.calls == ["update_function_configuration hello-loop-dev-hello"]
-    assert "configuration changed: Timeout" in changes[0]
+    assert "configuration changed: Timeout" in changes[2]
 
 
 def test_definition_change_updates_the_state_machine_only(service_dir: Path):
@@ -150,8 +195,10 @@ def test_removed_state_machine_is_deleted_by_the_next_deploy(service_dir: Path):
     target.calls.clear()
     deploy(service_dir, target)
     assert target.calls == [
+        "create_role hello-loop-dev-us-east-1-looped-sfnRole",
         "create_state_machine hello-loop-dev-looped",
         "delete_state_machine hello-loop-dev-loop",
+        "delete_role hello-loop-dev-us-east-1-loop-sfnRole",
     ]
 
 

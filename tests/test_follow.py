@@ -4,7 +4,7 @@ from typing import Any
 import pytest
 
 from tooling.errors import InputError
-from tooling.follow import execution_result, follow_execution, read_input
+from tooling.follow import Polling, execution_result, follow_execution, read_input
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -95,3 +95,70 @@ def test_read_input_reports_file_line_and_column(tmp_path):
 def test_read_input_missing_file():
     with pytest.raises(InputError, match="no such file"):
         read_input("/nonexistent/in.json")
+
+
+class StuckBackend:
+    """An execution that writes its first event and then stays RUNNING."""
+
+    def __init__(self) -> None:
+        self.polls = 0
+
+    def describe_execution(self, arn: str) -> dict[str, Any]:
+        self.polls += 1
+        return {"executionArn": arn, "name": "n", "status": "RUNNING", "startDate": T0}
+
+    def history_since(self, arn: str, after_id: int) -> list[dict[str, Any]]:
+        if after_id == 0:
+            return [{"id": 1, "previousEventId": 0, "type": "ExecutionStarted", "timestamp": T0}]
+        return []
+
+    def execution_logs(
+        self, arn: str, after: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        return [], after
+
+
+def test_polls_back_off_while_nothing_happens_and_stop_at_the_timeout():
+    now = [0.0]
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    backend = StuckBackend()
+    followed = follow_execution(
+        backend,  # type: ignore[arg-type]
+        "arn",
+        sleep=sleep,
+        polling=Polling(first=0.5, factor=2.0, maximum=1.0),
+        timeout=2.0,
+        clock=lambda: now[0],
+    )
+    # New event -> first interval; then doubling, capped at 1 s; the last wait ends at the
+    # deadline, where one more poll is made before giving up.
+    assert sleeps == [0.5, 1.0, 0.5]
+    assert backend.polls == 4
+    assert followed.timed_out
+    assert followed.description["status"] == "RUNNING"
+    assert [event["id"] for event in followed.events] == [1]
+
+
+def test_a_zero_timeout_polls_once_and_never_sleeps():
+    sleeps: list[float] = []
+    followed = follow_execution(
+        StuckBackend(),  # type: ignore[arg-type]
+        "arn",
+        sleep=sleeps.append,
+        timeout=0,
+        clock=lambda: 100.0,
+    )
+    assert sleeps == []
+    assert followed.timed_out
+
+
+def test_polling_interval_resets_when_events_arrive():
+    polling = Polling(first=0.5, factor=1.5, maximum=5.0)
+    assert polling.next(4.0, progressed=True) == 0.5
+    assert polling.next(4.0, progressed=False) == 5.0
+    assert polling.next(1.0, progressed=False) == 1.5

@@ -44,6 +44,26 @@ def new_execution_name() -> str:
 class Followed:
     description: dict[str, Any]
     events: list[dict[str, Any]] = field(default_factory=list)
+    timed_out: bool = False  # stopped following at the timeout; the execution goes on
+
+
+@dataclass(frozen=True)
+class Polling:
+    """Wait `first` seconds between polls, growing by `factor` up to `maximum` while nothing
+    new happens; back to `first` as soon as new events arrive."""
+
+    first: float = 0.05
+    factor: float = 1.5
+    maximum: float = 1.0
+
+    def next(self, current: float, progressed: bool) -> float:
+        return self.first if progressed else min(current * self.factor, self.maximum)
+
+
+LOCAL_POLLING = Polling(first=0.05, factor=1.5, maximum=1.0)
+# AWS: DescribeExecution and GetExecutionHistory are throttled per account (token buckets);
+# start at half a second and settle at five (Serverless polls at a fixed 5 s).
+AWS_POLLING = Polling(first=0.5, factor=1.5, maximum=5.0)
 
 
 def follow_execution(
@@ -53,11 +73,15 @@ def follow_execution(
     on_event: Callable[[dict[str, Any]], None] | None = None,
     on_log: Callable[[dict[str, Any]], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
-    poll_seconds: float = 0.05,
+    polling: Polling = LOCAL_POLLING,
+    timeout: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Followed:
-    """Poll until the execution ends, reporting each new event once and each handler log line
-    right after the event it belongs to."""
+    """Poll until the execution ends (or `timeout` seconds pass), reporting each new event
+    once and each handler log line right after the event it belongs to."""
     followed = Followed(description={})
+    deadline = None if timeout is None else clock() + timeout
+    interval = polling.first
     last_id = 0
     log_cursor: str | None = None
     pending_logs: list[dict[str, Any]] = []
@@ -76,6 +100,7 @@ def follow_execution(
         description = backend.describe_execution(execution_arn)
         logs, log_cursor = backend.execution_logs(execution_arn, log_cursor)
         pending_logs.extend(logs)
+        seen_before = last_id
         for event in backend.history_since(execution_arn, last_id):
             followed.events.append(event)
             last_id = event["id"]
@@ -87,7 +112,17 @@ def follow_execution(
             flush_logs(None)
             followed.description = description
             return followed
-        sleep(poll_seconds)
+        interval = polling.next(interval, progressed=last_id > seen_before)
+        wait = interval
+        if deadline is not None:
+            left = deadline - clock()
+            if left <= 0:
+                flush_logs(None)
+                followed.description = description
+                followed.timed_out = True
+                return followed
+            wait = min(interval, left)  # one last poll right at the deadline
+        sleep(wait)
 
 
 def _iso(value: Any) -> Any:

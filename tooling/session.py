@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tooling.backends.base import Backend
 from tooling.backends.local import LocalBackend
 from tooling.config.service import ServiceConfig, StateMachineConfig, load_service
 from tooling.errors import BadInput, NotFound
+
+if TYPE_CHECKING:
+    from tooling.aws.client import AwsClient
 
 
 @dataclass(frozen=True)
@@ -18,39 +22,90 @@ class Options:
     region: str | None = None
     target: str = "local"
     directory: Path = Path(".")
+    aws_profile: str | None = None
+
+
+TARGETS = ("local", "aws")
 
 
 def load(options: Options) -> ServiceConfig:
+    """The service as the target sees it. On AWS, ARNs need the real account: the service is
+    loaded once for its region and profile, the account asked from STS, then loaded again."""
+    if options.target not in TARGETS:
+        raise BadInput(
+            f"unknown target {options.target!r}", hint="use --target local or --target aws"
+        )
+    service = _load(options)
+    if options.target == "aws":
+        account = aws_client(service).account_id()
+        if account != service.account_id:
+            service = _load(options, account_id=account)
+    return service
+
+
+def _load(options: Options, account_id: str | None = None) -> ServiceConfig:
     cli_options = {
         key: value
-        for key, value in (("stage", options.stage), ("region", options.region))
+        for key, value in (
+            ("stage", options.stage),
+            ("region", options.region),
+            ("aws-profile", options.aws_profile),
+        )
         if value is not None
     }
+    extra = {"account_id": account_id} if account_id else {}
     return load_service(
         options.directory.resolve(),
         stage=options.stage,
         region=options.region,
         options=cli_options,
         env=os.environ,
+        **extra,
     )
 
 
-TARGETS = ("local", "aws")
+_aws_clients: dict[tuple[str | None, ...], AwsClient] = {}
+
+
+def aws_client(service: ServiceConfig) -> AwsClient:
+    """One AWS client per region, profile and endpoint, shared by the commands of a process."""
+    from tooling.aws.client import AwsClient, AwsSettings
+
+    settings = AwsSettings(region=service.region, profile=service.profile)
+    key = (
+        settings.region,
+        settings.profile,
+        os.environ.get("AWS_ENDPOINT_URL"),
+        os.environ.get("AWS_PROFILE"),
+        os.environ.get("AWS_ACCESS_KEY_ID"),
+    )
+    if key not in _aws_clients:
+        _aws_clients[key] = AwsClient(settings)
+    return _aws_clients[key]
 
 
 def backend_for(service: ServiceConfig, target: str = "local") -> Backend:
     if target == "local":
         return LocalBackend(service.directory, service.region)
-    if target not in TARGETS:
-        raise BadInput(f"unknown target {target!r}", hint="use --target local or --target aws")
-    raise BadInput("the aws target is not available yet", hint="use --target local (the default)")
+    if target == "aws":
+        from tooling.backends.aws import AwsBackend
+
+        return AwsBackend(service, aws_client(service))
+    raise BadInput(f"unknown target {target!r}", hint="use --target local or --target aws")
 
 
 def banner(service: ServiceConfig, backend: Backend) -> str:
-    return (
+    text = (
         f"{service.service} · target {backend.target} · stage {service.stage} · "
         f"{backend.region} · account {backend.account_id}"
     )
+    if backend.target == "aws":
+        if service.profile:
+            text += f" · profile {service.profile}"
+        endpoint = os.environ.get("AWS_ENDPOINT_URL")
+        if endpoint:
+            text += f" · endpoint {endpoint}"
+    return text
 
 
 def pick_state_machine(service: ServiceConfig, key: str | None) -> StateMachineConfig:

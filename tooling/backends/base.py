@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from tooling.iam import RoleSpec
     from tooling.package import Package
 
 
@@ -14,7 +15,39 @@ class Backend(Protocol):
     region: str
     account_id: str
 
-    # deploy
+    # deploy: roles and log groups (the local target keeps them as records only)
+
+    def find_role(self, name: str) -> dict[str, Any] | None:
+        """iam.get_role(...)["Role"] ("RoleName", "Arn", "AssumeRolePolicyDocument" as a dict)
+        plus "InlinePolicies" {name: document} and "ManagedPolicies" [ARN], or None."""
+        ...
+
+    def create_role(self, spec: RoleSpec) -> None: ...
+
+    def update_role(self, spec: RoleSpec, current: dict[str, Any]) -> None:
+        """Make the role match `spec`, changing only what differs from `current`."""
+        ...
+
+    def delete_role(self, name: str) -> None:
+        """Delete the role and its policies; nothing happens if it does not exist."""
+        ...
+
+    def find_log_group(self, name: str) -> dict[str, Any] | None:
+        """logs.describe_log_groups(...) entry ("logGroupName", "arn", "retentionInDays"?)."""
+        ...
+
+    def create_log_group(self, name: str, retention_days: int | None) -> None: ...
+
+    def set_log_retention(self, name: str, retention_days: int | None) -> None: ...
+
+    def delete_log_group(self, name: str) -> None: ...
+
+    def owns(self, kind: str, name: str) -> bool:
+        """Whether an existing role, log group, function (by name) or state machine (by ARN)
+        was deployed by the toolkit for this service and stage (on AWS: by its tags)."""
+        ...
+
+    # deploy: functions and state machines
 
     def find_function(self, name: str) -> dict[str, Any] | None:
         """lambda.get_function(...)["Configuration"], or None when it does not exist."""
@@ -33,10 +66,21 @@ class Backend(Protocol):
         ...
 
     def create_state_machine(
-        self, name: str, definition: str, role_arn: str, type: str
-    ) -> dict[str, Any]: ...
+        self,
+        name: str,
+        definition: str,
+        role_arn: str,
+        type: str,
+        logging: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """`logging` is Step Functions' loggingConfiguration (the local target ignores it)."""
+        ...
 
-    def update_state_machine(self, arn: str, definition: str, role_arn: str) -> None: ...
+    def update_state_machine(
+        self, arn: str, definition: str, role_arn: str, logging: dict[str, Any] | None = None
+    ) -> None:
+        """`logging` None leaves logging as it is; {"level": "OFF"} turns it off."""
+        ...
 
     def delete_state_machine(self, arn: str) -> None: ...
 

@@ -4,6 +4,7 @@ detached worker process, answers in boto3's shapes."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tooling.errors import AlreadyExists, NotFound
+from tooling.iam import RoleSpec
 from tooling.localrt.store import ExecutionRecord, FunctionRecord, StateMachineRecord, Store
 from tooling.names import (
     LOCAL_ACCOUNT_ID,
@@ -61,6 +63,70 @@ class LocalBackend:
         self.region = region
         self.account_id = LOCAL_ACCOUNT_ID
         self.store = Store(self.root / "local.db")
+
+    # roles and log groups: nothing enforces them locally, so they are records only
+
+    def _records_path(self) -> Path:
+        return self.root / "local-resources.json"
+
+    def _records(self) -> dict[str, dict[str, Any]]:
+        path = self._records_path()
+        data = json.loads(path.read_text()) if path.exists() else {}
+        return {"roles": data.get("roles", {}), "logGroups": data.get("logGroups", {})}
+
+    def _save_records(self, records: dict[str, dict[str, Any]]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self._records_path()
+        tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
+        tmp.write_text(json.dumps(records, indent=2, sort_keys=True))
+        os.replace(tmp, path)
+
+    def find_role(self, name: str) -> dict[str, Any] | None:
+        return self._records()["roles"].get(name)
+
+    def create_role(self, spec: RoleSpec) -> None:
+        records = self._records()
+        records["roles"][spec.name] = {
+            "RoleName": spec.name,
+            "Arn": f"arn:aws:iam::{self.account_id}:role/{spec.name}",
+            "AssumeRolePolicyDocument": spec.trust_policy,
+            "InlinePolicies": spec.inline_policies,
+            "ManagedPolicies": list(spec.managed_policies),
+        }
+        self._save_records(records)
+
+    def update_role(self, spec: RoleSpec, current: dict[str, Any]) -> None:
+        self.create_role(spec)
+
+    def delete_role(self, name: str) -> None:
+        records = self._records()
+        if records["roles"].pop(name, None) is not None:
+            self._save_records(records)
+
+    def find_log_group(self, name: str) -> dict[str, Any] | None:
+        return self._records()["logGroups"].get(name)
+
+    def create_log_group(self, name: str, retention_days: int | None) -> None:
+        records = self._records()
+        group: dict[str, Any] = {
+            "logGroupName": name,
+            "arn": f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{name}:*",
+        }
+        if retention_days is not None:
+            group["retentionInDays"] = retention_days
+        records["logGroups"][name] = group
+        self._save_records(records)
+
+    def set_log_retention(self, name: str, retention_days: int | None) -> None:
+        self.create_log_group(name, retention_days)
+
+    def delete_log_group(self, name: str) -> None:
+        records = self._records()
+        if records["logGroups"].pop(name, None) is not None:
+            self._save_records(records)
+
+    def owns(self, kind: str, name: str) -> bool:
+        return True  # only the toolkit writes the local target
 
     # functions
 
@@ -133,7 +199,12 @@ class LocalBackend:
         return _describe_state_machine(record) if record else None
 
     def create_state_machine(
-        self, name: str, definition: str, role_arn: str, type: str
+        self,
+        name: str,
+        definition: str,
+        role_arn: str,
+        type: str,
+        logging: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         arn = state_machine_arn(self.region, self.account_id, name)
         now = _now()
@@ -151,7 +222,9 @@ class LocalBackend:
         )
         return {"stateMachineArn": arn, "creationDate": now}
 
-    def update_state_machine(self, arn: str, definition: str, role_arn: str) -> None:
+    def update_state_machine(
+        self, arn: str, definition: str, role_arn: str, logging: dict[str, Any] | None = None
+    ) -> None:
         record = self.store.get_state_machine(arn)
         if record is None:
             raise NotFound(f"state machine {arn} is not deployed", hint="run `tool deploy` first")

@@ -1,17 +1,31 @@
-"""deploy, invoke, run, executions, history, logs: each parses its options, calls the library
-and renders. No logic lives here."""
+"""deploy, plan, remove, info, invoke, run, executions, history, logs: each parses its options,
+calls the library and renders. No logic lives here."""
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from tooling import render, session
+from tooling.backends.base import Backend
 from tooling.cli.app import JsonOpt, MachineOpt, RegionOpt, StageOpt, TargetOpt, app, options
-from tooling.deploy import Recorder, apply_plan, plan_deploy, prepare
+from tooling.config.service import ServiceConfig
+from tooling.deploy import (
+    DeployPlan,
+    apply_plan,
+    describe_deployment,
+    plan_deploy,
+    plan_remove,
+    prepare,
+    recorder_for,
+)
 from tooling.follow import (
+    AWS_POLLING,
+    LOCAL_POLLING,
     TERMINAL_STATUSES,
     execution_result,
     follow_execution,
@@ -20,36 +34,45 @@ from tooling.follow import (
 )
 from tooling.names import check_execution_name
 
+AwsProfileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--aws-profile",
+        envvar="TOOL_AWS_PROFILE",
+        help="AWS profile for --target aws (default: provider.profile, then AWS_PROFILE).",
+    ),
+]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        min=0,
+        help="Stop following after this many seconds (the execution goes on).",
+    ),
+]
 
-@app.command()
-def deploy(
-    stage: StageOpt = None,
-    region: RegionOpt = None,
-    target: TargetOpt = "local",
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
-    ] = False,
-    json_out: JsonOpt = False,
-) -> None:
-    """Check, package and deploy the service; says what it created, updated or left alone."""
-    service = session.load(options(stage, region, target))
-    for warning in service.warnings:
-        render.info(f"warning: {warning}")
+
+def _open(
+    stage: str | None, region: str | None, target: str, aws_profile: str | None
+) -> tuple[ServiceConfig, Backend]:
+    """The service and its target, announced on stderr (target, stage, region, account)."""
+    opts = dataclasses.replace(options(stage, region, target), aws_profile=aws_profile)
+    service = session.load(opts)
     backend = session.backend_for(service, target)
     render.info(session.banner(service, backend))
-    prepared = prepare(service, service.directory / ".tool" / "build")
-    recorder = Recorder(
-        service.directory / ".tool" / "deployed" / f"{backend.target}-{service.stage}.json", service
-    )
-    plan = plan_deploy(prepared, backend, recorder)
-    if not dry_run:
-        apply_plan(plan, on_step=lambda change: render.info(f"… {change.describe()}"))
+    return service, backend
+
+
+def _render_plan(
+    plan: DeployPlan, backend: Backend, stage: str, dry_run: bool, json_out: bool
+) -> None:
     if json_out:
         render.json_document(
             {
                 "target": backend.target,
-                "stage": service.stage,
+                "stage": stage,
                 "region": backend.region,
+                "account": backend.account_id,
                 "dryRun": dry_run,
                 "changes": [
                     {"action": c.action, "kind": c.kind, "name": c.name, "reasons": list(c.reasons)}
@@ -61,6 +84,114 @@ def deploy(
         render.changes(plan.changes)
 
 
+def _deploy(
+    stage: str | None,
+    region: str | None,
+    target: str,
+    aws_profile: str | None,
+    dry_run: bool,
+    json_out: bool,
+) -> None:
+    service, backend = _open(stage, region, target, aws_profile)
+    for warning in service.warnings:
+        render.info(f"warning: {warning}")
+    prepared = prepare(service, service.directory / ".tool" / "build")
+    started = time.monotonic()
+    plan = plan_deploy(prepared, backend, recorder_for(service, backend))
+    for warning in plan.warnings:
+        render.info(f"warning: {warning}")
+    if not dry_run:
+        apply_plan(plan, on_step=lambda change: render.info(f"… {change.describe()}"))
+    _render_plan(plan, backend, service.stage, dry_run, json_out)
+    if not dry_run and plan.has_changes:
+        render.info(f"deployed in {time.monotonic() - started:.1f} s")
+
+
+@app.command()
+def deploy(
+    stage: StageOpt = None,
+    region: RegionOpt = None,
+    target: TargetOpt = "local",
+    aws_profile: AwsProfileOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Check, package and deploy the service; says what it created, updated or left alone."""
+    _deploy(stage, region, target, aws_profile, dry_run, json_out)
+
+
+@app.command()
+def plan(
+    stage: StageOpt = None,
+    region: RegionOpt = None,
+    target: TargetOpt = "local",
+    aws_profile: AwsProfileOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Print what `tool deploy` would create, update or delete; change nothing."""
+    _deploy(stage, region, target, aws_profile, True, json_out)
+
+
+@app.command()
+def remove(
+    stage: StageOpt = None,
+    region: RegionOpt = None,
+    target: TargetOpt = "local",
+    aws_profile: AwsProfileOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be deleted; delete nothing.")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Delete everything the service deployed on the target (and nothing else)."""
+    service, backend = _open(stage, region, target, aws_profile)
+    removal = plan_remove(service, backend, recorder_for(service, backend))
+    for warning in removal.warnings:
+        render.info(f"warning: {warning}")
+    if not dry_run:
+        apply_plan(removal, on_step=lambda change: render.info(f"… {change.describe()}"))
+    if removal.changes or json_out:
+        _render_plan(removal, backend, service.stage, dry_run, json_out)
+    else:
+        render.data(f"Nothing of {service.service} ({service.stage}) to remove.")
+
+
+@app.command()
+def info(
+    stage: StageOpt = None,
+    region: RegionOpt = None,
+    target: TargetOpt = "local",
+    aws_profile: AwsProfileOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List what of the service is deployed on the target."""
+    service, backend = _open(stage, region, target, aws_profile)
+    found = describe_deployment(service, backend)
+    if json_out:
+        render.json_document(
+            {
+                "service": service.service,
+                "target": backend.target,
+                "stage": service.stage,
+                "region": backend.region,
+                "account": backend.account_id,
+                "resources": [
+                    {"kind": d.kind, "name": d.name, "arn": d.arn, "details": d.details}
+                    for d in found
+                ],
+            }
+        )
+        return
+    if not found:
+        render.info("nothing deployed (run `tool deploy`)")
+        return
+    render.table(
+        [[d.kind, d.name, d.details, d.arn] for d in found], ["KIND", "NAME", "DETAILS", "ARN"]
+    )
+
+
 @app.command()
 def invoke(
     input: Annotated[str, typer.Option("--input", "-i", help="JSON input file, or - for stdin.")],
@@ -69,19 +200,19 @@ def invoke(
         str | None, typer.Option("--name", help="Execution name (default: a new UUID).")
     ] = None,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Start and return at once.")] = False,
+    timeout: TimeoutOpt = None,
     stage: StageOpt = None,
     region: RegionOpt = None,
     target: TargetOpt = "local",
+    aws_profile: AwsProfileOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Start an execution of a deployed state machine and follow it to its end."""
-    service = session.load(options(stage, region, target))
-    machine = session.pick_state_machine(service, state_machine)
     text = read_input(input)
     execution_name = name if name is not None else new_execution_name()
     check_execution_name(execution_name)
-    backend = session.backend_for(service, target)
-    render.info(session.banner(service, backend))
+    service, backend = _open(stage, region, target, aws_profile)
+    machine = session.pick_state_machine(service, state_machine)
     started = backend.start_execution(machine.arn, execution_name, text)
     arn = started["executionArn"]
     render.info(f"execution {execution_name} of {machine.name}")
@@ -94,7 +225,27 @@ def invoke(
             render.data(arn)
         return
     printer = render.EventPrinter()
-    followed = follow_execution(backend, arn, on_event=printer, on_log=render.log_line)
+    try:
+        followed = follow_execution(
+            backend,
+            arn,
+            on_event=printer,
+            on_log=render.log_line,
+            polling=LOCAL_POLLING if backend.target == "local" else AWS_POLLING,
+            timeout=timeout,
+        )
+    except KeyboardInterrupt:
+        render.info(
+            f"stopped following; execution {execution_name} goes on "
+            f"(`tool history {execution_name} --target {backend.target}` shows it)"
+        )
+        raise typer.Exit(130) from None
+    if followed.timed_out:
+        render.info(
+            f"stopped following after {timeout:g} s; execution {execution_name} is still "
+            f"{followed.description['status']} "
+            f"(`tool history {execution_name} --target {backend.target}` shows it later)"
+        )
     _finish(followed.description, followed.events, json_out)
 
 
@@ -138,11 +289,11 @@ def executions(
     stage: StageOpt = None,
     region: RegionOpt = None,
     target: TargetOpt = "local",
+    aws_profile: AwsProfileOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """List executions, newest first."""
-    service = session.load(options(stage, region, target))
-    backend = session.backend_for(service, target)
+    service, backend = _open(stage, region, target, aws_profile)
     machine_arn = session.pick_state_machine(service, state_machine).arn if state_machine else None
     items = backend.list_executions(machine_arn)
     if json_out:
@@ -175,11 +326,11 @@ def history(
     stage: StageOpt = None,
     region: RegionOpt = None,
     target: TargetOpt = "local",
+    aws_profile: AwsProfileOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Show an execution's history (and its result once it has ended)."""
-    service = session.load(options(stage, region, target))
-    backend = session.backend_for(service, target)
+    service, backend = _open(stage, region, target, aws_profile)
     arn = backend.resolve_execution(execution)
     description = backend.describe_execution(arn)
     events = backend.history_since(arn, 0)
@@ -203,10 +354,10 @@ def logs(
     stage: StageOpt = None,
     region: RegionOpt = None,
     target: TargetOpt = "local",
+    aws_profile: AwsProfileOpt = None,
 ) -> None:
     """Print what a deployed function printed, oldest first."""
-    service = session.load(options(stage, region, target))
-    backend = session.backend_for(service, target)
+    service, backend = _open(stage, region, target, aws_profile)
     name = service.functions[function].name if function in service.functions else function
     if backend.find_function(name) is None:
         from tooling.errors import NotFound

@@ -23,6 +23,7 @@ from tooling.config.intrinsics import (
     partition_for,
     resolve_intrinsics,
 )
+from tooling.config.triggers import SqsTrigger, parse_sqs_triggers
 from tooling.config.variables import VariableResolver
 from tooling.config.yaml_loader import load_yaml_file
 from tooling.errors import BadInput, ConfigError, DefinitionError
@@ -113,6 +114,8 @@ class StateMachineConfig:
     definition: Any  # variables and intrinsics resolved
     source: SourceMap | None  # positions of `definition`'s values; "" is the definition itself
     arn: str  # arn:<partition>:states:<region>:<account>:stateMachine:<name>
+    sqs_triggers: tuple[SqsTrigger, ...] = ()  # events: - sqs (a toolkit extension)
+    logging_config: Any = None  # loggingConfig as written (checked by tooling.deploy)
 
 
 @dataclass(frozen=True)
@@ -463,8 +466,35 @@ class _Loader:
                 definition=definition,
                 source=source,
                 arn=f"arn:{partition}:states:{region}:{self.account_id}:stateMachine:{name}",
+                logging_config=spec.get("loggingConfig"),
+                sqs_triggers=parse_sqs_triggers(
+                    spec.get("events"),
+                    pointer_join(pointer, "events"),
+                    machine_key=key,
+                    region=region,
+                    account_id=self.account_id,
+                    partition=partition,
+                    at=self._at,
+                ),
             )
+        self._check_unique_queues(result)
         return result
+
+    def _check_unique_queues(self, machines: Mapping[str, StateMachineConfig]) -> None:
+        seen: dict[str, str] = {}
+        for key, machine in machines.items():
+            for trigger in machine.sqs_triggers:
+                for name in (trigger.queue_name, trigger.dead_letter_queue_name):
+                    if name is None:
+                        continue
+                    if name in seen:
+                        raise ConfigError(
+                            f"queue {name!r} is used by two sqs triggers (state machines "
+                            f"'{seen[name]}' and '{key}')",
+                            **self._at(pointer_join("/stepFunctions/stateMachines", key)),
+                            hint="each trigger needs a queue of its own",
+                        )
+                    seen[name] = key
 
     def _definition(
         self, key: str, spec: Mapping[str, Any], pointer: str

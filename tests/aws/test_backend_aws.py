@@ -1,0 +1,201 @@
+"""AwsBackend against botocore's Stubber: history paging, waits after updates, logs cursor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from tooling.aws.client import AwsClient, AwsSettings
+from tooling.backends.aws import AwsBackend
+from tooling.config.service import load_service
+
+from .conftest import ROOT
+
+ACCOUNT = "123456789012"
+EXECUTION = f"arn:aws:states:us-east-1:{ACCOUNT}:execution:hello-loop-dev-loop:run"
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def aws(sleeps: list[float]) -> Iterator[AwsClient]:
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    client = AwsClient(AwsSettings(region="us-east-1"), session=session, sleep=sleeps.append)
+    with Stubber(client.client("sts")) as sts:
+        sts.add_response("get_caller_identity", {"Account": ACCOUNT})
+        client.account_id()
+    yield client
+
+
+@pytest.fixture
+def backend(aws: AwsClient) -> AwsBackend:
+    service = load_service(ROOT, env={}, account_id=ACCOUNT)
+    return AwsBackend(service, aws)
+
+
+def event(event_id: int) -> dict[str, Any]:
+    return {"id": event_id, "type": "PassStateEntered", "timestamp": T0, "previousEventId": 0}
+
+
+def test_history_since_reads_newest_first_back_to_the_last_seen_event(
+    aws: AwsClient, backend: AwsBackend
+):
+    with Stubber(aws.client("stepfunctions")) as stub:
+        # 250 events exist, 200 seen: the first page (newest first) holds 250..231, the
+        # second reaches back past event 200, so no third page is read.
+        stub.add_response(
+            "get_execution_history",
+            {"events": [event(i) for i in range(250, 230, -1)], "nextToken": "t1"},
+            {"executionArn": EXECUTION, "reverseOrder": True, "maxResults": 100},
+        )
+        stub.add_response(
+            "get_execution_history",
+            {"events": [event(i) for i in range(230, 190, -1)], "nextToken": "t2"},
+            {
+                "executionArn": EXECUTION,
+                "reverseOrder": True,
+                "maxResults": 1000,
+                "nextToken": "t1",
+            },
+        )
+        events = backend.history_since(EXECUTION, 200)
+        stub.assert_no_pending_responses()
+    assert [e["id"] for e in events] == list(range(201, 251))
+
+
+def test_history_since_with_nothing_new_costs_one_call(aws: AwsClient, backend: AwsBackend):
+    with Stubber(aws.client("stepfunctions")) as stub:
+        stub.add_response(
+            "get_execution_history",
+            {"events": [event(i) for i in range(7, 0, -1)]},
+            {"executionArn": EXECUTION, "reverseOrder": True, "maxResults": 100},
+        )
+        assert backend.history_since(EXECUTION, 7) == []
+        stub.assert_no_pending_responses()
+
+
+def test_history_since_the_start_reads_every_page(aws: AwsClient, backend: AwsBackend):
+    with Stubber(aws.client("stepfunctions")) as stub:
+        stub.add_response(
+            "get_execution_history",
+            {"events": [event(i) for i in range(1500, 500, -1)], "nextToken": "t"},
+            {"executionArn": EXECUTION, "reverseOrder": True, "maxResults": 1000},
+        )
+        stub.add_response(
+            "get_execution_history",
+            {"events": [event(i) for i in range(500, 0, -1)]},
+            {
+                "executionArn": EXECUTION,
+                "reverseOrder": True,
+                "maxResults": 1000,
+                "nextToken": "t",
+            },
+        )
+        events = backend.history_since(EXECUTION, 0)
+    assert [e["id"] for e in events] == list(range(1, 1501))
+
+
+def test_code_update_waits_only_while_lambda_applies_it(
+    aws: AwsClient, backend: AwsBackend, sleeps: list[float], tmp_path: Path
+):
+    from tooling.package import Package
+
+    zip_file = tmp_path / "code.zip"
+    zip_file.write_bytes(b"PK")
+    package = Package(path=zip_file, sha256="x", files=(), size=2)
+    with Stubber(aws.client("lambda")) as stub:
+        stub.add_response(
+            "update_function_code", {"FunctionName": "f", "LastUpdateStatus": "InProgress"}
+        )
+        stub.add_response(
+            "get_function",
+            {"Configuration": {"FunctionName": "f", "LastUpdateStatus": "Successful"}},
+        )
+        stub.add_response(
+            "update_function_code", {"FunctionName": "f", "LastUpdateStatus": "Successful"}
+        )
+        backend.update_function_code("f", package)
+        backend.update_function_code("f", package)
+        stub.assert_no_pending_responses()
+    assert sleeps == []  # the waiter's first check already saw Successful
+
+
+def test_function_logs_cursor_neither_repeats_nor_skips(aws: AwsClient, backend: AwsBackend):
+    group = "/aws/lambda/f"
+    with Stubber(aws.client("logs")) as stub:
+        stub.add_response(
+            "filter_log_events",
+            {
+                "events": [
+                    {"eventId": "a", "timestamp": 1000, "message": "one\n"},
+                    {"eventId": "b", "timestamp": 2000, "message": "two\n"},
+                ]
+            },
+            {"logGroupName": group},
+        )
+        stub.add_response(
+            "filter_log_events",
+            {
+                "events": [
+                    {"eventId": "b", "timestamp": 2000, "message": "two\n"},
+                    {"eventId": "c", "timestamp": 2000, "message": "three\n"},
+                ]
+            },
+            {"logGroupName": group, "startTime": 2000},
+        )
+        first, cursor = backend.function_logs("f")
+        second, _ = backend.function_logs("f", cursor)
+    assert [e["message"] for e in first] == ["one", "two"]
+    assert [e["message"] for e in second] == ["three"]
+    assert first[0]["timestamp"] == datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC)
+
+
+def test_function_logs_of_a_function_that_never_ran_are_empty(aws: AwsClient, backend: AwsBackend):
+    with Stubber(aws.client("logs")) as stub:
+        stub.add_client_error("filter_log_events", service_error_code="ResourceNotFoundException")
+        assert backend.function_logs("f") == ([], None)
+
+
+def test_express_executions_run_synchronously_and_follow_without_history(
+    aws: AwsClient, tmp_path: Path
+):
+    from tooling.follow import follow_execution
+
+    config = (ROOT / "serverless.yml").read_text().replace("type: STANDARD", "type: EXPRESS")
+    for name in ("handler.py", "statemachine.asl.json"):
+        (tmp_path / name).write_text((ROOT / name).read_text())
+    (tmp_path / "serverless.yml").write_text(config)
+    service = load_service(tmp_path, env={}, account_id=ACCOUNT)
+    backend = AwsBackend(service, aws)
+    machine = service.state_machines["loop"]
+    arn = f"arn:aws:states:us-east-1:{ACCOUNT}:express:hello-loop-dev-loop:run:1"
+    with Stubber(aws.client("stepfunctions")) as stub:
+        stub.add_response(
+            "start_sync_execution",
+            {
+                "executionArn": arn,
+                "startDate": T0,
+                "stopDate": T0,
+                "status": "SUCCEEDED",
+                "output": '{"ok": true}',
+            },
+            {"stateMachineArn": machine.arn, "name": "run", "input": "{}"},
+        )
+        started = backend.start_execution(machine.arn, "run", "{}")
+        followed = follow_execution(backend, started["executionArn"], sleep=lambda _: None)
+        stub.assert_no_pending_responses()  # no DescribeExecution, no history read
+    assert followed.description["status"] == "SUCCEEDED"
+    assert followed.description["output"] == '{"ok": true}'
+    assert followed.events == []

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tooling.backends.local import LocalBackend
+from tooling.config.service import load_service
+from tooling.deploy import Recorder, apply_plan, plan_deploy, plan_remove, prepare
+from tooling.localrt.queue import LocalQueues
+from tooling.triggers.deploy_triggers import trigger_function_name, trigger_role
+
+ROOT = Path(__file__).resolve().parents[2]
+QUEUE = "hello-loop-dev-loop-trigger"
+
+
+@pytest.fixture
+def service_dir(tmp_path: Path) -> Path:
+    for name in ("serverless.yml", "handler.py", "statemachine.asl.json"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def deploy(directory: Path) -> list[str]:
+    service = load_service(directory, env={})
+    backend = LocalBackend(directory, service.region)
+    recorder = Recorder(directory / ".tool" / "deployed" / "local-dev.json", service)
+    plan = plan_deploy(prepare(service, directory / ".tool" / "build"), backend, recorder)
+    apply_plan(plan)
+    return [c.describe() for c in plan.changes if c.kind == "queue"]
+
+
+def test_local_deploy_creates_updates_and_deletes_the_queues(service_dir: Path) -> None:
+    assert deploy(service_dir) == [f"create    queue {QUEUE}-dlq", f"create    queue {QUEUE}"]
+    queues = LocalQueues(service_dir / ".tool" / "local.db")
+    info = queues.get_queue(QUEUE)
+    assert info is not None
+    assert (info.dead_letter_queue, info.max_receive_count, info.visibility_timeout) == (
+        f"{QUEUE}-dlq",
+        5,
+        60,
+    )
+    assert deploy(service_dir) == [f"unchanged queue {QUEUE}-dlq", f"unchanged queue {QUEUE}"]
+
+    config = service_dir / "serverless.yml"
+    config.write_text(config.read_text().replace("maxReceiveCount: 5", "maxReceiveCount: 2"))
+    assert deploy(service_dir)[1] == f"update    queue {QUEUE} (max receive count changed)"
+    assert queues.get_queue(QUEUE).max_receive_count == 2  # type: ignore[union-attr]
+
+    config.write_text(config.read_text().split("      # Each message")[0])
+    assert sorted(deploy(service_dir)) == [
+        f"delete    queue {QUEUE} (no longer in serverless.yml)",
+        f"delete    queue {QUEUE}-dlq (no longer in serverless.yml)",
+    ]
+    assert queues.list_queues() == []
+
+
+def test_remove_deletes_the_local_queues(service_dir: Path) -> None:
+    deploy(service_dir)
+    service = load_service(service_dir, env={})
+    backend = LocalBackend(service_dir, service.region)
+    recorder = Recorder(service_dir / ".tool" / "deployed" / "local-dev.json", service)
+    plan = plan_remove(service, backend, recorder)
+    assert [c.describe() for c in plan.changes][:2] == [
+        f"delete    queue {QUEUE} (tool remove)",
+        f"delete    queue {QUEUE}-dlq (tool remove)",
+    ]
+    apply_plan(plan)
+    assert LocalQueues(service_dir / ".tool" / "local.db").list_queues() == []
+
+
+def test_trigger_names_fit_aws_limits(service_dir: Path) -> None:
+    config = service_dir / "serverless.yml"
+    config.write_text(config.read_text().replace("service: hello-loop", "service: " + "s" * 50))
+    service = load_service(service_dir, env={})
+    machine = service.state_machines["loop"]
+    name = trigger_function_name(service, machine)
+    assert len(name) == 64 and name.startswith("s" * 40)
+    assert len(trigger_role(service, machine).name) <= 64

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tooling.backends.local import LocalBackend
+from tooling.triggers.start_from_messages import Outcome, QueueMessage, start_from_messages
+from tooling.triggers.starters import BackendStarter
+
+DEFINITION = '{"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": true}}}'
+ID = "3f0a8a4e-5555-4a5a-9a9a-000000000001"
+
+
+class NoRunLocalBackend(LocalBackend):
+    """Starts are recorded; no worker process runs them (the test closes them itself)."""
+
+    def _spawn_worker(self, arn: str, name: str) -> None:
+        pass
+
+
+def test_local_backend_redeliveries_never_start_a_second_run(tmp_path: Path) -> None:
+    backend = NoRunLocalBackend(tmp_path, "us-east-1")
+    machine = backend.create_state_machine("m", DEFINITION, "arn:aws:iam::0:role/r", "STANDARD")[
+        "stateMachineArn"
+    ]
+    starter = BackendStarter(backend)
+
+    def deliver(body: str) -> Outcome:
+        result = start_from_messages(
+            starter, machine, [QueueMessage(ID, body)], sleep=lambda _: None
+        )
+        return result.results[0].outcome
+
+    assert deliver('{"a": 1}') is Outcome.STARTED
+    assert deliver('{"a": 1}') is Outcome.STARTED  # idempotent while RUNNING
+    arn = backend.list_executions()[0]["executionArn"]
+    backend.store.finish_execution(
+        arn, status="SUCCEEDED", output="{}", error=None, cause=None, stop_date=datetime.now(UTC)
+    )
+    assert deliver('{"a": 1}') is Outcome.ALREADY_STARTED  # AlreadyExists -> describe -> same
+    assert deliver('{"a": 2}') is Outcome.REJECTED
+    assert len(backend.list_executions()) == 1
+
+
+def test_a_missing_state_machine_fails_the_message_for_later(tmp_path: Path) -> None:
+    backend = NoRunLocalBackend(tmp_path, "us-east-1")
+    missing = "arn:aws:states:us-east-1:000000000000:stateMachine:nope"
+    result = start_from_messages(BackendStarter(backend), missing, [QueueMessage(ID, "{}")])
+    (item,) = result.results
+    assert item.outcome is Outcome.FAILED
+    assert item.reason is not None and "StateMachineDoesNotExist" in item.reason

@@ -1,0 +1,352 @@
+"""Least-privilege IAM, generated from the service: who may assume each role, and what it may do.
+
+- The function role may write its functions' logs, plus `provider.iam.role.statements`
+  (and the legacy `provider.iamRoleStatements`) and `provider.iam.role.managedPolicies`.
+- Each state machine role may invoke exactly the Lambda functions its definition names (Task
+  `Resource` ARNs and `arn:aws:states:::lambda:invoke` integrations' `FunctionName`), and
+  nothing else. A qualified reference (`name:alias`, `name:3`) adds `ARN:*` for that function.
+- Trust policies name the service principal and, for Step Functions, pin the caller to this
+  account's state machines (AWS's confused-deputy advice).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tooling.config.intrinsics import context_for, partition_for, resolve_intrinsics
+from tooling.config.service import ServiceConfig, StateMachineConfig
+from tooling.errors import ConfigError, DefinitionError
+from tooling.machine_logging import machine_logging
+
+POLICY_VERSION = "2012-10-17"
+FUNCTION_POLICY_NAME = "tool-function"
+STATE_MACHINE_POLICY_NAME = "tool-state-machine"
+LAMBDA_INVOKE_INTEGRATIONS = (
+    "arn:{partition}:states:::lambda:invoke",
+    "arn:{partition}:states:::lambda:invoke.waitForTaskToken",
+)
+MAX_ROLE_NAME = 64  # IAM CreateRole RoleName
+# What a state machine's role needs to log to CloudWatch Logs (Step Functions developer guide,
+# "IAM policies for logging to CloudWatch Logs"; the same list appears in many public policies).
+LOG_DELIVERY_ACTIONS = (
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+)
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """A role as the toolkit wants it: name, trust policy, inline and managed policies."""
+
+    name: str
+    trust_policy: dict[str, Any]
+    inline_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    managed_policies: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def arn(self, partition: str, account_id: str) -> str:
+        return f"arn:{partition}:iam::{account_id}:role/{self.name}"
+
+
+def lambda_trust_policy() -> dict[str, Any]:
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+
+
+def states_trust_policy(partition: str, region: str, account_id: str) -> dict[str, Any]:
+    # aws:SourceAccount + aws:SourceArn guard against the cross-service confused deputy. This is
+    # the condition the Step Functions console puts on the roles it makes (seen in exported
+    # console-made roles: ArnLike arn:aws:states:<region>:<account>:stateMachine:*).
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "states.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:{partition}:states:{region}:{account_id}:"
+                        "stateMachine:*"
+                    },
+                },
+            }
+        ],
+    }
+
+
+def role_name(*parts: str) -> str:
+    """`<parts joined by ->`, cut to IAM's 64 characters with a short digest to stay unique."""
+    name = "-".join(parts)
+    if len(name) <= MAX_ROLE_NAME:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: MAX_ROLE_NAME - 9]}-{digest}"
+
+
+def function_role_name(service: ServiceConfig) -> str:
+    # Serverless names the shared function role <service>-<stage>-<region>-lambdaRole.
+    return role_name(service.service, service.stage, service.region, "lambdaRole")
+
+
+def state_machine_role_name(service: ServiceConfig, machine: StateMachineConfig) -> str:
+    return role_name(service.service, service.stage, service.region, machine.key, "sfnRole")
+
+
+def log_group_arn(service: ServiceConfig, log_group: str) -> str:
+    partition = partition_for(service.region)
+    return f"arn:{partition}:logs:{service.region}:{service.account_id}:log-group:{log_group}"
+
+
+def function_log_group(function_name: str) -> str:
+    return f"/aws/lambda/{function_name}"
+
+
+def custom_function_role(service: ServiceConfig) -> str | None:
+    """The ARN of a role the user brings (`provider.iam.role: <name or ARN>`, or the legacy
+    `provider.role`), in which case the toolkit creates no function role."""
+    iam = service.provider.get("iam")
+    role = iam.get("role") if isinstance(iam, dict) else None
+    if role is None:
+        role = service.provider.get("role")
+    if not isinstance(role, str) or not role:
+        return None
+    if role.startswith("arn:"):
+        return role
+    return f"arn:{partition_for(service.region)}:iam::{service.account_id}:role/{role}"
+
+
+def function_role(service: ServiceConfig) -> RoleSpec:
+    log_resources = sorted(
+        log_group_arn(service, function_log_group(fn.name)) + ":*"
+        for fn in service.functions.values()
+    )
+    statements: list[dict[str, Any]] = []
+    if log_resources:
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": log_resources,
+            }
+        )
+    statements.extend(_provider_statements(service))
+    policies = {FUNCTION_POLICY_NAME: _policy(statements)} if statements else {}
+    return RoleSpec(
+        name=function_role_name(service),
+        trust_policy=lambda_trust_policy(),
+        inline_policies=policies,
+        managed_policies=_managed_policies(service),
+    )
+
+
+def _role_settings(service: ServiceConfig) -> Mapping[str, Any]:
+    iam = service.provider.get("iam")
+    role = iam.get("role") if isinstance(iam, dict) else None
+    return role if isinstance(role, dict) else {}
+
+
+def _provider_statements(service: ServiceConfig) -> list[dict[str, Any]]:
+    statements: list[Any] = []
+    for pointer, value in (
+        ("provider.iam.role.statements", _role_settings(service).get("statements")),
+        ("provider.iamRoleStatements", service.provider.get("iamRoleStatements")),
+    ):
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            raise ConfigError(
+                f"{pointer} must be a list of IAM statements",
+                file=service.config_file.name,
+                hint="e.g. - Effect: Allow / Action: s3:GetObject / Resource: arn:aws:s3:::b/*",
+            )
+        try:
+            resolved, leftovers = resolve_intrinsics(value, context_for(service))
+        except DefinitionError as exc:  # a reference to no function of the service
+            raise ConfigError(
+                f"{pointer}: {exc.message}", file=service.config_file.name, hint=exc.hint
+            ) from None
+        if leftovers:
+            raise ConfigError(
+                f"{pointer} uses a CloudFormation reference the toolkit cannot resolve: "
+                f"{leftovers[0]}",
+                file=service.config_file.name,
+                hint="write the ARN itself; only the service's functions can be referenced",
+            )
+        for index, statement in enumerate(resolved):
+            _check_statement(statement, f"{pointer}[{index}]", service)
+            statements.append(statement)
+    return statements
+
+
+def _check_statement(statement: Any, where: str, service: ServiceConfig) -> None:
+    if not isinstance(statement, dict):
+        raise ConfigError(f"{where} must be a mapping", file=service.config_file.name)
+    missing = [
+        key for key in ("Effect", "Action") if key not in statement and f"Not{key}" not in statement
+    ]
+    if "Resource" not in statement and "NotResource" not in statement:
+        missing.append("Resource")
+    if missing:
+        raise ConfigError(
+            f"{where} has no {', '.join(missing)}",
+            file=service.config_file.name,
+            hint="an IAM statement needs Effect, Action and Resource",
+        )
+    if statement.get("Effect") not in ("Allow", "Deny"):
+        raise ConfigError(
+            f"{where}: Effect must be Allow or Deny (got {statement.get('Effect')!r})",
+            file=service.config_file.name,
+        )
+
+
+def _managed_policies(service: ServiceConfig) -> tuple[str, ...]:
+    value = _role_settings(service).get("managedPolicies") or service.provider.get(
+        "iamManagedPolicies"
+    )
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(
+        isinstance(item, str) and item.startswith("arn:") for item in value
+    ):
+        raise ConfigError(
+            "provider.iam.role.managedPolicies must be a list of policy ARNs",
+            file=service.config_file.name,
+            hint="e.g. - arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess",
+        )
+    return tuple(sorted(set(value)))
+
+
+# -- state machines ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunctionReference:
+    arn: str  # unqualified function ARN
+    qualified: bool  # the definition names a version or alias of it
+
+
+def state_machine_role(service: ServiceConfig, machine: StateMachineConfig) -> RoleSpec:
+    partition = partition_for(service.region)
+    references, warnings = referenced_functions(machine.definition, service)
+    resources: set[str] = set()
+    for reference in references:
+        resources.add(reference.arn)
+        if reference.qualified:
+            resources.add(reference.arn + ":*")
+    statements: list[dict[str, Any]] = []
+    if resources:
+        statements.append(
+            {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": sorted(resources)}
+        )
+    if machine_logging(service, machine) is not None:
+        # The log-delivery actions take no resource-level permission: "*" is the only choice.
+        statements.append(
+            {"Effect": "Allow", "Action": list(LOG_DELIVERY_ACTIONS), "Resource": "*"}
+        )
+    policies = {STATE_MACHINE_POLICY_NAME: _policy(statements)} if statements else {}
+    return RoleSpec(
+        name=state_machine_role_name(service, machine),
+        trust_policy=states_trust_policy(partition, service.region, service.account_id),
+        inline_policies=policies,
+        warnings=tuple(warnings),
+    )
+
+
+def referenced_functions(
+    definition: Any, service: ServiceConfig
+) -> tuple[list[FunctionReference], list[str]]:
+    """Every Lambda function a definition invokes, as unqualified ARNs (sorted, unique)."""
+    partition = partition_for(service.region)
+    integrations = {pattern.format(partition=partition) for pattern in LAMBDA_INVOKE_INTEGRATIONS}
+    found: dict[str, bool] = {}
+    warnings: list[str] = []
+    for state_name, state in _task_states(definition):
+        resource = state.get("Resource")
+        if not isinstance(resource, str):
+            continue
+        target: str | None = None
+        if ":lambda:" in resource and ":function:" in resource:
+            target = resource
+        elif resource in integrations:
+            target = _integration_target(state)
+            if target is None:
+                # `FunctionName.$` (JSONPath) or a JSONata `{% %}` expression: chosen at run
+                # time, so the role may invoke the service's functions.
+                warnings.append(
+                    f"state {state_name!r} picks its function at run time; its role may "
+                    "invoke every function of the service"
+                )
+                for fn in service.functions.values():
+                    found.setdefault(fn.arn, False)
+        if target is None:
+            continue
+        arn, qualified = _unqualified_arn(target, service, partition)
+        found[arn] = found.get(arn, False) or qualified
+    return [FunctionReference(arn, qualified) for arn, qualified in sorted(found.items())], warnings
+
+
+def _integration_target(state: dict[str, Any]) -> str | None:
+    for key in ("Parameters", "Arguments"):
+        block = state.get(key)
+        if isinstance(block, dict):
+            name = block.get("FunctionName")
+            if isinstance(name, str) and not name.startswith("{%"):
+                return name
+    return None
+
+
+def _unqualified_arn(identifier: str, service: ServiceConfig, partition: str) -> tuple[str, bool]:
+    """(function ARN without qualifier, whether a qualifier was given) for a name, a partial
+    ARN (`account:function:name`) or an ARN, as Lambda's FunctionName accepts them."""
+    parts = identifier.split(":")
+    if parts[0] == "arn" and len(parts) >= 7:
+        base = ":".join(parts[:7])
+        return base, len(parts) > 7
+    if len(parts) >= 3 and parts[1] == "function":
+        account, name = parts[0], parts[2]
+        arn = f"arn:{partition}:lambda:{service.region}:{account}:function:{name}"
+        return arn, len(parts) > 3
+    name = parts[0]
+    arn = f"arn:{partition}:lambda:{service.region}:{service.account_id}:function:{name}"
+    return arn, len(parts) > 1
+
+
+def _task_states(definition: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every Task state, including those inside Parallel branches and Map processors."""
+    if not isinstance(definition, dict):
+        return
+    states = definition.get("States")
+    if not isinstance(states, dict):
+        return
+    for name, state in states.items():
+        if not isinstance(state, dict):
+            continue
+        if state.get("Type") == "Task":
+            yield name, state
+        for branch in state.get("Branches") or []:
+            yield from _task_states(branch)
+        for key in ("Iterator", "ItemProcessor"):
+            yield from _task_states(state.get(key))
+
+
+def _policy(statements: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"Version": POLICY_VERSION, "Statement": statements}
