@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from tooling.backends.local import LocalBackend
-from tooling.engine import ExecutionInfo, parse_definition, run_execution
-from tooling.engine.clock import SystemClock
+from tooling.engine import ExecutionInfo, MockError, TaskMocks, parse_definition, run_execution
+from tooling.engine.clock import make_clock
 from tooling.engine.ports import Clock
-from tooling.errors import DefinitionError
+from tooling.errors import DefinitionError, InputError
 from tooling.localrt.invoker import LocalLambdaInvoker
 from tooling.localrt.lambda_runner import FunctionSpec, LocalLambdaRunner
 from tooling.names import LOCAL_ACCOUNT_ID, execution_arn, state_machine_arn
@@ -62,6 +62,16 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
     return specs, service, service.region
 
 
+def load_mocks(path: Path) -> TaskMocks:
+    """Task answers from a mock file (see docs/engine.md), checked with file:line errors."""
+    if not path.is_file():
+        raise MockError(f"{path}: no such file", hint="pass the path of a JSON mock file")
+    config, source = load_json(
+        path.read_text(encoding="utf-8"), str(path), error=MockError, what="mock file"
+    )
+    return TaskMocks.from_config(config, source)
+
+
 def run_definition(
     path: Path,
     input_text: str,
@@ -69,8 +79,19 @@ def run_definition(
     *,
     on_event: Callable[[dict[str, Any]], None] | None = None,
     clock: Clock | None = None,
+    clock_kind: str = "real",
+    mocks: TaskMocks | None = None,
+    machine_type: str = "STANDARD",
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Run the definition to its end; answers (describe_execution shape, history events)."""
+    if machine_type not in ("STANDARD", "EXPRESS"):
+        raise InputError(
+            f"unknown state machine type {machine_type!r}", hint="use STANDARD or EXPRESS"
+        )
+    if clock_kind not in ("real", "virtual"):
+        raise InputError(
+            f"unknown clock {clock_kind!r}", hint="use --clock real or --clock virtual"
+        )
     if not path.is_file():
         raise DefinitionError(f"{path}: no such file", hint="pass the path of a JSON definition")
     definition, source = load_json(
@@ -88,7 +109,7 @@ def run_definition(
     arn = execution_arn(machine_arn, name)
     history = MemoryHistory(on_event)
     invoker = LocalLambdaInvoker(specs.get, LocalLambdaRunner(), region, LOCAL_ACCOUNT_ID)
-    run_clock = clock or SystemClock()
+    run_clock = clock or make_clock(clock_kind)
     info = ExecutionInfo(
         execution_arn=arn,
         name=name,
@@ -96,9 +117,16 @@ def run_definition(
         state_machine_name=path.stem,
         role_arn=f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{path.stem}-role",
         start_time=run_clock.now(),
+        state_machine_type=machine_type,
     )
     outcome = run_execution(
-        machine, input_text, info=info, clock=run_clock, lambdas=invoker, history=history
+        machine,
+        input_text,
+        info=info,
+        clock=run_clock,
+        lambdas=invoker,
+        history=history,
+        mocks=mocks,
     )
     stop = history.events[-1]["timestamp"] if history.events else datetime.now(UTC)
     description: dict[str, Any] = {

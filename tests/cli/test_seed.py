@@ -213,3 +213,56 @@ def test_unknown_option_is_a_usage_error(service: Path, capsys):
     code, _, err = run(capsys, "invoke", "--input", "in.json", "--bogus")
     assert code == 2
     assert "--bogus" in err
+
+
+def test_invoke_writes_the_run_picture_with_graph(service: Path, capsys):
+    assert run(capsys, "deploy")[0] == 0
+    code, out, err = run(capsys, "invoke", "--input", "in.json", "--graph", "run.dot")
+    assert code == 0, err
+    assert out == SEED_OUTPUT + "\n"
+    picture = (service / "run.dot").read_text()
+    assert "SuccessState" in picture and "×4" in picture  # the loop back to LambdaFunction
+
+
+def test_invoke_with_unknown_graph_format_fails_before_starting(service: Path, capsys):
+    assert run(capsys, "deploy")[0] == 0
+    code, _, err = run(capsys, "invoke", "--input", "in.json", "--graph", "run.xyz")
+    assert code == 2
+    code, out, _ = run(capsys, "executions", "--json")
+    assert json.loads(out) == {"executions": []}
+
+
+def test_run_with_virtual_clock_and_mock_retries_on_the_seed_schedule(service: Path, capsys):
+    (service / "mock.json").write_text(
+        json.dumps(
+            {
+                "LambdaFunction": {
+                    "0-1": {"Throw": {"Error": "CustomError", "Cause": "not yet"}},
+                    "2": {"Return": {"value1": "value1", "value2": "value2", "count": 5}},
+                }
+            }
+        )
+    )
+    code, out, err = run(
+        capsys, "run", "statemachine.asl.json", "--input", "in.json", "--mock", "mock.json",
+        "--clock", "virtual", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["output"]["taskresult"]["count"] == 5
+    from datetime import datetime
+
+    scheduled = [
+        datetime.fromisoformat(e["timestamp"])
+        for e in result["events"]
+        if e["type"] in ("LambdaFunctionScheduled", "TaskScheduled")
+    ]
+    gaps = [(b - a).total_seconds() for a, b in zip(scheduled, scheduled[1:], strict=False)]
+    assert gaps == [1.0, 2.0]
+
+
+def test_run_rejects_a_broken_mock_file_with_its_line(service: Path, capsys):
+    (service / "mock.json").write_text('{\n  "LambdaFunction": [\n')
+    code, _, err = run(capsys, "run", "statemachine.asl.json", "--input", "in.json", "--mock", "mock.json")
+    assert code == 2
+    assert "mock.json:3:" in err

@@ -85,9 +85,29 @@ def minimal(**state: Any) -> dict[str, Any]:
         (minimal(Type="Pass", ResultPath="$.a[*]", End=True), "must be a reference path"),
         (minimal(Type="Pass", Parameters={"a.$": "nope"}, End=True), "is not a JSONPath"),
         (
-            minimal(Type="Pass", Parameters={"a.$": "States.Hash($.a, 'MD5')"}, End=True),
-            "States.Hash",
+            minimal(Type="Pass", Parameters={"a.$": "States.Hashh($.a, 'MD5')"}, End=True),
+            "States.Hashh is not an intrinsic function",
         ),
+        (minimal(Type="Pass", Output="{% 1 %}", End=True), "not valid in JSONPath mode"),
+        (
+            {
+                "QueryLanguage": "JSONata",
+                "StartAt": "A",
+                "States": {"A": {"Type": "Pass", "Parameters": {}, "End": True}},
+            },
+            "not valid in JSONata mode",
+        ),
+        (
+            {
+                "QueryLanguage": "JSONata",
+                "StartAt": "A",
+                "States": {"A": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": True}},
+            },
+            "cannot use JSONPath when the state machine uses JSONata",
+        ),
+        (minimal(Type="Pass", Assign={"a-b": 1}, End=True), "'a-b' is not a valid variable name"),
+        (minimal(Type="Map", End=True), "missing 'ItemProcessor'"),
+        (minimal(Type="Parallel", End=True), "Branches must be a non-empty list"),
         (minimal(Type="Pass", Bogus=1, End=True), "field 'Bogus' is not valid in a Pass state"),
         (minimal(Type="Fail", Error="E", ErrorPath="$.e"), "both Error and ErrorPath"),
     ],
@@ -132,13 +152,15 @@ def test_retrier_field_types_are_checked() -> None:
 @pytest.mark.parametrize(
     ("definition", "fragment"),
     [
-        (minimal(Type="Map", End=True), "Map states are not supported yet"),
-        (minimal(Type="Parallel", End=True), "Parallel states are not supported yet"),
         (
-            {"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Succeed"}}},
-            "JSONata",
+            minimal(
+                Type="Map",
+                ItemReader={"Resource": "arn:aws:states:::s3:getObject"},
+                ItemProcessor={"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+                End=True,
+            ),
+            "ItemReader is not supported yet",
         ),
-        (minimal(Type="Pass", Assign={"x": 1}, End=True), "Assign is not supported yet"),
         (
             minimal(Type="Task", Resource="arn:aws:states:::sqs:sendMessage", End=True),
             "not supported yet",
@@ -172,3 +194,100 @@ def test_lambda_invoke_needs_function_name() -> None:
     )
     with pytest.raises(DefinitionError, match="needs Parameters.FunctionName"):
         parse_definition(definition)
+
+
+def processor() -> dict[str, Any]:
+    return {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+
+
+@pytest.mark.parametrize(
+    ("state", "fragment"),
+    [
+        (
+            {"Type": "Map", "ItemProcessor": processor(), "Iterator": processor(), "End": True},
+            "both ItemProcessor and Iterator",
+        ),
+        (
+            {
+                "Type": "Map",
+                "ItemProcessor": {**processor(), "ProcessorConfig": {"Mode": "FAST"}},
+                "End": True,
+            },
+            "Mode must be INLINE or DISTRIBUTED",
+        ),
+        (
+            {
+                "Type": "Map",
+                "ItemProcessor": processor(),
+                "MaxConcurrency": 2,
+                "MaxConcurrencyPath": "$.m",
+                "End": True,
+            },
+            "both MaxConcurrency and MaxConcurrencyPath",
+        ),
+        (
+            {
+                "Type": "Map",
+                "ItemProcessor": processor(),
+                "ToleratedFailurePercentage": 150,
+                "End": True,
+            },
+            "between 0 and 100",
+        ),
+        (
+            {
+                "Type": "Map",
+                "ItemProcessor": processor(),
+                "ItemSelector": {},
+                "Parameters": {},
+                "End": True,
+            },
+            "both Parameters and ItemSelector",
+        ),
+        (
+            {
+                "Type": "Map",
+                "ItemProcessor": {"StartAt": "X", "States": {"P": {"Type": "Pass", "End": True}}},
+                "End": True,
+            },
+            'names "X", which is not a state',
+        ),
+        (
+            {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "P", "States": {"P": {"Type": "Pass", "Next": "Outside"}}}
+                ],
+                "End": True,
+            },
+            'Next names "Outside"',
+        ),
+        (
+            {
+                "Type": "Parallel",
+                "Branches": [processor()],
+                "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": -1}],
+                "End": True,
+            },
+            "MaxAttempts must be an integer >= 0",
+        ),
+    ],
+)
+def test_map_and_parallel_definitions_are_checked(state: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(DefinitionError) as info:
+        parse_definition({"StartAt": "S", "States": {"S": state, "Outside": {"Type": "Succeed"}}})
+    assert fragment in info.value.message
+
+
+def test_branches_are_compiled_with_their_own_states() -> None:
+    machine = parse_definition(
+        {
+            "StartAt": "S",
+            "States": {
+                "S": {"Type": "Parallel", "Branches": [processor(), processor()], "End": True}
+            },
+        }
+    )
+    branches = machine.states["S"].branches  # type: ignore[attr-defined]
+    assert [b.start_at for b in branches] == ["P", "P"]
+    assert branches[0].states["P"] is not branches[1].states["P"]

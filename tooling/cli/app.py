@@ -31,6 +31,14 @@ TargetOpt = Annotated[
         help="Where to act: local (the embedded runtime) or aws.",
     ),
 ]
+AwsProfileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--aws-profile",
+        envvar="TOOL_AWS_PROFILE",
+        help="AWS profile for --target aws (default: provider.profile, then AWS_PROFILE).",
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 MachineOpt = Annotated[
     str | None,

@@ -12,8 +12,16 @@ from typing import Annotated
 import typer
 
 from tooling import render, session
-from tooling.cli.app import JsonOpt, MachineOpt, RegionOpt, StageOpt, TargetOpt, app, options
-from tooling.cli.service_commands import AwsProfileOpt
+from tooling.cli.app import (
+    AwsProfileOpt,
+    JsonOpt,
+    MachineOpt,
+    RegionOpt,
+    StageOpt,
+    TargetOpt,
+    app,
+    options,
+)
 from tooling.config.service import ServiceConfig, StateMachineConfig
 from tooling.config.triggers import SqsTrigger
 from tooling.errors import BadInput, InputError

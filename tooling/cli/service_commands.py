@@ -12,7 +12,16 @@ import typer
 
 from tooling import render, session
 from tooling.backends.base import Backend
-from tooling.cli.app import JsonOpt, MachineOpt, RegionOpt, StageOpt, TargetOpt, app, options
+from tooling.cli.app import (
+    AwsProfileOpt,
+    JsonOpt,
+    MachineOpt,
+    RegionOpt,
+    StageOpt,
+    TargetOpt,
+    app,
+    options,
+)
 from tooling.config.service import ServiceConfig
 from tooling.deploy import (
     DeployPlan,
@@ -32,16 +41,9 @@ from tooling.follow import (
     new_execution_name,
     read_input,
 )
+from tooling.graph.output import check_output, render_execution_graph
 from tooling.names import check_execution_name
 
-AwsProfileOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--aws-profile",
-        envvar="TOOL_AWS_PROFILE",
-        help="AWS profile for --target aws (default: provider.profile, then AWS_PROFILE).",
-    ),
-]
 TimeoutOpt = Annotated[
     float | None,
     typer.Option(
@@ -201,6 +203,12 @@ def invoke(
     ] = None,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Start and return at once.")] = False,
     timeout: TimeoutOpt = None,
+    graph: Annotated[
+        Path | None,
+        typer.Option(
+            "--graph", help="Write the run's picture here when it ends (.svg .png .dot .mmd)."
+        ),
+    ] = None,
     stage: StageOpt = None,
     region: RegionOpt = None,
     target: TargetOpt = "local",
@@ -211,6 +219,7 @@ def invoke(
     text = read_input(input)
     execution_name = name if name is not None else new_execution_name()
     check_execution_name(execution_name)
+    graph_format = check_output(graph) if graph is not None else None  # fail before starting
     service, backend = _open(stage, region, target, aws_profile)
     machine = session.pick_state_machine(service, state_machine)
     started = backend.start_execution(machine.arn, execution_name, text)
@@ -246,6 +255,9 @@ def invoke(
             f"{followed.description['status']} "
             f"(`tool history {execution_name} --target {backend.target}` shows it later)"
         )
+    if graph is not None:
+        render_execution_graph(machine.definition, followed.events, graph, graph_format)
+        render.info(f"wrote {graph}")
     _finish(followed.description, followed.events, json_out)
 
 
@@ -266,12 +278,26 @@ def run(
         Path, typer.Argument(help="State machine definition (JSON) to run as is.")
     ],
     input: Annotated[str, typer.Option("--input", "-i", help="JSON input file, or - for stdin.")],
+    clock: Annotated[
+        str,
+        typer.Option(
+            "--clock",
+            help="real, or virtual: Wait states and Retry intervals take no real time.",
+        ),
+    ] = "real",
+    mock: Annotated[
+        Path | None,
+        typer.Option("--mock", help='Task answers by state, e.g. {"Task": {"0": {"Return": 1}}}.'),
+    ] = None,
+    machine_type: Annotated[
+        str, typer.Option("--type", help="STANDARD or EXPRESS (as the machine would be deployed).")
+    ] = "STANDARD",
     stage: StageOpt = None,
     region: RegionOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Run a definition file without deploying it. Lambda tasks use this folder's serverless.yml."""
-    from tooling.adhoc import run_definition
+    from tooling.adhoc import load_mocks, run_definition
 
     text = read_input(input)
     description, events = run_definition(
@@ -279,6 +305,9 @@ def run(
         text,
         options(stage, region),
         on_event=None if json_out else render.EventPrinter(),
+        clock_kind=clock,
+        mocks=load_mocks(mock) if mock is not None else None,
+        machine_type=machine_type,
     )
     _finish(description, events, json_out)
 

@@ -102,7 +102,7 @@ class Not(Condition):
 
 def _read(path: JsonPath, data: Any, context: Any) -> Any:
     try:
-        return path.find(context if path.context else data)
+        return path.read(data, context)
     except PathNotFound:
         # Wording from AWS as far as known; not confirmed against a recorded execution.
         raise StateRuntimeError(
@@ -139,13 +139,13 @@ class TypeTest(Condition):
     expected: bool
 
     def matches(self, data: Any, context: Any) -> bool:
-        source = context if self.variable.context else data
-        if self.operator == "IsPresent":
-            return self.variable.exists(source) == self.expected
         try:
-            value = self.variable.find(source)
+            value = self.variable.read(data, context)
         except PathNotFound:
-            return False
+            return self.operator == "IsPresent" and not self.expected
+        if self.operator == "IsPresent":
+            present = self.variable.definite or bool(value)
+            return present == self.expected
         return TYPE_TESTS[self.operator](value) == self.expected
 
 

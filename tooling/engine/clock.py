@@ -37,3 +37,16 @@ class VirtualClock:
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._now += timedelta(seconds=seconds)
+
+
+CLOCK_KINDS = ("real", "virtual")
+
+
+def make_clock(kind: str = "real", start: datetime | None = None) -> SystemClock | VirtualClock:
+    """The clock for `--clock real|virtual`: a virtual clock starts at `start` (default: now)
+    and makes Wait states and Retry intervals cost no real time."""
+    if kind == "real":
+        return SystemClock()
+    if kind == "virtual":
+        return VirtualClock(start or datetime.now(UTC))
+    raise ValueError(f"unknown clock {kind!r} (expected one of {', '.join(CLOCK_KINDS)})")

@@ -11,13 +11,19 @@ DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
 NO_CHOICE_MATCHED = "States.NoChoiceMatched"
 RESULT_PATH_MATCH_FAILURE = "States.ResultPathMatchFailure"
 INTRINSIC_FAILURE = "States.IntrinsicFailure"
+QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
+BRANCH_FAILED = "States.BranchFailed"
+EXCEED_TOLERATED_FAILURE_THRESHOLD = "States.ExceedToleratedFailureThreshold"
+PARAMETER_PATH_FAILURE = "States.ParameterPathFailure"
+HEARTBEAT_TIMEOUT = "States.HeartbeatTimeout"
 
 
 class StatesError(Exception):
     """A failure inside an execution, named as Step Functions names it (e.g. States.Timeout)."""
 
-    def __init__(self, error: str, cause: str | None = None) -> None:
-        super().__init__(f"{error}: {cause}" if cause else error)
+    def __init__(self, error: str | None, cause: str | None = None) -> None:
+        # error is None only for a Fail state with no Error, seen through a Map or Parallel.
+        super().__init__(f"{error}: {cause}" if cause else str(error))
         self.error = error
         self.cause = cause
 
@@ -32,3 +38,13 @@ class StateRuntimeError(StatesError):
     def __init__(self, detail: str, error: str = RUNTIME) -> None:
         super().__init__(error, detail)
         self.detail = detail
+
+
+class BlockFailed(Exception):
+    """Ends a block of states (the execution, a Parallel branch or a Map iteration) as FAILED.
+    Error and cause may both be absent, as for a Fail state with neither."""
+
+    def __init__(self, error: str | None, cause: str | None) -> None:
+        super().__init__(error)
+        self.error = error
+        self.cause = cause

@@ -6,6 +6,13 @@ from typing import Any
 
 from tooling.engine.ports import Clock, HistorySink
 
+# GetExecutionHistory holds at most 25,000 events per execution (Step Functions quotas).
+MAX_EVENTS = 25000
+
+
+class HistoryLimitExceeded(Exception):
+    """The execution would write more events than AWS keeps: it fails instead."""
+
 
 class HistoryRecorder:
     """Event ids count from 1; previousEventId is the event before, except that the first
@@ -24,8 +31,15 @@ class HistoryRecorder:
         *,
         previous: int | None = None,
         timestamp: Any = None,
+        check_limit: bool = True,
     ) -> int:
         event_id = self.last_id + 1
+        if check_limit and event_id >= MAX_EVENTS:
+            # The last slot stays free for the ExecutionFailed event. Error name and cause
+            # wording not confirmed against a recorded AWS execution.
+            raise HistoryLimitExceeded(
+                f"The execution reached the maximum number of history events ({MAX_EVENTS})."
+            )
         event: dict[str, Any] = {
             "timestamp": timestamp if timestamp is not None else self._clock.now(),
             "type": event_type,

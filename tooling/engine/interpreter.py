@@ -1,30 +1,55 @@
-"""Runs a compiled StateMachine: moves from state to state and records the history."""
+"""Runs a compiled StateMachine: moves from state to state and records the history.
+
+Parallel branches and Map iterations run one after the other in this thread (their events
+interleave differently on AWS, where they run at once; the set of events is the same).
+"""
 
 from __future__ import annotations
 
 import random as random_module
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tooling.engine import jsontext
+from tooling.engine.branching import BranchingMixin
+from tooling.engine.dataflow import (
+    MAX_PAYLOAD_BYTES,
+    bindings,
+    integer_value,
+    place,
+    read_path,
+    select,
+    shown,
+    too_large,
+)
+from tooling.engine.env import Env
 from tooling.engine.errors import (
     ALL,
     DATA_LIMIT_EXCEEDED,
     NO_CHOICE_MATCHED,
-    RESULT_PATH_MATCH_FAILURE,
+    QUERY_EVALUATION_ERROR,
     RUNTIME,
     TASK_FAILED,
     TIMEOUT,
+    BlockFailed,
     StateRuntimeError,
     StatesError,
 )
-from tooling.engine.history import HistoryRecorder
-from tooling.engine.jsonpath import JsonPath, PathNotFound, describe
+from tooling.engine.history import HistoryLimitExceeded, HistoryRecorder
+from tooling.engine.jsonata_eval import Expression
+from tooling.engine.jsonata_eval import evaluate as jsonata_evaluate
+from tooling.engine.jsonpath import JsonPath, describe
 from tooling.engine.lambda_task import invoke_lambda
+from tooling.engine.mocks import MockedInvoker, TaskMocks
 from tooling.engine.model import (
+    Catcher,
+    ChoiceRule,
     ChoiceState,
     FailState,
+    MapState,
+    ParallelState,
     PassState,
     Retrier,
     State,
@@ -37,9 +62,12 @@ from tooling.engine.payload import evaluate
 from tooling.engine.ports import Clock, HistorySink, LambdaInvoker
 from tooling.engine.timestamps import format_context_time, parse_timestamp, to_datetime
 
-# 256 KiB: the most a state's input or output may hold (Step Functions service quotas).
-MAX_PAYLOAD_BYTES = 262144
+__all__ = ["MAX_PAYLOAD_BYTES", "ExecutionInfo", "ExecutionOutcome", "run_execution"]
+
 _TRUNCATED_NO = {"truncated": False}
+# What a step returns: the state's output, the next state (None: the block ends) and the
+# variables its Assign sets (None when it has no Assign).
+_Step = tuple[Any, str | None, dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -50,6 +78,7 @@ class ExecutionInfo:
     state_machine_name: str
     role_arn: str
     start_time: datetime | None = None  # None: clock.now() when the run starts
+    state_machine_type: str = "STANDARD"  # or "EXPRESS" (whose $$.Execution has no RedriveCount)
 
 
 @dataclass(frozen=True)
@@ -60,13 +89,8 @@ class ExecutionOutcome:
     cause: str | None
 
 
-class _Failed(Exception):
-    """Ends the execution as FAILED (error and cause may both be absent, as for an empty Fail)."""
-
-    def __init__(self, error: str | None, cause: str | None) -> None:
-        super().__init__(error)
-        self.error = error
-        self.cause = cause
+class _TimedOut(Exception):
+    """The state machine's TimeoutSeconds passed."""
 
 
 def run_execution(
@@ -78,14 +102,20 @@ def run_execution(
     lambdas: LambdaInvoker,
     history: HistorySink,
     random: random_module.Random | None = None,
+    mocks: TaskMocks | None = None,
 ) -> ExecutionOutcome:
-    """Run `machine` on `input_text` (JSON) to the end, emitting every history event."""
-    return _Run(machine, info, clock, lambdas, history, random or random_module.Random()).run(
-        input_text
-    )
+    """Run `machine` on `input_text` (JSON) to the end, emitting every history event.
+
+    Never raises for anything that happens inside the execution: every failure ends the
+    execution as FAILED (or TIMED_OUT) with a Step Functions error name. `mocks` answers the
+    Task states it names instead of calling their functions (see tooling.engine.mocks).
+    """
+    run = _Run(machine, info, clock, lambdas, history, random or random_module.Random())
+    run.mocks = mocks
+    return run.run(input_text)
 
 
-class _Run:
+class _Run(BranchingMixin):
     def __init__(
         self,
         machine: StateMachine,
@@ -103,10 +133,14 @@ class _Run:
         self.rng = rng
         parts = info.state_machine_arn.split(":")
         self.region = parts[3] if len(parts) > 3 else ""
+        self.account = parts[4] if len(parts) > 4 else ""
+        self.deadline: datetime | None = None
+        self.mocks: TaskMocks | None = None
+
+    # ---- the execution ------------------------------------------------------------------------
 
     def run(self, input_text: str) -> ExecutionOutcome:
         start = self.info.start_time or self.clock.now()
-        data = jsontext.loads(input_text)
         self.history.add(
             "ExecutionStarted",
             "executionStartedEventDetails",
@@ -114,151 +148,262 @@ class _Run:
             {"input": input_text, "inputDetails": _TRUNCATED_NO, "roleArn": self.info.role_arn},
             timestamp=start,
         )
+        try:
+            data = jsontext.loads(input_text)
+        except ValueError:
+            return self.fail_execution(RUNTIME, "The execution input is not valid JSON.")
+        if self.machine.timeout_seconds is not None:
+            self.deadline = start + timedelta(seconds=self.machine.timeout_seconds)
         self.execution_context = {
             "Id": self.info.execution_arn,
             "Input": data,
             "StartTime": format_context_time(start),
             "Name": self.info.name,
             "RoleArn": self.info.role_arn,
-            "RedriveCount": 0,
         }
+        if self.info.state_machine_type != "EXPRESS":
+            self.execution_context["RedriveCount"] = 0
         self.machine_context = {
             "Id": self.info.state_machine_arn,
             "Name": self.info.state_machine_name,
         }
-        name: str | None = self.machine.start_at
-        first = True
         try:
-            while True:
-                state = self.machine.states[name]
-                entered = self.history.add(
-                    f"{state.event_prefix}StateEntered",
-                    "stateEnteredEventDetails",
-                    {
-                        "name": state.name,
-                        "input": jsontext.dumps(data),
-                        "inputDetails": _TRUNCATED_NO,
-                    },
-                    previous=0 if first else None,
+            output = self.run_block(self.machine.start_at, self.machine.states, data, {}, True)
+            output_text = jsontext.dumps(output)
+            self.history.add(
+                "ExecutionSucceeded",
+                "executionSucceededEventDetails",
+                {"output": output_text, "outputDetails": _TRUNCATED_NO},
+            )
+            return ExecutionOutcome("SUCCEEDED", output_text, None, None)
+        except BlockFailed as failed:
+            return self.fail_execution(failed.error, failed.cause)
+        except _TimedOut:
+            cause = "The execution timed out."  # wording not confirmed against AWS
+            self.history.add(
+                "ExecutionTimedOut",
+                "executionTimedOutEventDetails",
+                {"error": TIMEOUT, "cause": cause},
+                check_limit=False,
+            )
+            return ExecutionOutcome("TIMED_OUT", None, TIMEOUT, cause)
+        except HistoryLimitExceeded as exc:
+            return self.fail_execution(RUNTIME, str(exc))
+        except RecursionError:
+            return self.fail_execution(RUNTIME, "The state machine nests too deeply to run.")
+
+    def fail_execution(self, error: str | None, cause: str | None) -> ExecutionOutcome:
+        details = {}
+        if error is not None:
+            details["error"] = error
+        if cause is not None:
+            details["cause"] = cause
+        self.history.add(
+            "ExecutionFailed", "executionFailedEventDetails", details, check_limit=False
+        )
+        return ExecutionOutcome("FAILED", None, error, cause)
+
+    def run_block(
+        self,
+        start_at: str,
+        states: dict[str, State],
+        data: Any,
+        variables: dict[str, Any],
+        first: bool = False,
+    ) -> Any:
+        """Run states from `start_at` until one ends the block; its output, or BlockFailed."""
+        name: str | None = start_at
+        while True:
+            state = states[name]  # type: ignore[index]
+            entered = self.history.add(
+                f"{state.event_prefix}StateEntered",
+                "stateEnteredEventDetails",
+                {"name": state.name, "input": jsontext.dumps(data), "inputDetails": _TRUNCATED_NO},
+                previous=0 if first else None,
+            )
+            first = False
+            try:
+                data, name, assigned = self.step(state, data, entered, variables)
+            except StateRuntimeError as exc:
+                cause = _prefixed(state, entered, exc.detail)
+                self.evaluation_failed(state, exc.error, cause)
+                raise BlockFailed(exc.error, cause) from None
+            except StatesError as exc:
+                raise BlockFailed(exc.error, exc.cause) from None
+            except Exception as exc:  # noqa: BLE001 - a bug must still end the execution cleanly
+                if isinstance(exc, BlockFailed | _TimedOut | HistoryLimitExceeded | RecursionError):
+                    raise
+                raise BlockFailed(
+                    RUNTIME,
+                    _prefixed(state, entered, f"Internal error: {type(exc).__name__}: {exc}"),
+                ) from None
+            output_text = jsontext.dumps(data)
+            if too_large(output_text):
+                raise BlockFailed(
+                    DATA_LIMIT_EXCEEDED,
+                    f"The state/task '{state.name}' returned a result with a size exceeding "
+                    "the maximum number of bytes service limit.",
                 )
-                first = False
-                try:
-                    data, name = self.step(state, data, entered)
-                except StateRuntimeError as exc:
-                    raise _Failed(
-                        exc.error,
-                        f"An error occurred while executing the state '{state.name}' "
-                        f"(entered at the event id #{entered}). {exc.detail}",
-                    ) from None
-                except StatesError as exc:
-                    raise _Failed(exc.error, exc.cause) from None
-                output_text = jsontext.dumps(data)
-                if _too_large(output_text):
-                    raise _Failed(
-                        DATA_LIMIT_EXCEEDED,
-                        f"The state/task '{state.name}' returned a result with a size exceeding "
-                        "the maximum number of bytes service limit.",
-                    )
-                self.history.add(
-                    f"{state.event_prefix}StateExited",
-                    "stateExitedEventDetails",
-                    {"name": state.name, "output": output_text, "outputDetails": _TRUNCATED_NO},
-                )
-                if name is None:
-                    self.history.add(
-                        "ExecutionSucceeded",
-                        "executionSucceededEventDetails",
-                        {"output": output_text, "outputDetails": _TRUNCATED_NO},
-                    )
-                    return ExecutionOutcome("SUCCEEDED", output_text, None, None)
-        except _Failed as failed:
-            details = {}
-            if failed.error is not None:
-                details["error"] = failed.error
-            if failed.cause is not None:
-                details["cause"] = failed.cause
-            self.history.add("ExecutionFailed", "executionFailedEventDetails", details)
-            return ExecutionOutcome("FAILED", None, failed.error, failed.cause)
+            exited: dict[str, Any] = {
+                "name": state.name,
+                "output": output_text,
+                "outputDetails": _TRUNCATED_NO,
+            }
+            if assigned is not None:
+                exited["assignedVariables"] = {k: jsontext.dumps(v) for k, v in assigned.items()}
+                exited["assignedVariablesDetails"] = _TRUNCATED_NO
+                variables.update(assigned)
+            self.history.add(f"{state.event_prefix}StateExited", "stateExitedEventDetails", exited)
+            if self.deadline is not None and self.clock.now() >= self.deadline:
+                raise _TimedOut()
+            if name is None:
+                return data
+
+    def evaluation_failed(self, state: State, error: str | None, cause: str) -> None:
+        """AWS records a failed JSONata evaluation as its own event before the failure."""
+        if error == QUERY_EVALUATION_ERROR:
+            self.history.add(
+                "EvaluationFailed",
+                "evaluationFailedEventDetails",
+                {"error": error, "cause": cause, "state": state.name},
+            )
 
     # ---- one state ----------------------------------------------------------------------------
 
-    def context(
-        self, state: State, entered_time: datetime, retry_count: int | None = None
-    ) -> dict[str, Any]:
-        state_context: dict[str, Any] = {
-            "Name": state.name,
-            "EnteredTime": format_context_time(entered_time),
-        }
-        if retry_count is not None:
-            state_context["RetryCount"] = retry_count
-        return {
-            "Execution": self.execution_context,
-            "StateMachine": self.machine_context,
-            "State": state_context,
-        }
+    def env(
+        self,
+        state: State,
+        entered_time: datetime,
+        variables: dict[str, Any],
+        retry_count: int | None = None,
+    ) -> Env:
+        return Env(
+            self.execution_context,
+            self.machine_context,
+            state.name,
+            entered_time,
+            variables,
+            retry_count,
+        )
 
-    def step(self, state: State, data: Any, entered: int) -> tuple[Any, str | None]:
-        """The state's output and the next state's name (None when the execution ends)."""
+    def step(self, state: State, data: Any, entered: int, variables: dict[str, Any]) -> _Step:
         entered_time = self.clock.now()
+        if isinstance(state, TaskState | MapState | ParallelState):
+            return self.guarded(state, data, entered, entered_time, variables)
+        env = self.env(state, entered_time, variables)
         if isinstance(state, FailState):
-            context = self.context(state, entered_time)
-            error = _fail_field(state.error, state.error_path, data, context)
-            cause = _fail_field(state.cause, state.cause_path, data, context)
-            raise _Failed(error, cause)
-        if isinstance(state, TaskState):
-            return self.task(state, data, entered_time)
-        context = self.context(state, entered_time)
-        effective = _select(state.input_path, data, context)
+            self.fail_state(state, data, env)
+        if state.jsonata:
+            return self.jsonata_step(state, data, env)
+        effective = select(state.input_path, data, env)
+        assigned = None
         if isinstance(state, PassState):
+            result = effective
             if state.has_parameters:
-                effective = evaluate(state.parameters, effective, context)
-            result = state.result if state.has_result else effective
-            output = _place(state.result_path, data, result)
+                result = evaluate(state.parameters, effective, env)
+            elif state.has_result:
+                result = state.result
+            if state.has_assign:
+                assigned = evaluate(state.assign, result, env)
+            output = place(state.result_path, data, result)
         elif isinstance(state, ChoiceState):
-            return _select(state.output_path, effective, context), self.choose(
-                state, effective, context
+            nxt, rule = self.choose(state, effective, env)
+            assigned = _choice_assign(
+                state, rule, lambda template: evaluate(template, effective, env)
             )
+            return select(state.output_path, effective, env), nxt, assigned
         elif isinstance(state, WaitState):
-            self.wait(state, effective, context)
+            self.wait(state, effective, env)
+            if state.has_assign:
+                assigned = evaluate(state.assign, effective, env)
             output = effective
         elif isinstance(state, SucceedState):
             output = effective
         else:  # pragma: no cover - the parser only builds the types above
             raise StateRuntimeError(f"unsupported state type {type(state).__name__}")
-        return _select(state.output_path, output, context), None if state.end else state.next
+        return select(state.output_path, output, env), None if state.end else state.next, assigned
 
-    def choose(self, state: ChoiceState, data: Any, context: Any) -> str:
+    def jsonata_step(self, state: State, data: Any, env: Env) -> _Step:
+        states = {"input": data, "context": env.context}
+        scope = bindings(states, env.variables)
+        nxt = None if state.end else state.next
+        output_template, has_output = state.output, state.has_output
+        assign_template, has_assign = state.assign, state.has_assign
+        assigned = None
+        if isinstance(state, ChoiceState):
+            rule = self.choose_jsonata(state, scope)
+            if rule is None:
+                nxt = state.default
+            else:
+                nxt = rule.next
+                if rule.has_output:
+                    output_template, has_output = rule.output, True
+            assigned = _choice_assign(
+                state, rule, lambda template: jsonata_evaluate(template, scope)
+            )
+            has_assign = False
+        elif isinstance(state, WaitState):
+            self.wait_jsonata(state, scope)
+        output = jsonata_evaluate(output_template, scope) if has_output else data
+        if has_assign:
+            assigned = jsonata_evaluate(assign_template, scope)
+        return output, nxt, assigned
+
+    def fail_state(self, state: FailState, data: Any, env: Env) -> None:
+        if state.jsonata:
+            scope = bindings({"input": data, "context": env.context}, env.variables)
+            error = _text(jsonata_evaluate(state.error, scope)) if state.error else None
+            cause = _text(jsonata_evaluate(state.cause, scope)) if state.cause else None
+            raise BlockFailed(error, cause)
+        error = _fail_field(state.error, state.error_path, data, env)
+        cause = _fail_field(state.cause, state.cause_path, data, env)
+        raise BlockFailed(error, cause)
+
+    def choose(self, state: ChoiceState, data: Any, env: Env) -> tuple[str, ChoiceRule | None]:
+        """The next state and the rule that matched (None: the Default)."""
         for rule in state.choices:
-            if rule.condition.matches(data, context):
-                return rule.next
+            if rule.condition.matches(data, env):
+                return rule.next, rule
         if state.default is not None:
-            return state.default
-        # Cause wording not confirmed against a recorded AWS execution.
-        raise StatesError(
-            NO_CHOICE_MATCHED, f"No Choice Rule matched and no Default in state '{state.name}'."
-        )
+            return state.default, None
+        raise _no_choice(state)
 
-    def wait(self, state: WaitState, data: Any, context: Any) -> None:
+    def choose_jsonata(self, state: ChoiceState, scope: dict[str, Any]) -> Any:
+        for rule in state.choices:
+            condition = rule.condition
+            if isinstance(condition, Expression):
+                value = condition.evaluate(scope)
+                if not isinstance(value, bool):
+                    raise condition.unexpected_type("boolean", value)
+            else:
+                value = bool(condition)
+            if value:
+                return rule
+        if state.default is not None:
+            return None
+        raise _no_choice(state)
+
+    def wait(self, state: WaitState, data: Any, env: Env) -> None:
         if state.seconds is not None:
             seconds: float = state.seconds
         elif state.seconds_path is not None:
-            value = _read_path(state.seconds_path, data, context)
-            shown = f"{state.seconds_path.text} == {describe(value)}"
+            value = read_path(state.seconds_path, data, env)
+            text = f"{state.seconds_path.text} == {describe(value)}"
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise StateRuntimeError(
-                    f"The SecondsPath parameter cannot be parsed as a long value: {shown}"
+                    f"The SecondsPath parameter cannot be parsed as a long value: {text}"
                 )
             if value < 0:
                 raise StateRuntimeError(
-                    f"The SecondsPath parameter references a negative value: {shown}"
+                    f"The SecondsPath parameter references a negative value: {text}"
                 )
             seconds = value
         else:
             stamp = state.timestamp
             if state.timestamp_path is not None:
-                value = _read_path(state.timestamp_path, data, context)
+                value = read_path(state.timestamp_path, data, env)
                 stamp = parse_timestamp(value)
                 if stamp is None:
                     raise StateRuntimeError(
@@ -266,58 +411,151 @@ class _Run:
                         "offset date-time format string: "
                         f"{state.timestamp_path.text} == {describe(value)}"
                     )
-            assert stamp is not None
             seconds = (to_datetime(stamp) - self.clock.now()).total_seconds()
-        if seconds > 0:
-            self.clock.sleep(seconds)
+        self.sleep(seconds)
 
-    # ---- Task ---------------------------------------------------------------------------------
+    def wait_jsonata(self, state: WaitState, scope: dict[str, Any]) -> None:
+        if state.seconds is not None:
+            value = jsonata_evaluate(state.seconds, scope)
+            seconds = integer_value(value) if not isinstance(value, str) else None
+            if seconds is None or seconds < 0:
+                # Wording not confirmed against a recorded AWS execution.
+                raise StateRuntimeError(
+                    f"The Seconds field must be a non-negative integer, but was: {shown(value)}",
+                    error=QUERY_EVALUATION_ERROR,
+                )
+            self.sleep(seconds)
+            return
+        value = jsonata_evaluate(state.timestamp, scope)
+        stamp = parse_timestamp(value) if isinstance(value, str) else value
+        if not isinstance(stamp, tuple):
+            raise StateRuntimeError(
+                "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time "
+                f"format string: {shown(value)}",
+                error=QUERY_EVALUATION_ERROR,
+            )
+        self.sleep((to_datetime(stamp) - self.clock.now()).total_seconds())
 
-    def task(self, state: TaskState, data: Any, entered_time: datetime) -> tuple[Any, str | None]:
+    def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        if self.deadline is not None:
+            left = (self.deadline - self.clock.now()).total_seconds()
+            if seconds >= left:
+                self.clock.sleep(max(left, 0))
+                raise _TimedOut()
+        self.clock.sleep(seconds)
+
+    # ---- Task, Parallel and Map: attempts, Retry and Catch -------------------------------------
+
+    def guarded(
+        self,
+        state: TaskState | MapState | ParallelState,
+        data: Any,
+        entered: int,
+        entered_time: datetime,
+        variables: dict[str, Any],
+    ) -> _Step:
         attempts = [0] * len(state.retry)
         retry_count = 0
         while True:
-            context = self.context(state, entered_time, retry_count)
-            effective = _select(state.input_path, data, context)
-            if state.has_parameters:
-                effective = evaluate(state.parameters, effective, context)
-            timeout = state.timeout_seconds
-            if state.timeout_seconds_path is not None:
-                timeout = _timeout_from_path(state.timeout_seconds_path, effective, context)
+            env = self.env(state, entered_time, variables, retry_count)
             try:
-                result = invoke_lambda(
-                    state,
-                    effective,
-                    timeout,
-                    lambdas=self.lambdas,
-                    history=self.history,
-                    clock=self.clock,
-                    region=self.region,
-                )
-                break
-            except StateRuntimeError:
-                raise
+                return self.attempt(state, data, env)
+            except StateRuntimeError as exc:
+                if exc.error == RUNTIME:
+                    raise
+                failure = StatesError(exc.error, _prefixed(state, entered, exc.detail))
+                self.evaluation_failed(state, exc.error, failure.cause or "")
             except StatesError as exc:
-                delay = self.retry_delay(state.retry, attempts, exc.error)
-                if delay is not None:
-                    retry_count += 1
-                    if delay > 0:
-                        self.clock.sleep(delay)
-                    continue
-                for catcher in state.catch:
-                    if any(_error_matches(pattern, exc.error) for pattern in catcher.errors):
-                        error_output: dict[str, Any] = {"Error": exc.error}
-                        if exc.cause is not None:
-                            error_output["Cause"] = exc.cause
-                        return _place(catcher.result_path, data, error_output), catcher.next
-                raise
+                failure = exc
+            delay = self.retry_delay(state.retry, attempts, failure.error)
+            if delay is not None:
+                retry_count += 1
+                self.sleep(delay)
+                continue
+            if isinstance(state, MapState | ParallelState):
+                self.history.add(f"{state.event_prefix}StateFailed")
+            for catcher in state.catch:
+                if any(_error_matches(pattern, failure.error) for pattern in catcher.errors):
+                    return self.caught(state, catcher, data, failure, env)
+            raise failure
+
+    def caught(
+        self, state: State, catcher: Catcher, data: Any, failure: StatesError, env: Env
+    ) -> _Step:
+        error_output: dict[str, Any] = {"Error": failure.error}
+        if failure.cause is not None:
+            error_output["Cause"] = failure.cause
+        if state.jsonata:
+            scope = bindings(
+                {"input": data, "context": env.context, "errorOutput": error_output},
+                env.variables,
+            )
+            output = jsonata_evaluate(catcher.output, scope) if catcher.has_output else error_output
+            assigned = jsonata_evaluate(catcher.assign, scope) if catcher.has_assign else None
+            return output, catcher.next, assigned
+        assigned = evaluate(catcher.assign, error_output, env) if catcher.has_assign else None
+        return place(catcher.result_path, data, error_output), catcher.next, assigned
+
+    def attempt(self, state: TaskState | MapState | ParallelState, data: Any, env: Env) -> _Step:
+        """One try of the state's work, then its result processing."""
+        if state.jsonata:
+            states: dict[str, Any] = {"input": data, "context": env.context}
+            scope = bindings(states, env.variables)
+            work_input = jsonata_evaluate(state.arguments, scope) if state.has_arguments else data
+            if isinstance(state, MapState):
+                result = self.map_run(state, data, env, scope)
+            elif isinstance(state, ParallelState):
+                result = self.parallel_run(state, work_input, env)
+            else:
+                result = self.task_run(state, work_input, env)
+            states["result"] = result
+            scope = bindings(states, env.variables)
+            output = jsonata_evaluate(state.output, scope) if state.has_output else result
+            assigned = jsonata_evaluate(state.assign, scope) if state.has_assign else None
+            return output, None if state.end else state.next, assigned
+        effective = select(state.input_path, data, env)
+        if isinstance(state, MapState):
+            result = self.map_run(state, effective, env, None)
+        else:
+            work_input = effective
+            if state.has_parameters:
+                work_input = evaluate(state.parameters, effective, env)
+            if isinstance(state, ParallelState):
+                result = self.parallel_run(state, work_input, env)
+            else:
+                result = self.task_run(state, work_input, env)
         if state.has_result_selector:
-            result = evaluate(state.result_selector, result, context)
-        output = _place(state.result_path, data, result)
-        return _select(state.output_path, output, context), None if state.end else state.next
+            result = evaluate(state.result_selector, result, env)
+        assigned = evaluate(state.assign, result, env) if state.has_assign else None
+        output = place(state.result_path, data, result)
+        return select(state.output_path, output, env), None if state.end else state.next, assigned
+
+    def task_run(self, state: TaskState, parameters: Any, env: Env) -> Any:
+        timeout = state.timeout_seconds
+        if state.timeout_seconds_path is not None:
+            timeout = _timeout_from_path(state.timeout_seconds_path, parameters, env)
+        lambdas = self.lambdas
+        if self.mocks is not None and self.mocks.covers(state.name):
+            answer = self.mocks.next_answer(state.name)
+            if answer is None:
+                raise StateRuntimeError(
+                    f"The mock for the state '{state.name}' has no answer for this invocation."
+                )
+            lambdas = MockedInvoker(answer)
+        return invoke_lambda(
+            state,
+            parameters,
+            timeout,
+            lambdas=lambdas,
+            history=self.history,
+            clock=self.clock,
+            region=self.region,
+        )
 
     def retry_delay(
-        self, retriers: tuple[Retrier, ...], attempts: list[int], error: str
+        self, retriers: tuple[Retrier, ...], attempts: list[int], error: str | None
     ) -> float | None:
         """Seconds to wait before the next attempt, or None when no retrier takes this error.
 
@@ -337,12 +575,51 @@ class _Run:
         return None
 
 
-def _error_matches(pattern: str, error: str) -> bool:
+# ---- helpers ------------------------------------------------------------------------------------
+
+
+def _choice_assign(
+    state: ChoiceState, rule: ChoiceRule | None, evaluate_template: Callable[[Any], Any]
+) -> dict[str, Any] | None:
+    """A Choice state's Assign applies whichever way it goes; the matching rule's Assign is
+    applied too (AWS guide, "Choice workflow state"). That the rule's values win over the
+    state's for the same name is not confirmed."""
+    if not state.has_assign and (rule is None or not rule.has_assign):
+        return None
+    assigned: dict[str, Any] = {}
+    if state.has_assign:
+        assigned.update(evaluate_template(state.assign))
+    if rule is not None and rule.has_assign:
+        assigned.update(evaluate_template(rule.assign))
+    return assigned
+
+
+def _prefixed(state: State, entered: int, detail: str) -> str:
+    return (
+        f"An error occurred while executing the state '{state.name}' "
+        f"(entered at the event id #{entered}). {detail}"
+    )
+
+
+def _no_choice(state: ChoiceState) -> StatesError:
+    # Cause wording not confirmed against a recorded AWS execution.
+    return StatesError(
+        NO_CHOICE_MATCHED, f"No Choice Rule matched and no Default in state '{state.name}'."
+    )
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else jsontext.dumps(value)
+
+
+def _error_matches(pattern: str, error: str | None) -> bool:
     """ErrorEquals matching: States.ALL takes everything but the terminal States.Runtime and
     States.DataLimitExceeded; States.TaskFailed everything but States.Timeout (AWS guide,
     "Error names"). States.Runtime is never caught or retried."""
     if error == RUNTIME:
         return False
+    if error is None:
+        return pattern == ALL
     if pattern == error:
         return True
     if pattern == ALL:
@@ -352,46 +629,14 @@ def _error_matches(pattern: str, error: str) -> bool:
     return False
 
 
-def _read_path(path: JsonPath, data: Any, context: Any) -> Any:
-    try:
-        return path.find(context if path.context else data)
-    except PathNotFound:
-        raise StateRuntimeError(
-            f"Invalid path '{path.text}' : No results for path: {path.normalized}"
-        ) from None
-
-
-def _select(path: JsonPath | None, data: Any, context: Any) -> Any:
-    """InputPath / OutputPath: null gives {}, "$" the value itself."""
-    if path is None:
-        return {}
-    if path.is_root:
-        return data
-    return _read_path(path, data, context)
-
-
-def _place(path: JsonPath | None, data: Any, result: Any) -> Any:
-    """ResultPath: null keeps the input, "$" is the result, else the result goes into the input."""
-    if path is None:
-        return data
-    try:
-        return path.set(data, result)
-    except PathNotFound:
-        raise StateRuntimeError(
-            f"Unable to apply ResultPath '{path.text}' to input '{jsontext.dumps(data)}'",
-            error=RESULT_PATH_MATCH_FAILURE,
-        ) from None
-
-
-def _fail_field(constant: str | None, dynamic: Any, data: Any, context: Any) -> str | None:
+def _fail_field(constant: str | None, dynamic: Any, data: Any, env: Env) -> str | None:
     if dynamic is None:
         return constant
-    value = dynamic.evaluate(data, context)
-    return value if isinstance(value, str) else jsontext.dumps(value)
+    return _text(dynamic.evaluate(data, env))
 
 
-def _timeout_from_path(path: JsonPath, data: Any, context: Any) -> int:
-    value = _read_path(path, data, context)
+def _timeout_from_path(path: JsonPath, data: Any, env: Env) -> int:
+    value = read_path(path, data, env)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -400,7 +645,3 @@ def _timeout_from_path(path: JsonPath, data: Any, context: Any) -> int:
             f"{path.text} == {describe(value)}"
         )
     return value
-
-
-def _too_large(text: str) -> bool:
-    return len(text) > MAX_PAYLOAD_BYTES // 4 and len(text.encode()) > MAX_PAYLOAD_BYTES

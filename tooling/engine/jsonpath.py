@@ -8,6 +8,7 @@ descent go to jsonpath-ng, parsed once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,17 +55,31 @@ class _Union:
 _Segment = _Field | _Index | _Wildcard | _Slice | _Union
 
 
-class JsonPath:
-    """A compiled path. `context` paths ($$...) read the context object instead of the input."""
+_VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
-    __slots__ = ("text", "context", "definite", "_segments", "_ng", "normalized")
+
+class UndefinedVariable(PathNotFound):
+    """A `$name` path read a variable that no state has assigned."""
+
+
+class JsonPath:
+    """A compiled path. `context` paths ($$...) read the context object instead of the input;
+    variable paths ($name...) read the variable `name` (Assign)."""
+
+    __slots__ = ("text", "context", "variable", "definite", "_segments", "_ng", "normalized")
 
     def __init__(self, text: str) -> None:
         if not isinstance(text, str) or not text.startswith("$"):
             raise PathSyntaxError(f"'{text}' is not a JSONPath (it must start with '$')")
         self.text = text
         self.context = text.startswith("$$")
+        self.variable: str | None = None
         body = text[2:] if self.context else text[1:]
+        if not self.context:
+            m = _VARIABLE.match(text)
+            if m:
+                self.variable = m.group(1)
+                body = text[m.end() :]
         self._ng = None
         self._segments: tuple[_Segment, ...] = ()
         if ".." in body or "[?" in body or "[ ?" in body:
@@ -81,12 +96,26 @@ class JsonPath:
     @property
     def is_root(self) -> bool:
         """Plain "$": the whole input."""
-        return not self._segments and not self.context and self._ng is None
+        return not self._segments and not self.context and self._ng is None and not self.variable
 
     @property
     def is_reference(self) -> bool:
         """A Reference Path: definite, on the input, no `..`/wildcards (what ResultPath allows)."""
-        return self.definite and not self.context and self._ng is None
+        return self.definite and not self.context and self._ng is None and not self.variable
+
+    def read(self, data: Any, env: Any) -> Any:
+        """find() on the right source: the input, the context object ($$) or a variable.
+
+        `env` is an env.Env, or a plain dict taken as the context object (no variables).
+        """
+        if self.context:
+            return self.find(env if isinstance(env, dict) else env.context)
+        if self.variable is not None:
+            variables = {} if isinstance(env, dict) else env.variables
+            if self.variable not in variables:
+                raise UndefinedVariable(self.text)
+            return self.find(variables[self.variable])
+        return self.find(data)
 
     def find(self, data: Any) -> Any:
         """The value (definite paths) or list of values (indefinite ones) the path selects."""

@@ -29,6 +29,10 @@ class Catcher:
     errors: tuple[str, ...]
     next: str
     result_path: JsonPath | None  # None: ResultPath null, the error output is dropped
+    assign: Template = None  # compiled Assign (JSONPath payload template or JSONata template)
+    has_assign: bool = False
+    output: Template = None  # JSONata Output
+    has_output: bool = False
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,13 @@ class State:
     end: bool = False
     input_path: JsonPath | None = ROOT  # None: InputPath null (the input becomes {})
     output_path: JsonPath | None = ROOT  # None: OutputPath null (the output becomes {})
+    jsonata: bool = False  # QueryLanguage JSONata (else JSONPath)
+    assign: Template = None  # compiled Assign
+    has_assign: bool = False
+    output: Template = None  # JSONata Output
+    has_output: bool = False
+    arguments: Template = None  # JSONata Arguments
+    has_arguments: bool = False
 
     event_prefix = ""  # "Pass", "Task", ... : history event types are <prefix>StateEntered
 
@@ -70,8 +81,12 @@ class TaskState(State):
 
 @dataclass(frozen=True)
 class ChoiceRule:
-    condition: Condition
+    condition: Condition  # or a jsonata_eval.Expression in JSONata mode
     next: str
+    assign: Template = None
+    has_assign: bool = False
+    output: Template = None
+    has_output: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,9 +98,9 @@ class ChoiceState(State):
 
 @dataclass(frozen=True)
 class WaitState(State):
-    seconds: int | None = None
+    seconds: Any = None  # an int, or a JSONata template
     seconds_path: JsonPath | None = None
-    timestamp: tuple[int, int] | None = None
+    timestamp: Any = None  # (seconds, nanos), or a JSONata template
     timestamp_path: JsonPath | None = None
     event_prefix = "Wait"
 
@@ -99,11 +114,56 @@ class SucceedState(State):
 @dataclass(frozen=True)
 class FailState(State):
     end: bool = True
-    error: str | None = None
-    cause: str | None = None
+    error: Any = None  # a string, or a JSONata template
+    cause: Any = None
     error_path: Any = None  # payload.Dynamic: a path or an intrinsic call
     cause_path: Any = None
     event_prefix = "Fail"
+
+
+@dataclass(frozen=True)
+class Processor:
+    """A Parallel branch or a Map's ItemProcessor: states run in their own scope."""
+
+    start_at: str
+    states: dict[str, State]
+
+
+@dataclass(frozen=True)
+class ParallelState(State):
+    branches: tuple[Processor, ...] = ()
+    parameters: Template = None
+    has_parameters: bool = False
+    result_selector: Template = None
+    has_result_selector: bool = False
+    result_path: JsonPath | None = ROOT
+    retry: tuple[Retrier, ...] = ()
+    catch: tuple[Catcher, ...] = ()
+    event_prefix = "Parallel"
+
+
+@dataclass(frozen=True)
+class MapState(State):
+    processor: Processor = field(default_factory=lambda: Processor("", {}))
+    distributed: bool = False
+    items_path: JsonPath | None = ROOT  # JSONPath ItemsPath
+    items: Template = None  # JSONata Items
+    has_items: bool = False
+    item_selector: Template = None  # ItemSelector, or the legacy Parameters
+    has_item_selector: bool = False
+    max_concurrency: Any = 0  # an int, or a JSONata template
+    max_concurrency_path: JsonPath | None = None
+    tolerated_failure_count: Any = None
+    tolerated_failure_count_path: JsonPath | None = None
+    tolerated_failure_percentage: Any = None
+    tolerated_failure_percentage_path: JsonPath | None = None
+    label: str | None = None
+    result_selector: Template = None
+    has_result_selector: bool = False
+    result_path: JsonPath | None = ROOT
+    retry: tuple[Retrier, ...] = ()
+    catch: tuple[Catcher, ...] = ()
+    event_prefix = "Map"
 
 
 @dataclass(frozen=True)
@@ -112,3 +172,4 @@ class StateMachine:
     states: dict[str, State]
     definition: Any = field(repr=False, compare=False, default=None)
     comment: str | None = None
+    timeout_seconds: int | None = None  # the execution fails with States.Timeout after this

@@ -1,7 +1,7 @@
 """Validate an ASL definition and compile it into a StateMachine.
 
 Errors are DefinitionErrors located with the SourceMap when one is given. What the engine does
-not run yet (Map, Parallel, JSONata, other integrations...) is rejected here, never skipped.
+not run yet (other service integrations, ItemReader...) is rejected here, never skipped.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import re
 from typing import Any, NoReturn
 
 from tooling.engine import choice as choice_ops
+from tooling.engine import jsonata_eval
 from tooling.engine.errors import ALL
 from tooling.engine.jsonpath import JsonPath, PathSyntaxError
 from tooling.engine.model import (
@@ -18,7 +19,10 @@ from tooling.engine.model import (
     ChoiceRule,
     ChoiceState,
     FailState,
+    MapState,
+    ParallelState,
     PassState,
+    Processor,
     Retrier,
     State,
     StateMachine,
@@ -33,35 +37,73 @@ from tooling.sourcemap import SourceMap, pointer_join
 
 _LAMBDA_FUNCTION_ARN = re.compile(r"arn:[\w-]+:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(:[\w$-]+)?")
 _LAMBDA_INVOKE = re.compile(r"arn:[\w-]+:states:::lambda:invoke")
-_UNSUPPORTED_TYPES = ("Map", "Parallel")
 _NOT_YET = "is not supported yet by the local engine"
-_COMMON = {"Type", "Comment"}
+_COMMON = {"Type", "Comment", "QueryLanguage"}
 _FLOW = {"Next", "End"}
 _IO = {"InputPath", "OutputPath"}
+_RETRY_CATCH = {"Retry", "Catch"}
+_MAP_COMMON = {
+    "ItemProcessor",
+    "Iterator",
+    "ItemSelector",
+    "MaxConcurrency",
+    "ToleratedFailureCount",
+    "ToleratedFailurePercentage",
+    "Label",
+}
+# Fields each state type takes in JSONPath mode; JSONata mode swaps the path fields for
+# Arguments/Output (AWS guide, "Transforming data with JSONata").
 _FIELDS: dict[str, set[str]] = {
-    "Pass": _COMMON | _FLOW | _IO | {"Result", "ResultPath", "Parameters"},
+    "Pass": _COMMON | _FLOW | _IO | {"Result", "ResultPath", "Parameters", "Assign"},
     "Task": _COMMON
     | _FLOW
     | _IO
-    | {"Resource", "Parameters", "ResultSelector", "ResultPath", "Retry", "Catch"}
+    | _RETRY_CATCH
+    | {"Resource", "Parameters", "ResultSelector", "ResultPath", "Assign"}
     | {"TimeoutSeconds", "TimeoutSecondsPath"},
-    "Choice": _COMMON | _IO | {"Choices", "Default"},
-    "Wait": _COMMON | _FLOW | _IO | {"Seconds", "SecondsPath", "Timestamp", "TimestampPath"},
+    "Choice": _COMMON | _IO | {"Choices", "Default", "Assign"},
+    "Wait": _COMMON
+    | _FLOW
+    | _IO
+    | {"Seconds", "SecondsPath", "Timestamp", "TimestampPath", "Assign"},
     "Succeed": _COMMON | _IO,
     "Fail": _COMMON | {"Error", "Cause", "ErrorPath", "CausePath"},
+    "Parallel": _COMMON
+    | _FLOW
+    | _IO
+    | _RETRY_CATCH
+    | {"Branches", "Parameters", "ResultSelector", "ResultPath", "Assign"},
+    "Map": _COMMON
+    | _FLOW
+    | _IO
+    | _RETRY_CATCH
+    | _MAP_COMMON
+    | {"ItemsPath", "Parameters", "ResultSelector", "ResultPath", "Assign"}
+    | {"MaxConcurrencyPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath"},
+}
+_JSONATA_FIELDS: dict[str, set[str]] = {
+    "Pass": _COMMON | _FLOW | {"Output", "Assign"},
+    "Task": _COMMON
+    | _FLOW
+    | _RETRY_CATCH
+    | {"Resource", "Arguments", "Output", "Assign", "TimeoutSeconds"},
+    "Choice": _COMMON | {"Choices", "Default", "Output", "Assign"},
+    "Wait": _COMMON | _FLOW | {"Seconds", "Timestamp", "Output", "Assign"},
+    "Succeed": _COMMON | {"Output"},
+    "Fail": _COMMON | {"Error", "Cause"},
+    "Parallel": _COMMON | _FLOW | _RETRY_CATCH | {"Branches", "Arguments", "Output", "Assign"},
+    "Map": _COMMON | _FLOW | _RETRY_CATCH | _MAP_COMMON | {"Items", "Output", "Assign"},
 }
 # Valid ASL that the engine cannot run yet: rejected with a clear message.
 _FIELDS_NOT_YET = {
-    "Assign",
-    "Output",
-    "Arguments",
     "Credentials",
     "HeartbeatSeconds",
     "HeartbeatSecondsPath",
-    "ItemProcessor",
-    "Iterator",
-    "Branches",
+    "ItemReader",
+    "ResultWriter",
+    "ItemBatcher",
 }
+_QUERY_LANGUAGES = ("JSONPath", "JSONata")
 _RULE_KEYS = {"Variable", "Next", "Comment"}
 
 
@@ -145,35 +187,64 @@ class _Parser:
     def machine(self, definition: Any) -> StateMachine:
         if not isinstance(definition, dict):
             self.fail("", "a state machine definition must be a JSON object")
+        top = ["StartAt", "States", "Comment", "Version", "QueryLanguage", "TimeoutSeconds"]
         for key in definition:
-            if key in ("TimeoutSeconds",):
-                self.fail(f"/{key}", f"top-level '{key}' {_NOT_YET}")
-            if key == "QueryLanguage" and definition[key] != "JSONPath":
-                self.fail(
-                    f"/{key}", f"QueryLanguage {definition[key]!r} {_NOT_YET} (only JSONPath)"
-                )
-            if key not in ("StartAt", "States", "Comment", "Version", "QueryLanguage"):
-                self.fail(
-                    f"/{key}",
-                    f"unknown top-level field '{key}'",
-                    hint=_suggest(key, ["StartAt", "States", "Comment", "Version"]),
-                )
-        start_at = self.string(definition, "StartAt", "", required=True)
-        if "States" not in definition:
-            self.fail("", "the definition is missing 'States'")
-        raw_states = definition["States"]
-        if not isinstance(raw_states, dict) or not raw_states:
-            self.fail("/States", "States must be a non-empty object of state names to states")
-        names = list(raw_states)
-        self.target(start_at, "/StartAt", "StartAt", names)
-        states = {
-            name: self.state(name, raw_states[name], pointer_join("/States", name), names)
-            for name in names
-        }
+            if key not in top:
+                self.fail(f"/{key}", f"unknown top-level field '{key}'", hint=_suggest(key, top))
+        jsonata = self.query_language(definition, "", False)
+        timeout = self.integer(definition, "TimeoutSeconds", "", minimum=1)
+        start_at, states = self.block(definition, "", jsonata)
         comment = definition.get("Comment")
         return StateMachine(
-            start_at, states, definition, comment if isinstance(comment, str) else None
+            start_at,
+            states,
+            definition,
+            comment if isinstance(comment, str) else None,
+            timeout_seconds=timeout,
         )
+
+    def query_language(self, raw: dict[str, Any], pointer: str, default: bool) -> bool:
+        """Whether JSONata is the query language here (else JSONPath)."""
+        if "QueryLanguage" not in raw:
+            return default
+        value = raw["QueryLanguage"]
+        if value not in _QUERY_LANGUAGES:
+            at = pointer_join(pointer, "QueryLanguage")
+            self.fail(at, f"{_dotted(at) or 'QueryLanguage'} must be JSONPath or JSONata")
+        if value == "JSONPath" and default:
+            at = pointer_join(pointer, "QueryLanguage")
+            self.fail(
+                at,
+                f"{_dotted(at)}: a state cannot use JSONPath when the state machine uses JSONata",
+            )
+        return value == "JSONata"
+
+    def block(
+        self, raw: dict[str, Any], pointer: str, jsonata: bool
+    ) -> tuple[str, dict[str, State]]:
+        """StartAt and States of the machine, a Parallel branch or a Map's ItemProcessor."""
+        start_at = self.string(raw, "StartAt", pointer, required=True)
+        if "States" not in raw:
+            self.fail(pointer, f"{_dotted(pointer) or 'the definition'} is missing 'States'")
+        raw_states = raw["States"]
+        states_at = pointer_join(pointer, "States")
+        if not isinstance(raw_states, dict) or not raw_states:
+            self.fail(
+                states_at,
+                f"{_dotted(states_at)} must be a non-empty object of state names to states",
+            )
+        names = list(raw_states)
+        self.target(
+            start_at,
+            pointer_join(pointer, "StartAt"),
+            _dotted(pointer_join(pointer, "StartAt")),
+            names,
+        )
+        states = {
+            name: self.state(name, raw_states[name], pointer_join(states_at, name), names, jsonata)
+            for name in names
+        }
+        return start_at, states
 
     def target(self, name: str, pointer: str, label: str, names: list[str]) -> None:
         if name not in names:
@@ -183,44 +254,69 @@ class _Parser:
 
     # ---- states -------------------------------------------------------------------------------
 
-    def state(self, name: str, raw: Any, pointer: str, names: list[str]) -> State:
+    def state(
+        self, name: str, raw: Any, pointer: str, names: list[str], default_jsonata: bool
+    ) -> State:
         if not isinstance(raw, dict):
             self.fail(pointer, f"state '{name}' must be a JSON object")
         kind = self.string(raw, "Type", pointer, required=True)
-        if kind in _UNSUPPORTED_TYPES:
-            self.fail(
-                pointer_join(pointer, "Type"), f"States.{name}: {kind} states are {_NOT_YET[3:]}"
-            )
         if kind not in _FIELDS:
             self.fail(
                 pointer_join(pointer, "Type"),
                 f'States.{name}.Type "{kind}" is not a state type',
-                hint=_suggest(kind, [*_FIELDS, *_UNSUPPORTED_TYPES]),
+                hint=_suggest(kind, list(_FIELDS)),
             )
+        jsonata = self.query_language(raw, pointer, default_jsonata)
+        allowed = _JSONATA_FIELDS[kind] if jsonata else _FIELDS[kind]
         for key in raw:
             at = pointer_join(pointer, key)
-            if key == "QueryLanguage":
-                if raw[key] != "JSONPath":
-                    self.fail(
-                        at, f"States.{name}.QueryLanguage {raw[key]!r} {_NOT_YET} (only JSONPath)"
-                    )
-            elif key in _FIELDS_NOT_YET:
+            if key in _FIELDS_NOT_YET:
                 self.fail(at, f"States.{name}.{key} {_NOT_YET}")
-            elif key not in _FIELDS[kind]:
+            elif key not in allowed:
+                other = _FIELDS[kind] if jsonata else _JSONATA_FIELDS[kind]
+                language = "JSONata" if jsonata else "JSONPath"
+                if key in other:
+                    self.fail(at, f"States.{name}: field '{key}' is not valid in {language} mode")
                 self.fail(
                     at,
                     f"States.{name}: field '{key}' is not valid in a {kind} state",
-                    hint=_suggest(key, sorted(_FIELDS[kind])),
+                    hint=_suggest(key, sorted(allowed)),
                 )
         flow = self.flow(name, kind, raw, pointer, names)
-        io = {}
-        if "InputPath" in _FIELDS[kind]:
-            io = {
-                "input_path": self.path(raw, "InputPath", pointer, nullable=True),
-                "output_path": self.path(raw, "OutputPath", pointer, nullable=True),
-            }
+        io: dict[str, Any] = {"jsonata": jsonata}
+        if not jsonata and "InputPath" in _FIELDS[kind]:
+            io["input_path"] = self.path(raw, "InputPath", pointer, nullable=True)
+            io["output_path"] = self.path(raw, "OutputPath", pointer, nullable=True)
+        if "Assign" in raw:
+            io["assign"] = self.assign(raw["Assign"], pointer_join(pointer, "Assign"), jsonata)
+            io["has_assign"] = True
+        if jsonata:
+            for key in ("Output", "Arguments"):
+                if key in raw:
+                    io[key.lower()] = self.jsonata_value(raw[key], pointer_join(pointer, key), key)
+                    io[f"has_{key.lower()}"] = True
         base = {"name": name, **flow, **io}
         return getattr(self, f"_{kind.lower()}")(base, raw, pointer, names)
+
+    def assign(self, value: Any, pointer: str, jsonata: bool) -> Any:
+        if not isinstance(value, dict):
+            self.fail(pointer, f"{_dotted(pointer)} must be an object of variable names to values")
+        for key in value:
+            variable = key[:-2] if key.endswith(".$") and not jsonata else key
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
+                self.fail(
+                    pointer_join(pointer, key),
+                    f"{_dotted(pointer)}: '{variable}' is not a valid variable name",
+                )
+        if jsonata:
+            return self.jsonata_value(value, pointer, "Assign")
+        return compile_template(value, pointer, self._payload_error)
+
+    def jsonata_value(self, value: Any, pointer: str, field: str) -> Any:
+        try:
+            return jsonata_eval.compile_value(value, field)
+        except jsonata_eval.JsonataSyntaxError as exc:
+            self.fail(pointer, f"{_dotted(pointer)}: {exc}")
 
     def flow(
         self, name: str, kind: str, raw: dict[str, Any], pointer: str, names: list[str]
@@ -247,6 +343,8 @@ class _Parser:
     def _pass(
         self, base: dict[str, Any], raw: dict[str, Any], pointer: str, names: list[str]
     ) -> State:
+        if base["jsonata"]:
+            return PassState(**base)
         parameters, has_parameters = self.template(raw, "Parameters", pointer)
         return PassState(
             **base,
@@ -274,13 +372,14 @@ class _Parser:
             )
         parameters, has_parameters = self.template(raw, "Parameters", pointer)
         if optimized:
-            params = raw.get("Parameters")
-            if not isinstance(params, dict) or not (
-                {"FunctionName", "FunctionName.$"} & set(params)
-            ):
+            key = "Arguments" if base["jsonata"] else "Parameters"
+            params = raw.get(key)
+            if not (
+                isinstance(params, dict) and {"FunctionName", "FunctionName.$"} & set(params)
+            ) and not jsonata_eval.is_expression(params):
                 self.fail(
-                    pointer_join(pointer, "Parameters") if "Parameters" in raw else pointer,
-                    f"States.{name}: arn:aws:states:::lambda:invoke needs Parameters.FunctionName",
+                    pointer_join(pointer, key) if key in raw else pointer,
+                    f"States.{name}: arn:aws:states:::lambda:invoke needs {key}.FunctionName",
                 )
         result_selector, has_result_selector = self.template(raw, "ResultSelector", pointer)
         timeout = self.integer(raw, "TimeoutSeconds", pointer, minimum=1)
@@ -302,7 +401,7 @@ class _Parser:
             has_result_selector=has_result_selector,
             result_path=self.reference_path(raw, "ResultPath", pointer),
             retry=self.retriers(name, raw, pointer),
-            catch=self.catchers(name, raw, pointer, names),
+            catch=self.catchers(name, raw, pointer, names, base["jsonata"]),
             timeout_seconds=timeout,
             timeout_seconds_path=timeout_path,
         )
@@ -379,7 +478,7 @@ class _Parser:
         return tuple(out)
 
     def catchers(
-        self, name: str, raw: dict[str, Any], pointer: str, names: list[str]
+        self, name: str, raw: dict[str, Any], pointer: str, names: list[str], jsonata: bool
     ) -> tuple[Catcher, ...]:
         rules = raw.get("Catch", [])
         at = pointer_join(pointer, "Catch")
@@ -390,10 +489,10 @@ class _Parser:
             rp = pointer_join(at, i)
             if not isinstance(rule, dict):
                 self.fail(rp, f"{_dotted(rp)} must be an object")
+            allowed = {"ErrorEquals", "Next", "Comment", "Assign"}
+            allowed.add("Output" if jsonata else "ResultPath")
             for key in rule:
-                if key in ("Assign", "Output"):
-                    self.fail(pointer_join(rp, key), f"{_dotted(rp)}.{key} {_NOT_YET}")
-                if key not in ("ErrorEquals", "Next", "ResultPath", "Comment"):
+                if key not in allowed:
                     self.fail(
                         pointer_join(rp, key),
                         f"{_dotted(rp)}: field '{key}' is not valid in a Catcher",
@@ -401,7 +500,19 @@ class _Parser:
             errors = self.error_equals(rule, rp, i == len(rules) - 1, "Catcher")
             nxt = self.string(rule, "Next", rp, required=True)
             self.target(nxt, pointer_join(rp, "Next"), f"{_dotted(rp)}.Next", names)
-            out.append(Catcher(errors, nxt, self.reference_path(rule, "ResultPath", rp)))
+            extra: dict[str, Any] = {}
+            if "Assign" in rule:
+                extra["assign"] = self.assign(rule["Assign"], pointer_join(rp, "Assign"), jsonata)
+                extra["has_assign"] = True
+            if "Output" in rule:
+                extra["output"] = self.jsonata_value(
+                    rule["Output"], pointer_join(rp, "Output"), "Output"
+                )
+                extra["has_output"] = True
+            result_path = None if jsonata else self.reference_path(rule, "ResultPath", rp)
+            if jsonata:
+                result_path = JsonPath("$")
+            out.append(Catcher(errors, nxt, result_path, **extra))
         return tuple(out)
 
     def _choice(
@@ -416,16 +527,50 @@ class _Parser:
                 f"States.{name}.Choices must be a non-empty list of rules",
             )
         choices = []
+        jsonata = base["jsonata"]
         for i, rule in enumerate(rules):
             rp = pointer_join(at, i)
-            condition = self.condition(rule, rp, top=True)
+            if not isinstance(rule, dict):
+                self.fail(rp, f"{_dotted(rp)} must be an object")
+            extra: dict[str, Any] = {}
+            if "Assign" in rule:
+                extra["assign"] = self.assign(rule["Assign"], pointer_join(rp, "Assign"), jsonata)
+                extra["has_assign"] = True
+            if jsonata:
+                condition: Any = self.jsonata_condition(rule, rp)
+                if "Output" in rule:
+                    extra["output"] = self.jsonata_value(
+                        rule["Output"], pointer_join(rp, "Output"), "Output"
+                    )
+                    extra["has_output"] = True
+            else:
+                body = {k: v for k, v in rule.items() if k != "Assign"}
+                condition = self.condition(body, rp, top=True)
             nxt = self.string(rule, "Next", rp, required=True)
             self.target(nxt, pointer_join(rp, "Next"), f"{_dotted(rp)}.Next", names)
-            choices.append(ChoiceRule(condition, nxt))
+            choices.append(ChoiceRule(condition, nxt, **extra))
         default = self.string(raw, "Default", pointer)
         if default is not None:
             self.target(default, pointer_join(pointer, "Default"), f"States.{name}.Default", names)
         return ChoiceState(**base, choices=tuple(choices), default=default)
+
+    def jsonata_condition(self, rule: dict[str, Any], pointer: str) -> Any:
+        for key in rule:
+            if key not in ("Condition", "Next", "Comment", "Assign", "Output"):
+                self.fail(
+                    pointer_join(pointer, key),
+                    f"{_dotted(pointer)}: field '{key}' is not valid in a JSONata choice rule",
+                    hint='write the test as "Condition": "{% ... %}"',
+                )
+        if "Condition" not in rule:
+            self.fail(pointer, f"{_dotted(pointer)} is missing 'Condition'")
+        value = rule["Condition"]
+        at = pointer_join(pointer, "Condition")
+        if isinstance(value, bool):
+            return value
+        if not jsonata_eval.is_expression(value):
+            self.fail(at, f"{_dotted(at)} must be a JSONata expression {{% ... %}} or a boolean")
+        return self.jsonata_value(value, at, "Condition").expression
 
     def condition(self, rule: Any, pointer: str, top: bool) -> choice_ops.Condition:
         if not isinstance(rule, dict):
@@ -433,10 +578,8 @@ class _Parser:
         if "Condition" in rule:
             self.fail(
                 pointer_join(pointer, "Condition"),
-                f"{_dotted(pointer)}.Condition (JSONata) {_NOT_YET}",
+                f"{_dotted(pointer)}.Condition needs QueryLanguage JSONata",
             )
-        if "Assign" in rule or "Output" in rule:
-            self.fail(pointer, f"{_dotted(pointer)}: Assign/Output in choice rules {_NOT_YET}")
         if not top and "Next" in rule:
             self.fail(
                 pointer_join(pointer, "Next"), f"{_dotted(pointer)}: nested rules cannot have Next"
@@ -526,6 +669,11 @@ class _Parser:
             )
         key = given[0]
         at = pointer_join(pointer, key)
+        if base["jsonata"] and jsonata_eval.is_expression(raw[key]):
+            compiled = self.jsonata_value(raw[key], at, key)
+            if key == "Seconds":
+                return WaitState(**base, seconds=compiled)
+            return WaitState(**base, timestamp=compiled)
         if key == "Seconds":
             return WaitState(**base, seconds=self.integer(raw, "Seconds", pointer, minimum=0))
         if key == "Timestamp":
@@ -552,6 +700,13 @@ class _Parser:
     ) -> State:
         name = base["name"]
         fields: dict[str, Any] = {}
+        if base["jsonata"]:
+            for key in ("Error", "Cause"):
+                if key in raw:
+                    fields[key.lower()] = self.jsonata_value(
+                        raw[key], pointer_join(pointer, key), key
+                    )
+            return FailState(**base, **fields)
         for plain, dynamic in (("Error", "ErrorPath"), ("Cause", "CausePath")):
             if plain in raw and dynamic in raw:
                 self.fail(pointer, f"States.{name} has both {plain} and {dynamic}; keep one")
@@ -561,6 +716,137 @@ class _Parser:
                     raw[dynamic], dynamic, pointer_join(pointer, dynamic), self._payload_error
                 )
         return FailState(**base, **fields)
+
+    # ---- Parallel and Map ---------------------------------------------------------------------
+
+    def _parallel(
+        self, base: dict[str, Any], raw: dict[str, Any], pointer: str, names: list[str]
+    ) -> State:
+        name = base["name"]
+        at = pointer_join(pointer, "Branches")
+        branches = raw.get("Branches")
+        if not isinstance(branches, list) or not branches:
+            self.fail(
+                at if "Branches" in raw else pointer,
+                f"States.{name}.Branches must be a non-empty list of branches",
+            )
+        compiled = []
+        for i, branch in enumerate(branches):
+            bp = pointer_join(at, i)
+            if not isinstance(branch, dict):
+                self.fail(bp, f"{_dotted(bp)} must be an object with StartAt and States")
+            compiled.append(self.processor(branch, bp, base["jsonata"]))
+        parameters, has_parameters = self.template(raw, "Parameters", pointer)
+        result_selector, has_result_selector = self.template(raw, "ResultSelector", pointer)
+        return ParallelState(
+            **base,
+            branches=tuple(compiled),
+            parameters=parameters,
+            has_parameters=has_parameters,
+            result_selector=result_selector,
+            has_result_selector=has_result_selector,
+            result_path=self.reference_path(raw, "ResultPath", pointer),
+            retry=self.retriers(name, raw, pointer),
+            catch=self.catchers(name, raw, pointer, names, base["jsonata"]),
+        )
+
+    def processor(self, raw: dict[str, Any], pointer: str, jsonata: bool) -> Processor:
+        for key in raw:
+            if key not in ("StartAt", "States", "Comment", "ProcessorConfig", "QueryLanguage"):
+                self.fail(
+                    pointer_join(pointer, key),
+                    f"{_dotted(pointer)}: field '{key}' is not valid here",
+                    hint="a branch or ItemProcessor has StartAt, States and Comment",
+                )
+        jsonata = self.query_language(raw, pointer, jsonata)
+        start_at, states = self.block(raw, pointer, jsonata)
+        return Processor(start_at, states)
+
+    def _map(
+        self, base: dict[str, Any], raw: dict[str, Any], pointer: str, names: list[str]
+    ) -> State:
+        name = base["name"]
+        jsonata = base["jsonata"]
+        if "ItemProcessor" in raw and "Iterator" in raw:
+            self.fail(pointer, f"States.{name} has both ItemProcessor and Iterator; keep one")
+        key = "ItemProcessor" if "ItemProcessor" in raw else "Iterator"
+        at = pointer_join(pointer, key)
+        if key not in raw:
+            self.fail(pointer, f"States.{name} is missing 'ItemProcessor'")
+        raw_processor = raw[key]
+        if not isinstance(raw_processor, dict):
+            self.fail(at, f"{_dotted(at)} must be an object with StartAt and States")
+        config = raw_processor.get("ProcessorConfig", {})
+        config_at = pointer_join(at, "ProcessorConfig")
+        if not isinstance(config, dict):
+            self.fail(config_at, f"{_dotted(config_at)} must be an object")
+        mode = config.get("Mode", "INLINE")
+        if mode not in ("INLINE", "DISTRIBUTED"):
+            self.fail(
+                pointer_join(config_at, "Mode"),
+                f"{_dotted(config_at)}.Mode must be INLINE or DISTRIBUTED",
+            )
+        if "Parameters" in raw and "ItemSelector" in raw:
+            self.fail(pointer, f"States.{name} has both Parameters and ItemSelector; keep one")
+        fields: dict[str, Any] = {
+            "processor": self.processor(raw_processor, at, jsonata),
+            "distributed": mode == "DISTRIBUTED",
+            "label": self.string(raw, "Label", pointer),
+        }
+        if jsonata:
+            if "Items" in raw:
+                fields["items"] = self.jsonata_value(
+                    raw["Items"], pointer_join(pointer, "Items"), "Items"
+                )
+                fields["has_items"] = True
+            if "ItemSelector" in raw:
+                fields["item_selector"] = self.jsonata_value(
+                    raw["ItemSelector"], pointer_join(pointer, "ItemSelector"), "ItemSelector"
+                )
+                fields["has_item_selector"] = True
+        else:
+            fields["items_path"] = self.path(raw, "ItemsPath", pointer, nullable=False)
+            selector_key = "ItemSelector" if "ItemSelector" in raw else "Parameters"
+            selector, has_selector = self.template(raw, selector_key, pointer)
+            fields["item_selector"] = selector
+            fields["has_item_selector"] = has_selector
+            selector_result, has_result_selector = self.template(raw, "ResultSelector", pointer)
+            fields["result_selector"] = selector_result
+            fields["has_result_selector"] = has_result_selector
+            fields["result_path"] = self.reference_path(raw, "ResultPath", pointer)
+        for plain, attribute in (
+            ("MaxConcurrency", "max_concurrency"),
+            ("ToleratedFailureCount", "tolerated_failure_count"),
+            ("ToleratedFailurePercentage", "tolerated_failure_percentage"),
+        ):
+            dynamic = plain + "Path"
+            if plain in raw and dynamic in raw:
+                self.fail(pointer, f"States.{name} has both {plain} and {dynamic}; keep one")
+            if plain in raw:
+                fields[attribute] = self.map_number(raw, plain, pointer, jsonata)
+            elif dynamic in raw:
+                fields[f"{attribute}_path"] = self.path(raw, dynamic, pointer, nullable=False)
+        return MapState(
+            **base,
+            **fields,
+            retry=self.retriers(name, raw, pointer),
+            catch=self.catchers(name, raw, pointer, names, jsonata),
+        )
+
+    def map_number(self, raw: dict[str, Any], key: str, pointer: str, jsonata: bool) -> Any:
+        value = raw[key]
+        at = pointer_join(pointer, key)
+        if jsonata and jsonata_eval.is_expression(value):
+            return self.jsonata_value(value, at, key)
+        if key == "ToleratedFailurePercentage":
+            if (
+                not isinstance(value, int | float)
+                or isinstance(value, bool)
+                or not 0 <= value <= 100
+            ):
+                self.fail(at, f"{_dotted(at)} must be a number between 0 and 100")
+            return value
+        return self.integer(raw, key, pointer, minimum=0)
 
 
 def _dotted(pointer: str) -> str:

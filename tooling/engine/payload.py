@@ -32,7 +32,7 @@ class _PathField(Dynamic):
 
     def evaluate(self, data: Any, context: Any) -> Any:
         try:
-            return self.path.find(context if self.path.context else data)
+            return self.path.read(data, context)
         except PathNotFound:
             raise StateRuntimeError(
                 f"The JSONPath '{self.path.text}' specified for the field '{self.field}' "
