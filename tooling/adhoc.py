@@ -22,6 +22,7 @@ from tooling.localrt.lambda_runner import FunctionSpec, LocalLambdaRunner
 from tooling.names import LOCAL_ACCOUNT_ID, execution_arn, state_machine_arn
 from tooling.session import Options, load
 from tooling.sourcemap import load_json
+from tooling.validate import check_or_raise, validate_definition
 
 
 class MemoryHistory:
@@ -102,6 +103,7 @@ def run_definition(
         from tooling.config.intrinsics import resolve_definition_intrinsics
 
         definition = resolve_definition_intrinsics(definition, service, source)
+    check_or_raise(validate_definition(definition, source))
     machine = parse_definition(definition, source)
 
     name = str(uuid.uuid4())

@@ -30,6 +30,7 @@ from tooling.engine import StateMachine, parse_definition
 from tooling.errors import BadInput, ConfigError
 from tooling.machine_logging import machine_logging, normalized
 from tooling.package import Package, build_package, check_handlers
+from tooling.validate import Diagnostic, Severity, check_or_raise, validate_service
 
 Action = Literal["create", "update", "unchanged", "delete"]
 Kind = Literal["role", "log group", "function", "state machine"]
@@ -63,6 +64,7 @@ class Prepared:
     package: Package
     machines: dict[str, StateMachine]
     definitions: dict[str, str]  # key -> definition text as deployed
+    warnings: tuple[Diagnostic, ...] = ()  # what `tool validate` warns about; errors stop prepare
 
 
 @dataclass
@@ -97,6 +99,8 @@ def _role_arn(service: ServiceConfig, name: str) -> str:
 
 def prepare(service: ServiceConfig, build_dir: Path) -> Prepared:
     """Every local check, then the package. Raises BadInput before anything is changed."""
+    diagnostics = validate_service(service)
+    check_or_raise(diagnostics)
     check_handlers(service)
     machines: dict[str, StateMachine] = {}
     definitions: dict[str, str] = {}
@@ -105,7 +109,8 @@ def prepare(service: ServiceConfig, build_dir: Path) -> Prepared:
         definitions[key] = json.dumps(machine.definition, indent=2)
     log_retention_days(service)  # checked here, before anything changes
     package = build_package(service, build_dir)
-    return Prepared(service, package, machines, definitions)
+    warnings = tuple(d for d in diagnostics if d.severity is Severity.WARNING)
+    return Prepared(service, package, machines, definitions, warnings)
 
 
 def log_retention_days(service: ServiceConfig) -> int | None:

@@ -263,6 +263,8 @@ def test_run_with_virtual_clock_and_mock_retries_on_the_seed_schedule(service: P
 
 def test_run_rejects_a_broken_mock_file_with_its_line(service: Path, capsys):
     (service / "mock.json").write_text('{\n  "LambdaFunction": [\n')
-    code, _, err = run(capsys, "run", "statemachine.asl.json", "--input", "in.json", "--mock", "mock.json")
+    code, _, err = run(
+        capsys, "run", "statemachine.asl.json", "--input", "in.json", "--mock", "mock.json"
+    )
     assert code == 2
     assert "mock.json:3:" in err

@@ -98,6 +98,8 @@ def _deploy(
     for warning in service.warnings:
         render.info(f"warning: {warning}")
     prepared = prepare(service, service.directory / ".tool" / "build")
+    for warning in prepared.warnings:
+        render.info(warning.render())
     started = time.monotonic()
     plan = plan_deploy(prepared, backend, recorder_for(service, backend))
     for warning in plan.warnings:
