@@ -1,6 +1,15 @@
-"""Every command module, imported so that its commands register on the app."""
+"""Every command module, imported so that its commands register on the app.
 
-from tooling.cli import graph_cmd, queue_cmd, service_commands, validate_cmd  # noqa: F401
+The order here is the order of `tool --help`: the service's life cycle first, then the tools.
+"""
+
+import importlib
+
 from tooling.cli.app import app
+
+COMMAND_MODULES = ("service_commands", "validate_cmd", "graph_cmd", "queue_cmd")
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(f"tooling.cli.{_module}")
 
 __all__ = ["app"]
