@@ -1,88 +1,16 @@
-"""A moto server on loopback, and an environment in which nothing can reach a real account."""
+"""Direct boto3 clients on the moto server (tests/conftest.py starts it)."""
 
 from __future__ import annotations
 
-import logging
-import shutil
-import socket
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
-
-from tooling import session
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICE_FILES = ("serverless.yml", "handler.py", "statemachine.asl.json", "in.json")
 REGION = "us-east-1"
 MOTO_ACCOUNT = "123456789012"  # moto's default account id
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log on stderr
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def aws_env(moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh moto state, dummy credentials, and no ~/.aws file or profile read."""
-    request = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10):
-        pass
-    empty = tmp_path / "aws-empty-config"
-    empty.write_text("")
-    for name in (
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
-        "AWS_ROLE_ARN",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "TOOL_TARGET",
-        "TOOL_AWS_PROFILE",
-        "SF_EXECUTION_HISTORY_TYPE",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setattr(session, "_aws_clients", {})
-    return moto_endpoint
-
-
-@pytest.fixture
-def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the example service in a fresh folder, made the working directory."""
-    folder = tmp_path / "service"
-    folder.mkdir()
-    for name in SERVICE_FILES:
-        shutil.copy(ROOT / name, folder / name)
-    monkeypatch.chdir(folder)
-    return folder
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ def clients() -> tuple[object, object, object, object]:
 
 
 def test_deploy_creates_queues_trigger_function_role_and_mapping_and_remove_deletes_them(
-    on_moto: str, aws_service: Path, capsys
+    aws_env: str, service: Path, capsys
 ) -> None:
     code, out, err = run(capsys, "deploy", "--target", "aws")
     assert code == 0, err
@@ -122,7 +122,7 @@ def sqs_event(*records: tuple[str, str]) -> dict[str, object]:
 
 
 def test_the_trigger_handler_on_moto_starts_each_valid_message_once(
-    on_moto: str, aws_service: Path, capsys, monkeypatch: pytest.MonkeyPatch
+    aws_env: str, service: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert run(capsys, "deploy", "--target", "aws")[0] == 0
     monkeypatch.setenv("STATE_MACHINE_ARN", MACHINE_ARN)
@@ -147,7 +147,7 @@ def test_the_trigger_handler_on_moto_starts_each_valid_message_once(
     assert "not a JSON document" in capsys.readouterr().out
 
 
-def test_send_and_worker_against_moto_queues(on_moto: str, aws_service: Path, capsys) -> None:
+def test_send_and_worker_against_moto_queues(aws_env: str, service: Path, capsys) -> None:
     assert run(capsys, "deploy", "--target", "aws")[0] == 0
     # `tool worker --target aws` is the alternative to the trigger function: switch it off (moto
     # would otherwise try to run it in Docker on every send).
@@ -159,7 +159,7 @@ def test_send_and_worker_against_moto_queues(on_moto: str, aws_service: Path, ca
     )
     assert code == 0, err
     sent = json.loads(out)["messageIds"]
-    (aws_service / "bad.txt").write_text("not json")
+    (service / "bad.txt").write_text("not json")
     assert run(capsys, "send", "--target", "aws", "--input", "bad.txt")[0] == 0
     code, out, err = run(capsys, "worker", "--target", "aws", "--once", "--json")
     assert code == 0, err
