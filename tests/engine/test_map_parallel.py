@@ -51,6 +51,7 @@ def test_parallel_runs_each_branch_on_the_same_input(runner: Runner) -> None:
         "PassStateExited",
         "PassStateEntered",
         "PassStateExited",
+        "ParallelStateSucceeded",
         "ParallelStateExited",
         "ExecutionSucceeded",
     ]

@@ -68,7 +68,10 @@ class BranchingMixin:
                 outputs.append(self.run_processor(branch, branch_input, dict(env.variables)))
             except BlockFailed as failed:
                 raise StatesError(failed.error, failed.cause) from None
-        # No ParallelStateSucceeded event: AWS does not record one (corpus, parallel group).
+        # AWS records ParallelStateSucceeded before ParallelStateExited. (The conformance
+        # corpus lacks it only because LocalStack's snapshot normaliser drops it; see
+        # tests/engine/conformance.py.)
+        self.history.add("ParallelStateSucceeded")
         return outputs
 
     def run_processor(self, processor: Processor, data: Any, variables: dict[str, Any]) -> Any:
