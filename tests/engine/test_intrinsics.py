@@ -3,7 +3,15 @@ from __future__ import annotations
 import pytest
 
 from tooling.engine.errors import StateRuntimeError
-from tooling.engine.intrinsics import IntrinsicSyntaxError, parse_intrinsic
+from tooling.engine.intrinsics import (
+    RULES,
+    IntrinsicCall,
+    IntrinsicSyntaxError,
+    Literal,
+    PathArgument,
+    literal_text,
+    parse_intrinsic,
+)
 
 
 def run(text: str, data: object = None) -> object:
@@ -111,3 +119,58 @@ def test_variables_are_arguments() -> None:
 
     env = Env({}, {}, "S", datetime(2024, 1, 1, tzinfo=UTC), {"name": "Ann"})
     assert parse_intrinsic("States.Format('Hi {}', $name)").evaluate({}, env) == "Hi Ann"
+
+
+def test_the_parse_tree_names_each_argument_kind() -> None:
+    call = parse_intrinsic("States.Format('a \\{}', $.x[0], States.UUID(), 2, true)")
+    template, path, nested, number, flag = call.args
+    assert call.name == "States.Format" and call.position == 0
+    assert isinstance(template, Literal) and template.source == "a \\{}"
+    assert literal_text(template.value) == "a {}"
+    assert isinstance(path, PathArgument) and path.path.reference and path.position == 23
+    assert isinstance(nested, IntrinsicCall) and nested.name == "States.UUID"
+    assert isinstance(number, Literal) and number.value == 2 and number.source == "2"
+    assert isinstance(flag, Literal) and flag.value is True
+
+
+def test_paths_are_compiled_only_when_asked() -> None:
+    assert isinstance(parse_intrinsic("States.Array($.a)").args[0], PathArgument)
+    static = parse_intrinsic("States.Array($.a)", compile_paths=False).args[0]
+    assert isinstance(static, PathArgument) and static.compiled is None
+
+
+@pytest.mark.parametrize(
+    ("text", "reason", "position"),
+    [
+        ("States.Array(1 2)", "expected ',' or ')'", 15),
+        ("States.Array('x", "unterminated string", 15),
+        ("States.Array(@)", "unexpected argument at character 14", 13),
+        ("States.Array($.a b)", "'$.a b' is not a valid path", 13),
+    ],
+)
+def test_syntax_errors_say_why_and_where(text: str, reason: str, position: int) -> None:
+    with pytest.raises(IntrinsicSyntaxError) as caught:
+        parse_intrinsic(text)
+    assert caught.value.reason.startswith(reason)
+    assert caught.value.position == position
+    assert caught.value.unknown_name is None
+
+
+def test_unknown_names_are_reported_as_such() -> None:
+    with pytest.raises(IntrinsicSyntaxError) as caught:
+        parse_intrinsic("States.Array(States.Nope())")
+    assert caught.value.unknown_name == "States.Nope"
+
+
+def test_numbers_with_leading_zeros_do_not_crash_the_parser() -> None:
+    assert run("States.Array(01, -0.5, 1e2)") == [1, -0.5, 100.0]
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_every_function_checks_its_argument_count_from_the_rules(name: str) -> None:
+    rule = RULES[name]
+    too_many = rule.maximum + 1 if rule.maximum is not None else None
+    for count in [c for c in (rule.minimum - 1, too_many) if c is not None and c >= 0]:
+        args = ", ".join(["$.v"] * count)
+        with pytest.raises(StateRuntimeError, match="argument\\(s\\) but was given"):
+            run(f"{name}({args})", {"v": 1})

@@ -25,7 +25,7 @@ def test_paths_that_are_not_reference_paths(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     ["a.b", "", "$.", "$.a..", "$.a[", "$.a[]", "$.a[x]", "$.a b", "$a b", "$.a[?(@.x > 1]",
-     "$.a[?@.x]", "$.a)", "$..", "$.a['x]"],
+     "$.a[?@.x]", "$.a)", "$..", "$.a['x]", "$.a[-:2]"],
 )  # fmt: skip
 def test_invalid_paths(text: str) -> None:
     with pytest.raises(PathError):

@@ -1,6 +1,8 @@
 """Intrinsic functions: every States.* function of the Amazon States Language.
 
-Calls are parsed once into a small tree; arguments are literals, paths or nested calls.
+`parse_intrinsic` is the one parser (the engine evaluates its tree; `tool validate` checks it
+statically); `RULES` is the one table of names, arity and argument types both use. A call's
+arguments are literals, paths or nested calls.
 """
 
 from __future__ import annotations
@@ -14,51 +16,81 @@ import random
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tooling.engine import jsontext
 from tooling.engine.errors import INTRINSIC_FAILURE, StateRuntimeError
-from tooling.engine.jsonpath import JsonPath, PathNotFound, PathSyntaxError
+from tooling.engine.jsonpath import (
+    JsonPath,
+    ParsedPath,
+    PathNotFound,
+    PathSyntaxError,
+    parse_path,
+)
 
 # Escaped braces in string literals must stay literal in States.Format: mark them while parsing.
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _NAME = re.compile(r"States\.[A-Za-z0-9]+")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_INTEGER = re.compile(r"-?\d+")
 
 
 class IntrinsicSyntaxError(ValueError):
-    pass
+    """The text is not a valid call. `reason` says why, `position` is the 0-based index where
+    parsing stopped; `unknown_name` is set when the only fault is a function that does not exist."""
+
+    def __init__(
+        self, text: str, reason: str, position: int, unknown_name: str | None = None
+    ) -> None:
+        if unknown_name:
+            message = f"{unknown_name} is not an intrinsic function (known: {', '.join(RULES)})"
+        else:
+            message = f"{reason} in '{text}'"
+        super().__init__(message)
+        self.text = text
+        self.reason = reason
+        self.position = position
+        self.unknown_name = unknown_name
 
 
-@dataclass(frozen=True)
-class _Literal:
-    value: Any
+@dataclass(frozen=True, slots=True)
+class Literal:
+    value: Any  # strings keep escaped braces marked; see literal_text
+    source: str  # as written (strings: between the quotes, escapes kept)
+    position: int
 
 
-@dataclass(frozen=True)
-class _PathArg:
-    path: JsonPath
+@dataclass(frozen=True, slots=True)
+class PathArgument:
+    path: ParsedPath
+    position: int
+    compiled: JsonPath | None  # None when parsed for static checks only
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IntrinsicCall:
     name: str
-    args: tuple[Any, ...]
+    args: tuple[Literal | PathArgument | IntrinsicCall, ...]
     text: str
+    position: int
+    rule: IntrinsicRule = field(repr=False, compare=False)
 
     def evaluate(self, data: Any, context: Any) -> Any:
         values = [_arg_value(a, data, context, self.text) for a in self.args]
-        return _FUNCTIONS[self.name](values, self.args, self.text)
+        return self.rule.apply(self.rule.checked(values, self.text), self.args, self.text)
 
 
-def _arg_value(arg: Any, data: Any, context: Any, text: str) -> Any:
-    if isinstance(arg, _Literal):
-        value = arg.value
-        return _unmark(value) if isinstance(value, str) else value
-    if isinstance(arg, _PathArg):
+Argument = Literal | PathArgument | IntrinsicCall
+
+
+def _arg_value(arg: Argument, data: Any, context: Any, text: str) -> Any:
+    if isinstance(arg, Literal):
+        return literal_text(arg.value) if isinstance(arg.value, str) else arg.value
+    if isinstance(arg, PathArgument):
+        assert arg.compiled is not None, "parsed with compile_paths=False"
         try:
-            return arg.path.read(data, context)
+            return arg.compiled.read(data, context)
         except PathNotFound:
             raise StateRuntimeError(
                 f"The JSONPath {arg.path.text} specified in the intrinsic function {text} "
@@ -68,76 +100,93 @@ def _arg_value(arg: Any, data: Any, context: Any, text: str) -> Any:
     return arg.evaluate(data, context)
 
 
-def _unmark(text: str) -> str:
+def literal_text(text: str) -> str:
+    """A string literal's value with its escaped braces restored."""
     return text.replace(_OPEN, "{").replace(_CLOSE, "}")
 
 
-def parse_intrinsic(text: str) -> IntrinsicCall:
-    parser = _Parser(text)
+def parse_intrinsic(text: str, *, compile_paths: bool = True) -> IntrinsicCall:
+    """Parse a call such as States.Format('{}', $.a). Names must exist; arity and argument
+    types are checked when the call is evaluated (`RULES`). `compile_paths=False` skips
+    compiling path arguments for evaluation (syntax is still checked)."""
+    parser = _Parser(text, compile_paths)
     call = parser.call()
     parser.skip_ws()
     if parser.i != len(text):
-        raise IntrinsicSyntaxError(f"unexpected text after the call in '{text}'")
+        raise parser.fail("unexpected text after the call")
     return call
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, compile_paths: bool) -> None:
         self.text = text
         self.i = 0
+        self.compile_paths = compile_paths
+
+    def fail(self, reason: str) -> IntrinsicSyntaxError:
+        return IntrinsicSyntaxError(self.text, reason, self.i)
 
     def skip_ws(self) -> None:
-        while self.i < len(self.text) and self.text[self.i] == " ":
+        while self.i < len(self.text) and self.text[self.i] in " \t":
             self.i += 1
-
-    def call(self) -> IntrinsicCall:
-        start = self.i
-        m = _NAME.match(self.text, self.i)
-        if not m or m.end() >= len(self.text) or self.text[m.end()] != "(":
-            raise IntrinsicSyntaxError(f"'{self.text}' is not an intrinsic function call")
-        name = m.group()
-        if name not in _FUNCTIONS:
-            raise IntrinsicSyntaxError(
-                f"{name} is not an intrinsic function (known: {', '.join(SUPPORTED)})"
-            )
-        self.i = m.end() + 1
-        args: list[Any] = []
-        self.skip_ws()
-        if self.peek() == ")":
-            self.i += 1
-        else:
-            while True:
-                self.skip_ws()
-                args.append(self.arg())
-                self.skip_ws()
-                c = self.peek()
-                self.i += 1
-                if c == ")":
-                    break
-                if c != ",":
-                    raise IntrinsicSyntaxError(f"expected ',' or ')' in '{self.text}'")
-        return IntrinsicCall(name, tuple(args), self.text[start : self.i])
 
     def peek(self) -> str:
         return self.text[self.i] if self.i < len(self.text) else ""
 
-    def arg(self) -> Any:
+    def call(self) -> IntrinsicCall:
+        start = self.i
+        match = _NAME.match(self.text, self.i)
+        if not match:
+            raise self.fail(f"expected a function name at character {self.i + 1}")
+        name = match.group()
+        self.i = match.end()
+        self.skip_ws()
+        if self.peek() != "(":
+            raise self.fail(f"expected '(' after {name}")
+        if name not in RULES:
+            raise IntrinsicSyntaxError(self.text, "unknown function", start, unknown_name=name)
+        self.i += 1
+        args: list[Argument] = []
+        self.skip_ws()
+        if self.peek() == ")":
+            self.i += 1
+            return IntrinsicCall(name, (), self.text[start : self.i], start, RULES[name])
+        while True:
+            self.skip_ws()
+            args.append(self.arg())
+            self.skip_ws()
+            c = self.peek()
+            if c == ")":
+                self.i += 1
+                return IntrinsicCall(
+                    name, tuple(args), self.text[start : self.i], start, RULES[name]
+                )
+            if c != ",":
+                raise self.fail("expected ',' or ')'" if c else "missing ')'")
+            self.i += 1
+
+    def arg(self) -> Argument:
+        start = self.i
         c = self.peek()
         if c == "'":
-            return _Literal(self.string())
+            value = self.string()
+            return Literal(value, self.text[start + 1 : self.i - 1], start)
         if c == "$":
-            return _PathArg(self.path())
+            return self.path()
         if self.text.startswith("States.", self.i):
             return self.call()
-        for word, value in (("true", True), ("false", False), ("null", None)):
+        for word, constant in (("true", True), ("false", False), ("null", None)):
             if self.text.startswith(word, self.i):
                 self.i += len(word)
-                return _Literal(value)
-        m = _NUMBER.match(self.text, self.i)
-        if m:
-            self.i = m.end()
-            return _Literal(json.loads(m.group()))
-        raise IntrinsicSyntaxError(f"unexpected argument at position {self.i + 1} in '{self.text}'")
+                return Literal(constant, word, start)
+        match = _NUMBER.match(self.text, self.i)
+        if match:
+            self.i = match.end()
+            number = match.group()
+            return Literal(
+                int(number) if _INTEGER.fullmatch(number) else float(number), number, start
+            )
+        raise self.fail(f"unexpected argument at character {self.i + 1}")
 
     def string(self) -> str:
         out: list[str] = []
@@ -154,15 +203,15 @@ class _Parser:
                 return "".join(out)
             out.append(c)
             self.i += 1
-        raise IntrinsicSyntaxError(f"unterminated string in '{self.text}'")
+        raise self.fail("unterminated string")
 
-    def path(self) -> JsonPath:
-        start, depth, quote = self.i, 0, None
+    def path(self) -> PathArgument:
+        start, depth, quote = self.i, 0, ""
         while self.i < len(self.text):
             c = self.text[self.i]
             if quote:
                 if c == quote:
-                    quote = None
+                    quote = ""
             elif c in "'\"" and depth:
                 quote = c
             elif c == "[":
@@ -172,25 +221,63 @@ class _Parser:
             elif c in ",)" and depth == 0:
                 break
             self.i += 1
+        text = self.text[start : self.i].strip()
         try:
-            return JsonPath(self.text[start : self.i].strip())
+            parsed = parse_path(text)
+            return PathArgument(parsed, start, JsonPath(parsed) if self.compile_paths else None)
         except PathSyntaxError as exc:
-            raise IntrinsicSyntaxError(str(exc)) from None
+            self.i = start
+            raise self.fail(f"'{text}' is not a valid path ({exc.reason})") from None
 
 
-def _fail(text: str, message: str) -> StateRuntimeError:
+def _fail(message: str) -> StateRuntimeError:
     return StateRuntimeError(message, error=INTRINSIC_FAILURE)
 
 
 # Argument rules follow the AWS guide ("Intrinsic functions"); the corpus records no failing
 # calls, so the failure messages below are not AWS's exact wording.
 
+Apply = Callable[[list[Any], tuple[Argument, ...], str], Any]
 
-def _count(values: list[Any], text: str, expected: int, minimum: int | None = None) -> None:
-    low = expected if minimum is None else minimum
-    if not low <= len(values) <= expected:
-        wanted = str(expected) if minimum is None else f"{minimum} to {expected}"
-        raise _fail(text, f"{text} takes {wanted} argument(s) but was given {len(values)}.")
+
+@dataclass(frozen=True, slots=True)
+class IntrinsicRule:
+    """How many arguments a function takes and of which type ("string", "integer", "number",
+    "boolean", "array", "object", or None for any), by position; later positions take any."""
+
+    minimum: int
+    maximum: int | None  # None: no limit
+    arg_types: tuple[str | None, ...]
+    apply: Apply
+
+    def checked(self, values: list[Any], text: str) -> list[Any]:
+        """`values`, changed in place, once their count and types are right (integral floats
+        become ints)."""
+        count = len(values)
+        if count < self.minimum or (self.maximum is not None and count > self.maximum):
+            raise _fail(f"{text} takes {self.wanted()} argument(s) but was given {count}.")
+        for index, kind in enumerate(self.arg_types):
+            if index == count:
+                break
+            if kind is None:
+                continue
+            value = values[index]
+            if not _CHECKS[kind](value):
+                raise _fail(
+                    f"The argument {index + 1} of {text} must be "
+                    f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}, "
+                    f"but was: {jsontext.dumps(value)}"
+                )
+            if kind == "integer" and type(value) is not int:
+                values[index] = _as_int(value)
+        return values
+
+    def wanted(self) -> str:
+        if self.maximum is None:
+            return f"at least {self.minimum}"
+        if self.minimum == self.maximum:
+            return str(self.minimum)
+        return f"{self.minimum} to {self.maximum}"
 
 
 _CHECKS: dict[str, Callable[[Any], bool]] = {
@@ -201,15 +288,6 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
     "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
     "integer": lambda v: _as_int(v) is not None,
 }
-
-
-def _need(value: Any, kind: str, text: str, position: int) -> Any:
-    if not _CHECKS[kind](value):
-        raise _fail(
-            text,
-            f"The argument {position} of {text} must be a {kind}, but was: {jsontext.dumps(value)}",
-        )
-    return _as_int(value) if kind == "integer" else value
 
 
 def _as_int(value: Any) -> int | None:
@@ -234,54 +312,43 @@ def _java_text(value: Any) -> str:
     return jsontext.dumps(value)
 
 
-def _format(values: list[Any], args: tuple[Any, ...], text: str) -> str:
-    if not values or not isinstance(values[0], str):
-        raise _fail(text, f"The first argument of {text} must be a string.")
-    template = args[0].value if isinstance(args[0], _Literal) else values[0]
+def _format(values: list[Any], args: tuple[Argument, ...], text: str) -> str:
+    first = args[0]
+    template = first.value if isinstance(first, Literal) else values[0]
     pieces = template.split("{}")
     if len(pieces) - 1 != len(values) - 1:
-        raise _fail(
-            text,
-            f"Number of arguments in {text} do not match the occurrences of {{}}",
-        )
+        raise _fail(f"Number of arguments in {text} do not match the occurrences of {{}}")
     out = [pieces[0]]
     for value, piece in zip(values[1:], pieces[1:], strict=True):
         out.append(_java_text(value))
         out.append(piece)
-    return _unmark("".join(out))
+    return literal_text("".join(out))
 
 
-def _string_to_json(values: list[Any], args: tuple[Any, ...], text: str) -> Any:
-    _count(values, text, 1)
-    _need(values[0], "string", text, 1)
+def _string_to_json(values: list[Any], args: tuple[Argument, ...], text: str) -> Any:
     try:
         return json.loads(values[0]) if values[0].strip() else None
     except json.JSONDecodeError:
-        raise _fail(text, f"The argument of {text} is not valid JSON: {values[0]}") from None
+        raise _fail(f"The argument of {text} is not valid JSON: {values[0]}") from None
 
 
-def _json_to_string(values: list[Any], args: tuple[Any, ...], text: str) -> str:
-    _count(values, text, 1)
+def _json_to_string(values: list[Any], args: tuple[Argument, ...], text: str) -> str:
     return jsontext.dumps(values[0])
 
 
-def _array(values: list[Any], args: tuple[Any, ...], text: str) -> list[Any]:
+def _array(values: list[Any], args: tuple[Argument, ...], text: str) -> list[Any]:
     return values
 
 
-def _array_partition(values: list[Any], args: tuple[Any, ...], text: str) -> list[Any]:
-    _count(values, text, 2)
-    array = _need(values[0], "array", text, 1)
-    size = _need(values[1], "integer", text, 2)
+def _array_partition(values: list[Any], args: tuple[Argument, ...], text: str) -> list[Any]:
+    array, size = values
     if size <= 0:
-        raise _fail(text, f"The chunk size of {text} must be greater than 0, but was {size}.")
+        raise _fail(f"The chunk size of {text} must be greater than 0, but was {size}.")
     return [array[i : i + size] for i in range(0, len(array), size)]
 
 
-def _array_contains(values: list[Any], args: tuple[Any, ...], text: str) -> bool:
-    _count(values, text, 2)
-    array = _need(values[0], "array", text, 1)
-    return any(_same(item, values[1]) for item in array)
+def _array_contains(values: list[Any], args: tuple[Argument, ...], text: str) -> bool:
+    return any(_same(item, values[1]) for item in values[0])
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -299,37 +366,30 @@ def _same(a: Any, b: Any) -> bool:
     )
 
 
-def _array_range(values: list[Any], args: tuple[Any, ...], text: str) -> list[int]:
-    _count(values, text, 3)
-    start = _need(values[0], "integer", text, 1)
-    end = _need(values[1], "integer", text, 2)
-    step = _need(values[2], "integer", text, 3)
+def _array_range(values: list[Any], args: tuple[Argument, ...], text: str) -> list[int]:
+    start, end, step = values
     if step == 0:
-        raise _fail(text, f"The step of {text} cannot be 0.")
+        raise _fail(f"The step of {text} cannot be 0.")
     out = list(range(start, end + (1 if step > 0 else -1), step))
     if len(out) > 1000:
-        raise _fail(text, f"{text} cannot produce more than 1000 items.")
+        raise _fail(f"{text} cannot produce more than 1000 items.")
     return out
 
 
-def _array_get_item(values: list[Any], args: tuple[Any, ...], text: str) -> Any:
-    _count(values, text, 2)
-    array = _need(values[0], "array", text, 1)
-    index = _need(values[1], "integer", text, 2)
+def _array_get_item(values: list[Any], args: tuple[Argument, ...], text: str) -> Any:
+    array, index = values
     if not 0 <= index < len(array):
-        raise _fail(text, f"The index {index} is out of bounds for {text}.")
+        raise _fail(f"The index {index} is out of bounds for {text}.")
     return array[index]
 
 
-def _array_length(values: list[Any], args: tuple[Any, ...], text: str) -> int:
-    _count(values, text, 1)
-    return len(_need(values[0], "array", text, 1))
+def _array_length(values: list[Any], args: tuple[Argument, ...], text: str) -> int:
+    return len(values[0])
 
 
-def _array_unique(values: list[Any], args: tuple[Any, ...], text: str) -> list[Any]:
-    _count(values, text, 1)
+def _array_unique(values: list[Any], args: tuple[Argument, ...], text: str) -> list[Any]:
     out: list[Any] = []
-    for item in _need(values[0], "array", text, 1):
+    for item in values[0]:
         if not any(_same(item, seen) for seen in out):
             out.append(item)
     return out
@@ -338,59 +398,49 @@ def _array_unique(values: list[Any], args: tuple[Any, ...], text: str) -> list[A
 _MAX_TEXT = 10000  # Base64 and Hash take at most 10,000 characters (AWS guide)
 
 
-def _limited(value: Any, text: str) -> str:
-    value = _need(value, "string", text, 1)
+def _limited(value: str, text: str) -> str:
     if len(value) > _MAX_TEXT:
-        raise _fail(text, f"The input of {text} is longer than {_MAX_TEXT} characters.")
+        raise _fail(f"The input of {text} is longer than {_MAX_TEXT} characters.")
     return value
 
 
-def _base64_encode(values: list[Any], args: tuple[Any, ...], text: str) -> str:
-    _count(values, text, 1)
+def _base64_encode(values: list[Any], args: tuple[Argument, ...], text: str) -> str:
     return base64.b64encode(_limited(values[0], text).encode()).decode("ascii")
 
 
-def _base64_decode(values: list[Any], args: tuple[Any, ...], text: str) -> str:
-    _count(values, text, 1)
+def _base64_decode(values: list[Any], args: tuple[Argument, ...], text: str) -> str:
     try:
         return base64.b64decode(_limited(values[0], text), validate=True).decode()
     except (ValueError, binascii.Error):
-        raise _fail(text, f"The argument of {text} is not valid Base64.") from None
+        raise _fail(f"The argument of {text} is not valid Base64.") from None
 
 
 _HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384"}
 _HASHES["SHA-512"] = "sha512"
+HASH_ALGORITHMS = tuple(_HASHES)
 
 
-def _hash(values: list[Any], args: tuple[Any, ...], text: str) -> str:
-    _count(values, text, 2)
+def _hash(values: list[Any], args: tuple[Argument, ...], text: str) -> str:
     data = _limited(values[0], text)
     algorithm = values[1]
     if algorithm not in _HASHES:
-        raise _fail(text, f"The hash algorithm of {text} must be one of {', '.join(_HASHES)}.")
+        raise _fail(f"The hash algorithm of {text} must be one of {', '.join(_HASHES)}.")
     return hashlib.new(_HASHES[algorithm], data.encode()).hexdigest()
 
 
-def _json_merge(values: list[Any], args: tuple[Any, ...], text: str) -> dict[str, Any]:
-    _count(values, text, 3)
-    first = _need(values[0], "object", text, 1)
-    second = _need(values[1], "object", text, 2)
-    deep = _need(values[2], "boolean", text, 3)
+def _json_merge(values: list[Any], args: tuple[Argument, ...], text: str) -> dict[str, Any]:
+    first, second, deep = values
     if deep:
         # AWS guide: only the shallow mode exists, the third argument must be false.
-        raise _fail(
-            text, f"{text} supports only the shallow merge: its third argument must be false."
-        )
+        raise _fail(f"{text} supports only the shallow merge: its third argument must be false.")
     return {**first, **second}
 
 
-def _math_random(values: list[Any], args: tuple[Any, ...], text: str) -> int:
-    _count(values, text, 3, minimum=2)
-    start = _need(values[0], "integer", text, 1)
-    end = _need(values[1], "integer", text, 2)
-    rng = random.Random(_need(values[2], "integer", text, 3)) if len(values) == 3 else random
+def _math_random(values: list[Any], args: tuple[Argument, ...], text: str) -> int:
+    start, end = values[0], values[1]
+    rng = random.Random(values[2]) if len(values) == 3 else random
     if end <= start:
-        raise _fail(text, f"The end of {text} must be greater than its start.")
+        raise _fail(f"The end of {text} must be greater than its start.")
     return rng.randrange(start, end)
 
 
@@ -399,47 +449,43 @@ def _java_round(value: float) -> int:
     return math.floor(value + 0.5)
 
 
-def _math_add(values: list[Any], args: tuple[Any, ...], text: str) -> int:
-    _count(values, text, 2)
-    first = _need(values[0], "number", text, 1)
-    second = _need(values[1], "number", text, 2)
-    return _java_round(first) + _java_round(second)
+def _math_add(values: list[Any], args: tuple[Argument, ...], text: str) -> int:
+    return _java_round(values[0]) + _java_round(values[1])
 
 
-def _string_split(values: list[Any], args: tuple[Any, ...], text: str) -> list[str]:
+def _string_split(values: list[Any], args: tuple[Argument, ...], text: str) -> list[str]:
     """Splits on any of the delimiter's characters and drops empty pieces (recorded on AWS)."""
-    _count(values, text, 2)
-    string = _need(values[0], "string", text, 1)
-    delimiters = _need(values[1], "string", text, 2)
+    string, delimiters = values
     if not delimiters:
         return [string] if string else []
     pattern = "[" + re.escape(delimiters) + "]"
     return [piece for piece in re.split(pattern, string) if piece]
 
 
-def _uuid(values: list[Any], args: tuple[Any, ...], text: str) -> str:
-    _count(values, text, 0)
+def _uuid(values: list[Any], args: tuple[Argument, ...], text: str) -> str:
     return str(uuid.uuid4())
 
 
-_FUNCTIONS: dict[str, Callable[[list[Any], tuple[Any, ...], str], Any]] = {
-    "States.Format": _format,
-    "States.StringToJson": _string_to_json,
-    "States.JsonToString": _json_to_string,
-    "States.Array": _array,
-    "States.ArrayPartition": _array_partition,
-    "States.ArrayContains": _array_contains,
-    "States.ArrayRange": _array_range,
-    "States.ArrayGetItem": _array_get_item,
-    "States.ArrayLength": _array_length,
-    "States.ArrayUnique": _array_unique,
-    "States.Base64Encode": _base64_encode,
-    "States.Base64Decode": _base64_decode,
-    "States.Hash": _hash,
-    "States.JsonMerge": _json_merge,
-    "States.MathRandom": _math_random,
-    "States.MathAdd": _math_add,
-    "States.StringSplit": _string_split,
-    "States.UUID": _uuid,
+_S, _I, _A = "string", "integer", "array"
+# name -> arity and argument types (AWS guide, "Intrinsic functions"), then the implementation.
+RULES: dict[str, IntrinsicRule] = {
+    "States.Format": IntrinsicRule(1, None, (_S,), _format),
+    "States.StringToJson": IntrinsicRule(1, 1, (_S,), _string_to_json),
+    "States.JsonToString": IntrinsicRule(1, 1, (None,), _json_to_string),
+    "States.Array": IntrinsicRule(0, None, (), _array),
+    "States.ArrayPartition": IntrinsicRule(2, 2, (_A, _I), _array_partition),
+    "States.ArrayContains": IntrinsicRule(2, 2, (_A, None), _array_contains),
+    "States.ArrayRange": IntrinsicRule(3, 3, (_I, _I, _I), _array_range),
+    "States.ArrayGetItem": IntrinsicRule(2, 2, (_A, _I), _array_get_item),
+    "States.ArrayLength": IntrinsicRule(1, 1, (_A,), _array_length),
+    "States.ArrayUnique": IntrinsicRule(1, 1, (_A,), _array_unique),
+    "States.Base64Encode": IntrinsicRule(1, 1, (_S,), _base64_encode),
+    "States.Base64Decode": IntrinsicRule(1, 1, (_S,), _base64_decode),
+    "States.Hash": IntrinsicRule(2, 2, (_S, _S), _hash),
+    "States.JsonMerge": IntrinsicRule(3, 3, ("object", "object", "boolean"), _json_merge),
+    "States.MathRandom": IntrinsicRule(2, 3, (_I, _I, _I), _math_random),
+    "States.MathAdd": IntrinsicRule(2, 2, ("number", "number"), _math_add),
+    "States.StringSplit": IntrinsicRule(2, 2, (_S, _S), _string_split),
+    "States.UUID": IntrinsicRule(0, 0, (), _uuid),
 }
-SUPPORTED = tuple(_FUNCTIONS)
+SUPPORTED = tuple(RULES)
