@@ -84,9 +84,24 @@ def aws_client(service: ServiceConfig) -> AwsClient:
     return _aws_clients[key]
 
 
-def backend_for(service: ServiceConfig, target: str = "local") -> Backend:
+CLOCKS = ("real", "virtual")
+
+
+def check_clock(target: str, clock: str) -> None:
+    """A virtual clock exists only where the toolkit runs the executions itself."""
+    if clock not in CLOCKS:
+        raise BadInput(f"unknown clock {clock!r}", hint="use --clock real or --clock virtual")
+    if clock != "real" and target != "local":
+        raise BadInput(
+            f"--clock {clock} works on the local target only", hint="AWS runs on AWS's own clock"
+        )
+
+
+def backend_for(service: ServiceConfig, target: str = "local", clock: str = "real") -> Backend:
+    """The target's backend; `clock` is the clock executions started through it run on."""
+    check_clock(target, clock)
     if target == "local":
-        return LocalBackend(service.directory, service.region)
+        return LocalBackend(service.directory, service.region, clock)
     if target == "aws":
         from tooling.backends.aws import AwsBackend
 

@@ -268,3 +268,44 @@ def test_run_rejects_a_broken_mock_file_with_its_line(service: Path, capsys):
     )
     assert code == 2
     assert "mock.json:3:" in err
+
+
+def test_invoke_with_virtual_clock_retries_without_waiting(service: Path, capsys):
+    # A handler that fails twice with CustomError, then answers like the seed's last call.
+    (service / "handler.py").write_text(
+        "import os\n\n"
+        "class CustomError(Exception):\n    pass\n\n"
+        "def lambda_handler(event, context):\n"
+        "    marker = '/tmp/' + context.function_name + '-' + event['run']\n"
+        "    tries = int(open(marker).read()) if os.path.exists(marker) else 0\n"
+        "    open(marker, 'w').write(str(tries + 1))\n"
+        "    if tries < 2:\n        raise CustomError('not yet')\n"
+        "    return {'value1': 'value1', 'value2': 'value2', 'count': 5}\n"
+    )
+    run_id = str(uuid.uuid4())
+    (service / "retry.json").write_text(
+        json.dumps({"key1": "value1", "key2": "v", "key3": "v", "run": run_id})
+    )
+    assert run(capsys, "deploy")[0] == 0
+    code, out, err = run(capsys, "invoke", "--input", "retry.json", "--clock", "virtual", "--json")
+    assert code == 0, err
+    events = json.loads(out)["events"]
+    from datetime import datetime
+
+    scheduled = [
+        datetime.fromisoformat(e["timestamp"])
+        for e in events
+        if e["type"] == "LambdaFunctionScheduled"
+    ]
+    gaps = [(b - a).total_seconds() for a, b in zip(scheduled, scheduled[1:], strict=False)]
+    assert len(gaps) == 2
+    assert gaps[0] >= 1.0 and gaps[1] >= 2.0  # the seed's CustomError rule: 1 s, then 2 s
+    assert gaps[0] < 1.5 and gaps[1] < 2.5  # simulated, plus the handler's own run time
+
+
+def test_virtual_clock_is_refused_on_aws(service: Path, capsys):
+    code, _, err = run(
+        capsys, "invoke", "--input", "in.json", "--clock", "virtual", "--target", "aws"
+    )
+    assert code == 2
+    assert "local target only" in err

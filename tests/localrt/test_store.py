@@ -90,3 +90,28 @@ def test_logs_filter_by_function_and_execution(tmp_path):
     assert [r.after_event_id for r in store.logs(execution_arn="e1")] == [4]
     first = store.logs()[0].seq
     assert [r.message for r in store.logs(after_seq=first)] == ["two"]
+
+
+def test_a_version_1_state_file_gains_the_clock_column(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "db.sqlite"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE executions (arn TEXT PRIMARY KEY, name TEXT NOT NULL,"
+        " state_machine_arn TEXT NOT NULL, definition TEXT NOT NULL, status TEXT NOT NULL,"
+        " input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT, start_date TEXT NOT NULL,"
+        " stop_date TEXT, worker_pid INTEGER)"
+    )
+    old.execute(
+        "INSERT INTO executions VALUES ('arn:x:execution:m:old', 'old', 'arn:m', '{}',"
+        " 'SUCCEEDED', '{}', '{}', NULL, NULL, '2024-01-01T00:00:00+00:00', NULL, NULL)"
+    )
+    old.execute("PRAGMA user_version = 1")
+    old.commit()
+    old.close()
+    store = Store(path)
+    record = store.get_execution("arn:x:execution:m:old")
+    assert record is not None and record.clock == "real"
+    store.insert_execution(_execution(arn="arn:x:execution:m:new"))
+    assert store._db().execute("PRAGMA user_version").fetchone()[0] == 2

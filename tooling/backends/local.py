@@ -57,12 +57,13 @@ def _pid_alive(pid: int) -> bool:
 class LocalBackend:
     target = "local"
 
-    def __init__(self, service_dir: Path, region: str) -> None:
+    def __init__(self, service_dir: Path, region: str, clock: str = "real") -> None:
         self.service_dir = service_dir
         self.root = state_dir(service_dir)
         self.region = region
         self.account_id = LOCAL_ACCOUNT_ID
         self.store = Store(self.root / "local.db")
+        self.clock = clock  # the clock the executions started here run on
 
     # roles and log groups: nothing enforces them locally, so they are records only
 
@@ -280,6 +281,7 @@ class LocalBackend:
             start_date=_now(),
             stop_date=None,
             worker_pid=None,
+            clock=self.clock,
         )
         stored = self.store.insert_execution(record)
         if stored is not record:

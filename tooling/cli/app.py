@@ -39,6 +39,13 @@ AwsProfileOpt = Annotated[
         help="AWS profile for --target aws (default: provider.profile, then AWS_PROFILE).",
     ),
 ]
+ClockOpt = Annotated[
+    str,
+    typer.Option(
+        "--clock",
+        help="real, or virtual: Wait states and Retry intervals take no real time (local only).",
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 MachineOpt = Annotated[
     str | None,

@@ -14,6 +14,7 @@ from tooling import render, session
 from tooling.backends.base import Backend
 from tooling.cli.app import (
     AwsProfileOpt,
+    ClockOpt,
     JsonOpt,
     MachineOpt,
     RegionOpt,
@@ -55,12 +56,17 @@ TimeoutOpt = Annotated[
 
 
 def _open(
-    stage: str | None, region: str | None, target: str, aws_profile: str | None
+    stage: str | None,
+    region: str | None,
+    target: str,
+    aws_profile: str | None,
+    clock: str = "real",
 ) -> tuple[ServiceConfig, Backend]:
     """The service and its target, announced on stderr (target, stage, region, account)."""
+    session.check_clock(target, clock)  # before any AWS call
     opts = dataclasses.replace(options(stage, region, target), aws_profile=aws_profile)
     service = session.load(opts)
-    backend = session.backend_for(service, target)
+    backend = session.backend_for(service, target, clock)
     render.info(session.banner(service, backend))
     return service, backend
 
@@ -205,6 +211,7 @@ def invoke(
     ] = None,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Start and return at once.")] = False,
     timeout: TimeoutOpt = None,
+    clock: ClockOpt = "real",
     graph: Annotated[
         Path | None,
         typer.Option(
@@ -222,7 +229,7 @@ def invoke(
     execution_name = name if name is not None else new_execution_name()
     check_execution_name(execution_name)
     graph_format = check_output(graph) if graph is not None else None  # fail before starting
-    service, backend = _open(stage, region, target, aws_profile)
+    service, backend = _open(stage, region, target, aws_profile, clock)
     machine = session.pick_state_machine(service, state_machine)
     started = backend.start_execution(machine.arn, execution_name, text)
     arn = started["executionArn"]
@@ -280,13 +287,7 @@ def run(
         Path, typer.Argument(help="State machine definition (JSON) to run as is.")
     ],
     input: Annotated[str, typer.Option("--input", "-i", help="JSON input file, or - for stdin.")],
-    clock: Annotated[
-        str,
-        typer.Option(
-            "--clock",
-            help="real, or virtual: Wait states and Retry intervals take no real time.",
-        ),
-    ] = "real",
+    clock: ClockOpt = "real",
     mock: Annotated[
         Path | None,
         typer.Option("--mock", help='Task answers by state, e.g. {"Task": {"0": {"Return": 1}}}.'),

@@ -16,7 +16,7 @@ from typing import Any
 
 from tooling.localrt.sqlite import Database
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS functions (
@@ -50,7 +50,8 @@ CREATE TABLE IF NOT EXISTS executions (
     cause TEXT,
     start_date TEXT NOT NULL,
     stop_date TEXT,
-    worker_pid INTEGER
+    worker_pid INTEGER,
+    clock TEXT NOT NULL DEFAULT 'real'  -- 'virtual': Wait and Retry intervals take no real time
 );
 CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (state_machine_arn, start_date);
 CREATE TABLE IF NOT EXISTS history (
@@ -118,6 +119,7 @@ class ExecutionRecord:
     start_date: datetime
     stop_date: datetime | None
     worker_pid: int | None
+    clock: str = "real"
 
 
 @dataclass(frozen=True)
@@ -136,9 +138,20 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.database = Database(path, _SCHEMA + f"; PRAGMA user_version = {SCHEMA_VERSION}")
+        self.database = Database(path, _SCHEMA)
         self._db = self.database.connection
         self._tx = self.database.transaction
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a state file written by an older version up to this schema."""
+        with self._tx() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            columns = {row["name"] for row in db.execute("PRAGMA table_info(executions)")}
+            if "clock" not in columns:  # version 1 had no per-execution clock
+                db.execute("ALTER TABLE executions ADD COLUMN clock TEXT NOT NULL DEFAULT 'real'")
+            if version != SCHEMA_VERSION:
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.database.close()
@@ -211,7 +224,7 @@ class Store:
             if row:
                 return _execution(row)
             db.execute(
-                "INSERT INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.arn,
                     record.name,
@@ -225,6 +238,7 @@ class Store:
                     _iso(record.start_date),
                     _iso(record.stop_date) if record.stop_date else None,
                     record.worker_pid,
+                    record.clock,
                 ),
             )
         return record
@@ -417,4 +431,5 @@ def _execution(row: sqlite3.Row) -> ExecutionRecord:
         start_date=datetime.fromisoformat(row["start_date"]),
         stop_date=_from_iso(row["stop_date"]),
         worker_pid=row["worker_pid"],
+        clock=row["clock"],
     )

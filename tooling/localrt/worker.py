@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tooling.engine import ExecutionInfo, parse_definition, run_execution
-from tooling.engine.clock import SystemClock
+from tooling.engine.clock import make_clock
 from tooling.localrt.functions import spec_from_record
 from tooling.localrt.invoker import LocalLambdaInvoker
 from tooling.localrt.lambda_runner import FunctionSpec, Invocation, LocalLambdaRunner
@@ -72,7 +72,12 @@ def run(store: Store, execution_arn: str) -> None:
         start_time=record.start_date,
     )
     outcome = run_execution(
-        machine, record.input, info=info, clock=SystemClock(), lambdas=invoker, history=history
+        machine,
+        record.input,
+        info=info,
+        clock=make_clock(record.clock, start=record.start_date),
+        lambdas=invoker,
+        history=history,
     )
     store.finish_execution(
         execution_arn,
