@@ -1,17 +1,22 @@
 """Parallel branches and Map iterations: how the interpreter runs states in inner scopes.
 
-Branches and iterations run one after the other (AWS runs them at once and interleaves their
-events; the events themselves are the same). Mixed into the interpreter's run, whose
-`run_block`, `history`, `clock` and `rng` it uses.
+Branches and iterations run concurrently, as on AWS: each on its own copy of the run (its own
+history chain and stop signal), through `concurrency.run_jobs` (bounded by MaxConcurrency;
+simulated, deterministic concurrency under the virtual clock). A processor that cannot block
+(no Task, Wait or Retry anywhere inside) runs its branches one after another in the calling
+thread, which gives the same history at a fraction of the cost. Mixed into the interpreter's
+run, whose `run_block`, `history`, `clock` and `rng` it uses.
 """
 
 from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tooling.engine import jsontext
+from tooling.engine.concurrency import BranchStopped, StopSignal, run_jobs
 from tooling.engine.dataflow import bindings, integer_value, read_path, select, shown
 from tooling.engine.env import Env
 from tooling.engine.errors import (
@@ -25,7 +30,7 @@ from tooling.engine.errors import (
 from tooling.engine.history import HistoryRecorder
 from tooling.engine.jsonata_eval import evaluate as jsonata_evaluate
 from tooling.engine.jsonpath import JsonPath
-from tooling.engine.model import MapState, ParallelState, Processor, State
+from tooling.engine.model import MapState, ParallelState, Processor, State, TaskState, WaitState
 from tooling.engine.payload import evaluate
 
 if TYPE_CHECKING:
@@ -47,6 +52,8 @@ class BranchingMixin:
     region: str
     account: str
     rng: random.Random
+    stop: StopSignal | None
+    blocking: dict[int, bool]
 
     def run_block(
         self,
@@ -61,18 +68,68 @@ class BranchingMixin:
     # ---- Parallel -----------------------------------------------------------------------------
 
     def parallel_run(self, state: ParallelState, branch_input: Any, env: Env) -> list[Any]:
-        self.history.add("ParallelStateStarted")
-        outputs = []
-        for branch in state.branches:
-            try:
-                outputs.append(self.run_processor(branch, branch_input, dict(env.variables)))
-            except BlockFailed as failed:
-                raise StatesError(failed.error, failed.cause) from None
+        started = self.history.add("ParallelStateStarted")
+        variables = env.variables
+        branches = state.branches
+
+        def branch(index: int, stop: StopSignal) -> Any:
+            run = self.branch_copy(self.history.chain(started), stop)
+            return run.run_processor(branches[index], branch_input, dict(variables))
+
+        try:
+            outputs = self.run_group(
+                len(branches), branch, 0, any(self.can_block(b) for b in branches)
+            )
+        except BlockFailed as failed:
+            raise StatesError(failed.error, failed.cause) from None
         # AWS records ParallelStateSucceeded before ParallelStateExited. (The conformance
         # corpus lacks it only because LocalStack's snapshot normaliser drops it; see
         # tests/engine/conformance.py.)
         self.history.add("ParallelStateSucceeded")
         return outputs
+
+    def branch_copy(self, history: HistoryRecorder, stop: StopSignal) -> BranchingMixin:
+        """This run as seen from one branch or iteration (shares everything but these two)."""
+        run = object.__new__(type(self))
+        run.__dict__.update(self.__dict__)
+        run.history = history
+        run.stop = stop
+        return run
+
+    def run_group(
+        self,
+        count: int,
+        job: Callable[[int, StopSignal], Any],
+        limit: int,
+        concurrent: bool,
+        on_failure: Callable[[int, BaseException], bool] | None = None,
+    ) -> list[Any]:
+        """Run the jobs of one Parallel or Map state; a failure stops the others (re-raised)."""
+        stop = self.stop.child() if self.stop is not None else StopSignal()
+        try:
+            results = run_jobs(
+                count,
+                job,
+                limit=limit,
+                stop=stop,
+                clock=self.clock,
+                concurrent=concurrent,
+                on_failure=on_failure or _not_tolerated,
+            )
+        finally:
+            self.history.catch_up()
+        if stop.is_set():  # no failure here: an enclosing branch's sibling failed
+            raise BranchStopped()
+        return results
+
+    def can_block(self, processor: Processor) -> bool:
+        """Whether running the processor may wait on something (a Task, a Wait, a Retry
+        interval): only then does running its branches at once change anything."""
+        known = self.blocking.get(id(processor))
+        if known is None:
+            known = any(_state_can_block(s) for s in processor.states.values())
+            self.blocking[id(processor)] = known
+        return known
 
     def run_processor(self, processor: Processor, data: Any, variables: dict[str, Any]) -> Any:
         return self.run_block(processor.start_at, processor.states, data, variables)
@@ -90,7 +147,6 @@ class BranchingMixin:
         tolerated_percentage = self.map_number(
             state, "ToleratedFailurePercentage", data, env, scope
         )
-        del max_concurrency  # iterations run one after the other whatever the limit
         map_run_arn = None
         if state.distributed:
             label = state.label or state.name
@@ -101,34 +157,55 @@ class BranchingMixin:
             self.history.add(
                 "MapRunStarted", "mapRunStartedEventDetails", {"mapRunArn": map_run_arn}
             )
-        results: list[Any] = []
+        variables = env.variables
         failures = 0
-        for index, item in enumerate(items):
-            item_input = self.map_item_input(state, data, env, scope, index, item)
-            try:
-                results.append(self.map_iteration(state, index, item_input, env.variables))
-            except BlockFailed as failed:
-                failures += 1
-                tolerated = _within_tolerance(
-                    failures, len(items), tolerated_count, tolerated_percentage
-                )
-                if state.distributed:
-                    if tolerated:
-                        results.append(_error_output(failed))
-                        continue
-                    # Cause wording not confirmed against a recorded AWS execution.
-                    failure = StatesError(
-                        EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                        "The specified tolerated failure threshold was exceeded",
-                    )
-                    self.history.add(
-                        "MapRunFailed",
-                        "mapRunFailedEventDetails",
-                        {"error": failure.error, "cause": failure.cause},
-                    )
-                    raise failure from None
+        exceeded = False
+
+        limit = int(max_concurrency or 0)
+        concurrent = limit != 1 and self.can_block(state.processor)
+        separate = concurrent or state.distributed
+
+        def iteration(index: int, stop: StopSignal) -> Any:
+            item_input = self.map_item_input(state, data, env, scope, index, items[index])
+            if separate:
+                run = self.branch_copy(self.history.chain(), stop)
+            else:
+                # One at a time, nothing to keep apart: the cheap path (same events).
+                self.history.catch_up()
+                run = self
+            return run.map_iteration(state, index, item_input, variables)
+
+        def on_failure(index: int, exc: BaseException) -> bool:
+            nonlocal failures, exceeded
+            if not state.distributed or not isinstance(exc, BlockFailed):
                 # Inline Maps have no failure tolerance (AWS guide: Distributed mode only).
+                return False
+            failures += 1
+            if _within_tolerance(failures, len(items), tolerated_count, tolerated_percentage):
+                results_by_failure[index] = _error_output(exc)
+                return True
+            exceeded = True
+            return False
+
+        results_by_failure: dict[int, Any] = {}
+        try:
+            results = self.run_group(len(items), iteration, limit, concurrent, on_failure)
+        except BlockFailed as failed:
+            if not exceeded:
                 raise StatesError(failed.error, failed.cause) from None
+            # Cause wording not confirmed against a recorded AWS execution.
+            failure = StatesError(
+                EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                "The specified tolerated failure threshold was exceeded",
+            )
+            self.history.add(
+                "MapRunFailed",
+                "mapRunFailedEventDetails",
+                {"error": failure.error, "cause": failure.cause},
+            )
+            raise failure from None
+        for index, output in results_by_failure.items():
+            results[index] = output
         if state.distributed:
             self.history.add("MapRunSucceeded")
         self.history.add("MapStateSucceeded")
@@ -140,17 +217,18 @@ class BranchingMixin:
         details = {"name": state.name, "index": index}
         if state.distributed:
             # A child execution: its own history and no access to the parent's variables.
-            parent = self.history
             self.history = HistoryRecorder(_DiscardedHistory(), self.clock)
-            try:
-                return self.run_processor(state.processor, item_input, {})
-            finally:
-                self.history = parent
+            return self.run_processor(state.processor, item_input, {})
         self.history.add("MapIterationStarted", "mapIterationStartedEventDetails", details)
         try:
             output = self.run_processor(state.processor, item_input, dict(variables))
         except BlockFailed:
             self.history.add("MapIterationFailed", "mapIterationFailedEventDetails", details)
+            raise
+        except BranchStopped:
+            # A sibling failed. Event and details as botocore's HistoryEvent model lists them
+            # (mapIterationAbortedEventDetails: name, index); no AWS recording of it was found.
+            self.history.add("MapIterationAborted", "mapIterationAbortedEventDetails", details)
             raise
         self.history.add("MapIterationSucceeded", "mapIterationSucceededEventDetails", details)
         return output
@@ -233,6 +311,20 @@ class BranchingMixin:
             # Wording not confirmed against a recorded AWS execution.
             raise StateRuntimeError(f"{field} cannot be greater than 100.")
         return number
+
+
+def _not_tolerated(index: int, failure: BaseException) -> bool:
+    return False
+
+
+def _state_can_block(state: State) -> bool:
+    if isinstance(state, TaskState | WaitState) or getattr(state, "retry", ()):
+        return True
+    if isinstance(state, ParallelState):
+        return any(_state_can_block(s) for b in state.branches for s in b.states.values())
+    if isinstance(state, MapState):
+        return any(_state_can_block(s) for s in state.processor.states.values())
+    return False
 
 
 def _not_array(value: Any, error: str) -> StateRuntimeError:

@@ -1,12 +1,12 @@
 """Runs a compiled StateMachine: moves from state to state and records the history.
 
-Parallel branches and Map iterations run one after the other in this thread (their events
-interleave differently on AWS, where they run at once; the set of events is the same).
+Parallel branches and Map iterations run concurrently (see branching.py and concurrency.py).
 """
 
 from __future__ import annotations
 
 import random as random_module
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +14,7 @@ from typing import Any
 
 from tooling.engine import jsontext
 from tooling.engine.branching import BranchingMixin
+from tooling.engine.concurrency import BranchStopped, StopSignal
 from tooling.engine.dataflow import (
     MAX_PAYLOAD_BYTES,
     bindings,
@@ -136,6 +137,10 @@ class _Run(BranchingMixin):
         self.account = parts[4] if len(parts) > 4 else ""
         self.deadline: datetime | None = None
         self.mocks: TaskMocks | None = None
+        # Set in a Parallel branch or Map iteration: when a sibling fails, stop here.
+        self.stop: StopSignal | None = None
+        self.mocks_lock = threading.Lock()
+        self.blocking: dict[int, bool] = {}  # Processor id -> whether it can block (see branching)
 
     # ---- the execution ------------------------------------------------------------------------
 
@@ -213,7 +218,10 @@ class _Run(BranchingMixin):
     ) -> Any:
         """Run states from `start_at` until one ends the block; its output, or BlockFailed."""
         name: str | None = start_at
+        stop = self.stop
         while True:
+            if stop is not None and stop.is_set():
+                raise BranchStopped()
             state = states[name]  # type: ignore[index]
             entered = self.history.add(
                 f"{state.event_prefix}StateEntered",
@@ -231,7 +239,10 @@ class _Run(BranchingMixin):
             except StatesError as exc:
                 raise BlockFailed(exc.error, exc.cause) from None
             except Exception as exc:  # noqa: BLE001 - a bug must still end the execution cleanly
-                if isinstance(exc, BlockFailed | _TimedOut | HistoryLimitExceeded | RecursionError):
+                if isinstance(
+                    exc,
+                    BlockFailed | BranchStopped | _TimedOut | HistoryLimitExceeded | RecursionError,
+                ):
                     raise
                 raise BlockFailed(
                     RUNTIME,
@@ -442,9 +453,23 @@ class _Run(BranchingMixin):
         if self.deadline is not None:
             left = (self.deadline - self.clock.now()).total_seconds()
             if seconds >= left:
-                self.clock.sleep(max(left, 0))
+                self.pause(max(left, 0))
                 raise _TimedOut()
-        self.clock.sleep(seconds)
+        self.pause(seconds)
+
+    def pause(self, seconds: float) -> None:
+        """Sleep on the clock; in a branch, a sibling's failure cuts the sleep short."""
+        stop = self.stop
+        if stop is None:
+            self.clock.sleep(seconds)
+            return
+        sleep_unless = getattr(self.clock, "sleep_unless", None)
+        if sleep_unless is not None:
+            sleep_unless(seconds, stop.event)
+        else:
+            self.clock.sleep(seconds)
+        if stop.is_set():
+            raise BranchStopped()
 
     # ---- Task, Parallel and Map: attempts, Retry and Catch -------------------------------------
 
@@ -538,7 +563,8 @@ class _Run(BranchingMixin):
             timeout = _timeout_from_path(state.timeout_seconds_path, parameters, env)
         lambdas = self.lambdas
         if self.mocks is not None and self.mocks.covers(state.name):
-            answer = self.mocks.next_answer(state.name)
+            with self.mocks_lock:
+                answer = self.mocks.next_answer(state.name)
             if answer is None:
                 raise StateRuntimeError(
                     f"The mock for the state '{state.name}' has no answer for this invocation."

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import threading
 import uuid
 from typing import Any
 
@@ -61,6 +62,11 @@ def query_error(detail: str) -> StateRuntimeError:
     return StateRuntimeError(detail, error=QUERY_EVALUATION_ERROR)
 
 
+# jsonata-python keeps per-evaluation state on the compiled expression: Parallel branches and
+# Map iterations running in threads must not evaluate the same one at once.
+_EVALUATING = threading.RLock()
+
+
 class Expression:
     """One `{% ... %}` string; `field` names it in messages (e.g. 'Output/result')."""
 
@@ -82,7 +88,8 @@ class Expression:
     def evaluate_raw(self, bindings: dict[str, Any]) -> Any:
         """The result, or _UNDEFINED when the expression returned nothing."""
         try:
-            result = self._compiled.evaluate(None, bindings)
+            with _EVALUATING:
+                result = self._compiled.evaluate(None, bindings)
         except StateRuntimeError:
             raise
         except Exception as exc:  # noqa: BLE001 - any evaluation failure is the user's query
