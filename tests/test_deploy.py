@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tooling.config.service import load_service
-from tooling.deploy import Recorder, apply_plan, plan_deploy, prepare
+from tooling.deploy import Recorder, apply_plan, plan_deploy, prepare, recorder_for
 from tooling.errors import BadInput
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -222,3 +222,21 @@ def test_type_change_is_refused_before_any_call(service_dir: Path):
     with pytest.raises(BadInput, match="cannot change in place"):
         deploy(service_dir, target)
     assert target.calls == []
+
+
+def test_a_second_region_of_the_same_stage_has_its_own_record(service_dir: Path):
+    # Deploying dev to eu-west-1 after us-east-1 must not plan deleting us-east-1's resources.
+    target = MemoryTarget()
+    deploy(service_dir, target)  # us-east-1, recorded in memory-dev.json
+    east = load_service(service_dir, env={})
+    west = load_service(service_dir, env={}, region="eu-west-1")
+    assert recorder_for(east, target).path.name == "memory-dev.json"  # type: ignore[arg-type]
+    west_record = recorder_for(west, target)  # type: ignore[arg-type]
+    assert west_record.path.name == "memory-dev-eu-west-1.json"
+    plan = plan_deploy(prepare(west, service_dir / ".tool" / "build"), target, west_record)  # type: ignore[arg-type]
+    assert [c.describe() for c in plan.changes if c.action == "delete"] == []
+    assert "create    state machine hello-loop-dev-loop" in [c.describe() for c in plan.changes]
+    apply_plan(plan)
+    # Each region keeps finding its own record afterwards.
+    assert recorder_for(west, target).path.name == "memory-dev-eu-west-1.json"  # type: ignore[arg-type]
+    assert recorder_for(east, target).path.name == "memory-dev.json"  # type: ignore[arg-type]

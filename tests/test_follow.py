@@ -1,3 +1,4 @@
+import io
 from datetime import UTC, datetime
 from typing import Any
 
@@ -90,6 +91,23 @@ def test_read_input_reports_file_line_and_column(tmp_path):
     assert caught.value.line == 3 and caught.value.column == 1
     assert caught.value.file == str(bad)
     assert caught.value.exit_code == 2
+
+
+def test_read_input_that_is_not_utf8_names_the_file(tmp_path, monkeypatch):
+    latin1 = tmp_path / "in.json"
+    latin1.write_bytes('{"name": "Zoë"}'.encode("latin-1"))
+    with pytest.raises(InputError) as caught:
+        read_input(str(latin1))
+    assert caught.value.render() == (
+        f"{latin1}: not UTF-8 text (byte 12: invalid continuation byte) (save it as UTF-8)"
+    )
+
+    class Stdin:
+        buffer = io.BytesIO(b"\xff{}")
+
+    monkeypatch.setattr("sys.stdin", Stdin)
+    with pytest.raises(InputError, match="not UTF-8 text"):
+        read_input("-")
 
 
 def test_read_input_missing_file():

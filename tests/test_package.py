@@ -218,6 +218,23 @@ def test_secrets_and_tooling_folders_never_end_up_in_the_zip(tmp_path: Path) -> 
         assert never_packed(name), name
 
 
+def test_tool_caches_do_not_change_the_package(tmp_path: Path) -> None:
+    # `make test` in the service folder writes these; the next deploy must still be "unchanged".
+    service = make_service(tmp_path / "svc", {})
+    before = build_package(service, tmp_path / "out1").sha256
+    for name in (
+        ".pytest_cache/v/cache/lastfailed",
+        ".hypothesis/constants/0110965067147198",
+        ".mypy_cache/3.11/x.json",
+        ".ruff_cache/0.1/abc",
+        "tooling.egg-info/PKG-INFO",
+    ):
+        (tmp_path / "svc" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "svc" / name).write_text("changes on every run")
+        assert never_packed(name), name
+    assert build_package(service, tmp_path / "out2").sha256 == before
+
+
 def test_serverless_default_excludes_can_be_brought_back(tmp_path: Path) -> None:
     service = make_service(tmp_path / "svc", {".gitignore": "x\n"})
     assert zip_names(build_package(service, tmp_path / "out").path) == ["handler.py"]

@@ -6,6 +6,7 @@ way `tool deploy` packages them), when there is one.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from tooling.localrt.invoker import LocalLambdaInvoker
 from tooling.localrt.lambda_runner import FunctionSpec, LocalLambdaRunner
 from tooling.names import LOCAL_ACCOUNT_ID, execution_arn, state_machine_arn
 from tooling.session import Options, load
-from tooling.sourcemap import load_json
+from tooling.sourcemap import SourceMap, load_json, read_text
 from tooling.validate import check_or_raise, validate_definition
 
 
@@ -34,6 +35,21 @@ class MemoryHistory:
         self.events.append(event)
         if self.on_event is not None:
             self.on_event(event)
+
+
+def _refuse_intrinsics(definition: Any, source: SourceMap) -> None:
+    """Outside a service folder nothing can resolve `{"Fn::GetAtt": ...}`: say so, not that the
+    Resource is not a string."""
+    from tooling.validate.definition import iter_states
+
+    for name, state, pointer in iter_states(definition):
+        resource = state.get("Resource")
+        if isinstance(resource, dict):
+            raise DefinitionError(
+                f"state {name!r}: Resource {json.dumps(resource)} needs serverless.yml to resolve",
+                **source.error_kwargs(f"{pointer}/Resource"),
+                hint="run `tool run` in the service folder, or write the function's ARN",
+            )
 
 
 def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, str]:
@@ -68,7 +84,7 @@ def load_mocks(path: Path) -> TaskMocks:
     if not path.is_file():
         raise MockError(f"{path}: no such file", hint="pass the path of a JSON mock file")
     config, source = load_json(
-        path.read_text(encoding="utf-8"), str(path), error=MockError, what="mock file"
+        read_text(path, str(path), MockError), str(path), error=MockError, what="mock file"
     )
     return TaskMocks.from_config(config, source)
 
@@ -96,13 +112,18 @@ def run_definition(
     if not path.is_file():
         raise DefinitionError(f"{path}: no such file", hint="pass the path of a JSON definition")
     definition, source = load_json(
-        path.read_text(encoding="utf-8"), str(path), error=DefinitionError, what="definition JSON"
+        read_text(path, str(path), DefinitionError),
+        str(path),
+        error=DefinitionError,
+        what="definition JSON",
     )
     specs, service, region = _service_functions(options)
     if service is not None:
         from tooling.config.intrinsics import resolve_definition_intrinsics
 
         definition = resolve_definition_intrinsics(definition, service, source)
+    else:
+        _refuse_intrinsics(definition, source)
     check_or_raise(validate_definition(definition, source))
     machine = parse_definition(definition, source)
 

@@ -2,7 +2,8 @@
 
 Nothing reaches the target until the whole service is valid (config, handlers, definitions), so a
 broken change leaves the previous deployment running. Each applied resource is recorded at once
-in `.tool/deployed/<target>-<stage>.json`, so an interrupted deploy can simply be run again.
+in `.tool/deployed/<target>-<stage>.json` (`<target>-<stage>-<region>.json` for a stage's second
+region), so an interrupted deploy can simply be run again.
 
 The plan is the same on every target: the function role, one log group per function, the
 functions, one role per state machine, the state machines; then deletions of what the record
@@ -33,7 +34,7 @@ from tooling.package import Package, build_package, check_handlers
 from tooling.validate import Diagnostic, Severity, check_or_raise, validate_service
 
 Action = Literal["create", "update", "unchanged", "delete"]
-Kind = Literal["role", "log group", "function", "state machine"]
+Kind = Literal["role", "log group", "function", "state machine", "queue", "event source mapping"]
 
 # Record keys, in the order resources are created (deleted in the reverse order).
 RECORD_KEYS: dict[Kind, str] = {
@@ -201,8 +202,23 @@ class Recorder:
 
 
 def recorder_for(service: ServiceConfig, backend: Backend) -> Recorder:
-    path = service.directory / ".tool" / "deployed" / f"{backend.target}-{service.stage}.json"
-    return Recorder(path, service)
+    """The record of this target, stage and region. `<target>-<stage>.json` holds the region the
+    stage was first deployed to; another region of the same stage gets its own
+    `<target>-<stage>-<region>.json`, so deploying or removing it never plans the deletion of
+    the first region's resources."""
+    folder = service.directory / ".tool" / "deployed"
+    first = folder / f"{backend.target}-{service.stage}.json"
+    regional = folder / f"{backend.target}-{service.stage}-{service.region}.json"
+    if regional.exists() or _recorded_region(first) not in (None, service.region):
+        return Recorder(regional, service)
+    return Recorder(first, service)
+
+
+def _recorded_region(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    region = json.loads(path.read_text()).get("region")
+    return str(region) if region is not None else None
 
 
 @dataclass(frozen=True)
@@ -581,4 +597,6 @@ def describe_deployment(service: ServiceConfig, backend: Backend) -> list[Deploy
         if sm is not None:
             name = desired.machines[arn].name
             found.append(Deployed("state machine", name, arn, str(sm.get("type", ""))))
-    return found
+    from tooling.triggers.deploy_triggers import describe_triggers  # imports this module
+
+    return found + describe_triggers(service, backend)

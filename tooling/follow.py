@@ -14,7 +14,7 @@ from typing import Any
 
 from tooling.backends.base import Backend
 from tooling.errors import InputError
-from tooling.sourcemap import load_json
+from tooling.sourcemap import decode_text, load_json, read_text
 
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
@@ -22,14 +22,15 @@ TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 def read_input(path: str) -> str:
     """The execution input from a file (or `-` for stdin), checked to be one JSON document."""
     if path == "-":
-        text, source = sys.stdin.read(), "<stdin>"
+        source = "<stdin>"
+        text = decode_text(sys.stdin.buffer.read(), source, InputError)
     else:
         file = Path(path)
         if not file.is_file():
             raise InputError(
                 f"{path}: no such file", hint="pass a JSON file with --input, or - for stdin"
             )
-        text, source = file.read_text(encoding="utf-8"), path
+        text, source = read_text(file, path, InputError), path
     if not text.strip():
         raise InputError(f"{source}: the input is empty", hint="give a JSON document, e.g. {}")
     load_json(text, source, error=InputError, what="JSON input")

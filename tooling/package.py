@@ -10,8 +10,9 @@ What goes into the zip:
    `{a,b}` work; a pattern that matches a folder also matches everything inside it.
 3. Whatever the patterns say, these are never packed: `.git/`, `.venv/`, `venv/`, `.tool/`,
    `tests/`, `__pycache__/`, `*.pyc`, `.env`, `.env.*`, `*.pem`, `*.key`, `id_rsa*`, `.aws/`,
-   `node_modules/`, `.serverless/` (at any depth), the toolkit's own top-level `tooling/` folder,
-   and the output folder itself.
+   `node_modules/`, `.serverless/`, the caches `.pytest_cache/`, `.hypothesis/`, `.mypy_cache/`,
+   `.ruff_cache/` (at any depth), the toolkit's own top-level `tooling/` and `tooling.egg-info/`
+   folders, and the output folder itself.
    Serverless' default excludes (`serverless.yml/.yaml/.json/.js` and the service's own config
    file, `.gitignore`, `.DS_Store`, `npm-debug.log`), then the state machine definition files
    loaded with `${file(...)}`, come first in the pattern list, so a pattern can bring them back.
@@ -50,10 +51,16 @@ _NEVER_DIRS = frozenset(
         ".aws",
         "node_modules",
         ".serverless",
+        # Caches of tools run in the folder (`make test`): they change on every run and would
+        # make the next deploy upload the code again.
+        ".pytest_cache",
+        ".hypothesis",
+        ".mypy_cache",
+        ".ruff_cache",
     }
 )
 _NEVER_FILES = re.compile(r"^(?:\.env|\.env\..*|.*\.pem|.*\.key|id_rsa.*|.*\.pyc)$")
-_TOP_LEVEL_NEVER = frozenset({"tooling"})
+_TOP_LEVEL_NEVER = frozenset({"tooling", "tooling.egg-info"})
 # Serverless' own default excludes (packageService.js `defaultExcludes`); patterns may undo them.
 DEFAULT_EXCLUDES = (
     "!.gitignore",

@@ -9,6 +9,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from json.decoder import scanstring
+from pathlib import Path
 from typing import Any
 
 from tooling.errors import BadInput
@@ -46,6 +47,22 @@ class SourceMap:
             "line": pos.line if pos else None,
             "column": pos.column if pos else None,
         }
+
+
+def read_text(path: Path, label: str, error: type[BadInput]) -> str:
+    """A source file's text; `error` naming the file when it is not UTF-8 (JSON and YAML are)."""
+    return decode_text(path.read_bytes(), label, error)
+
+
+def decode_text(data: bytes, label: str, error: type[BadInput]) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"not UTF-8 text (byte {exc.start}: {exc.reason})",
+            file=label,
+            hint="save it as UTF-8",
+        ) from None
 
 
 def pointer_join(pointer: str, key: str | int) -> str:

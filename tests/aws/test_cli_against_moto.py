@@ -228,6 +228,13 @@ def test_info_lists_what_is_deployed(deployed: Path, capsys: pytest.CaptureFixtu
         ("log group", LOG_GROUP),
         ("function", FUNCTION),
         ("state machine", MACHINE),
+        # The SQS trigger's resources (docs/sqs.md).
+        ("queue", "hello-loop-dev-loop-trigger-dlq"),
+        ("queue", "hello-loop-dev-loop-trigger"),
+        ("role", "hello-loop-dev-us-east-1-loop-sqsRole"),
+        ("log group", "/aws/lambda/hello-loop-dev-loop-sqs-trigger"),
+        ("function", "hello-loop-dev-loop-sqs-trigger"),
+        ("event source mapping", "hello-loop-dev-loop-trigger -> hello-loop-dev-loop-sqs-trigger"),
     }
     assert mutating(calls) == []
 

@@ -355,3 +355,11 @@ def test_package_patterns_service_and_function_level(tmp_path: Path) -> None:
     service = load(seed(tmp_path, yml))
     assert service.package_patterns == ("!tmp/**", "!docs/**", "docs/keep.md")
     assert service.functions["hello"].package_patterns == ("!big/**",)
+
+
+def test_missing_serverless_yml_renders_as_one_plain_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path)
+    line = caught.value.render()
+    assert line.endswith("(run the command in the service folder, the one holding serverless.yml)")
+    assert line.count("(") == 1

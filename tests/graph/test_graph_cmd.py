@@ -124,3 +124,17 @@ def test_the_run_graph_counts_the_loop_and_colours_the_outcomes(service: Path, c
     assert fail.fill == OUTCOME_PAINT["never entered"].fill
     assert f"succeeded · {calls} visits" in nodes["LambdaFunction"].texts
     assert f"hello-loop-dev-loop · execution {result['name']} · SUCCEEDED" in svg.all_text(document)
+
+
+def test_graph_of_a_run_names_the_target_it_read_the_run_from(service: Path, capsys) -> None:
+    assert run(capsys, "deploy")[0] == 0
+    assert run(capsys, "invoke", "--input", "in.json", "--name", "seen")[0] == 0
+    code, out, err = run(capsys, "graph", "--execution", "seen", "-f", "mermaid")
+    assert code == 0, err
+    assert err.splitlines()[0] == (
+        "hello-loop · target local · stage dev · us-east-1 · account 000000000000"
+    )
+    assert out.startswith("---")
+    # --aws-profile is accepted as on every command that can act on AWS.
+    code, _, err = run(capsys, "graph", "-f", "dot", "--aws-profile", "p")
+    assert code == 0, err

@@ -50,6 +50,20 @@ def test_unknown_formats_and_extensions_are_bad_input() -> None:
     assert "--format" in (caught.value.hint or "")
 
 
+def test_hints_suggest_format_only_where_the_command_has_the_option(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # `tool invoke --graph FILE` has no --format: its hints must not send the user there.
+    with pytest.raises(BadInput) as caught:
+        check_output(Path("run.txt"), format_option=False)
+    assert caught.value.hint == "use an extension .svg, .png, .dot, .mmd or .md"
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` there
+    with pytest.raises(BadInput) as caught:
+        check_output(tmp_path / "run.svg", format_option=False)
+    assert "--format" not in (caught.value.hint or "")
+    assert "write a .dot or .mmd file instead" in (caught.value.hint or "")
+
+
 def test_without_graphviz_svg_fails_with_one_line_saying_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -176,3 +176,23 @@ def test_send_and_worker_against_moto_queues(aws_env: str, service: Path, capsys
     code, out, _ = run(capsys, "queue", "--target", "aws", "--json")
     (queue,) = json.loads(out)["queues"]
     assert (queue["visible"], queue["deadLetters"]) == (1, [])
+
+
+def test_info_lists_the_trigger_resources_on_aws(aws_env: str, service: Path, capsys) -> None:
+    assert run(capsys, "deploy", "--target", "aws")[0] == 0
+    code, out, err = run(capsys, "info", "--target", "aws", "--json")
+    assert code == 0, err
+    listed = {(r["kind"], r["name"]): r for r in json.loads(out)["resources"]}
+    assert listed[("queue", QUEUE)]["arn"] == QUEUE_ARN
+    assert listed[("queue", QUEUE)]["details"] == "visibility 60 s, dead letters after 5 receives"
+    assert listed[("queue", DLQ)]["details"].endswith("dead-letter queue")
+    assert listed[("role", ROLE)]["arn"] == f"arn:aws:iam::{ACCOUNT}:role/{ROLE}"
+    assert ("log group", f"/aws/lambda/{FUNCTION}") in listed
+    assert listed[("function", FUNCTION)]["arn"].endswith(f":function:{FUNCTION}")
+    assert listed[("event source mapping", f"{QUEUE} -> {FUNCTION}")]["details"].startswith(
+        "batch 10"
+    )
+
+    assert run(capsys, "remove", "--target", "aws")[0] == 0
+    code, out, _ = run(capsys, "info", "--target", "aws", "--json")
+    assert json.loads(out)["resources"] == []

@@ -7,7 +7,14 @@ import pytest
 
 from tooling.backends.local import LocalBackend
 from tooling.config.service import load_service
-from tooling.deploy import Recorder, apply_plan, plan_deploy, plan_remove, prepare
+from tooling.deploy import (
+    Recorder,
+    apply_plan,
+    describe_deployment,
+    plan_deploy,
+    plan_remove,
+    prepare,
+)
 from tooling.localrt.queue import LocalQueues
 from tooling.triggers.deploy_triggers import trigger_function_name, trigger_role
 
@@ -78,3 +85,28 @@ def test_trigger_names_fit_aws_limits(service_dir: Path) -> None:
     name = trigger_function_name(service, machine)
     assert len(name) == 64 and name.startswith("s" * 40)
     assert len(trigger_role(service, machine).name) <= 64
+
+
+def test_info_lists_the_local_trigger_queues_that_deploy_created(service_dir: Path) -> None:
+    service = load_service(service_dir, env={})
+    backend = LocalBackend(service_dir, service.region)
+    assert [d for d in describe_deployment(service, backend) if d.kind == "queue"] == []
+
+    deploy(service_dir)
+    queues = [d for d in describe_deployment(service, backend) if d.kind == "queue"]
+    assert [(d.name, d.arn, d.details) for d in queues] == [
+        (
+            f"{QUEUE}-dlq",
+            f"arn:aws:sqs:us-east-1:{service.account_id}:{QUEUE}-dlq",
+            "visibility 60 s, dead-letter queue",
+        ),
+        (
+            QUEUE,
+            f"arn:aws:sqs:us-east-1:{service.account_id}:{QUEUE}",
+            "visibility 60 s, dead letters after 5 receives",
+        ),
+    ]
+
+    recorder = Recorder(service_dir / ".tool" / "deployed" / "local-dev.json", service)
+    apply_plan(plan_remove(service, backend, recorder))
+    assert describe_deployment(service, backend) == []

@@ -99,3 +99,63 @@ def test_a_state_machine_without_trigger_is_a_clear_error(service: Path, capsys)
     code, _, err = run(capsys, "worker", "--once")
     assert code == 2
     assert "no state machine in serverless.yml has an sqs trigger" in err
+
+
+BANNER = "hello-loop · target local · stage dev · us-east-1 · account 000000000000"
+
+
+def test_send_queue_and_redrive_name_their_target_on_stderr(service: Path, capsys):
+    for args in (("send", "-i", "in.json"), ("queue",), ("queue", "redrive")):
+        code, _, err = run(capsys, *args)
+        assert code == 0, err
+        assert err.splitlines()[0] == BANNER, args
+
+
+def test_send_reads_the_body_before_it_touches_the_target(service: Path, capsys):
+    code, out, err = run(capsys, "send", "-i", "missing.json")
+    assert (code, out) == (2, "")
+    assert err == "error: missing.json: no such file (pass a file with --input, or - for stdin)\n"
+
+
+def test_redrive_json_is_one_object_counting_the_messages_moved(service: Path, capsys):
+    (service / "bad.txt").write_text("not json")
+    run(capsys, "send", "--input", "bad.txt")
+    assert run(capsys, "worker", "--once")[0] == 0
+    code, out, err = run(capsys, "queue", "redrive", "--json")
+    assert code == 0, err
+    assert json.loads(out) == {"moved": {"hello-loop-dev-loop-trigger": 1}}
+
+
+def test_redrive_takes_the_options_given_to_queue(service: Path, capsys):
+    code, _, err = run(capsys, "queue", "--target", "nowhere", "redrive")
+    assert code == 2
+    assert "unknown target 'nowhere'" in err
+    code, _, err = run(capsys, "queue", "--stage", "prod", "redrive")
+    assert code == 0, err
+    assert "stage prod" in err.splitlines()[0]
+    # The subcommand's own option wins.
+    code, _, err = run(capsys, "queue", "--stage", "prod", "redrive", "--stage", "qa")
+    assert "stage qa" in err.splitlines()[0]
+
+
+def test_worker_exits_1_when_messages_could_not_start_an_execution(service: Path, capsys):
+    # Nothing deployed: the state machine does not exist, so starting fails (and is retried).
+    run(capsys, "send", "--input", "in.json")
+    code, out, err = run(capsys, "worker", "--once", "--json")
+    assert code == 1
+    assert json.loads(out)["stateMachines"]["loop"]["failed"] == 1
+    assert "StateMachineDoesNotExist" in err
+    assert "1 message(s) could not start an execution and stay on the queue" in err
+    code, out, _ = run(capsys, "queue", "--json")
+    assert json.loads(out)["queues"][0]["visible"] + json.loads(out)["queues"][0]["inFlight"] == 1
+
+
+def test_no_trigger_errors_end_in_one_plain_hint(service: Path, capsys):
+    text = (service / "serverless.yml").read_text()
+    (service / "serverless.yml").write_text(text.split("      # Each message")[0])
+    for args in (("send", "-i", "in.json"), ("worker", "--once")):
+        code, _, err = run(capsys, *args)
+        error = err.splitlines()[-1]
+        assert code == 2
+        assert error.endswith("; see docs/sqs.md)"), error
+        assert error.count("(") == 1, error

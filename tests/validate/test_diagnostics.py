@@ -48,3 +48,16 @@ def test_check_or_raise_reports_the_first_error_and_counts_the_others() -> None:
     assert error.message == "FIRST: what is wrong"
     assert error.hint is not None and error.hint.startswith("2 more errors")
     assert error.exit_code == 2
+
+
+def test_check_or_raise_folds_the_diagnostics_own_hint_into_one_parenthesis() -> None:
+    diagnostic = Diagnostic(
+        Severity.ERROR, "HANDLER_SYNTAX", "invalid syntax (fix the Python syntax)", "handler.py",
+        2, 19, "",
+    )  # fmt: skip
+    with pytest.raises(DefinitionError) as caught:
+        check_or_raise([diagnostic])
+    assert caught.value.render() == (
+        "handler.py:2:19: HANDLER_SYNTAX: invalid syntax "
+        "(fix the Python syntax; run `tool validate` to see every problem)"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -9,7 +10,8 @@ from typing import Annotated
 import typer
 
 from tooling import render as console
-from tooling.cli.app import MachineOpt, RegionOpt, StageOpt, TargetOpt, app, options
+from tooling import session
+from tooling.cli.app import AwsProfileOpt, MachineOpt, RegionOpt, StageOpt, TargetOpt, app, options
 from tooling.errors import BadInput
 from tooling.graph import build_graph, overlay_execution, pick_format, render, sources, write
 
@@ -40,14 +42,21 @@ def graph(
     stage: StageOpt = None,
     region: RegionOpt = None,
     target: TargetOpt = "local",
+    aws_profile: AwsProfileOpt = None,
 ) -> None:
-    """Draw the state machine (Start, End, every state and transition); with --execution, colour
-    each state by what the run did and count each edge it took."""
+    """Draw the state machine: Start, End, every state and transition.
+
+    With --execution, colour each state by what the run did and count each edge it took."""
     fmt = pick_format(output, format)
     if output is None and fmt == "png":
         raise BadInput("png output is binary", hint="write it to a file with -o FILE.png")
+    opts = dataclasses.replace(options(stage, region, target), aws_profile=aws_profile)
     machine, run = sources.choose(
-        definition, state_machine, execution, options(stage, region, target)
+        definition,
+        state_machine,
+        execution,
+        opts,
+        on_target=lambda service, backend: console.info(session.banner(service, backend)),
     )
     picture = build_graph(machine.definition, machine.source)
     overlay = overlay_execution(picture, run.events) if run is not None else None

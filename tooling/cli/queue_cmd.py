@@ -25,6 +25,7 @@ from tooling.cli.app import (
 from tooling.config.service import ServiceConfig, StateMachineConfig
 from tooling.config.triggers import SqsTrigger
 from tooling.errors import BadInput, InputError
+from tooling.sourcemap import decode_text, read_text
 from tooling.triggers.poller import WorkerStats, run_workers
 from tooling.triggers.queues import TriggerQueue, open_trigger_queue
 from tooling.triggers.start_from_messages import MessageResult, Outcome, check_body
@@ -39,8 +40,11 @@ app.add_typer(queue_app, name="queue")
 def _load(
     stage: str | None, region: str | None, target: str, aws_profile: str | None
 ) -> ServiceConfig:
+    """The service, with the target line on stderr (as every command acting on a target)."""
     opts = dataclasses.replace(options(stage, region, target), aws_profile=aws_profile)
-    return session.load(opts)
+    service = session.load(opts)
+    render.info(session.banner(service, session.backend_for(service, target)))
+    return service
 
 
 def _trigger_of(machine: StateMachineConfig, service: ServiceConfig) -> SqsTrigger:
@@ -48,7 +52,7 @@ def _trigger_of(machine: StateMachineConfig, service: ServiceConfig) -> SqsTrigg
         raise BadInput(
             f"state machine '{machine.key}' has no sqs trigger",
             file=service.config_file.name,
-            hint="add `events: [{sqs: {queue: NAME}}]` under it in serverless.yml (docs/sqs.md)",
+            hint="add `events: [{sqs: {queue: NAME}}]` under it in serverless.yml; see docs/sqs.md",
         )
     return machine.sqs_triggers[0]
 
@@ -63,7 +67,7 @@ def _triggered(service: ServiceConfig, key: str | None) -> list[StateMachineConf
         raise BadInput(
             f"no state machine in {service.config_file.name} has an sqs trigger",
             file=service.config_file.name,
-            hint="add `events: [{sqs: {queue: NAME}}]` under one (docs/sqs.md)",
+            hint="add `events: [{sqs: {queue: NAME}}]` under one; see docs/sqs.md",
         )
     return machines
 
@@ -72,11 +76,11 @@ def _read_body(path: str) -> str:
     """The message body as is: unlike `invoke`, a body that is not JSON may be sent (it is
     rejected by the trigger and ends in the dead-letter queue)."""
     if path == "-":
-        return sys.stdin.read()
+        return decode_text(sys.stdin.buffer.read(), "<stdin>", InputError)
     file = Path(path)
     if not file.is_file():
         raise InputError(f"{path}: no such file", hint="pass a file with --input, or - for stdin")
-    return file.read_text(encoding="utf-8")
+    return read_text(file, path, InputError)  # SQS message bodies are Unicode text
 
 
 @app.command()
@@ -93,10 +97,10 @@ def send(
     json_out: JsonOpt = False,
 ) -> None:
     """Put messages on a state machine's trigger queue; each one starts one execution."""
+    body = _read_body(input)  # before any call to the target
     service = _load(stage, region, target, aws_profile)
     machine = session.pick_state_machine(service, state_machine)
     trigger = _trigger_of(machine, service)
-    body = _read_body(input)
     problem = check_body(body)
     if problem:
         render.info(
@@ -135,12 +139,12 @@ def worker(
     aws_profile: AwsProfileOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Poll the trigger queues and start one execution per message (the execution name is the
-    message id, so a message delivered twice still runs once). Ctrl-C stops."""
+    """Poll the trigger queues and start one execution per message.
+
+    The execution name is the message id, so a message delivered twice still runs once.
+    Ctrl-C stops."""
     service = _load(stage, region, target, aws_profile)
     machines = _triggered(service, state_machine)
-    backend = session.backend_for(service, target)
-    render.info(session.banner(service, backend))
     stop = threading.Event()
     totals: dict[str, WorkerStats] = {}
 
@@ -174,9 +178,18 @@ def worker(
     }
     if json_out:
         render.json_document({"stateMachines": summary})
-        return
-    for key, numbers in summary.items():
-        render.data(f"{key}: " + ", ".join(f"{name} {value}" for name, value in numbers.items()))
+    else:
+        for key, numbers in summary.items():
+            render.data(
+                f"{key}: " + ", ".join(f"{name} {value}" for name, value in numbers.items())
+            )
+    failed = sum(s.outcomes[Outcome.FAILED] for s in totals.values())
+    if failed:  # the operation failed for these: exit 1 (rejected bodies are a normal outcome)
+        render.info(
+            f"{failed} message(s) could not start an execution and stay on the queue "
+            "(the reasons are above)"
+        )
+        raise typer.Exit(1)
 
 
 def _queues(service: ServiceConfig, key: str | None, target: str) -> list[TriggerQueue]:
@@ -195,6 +208,8 @@ def show(
 ) -> None:
     """Depth, in-flight and dead-lettered messages of each trigger queue."""
     if ctx.invoked_subcommand is not None:
+        # `tool queue --target aws redrive`: the subcommand takes what it was not given itself.
+        ctx.obj = _GroupOptions(state_machine, stage, region, target, aws_profile)
         return
     service = _load(stage, region, target, aws_profile)
     report = []
@@ -234,16 +249,41 @@ def show(
             )
 
 
+@dataclasses.dataclass(frozen=True)
+class _GroupOptions:
+    state_machine: str | None
+    stage: str | None
+    region: str | None
+    target: str
+    aws_profile: str | None
+
+
 @queue_app.command()
 def redrive(
+    ctx: typer.Context,
     state_machine: MachineOpt = None,
     stage: StageOpt = None,
     region: RegionOpt = None,
     target: TargetOpt = "local",
     aws_profile: AwsProfileOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """Move dead-lettered messages back to their queue, to be tried again."""
+    group = ctx.obj if isinstance(ctx.obj, _GroupOptions) else None
+    if group is not None:
+        state_machine = state_machine or group.state_machine
+        stage = stage or group.stage
+        region = region or group.region
+        aws_profile = aws_profile or group.aws_profile
+        if getattr(ctx.get_parameter_source("target"), "name", None) == "DEFAULT":
+            target = group.target
     service = _load(stage, region, target, aws_profile)
-    for queue in _queues(service, state_machine, target):
-        moved = queue.redrive()
-        render.data(f"{queue.trigger.queue_name}: {moved} message(s) moved back")
+    moved = {
+        queue.trigger.queue_name: queue.redrive()
+        for queue in _queues(service, state_machine, target)
+    }
+    if json_out:
+        render.json_document({"moved": moved})
+        return
+    for name, count in moved.items():
+        render.data(f"{name}: {count} message(s) moved back")

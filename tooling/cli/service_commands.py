@@ -33,6 +33,7 @@ from tooling.deploy import (
     prepare,
     recorder_for,
 )
+from tooling.errors import InputError, NotFound
 from tooling.follow import (
     AWS_POLLING,
     LOCAL_POLLING,
@@ -195,7 +196,7 @@ def info(
         )
         return
     if not found:
-        render.info("nothing deployed (run `tool deploy`)")
+        render.info(f"nothing deployed (run `tool deploy{_target_flag(backend)}`)")
         return
     render.table(
         [[d.kind, d.name, d.details, d.arn] for d in found], ["KIND", "NAME", "DETAILS", "ARN"]
@@ -225,10 +226,17 @@ def invoke(
     json_out: JsonOpt = False,
 ) -> None:
     """Start an execution of a deployed state machine and follow it to its end."""
+    if no_wait and graph is not None:
+        raise InputError(
+            "--graph draws the run when it ends, and --no-wait does not wait for that",
+            hint="drop one of them; `tool graph --execution NAME -o FILE` draws it later",
+        )
     text = read_input(input)
     execution_name = name if name is not None else new_execution_name()
     check_execution_name(execution_name)
-    graph_format = check_output(graph) if graph is not None else None  # fail before starting
+    graph_format = (  # fail before starting
+        check_output(graph, format_option=False) if graph is not None else None
+    )
     service, backend = _open(stage, region, target, aws_profile, clock)
     machine = session.pick_state_machine(service, state_machine)
     started = backend.start_execution(machine.arn, execution_name, text)
@@ -338,6 +346,9 @@ def executions(
             }
         )
         return
+    if not items:
+        render.info("no executions yet (`tool invoke --input FILE` starts one)")
+        return
     render.table(
         [
             [
@@ -390,11 +401,25 @@ def logs(
 ) -> None:
     """Print what a deployed function printed, oldest first."""
     service, backend = _open(stage, region, target, aws_profile)
+    declared = {fn.name: key for key, fn in service.functions.items()}
+    if function not in service.functions and function not in declared:
+        raise NotFound(
+            f"no function {function!r} in {service.config_file.name}",
+            hint="known: " + (", ".join(sorted(service.functions)) or "none"),
+        )
     name = service.functions[function].name if function in service.functions else function
     if backend.find_function(name) is None:
-        from tooling.errors import NotFound
-
-        raise NotFound(f"function {function!r} is not deployed", hint="run `tool deploy` first")
+        raise NotFound(
+            f"function {function!r} is not deployed on the {backend.target} target",
+            hint=f"run `tool deploy{_target_flag(backend)}` first",
+        )
     entries, _ = backend.function_logs(name)
+    if not entries:
+        render.info(f"no log lines from {name} yet")
     for entry in entries:
         render.data(f"{entry['timestamp'].isoformat(timespec='milliseconds')}  {entry['message']}")
+
+
+def _target_flag(backend: Backend) -> str:
+    """` --target aws` when the command acted on AWS: the hint's command must act there too."""
+    return "" if backend.target == "local" else f" --target {backend.target}"

@@ -179,7 +179,7 @@ class _Loader:
             raise ConfigError(
                 f"{self.config_file} not found in {self.directory}",
                 file=self.config_file,
-                hint="run the command in the service folder (the one with serverless.yml)",
+                hint=f"run the command in the service folder, the one holding {self.config_file}",
             )
         raw, smap = load_yaml_file(path, self.config_file)
         if not isinstance(raw, dict):

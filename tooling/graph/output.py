@@ -27,8 +27,9 @@ STDOUT_FORMAT = "dot"
 DOT_TIMEOUT_SECONDS = 120
 
 
-def pick_format(path: Path | None, requested: str | None) -> str:
-    """--format when given, else the output file's extension, else DOT (for stdout)."""
+def pick_format(path: Path | None, requested: str | None, *, format_option: bool = True) -> str:
+    """--format when given, else the output file's extension, else DOT (for stdout).
+    `format_option`: whether the command has a --format option to suggest."""
     if requested is not None:
         if requested not in FORMATS:
             raise BadInput(f"unknown format {requested!r}", hint="use one of " + ", ".join(FORMATS))
@@ -39,7 +40,8 @@ def pick_format(path: Path | None, requested: str | None) -> str:
     if found is None:
         raise BadInput(
             f"cannot tell the format from the file name {path.name!r}",
-            hint="use an extension .svg, .png, .dot, .mmd or .md, or pass --format",
+            hint="use an extension .svg, .png, .dot, .mmd or .md"
+            + (", or pass --format" if format_option else ""),
         )
     return found
 
@@ -83,22 +85,26 @@ def write(
         ) from None
 
 
-def check_output(path: Path, fmt: str | None = None) -> str:
+def check_output(path: Path, fmt: str | None = None, *, format_option: bool = True) -> str:
     """The format `path` will be written in; BadInput now, before any work, when it cannot be
-    (unknown extension, or SVG/PNG without Graphviz)."""
-    chosen = pick_format(path, fmt)
+    (unknown extension, or SVG/PNG without Graphviz). `format_option` as for `pick_format`."""
+    chosen = pick_format(path, fmt, format_option=format_option)
     if chosen in ("svg", "png"):
-        _dot_program(chosen)
+        _dot_program(chosen, format_option=format_option)
     return chosen
 
 
-def _dot_program(fmt: str) -> str:
+def _dot_program(fmt: str, *, format_option: bool = True) -> str:
     program = shutil.which("dot")
     if program is None:
+        instead = (
+            "use --format dot or --format mermaid"
+            if format_option
+            else "write a .dot or .mmd file instead"
+        )
         raise BadInput(
             f"{fmt} output needs Graphviz's `dot` program, which is not installed",
-            hint="install it (apt-get install graphviz, or brew install graphviz), "
-            "or use --format dot or --format mermaid",
+            hint=f"install it (apt-get install graphviz, or brew install graphviz), or {instead}",
         )
     return program
 

@@ -4,6 +4,7 @@ machines, or a deployed execution on either target."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from tooling import session
 from tooling.backends.base import Backend
 from tooling.config.service import ServiceConfig
 from tooling.errors import BadInput, DefinitionError
-from tooling.sourcemap import SourceMap, load_json
+from tooling.sourcemap import SourceMap, load_json, read_text
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,10 @@ def from_file(path: Path) -> Machine:
     if not path.is_file():
         raise DefinitionError(f"{path}: no such file", hint="pass the path of a JSON definition")
     definition, source = load_json(
-        path.read_text(encoding="utf-8"), str(path), error=DefinitionError, what="definition JSON"
+        read_text(path, str(path), DefinitionError),
+        str(path),
+        error=DefinitionError,
+        what="definition JSON",
     )
     return Machine(path.stem, definition, source)
 
@@ -72,8 +76,10 @@ def choose(
     state_machine: str | None,
     execution: str | None,
     options: session.Options,
+    on_target: Callable[[ServiceConfig, Backend], None] | None = None,
 ) -> tuple[Machine, Run | None]:
-    """What `tool graph` draws: a definition file or the service's machine, and maybe a run."""
+    """What `tool graph` draws: a definition file or the service's machine, and maybe a run.
+    `on_target` is told the service and target a run was read from."""
     if definition is not None and state_machine is not None:
         raise BadInput("pass a DEFINITION file or --state-machine, not both")
     if definition is not None and execution is None:
@@ -82,7 +88,9 @@ def choose(
     if execution is None:
         return from_service(service, state_machine), None
     backend = session.backend_for(service, options.target)
-    run = read_run(backend, execution)
+    run = read_run(backend, execution)  # its errors name the target themselves
+    if on_target is not None:
+        on_target(service, backend)
     if definition is not None:
         return from_file(definition), run
     if state_machine is not None:

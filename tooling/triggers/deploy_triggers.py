@@ -26,7 +26,7 @@ from tooling.backends.local import state_dir
 from tooling.config.intrinsics import partition_for
 from tooling.config.service import ServiceConfig, StateMachineConfig
 from tooling.config.triggers import TRIGGER_FUNCTION_TIMEOUT, SqsTrigger
-from tooling.deploy import Change, DeployPlan, Recorder
+from tooling.deploy import Change, Deployed, DeployPlan, Recorder
 from tooling.localrt.queue import LocalQueues
 from tooling.names import execution_arn
 from tooling.package import Package
@@ -560,3 +560,95 @@ def _plan_trigger_deletions(
             label = mapping_label(name) if key == EVENT_SOURCE_MAPPINGS else name
             step = _then_discard(partial(delete, name), recorder, key, name)
             plan.add(Change("delete", kind, label, reason), step)  # type: ignore[arg-type]
+
+
+# -- describing (`tool info`) ---------------------------------------------------------------------
+
+
+def describe_triggers(service: ServiceConfig, backend: Backend) -> list[Deployed]:
+    """The trigger resources of the service that exist on the target now, in deploy order."""
+    if backend.target == "local":
+        return _describe_local(service)
+    if getattr(backend, "aws", None) is None or not _triggered(service):
+        return []
+    sqs = _AwsTriggerApi(backend)
+    found: list[Deployed] = []
+    for machine in _triggered(service):
+        for trigger in machine.sqs_triggers:
+            for queue in wanted_queues(trigger):
+                url = sqs.queue_url(queue.name)
+                if url is not None:
+                    attributes = sqs.queue_attributes(url)
+                    details = _queue_details(
+                        attributes.get("VisibilityTimeout"), attributes.get("RedrivePolicy")
+                    )
+                    arn = attributes.get("QueueArn", queue.arn)
+                    found.append(Deployed("queue", queue.name, arn, details))
+        role = backend.find_role(trigger_role_name(service, machine))
+        if role is not None:
+            found.append(
+                Deployed("role", trigger_role_name(service, machine), str(role.get("Arn", "")), "")
+            )
+        function = trigger_function_name(service, machine)
+        log_group = backend.find_log_group(iam.function_log_group(function))
+        if log_group is not None:
+            days = log_group.get("retentionInDays")
+            found.append(
+                Deployed(
+                    "log group",
+                    iam.function_log_group(function),
+                    str(log_group.get("arn", "")),
+                    f"retention {days or '∞'}",
+                )
+            )
+        current = backend.find_function(function)
+        if current is not None:
+            details = f"sqs trigger of {machine.name}"
+            found.append(
+                Deployed("function", function, str(current.get("FunctionArn", "")), details)
+            )
+        for trigger in machine.sqs_triggers:
+            mapping = sqs.find_mapping(trigger.queue_arn, function)
+            if mapping is not None:
+                found.append(
+                    Deployed(
+                        "event source mapping",
+                        f"{trigger.queue_name} -> {function}",
+                        str(mapping.get("EventSourceMappingArn") or mapping.get("UUID", "")),
+                        f"batch {mapping.get('BatchSize')} {mapping.get('State', '')}".strip(),
+                    )
+                )
+    return found
+
+
+def _describe_local(service: ServiceConfig) -> list[Deployed]:
+    database = state_dir(service.directory) / "local.db"
+    if not database.exists():  # nothing deployed: do not create the state file just to look
+        return []
+    queues = LocalQueues(database)
+    found: list[Deployed] = []
+    for machine in _triggered(service):
+        for trigger in machine.sqs_triggers:
+            dead_letter = trigger.dead_letter_queue_name or f"{trigger.queue_name}-dlq"
+            queue_arn_prefix = trigger.queue_arn.rsplit(":", 1)[0]
+            for name in (dead_letter, trigger.queue_name):
+                info = queues.get_queue(name)
+                if info is None:
+                    continue
+                details = (
+                    f"dead letters after {info.max_receive_count} receives"
+                    if info.dead_letter_queue is not None
+                    else "dead-letter queue"
+                )
+                details = f"visibility {info.visibility_timeout:g} s, {details}"
+                found.append(Deployed("queue", name, f"{queue_arn_prefix}:{name}", details))
+    return found
+
+
+def _queue_details(visibility: str | None, redrive_policy: str | None) -> str:
+    if redrive_policy:
+        receives = json.loads(redrive_policy).get("maxReceiveCount")
+        what = f"dead letters after {receives} receives"
+    else:
+        what = "dead-letter queue"
+    return f"visibility {visibility} s, {what}" if visibility is not None else what

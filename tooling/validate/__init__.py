@@ -43,11 +43,13 @@ def validate_file(path: Path, display: str | None = None) -> list[Diagnostic]:
     """A definition file on its own (JSON, or YAML for .yml/.yaml), no service involved."""
     from tooling.config.yaml_loader import load_yaml
     from tooling.errors import DefinitionError
-    from tooling.sourcemap import load_json
+    from tooling.sourcemap import load_json, read_text
 
     label = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, label, DefinitionError)
+    except BadInput as exc:
+        return [diagnostic_from_error(exc, "FILE_UNREADABLE")]
     except OSError as exc:
         return [
             Diagnostic(

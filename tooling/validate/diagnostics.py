@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -115,10 +116,17 @@ def check_or_raise(diagnostics: Sequence[Diagnostic]) -> None:
     hint = "run `tool validate` to see every problem"
     if others:
         hint = f"{others} more error{'s' if others > 1 else ''}; {hint}"
+    message = first.message
+    own_hint = _TRAILING_HINT.match(message)
+    if own_hint:  # one parenthesis, not two in a row: "... (fix X; run `tool validate` ...)"
+        message, hint = own_hint["message"], f"{own_hint['hint']}; {hint}"
     raise DefinitionError(
-        f"{first.code}: {first.message}",
+        f"{first.code}: {message}",
         file=first.file,
         line=first.line,
         column=first.column,
         hint=hint,
     )
+
+
+_TRAILING_HINT = re.compile(r"(?P<message>.*\S) \((?P<hint>[^()]*)\)$", re.DOTALL)

@@ -1,0 +1,125 @@
+"""CLI behaviour a new user meets first: deploy, info, invoke, executions, logs (local target)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tooling.cli import main
+
+BANNER = "hello-loop · target local · stage dev · us-east-1 · account 000000000000"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_info_lists_the_trigger_queues_that_deploy_created(service: Path, capsys):
+    code, out, err = run(capsys, "deploy")
+    assert code == 0, err
+    # "create    log group /aws/lambda/..." -> ("log group", "/aws/lambda/...")
+    created = {
+        (" ".join(words[1:-1]), words[-1])
+        for words in (line.split() for line in out.splitlines())
+        if words[0] == "create"
+    }
+    code, out, err = run(capsys, "info", "--json")
+    assert code == 0, err
+    listed = {(r["kind"], r["name"]) for r in json.loads(out)["resources"]}
+    assert ("queue", "hello-loop-dev-loop-trigger") in listed
+    assert ("queue", "hello-loop-dev-loop-trigger-dlq") in listed
+    # Everything deploy created, and nothing else.
+    assert created == listed
+
+
+def test_logs_of_a_function_not_in_serverless_yml_names_the_known_ones(service: Path, capsys):
+    assert run(capsys, "deploy")[0] == 0
+    code, out, err = run(capsys, "logs", "helo")
+    assert (code, out) == (2, "")
+    assert err.splitlines()[-1] == "error: no function 'helo' in serverless.yml (known: hello)"
+
+
+def test_logs_by_deployed_name_and_before_any_run(service: Path, capsys):
+    code, _, err = run(capsys, "logs", "hello")
+    assert code == 2
+    assert "function 'hello' is not deployed on the local target (run `tool deploy` first)" in err
+    assert run(capsys, "deploy")[0] == 0
+    code, out, err = run(capsys, "logs", "hello-loop-dev-hello")
+    assert (code, out) == (0, "")
+    assert err.splitlines() == [BANNER, "no log lines from hello-loop-dev-hello yet"]
+
+
+def test_executions_says_when_there_are_none(service: Path, capsys):
+    assert run(capsys, "deploy")[0] == 0
+    code, out, err = run(capsys, "executions")
+    assert (code, out) == (0, "")
+    assert "no executions yet" in err
+    code, out, _ = run(capsys, "executions", "--json")
+    assert json.loads(out) == {"executions": []}
+
+
+def test_invoke_graph_with_an_unknown_extension_does_not_suggest_a_missing_option(
+    service: Path, capsys
+):
+    code, _, err = run(capsys, "invoke", "--input", "in.json", "--graph", "run.txt")
+    assert code == 2
+    assert "--format" not in err
+    assert "use an extension .svg, .png, .dot, .mmd or .md" in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("invoke", "--input", "latin1.json"),
+        ("run", "statemachine.asl.json", "--input", "latin1.json"),
+        ("run", "latin1.json", "--input", "in.json"),
+        ("run", "statemachine.asl.json", "--input", "in.json", "--mock", "latin1.json"),
+        ("send", "--input", "latin1.json"),
+        ("graph", "latin1.json"),
+    ],
+)
+def test_a_file_that_is_not_utf8_is_bad_input_not_an_internal_error(
+    service: Path, capsys, args: tuple[str, ...]
+):
+    (service / "latin1.json").write_bytes('{"name": "Zoë"}'.encode("latin-1"))
+    code, out, err = run(capsys, *args)
+    assert (code, out) == (2, "")
+    assert err.splitlines()[-1] == (
+        "error: latin1.json: not UTF-8 text (byte 12: invalid continuation byte) (save it as UTF-8)"
+    )
+
+
+def test_validate_reports_a_file_that_is_not_utf8(service: Path, capsys):
+    (service / "latin1.json").write_bytes('{"name": "Zoë"}'.encode("latin-1"))
+    code, out, _ = run(capsys, "validate", "latin1.json", "--json")
+    assert code == 2
+    (diagnostic,) = json.loads(out)["diagnostics"]
+    assert (diagnostic["code"], diagnostic["file"]) == ("FILE_UNREADABLE", "latin1.json")
+    assert diagnostic["message"].startswith("not UTF-8 text")
+
+
+def test_invoke_refuses_graph_with_no_wait_before_starting(service: Path, capsys):
+    assert run(capsys, "deploy")[0] == 0
+    code, out, err = run(capsys, "invoke", "-i", "in.json", "--no-wait", "--graph", "run.dot")
+    assert (code, out) == (2, "")
+    assert "--no-wait does not wait" in err
+    code, out, _ = run(capsys, "executions", "--json")
+    assert json.loads(out) == {"executions": []}
+
+
+def test_run_outside_a_service_names_the_reference_it_cannot_resolve(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+):
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(tmp_path)  # no serverless.yml here
+    code, out, err = run(
+        capsys, "run", str(root / "statemachine.asl.json"), "--input", str(root / "in.json")
+    )
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: {root / 'statemachine.asl.json'}:7:19: state 'LambdaFunction': Resource "
+        '{"Fn::GetAtt": ["hello", "Arn"]} needs serverless.yml to resolve '
+        "(run `tool run` in the service folder, or write the function's ARN)\n"
+    )
