@@ -24,8 +24,8 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check tooling tests
-	$(BIN)/ruff format --check tooling tests
+	$(BIN)/ruff check tooling tests bench
+	$(BIN)/ruff format --check tooling tests bench
 
 clean:
 	rm -rf $(VENV) .tool
