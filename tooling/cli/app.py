@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-from tooling import session
+from tooling import render, session
+from tooling.backends.base import Backend
+from tooling.config.service import ServiceConfig
 
 app = typer.Typer(
     add_completion=False,
@@ -64,5 +66,27 @@ def _global(
     """Deploy, run and follow AWS Step Functions services described by serverless.yml."""
 
 
-def options(stage: str | None, region: str | None, target: str = "local") -> session.Options:
-    return session.Options(stage=stage, region=region, target=target, directory=Path.cwd())
+def options(
+    stage: str | None,
+    region: str | None,
+    target: str = "local",
+    aws_profile: str | None = None,
+) -> session.Options:
+    return session.Options(
+        stage=stage, region=region, target=target, aws_profile=aws_profile, directory=Path.cwd()
+    )
+
+
+def open_target(
+    stage: str | None,
+    region: str | None,
+    target: str,
+    aws_profile: str | None,
+    clock: str = "real",
+) -> tuple[ServiceConfig, Backend]:
+    """The service and its target, announced on stderr (target, stage, region, account)."""
+    session.check_clock(target, clock)  # before any AWS call
+    service = session.load(options(stage, region, target, aws_profile))
+    backend = session.backend_for(service, target, clock)
+    render.info(session.banner(service, backend))
+    return service, backend

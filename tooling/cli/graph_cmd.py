@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -50,7 +49,7 @@ def graph(
     fmt = pick_format(output, format)
     if output is None and fmt == "png":
         raise BadInput("png output is binary", hint="write it to a file with -o FILE.png")
-    opts = dataclasses.replace(options(stage, region, target), aws_profile=aws_profile)
+    opts = options(stage, region, target, aws_profile)
     machine, run = sources.choose(
         definition,
         state_machine,

@@ -20,7 +20,7 @@ from tooling.cli.app import (
     StageOpt,
     TargetOpt,
     app,
-    options,
+    open_target,
 )
 from tooling.config.service import ServiceConfig, StateMachineConfig
 from tooling.config.triggers import SqsTrigger
@@ -41,9 +41,7 @@ def _load(
     stage: str | None, region: str | None, target: str, aws_profile: str | None
 ) -> ServiceConfig:
     """The service, with the target line on stderr (as every command acting on a target)."""
-    opts = dataclasses.replace(options(stage, region, target), aws_profile=aws_profile)
-    service = session.load(opts)
-    render.info(session.banner(service, session.backend_for(service, target)))
+    service, _ = open_target(stage, region, target, aws_profile)
     return service
 
 

@@ -3,7 +3,6 @@ calls the library and renders. No logic lives here."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 from typing import Annotated
@@ -21,9 +20,9 @@ from tooling.cli.app import (
     StageOpt,
     TargetOpt,
     app,
+    open_target,
     options,
 )
-from tooling.config.service import ServiceConfig
 from tooling.deploy import (
     DeployPlan,
     apply_plan,
@@ -56,22 +55,6 @@ TimeoutOpt = Annotated[
 ]
 
 
-def _open(
-    stage: str | None,
-    region: str | None,
-    target: str,
-    aws_profile: str | None,
-    clock: str = "real",
-) -> tuple[ServiceConfig, Backend]:
-    """The service and its target, announced on stderr (target, stage, region, account)."""
-    session.check_clock(target, clock)  # before any AWS call
-    opts = dataclasses.replace(options(stage, region, target), aws_profile=aws_profile)
-    service = session.load(opts)
-    backend = session.backend_for(service, target, clock)
-    render.info(session.banner(service, backend))
-    return service, backend
-
-
 def _render_plan(
     plan: DeployPlan, backend: Backend, stage: str, dry_run: bool, json_out: bool
 ) -> None:
@@ -101,7 +84,7 @@ def _deploy(
     dry_run: bool,
     json_out: bool,
 ) -> None:
-    service, backend = _open(stage, region, target, aws_profile)
+    service, backend = open_target(stage, region, target, aws_profile)
     for warning in service.warnings:
         render.info(f"warning: {warning}")
     prepared = prepare(service, service.directory / ".tool" / "build")
@@ -157,7 +140,7 @@ def remove(
     json_out: JsonOpt = False,
 ) -> None:
     """Delete everything the service deployed on the target (and nothing else)."""
-    service, backend = _open(stage, region, target, aws_profile)
+    service, backend = open_target(stage, region, target, aws_profile)
     removal = plan_remove(service, backend, recorder_for(service, backend))
     for warning in removal.warnings:
         render.info(f"warning: {warning}")
@@ -178,7 +161,7 @@ def info(
     json_out: JsonOpt = False,
 ) -> None:
     """List what of the service is deployed on the target."""
-    service, backend = _open(stage, region, target, aws_profile)
+    service, backend = open_target(stage, region, target, aws_profile)
     found = describe_deployment(service, backend)
     if json_out:
         render.json_document(
@@ -237,7 +220,7 @@ def invoke(
     graph_format = (  # fail before starting
         check_output(graph, format_option=False) if graph is not None else None
     )
-    service, backend = _open(stage, region, target, aws_profile, clock)
+    service, backend = open_target(stage, region, target, aws_profile, clock)
     machine = session.pick_state_machine(service, state_machine)
     started = backend.start_execution(machine.arn, execution_name, text)
     arn = started["executionArn"]
@@ -333,7 +316,7 @@ def executions(
     json_out: JsonOpt = False,
 ) -> None:
     """List executions, newest first."""
-    service, backend = _open(stage, region, target, aws_profile)
+    service, backend = open_target(stage, region, target, aws_profile)
     machine_arn = session.pick_state_machine(service, state_machine).arn if state_machine else None
     items = backend.list_executions(machine_arn)
     if json_out:
@@ -373,7 +356,7 @@ def history(
     json_out: JsonOpt = False,
 ) -> None:
     """Show an execution's history (and its result once it has ended)."""
-    service, backend = _open(stage, region, target, aws_profile)
+    service, backend = open_target(stage, region, target, aws_profile)
     arn = backend.resolve_execution(execution)
     description = backend.describe_execution(arn)
     events = backend.history_since(arn, 0)
@@ -400,7 +383,7 @@ def logs(
     aws_profile: AwsProfileOpt = None,
 ) -> None:
     """Print what a deployed function printed, oldest first."""
-    service, backend = _open(stage, region, target, aws_profile)
+    service, backend = open_target(stage, region, target, aws_profile)
     declared = {fn.name: key for key, fn in service.functions.items()}
     if function not in service.functions and function not in declared:
         raise NotFound(
