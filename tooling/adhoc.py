@@ -20,7 +20,7 @@ from tooling.engine.ports import Clock
 from tooling.errors import DefinitionError, InputError
 from tooling.localrt.invoker import LocalLambdaInvoker
 from tooling.localrt.lambda_runner import FunctionSpec, LocalLambdaRunner
-from tooling.names import LOCAL_ACCOUNT_ID, execution_arn, state_machine_arn
+from tooling.names import LOCAL_ACCOUNT_ID, execution_arn, function_arn, state_machine_arn
 from tooling.session import Options, load
 from tooling.sourcemap import SourceMap, load_json, read_text
 from tooling.validate import check_or_raise, validate_definition
@@ -62,8 +62,9 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
     check_handlers(service)
     backend = LocalBackend(service.directory, service.region)
     code_dir = backend.install_code(build_package(service, service.directory / ".tool" / "build"))
+    # Keyed as the invoker looks functions up: by ARN in the local target's account.
     specs = {
-        fn.name: FunctionSpec(
+        function_arn(service.region, LOCAL_ACCOUNT_ID, fn.name): FunctionSpec(
             name=fn.name,
             arn=fn.arn,
             handler=fn.handler,

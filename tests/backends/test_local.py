@@ -102,3 +102,89 @@ def test_resolve_execution_by_name_or_arn(backend: LocalBackend):
     assert backend.resolve_execution(arn) == arn
     with pytest.raises(NotFound):
         backend.resolve_execution("other")
+
+
+# The seed's expected answer (/work/shared/seed): the same in every region.
+SEED_OUTPUT = {
+    "key1": "value1",
+    "key2": "value2",
+    "key3": "value3",
+    "taskresult": {"value1": "value1", "value2": "value2", "count": 5},
+}
+FUNCTION = "hello-loop-dev-hello"
+STATE_MACHINE = "hello-loop-dev-loop"
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    from tooling.cli import main
+
+    code = main(list(args))
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return captured.out
+
+
+def _invoke(capsys: pytest.CaptureFixture[str], region: str) -> dict:
+    import json
+
+    return json.loads(_cli(capsys, "invoke", "--input", "in.json", "--region", region, "--json"))
+
+
+def test_one_stage_in_two_regions_is_two_functions_and_two_state_machines(service: Path, capsys):
+    _cli(capsys, "deploy", "--region", "us-east-1")
+    _cli(capsys, "deploy", "--region", "eu-west-1")
+    store = LocalBackend(service, "us-east-1").store
+    assert sorted(f.arn for f in store.list_functions()) == [
+        f"arn:aws:lambda:eu-west-1:000000000000:function:{FUNCTION}",
+        f"arn:aws:lambda:us-east-1:000000000000:function:{FUNCTION}",
+    ]
+    assert sorted(m.arn for m in store.list_state_machines()) == [
+        f"arn:aws:states:eu-west-1:000000000000:stateMachine:{STATE_MACHINE}",
+        f"arn:aws:states:us-east-1:000000000000:stateMachine:{STATE_MACHINE}",
+    ]
+    for region in ("us-east-1", "eu-west-1"):
+        result = _invoke(capsys, region)
+        assert (result["status"], result["output"]) == ("SUCCEEDED", SEED_OUTPUT)
+        assert result["executionArn"].split(":")[3] == region
+        backend = LocalBackend(service, region)
+        assert [m["stateMachineArn"].split(":")[3] for m in backend.list_state_machines()] == [
+            region
+        ]
+        assert [e["executionArn"] for e in backend.list_executions()] == [result["executionArn"]]
+        # The function's log lines are this region's run's, not the other region's too.
+        run_lines, _ = backend.execution_logs(result["executionArn"])
+        function_lines, _ = backend.function_logs(FUNCTION)
+        assert run_lines and len(function_lines) == len(run_lines)
+
+
+def test_remove_in_one_region_leaves_the_other_deployed_and_running(service: Path, capsys):
+    _cli(capsys, "deploy", "--region", "us-east-1")
+    _cli(capsys, "deploy", "--region", "eu-west-1")
+    _cli(capsys, "remove", "--region", "eu-west-1")
+    east, west = LocalBackend(service, "us-east-1"), LocalBackend(service, "eu-west-1")
+    assert west.find_function(FUNCTION) is None
+    assert west.find_log_group(f"/aws/lambda/{FUNCTION}") is None
+    kept = east.find_function(FUNCTION)
+    assert kept is not None and kept["FunctionArn"].split(":")[3] == "us-east-1"
+    assert east.find_log_group(f"/aws/lambda/{FUNCTION}") is not None
+    assert _invoke(capsys, "us-east-1")["output"] == SEED_OUTPUT
+    from tooling.cli import main
+
+    assert main(["invoke", "--input", "in.json", "--region", "eu-west-1"]) == 2
+    assert "eu-west-1" in capsys.readouterr().err
+
+
+def test_a_log_group_recorded_by_name_alone_is_found_in_its_region(tmp_path: Path):
+    import json
+
+    state = tmp_path / ".tool"
+    state.mkdir()
+    group = {"logGroupName": "/aws/lambda/f", "arn": "arn:aws:logs:us-east-1:0:log-group:g:*"}
+    (state / "local-resources.json").write_text(
+        json.dumps({"roles": {}, "logGroups": {"/aws/lambda/f": group}})
+    )
+    assert LocalBackend(tmp_path, "eu-west-1").find_log_group("/aws/lambda/f") is None
+    east = LocalBackend(tmp_path, "us-east-1")
+    assert east.find_log_group("/aws/lambda/f") == group
+    east.delete_log_group("/aws/lambda/f")
+    assert east.find_log_group("/aws/lambda/f") is None

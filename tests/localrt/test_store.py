@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from tooling.localrt.store import ExecutionRecord, Store
+from tooling.localrt.store import ExecutionRecord, FunctionRecord, Store
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -114,4 +114,99 @@ def test_a_version_1_state_file_gains_the_clock_column(tmp_path):
     record = store.get_execution("arn:x:execution:m:old")
     assert record is not None and record.clock == "real"
     store.insert_execution(_execution(arn="arn:x:execution:m:new"))
-    assert store._db().execute("PRAGMA user_version").fetchone()[0] == 2
+    assert store._db().execute("PRAGMA user_version").fetchone()[0] == 3
+
+
+def _function(region: str, name: str = "f") -> FunctionRecord:
+    return FunctionRecord(
+        name=name,
+        arn=f"arn:aws:lambda:{region}:000000000000:function:{name}",
+        config={"Handler": "handler.hello"},
+        code_sha256="sha",
+        code_size=1,
+        code_dir=f"/code/{region}",
+        last_modified=T0,
+    )
+
+
+def test_one_function_name_in_two_regions_is_two_functions(tmp_path):
+    store = Store(tmp_path / "db.sqlite")
+    east, west = _function("us-east-1"), _function("eu-west-1")
+    store.put_function(east)
+    store.put_function(west)
+    assert store.get_function(east.arn) == east
+    assert store.get_function(west.arn) == west
+    store.delete_function(west.arn)
+    assert store.get_function(west.arn) is None
+    assert store.list_functions() == [east]
+
+
+# The version 2 tables keyed by name, as that version created them.
+_VERSION_2_TABLES = (
+    "CREATE TABLE functions (name TEXT PRIMARY KEY, arn TEXT NOT NULL, config TEXT NOT NULL,"
+    " code_sha256 TEXT NOT NULL, code_size INTEGER NOT NULL, code_dir TEXT NOT NULL,"
+    " last_modified TEXT NOT NULL)",
+    "CREATE TABLE state_machines (name TEXT PRIMARY KEY, arn TEXT NOT NULL UNIQUE,"
+    " definition TEXT NOT NULL, type TEXT NOT NULL, role_arn TEXT NOT NULL,"
+    " revision_id TEXT NOT NULL, creation_date TEXT NOT NULL, update_date TEXT)",
+)
+_V2_FUNCTION_ARN = "arn:aws:lambda:us-east-1:000000000000:function:f"
+_V2_MACHINE_ARN = "arn:aws:states:us-east-1:000000000000:stateMachine:m"
+
+
+def _version_2_file(path, *function_arns: str) -> None:
+    import sqlite3
+
+    old = sqlite3.connect(path)
+    for statement in _VERSION_2_TABLES:
+        old.execute(statement)
+    for index, arn in enumerate(function_arns):
+        old.execute(
+            "INSERT INTO functions VALUES (?, ?, '{\"Handler\": \"h.h\"}', 'sha', 7, '/code',"
+            " '2024-01-01T00:00:00+00:00')",
+            (f"f{index}" if index else "f", arn),
+        )
+    old.execute(
+        "INSERT INTO state_machines VALUES ('m', ?, '{}', 'STANDARD', 'arn:role', 'rev',"
+        " '2024-01-01T00:00:00+00:00', NULL)",
+        (_V2_MACHINE_ARN,),
+    )
+    old.execute("PRAGMA user_version = 2")
+    old.commit()
+    old.close()
+
+
+def test_a_version_2_state_file_is_keyed_by_arn_and_keeps_its_deployments(tmp_path):
+    path = tmp_path / "db.sqlite"
+    _version_2_file(path, _V2_FUNCTION_ARN)
+    store = Store(path)
+    function = store.get_function(_V2_FUNCTION_ARN)
+    assert function is not None
+    assert (function.name, function.code_size, function.config) == ("f", 7, {"Handler": "h.h"})
+    machine = store.get_state_machine(_V2_MACHINE_ARN)
+    assert machine is not None and (machine.name, machine.role_arn) == ("m", "arn:role")
+    assert store._db().execute("PRAGMA user_version").fetchone()[0] == 3
+    # The same names in another region now sit beside the old rows instead of replacing them.
+    store.put_function(_function("eu-west-1"))
+    assert [f.arn.split(":")[3] for f in store.list_functions()] == ["eu-west-1", "us-east-1"]
+    store.close()
+    reopened = Store(path)
+    assert len(reopened.list_functions()) == 2
+    assert reopened.get_state_machine(_V2_MACHINE_ARN) == machine
+
+
+def test_a_rekeying_that_fails_leaves_the_version_2_file_as_it_was(tmp_path):
+    import sqlite3
+
+    import pytest
+
+    path = tmp_path / "db.sqlite"
+    _version_2_file(path, _V2_FUNCTION_ARN, _V2_FUNCTION_ARN)  # two names, one ARN: cannot key
+    with pytest.raises(sqlite3.IntegrityError):
+        Store(path)
+    old = sqlite3.connect(path)
+    assert old.execute("SELECT COUNT(*) FROM functions").fetchone()[0] == 2
+    assert old.execute("PRAGMA user_version").fetchone()[0] == 2
+    tables = {row[0] for row in old.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "functions_v3" not in tables
+    old.close()

@@ -65,6 +65,11 @@ class LocalBackend:
         self.store = Store(self.root / "local.db")
         self.clock = clock  # the clock the executions started here run on
 
+    def _in_region(self, arn: str) -> bool:
+        """Whether a resource ARN (arn:partition:service:region:...) is in this backend's region;
+        one state file holds every region's resources, as one account does."""
+        return arn.split(":")[3:4] == [self.region]
+
     # roles and log groups: nothing enforces them locally, so they are records only
 
     def _records_path(self) -> Path:
@@ -104,18 +109,29 @@ class LocalBackend:
         if records["roles"].pop(name, None) is not None:
             self._save_records(records)
 
+    def _log_group_key(self, groups: dict[str, Any], name: str) -> str | None:
+        """The key of this region's log group `name`. Log groups are regional; older state files
+        keyed them by name alone, so match on the stored name and ARN, not on the key."""
+        for key, group in groups.items():
+            if group.get("logGroupName") == name and self._in_region(group.get("arn", "")):
+                return key
+        return None
+
     def find_log_group(self, name: str) -> dict[str, Any] | None:
-        return self._records()["logGroups"].get(name)
+        groups = self._records()["logGroups"]
+        key = self._log_group_key(groups, name)
+        return groups[key] if key is not None else None
 
     def create_log_group(self, name: str, retention_days: int | None) -> None:
         records = self._records()
-        group: dict[str, Any] = {
-            "logGroupName": name,
-            "arn": f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{name}:*",
-        }
+        arn = f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{name}:*"
+        group: dict[str, Any] = {"logGroupName": name, "arn": arn}
         if retention_days is not None:
             group["retentionInDays"] = retention_days
-        records["logGroups"][name] = group
+        key = self._log_group_key(records["logGroups"], name)
+        if key is not None:
+            del records["logGroups"][key]
+        records["logGroups"][arn] = group
         self._save_records(records)
 
     def set_log_retention(self, name: str, retention_days: int | None) -> None:
@@ -123,7 +139,9 @@ class LocalBackend:
 
     def delete_log_group(self, name: str) -> None:
         records = self._records()
-        if records["logGroups"].pop(name, None) is not None:
+        key = self._log_group_key(records["logGroups"], name)
+        if key is not None:
+            del records["logGroups"][key]
             self._save_records(records)
 
     def owns(self, kind: str, name: str) -> bool:
@@ -131,8 +149,12 @@ class LocalBackend:
 
     # functions
 
+    def _function_arn(self, name: str) -> str:
+        """Functions are regional: the same name in another region is another function."""
+        return function_arn(self.region, self.account_id, name)
+
     def find_function(self, name: str) -> dict[str, Any] | None:
-        record = self.store.get_function(name)
+        record = self.store.get_function(self._function_arn(name))
         return _function_configuration(record) if record else None
 
     def install_code(self, package: Package) -> Path:
@@ -175,7 +197,7 @@ class LocalBackend:
         self.store.put_function(
             FunctionRecord(
                 name=name,
-                arn=function_arn(self.region, self.account_id, name),
+                arn=self._function_arn(name),
                 config=config,
                 code_sha256=package.sha256,
                 code_size=package.size,
@@ -185,13 +207,16 @@ class LocalBackend:
         )
 
     def _require_function(self, name: str) -> FunctionRecord:
-        record = self.store.get_function(name)
+        record = self.store.get_function(self._function_arn(name))
         if record is None:
-            raise NotFound(f"function {name!r} is not deployed", hint="run `tool deploy` first")
+            raise NotFound(
+                f"function {name!r} is not deployed in {self.region}",
+                hint=f"run `tool deploy --region {self.region}` first",
+            )
         return record
 
     def delete_function(self, name: str) -> None:
-        self.store.delete_function(name)
+        self.store.delete_function(self._function_arn(name))
 
     # state machines
 
@@ -254,6 +279,7 @@ class LocalBackend:
                 "creationDate": r.creation_date,
             }
             for r in self.store.list_state_machines()
+            if self._in_region(r.arn)
         ]
 
     # executions
@@ -379,6 +405,8 @@ class LocalBackend:
     def list_executions(self, state_machine_arn: str | None = None) -> list[dict[str, Any]]:
         answer = []
         for record in self.store.list_executions(state_machine_arn):
+            if not self._in_region(record.arn):
+                continue
             item: dict[str, Any] = {
                 "executionArn": record.arn,
                 "stateMachineArn": record.state_machine_arn,
@@ -394,10 +422,14 @@ class LocalBackend:
     def resolve_execution(self, name_or_arn: str) -> str:
         if name_or_arn.startswith("arn:"):
             return self._require_execution(name_or_arn).arn
-        found = self.store.find_executions_by_name(name_or_arn)
+        found = [
+            record
+            for record in self.store.find_executions_by_name(name_or_arn)
+            if self._in_region(record.arn)
+        ]
         if not found:
             raise NotFound(
-                f"no execution named {name_or_arn!r} on the local target",
+                f"no execution named {name_or_arn!r} in {self.region} on the local target",
                 hint="`tool executions` lists them",
             )
         if len(found) > 1:
@@ -413,7 +445,12 @@ class LocalBackend:
         self, function_name: str, after: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
         records = self.store.logs(function_name=function_name, after_seq=int(after or 0))
-        events = [{"timestamp": r.timestamp, "message": r.message} for r in records]
+        # Log groups are regional: keep the lines of this region's runs of the function.
+        events = [
+            {"timestamp": r.timestamp, "message": r.message}
+            for r in records
+            if r.execution_arn is None or self._in_region(r.execution_arn)
+        ]
         return events, str(records[-1].seq) if records else after
 
     def execution_logs(

@@ -9,7 +9,7 @@ from typing import Protocol
 from tooling.engine.errors import StatesError
 from tooling.engine.ports import LambdaResponse
 from tooling.localrt.lambda_runner import FunctionSpec, Invocation, LocalLambdaRunner
-from tooling.names import function_name_from_identifier
+from tooling.names import function_arn, function_name_from_identifier
 
 
 class InvocationLog(Protocol):
@@ -17,6 +17,8 @@ class InvocationLog(Protocol):
 
 
 class LocalLambdaInvoker:
+    """`lookup` finds a function by its unqualified ARN (`function_arn`), which `arn_for` gives."""
+
     def __init__(
         self,
         lookup: Callable[[str], FunctionSpec | None],
@@ -31,17 +33,23 @@ class LocalLambdaInvoker:
         self._account_id = account_id
         self._on_invocation = on_invocation
 
+    def arn_for(self, function: str) -> str:
+        """The ARN a Task's function name, partial ARN or ARN stands for: a name means the function
+        in the execution's region; a full ARN names its own region. The local target has one
+        account, so the account written in an ARN is not compared (definitions copied from AWS
+        keep working)."""
+        parts = function.split(":")
+        region = parts[3] if function.startswith("arn:") and len(parts) > 3 else self._region
+        return function_arn(region, self._account_id, function_name_from_identifier(function))
+
     def invoke(
         self, function: str, payload: str, *, timeout_seconds: float | None = None
     ) -> LambdaResponse:
-        name = function_name_from_identifier(function)
-        spec = self._lookup(name)
+        arn = self.arn_for(function)
+        spec = self._lookup(arn)
         if spec is None:
-            arn = (
-                function
-                if function.startswith("arn:")
-                else f"arn:aws:lambda:{self._region}:{self._account_id}:function:{name}"
-            )
+            if function.startswith("arn:"):
+                arn = function
             # Lambda's Invoke answers 404 ResourceNotFoundException; Step Functions names the
             # error after it, prefixed with "Lambda.".
             raise StatesError(

@@ -16,28 +16,35 @@ from typing import Any
 
 from tooling.localrt.sqlite import Database
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
-_SCHEMA = """
+# Functions and state machines are keyed by ARN: the same name deployed to two regions is two
+# resources, as on AWS. (Version 2 keyed them by name; `_migrate` rebuilds such tables.)
+_FUNCTIONS_TABLE = """
 CREATE TABLE IF NOT EXISTS functions (
-    name TEXT PRIMARY KEY,
-    arn TEXT NOT NULL,
+    name TEXT NOT NULL,
+    arn TEXT PRIMARY KEY,
     config TEXT NOT NULL,          -- JSON: handler, runtime, memory, timeout, environment, role
     code_sha256 TEXT NOT NULL,     -- base64 SHA-256 of the package, as Lambda's CodeSha256
     code_size INTEGER NOT NULL,
     code_dir TEXT NOT NULL,        -- the extracted package
     last_modified TEXT NOT NULL
-);
+)"""
+_STATE_MACHINES_TABLE = """
 CREATE TABLE IF NOT EXISTS state_machines (
-    name TEXT PRIMARY KEY,
-    arn TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    arn TEXT PRIMARY KEY,
     definition TEXT NOT NULL,
     type TEXT NOT NULL,
     role_arn TEXT NOT NULL,
     revision_id TEXT NOT NULL,
     creation_date TEXT NOT NULL,
     update_date TEXT
-);
+)"""
+
+_SCHEMA = f"""
+{_FUNCTIONS_TABLE};
+{_STATE_MACHINES_TABLE};
 CREATE TABLE IF NOT EXISTS executions (
     arn TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -150,6 +157,12 @@ class Store:
             columns = {row["name"] for row in db.execute("PRAGMA table_info(executions)")}
             if "clock" not in columns:  # version 1 had no per-execution clock
                 db.execute("ALTER TABLE executions ADD COLUMN clock TEXT NOT NULL DEFAULT 'real'")
+            for table, create in (
+                ("functions", _FUNCTIONS_TABLE),
+                ("state_machines", _STATE_MACHINES_TABLE),
+            ):
+                if _primary_key(db, table) != ["arn"]:  # versions 1 and 2 keyed them by name
+                    _rebuild(db, table, create)
             if version != SCHEMA_VERSION:
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -173,17 +186,17 @@ class Store:
                 ),
             )
 
-    def get_function(self, name: str) -> FunctionRecord | None:
-        row = self._db().execute("SELECT * FROM functions WHERE name = ?", (name,)).fetchone()
+    def get_function(self, arn: str) -> FunctionRecord | None:
+        row = self._db().execute("SELECT * FROM functions WHERE arn = ?", (arn,)).fetchone()
         return _function(row) if row else None
 
     def list_functions(self) -> list[FunctionRecord]:
-        rows = self._db().execute("SELECT * FROM functions ORDER BY name").fetchall()
+        rows = self._db().execute("SELECT * FROM functions ORDER BY name, arn").fetchall()
         return [_function(row) for row in rows]
 
-    def delete_function(self, name: str) -> None:
+    def delete_function(self, arn: str) -> None:
         with self._tx() as db:
-            db.execute("DELETE FROM functions WHERE name = ?", (name,))
+            db.execute("DELETE FROM functions WHERE arn = ?", (arn,))
 
     # state machines
 
@@ -208,7 +221,7 @@ class Store:
         return _state_machine(row) if row else None
 
     def list_state_machines(self) -> list[StateMachineRecord]:
-        rows = self._db().execute("SELECT * FROM state_machines ORDER BY name").fetchall()
+        rows = self._db().execute("SELECT * FROM state_machines ORDER BY name, arn").fetchall()
         return [_state_machine(row) for row in rows]
 
     def delete_state_machine(self, arn: str) -> None:
@@ -376,6 +389,24 @@ class Store:
             )
             for row in rows
         ]
+
+
+def _primary_key(db: sqlite3.Connection, table: str) -> list[str]:
+    columns = [row for row in db.execute(f"PRAGMA table_info({table})") if row["pk"]]
+    return [row["name"] for row in sorted(columns, key=lambda row: row["pk"])]
+
+
+def _rebuild(db: sqlite3.Connection, table: str, create: str) -> None:
+    """Give `table` the schema in `create`, keeping its rows. SQLite cannot change a primary key
+    in place: create a new table, copy, drop the old one, rename. The caller's transaction makes
+    the four steps one."""
+    staging = f"{table}_v{SCHEMA_VERSION}"
+    db.execute(f"DROP TABLE IF EXISTS {staging}")
+    db.execute(create.replace(f"EXISTS {table} (", f"EXISTS {staging} (", 1))
+    columns = ", ".join(row["name"] for row in db.execute(f"PRAGMA table_info({table})"))
+    db.execute(f"INSERT INTO {staging} ({columns}) SELECT {columns} FROM {table}")
+    db.execute(f"DROP TABLE {table}")
+    db.execute(f"ALTER TABLE {staging} RENAME TO {table}")
 
 
 def _json_default(value: Any) -> Any:

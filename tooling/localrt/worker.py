@@ -57,9 +57,10 @@ def run(store: Store, execution_arn: str) -> None:
                 after_event_id=history.last_event_id,
             )
 
-    def lookup(name: str) -> FunctionSpec | None:
-        function = store.get_function(name)
-        return spec_from_record(function, region) if function else None
+    def lookup(arn: str) -> FunctionSpec | None:
+        function = store.get_function(arn)
+        # The handler sees its own function's region (AWS_REGION), which is the ARN's.
+        return spec_from_record(function, arn.split(":")[3]) if function else None
 
     invoker = LocalLambdaInvoker(lookup, LocalLambdaRunner(), region, account, keep_logs)
     machine = parse_definition(json.loads(record.definition))
