@@ -19,18 +19,19 @@ from tooling.sourcemap import decode_text, load_json, read_text
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 
+def read_input_text(path: str, hint: str) -> tuple[str, str]:
+    """The text of an input file (or `-` for stdin) and its label, as UTF-8, unchecked."""
+    if path == "-":
+        return decode_text(sys.stdin.buffer.read(), "<stdin>", InputError), "<stdin>"
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(f"{path}: no such file", hint=hint)
+    return read_text(file, path, InputError), path
+
+
 def read_input(path: str) -> str:
     """The execution input from a file (or `-` for stdin), checked to be one JSON document."""
-    if path == "-":
-        source = "<stdin>"
-        text = decode_text(sys.stdin.buffer.read(), source, InputError)
-    else:
-        file = Path(path)
-        if not file.is_file():
-            raise InputError(
-                f"{path}: no such file", hint="pass a JSON file with --input, or - for stdin"
-            )
-        text, source = read_text(file, path, InputError), path
+    text, source = read_input_text(path, "pass a JSON file with --input, or - for stdin")
     if not text.strip():
         raise InputError(f"{source}: the input is empty", hint="give a JSON document, e.g. {}")
     load_json(text, source, error=InputError, what="JSON input")

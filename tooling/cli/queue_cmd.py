@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 import threading
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -24,8 +22,8 @@ from tooling.cli.app import (
 )
 from tooling.config.service import ServiceConfig, StateMachineConfig
 from tooling.config.triggers import SqsTrigger
-from tooling.errors import BadInput, InputError
-from tooling.sourcemap import decode_text, read_text
+from tooling.errors import BadInput
+from tooling.follow import read_input_text
 from tooling.triggers.poller import WorkerStats, run_workers
 from tooling.triggers.queues import TriggerQueue, open_trigger_queue
 from tooling.triggers.start_from_messages import MessageResult, Outcome, check_body
@@ -72,13 +70,8 @@ def _triggered(service: ServiceConfig, key: str | None) -> list[StateMachineConf
 
 def _read_body(path: str) -> str:
     """The message body as is: unlike `invoke`, a body that is not JSON may be sent (it is
-    rejected by the trigger and ends in the dead-letter queue)."""
-    if path == "-":
-        return decode_text(sys.stdin.buffer.read(), "<stdin>", InputError)
-    file = Path(path)
-    if not file.is_file():
-        raise InputError(f"{path}: no such file", hint="pass a file with --input, or - for stdin")
-    return read_text(file, path, InputError)  # SQS message bodies are Unicode text
+    rejected by the trigger and ends in the dead-letter queue). SQS bodies are Unicode text."""
+    return read_input_text(path, "pass a file with --input, or - for stdin")[0]
 
 
 @app.command()
