@@ -97,7 +97,7 @@ def setup(directory: Path) -> tuple[LocalBackend, LocalTriggerQueue]:
     backend = LocalBackend(directory, REGION)
     role = "arn:aws:iam::000000000000:role/bench"
     backend.create_state_machine(MACHINE_NAME, DEFINITION, role, "STANDARD")
-    queue = LocalTriggerQueue(trigger(), LocalQueues(directory / ".tool" / "local.db"))
+    queue = LocalTriggerQueue(trigger(), LocalQueues(directory / ".tool" / "local.db")).create()
     return backend, queue
 
 

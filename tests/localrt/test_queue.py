@@ -191,3 +191,29 @@ def test_delete_messages_in_one_batch_skips_stale_handles(queues: LocalQueues, c
     assert queues.delete_messages("jobs", handles) == 2
     assert queues.delete_messages("jobs", [again["ReceiptHandle"]]) == 1
     assert queues.depth("jobs") == queues.depth("jobs").__class__(visible=0, in_flight=0)
+
+
+def test_rename_moves_messages_dead_letters_and_references(
+    queues: LocalQueues, clock: Clock
+) -> None:
+    doomed = queues.send_message("jobs", "{}")
+    for _ in range(4):  # three receives without a delete; the fourth moves it aside
+        queues.receive_messages("jobs", 10)
+        clock.now += 61
+    waiting = queues.send_message("jobs", "{}")
+    assert queues.rename_queue("jobs-dlq", "q/jobs-dlq")
+    assert queues.rename_queue("jobs", "q/jobs")
+    assert [q.name for q in queues.list_queues()] == ["q/jobs", "q/jobs-dlq"]
+    assert queues.get_queue("q/jobs").dead_letter_queue == "q/jobs-dlq"  # type: ignore[union-attr]
+    (letter,) = queues.dead_letters("q/jobs-dlq")
+    assert (letter.message_id, letter.source_queue) == (doomed, "q/jobs")
+    assert [m["MessageId"] for m in queues.receive_messages("q/jobs", 10)] == [waiting]
+    assert queues.redrive("q/jobs-dlq") == 1  # back to its source queue, by its new name
+    assert queues.depth("q/jobs").visible == 1
+
+
+def test_rename_leaves_an_existing_target_alone(queues: LocalQueues) -> None:
+    queues.send_message("jobs", "{}")
+    assert not queues.rename_queue("jobs", "jobs-dlq")
+    assert not queues.rename_queue("missing", "elsewhere")
+    assert queues.depth("jobs").visible == 1

@@ -20,6 +20,7 @@ from tooling.triggers.deploy_triggers import trigger_function_name, trigger_role
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUE = "hello-loop-dev-loop-trigger"
+QUEUE_KEY = f"arn:aws:sqs:us-east-1:000000000000:{QUEUE}"  # local queues are kept by ARN
 
 
 @pytest.fixture
@@ -41,10 +42,10 @@ def deploy(directory: Path) -> list[str]:
 def test_local_deploy_creates_updates_and_deletes_the_queues(service_dir: Path) -> None:
     assert deploy(service_dir) == [f"create    queue {QUEUE}-dlq", f"create    queue {QUEUE}"]
     queues = LocalQueues(service_dir / ".tool" / "local.db")
-    info = queues.get_queue(QUEUE)
+    info = queues.get_queue(QUEUE_KEY)
     assert info is not None
     assert (info.dead_letter_queue, info.max_receive_count, info.visibility_timeout) == (
-        f"{QUEUE}-dlq",
+        f"{QUEUE_KEY}-dlq",
         5,
         60,
     )
@@ -53,7 +54,7 @@ def test_local_deploy_creates_updates_and_deletes_the_queues(service_dir: Path) 
     config = service_dir / "serverless.yml"
     config.write_text(config.read_text().replace("maxReceiveCount: 5", "maxReceiveCount: 2"))
     assert deploy(service_dir)[1] == f"update    queue {QUEUE} (max receive count changed)"
-    assert queues.get_queue(QUEUE).max_receive_count == 2  # type: ignore[union-attr]
+    assert queues.get_queue(QUEUE_KEY).max_receive_count == 2  # type: ignore[union-attr]
 
     config.write_text(config.read_text().split("      # Each message")[0])
     assert sorted(deploy(service_dir)) == [

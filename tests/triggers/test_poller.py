@@ -32,7 +32,7 @@ def trigger(**overrides: int) -> SqsTrigger:
 
 def make_queue(tmp_path: Path, clock: Clock | None = None, **overrides: int) -> LocalTriggerQueue:
     queues = LocalQueues(tmp_path / "local.db", clock=clock or Clock())
-    return LocalTriggerQueue(trigger(**overrides), queues)
+    return LocalTriggerQueue(trigger(**overrides), queues).create()
 
 
 def test_once_starts_valid_messages_and_dead_letters_the_bad_one(tmp_path: Path) -> None:

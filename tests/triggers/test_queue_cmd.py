@@ -11,6 +11,7 @@ import pytest
 from tooling.backends.local import LocalBackend
 from tooling.cli import main
 from tooling.follow import follow_execution
+from tooling.localrt.queue import LocalQueues
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_OUTPUT = {
@@ -58,6 +59,7 @@ def test_a_body_that_is_not_json_ends_in_the_dead_letter_queue_with_its_reason(
     service: Path, capsys
 ):
     (service / "bad.txt").write_text("this is not json")
+    assert run(capsys, "deploy")[0] == 0
     code, out, err = run(capsys, "send", "--input", "bad.txt")
     assert code == 0 and "warning: the body is not a JSON document" in err
     message_id = out.strip()
@@ -84,6 +86,7 @@ def test_a_body_that_is_not_json_ends_in_the_dead_letter_queue_with_its_reason(
 
 
 def test_send_count_gives_distinct_message_ids(service: Path, capsys):
+    assert run(capsys, "deploy")[0] == 0
     code, out, _ = run(capsys, "send", "-i", "in.json", "--count", "3", "--json")
     assert code == 0
     ids = json.loads(out)["messageIds"]
@@ -105,6 +108,7 @@ BANNER = "hello-loop · target local · stage dev · us-east-1 · account 000000
 
 
 def test_send_queue_and_redrive_name_their_target_on_stderr(service: Path, capsys):
+    assert run(capsys, "deploy")[0] == 0
     for args in (("send", "-i", "in.json"), ("queue",), ("queue", "redrive")):
         code, _, err = run(capsys, *args)
         assert code == 0, err
@@ -119,6 +123,7 @@ def test_send_reads_the_body_before_it_touches_the_target(service: Path, capsys)
 
 def test_redrive_json_is_one_object_counting_the_messages_moved(service: Path, capsys):
     (service / "bad.txt").write_text("not json")
+    assert run(capsys, "deploy")[0] == 0
     run(capsys, "send", "--input", "bad.txt")
     assert run(capsys, "worker", "--once")[0] == 0
     code, out, err = run(capsys, "queue", "redrive", "--json")
@@ -131,15 +136,25 @@ def test_redrive_takes_the_options_given_to_queue(service: Path, capsys):
     assert code == 2
     assert "unknown target 'nowhere'" in err
     code, _, err = run(capsys, "queue", "--stage", "prod", "redrive")
-    assert code == 0, err
     assert "stage prod" in err.splitlines()[0]
+    # Nothing is deployed in stage prod: no queue comes into being just by being looked at.
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        "error: queue 'hello-loop-prod-loop-trigger' is not deployed in us-east-1 on the local"
+        " target (run `tool deploy --region us-east-1` first)"
+    )
     # The subcommand's own option wins.
     code, _, err = run(capsys, "queue", "--stage", "prod", "redrive", "--stage", "qa")
     assert "stage qa" in err.splitlines()[0]
 
 
 def test_worker_exits_1_when_messages_could_not_start_an_execution(service: Path, capsys):
-    # Nothing deployed: the state machine does not exist, so starting fails (and is retried).
+    # The state machine is gone (the queue stays): starting fails, and is retried.
+    assert run(capsys, "deploy")[0] == 0
+    backend = LocalBackend(service, "us-east-1")
+    backend.delete_state_machine(
+        f"arn:aws:states:us-east-1:{backend.account_id}:stateMachine:hello-loop-dev-loop"
+    )
     run(capsys, "send", "--input", "in.json")
     code, out, err = run(capsys, "worker", "--once", "--json")
     assert code == 1
@@ -159,3 +174,44 @@ def test_no_trigger_errors_end_in_one_plain_hint(service: Path, capsys):
         assert code == 2
         assert error.endswith("; see docs/sqs.md)"), error
         assert error.count("(") == 1, error
+
+
+def test_each_region_has_its_own_trigger_queues(service: Path, capsys):
+    for region in ("us-east-1", "eu-west-1"):
+        assert run(capsys, "deploy", "--region", region)[0] == 0
+    assert run(capsys, "send", "-i", "in.json", "--count", "2", "--region", "eu-west-1")[0] == 0
+
+    def waiting(region: str) -> int:
+        code, out, err = run(capsys, "queue", "--json", "--region", region)
+        assert code == 0, err
+        return json.loads(out)["queues"][0]["visible"]
+
+    assert (waiting("us-east-1"), waiting("eu-west-1")) == (0, 2)
+    # Removing one region's deployment leaves the other's queue and its messages alone.
+    assert run(capsys, "remove", "--region", "us-east-1")[0] == 0
+    assert waiting("eu-west-1") == 2
+    code, _, err = run(capsys, "send", "-i", "in.json", "--region", "us-east-1")
+    assert code == 2 and "is not deployed in us-east-1" in err
+
+
+def test_queues_of_an_older_state_file_keep_their_messages(service: Path, capsys):
+    # Before queues were kept by ARN, the state file held them under their bare names.
+    queues = LocalQueues(service / ".tool" / "local.db")
+    queues.create_queue("hello-loop-dev-loop-trigger-dlq")
+    queues.create_queue(
+        "hello-loop-dev-loop-trigger",
+        dead_letter_queue="hello-loop-dev-loop-trigger-dlq",
+        max_receive_count=5,
+    )
+    (message_id,) = queues.send_messages("hello-loop-dev-loop-trigger", ['{"n": 1}'])
+    code, out, err = run(capsys, "queue", "--json")
+    assert code == 0, err
+    assert json.loads(out)["queues"][0]["visible"] == 1
+    assert [q.name for q in queues.list_queues()] == [
+        "arn:aws:sqs:us-east-1:000000000000:hello-loop-dev-loop-trigger",
+        "arn:aws:sqs:us-east-1:000000000000:hello-loop-dev-loop-trigger-dlq",
+    ]
+    (received,) = queues.receive_messages(
+        "arn:aws:sqs:us-east-1:000000000000:hello-loop-dev-loop-trigger"
+    )
+    assert received["MessageId"] == message_id

@@ -126,6 +126,23 @@ class LocalQueues:
             db.execute("DELETE FROM sqs_messages WHERE queue = ?", (name,))
             db.execute("DELETE FROM sqs_queues WHERE name = ?", (name,))
 
+    def rename_queue(self, old: str, new: str) -> bool:
+        """Move queue `old`, its messages and every reference to it, to `new`, unless `new`
+        exists already or `old` does not. True when it moved."""
+        with self._tx() as db:
+            if not _exists(db, old) or _exists(db, new):
+                return False
+            db.execute("UPDATE sqs_queues SET name = ? WHERE name = ?", (new, old))
+            db.execute(
+                "UPDATE sqs_queues SET dead_letter_queue = ? WHERE dead_letter_queue = ?",
+                (new, old),
+            )
+            db.execute("UPDATE sqs_messages SET queue = ? WHERE queue = ?", (new, old))
+            db.execute(
+                "UPDATE sqs_messages SET source_queue = ? WHERE source_queue = ?", (new, old)
+            )
+        return True
+
     def get_queue(self, name: str) -> QueueInfo | None:
         row = self._db().execute("SELECT * FROM sqs_queues WHERE name = ?", (name,)).fetchone()
         return _queue(row) if row else None

@@ -31,6 +31,7 @@ from tooling.localrt.queue import LocalQueues
 from tooling.names import execution_arn
 from tooling.package import Package
 from tooling.triggers.lambda_handler import STATE_MACHINE_ARN_VARIABLE
+from tooling.triggers.queues import adopt_unkeyed_queues, local_queue_specs
 from tooling.triggers.trigger_package import HANDLER, MODULES, build_trigger_zip
 
 TRIGGER_RUNTIME = "python3.12"
@@ -205,39 +206,36 @@ def _plan_local(
     wanted: set[str] = set()
     for machine in _triggered(service):
         for trigger in machine.sqs_triggers:
-            dead_letter = trigger.dead_letter_queue_name or f"{trigger.queue_name}-dlq"
-            for name, kwargs in (
-                (dead_letter, {"visibility_timeout": trigger.visibility_timeout}),
-                (
-                    trigger.queue_name,
-                    {
-                        "visibility_timeout": trigger.visibility_timeout,
-                        "dead_letter_queue": dead_letter,
-                        "max_receive_count": trigger.max_receive_count,
-                    },
-                ),
-            ):
-                wanted.add(name)
-                current = queues.get_queue(name)
-                step = _then_record(
-                    partial(queues.create_queue, name, **kwargs), recorder, QUEUES, name
-                )
+            specs = local_queue_specs(trigger)
+            adopt_unkeyed_queues(queues, specs)
+            for spec in specs:
+                wanted.add(spec.name)
+                current = queues.get_queue(spec.key)
+                create = partial(queues.create_queue, spec.key, **spec.attributes)
+                step = _then_record(create, recorder, QUEUES, spec.name)
                 if current is None:
-                    plan.add(Change("create", "queue", name), step)  # type: ignore[arg-type]
+                    plan.add(Change("create", "queue", spec.name), step)  # type: ignore[arg-type]
                     continue
                 have = {
                     "visibility_timeout": current.visibility_timeout,
                     "dead_letter_queue": current.dead_letter_queue,
                     "max_receive_count": current.max_receive_count,
                 }
-                changed = [k for k, v in kwargs.items() if have[k] != v]
+                changed = [k for k, v in spec.attributes.items() if have[k] != v]
                 action = "update" if changed else "unchanged"
                 reasons = tuple(f"{k.replace('_', ' ')} changed" for k in changed)
-                plan.add(Change(action, "queue", name, reasons), step)  # type: ignore[arg-type]
+                plan.add(Change(action, "queue", spec.name, reasons), step)  # type: ignore[arg-type]
     for name in recorder.names(QUEUES):
         if name not in wanted:
-            step = _then_discard(partial(queues.delete_queue, name), recorder, QUEUES, name)
+            key = _local_queue_key(service, name)
+            step = _then_discard(partial(queues.delete_queue, key), recorder, QUEUES, name)
             plan.add(Change("delete", "queue", name, _GONE), step)  # type: ignore[arg-type]
+
+
+def _local_queue_key(service: ServiceConfig, name: str) -> str:
+    """The key of a recorded queue that the service no longer declares (records are per region)."""
+    partition = partition_for(service.region)
+    return f"arn:{partition}:sqs:{service.region}:{service.account_id}:{name}"
 
 
 _GONE = ("no longer in serverless.yml",)
@@ -494,14 +492,15 @@ def _plan_trigger_deletions(
     if backend.target == "local":
         if not keep:
             queues = LocalQueues(state_dir(service.directory) / "local.db")
-            names = set(recorder.names(QUEUES))
+            keys = {name: _local_queue_key(service, name) for name in recorder.names(QUEUES)}
             for machine in _triggered(service):
                 for trigger in machine.sqs_triggers:
-                    names.add(trigger.queue_name)
-                    names.add(trigger.dead_letter_queue_name or f"{trigger.queue_name}-dlq")
-            for name in sorted(names):
-                if queues.get_queue(name) is not None or name in recorder.names(QUEUES):
-                    step = _then_discard(partial(queues.delete_queue, name), recorder, QUEUES, name)
+                    specs = local_queue_specs(trigger)
+                    adopt_unkeyed_queues(queues, specs)
+                    keys.update((spec.name, spec.key) for spec in specs)
+            for name, key in sorted(keys.items()):
+                if queues.get_queue(key) is not None or name in recorder.names(QUEUES):
+                    step = _then_discard(partial(queues.delete_queue, key), recorder, QUEUES, name)
                     plan.add(Change("delete", "queue", name, ("tool remove",)), step)  # type: ignore[arg-type]
         return
     if getattr(backend, "aws", None) is None or (
@@ -629,10 +628,10 @@ def _describe_local(service: ServiceConfig) -> list[Deployed]:
     found: list[Deployed] = []
     for machine in _triggered(service):
         for trigger in machine.sqs_triggers:
-            dead_letter = trigger.dead_letter_queue_name or f"{trigger.queue_name}-dlq"
-            queue_arn_prefix = trigger.queue_arn.rsplit(":", 1)[0]
-            for name in (dead_letter, trigger.queue_name):
-                info = queues.get_queue(name)
+            specs = local_queue_specs(trigger)
+            adopt_unkeyed_queues(queues, specs)
+            for spec in specs:
+                info = queues.get_queue(spec.key)
                 if info is None:
                     continue
                 details = (
@@ -641,7 +640,7 @@ def _describe_local(service: ServiceConfig) -> list[Deployed]:
                     else "dead-letter queue"
                 )
                 details = f"visibility {info.visibility_timeout:g} s, {details}"
-                found.append(Deployed("queue", name, f"{queue_arn_prefix}:{name}", details))
+                found.append(Deployed("queue", spec.name, spec.key, details))
     return found
 
 
