@@ -158,7 +158,9 @@ def test_worker_exits_1_when_messages_could_not_start_an_execution(service: Path
     run(capsys, "send", "--input", "in.json")
     code, out, err = run(capsys, "worker", "--once", "--json")
     assert code == 1
-    assert json.loads(out)["stateMachines"]["loop"]["failed"] == 1
+    assert json.loads(out)["stateMachines"] == {
+        "loop": {"received": 1, "started": 0, "alreadyStarted": 0, "rejected": 0, "failed": 1}
+    }
     assert "StateMachineDoesNotExist" in err
     assert "1 message(s) could not start an execution and stay on the queue" in err
     code, out, _ = run(capsys, "queue", "--json")

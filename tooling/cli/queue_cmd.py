@@ -164,7 +164,7 @@ def worker(
         for thread in threads:
             thread.join()
     summary = {
-        key: {"received": s.received, **{o.value: s.outcomes[o] for o in Outcome}}
+        key: {"received": s.received, **{o.json_key: s.outcomes[o] for o in Outcome}}
         for key, s in totals.items()
     }
     if json_out:

@@ -117,6 +117,12 @@ class Outcome(StrEnum):
     def ok(self) -> bool:
         return self in (Outcome.STARTED, Outcome.ALREADY_STARTED)
 
+    @property
+    def json_key(self) -> str:
+        """The outcome as a key of `tool worker --json` (camelCase, like the other keys)."""
+        first, *rest = self.value.split("-")
+        return first + "".join(word.title() for word in rest)
+
 
 @dataclass(frozen=True)
 class MessageResult:
