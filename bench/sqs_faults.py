@@ -255,8 +255,10 @@ def run_fault_scenario(
     first = Worker.launch(directory, "A", pause_after=kill_after, run_executions=run_executions)
     other = Worker.launch(directory, "B", run_executions=run_executions)
     first.go()
-    other.go()
+    # B starts once A holds its batch: were both let go together, B could drain the queue
+    # before A received anything (seen on a loaded machine), and nothing would be killed mid-batch.
     first.expect("PAUSED")
+    other.go()
     first.kill()
     log(f"SIGKILLed worker A after {kill_after} starts, in the middle of a batch")
     again = Worker.launch(
