@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import datetime
 from typing import Any, TextIO
@@ -69,7 +70,7 @@ class EventPrinter:
             if details:
                 error = details.get("error") or ""
                 cause = details.get("cause") or ""
-                text += f"  {error}: {_short(cause)}" if cause else f"  {error}"
+                text += f"  {error}: {_short(readable_cause(cause))}" if cause else f"  {error}"
         return text
 
     def _state_name(self, event: dict[str, Any]) -> str:
@@ -106,9 +107,36 @@ def execution_outcome(description: dict[str, Any]) -> None:
     line = f"execution {description['name']} {status}"
     if description.get("error"):
         line += f": {description['error']}"
-    if description.get("cause"):
-        line += f": {description['cause']}"
+    cause = description.get("cause")
+    if cause:
+        readable = readable_cause(cause)
+        line += f": {readable}"
+        if readable != cause:
+            line += f" (whole cause: `tool history {description['name']} --json`)"
     info(line)
+
+
+_FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
+# Where deployed code sits: Lambda's /var/task, the local runtime's .tool/code/<hash>/.
+_CODE_ROOT = re.compile(r"^(?:/var/task/|.*/\.tool/code/[0-9a-f]+/)")
+
+
+def readable_cause(cause: str) -> str:
+    """A Lambda error payload (errorMessage, errorType, stackTrace) as its message and the
+    file and line that raised it; any other cause as it is."""
+    try:
+        body = json.loads(cause)
+    except ValueError:
+        return cause
+    if not isinstance(body, dict) or not isinstance(body.get("errorMessage"), str):
+        return cause
+    message = body["errorMessage"]
+    frames = body.get("stackTrace")
+    last = frames[-1] if isinstance(frames, list) and frames else None
+    match = _FRAME.search(last) if isinstance(last, str) else None
+    if match is None:
+        return message
+    return f"{message} ({_CODE_ROOT.sub('', match['path'])}:{match['line']})"
 
 
 def changes(items: list[Change]) -> None:
