@@ -291,3 +291,80 @@ def test_branches_are_compiled_with_their_own_states() -> None:
     branches = machine.states["S"].branches  # type: ignore[attr-defined]
     assert [b.start_at for b in branches] == ["P", "P"]
     assert branches[0].states["P"] is not branches[1].states["P"]
+
+
+def batched_map(batcher: Any, mode: str = "DISTRIBUTED", **fields: Any) -> dict[str, Any]:
+    return {
+        "StartAt": "S",
+        "States": {
+            "S": {
+                "Type": "Map",
+                "ItemProcessor": {**processor(), "ProcessorConfig": {"Mode": mode}},
+                "ItemBatcher": batcher,
+                "End": True,
+                **fields,
+            }
+        },
+    }
+
+
+def test_item_batcher_compiles_its_limits_and_batch_input() -> None:
+    machine = parse_definition(
+        batched_map({"MaxItemsPerBatchPath": "$.n", "MaxInputBytesPerBatch": 1024})
+    )
+    batcher = machine.states["S"].item_batcher  # type: ignore[attr-defined]
+    assert batcher.max_items_per_batch_path.text == "$.n"
+    assert batcher.max_input_bytes_per_batch == 1024
+    assert not batcher.has_batch_input
+    jsonata = parse_definition(
+        batched_map(
+            {"MaxItemsPerBatch": "{% $states.input.n %}", "BatchInput": {"a": "{% 1 %}"}},
+            QueryLanguage="JSONata",
+        )
+    )
+    assert jsonata.states["S"].item_batcher.has_batch_input  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("definition", "fragment"),
+    [
+        (
+            batched_map({"MaxItemsPerBatch": 2}, mode="INLINE"),
+            "ItemBatcher needs a Distributed Map",
+        ),
+        (batched_map({"BatchInput": {}}), "needs MaxItemsPerBatch or MaxInputBytesPerBatch"),
+        (
+            batched_map({"MaxItemsPerBatch": 2, "MaxItemsPerBatchPath": "$.n"}),
+            "has both MaxItemsPerBatch and MaxItemsPerBatchPath",
+        ),
+        (batched_map({"MaxItemsPerBatch": 0}), "MaxItemsPerBatch must be an integer >= 1"),
+        (batched_map({"MaxItemsPerBatch": "2"}), "MaxItemsPerBatch must be an integer >= 1"),
+        (
+            batched_map({"MaxInputBytesPerBatch": 262145}),
+            "MaxInputBytesPerBatch must be at most 262144",
+        ),
+        (batched_map({"MaxItemsPerBatchPath": "$.a[*]"}), "MaxItemsPerBatchPath"),
+        (batched_map([2]), "ItemBatcher must be an object"),
+        (
+            batched_map({"MaxItemsPerBatchPath": "$.n"}, QueryLanguage="JSONata"),
+            "field 'MaxItemsPerBatchPath' is not valid in JSONata mode",
+        ),
+        (batched_map({"MaxItems": 2}), "field 'MaxItems' is not valid in an ItemBatcher"),
+        (
+            batched_map({"MaxItemsPerBatch": 2, "BatchInput": {"a.$": "$.b[?("}}),
+            "States.S.ItemBatcher.BatchInput.a.$",
+        ),
+    ],
+)
+def test_item_batcher_definitions_are_checked(definition: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(DefinitionError) as info:
+        parse_definition(definition)
+    assert fragment in info.value.message
+
+
+def test_item_batcher_errors_point_at_the_field() -> None:
+    text = json.dumps(batched_map({"MaxInputBytesPerBatch": 0}), indent=2)
+    with pytest.raises(DefinitionError) as info:
+        parse_text(text)
+    line = text.splitlines().index('        "MaxInputBytesPerBatch": 0') + 1
+    assert (info.value.line, info.value.column) == (line, 34)

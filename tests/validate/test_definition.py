@@ -200,3 +200,64 @@ def test_payload_that_grows_every_turn_of_a_loop_is_a_warning() -> None:
         Done={"Type": "Succeed"},
     )  # fmt: skip
     assert codes(keep) == ["PAYLOAD_GROWTH"]
+
+
+def batched(batcher: Any, mode: str = "DISTRIBUTED", **fields: Any) -> dict[str, Any]:
+    processor = {
+        "ProcessorConfig": {"Mode": mode},
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "End": True}},
+    }
+    return machine(M={"Type": "Map", "ItemProcessor": processor, "ItemBatcher": batcher,
+                      "End": True, **fields})  # fmt: skip
+
+
+def pointed(definition: Any) -> list[tuple[str, str]]:
+    return [(d.code, d.pointer) for d in validate_definition(definition)]
+
+
+def test_item_batcher_in_both_query_languages_is_clean() -> None:
+    assert codes(batched({"MaxItemsPerBatch": 10, "BatchInput": {"id.$": "$.id"}})) == []
+    assert codes(batched({"MaxItemsPerBatchPath": "$.n", "MaxInputBytesPerBatch": 262144})) == []
+    jsonata = batched(
+        {"MaxItemsPerBatch": "{% $states.input.n %}", "BatchInput": {"id": "{% 1 %}"}},
+        QueryLanguage="JSONata",
+    )
+    assert codes(jsonata) == []
+
+
+def test_item_batcher_needs_a_distributed_map() -> None:
+    assert pointed(batched({"MaxItemsPerBatch": 10}, mode="INLINE")) == [
+        ("FIELD_UNKNOWN", "/States/M/ItemBatcher")
+    ]
+
+
+def test_item_batcher_needs_a_limit() -> None:
+    assert pointed(batched({"BatchInput": {}})) == [("FIELD_MISSING", "/States/M/ItemBatcher")]
+
+
+def test_item_batcher_limit_and_its_path_are_exclusive() -> None:
+    assert pointed(batched({"MaxInputBytesPerBatch": 10, "MaxInputBytesPerBatchPath": "$.b"})) == [
+        ("FIELDS_EXCLUSIVE", "/States/M/ItemBatcher/MaxInputBytesPerBatchPath")
+    ]
+
+
+def test_item_batcher_limits_are_positive_and_bytes_at_most_256_kib() -> None:
+    assert pointed(batched({"MaxItemsPerBatch": 0})) == [
+        ("FIELD_VALUE", "/States/M/ItemBatcher/MaxItemsPerBatch")
+    ]
+    assert pointed(batched({"MaxInputBytesPerBatch": 262145})) == [
+        ("FIELD_VALUE", "/States/M/ItemBatcher/MaxInputBytesPerBatch")
+    ]
+    assert pointed(batched({"MaxItemsPerBatch": "10"})) == [
+        ("FIELD_TYPE", "/States/M/ItemBatcher/MaxItemsPerBatch")
+    ]
+
+
+def test_item_batcher_paths_are_jsonpath_reference_paths() -> None:
+    assert pointed(batched({"MaxItemsPerBatchPath": "$.n[*]"})) == [
+        ("REFERENCE_PATH_INVALID", "/States/M/ItemBatcher/MaxItemsPerBatchPath")
+    ]
+    assert pointed(batched({"MaxItemsPerBatchPath": "$.n"}, QueryLanguage="JSONata")) == [
+        ("FIELD_QUERY_LANGUAGE", "/States/M/ItemBatcher/MaxItemsPerBatchPath")
+    ]

@@ -16,8 +16,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tooling.engine import jsontext
+from tooling.engine.batching import form_batches
 from tooling.engine.concurrency import BranchStopped, StopSignal, run_jobs
-from tooling.engine.dataflow import bindings, integer_value, read_path, select, shown
+from tooling.engine.dataflow import (
+    MAX_PAYLOAD_BYTES,
+    bindings,
+    integer_value,
+    read_path,
+    select,
+    shown,
+)
 from tooling.engine.env import Env
 from tooling.engine.errors import (
     EXCEED_TOLERATED_FAILURE_THRESHOLD,
@@ -147,6 +155,10 @@ class BranchingMixin:
         tolerated_percentage = self.map_number(
             state, "ToleratedFailurePercentage", data, env, scope
         )
+        # With an ItemBatcher each child execution runs one batch: tolerated failures, the
+        # result array and MaxConcurrency all count batches.
+        batches = self.map_batches(state, items, data, env, scope) if state.item_batcher else None
+        children = len(items) if batches is None else len(batches)
         map_run_arn = None
         if state.distributed:
             label = state.label or state.name
@@ -166,7 +178,10 @@ class BranchingMixin:
         separate = concurrent or state.distributed
 
         def iteration(index: int, stop: StopSignal) -> Any:
-            item_input = self.map_item_input(state, data, env, scope, index, items[index])
+            if batches is not None:
+                item_input: Any = batches[index]
+            else:
+                item_input = self.map_item_input(state, data, env, scope, index, items[index])
             if separate:
                 run = self.branch_copy(self.history.chain(), stop)
             else:
@@ -181,7 +196,7 @@ class BranchingMixin:
                 # Inline Maps have no failure tolerance (AWS guide: Distributed mode only).
                 return False
             failures += 1
-            if _within_tolerance(failures, len(items), tolerated_count, tolerated_percentage):
+            if _within_tolerance(failures, children, tolerated_count, tolerated_percentage):
                 results_by_failure[index] = _error_output(exc)
                 return True
             exceeded = True
@@ -189,7 +204,7 @@ class BranchingMixin:
 
         results_by_failure: dict[int, Any] = {}
         try:
-            results = self.run_group(len(items), iteration, limit, concurrent, on_failure)
+            results = self.run_group(children, iteration, limit, concurrent, on_failure)
         except BlockFailed as failed:
             if not exceeded:
                 raise StatesError(failed.error, failed.cause) from None
@@ -272,17 +287,44 @@ class BranchingMixin:
             return jsonata_evaluate(state.item_selector, item_scope)
         return evaluate(state.item_selector, data, item_env)
 
+    def map_batches(
+        self, state: MapState, items: list[Any], data: Any, env: Env, scope: dict[str, Any] | None
+    ) -> list[dict[str, Any]]:
+        """The child executions' inputs when the Map has an ItemBatcher."""
+        batcher = state.item_batcher
+        assert batcher is not None
+        max_items = self.map_number(state, "MaxItemsPerBatch", data, env, scope)
+        max_bytes = self.map_number(state, "MaxInputBytesPerBatch", data, env, scope)
+        batch_input = None
+        if batcher.has_batch_input:
+            # Evaluated once, against the state's input (after InputPath) and the context
+            # object, like ItemSelector without $$.Map.
+            if scope is not None:
+                batch_input = jsonata_evaluate(batcher.batch_input, scope)
+            else:
+                batch_input = evaluate(batcher.batch_input, data, env)
+        # ItemSelector shapes each item first; the batches hold the selected items.
+        selected = [
+            self.map_item_input(state, data, env, scope, index, item)
+            for index, item in enumerate(items)
+        ]
+        return form_batches(
+            selected,
+            None if max_items is None else int(max_items),
+            None if max_bytes is None else int(max_bytes),
+            batch_input,
+            batcher.has_batch_input,
+        )
+
     def map_number(
         self, state: MapState, field: str, data: Any, env: Env, scope: dict[str, Any] | None
     ) -> float | None:
-        """MaxConcurrency / ToleratedFailureCount / ToleratedFailurePercentage (or ...Path)."""
-        attribute = {
-            "MaxConcurrency": "max_concurrency",
-            "ToleratedFailureCount": "tolerated_failure_count",
-            "ToleratedFailurePercentage": "tolerated_failure_percentage",
-        }[field]
-        value = getattr(state, attribute)
-        path: JsonPath | None = getattr(state, f"{attribute}_path")
+        """MaxConcurrency / ToleratedFailureCount / ToleratedFailurePercentage and the
+        ItemBatcher's MaxItemsPerBatch / MaxInputBytesPerBatch (or their ...Path)."""
+        attribute = _NUMBER_FIELDS[field]
+        owner: Any = state.item_batcher if field in _BATCHER_FIELDS else state
+        value = getattr(owner, attribute)
+        path: JsonPath | None = getattr(owner, f"{attribute}_path")
         if path is not None:
             raw = read_path(path, data, env)
             number: float | None = integer_value(raw)
@@ -305,12 +347,33 @@ class BranchingMixin:
                 raise StateRuntimeError(f"{field} must be a number", error=QUERY_EVALUATION_ERROR)
         else:
             number = value
+        if field in _BATCHER_FIELDS:
+            # AWS: "must be a positive integer"; MaxInputBytesPerBatch at most 256 KiB. The
+            # causes' wording is not confirmed against a recorded AWS execution.
+            if number is not None and number < 1:
+                raise StateRuntimeError(f"{field} must be a positive integer.")
+            if (
+                field == "MaxInputBytesPerBatch"
+                and number is not None
+                and number > MAX_PAYLOAD_BYTES
+            ):
+                raise StateRuntimeError(f"{field} cannot be greater than {MAX_PAYLOAD_BYTES}.")
         if number is not None and number < 0:
             raise StateRuntimeError(f"{field} cannot be negative.")
         if field == "ToleratedFailurePercentage" and number is not None and number > 100:
             # Wording not confirmed against a recorded AWS execution.
             raise StateRuntimeError(f"{field} cannot be greater than 100.")
         return number
+
+
+_NUMBER_FIELDS = {
+    "MaxConcurrency": "max_concurrency",
+    "ToleratedFailureCount": "tolerated_failure_count",
+    "ToleratedFailurePercentage": "tolerated_failure_percentage",
+    "MaxItemsPerBatch": "max_items_per_batch",
+    "MaxInputBytesPerBatch": "max_input_bytes_per_batch",
+}
+_BATCHER_FIELDS = ("MaxItemsPerBatch", "MaxInputBytesPerBatch")
 
 
 def _not_tolerated(index: int, failure: BaseException) -> bool:

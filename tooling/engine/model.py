@@ -143,6 +143,18 @@ class ParallelState(State):
 
 
 @dataclass(frozen=True)
+class ItemBatcher:
+    """A Distributed Map's ItemBatcher: each child execution gets a batch of items."""
+
+    max_items_per_batch: Any = None  # an int, or a JSONata template
+    max_items_per_batch_path: JsonPath | None = None
+    max_input_bytes_per_batch: Any = None  # an int, or a JSONata template
+    max_input_bytes_per_batch_path: JsonPath | None = None
+    batch_input: Template = None  # JSONPath payload template or JSONata template
+    has_batch_input: bool = False
+
+
+@dataclass(frozen=True)
 class MapState(State):
     processor: Processor = field(default_factory=lambda: Processor("", {}))
     distributed: bool = False
@@ -158,6 +170,7 @@ class MapState(State):
     tolerated_failure_percentage: Any = None
     tolerated_failure_percentage_path: JsonPath | None = None
     label: str | None = None
+    item_batcher: ItemBatcher | None = None
     result_selector: Template = None
     has_result_selector: bool = False
     result_path: JsonPath | None = ROOT

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 from tooling.engine import choice as choice_ops
 from tooling.engine import jsonata_eval
+from tooling.engine.dataflow import MAX_PAYLOAD_BYTES
 from tooling.engine.errors import ALL
 from tooling.engine.jsonpath import JsonPath, PathSyntaxError
 from tooling.engine.model import (
@@ -19,6 +20,7 @@ from tooling.engine.model import (
     ChoiceRule,
     ChoiceState,
     FailState,
+    ItemBatcher,
     MapState,
     ParallelState,
     PassState,
@@ -50,6 +52,7 @@ _MAP_COMMON = {
     "ToleratedFailureCount",
     "ToleratedFailurePercentage",
     "Label",
+    "ItemBatcher",
 }
 # Fields each state type takes in JSONPath mode; JSONata mode swaps the path fields for
 # Arguments/Output (AWS guide, "Transforming data with JSONata").
@@ -101,7 +104,6 @@ _FIELDS_NOT_YET = {
     "HeartbeatSecondsPath",
     "ItemReader",
     "ResultWriter",
-    "ItemBatcher",
 }
 _QUERY_LANGUAGES = ("JSONPath", "JSONata")
 _RULE_KEYS = {"Variable", "Next", "Comment"}
@@ -793,6 +795,10 @@ class _Parser:
             "distributed": mode == "DISTRIBUTED",
             "label": self.string(raw, "Label", pointer),
         }
+        if "ItemBatcher" in raw:
+            fields["item_batcher"] = self.item_batcher(
+                name, raw["ItemBatcher"], pointer_join(pointer, "ItemBatcher"), jsonata, mode
+            )
         if jsonata:
             if "Items" in raw:
                 fields["items"] = self.jsonata_value(
@@ -832,6 +838,76 @@ class _Parser:
             retry=self.retriers(name, raw, pointer),
             catch=self.catchers(name, raw, pointer, names, jsonata),
         )
+
+    def item_batcher(
+        self, name: str, raw: Any, pointer: str, jsonata: bool, mode: str
+    ) -> ItemBatcher:
+        # AWS documents ItemBatcher for Distributed mode only.
+        if mode != "DISTRIBUTED":
+            self.fail(
+                pointer,
+                f"States.{name}.ItemBatcher needs a Distributed Map",
+                hint='set "ProcessorConfig": {"Mode": "DISTRIBUTED"} in the ItemProcessor',
+            )
+        if not isinstance(raw, dict):
+            self.fail(pointer, f"{_dotted(pointer)} must be an object")
+        limits = ("MaxItemsPerBatch", "MaxInputBytesPerBatch")
+        allowed = [*limits, "BatchInput"]
+        if not jsonata:
+            allowed += [f"{key}Path" for key in limits]
+        for key in raw:
+            if key in allowed:
+                continue
+            at = pointer_join(pointer, key)
+            if key.endswith("Path") and key[:-4] in limits:
+                self.fail(
+                    at,
+                    f"{_dotted(pointer)}: field '{key}' is not valid in JSONata mode",
+                    hint=f'write "{key[:-4]}": "{{% ... %}}"',
+                )
+            self.fail(
+                at,
+                f"{_dotted(pointer)}: field '{key}' is not valid in an ItemBatcher",
+                hint=_suggest(key, allowed),
+            )
+        if not any(key in raw for key in limits) and not any(key + "Path" in raw for key in limits):
+            # AWS: "specify the maximum number of items to batch, the maximum batch size (in
+            # bytes), or both" (ItemBatcher guide).
+            self.fail(
+                pointer, f"{_dotted(pointer)} needs MaxItemsPerBatch or MaxInputBytesPerBatch"
+            )
+        fields: dict[str, Any] = {}
+        for key, attribute, most in (
+            ("MaxItemsPerBatch", "max_items_per_batch", None),
+            ("MaxInputBytesPerBatch", "max_input_bytes_per_batch", MAX_PAYLOAD_BYTES),
+        ):
+            at = pointer_join(pointer, key)
+            if key in raw and key + "Path" in raw:
+                self.fail(pointer, f"{_dotted(pointer)} has both {key} and {key}Path; keep one")
+            if key + "Path" in raw:
+                path = self.path(raw, key + "Path", pointer, nullable=False)
+                if path is not None and not path.is_reference:
+                    self.fail(
+                        pointer_join(pointer, key + "Path"),
+                        f"{_dotted(pointer)}.{key}Path must be a reference path ($.field), "
+                        f"not '{path.text}'",
+                    )
+                fields[f"{attribute}_path"] = path
+            elif key in raw and jsonata and jsonata_eval.is_expression(raw[key]):
+                fields[attribute] = self.jsonata_value(raw[key], at, key)
+            elif key in raw:
+                number = self.integer(raw, key, pointer, minimum=1)
+                if most is not None and number is not None and number > most:
+                    self.fail(at, f"{_dotted(at)} must be at most {most} (256 KiB)")
+                fields[attribute] = number
+        if "BatchInput" in raw:
+            at = pointer_join(pointer, "BatchInput")
+            if jsonata:
+                fields["batch_input"] = self.jsonata_value(raw["BatchInput"], at, "BatchInput")
+            else:
+                fields["batch_input"] = compile_template(raw["BatchInput"], at, self._payload_error)
+            fields["has_batch_input"] = True
+        return ItemBatcher(**fields)
 
     def map_number(self, raw: dict[str, Any], key: str, pointer: str, jsonata: bool) -> Any:
         value = raw[key]

@@ -570,13 +570,68 @@ class _Checker:
                     "FIELD_VALUE",
                     "Label must be a string of 1 to 40 characters",
                 )
-        for key, allowed in (
-            ("ItemReader", ITEM_READER),
-            ("ResultWriter", RESULT_WRITER),
-            ("ItemBatcher", ITEM_BATCHER),
-        ):
+        for key, allowed in (("ItemReader", ITEM_READER), ("ResultWriter", RESULT_WRITER)):
             if key in state:
                 self._known_fields(state[key], pointer_join(pointer, key), key, allowed)
+        if "ItemBatcher" in state:
+            self._item_batcher(state, pointer, jsonata)
+
+    def _item_batcher(self, state: dict[str, Any], pointer: str, jsonata: bool) -> None:
+        """ItemBatcher (AWS "ItemBatcher (Map)" guide): Distributed mode only; at least one
+        limit; each limit a positive integer (bytes at most 256 KiB) or, in JSONPath states,
+        a ...Path reference path, not both."""
+        at = pointer_join(pointer, "ItemBatcher")
+        batcher = state["ItemBatcher"]
+        if not self._known_fields(batcher, at, "ItemBatcher", ITEM_BATCHER):
+            return
+        processor = state.get("ItemProcessor", state.get("Iterator"))
+        config = processor.get("ProcessorConfig") if isinstance(processor, dict) else None
+        if not isinstance(config, dict) or config.get("Mode", "INLINE") != "DISTRIBUTED":
+            self.out.error(
+                at,
+                "FIELD_UNKNOWN",
+                '"ItemBatcher" is only allowed in a Distributed Map; set "ProcessorConfig": '
+                '{"Mode": "DISTRIBUTED"} in the ItemProcessor',
+            )
+        limits = ("MaxItemsPerBatch", "MaxInputBytesPerBatch")
+        if not any(key in batcher or key + "Path" in batcher for key in limits):
+            self.out.error(
+                at,
+                "FIELD_MISSING",
+                "ItemBatcher needs MaxItemsPerBatch or MaxInputBytesPerBatch"
+                + ("" if jsonata else " (or their ...Path)"),
+            )
+        for key, high in (("MaxItemsPerBatch", None), ("MaxInputBytesPerBatch", 262144)):
+            path_key = key + "Path"
+            if key in batcher and path_key in batcher:
+                self.out.error(
+                    pointer_join(at, path_key),
+                    "FIELDS_EXCLUSIVE",
+                    f"{key} and {path_key} cannot both be set",
+                )
+            if key in batcher:
+                value = batcher[key]
+                valid = _is_int(value) and value >= 1 and (high is None or value <= high)
+                kind = "a whole number " + ("from 1 to 262144 (256 KiB)" if high else ">= 1")
+                self._number(value, pointer_join(at, key), key, kind, valid, jsonata)
+            if path_key in batcher:
+                if jsonata:
+                    self.out.error(
+                        pointer_join(at, path_key),
+                        "FIELD_QUERY_LANGUAGE",
+                        f'"{path_key}" is not allowed in a JSONata ItemBatcher; use "{key}" '
+                        "with a {% %} expression",
+                    )
+                else:
+                    check_reference_path(
+                        self.out, batcher[path_key], pointer_join(at, path_key), path_key
+                    )
+        if "BatchInput" in batcher:
+            value, value_at = batcher["BatchInput"], pointer_join(at, "BatchInput")
+            if jsonata:
+                check_jsonata_template(self.out, value, value_at)
+            elif isinstance(value, dict):
+                check_payload_template(self.out, value, value_at, "BatchInput")
 
     def _map_number(
         self,

@@ -760,7 +760,10 @@ INVALID: list[tuple[str, dict[str, Any], Callable[[Any], None], str]] = [
     (
         "FIELD_UNKNOWN",
         BASE_NESTED_A,
-        put("/States/Each/ItemBatcher", {"MaxItems": 10}),
+        both(
+            put("/States/Each/ItemProcessor/ProcessorConfig", {"Mode": "DISTRIBUTED"}),
+            put("/States/Each/ItemBatcher", {"MaxItemsPerBatch": 10, "MaxItems": 10}),
+        ),
         "/States/Each/ItemBatcher/MaxItems",
     ),
     # variables
