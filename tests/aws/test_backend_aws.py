@@ -14,6 +14,7 @@ from botocore.stub import Stubber
 from tooling.aws.client import AwsClient, AwsSettings
 from tooling.backends.aws import AwsBackend
 from tooling.config.service import load_service
+from tooling.errors import ToolError
 
 from .conftest import ROOT
 
@@ -199,3 +200,33 @@ def test_express_executions_run_synchronously_and_follow_without_history(
     assert followed.description["status"] == "SUCCEEDED"
     assert followed.description["output"] == '{"ok": true}'
     assert followed.events == []
+
+
+TOKEN = "AQCEAAAAKgAAAAMAAAAAAAAAAcallback"
+
+
+def test_task_answers_are_one_call_each_with_the_api_parameters(backend: AwsBackend):
+    sfn = backend.aws.client("stepfunctions")
+    with Stubber(sfn) as stub:
+        stub.add_response("send_task_success", {}, {"taskToken": TOKEN, "output": '{"a":1}'})
+        stub.add_response("send_task_failure", {}, {"taskToken": TOKEN, "error": "E", "cause": "C"})
+        stub.add_response("send_task_failure", {}, {"taskToken": TOKEN})
+        stub.add_response("send_task_heartbeat", {}, {"taskToken": TOKEN})
+        backend.send_task_success(TOKEN, '{"a":1}')
+        backend.send_task_failure(TOKEN, "E", "C")
+        backend.send_task_failure(TOKEN, None, None)
+        backend.send_task_heartbeat(TOKEN)
+        stub.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(
+    ("code", "exit_code"),
+    [("InvalidToken", 2), ("InvalidOutput", 2), ("TaskTimedOut", 1), ("TaskDoesNotExist", 1)],
+)
+def test_task_answer_refusals_keep_the_api_error(backend: AwsBackend, code: str, exit_code: int):
+    with Stubber(backend.aws.client("stepfunctions")) as stub:
+        stub.add_client_error("send_task_heartbeat", service_error_code=code, service_message="m")
+        with pytest.raises(ToolError) as info:
+            backend.send_task_heartbeat(TOKEN)
+    assert info.value.exit_code == exit_code
+    assert f"send task heartbeat failed: {code}: m" in info.value.message

@@ -449,3 +449,20 @@ def test_per_service_endpoint_variables_are_honoured(
     out, _ = deploy(capsys)
     assert f"create    state machine {MACHINE}" in out
     assert aws.sfn.describe_state_machine(stateMachineArn=MACHINE_ARN)["name"] == MACHINE
+
+
+def test_task_commands_make_one_call_each(
+    aws_env: str, service: Path, capsys: pytest.CaptureFixture[str]
+):
+    # moto accepts any token (it answers SendTask* without checking): this shows the calls made.
+    (service / "out.json").write_text('{"ok": true}')
+    token = "AQCEAAAAKgAAAAMAAAAAAAAAAcallback"
+    for args, operation in (
+        (("success", token, "--output", "out.json"), "SendTaskSuccess"),
+        (("failure", token, "--error", "E", "--cause", "C"), "SendTaskFailure"),
+        (("heartbeat", token), "SendTaskHeartbeat"),
+    ):
+        code, out, err, calls = run(capsys, "task", *args, "--target", "aws", "--json")
+        assert code == 0, err
+        assert json.loads(out) == {"action": operation, "taskToken": token, "target": "aws"}
+        assert [call.operation for call in calls if call.service == "stepfunctions"] == [operation]

@@ -1,6 +1,10 @@
 from datetime import UTC, datetime, timedelta
 
-from tooling.localrt.store import ExecutionRecord, FunctionRecord, Store
+import pytest
+
+from tooling.engine.callbacks import TaskTokenError, new_token
+from tooling.engine.ports import CallbackOutcome
+from tooling.localrt.store import SCHEMA_VERSION, ExecutionRecord, FunctionRecord, Store
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -114,7 +118,7 @@ def test_a_version_1_state_file_gains_the_clock_column(tmp_path):
     record = store.get_execution("arn:x:execution:m:old")
     assert record is not None and record.clock == "real"
     store.insert_execution(_execution(arn="arn:x:execution:m:new"))
-    assert store._db().execute("PRAGMA user_version").fetchone()[0] == 3
+    assert store._db().execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def _function(region: str, name: str = "f") -> FunctionRecord:
@@ -185,7 +189,7 @@ def test_a_version_2_state_file_is_keyed_by_arn_and_keeps_its_deployments(tmp_pa
     assert (function.name, function.code_size, function.config) == ("f", 7, {"Handler": "h.h"})
     machine = store.get_state_machine(_V2_MACHINE_ARN)
     assert machine is not None and (machine.name, machine.role_arn) == ("m", "arn:role")
-    assert store._db().execute("PRAGMA user_version").fetchone()[0] == 3
+    assert store._db().execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     # The same names in another region now sit beside the old rows instead of replacing them.
     store.put_function(_function("eu-west-1"))
     assert [f.arn.split(":")[3] for f in store.list_functions()] == ["eu-west-1", "us-east-1"]
@@ -210,3 +214,50 @@ def test_a_rekeying_that_fails_leaves_the_version_2_file_as_it_was(tmp_path):
     tables = {row[0] for row in old.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "functions_v3" not in tables
     old.close()
+
+
+def test_a_version_3_state_file_gains_the_task_tokens_table(tmp_path):
+    path = tmp_path / "db.sqlite"
+    Store(path).close()
+    import sqlite3
+
+    old = sqlite3.connect(path)
+    old.execute("DROP TABLE task_tokens")
+    old.execute("PRAGMA user_version = 3")
+    old.commit()
+    old.close()
+    store = Store(path)
+    assert store._db().execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    token = new_token()
+    store.add_task_token(token, "arn:x:execution:m:e1", "T", T0)
+    assert store.task_token_status(token).outcome is None
+
+
+def _refusal(call, *args) -> str:
+    with pytest.raises(TaskTokenError) as info:
+        call(*args)
+    return info.value.code
+
+
+def test_task_tokens_are_answered_once_and_only_while_the_run_goes_on(tmp_path):
+    store = Store(tmp_path / "db.sqlite")
+    store.insert_execution(_execution())
+    token, other, late = new_token(), new_token(), new_token()
+    for each in (token, other, late):
+        store.add_task_token(each, "arn:x:execution:m:e1", "T", T0)
+    store.heartbeat_task_token(token)
+    store.answer_task_token(token, CallbackOutcome(failed=True, error="E", cause="C"))
+    status = store.task_token_status(token)
+    assert status.heartbeats == 1
+    assert status.outcome == CallbackOutcome(failed=True, error="E", cause="C")
+    assert _refusal(store.answer_task_token, token, CallbackOutcome(output="1")) == "TaskTimedOut"
+    assert _refusal(store.heartbeat_task_token, new_token()) == "TaskDoesNotExist"
+    assert _refusal(store.heartbeat_task_token, "short") == "InvalidToken"
+    bad = CallbackOutcome(output="{oops")
+    assert _refusal(store.answer_task_token, other, bad) == "InvalidOutput"
+    store.close_task_token(other)
+    assert _refusal(store.heartbeat_task_token, other) == "TaskTimedOut"
+    store.finish_execution(
+        "arn:x:execution:m:e1", status="ABORTED", output=None, error=None, cause=None, stop_date=T0
+    )
+    assert _refusal(store.answer_task_token, late, CallbackOutcome(output="1")) == "TaskTimedOut"

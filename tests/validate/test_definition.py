@@ -261,3 +261,17 @@ def test_item_batcher_paths_are_jsonpath_reference_paths() -> None:
     assert pointed(batched({"MaxItemsPerBatchPath": "$.n"}, QueryLanguage="JSONata")) == [
         ("FIELD_QUERY_LANGUAGE", "/States/M/ItemBatcher/MaxItemsPerBatchPath")
     ]
+
+
+def test_wait_for_task_token_without_the_token_is_a_warning() -> None:
+    wait = "arn:aws:states:::lambda:invoke.waitForTaskToken"
+    task = {"Type": "Task", "Resource": wait, "End": True}
+    silent = machine(T={**task, "Parameters": {"FunctionName": "f", "Payload": {"a": 1}}})
+    [diagnostic] = validate_definition(silent)
+    assert (diagnostic.code, diagnostic.pointer) == ("TASK_TOKEN_MISSING", "/States/T/Resource")
+    assert not diagnostic.is_error
+    passing = {"FunctionName": "f", "Payload": {"token.$": "$$.Task.Token"}}
+    assert codes(machine(T={**task, "Parameters": passing})) == []
+    arguments = {"FunctionName": "f", "Payload": "{% $states.context.Task.Token %}"}
+    jsonata = {**task, "QueryLanguage": "JSONata", "Arguments": arguments}
+    assert codes(machine(T=jsonata)) == []

@@ -119,6 +119,8 @@ REJECTED_CODES = frozenset(
         "InvalidArn",
         "InvalidName",
         "InvalidExecutionInput",
+        "InvalidOutput",  # SendTaskSuccess: the output is not JSON
+        "InvalidToken",  # SendTask*: a malformed task token
         "InvalidLoggingConfiguration",
         "MalformedPolicyDocument",
         "MalformedPolicyDocumentException",

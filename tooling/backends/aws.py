@@ -481,6 +481,33 @@ class AwsBackend:
 
     # -- logs ---------------------------------------------------------------------------------
 
+    # the callback pattern
+
+    def send_task_success(self, task_token: str, output: str) -> None:
+        self.aws.call(
+            "stepfunctions",
+            "send_task_success",
+            what="send task success",
+            taskToken=task_token,
+            output=output,
+        )
+
+    def send_task_failure(self, task_token: str, error: str | None, cause: str | None) -> None:
+        params: dict[str, Any] = {"taskToken": task_token}
+        if error is not None:
+            params["error"] = error
+        if cause is not None:
+            params["cause"] = cause
+        self.aws.call("stepfunctions", "send_task_failure", what="send task failure", **params)
+
+    def send_task_heartbeat(self, task_token: str) -> None:
+        self.aws.call(
+            "stepfunctions",
+            "send_task_heartbeat",
+            what="send task heartbeat",
+            taskToken=task_token,
+        )
+
     def function_logs(
         self, function_name: str, after: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:

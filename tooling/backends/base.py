@@ -110,6 +110,21 @@ class Backend(Protocol):
         """The ARN of the execution named (or ARN'd) by the user; NotFound otherwise."""
         ...
 
+    # the callback pattern (.waitForTaskToken): answer a task token
+
+    def send_task_success(self, task_token: str, output: str) -> None:
+        """stepfunctions.send_task_success. InvalidOutput/InvalidToken are bad input (exit 2);
+        TaskDoesNotExist/TaskTimedOut (the task is gone) fail the operation (exit 1)."""
+        ...
+
+    def send_task_failure(self, task_token: str, error: str | None, cause: str | None) -> None:
+        """stepfunctions.send_task_failure, with the errors of send_task_success."""
+        ...
+
+    def send_task_heartbeat(self, task_token: str) -> None:
+        """stepfunctions.send_task_heartbeat, with the errors of send_task_success."""
+        ...
+
     # logs
 
     def function_logs(

@@ -15,7 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tooling.errors import AlreadyExists, NotFound
+from tooling.engine.callbacks import TaskTokenError
+from tooling.engine.ports import CallbackOutcome
+from tooling.errors import AlreadyExists, InputError, NotFound, OperationFailed, ToolError
 from tooling.iam import RoleSpec
 from tooling.localrt.store import ExecutionRecord, FunctionRecord, StateMachineRecord, Store
 from tooling.names import (
@@ -441,6 +443,27 @@ class LocalBackend:
 
     # logs
 
+    # the callback pattern
+
+    def send_task_success(self, task_token: str, output: str) -> None:
+        try:
+            self.store.answer_task_token(task_token, CallbackOutcome(output=output))
+        except TaskTokenError as exc:
+            raise _token_refused("send task success", exc) from None
+
+    def send_task_failure(self, task_token: str, error: str | None, cause: str | None) -> None:
+        outcome = CallbackOutcome(failed=True, error=error, cause=cause)
+        try:
+            self.store.answer_task_token(task_token, outcome)
+        except TaskTokenError as exc:
+            raise _token_refused("send task failure", exc) from None
+
+    def send_task_heartbeat(self, task_token: str) -> None:
+        try:
+            self.store.heartbeat_task_token(task_token)
+        except TaskTokenError as exc:
+            raise _token_refused("send task heartbeat", exc) from None
+
     def function_logs(
         self, function_name: str, after: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
@@ -467,6 +490,16 @@ class LocalBackend:
             for r in records
         ]
         return events, str(records[-1].seq) if records else after
+
+
+def _token_refused(what: str, error: TaskTokenError) -> ToolError:
+    """The refusal worded as on the AWS target: what failed, the API's error code, its message."""
+    text = f"{what} failed: {error.code}: {error.message}"
+    if error.bad_input:
+        return InputError(text, hint="pass the token exactly as the task received it")
+    return OperationFailed(
+        text, hint="the task was answered already, timed out, or its execution ended"
+    )
 
 
 def _function_configuration(record: FunctionRecord) -> dict[str, Any]:

@@ -19,6 +19,7 @@ class Env:
         "entered_time",
         "retry_count",
         "map_item",
+        "task_token",
         "variables",
         "_context",
     )
@@ -32,6 +33,7 @@ class Env:
         variables: dict[str, Any],
         retry_count: int | None = None,
         map_item: tuple[int, Any] | None = None,
+        task_token: str | None = None,
     ) -> None:
         self.execution = execution
         self.state_machine = state_machine
@@ -39,12 +41,14 @@ class Env:
         self.entered_time = entered_time
         self.retry_count = retry_count
         self.map_item = map_item
+        self.task_token = task_token
         self.variables = variables
         self._context: dict[str, Any] | None = None
 
     @property
     def context(self) -> dict[str, Any]:
-        """The context object $$ (Execution, StateMachine, State and, in ItemSelector, Map)."""
+        """The context object $$ (Execution, StateMachine, State and, in ItemSelector, Map;
+        Task.Token in a .waitForTaskToken Task)."""
         if self._context is None:
             state: dict[str, Any] = {
                 "EnteredTime": format_context_time(self.entered_time),
@@ -59,6 +63,8 @@ class Env:
             }
             if self.map_item is not None:
                 context["Map"] = {"Item": {"Index": self.map_item[0], "Value": self.map_item[1]}}
+            if self.task_token is not None:
+                context["Task"] = {"Token": self.task_token}
             self._context = context
         return self._context
 
@@ -72,4 +78,17 @@ class Env:
             self.variables,
             self.retry_count,
             (index, value),
+        )
+
+    def with_task_token(self, token: str) -> Env:
+        """The same environment with $$.Task.Token set (one attempt of a callback Task)."""
+        return Env(
+            self.execution,
+            self.state_machine,
+            self.state_name,
+            self.entered_time,
+            self.variables,
+            self.retry_count,
+            self.map_item,
+            token,
         )

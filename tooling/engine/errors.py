@@ -28,6 +28,15 @@ class StatesError(Exception):
         self.cause = cause
 
 
+class HeartbeatTimedOut(StatesError):
+    """A Task whose HeartbeatSeconds passed without a heartbeat. AWS records it as States.Timeout
+    (TaskTimedOut and ExecutionFailed in LocalStack's recordings of AWS, test_heartbeats), and
+    Retry/Catch can tell it apart with ErrorEquals States.HeartbeatTimeout."""
+
+    def __init__(self) -> None:
+        super().__init__(TIMEOUT)
+
+
 class StateRuntimeError(StatesError):
     """A States.Runtime-style failure whose cause AWS prefixes with the state and its entered event.
 

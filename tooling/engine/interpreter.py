@@ -14,6 +14,7 @@ from typing import Any
 
 from tooling.engine import jsontext
 from tooling.engine.branching import BranchingMixin
+from tooling.engine.callbacks import InMemoryTaskCallbacks
 from tooling.engine.concurrency import BranchStopped, StopSignal
 from tooling.engine.dataflow import (
     MAX_PAYLOAD_BYTES,
@@ -29,12 +30,14 @@ from tooling.engine.env import Env
 from tooling.engine.errors import (
     ALL,
     DATA_LIMIT_EXCEEDED,
+    HEARTBEAT_TIMEOUT,
     NO_CHOICE_MATCHED,
     QUERY_EVALUATION_ERROR,
     RUNTIME,
     TASK_FAILED,
     TIMEOUT,
     BlockFailed,
+    HeartbeatTimedOut,
     StateRuntimeError,
     StatesError,
 )
@@ -42,7 +45,7 @@ from tooling.engine.history import HistoryLimitExceeded, HistoryRecorder
 from tooling.engine.jsonata_eval import Expression
 from tooling.engine.jsonata_eval import evaluate as jsonata_evaluate
 from tooling.engine.jsonpath import JsonPath, describe
-from tooling.engine.lambda_task import invoke_lambda
+from tooling.engine.lambda_task import CallbackWait, invoke_lambda, invoke_lambda_for_callback
 from tooling.engine.mocks import MockedInvoker, TaskMocks
 from tooling.engine.model import (
     Catcher,
@@ -60,7 +63,7 @@ from tooling.engine.model import (
     WaitState,
 )
 from tooling.engine.payload import evaluate
-from tooling.engine.ports import Clock, HistorySink, LambdaInvoker
+from tooling.engine.ports import Clock, HistorySink, LambdaInvoker, TaskCallbacks
 from tooling.engine.timestamps import format_context_time, parse_timestamp, to_datetime
 
 __all__ = ["MAX_PAYLOAD_BYTES", "ExecutionInfo", "ExecutionOutcome", "run_execution"]
@@ -104,15 +107,19 @@ def run_execution(
     history: HistorySink,
     random: random_module.Random | None = None,
     mocks: TaskMocks | None = None,
+    callbacks: TaskCallbacks | None = None,
 ) -> ExecutionOutcome:
     """Run `machine` on `input_text` (JSON) to the end, emitting every history event.
 
     Never raises for anything that happens inside the execution: every failure ends the
     execution as FAILED (or TIMED_OUT) with a Step Functions error name. `mocks` answers the
     Task states it names instead of calling their functions (see tooling.engine.mocks).
+    `callbacks` issues the task tokens of .waitForTaskToken Tasks (default: kept in memory,
+    answerable only through that object).
     """
     run = _Run(machine, info, clock, lambdas, history, random or random_module.Random())
     run.mocks = mocks
+    run.callbacks = callbacks or InMemoryTaskCallbacks(clock)
     return run.run(input_text)
 
 
@@ -137,6 +144,7 @@ class _Run(BranchingMixin):
         self.account = parts[4] if len(parts) > 4 else ""
         self.deadline: datetime | None = None
         self.mocks: TaskMocks | None = None
+        self.callbacks: TaskCallbacks = InMemoryTaskCallbacks(clock)
         # Set in a Parallel branch or Map iteration: when a sibling fails, stop here.
         self.stop: StopSignal | None = None
         self.mocks_lock = threading.Lock()
@@ -494,7 +502,7 @@ class _Run(BranchingMixin):
                 self.evaluation_failed(state, exc.error, failure.cause or "")
             except StatesError as exc:
                 failure = exc
-            delay = self.retry_delay(state.retry, attempts, failure.error)
+            delay = self.retry_delay(state.retry, attempts, failure)
             if delay is not None:
                 retry_count += 1
                 self.sleep(delay)
@@ -502,7 +510,7 @@ class _Run(BranchingMixin):
             if isinstance(state, MapState | ParallelState):
                 self.history.add(f"{state.event_prefix}StateFailed")
             for catcher in state.catch:
-                if any(_error_matches(pattern, failure.error) for pattern in catcher.errors):
+                if any(_failure_matches(pattern, failure) for pattern in catcher.errors):
                     return self.caught(state, catcher, data, failure, env)
             raise failure
 
@@ -525,6 +533,18 @@ class _Run(BranchingMixin):
 
     def attempt(self, state: TaskState | MapState | ParallelState, data: Any, env: Env) -> _Step:
         """One try of the state's work, then its result processing."""
+        if not (isinstance(state, TaskState) and state.wait_for_token):
+            return self.attempt_with(state, data, env)
+        # Each attempt of a callback Task has its own token, dead once the attempt ends.
+        token = self.callbacks.issue(self.info.execution_arn, state.name)
+        try:
+            return self.attempt_with(state, data, env.with_task_token(token))
+        finally:
+            self.callbacks.close(token)
+
+    def attempt_with(
+        self, state: TaskState | MapState | ParallelState, data: Any, env: Env
+    ) -> _Step:
         if state.jsonata:
             states: dict[str, Any] = {"input": data, "context": env.context}
             scope = bindings(states, env.variables)
@@ -534,7 +554,7 @@ class _Run(BranchingMixin):
             elif isinstance(state, ParallelState):
                 result = self.parallel_run(state, work_input, env)
             else:
-                result = self.task_run(state, work_input, env)
+                result = self.task_run(state, work_input, env, data, scope)
             states["result"] = result
             scope = bindings(states, env.variables)
             output = jsonata_evaluate(state.output, scope) if state.has_output else result
@@ -550,17 +570,40 @@ class _Run(BranchingMixin):
             if isinstance(state, ParallelState):
                 result = self.parallel_run(state, work_input, env)
             else:
-                result = self.task_run(state, work_input, env)
+                result = self.task_run(state, work_input, env, effective, None)
         if state.has_result_selector:
             result = evaluate(state.result_selector, result, env)
         assigned = evaluate(state.assign, result, env) if state.has_assign else None
         output = place(state.result_path, data, result)
         return select(state.output_path, output, env), None if state.end else state.next, assigned
 
-    def task_run(self, state: TaskState, parameters: Any, env: Env) -> Any:
-        timeout = state.timeout_seconds
-        if state.timeout_seconds_path is not None:
-            timeout = _timeout_from_path(state.timeout_seconds_path, parameters, env)
+    def task_run(
+        self,
+        state: TaskState,
+        parameters: Any,
+        env: Env,
+        state_input: Any,
+        scope: dict[str, Any] | None,
+    ) -> Any:
+        """Call the Task's function; TimeoutSeconds/HeartbeatSeconds(Path) read `state_input`
+        (JSONPath: after InputPath) or, in JSONata, the state's `scope`."""
+        timeout = _task_seconds(
+            "TimeoutSeconds",
+            state.timeout_seconds,
+            state.timeout_seconds_path,
+            state_input,
+            env,
+            scope,
+        )
+        heartbeat = _task_seconds(
+            "HeartbeatSeconds",
+            state.heartbeat_seconds,
+            state.heartbeat_seconds_path,
+            state_input,
+            env,
+            scope,
+        )
+        mocked = None
         lambdas = self.lambdas
         if self.mocks is not None and self.mocks.covers(state.name):
             with self.mocks_lock:
@@ -569,7 +612,20 @@ class _Run(BranchingMixin):
                 raise StateRuntimeError(
                     f"The mock for the state '{state.name}' has no answer for this invocation."
                 )
+            mocked = answer
             lambdas = MockedInvoker(answer)
+        if state.wait_for_token:
+            assert env.task_token is not None  # set by attempt()
+            wait = CallbackWait(env.task_token, heartbeat, self.callbacks, self.sleep, mocked)
+            return invoke_lambda_for_callback(
+                parameters,
+                timeout,
+                wait,
+                lambdas=self.lambdas,
+                history=self.history,
+                clock=self.clock,
+                region=self.region,
+            )
         return invoke_lambda(
             state,
             parameters,
@@ -581,14 +637,14 @@ class _Run(BranchingMixin):
         )
 
     def retry_delay(
-        self, retriers: tuple[Retrier, ...], attempts: list[int], error: str | None
+        self, retriers: tuple[Retrier, ...], attempts: list[int], failure: StatesError
     ) -> float | None:
         """Seconds to wait before the next attempt, or None when no retrier takes this error.
 
         Only the first retrier whose ErrorEquals matches counts, even when it is used up.
         """
         for index, retrier in enumerate(retriers):
-            if any(_error_matches(pattern, error) for pattern in retrier.errors):
+            if any(_failure_matches(pattern, failure) for pattern in retrier.errors):
                 if attempts[index] >= retrier.max_attempts:
                     return None
                 delay = retrier.interval_seconds * retrier.backoff_rate ** attempts[index]
@@ -638,6 +694,14 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else jsontext.dumps(value)
 
 
+def _failure_matches(pattern: str, failure: StatesError) -> bool:
+    """States.HeartbeatTimeout takes only missed heartbeats, which are otherwise States.Timeout
+    (AWS guide, "Error names": it is available only in Retry and Catch)."""
+    if pattern == HEARTBEAT_TIMEOUT:
+        return isinstance(failure, HeartbeatTimedOut)
+    return _error_matches(pattern, failure.error)
+
+
 def _error_matches(pattern: str, error: str | None) -> bool:
     """ErrorEquals matching: States.ALL takes everything but the terminal States.Runtime and
     States.DataLimitExceeded; States.TaskFailed everything but States.Timeout (AWS guide,
@@ -661,13 +725,34 @@ def _fail_field(constant: str | None, dynamic: Any, data: Any, env: Env) -> str 
     return _text(dynamic.evaluate(data, env))
 
 
-def _timeout_from_path(path: JsonPath, data: Any, env: Env) -> int:
-    value = read_path(path, data, env)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+def _task_seconds(
+    field: str,
+    constant: Any,
+    path: JsonPath | None,
+    data: Any,
+    env: Env,
+    scope: dict[str, Any] | None,
+) -> int | None:
+    """TimeoutSeconds or HeartbeatSeconds of one attempt: the constant, its JSONata expression
+    or its ...Path (a positive integer)."""
+    if path is not None:
+        value = read_path(path, data, env)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise StateRuntimeError(
+                f"The {field}Path parameter does not reference a positive integer: "
+                f"{path.text} == {describe(value)}"
+            )
+        return value
+    if constant is None or isinstance(constant, int):
+        return constant
+    value = jsonata_evaluate(constant, scope or {})
+    seconds = integer_value(value) if not isinstance(value, str) else None
+    if seconds is None or seconds < 1:
+        # Wording not confirmed against a recorded AWS execution.
         raise StateRuntimeError(
-            f"The TimeoutSecondsPath parameter does not reference a positive integer: "
-            f"{path.text} == {describe(value)}"
+            f"The {field} field must be a positive integer, but was: {shown(value)}",
+            error=QUERY_EVALUATION_ERROR,
         )
-    return value
+    return seconds

@@ -67,6 +67,7 @@ class PassState(State):
 class TaskState(State):
     resource: str = ""
     optimized: bool = False  # arn:aws:states:::lambda:invoke rather than a function ARN
+    wait_for_token: bool = False  # lambda:invoke.waitForTaskToken: the callback pattern
     parameters: Template = None
     has_parameters: bool = False
     result_selector: Template = None
@@ -74,8 +75,10 @@ class TaskState(State):
     result_path: JsonPath | None = ROOT  # None: ResultPath null (keep the input)
     retry: tuple[Retrier, ...] = ()
     catch: tuple[Catcher, ...] = ()
-    timeout_seconds: int | None = None
+    timeout_seconds: Any = None  # an int, or a JSONata template
     timeout_seconds_path: JsonPath | None = None
+    heartbeat_seconds: Any = None  # an int, or a JSONata template
+    heartbeat_seconds_path: JsonPath | None = None
     event_prefix = "Task"
 
 

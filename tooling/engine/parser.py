@@ -39,6 +39,9 @@ from tooling.sourcemap import SourceMap, pointer_join
 
 _LAMBDA_FUNCTION_ARN = re.compile(r"arn:[\w-]+:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(:[\w$-]+)?")
 _LAMBDA_INVOKE = re.compile(r"arn:[\w-]+:states:::lambda:invoke")
+_LAMBDA_INVOKE_WAIT = re.compile(r"arn:[\w-]+:states:::lambda:invoke\.waitForTaskToken")
+# How Parameters (JSONPath) or Arguments (JSONata) hand the task token to the function.
+_TOKEN_REFERENCES = ("$$.Task.Token", "$states.context.Task.Token")
 _NOT_YET = "is not supported yet by the local engine"
 _COMMON = {"Type", "Comment", "QueryLanguage"}
 _FLOW = {"Next", "End"}
@@ -63,7 +66,7 @@ _FIELDS: dict[str, set[str]] = {
     | _IO
     | _RETRY_CATCH
     | {"Resource", "Parameters", "ResultSelector", "ResultPath", "Assign"}
-    | {"TimeoutSeconds", "TimeoutSecondsPath"},
+    | {"TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath"},
     "Choice": _COMMON | _IO | {"Choices", "Default", "Assign"},
     "Wait": _COMMON
     | _FLOW
@@ -89,7 +92,7 @@ _JSONATA_FIELDS: dict[str, set[str]] = {
     "Task": _COMMON
     | _FLOW
     | _RETRY_CATCH
-    | {"Resource", "Arguments", "Output", "Assign", "TimeoutSeconds"},
+    | {"Resource", "Arguments", "Output", "Assign", "TimeoutSeconds", "HeartbeatSeconds"},
     "Choice": _COMMON | {"Choices", "Default", "Output", "Assign"},
     "Wait": _COMMON | _FLOW | {"Seconds", "Timestamp", "Output", "Assign"},
     "Succeed": _COMMON | {"Output"},
@@ -100,8 +103,6 @@ _JSONATA_FIELDS: dict[str, set[str]] = {
 # Valid ASL that the engine cannot run yet: rejected with a clear message.
 _FIELDS_NOT_YET = {
     "Credentials",
-    "HeartbeatSeconds",
-    "HeartbeatSecondsPath",
     "ItemReader",
     "ResultWriter",
 }
@@ -363,14 +364,15 @@ class _Parser:
         name = base["name"]
         resource = self.string(raw, "Resource", pointer, required=True)
         at = pointer_join(pointer, "Resource")
-        optimized = bool(_LAMBDA_INVOKE.fullmatch(resource))
+        wait_for_token = bool(_LAMBDA_INVOKE_WAIT.fullmatch(resource))
+        optimized = wait_for_token or bool(_LAMBDA_INVOKE.fullmatch(resource))
         if not optimized and not _LAMBDA_FUNCTION_ARN.fullmatch(resource):
             self.fail(
                 at,
                 f'States.{name}.Resource "{resource}" {_NOT_YET}',
                 hint="use a Lambda function ARN "
-                "(arn:aws:lambda:<region>:<account>:function:<name>) "
-                "or arn:aws:states:::lambda:invoke",
+                "(arn:aws:lambda:<region>:<account>:function:<name>), "
+                "arn:aws:states:::lambda:invoke or arn:aws:states:::lambda:invoke.waitForTaskToken",
             )
         parameters, has_parameters = self.template(raw, "Parameters", pointer)
         if optimized:
@@ -381,22 +383,41 @@ class _Parser:
             ) and not jsonata_eval.is_expression(params):
                 self.fail(
                     pointer_join(pointer, key) if key in raw else pointer,
-                    f"States.{name}: arn:aws:states:::lambda:invoke needs {key}.FunctionName",
+                    f"States.{name}: {resource} needs {key}.FunctionName",
+                )
+            if wait_for_token and not _mentions_token(params, base["jsonata"]):
+                # Without the token nobody can answer the task. That AWS rejects such a
+                # definition is not confirmed (the CDK does); the engine refuses it.
+                self.fail(
+                    pointer_join(pointer, key),
+                    f"States.{name}: .waitForTaskToken needs {key} to pass the task token",
+                    hint='e.g. "Payload": {"token.$": "$$.Task.Token"}'
+                    if not base["jsonata"]
+                    else 'e.g. "Payload": {"token": "{% $states.context.Task.Token %}"}',
                 )
         result_selector, has_result_selector = self.template(raw, "ResultSelector", pointer)
-        timeout = self.integer(raw, "TimeoutSeconds", pointer, minimum=1)
-        timeout_path = None
-        if "TimeoutSecondsPath" in raw:
-            if timeout is not None:
-                self.fail(
-                    pointer,
-                    f"States.{name} has both TimeoutSeconds and TimeoutSecondsPath; keep one",
-                )
-            timeout_path = self.path(raw, "TimeoutSecondsPath", pointer, nullable=False)
+        jsonata = base["jsonata"]
+        timeout, timeout_path = self.task_seconds(raw, "TimeoutSeconds", pointer, name, jsonata)
+        heartbeat, heartbeat_path = self.task_seconds(
+            raw, "HeartbeatSeconds", pointer, name, jsonata
+        )
+        if (heartbeat is not None or heartbeat_path is not None) and not wait_for_token:
+            field = "HeartbeatSeconds" if "HeartbeatSeconds" in raw else "HeartbeatSecondsPath"
+            self.fail(
+                pointer_join(pointer, field),
+                f"States.{name}: {field} without .waitForTaskToken {_NOT_YET}",
+            )
+        if isinstance(timeout, int) and isinstance(heartbeat, int) and heartbeat >= timeout:
+            self.fail(
+                pointer_join(pointer, "HeartbeatSeconds"),
+                f"States.{name}.HeartbeatSeconds ({heartbeat}) must be smaller than "
+                f"TimeoutSeconds ({timeout})",
+            )
         return TaskState(
             **base,
             resource=resource,
             optimized=optimized,
+            wait_for_token=wait_for_token,
             parameters=parameters,
             has_parameters=has_parameters,
             result_selector=result_selector,
@@ -406,7 +427,23 @@ class _Parser:
             catch=self.catchers(name, raw, pointer, names, base["jsonata"]),
             timeout_seconds=timeout,
             timeout_seconds_path=timeout_path,
+            heartbeat_seconds=heartbeat,
+            heartbeat_seconds_path=heartbeat_path,
         )
+
+    def task_seconds(
+        self, raw: dict[str, Any], key: str, pointer: str, name: str, jsonata: bool
+    ) -> tuple[Any, JsonPath | None]:
+        """TimeoutSeconds or HeartbeatSeconds: an int (a JSONata template in JSONata mode when
+        written as {% %}), or the reference path of its ...Path variant."""
+        dynamic = key + "Path"
+        if key in raw and dynamic in raw:
+            self.fail(pointer, f"States.{name} has both {key} and {dynamic}; keep one")
+        if dynamic in raw:
+            return None, self.path(raw, dynamic, pointer, nullable=False)
+        if jsonata and key in raw and jsonata_eval.is_expression(raw[key]):
+            return self.jsonata_value(raw[key], pointer_join(pointer, key), key), None
+        return self.integer(raw, key, pointer, minimum=1), None
 
     def error_equals(
         self, rule: dict[str, Any], pointer: str, last: bool, label: str
@@ -923,6 +960,20 @@ class _Parser:
                 self.fail(at, f"{_dotted(at)} must be a number between 0 and 100")
             return value
         return self.integer(raw, key, pointer, minimum=0)
+
+
+def _mentions_token(params: Any, jsonata: bool) -> bool:
+    """Whether the task's Parameters/Arguments read the task token anywhere."""
+    if isinstance(params, dict):
+        return any(
+            _mentions_token(value, jsonata)
+            if isinstance(value, dict | list) or jsonata
+            else (key.endswith(".$") and _mentions_token(value, jsonata))
+            for key, value in params.items()
+        )
+    if isinstance(params, list):
+        return any(_mentions_token(value, jsonata) for value in params)
+    return isinstance(params, str) and any(ref in params for ref in _TOKEN_REFERENCES)
 
 
 def _dotted(pointer: str) -> str:

@@ -1,4 +1,5 @@
-"""What the engine needs from the outside world: time, Lambda invocations and a history sink.
+"""What the engine needs from the outside world: time, Lambda invocations, task tokens for
+the callback pattern (.waitForTaskToken) and a history sink.
 
 The engine imports no boto3, no SQLite and no CLI; a backend hands it these.
 """
@@ -49,4 +50,45 @@ class LambdaInvoker(Protocol):
 class HistorySink(Protocol):
     def append(self, event: dict[str, Any]) -> None:
         """Record one history event, shaped as in GetExecutionHistory (timestamp as datetime)."""
+        ...
+
+
+@dataclass(frozen=True)
+class CallbackOutcome:
+    """How a task token was answered: SendTaskSuccess (output) or SendTaskFailure (error, cause)."""
+
+    output: str | None = None  # SendTaskSuccess's output, JSON text
+    failed: bool = False
+    error: str | None = None
+    cause: str | None = None
+
+
+@dataclass(frozen=True)
+class CallbackStatus:
+    """A pending token as seen now: its answer (None: none yet) and how many heartbeats came."""
+
+    outcome: CallbackOutcome | None
+    heartbeats: int = 0
+
+
+class TaskCallbacks(Protocol):
+    """Task tokens of the callback pattern, answered from outside the execution.
+
+    The engine issues a token per attempt, polls it every `poll_seconds` on its own Clock (so
+    deadlines measured on a VirtualClock cost no real time) and closes it when the attempt ends,
+    after which answers for it are refused as AWS refuses them (TaskTimedOut).
+    """
+
+    poll_seconds: float
+
+    def issue(self, execution_arn: str, state_name: str) -> str:
+        """A new pending token for one attempt of the Task state `state_name`."""
+        ...
+
+    def status(self, token: str) -> CallbackStatus:
+        """The token's answer so far and its heartbeat count."""
+        ...
+
+    def close(self, token: str) -> None:
+        """The attempt ended (answered, timed out, stopped): the token is no longer pending."""
         ...

@@ -1,5 +1,5 @@
 """The local runtime's state in one SQLite file: functions, state machines, executions, history,
-logs.
+logs, and the task tokens of callback Tasks.
 
 Several processes use it at once (the CLI following a run, the worker running it), so it runs in
 WAL mode and every write is a short transaction.
@@ -14,9 +14,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tooling.engine.callbacks import check_output, check_token, gone, unknown
+from tooling.engine.ports import CallbackOutcome, CallbackStatus
 from tooling.localrt.sqlite import Database
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: task_tokens (created by _SCHEMA in older files too)
 
 # Functions and state machines are keyed by ARN: the same name deployed to two regions is two
 # resources, as on AWS. (Version 2 keyed them by name; `_migrate` rebuilds such tables.)
@@ -78,6 +80,18 @@ CREATE TABLE IF NOT EXISTS logs (
 );
 CREATE INDEX IF NOT EXISTS logs_by_function ON logs (function_name, seq);
 CREATE INDEX IF NOT EXISTS logs_by_execution ON logs (execution_arn, seq);
+CREATE TABLE IF NOT EXISTS task_tokens (
+    token TEXT PRIMARY KEY,
+    execution_arn TEXT NOT NULL,
+    state_name TEXT NOT NULL,
+    status TEXT NOT NULL,          -- PENDING, ANSWERED (output or error/cause set), CLOSED
+    failed INTEGER NOT NULL DEFAULT 0,
+    output TEXT,
+    error TEXT,
+    cause TEXT,
+    heartbeats INTEGER NOT NULL DEFAULT 0,
+    created TEXT NOT NULL
+);
 """
 
 
@@ -334,6 +348,68 @@ class Store:
             .fetchone()
         )
         return int(row["last"] or 0)
+
+    # task tokens (the callback pattern): the execution's worker issues and polls them, other
+    # processes answer them (`tool task ...`, handlers through the loopback endpoint)
+
+    def add_task_token(
+        self, token: str, execution_arn: str, state_name: str, created: datetime
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO task_tokens (token, execution_arn, state_name, status, created)"
+                " VALUES (?, ?, ?, 'PENDING', ?)",
+                (token, execution_arn, state_name, _iso(created)),
+            )
+
+    def task_token_status(self, token: str) -> CallbackStatus:
+        row = self._db().execute("SELECT * FROM task_tokens WHERE token = ?", (token,)).fetchone()
+        if row is None or row["status"] != "ANSWERED":
+            return CallbackStatus(None, int(row["heartbeats"]) if row else 0)
+        outcome = CallbackOutcome(
+            output=row["output"], failed=bool(row["failed"]), error=row["error"], cause=row["cause"]
+        )
+        return CallbackStatus(outcome, int(row["heartbeats"]))
+
+    def close_task_token(self, token: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE task_tokens SET status = 'CLOSED' WHERE token = ?", (token,))
+
+    def answer_task_token(self, token: str, outcome: CallbackOutcome) -> None:
+        """SendTaskSuccess/SendTaskFailure. Raises TaskTokenError as AWS answers."""
+        check_token(token)
+        if outcome.output is not None:
+            check_output(outcome.output)
+        with self._tx() as db:
+            self._pending_token(db, token)
+            db.execute(
+                "UPDATE task_tokens SET status = 'ANSWERED', failed = ?, output = ?, error = ?,"
+                " cause = ? WHERE token = ?",
+                (int(outcome.failed), outcome.output, outcome.error, outcome.cause, token),
+            )
+
+    def heartbeat_task_token(self, token: str) -> None:
+        """SendTaskHeartbeat. Raises TaskTokenError as AWS answers."""
+        check_token(token)
+        with self._tx() as db:
+            self._pending_token(db, token)
+            db.execute(
+                "UPDATE task_tokens SET heartbeats = heartbeats + 1 WHERE token = ?", (token,)
+            )
+
+    @staticmethod
+    def _pending_token(db: sqlite3.Connection, token: str) -> None:
+        row = db.execute(
+            "SELECT t.status, e.status AS run FROM task_tokens t"
+            " LEFT JOIN executions e ON e.arn = t.execution_arn WHERE t.token = ?",
+            (token,),
+        ).fetchone()
+        if row is None:
+            raise unknown(token)
+        # A token is gone once answered or closed, or when its execution is no longer running
+        # (tokens of `tool run`, which keeps no execution row, count as running).
+        if row["status"] != "PENDING" or row["run"] not in (None, "RUNNING"):
+            raise gone()
 
     # logs
 

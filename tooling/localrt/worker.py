@@ -15,6 +15,7 @@ from typing import Any
 
 from tooling.engine import ExecutionInfo, parse_definition, run_execution
 from tooling.engine.clock import make_clock
+from tooling.localrt.callbacks import StoreTaskCallbacks
 from tooling.localrt.functions import spec_from_record
 from tooling.localrt.invoker import LocalLambdaInvoker
 from tooling.localrt.lambda_runner import FunctionSpec, Invocation, LocalLambdaRunner
@@ -72,13 +73,15 @@ def run(store: Store, execution_arn: str) -> None:
         role_arn=machine_record.role_arn if machine_record else "",
         start_time=record.start_date,
     )
+    clock = make_clock(record.clock, start=record.start_date)
     outcome = run_execution(
         machine,
         record.input,
         info=info,
-        clock=make_clock(record.clock, start=record.start_date),
+        clock=clock,
         lambdas=invoker,
         history=history,
+        callbacks=StoreTaskCallbacks(store, clock),
     )
     store.finish_execution(
         execution_arn,

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -373,6 +374,19 @@ class _Checker:
                 "TIMEOUT_HEARTBEAT",
                 f"HeartbeatSeconds ({heartbeat}) must be smaller than TimeoutSeconds ({timeout})",
             )
+        resource = state.get("Resource")
+        if isinstance(resource, str) and resource.endswith(".waitForTaskToken"):
+            template = state.get("Arguments" if language == "JSONata" else "Parameters")
+            text = json.dumps(template)
+            if "$$.Task.Token" not in text and "$states.context.Task.Token" not in text:
+                # Whether AWS refuses such a definition is not confirmed; the run would wait
+                # for a token nobody was given.
+                self.out.warning(
+                    pointer_join(pointer, "Resource"),
+                    "TASK_TOKEN_MISSING",
+                    ".waitForTaskToken but the task token is never passed on "
+                    '(add e.g. "token.$": "$$.Task.Token" to the Payload)',
+                )
 
     def _resource(self, value: Any, pointer: str) -> None:
         if isinstance(value, dict) and len(value) == 1:

@@ -1,0 +1,42 @@
+"""Task tokens of the local runtime, kept in its SQLite store so that another process can answer
+them (`tool task success|failure|heartbeat`) while the execution's worker polls."""
+
+from __future__ import annotations
+
+from tooling.engine.callbacks import new_token
+from tooling.engine.ports import CallbackOutcome, CallbackStatus, Clock
+from tooling.localrt.store import Store
+
+# How often the waiting execution looks at its token, measured on the execution's clock.
+POLL_SECONDS = 0.2
+
+
+class StoreTaskCallbacks:
+    """The engine's TaskCallbacks port on the local store."""
+
+    def __init__(self, store: Store, clock: Clock, poll_seconds: float = POLL_SECONDS) -> None:
+        self.store = store
+        self.clock = clock
+        self.poll_seconds = poll_seconds
+
+    def issue(self, execution_arn: str, state_name: str) -> str:
+        token = new_token()
+        self.store.add_task_token(token, execution_arn, state_name, self.clock.now())
+        return token
+
+    def status(self, token: str) -> CallbackStatus:
+        return self.store.task_token_status(token)
+
+    def close(self, token: str) -> None:
+        self.store.close_task_token(token)
+
+    # SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat (TaskTokenError as AWS answers)
+
+    def send_success(self, token: str, output: str) -> None:
+        self.store.answer_task_token(token, CallbackOutcome(output=output))
+
+    def send_failure(self, token: str, error: str | None = None, cause: str | None = None) -> None:
+        self.store.answer_task_token(token, CallbackOutcome(failed=True, error=error, cause=cause))
+
+    def send_heartbeat(self, token: str) -> None:
+        self.store.heartbeat_task_token(token)
