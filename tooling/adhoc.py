@@ -126,7 +126,7 @@ def run_definition(
     else:
         _refuse_intrinsics(definition, source)
     check_or_raise(validate_definition(definition, source))
-    machine = parse_definition(definition, source)
+    machine = parse_definition(definition, source, mocks.states if mocks else ())
 
     name = str(uuid.uuid4())
     machine_arn = state_machine_arn(region, LOCAL_ACCOUNT_ID, path.stem)

@@ -76,7 +76,8 @@ class Runner:
         lambdas: Any = None,
         **kwargs: Any,
     ) -> ExecutionOutcome:
-        machine = parse_definition(definition)
+        mocks = kwargs.get("mocks")
+        machine = parse_definition(definition, mocked=mocks.states if mocks else ())
         return run_execution(
             machine,
             json.dumps({} if data is None else data),

@@ -64,6 +64,7 @@ from tooling.engine.model import (
 )
 from tooling.engine.payload import evaluate
 from tooling.engine.ports import Clock, HistorySink, LambdaInvoker, TaskCallbacks
+from tooling.engine.service_task import call_mocked_service
 from tooling.engine.timestamps import format_context_time, parse_timestamp, to_datetime
 
 __all__ = ["MAX_PAYLOAD_BYTES", "ExecutionInfo", "ExecutionOutcome", "run_execution"]
@@ -614,6 +615,17 @@ class _Run(BranchingMixin):
                 )
             mocked = answer
             lambdas = MockedInvoker(answer)
+        if state.integration is not None:
+            if mocked is None:  # the parser lets these through only for mocked states
+                raise StateRuntimeError(f"No mock answers the state '{state.name}'.")
+            return call_mocked_service(
+                state.integration,
+                parameters,
+                timeout,
+                mocked,
+                history=self.history,
+                region=self.region,
+            )
         if state.wait_for_token:
             assert env.task_token is not None  # set by attempt()
             wait = CallbackWait(env.task_token, heartbeat, self.callbacks, self.sleep, mocked)

@@ -34,7 +34,7 @@ from tooling.engine.ports import (
 # AWS reports Lambda errors without an errorType (timeouts, crashes, out of memory) as
 # Lambda.Unknown (Step Functions guide, "Handling transient Lambda service exceptions").
 UNKNOWN_LAMBDA_ERROR = "Lambda.Unknown"
-_TRUNCATED_NO = {"truncated": False}
+NOT_TRUNCATED = {"truncated": False}
 
 
 def invoke_lambda(
@@ -64,7 +64,7 @@ def _invoke_function(
     scheduled: dict[str, Any] = {
         "resource": state.resource,
         "input": payload,
-        "inputDetails": _TRUNCATED_NO,
+        "inputDetails": NOT_TRUNCATED,
     }
     if timeout is not None:
         scheduled["timeoutInSeconds"] = timeout
@@ -80,20 +80,20 @@ def _invoke_function(
     except StatesError as exc:
         # Service errors (e.g. Lambda.ResourceNotFoundException): recorded like a failed call.
         # Not confirmed whether AWS uses LambdaFunctionStartFailed here instead.
-        history.add("LambdaFunctionFailed", "lambdaFunctionFailedEventDetails", _error_details(exc))
+        history.add("LambdaFunctionFailed", "lambdaFunctionFailedEventDetails", error_details(exc))
         raise
     if response.function_error:
         # The cause is the function's error payload exactly as Lambda returned it.
         error = StatesError(_error_type(response.payload), response.payload)
         history.add(
-            "LambdaFunctionFailed", "lambdaFunctionFailedEventDetails", _error_details(error)
+            "LambdaFunctionFailed", "lambdaFunctionFailedEventDetails", error_details(error)
         )
         raise error
     result = _parse_payload(response.payload)
     history.add(
         "LambdaFunctionSucceeded",
         "lambdaFunctionSucceededEventDetails",
-        {"output": response.payload, "outputDetails": _TRUNCATED_NO},
+        {"output": response.payload, "outputDetails": NOT_TRUNCATED},
     )
     return result
 
@@ -123,7 +123,7 @@ def _invoke_optimized(
         history.add("TaskTimedOut", "taskTimedOutEventDetails", {**ids, "error": TIMEOUT})
         raise StatesError(TIMEOUT) from None
     except StatesError as exc:
-        history.add("TaskFailed", "taskFailedEventDetails", {**ids, **_error_details(exc)})
+        history.add("TaskFailed", "taskFailedEventDetails", {**ids, **error_details(exc)})
         raise
     if response.function_error:
         # Here AWS re-serializes the error payload compactly (LocalStack snapshots recorded on AWS).
@@ -132,13 +132,13 @@ def _invoke_optimized(
         except ValueError:
             cause = response.payload
         error = StatesError(_error_type(response.payload), cause)
-        history.add("TaskFailed", "taskFailedEventDetails", {**ids, **_error_details(error)})
+        history.add("TaskFailed", "taskFailedEventDetails", {**ids, **error_details(error)})
         raise error
     result = _invoke_result(response, clock)
     history.add(
         "TaskSucceeded",
         "taskSucceededEventDetails",
-        {**ids, "output": jsontext.dumps(result), "outputDetails": _TRUNCATED_NO},
+        {**ids, "output": jsontext.dumps(result), "outputDetails": NOT_TRUNCATED},
     )
     return result
 
@@ -197,7 +197,7 @@ def invoke_lambda_for_callback(
         {
             **ids,
             "output": jsontext.dumps(_invoke_result(response, clock)),
-            "outputDetails": _TRUNCATED_NO,
+            "outputDetails": NOT_TRUNCATED,
         },
     )
     try:
@@ -219,7 +219,7 @@ def invoke_lambda_for_callback(
     history.add(
         "TaskSucceeded",
         "taskSucceededEventDetails",
-        {**ids, "output": jsontext.dumps(result), "outputDetails": _TRUNCATED_NO},
+        {**ids, "output": jsontext.dumps(result), "outputDetails": NOT_TRUNCATED},
     )
     return result
 
@@ -239,7 +239,7 @@ def _call_for_callback(
         history.add("TaskTimedOut", "taskTimedOutEventDetails", {**ids, "error": TIMEOUT})
         raise StatesError(TIMEOUT) from None
     except StatesError as exc:
-        history.add("TaskFailed", "taskFailedEventDetails", {**ids, **_error_details(exc)})
+        history.add("TaskFailed", "taskFailedEventDetails", {**ids, **error_details(exc)})
         raise
     if response.function_error:
         try:
@@ -247,7 +247,7 @@ def _call_for_callback(
         except ValueError:
             cause = response.payload
         error = StatesError(_error_type(response.payload), cause)
-        history.add("TaskFailed", "taskFailedEventDetails", {**ids, **_error_details(error)})
+        history.add("TaskFailed", "taskFailedEventDetails", {**ids, **error_details(error)})
         raise error
     return response
 
@@ -334,7 +334,7 @@ def _error_type(payload: str) -> str:
     return error_type if isinstance(error_type, str) and error_type else UNKNOWN_LAMBDA_ERROR
 
 
-def _error_details(error: StatesError) -> dict[str, Any]:
+def error_details(error: StatesError) -> dict[str, Any]:
     details: dict[str, Any] = {"error": error.error}
     if error.cause is not None:
         details["cause"] = error.cause

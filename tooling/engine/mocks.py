@@ -6,9 +6,11 @@ In the spirit of Step Functions Local's mock config, reduced to what a test need
                         "2":   {"Return": {"count": 5}}}}
 
 Keys are 0-based invocation numbers of that state in the execution (retries count), or ranges
-"a-b". `Return` is what the function returns (the engine wraps it for lambda:invoke as usual);
-`Throw` fails the attempt with that Error and Cause. A state with mocks whose invocation number
-has no entry fails with States.Runtime rather than calling the real function.
+"a-b". `Return` is what the function returns (the engine wraps it for lambda:invoke as usual),
+or for another service's integration (sqs:sendMessage, aws-sdk:s3:listBuckets, ...) the
+service's response; `Throw` fails the attempt with that Error and Cause. A state with mocks
+whose invocation number has no entry fails with States.Runtime rather than calling the real
+function.
 """
 
 from __future__ import annotations
@@ -68,6 +70,11 @@ class TaskMocks:
                 ranges.append((first, last, _answer(answer, key_at, fail)))
             answers[state] = sorted(ranges, key=lambda r: r[0])
         return cls(answers)
+
+    @property
+    def states(self) -> frozenset[str]:
+        """The Task states these mocks answer."""
+        return frozenset(self._answers)
 
     def covers(self, state: str) -> bool:
         return state in self._answers

@@ -68,6 +68,9 @@ class TaskState(State):
     resource: str = ""
     optimized: bool = False  # arn:aws:states:::lambda:invoke rather than a function ARN
     wait_for_token: bool = False  # lambda:invoke.waitForTaskToken: the callback pattern
+    # Another service's request-response integration, as (resourceType, resource) of its history
+    # events, e.g. ("dynamodb", "getItem") or ("aws-sdk:s3", "listBuckets"); answered by mocks.
+    integration: tuple[str, str] | None = None
     parameters: Template = None
     has_parameters: bool = False
     result_selector: Template = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Collection
 from typing import Any, NoReturn
 
 from tooling.engine import choice as choice_ops
@@ -40,6 +41,10 @@ from tooling.sourcemap import SourceMap, pointer_join
 _LAMBDA_FUNCTION_ARN = re.compile(r"arn:[\w-]+:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(:[\w$-]+)?")
 _LAMBDA_INVOKE = re.compile(r"arn:[\w-]+:states:::lambda:invoke")
 _LAMBDA_INVOKE_WAIT = re.compile(r"arn:[\w-]+:states:::lambda:invoke\.waitForTaskToken")
+# Any other request-response service integration (optimized, or AWS SDK: aws-sdk:<service>).
+_SERVICE_INTEGRATION = re.compile(
+    r"arn:[\w-]+:states:::(?P<type>(?:aws-sdk:)?[a-z0-9-]+):(?P<action>[A-Za-z][A-Za-z0-9]*)"
+)
 # How Parameters (JSONPath) or Arguments (JSONata) hand the task token to the function.
 _TOKEN_REFERENCES = ("$$.Task.Token", "$states.context.Task.Token")
 _NOT_YET = "is not supported yet by the local engine"
@@ -110,14 +115,21 @@ _QUERY_LANGUAGES = ("JSONPath", "JSONata")
 _RULE_KEYS = {"Variable", "Next", "Comment"}
 
 
-def parse_definition(definition: Any, source: SourceMap | None = None) -> StateMachine:
-    """Validate `definition` (a parsed JSON object) and compile it for run_execution."""
-    return _Parser(source).machine(definition)
+def parse_definition(
+    definition: Any, source: SourceMap | None = None, mocked: Collection[str] = ()
+) -> StateMachine:
+    """Validate `definition` (a parsed JSON object) and compile it for run_execution.
+
+    Task states named in `mocked` get their answers from mocks (tooling.engine.mocks), so they
+    may call service integrations that the local runtime cannot run itself.
+    """
+    return _Parser(source, frozenset(mocked)).machine(definition)
 
 
 class _Parser:
-    def __init__(self, source: SourceMap | None) -> None:
+    def __init__(self, source: SourceMap | None, mocked: frozenset[str] = frozenset()) -> None:
         self.source = source
+        self.mocked = mocked
 
     # ---- errors -------------------------------------------------------------------------------
 
@@ -366,14 +378,20 @@ class _Parser:
         at = pointer_join(pointer, "Resource")
         wait_for_token = bool(_LAMBDA_INVOKE_WAIT.fullmatch(resource))
         optimized = wait_for_token or bool(_LAMBDA_INVOKE.fullmatch(resource))
-        if not optimized and not _LAMBDA_FUNCTION_ARN.fullmatch(resource):
-            self.fail(
-                at,
-                f'States.{name}.Resource "{resource}" {_NOT_YET}',
-                hint="use a Lambda function ARN "
-                "(arn:aws:lambda:<region>:<account>:function:<name>), "
-                "arn:aws:states:::lambda:invoke or arn:aws:states:::lambda:invoke.waitForTaskToken",
+        integration = None
+        service = None if optimized else _SERVICE_INTEGRATION.fullmatch(resource)
+        if service is not None and name in self.mocked:
+            integration = (service["type"], service["action"])
+        elif not optimized and not _LAMBDA_FUNCTION_ARN.fullmatch(resource):
+            hint = (
+                "the local runtime calls Lambda functions only: answer this state from a mock "
+                "file (`tool run --mock FILE`, see docs/engine.md) or run it on AWS"
+                if service is not None
+                else "use a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:"
+                "<name>), arn:aws:states:::lambda:invoke, arn:aws:states:::lambda:invoke"
+                ".waitForTaskToken, or a service integration answered by `tool run --mock FILE`"
             )
+            self.fail(at, f'States.{name}.Resource "{resource}" {_NOT_YET}', hint=hint)
         parameters, has_parameters = self.template(raw, "Parameters", pointer)
         if optimized:
             key = "Arguments" if base["jsonata"] else "Parameters"
@@ -418,6 +436,7 @@ class _Parser:
             resource=resource,
             optimized=optimized,
             wait_for_token=wait_for_token,
+            integration=integration,
             parameters=parameters,
             has_parameters=has_parameters,
             result_selector=result_selector,
