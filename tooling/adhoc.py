@@ -9,15 +9,18 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tooling.backends.local import LocalBackend
 from tooling.engine import ExecutionInfo, MockError, TaskMocks, parse_definition, run_execution
+from tooling.engine.callbacks import InMemoryTaskCallbacks
 from tooling.engine.clock import make_clock
 from tooling.engine.ports import Clock
 from tooling.errors import DefinitionError, InputError
+from tooling.localrt.callback_endpoint import CallbackEndpoint
 from tooling.localrt.invoker import LocalLambdaInvoker
 from tooling.localrt.lambda_runner import FunctionSpec, LocalLambdaRunner
 from tooling.names import LOCAL_ACCOUNT_ID, execution_arn, function_arn, state_machine_arn
@@ -35,6 +38,11 @@ class MemoryHistory:
         self.events.append(event)
         if self.on_event is not None:
             self.on_event(event)
+
+
+def _waits_for_tokens(definition: Any) -> bool:
+    """Whether any Task of the definition (at any depth) is a .waitForTaskToken."""
+    return ".waitForTaskToken" in json.dumps(definition)
 
 
 def _refuse_intrinsics(definition: Any, source: SourceMap) -> None:
@@ -132,8 +140,8 @@ def run_definition(
     machine_arn = state_machine_arn(region, LOCAL_ACCOUNT_ID, path.stem)
     arn = execution_arn(machine_arn, name)
     history = MemoryHistory(on_event)
-    invoker = LocalLambdaInvoker(specs.get, LocalLambdaRunner(), region, LOCAL_ACCOUNT_ID)
     run_clock = clock or make_clock(clock_kind)
+    callbacks = InMemoryTaskCallbacks(run_clock)
     info = ExecutionInfo(
         execution_arn=arn,
         name=name,
@@ -143,15 +151,23 @@ def run_definition(
         start_time=run_clock.now(),
         state_machine_type=machine_type,
     )
-    outcome = run_execution(
-        machine,
-        input_text,
-        info=info,
-        clock=run_clock,
-        lambdas=invoker,
-        history=history,
-        mocks=mocks,
-    )
+    with ExitStack() as stack:
+        services: dict[str, str] = {}
+        if _waits_for_tokens(definition):
+            # Handlers may answer their token themselves through boto3.
+            services = stack.enter_context(CallbackEndpoint(callbacks)).environment()
+        runner = LocalLambdaRunner(services=services)
+        invoker = LocalLambdaInvoker(specs.get, runner, region, LOCAL_ACCOUNT_ID)
+        outcome = run_execution(
+            machine,
+            input_text,
+            info=info,
+            clock=run_clock,
+            lambdas=invoker,
+            history=history,
+            mocks=mocks,
+            callbacks=callbacks,
+        )
     stop = history.events[-1]["timestamp"] if history.events else datetime.now(UTC)
     description: dict[str, Any] = {
         "executionArn": arn,

@@ -72,3 +72,11 @@ def test_checks_are_bad_input_or_gone() -> None:
     assert info.value.bad_input
     check_token(new_token())
     assert not TaskTokenError("TaskTimedOut", "gone").bad_input
+
+
+def test_tokens_never_look_like_command_line_options() -> None:
+    tokens = {new_token() for _ in range(2000)}
+    assert len(tokens) == 2000
+    assert not any(token.startswith("-") for token in tokens)
+    for token in tokens:
+        check_token(token)

@@ -20,7 +20,7 @@ from tooling.engine.ports import CallbackOutcome, CallbackStatus, Clock
 # SendTaskSuccess: output is at most 262,144 characters; taskToken 1 to 2,048 (API reference).
 MAX_OUTPUT_CHARS = 262_144
 MAX_TOKEN_CHARS = 2048
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{64}")
+_TOKEN = re.compile(r"L[A-Za-z0-9_-]{63}")
 # The message AWS returns for a token whose task already ended (seen in SDK error dumps of
 # SendTaskSuccess); the messages of the other errors are not confirmed.
 TASK_GONE = "Task Timed Out: 'Provided task does not exist anymore'"
@@ -41,8 +41,9 @@ class TaskTokenError(Exception):
 
 
 def new_token() -> str:
-    """A fresh task token: 64 URL-safe characters (AWS tokens are longer opaque strings)."""
-    return secrets.token_urlsafe(48)
+    """A fresh task token: 64 URL-safe characters (AWS tokens are longer opaque strings). The
+    leading letter keeps it from looking like an option on a command line ("-x...")."""
+    return "L" + secrets.token_urlsafe(47)
 
 
 def check_token(token: str) -> None:

@@ -120,7 +120,8 @@ def run_execution(
     """
     run = _Run(machine, info, clock, lambdas, history, random or random_module.Random())
     run.mocks = mocks
-    run.callbacks = callbacks or InMemoryTaskCallbacks(clock)
+    if callbacks is not None:
+        run.callbacks = callbacks
     return run.run(input_text)
 
 
@@ -145,7 +146,7 @@ class _Run(BranchingMixin):
         self.account = parts[4] if len(parts) > 4 else ""
         self.deadline: datetime | None = None
         self.mocks: TaskMocks | None = None
-        self.callbacks: TaskCallbacks = InMemoryTaskCallbacks(clock)
+        self.callbacks: TaskCallbacks = InMemoryTaskCallbacks(clock)  # tokens of this run only
         # Set in a Parallel branch or Map iteration: when a sibling fails, stop here.
         self.stop: StopSignal | None = None
         self.mocks_lock = threading.Lock()

@@ -101,8 +101,15 @@ class Invocation:
     duration_ms: float
 
 
-def lambda_environment(fn: FunctionSpec, *, python: str, log_stream_name: str) -> dict[str, str]:
-    """The whole environment of the function's process: its variables plus Lambda's own.
+def lambda_environment(
+    fn: FunctionSpec,
+    *,
+    python: str,
+    log_stream_name: str,
+    services: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The whole environment of the function's process: its variables plus Lambda's own, and
+    `services`: what the local runtime offers the handler (the callback endpoint's variables).
 
     Nothing comes from the caller's environment. Paths that are /var/task, /var/runtime and
     /var/lang on Lambda are the code directory, this package and the interpreter's prefix here.
@@ -136,6 +143,7 @@ def lambda_environment(fn: FunctionSpec, *, python: str, log_stream_name: str) -
         }
     )
     env.update(_NO_CREDENTIALS_ENV)
+    env.update(services or {})
     return env
 
 
@@ -354,8 +362,10 @@ class LocalLambdaRunner:
         python: str = sys.executable,
         clock_ms: Callable[[], float] = lambda: time.perf_counter() * 1000,
         new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        services: Mapping[str, str] | None = None,
     ) -> None:
         self._python = python
+        self._services = dict(services or {})
         self._clock_ms = clock_ms
         self._new_request_id = new_request_id
 
@@ -377,7 +387,10 @@ class LocalLambdaRunner:
         started = time.monotonic()
         caller_deadline = started + deadline_seconds if deadline_seconds is not None else math.inf
         env = lambda_environment(
-            fn, python=self._python, log_stream_name=new_log_stream_name(fn.version)
+            fn,
+            python=self._python,
+            log_stream_name=new_log_stream_name(fn.version),
+            services=self._services,
         )
         init_started_ms = self._clock_ms()
         try:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tooling.engine import ExecutionInfo, parse_definition, run_execution
 from tooling.engine.clock import make_clock
+from tooling.localrt.callback_endpoint import CallbackEndpoint
 from tooling.localrt.callbacks import StoreTaskCallbacks
 from tooling.localrt.functions import spec_from_record
 from tooling.localrt.invoker import LocalLambdaInvoker
@@ -63,7 +65,6 @@ def run(store: Store, execution_arn: str) -> None:
         # The handler sees its own function's region (AWS_REGION), which is the ARN's.
         return spec_from_record(function, arn.split(":")[3]) if function else None
 
-    invoker = LocalLambdaInvoker(lookup, LocalLambdaRunner(), region, account, keep_logs)
     machine = parse_definition(json.loads(record.definition))
     info = ExecutionInfo(
         execution_arn=execution_arn,
@@ -74,15 +75,23 @@ def run(store: Store, execution_arn: str) -> None:
         start_time=record.start_date,
     )
     clock = make_clock(record.clock, start=record.start_date)
-    outcome = run_execution(
-        machine,
-        record.input,
-        info=info,
-        clock=clock,
-        lambdas=invoker,
-        history=history,
-        callbacks=StoreTaskCallbacks(store, clock),
-    )
+    callbacks = StoreTaskCallbacks(store, clock)
+    with ExitStack() as stack:
+        services: dict[str, str] = {}
+        if ".waitForTaskToken" in record.definition:
+            # Handlers may answer their token themselves through boto3.
+            services = stack.enter_context(CallbackEndpoint(callbacks)).environment()
+        runner = LocalLambdaRunner(services=services)
+        invoker = LocalLambdaInvoker(lookup, runner, region, account, keep_logs)
+        outcome = run_execution(
+            machine,
+            record.input,
+            info=info,
+            clock=clock,
+            lambdas=invoker,
+            history=history,
+            callbacks=callbacks,
+        )
     store.finish_execution(
         execution_arn,
         status=outcome.status,
