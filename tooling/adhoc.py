@@ -16,7 +16,7 @@ from typing import Any
 
 from tooling.backends.local import LocalBackend
 from tooling.engine import ExecutionInfo, MockError, TaskMocks, parse_definition, run_execution
-from tooling.engine.callbacks import InMemoryTaskCallbacks
+from tooling.engine.callbacks import REAL_PAUSE_SECONDS, InMemoryTaskCallbacks
 from tooling.engine.clock import make_clock
 from tooling.engine.ports import Clock
 from tooling.errors import DefinitionError, InputError
@@ -141,7 +141,7 @@ def run_definition(
     arn = execution_arn(machine_arn, name)
     history = MemoryHistory(on_event)
     run_clock = clock or make_clock(clock_kind)
-    callbacks = InMemoryTaskCallbacks(run_clock)
+    callbacks = InMemoryTaskCallbacks(run_clock, pause_seconds=REAL_PAUSE_SECONDS)
     info = ExecutionInfo(
         execution_arn=arn,
         name=name,

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import tooling.localrt.callbacks as module
 from tooling.backends.local import state_dir
 from tooling.engine import ExecutionInfo, ExecutionOutcome, parse_definition, run_execution
 from tooling.engine.clock import VirtualClock
@@ -115,3 +117,18 @@ def test_the_waiter_polls_on_the_execution_clock(tmp_path: Path) -> None:
     outcome, _ = execute(definition, clock, Handler(lambda token: None), callbacks)
     assert outcome.error == "States.Timeout"
     assert clock.sleeps == [0.5] * 6  # 3 s of polling, in no real time
+
+
+def test_a_pending_token_pauses_in_real_time_so_a_virtual_clock_does_not_spin(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    pauses: list[float] = []
+    monkeypatch.setattr(module.time, "sleep", pauses.append)
+    store = Store(tmp_path / "local.db")
+    callbacks = StoreTaskCallbacks(store, VirtualClock(datetime(2024, 1, 1, tzinfo=UTC)))
+    token = callbacks.issue("arn:aws:states:us-east-1:000000000000:execution:m:e", "Wait")
+    assert callbacks.status(token).outcome is None
+    assert pauses == [module.REAL_PAUSE_SECONDS]
+    store.answer_task_token(token, module.CallbackOutcome(output="{}"))
+    assert callbacks.status(token).outcome is not None
+    assert pauses == [module.REAL_PAUSE_SECONDS]  # an answered token is not waited on

@@ -12,6 +12,7 @@ import json
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -38,6 +39,12 @@ class TaskTokenError(Exception):
     def bad_input(self) -> bool:
         """The caller sent something malformed (rather than a token that is gone)."""
         return self.code in ("InvalidOutput", "InvalidToken")
+
+
+# Real time to pause at each look at a pending token. Under a virtual clock the engine's own
+# waits between looks cost nothing, so without it a callback wait would spin a core while
+# simulated time races ahead of any answer from another thread or process.
+REAL_PAUSE_SECONDS = 0.02
 
 
 def new_token() -> str:
@@ -96,9 +103,10 @@ class _Token:
 class InMemoryTaskCallbacks:
     """A TaskCallbacks port whose tokens live in this process."""
 
-    def __init__(self, clock: Clock, poll_seconds: float = 1.0) -> None:
+    def __init__(self, clock: Clock, poll_seconds: float = 1.0, pause_seconds: float = 0.0) -> None:
         self.clock = clock
         self.poll_seconds = poll_seconds
+        self.pause_seconds = pause_seconds  # see REAL_PAUSE_SECONDS
         self._tokens: dict[str, _Token] = {}
         self._lock = threading.Lock()
         self.issued: list[str] = []  # every token, in the order issued
@@ -116,7 +124,10 @@ class InMemoryTaskCallbacks:
         with self._lock:
             record = self._tokens[token]
             self._apply_due(record)
-            return CallbackStatus(record.outcome, record.heartbeats)
+            status = CallbackStatus(record.outcome, record.heartbeats)
+        if status.outcome is None and self.pause_seconds:
+            time.sleep(self.pause_seconds)
+        return status
 
     def close(self, token: str) -> None:
         with self._lock:

@@ -3,7 +3,9 @@ them (`tool task success|failure|heartbeat`) while the execution's worker polls.
 
 from __future__ import annotations
 
-from tooling.engine.callbacks import new_token
+import time
+
+from tooling.engine.callbacks import REAL_PAUSE_SECONDS, new_token
 from tooling.engine.ports import CallbackOutcome, CallbackStatus, Clock
 from tooling.localrt.store import Store
 
@@ -14,10 +16,17 @@ POLL_SECONDS = 0.2
 class StoreTaskCallbacks:
     """The engine's TaskCallbacks port on the local store."""
 
-    def __init__(self, store: Store, clock: Clock, poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        poll_seconds: float = POLL_SECONDS,
+        pause_seconds: float = REAL_PAUSE_SECONDS,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.poll_seconds = poll_seconds
+        self.pause_seconds = pause_seconds
 
     def issue(self, execution_arn: str, state_name: str) -> str:
         token = new_token()
@@ -25,7 +34,10 @@ class StoreTaskCallbacks:
         return token
 
     def status(self, token: str) -> CallbackStatus:
-        return self.store.task_token_status(token)
+        status = self.store.task_token_status(token)
+        if status.outcome is None and self.pause_seconds:
+            time.sleep(self.pause_seconds)  # let another process answer (see REAL_PAUSE_SECONDS)
+        return status
 
     def close(self, token: str) -> None:
         self.store.close_task_token(token)
