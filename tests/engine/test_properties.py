@@ -112,6 +112,17 @@ def jsonpath_state(draw: Any, index: int, depth: int) -> dict[str, Any]:
             if draw(st.booleans()):
                 state["ItemProcessor"]["ProcessorConfig"] = {"Mode": "DISTRIBUTED"}
                 state["ToleratedFailureCountPath"] = draw(paths)
+                if draw(st.booleans()):
+                    batcher: dict[str, Any] = draw(
+                        st.one_of(
+                            st.builds(lambda p: {"MaxItemsPerBatchPath": p}, paths),
+                            st.builds(lambda n: {"MaxItemsPerBatch": n}, st.integers(1, 3)),
+                            st.builds(lambda n: {"MaxInputBytesPerBatch": n}, st.integers(1, 64)),
+                        )
+                    )
+                    if draw(st.booleans()):
+                        batcher["BatchInput"] = draw(templates)
+                    state["ItemBatcher"] = batcher
         else:
             state["Branches"] = [inner]
     for key in ("Parameters", "Assign", "ItemSelector"):
