@@ -369,7 +369,9 @@ def test_missing_serverless_yml_renders_as_one_plain_line(tmp_path: Path) -> Non
 
 
 def with_machine_keys(extra: str) -> str:
-    """The seed serverless.yml with `extra` (indented lines) added to the `loop` machine."""
+    """The seed serverless.yml (20 lines: `extra` starts on line 21) with `extra` added to
+    the `loop` machine."""
+    assert SEED_YML.count("\n") == 20
     return SEED_YML + extra
 
 
