@@ -491,7 +491,7 @@ class _Loader:
         self, key: str, spec: Mapping[str, Any], pointer: str, context: IntrinsicContext
     ) -> tuple[str | None, tuple[dict[str, Any], ...]]:
         """`role` and `iamRoleStatements`, which serverless-step-functions makes exclusive."""
-        if "role" in spec and "iamRoleStatements" in spec:
+        if spec.get("role") is not None and spec.get("iamRoleStatements") is not None:
             raise ConfigError(
                 f"state machine '{key}' has both role and iamRoleStatements",
                 **self._at(pointer_join(pointer, "iamRoleStatements")),
