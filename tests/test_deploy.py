@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from tooling.config.service import load_service
-from tooling.deploy import Recorder, apply_plan, plan_deploy, prepare, recorder_for
+from tooling.deploy import Prepared, Recorder, apply_plan, plan_deploy, prepare, recorder_for
 from tooling.errors import BadInput
+from tooling.package import build_package
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -240,3 +241,65 @@ def test_a_second_region_of_the_same_stage_has_its_own_record(service_dir: Path)
     # Each region keeps finding its own record afterwards.
     assert recorder_for(west, target).path.name == "memory-dev-eu-west-1.json"  # type: ignore[arg-type]
     assert recorder_for(east, target).path.name == "memory-dev.json"  # type: ignore[arg-type]
+
+
+MACHINE_ROLE = "hello-loop-dev-us-east-1-loop-sfnRole"
+OWN_ROLE = "arn:aws:iam::000000000000:role/my-machine-role"
+
+
+def give_machine(service_dir: Path, line: str) -> None:
+    """Add `line` (a key of the `loop` state machine) to serverless.yml."""
+    config = service_dir / "serverless.yml"
+    text = config.read_text()
+    anchor = "      definition: ${file(statemachine.asl.json)}\n"
+    assert anchor in text
+    config.write_text(text.replace(anchor, anchor + line))
+
+
+def test_a_machine_with_its_own_role_gets_no_generated_role(service_dir: Path):
+    target = MemoryTarget()
+    deploy(service_dir, target)
+    assert MACHINE_ROLE in target.roles
+    give_machine(service_dir, f"      role: {OWN_ROLE}\n")
+    target.calls.clear()
+    changes = deploy(service_dir, target)
+    assert "update    state machine hello-loop-dev-loop (role changed)" in changes
+    assert target.calls == [
+        "update_state_machine hello-loop-dev-loop",
+        f"delete_role {MACHINE_ROLE}",  # the generated role it used before
+    ]
+    (machine,) = target.machines.values()
+    assert machine["roleArn"] == OWN_ROLE
+    assert MACHINE_ROLE not in target.roles
+
+
+def test_role_warnings_reach_the_plan_with_the_machine_name(service_dir: Path):
+    # `prepare` parses definitions with the local engine, which refuses non-Lambda resources
+    # it cannot run; the plan itself is target-agnostic, so this test prepares by hand.
+    (service_dir / "statemachine.asl.json").write_text(
+        json.dumps(
+            {
+                "StartAt": "Read",
+                "States": {
+                    "Read": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+                        "Parameters": {"Bucket": "b", "Key": "k"},
+                        "End": True,
+                    }
+                },
+            }
+        )
+    )
+    service = load_service(service_dir, env={})
+    package = build_package(service, service_dir / ".tool" / "build")
+    definitions = {key: json.dumps(m.definition) for key, m in service.state_machines.items()}
+    prepared = Prepared(service, package, {}, definitions)
+    recorder = Recorder(service_dir / ".tool" / "deployed" / "memory-dev.json", service)
+    plan = plan_deploy(prepared, MemoryTarget(), recorder)  # type: ignore[arg-type]
+    assert [w for w in plan.warnings if "s3" in w] == [
+        "state machine hello-loop-dev-loop: state 'Read' calls "
+        "arn:aws:states:::aws-sdk:s3:getObject; the generated role allows none of it, so on AWS "
+        "the call fails with AccessDenied: allow s3:GetObject and whatever else it needs under "
+        "stepFunctions.stateMachines.loop.iamRoleStatements"
+    ]

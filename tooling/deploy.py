@@ -91,6 +91,8 @@ def function_role_arn(service: ServiceConfig) -> str:
 
 
 def state_machine_role_arn(service: ServiceConfig, machine: StateMachineConfig) -> str:
+    if machine.role:  # the user's own role (`role:`): nothing is generated for the machine
+        return machine.role
     return _role_arn(service, iam.state_machine_role_name(service, machine))
 
 
@@ -237,6 +239,8 @@ def desired_names(service: ServiceConfig) -> DesiredNames:
         spec = iam.function_role(service)
         roles[spec.name] = spec
     for machine in service.state_machines.values():
+        if machine.role:
+            continue
         spec = iam.state_machine_role(service, machine)
         roles[spec.name] = spec
     retention = log_retention_days(service)
@@ -295,11 +299,14 @@ def plan_deploy(prepared: Prepared, backend: Backend, recorder: Recorder) -> Dep
     for name, key in desired.functions.items():
         _plan_function(plan, backend, recorder, prepared, name, key, found.functions[name])
     for key, machine in service.state_machines.items():
-        spec = desired.roles[iam.state_machine_role_name(service, machine)]
-        plan.warnings.extend(f"state machine {machine.name}: {w}" for w in spec.warnings)
+        # A machine with its own role (`role:`) has no generated role to plan or warn about.
+        role = desired.roles.get(iam.state_machine_role_name(service, machine))
+        if role is not None:
+            plan.warnings.extend(f"state machine {machine.name}: {w}" for w in role.warnings)
         logging = machine_logging(service, machine)
         plan.warnings.extend(logging.warnings if logging else ())
-        _plan_role(plan, backend, recorder, spec, found.roles[spec.name])
+        if role is not None:
+            _plan_role(plan, backend, recorder, role, found.roles[role.name])
         current = found.machines[machine.arn]
         _plan_state_machine(plan, backend, recorder, prepared, machine, key, current)
     from tooling.triggers.deploy_triggers import plan_triggers  # imports this module

@@ -3,8 +3,11 @@
 - The function role may write its functions' logs, plus `provider.iam.role.statements`
   (and the legacy `provider.iamRoleStatements`) and `provider.iam.role.managedPolicies`.
 - Each state machine role may invoke exactly the Lambda functions its definition names (Task
-  `Resource` ARNs and `arn:aws:states:::lambda:invoke` integrations' `FunctionName`), and
-  nothing else. A qualified reference (`name:alias`, `name:3`) adds `ARN:*` for that function.
+  `Resource` ARNs and `arn:aws:states:::lambda:invoke` integrations' `FunctionName`). A
+  qualified reference (`name:alias`, `name:3`) adds `ARN:*` for that function. The common
+  request-response integrations of other services get their own grants
+  (tooling.iam_integrations); the machine's `iamRoleStatements` are appended. A machine with
+  `role` gets no generated role at all.
 - Trust policies name the service principal and, for Step Functions, pin the caller to this
   account's state machines (AWS's confused-deputy advice).
 """
@@ -16,9 +19,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
 from tooling.config.intrinsics import context_for, partition_for, resolve_intrinsics
 from tooling.config.service import ServiceConfig, StateMachineConfig
 from tooling.errors import ConfigError, DefinitionError
+from tooling.iam_integrations import Gap, Scope, allows, integration_permissions
 from tooling.machine_logging import machine_logging
 
 POLICY_VERSION = "2012-10-17"
@@ -176,7 +181,7 @@ def _provider_statements(service: ServiceConfig) -> list[dict[str, Any]]:
             raise ConfigError(
                 f"{pointer} must be a list of IAM statements",
                 file=service.config_file.name,
-                hint="e.g. - Effect: Allow / Action: s3:GetObject / Resource: arn:aws:s3:::b/*",
+                hint=STATEMENT_EXAMPLE,
             )
         try:
             resolved, leftovers = resolve_intrinsics(value, context_for(service))
@@ -198,23 +203,11 @@ def _provider_statements(service: ServiceConfig) -> list[dict[str, Any]]:
 
 
 def _check_statement(statement: Any, where: str, service: ServiceConfig) -> None:
-    if not isinstance(statement, dict):
-        raise ConfigError(f"{where} must be a mapping", file=service.config_file.name)
-    missing = [
-        key for key in ("Effect", "Action") if key not in statement and f"Not{key}" not in statement
-    ]
-    if "Resource" not in statement and "NotResource" not in statement:
-        missing.append("Resource")
-    if missing:
+    problem = statement_problem(statement)
+    if problem is not None:
+        joiner = ": " if problem.key else " "
         raise ConfigError(
-            f"{where} has no {', '.join(missing)}",
-            file=service.config_file.name,
-            hint="an IAM statement needs Effect, Action and Resource",
-        )
-    if statement.get("Effect") not in ("Allow", "Deny"):
-        raise ConfigError(
-            f"{where}: Effect must be Allow or Deny (got {statement.get('Effect')!r})",
-            file=service.config_file.name,
+            f"{where}{joiner}{problem.message}", file=service.config_file.name, hint=problem.hint
         )
 
 
@@ -257,17 +250,35 @@ def state_machine_role(service: ServiceConfig, machine: StateMachineConfig) -> R
         statements.append(
             {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": sorted(resources)}
         )
+    scope = Scope(partition, service.region, service.account_id)
+    integrations = integration_permissions(_task_states(machine.definition), scope)
+    statements.extend(integrations.statements())
+    warnings.extend(integrations.warnings)
+    own = machine.iam_role_statements
+    for gap in integrations.gaps:
+        if gap.action is None or not allows(own, gap.action):
+            warnings.append(_gap_warning(gap, machine))
     if machine_logging(service, machine) is not None:
         # The log-delivery actions take no resource-level permission: "*" is the only choice.
         statements.append(
             {"Effect": "Allow", "Action": list(LOG_DELIVERY_ACTIONS), "Resource": "*"}
         )
+    statements.extend(own)
     policies = {STATE_MACHINE_POLICY_NAME: _policy(statements)} if statements else {}
     return RoleSpec(
         name=state_machine_role_name(service, machine),
         trust_policy=states_trust_policy(partition, service.region, service.account_id),
         inline_policies=policies,
         warnings=tuple(warnings),
+    )
+
+
+def _gap_warning(gap: Gap, machine: StateMachineConfig) -> str:
+    needs = f"{gap.action} and whatever else it needs" if gap.action else "what it needs"
+    return (
+        f"{gap.message}; the generated role allows none of it, so on AWS the call fails with "
+        f"AccessDenied: allow {needs} under stepFunctions.stateMachines.{machine.key}."
+        "iamRoleStatements"
     )
 
 

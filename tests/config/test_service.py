@@ -363,3 +363,121 @@ def test_missing_serverless_yml_renders_as_one_plain_line(tmp_path: Path) -> Non
     line = caught.value.render()
     assert line.endswith("(run the command in the service folder, the one holding serverless.yml)")
     assert line.count("(") == 1
+
+
+# -- a state machine's own role, or statements for the generated one ---------------------------
+
+
+def with_machine_keys(extra: str) -> str:
+    """The seed serverless.yml (20 lines: `extra` starts on line 21) with `extra` added to
+    the `loop` machine."""
+    assert SEED_YML.count("\n") == 20
+    return SEED_YML + extra
+
+
+def test_role_and_iam_role_statements_are_read(tmp_path: Path) -> None:
+    statements = """\
+      iamRoleStatements:
+        - Effect: Allow
+          Action: sqs:SendMessage
+          Resource: arn:aws:sqs:us-east-1:000000000000:jobs
+        - Effect: Allow
+          Action: [lambda:InvokeFunction]
+          Resource: {"Fn::GetAtt": [hello, Arn]}
+"""
+    machine = load(seed(tmp_path, with_machine_keys(statements))).state_machines["loop"]
+    assert machine.role is None
+    assert machine.iam_role_statements == (
+        {
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": "arn:aws:sqs:us-east-1:000000000000:jobs",
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["lambda:InvokeFunction"],
+            "Resource": "arn:aws:lambda:us-east-1:000000000000:function:hello-loop-dev-hello",
+        },
+    )
+    role = "      role: arn:aws:iam::000000000000:role/service-role/mine\n"
+    machine = load(seed(tmp_path, with_machine_keys(role))).state_machines["loop"]
+    assert machine.role == "arn:aws:iam::000000000000:role/service-role/mine"
+    assert machine.iam_role_statements == ()
+
+
+def test_role_may_be_built_with_fn_sub(tmp_path: Path) -> None:
+    role = '      role: {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/mine"}\n'
+    machine = load(seed(tmp_path, with_machine_keys(role))).state_machines["loop"]
+    assert machine.role == "arn:aws:iam::000000000000:role/mine"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message", "where"),
+    [
+        (
+            "      role: arn:aws:iam::000000000000:role/mine\n      iamRoleStatements: []\n",
+            "has both role and iamRoleStatements",
+            (22, 26),
+        ),
+        ("      role: mine\n", "role must be the ARN of an IAM role (got mine)", (21, 13)),
+        (
+            "      role: arn:aws:lambda:us-east-1:000000000000:function:f\n",
+            "role must be the ARN of an IAM role",
+            (21, 13),
+        ),
+        (
+            "      role: {Fn::GetAtt: [MyRole, Arn]}\n"
+            "resources:\n  Resources:\n    MyRole: {Type: 'AWS::IAM::Role'}\n",
+            "Fn::GetAtt in stepFunctions.stateMachines.loop.role names a resource",
+            (21, 13),
+        ),
+        (
+            "      iamRoleStatements: {Effect: Allow}\n",
+            "iamRoleStatements must be a list of IAM statements",
+            (21, 26),
+        ),
+        (
+            "      iamRoleStatements:\n        - Effect: Allow\n          Action: s3:GetObject\n",
+            "iamRoleStatements[0] has no Resource",
+            (22, 11),
+        ),
+        (
+            "      iamRoleStatements:\n"
+            "        - {Effect: Allow, Action: s3:GetObject, Resource: '*'}\n"
+            "        - Effect: Maybe\n          Action: s3:GetObject\n          Resource: '*'\n",
+            "iamRoleStatements[1]: Effect must be Allow or Deny (got 'Maybe')",
+            (23, 19),
+        ),
+        (
+            "      iamRoleStatements:\n        - - Effect: Allow\n",
+            "iamRoleStatements[0] must be a mapping",
+            (22, 11),
+        ),
+        (
+            "      iamRoleStatements:\n"
+            "        - Effect: Allow\n"
+            "          Action: lambda:InvokeFunction\n"
+            "          Resource: {Fn::GetAtt: [helo, Arn]}\n",
+            "names 'helo', which is not a function of this service",
+            (24, 34),
+        ),
+        (
+            "      iamRoleStatements:\n"
+            "        - Effect: Allow\n"
+            "          Action: sqs:SendMessage\n"
+            "          Resource: {Fn::GetAtt: [Jobs, Arn]}\n"
+            "resources:\n  Resources:\n    Jobs: {Type: 'AWS::SQS::Queue'}\n",
+            "names a resource the toolkit does not create",
+            (24, 21),
+        ),
+    ],
+)
+def test_bad_role_or_statements_are_config_errors_at_their_line(
+    tmp_path: Path, extra: str, message: str, where: tuple[int, int]
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(seed(tmp_path, with_machine_keys(extra)))
+    err = caught.value
+    assert message in err.message
+    assert err.exit_code == 2
+    assert (err.file, err.line, err.column) == ("serverless.yml", *where)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
 from tooling.config.intrinsics import (
     FunctionTarget,
     IntrinsicContext,
@@ -88,6 +89,7 @@ _HANDLER = re.compile(r"^(?P<module>[A-Za-z0-9_./-]+)\.(?P<function>[A-Za-z_][A-
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # botocore lambda CreateFunction (64 chars)
 # botocore stepfunctions `Name` docs: no whitespace, brackets, wildcards, these specials, controls.
 _BAD_STATE_MACHINE_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
+_ROLE_ARN = re.compile(r"^arn:[\w-]+:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _DEFINITION_POINTER = re.compile(r"^/stepFunctions/stateMachines/[^/]+/definition(?:/|$)")
 
 
@@ -116,6 +118,8 @@ class StateMachineConfig:
     arn: str  # arn:<partition>:states:<region>:<account>:stateMachine:<name>
     sqs_triggers: tuple[SqsTrigger, ...] = ()  # events: - sqs (a toolkit extension)
     logging_config: Any = None  # loggingConfig as written (checked by tooling.deploy)
+    role: str | None = None  # `role`: the ARN of a role the user brings (no role is generated)
+    iam_role_statements: tuple[dict[str, Any], ...] = ()  # added to the generated role's policy
 
 
 @dataclass(frozen=True)
@@ -458,6 +462,7 @@ class _Loader:
                 )
             definition, source = self._definition(key, spec, pointer)
             definition, warnings = resolve_intrinsics(definition, context, source)
+            role, statements = self._machine_iam(key, spec, pointer, context)
             self.warnings.extend(warnings)
             result[key] = StateMachineConfig(
                 key=key,
@@ -467,6 +472,8 @@ class _Loader:
                 source=source,
                 arn=f"arn:{partition}:states:{region}:{self.account_id}:stateMachine:{name}",
                 logging_config=spec.get("loggingConfig"),
+                role=role,
+                iam_role_statements=statements,
                 sqs_triggers=parse_sqs_triggers(
                     spec.get("events"),
                     pointer_join(pointer, "events"),
@@ -479,6 +486,85 @@ class _Loader:
             )
         self._check_unique_queues(result)
         return result
+
+    def _machine_iam(
+        self, key: str, spec: Mapping[str, Any], pointer: str, context: IntrinsicContext
+    ) -> tuple[str | None, tuple[dict[str, Any], ...]]:
+        """`role` and `iamRoleStatements`, which serverless-step-functions makes exclusive."""
+        if spec.get("role") is not None and spec.get("iamRoleStatements") is not None:
+            raise ConfigError(
+                f"state machine '{key}' has both role and iamRoleStatements",
+                **self._at(pointer_join(pointer, "iamRoleStatements")),
+                hint="with `role` the toolkit generates no role to add statements to: "
+                "give the statements to your role, or drop `role`",
+            )
+        role = self._machine_role(key, spec, pointer_join(pointer, "role"), context)
+        statements = self._machine_statements(
+            key, spec.get("iamRoleStatements"), pointer_join(pointer, "iamRoleStatements"), context
+        )
+        return role, statements
+
+    def _machine_role(
+        self, key: str, spec: Mapping[str, Any], pointer: str, context: IntrinsicContext
+    ) -> str | None:
+        if spec.get("role") is None:
+            return None
+        role = self._resolved(spec["role"], pointer, context)
+        if isinstance(role, str) and _ROLE_ARN.match(role):
+            return role
+        shown = role if isinstance(role, str) else json.dumps(role)
+        name = role if isinstance(role, str) and role and not role.startswith("arn:") else "NAME"
+        raise ConfigError(
+            f"state machine '{key}': role must be the ARN of an IAM role (got {shown})",
+            **self._at(pointer),
+            hint=f"e.g. arn:{context.partition}:iam::{self.account_id}:role/{name}",
+        )
+
+    def _machine_statements(
+        self, key: str, value: Any, pointer: str, context: IntrinsicContext
+    ) -> tuple[dict[str, Any], ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            raise ConfigError(
+                f"state machine '{key}': iamRoleStatements must be a list of IAM statements",
+                **self._at(pointer),
+                hint=STATEMENT_EXAMPLE,
+            )
+        statements = self._resolved(value, pointer, context)
+        for index, statement in enumerate(statements):
+            problem = statement_problem(statement)
+            if problem is None:
+                continue
+            at = pointer_join(pointer, index)
+            joiner = ": " if problem.key else " "
+            raise ConfigError(
+                f"state machine '{key}': iamRoleStatements[{index}]{joiner}{problem.message}",
+                **self._at(pointer_join(at, problem.key) if problem.key else at),
+                hint=problem.hint,
+            )
+        return tuple(statements)
+
+    def _resolved(self, value: Any, pointer: str, context: IntrinsicContext) -> Any:
+        """`value` with its intrinsics resolved; one the toolkit cannot resolve is an error here
+        (IAM needs the real ARN, and the toolkit creates nothing from `resources`)."""
+        smap, base = self.vars.origin(pointer)
+        try:
+            resolved, _ = resolve_intrinsics(value, context, _rebase(smap, base))
+        except DefinitionError as exc:
+            raise ConfigError(
+                exc.message, file=exc.file, line=exc.line, column=exc.column, hint=exc.hint
+            ) from None
+        leftover = _first_intrinsic(resolved, pointer)
+        if leftover is not None:
+            at, name = leftover
+            raise ConfigError(
+                f"{name} in {pointer[1:].replace('/', '.')} names a resource the toolkit does "
+                "not create",
+                **self._at(at),
+                hint="write the ARN itself; only the service's functions can be referenced",
+            )
+        return resolved
 
     def _check_unique_queues(self, machines: Mapping[str, StateMachineConfig]) -> None:
         seen: dict[str, str] = {}
@@ -532,6 +618,23 @@ class _Loader:
         if isinstance(resources, dict) and isinstance(resources.get("Resources"), dict):
             return list(resources["Resources"])
         return []
+
+
+def _first_intrinsic(value: Any, pointer: str) -> tuple[str, str] | None:
+    """(pointer, intrinsic) of the first CloudFormation intrinsic left in `value`."""
+    if isinstance(value, dict):
+        if len(value) == 1 and next(iter(value)) in ("Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join"):
+            return pointer, str(next(iter(value)))
+        items: Iterable[tuple[Any, Any]] = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _first_intrinsic(item, pointer_join(pointer, key))
+        if found is not None:
+            return found
+    return None
 
 
 def _error_type_for(pointer: str) -> type[BadInput]:
