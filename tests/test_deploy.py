@@ -294,7 +294,7 @@ def test_role_warnings_reach_the_plan_with_the_machine_name(service_dir: Path):
     service = load_service(service_dir, env={})
     package = build_package(service, service_dir / ".tool" / "build")
     definitions = {key: json.dumps(m.definition) for key, m in service.state_machines.items()}
-    prepared = Prepared(service, package, {}, definitions)
+    prepared = Prepared(service, package, definitions)
     recorder = Recorder(service_dir / ".tool" / "deployed" / "memory-dev.json", service)
     plan = plan_deploy(prepared, MemoryTarget(), recorder)  # type: ignore[arg-type]
     assert [w for w in plan.warnings if "s3" in w] == [

@@ -27,7 +27,7 @@ from tooling import iam
 from tooling.backends.base import Backend
 from tooling.config.intrinsics import partition_for
 from tooling.config.service import ServiceConfig, StateMachineConfig
-from tooling.engine import StateMachine, parse_definition
+from tooling.engine import parse_definition
 from tooling.errors import BadInput, ConfigError
 from tooling.machine_logging import machine_logging, normalized
 from tooling.package import Package, build_package, check_handlers
@@ -63,7 +63,6 @@ class Prepared:
 
     service: ServiceConfig
     package: Package
-    machines: dict[str, StateMachine]
     definitions: dict[str, str]  # key -> definition text as deployed
     warnings: tuple[Diagnostic, ...] = ()  # what `tool validate` warns about; errors stop prepare
 
@@ -100,20 +99,24 @@ def _role_arn(service: ServiceConfig, name: str) -> str:
     return f"arn:{partition_for(service.region)}:iam::{service.account_id}:role/{name}"
 
 
-def prepare(service: ServiceConfig, build_dir: Path) -> Prepared:
-    """Every local check, then the package. Raises BadInput before anything is changed."""
+def prepare(service: ServiceConfig, build_dir: Path, target: str = "local") -> Prepared:
+    """Every local check, then the package. Raises BadInput before anything is changed.
+
+    For the local target the definitions must also be ones the local engine runs (it refuses,
+    with their line, what it does not run yet); AWS runs whatever `tool validate` accepts.
+    """
     diagnostics = validate_service(service)
     check_or_raise(diagnostics)
     check_handlers(service)
-    machines: dict[str, StateMachine] = {}
     definitions: dict[str, str] = {}
     for key, machine in service.state_machines.items():
-        machines[key] = parse_definition(machine.definition, machine.source)
+        if target == "local":
+            parse_definition(machine.definition, machine.source)
         definitions[key] = json.dumps(machine.definition, indent=2)
     log_retention_days(service)  # checked here, before anything changes
     package = build_package(service, build_dir)
     warnings = tuple(d for d in diagnostics if d.severity is Severity.WARNING)
-    return Prepared(service, package, machines, definitions, warnings)
+    return Prepared(service, package, definitions, warnings)
 
 
 def log_retention_days(service: ServiceConfig) -> int | None:

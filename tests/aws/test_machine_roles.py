@@ -75,3 +75,27 @@ def test_iam_role_statements_join_the_generated_inline_policy(
     out = deploy(capsys)
     assert f"update    role {MACHINE_ROLE} (policy changed)" in out
     assert "update    state machine" not in out
+
+
+def test_a_definition_calling_sns_deploys_to_aws_with_the_grant_but_not_locally(
+    aws_env: str, service: Path, aws: Any, capsys: pytest.CaptureFixture[str]
+):
+    definition = json.loads((service / "statemachine.asl.json").read_text())
+    topic = f"arn:aws:sns:{REGION}:{MOTO_ACCOUNT}:orders"
+    definition["States"]["SuccessState"] = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sns:publish",
+        "Parameters": {"TopicArn": topic, "Message.$": "$"},
+        "End": True,
+    }
+    (service / "statemachine.asl.json").write_text(json.dumps(definition, indent=2))
+    deploy(capsys)
+    policy = aws.iam.get_role_policy(RoleName=MACHINE_ROLE, PolicyName="tool-state-machine")
+    assert {"Effect": "Allow", "Action": "sns:Publish", "Resource": [topic]} in policy[
+        "PolicyDocument"
+    ]["Statement"]
+    # The local engine does not run SNS tasks: the local target refuses them where they are.
+    assert main(["deploy"]) == 2
+    err = capsys.readouterr().err
+    assert "statemachine.asl.json:" in err and "sns:publish" in err
+    assert "is not supported yet by the local engine" in err

@@ -87,7 +87,7 @@ def _deploy(
     service, backend = open_target(stage, region, target, aws_profile)
     for warning in service.warnings:
         render.info(f"warning: {warning}")
-    prepared = prepare(service, service.directory / ".tool" / "build")
+    prepared = prepare(service, service.directory / ".tool" / "build", backend.target)
     for warning in prepared.warnings:
         render.info(warning.render())
     started = time.monotonic()
