@@ -29,6 +29,7 @@ from tooling.config.intrinsics import partition_for
 from tooling.config.service import ServiceConfig, StateMachineConfig
 from tooling.engine import StateMachine, parse_definition
 from tooling.errors import BadInput, ConfigError
+from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.machine_logging import machine_logging, normalized
 from tooling.package import Package, build_package, check_handlers
 from tooling.validate import Diagnostic, Severity, check_or_raise, validate_service
@@ -106,7 +107,10 @@ def prepare(service: ServiceConfig, build_dir: Path) -> Prepared:
     machines: dict[str, StateMachine] = {}
     definitions: dict[str, str] = {}
     for key, machine in service.state_machines.items():
-        machines[key] = parse_definition(machine.definition, machine.source)
+        # Tasks the local runtime can run (Lambda, and the integrations it provides).
+        machines[key] = parse_definition(
+            machine.definition, machine.source, provided=LOCAL_INTEGRATIONS
+        )
         definitions[key] = json.dumps(machine.definition, indent=2)
     log_retention_days(service)  # checked here, before anything changes
     package = build_package(service, build_dir)
