@@ -409,8 +409,9 @@ class _Parser:
             wait_for_token = bool(service["wait"])
         elif not optimized and not _LAMBDA_FUNCTION_ARN.fullmatch(resource):
             hint = (
-                "the local runtime does not run this integration: answer this state from a mock "
-                "file (`tool run --mock FILE`, see docs/engine.md) or run it on AWS"
+                "the local runtime calls Lambda functions and sqs:sendMessage only: answer this "
+                "state from a mock file (`tool run --mock FILE`, see docs/engine.md) or run it on "
+                "AWS"
                 if service is not None
                 else "use a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:"
                 "<name>), arn:aws:states:::lambda:invoke, arn:aws:states:::lambda:invoke"
