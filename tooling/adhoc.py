@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tooling.backends.local import LocalBackend
+from tooling.backends.local import LocalBackend, state_dir
 from tooling.engine import ExecutionInfo, MockError, TaskMocks, parse_definition, run_execution
 from tooling.engine.callbacks import REAL_PAUSE_SECONDS, InMemoryTaskCallbacks
 from tooling.engine.clock import make_clock
@@ -23,6 +23,7 @@ from tooling.errors import DefinitionError, InputError
 from tooling.localrt.callback_endpoint import CallbackEndpoint
 from tooling.localrt.invoker import LocalLambdaInvoker
 from tooling.localrt.lambda_runner import FunctionSpec, LocalLambdaRunner
+from tooling.localrt.services import LOCAL_INTEGRATIONS, LocalServiceIntegrations
 from tooling.names import LOCAL_ACCOUNT_ID, execution_arn, function_arn, state_machine_arn
 from tooling.session import Options, load
 from tooling.sourcemap import SourceMap, load_json, read_text
@@ -134,7 +135,9 @@ def run_definition(
     else:
         _refuse_intrinsics(definition, source)
     check_or_raise(validate_definition(definition, source))
-    machine = parse_definition(definition, source, mocks.states if mocks else ())
+    machine = parse_definition(
+        definition, source, mocks.states if mocks else (), provided=LOCAL_INTEGRATIONS
+    )
 
     name = str(uuid.uuid4())
     machine_arn = state_machine_arn(region, LOCAL_ACCOUNT_ID, path.stem)
@@ -158,6 +161,10 @@ def run_definition(
             services = stack.enter_context(CallbackEndpoint(callbacks)).environment()
         runner = LocalLambdaRunner(services=services)
         invoker = LocalLambdaInvoker(specs.get, runner, region, LOCAL_ACCOUNT_ID)
+        # sqs:sendMessage reaches the queues `tool deploy` made for this folder.
+        database = state_dir(options.directory) / "local.db"
+        integrations = LocalServiceIntegrations(database, region, run_clock)
+        stack.callback(integrations.close)
         outcome = run_execution(
             machine,
             input_text,
@@ -167,6 +174,7 @@ def run_definition(
             history=history,
             mocks=mocks,
             callbacks=callbacks,
+            services=integrations,
         )
     stop = history.events[-1]["timestamp"] if history.events else datetime.now(UTC)
     description: dict[str, Any] = {

@@ -29,6 +29,7 @@ from tooling.config.intrinsics import partition_for
 from tooling.config.service import ServiceConfig, StateMachineConfig
 from tooling.engine import parse_definition
 from tooling.errors import BadInput, ConfigError
+from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.machine_logging import machine_logging, normalized
 from tooling.package import Package, build_package, check_handlers
 from tooling.validate import Diagnostic, Severity, check_or_raise, validate_service
@@ -110,8 +111,8 @@ def prepare(service: ServiceConfig, build_dir: Path, target: str = "local") -> P
     check_handlers(service)
     definitions: dict[str, str] = {}
     for key, machine in service.state_machines.items():
-        if target == "local":
-            parse_definition(machine.definition, machine.source)
+        if target == "local":  # Lambda, and the integrations the local runtime provides
+            parse_definition(machine.definition, machine.source, provided=LOCAL_INTEGRATIONS)
         definitions[key] = json.dumps(machine.definition, indent=2)
     log_retention_days(service)  # checked here, before anything changes
     package = build_package(service, build_dir)

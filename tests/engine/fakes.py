@@ -77,7 +77,9 @@ class Runner:
         **kwargs: Any,
     ) -> ExecutionOutcome:
         mocks = kwargs.get("mocks")
-        machine = parse_definition(definition, mocked=mocks.states if mocks else ())
+        machine = parse_definition(
+            definition, mocked=mocks.states if mocks else (), provided=kwargs.get("services")
+        )
         return run_execution(
             machine,
             json.dumps({} if data is None else data),

@@ -150,7 +150,7 @@ def test_jsonata_arguments_are_the_request(runner: Runner) -> None:
     "resource",
     [
         "arn:aws:states:::states:startExecution.sync",
-        "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "arn:aws:states:::ecs:runTask.sync",
         "arn:aws:states:us-east-1:123456789012:activity:approve",
     ],
 )

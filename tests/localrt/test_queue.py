@@ -45,6 +45,13 @@ def test_send_receive_delete_in_receive_message_shape(queues: LocalQueues) -> No
     assert queues.depth("jobs").visible == queues.depth("jobs").in_flight == 0
 
 
+def test_a_delayed_message_shows_after_its_delay(queues: LocalQueues, clock: Clock) -> None:
+    message_id = queues.send_message("jobs", "{}", delay_seconds=10)
+    assert queues.receive_messages("jobs", 10) == []
+    clock.now += 10
+    assert [m["MessageId"] for m in queues.receive_messages("jobs", 10)] == [message_id]
+
+
 def test_a_received_message_hides_for_the_visibility_timeout(queues, clock) -> None:
     queues.send_message("jobs", "{}")
     (first,) = queues.receive_messages("jobs", 10)

@@ -14,6 +14,7 @@ from typing import Any
 
 from tooling.engine import jsontext
 from tooling.engine.branching import BranchingMixin
+from tooling.engine.callback_task import CallbackWait
 from tooling.engine.callbacks import InMemoryTaskCallbacks
 from tooling.engine.concurrency import BranchStopped, StopSignal
 from tooling.engine.dataflow import (
@@ -45,7 +46,7 @@ from tooling.engine.history import HistoryLimitExceeded, HistoryRecorder
 from tooling.engine.jsonata_eval import Expression
 from tooling.engine.jsonata_eval import evaluate as jsonata_evaluate
 from tooling.engine.jsonpath import JsonPath, describe
-from tooling.engine.lambda_task import CallbackWait, invoke_lambda, invoke_lambda_for_callback
+from tooling.engine.lambda_task import invoke_lambda, invoke_lambda_for_callback
 from tooling.engine.mocks import MockedInvoker, TaskMocks
 from tooling.engine.model import (
     Catcher,
@@ -63,8 +64,19 @@ from tooling.engine.model import (
     WaitState,
 )
 from tooling.engine.payload import evaluate
-from tooling.engine.ports import Clock, HistorySink, LambdaInvoker, TaskCallbacks
-from tooling.engine.service_task import call_mocked_service
+from tooling.engine.ports import (
+    Clock,
+    HistorySink,
+    LambdaInvoker,
+    ServiceIntegrations,
+    TaskCallbacks,
+)
+from tooling.engine.service_task import (
+    NoServiceIntegrations,
+    call_service,
+    call_service_for_callback,
+    service_request,
+)
 from tooling.engine.timestamps import format_context_time, parse_timestamp, to_datetime
 
 __all__ = ["MAX_PAYLOAD_BYTES", "ExecutionInfo", "ExecutionOutcome", "run_execution"]
@@ -109,6 +121,7 @@ def run_execution(
     random: random_module.Random | None = None,
     mocks: TaskMocks | None = None,
     callbacks: TaskCallbacks | None = None,
+    services: ServiceIntegrations | None = None,
 ) -> ExecutionOutcome:
     """Run `machine` on `input_text` (JSON) to the end, emitting every history event.
 
@@ -116,10 +129,13 @@ def run_execution(
     execution as FAILED (or TIMED_OUT) with a Step Functions error name. `mocks` answers the
     Task states it names instead of calling their functions (see tooling.engine.mocks).
     `callbacks` issues the task tokens of .waitForTaskToken Tasks (default: kept in memory,
-    answerable only through that object).
+    answerable only through that object). `services` runs the AWS service integrations the
+    runtime provides (e.g. sqs:sendMessage); mocks still answer the states they name.
     """
     run = _Run(machine, info, clock, lambdas, history, random or random_module.Random())
     run.mocks = mocks
+    if services is not None:
+        run.services = services
     if callbacks is not None:
         run.callbacks = callbacks
     return run.run(input_text)
@@ -146,6 +162,7 @@ class _Run(BranchingMixin):
         self.account = parts[4] if len(parts) > 4 else ""
         self.deadline: datetime | None = None
         self.mocks: TaskMocks | None = None
+        self.services: ServiceIntegrations = NoServiceIntegrations()
         self.callbacks: TaskCallbacks = InMemoryTaskCallbacks(clock)  # tokens of this run only
         # Set in a Parallel branch or Map iteration: when a sibling fails, stop here.
         self.stop: StopSignal | None = None
@@ -617,13 +634,28 @@ class _Run(BranchingMixin):
             mocked = answer
             lambdas = MockedInvoker(answer)
         if state.integration is not None:
-            if mocked is None:  # the parser lets these through only for mocked states
+            if mocked is None and not self.services.supports(*state.integration):
+                # The parser lets these through only for mocked or provided integrations.
                 raise StateRuntimeError(f"No mock answers the state '{state.name}'.")
-            return call_mocked_service(
+            request = service_request(state.integration, parameters, mocked, self.services)
+            if state.wait_for_token:
+                assert env.task_token is not None  # set by attempt()
+                wait = CallbackWait(env.task_token, heartbeat, self.callbacks, self.sleep, mocked)
+                return call_service_for_callback(
+                    state.integration,
+                    parameters,
+                    timeout,
+                    wait,
+                    request,
+                    history=self.history,
+                    clock=self.clock,
+                    region=self.region,
+                )
+            return call_service(
                 state.integration,
                 parameters,
                 timeout,
-                mocked,
+                request,
                 history=self.history,
                 region=self.region,
             )

@@ -5,36 +5,20 @@ its callback pattern lambda:invoke.waitForTaskToken (invoke, then wait for the t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
 from tooling.engine import jsontext
-from tooling.engine.errors import (
-    HEARTBEAT_TIMEOUT,
-    TIMEOUT,
-    HeartbeatTimedOut,
-    StateRuntimeError,
-    StatesError,
-)
+from tooling.engine.callback_task import CallbackWait, run_callback_task
+from tooling.engine.errors import TIMEOUT, StateRuntimeError, StatesError
 from tooling.engine.history import HistoryRecorder
-from tooling.engine.mocks import MockedAnswer
 from tooling.engine.model import TaskState
-from tooling.engine.ports import (
-    CallbackOutcome,
-    Clock,
-    LambdaInvoker,
-    LambdaResponse,
-    TaskCallbacks,
-    TaskTimedOut,
-)
+from tooling.engine.ports import Clock, LambdaInvoker, LambdaResponse, TaskTimedOut
+from tooling.engine.task_events import NOT_TRUNCATED, error_details, task_ids
 
 # AWS reports Lambda errors without an errorType (timeouts, crashes, out of memory) as
 # Lambda.Unknown (Step Functions guide, "Handling transient Lambda service exceptions").
 UNKNOWN_LAMBDA_ERROR = "Lambda.Unknown"
-NOT_TRUNCATED = {"truncated": False}
 
 
 def invoke_lambda(
@@ -126,12 +110,7 @@ def _invoke_optimized(
         history.add("TaskFailed", "taskFailedEventDetails", {**ids, **error_details(exc)})
         raise
     if response.function_error:
-        # Here AWS re-serializes the error payload compactly (LocalStack snapshots recorded on AWS).
-        try:
-            cause = jsontext.dumps(json.loads(response.payload))
-        except ValueError:
-            cause = response.payload
-        error = StatesError(_error_type(response.payload), cause)
+        error = StatesError(_error_type(response.payload), _compact_cause(response.payload))
         history.add("TaskFailed", "taskFailedEventDetails", {**ids, **error_details(error)})
         raise error
     result = _invoke_result(response, clock)
@@ -143,18 +122,7 @@ def _invoke_optimized(
     return result
 
 
-@dataclass(frozen=True)
-class CallbackWait:
-    """What one attempt of a .waitForTaskToken Task waits with."""
-
-    token: str
-    heartbeat: int | None  # HeartbeatSeconds, resolved
-    callbacks: TaskCallbacks
-    sleep: Callable[[float], None]  # the execution's sleep (its own deadline, branch stops)
-    mocked: MockedAnswer | None = None  # a mock answers as the callback would
-
-
-_CALLBACK_IDS = {"resourceType": "lambda", "resource": "invoke.waitForTaskToken"}
+_CALLBACK_IDS = task_ids("lambda", "invoke.waitForTaskToken")
 
 
 def invoke_lambda_for_callback(
@@ -168,122 +136,42 @@ def invoke_lambda_for_callback(
     region: str,
 ) -> Any:
     """lambda:invoke.waitForTaskToken: invoke the function (TaskSubmitted holds the Invoke
-    answer), then wait for SendTaskSuccess/Failure on the token, within TimeoutSeconds (counted
-    from TaskStarted) and HeartbeatSeconds (counted from TaskSubmitted and reset by each
-    heartbeat; that starting point is not confirmed). Event shapes as in LocalStack's AWS
-    recordings (test_heartbeats, test_callback)."""
-    ids = _CALLBACK_IDS
-    scheduled: dict[str, Any] = {**ids, "region": region, "parameters": jsontext.dumps(parameters)}
-    if timeout is not None:
-        scheduled["timeoutInSeconds"] = timeout
-    if wait.heartbeat is not None:
-        scheduled["heartbeatInSeconds"] = wait.heartbeat
-    history.add("TaskScheduled", "taskScheduledEventDetails", scheduled)
-    history.add("TaskStarted", "taskStartedEventDetails", dict(ids))
-    deadline = clock.now() + timedelta(seconds=timeout) if timeout is not None else None
-    function = parameters.get("FunctionName") if isinstance(parameters, dict) else None
-    if not isinstance(function, str) or not function:
-        raise StateRuntimeError("The field 'FunctionName' is required and must be a string.")
-    if wait.mocked is not None:
-        # Mocked: the function is not called, so the Invoke answer has no Payload (a choice of
-        # this toolkit; Step Functions Local's mocks do not show what it records here).
-        response = LambdaResponse(payload="")
-    else:
+    answer), then wait for the task token (tooling.engine.callback_task)."""
+
+    def submit() -> dict[str, Any]:
+        function = parameters.get("FunctionName") if isinstance(parameters, dict) else None
+        if not isinstance(function, str) or not function:
+            raise StateRuntimeError("The field 'FunctionName' is required and must be a string.")
+        if wait.mocked is not None:
+            # Mocked: the function is not called, so the Invoke answer has no Payload (a choice
+            # of this toolkit; Step Functions Local's mocks do not show what it records here).
+            return _invoke_result(LambdaResponse(payload=""), clock)
         payload = jsontext.dumps(parameters["Payload"]) if "Payload" in parameters else "{}"
-        response = _call_for_callback(lambdas, function, payload, timeout, history)
-    history.add(
-        "TaskSubmitted",
-        "taskSubmittedEventDetails",
-        {
-            **ids,
-            "output": jsontext.dumps(_invoke_result(response, clock)),
-            "outputDetails": NOT_TRUNCATED,
-        },
-    )
-    try:
-        outcome = (
-            _mocked_outcome(wait.mocked)
-            if wait.mocked is not None
-            else _await_callback(wait, clock, deadline)
-        )
-    except StatesError as exc:
-        history.add("TaskTimedOut", "taskTimedOutEventDetails", {**ids, "error": TIMEOUT})
-        raise exc from None
-    if outcome.failed:
-        # SendTaskFailure's error and cause, each only when given.
-        given = (("error", outcome.error), ("cause", outcome.cause))
-        details = {key: value for key, value in given if value is not None}
-        history.add("TaskFailed", "taskFailedEventDetails", {**ids, **details})
-        raise StatesError(outcome.error, outcome.cause)
-    result = json.loads(outcome.output or "null")
-    history.add(
-        "TaskSucceeded",
-        "taskSucceededEventDetails",
-        {**ids, "output": jsontext.dumps(result), "outputDetails": NOT_TRUNCATED},
-    )
-    return result
-
-
-def _call_for_callback(
-    lambdas: LambdaInvoker,
-    function: str,
-    payload: str,
-    timeout: int | None,
-    history: HistoryRecorder,
-) -> LambdaResponse:
-    """The Invoke call itself; the function failing fails the task before any callback."""
-    ids = _CALLBACK_IDS
-    try:
         response = lambdas.invoke(function, payload, timeout_seconds=timeout)
-    except TaskTimedOut:
-        history.add("TaskTimedOut", "taskTimedOutEventDetails", {**ids, "error": TIMEOUT})
-        raise StatesError(TIMEOUT) from None
-    except StatesError as exc:
-        history.add("TaskFailed", "taskFailedEventDetails", {**ids, **error_details(exc)})
-        raise
-    if response.function_error:
-        try:
-            cause = jsontext.dumps(json.loads(response.payload))
-        except ValueError:
-            cause = response.payload
-        error = StatesError(_error_type(response.payload), cause)
-        history.add("TaskFailed", "taskFailedEventDetails", {**ids, **error_details(error)})
-        raise error
-    return response
+        if response.function_error:
+            # The function failing fails the task before any callback.
+            raise StatesError(_error_type(response.payload), _compact_cause(response.payload))
+        return _invoke_result(response, clock)
+
+    return run_callback_task(
+        _CALLBACK_IDS,
+        parameters,
+        timeout,
+        wait,
+        submit,
+        history=history,
+        clock=clock,
+        region=region,
+    )
 
 
-def _mocked_outcome(answer: MockedAnswer) -> CallbackOutcome:
-    if answer.error == HEARTBEAT_TIMEOUT:
-        raise HeartbeatTimedOut()
-    if answer.error == TIMEOUT:
-        raise StatesError(TIMEOUT)
-    if answer.error is not None:
-        return CallbackOutcome(failed=True, error=answer.error, cause=answer.cause)
-    return CallbackOutcome(output=jsontext.dumps(answer.returns))
-
-
-def _await_callback(wait: CallbackWait, clock: Clock, deadline: datetime | None) -> CallbackOutcome:
-    """Poll the token on the clock until it is answered or a deadline passes."""
-    heartbeat = timedelta(seconds=wait.heartbeat) if wait.heartbeat is not None else None
-    beats = wait.callbacks.status(wait.token).heartbeats
-    beat_deadline = clock.now() + heartbeat if heartbeat is not None else None
-    while True:
-        status = wait.callbacks.status(wait.token)
-        if status.outcome is not None:
-            return status.outcome
-        now = clock.now()
-        if heartbeat is not None and status.heartbeats != beats:
-            beats = status.heartbeats
-            beat_deadline = now + heartbeat
-        if deadline is not None and now >= deadline:
-            raise StatesError(TIMEOUT)
-        if beat_deadline is not None and now >= beat_deadline:
-            raise HeartbeatTimedOut()
-        step = wait.callbacks.poll_seconds
-        for limit in (deadline, beat_deadline):
-            if limit is not None:
-                step = min(step, (limit - now).total_seconds())
-        wait.sleep(step)
+def _compact_cause(payload: str) -> str:
+    """Lambda's error payload as AWS re-serializes it for lambda:invoke: compact JSON
+    (LocalStack snapshots recorded on AWS)."""
+    try:
+        return jsontext.dumps(json.loads(payload))
+    except ValueError:
+        return payload
 
 
 def _invoke_result(response: LambdaResponse, clock: Clock) -> dict[str, Any]:
@@ -332,10 +220,3 @@ def _error_type(payload: str) -> str:
         return UNKNOWN_LAMBDA_ERROR
     error_type = body.get("errorType") if isinstance(body, dict) else None
     return error_type if isinstance(error_type, str) and error_type else UNKNOWN_LAMBDA_ERROR
-
-
-def error_details(error: StatesError) -> dict[str, Any]:
-    details: dict[str, Any] = {"error": error.error}
-    if error.cause is not None:
-        details["cause"] = error.cause
-    return details

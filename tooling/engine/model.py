@@ -67,9 +67,10 @@ class PassState(State):
 class TaskState(State):
     resource: str = ""
     optimized: bool = False  # arn:aws:states:::lambda:invoke rather than a function ARN
-    wait_for_token: bool = False  # lambda:invoke.waitForTaskToken: the callback pattern
-    # Another service's request-response integration, as (resourceType, resource) of its history
-    # events, e.g. ("dynamodb", "getItem") or ("aws-sdk:s3", "listBuckets"); answered by mocks.
+    wait_for_token: bool = False  # <integration>.waitForTaskToken: the callback pattern
+    # Another service's integration, as (resourceType, action), e.g. ("dynamodb", "getItem"),
+    # ("aws-sdk:s3", "listBuckets") or ("sqs", "sendMessage") (with wait_for_token for
+    # sqs:sendMessage.waitForTaskToken); answered by mocks or the runtime's ServiceIntegrations.
     integration: tuple[str, str] | None = None
     parameters: Template = None
     has_parameters: bool = False

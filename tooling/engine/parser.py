@@ -34,6 +34,7 @@ from tooling.engine.model import (
     WaitState,
 )
 from tooling.engine.payload import compile_expression, compile_template
+from tooling.engine.ports import IntegrationCatalog
 from tooling.engine.timestamps import parse_timestamp
 from tooling.errors import DefinitionError
 from tooling.sourcemap import SourceMap, pointer_join
@@ -41,10 +42,13 @@ from tooling.sourcemap import SourceMap, pointer_join
 _LAMBDA_FUNCTION_ARN = re.compile(r"arn:[\w-]+:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(:[\w$-]+)?")
 _LAMBDA_INVOKE = re.compile(r"arn:[\w-]+:states:::lambda:invoke")
 _LAMBDA_INVOKE_WAIT = re.compile(r"arn:[\w-]+:states:::lambda:invoke\.waitForTaskToken")
-# Any other request-response service integration (optimized, or AWS SDK: aws-sdk:<service>).
+# Any other service integration (optimized, or AWS SDK: aws-sdk:<service>), request-response or
+# its callback pattern (.waitForTaskToken).
 _SERVICE_INTEGRATION = re.compile(
     r"arn:[\w-]+:states:::(?P<type>(?:aws-sdk:)?[a-z0-9-]+):(?P<action>[A-Za-z][A-Za-z0-9]*)"
+    r"(?P<wait>\.waitForTaskToken)?"
 )
+_SQS_SEND = ("sqs", "sendMessage")
 # How Parameters (JSONPath) or Arguments (JSONata) hand the task token to the function.
 _TOKEN_REFERENCES = ("$$.Task.Token", "$states.context.Task.Token")
 _NOT_YET = "is not supported yet by the local engine"
@@ -116,20 +120,38 @@ _RULE_KEYS = {"Variable", "Next", "Comment"}
 
 
 def parse_definition(
-    definition: Any, source: SourceMap | None = None, mocked: Collection[str] = ()
+    definition: Any,
+    source: SourceMap | None = None,
+    mocked: Collection[str] = (),
+    provided: IntegrationCatalog | None = None,
 ) -> StateMachine:
     """Validate `definition` (a parsed JSON object) and compile it for run_execution.
 
-    Task states named in `mocked` get their answers from mocks (tooling.engine.mocks), so they
-    may call service integrations that the local runtime cannot run itself.
+    A Task calling another AWS service runs when something answers it: its mock (states named
+    in `mocked`, see tooling.engine.mocks) or an integration the runtime provides (`provided`,
+    the runtime's ServiceIntegrations or its catalog). Any other such Task is refused.
     """
-    return _Parser(source, frozenset(mocked)).machine(definition)
+    return _Parser(source, frozenset(mocked), provided or _NOTHING_PROVIDED).machine(definition)
+
+
+class _NothingProvided:
+    def supports(self, resource_type: str, action: str) -> bool:
+        return False
+
+
+_NOTHING_PROVIDED = _NothingProvided()
 
 
 class _Parser:
-    def __init__(self, source: SourceMap | None, mocked: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        source: SourceMap | None,
+        mocked: frozenset[str] = frozenset(),
+        provided: IntegrationCatalog = _NOTHING_PROVIDED,
+    ) -> None:
         self.source = source
         self.mocked = mocked
+        self.provided = provided
 
     # ---- errors -------------------------------------------------------------------------------
 
@@ -380,12 +402,16 @@ class _Parser:
         optimized = wait_for_token or bool(_LAMBDA_INVOKE.fullmatch(resource))
         integration = None
         service = None if optimized else _SERVICE_INTEGRATION.fullmatch(resource)
-        if service is not None and name in self.mocked:
+        if service is not None and (
+            name in self.mocked or self.provided.supports(service["type"], service["action"])
+        ):
             integration = (service["type"], service["action"])
+            wait_for_token = bool(service["wait"])
         elif not optimized and not _LAMBDA_FUNCTION_ARN.fullmatch(resource):
             hint = (
-                "the local runtime calls Lambda functions only: answer this state from a mock "
-                "file (`tool run --mock FILE`, see docs/engine.md) or run it on AWS"
+                "the local runtime calls Lambda functions and sqs:sendMessage only: answer this "
+                "state from a mock file (`tool run --mock FILE`, see docs/engine.md) or run it on "
+                "AWS"
                 if service is not None
                 else "use a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:"
                 "<name>), arn:aws:states:::lambda:invoke, arn:aws:states:::lambda:invoke"
@@ -393,26 +419,32 @@ class _Parser:
             )
             self.fail(at, f'States.{name}.Resource "{resource}" {_NOT_YET}', hint=hint)
         parameters, has_parameters = self.template(raw, "Parameters", pointer)
-        if optimized:
-            key = "Arguments" if base["jsonata"] else "Parameters"
-            params = raw.get(key)
-            if not (
-                isinstance(params, dict) and {"FunctionName", "FunctionName.$"} & set(params)
-            ) and not jsonata_eval.is_expression(params):
-                self.fail(
-                    pointer_join(pointer, key) if key in raw else pointer,
-                    f"States.{name}: {resource} needs {key}.FunctionName",
-                )
-            if wait_for_token and not _mentions_token(params, base["jsonata"]):
-                # Without the token nobody can answer the task. That AWS rejects such a
-                # definition is not confirmed (the CDK does); the engine refuses it.
-                self.fail(
-                    pointer_join(pointer, key),
-                    f"States.{name}: .waitForTaskToken needs {key} to pass the task token",
-                    hint='e.g. "Payload": {"token.$": "$$.Task.Token"}'
-                    if not base["jsonata"]
-                    else 'e.g. "Payload": {"token": "{% $states.context.Task.Token %}"}',
-                )
+        key = "Arguments" if base["jsonata"] else "Parameters"
+        params = raw.get(key)
+        if (
+            optimized
+            and not (isinstance(params, dict) and {"FunctionName", "FunctionName.$"} & set(params))
+            and not jsonata_eval.is_expression(params)
+        ):
+            self.fail(
+                pointer_join(pointer, key) if key in raw else pointer,
+                f"States.{name}: {resource} needs {key}.FunctionName",
+            )
+        if wait_for_token and not _mentions_token(params, base["jsonata"]):
+            # Without the token nobody can answer the task. That AWS rejects such a
+            # definition is not confirmed (the CDK does); the engine refuses it.
+            # The field that carries it: Lambda's Payload, SQS's MessageBody (AWS guide examples).
+            where = "Payload" if optimized else "MessageBody" if integration == _SQS_SEND else None
+            token = (
+                '{"token": "{% $states.context.Task.Token %}"}'
+                if base["jsonata"]
+                else '{"token.$": "$$.Task.Token"}'
+            )
+            self.fail(
+                pointer_join(pointer, key) if key in raw else pointer,
+                f"States.{name}: .waitForTaskToken needs {key} to pass the task token",
+                hint=f'e.g. "{where}": {token}' if where else f"e.g. {token} in what it sends",
+            )
         result_selector, has_result_selector = self.template(raw, "ResultSelector", pointer)
         jsonata = base["jsonata"]
         timeout, timeout_path = self.task_seconds(raw, "TimeoutSeconds", pointer, name, jsonata)

@@ -1,5 +1,6 @@
-"""What the engine needs from the outside world: time, Lambda invocations, task tokens for
-the callback pattern (.waitForTaskToken) and a history sink.
+"""What the engine needs from the outside world: time, Lambda invocations, the AWS service
+integrations the runtime provides, task tokens for the callback pattern (.waitForTaskToken) and a
+history sink.
 
 The engine imports no boto3, no SQLite and no CLI; a backend hands it these.
 """
@@ -43,6 +44,25 @@ class LambdaInvoker(Protocol):
 
         Raises StatesError for service errors (e.g. Lambda.ResourceNotFoundException) and
         TaskTimedOut when `timeout_seconds` (the Task's TimeoutSeconds) passes first.
+        """
+        ...
+
+
+class IntegrationCatalog(Protocol):
+    def supports(self, resource_type: str, action: str) -> bool:
+        """Whether the runtime runs `arn:aws:states:::<resource_type>:<action>` itself, e.g.
+        ("sqs", "sendMessage"); with `.waitForTaskToken`, the engine adds the callback wait."""
+        ...
+
+
+class ServiceIntegrations(IntegrationCatalog, Protocol):
+    """AWS service integrations the runtime provides (request-response), beside Lambda."""
+
+    def call(self, resource_type: str, action: str, parameters: Any) -> Any:
+        """Call the service with the Task's parameters; its response is the task result.
+
+        Raises StatesError named as Step Functions names the service's errors (e.g.
+        SQS.AmazonSQSException) and StateRuntimeError for parameters it cannot send at all.
         """
         ...
 

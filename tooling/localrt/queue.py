@@ -162,11 +162,14 @@ class LocalQueues:
 
     # messages
 
-    def send_message(self, queue: str, body: str) -> str:
-        """Put one message on the queue; its new message id."""
-        return self.send_messages(queue, [body])[0]
+    def send_message(self, queue: str, body: str, *, delay_seconds: float = 0) -> str:
+        """Put one message on the queue (hidden for `delay_seconds`, as SQS's DelaySeconds);
+        its new message id."""
+        return self.send_messages(queue, [body], delay_seconds=delay_seconds)[0]
 
-    def send_messages(self, queue: str, bodies: Iterable[str]) -> list[str]:
+    def send_messages(
+        self, queue: str, bodies: Iterable[str], *, delay_seconds: float = 0
+    ) -> list[str]:
         """Put several messages on the queue in one transaction (all or none)."""
         rows = []
         now = self.clock()
@@ -178,7 +181,7 @@ class LocalQueues:
                     hint="send a reference to the data instead",
                 )
             digest = hashlib.md5(body.encode("utf-8"), usedforsecurity=False).hexdigest()
-            rows.append((queue, str(uuid.uuid4()), body, digest, now, now))
+            rows.append((queue, str(uuid.uuid4()), body, digest, now, now + delay_seconds))
         with self._tx() as db:
             self._require(db, queue)
             db.executemany(

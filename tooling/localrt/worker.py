@@ -21,6 +21,7 @@ from tooling.localrt.callbacks import StoreTaskCallbacks
 from tooling.localrt.functions import spec_from_record
 from tooling.localrt.invoker import LocalLambdaInvoker
 from tooling.localrt.lambda_runner import FunctionSpec, Invocation, LocalLambdaRunner
+from tooling.localrt.services import LOCAL_INTEGRATIONS, LocalServiceIntegrations
 from tooling.localrt.store import Store
 
 
@@ -65,7 +66,7 @@ def run(store: Store, execution_arn: str) -> None:
         # The handler sees its own function's region (AWS_REGION), which is the ARN's.
         return spec_from_record(function, arn.split(":")[3]) if function else None
 
-    machine = parse_definition(json.loads(record.definition))
+    machine = parse_definition(json.loads(record.definition), provided=LOCAL_INTEGRATIONS)
     info = ExecutionInfo(
         execution_arn=execution_arn,
         name=record.name,
@@ -83,6 +84,9 @@ def run(store: Store, execution_arn: str) -> None:
             services = stack.enter_context(CallbackEndpoint(callbacks)).environment()
         runner = LocalLambdaRunner(services=services)
         invoker = LocalLambdaInvoker(lookup, runner, region, account, keep_logs)
+        # The queues live in the same SQLite file as the executions.
+        integrations = LocalServiceIntegrations(store.path, region, clock)
+        stack.callback(integrations.close)
         outcome = run_execution(
             machine,
             record.input,
@@ -91,6 +95,7 @@ def run(store: Store, execution_arn: str) -> None:
             lambdas=invoker,
             history=history,
             callbacks=callbacks,
+            services=integrations,
         )
     store.finish_execution(
         execution_arn,
