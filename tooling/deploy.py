@@ -25,12 +25,12 @@ from typing import Any, Literal
 
 from tooling import iam
 from tooling.backends.base import Backend
-from tooling.config.intrinsics import partition_for
 from tooling.config.service import ServiceConfig, StateMachineConfig
 from tooling.engine import parse_definition
 from tooling.errors import BadInput, ConfigError
 from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.machine_logging import machine_logging, normalized
+from tooling.names import partition_for
 from tooling.package import Package, build_package, check_handlers
 from tooling.validate import Diagnostic, Severity, check_or_raise, validate_service
 

@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
-from tooling.config.intrinsics import context_for, partition_for, resolve_intrinsics
+from tooling.config.intrinsics import context_for, resolve_intrinsics
 from tooling.config.service import ServiceConfig, StateMachineConfig
 from tooling.errors import ConfigError, DefinitionError
 from tooling.iam_integrations import Gap, Scope, allows, integration_permissions
 from tooling.machine_logging import machine_logging
+from tooling.names import partition_for
 
 POLICY_VERSION = "2012-10-17"
 FUNCTION_POLICY_NAME = "tool-function"

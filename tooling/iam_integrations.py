@@ -13,7 +13,8 @@ are those of the Step Functions developer guide's "IAM policies for integrated s
 A name chosen at run time (`Key.$`, a `{% %}` expression) grants the action on all of that
 service's resources in the service's account and region, with a warning. (AWS's own generated
 policies use `"*"` there; the toolkit keeps to the account and region.) Every other call
-(`aws-sdk:*`, `.sync`, `.waitForTaskToken` of other services, activities) gets no grant, and a
+(`aws-sdk:*`, `.sync`, `.waitForTaskToken` of services other than Lambda, SQS and SNS,
+activities) gets no grant, and a
 gap: the deploy warns unless the machine's `iamRoleStatements` allow the call.
 """
 
@@ -25,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from tooling.config.intrinsics import partition_for
+from tooling.names import parse_queue_url
 
 _INTEGRATION = re.compile(r"^arn:[\w-]+:states:::(?P<path>.+)$")
 _LAMBDA = re.compile(r"^arn:[\w-]+:lambda:[^:]+:[^:]*:function:.+$")
@@ -37,20 +38,6 @@ _TABLE_ARN = re.compile(r"^arn:[\w-]+:dynamodb:[a-z0-9-]+:\d{12}:table/[\w.-]+$"
 _TABLE_NAME = re.compile(r"^[\w.-]{1,255}$")
 _EVENT_BUS_ARN = re.compile(r"^arn:[\w-]+:events:[a-z0-9-]+:\d{12}:event-bus/.+$")
 _EVENT_BUS_NAME = re.compile(r"^[\w./-]{1,256}$")
-# Queue URLs: https://sqs.<region>.amazonaws.com/<account>/<name> (also sqs-fips., .api.aws
-# dual-stack, .amazonaws.com.cn), the legacy https://<region>.queue.amazonaws.com/... and
-# https://queue.amazonaws.com/... (AWS "Amazon SQS endpoints" page; the legacy forms from
-# queue URLs GetQueueUrl used to answer).
-_QUEUE_URL = re.compile(
-    r"^https?://(?P<host>[^/:]+)(?::\d+)?/(?P<account>\d{12})/(?P<name>[\w-]{1,80}(?:\.fifo)?)/?$"
-)
-_SQS_HOST = re.compile(
-    r"^sqs(?:-fips)?\.(?P<region>[a-z0-9-]+)\.(?:amazonaws\.com(?:\.cn)?|api\.aws)$"
-)
-_LEGACY_SQS_HOST = re.compile(r"^(?P<region>[a-z]+-[a-z-]+-\d+)\.queue\.amazonaws\.com(?:\.cn)?$")
-# Not confirmed in AWS docs: the region-less legacy host served us-east-1 (boto's old endpoint
-# table); a queue URL on it is read as us-east-1.
-_GLOBAL_LEGACY_SQS_HOST = "queue.amazonaws.com"
 # AWS SDK service names whose IAM prefix differs (assumed from the IAM service-prefix list;
 # when a name is missing here the warning stays, the safe direction).
 _IAM_PREFIX = {
@@ -248,19 +235,10 @@ def _run_time_warning(state: str, what: str, action: str, scope: Scope) -> str:
 
 
 def _queue_arn(url: str, scope: Scope) -> str | None:
-    match = _QUEUE_URL.match(url)
-    if match is None:
+    address = parse_queue_url(url)
+    if address is None or not address.on_aws:  # a local emulator's queue is no AWS resource
         return None
-    host = match["host"].lower()
-    region: str | None = None
-    if host == _GLOBAL_LEGACY_SQS_HOST:
-        region = "us-east-1"
-    else:
-        found = _SQS_HOST.match(host) or _LEGACY_SQS_HOST.match(host)
-        region = found["region"] if found else None
-    if region is None:
-        return None
-    return f"arn:{partition_for(region)}:sqs:{region}:{match['account']}:{match['name']}"
+    return address.arn(scope.region)
 
 
 def _topic_arn(value: str, scope: Scope) -> str | None:
@@ -344,3 +322,6 @@ _HANDLERS: dict[str, Handler] = {
     ),
     "events:putEvents": _put_events,
 }
+# The callback forms need the same one action (the guide's IAM policies for SQS and SNS).
+_HANDLERS["sqs:sendMessage.waitForTaskToken"] = _HANDLERS["sqs:sendMessage"]
+_HANDLERS["sns:publish.waitForTaskToken"] = _HANDLERS["sns:publish"]

@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tooling.config.intrinsics import partition_for
 from tooling.config.service import ServiceConfig, StateMachineConfig
 from tooling.errors import ConfigError
+from tooling.names import partition_for
 
 LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
 

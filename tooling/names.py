@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from tooling.errors import InputError
 
@@ -62,3 +64,70 @@ def function_name_from_identifier(identifier: str) -> str:
         if index + 1 < len(parts):
             return parts[index + 1]
     return identifier
+
+
+# SQS queue URLs. AWS endpoints: https://sqs.<region>.amazonaws.com/<account>/<name> (also
+# sqs-fips., the .api.aws dual-stack and .amazonaws.com.cn forms), the legacy
+# https://<region>.queue.amazonaws.com/... and https://queue.amazonaws.com/... (AWS "Amazon SQS
+# endpoints" page; the legacy forms are what GetQueueUrl used to answer). Local emulators:
+# LocalStack's sqs.<region>.localhost.localstack.cloud / <region>.queue.localhost.localstack.cloud
+# and http://localhost:<port>/[queue/<region>/]<account>/<name>.
+_AWS_QUEUE_HOST = re.compile(
+    r"(?:sqs(?:-fips)?\.(?P<region>[a-z0-9-]+)\.(?:amazonaws\.com(?:\.cn)?|api\.aws)"
+    r"|(?P<legacy>[a-z0-9-]+)\.queue\.amazonaws\.com(?:\.cn)?"
+    r"|queue\.amazonaws\.com)"
+)
+_EMULATED_QUEUE_HOST = re.compile(
+    r"(?:sqs\.(?P<region>[a-z0-9-]+)|(?P<legacy>[a-z0-9-]+)\.queue)\.localhost\.localstack\.cloud"
+    r"|localhost|127\.0\.0\.1"
+)
+_QUEUE_PATH = re.compile(
+    r"/(?:queue/(?P<region>[a-z0-9-]+)/)?(?P<account>\d{12})/(?P<name>[\w-]{1,80}(?:\.fifo)?)/?"
+)
+# Not confirmed in AWS docs: the region-less legacy host served us-east-1 (boto's old endpoint
+# table); a queue URL on it is read as us-east-1.
+_GLOBAL_QUEUE_HOST_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class QueueAddress:
+    """Where a queue URL points."""
+
+    on_aws: bool  # an AWS SQS endpoint, not a local emulator's
+    region: str | None  # None: the URL does not say (a loopback emulator URL)
+    account: str | None  # None with name: the path is not /<account>/<name>
+    name: str | None
+
+    def arn(self, default_region: str) -> str | None:
+        if self.account is None or self.name is None:
+            return None
+        region = self.region or default_region
+        return f"arn:{partition_for(region)}:sqs:{region}:{self.account}:{self.name}"
+
+
+def parse_queue_url(url: str) -> QueueAddress | None:
+    """The queue a QueueUrl names; None when its host is not an SQS endpoint."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    region: str | None
+    aws = _AWS_QUEUE_HOST.fullmatch(host)
+    if aws is not None:
+        region = aws["region"] or aws["legacy"] or _GLOBAL_QUEUE_HOST_REGION
+    else:
+        emulated = _EMULATED_QUEUE_HOST.fullmatch(host)
+        if emulated is None:
+            return None
+        region = emulated["region"] or emulated["legacy"]
+    path = _QUEUE_PATH.fullmatch(parts.path)
+    if path is None:
+        return QueueAddress(aws is not None, region, None, None)
+    return QueueAddress(aws is not None, path["region"] or region, path["account"], path["name"])
+
+
+def partition_for(region: str) -> str:
+    """The ARN partition of a region."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"

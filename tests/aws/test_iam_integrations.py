@@ -330,11 +330,6 @@ def test_lambda_comes_first_then_integrations_then_logging(tmp_path: Path):
             "s3:GetObject",
         ),
         (
-            "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-            {"Parameters": {"QueueUrl": SQS_URL, "MessageBody": {"token.$": "$$.Task.Token"}}},
-            "sqs:SendMessage",
-        ),
-        (
             "arn:aws:states:::states:startExecution.sync:2",
             {"Parameters": {"StateMachineArn": CHILD}},
             "states:StartExecution",
@@ -466,3 +461,21 @@ def test_lambda_tasks_are_left_to_the_function_grants():
     ]
     permissions = integration_permissions(tasks, scope)
     assert (permissions.grants, permissions.warnings, permissions.gaps) == ({}, [], [])
+
+
+def test_the_sqs_and_sns_callback_forms_get_the_same_one_action(tmp_path: Path):
+    statements, warnings = role_for(
+        tmp_path,
+        one_task(
+            "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            Parameters={"QueueUrl": SQS_URL, "MessageBody": {"token.$": "$$.Task.Token"}},
+        ),
+    )
+    assert statements == [
+        {
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": ["arn:aws:sqs:us-east-1:123456789012:jobs"],
+        }
+    ]
+    assert warnings == ()

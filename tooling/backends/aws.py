@@ -14,11 +14,10 @@ from urllib.parse import unquote
 
 from tooling.aws.client import AwsClient
 from tooling.aws.errors import AwsRejected
-from tooling.config.intrinsics import partition_for
 from tooling.config.service import ServiceConfig
 from tooling.errors import AlreadyExists, NotFound
 from tooling.iam import RoleSpec
-from tooling.names import check_execution_name, check_input_size, execution_arn
+from tooling.names import check_execution_name, check_input_size, execution_arn, partition_for
 from tooling.package import Package
 
 # Lambda's limit for a zip sent in the request (CreateFunction/UpdateFunctionCode ZipFile);

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tooling.errors import DefinitionError
+from tooling.names import partition_for
 from tooling.sourcemap import SourceMap, pointer_join
 
 if TYPE_CHECKING:
@@ -34,14 +35,6 @@ def normalized_name(key: str) -> str:
 def function_logical_id(key: str) -> str:
     """CloudFormation logical id Serverless gives a function: `hello` -> `HelloLambdaFunction`."""
     return f"{normalized_name(key)}LambdaFunction"
-
-
-def partition_for(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 import struct
 import uuid
 from email.utils import format_datetime
@@ -27,12 +26,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from tooling.config.intrinsics import partition_for
 from tooling.engine import jsontext
 from tooling.engine.errors import StateRuntimeError, StatesError
 from tooling.engine.ports import Clock
 from tooling.errors import InputError, NotFound
 from tooling.localrt.queue import MAX_MESSAGE_BYTES, LocalQueues
+from tooling.names import parse_queue_url
 
 SEND_MESSAGE = ("sqs", "sendMessage")
 PROVIDED = frozenset({SEND_MESSAGE})
@@ -40,17 +39,6 @@ PROVIDED = frozenset({SEND_MESSAGE})
 # SendMessage: DelaySeconds 0-900; at most 10 message attributes (SQS API reference).
 MAX_DELAY_SECONDS = 900
 MAX_MESSAGE_ATTRIBUTES = 10
-
-_AWS_HOST = re.compile(
-    r"(?:sqs\.(?P<region>[a-z0-9-]+)|(?P<legacy>[a-z0-9-]+)\.queue|queue)\.amazonaws\.com(?:\.cn)?"
-)
-_LOCALSTACK_HOST = re.compile(
-    r"(?:sqs\.(?P<region>[a-z0-9-]+)|(?P<legacy>[a-z0-9-]+)\.queue)\.localhost\.localstack\.cloud"
-)
-_LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
-_QUEUE_PATH = re.compile(
-    r"/(?:queue/(?P<region>[a-z0-9-]+)/)?(?P<account>\d{12})/(?P<name>[\w-]{1,80})"
-)
 
 
 class LocalIntegrationCatalog:
@@ -164,25 +152,18 @@ class LocalServiceIntegrations(LocalIntegrationCatalog):
 
 
 def queue_arn_from_url(url: str, region: str) -> str:
-    """The local key (ARN) of the queue a QueueUrl names: `https://sqs.<region>.amazonaws.com/
-    <account>/<name>`, the legacy `https://<region>.queue.amazonaws.com/...` and
-    `https://queue.amazonaws.com/...` (us-east-1), and LocalStack's forms (`http://localhost:4566/
-    <account>/<name>`, `.../queue/<region>/<account>/<name>`, `sqs.<region>.localhost.localstack
-    .cloud`). Without a region in the URL, the execution's region. A host that is none of these
-    fails as the Java SDK fails for a host that does not resolve (SQS.SdkClientException)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    aws = _AWS_HOST.fullmatch(host) or _LOCALSTACK_HOST.fullmatch(host)
-    if aws is None and host not in _LOOPBACK_HOSTS:
+    """The local key (ARN) of the queue a QueueUrl names (the forms tooling.names reads; a URL
+    without a region means the execution's). A host that is no SQS endpoint fails as the Java
+    SDK fails for a host that does not resolve (SQS.SdkClientException)."""
+    address = parse_queue_url(url)
+    if address is None:
+        host = urlsplit(url).hostname or url
         raise StatesError(
             "SQS.SdkClientException",
-            f"Unable to execute HTTP request: {host or url}: Name or service not known",
+            f"Unable to execute HTTP request: {host}: Name or service not known",
         )
-    queue_region = region
-    if aws is not None:
-        queue_region = aws["region"] or aws["legacy"] or "us-east-1"
-    path = _QUEUE_PATH.fullmatch(parts.path.rstrip("/"))
-    if path is None:
+    arn = address.arn(region)
+    if arn is None:
         # No account and name to look up: the queue cannot exist.
         raise StatesError(
             "SQS.QueueDoesNotExistException",
@@ -192,8 +173,7 @@ def queue_arn_from_url(url: str, region: str) -> str:
                 str(uuid.uuid4()),
             ),
         )
-    queue_region = path["region"] or queue_region
-    return f"arn:{partition_for(queue_region)}:sqs:{queue_region}:{path['account']}:{path['name']}"
+    return arn
 
 
 def _string_field(fields: dict[str, Any], name: str, parameters: Any) -> str | None:

@@ -23,12 +23,11 @@ from typing import Any
 from tooling import iam
 from tooling.backends.base import Backend
 from tooling.backends.local import state_dir
-from tooling.config.intrinsics import partition_for
 from tooling.config.service import ServiceConfig, StateMachineConfig
 from tooling.config.triggers import TRIGGER_FUNCTION_TIMEOUT, SqsTrigger
 from tooling.deploy import Change, Deployed, DeployPlan, Recorder
 from tooling.localrt.queue import LocalQueues
-from tooling.names import execution_arn
+from tooling.names import execution_arn, partition_for
 from tooling.package import Package
 from tooling.triggers.lambda_handler import STATE_MACHINE_ARN_VARIABLE
 from tooling.triggers.queues import adopt_unkeyed_queues, local_queue_specs
