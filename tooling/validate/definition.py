@@ -365,8 +365,8 @@ class _Checker:
             self.out.error(pointer, "FIELD_MISSING", 'a Task state needs "Resource" (an ARN)')
         else:
             self._resource(state["Resource"], pointer_join(pointer, "Resource"))
-        self._seconds_pair(state, pointer, "TimeoutSeconds", language)
-        self._seconds_pair(state, pointer, "HeartbeatSeconds", language)
+        for key in ("TimeoutSeconds", "HeartbeatSeconds"):
+            self._number_or_path(state, pointer, key, MAX_SECONDS, language == JSONATA)
         timeout, heartbeat = state.get("TimeoutSeconds"), state.get("HeartbeatSeconds")
         if _is_int(timeout) and _is_int(heartbeat) and heartbeat >= timeout:
             self.out.error(
@@ -420,23 +420,25 @@ class _Checker:
                 '(e.g. "arn:aws:states:::lambda:invoke")',
             )
 
-    def _seconds_pair(self, state: dict[str, Any], pointer: str, key: str, language: str) -> None:
+    def _number_or_path(
+        self, obj: dict[str, Any], at: str, key: str, high: int | None, jsonata: bool
+    ) -> None:
+        """KEY, a whole number from 1 (to `high`), or in JSONPath KEY + "Path", a reference
+        path; not both."""
         path_key = key + "Path"
-        if key in state and path_key in state:
+        if key in obj and path_key in obj:
             self.out.error(
-                pointer_join(pointer, path_key),
+                pointer_join(at, path_key),
                 "FIELDS_EXCLUSIVE",
                 f"{key} and {path_key} cannot both be set; keep one",
             )
-        if key in state:
-            value, at = state[key], pointer_join(pointer, key)
-            valid = _is_int(value) and 1 <= value <= MAX_SECONDS
-            kind = f"a whole number from 1 to {MAX_SECONDS}"
-            self._number(value, at, key, kind, valid, language == JSONATA)
-        if path_key in state and language == JSONPATH:
-            check_reference_path(
-                self.out, state[path_key], pointer_join(pointer, path_key), path_key
-            )
+        if key in obj:
+            value = obj[key]
+            valid = _is_int(value) and value >= 1 and (high is None or value <= high)
+            kind = f"a whole number from 1 to {high}" if high else "a whole number >= 1"
+            self._number(value, pointer_join(at, key), key, kind, valid, jsonata)
+        if path_key in obj and not jsonata:
+            check_reference_path(self.out, obj[path_key], pointer_join(at, path_key), path_key)
 
     def _choice(self, state: dict[str, Any], pointer: str, language: str) -> None:
         check_choices(self.out, state, pointer, language == JSONATA)
@@ -616,30 +618,15 @@ class _Checker:
                 + ("" if jsonata else " (or their ...Path)"),
             )
         for key, high in (("MaxItemsPerBatch", None), ("MaxInputBytesPerBatch", 262144)):
+            self._number_or_path(batcher, at, key, high, jsonata)
             path_key = key + "Path"
-            if key in batcher and path_key in batcher:
+            if path_key in batcher and jsonata:
                 self.out.error(
                     pointer_join(at, path_key),
-                    "FIELDS_EXCLUSIVE",
-                    f"{key} and {path_key} cannot both be set",
+                    "FIELD_QUERY_LANGUAGE",
+                    f'"{path_key}" is not allowed in a JSONata ItemBatcher; use "{key}" '
+                    "with a {% %} expression",
                 )
-            if key in batcher:
-                value = batcher[key]
-                valid = _is_int(value) and value >= 1 and (high is None or value <= high)
-                kind = "a whole number " + ("from 1 to 262144 (256 KiB)" if high else ">= 1")
-                self._number(value, pointer_join(at, key), key, kind, valid, jsonata)
-            if path_key in batcher:
-                if jsonata:
-                    self.out.error(
-                        pointer_join(at, path_key),
-                        "FIELD_QUERY_LANGUAGE",
-                        f'"{path_key}" is not allowed in a JSONata ItemBatcher; use "{key}" '
-                        "with a {% %} expression",
-                    )
-                else:
-                    check_reference_path(
-                        self.out, batcher[path_key], pointer_join(at, path_key), path_key
-                    )
         if "BatchInput" in batcher:
             value, value_at = batcher["BatchInput"], pointer_join(at, "BatchInput")
             if jsonata:
