@@ -70,18 +70,13 @@ class Env:
 
     def for_item(self, index: int, value: Any) -> Env:
         """The same environment with $$.Map.Item set (for ItemSelector / Parameters)."""
-        return Env(
-            self.execution,
-            self.state_machine,
-            self.state_name,
-            self.entered_time,
-            self.variables,
-            self.retry_count,
-            (index, value),
-        )
+        return self._derived((index, value), None)
 
     def with_task_token(self, token: str) -> Env:
         """The same environment with $$.Task.Token set (one attempt of a callback Task)."""
+        return self._derived(self.map_item, token)
+
+    def _derived(self, map_item: tuple[int, Any] | None, task_token: str | None) -> Env:
         return Env(
             self.execution,
             self.state_machine,
@@ -89,6 +84,6 @@ class Env:
             self.entered_time,
             self.variables,
             self.retry_count,
-            self.map_item,
-            token,
+            map_item,
+            task_token,
         )
