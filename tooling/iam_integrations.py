@@ -7,17 +7,17 @@ are those of the Step Functions developer guide's "IAM policies for integrated s
 - `sqs:sendMessage` -> sqs:SendMessage on the queue of a literal `QueueUrl`
 - `sns:publish` -> sns:Publish on a literal `TopicArn` (or `TargetArn`)
 - `dynamodb:getItem|putItem|updateItem|deleteItem` -> dynamodb:<Action> on `table/<TableName>`
-- `states:startExecution` -> states:StartExecution on a literal `StateMachineArn`; with `.sync`
-  or `.sync:2` also states:DescribeExecution/StopExecution on its executions and
-  events:PutTargets/PutRule/DescribeRule on the managed rule (the guide's "IAM policies for AWS
-  Step Functions", Synchronous)
+- `states:startExecution` (and `.waitForTaskToken`) -> states:StartExecution on a literal
+  `StateMachineArn`; with `.sync` or `.sync:2` also states:DescribeExecution/StopExecution on
+  its executions and events:PutTargets/PutRule/DescribeRule on the managed rule (the guide's
+  "IAM policies for AWS Step Functions", Synchronous)
 - `events:putEvents` -> events:PutEvents on each `Entries[*].EventBusName` (`default` if absent)
 
 A name chosen at run time (`Key.$`, a `{% %}` expression) grants the action on all of that
 service's resources in the service's account and region, with a warning. (AWS's own generated
 policies use `"*"` there; the toolkit keeps to the account and region.) Every other call
 (`aws-sdk:*`, `.sync` of services other than Step Functions, `.waitForTaskToken` of services
-other than Lambda, SQS and SNS,
+other than Lambda, SQS, SNS and Step Functions,
 activities) gets no grant, and a
 gap: the deploy warns unless the machine's `iamRoleStatements` allow the call.
 """
@@ -349,6 +349,8 @@ _HANDLERS: dict[str, Handler] = {
     "states:startExecution": _START_EXECUTION,
     "events:putEvents": _put_events,
 }
+# The guide's Asynchronous policy: the callback form needs StartExecution only.
+_HANDLERS["states:startExecution.waitForTaskToken"] = _START_EXECUTION
 _HANDLERS["states:startExecution.sync"] = _start_execution_sync
 _HANDLERS["states:startExecution.sync:2"] = _start_execution_sync
 # The callback forms need the same one action (the guide's IAM policies for SQS and SNS).

@@ -120,9 +120,10 @@ def test_a_table_named_by_its_arn_is_granted_as_is(tmp_path: Path):
     assert grants(statements) == {"dynamodb:GetItem": [table]}
 
 
-def test_start_execution_grants_the_named_state_machine(tmp_path: Path):
+@pytest.mark.parametrize("pattern", ["", ".waitForTaskToken"])
+def test_start_execution_grants_the_named_state_machine(tmp_path: Path, pattern: str):
     definition = one_task(
-        "arn:aws:states:::states:startExecution",
+        f"arn:aws:states:::states:startExecution{pattern}",
         Parameters={"StateMachineArn": CHILD, "Input.$": "$"},
     )
     statements, warnings = role_for(tmp_path, definition)
