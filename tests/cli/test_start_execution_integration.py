@@ -171,3 +171,24 @@ def test_before_deploy_no_state_machine_exists(
 ) -> None:
     code, result = run_parent(service, capsys, parent(""))
     assert (code, result["error"]) == (1, "StepFunctions.StateMachineDoesNotExistException")
+
+
+def test_wait_for_task_token_starts_the_child_then_waits_for_the_token(
+    deployed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    definition = parent(".waitForTaskToken", TimeoutSeconds=30)
+    definition["States"]["Start"]["Parameters"]["Input"] = {"token.$": "$$.Task.Token"}
+    del definition["States"]["Start"]["Parameters"]["Input.$"]
+    (deployed / "parent.asl.json").write_text(json.dumps(definition))
+    code, out, err = run(
+        capsys, "run", "parent.asl.json", "--input", "in.json", "--clock", "virtual", "--json"
+    )
+    result = json.loads(out)
+    assert (code, result["error"]) == (1, "States.Timeout"), err
+    events = result["events"]
+    types = [event["type"] for event in events]
+    assert types[2:6] == ["TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskTimedOut"]
+    submitted = events[4]["taskSubmittedEventDetails"]
+    assert submitted["resource"] == "startExecution.waitForTaskToken"
+    started = child(deployed, json.loads(submitted["output"])["ExecutionArn"])
+    assert set(json.loads(str(started["input"]))) == {"token"}
