@@ -303,8 +303,11 @@ def test_timeout_seconds_ends_the_wait_with_task_timed_out(runner: Runner) -> No
 def test_sync_needs_the_runtime_to_provide_that_pattern() -> None:
     with pytest.raises(DefinitionError, match="is not supported yet by the local engine"):
         parse_definition(starting(".sync"), provided=FakeSqs())
-    with pytest.raises(DefinitionError, match="is not supported yet by the local engine"):
+    with pytest.raises(DefinitionError, match="is not supported yet by the local engine") as info:
         parse_definition(machine("arn:aws:states:::sqs:sendMessage.sync"), provided=FakeSqs())
+    assert info.value.hint == (
+        "the local engine runs .sync for states:startExecution only: run this state on AWS"
+    )
 
 
 def test_a_mocked_sync_task_starts_nothing(runner: Runner) -> None:

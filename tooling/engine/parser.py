@@ -413,7 +413,9 @@ class _Parser:
             wait_for_token = bool(service["wait"])
         elif not optimized and not _LAMBDA_FUNCTION_ARN.fullmatch(resource):
             hint = (
-                "the local runtime calls Lambda functions, sqs:sendMessage and "
+                "the local engine runs .sync for states:startExecution only: run this state on AWS"
+                if sync
+                else "the local runtime calls Lambda functions, sqs:sendMessage and "
                 "states:startExecution only: answer this state from a mock file (`tool run "
                 "--mock FILE`, see docs/engine.md) or run it on AWS"
                 if service is not None

@@ -118,7 +118,12 @@ class LocalServiceIntegrations(LocalIntegrationCatalog):
             raise StateRuntimeError(f"The integration {resource_type}:{action} is not available.")
         backend = self.local_target()
         assert backend is not None  # the child was started through it
-        child = backend.describe_execution(submitted["ExecutionArn"])
+        try:
+            child = backend.describe_execution(submitted["ExecutionArn"])
+        except NotFound:
+            # The child's record is gone (its state file was reset): nothing left to wait for.
+            gone = f"the child execution {submitted['ExecutionArn']} is gone"
+            return JobOutcome(error="States.TaskFailed", cause=gone)
         if child["status"] == "RUNNING":
             if self.pause_seconds:
                 time.sleep(self.pause_seconds)  # let the child's worker run (virtual clocks)
