@@ -161,9 +161,10 @@ def run_definition(
             services = stack.enter_context(CallbackEndpoint(callbacks)).environment()
         runner = LocalLambdaRunner(services=services)
         invoker = LocalLambdaInvoker(specs.get, runner, region, LOCAL_ACCOUNT_ID)
-        # sqs:sendMessage reaches the queues `tool deploy` made for this folder.
+        # sqs:sendMessage and states:startExecution reach the queues and state machines
+        # `tool deploy` made for this folder.
         database = state_dir(options.directory) / "local.db"
-        integrations = LocalServiceIntegrations(database, region, run_clock)
+        integrations = LocalServiceIntegrations(database, region, run_clock, child_clock=clock_kind)
         stack.callback(integrations.close)
         outcome = run_execution(
             machine,

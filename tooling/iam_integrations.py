@@ -7,13 +7,17 @@ are those of the Step Functions developer guide's "IAM policies for integrated s
 - `sqs:sendMessage` -> sqs:SendMessage on the queue of a literal `QueueUrl`
 - `sns:publish` -> sns:Publish on a literal `TopicArn` (or `TargetArn`)
 - `dynamodb:getItem|putItem|updateItem|deleteItem` -> dynamodb:<Action> on `table/<TableName>`
-- `states:startExecution` -> states:StartExecution on a literal `StateMachineArn`
+- `states:startExecution` (and `.waitForTaskToken`) -> states:StartExecution on a literal
+  `StateMachineArn`; with `.sync` or `.sync:2` also states:DescribeExecution/StopExecution on
+  its executions and events:PutTargets/PutRule/DescribeRule on the managed rule (the guide's
+  "IAM policies for AWS Step Functions", Synchronous)
 - `events:putEvents` -> events:PutEvents on each `Entries[*].EventBusName` (`default` if absent)
 
 A name chosen at run time (`Key.$`, a `{% %}` expression) grants the action on all of that
 service's resources in the service's account and region, with a warning. (AWS's own generated
 policies use `"*"` there; the toolkit keeps to the account and region.) Every other call
-(`aws-sdk:*`, `.sync`, `.waitForTaskToken` of services other than Lambda, SQS and SNS,
+(`aws-sdk:*`, `.sync` of services other than Step Functions, `.waitForTaskToken` of services
+other than Lambda, SQS, SNS and Step Functions,
 activities) gets no grant, and a
 gap: the deploy warns unless the machine's `iamRoleStatements` allow the call.
 """
@@ -302,6 +306,35 @@ def _dynamodb(action: str) -> _Target:
     )
 
 
+_START_EXECUTION = _Target(
+    "states:StartExecution",
+    "state machine",
+    ("StateMachineArn",),
+    _state_machine_arn,
+    lambda s: s.arn("states", "stateMachine:*"),
+)
+# The EventBridge rule Step Functions manages to learn that a child execution ended.
+_SYNC_RULE = "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"
+
+
+def _start_execution_sync(name: str, state: dict[str, Any], scope: Scope, out: Permissions) -> None:
+    """StartExecution on the child, DescribeExecution/StopExecution on its executions, and the
+    managed rule's PutTargets/PutRule/DescribeRule (the guide's Synchronous policy)."""
+    _START_EXECUTION(name, state, scope, out)
+    kind, value = _Arguments.of(state).get("StateMachineArn")
+    if kind == "dynamic":
+        executions = scope.arn("states", "execution:*")
+    elif kind == "literal" and isinstance(value, str) and _STATE_MACHINE_ARN.match(value):
+        prefix, _, rest = value.partition(":stateMachine:")
+        executions = f"{prefix}:execution:{rest.split(':')[0]}:*"
+    else:
+        return  # the StartExecution gap already names the problem
+    for action in ("states:DescribeExecution", "states:StopExecution"):
+        out.grant(action, executions)
+    for action in ("events:PutTargets", "events:PutRule", "events:DescribeRule"):
+        out.grant(action, scope.arn("events", _SYNC_RULE))
+
+
 _HANDLERS: dict[str, Handler] = {
     "sqs:sendMessage": _Target(
         "sqs:SendMessage", "queue", ("QueueUrl",), _queue_arn, lambda s: s.arn("sqs", "*")
@@ -313,15 +346,13 @@ _HANDLERS: dict[str, Handler] = {
     "dynamodb:putItem": _dynamodb("PutItem"),
     "dynamodb:updateItem": _dynamodb("UpdateItem"),
     "dynamodb:deleteItem": _dynamodb("DeleteItem"),
-    "states:startExecution": _Target(
-        "states:StartExecution",
-        "state machine",
-        ("StateMachineArn",),
-        _state_machine_arn,
-        lambda s: s.arn("states", "stateMachine:*"),
-    ),
+    "states:startExecution": _START_EXECUTION,
     "events:putEvents": _put_events,
 }
+# The guide's Asynchronous policy: the callback form needs StartExecution only.
+_HANDLERS["states:startExecution.waitForTaskToken"] = _START_EXECUTION
+_HANDLERS["states:startExecution.sync"] = _start_execution_sync
+_HANDLERS["states:startExecution.sync:2"] = _start_execution_sync
 # The callback forms need the same one action (the guide's IAM policies for SQS and SNS).
 _HANDLERS["sqs:sendMessage.waitForTaskToken"] = _HANDLERS["sqs:sendMessage"]
 _HANDLERS["sns:publish.waitForTaskToken"] = _HANDLERS["sns:publish"]

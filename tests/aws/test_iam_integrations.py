@@ -120,14 +120,49 @@ def test_a_table_named_by_its_arn_is_granted_as_is(tmp_path: Path):
     assert grants(statements) == {"dynamodb:GetItem": [table]}
 
 
-def test_start_execution_grants_the_named_state_machine(tmp_path: Path):
+@pytest.mark.parametrize("pattern", ["", ".waitForTaskToken"])
+def test_start_execution_grants_the_named_state_machine(tmp_path: Path, pattern: str):
     definition = one_task(
-        "arn:aws:states:::states:startExecution",
+        f"arn:aws:states:::states:startExecution{pattern}",
         Parameters={"StateMachineArn": CHILD, "Input.$": "$"},
     )
     statements, warnings = role_for(tmp_path, definition)
     assert grants(statements) == {"states:StartExecution": [CHILD]}
     assert warnings == ()
+
+
+@pytest.mark.parametrize("pattern", [".sync", ".sync:2"])
+def test_start_execution_sync_also_grants_watching_the_child(tmp_path: Path, pattern: str):
+    definition = one_task(
+        f"arn:aws:states:::states:startExecution{pattern}",
+        Parameters={"StateMachineArn": CHILD, "Input.$": "$"},
+    )
+    statements, warnings = role_for(tmp_path, definition)
+    executions = [f"arn:aws:states:{REGION}:{ACCOUNT}:execution:child:*"]
+    rule = [
+        f"arn:aws:events:{REGION}:{ACCOUNT}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"
+    ]
+    assert grants(statements) == {
+        "states:StartExecution": [CHILD],
+        "states:DescribeExecution": executions,
+        "states:StopExecution": executions,
+        "events:PutTargets": rule,
+        "events:PutRule": rule,
+        "events:DescribeRule": rule,
+    }
+    assert warnings == ()
+
+
+def test_start_execution_sync_of_a_run_time_child_watches_every_execution(tmp_path: Path):
+    definition = one_task(
+        "arn:aws:states:::states:startExecution.sync:2",
+        Parameters={"StateMachineArn.$": "$.child"},
+    )
+    statements, warnings = role_for(tmp_path, definition)
+    found = grants(statements)
+    assert found["states:StartExecution"] == [f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:*"]
+    assert found["states:DescribeExecution"] == [f"arn:aws:states:{REGION}:{ACCOUNT}:execution:*"]
+    assert len(warnings) == 1 and "picks its state machine at run time" in warnings[0]
 
 
 def test_put_events_grants_each_named_bus_and_the_default_one(tmp_path: Path):
@@ -328,11 +363,6 @@ def test_lambda_comes_first_then_integrations_then_logging(tmp_path: Path):
             "arn:aws:states:::aws-sdk:s3:getObject",
             {"Parameters": {"Bucket": "b", "Key": "k"}},
             "s3:GetObject",
-        ),
-        (
-            "arn:aws:states:::states:startExecution.sync:2",
-            {"Parameters": {"StateMachineArn": CHILD}},
-            "states:StartExecution",
         ),
         ("arn:aws:states:::ecs:runTask.sync", {"Parameters": {}}, "ecs:RunTask"),
         (

@@ -153,6 +153,7 @@ def test_run_answers_other_services_from_the_mock_file_only(
     assert (code, out) == (2, "")
     assert err.startswith(
         'error: flow.asl.json:6:19: States.Notify.Resource "arn:aws:states:::sns:publish" is'
-        " not supported yet by the local engine (the local runtime calls Lambda functions and"
-        " sqs:sendMessage only: answer this state from a mock file (`tool run --mock FILE`"
+        " not supported yet by the local engine (the local runtime calls Lambda functions,"
+        " sqs:sendMessage and states:startExecution only: answer this state from a mock file"
+        " (`tool run --mock FILE`"
     )

@@ -11,7 +11,7 @@ import pytest
 from tooling.engine import TaskMocks, parse_definition
 from tooling.engine.callbacks import Heartbeat, InMemoryTaskCallbacks
 from tooling.engine.errors import StatesError
-from tooling.engine.ports import CallbackOutcome
+from tooling.engine.ports import CallbackOutcome, JobOutcome
 from tooling.errors import DefinitionError
 
 from .fakes import Runner, details
@@ -209,3 +209,111 @@ def test_a_callback_task_must_pass_its_token() -> None:
     with pytest.raises(DefinitionError, match="needs Parameters to pass the task token") as info:
         parse_definition(definition, provided=FakeSqs())
     assert '"MessageBody"' in (info.value.hint or "")
+
+
+START = "arn:aws:states:::states:startExecution"
+CHILD_MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:child"
+CHILD_RUN = "arn:aws:states:us-east-1:123456789012:execution:child:run-1"
+
+
+class FakeJobs:
+    """Provides states:startExecution with .sync and .sync:2; the child runs for `polls` answers
+    of job_outcome, then ends with `ended`."""
+
+    poll_seconds = 2.0
+
+    def __init__(self, ended: JobOutcome, polls: int = 2) -> None:
+        self.ended = ended
+        self.polls = polls
+        self.asked: list[tuple[str, Any]] = []
+
+    def supports(self, resource_type: str, action: str) -> bool:
+        return resource_type == "states" and action in (
+            "startExecution",
+            "startExecution.sync",
+            "startExecution.sync:2",
+        )
+
+    def call(self, resource_type: str, action: str, parameters: Any) -> Any:
+        return {"ExecutionArn": CHILD_RUN, "StartDate": 1}
+
+    def job_outcome(self, resource_type: str, action: str, submitted: Any) -> JobOutcome | None:
+        self.asked.append((action, submitted))
+        return None if len(self.asked) <= self.polls else self.ended
+
+
+def starting(pattern: str, **fields: Any) -> dict[str, Any]:
+    return machine(START + pattern, {"StateMachineArn": CHILD_MACHINE, "Input.$": "$"}, **fields)
+
+
+@pytest.mark.parametrize("pattern", [".sync", ".sync:2"])
+def test_sync_submits_then_polls_the_job_on_the_clock(runner: Runner, pattern: str) -> None:
+    jobs = FakeJobs(JobOutcome(result={"Status": "SUCCEEDED"}), polls=2)
+    outcome = runner.run(starting(pattern), {"order": 1}, services=jobs)
+    assert outcome.status == "SUCCEEDED"
+    assert json.loads(outcome.output or "") == {"Status": "SUCCEEDED"}
+    assert runner.sink.types[2:6] == [
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskSubmitted",
+        "TaskSucceeded",
+    ]
+    submitted = details(runner.sink.events[4])
+    assert submitted == {
+        "resourceType": "states",
+        "resource": "startExecution" + pattern,
+        "output": json.dumps({"ExecutionArn": CHILD_RUN, "StartDate": 1}, separators=(",", ":")),
+        "outputDetails": {"truncated": False},
+    }
+    answer = {"ExecutionArn": CHILD_RUN, "StartDate": 1}
+    assert jobs.asked == [("startExecution" + pattern, answer)] * 3
+    assert runner.clock.sleeps == [2.0, 2.0]
+
+
+def test_a_failed_job_fails_the_task_and_catch_sees_it(runner: Runner) -> None:
+    jobs = FakeJobs(JobOutcome(error="States.TaskFailed", cause='{"Status":"FAILED"}'), polls=0)
+    catch = [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.failure", "Next": "Done"}]
+    definition = starting(".sync", Catch=catch)
+    del definition["States"]["Send"]["End"]
+    definition["States"]["Send"]["Next"] = "Done"
+    definition["States"]["Done"] = {"Type": "Succeed"}
+    outcome = runner.run(definition, {}, services=jobs)
+    assert outcome.status == "SUCCEEDED"
+    assert json.loads(outcome.output or "")["failure"] == {
+        "Error": "States.TaskFailed",
+        "Cause": '{"Status":"FAILED"}',
+    }
+    failed = next(e for e in runner.sink.events if e["type"] == "TaskFailed")
+    assert details(failed) == {
+        "resourceType": "states",
+        "resource": "startExecution.sync",
+        "error": "States.TaskFailed",
+        "cause": '{"Status":"FAILED"}',
+    }
+
+
+def test_timeout_seconds_ends_the_wait_with_task_timed_out(runner: Runner) -> None:
+    jobs = FakeJobs(JobOutcome(result={}), polls=1000)
+    outcome = runner.run(starting(".sync:2", TimeoutSeconds=5), {}, services=jobs)
+    assert (outcome.status, outcome.error) == ("FAILED", "States.Timeout")
+    assert runner.sink.types[-2] == "TaskTimedOut"
+    assert sum(runner.clock.sleeps) == 5.0
+
+
+def test_sync_needs_the_runtime_to_provide_that_pattern() -> None:
+    with pytest.raises(DefinitionError, match="is not supported yet by the local engine"):
+        parse_definition(starting(".sync"), provided=FakeSqs())
+    with pytest.raises(DefinitionError, match="is not supported yet by the local engine") as info:
+        parse_definition(machine("arn:aws:states:::sqs:sendMessage.sync"), provided=FakeSqs())
+    assert info.value.hint == (
+        "the local engine runs .sync for states:startExecution only: run this state on AWS"
+    )
+
+
+def test_a_mocked_sync_task_starts_nothing(runner: Runner) -> None:
+    jobs = FakeJobs(JobOutcome(result={"never": True}))
+    mocks = TaskMocks.from_config({"Send": {"0": {"Return": {"Output": {"x": 1}}}}})
+    outcome = runner.run(starting(".sync:2"), {}, services=jobs, mocks=mocks)
+    assert json.loads(outcome.output or "") == {"Output": {"x": 1}}
+    assert jobs.asked == []
+    assert details(runner.sink.events[4])["output"] == "{}"

@@ -13,6 +13,7 @@ import pytest
 from tooling.engine import ExecutionInfo, parse_definition, run_execution
 from tooling.engine.clock import VirtualClock
 from tooling.engine.errors import StateRuntimeError, StatesError
+from tooling.follow import follow_execution
 from tooling.localrt.callbacks import StoreTaskCallbacks
 from tooling.localrt.queue import MAX_MESSAGE_BYTES, LocalQueues
 from tooling.localrt.services import (
@@ -20,7 +21,7 @@ from tooling.localrt.services import (
     LocalServiceIntegrations,
     queue_arn_from_url,
 )
-from tooling.localrt.store import Store
+from tooling.localrt.store import StateMachineRecord, Store
 
 REGION = "us-east-1"
 ACCOUNT = "000000000000"
@@ -259,3 +260,121 @@ def test_wait_for_task_token_is_answered_through_the_store(database: Path) -> No
     assert types[2:6] == ["TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded"]
     submitted = json.loads(events[4]["taskSubmittedEventDetails"]["output"])
     assert set(submitted) >= {"MD5OfMessageBody", "MessageId", "SdkHttpMetadata"}
+
+
+# states:startExecution on the state machines of the same file
+
+PASS_MACHINE = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:echo"
+
+
+@pytest.fixture
+def states(tmp_path: Path) -> LocalServiceIntegrations:
+    """A service folder whose `.tool/local.db` holds one state machine, `echo` (a Pass)."""
+    database = tmp_path / ".tool" / "local.db"
+    database.parent.mkdir()
+    store = Store(database)
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    store.put_state_machine(
+        StateMachineRecord("echo", PASS_MACHINE, definition, "STANDARD", "role", "1", START, None)
+    )
+    store.close()
+    integrations = LocalServiceIntegrations(database, REGION, VirtualClock(START), pause_seconds=0)
+    yield integrations
+    integrations.close()
+
+
+def start_failure(states: LocalServiceIntegrations, parameters: Any) -> StatesError:
+    with pytest.raises(StatesError) as info:
+        states.call("states", "startExecution", parameters)
+    return info.value
+
+
+def child_input(states: LocalServiceIntegrations, name: str) -> str:
+    backend = states.local_target()
+    assert backend is not None
+    return backend.store.get_execution(
+        f"{PASS_MACHINE.replace('stateMachine', 'execution')}:{name}"
+    ).input
+
+
+@pytest.mark.parametrize(
+    ("given", "passed"),
+    [
+        (None, "{}"),
+        ({"a": [1, "x"]}, '{"a":[1,"x"]}'),
+        ('{"b": 2}', '{"b": 2}'),
+        ([1], "[1]"),
+    ],
+    ids=["null", "object", "json-text", "array"],
+)
+def test_the_input_reaches_the_child_as_json_text(
+    states: LocalServiceIntegrations, given: Any, passed: str
+) -> None:
+    answer = states.call(
+        "states", "startExecution", {"StateMachineArn": PASS_MACHINE, "Input": given, "Name": "n"}
+    )
+    assert answer["ExecutionArn"] == f"arn:aws:states:{REGION}:{ACCOUNT}:execution:echo:n"
+    assert list(answer) == ["ExecutionArn", "SdkHttpMetadata", "SdkResponseMetadata", "StartDate"]
+    assert child_input(states, "n") == passed
+
+
+def test_without_a_name_the_child_gets_a_uuid(states: LocalServiceIntegrations) -> None:
+    answer = states.call("states", "startExecution", {"StateMachineArn": PASS_MACHINE})
+    name = answer["ExecutionArn"].rsplit(":", 1)[1]
+    assert len(name) == 36 and name.count("-") == 4
+
+
+@pytest.mark.parametrize(
+    ("parameters", "error"),
+    [
+        ({}, "StepFunctions.ValidationException"),
+        ({"StateMachineArn": "echo"}, "StepFunctions.InvalidArnException"),
+        (
+            {"StateMachineArn": PASS_MACHINE, "Input": "not json"},
+            "StepFunctions.InvalidExecutionInputException",
+        ),
+        ({"StateMachineArn": PASS_MACHINE, "Name": "a b"}, "StepFunctions.InvalidNameException"),
+        (
+            {"StateMachineArn": PASS_MACHINE + "x"},
+            "StepFunctions.StateMachineDoesNotExistException",
+        ),
+    ],
+)
+def test_refused_starts_fail_with_the_service_error(
+    states: LocalServiceIntegrations, parameters: dict[str, Any], error: str
+) -> None:
+    failed = start_failure(states, parameters)
+    assert failed.error == error
+    assert "(Service: AWSStepFunctions; Status Code: 400; Error Code: " in (failed.cause or "")
+
+
+def test_a_name_that_is_not_a_string_cannot_be_sent(states: LocalServiceIntegrations) -> None:
+    with pytest.raises(StateRuntimeError):
+        states.call("states", "startExecution", {"StateMachineArn": PASS_MACHINE, "Name": 3})
+
+
+def test_without_a_state_file_no_state_machine_exists(tmp_path: Path) -> None:
+    database = tmp_path / ".tool" / "local.db"
+    integrations = LocalServiceIntegrations(database, REGION, VirtualClock(START))
+    failed = start_failure(integrations, {"StateMachineArn": PASS_MACHINE})
+    assert failed.error == "StepFunctions.StateMachineDoesNotExistException"
+    assert not database.exists()
+
+
+def test_job_outcome_describes_the_ended_child(states: LocalServiceIntegrations) -> None:
+    answer = states.call(
+        "states",
+        "startExecution",
+        {"StateMachineArn": PASS_MACHINE, "Input": {"k": 1}, "Name": "j"},
+    )
+    backend = states.local_target()
+    assert backend is not None
+    follow_execution(backend, answer["ExecutionArn"])  # the child's worker is a process of its own
+    parsed = states.job_outcome("states", "startExecution.sync:2", answer)
+    assert parsed is not None and parsed.error is None
+    assert parsed.result["Output"] == {"k": 1}
+    assert parsed.result["Input"] == {"k": 1}
+    assert parsed.result["Status"] == "SUCCEEDED"
+    assert list(parsed.result) == sorted(parsed.result)
+    text = states.job_outcome("states", "startExecution.sync", answer)
+    assert text is not None and text.result["Output"] == '{"k":1}'

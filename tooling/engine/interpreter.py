@@ -75,6 +75,8 @@ from tooling.engine.service_task import (
     NoServiceIntegrations,
     call_service,
     call_service_for_callback,
+    call_service_for_job,
+    job_outcome_source,
     service_request,
 )
 from tooling.engine.timestamps import format_context_time, parse_timestamp, to_datetime
@@ -638,6 +640,20 @@ class _Run(BranchingMixin):
                 # The parser lets these through only for mocked or provided integrations.
                 raise StateRuntimeError(f"No mock answers the state '{state.name}'.")
             request = service_request(state.integration, parameters, mocked, self.services)
+            if state.sync:
+                return call_service_for_job(
+                    state.integration,
+                    state.sync,
+                    parameters,
+                    timeout,
+                    (lambda: {}) if mocked is not None else request,
+                    job_outcome_source(state.integration, state.sync, mocked, self.services),
+                    history=self.history,
+                    clock=self.clock,
+                    sleep=self.sleep,
+                    poll_seconds=self.services.poll_seconds,
+                    region=self.region,
+                )
             if state.wait_for_token:
                 assert env.task_token is not None  # set by attempt()
                 wait = CallbackWait(env.task_token, heartbeat, self.callbacks, self.sleep, mocked)

@@ -72,6 +72,7 @@ class TaskState(State):
     # ("aws-sdk:s3", "listBuckets") or ("sqs", "sendMessage") (with wait_for_token for
     # sqs:sendMessage.waitForTaskToken); answered by mocks or the runtime's ServiceIntegrations.
     integration: tuple[str, str] | None = None
+    sync: str = ""  # ".sync" or ".sync:2" after the integration's action: Run a Job
     parameters: Template = None
     has_parameters: bool = False
     result_selector: Template = None

@@ -42,11 +42,11 @@ from tooling.sourcemap import SourceMap, pointer_join
 _LAMBDA_FUNCTION_ARN = re.compile(r"arn:[\w-]+:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(:[\w$-]+)?")
 _LAMBDA_INVOKE = re.compile(r"arn:[\w-]+:states:::lambda:invoke")
 _LAMBDA_INVOKE_WAIT = re.compile(r"arn:[\w-]+:states:::lambda:invoke\.waitForTaskToken")
-# Any other service integration (optimized, or AWS SDK: aws-sdk:<service>), request-response or
-# its callback pattern (.waitForTaskToken).
+# Any other service integration (optimized, or AWS SDK: aws-sdk:<service>), request-response,
+# its callback pattern (.waitForTaskToken) or Run a Job (.sync, .sync:2).
 _SERVICE_INTEGRATION = re.compile(
     r"arn:[\w-]+:states:::(?P<type>(?:aws-sdk:)?[a-z0-9-]+):(?P<action>[A-Za-z][A-Za-z0-9]*)"
-    r"(?P<wait>\.waitForTaskToken)?"
+    r"(?:(?P<wait>\.waitForTaskToken)|(?P<sync>\.sync(?::2)?))?"
 )
 _SQS_SEND = ("sqs", "sendMessage")
 # How Parameters (JSONPath) or Arguments (JSONata) hand the task token to the function.
@@ -402,16 +402,22 @@ class _Parser:
         optimized = wait_for_token or bool(_LAMBDA_INVOKE.fullmatch(resource))
         integration = None
         service = None if optimized else _SERVICE_INTEGRATION.fullmatch(resource)
+        # `.sync` runs only where the runtime's catalog names that pattern (a mock may then
+        # answer it); the other patterns also when a mock answers the state.
+        sync = (service["sync"] or "") if service is not None else ""
         if service is not None and (
-            name in self.mocked or self.provided.supports(service["type"], service["action"])
+            (name in self.mocked and not sync)
+            or self.provided.supports(service["type"], service["action"] + sync)
         ):
             integration = (service["type"], service["action"])
             wait_for_token = bool(service["wait"])
         elif not optimized and not _LAMBDA_FUNCTION_ARN.fullmatch(resource):
             hint = (
-                "the local runtime calls Lambda functions and sqs:sendMessage only: answer this "
-                "state from a mock file (`tool run --mock FILE`, see docs/engine.md) or run it on "
-                "AWS"
+                "the local engine runs .sync for states:startExecution only: run this state on AWS"
+                if sync
+                else "the local runtime calls Lambda functions, sqs:sendMessage and "
+                "states:startExecution only: answer this state from a mock file (`tool run "
+                "--mock FILE`, see docs/engine.md) or run it on AWS"
                 if service is not None
                 else "use a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:"
                 "<name>), arn:aws:states:::lambda:invoke, arn:aws:states:::lambda:invoke"
@@ -469,6 +475,7 @@ class _Parser:
             optimized=optimized,
             wait_for_token=wait_for_token,
             integration=integration,
+            sync=sync if integration is not None else "",
             parameters=parameters,
             has_parameters=has_parameters,
             result_selector=result_selector,

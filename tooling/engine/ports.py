@@ -55,15 +55,36 @@ class IntegrationCatalog(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class JobOutcome:
+    """How the job a `.sync` Task started ended: its result, or the error and cause the Task
+    fails with."""
+
+    result: Any = None
+    error: str | None = None
+    cause: str | None = None
+
+
 class ServiceIntegrations(IntegrationCatalog, Protocol):
-    """AWS service integrations the runtime provides (request-response), beside Lambda."""
+    """AWS service integrations the runtime provides, beside Lambda: request-response, and for
+    the integrations whose catalog supports `<action>.sync` (e.g. ("states",
+    "startExecution.sync:2")), the Run a Job pattern."""
+
+    # How often the engine asks job_outcome, measured on the execution's clock.
+    poll_seconds: float
 
     def call(self, resource_type: str, action: str, parameters: Any) -> Any:
-        """Call the service with the Task's parameters; its response is the task result.
+        """Call the service with the Task's parameters; its response is the task result (with
+        `.sync`, what TaskSubmitted records).
 
         Raises StatesError named as Step Functions names the service's errors (e.g.
         SQS.AmazonSQSException) and StateRuntimeError for parameters it cannot send at all.
         """
+        ...
+
+    def job_outcome(self, resource_type: str, action: str, submitted: Any) -> JobOutcome | None:
+        """`.sync`: how the job that `call` answered `submitted` for has ended, or None while
+        it runs. `action` carries the pattern, e.g. "startExecution.sync:2"."""
         ...
 
 

@@ -1,7 +1,9 @@
 """AWS service integrations the local runtime runs itself (the engine's ServiceIntegrations port):
 `arn:aws:states:::sqs:sendMessage` and its `.waitForTaskToken` pattern, on the local queues
 (tooling.localrt.queue, in the service folder's `.tool/local.db`), so a state machine can feed
-another one's trigger queue.
+another one's trigger queue; and `arn:aws:states:::states:startExecution` (request-response,
+`.sync`, `.sync:2`) on the state machines deployed there, started as `tool invoke` starts them
+(LocalBackend, a detached worker process per execution).
 
 What AWS records, from LocalStack's recordings of AWS (test_sqs_task_service,
 test_task_service_sqs): the result is SendMessage's answer (MD5OfMessageAttributes when there are
@@ -13,28 +15,50 @@ is not a string is sent as compact JSON.
 
 Accepted and ignored: MessageGroupId and MessageDeduplicationId (the local queues are standard
 queues), and the attributes themselves (their MD5 is answered; the queues keep bodies only).
+
+startExecution, from LocalStack's recordings of AWS (test_start_execution*, test_callback's
+test_start_execution_sync*): the result is ExecutionArn, SdkHttpMetadata, SdkResponseMetadata,
+StartDate; `.sync` answers the child's DescribeExecution in PascalCase (Input and Output as JSON
+text), `.sync:2` the same with Input and Output as JSON; a child that does not succeed fails the
+Task with States.TaskFailed and that description (with Error and Cause) as the cause. An Input that
+is null or absent starts the child with `{}`, any other non-string as compact JSON (LocalStack's
+implementation). Not confirmed, and chosen here: dates as epoch milliseconds, the error names and
+causes of refused starts (StepFunctions.<Code>Exception with the Java SDK's message format), that a
+string Input is passed as it is, and the key order of the answers (alphabetical, as recorded).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import re
 import struct
+import time
 import uuid
+from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tooling.backends.local import LocalBackend
 from tooling.engine import jsontext
+from tooling.engine.callbacks import REAL_PAUSE_SECONDS
 from tooling.engine.errors import StateRuntimeError, StatesError
-from tooling.engine.ports import Clock
-from tooling.errors import InputError, NotFound
+from tooling.engine.ports import Clock, JobOutcome
+from tooling.errors import AlreadyExists, InputError, NotFound
 from tooling.localrt.queue import MAX_MESSAGE_BYTES, LocalQueues
-from tooling.names import parse_queue_url
+from tooling.names import check_execution_name, parse_queue_url
 
 SEND_MESSAGE = ("sqs", "sendMessage")
-PROVIDED = frozenset({SEND_MESSAGE})
+START_EXECUTION = ("states", "startExecution")
+SYNC, SYNC_JSON = "startExecution.sync", "startExecution.sync:2"
+PROVIDED = frozenset({SEND_MESSAGE, START_EXECUTION, ("states", SYNC), ("states", SYNC_JSON)})
+
+# How often a .sync Task looks at its child, measured on the parent's clock.
+JOB_POLL_SECONDS = 0.2
+_STATE_MACHINE_ARN = re.compile(r"arn:[\w-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+")
 
 # SendMessage: DelaySeconds 0-900; at most 10 message attributes (SQS API reference).
 MAX_DELAY_SECONDS = 900
@@ -52,24 +76,114 @@ LOCAL_INTEGRATIONS = LocalIntegrationCatalog()
 
 
 class LocalServiceIntegrations(LocalIntegrationCatalog):
-    """sqs:sendMessage on the queues in `database` (opened at the first send; a missing file
-    has no queues, and is not created)."""
+    """sqs:sendMessage on the queues in `database`, states:startExecution on its state machines
+    (opened at the first call; a missing file has neither, and is not created). Child executions
+    run on a clock of the kind `child_clock` ("real" or "virtual"), each from its own start."""
 
-    def __init__(self, database: Path, region: str, clock: Clock) -> None:
+    poll_seconds = JOB_POLL_SECONDS
+
+    def __init__(
+        self,
+        database: Path,
+        region: str,
+        clock: Clock,
+        child_clock: str = "real",
+        pause_seconds: float = REAL_PAUSE_SECONDS,
+    ) -> None:
         self.database = database
         self.region = region
         self.clock = clock
+        self.child_clock = child_clock
+        self.pause_seconds = pause_seconds  # real time given to the child between two looks
         self._queues: LocalQueues | None = None
+        self._backend: LocalBackend | None = None
 
     def close(self) -> None:
         if self._queues is not None:
             self._queues.close()
             self._queues = None
+        if self._backend is not None:
+            self._backend.store.close()
+            self._backend = None
 
     def call(self, resource_type: str, action: str, parameters: Any) -> Any:
-        if (resource_type, action) != SEND_MESSAGE:
+        if (resource_type, action) == SEND_MESSAGE:
+            return self.send_message(parameters)
+        if (resource_type, action) == START_EXECUTION:
+            return self.start_execution(parameters)
+        raise StateRuntimeError(f"The integration {resource_type}:{action} is not available.")
+
+    def job_outcome(self, resource_type: str, action: str, submitted: Any) -> JobOutcome | None:
+        if resource_type != "states" or action not in (SYNC, SYNC_JSON):
             raise StateRuntimeError(f"The integration {resource_type}:{action} is not available.")
-        return self.send_message(parameters)
+        backend = self.local_target()
+        assert backend is not None  # the child was started through it
+        try:
+            child = backend.describe_execution(submitted["ExecutionArn"])
+        except NotFound:
+            # The child's record is gone (its state file was reset): nothing left to wait for.
+            gone = f"the child execution {submitted['ExecutionArn']} is gone"
+            return JobOutcome(error="States.TaskFailed", cause=gone)
+        if child["status"] == "RUNNING":
+            if self.pause_seconds:
+                time.sleep(self.pause_seconds)  # let the child's worker run (virtual clocks)
+            return None
+        description = _describe_child(child, parse_payloads=action == SYNC_JSON)
+        if child["status"] == "SUCCEEDED":
+            return JobOutcome(result=description)
+        return JobOutcome(error="States.TaskFailed", cause=jsontext.dumps(description))
+
+    def start_execution(self, parameters: Any) -> dict[str, Any]:
+        """StartExecution of a deployed state machine; the child runs in its own worker."""
+        request_id = str(uuid.uuid4())
+        fields = parameters if isinstance(parameters, dict) else {}
+        machine_arn = _string_field(fields, "StateMachineArn", parameters)
+        if machine_arn is None:
+            raise _sfn_error(
+                "ValidationException",
+                "1 validation error detected: Value null at 'stateMachineArn' failed to satisfy "
+                "constraint: Member must not be null",
+                request_id,
+            )
+        name = _string_field(fields, "Name", parameters)
+        if name is None:
+            name = str(uuid.uuid4())
+        input_text = _execution_input(fields.get("Input"), request_id)
+        if not _STATE_MACHINE_ARN.fullmatch(machine_arn):
+            raise _sfn_error("InvalidArn", f"Invalid Arn: '{machine_arn}'", request_id)
+        try:
+            check_execution_name(name)
+        except InputError:
+            raise _sfn_error("InvalidName", f"Invalid Name: '{name}'", request_id) from None
+        backend = self.local_target()
+        try:
+            if backend is None:
+                raise NotFound(machine_arn)
+            started = backend.start_execution(machine_arn, name, input_text)
+        except NotFound:
+            raise _sfn_error(
+                "StateMachineDoesNotExist",
+                f"State Machine Does Not Exist: '{machine_arn}'",
+                request_id,
+            ) from None
+        except AlreadyExists as exc:
+            raise _sfn_error("ExecutionAlreadyExists", exc.message, request_id) from None
+        except InputError as exc:  # the backend's own size check
+            raise _sfn_error("InvalidExecutionInput", exc.message, request_id) from None
+        start_date: datetime = started["startDate"]
+        body = {"executionArn": started["executionArn"], "startDate": start_date.timestamp()}
+        return {
+            "ExecutionArn": started["executionArn"],
+            **self._sdk_metadata(body, request_id),
+            "StartDate": _epoch_millis(start_date),
+        }
+
+    def local_target(self) -> LocalBackend | None:
+        """The local target of the service folder that holds `database`."""
+        if self._backend is None and self.database.is_file():
+            service_dir = self.database.parent.parent
+            self._backend = LocalBackend(service_dir, self.region, clock=self.child_clock)
+        return self._backend
 
     def send_message(self, parameters: Any) -> dict[str, Any]:
         request_id = str(uuid.uuid4())
@@ -251,6 +365,67 @@ def _attributes_md5(attributes: Any, request_id: str) -> str:
             digest.update(struct.pack(">I", len(part)) + part)
         digest.update(bytes([transport]) + struct.pack(">I", len(raw)) + raw)
     return digest.hexdigest()
+
+
+def _execution_input(value: Any, request_id: str) -> str:
+    """The child's input text: `{}` for none, a string as it is (it must be JSON), anything else
+    as compact JSON."""
+    if value is None:
+        return "{}"
+    if not isinstance(value, str):
+        return jsontext.dumps(value)
+    try:
+        json.loads(value)
+    except ValueError:
+        raise _sfn_error(
+            "InvalidExecutionInput",
+            f"Invalid State Machine Execution Input: '{value}'",
+            request_id,
+        ) from None
+    return value
+
+
+def _epoch_millis(moment: datetime) -> int:
+    return round(moment.timestamp() * 1000)
+
+
+def _describe_child(child: dict[str, Any], *, parse_payloads: bool) -> dict[str, Any]:
+    """DescribeExecution as the .sync integration hands it on: PascalCase keys in alphabetical
+    order, dates in epoch milliseconds; with .sync:2 Input and Output parsed from their text."""
+
+    def payload(text: str) -> Any:
+        return json.loads(text) if parse_payloads else text
+
+    description: dict[str, Any] = {
+        "ExecutionArn": child["executionArn"],
+        "Input": payload(child["input"]),
+        "InputDetails": {"Included": True},
+        "Name": child["name"],
+        "StartDate": _epoch_millis(child["startDate"]),
+        "StateMachineArn": child["stateMachineArn"],
+        "Status": child["status"],
+    }
+    if "stopDate" in child:
+        description["StopDate"] = _epoch_millis(child["stopDate"])
+    if "output" in child:
+        description["Output"] = payload(child["output"])
+        description["OutputDetails"] = {"Included": True}
+    if "error" in child:
+        description["Error"] = child["error"]
+    if "cause" in child:
+        description["Cause"] = child["cause"]
+    return dict(sorted(description.items()))
+
+
+def _sfn_error(code: str, message: str, request_id: str) -> StatesError:
+    """A refused StartExecution, named and worded as the SQS errors are (not confirmed)."""
+    return StatesError(
+        f"StepFunctions.{code}Exception"
+        if not code.endswith("Exception")
+        else f"StepFunctions.{code}",
+        f"{message} (Service: AWSStepFunctions; Status Code: 400; Error Code: {code}; "
+        f"Request ID: {request_id}; Proxy: null)",
+    )
 
 
 def _cause(message: str, code: str, request_id: str) -> str:

@@ -84,8 +84,9 @@ def run(store: Store, execution_arn: str) -> None:
             services = stack.enter_context(CallbackEndpoint(callbacks)).environment()
         runner = LocalLambdaRunner(services=services)
         invoker = LocalLambdaInvoker(lookup, runner, region, account, keep_logs)
-        # The queues live in the same SQLite file as the executions.
-        integrations = LocalServiceIntegrations(store.path, region, clock)
+        # The queues and the state machines live in the same SQLite file as the executions;
+        # nested executions run on the same kind of clock as this one.
+        integrations = LocalServiceIntegrations(store.path, region, clock, child_clock=record.clock)
         stack.callback(integrations.close)
         outcome = run_execution(
             machine,
