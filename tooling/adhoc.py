@@ -9,21 +9,19 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tooling.backends.local import LocalBackend, state_dir
-from tooling.engine import ExecutionInfo, MockError, TaskMocks, parse_definition, run_execution
+from tooling.engine import ExecutionInfo, MockError, TaskMocks, parse_definition
 from tooling.engine.callbacks import REAL_PAUSE_SECONDS, InMemoryTaskCallbacks
 from tooling.engine.clock import make_clock
 from tooling.engine.ports import Clock
 from tooling.errors import DefinitionError, InputError
-from tooling.localrt.callback_endpoint import CallbackEndpoint
-from tooling.localrt.invoker import LocalLambdaInvoker
-from tooling.localrt.lambda_runner import FunctionSpec, LocalLambdaRunner
-from tooling.localrt.services import LOCAL_INTEGRATIONS, LocalServiceIntegrations
+from tooling.localrt.execute import run_local_execution
+from tooling.localrt.lambda_runner import FunctionSpec
+from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.names import LOCAL_ACCOUNT_ID, execution_arn, function_arn, state_machine_arn
 from tooling.session import Options, load
 from tooling.sourcemap import SourceMap, load_json, read_text
@@ -154,29 +152,21 @@ def run_definition(
         start_time=run_clock.now(),
         state_machine_type=machine_type,
     )
-    with ExitStack() as stack:
-        services: dict[str, str] = {}
-        if _waits_for_tokens(definition):
-            # Handlers may answer their token themselves through boto3.
-            services = stack.enter_context(CallbackEndpoint(callbacks)).environment()
-        runner = LocalLambdaRunner(services=services)
-        invoker = LocalLambdaInvoker(specs.get, runner, region, LOCAL_ACCOUNT_ID)
-        # sqs:sendMessage and states:startExecution reach the queues and state machines
-        # `tool deploy` made for this folder.
-        database = state_dir(options.directory) / "local.db"
-        integrations = LocalServiceIntegrations(database, region, run_clock, child_clock=clock_kind)
-        stack.callback(integrations.close)
-        outcome = run_execution(
-            machine,
-            input_text,
-            info=info,
-            clock=run_clock,
-            lambdas=invoker,
-            history=history,
-            mocks=mocks,
-            callbacks=callbacks,
-            services=integrations,
-        )
+    # sqs:sendMessage and states:startExecution reach the queues and state machines
+    # `tool deploy` made for this folder.
+    outcome = run_local_execution(
+        machine,
+        input_text,
+        info=info,
+        clock=run_clock,
+        clock_kind=clock_kind,
+        history=history,
+        callbacks=callbacks,
+        functions=specs.get,
+        database=state_dir(options.directory) / "local.db",
+        waits_for_tokens=_waits_for_tokens(definition),
+        mocks=mocks,
+    )
     stop = history.events[-1]["timestamp"] if history.events else datetime.now(UTC)
     description: dict[str, Any] = {
         "executionArn": arn,

@@ -9,19 +9,17 @@ from __future__ import annotations
 import json
 import sys
 import traceback
-from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tooling.engine import ExecutionInfo, parse_definition, run_execution
+from tooling.engine import ExecutionInfo, parse_definition
 from tooling.engine.clock import make_clock
-from tooling.localrt.callback_endpoint import CallbackEndpoint
 from tooling.localrt.callbacks import StoreTaskCallbacks
+from tooling.localrt.execute import run_local_execution
 from tooling.localrt.functions import spec_from_record
-from tooling.localrt.invoker import LocalLambdaInvoker
-from tooling.localrt.lambda_runner import FunctionSpec, Invocation, LocalLambdaRunner
-from tooling.localrt.services import LOCAL_INTEGRATIONS, LocalServiceIntegrations
+from tooling.localrt.lambda_runner import FunctionSpec, Invocation
+from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.localrt.store import Store
 
 
@@ -45,8 +43,6 @@ def run(store: Store, execution_arn: str) -> None:
     if record is None or record.status != "RUNNING":
         return
     machine_record = store.get_state_machine(record.state_machine_arn)
-    region = record.state_machine_arn.split(":")[3]
-    account = record.state_machine_arn.split(":")[4]
     history = StoreHistory(store, execution_arn)
 
     def keep_logs(spec: FunctionSpec, invocation: Invocation) -> None:
@@ -77,27 +73,19 @@ def run(store: Store, execution_arn: str) -> None:
     )
     clock = make_clock(record.clock, start=record.start_date)
     callbacks = StoreTaskCallbacks(store, clock)
-    with ExitStack() as stack:
-        services: dict[str, str] = {}
-        if ".waitForTaskToken" in record.definition:
-            # Handlers may answer their token themselves through boto3.
-            services = stack.enter_context(CallbackEndpoint(callbacks)).environment()
-        runner = LocalLambdaRunner(services=services)
-        invoker = LocalLambdaInvoker(lookup, runner, region, account, keep_logs)
-        # The queues and the state machines live in the same SQLite file as the executions;
-        # nested executions run on the same kind of clock as this one.
-        integrations = LocalServiceIntegrations(store.path, region, clock, child_clock=record.clock)
-        stack.callback(integrations.close)
-        outcome = run_execution(
-            machine,
-            record.input,
-            info=info,
-            clock=clock,
-            lambdas=invoker,
-            history=history,
-            callbacks=callbacks,
-            services=integrations,
-        )
+    outcome = run_local_execution(
+        machine,
+        record.input,
+        info=info,
+        clock=clock,
+        clock_kind=record.clock,
+        history=history,
+        callbacks=callbacks,
+        functions=lookup,
+        database=store.path,
+        waits_for_tokens=".waitForTaskToken" in record.definition,
+        on_invocation=keep_logs,
+    )
     store.finish_execution(
         execution_arn,
         status=outcome.status,

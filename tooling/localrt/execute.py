@@ -1,0 +1,63 @@
+"""Running one execution on the local runtime: the engine wired to local Lambda functions,
+local service integrations and task tokens. `tool run` (tooling/adhoc.py) and the execution
+worker (tooling/localrt/worker.py) differ only in what they hand in here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Protocol
+
+from tooling.engine import ExecutionInfo, ExecutionOutcome, StateMachine, TaskMocks, run_execution
+from tooling.engine.ports import Clock, HistorySink, TaskCallbacks
+from tooling.localrt.callback_endpoint import CallbackEndpoint, TokenAnswers
+from tooling.localrt.invoker import InvocationLog, LocalLambdaInvoker
+from tooling.localrt.lambda_runner import FunctionSpec, LocalLambdaRunner
+from tooling.localrt.services import LocalServiceIntegrations
+
+
+class LocalTokens(TaskCallbacks, TokenAnswers, Protocol):
+    """Task tokens the engine waits on and handlers answer (in memory, or in the store)."""
+
+
+def run_local_execution(
+    machine: StateMachine,
+    input_text: str,
+    *,
+    info: ExecutionInfo,
+    clock: Clock,
+    clock_kind: str,
+    history: HistorySink,
+    callbacks: LocalTokens,
+    functions: Callable[[str], FunctionSpec | None],
+    database: Path,
+    waits_for_tokens: bool,
+    mocks: TaskMocks | None = None,
+    on_invocation: InvocationLog | None = None,
+) -> ExecutionOutcome:
+    """Run `machine` to its end. `functions` finds a deployed function by ARN; `database` is
+    the state file whose queues and state machines sqs:sendMessage and states:startExecution
+    reach (nested executions run on the same kind of clock); with `waits_for_tokens`, handlers
+    get a loopback Step Functions endpoint to answer their task tokens through boto3."""
+    region, account = info.state_machine_arn.split(":")[3:5]
+    with ExitStack() as stack:
+        endpoint: dict[str, str] = {}
+        if waits_for_tokens:
+            endpoint = stack.enter_context(CallbackEndpoint(callbacks)).environment()
+        invoker = LocalLambdaInvoker(
+            functions, LocalLambdaRunner(services=endpoint), region, account, on_invocation
+        )
+        integrations = LocalServiceIntegrations(database, region, clock, child_clock=clock_kind)
+        stack.callback(integrations.close)
+        return run_execution(
+            machine,
+            input_text,
+            info=info,
+            clock=clock,
+            lambdas=invoker,
+            history=history,
+            mocks=mocks,
+            callbacks=callbacks,
+            services=integrations,
+        )
