@@ -4,7 +4,9 @@ import base64
 import hashlib
 import json
 import os
+import threading
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -143,6 +145,23 @@ def test_handler_module_is_not_imported(tmp_path: Path) -> None:
 def zip_names(path: Path) -> list[str]:
     with zipfile.ZipFile(path) as zf:
         return zf.namelist()
+
+
+def test_builds_of_one_service_at_the_same_time_do_not_trip_over_each_other(
+    tmp_path: Path,
+) -> None:
+    # Parallel `tool run`s in one service folder each build its package into .tool/build.
+    service = make_service(tmp_path / "svc", {"data.json": "{}"})
+    start = threading.Barrier(8)
+
+    def build() -> str:
+        start.wait()
+        return build_package(service, tmp_path / "out").sha256
+
+    with ThreadPoolExecutor(8) as pool:
+        digests = set(pool.map(lambda _: build(), range(8)))
+    assert len(digests) == 1
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["hello-loop.zip"]
 
 
 def test_package_is_deterministic_across_builds_and_mtimes(tmp_path: Path) -> None:

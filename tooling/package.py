@@ -30,6 +30,7 @@ import hashlib
 import io
 import os
 import re
+import uuid
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -301,7 +302,8 @@ def build_package(service: ServiceConfig, out_dir: Path) -> Package:
                 info, full.read_bytes(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=6
             )
     data = buffer.getvalue()
-    temporary = target.with_suffix(".zip.tmp")
+    # A name of its own: two commands may build the same service at once (parallel `tool run`s).
+    temporary = target.with_name(f"{target.name}.{uuid.uuid4().hex}.tmp")
     temporary.write_bytes(data)
     temporary.replace(target)
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
