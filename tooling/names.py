@@ -42,6 +42,24 @@ def check_input_size(text: str, source: str) -> None:
         )
 
 
+# StopExecution's length constraints (API reference, in characters).
+MAX_STOP_ERROR_CHARS = 256
+MAX_STOP_CAUSE_CHARS = 32_768
+
+
+def check_stop_reason(error: str | None, cause: str | None) -> None:
+    """StopExecution's error and cause limits, checked before anything is stopped."""
+    for option, value, limit in (
+        ("--error", error, MAX_STOP_ERROR_CHARS),
+        ("--cause", cause, MAX_STOP_CAUSE_CHARS),
+    ):
+        if value is not None and len(value) > limit:
+            raise InputError(
+                f"{option} is {len(value)} characters; Step Functions accepts at most {limit}",
+                hint=f"shorten {option}",
+            )
+
+
 def execution_arn(state_machine_arn: str, name: str) -> str:
     # arn:aws:states:<region>:<account>:stateMachine:<sm> -> ...:execution:<sm>:<name>
     prefix, _, sm_name = state_machine_arn.rpartition(":stateMachine:")

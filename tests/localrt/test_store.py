@@ -261,3 +261,78 @@ def test_task_tokens_are_answered_once_and_only_while_the_run_goes_on(tmp_path):
         "arn:x:execution:m:e1", status="ABORTED", output=None, error=None, cause=None, stop_date=T0
     )
     assert _refusal(store.answer_task_token, late, CallbackOutcome(output="1")) == "TaskTimedOut"
+
+
+def _event(event_id: int, previous: int = 0) -> dict:
+    return {
+        "timestamp": T0 + timedelta(seconds=event_id),
+        "type": "PassStateEntered",
+        "id": event_id,
+        "previousEventId": previous,
+    }
+
+
+def test_abort_claims_a_running_execution_once_and_appends_execution_aborted_last(tmp_path):
+    store = Store(tmp_path / "db.sqlite")
+    arn = "arn:x:execution:m:e1"
+    store.insert_execution(_execution(arn))
+    store.append_event(arn, _event(1))
+    store.append_event(arn, _event(2, previous=1))
+    stopped_at = T0 + timedelta(minutes=1)
+    claimed = store.abort_execution(arn, error="Manual", cause="by hand", stop_date=stopped_at)
+    assert claimed is not None
+    assert (claimed.status, claimed.error, claimed.cause, claimed.stop_date) == (
+        "ABORTED",
+        "Manual",
+        "by hand",
+        stopped_at,
+    )
+    # A second stop finds nothing running and changes nothing.
+    later = stopped_at + timedelta(minutes=1)
+    assert store.abort_execution(arn, error="Again", cause=None, stop_date=later) is None
+    assert store.events(arn)[-1] == {
+        "timestamp": stopped_at,
+        "type": "ExecutionAborted",
+        "id": 3,
+        "previousEventId": 2,
+        "executionAbortedEventDetails": {"error": "Manual", "cause": "by hand"},
+    }
+    assert len(store.events(arn)) == 3
+
+
+def test_a_worker_finishing_after_the_abort_changes_neither_status_nor_history(tmp_path):
+    store = Store(tmp_path / "db.sqlite")
+    arn = "arn:x:execution:m:e1"
+    store.insert_execution(_execution(arn))
+    store.append_event(arn, _event(1))
+    assert store.abort_execution(arn, error=None, cause=None, stop_date=T0) is not None
+    store.append_event(arn, _event(2, previous=1))  # the worker's next event, too late
+    store.finish_execution(
+        arn, status="SUCCEEDED", output="{}", error=None, cause=None, stop_date=T0
+    )
+    record = store.get_execution(arn)
+    assert record is not None
+    assert (record.status, record.output) == ("ABORTED", None)
+    events = store.events(arn)
+    assert [e["type"] for e in events] == ["PassStateEntered", "ExecutionAborted"]
+    assert events[-1]["executionAbortedEventDetails"] == {}
+
+
+def test_abort_of_a_finished_execution_keeps_its_result(tmp_path):
+    store = Store(tmp_path / "db.sqlite")
+    arn = "arn:x:execution:m:e1"
+    store.insert_execution(_execution(arn))
+    store.finish_execution(
+        arn, status="SUCCEEDED", output="{}", error=None, cause=None, stop_date=T0
+    )
+    assert store.abort_execution(arn, error="E", cause="C", stop_date=T0) is None
+    record = store.get_execution(arn)
+    assert record is not None
+    assert (record.status, record.output, record.error) == ("SUCCEEDED", "{}", None)
+    assert store.events(arn) == []
+
+
+def test_events_of_a_run_without_an_execution_row_still_go_in(tmp_path):
+    store = Store(tmp_path / "db.sqlite")
+    store.append_event("arn:x:execution:m:adhoc", _event(1))
+    assert [e["id"] for e in store.events("arn:x:execution:m:adhoc")] == [1]

@@ -17,7 +17,13 @@ from tooling.aws.errors import AwsRejected
 from tooling.config.service import ServiceConfig
 from tooling.errors import AlreadyExists, NotFound
 from tooling.iam import RoleSpec
-from tooling.names import check_execution_name, check_input_size, execution_arn, partition_for
+from tooling.names import (
+    check_execution_name,
+    check_input_size,
+    check_stop_reason,
+    execution_arn,
+    partition_for,
+)
 from tooling.package import Package
 
 # Lambda's limit for a zip sent in the request (CreateFunction/UpdateFunctionCode ZipFile);
@@ -388,6 +394,19 @@ class AwsBackend:
         )
         self._express_results[result["executionArn"]] = result
         return {"executionArn": result["executionArn"], "startDate": result["startDate"]}
+
+    def stop_execution(
+        self, execution_arn: str, error: str | None = None, cause: str | None = None
+    ) -> dict[str, Any]:
+        check_stop_reason(error, cause)
+        params: dict[str, Any] = {"executionArn": execution_arn}
+        if error is not None:
+            params["error"] = error
+        if cause is not None:
+            params["cause"] = cause
+        return self.aws.call(
+            "stepfunctions", "stop_execution", what=f"stop execution {execution_arn}", **params
+        )
 
     def describe_execution(self, execution_arn: str) -> dict[str, Any]:
         if execution_arn in self._express_results:

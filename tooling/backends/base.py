@@ -92,6 +92,14 @@ class Backend(Protocol):
         """stepfunctions.start_execution(...): {"executionArn", "startDate"}."""
         ...
 
+    def stop_execution(
+        self, execution_arn: str, error: str | None = None, cause: str | None = None
+    ) -> dict[str, Any]:
+        """stepfunctions.stop_execution: {"stopDate"}. A RUNNING execution ends ABORTED with an
+        ExecutionAborted event; one that has ended already stays as it is. Error and cause
+        beyond StopExecution's limits are bad input (exit 2)."""
+        ...
+
     def describe_execution(self, execution_arn: str) -> dict[str, Any]: ...
 
     def get_execution_history(

@@ -3,12 +3,15 @@ detached worker process, answers in boto3's shapes."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import uuid
 import zipfile
 from datetime import UTC, datetime
@@ -24,6 +27,7 @@ from tooling.names import (
     LOCAL_ACCOUNT_ID,
     check_execution_name,
     check_input_size,
+    check_stop_reason,
     execution_arn,
     function_arn,
     state_machine_arn,
@@ -54,6 +58,27 @@ def _pid_alive(pid: int) -> bool:
     except ChildProcessError:
         return True
     return waited == 0
+
+
+WORKER_STOP_GRACE_SECONDS = 5.0
+
+
+def _end_worker(pid: int) -> None:
+    """End a stopped execution's worker: SIGTERM lets it kill its handler sandboxes, SIGKILL
+    follows if it has not exited within the grace period. The worker leads its own process
+    group (start_new_session), so the signal reaches everything it started in that group."""
+    try:
+        if os.getpgid(pid) != pid:
+            return  # the worker is gone and its pid belongs to another process now
+        os.killpg(pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return
+    deadline = time.monotonic() + WORKER_STOP_GRACE_SECONDS
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if _pid_alive(pid):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
 
 
 class LocalBackend:
@@ -361,6 +386,25 @@ class LocalBackend:
                 )
                 record = self.store.get_execution(arn) or record
         return record
+
+    def stop_execution(
+        self, execution_arn: str, error: str | None = None, cause: str | None = None
+    ) -> dict[str, Any]:
+        check_stop_reason(error, cause)
+        record = self._require_execution(execution_arn)
+        # Claim first (ABORTED, with ExecutionAborted last): from then on the worker can
+        # neither append events nor finish the run, whatever it is doing when it dies.
+        stopped = self.store.abort_execution(
+            execution_arn, error=error, cause=cause, stop_date=_now()
+        )
+        if stopped is None:
+            # The run had ended already: not an error (StopExecution lists no such error);
+            # answering with the run's own stop date is not confirmed against AWS.
+            ended = self.store.get_execution(execution_arn) or record
+            return {"stopDate": ended.stop_date or _now()}
+        if record.worker_pid:
+            _end_worker(record.worker_pid)
+        return {"stopDate": stopped.stop_date}
 
     def describe_execution(self, execution_arn: str) -> dict[str, Any]:
         record = self._require_execution(execution_arn)

@@ -1,5 +1,5 @@
-"""deploy, plan, remove, info, invoke, run, executions, history, logs: each parses its options,
-calls the library and renders. No logic lives here."""
+"""deploy, plan, remove, info, invoke, run, executions, history, stop, logs: each parses its
+options, calls the library and renders. No logic lives here."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ from tooling.follow import (
     read_input,
 )
 from tooling.graph.output import check_output, render_execution_graph
-from tooling.names import check_execution_name
+from tooling.names import check_execution_name, check_stop_reason
 
 TimeoutOpt = Annotated[
     float | None,
@@ -370,6 +370,45 @@ def history(
         render.execution_outcome(description)
     else:
         render.info(f"execution {description['name']} is {description['status']}")
+
+
+@app.command()
+def stop(
+    execution: Annotated[str, typer.Argument(help="Execution name or ARN.")],
+    error: Annotated[
+        str | None, typer.Option("--error", help="Error code to record (at most 256 characters).")
+    ] = None,
+    cause: Annotated[
+        str | None,
+        typer.Option("--cause", help="Why it was stopped (at most 32768 characters)."),
+    ] = None,
+    stage: StageOpt = None,
+    region: RegionOpt = None,
+    target: TargetOpt = "local",
+    aws_profile: AwsProfileOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Stop a running execution: it ends ABORTED, its history with ExecutionAborted.
+
+    A Lambda call in flight is not waited for: on the local target its handler process is
+    killed; on AWS the function runs to its end but its result is dropped. Executions started
+    by the run (states:startExecution) go on. An execution that has ended already is left as
+    it is."""
+    check_stop_reason(error, cause)
+    service, backend = open_target(stage, region, target, aws_profile)
+    arn = backend.resolve_execution(execution)
+    stopped = backend.stop_execution(arn, error=error, cause=cause)
+    description = backend.describe_execution(arn)
+    if json_out:
+        render.json_document(
+            {
+                "executionArn": arn,
+                "status": description["status"],
+                "stopDate": stopped["stopDate"].isoformat(),
+            }
+        )
+        return
+    render.info(f"execution {description['name']} is {description['status']}")
 
 
 @app.command()

@@ -202,6 +202,18 @@ def _service_error(error_type: str, message: str) -> str:
     return json.dumps({"errorType": error_type, "errorMessage": message}, separators=(",", ":"))
 
 
+# Process groups of the handler sandboxes alive in this process, so a stopped execution's
+# worker can end them before it exits (each sandbox has a session of its own).
+_LIVE_SANDBOX_GROUPS: set[int] = set()
+
+
+def kill_live_sandboxes() -> None:
+    """SIGKILL every handler sandbox this process started and has not closed yet."""
+    for group in list(_LIVE_SANDBOX_GROUPS):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signal.SIGKILL)
+
+
 class _Expired(Exception):
     """A deadline of the runner passed before the child answered."""
 
@@ -230,6 +242,7 @@ class _Sandbox:
             os.close(output_read)
             os.close(output_write)
             raise
+        _LIVE_SANDBOX_GROUPS.add(self._process.pid)
         for fd in (request_read, result_write, output_write):
             os.close(fd)
         self._output = output_read
@@ -339,6 +352,7 @@ class _Sandbox:
                 os.killpg(pid, signal.SIGKILL)
             _, status, usage = os.wait4(pid, 0)
             self._record_exit(status, usage)
+        _LIVE_SANDBOX_GROUPS.discard(pid)
         self._drain_output()
         self._closed = True
         self._selector.close()

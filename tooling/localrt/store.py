@@ -317,13 +317,56 @@ class Store:
                 (status, output, error, cause, _iso(stop_date), arn),
             )
 
+    def abort_execution(
+        self, arn: str, *, error: str | None, cause: str | None, stop_date: datetime
+    ) -> ExecutionRecord | None:
+        """StopExecution: claim a RUNNING execution as ABORTED and append its ExecutionAborted
+        event, in one transaction. None when the execution was not running (nothing changes)."""
+        with self._tx() as db:
+            claimed = db.execute(
+                "UPDATE executions SET status = 'ABORTED', output = NULL, error = ?, cause = ?,"
+                " stop_date = ? WHERE arn = ? AND status = 'RUNNING'",
+                (error, cause, _iso(stop_date), arn),
+            ).rowcount
+            if not claimed:
+                return None
+            last = db.execute(
+                "SELECT MAX(id) AS last FROM history WHERE execution_arn = ?", (arn,)
+            ).fetchone()["last"]
+            details: dict[str, str] = {}
+            if error is not None:
+                details["error"] = error
+            if cause is not None:
+                details["cause"] = cause
+            event = {
+                "timestamp": stop_date,
+                "type": "ExecutionAborted",
+                "id": int(last or 0) + 1,
+                "previousEventId": int(last or 0),
+                "executionAbortedEventDetails": details,
+            }
+            db.execute(
+                "INSERT INTO history VALUES (?, ?, ?)",
+                (arn, event["id"], json.dumps(event, default=_json_default)),
+            )
+            row = db.execute("SELECT * FROM executions WHERE arn = ?", (arn,)).fetchone()
+        return _execution(row)
+
     # history
 
     def append_event(self, execution_arn: str, event: dict[str, Any]) -> None:
+        """Append one event, unless the execution was stopped: ExecutionAborted stays last.
+        (`tool run` keeps no execution row; its events always go in.)"""
         with self._tx() as db:
             db.execute(
-                "INSERT INTO history VALUES (?, ?, ?)",
-                (execution_arn, event["id"], json.dumps(event, default=_json_default)),
+                "INSERT INTO history SELECT ?, ?, ? WHERE NOT EXISTS"
+                " (SELECT 1 FROM executions WHERE arn = ? AND status = 'ABORTED')",
+                (
+                    execution_arn,
+                    event["id"],
+                    json.dumps(event, default=_json_default),
+                    execution_arn,
+                ),
             )
 
     def events(

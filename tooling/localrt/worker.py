@@ -7,6 +7,8 @@ Usage: python -m tooling.localrt.worker DB_PATH EXECUTION_ARN
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import traceback
 from datetime import UTC, datetime
@@ -18,7 +20,7 @@ from tooling.engine.clock import make_clock
 from tooling.localrt.callbacks import StoreTaskCallbacks
 from tooling.localrt.execute import run_local_execution
 from tooling.localrt.functions import spec_from_record
-from tooling.localrt.lambda_runner import FunctionSpec, Invocation
+from tooling.localrt.lambda_runner import FunctionSpec, Invocation, kill_live_sandboxes
 from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.localrt.store import Store
 
@@ -96,8 +98,16 @@ def run(store: Store, execution_arn: str) -> None:
     )
 
 
+def _end_when_stopped(signum: int, frame: object) -> None:
+    """`tool stop` sends SIGTERM after it has marked the execution ABORTED: end the handler
+    sandboxes (sessions of their own, so the group kill misses them) and exit at once."""
+    kill_live_sandboxes()
+    os._exit(128 + signum)
+
+
 def main(argv: list[str]) -> int:
     db_path, execution_arn = argv
+    signal.signal(signal.SIGTERM, _end_when_stopped)
     store = Store(Path(db_path))
     try:
         run(store, execution_arn)
