@@ -1,11 +1,16 @@
 """CLI behaviour a new user meets first: deploy, info, invoke, executions, logs (local target)."""
 
 import json
+import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tooling.backends.local import LocalBackend
 from tooling.cli import main
+from tooling.follow import follow_execution
 
 BANNER = "hello-loop · target local · stage dev · us-east-1 · account 000000000000"
 
@@ -157,3 +162,100 @@ def test_run_answers_other_services_from_the_mock_file_only(
         " sqs:sendMessage and states:startExecution only: answer this state from a mock file"
         " (`tool run --mock FILE`"
     )
+
+
+SLOW_HANDLER = """import os
+import time
+
+
+def lambda_handler(event, context):
+    with open({pid_file!r}, "w") as out:
+        out.write(str(os.getpid()))
+    time.sleep(60)  # only the stop can end it this soon
+    return {{"value1": "value1"}}
+"""
+
+
+def _process_gone(pid: int) -> bool:
+    """Whether `pid` has ended (a zombie waiting for a parent outside the test counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (FileNotFoundError, IndexError):
+        return True
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_stop_aborts_a_run_in_a_handler_and_ends_its_processes(service: Path, capsys):
+    pid_file = service / "handler.pid"
+    (service / "handler.py").write_text(SLOW_HANDLER.format(pid_file=str(pid_file)))
+    config = service / "serverless.yml"
+    config.write_text(config.read_text().replace("timeout: 10", "timeout: 120"))
+    assert run(capsys, "deploy")[0] == 0
+    code, out, err = run(capsys, "invoke", "-i", "in.json", "--no-wait", "--name", "slow")
+    assert code == 0, err
+    arn = out.strip()
+    assert _wait_until(lambda: pid_file.exists() and pid_file.read_text() != "")
+    handler_pid = int(pid_file.read_text())
+    backend = LocalBackend(service, "us-east-1")
+    store = backend.store
+    record = store.get_execution(arn)
+    assert record is not None and record.worker_pid is not None
+    events_before = store.events(arn)
+
+    code, out, err = run(
+        capsys, "stop", "slow", "--error", "Manual", "--cause", "by test", "--json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["status"] == "ABORTED"
+    assert _process_gone(record.worker_pid)
+    assert _wait_until(lambda: _process_gone(handler_pid))
+
+    code, out, _ = run(capsys, "history", "slow", "--json")
+    result = json.loads(out)
+    assert (result["status"], result["error"], result["cause"]) == ("ABORTED", "Manual", "by test")
+    last = result["events"][-1]
+    assert last["type"] == "ExecutionAborted"
+    assert last["id"] == events_before[-1]["id"] + 1 == len(result["events"])
+    assert last["previousEventId"] == events_before[-1]["id"]
+    assert last["executionAbortedEventDetails"] == {"error": "Manual", "cause": "by test"}
+    code, out, _ = run(capsys, "executions", "--json")
+    assert [e["status"] for e in json.loads(out)["executions"]] == ["ABORTED"]
+
+    # Following the stopped run ends at once with its status; `tool invoke` exits 1 on it.
+    followed = follow_execution(backend, arn)
+    assert followed.description["status"] == "ABORTED"
+    assert followed.events[-1]["type"] == "ExecutionAborted"
+
+    # Stopping it again is not an error and changes nothing.
+    code, out, err = run(capsys, "stop", "slow")
+    assert code == 0, err
+    assert "execution slow is ABORTED" in err
+    assert len(store.events(arn)) == len(result["events"])
+
+
+def test_stop_of_an_unknown_execution_or_with_a_long_cause_is_bad_input(service: Path, capsys):
+    assert run(capsys, "deploy")[0] == 0
+    code, out, err = run(capsys, "stop", "nope")
+    assert (code, out) == (2, "")
+    assert "no execution named 'nope'" in err
+    code, out, err = run(capsys, "stop", "nope", "--cause", "x" * 32769)
+    assert (code, out) == (2, "")
+    assert err.splitlines()[-1] == (
+        "error: --cause is 32769 characters; Step Functions accepts at most 32768 (shorten --cause)"
+    )
+    code, _, err = run(capsys, "stop", "nope", "--error", "e" * 257)
+    assert code == 2
+    assert "--error is 257 characters; Step Functions accepts at most 256" in err
