@@ -230,3 +230,26 @@ def test_task_answer_refusals_keep_the_api_error(backend: AwsBackend, code: str,
             backend.send_task_heartbeat(TOKEN)
     assert info.value.exit_code == exit_code
     assert f"send task heartbeat failed: {code}: m" in info.value.message
+
+
+def test_stop_passes_error_and_cause_only_when_given(backend: AwsBackend):
+    with Stubber(backend.aws.client("stepfunctions")) as stub:
+        stub.add_response(
+            "stop_execution",
+            {"stopDate": T0},
+            {"executionArn": EXECUTION, "error": "Manual", "cause": "why"},
+        )
+        stub.add_response("stop_execution", {"stopDate": T0}, {"executionArn": EXECUTION})
+        assert backend.stop_execution(EXECUTION, "Manual", "why") == {"stopDate": T0}
+        assert backend.stop_execution(EXECUTION) == {"stopDate": T0}
+        stub.assert_no_pending_responses()
+
+
+def test_stop_of_an_unknown_execution_is_not_found(backend: AwsBackend):
+    with Stubber(backend.aws.client("stepfunctions")) as stub:
+        stub.add_client_error(
+            "stop_execution", service_error_code="ExecutionDoesNotExist", service_message="m"
+        )
+        with pytest.raises(ToolError) as info:
+            backend.stop_execution(EXECUTION)
+    assert info.value.exit_code == 2

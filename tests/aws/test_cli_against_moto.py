@@ -297,6 +297,23 @@ def test_executions_and_history_on_aws(deployed: Path, capsys: pytest.CaptureFix
     assert json.loads(out)["events"][0]["type"] == "ExecutionStarted"
 
 
+def test_stop_on_aws_is_one_stop_execution_call(deployed: Path, capsys: pytest.CaptureFixture[str]):
+    # moto leaves executions RUNNING by default, so there is one to stop.
+    code, out, err, _ = run(
+        capsys, "invoke", "--target", "aws", "--input", "in.json", "--name", "run-1", "--no-wait"
+    )
+    assert code == 0, err
+    code, out, err, calls = run(
+        capsys, "stop", "run-1", "--target", "aws", "--error", "Manual", "--cause", "c", "--json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["status"] == "ABORTED"
+    assert mutating(calls) == ["StopExecution"]
+    code, out, err, _ = run(capsys, "stop", "run-2", "--target", "aws")
+    assert (code, out) == (2, "")
+    assert "no execution named 'run-2'" in err
+
+
 def test_invoke_before_deploy_is_one_clear_line_and_exit_2(
     aws_env: str, service: Path, capsys: pytest.CaptureFixture[str]
 ):
