@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -192,3 +193,35 @@ def test_wait_for_task_token_starts_the_child_then_waits_for_the_token(
     assert submitted["resource"] == "startExecution.waitForTaskToken"
     started = child(deployed, json.loads(submitted["output"])["ExecutionArn"])
     assert set(json.loads(str(started["input"]))) == {"token"}
+
+
+def test_stopping_a_parent_stops_its_sync_child(
+    service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    waiting = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 60, "End": True}}}
+    child_machine = "arn:aws:states:us-east-1:000000000000:stateMachine:hello-loop-dev-waiting"
+    (service / "waiting.asl.json").write_text(json.dumps(waiting))
+    (service / "parent.asl.json").write_text(json.dumps(parent(".sync", child_machine)))
+    config = (service / "serverless.yml").read_text()
+    config += "    waiting:\n      definition: ${file(waiting.asl.json)}\n"
+    config += "    parent:\n      definition: ${file(parent.asl.json)}\n"
+    (service / "serverless.yml").write_text(config)
+    assert run(capsys, "deploy")[0] == 0
+    code, out, err = run(
+        capsys, "invoke", "--state-machine", "parent", "-i", "in.json", "--no-wait", "--name", "p"
+    )
+    assert code == 0, err
+    parent_arn = out.strip()
+    backend = LocalBackend(service, "us-east-1")
+    deadline = time.monotonic() + 30
+    while not any(e["type"] == "TaskSubmitted" for e in backend.history_since(parent_arn, 0)):
+        assert time.monotonic() < deadline, "the parent never started its child"
+        time.sleep(0.05)
+    child_arn = f"{child_machine.replace(':stateMachine:', ':execution:')}:child-1"
+    assert backend.describe_execution(child_arn)["status"] == "RUNNING"
+
+    code, _, err = run(capsys, "stop", "p")
+    assert code == 0, err
+    assert backend.describe_execution(parent_arn)["status"] == "ABORTED"
+    assert backend.describe_execution(child_arn)["status"] == "ABORTED"
+    assert backend.history_since(child_arn, 0)[-1]["type"] == "ExecutionAborted"

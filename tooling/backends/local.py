@@ -404,7 +404,26 @@ class LocalBackend:
             return {"stopDate": ended.stop_date or _now()}
         if record.worker_pid:
             _end_worker(record.worker_pid)
+        for child in self._sync_children(execution_arn):
+            # The children's own error and cause on AWS are not confirmed; none are recorded.
+            if self.store.get_execution(child) is not None:
+                self.stop_execution(child)
         return {"stopDate": stopped.stop_date}
+
+    def _sync_children(self, execution_arn: str) -> list[str]:
+        """Executions this one started with states:startExecution.sync (or .sync:2), which a
+        stop ends too (the .sync role may StopExecution them). Read from the TaskSubmitted
+        events, so a child started in the instant before the worker died is missed."""
+        children = []
+        for event in self.history_since(execution_arn, 0):
+            details = event.get("taskSubmittedEventDetails") or {}
+            if details.get("resourceType") == "states" and str(
+                details.get("resource", "")
+            ).startswith("startExecution.sync"):
+                arn = json.loads(details.get("output") or "{}").get("ExecutionArn")
+                if isinstance(arn, str):
+                    children.append(arn)
+        return children
 
     def describe_execution(self, execution_arn: str) -> dict[str, Any]:
         record = self._require_execution(execution_arn)
