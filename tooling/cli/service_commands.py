@@ -390,10 +390,10 @@ def stop(
 ) -> None:
     """Stop a running execution: it ends ABORTED, its history with ExecutionAborted.
 
-    A Lambda call in flight is not waited for: on the local target its handler process is
-    killed; on AWS the function runs to its end but its result is dropped. Executions started
-    by the run (states:startExecution) go on. An execution that has ended already is left as
-    it is."""
+    A Lambda call in flight is not waited for.
+    Local target: its handler process is killed. AWS: it runs to its end, its result dropped.
+    Executions the run started with states:startExecution.sync are stopped too; others go on.
+    An execution that has ended already is left as it is (exit 0)."""
     check_stop_reason(error, cause)
     service, backend = open_target(stage, region, target, aws_profile)
     arn = backend.resolve_execution(execution)
