@@ -79,11 +79,11 @@ from tooling.engine.service_task import (
     job_outcome_source,
     service_request,
 )
+from tooling.engine.task_events import NOT_TRUNCATED
 from tooling.engine.timestamps import format_context_time, parse_timestamp, to_datetime
 
 __all__ = ["MAX_PAYLOAD_BYTES", "ExecutionInfo", "ExecutionOutcome", "run_execution"]
 
-_TRUNCATED_NO = {"truncated": False}
 # What a step returns: the state's output, the next state (None: the block ends) and the
 # variables its Assign sets (None when it has no Assign).
 _Step = tuple[Any, str | None, dict[str, Any] | None]
@@ -179,7 +179,7 @@ class _Run(BranchingMixin):
             "ExecutionStarted",
             "executionStartedEventDetails",
             # The input text as the caller sent it (AWS keeps StartExecution's input verbatim).
-            {"input": input_text, "inputDetails": _TRUNCATED_NO, "roleArn": self.info.role_arn},
+            {"input": input_text, "inputDetails": NOT_TRUNCATED, "roleArn": self.info.role_arn},
             timestamp=start,
         )
         try:
@@ -207,7 +207,7 @@ class _Run(BranchingMixin):
             self.history.add(
                 "ExecutionSucceeded",
                 "executionSucceededEventDetails",
-                {"output": output_text, "outputDetails": _TRUNCATED_NO},
+                {"output": output_text, "outputDetails": NOT_TRUNCATED},
             )
             return ExecutionOutcome("SUCCEEDED", output_text, None, None)
         except BlockFailed as failed:
@@ -255,7 +255,7 @@ class _Run(BranchingMixin):
             entered = self.history.add(
                 f"{state.event_prefix}StateEntered",
                 "stateEnteredEventDetails",
-                {"name": state.name, "input": jsontext.dumps(data), "inputDetails": _TRUNCATED_NO},
+                {"name": state.name, "input": jsontext.dumps(data), "inputDetails": NOT_TRUNCATED},
                 previous=0 if first else None,
             )
             first = False
@@ -287,11 +287,11 @@ class _Run(BranchingMixin):
             exited: dict[str, Any] = {
                 "name": state.name,
                 "output": output_text,
-                "outputDetails": _TRUNCATED_NO,
+                "outputDetails": NOT_TRUNCATED,
             }
             if assigned is not None:
                 exited["assignedVariables"] = {k: jsontext.dumps(v) for k, v in assigned.items()}
-                exited["assignedVariablesDetails"] = _TRUNCATED_NO
+                exited["assignedVariablesDetails"] = NOT_TRUNCATED
                 variables.update(assigned)
             self.history.add(f"{state.event_prefix}StateExited", "stateExitedEventDetails", exited)
             if self.deadline is not None and self.clock.now() >= self.deadline:
