@@ -423,15 +423,14 @@ def _sfn_error(code: str, message: str, request_id: str) -> StatesError:
         f"StepFunctions.{code}Exception"
         if not code.endswith("Exception")
         else f"StepFunctions.{code}",
-        f"{message} (Service: AWSStepFunctions; Status Code: 400; Error Code: {code}; "
-        f"Request ID: {request_id}; Proxy: null)",
+        _cause(message, code, request_id, service="AWSStepFunctions"),
     )
 
 
-def _cause(message: str, code: str, request_id: str) -> str:
-    """An SQS error as the Step Functions integration words it (the Java SDK's message format)."""
+def _cause(message: str, code: str, request_id: str, service: str = "AmazonSQS") -> str:
+    """A service error as the Step Functions integration words it (the Java SDK's format)."""
     return (
-        f"{message} (Service: AmazonSQS; Status Code: 400; Error Code: {code}; "
+        f"{message} (Service: {service}; Status Code: 400; Error Code: {code}; "
         f"Request ID: {request_id}; Proxy: null)"
     )
 
