@@ -170,8 +170,6 @@ def check_case(case: dict[str, Any], strict_cause: bool = False) -> str | None:
                     problems.append(f"cause {result['cause']!r} != {expected['cause']!r}")
     if "expected_event_types" in case:
         got_types = [e["type"] for e in result["events"]]
-        if _recorded_through_parallel_normaliser(case):
-            got_types = as_localstack_recorded_parallel(got_types)
         want_types = case["expected_event_types"]
         if case.get("event_order") == "unordered":
             same = sorted(got_types) == sorted(want_types)
@@ -180,57 +178,6 @@ def check_case(case: dict[str, Any], strict_cause: bool = False) -> str | None:
         if not same:
             problems.append(f"event types differ: expected {want_types} got {got_types}")
     return "; ".join(problems) or None
-
-
-# The LocalStack tests that add `SfnNoneRecursiveParallelTransformer` to their snapshot (read in
-# LocalStack's test sources at the corpus's commit); the other Parallel tests (fail, catch,
-# retry) record the history as AWS gave it.
-_NORMALISED_PARALLEL_TESTS = frozenset(
-    {
-        "test_parallel_state",
-        "test_parallel_state_order",
-        "test_parallel_state_nested",
-        "test_base_parallel_cases",
-    }
-)
-
-
-def _recorded_through_parallel_normaliser(case: dict[str, Any]) -> bool:
-    test = case.get("source", {}).get("test", "")
-    return test.rsplit("::", 1)[-1].split("[", 1)[0] in _NORMALISED_PARALLEL_TESTS
-
-
-_PARALLEL_CLOSERS = frozenset(
-    {"ParallelStateSucceeded", "ParallelStateAborted", "ParallelStateExited", "ParallelStateFailed"}
-)
-
-
-def as_localstack_recorded_parallel(types: list[str]) -> list[str]:
-    """Event types as LocalStack's snapshots keep them for histories with a Parallel state.
-
-    Some Parallel cases of the corpus come from LocalStack tests that pass the AWS history
-    through their `SfnNoneRecursiveParallelTransformer` before recording it. That normaliser sorts
-    each branch sub-list, but its slice assignment at the second closing event (e.g. Exited
-    after Succeeded) replaces one event more than it puts back, and it does so while iterating
-    the same list: AWS's ParallelStateSucceeded is dropped (and, with nested Parallel states,
-    more). Here the same effect is reproduced on our history (order inside a sub-list does not
-    matter: these cases compare event types as a multiset), so like is compared with like.
-    """
-    events = list(types)
-    start = 0
-    sublist: list[str] = []
-    inside = False
-    # Deliberately the normaliser's own loop shape: the list changes under enumerate, so the
-    # event after a shortened slice is skipped, exactly as in the recordings.
-    for i, kind in enumerate(events):
-        if kind in _PARALLEL_CLOSERS:
-            events[start:i] = sorted(sublist)
-            inside = False
-        elif kind == "ParallelStateStarted":
-            inside, sublist, start = True, [], i + 1
-        elif inside:
-            sublist.append(kind)
-    return events
 
 
 @dataclass

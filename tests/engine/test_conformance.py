@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from .conformance import CASES, as_localstack_recorded_parallel, run_corpus
+from .conformance import CASES, run_corpus
 
 OVERALL_MINIMUM = 0.97
 GROUP_MINIMUM = 0.90
@@ -35,28 +35,3 @@ def test_conformance_corpus_meets_the_thresholds() -> None:
     failures = "\n".join(f"{case}: {why[:300]}" for case, why in report.failures.items())
     assert not low_groups, f"groups under {GROUP_MINIMUM:.0%}: {low_groups}\n{failures}"
     assert report.overall >= OVERALL_MINIMUM, f"overall {report.overall:.1%}\n{failures}"
-
-
-def test_localstack_parallel_normaliser_is_reproduced_on_a_nested_history() -> None:
-    aws_history = [
-        "ExecutionStarted", "ParallelStateEntered", "ParallelStateStarted",
-        "ParallelStateEntered", "ParallelStateStarted", "PassStateEntered", "PassStateExited",
-        "ParallelStateSucceeded", "ParallelStateExited", "ParallelStateSucceeded",
-        "ParallelStateExited", "ExecutionSucceeded",
-    ]  # fmt: skip
-    assert as_localstack_recorded_parallel(aws_history) == [
-        "ExecutionStarted", "ParallelStateEntered", "ParallelStateStarted",
-        "ParallelStateEntered", "ParallelStateStarted", "PassStateEntered", "PassStateExited",
-        "ParallelStateExited", "ExecutionSucceeded",
-    ]  # fmt: skip
-
-
-def test_localstack_parallel_normaliser_drops_only_the_succeeded_event_of_a_flat_parallel() -> None:
-    aws_history = [
-        "ExecutionStarted", "ParallelStateEntered", "ParallelStateStarted", "PassStateEntered",
-        "PassStateExited", "ParallelStateSucceeded", "ParallelStateExited", "ExecutionSucceeded",
-    ]  # fmt: skip
-    assert as_localstack_recorded_parallel(aws_history) == [
-        "ExecutionStarted", "ParallelStateEntered", "ParallelStateStarted", "PassStateEntered",
-        "PassStateExited", "ParallelStateExited", "ExecutionSucceeded",
-    ]  # fmt: skip

@@ -90,9 +90,7 @@ class BranchingMixin:
             )
         except BlockFailed as failed:
             raise StatesError(failed.error, failed.cause) from None
-        # AWS records ParallelStateSucceeded before ParallelStateExited. (The conformance
-        # corpus lacks it only because LocalStack's snapshot normaliser drops it; see
-        # tests/engine/conformance.py.)
+        # AWS records ParallelStateSucceeded before ParallelStateExited.
         self.history.add("ParallelStateSucceeded")
         return outputs
 
