@@ -63,12 +63,19 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
     """Specs of the current folder's functions, their service (or None) and the region."""
     if not (options.directory / "serverless.yml").is_file():
         return {}, None, options.region or "us-east-1"
-    from tooling.package import build_package, check_handlers
+    from dataclasses import replace
+
+    from tooling.config.runtimes import LOCAL_FAMILIES
+    from tooling.package import build_packages, check_handlers
 
     service = load(options)
-    check_handlers(service)
+    # The local runtime runs Python handlers; a Task calling another function is refused by
+    # the invoker (not found locally), so only those are packaged here.
+    local = {k: f for k, f in service.functions.items() if f.runtime_family in LOCAL_FAMILIES}
+    runnable = replace(service, functions=local)
+    check_handlers(runnable)
     backend = LocalBackend(service.directory, service.region)
-    code_dir = backend.install_code(build_package(service, service.directory / ".tool" / "build"))
+    packages = build_packages(runnable, service.directory / ".tool" / "build")
     # Keyed as the invoker looks functions up: by ARN in the local target's account.
     specs = {
         function_arn(service.region, LOCAL_ACCOUNT_ID, fn.name): FunctionSpec(
@@ -79,10 +86,10 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
             memory_size=fn.memory_size,
             timeout=fn.timeout,
             environment=dict(fn.environment),
-            code_dir=code_dir,
+            code_dir=backend.install_code(packages.functions[key]),
             region=service.region,
         )
-        for fn in service.functions.values()
+        for key, fn in local.items()
     }
     return specs, service, service.region
 

@@ -25,6 +25,7 @@ _WHERE = re.compile(r"^(?P<file>[^:]+?)(?::(?P<line>\d+))?(?::(?P<column>\d+))?:
 def validate_service(service: ServiceConfig) -> list[Diagnostic]:
     """Every check of `tool validate` on a loaded service."""
     diagnostics = [_config_warning(text) for text in service.warnings]
+    diagnostics += [diagnostic_from_error(problem) for problem in service.problems]
     diagnostics += check_handler_files(service)
     for machine in service.state_machines.values():
         file = None if machine.source is not None else service.config_file.name
