@@ -127,9 +127,7 @@ def prepare(service: ServiceConfig, build_dir: Path, target: str = "local") -> P
     log_retention_days(service)  # checked here, before anything changes
     packages = build_packages(service, build_dir)
     warnings = tuple(d for d in diagnostics if d.severity is Severity.WARNING)
-    return Prepared(
-        service, packages.service, definitions, warnings, packages.functions, build_dir
-    )
+    return Prepared(service, packages.service, definitions, warnings, packages.functions, build_dir)
 
 
 def log_retention_days(service: ServiceConfig) -> int | None:

@@ -344,7 +344,8 @@ def test_function_without_handler(tmp_path: Path) -> None:
 @pytest.mark.parametrize("handler", ["handler", "handler.", "handler.1abc", "a b.c"])
 def test_handler_must_be_module_dot_function(tmp_path: Path, handler: str) -> None:
     yml = f"service: s\nprovider: {{name: aws}}\nfunctions:\n  f:\n    handler: '{handler}'\n"
-    with pytest.raises(ConfigError, match="is not `module.function`|is not a module path") as caught:
+    expected = "is not `module.function`|is not a module path"
+    with pytest.raises(ConfigError, match=expected) as caught:
         load(write(tmp_path, {"serverless.yml": yml}))
     assert caught.value.line == 5
 
