@@ -132,7 +132,7 @@ class Unresolved:
 
 
 UNRESOLVED_HINT = (
-    "write the value itself for now (e.g. the ARN, or ${param:NAME} with --param NAME=VALUE)"
+    "write the value itself for now: the ARN, or ${param:NAME} with --param NAME=VALUE"
 )
 
 
