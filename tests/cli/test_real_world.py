@@ -279,7 +279,8 @@ def test_a_service_with_no_function_deploys_from_a_folder_holding_only_its_yml(
 ):
     yml = (
         "service: nofn\nprovider:\n  name: aws\nstepFunctions:\n  stateMachines:\n    m:\n"
-        "      definition:\n        StartAt: A\n        States:\n          A: {Type: Pass, End: true}\n"
+        "      definition:\n        StartAt: A\n        States:\n"
+        "          A: {Type: Pass, End: true}\n"
     )
     folder = make(tmp_path, monkeypatch, {"serverless.yml": yml})
     code, out, err = run(capsys, "deploy")
@@ -340,7 +341,10 @@ stepFunctions:
 
 
 def test_an_empty_state_machines_mapping_is_a_warning(tmp_path, monkeypatch, capsys):
-    yml = "service: s\nprovider:\n  name: aws\nfunctions:\n  hello:\n    handler: handler.hello\nstepFunctions:\n  stateMachines:\n"
+    yml = (
+        "service: s\nprovider:\n  name: aws\nfunctions:\n  hello:\n    handler: handler.hello\n"
+        "stepFunctions:\n  stateMachines:\n"
+    )
     make(tmp_path, monkeypatch, {"serverless.yml": yml, "handler.py": HANDLER})
     code, out, _ = run(capsys, "validate")
     assert code == 0
@@ -376,7 +380,8 @@ def test_params_per_stage_and_on_the_command_line(tmp_path, monkeypatch, capsys)
             "  runtime: python3.12\n  environment:\n    DOMAIN: ${param:domain}\n"
             "    DEBUG: ${strToBool(${param:debug})}\n",
         )
-        + "params:\n  default:\n    domain: default.example\n    debug: 'false'\n  prod:\n    domain: prod.example\n"
+        + "params:\n  default:\n    domain: default.example\n    debug: 'false'\n"
+        + "  prod:\n    domain: prod.example\n"
     )
     make(
         tmp_path,
