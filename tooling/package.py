@@ -200,11 +200,14 @@ def _require_handler_file(service: ServiceConfig, function: FunctionConfig, foun
         typescript = function.handler_file.removesuffix(".js") + ".ts"
         if (service.directory / typescript).is_file():
             builders = [p for p in service.plugins if p in runtimes.TYPESCRIPT_PLUGINS]
-            by = f" ({builders[0]} builds it for Serverless; the toolkit runs no plugin)"
+            by = (
+                f" ({builders[0]} builds it for Serverless; the toolkit runs no plugin)"
+                if builders
+                else ""
+            )
             raise HandlerError(
                 f"handler file {typescript} is TypeScript, and Lambda's Node.js runtime loads "
-                f".js, .mjs or .cjs (function '{function.key}', handler {function.handler})"
-                + (by if builders else ""),
+                f".js, .mjs or .cjs (function '{function.key}', handler {function.handler})" + by,
                 file=typescript,
                 hint="compile it into the package first (e.g. `npx tsc` or esbuild), or point "
                 "package.artifact at the built zip",

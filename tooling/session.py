@@ -89,11 +89,25 @@ def _load(
 _aws_clients: dict[tuple[str | None, ...], AwsClient] = {}
 
 
+def aws_profile(service: ServiceConfig) -> str | None:
+    """The profile the AWS client uses. `--aws-profile` always (botocore: an explicit profile
+    replaces the environment's keys). `provider.profile` only when AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY are not both set: Serverless v3 applies the environment's keys after
+    provider.profile (lib/plugins/aws/provider.js getCredentials), and botocore prefers them to
+    a profile that was not given explicitly; so a CI job with keys in its environment does not
+    need the developer's profile in ~/.aws/config."""
+    if service.profile is None or service.profile_from_option:
+        return service.profile
+    if os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"):
+        return None
+    return service.profile
+
+
 def aws_client(service: ServiceConfig) -> AwsClient:
     """One AWS client per region, profile and endpoint, shared by the commands of a process."""
     from tooling.aws.client import AwsClient, AwsSettings
 
-    settings = AwsSettings(region=service.region, profile=service.profile)
+    settings = AwsSettings(region=service.region, profile=aws_profile(service))
     key = (
         settings.region,
         settings.profile,
@@ -137,8 +151,11 @@ def banner(service: ServiceConfig, backend: Backend) -> str:
         f"{backend.region} · account {backend.account_id}"
     )
     if backend.target == "aws":
-        if service.profile:
-            text += f" · profile {service.profile}"
+        profile = aws_profile(service)
+        if profile:
+            text += f" · profile {profile}"
+        elif service.profile:
+            text += f" · keys from the environment (provider.profile {service.profile} unused)"
         endpoint = os.environ.get("AWS_ENDPOINT_URL")
         if endpoint:
             text += f" · endpoint {endpoint}"

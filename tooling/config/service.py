@@ -188,7 +188,7 @@ class ServiceConfig:
     stage: str
     region: str
     account_id: str
-    profile: str | None
+    profile: str | None  # --aws-profile, else provider.profile
     provider: dict[str, Any]
     custom: dict[str, Any]
     functions: dict[str, FunctionConfig]
@@ -201,6 +201,7 @@ class ServiceConfig:
     resource_ids: frozenset[str] = frozenset()  # logical ids under resources.Resources
     problems: tuple[ConfigError, ...] = ()  # errors for validate/plan/deploy (not remove/info)
     plugins: tuple[str, ...] = ()
+    profile_from_option: bool = False  # the profile came from --aws-profile, not the file
 
 
 def load_service(
@@ -343,6 +344,7 @@ class _Loader:
             resource_ids=frozenset(self._resource_ids()),
             problems=tuple({p.render(): p for p in self.problems}.values()),
             plugins=plugins,
+            profile_from_option=bool(self.options.get("aws-profile")),
         )
 
     # -- helpers ------------------------------------------------------------------------------
