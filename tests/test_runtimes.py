@@ -3,6 +3,7 @@ runtime deprecations."""
 
 from __future__ import annotations
 
+import json
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -262,3 +263,22 @@ def test_deprecated_runtimes_name_their_replacement(
         assert warning is None
     else:
         assert warning is not None and expected in warning
+
+
+def test_tool_run_refuses_a_task_calling_a_node_function(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tooling.adhoc import run_definition
+    from tooling.errors import InputError
+    from tooling.session import Options
+
+    svc = service(
+        tmp_path,
+        "  js:\n    runtime: nodejs22.x\n    handler: index.handler\n",
+        {"index.js": "exports.handler = async () => 1;\n"},
+    )
+    definition = svc.directory / "run.json"
+    task = {"Type": "Task", "Resource": {"Fn::GetAtt": ["js", "Arn"]}, "End": True}
+    definition.write_text(json.dumps({"StartAt": "T", "States": {"T": task}}))
+    with pytest.raises(InputError, match="calls function 'js' \\(nodejs22.x\\)"):
+        run_definition(definition, "{}", Options(directory=svc.directory))

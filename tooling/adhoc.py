@@ -94,6 +94,24 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
     return specs, service, service.region
 
 
+def _refuse_other_runtimes(definition: Any, service: Any) -> None:
+    """A Task calling a function the local runtime cannot run (Node.js, Go, ...): one line now,
+    rather than a not-found error in the middle of the run."""
+    from tooling.config.runtimes import LOCAL_FAMILIES
+
+    text = json.dumps(definition)
+    for function in service.functions.values():
+        if function.runtime_family in LOCAL_FAMILIES:
+            continue
+        if f'"{function.name}"' in text or function.arn in text:
+            raise InputError(
+                f"the definition calls function '{function.key}' ({function.runtime}), which "
+                "the local runtime cannot run yet (it runs Python handlers)",
+                hint="answer that Task with --mock FILE, or run it on AWS "
+                "(`tool deploy --target aws`)",
+            )
+
+
 def load_mocks(path: Path) -> TaskMocks:
     """Task answers from a mock file (see docs/engine.md), checked with file:line errors."""
     if not path.is_file():
@@ -137,6 +155,8 @@ def run_definition(
         from tooling.config.intrinsics import resolve_definition_intrinsics
 
         definition = resolve_definition_intrinsics(definition, service, source)
+        if mocks is None:
+            _refuse_other_runtimes(definition, service)
     else:
         _refuse_intrinsics(definition, source)
     check_or_raise(validate_definition(definition, source))

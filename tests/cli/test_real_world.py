@@ -36,6 +36,7 @@ def one_task(resource: object, **state: object) -> str:
     return json.dumps({"StartAt": "T", "States": {"T": task}}, indent=2)
 
 
+GETATT = {"Fn::GetAtt": ["hello", "Arn"]}
 YML = """\
 service: rw
 provider:
@@ -168,7 +169,7 @@ def test_iam_statement_naming_a_resources_entry(tmp_path, monkeypatch, capsys):
         {
             "serverless.yml": YML,
             "handler.py": HANDLER,
-            "machine.json": one_task({"Fn::GetAtt": ["hello", "Arn"]}),
+            "machine.json": one_task(GETATT),
         },
     )
     assert run(capsys, "deploy")[0] == 0  # a good deploy first
@@ -215,7 +216,7 @@ def test_state_machine_logical_ids_resolve_in_statements(tmp_path, monkeypatch, 
     make(
         tmp_path,
         monkeypatch,
-        {"serverless.yml": yml, "handler.py": HANDLER, "machine.json": one_task({"Ref": "hello"})},
+        {"serverless.yml": yml, "handler.py": HANDLER, "machine.json": one_task(GETATT)},
     )
     code, out, err = run(capsys, "validate")
     assert code == 0, out + err
@@ -240,7 +241,7 @@ def test_unknown_name_in_a_statement_suggests_a_real_one(tmp_path, monkeypatch, 
     make(
         tmp_path,
         monkeypatch,
-        {"serverless.yml": yml, "handler.py": HANDLER, "machine.json": one_task({"Ref": "hello"})},
+        {"serverless.yml": yml, "handler.py": HANDLER, "machine.json": one_task(GETATT)},
     )
     code, out, _ = run(capsys, "validate")
     assert code == 2
@@ -290,18 +291,16 @@ def test_a_service_with_no_function_deploys_from_a_folder_holding_only_its_yml(
 
 
 def test_every_config_warning_is_printed_once(tmp_path, monkeypatch, capsys):
-    yml = YML.replace(
-        "  runtime: python3.12\n", "  runtime: python3.12\n  tracing: {lambda: true}\n"
-    )
+    yml = YML + "custm:\n  x: 1\n"  # a misspelled key: a config warning
     make(
         tmp_path,
         monkeypatch,
-        {"serverless.yml": yml, "handler.py": HANDLER, "machine.json": one_task({"Ref": "hello"})},
+        {"serverless.yml": yml, "handler.py": HANDLER, "machine.json": one_task(GETATT)},
     )
     for command in ("plan", "deploy"):
         code, _, err = run(capsys, command)
         assert code == 0, err
-        assert err.count("provider.tracing is not supported") == 1, err
+        assert err.count("unknown key 'custm'") == 1, err
 
 
 def test_forms_serverless_accepts_are_accepted(tmp_path, monkeypatch, capsys):
@@ -362,7 +361,7 @@ def test_a_dot_slash_python_handler_is_refused_before_it_fails_at_run_time(
         {
             "serverless.yml": yml,
             "src/lambda/scheduler/index.py": HANDLER,
-            "machine.json": one_task({"Ref": "hello"}),
+            "machine.json": one_task(GETATT),
         },
     )
     code, out, _ = run(capsys, "validate")
@@ -386,7 +385,7 @@ def test_params_per_stage_and_on_the_command_line(tmp_path, monkeypatch, capsys)
     make(
         tmp_path,
         monkeypatch,
-        {"serverless.yml": yml, "handler.py": HANDLER, "machine.json": one_task({"Ref": "hello"})},
+        {"serverless.yml": yml, "handler.py": HANDLER, "machine.json": one_task(GETATT)},
     )
     from tooling import session
 
@@ -413,7 +412,7 @@ def test_an_unread_aws_variable_says_how_to_give_the_value(tmp_path, monkeypatch
     make(
         tmp_path,
         monkeypatch,
-        {"serverless.yml": yml, "handler.py": HANDLER, "machine.json": one_task({"Ref": "hello"})},
+        {"serverless.yml": yml, "handler.py": HANDLER, "machine.json": one_task(GETATT)},
     )
     code, out, _ = run(capsys, "validate")
     assert code == 2
