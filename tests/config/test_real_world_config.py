@@ -225,3 +225,25 @@ def test_function_keys_the_toolkit_does_not_use_are_said(tmp_path: Path) -> None
     yml = BASE + "functions:\n  f:\n    handler: h.main\n    events:\n      - http: GET /\n"
     (warning,) = load(write(tmp_path, {"serverless.yml": yml})).warnings
     assert warning.startswith("serverless.yml:8:7: functions.f.events is not supported")
+
+
+def test_state_machine_keys_and_events_the_toolkit_does_not_deploy_are_said(
+    tmp_path: Path,
+) -> None:
+    yml = BASE + (
+        "stepFunctions:\n  stateMachines:\n    m:\n"
+        "      definition: {StartAt: A, States: {A: {Type: Pass, End: true}}}\n"
+        "      dependsOn: [Other]\n"  # CloudFormation ordering: nothing to say
+        "      alarms: {topics: {alarm: arn:aws:sns:us-east-1:1:t}, metrics: [executionsFailed]}\n"
+        "      events:\n        - http: {path: go, method: POST}\n"
+        "        - schedule: rate(1 hour)\n"
+    )
+    warnings = set(load(write(tmp_path, {"serverless.yml": yml})).warnings)
+    assert warnings == {
+        "serverless.yml:9:15: stepFunctions.stateMachines.m.alarms is not supported by the "
+        "toolkit yet (ignored; see README, serverless.yml)",
+        "serverless.yml:11:11: state machine 'm': `http` events are not supported by the "
+        "toolkit yet (ignored)",
+        "serverless.yml:12:11: state machine 'm': `schedule` events are not supported by the "
+        "toolkit yet (ignored)",
+    }

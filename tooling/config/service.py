@@ -138,6 +138,10 @@ STATE_MACHINE_KEYS = frozenset(
     }
 )  # fmt: skip
 
+STATE_MACHINE_KEYS_USED = frozenset(
+    {"definition", "name", "id", "type", "role", "iamRoleStatements", "loggingConfig", "events"}
+)
+STATE_MACHINE_KEYS_NO_EFFECT = frozenset({"dependsOn"})  # CloudFormation ordering only
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # botocore lambda CreateFunction (64 chars)
 # botocore stepfunctions `Name` docs: no whitespace, brackets, wildcards, these specials, controls.
 _BAD_STATE_MACHINE_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
@@ -791,6 +795,15 @@ class _Loader:
         for key, spec in machines.items():
             pointer = pointer_join("/stepFunctions/stateMachines", key)
             name, arn, logical_id = names[key]
+            self._support(
+                spec,
+                pointer,
+                f"stepFunctions.stateMachines.{key}",
+                STATE_MACHINE_KEYS_USED,
+                STATE_MACHINE_KEYS_NO_EFFECT,
+                STATE_MACHINE_KEYS,
+            )
+            self._other_events(key, spec.get("events"), pointer_join(pointer, "events"))
             sm_type = spec.get("type") or "STANDARD"
             if sm_type not in STATE_MACHINE_TYPES:
                 raise ConfigError(
@@ -824,6 +837,18 @@ class _Loader:
             )
         self._check_unique_queues(result)
         return result
+
+    def _other_events(self, key: str, events: Any, pointer: str) -> None:
+        """State machine events other than the toolkit's `sqs` trigger: said, not dropped."""
+        if not isinstance(events, list):
+            return
+        for index, event in enumerate(events):
+            if isinstance(event, dict) and len(event) == 1 and "sqs" not in event:
+                kind = next(iter(event))
+                self.warnings.append(
+                    f"{self._where(pointer_join(pointer, index))}: state machine '{key}': "
+                    f"`{kind}` events are not supported by the toolkit yet (ignored)"
+                )
 
     def _context(
         self,
