@@ -162,8 +162,9 @@ class IntrinsicResolver:
                 if isinstance(key, str) and key.startswith("Fn::"):
                     self._fail(
                         pointer,
-                        f"{key} is not supported in state machine definitions",
-                        f"use {', '.join(_SUPPORTED)} or a plain value",
+                        f"{key} is not supported by the toolkit (it resolves "
+                        f"{', '.join(_SUPPORTED)} itself, without CloudFormation)",
+                        "write the value itself, or ${param:NAME} with --param NAME=VALUE",
                     )
             return {k: self.resolve(v, pointer_join(pointer, k)) for k, v in value.items()}
         if isinstance(value, list):
