@@ -282,3 +282,22 @@ def test_tool_run_refuses_a_task_calling_a_node_function(
     definition.write_text(json.dumps({"StartAt": "T", "States": {"T": task}}))
     with pytest.raises(InputError, match="calls function 'js' \\(nodejs22.x\\)"):
         run_definition(definition, "{}", Options(directory=svc.directory))
+
+
+@pytest.mark.parametrize(
+    ("functions", "files", "code"),
+    [
+        ("  f:\n    runtime: nodejs22.x\n    handler: a.h\n", {}, "HANDLER_FILE_MISSING"),
+        ("  f:\n    runtime: nodejs22.x\n    handler: a.h\n", {"a.ts": ""}, "HANDLER_INVALID"),
+        ("  f:\n    runtime: provided.al2\n    handler: x\n", {"bootstrap": ""}, "HANDLER_INVALID"),
+        ("  f:\n    handler: a.h\n", {"a.py": "def g(e, c): pass\n"}, "HANDLER_FUNCTION_MISSING"),
+        ("  f:\n    handler: a.h\n", {"a.py": "def h(e, c) pass\n"}, "HANDLER_SYNTAX"),
+    ],
+)
+def test_validate_names_each_handler_problem(
+    tmp_path: Path, functions: str, files: dict[str, str], code: str
+) -> None:
+    from tooling.validate import validate_service
+
+    found = [d.code for d in validate_service(service(tmp_path, functions, files)) if d.is_error]
+    assert found == [code]

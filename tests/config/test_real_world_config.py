@@ -247,3 +247,28 @@ def test_state_machine_keys_and_events_the_toolkit_does_not_deploy_are_said(
         "serverless.yml:12:11: state machine 'm': `schedule` events are not supported by the "
         "toolkit yet (ignored)",
     }
+
+
+def test_state_machines_by_the_plugins_logical_ids_in_definitions(tmp_path: Path) -> None:
+    yml = BASE + (
+        "stepFunctions:\n  stateMachines:\n"
+        "    child:\n      id: ChildMachine\n"
+        "      definition: {StartAt: A, States: {A: {Type: Pass, End: true}}}\n"
+        "    other-one:\n"
+        "      definition: {StartAt: A, States: {A: {Type: Pass, End: true}}}\n"
+        "    parent:\n      definition:\n        StartAt: Run\n        States:\n"
+        "          Run:\n            Type: Task\n"
+        "            Resource: arn:aws:states:::states:startExecution\n"
+        "            Parameters:\n"
+        "              StateMachineArn: !Ref ChildMachine\n"
+        "              Other: !GetAtt [OtherDashoneStepFunctionsStateMachine, Name]\n"
+        "            End: true\n"
+    )
+    svc = load(write(tmp_path, {"serverless.yml": yml}))
+    assert svc.state_machines["child"].logical_id == "ChildMachine"
+    assert svc.state_machines["other-one"].logical_id == "OtherDashoneStepFunctionsStateMachine"
+    parameters = svc.state_machines["parent"].definition["States"]["Run"]["Parameters"]
+    assert parameters == {
+        "StateMachineArn": svc.state_machines["child"].arn,
+        "Other": "s-dev-other-one",
+    }
