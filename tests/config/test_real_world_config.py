@@ -272,3 +272,19 @@ def test_state_machines_by_the_plugins_logical_ids_in_definitions(tmp_path: Path
         "StateMachineArn": svc.state_machines["child"].arn,
         "Other": "s-dev-other-one",
     }
+
+
+@pytest.mark.parametrize(
+    ("variable", "expected"),
+    [
+        ("${cf:stackonly}", "<stack-name>.<output-id>"),
+        ("${s3:bucketonly}", "<bucket-name>/<key>"),
+        ("${ssm:}", "/path/to/param"),
+    ],
+)
+def test_aws_service_addresses_have_serverless_form(
+    tmp_path: Path, variable: str, expected: str
+) -> None:
+    with pytest.raises(ConfigError, match="unsupported address") as caught:
+        env_of(tmp_path, f"    X: {variable}\n")
+    assert expected in (caught.value.hint or "")

@@ -521,6 +521,17 @@ class VariableResolver:
         if kind == "param":
             return self._param(address, doc, pointer)
         if kind in AWS_SERVICE_SOURCES:
+            expected = {"ssm": "/path/to/param", "cf": "<stack-name>.<output-id>",
+                        "s3": "<bucket-name>/<key>"}[kind]  # fmt: skip
+            separator = {"cf": ".", "s3": "/"}.get(kind, "")
+            if not address or (separator and separator not in address.strip(separator)):
+                # Serverless v3 get-cf.js / get-s3.js / get-ssm.js refuse these the same way.
+                raise self._error(
+                    doc,
+                    pointer,
+                    f'unsupported address {address!r} in variable "{kind}" source',
+                    f"write ${{{kind}:{expected}}}",
+                )
             params = [self._template(p, doc, pointer) for p in source.params or ()]
             value = self.external.resolve(kind, address, tuple(params))
             return value, None, self.external.missing_reason(kind, address)
