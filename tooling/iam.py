@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tooling.config.service import ServiceConfig, StateMachineConfig
-from tooling.errors import ConfigError
 from tooling.iam_integrations import Gap, Scope, allows, integration_permissions
 from tooling.machine_logging import machine_logging
 from tooling.names import partition_for
@@ -178,17 +177,13 @@ def _managed_policies(service: ServiceConfig) -> tuple[str, ...]:
     value = _role_settings(service).get("managedPolicies") or service.provider.get(
         "iamManagedPolicies"
     )
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(
-        isinstance(item, str) and item.startswith("arn:") for item in value
-    ):
-        raise ConfigError(
-            "provider.iam.role.managedPolicies must be a list of policy ARNs",
-            file=service.config_file.name,
-            hint="e.g. - arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess",
-        )
-    return tuple(sorted(set(value)))
+    if not isinstance(value, list):
+        return ()  # a wrong shape is in service.problems, with its line
+    return tuple(sorted({item for item in value if isinstance(item, str) and _is_arn(item)}))
+
+
+def _is_arn(text: str) -> bool:
+    return text.startswith("arn:")
 
 
 # -- state machines ---------------------------------------------------------------------------

@@ -288,3 +288,19 @@ def test_aws_service_addresses_have_serverless_form(
     with pytest.raises(ConfigError, match="unsupported address") as caught:
         env_of(tmp_path, f"    X: {variable}\n")
     assert expected in (caught.value.hint or "")
+
+
+def test_managed_policies_are_checked_with_their_line_and_resolved(tmp_path: Path) -> None:
+    yml = BASE + (
+        "  iam:\n    role:\n      managedPolicies:\n"
+        "        - !Sub arn:${AWS::Partition}:iam::aws:policy/ReadOnlyAccess\n"
+        "        - ReadOnlyAccess\n"
+        "functions:\n  f:\n    handler: h.main\n"
+    )
+    svc = load(write(tmp_path, {"serverless.yml": yml}))
+    (problem,) = svc.problems
+    assert (problem.line, problem.column) == (8, 11)
+    assert "managedPolicies[1] must be a policy ARN" in problem.message
+    from tooling import iam
+
+    assert iam.function_role(svc).managed_policies == ("arn:aws:iam::aws:policy/ReadOnlyAccess",)

@@ -325,6 +325,7 @@ class _Loader:
         context = self._context(service, stage, region, functions, state_machines)
         provider_statements = self._provider_statements(provider, context)
         self._provider_role(provider, context)
+        self._managed_policies(provider, context)
         for key, function in list(functions.items()):
             functions[key] = self._function_environment(function, context)
         profile = self.options.get("aws-profile") or provider.get("profile")
@@ -966,6 +967,47 @@ class _Loader:
             resolved = self._resolved(provider["role"], "/provider/role", context, "provider.role")
             if isinstance(resolved, str):
                 provider["role"] = resolved
+
+    def _managed_policies(self, provider: dict[str, Any], context: IntrinsicContext) -> None:
+        """provider.iam.role.managedPolicies (legacy provider.iamManagedPolicies): policy ARNs,
+        intrinsics resolved in place; a wrong one is a problem at its line."""
+        iam = provider.get("iam")
+        role = iam.get("role") if isinstance(iam, dict) else None
+        for holder, key, pointer, what in (
+            (role, "managedPolicies", "/provider/iam/role/managedPolicies",
+             "provider.iam.role.managedPolicies"),
+            (provider, "iamManagedPolicies", "/provider/iamManagedPolicies",
+             "provider.iamManagedPolicies"),
+        ):  # fmt: skip
+            if not isinstance(holder, dict) or holder.get(key) is None:
+                continue
+            value = holder[key]
+            if not isinstance(value, list):
+                self.problems.append(
+                    ConfigError(
+                        f"{what} must be a list of policy ARNs",
+                        **self._at(pointer),
+                        hint="e.g. - arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess",
+                    )
+                )
+                continue
+            resolved: list[Any] = []
+            for index, item in enumerate(value):
+                at = pointer_join(pointer, index)
+                arn = self._resolved(item, at, context, f"{what}[{index}]")
+                if arn is _UNRESOLVED:
+                    continue
+                if not isinstance(arn, str) or not arn.startswith("arn:"):
+                    self.problems.append(
+                        ConfigError(
+                            f"{what}[{index}] must be a policy ARN (got {json.dumps(arn)})",
+                            **self._at(at),
+                            hint="e.g. arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess",
+                        )
+                    )
+                    continue
+                resolved.append(arn)
+            holder[key] = resolved
 
     def _statements(
         self, value: Any, pointer: str, context: IntrinsicContext, what: str
