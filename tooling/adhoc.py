@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tooling.backends.local import LocalBackend, state_dir
+from tooling.backends.local import state_dir
 from tooling.engine import ExecutionInfo, MockError, TaskMocks, parse_definition
 from tooling.engine.callbacks import REAL_PAUSE_SECONDS, InMemoryTaskCallbacks
 from tooling.engine.clock import make_clock
 from tooling.engine.ports import Clock
 from tooling.errors import DefinitionError, InputError
+from tooling.localrt.code import install_code
 from tooling.localrt.execute import run_local_execution
 from tooling.localrt.lambda_runner import FunctionSpec
 from tooling.localrt.services import LOCAL_INTEGRATIONS
@@ -67,8 +68,8 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
 
     service = load(options)
     check_handlers(service)
-    backend = LocalBackend(service.directory, service.region)
-    code_dir = backend.install_code(build_package(service, service.directory / ".tool" / "build"))
+    package = build_package(service, service.directory / ".tool" / "build")
+    code_dir = install_code(state_dir(service.directory) / "code", package.path, package.sha256)
     # Keyed as the invoker looks functions up: by ARN in the local target's account.
     specs = {
         function_arn(service.region, LOCAL_ACCOUNT_ID, fn.name): FunctionSpec(
