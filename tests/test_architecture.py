@@ -71,7 +71,7 @@ def lint_imports(project: Path) -> tuple[int, str]:
 
     linter = Path(sys.executable).with_name("lint-imports")
     done = subprocess.run(
-        [str(linter), "--no-cache", "--config", str(project / "pyproject.toml")],
+        [str(linter), "--no-cache", str(project / "pyproject.toml")],
         cwd=project,
         env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(project)},
         capture_output=True,

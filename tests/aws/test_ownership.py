@@ -234,6 +234,16 @@ KINDS: dict[str, tuple[str, Callable[[Account], object]]] = {
         lambda a: a.log_group(f"/aws/lambda/{FUNCTION}"),
     ),
     "state machine": (f"state machine {MACHINE}", lambda a: a.state_machine(MACHINE)),
+    # The trigger's own role, function and log group (a deploy before issue 11 took them over).
+    "trigger role": (f"role {TRIGGER_ROLE}", lambda a: a.role(TRIGGER_ROLE)),
+    "trigger function": (
+        f"function {TRIGGER_FUNCTION}",
+        lambda a: a.function(TRIGGER_FUNCTION, a.role("team-b-role")),
+    ),
+    "trigger log group": (
+        f"log group {TRIGGER_LOG_GROUP}",
+        lambda a: a.log_group(TRIGGER_LOG_GROUP),
+    ),
     "event source mapping": (f"event source mapping {QUEUE} -> {TRIGGER_FUNCTION}", _their_mapping),
 }
 

@@ -22,7 +22,7 @@ REPORT_BATCH_ITEM_FAILURES = ["ReportBatchItemFailures"]
 def role_diff(role: Role, found: Found) -> Diff:
     """`found`: GetRole's Role, plus "InlinePolicies" {name: document} and "ManagedPolicies"."""
     spec = role.spec
-    parts = []
+    parts: list[tuple[str, tuple[str, ...]]] = []
     if found.get("AssumeRolePolicyDocument") != spec.trust_policy:
         parts.append(("trust policy changed", ("AssumeRolePolicyDocument",)))
     if found.get("InlinePolicies", {}) != spec.inline_policies:
@@ -41,7 +41,7 @@ def log_group_diff(group: LogGroup, found: Found) -> Diff:
 
 def function_diff(function: Function, found: Found) -> Diff:
     """`found`: GetFunction's Configuration."""
-    parts = []
+    parts: list[tuple[str, tuple[str, ...]]] = []
     if function.code is not None and found.get("CodeSha256") != function.code.sha256:
         parts.append(("code changed", ("CodeSha256",)))
     changed = configuration_differences(function, found)
@@ -72,7 +72,7 @@ def state_machine_diff(
             file=machine.declared_in,
             hint="run `tool remove` and deploy again, or give the machine a new name",
         )
-    parts = []
+    parts: list[tuple[str, tuple[str, ...]]] = []
     if json.loads(found["definition"]) != machine.definition:
         parts.append(("definition changed", ("definition",)))
     if found.get("roleArn") != machine.role_arn:

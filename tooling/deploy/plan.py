@@ -166,7 +166,7 @@ def plan_deploy(prepared: Prepared, target: DeployTarget, record: Record) -> Pla
         current = found[address].found
         needs = resource.dependencies()
         if current is None:
-            reasons = (GONE,) if record.holds(address) else ()
+            reasons: tuple[str, ...] = (GONE,) if record.holds(address) else ()
             plan.steps.append(Step(Change("create", address, reasons, (), needs), resource))
             continue
         diff = target.provider(address.kind).diff(resource, current)
@@ -176,8 +176,9 @@ def plan_deploy(prepared: Prepared, target: DeployTarget, record: Record) -> Pla
     # The sweeper: what the record holds and the service no longer declares.
     dependencies = {entry.address: entry.depends_on for entry in swept}
     for address in reversed(dependency_order([e.address for e in swept], dependencies)):
-        reasons = (NO_LONGER_DECLARED,) if found[address].found is not None else (
-            NO_LONGER_DECLARED, GONE)  # fmt: skip
+        reasons = (NO_LONGER_DECLARED,)
+        if found[address].found is None:
+            reasons = (NO_LONGER_DECLARED, GONE)
         change = Change("delete", address, reasons, (), dependencies[address])
         plan.steps.append(Step(change, found=found[address].found))
     return plan
@@ -197,21 +198,25 @@ def _refuse_foreign(target: DeployTarget, foreign: list[Address]) -> None:
     )
 
 
+def _everything(
+    service: ServiceConfig, target: DeployTarget, record: Record
+) -> tuple[list[Address], dict[Address, tuple[Address, ...]]]:
+    """Every resource the service has or had on the target: what it declares (its names),
+    then what the record holds besides; and what each depends on."""
+    dependencies = {
+        resource.address: resource.dependencies()
+        for resource in desired_resources(service, target.platform).resources
+    }
+    for entry in record.entries():
+        dependencies.setdefault(entry.address, entry.depends_on)
+    return list(dependencies), dependencies
+
+
 def plan_remove(service: ServiceConfig, target: DeployTarget, record: Record) -> Plan:
     """Delete everything of the service: what the record holds, and what exists under the
     service's names and is the toolkit's (so a lost record still removes everything). Anything
     else under those names is left alone, and said so."""
-    desired = desired_resources(service, target.platform)
-    dependencies: dict[Address, tuple[Address, ...]] = {
-        entry.address: entry.depends_on for entry in record.entries()
-    }
-    for resource in desired.resources:
-        dependencies.setdefault(resource.address, resource.dependencies())
-    candidates = [r.address for r in desired.resources]
-    candidates += [e.address for e in record.entries() if e.address not in set(candidates)]
-    # A recorded address keeps its ARN; one from the models has it too.
-    arns = {e.address: e.address for e in record.entries()}
-    candidates = [arns.get(a, a) if a.arn is None else a for a in candidates]
+    candidates, dependencies = _everything(service, target, record)
     found = look_up(target, candidates, record)
     plan = Plan(steps=[])
     for address in reversed(dependency_order(candidates, dependencies)):
@@ -260,9 +265,7 @@ def describe_deployment(
 ) -> tuple[list[Deployed], list[LeftAlone]]:
     """What of the service exists on the target now, in deploy order; and what exists under its
     names without being the toolkit's."""
-    desired = desired_resources(service, target.platform)
-    candidates = [r.address for r in desired.resources]
-    candidates += [e.address for e in record.entries() if e.address not in set(candidates)]
+    candidates, _ = _everything(service, target, record)
     found = look_up(target, candidates, record)
     deployed: list[Deployed] = []
     foreign: list[LeftAlone] = []
