@@ -169,3 +169,19 @@ def test_a_removed_state_machine_is_deleted_by_the_sweeper(
     with recording_calls() as calls:
         deploy(capsys)
     assert mutating(calls) == ["DeleteStateMachine", "DeleteRole"]  # its role had no policy
+
+
+def test_a_function_deleted_by_hand_is_planned_and_created_again(
+    aws_env: str, service: Path, capsys: pytest.CaptureFixture[str], aws: Any
+) -> None:
+    deploy(capsys)
+    aws.lambda_.delete_function(FunctionName=FUNCTION[1])
+    document, _ = plan(capsys)
+    missing = change(
+        FUNCTION, "create", [FUNCTION_ROLE, LOG_GROUP], ["recorded but missing on the target"]
+    )
+    assert document["changes"] == everything("unchanged", **{FUNCTION[1]: missing})
+    with recording_calls() as calls:
+        deploy(capsys)
+    assert mutating(calls) == ["CreateFunction"]
+    assert plan(capsys)[0]["changes"] == everything("unchanged")
