@@ -126,8 +126,10 @@ def _functions(context: _Context) -> Contribution:
         resources.append(role)
         role_needs = (role.address,)
     retention = log_retention_days(service)
-    groups = {key: LogGroup(iam.function_log_group(fn.name), retention) for key, fn in
-              service.functions.items()}  # fmt: skip
+    groups = {
+        key: LogGroup(iam.function_log_group(fn.name), retention)
+        for key, fn in service.functions.items()
+    }
     resources.extend(groups.values())
     code = context.prepared.package if context.prepared else None
     for key, fn in service.functions.items():

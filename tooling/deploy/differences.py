@@ -104,8 +104,11 @@ def queue_diff(queue: Queue, found: Found, *, kept: tuple[str, ...] | None = Non
     wanted = queue_attributes(queue)
     if kept is not None:
         wanted = {key: value for key, value in wanted.items() if key in kept}
-    changed = [key for key, value in wanted.items() if _queue_value(key, found.get(key)) !=
-               _queue_value(key, value)]  # fmt: skip
+    changed = [
+        key
+        for key, value in wanted.items()
+        if _queue_value(key, found.get(key)) != _queue_value(key, value)
+    ]
     if queue.dead_letter is None and found.get("RedrivePolicy"):
         changed.append("RedrivePolicy")
     return Diff(tuple(f"{key} changed" for key in changed), tuple(changed))

@@ -109,9 +109,9 @@ class Lookup:
     owned: bool  # recorded, or found and recognised by its provider
 
 
-def look_up(target: DeployTarget, addresses: Iterable[Address], record: Record) -> dict[
-    Address, Lookup
-]:  # fmt: skip
+def look_up(
+    target: DeployTarget, addresses: Iterable[Address], record: Record
+) -> dict[Address, Lookup]:
     """Every look-up at once: on AWS a plan costs about one round trip, whatever its size."""
 
     def one(address: Address) -> Lookup:
@@ -188,8 +188,8 @@ def _refuse_foreign(target: DeployTarget, foreign: list[Address]) -> None:
     if not foreign:
         return
     first = foreign[0]
-    more = f" (and {len(foreign) - 1} more: {', '.join(map(str, foreign[1:]))})" if foreign[
-        1:] else ""  # fmt: skip
+    others = ", ".join(map(str, foreign[1:]))
+    more = f" (and {len(foreign) - 1} more: {others})" if others else ""
     raise NotOwned(
         f"{first} already exists on the {target.target} target (account {target.account_id}) "
         f"and was not deployed by tool for this service and stage{more}; nothing was changed",
