@@ -144,6 +144,8 @@ def _functions(context: _Context) -> Contribution:
                 role_arn=function_role_arn(service),
                 code=code,
                 needs=(*role_needs, groups[key].address),
+                key=key,
+                declared_in=service.config_file.name,
             )
         )
     return resources, []

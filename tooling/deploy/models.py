@@ -102,6 +102,8 @@ class Function:
     role_arn: str
     code: Package | None
     needs: tuple[Address, ...] = ()  # its generated role and its log group
+    key: str | None = field(default=None, compare=False)  # functions.<key>; None: the toolkit's
+    declared_in: str = field(default="serverless.yml", compare=False)  # for messages
 
     @property
     def address(self) -> Address:
