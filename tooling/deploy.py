@@ -28,6 +28,7 @@ from tooling.backends.base import Backend
 from tooling.config.service import ServiceConfig, StateMachineConfig
 from tooling.engine import parse_definition
 from tooling.errors import BadInput, ConfigError
+from tooling.localrt.runtimes import check_local_runtime
 from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.machine_logging import machine_logging, normalized
 from tooling.names import partition_for
@@ -109,6 +110,9 @@ def prepare(service: ServiceConfig, build_dir: Path, target: str = "local") -> P
     diagnostics = validate_service(service)
     check_or_raise(diagnostics)
     check_handlers(service)
+    if target == "local":  # the runtimes the local runtime runs (python*, nodejs* with node)
+        for fn in service.functions.values():
+            check_local_runtime(fn.runtime, function=fn.key, file=service.config_file.name)
     definitions: dict[str, str] = {}
     for key, machine in service.state_machines.items():
         if target == "local":  # Lambda, and the integrations the local runtime provides

@@ -526,6 +526,9 @@ class AwsBackend:
             taskToken=task_token,
         )
 
+    def release(self) -> list[str]:
+        return []  # nothing runs on AWS beside what the service deployed
+
     def function_logs(
         self, function_name: str, after: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:

@@ -133,6 +133,13 @@ class Backend(Protocol):
         """stepfunctions.send_task_heartbeat, with the errors of send_task_success."""
         ...
 
+    # what runs for the service beside its resources
+
+    def release(self) -> list[str]:
+        """After `tool remove`: stop what the target runs for the service beyond what it
+        deployed (locally, the local AWS services); one line per thing stopped."""
+        ...
+
     # logs
 
     def function_logs(

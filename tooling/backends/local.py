@@ -22,6 +22,7 @@ from tooling.engine.callbacks import TaskTokenError
 from tooling.engine.ports import CallbackOutcome
 from tooling.errors import AlreadyExists, InputError, NotFound, OperationFailed, ToolError
 from tooling.iam import RoleSpec
+from tooling.localaws.manager import LocalAwsServices
 from tooling.localrt.store import ExecutionRecord, FunctionRecord, StateMachineRecord, Store
 from tooling.names import (
     LOCAL_ACCOUNT_ID,
@@ -526,6 +527,17 @@ class LocalBackend:
             self.store.heartbeat_task_token(task_token)
         except TaskTokenError as exc:
             raise _token_refused("send task heartbeat", exc) from None
+
+    def release(self) -> list[str]:
+        """Stop the folder's local AWS services; what they hold stays (`tool local reset`)."""
+        services = LocalAwsServices(self.root)
+        stopped = services.stop()
+        if stopped is None:
+            return []
+        return [
+            f"stopped the local AWS services (pid {stopped.pid}); what they hold stays in "
+            f"{services.data_dir} (`tool local reset` forgets it)"
+        ]
 
     def function_logs(
         self, function_name: str, after: str | None = None

@@ -146,6 +146,8 @@ def remove(
         render.info(f"warning: {warning}")
     if not dry_run:
         apply_plan(removal, on_step=lambda change: render.info(f"… {change.describe()}"))
+        for line in backend.release():
+            render.info(line)
     if removal.changes or json_out:
         _render_plan(removal, backend, service.stage, dry_run, json_out)
     else:
