@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from tooling.config.service import ServiceConfig
+from tooling.config.service import FunctionConfig, ServiceConfig
 from tooling.errors import HandlerError
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -89,6 +89,9 @@ class Package:
 def check_handlers(service: ServiceConfig) -> None:
     """Each function's handler file compiles and defines its handler (checked without importing)."""
     for function in service.functions.values():
+        if function.runtime.startswith("nodejs"):
+            _check_node_handler(service, function)
+            continue
         path = service.directory / function.handler_file
         if not path.is_file():
             raise HandlerError(
@@ -122,6 +125,18 @@ def check_handlers(service: ServiceConfig) -> None:
                 if close
                 else f"define `def {function.handler_function}(event, context):`",
             )
+
+
+def _check_node_handler(service: ServiceConfig, function: FunctionConfig) -> None:
+    """A Node.js handler's module file exists; its exports are checked when it loads
+    (Runtime.HandlerNotFound, as on Lambda)."""
+    if not (service.directory / function.handler_file).is_file():
+        raise HandlerError(
+            f"handler file {function.handler_file} (or .mjs, .cjs) not found "
+            f"(function '{function.key}', handler {function.handler})",
+            file=function.handler_file,
+            hint=f"create it or fix functions.{function.key}.handler in serverless.yml",
+        )
 
 
 def _top_level_names(tree: ast.AST) -> set[str]:

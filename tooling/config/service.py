@@ -302,6 +302,16 @@ class _Loader:
             patterns += [prefix + item for item in items]
         return tuple(patterns)
 
+    def _handler_file(self, module: str, runtime: str) -> str:
+        """The file a handler names: `module.py` (dots are folders) for Python; for Node.js
+        the module's `.js`, `.mjs` or `.cjs` file, in the order Lambda looks (`.js` if none)."""
+        if not runtime.startswith("nodejs"):
+            return module.replace(".", "/") + ".py"
+        for extension in (".js", ".mjs", ".cjs"):
+            if (self.directory / f"{module}{extension}").is_file():
+                return f"{module}{extension}"
+        return f"{module}.js"
+
     def _positive_int(self, value: Any, default: int, pointer: str, what: str) -> int:
         if value is None:
             return default
@@ -346,10 +356,10 @@ class _Loader:
                 )
             module = match["module"].removeprefix("./")
             runtime = spec.get("runtime") or provider.get("runtime") or DEFAULT_RUNTIME
-            if not str(runtime).startswith("python"):
+            if not str(runtime).startswith(("python", "nodejs")):
                 self.warnings.append(
                     f"{self._where(pointer)}: function '{key}' uses runtime {runtime}; "
-                    "the local runtime runs Python handlers only"
+                    "the local runtime runs Python and Node.js handlers only"
                 )
             name = spec.get("name") or f"{service}-{stage}-{key}"
             if not isinstance(name, str) or not _FUNCTION_NAME.match(name):
@@ -375,7 +385,7 @@ class _Loader:
                 key=key,
                 name=name,
                 handler=handler,
-                handler_file=module.replace(".", "/") + ".py",
+                handler_file=self._handler_file(module, str(runtime)),
                 handler_function=match["function"],
                 runtime=str(runtime),
                 memory_size=self._positive_int(

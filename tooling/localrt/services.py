@@ -262,16 +262,17 @@ class LocalServiceIntegrations(LocalIntegrationCatalog):
 
     def _is_local_aws_queue(self, url: str) -> bool:
         """Whether a QueueUrl names a queue of the local AWS services rather than a trigger
-        queue: a loopback URL (as those services build them), or an SQS URL that no trigger
-        queue has, where the services hold data (a queue of theirs exists only then)."""
-        if urlsplit(url).hostname in ("127.0.0.1", "localhost"):
-            return True
-        if not LocalAwsServices(self.database.parent).has_data():
-            return False
+        queue: a trigger queue of that name wins; otherwise an SQS or loopback URL (as those
+        services answer CreateQueue) does, while the services hold data (a queue of theirs
+        exists only then; without, the queue does not exist and no server is started)."""
         address = parse_queue_url(url)
         arn = address.arn(self.region) if address is not None else None
         queues = self._open()
-        return arn is not None and (queues is None or queues.get_queue(arn) is None)
+        if arn is not None and queues is not None and queues.get_queue(arn) is not None:
+            return False
+        if not LocalAwsServices(self.database.parent).has_data():
+            return False
+        return arn is not None or urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
 
     def _open(self) -> LocalQueues | None:
         if self._queues is None and self.database.is_file():
