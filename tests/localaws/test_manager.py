@@ -139,3 +139,31 @@ def test_reset_forgets_everything(services: LocalAwsServices) -> None:
     assert services.reset() is not None
     assert not services.has_data()
     assert client(services.endpoint(), "dynamodb").list_tables()["TableNames"] == []
+
+
+def test_a_server_whose_starter_died_is_adopted_not_doubled(services: LocalAwsServices) -> None:
+    services.data_dir.mkdir(parents=True)
+    # What a command killed right after starting the server leaves: a server, no one waiting.
+    orphan = subprocess.Popen(
+        [sys.executable, "-m", "tooling.localaws.server", str(services.data_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not services._server_lock_held() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        services.endpoint()
+        running = services.running()
+        assert running is not None and running.pid == orphan.pid
+        assert server_processes(services.data_dir) == [orphan.pid]
+        # A second server for the same folder gives up at once.
+        second = subprocess.run(
+            [sys.executable, "-m", "tooling.localaws.server", str(services.data_dir)],
+            capture_output=True,
+            timeout=60,
+        )
+        assert second.returncode == 75
+    finally:
+        services.stop()
+        orphan.wait(timeout=30)
