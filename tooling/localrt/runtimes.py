@@ -37,22 +37,30 @@ def node_executable() -> str | None:
     return shutil.which("node")
 
 
-def check_local_runtime(runtime: str, *, function: str = "", file: str | None = None) -> None:
+def check_local_runtime(
+    runtime: str,
+    *,
+    function: str = "",
+    file: str | None = None,
+    line: int | None = None,
+    column: int | None = None,
+) -> None:
     """Whether a function of `runtime` can run here; BadInput with the fix when it cannot."""
     who = f"function '{function}': " if function else ""
+    where = {"file": file, "line": line, "column": column}
     if runtime.startswith("python"):
         return
     if runtime.startswith("nodejs"):
         if node_executable() is None:
             raise BadInput(
                 f"{who}runtime {runtime} needs Node.js: no `node` on PATH",
-                file=file,
+                **where,
                 hint=NODE_INSTALL_HINT,
             )
         return
     raise BadInput(
         f"{who}runtime {runtime} does not run on the local target",
-        file=file,
+        **where,
         hint="the local runtime runs python* and nodejs* functions; deploy this one with "
         "--target aws",
     )
