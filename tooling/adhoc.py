@@ -95,15 +95,19 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
 
 
 def _refuse_other_runtimes(definition: Any, service: Any) -> None:
-    """A Task calling a function the local runtime cannot run (Node.js, Go, ...): one line now,
-    rather than a not-found error in the middle of the run."""
+    """A Task calling a function the local runtime cannot run (Go, Java, ..., or Node.js
+    without `node`): one line now, rather than a failure in the middle of the run."""
     from tooling.config.runtimes import LOCAL_FAMILIES
+    from tooling.localrt.runtimes import check_local_runtime
 
     text = json.dumps(definition)
     for function in service.functions.values():
+        called = f'"{function.name}"' in text or function.arn in text
         if function.runtime_family in LOCAL_FAMILIES:
+            if called:
+                check_local_runtime(function.runtime, function=function.key)
             continue
-        if f'"{function.name}"' in text or function.arn in text:
+        if called:
             raise InputError(
                 f"the definition calls function '{function.key}' ({function.runtime}), which "
                 "the local runtime cannot run yet (it runs Python and Node.js handlers)",

@@ -13,7 +13,7 @@ from tooling.cli import main
 SERVERLESS = """service: shop
 provider:
   name: aws
-  runtime: nodejs20.x
+  runtime: nodejs22.x
   region: us-east-1
 functions:
   reserve:
@@ -104,6 +104,6 @@ def test_without_node_deploy_says_so_with_the_fix(
     monkeypatch.setenv("PATH", str(empty))
     assert main(["deploy"]) == 2
     err = capsys.readouterr().err
-    assert "serverless.yml: function 'reserve': runtime nodejs20.x needs Node.js" in err
+    assert "serverless.yml:4:12: function 'reserve': runtime nodejs22.x needs Node.js" in err
     assert "install Node.js" in err
     assert not (shop / ".tool" / "deployed").exists()  # nothing half-applied
