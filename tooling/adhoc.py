@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tooling.backends.local import LocalBackend, state_dir
+from tooling.backends.local import state_dir
 from tooling.engine import ExecutionInfo, MockError, TaskMocks, parse_definition
 from tooling.engine.callbacks import REAL_PAUSE_SECONDS, InMemoryTaskCallbacks
 from tooling.engine.clock import make_clock
 from tooling.engine.ports import Clock
 from tooling.errors import DefinitionError, InputError
+from tooling.localrt.code import install_code
 from tooling.localrt.execute import run_local_execution
 from tooling.localrt.lambda_runner import FunctionSpec
 from tooling.localrt.services import LOCAL_INTEGRATIONS
@@ -74,8 +75,8 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
     local = {k: f for k, f in service.functions.items() if f.runtime_family in LOCAL_FAMILIES}
     runnable = replace(service, functions=local)
     check_handlers(runnable)
-    backend = LocalBackend(service.directory, service.region)
     packages = build_packages(runnable, service.directory / ".tool" / "build")
+    code_root = state_dir(service.directory) / "code"
     # Keyed as the invoker looks functions up: by ARN in the local target's account.
     specs = {
         function_arn(service.region, LOCAL_ACCOUNT_ID, fn.name): FunctionSpec(
@@ -86,7 +87,9 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
             memory_size=fn.memory_size,
             timeout=fn.timeout,
             environment=dict(fn.environment),
-            code_dir=backend.install_code(packages.functions[key]),
+            code_dir=install_code(
+                code_root, packages.functions[key].path, packages.functions[key].sha256
+            ),
             region=service.region,
         )
         for key, fn in local.items()
@@ -98,14 +101,14 @@ def _refuse_other_runtimes(definition: Any, service: Any) -> None:
     """A Task calling a function the local runtime cannot run (Go, Java, ..., or Node.js
     without `node`): one line now, rather than a failure in the middle of the run."""
     from tooling.config.runtimes import LOCAL_FAMILIES
-    from tooling.localrt.runtimes import check_local_runtime
+    from tooling.localrt.runtimes import check_runs_here
 
     text = json.dumps(definition)
     for function in service.functions.values():
         called = f'"{function.name}"' in text or function.arn in text
         if function.runtime_family in LOCAL_FAMILIES:
             if called:
-                check_local_runtime(function.runtime, function=function.key)
+                check_runs_here(function.runtime, function=function.key)
             continue
         if called:
             raise InputError(

@@ -272,7 +272,7 @@ def test_without_node_a_nodejs_function_is_refused_with_the_fix(
 ) -> None:
     monkeypatch.setattr(runtimes, "node_executable", lambda: None)
     with pytest.raises(BadInput) as info:
-        runtimes.check_local_runtime("nodejs20.x", function="orders", file="serverless.yml")
+        runtimes.check_runs_here("nodejs20.x", function="orders", file="serverless.yml")
     assert (
         info.value.message
         == "function 'orders': runtime nodejs20.x needs Node.js: no `node` on PATH"
@@ -280,6 +280,6 @@ def test_without_node_a_nodejs_function_is_refused_with_the_fix(
     assert "install Node.js" in (info.value.hint or "")
     with pytest.raises(BadInput):
         LocalLambdaRunner().invoke(spec(tmp_path, "index.handler"), "{}")
-    runtimes.check_local_runtime("python3.12")  # Python needs nothing more
+    runtimes.check_runs_here("python3.12")  # Python needs nothing more
     with pytest.raises(BadInput, match="does not run on the local target"):
-        runtimes.check_local_runtime("java21")
+        runtimes.check_runs_here("java21")

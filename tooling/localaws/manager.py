@@ -218,6 +218,16 @@ class LocalAwsServices:
                 (self.data_dir / STATE_FILE).unlink()
             return found
 
+    def release(self) -> list[str]:
+        """`tool remove`'s step: stop the services; what they hold stays (`tool local reset`)."""
+        stopped = self.stop()
+        if stopped is None:
+            return []
+        return [
+            f"stopped the local AWS services (pid {stopped.pid}); what they hold stays in "
+            f"{self.data_dir} (`tool local reset` forgets it)"
+        ]
+
     def reset(self) -> RunningServer | None:
         """Stop the server and forget everything the services held for this folder."""
         stopped = self.stop()

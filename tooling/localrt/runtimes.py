@@ -37,7 +37,7 @@ def node_executable() -> str | None:
     return shutil.which("node")
 
 
-def check_local_runtime(
+def check_runs_here(
     runtime: str,
     *,
     function: str = "",
@@ -45,7 +45,8 @@ def check_local_runtime(
     line: int | None = None,
     column: int | None = None,
 ) -> None:
-    """Whether a function of `runtime` can run here; BadInput with the fix when it cannot."""
+    """Whether this machine runs a function of `runtime` (Node.js needs `node` on PATH);
+    BadInput with the fix when it does not."""
     who = f"function '{function}': " if function else ""
     where = {"file": file, "line": line, "column": column}
     if runtime.startswith("python"):
@@ -68,7 +69,7 @@ def check_local_runtime(
 
 def local_runtime(runtime: str, python: str, task_root: Path) -> LocalRuntime:
     """The process that runs a function of `runtime` here; BadInput when there is none."""
-    check_local_runtime(runtime)
+    check_runs_here(runtime)
     if runtime.startswith("python"):
         return LocalRuntime(python, (python, "-I", "-u", str(PYTHON_BOOTSTRAP)))
     node = node_executable()
