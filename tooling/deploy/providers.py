@@ -112,6 +112,9 @@ class DeployTarget:
     platform: Platform
     providers: Mapping[Kind, Provider[Any]]
     lookup_threads: int = 1  # independent look-ups run this many at once
+    # After `tool remove`: stop what the target runs for the service beyond its resources
+    # (locally, the local AWS services); one line per thing stopped.
+    release: Callable[[], list[str]] = lambda: []
     reporter: Reporter = field(default_factory=Reporter)  # progress of long operations
 
     def provider(self, kind: Kind) -> Provider[Any]:
