@@ -100,6 +100,8 @@ NOT_FOUND_CODES = frozenset(
         "StateMachineDoesNotExist",
         "ExecutionDoesNotExist",
         "NotFoundException",
+        "ParameterNotFound",  # SSM
+        "NoSuchKey",  # S3
     }
 )
 ALREADY_EXISTS_CODES = frozenset(

@@ -24,6 +24,7 @@ from tooling.cli.app import (
 )
 from tooling.config.service import ServiceConfig
 from tooling.deploy import phases
+from tooling.deploy.desired import Prepared
 from tooling.deploy.executor import ApplyingExecutor, DisplayExecutor, Executor
 from tooling.deploy.plan import Change, Plan, describe_deployment, plan_remove
 from tooling.deploy.providers import DeployTarget
@@ -99,6 +100,12 @@ def _render_plan(
         render.changes(changes)
 
 
+def _say_diagnostics(prepared: Prepared) -> None:
+    for diagnostic in prepared.warnings:
+        if diagnostic.code != "CONFIG_WARNING":  # service.warnings, printed before
+            render.info(diagnostic.render())
+
+
 def _deploy(
     stage: str | None,
     region: str | None,
@@ -120,12 +127,9 @@ def _deploy(
         service.directory / ".tool" / "build",
         dry_run=dry_run,
         on_change=_progress,
+        on_warning=lambda warning: render.info(f"warning: {warning}"),
+        on_prepared=_say_diagnostics,
     )
-    for diagnostic in outcome.prepared.warnings:
-        if diagnostic.code != "CONFIG_WARNING":  # service.warnings, printed above
-            render.info(diagnostic.render())
-    for warning in outcome.plan.warnings:
-        render.info(f"warning: {warning}")
     _render_plan(outcome.plan, outcome.changes, deploying, service.stage, dry_run, json_out)
     if not dry_run and any(change.action != "unchanged" for change in outcome.changes):
         render.info(f"deployed in {time.monotonic() - started:.1f} s")

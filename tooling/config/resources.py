@@ -242,7 +242,7 @@ def read_resources(
         said, warned = _extend(config, extensions, service_ids)
         problems += said
         warnings += warned
-    named, said = _check_references(config, service_ids)
+    named, said = _checknamed_in(config, service_ids)
     problems += said
     if not template.get("Resources"):
         if template.get("Outputs") or template.get("Conditions"):
@@ -381,11 +381,11 @@ class _Found:
     how: str  # "Ref", "Fn::GetAtt", "Fn::Sub", "DependsOn"
 
 
-def _references(value: Any, pointer: str = "") -> Iterator[_Found]:
+def named_in(value: Any, pointer: str = "") -> Iterator[_Found]:
     """Every logical id a template value names, where, and how."""
     if isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _references(item, pointer_join(pointer, index))
+            yield from named_in(item, pointer_join(pointer, index))
         return
     if not isinstance(value, dict):
         return
@@ -404,7 +404,7 @@ def _references(value: Any, pointer: str = "") -> Iterator[_Found]:
             template, variables = argument, {}
             if isinstance(argument, list) and len(argument) == 2:
                 template, variables = argument[0], argument[1]
-                yield from _references(variables, pointer_join(at, 1))
+                yield from named_in(variables, pointer_join(at, 1))
             if isinstance(template, str):
                 local = set(variables) if isinstance(variables, dict) else set()
                 for name in _SUB_NAME.findall(template):
@@ -414,7 +414,7 @@ def _references(value: Any, pointer: str = "") -> Iterator[_Found]:
                     yield _Found(resource, attribute if dot else None, at, "Fn::Sub")
             return
     for key, item in value.items():
-        yield from _references(item, pointer_join(pointer, key))
+        yield from named_in(item, pointer_join(pointer, key))
 
 
 def _get_att(argument: Any) -> tuple[str, str] | None:
@@ -438,7 +438,7 @@ def _depends_on(spec: Mapping[str, Any]) -> list[str]:
     return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
 
 
-def _check_references(
+def _checknamed_in(
     config: ResourcesConfig, service_ids: Mapping[str, frozenset[str]]
 ) -> tuple[list[str], list[ResourceProblem]]:
     """Names in Resources and Outputs must be entries, parameters, pseudo parameters or the
@@ -485,7 +485,7 @@ def _check_references(
             continue
         for part in ("Properties", "Metadata", "CreationPolicy", "UpdatePolicy"):
             if part in spec:
-                for found in _references(spec[part]):
+                for found in named_in(spec[part]):
                     judge(found, "Resources", logical_id, (part,))
         for index, name in enumerate(_depends_on(spec)):
             found = _Found(name, None, "", "DependsOn")
@@ -493,7 +493,7 @@ def _check_references(
                 continue
             judge(found, "Resources", logical_id, ("DependsOn", index))
     for key, spec in (template.get("Outputs") or {}).items():
-        for found in _references(spec):
+        for found in named_in(spec):
             judge(found, "Outputs", key, ())
     return named, problems
 

@@ -255,6 +255,34 @@ def load_service(
     return loader.load()
 
 
+@dataclass(frozen=True)
+class ServiceSettings:
+    """Where a service deploys, read before the rest of serverless.yml (which may need AWS to be
+    resolved: `${ssm:}`, `${cf:}`, `${s3:}`)."""
+
+    directory: Path
+    stage: str
+    region: str
+    profile: str | None
+    profile_from_option: bool
+
+
+def load_settings(
+    directory: Path,
+    *,
+    stage: str | None = None,
+    region: str | None = None,
+    options: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    config_file: str = "serverless.yml",
+    params: Mapping[str, str] | None = None,
+) -> ServiceSettings:
+    """Stage, region and profile alone: only the values they are made of are resolved."""
+    loader = _Loader(directory, stage, region, options, env, "000000000000", config_file)
+    loader.params = dict(params or {})
+    return loader.settings()
+
+
 class _Loader:
     def __init__(
         self,
@@ -285,7 +313,18 @@ class _Loader:
 
     # -- entry --------------------------------------------------------------------------------
 
-    def load(self) -> ServiceConfig:
+    def settings(self) -> ServiceSettings:
+        self._open()
+        profile = self.options.get("aws-profile") or self.vars.resolve("/provider/profile")
+        return ServiceSettings(
+            directory=self.directory,
+            stage=self._text(self.vars.stage(), "/provider/stage", "stage"),
+            region=self._text(self.vars.region(), "/provider/region", "region"),
+            profile=str(profile) if profile else None,
+            profile_from_option=bool(self.options.get("aws-profile")),
+        )
+
+    def _open(self) -> tuple[Any, Path]:
         path = self.directory / self.config_file
         if not path.is_file():
             raise ConfigError(
@@ -314,6 +353,10 @@ class _Loader:
             instance_id=self.instance_id,
             external=self.external,
         )
+        return raw, path
+
+    def load(self) -> ServiceConfig:
+        raw, path = self._open()
         self._check_keys(raw, TOP_LEVEL_KEYS, "", "the top level")
         self._top_level_support(raw)
         recording = RecordingValues(self.resource_values)

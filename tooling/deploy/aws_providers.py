@@ -40,7 +40,16 @@ from tooling.deploy.models import (
     StateMachine,
     mapping_function,
 )
-from tooling.deploy.providers import DeployTarget, Description, Diff, Found, Platform, Reporter
+from tooling.deploy.providers import (
+    TAG_SERVICE,
+    TAG_STAGE,
+    DeployTarget,
+    Description,
+    Diff,
+    Found,
+    Platform,
+    Reporter,
+)
 from tooling.deploy.stacks import CloudFormationStacks
 from tooling.errors import AlreadyExists, NotFound
 from tooling.names import partition_for
@@ -53,8 +62,6 @@ if TYPE_CHECKING:
 # larger packages go through S3, which this toolkit does not do yet.
 MAX_DIRECT_UPLOAD_BYTES = 50 * 1024 * 1024
 LOOKUP_THREADS = 8  # the look-ups are independent round trips; boto3 clients are thread-safe
-TAG_SERVICE = "tool:service"
-TAG_STAGE = "tool:stage"
 
 
 class AwsContext:

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from tooling import iam
 from tooling.config.intrinsics import function_logical_id, normalized_name
-from tooling.config.resources import ServiceTarget, stack_template
+from tooling.config.resources import ServiceTarget, named_in, stack_template
 from tooling.config.service import FUNCTION_ROLE_LOGICAL_ID, ServiceConfig, StateMachineConfig
 from tooling.config.triggers import TRIGGER_FUNCTION_TIMEOUT
 from tooling.deploy.models import (
@@ -289,13 +290,15 @@ def _stack(context: _Context) -> Contribution:
     named = service.resources.names_service
     if not service.resource_references:
         needs = tuple(addresses[name] for name in named if name in addresses)
-    elif named:
-        warnings.append(
-            f"the stack {service.stack.name} is deployed before the functions and state machines "
-            f"(the service reads values from it), and resources: names {', '.join(named)}: a "
-            "resource that needs them to exist already (e.g. AWS::Lambda::Permission) fails on "
-            "a first deploy"
-        )
+    else:
+        early = _needing_existence(service.resources.resources, set(named))
+        if early:
+            warnings.append(
+                f"the stack {service.stack.name} is deployed before the functions and state "
+                "machines (the service reads values from it), and "
+                + ", ".join(f"{logical_id} names {target}" for logical_id, target in early)
+                + ": on a first deploy that fails, since it needs what it names to exist"
+            )
     stack = Stack(
         name=service.stack.name,
         template=stack_template(service.resources, targets, service.resource_references),
@@ -308,6 +311,27 @@ def _stack(context: _Context) -> Contribution:
         origins=dict(service.resources.origins),
     )
     return [stack], warnings
+
+
+# Types whose creation fails when the function (or log group) they name does not exist yet.
+NEEDS_EXISTING_TARGET = frozenset(
+    {
+        "AWS::Lambda::Permission", "AWS::Lambda::EventSourceMapping", "AWS::Lambda::Alias",
+        "AWS::Lambda::Version", "AWS::Lambda::Url", "AWS::Lambda::EventInvokeConfig",
+        "AWS::Logs::SubscriptionFilter", "AWS::Logs::MetricFilter",
+    }
+)  # fmt: skip
+
+
+def _needing_existence(resources: dict[str, Any], named: set[str]) -> list[tuple[str, str]]:
+    early: list[tuple[str, str]] = []
+    for logical_id, spec in resources.items():
+        if isinstance(spec, dict) and spec.get("Type") in NEEDS_EXISTING_TARGET:
+            for found in named_in(spec.get("Properties") or {}):
+                if found.name in named:
+                    early.append((logical_id, found.name))
+                    break
+    return early
 
 
 def _service_targets(

@@ -54,16 +54,33 @@ def deploy(
     *,
     dry_run: bool,
     on_change: OnChange | None = None,
+    on_warning: Callable[[str], None] | None = None,
+    on_prepared: Callable[[Prepared], None] | None = None,
 ) -> Outcome:
-    """Plan the service on `target` and, unless `dry_run`, apply the plan."""
+    """Plan the service on `target` and, unless `dry_run`, apply the plan. `on_prepared` sees
+    the service checked and packaged as it is planned; `on_warning` hears each warning of a
+    plan before that plan runs."""
+    said: list[str] = []
+
+    def warn(plan: Plan) -> None:
+        for warning in plan.warnings:
+            if warning not in said:
+                said.append(warning)
+                if on_warning is not None:
+                    on_warning(warning)
+
     stack = _stack(service, target)
     if stack is None or not service.resource_references:
         prepared = prepare(service, build_dir)
+        if on_prepared is not None:
+            on_prepared(prepared)
         plan = plan_deploy(prepared, target, record)
+        warn(plan)
         return Outcome(service, prepared, plan, _run(plan, target, record, dry_run, on_change))
 
     prepare(service, build_dir)  # every local check before the stack changes
     first = plan_resources([stack], target, record, sweep=False)
+    warn(first)
     step = first.steps[0]
     remade = step.change.action == "create" or "StackStatus" in step.change.attributes
     verb = "created" if remade else "updated"
@@ -76,8 +93,11 @@ def deploy(
         values = StackValues(_outputs(target.provider("stack").find(stack.address)))
     service = load(values)
     prepared = prepare(service, build_dir)
+    if on_prepared is not None:
+        on_prepared(prepared)
     plan = plan_deploy(prepared, target, record)
     plan.warnings[:0] = [w for w in first.warnings if w not in plan.warnings]
+    warn(plan)
     if dry_run:
         plan.steps = [_say_pending(s, verb) for s in plan.steps]
         changes = _run(plan, target, record, dry_run, on_change)

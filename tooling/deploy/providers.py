@@ -14,6 +14,9 @@ from typing import Any, Protocol, TypeVar
 from tooling.deploy.models import Address, Kind, Resource
 
 Found = dict[str, Any]
+# The toolkit's mark on what it deploys where the target keeps tags (docs/deploy.md, Ownership).
+TAG_SERVICE = "tool:service"
+TAG_STAGE = "tool:stage"
 R_contra = TypeVar("R_contra", contravariant=True)
 
 

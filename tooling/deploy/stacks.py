@@ -66,6 +66,8 @@ class CloudFormationStacks:
         target: str,
         template_for: TemplateFilter = sent_as_is,
         poll_seconds: float = POLL_SECONDS,
+        synchronous: bool = False,
+        may_exist: Callable[[], bool] = lambda: True,
     ) -> None:
         self._aws = aws
         self.tags = tags
@@ -73,6 +75,10 @@ class CloudFormationStacks:
         self.target = target
         self.template_for = template_for
         self.poll_seconds = poll_seconds
+        # moto's CloudFormation works within the request: a stack still "in progress" after
+        # it is one whose operation failed half-way, not one to wait for.
+        self.synchronous = synchronous
+        self.may_exist = may_exist  # False: the stack cannot exist (nothing to look up)
 
     def aws(self) -> AwsClient:
         return self._aws()
@@ -94,19 +100,21 @@ class CloudFormationStacks:
 
     def find(self, address: Address) -> Found | None:
         name = address.name
+        if not self.may_exist():
+            return None
         stack = self._describe(name)
         if stack is None:
             return None
-        if not settled(stack["StackStatus"]):
+        if not settled(stack["StackStatus"]) and not self.synchronous:
             self.report(f"stack {name} is {stack['StackStatus']}: waiting for it to settle")
-            stack = self._settle(stack["StackId"], None)
+            stack = self._settle(name, None)
         if stack["StackStatus"] == "DELETE_COMPLETE":
             return None
         template: Any = None
         if stack["StackStatus"] != "REVIEW_IN_PROGRESS":
             answer = self.aws().call(
                 "cloudformation", "get_template", what=f"read the template of stack {name}",
-                StackName=stack["StackId"], TemplateStage="Original",
+                StackName=name, TemplateStage="Original",
             )  # fmt: skip
             template = _parsed(answer.get("TemplateBody"))
         return {**stack, "TemplateBody": template}
@@ -127,7 +135,7 @@ class CloudFormationStacks:
                     else "see its events in the CloudFormation console, then `tool remove`"
                 ),
             )
-        if status in NEVER_CREATED:
+        if self._unfinished(status):
             return Diff.of(
                 (f"its creation did not finish ({status}): made again", ("StackStatus",))
             )
@@ -138,19 +146,22 @@ class CloudFormationStacks:
         self._deploy(resource, "CREATE")
 
     def update(self, resource: Stack, found: Found, diff: Diff) -> None:
-        if found.get("StackStatus") in NEVER_CREATED:
-            self._delete(resource.name, str(found["StackId"]))
+        if self._unfinished(str(found.get("StackStatus", ""))):
+            self._delete(resource.name)
             self._deploy(resource, "CREATE")
             return
         self._deploy(resource, "UPDATE")
 
     def delete(self, address: Address) -> None:
+        if not self.may_exist():
+            return
         stack = self._describe(address.name)
         if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
             return
-        if not settled(stack["StackStatus"]):
-            stack = self._settle(stack["StackId"], None)
-        self._delete(address.name, str(stack["StackId"]))
+        if not settled(stack["StackStatus"]) and not self.synchronous:
+            stack = self._settle(address.name, None)
+        if stack["StackStatus"] != "DELETE_COMPLETE":
+            self._delete(address.name)
 
     def describe(self, address: Address, found: Found) -> Description:
         template = found.get("TemplateBody") or {}
@@ -158,6 +169,9 @@ class CloudFormationStacks:
         return Description(
             str(found.get("StackId", "")), f"{found.get('StackStatus')}, {count} resources"
         )
+
+    def _unfinished(self, status: str) -> bool:
+        return status in NEVER_CREATED or (self.synchronous and not settled(status))
 
     # -- change sets --------------------------------------------------------------------------
 
@@ -169,9 +183,12 @@ class CloudFormationStacks:
             extra["RoleARN"] = resource.role_arn
         if resource.notification_arns:
             extra["NotificationARNs"] = list(resource.notification_arns)
-        created = aws.call(
+        # Addressed by name, not by the ids CloudFormation answers: the local AWS services replay
+        # their journal after a restart, and moto makes new ids then.
+        change_set = f"tool-{secrets.token_hex(8)}"
+        aws.call(
             "cloudformation", "create_change_set", what=f"create a change set for stack {name}",
-            StackName=name, ChangeSetName=f"tool-{secrets.token_hex(8)}", ChangeSetType=kind,
+            StackName=name, ChangeSetName=change_set, ChangeSetType=kind,
             TemplateBody=_body(template), Capabilities=CAPABILITIES,
             Parameters=[
                 {"ParameterKey": key, "ParameterValue": value}
@@ -180,23 +197,22 @@ class CloudFormationStacks:
             Tags=[{"Key": k, "Value": v} for k, v in {**resource.tags, **self.tags}.items()],
             Description="made by tool", **extra,
         )  # fmt: skip
-        change_set, stack_id = str(created["Id"]), str(created.get("StackId") or name)
         answer = aws.wait_until(
             "cloudformation", "describe_change_set", what=f"prepare the change set of stack {name}",
             until=lambda a: a.get("Status") in ("CREATE_COMPLETE", "FAILED"),
             delay=self.poll_seconds, max_attempts=MAX_POLLS, ChangeSetName=change_set,
-            StackName=stack_id,
+            StackName=name,
         )  # fmt: skip
         if answer.get("Status") == "FAILED":
             reason = str(answer.get("StatusReason") or "no reason given")
             if any(text in reason for text in NO_CHANGES):
                 aws.call(
                     "cloudformation", "delete_change_set", what=f"drop a change set of {name}",
-                    ChangeSetName=change_set, StackName=stack_id,
+                    ChangeSetName=change_set, StackName=name,
                 )  # fmt: skip
                 return
             if kind == "CREATE":  # the stack waits in REVIEW_IN_PROGRESS, holding nothing
-                self._delete(name, stack_id, quiet=True)
+                self._delete(name, quiet=True)
             raise AwsRejected(
                 f"CloudFormation refused the template of stack {name} (resources: in "
                 f"{resource.declared_in}): {reason}; nothing was changed",
@@ -204,18 +220,25 @@ class CloudFormationStacks:
             )
         for line in _change_lines(answer.get("Changes") or []):
             self.report(f"stack {name}: {line}")
-        since = self._newest_event(stack_id)
-        aws.call(
-            "cloudformation", "execute_change_set", what=f"execute the change set of stack {name}",
-            ChangeSetName=change_set, StackName=stack_id,
-        )  # fmt: skip
-        final = self._settle(stack_id, since)
+        since = self._newest_event(name)
+        try:
+            aws.call(
+                "cloudformation", "execute_change_set",
+                what=f"execute the change set of stack {name}", ChangeSetName=change_set,
+                StackName=name,
+            )  # fmt: skip
+            final = self._settle(name, since)
+        except (AwsOperationFailed, AwsRejected) as exc:  # the call itself failed
+            final = {"StackStatus": "FAILED", "StackStatusReason": exc.message}
+            if kind == "CREATE":
+                self._delete(name, quiet=True)
         status = str(final["StackStatus"])
         if status in DONE:
             return
-        reason = self._failure_reason(stack_id, since, final)
+        reason = self._failure_reason(name, since, final)
         if kind == "CREATE":
-            self._delete(name, stack_id, quiet=True)
+            if status != "FAILED":
+                self._delete(name, quiet=True)
             raise AwsOperationFailed(
                 f"stack {name} could not be created: {reason}; it was rolled back and deleted, "
                 "nothing of resources: was kept",
@@ -227,13 +250,13 @@ class CloudFormationStacks:
             hint="fix resources: in " + resource.declared_in + " and deploy again",
         )
 
-    def _delete(self, name: str, stack_id: str, *, quiet: bool = False) -> None:
+    def _delete(self, name: str, *, quiet: bool = False) -> None:
         aws = self.aws()
-        since = self._newest_event(stack_id)
-        aws.call("cloudformation", "delete_stack", what=f"delete stack {name}", StackName=stack_id)
-        final = self._settle(stack_id, None if quiet else since)
+        since = self._newest_event(name)
+        aws.call("cloudformation", "delete_stack", what=f"delete stack {name}", StackName=name)
+        final = self._settle(name, None if quiet else since)
         if final["StackStatus"] != "DELETE_COMPLETE":
-            reason = self._failure_reason(stack_id, since, final)
+            reason = self._failure_reason(name, since, final)
             raise AwsOperationFailed(
                 f"stack {name} could not be deleted: {reason}",
                 hint="empty what CloudFormation cannot delete (e.g. a bucket's objects), or "
@@ -250,55 +273,59 @@ class CloudFormationStacks:
             return None
         return dict(answer["Stacks"][0])
 
-    def _settle(self, stack_id: str, since: str | None) -> dict[str, Any]:
+    def _settle(self, name: str, since: str | None) -> dict[str, Any]:
         """Poll until no operation runs on the stack; each new event (after `since`, the newest
-        event before the operation) a progress line. None: no progress lines."""
+        event before the operation) a progress line (None: no progress lines). A stack that
+        no longer exists is DELETE_COMPLETE."""
         printed: set[str] = set()
 
         def progress(_: dict[str, Any]) -> None:
             if since is None:
                 return
-            for event in self._events_after(stack_id, since):
+            for event in self._events_after(name, since):
                 if event["EventId"] in printed:
                     continue
                 printed.add(event["EventId"])
                 self.report(_event_line(event))
 
-        answer = self.aws().wait_until(
-            "cloudformation", "describe_stacks", what=f"wait for stack {stack_id}",
-            until=lambda a: settled(str(a["Stacks"][0]["StackStatus"])),
-            delay=self.poll_seconds, max_attempts=MAX_POLLS, on_poll=progress,
-            StackName=stack_id,
-        )  # fmt: skip
+        try:
+            answer = self.aws().wait_until(
+                "cloudformation", "describe_stacks", what=f"wait for stack {name}",
+                until=lambda a: settled(str(a["Stacks"][0]["StackStatus"])),
+                delay=self.poll_seconds, max_attempts=MAX_POLLS, on_poll=progress,
+                StackName=name,
+            )  # fmt: skip
+        except NotFound:
+            return {"StackName": name, "StackStatus": "DELETE_COMPLETE"}
         return dict(answer["Stacks"][0])
 
-    def _events(self, stack_id: str) -> list[dict[str, Any]]:
+    def _events(self, name: str) -> list[dict[str, Any]]:
         """The stack's events, newest first (the first page is enough to find what is new)."""
         try:
             answer = self.aws().call(
-                "cloudformation", "describe_stack_events", what=f"read the events of {stack_id}",
-                StackName=stack_id,
+                "cloudformation", "describe_stack_events", what=f"read the events of {name}",
+                StackName=name,
             )  # fmt: skip
         except NotFound:
             return []
         return list(answer.get("StackEvents") or [])
 
-    def _newest_event(self, stack_id: str) -> str:
-        events = self._events(stack_id)
+    def _newest_event(self, name: str) -> str:
+        events = self._events(name)
         return str(events[0]["EventId"]) if events else ""
 
-    def _events_after(self, stack_id: str, since: str) -> list[dict[str, Any]]:
+    def _events_after(self, name: str, since: str) -> list[dict[str, Any]]:
         """Events newer than `since`, oldest first."""
         newer: list[dict[str, Any]] = []
-        for event in self._events(stack_id):
+        for event in self._events(name):
             if event["EventId"] == since:
                 break
             newer.append(event)
         return list(reversed(newer))
 
-    def _failure_reason(self, stack_id: str, since: str, stack: dict[str, Any]) -> str:
+    def _failure_reason(self, name: str, since: str, stack: dict[str, Any]) -> str:
         """The first failed resource of this operation and CloudFormation's reason for it."""
-        for event in self._events_after(stack_id, since):
+        for event in self._events_after(name, since):
             status = str(event.get("ResourceStatus", ""))
             reason = str(event.get("ResourceStatusReason") or "")
             if status.endswith("_FAILED") and reason and not reason.startswith(CANCELLED):
