@@ -367,3 +367,28 @@ def test_a_template_over_the_request_limit_is_refused_before_anything_changes(
     assert code == 2
     assert "CloudFormation takes at most 51200 bytes in a request" in err.splitlines()[-1]
     assert mutating(calls) == []
+
+
+def test_a_stack_that_names_the_service_and_is_read_by_nothing_goes_after_it(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = SERVERLESS.replace("  environment:\n    TABLE: !Ref OrdersTable\n", "")
+    text = text.replace("!Ref OrdersTable", "orders").replace("!GetAtt OrdersTable.Arn", "'*'")
+    text += (
+        "    MachineArn:\n      Type: AWS::SSM::Parameter\n      Properties:\n"
+        "        Name: /shop/machine\n        Type: String\n"
+        "        Value: !Ref MainStepFunctionsStateMachine\n"
+        "      DependsOn: SaveLambdaFunction\n"
+    )
+    (shop / "serverless.yml").write_text(text)
+    code, out, err, _ = run(capsys, "deploy")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[-1] == f"create    stack {STACK}"  # after the state machine it names
+    ssm = boto3.client("ssm", region_name=REGION)
+    assert ssm.get_parameter(Name="/shop/machine")["Parameter"]["Value"] == MACHINE_ARN
+    template = clients().cfn.get_template(StackName=STACK)["TemplateBody"]
+    assert "DependsOn" not in template["Resources"]["MachineArn"]  # the function is not in it
+    code, out, err, calls = run(capsys, "remove")
+    assert code == 0, err
+    assert out.splitlines()[0] == f"delete    stack {STACK} (tool remove)"

@@ -273,3 +273,35 @@ def test_stack_settings_come_from_the_provider(tmp_path: Path) -> None:
         "serverless.yml:9:16: provider.stackPolicy is not applied to the stack of resources: "
         "yet (ignored)",
     )
+
+
+def test_roles_and_log_destinations_from_resources_come_from_the_stack(tmp_path: Path) -> None:
+    yml = (
+        BASE.replace(
+            "  runtime: python3.12\n",
+            "  runtime: python3.12\n  iam:\n    role: !GetAtt FunctionRole.Arn\n",
+        )
+        + "stepFunctions:\n  stateMachines:\n    main:\n"
+        "      role: !GetAtt MachineRole.Arn\n"
+        "      loggingConfig:\n        level: ALL\n"
+        "        destinations: [!GetAtt Logs.Arn]\n"
+        "      definition: {StartAt: P, States: {P: {Type: Pass, End: true}}}\n"
+        "resources:\n  Resources:\n"
+        "    FunctionRole: {Type: AWS::IAM::Role}\n"
+        "    MachineRole: {Type: AWS::IAM::Role}\n"
+        "    Logs: {Type: AWS::Logs::LogGroup}\n"
+    )
+    arn = "arn:aws:iam::000000000000:role/"
+    outputs = {
+        "ToolAttFunctionRoleArn": arn + "fn",
+        "ToolAttMachineRoleArn": arn + "sm",
+        "ToolAttLogsArn": "arn:aws:logs:us-east-1:000000000000:log-group:shop-logs:*",
+    }
+    svc = load(write(tmp_path, {"serverless.yml": yml}), resource_values=StackValues(outputs))
+    assert svc.problems == ()
+    assert svc.provider["iam"]["role"] == arn + "fn"
+    machine = svc.state_machines["main"]
+    assert machine.role == arn + "sm"
+    assert machine.logging_config["destinations"] == [outputs["ToolAttLogsArn"]]
+    # the function role is the user's: the template may not name Serverless' generated one
+    assert svc.resources is not None and "IamRoleLambdaExecution" not in str(svc.resources)

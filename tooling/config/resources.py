@@ -111,9 +111,6 @@ class ResourcesConfig:
     def resources(self) -> dict[str, Any]:
         return dict(self.template.get("Resources") or {})
 
-    def types(self) -> dict[str, str]:
-        return {key: str(spec.get("Type")) for key, spec in self.resources.items()}
-
     def pointer(self, section: str, key: str, *rest: str | int) -> str:
         base = self.origins.get(f"{section}/{key}") or pointer_join(
             pointer_join("/resources", section), key

@@ -226,14 +226,5 @@ class Stack:
     def dependencies(self) -> tuple[Address, ...]:
         return self.needs
 
-    @property
-    def template_body(self) -> str:
-        """The template as sent (compact JSON: CloudFormation takes 51,200 bytes in a request)."""
-        return json.dumps(self.template, separators=(",", ":"), sort_keys=True)
-
-    def resource_types(self) -> dict[str, str]:
-        resources = self.template.get("Resources") or {}
-        return {key: str(spec.get("Type")) for key, spec in resources.items()}
-
 
 Resource = Role | LogGroup | Function | StateMachine | Queue | EventSourceMapping | Stack
