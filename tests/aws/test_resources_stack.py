@@ -392,3 +392,20 @@ def test_a_stack_that_names_the_service_and_is_read_by_nothing_goes_after_it(
     code, out, err, calls = run(capsys, "remove")
     assert code == 0, err
     assert out.splitlines()[0] == f"delete    stack {STACK} (tool remove)"
+
+
+def test_a_stack_no_longer_declared_is_deleted_after_its_readers_change(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "deploy")[0] == 0
+    text = SERVERLESS[: SERVERLESS.index("resources:")]
+    text = text.replace("  environment:\n    TABLE: !Ref OrdersTable\n", "")
+    text = text.replace("!Ref OrdersTable", "orders").replace("!GetAtt OrdersTable.Arn", "'*'")
+    (shop / "serverless.yml").write_text(text)
+    code, out, err, calls = run(capsys, "deploy")
+    assert code == 0, err
+    assert out.splitlines()[-1] == f"delete    stack {STACK} (no longer in serverless.yml)"
+    done = mutating(calls)
+    assert done.index("UpdateStateMachine") < done.index("DeleteStack")
+    with pytest.raises(Exception, match="does not exist"):
+        clients().cfn.describe_stacks(StackName=STACK)
