@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tooling.backends.local import LocalBackend, state_dir
+from tooling.backends.local import LocalBackend
 from tooling.engine import ExecutionInfo, MockError, TaskMocks, parse_definition
 from tooling.engine.callbacks import REAL_PAUSE_SECONDS, InMemoryTaskCallbacks
 from tooling.engine.clock import make_clock
@@ -25,6 +25,7 @@ from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.names import LOCAL_ACCOUNT_ID, execution_arn, function_arn, state_machine_arn
 from tooling.session import Options, load
 from tooling.sourcemap import SourceMap, load_json, read_text
+from tooling.statedir import STATE_DIR, state_path
 from tooling.validate import check_or_raise, validate_definition
 
 
@@ -68,7 +69,7 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
     service = load(options)
     check_handlers(service)
     backend = LocalBackend(service.directory, service.region)
-    code_dir = backend.install_code(build_package(service, service.directory / ".tool" / "build"))
+    code_dir = backend.install_code(build_package(service, state_path(service.directory, "build")))
     # Keyed as the invoker looks functions up: by ARN in the local target's account.
     specs = {
         function_arn(service.region, LOCAL_ACCOUNT_ID, fn.name): FunctionSpec(
@@ -163,7 +164,7 @@ def run_definition(
         history=history,
         callbacks=callbacks,
         functions=specs.get,
-        database=state_dir(options.directory) / "local.db",
+        database=options.directory / STATE_DIR / "local.db",  # used only if it exists
         waits_for_tokens=_waits_for_tokens(definition),
         mocks=mocks,
     )

@@ -32,6 +32,7 @@ from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.machine_logging import machine_logging, normalized
 from tooling.names import partition_for
 from tooling.package import Package, build_package, check_handlers
+from tooling.statedir import state_path
 from tooling.validate import Diagnostic, Severity, check_or_raise, validate_service
 
 Action = Literal["create", "update", "unchanged", "delete"]
@@ -212,9 +213,10 @@ def recorder_for(service: ServiceConfig, backend: Backend) -> Recorder:
     stage was first deployed to; another region of the same stage gets its own
     `<target>-<stage>-<region>.json`, so deploying or removing it never plans the deletion of
     the first region's resources."""
-    folder = service.directory / ".tool" / "deployed"
-    first = folder / f"{backend.target}-{service.stage}.json"
-    regional = folder / f"{backend.target}-{service.stage}-{service.region}.json"
+    first = state_path(service.directory, "deployed", f"{backend.target}-{service.stage}.json")
+    regional = state_path(
+        service.directory, "deployed", f"{backend.target}-{service.stage}-{service.region}.json"
+    )
     if regional.exists() or _recorded_region(first) not in (None, service.region):
         return Recorder(regional, service)
     return Recorder(first, service)

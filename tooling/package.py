@@ -39,6 +39,7 @@ from pathlib import Path
 
 from tooling.config.service import ServiceConfig
 from tooling.errors import HandlerError
+from tooling.statedir import inside
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _NEVER_DIRS = frozenset(
@@ -273,7 +274,7 @@ def package_patterns(service: ServiceConfig) -> tuple[str, ...]:
 def build_package(service: ServiceConfig, out_dir: Path) -> Package:
     """Write `<out_dir>/<service>.zip` and return its description (see the module docstring)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"{service.service}.zip"
+    target = inside(out_dir, f"{service.service}.zip")
     files = select_files(service.directory, package_patterns(service), skip=[out_dir])
     for function in service.functions.values():
         if function.handler_file not in files:

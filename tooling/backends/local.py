@@ -33,12 +33,11 @@ from tooling.names import (
     state_machine_arn,
 )
 from tooling.package import Package
-
-STATE_DIR = ".tool"
+from tooling.statedir import STATE_DIR, state_path, state_root
 
 
 def state_dir(service_dir: Path) -> Path:
-    return service_dir / STATE_DIR
+    return state_root(service_dir)
 
 
 def _now() -> datetime:
@@ -89,7 +88,7 @@ class LocalBackend:
         self.root = state_dir(service_dir)
         self.region = region
         self.account_id = LOCAL_ACCOUNT_ID
-        self.store = Store(self.root / "local.db")
+        self.store = Store(state_path(service_dir, "local.db"))
         self.clock = clock  # the clock the executions started here run on
 
     def _in_region(self, arn: str) -> bool:
@@ -100,7 +99,7 @@ class LocalBackend:
     # roles and log groups: nothing enforces them locally, so they are records only
 
     def _records_path(self) -> Path:
-        return self.root / "local-resources.json"
+        return state_path(self.service_dir, "local-resources.json")
 
     def _records(self) -> dict[str, dict[str, Any]]:
         path = self._records_path()
@@ -108,7 +107,6 @@ class LocalBackend:
         return {"roles": data.get("roles", {}), "logGroups": data.get("logGroups", {})}
 
     def _save_records(self, records: dict[str, dict[str, Any]]) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
         path = self._records_path()
         tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
         tmp.write_text(json.dumps(records, indent=2, sort_keys=True))
@@ -187,7 +185,7 @@ class LocalBackend:
     def install_code(self, package: Package) -> Path:
         """Extract the package once per content hash; deployed code never changes under a run."""
         digest = hashlib.sha256(package.sha256.encode()).hexdigest()[:24]
-        target = self.root / "code" / digest
+        target = state_path(self.service_dir, "code", digest)
         if not target.is_dir():
             staging = target.with_name(f"{digest}.{uuid.uuid4().hex}.tmp")
             with zipfile.ZipFile(package.path) as archive:
@@ -349,9 +347,7 @@ class LocalBackend:
         return {"executionArn": arn, "startDate": record.start_date}
 
     def _spawn_worker(self, arn: str, name: str) -> None:
-        log_dir = self.root / "workers"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        with open(log_dir / f"{name}.log", "ab") as log:
+        with open(state_path(self.service_dir, "workers", f"{name}.log"), "ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "tooling.localrt.worker", str(self.store.path), arn],
                 stdin=subprocess.DEVNULL,

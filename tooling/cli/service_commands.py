@@ -44,6 +44,7 @@ from tooling.follow import (
 )
 from tooling.graph.output import check_output, render_execution_graph
 from tooling.names import check_execution_name, check_stop_reason
+from tooling.statedir import state_path
 
 TimeoutOpt = Annotated[
     float | None,
@@ -87,7 +88,7 @@ def _deploy(
     service, backend = open_target(stage, region, target, aws_profile)
     for warning in service.warnings:
         render.info(f"warning: {warning}")
-    prepared = prepare(service, service.directory / ".tool" / "build", backend.target)
+    prepared = prepare(service, state_path(service.directory, "build"), backend.target)
     for warning in prepared.warnings:
         render.info(warning.render())
     started = time.monotonic()
