@@ -118,7 +118,11 @@ def prepare(service: ServiceConfig, build_dir: Path, target: str = "local") -> P
     log_retention_days(service)  # checked here, before anything changes
     package = build_package(service, build_dir)
     warnings = tuple(d for d in diagnostics if d.severity is Severity.WARNING)
-    return Prepared(service, package, definitions, warnings)
+    packed = tuple(  # what the package holds that may surprise: secrets on request, links
+        Diagnostic(Severity.WARNING, "PACKAGE_FILE", w.message, w.file, None, None, "")
+        for w in package.warnings
+    )
+    return Prepared(service, package, definitions, warnings + packed)
 
 
 def log_retention_days(service: ServiceConfig) -> int | None:
