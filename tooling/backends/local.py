@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -33,6 +32,7 @@ from tooling.names import (
     state_machine_arn,
 )
 from tooling.package import Package
+from tooling.processes import spawn_detached, worker_environment
 from tooling.statedir import STATE_DIR, state_path, state_root
 
 
@@ -348,15 +348,15 @@ class LocalBackend:
 
     def _spawn_worker(self, arn: str, name: str) -> None:
         with open(state_path(self.service_dir, "workers", f"{name}.log"), "ab") as log:
-            process = subprocess.Popen(
+            # Detached, in a session of its own: the run goes on if the CLI is interrupted, and
+            # its handlers find neither the CLI among their ancestors nor the caller's secrets.
+            pid = spawn_detached(
                 [sys.executable, "-m", "tooling.localrt.worker", str(self.store.path), arn],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,  # the run goes on if the CLI is interrupted
+                env=worker_environment(),
                 cwd=self.service_dir,
+                output=log,
             )
-        self.store.set_worker(arn, process.pid)
+        self.store.set_worker(arn, pid)
 
     def _require_execution(self, arn: str) -> ExecutionRecord:
         record = self.store.get_execution(arn)

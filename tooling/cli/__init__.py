@@ -43,4 +43,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry_point() -> None:
+    from tooling.processes import hide_from_other_processes
+
+    hide_from_other_processes()  # the caller's credentials stay out of handlers' reach
     sys.exit(main())
