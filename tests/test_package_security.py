@@ -219,12 +219,31 @@ def test_package_list_shows_exactly_what_goes_in(
     assert out.splitlines() == ["handler.py", "lib/a.py", "secrets.json"]
     assert "secrets.json: warning:" in err
     assert main(["package", "--json"]) == 0
-    answer = json.loads(capsys.readouterr().out)
+    [answer] = json.loads(capsys.readouterr().out)["packages"]
     assert answer["files"] == ["handler.py", "lib/a.py", "secrets.json"]
     assert answer["path"] == str(folder / ".tool" / "build" / "leaky.zip")
-    assert answer["codeSha256"]
-    assert answer["warnings"] == [
-        {"file": "secrets.json", "message": answer["warnings"][0]["message"]}
-    ]
+    assert answer["functions"] == ["hello"] and answer["codeSha256"]
+    assert [w["file"] for w in answer["warnings"]] == ["secrets.json"]
     assert zip_names(Path(answer["path"])) == answer["files"]
     assert os.path.getsize(answer["path"]) == answer["size"]
+
+
+def test_package_lists_each_package_of_a_service_packaged_individually(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    yml = YML.replace(
+        "    handler: handler.lambda_handler\n",
+        (
+            "    handler: handler.lambda_handler\n"
+            "  other:\n    handler: other.lambda_handler\n"
+            "    package:\n      individually: true\n      patterns: ['!handler.py']\n"
+        ),
+    )
+    folder = make(tmp_path / "svc", {"other.py": HANDLER}, yml)
+    monkeypatch.chdir(folder)
+    assert main(["package", "--list"]) == 0
+    build = folder / ".tool" / "build"
+    lines = capsys.readouterr().out.splitlines()
+    assert f"{build / 'other.zip'}: other.py" in lines
+    assert f"{build / 'other.zip'}: handler.py" not in lines
+    assert f"{build / 'leaky.zip'}: handler.py" in lines

@@ -31,7 +31,7 @@ from tooling.errors import BadInput, ConfigError
 from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.machine_logging import machine_logging, normalized
 from tooling.names import partition_for
-from tooling.package import Package, build_package, check_handlers
+from tooling.package import Package, build_packages, check_handlers, check_local_runtimes
 from tooling.statedir import state_path
 from tooling.validate import Diagnostic, Severity, check_or_raise, validate_service
 
@@ -64,9 +64,17 @@ class Prepared:
     """A service checked and packaged, ready to be planned against any target."""
 
     service: ServiceConfig
-    package: Package
+    package: Package | None  # the service's zip; None when no function uses it
     definitions: dict[str, str]  # key -> definition text as deployed
     warnings: tuple[Diagnostic, ...] = ()  # what `tool validate` warns about; errors stop prepare
+    function_packages: dict[str, Package] = field(default_factory=dict)  # function key -> code
+    build_dir: Path | None = None
+
+    def package_for(self, key: str) -> Package:
+        """The code function `key` deploys: its own artifact or zip, or the service's zip."""
+        package = self.function_packages.get(key, self.package)
+        assert package is not None, f"no package for function {key}"
+        return package
 
 
 @dataclass
@@ -110,19 +118,31 @@ def prepare(service: ServiceConfig, build_dir: Path, target: str = "local") -> P
     diagnostics = validate_service(service)
     check_or_raise(diagnostics)
     check_handlers(service)
+    if target == "local":
+        check_local_runtimes(service)
     definitions: dict[str, str] = {}
     for key, machine in service.state_machines.items():
         if target == "local":  # Lambda, and the integrations the local runtime provides
             parse_definition(machine.definition, machine.source, provided=LOCAL_INTEGRATIONS)
         definitions[key] = json.dumps(machine.definition, indent=2)
     log_retention_days(service)  # checked here, before anything changes
-    package = build_package(service, build_dir)
+    packages = build_packages(service, build_dir)
     warnings = tuple(d for d in diagnostics if d.severity is Severity.WARNING)
-    packed = tuple(  # what the package holds that may surprise: secrets on request, links
+    built = [packages.service, *packages.functions.values()]
+    packed = dict.fromkeys(  # what a package holds that may surprise: secrets on request, links
         Diagnostic(Severity.WARNING, "PACKAGE_FILE", w.message, w.file, None, None, "")
+        for package in built
+        if package is not None
         for w in package.warnings
     )
-    return Prepared(service, package, definitions, warnings + packed)
+    return Prepared(
+        service,
+        packages.service,
+        definitions,
+        warnings + tuple(packed),
+        packages.functions,
+        build_dir,
+    )
 
 
 def log_retention_days(service: ServiceConfig) -> int | None:
@@ -321,7 +341,8 @@ def plan_deploy(prepared: Prepared, backend: Backend, recorder: Recorder) -> Dep
         _plan_state_machine(plan, backend, recorder, prepared, machine, key, current)
     from tooling.triggers.deploy_triggers import plan_triggers  # imports this module
 
-    plan_triggers(plan, service, backend, recorder, prepared.package.path.parent)
+    build_dir = prepared.build_dir or service.directory / ".tool" / "build"
+    plan_triggers(plan, service, backend, recorder, build_dir)
     _plan_deletions(plan, backend, recorder, desired, only_recorded=True)
     return plan
 
@@ -415,19 +436,20 @@ def _plan_function(
     current: dict[str, Any] | None,
 ) -> None:
     desired = _function_config(prepared.service, key)
+    package = prepared.package_for(key)
     record = partial(recorder.add, "functions", name)
     if current is not None:
         _check_owner(backend, recorder, "function", name)
     if current is None:
 
         def create() -> None:
-            backend.create_function(name, desired, prepared.package)
+            backend.create_function(name, desired, package)
             record()
 
         plan.add(Change("create", "function", name), create)
         return
     reasons = []
-    code_changed = current.get("CodeSha256") != prepared.package.sha256
+    code_changed = current.get("CodeSha256") != package.sha256
     if code_changed:
         reasons.append("code changed")
     config_changes = _config_differences(current, desired)
@@ -439,7 +461,7 @@ def _plan_function(
 
     def update() -> None:
         if code_changed:
-            backend.update_function_code(name, prepared.package)
+            backend.update_function_code(name, package)
         if config_changes:
             backend.update_function_configuration(name, desired)
         record()

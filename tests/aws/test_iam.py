@@ -203,10 +203,13 @@ def test_bad_provider_statements_are_config_errors(tmp_path: Path, statement: di
         {"StartAt": "A", "States": {"A": {"Type": "Succeed"}}},
         provider={"iam": {"role": {"statements": [statement]}}},
     )
-    with pytest.raises(ConfigError) as caught:
-        iam.function_role(service)
-    assert caught.value.exit_code == 2
-    assert caught.value.file == "serverless.yml"
+    # A problem for validate/plan/deploy, with its line; the role (what remove needs) is still
+    # computed, without the bad statement.
+    (problem,) = service.problems
+    assert isinstance(problem, ConfigError) and problem.exit_code == 2
+    assert problem.file == "serverless.yml" and problem.line is not None
+    statements = iam.function_role(service).inline_policies[iam.FUNCTION_POLICY_NAME]["Statement"]
+    assert statement not in statements
 
 
 def test_a_role_the_user_brings_replaces_the_generated_function_role(tmp_path: Path):

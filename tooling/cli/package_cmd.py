@@ -1,8 +1,8 @@
-"""package: build the service's package as `tool deploy` does, and show what goes in."""
+"""package: build the service's packages as `tool deploy` does, and show what goes in."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -13,35 +13,51 @@ from tooling.cli.app import JsonOpt, RegionOpt, StageOpt, app, options
 @app.command("package")
 def package(
     list_files: Annotated[
-        bool, typer.Option("--list", help="Print every file the package holds, one a line.")
+        bool, typer.Option("--list", help="Print every file the packages hold, one a line.")
     ] = False,
     stage: StageOpt = None,
     region: RegionOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Build the package that deploy uploads (.tool/build/<service>.zip) and show its files."""
-    from tooling.package import build_package, check_handlers
+    """Build the packages deploy uploads (.tool/build/) and show their files."""
+    from tooling.package import build_packages, check_handlers
     from tooling.statedir import state_path
 
     service = session.load(options(stage, region))
     check_handlers(service)
-    built = build_package(service, state_path(service.directory, "build"))
-    for warning in built.warnings:
-        render.info(warning.render())
-    if json_out:
-        render.json_document(
+    built = build_packages(service, state_path(service.directory, "build"))
+    packages: dict[str, dict[str, Any]] = {}  # by path: a package several functions share
+    for key, item in built.functions.items():
+        entry = packages.setdefault(
+            str(item.path),
             {
-                "path": str(built.path),
-                "codeSha256": built.sha256,
-                "size": built.size,
-                "files": list(built.files),
-                "warnings": [{"file": w.file, "message": w.message} for w in built.warnings],
-            }
+                "path": str(item.path),
+                "codeSha256": item.sha256,
+                "size": item.size,
+                "functions": [],
+                "files": list(item.files),
+                "warnings": [{"file": w.file, "message": w.message} for w in item.warnings],
+            },
         )
+        entry["functions"].append(key)
+        if entry["functions"] == [key]:
+            for warning in item.warnings:
+                render.info(warning.render())
+    if json_out:
+        render.json_document({"packages": list(packages.values())})
         return
-    if list_files:
-        for name in built.files:
-            render.data(name)
+    if not packages:
+        render.info("the service has no function: nothing to package")
         return
-    render.data(str(built.path))
-    render.info(f"{len(built.files)} files, {built.size:,} bytes, CodeSha256 {built.sha256}")
+    several = len(packages) > 1
+    for entry in packages.values():
+        if not list_files:
+            render.data(entry["path"])
+            render.info(
+                f"{entry['path']}: {len(entry['files'])} files, {entry['size']:,} bytes, "
+                f"CodeSha256 {entry['codeSha256']} (functions: {', '.join(entry['functions'])})"
+            )
+            continue
+        for name in entry["files"]:
+            # With several packages, each line names its package first.
+            render.data(f"{entry['path']}: {name}" if several else name)

@@ -89,8 +89,9 @@ def _deploy(
     for warning in service.warnings:
         render.info(f"warning: {warning}")
     prepared = prepare(service, state_path(service.directory, "build"), backend.target)
-    for warning in prepared.warnings:
-        render.info(warning.render())
+    for diagnostic in prepared.warnings:
+        if diagnostic.code != "CONFIG_WARNING":  # service.warnings, printed above
+            render.info(diagnostic.render())
     started = time.monotonic()
     plan = plan_deploy(prepared, backend, recorder_for(service, backend))
     for warning in plan.warnings:
