@@ -162,3 +162,24 @@ def test_another_user_cannot_read_the_store_or_the_state_folder(
         check=True,
     )
     assert done.stdout.splitlines() == [f"DENIED {store}", f"READ {public}"]
+
+
+def test_links_planted_inside_the_state_folder_are_refused(
+    service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A `.tool/` that came with the project (a clone) cannot redirect the toolkit's writes."""
+    outside = service.parent / "outside"
+    outside.mkdir()
+    victim = outside / "victim"
+    victim.write_text("precious\n")
+    state = service / ".tool"
+    state.mkdir()
+    (state / "local.db").symlink_to(victim)
+    assert main(["deploy"]) == 2
+    assert "outside" in capsys.readouterr().err
+    (state / "local.db").unlink()
+    (state / "deployed").symlink_to(outside, target_is_directory=True)
+    assert main(["deploy"]) == 2
+    assert "outside" in capsys.readouterr().err
+    assert sorted(p.name for p in outside.iterdir()) == ["victim"]
+    assert victim.read_text() == "precious\n"

@@ -113,6 +113,14 @@ def _refuse_other_runtimes(definition: Any, service: Any) -> None:
             )
 
 
+def _store_path(directory: Path) -> Path:
+    """The deployed local state `sqs:sendMessage` and `states:startExecution` reach (used only if
+    it exists; checked like every state path, without creating `.tool/` for a plain folder)."""
+    if (directory / STATE_DIR).is_dir():
+        return state_path(directory, "local.db", make_parent=False)
+    return directory / STATE_DIR / "local.db"
+
+
 def load_mocks(path: Path) -> TaskMocks:
     """Task answers from a mock file (see docs/engine.md), checked with file:line errors."""
     if not path.is_file():
@@ -191,7 +199,7 @@ def run_definition(
         history=history,
         callbacks=callbacks,
         functions=specs.get,
-        database=options.directory / STATE_DIR / "local.db",  # used only if it exists
+        database=_store_path(options.directory),
         waits_for_tokens=_waits_for_tokens(definition),
         mocks=mocks,
     )

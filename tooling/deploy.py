@@ -341,7 +341,7 @@ def plan_deploy(prepared: Prepared, backend: Backend, recorder: Recorder) -> Dep
         _plan_state_machine(plan, backend, recorder, prepared, machine, key, current)
     from tooling.triggers.deploy_triggers import plan_triggers  # imports this module
 
-    build_dir = prepared.build_dir or service.directory / ".tool" / "build"
+    build_dir = prepared.build_dir or state_path(service.directory, "build")
     plan_triggers(plan, service, backend, recorder, build_dir)
     _plan_deletions(plan, backend, recorder, desired, only_recorded=True)
     return plan

@@ -22,13 +22,13 @@ from typing import Any
 
 from tooling import iam
 from tooling.backends.base import Backend
-from tooling.backends.local import state_dir
 from tooling.config.service import ServiceConfig, StateMachineConfig
 from tooling.config.triggers import TRIGGER_FUNCTION_TIMEOUT, SqsTrigger
 from tooling.deploy import Change, Deployed, DeployPlan, Recorder
 from tooling.localrt.queue import LocalQueues
 from tooling.names import execution_arn, partition_for
 from tooling.package import Package
+from tooling.statedir import state_path
 from tooling.triggers.lambda_handler import STATE_MACHINE_ARN_VARIABLE
 from tooling.triggers.queues import adopt_unkeyed_queues, local_queue_specs
 from tooling.triggers.trigger_package import HANDLER, MODULES, build_trigger_zip
@@ -201,7 +201,7 @@ def plan_trigger_removal(
 def _plan_local(
     plan: DeployPlan, service: ServiceConfig, backend: Backend, recorder: Recorder
 ) -> None:
-    queues = LocalQueues(state_dir(service.directory) / "local.db")
+    queues = LocalQueues(state_path(service.directory, "local.db"))
     wanted: set[str] = set()
     for machine in _triggered(service):
         for trigger in machine.sqs_triggers:
@@ -490,7 +490,7 @@ def _plan_trigger_deletions(
     names without being recorded)."""
     if backend.target == "local":
         if not keep:
-            queues = LocalQueues(state_dir(service.directory) / "local.db")
+            queues = LocalQueues(state_path(service.directory, "local.db"))
             keys = {name: _local_queue_key(service, name) for name in recorder.names(QUEUES)}
             for machine in _triggered(service):
                 for trigger in machine.sqs_triggers:
@@ -620,7 +620,7 @@ def describe_triggers(service: ServiceConfig, backend: Backend) -> list[Deployed
 
 
 def _describe_local(service: ServiceConfig) -> list[Deployed]:
-    database = state_dir(service.directory) / "local.db"
+    database = state_path(service.directory, "local.db")
     if not database.exists():  # nothing deployed: do not create the state file just to look
         return []
     queues = LocalQueues(database)
