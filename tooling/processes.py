@@ -111,6 +111,16 @@ def spawn_detached(
     return int(reported)
 
 
+def is_zombie(pid: int) -> bool:
+    """Whether `pid` has ended and waits to be reaped (Linux /proc; False where unknown). A
+    detached worker is reaped by init, which some inits do only every few seconds."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[:1] == [b"Z"]
+    except OSError:
+        return False
+
+
 def hide_from_other_processes() -> bool:
     """Make this process's memory and /proc environment unreadable by other processes of the
     user (Linux PR_SET_DUMPABLE 0; reset by exec, so its children are unaffected). False where

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tooling.processes import worker_environment
@@ -220,3 +221,30 @@ def test_hiding_is_harmless_for_the_process_itself() -> None:
         check=False,
     )
     assert (done.returncode, done.stdout.strip()) == (0, "1"), done.stderr
+
+
+def test_a_detached_process_is_in_a_session_of_its_own_and_seen_ending(tmp_path: Path) -> None:
+    from tooling.backends.local import _pid_alive
+    from tooling.processes import spawn_detached
+
+    log = tmp_path / "out.log"
+    with open(log, "wb") as output:
+        pid = spawn_detached(
+            [
+                sys.executable,
+                "-c",
+                "import os, sys, time; print(os.getppid(), os.getsid(0));"
+                " sys.stdout.flush(); time.sleep(0.3)",
+            ],
+            env=worker_environment(),
+            cwd=tmp_path,
+            output=output,
+        )
+    assert os.getpgid(pid) == pid and _pid_alive(pid)
+    deadline = time.monotonic() + 10
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    # Ended and seen as ended even before init reaps it (some inits reap every few seconds).
+    assert not _pid_alive(pid) and time.monotonic() < deadline
+    parent, session = map(int, log.read_text().split())
+    assert parent != os.getpid() and session == pid

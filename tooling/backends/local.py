@@ -32,7 +32,7 @@ from tooling.names import (
     state_machine_arn,
 )
 from tooling.package import Package
-from tooling.processes import spawn_detached, worker_environment
+from tooling.processes import is_zombie, spawn_detached, worker_environment
 from tooling.statedir import STATE_DIR, state_path, state_root
 
 
@@ -55,7 +55,8 @@ def _pid_alive(pid: int) -> bool:
     try:
         waited, _ = os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
-        return True
+        # Not ours (workers are detached): a zombie waiting for init to reap it has ended.
+        return not is_zombie(pid)
     return waited == 0
 
 
