@@ -19,10 +19,10 @@ import pytest
 from tooling.backends.local import LocalBackend
 from tooling.cli import main
 from tooling.config.service import load_service
-from tooling.deploy import recorder_for
+from tooling.deploy.record import record_for
 from tooling.errors import InputError
 from tooling.package import build_package
-from tooling.statedir import inside, private_file, state_path, state_root
+from tooling.statedir import inside, private_file, state_dir, state_path
 
 
 def mode(path: Path) -> int:
@@ -39,17 +39,23 @@ def test_inside_refuses_every_way_out(tmp_path: Path) -> None:
             inside(folder, *parts)
     assert not (tmp_path / "x").exists() and not (folder / "a").exists()
     assert inside(folder, "a", "b.json") == folder / "a" / "b.json"
-    assert (folder / "a").is_dir() and mode(folder / "a") == 0o700
+    assert not (folder / "a").exists()  # checking creates nothing
     assert inside(folder, "a", "..", "c.json") == folder / "a" / ".." / "c.json"
 
 
-def test_state_root_is_created_0700_and_tightened(tmp_path: Path) -> None:
+def test_the_state_folder_is_created_0700_only_to_write_and_tightened(tmp_path: Path) -> None:
     old = os.umask(0o022)
     try:
-        root = state_root(tmp_path)
-        assert root == tmp_path / ".tool" and mode(root) == 0o700
+        root = state_dir(tmp_path)
+        assert root == tmp_path / ".tool" and not root.exists()  # looking creates nothing
+        assert state_path(tmp_path, "deployed", "local-dev.json") == root / "deployed" / (
+            "local-dev.json"
+        )
+        assert not root.exists()
+        state_path(tmp_path, "deployed", "local-dev.json", create=True)
+        assert mode(root) == 0o700 and mode(root / "deployed") == 0o700
         root.chmod(0o755)  # made by an older version
-        state_root(tmp_path)
+        state_dir(tmp_path)
         assert mode(root) == 0o700
     finally:
         os.umask(old)
@@ -66,7 +72,7 @@ def test_a_tool_folder_that_is_a_link_or_a_file_is_refused(tmp_path: Path) -> No
     (service / ".tool").unlink()
     (service / ".tool").write_text("")
     with pytest.raises(InputError, match="not a folder"):
-        state_root(service)
+        state_dir(service)
     assert list(target.iterdir()) == []
 
 
@@ -88,13 +94,12 @@ def test_private_file_creates_0600_and_tightens_the_sqlite_siblings(tmp_path: Pa
 def test_the_deploy_record_path_is_checked_even_past_the_name_rules(service: Path) -> None:
     """The second line: a stage that reached the recorder unchecked still cannot escape."""
     loaded = load_service(service, env={})
-    backend = LocalBackend(service, loaded.region)
     for stage in ("../../../../escaped", "/../../../x"):
         with pytest.raises(InputError, match="outside"):
-            recorder_for(dataclasses.replace(loaded, stage=stage), backend)
+            record_for(dataclasses.replace(loaded, stage=stage), "local", loaded.account_id)
     escaped = dataclasses.replace(loaded, service="../../../escaped")
     with pytest.raises(InputError, match="outside"):
-        build_package(escaped, state_path(service, "build"))
+        build_package(escaped, state_path(service, "build", create=True))
     assert sorted(p.name for p in service.parent.iterdir()) == ["service"]
 
 

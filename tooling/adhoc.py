@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tooling.backends.local import LocalBackend
 from tooling.engine import ExecutionInfo, MockError, TaskMocks, parse_definition
 from tooling.engine.callbacks import REAL_PAUSE_SECONDS, InMemoryTaskCallbacks
 from tooling.engine.clock import make_clock
 from tooling.engine.ports import Clock
 from tooling.errors import DefinitionError, InputError
+from tooling.localrt.code import install_code
 from tooling.localrt.execute import run_local_execution
 from tooling.localrt.lambda_runner import FunctionSpec
 from tooling.localrt.services import LOCAL_INTEGRATIONS
@@ -75,8 +75,8 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
     local = {k: f for k, f in service.functions.items() if f.runtime_family in LOCAL_FAMILIES}
     runnable = replace(service, functions=local)
     check_handlers(runnable)
-    backend = LocalBackend(service.directory, service.region)
-    packages = build_packages(runnable, state_path(service.directory, "build"))
+    packages = build_packages(runnable, state_path(service.directory, "build", create=True))
+    code_root = state_path(service.directory, "code", create=True)
     # Keyed as the invoker looks functions up: by ARN in the local target's account.
     specs = {
         function_arn(service.region, LOCAL_ACCOUNT_ID, fn.name): FunctionSpec(
@@ -87,7 +87,9 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
             memory_size=fn.memory_size,
             timeout=fn.timeout,
             environment=dict(fn.environment),
-            code_dir=backend.install_code(packages.functions[key]),
+            code_dir=install_code(
+                code_root, packages.functions[key].path, packages.functions[key].sha256
+            ),
             region=service.region,
         )
         for key, fn in local.items()
@@ -115,9 +117,9 @@ def _refuse_other_runtimes(definition: Any, service: Any) -> None:
 
 def _store_path(directory: Path) -> Path:
     """The deployed local state `sqs:sendMessage` and `states:startExecution` reach (used only if
-    it exists; checked like every state path, without creating `.tool/` for a plain folder)."""
+    it exists; checked like every state path)."""
     if (directory / STATE_DIR).is_dir():
-        return state_path(directory, "local.db", make_parent=False)
+        return state_path(directory, "local.db")
     return directory / STATE_DIR / "local.db"
 
 

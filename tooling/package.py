@@ -96,21 +96,22 @@ def check_handlers(service: ServiceConfig) -> None:
             _check_executable(service, function, service.directory / function.handler_file)
 
 
-def check_local_runtimes(service: ServiceConfig) -> None:
+def check_local_runtime(
+    key: str, runtime: str, location: tuple[str | None, int | None, int | None]
+) -> None:
     """The local runtime runs Python handlers: a function of another runtime is refused at a
     local deploy, with the line of its runtime (the AWS target deploys it)."""
-    for function in service.functions.values():
-        if function.runtime_family in runtimes.LOCAL_FAMILIES:
-            continue
-        file, line, column = function.runtime_location
-        raise BadInput(
-            f"function '{function.key}' uses runtime {function.runtime}, which the local runtime "
-            "cannot run yet (it runs Python handlers)",
-            file=file,
-            line=line,
-            column=column,
-            hint="`tool deploy --target aws` deploys it; locally, only Python functions run",
-        )
+    if runtimes.runtime_family(runtime) in runtimes.LOCAL_FAMILIES:
+        return
+    file, line, column = location
+    raise BadInput(
+        f"function '{key}' uses runtime {runtime}, which the local runtime "
+        "cannot run yet (it runs Python handlers)",
+        file=file,
+        line=line,
+        column=column,
+        hint="`tool deploy --target aws` deploys it; locally, only Python functions run",
+    )
 
 
 def _check_python_handler(service: ServiceConfig, function: FunctionConfig) -> None:

@@ -6,12 +6,13 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from tooling.backends.base import Backend
 from tooling.backends.local import LocalBackend
 from tooling.config.service import ServiceConfig, StateMachineConfig, load_service
 from tooling.errors import BadInput, NotFound
+from tooling.triggers.queues import LocalTriggerQueue, TriggerQueue, local_queues
 
 if TYPE_CHECKING:
     from tooling.aws.client import AwsClient
@@ -145,7 +146,31 @@ def backend_for(service: ServiceConfig, target: str = "local", clock: str = "rea
     raise BadInput(f"unknown target {target!r}", hint="use --target local or --target aws")
 
 
-def banner(service: ServiceConfig, backend: Backend) -> str:
+def open_trigger_queue(
+    service: ServiceConfig, machine: StateMachineConfig, target: str
+) -> TriggerQueue:
+    """The state machine's (first) trigger queue on `target`, as `tool deploy` created it."""
+    trigger = machine.sqs_triggers[0]
+    if target == "local":
+        queue = LocalTriggerQueue(trigger, local_queues(service.directory))
+        return queue.require_deployed(service.region)
+    if target == "aws":
+        from tooling.triggers.aws_queue import AwsTriggerQueue
+        from tooling.triggers.trigger_function import trigger_function_name
+
+        return AwsTriggerQueue(
+            trigger, aws_client(service), trigger_function_name(service, machine)
+        )
+    raise BadInput(f"unknown target {target!r}", hint="use --target local or --target aws")
+
+
+class Announced(Protocol):
+    target: str
+    region: str
+    account_id: str
+
+
+def banner(service: ServiceConfig, backend: Announced) -> str:
     text = (
         f"{service.service} · target {backend.target} · stage {service.stage} · "
         f"{backend.region} · account {backend.account_id}"

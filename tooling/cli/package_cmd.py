@@ -25,7 +25,7 @@ def package(
 
     service = session.load(options(stage, region))
     check_handlers(service)
-    built = build_packages(service, state_path(service.directory, "build"))
+    built = build_packages(service, state_path(service.directory, "build", create=True))
     packages: dict[str, dict[str, Any]] = {}  # by path: a package several functions share
     for key, item in built.functions.items():
         entry = packages.setdefault(

@@ -20,14 +20,11 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from tooling.errors import DefinitionError
 from tooling.names import partition_for
 from tooling.sourcemap import SourceMap, pointer_join
-
-if TYPE_CHECKING:
-    from tooling.config.service import ServiceConfig
 
 _SUB_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _HASH_PLACEHOLDER = re.compile(r"#\{([^}]*)\}")
@@ -385,7 +382,43 @@ def resolve_intrinsics(
     return resolved, resolver.warnings + left
 
 
-def context_for(service: ServiceConfig) -> IntrinsicContext:
+class _Function(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def arn(self) -> str: ...
+
+
+class _Machine(Protocol):
+    @property
+    def logical_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def arn(self) -> str: ...
+
+
+class _Service(Protocol):
+    """What `context_for` reads of a loaded service (tooling.config.service.ServiceConfig,
+    which imports this module)."""
+
+    @property
+    def functions(self) -> Mapping[str, _Function]: ...
+    @property
+    def state_machines(self) -> Mapping[str, _Machine]: ...
+    @property
+    def resource_ids(self) -> frozenset[str]: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def service(self) -> str: ...
+    @property
+    def stage(self) -> str: ...
+
+
+def context_for(service: _Service) -> IntrinsicContext:
     """The intrinsic context of a loaded service: its functions, state machines, region, account,
     stack and `resources:` ids, as a definition sees them."""
     return IntrinsicContext(
@@ -402,7 +435,7 @@ def context_for(service: ServiceConfig) -> IntrinsicContext:
 
 
 def resolve_definition_intrinsics(
-    definition: Any, service: ServiceConfig, source: SourceMap | None = None
+    definition: Any, service: _Service, source: SourceMap | None = None
 ) -> Any:
     """Resolve a stand-alone definition's intrinsics against a loaded service's functions."""
     resolved, _ = resolve_intrinsics(definition, context_for(service), source)

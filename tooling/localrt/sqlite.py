@@ -22,8 +22,7 @@ class Database:
 
     def __init__(self, path: Path, schema: str) -> None:
         self.path = path
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        private_file(path)  # task tokens and `${env:}` values: the owner's only
+        private_file(path)  # task tokens and `${env:}` values: the owner's only (0600, 0700)
         self._local = threading.local()
         with self.transaction() as db:
             for statement in filter(str.strip, schema.split(";")):
