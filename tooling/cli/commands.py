@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "graph_cmd",
     "queue_cmd",
     "task_cmd",
+    "local_cmd",
 )
 
 for _module in COMMAND_MODULES:
