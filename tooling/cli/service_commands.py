@@ -42,6 +42,7 @@ from tooling.follow import (
 )
 from tooling.graph.output import check_output, render_execution_graph
 from tooling.names import check_execution_name, check_stop_reason
+from tooling.statedir import state_path
 
 TimeoutOpt = Annotated[
     float | None,
@@ -124,7 +125,7 @@ def _deploy(
         lambda values: session.load(chosen, resource_values=values),
         deploying,
         record,
-        service.directory / ".tool" / "build",
+        state_path(service.directory, "build", create=True),
         dry_run=dry_run,
         on_change=_progress,
         on_warning=lambda warning: render.info(f"warning: {warning}"),
