@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from tooling.backends.base import Backend
-from tooling.backends.local import LocalBackend, state_dir
+from tooling.backends.local import LocalBackend
 from tooling.config.external import ExternalSources
 from tooling.config.intrinsics import ResourceValues
 from tooling.config.resources import StackValues
 from tooling.config.service import ServiceConfig, StateMachineConfig, load_service, load_settings
 from tooling.errors import BadInput, NotFound
 from tooling.localaws.manager import LocalAwsServices
+from tooling.statedir import state_dir
 from tooling.triggers.queues import LocalTriggerQueue, TriggerQueue, local_queues
 
 if TYPE_CHECKING:
