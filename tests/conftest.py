@@ -39,6 +39,10 @@ def _no_local_aws_services_left(tmp_path_factory: pytest.TempPathFactory) -> Ite
 def moto_endpoint() -> Iterator[str]:
     from moto.server import ThreadedMotoServer  # only the AWS-target tests need moto
 
+    from tooling.localaws import moto_fixes
+
+    moto_fixes.apply()  # what moto's CloudFormation does differently from AWS
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log on stderr
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

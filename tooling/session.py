@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from tooling.backends.base import Backend
 from tooling.backends.local import LocalBackend
-from tooling.config.service import ServiceConfig, StateMachineConfig, load_service
+from tooling.config.external import ExternalSources
+from tooling.config.intrinsics import ResourceValues
+from tooling.config.resources import StackValues
+from tooling.config.service import ServiceConfig, StateMachineConfig, load_service, load_settings
 from tooling.errors import BadInput, NotFound
+from tooling.localaws.manager import LocalAwsServices
+from tooling.statedir import state_dir
 from tooling.triggers.queues import LocalTriggerQueue, TriggerQueue, local_queues
 
 if TYPE_CHECKING:
@@ -31,20 +36,43 @@ class Options:
 TARGETS = ("local", "aws")
 
 
-def load(options: Options) -> ServiceConfig:
-    """The service as the target sees it. On AWS, ARNs need the real account: the service is
-    loaded once for its region and profile, the account asked from STS, then loaded again."""
+def load(options: Options, resource_values: ResourceValues | None = None) -> ServiceConfig:
+    """The service as the target sees it: on AWS its ARNs name the real account (asked from
+    STS with the region and profile read first), and `${ssm:}`, `${cf:}`, `${s3:}` are read from
+    the target (AWS, or the folder's local AWS services). `resource_values` gives `Ref` and
+    `Fn::GetAtt` of `resources:` entries (tooling.deploy.phases passes the stack's outputs); by
+    default they are placeholders ("known after the stack is deployed")."""
     if options.target not in TARGETS:
         raise BadInput(
             f"unknown target {options.target!r}", hint="use --target local or --target aws"
         )
     instance_id = str(int(time.time() * 1000))  # ${sls:instanceId}: one per command
-    service = _load(options, instance_id=instance_id)
+    values = resource_values if resource_values is not None else StackValues(verb="deployed")
+    settings = load_settings(
+        options.directory.resolve(),
+        stage=options.stage,
+        region=options.region,
+        options=_cli_options(options),
+        env=os.environ,
+        params=parse_params(options.params),
+    )
     if options.target == "aws":
-        account = aws_client(service).account_id()
-        if account != service.account_id:
-            service = _load(options, account_id=account, instance_id=instance_id)
-    return service
+        from tooling.aws.variables import AwsVariables
+
+        client = aws_client(settings)
+        account = client.account_id()
+
+        def client_for(region: str | None) -> AwsClient:
+            return aws_client(replace(settings, region=region or settings.region))
+
+        external: ExternalSources = AwsVariables(
+            client_for, f"AWS account {account}", "with your AWS credentials: "
+        )
+        return _load(options, account, instance_id, external, values)
+    from tooling.localaws.variables import LocalAwsVariables
+
+    local = LocalAwsVariables(LocalAwsServices(state_dir(settings.directory)), settings.region)
+    return _load(options, None, instance_id, local, values)
 
 
 def parse_params(values: tuple[str, ...]) -> dict[str, str]:
@@ -62,10 +90,8 @@ def parse_params(values: tuple[str, ...]) -> dict[str, str]:
     return params
 
 
-def _load(
-    options: Options, account_id: str | None = None, instance_id: str | None = None
-) -> ServiceConfig:
-    cli_options = {
+def _cli_options(options: Options) -> dict[str, str]:
+    return {
         key: value
         for key, value in (
             ("stage", options.stage),
@@ -74,15 +100,26 @@ def _load(
         )
         if value is not None
     }
+
+
+def _load(
+    options: Options,
+    account_id: str | None,
+    instance_id: str,
+    external: ExternalSources,
+    resource_values: ResourceValues,
+) -> ServiceConfig:
     extra = {"account_id": account_id} if account_id else {}
     return load_service(
         options.directory.resolve(),
         stage=options.stage,
         region=options.region,
-        options=cli_options,
+        options=_cli_options(options),
         env=os.environ,
         params=parse_params(options.params),
         instance_id=instance_id,
+        external=external,
+        resource_values=resource_values,
         **extra,
     )
 
@@ -90,7 +127,18 @@ def _load(
 _aws_clients: dict[tuple[str | None, ...], AwsClient] = {}
 
 
-def aws_profile(service: ServiceConfig) -> str | None:
+class _AwsSettings(Protocol):
+    """What picks the AWS client: a loaded service, or its settings read first."""
+
+    @property
+    def region(self) -> str: ...
+    @property
+    def profile(self) -> str | None: ...
+    @property
+    def profile_from_option(self) -> bool: ...
+
+
+def aws_profile(service: _AwsSettings) -> str | None:
     """The profile the AWS client uses. `--aws-profile` always (botocore: an explicit profile
     replaces the environment's keys). `provider.profile` only when AWS_ACCESS_KEY_ID and
     AWS_SECRET_ACCESS_KEY are not both set: Serverless v3 applies the environment's keys after
@@ -104,7 +152,7 @@ def aws_profile(service: ServiceConfig) -> str | None:
     return service.profile
 
 
-def aws_client(service: ServiceConfig) -> AwsClient:
+def aws_client(service: _AwsSettings) -> AwsClient:
     """One AWS client per region, profile and endpoint, shared by the commands of a process."""
     from tooling.aws.client import AwsClient, AwsSettings
 

@@ -162,7 +162,8 @@ def test_resources_references_are_problems_at_their_lines(tmp_path: Path) -> Non
     svc = load(write(tmp_path, {"serverless.yml": RESOURCE_YML}))
     assert sorted((p.line, p.column) for p in svc.problems) == [(9, 21), (11, 12)]
     assert all(
-        "from `resources:`, which the toolkit does not deploy yet" in p.message
+        "from `resources:`, and its" in p.message
+        and "is not known: the stack of `resources:` gives none" in p.message
         for p in svc.problems
     )
     assert svc.provider_iam_statements == ()

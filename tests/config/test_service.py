@@ -252,10 +252,7 @@ resources:
     Q: {Type: AWS::SQS::Queue}
 """
     )
-    assert load(seed(tmp_path, yml)).warnings == (
-        "serverless.yml:26:3: resources: (CloudFormation) is not deployed by the toolkit yet "
-        "(ignored)",
-    )
+    assert load(seed(tmp_path, yml)).warnings == ()  # resources: is deployed as a stack
 
 
 def test_unknown_keys_outside_state_machines_are_warnings(tmp_path: Path) -> None:
@@ -450,8 +447,7 @@ def test_role_may_be_built_with_fn_sub(tmp_path: Path) -> None:
         (
             "      role: {Fn::GetAtt: [MyRole, Arn]}\n"
             "resources:\n  Resources:\n    MyRole: {Type: 'AWS::IAM::Role'}\n",
-            "role: Fn::GetAtt names 'MyRole' from `resources:`, which the toolkit does not "
-            "deploy yet",
+            "role: Fn::GetAtt names 'MyRole' from `resources:`, and its Arn is not known",
             (21, 13),
         ),
         (
@@ -490,8 +486,8 @@ def test_role_may_be_built_with_fn_sub(tmp_path: Path) -> None:
             "          Action: sqs:SendMessage\n"
             "          Resource: {Fn::GetAtt: [Jobs, Arn]}\n"
             "resources:\n  Resources:\n    Jobs: {Type: 'AWS::SQS::Queue'}\n",
-            "iamRoleStatements[0]: Fn::GetAtt names 'Jobs' from `resources:`, which the toolkit "
-            "does not deploy yet",
+            "iamRoleStatements[0]: Fn::GetAtt names 'Jobs' from `resources:`, and its Arn is not "
+            "known",
             (24, 21),
         ),
     ],

@@ -100,6 +100,8 @@ NOT_FOUND_CODES = frozenset(
         "StateMachineDoesNotExist",
         "ExecutionDoesNotExist",
         "NotFoundException",
+        "ParameterNotFound",  # SSM
+        "NoSuchKey",  # S3
     }
 )
 ALREADY_EXISTS_CODES = frozenset(
@@ -144,6 +146,10 @@ REJECTED_CODES = frozenset(
         "RequestEntityTooLargeException",
     }
 )
+
+# CloudFormation answers a missing stack or change set with a ValidationError whose message says
+# so ("Stack with id X does not exist", "ChangeSet [X] does not exist").
+_DOES_NOT_EXIST = re.compile(r"\bdoes not exist\b")
 
 # The operations that only read. Everything else changes something (what the tests count).
 _READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Filter", "Validate", "Lookup")
@@ -352,6 +358,35 @@ class AwsClient:
         raise AwsOperationFailed(
             f"{what}: still not ready after {config.max_attempts} checks ({last_reason})",
             hint="AWS is slow to settle; run the command again in a minute",
+        )
+
+    def wait_until(
+        self,
+        service: str,
+        method: str,
+        *,
+        what: str,
+        until: Callable[[dict[str, Any]], bool],
+        delay: float,
+        max_attempts: int,
+        on_poll: Callable[[dict[str, Any]], None] | None = None,
+        **params: Any,
+    ) -> dict[str, Any]:
+        """Call `method` every `delay` seconds (the injected sleep) until `until(answer)`; the
+        caller judges success or failure from the answer returned. `on_poll` sees each answer
+        (e.g. to print progress). Errors are translated as for `call`."""
+        answer: dict[str, Any] = {}
+        for attempt in range(max_attempts):
+            answer = self.call(service, method, what=what, **params)
+            if on_poll is not None:
+                on_poll(answer)
+            if until(answer):
+                return answer
+            if attempt + 1 < max_attempts:
+                self.sleep(delay)
+        raise AwsOperationFailed(
+            f"{what}: still not done after {max_attempts} checks, {max_attempts * delay:.0f} s",
+            hint="AWS goes on by itself; run the command again later to see where it stands",
         )
 
     # -- JSON in, JSON out (the local service integrations) ----------------------------------
@@ -569,7 +604,7 @@ def translate_client_error(error: ClientError, what: str) -> ToolError:
     code = error_code(error)
     message = error_message(error) or "no message"
     text = f"{what} failed: {code}: {message}"
-    if code in NOT_FOUND_CODES:
+    if code in NOT_FOUND_CODES or (code == "ValidationError" and _DOES_NOT_EXIST.search(message)):
         return NotFound(text, hint="check the name, stage and region; run `tool deploy` first")
     if code in ALREADY_EXISTS_CODES:
         return AlreadyExists(text, hint="choose another name, or remove the existing resource")

@@ -23,9 +23,10 @@ from tooling.cli.app import (
     options,
 )
 from tooling.config.service import ServiceConfig
-from tooling.deploy.desired import prepare
+from tooling.deploy import phases
+from tooling.deploy.desired import Prepared
 from tooling.deploy.executor import ApplyingExecutor, DisplayExecutor, Executor
-from tooling.deploy.plan import Change, Plan, describe_deployment, plan_deploy, plan_remove
+from tooling.deploy.plan import Change, Plan, describe_deployment, plan_remove
 from tooling.deploy.providers import DeployTarget
 from tooling.deploy.record import Record, record_for
 from tooling.deploy.targets import deploy_target
@@ -59,8 +60,13 @@ def _open_deploy(
     """The service, its deploy target and its record, announced on stderr."""
     service = session.load(options(stage, region, target, aws_profile))
     deploying = deploy_target(service, target)
+    deploying.reporter.listener = _progress_line
     render.info(session.banner(service, deploying))
     return service, deploying, record_for(service, deploying.target, deploying.account_id)
+
+
+def _progress_line(line: str) -> None:
+    render.info(f"  {line}")
 
 
 def _progress(change: Change) -> None:
@@ -95,6 +101,12 @@ def _render_plan(
         render.changes(changes)
 
 
+def _say_diagnostics(prepared: Prepared) -> None:
+    for diagnostic in prepared.warnings:
+        if diagnostic.code != "CONFIG_WARNING":  # service.warnings, printed before
+            render.info(diagnostic.render())
+
+
 def _deploy(
     stage: str | None,
     region: str | None,
@@ -106,17 +118,21 @@ def _deploy(
     service, deploying, record = _open_deploy(stage, region, target, aws_profile)
     for warning in service.warnings:
         render.info(f"warning: {warning}")
-    prepared = prepare(service, state_path(service.directory, "build", create=True))
-    for diagnostic in prepared.warnings:
-        if diagnostic.code != "CONFIG_WARNING":  # service.warnings, printed above
-            render.info(diagnostic.render())
+    chosen = options(stage, region, target, aws_profile)
     started = time.monotonic()
-    plan = plan_deploy(prepared, deploying, record)
-    for warning in plan.warnings:
-        render.info(f"warning: {warning}")
-    changes = _executor(dry_run, deploying, record).run(plan)
-    _render_plan(plan, changes, deploying, service.stage, dry_run, json_out)
-    if not dry_run and plan.has_changes:
+    outcome = phases.deploy(
+        service,
+        lambda values: session.load(chosen, resource_values=values),
+        deploying,
+        record,
+        state_path(service.directory, "build", create=True),
+        dry_run=dry_run,
+        on_change=_progress,
+        on_warning=lambda warning: render.info(f"warning: {warning}"),
+        on_prepared=_say_diagnostics,
+    )
+    _render_plan(outcome.plan, outcome.changes, deploying, service.stage, dry_run, json_out)
+    if not dry_run and any(change.action != "unchanged" for change in outcome.changes):
         render.info(f"deployed in {time.monotonic() - started:.1f} s")
 
 

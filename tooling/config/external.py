@@ -3,9 +3,11 @@
 Serverless v3 reads them with the AWS SDK while it resolves serverless.yml
 (lib/configuration/variables/sources/instance-dependent/get-ssm.js, get-cf.js, get-s3.js): a
 missing parameter, stack output or object resolves to null, so a fallback applies. The toolkit
-resolves variables before it knows the target, and reading AWS belongs to tooling/aws/client.py;
-so the resolver asks through this port. `Unwired` is the stand-in until a target wires a reader
-(boto3 on AWS, the local AWS services locally): it resolves nothing, and says so.
+resolves variables through this port, since reading AWS belongs to tooling/aws/client.py:
+tooling.aws.variables reads AWS on the AWS target and the local AWS services on the local target
+(tooling.session wires them). `Unwired` stands in where no reader is given (e.g. a test): it
+resolves nothing, and says so. A reader may also say how to set a missing value
+(`how_to_set(kind, address)`), for the error's hint.
 """
 
 from __future__ import annotations

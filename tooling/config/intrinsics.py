@@ -10,8 +10,9 @@ stack, so it resolves them itself, as CloudFormation and the plugin would:
   intrinsic) into the function's ARN (lib/utils/aws.js resolveLambdaFunctionName);
 - a state machine by the plugin's logical id (`<Key>StepFunctionsStateMachine`, or the `id` or
   `name` normalised; lib/naming.js): Ref and GetAtt Arn -> its ARN, GetAtt Name -> its name;
-- an entry of `resources:`: what `ResourceValues` knows (the stack's outputs, once a stack exists);
-  until then it is reported as unresolved, for the caller to refuse with the reference's line.
+- an entry of `resources:`: what `ResourceValues` knows (the outputs of the service's stack, see
+  tooling.config.resources); a value it does not know is reported as unresolved, for the caller
+  to refuse with the reference's line.
 """
 
 from __future__ import annotations
@@ -64,8 +65,8 @@ class MachineTarget:
 
 
 class ResourceValues(Protocol):
-    """Physical values of `resources:` entries. The seam where a CloudFormation stack's outputs
-    plug in (the stack is not deployed by the toolkit yet): None means "not known"."""
+    """Physical values of `resources:` entries, read from the outputs of the service's stack
+    (tooling.config.resources.StackValues): None means "not known"."""
 
     def ref(self, logical_id: str) -> str | None: ...
 
@@ -129,7 +130,8 @@ class Unresolved:
 
 
 UNRESOLVED_HINT = (
-    "write the value itself for now: the ARN, or ${param:NAME} with --param NAME=VALUE"
+    "`tool deploy` creates the stack and reads the value from it; a resource whose Condition "
+    "is false has no value"
 )
 
 
@@ -229,10 +231,9 @@ class IntrinsicResolver:
         if found is not None:
             return found
         raise _Unresolvable(
-            f"{what} names '{name}' from `resources:`, which the toolkit does not deploy yet "
-            "(CloudFormation resources), so its "
+            f"{what} names '{name}' from `resources:`, and its "
             + ("value" if attribute is None else attribute)
-            + " is unknown"
+            + " is not known: the stack of `resources:` gives none"
         )
 
     def _intrinsic(self, key: str, argument: Any, pointer: str) -> Any:

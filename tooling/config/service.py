@@ -31,9 +31,20 @@ from tooling.config.intrinsics import (
     IntrinsicContext,
     MachineTarget,
     ResourceValues,
+    function_logical_id,
+    normalized_name,
     partition_for,
     resolve_with_report,
     state_machine_logical_id,
+)
+from tooling.config.resources import (
+    STACK_KEYS_NOT_APPLIED,
+    RecordingValues,
+    Reference,
+    ResourcesConfig,
+    StackSettings,
+    read_resources,
+    resource_ids_of,
 )
 from tooling.config.triggers import SqsTrigger, parse_sqs_triggers
 from tooling.config.variables import VariableResolver
@@ -85,15 +96,17 @@ PROVIDER_KEYS_USED = frozenset(
     {
         "name", "runtime", "stage", "region", "profile", "memorySize", "timeout", "environment",
         "iam", "iamRoleStatements", "iamManagedPolicies", "role", "logRetentionInDays",
+        "stackName", "stackTags", "stackParameters", "cfnRole", "notificationArns",
     }
 )  # fmt: skip
-# How Serverless deploys through CloudFormation; the toolkit deploys without a stack, so these
-# change nothing it deploys (docs: README "serverless.yml").
+# How Serverless deploys through CloudFormation; the toolkit deploys functions and state machines
+# without a stack, and `resources:` in a stack of their own, so these change nothing it deploys
+# (stackPolicy, disableRollback and rollbackConfiguration are said to be ignored when there is
+# a `resources:` stack; docs: README "serverless.yml").
 PROVIDER_KEYS_NO_EFFECT = frozenset(
     {
-        "deploymentBucket", "deploymentPrefix", "deploymentMethod", "stackName", "stackTags",
-        "stackPolicy", "stackParameters", "disableRollback", "rollbackConfiguration",
-        "notificationArns", "cfnRole", "lambdaHashingVersion", "versionFunctions",
+        "deploymentBucket", "deploymentPrefix", "deploymentMethod", "stackPolicy",
+        "disableRollback", "rollbackConfiguration", "lambdaHashingVersion", "versionFunctions",
     }
 )  # fmt: skip
 PROVIDER_KEYS = SERVERLESS_PROVIDER_KEYS
@@ -130,6 +143,7 @@ MISPLACED_KEYS = {
 TOP_LEVEL_KEYS_USED = frozenset(
     {
         "service", "provider", "custom", "functions", "stepFunctions", "package", "params",
+        "resources",
         "frameworkVersion", "plugins", "useDotenv", "configValidationMode",
         "variablesResolutionMode", "deprecationNotificationMode", "disabledDeprecations",
         "unresolvedVariablesNotificationMode", "org", "app", "console", "dashboard", "license",
@@ -214,6 +228,10 @@ class ServiceConfig:
     problems: tuple[ConfigError, ...] = ()  # errors for validate/plan/deploy (not remove/info)
     plugins: tuple[str, ...] = ()
     profile_from_option: bool = False  # the profile came from --aws-profile, not the file
+    resources: ResourcesConfig | None = None  # `resources:`, deployed as a stack of its own
+    # the `resources:` values the service reads (Ref / Fn::GetAtt), in the order first asked
+    resource_references: tuple[Reference, ...] = ()
+    stack: StackSettings | None = None  # how that stack is deployed (None: no `resources:`)
 
 
 def load_service(
@@ -243,6 +261,34 @@ def load_service(
     loader.external = external
     loader.resource_values = resource_values
     return loader.load()
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """Where a service deploys, read before the rest of serverless.yml (which may need AWS to be
+    resolved: `${ssm:}`, `${cf:}`, `${s3:}`)."""
+
+    directory: Path
+    stage: str
+    region: str
+    profile: str | None
+    profile_from_option: bool
+
+
+def load_settings(
+    directory: Path,
+    *,
+    stage: str | None = None,
+    region: str | None = None,
+    options: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    config_file: str = "serverless.yml",
+    params: Mapping[str, str] | None = None,
+) -> ServiceSettings:
+    """Stage, region and profile alone: only the values they are made of are resolved."""
+    loader = _Loader(directory, stage, region, options, env, "000000000000", config_file)
+    loader.params = dict(params or {})
+    return loader.settings()
 
 
 class _Loader:
@@ -275,7 +321,18 @@ class _Loader:
 
     # -- entry --------------------------------------------------------------------------------
 
-    def load(self) -> ServiceConfig:
+    def settings(self) -> ServiceSettings:
+        self._open()
+        profile = self.options.get("aws-profile") or self.vars.resolve("/provider/profile")
+        return ServiceSettings(
+            directory=self.directory,
+            stage=self._text(self.vars.stage(), "/provider/stage", "stage"),
+            region=self._text(self.vars.region(), "/provider/region", "region"),
+            profile=str(profile) if profile else None,
+            profile_from_option=bool(self.options.get("aws-profile")),
+        )
+
+    def _open(self) -> tuple[Any, Path]:
         path = self.directory / self.config_file
         if not path.is_file():
             raise ConfigError(
@@ -304,8 +361,15 @@ class _Loader:
             instance_id=self.instance_id,
             external=self.external,
         )
+        return raw, path
+
+    def load(self) -> ServiceConfig:
+        raw, path = self._open()
         self._check_keys(raw, TOP_LEVEL_KEYS, "", "the top level")
         self._top_level_support(raw)
+        recording = RecordingValues(self.resource_values)
+        self.resource_values = recording
+        self._resources_value = self.vars.resolve("/resources")
 
         service = self._service_name(raw)
         provider = self._mapping("/provider", required=True)
@@ -338,6 +402,8 @@ class _Loader:
         for key, function in list(functions.items()):
             functions[key] = self._function_environment(function, context)
         profile = self.options.get("aws-profile") or provider.get("profile")
+        resources = self._resources(functions, state_machines, provider)
+        stack = self._stack_settings(service, stage, provider, context) if resources else None
         self.warnings.extend(self.vars.warnings)
         return ServiceConfig(
             directory=self.directory,
@@ -359,6 +425,13 @@ class _Loader:
             problems=tuple({p.render(): p for p in self.problems}.values()),
             plugins=plugins,
             profile_from_option=bool(self.options.get("aws-profile")),
+            resources=resources,
+            resource_references=tuple(
+                ref
+                for ref in recording.asked
+                if resources and ref.logical_id in resources.resources
+            ),
+            stack=stack,
         )
 
     # -- helpers ------------------------------------------------------------------------------
@@ -447,10 +520,7 @@ class _Loader:
         for key in raw:
             if key not in TOP_LEVEL_KEYS or key in TOP_LEVEL_KEYS_USED:
                 continue
-            if key == "resources":
-                what = "resources: (CloudFormation) is not deployed by the toolkit yet"
-            else:
-                what = f"`{key}` is not supported by the toolkit yet"
+            what = f"`{key}` is not supported by the toolkit yet"
             self.warnings.append(f"{self._where(pointer_join('', key))}: {what} (ignored)")
 
     def _service_name(self, raw: Mapping[str, Any]) -> str:
@@ -850,7 +920,7 @@ class _Loader:
                 definition=definition,
                 source=source,
                 arn=arn,
-                logging_config=spec.get("loggingConfig"),
+                logging_config=self._logging_config(key, spec, pointer, context),
                 role=role,
                 iam_role_statements=statements,
                 sqs_triggers=parse_sqs_triggers(
@@ -918,6 +988,25 @@ class _Loader:
             where = source.error_kwargs(unresolved.pointer) if source else {}
             self.problems.append(DefinitionError(unresolved.message, hint=unresolved.hint, **where))
         return report.value
+
+    def _logging_config(
+        self, key: str, spec: Mapping[str, Any], pointer: str, context: IntrinsicContext
+    ) -> Any:
+        """loggingConfig as written, with destinations given as references (`Fn::GetAtt:
+        [MyLogGroup, Arn]`, the plugin's documented form) resolved: a `resources:` log group's
+        ARN comes from the stack."""
+        config = spec.get("loggingConfig")
+        if not isinstance(config, dict) or not isinstance(config.get("destinations"), list):
+            return config
+        at = pointer_join(pointer_join(pointer, "loggingConfig"), "destinations")
+        destinations = []
+        for index, item in enumerate(config["destinations"]):
+            if isinstance(item, dict):
+                what = f"state machine '{key}': loggingConfig.destinations[{index}]"
+                resolved = self._resolved(item, pointer_join(at, index), context, what)
+                item = item if resolved is _UNRESOLVED else resolved
+            destinations.append(item)
+        return {**config, "destinations": destinations}
 
     def _machine_iam(
         self, key: str, spec: Mapping[str, Any], pointer: str, context: IntrinsicContext
@@ -1147,13 +1236,110 @@ class _Loader:
         return definition, source
 
     def _resource_ids(self) -> list[str]:
-        resources = self.vars.main.value.get("resources")
-        if isinstance(resources, dict) and isinstance(resources.get("Resources"), dict):
-            return list(resources["Resources"])
-        return []
+        return resource_ids_of(self._resources_value)
+
+    # -- resources: (a CloudFormation stack of its own) -------------------------------------
+
+    def _resources(
+        self,
+        functions: Mapping[str, FunctionConfig],
+        machines: Mapping[str, StateMachineConfig],
+        provider: Mapping[str, Any],
+    ) -> ResourcesConfig | None:
+        """`resources:` read and checked; its problems kept for validate/plan/deploy."""
+        service_ids: dict[str, frozenset[str]] = {}
+        for key in functions:
+            service_ids[function_logical_id(key)] = frozenset({"Arn"})
+            service_ids[f"{normalized_name(key)}LogGroup"] = frozenset({"Arn"})
+        for machine in machines.values():
+            service_ids[machine.logical_id] = frozenset({"Arn", "Name"})
+        if functions and not _custom_role(provider):
+            service_ids[FUNCTION_ROLE_LOGICAL_ID] = frozenset({"Arn"})
+        config, problems, warnings = read_resources(self._resources_value, service_ids)
+        for warning in warnings:
+            self.warnings.append(f"{self._where(warning.pointer)}: {warning.message}")
+        for problem in problems:
+            self.problems.append(
+                ConfigError(problem.message, **self._at(problem.pointer), hint=problem.hint)
+            )
+        if config is not None:
+            for key in STACK_KEYS_NOT_APPLIED:
+                if key in provider:
+                    self.warnings.append(
+                        f"{self._where(pointer_join('/provider', key))}: provider.{key} is not "
+                        "applied to the stack of resources: yet (ignored)"
+                    )
+        return config
+
+    def _stack_settings(
+        self, service: str, stage: str, provider: Mapping[str, Any], context: IntrinsicContext
+    ) -> StackSettings:
+        name = provider.get("stackName") or f"{service}-{stage}"
+        if not isinstance(name, str) or not _STACK_NAME.match(name):
+            raise ConfigError(
+                f"provider.stackName {name!r} is not a CloudFormation stack name",
+                **self._at("/provider/stackName"),
+                hint="use 1-128 letters, digits and '-', starting with a letter",
+            )
+        tags = provider.get("stackTags") or {}
+        if not isinstance(tags, dict):
+            raise ConfigError(
+                "provider.stackTags must be a mapping", **self._at("/provider/stackTags")
+            )
+        parameters: dict[str, str] = {}
+        given = provider.get("stackParameters") or []
+        if not isinstance(given, list):
+            raise ConfigError(
+                "provider.stackParameters must be a list of {ParameterKey, ParameterValue}",
+                **self._at("/provider/stackParameters"),
+            )
+        for index, item in enumerate(given):
+            if not isinstance(item, dict) or not isinstance(item.get("ParameterKey"), str):
+                raise ConfigError(
+                    f"provider.stackParameters[{index}] needs ParameterKey and ParameterValue",
+                    **self._at(pointer_join("/provider/stackParameters", index)),
+                )
+            parameters[item["ParameterKey"]] = str(item.get("ParameterValue", ""))
+        role = provider.get("cfnRole")
+        if role is not None:
+            role = self._resolved(role, "/provider/cfnRole", context, "provider.cfnRole")
+            if role is _UNRESOLVED:
+                role = None
+            elif not isinstance(role, str) or not _ROLE_ARN.match(role):
+                raise ConfigError(
+                    f"provider.cfnRole must be the ARN of an IAM role (got {role!r})",
+                    **self._at("/provider/cfnRole"),
+                )
+        arns = provider.get("notificationArns") or []
+        if not isinstance(arns, list) or not all(isinstance(a, str) for a in arns):
+            raise ConfigError(
+                "provider.notificationArns must be a list of SNS topic ARNs",
+                **self._at("/provider/notificationArns"),
+            )
+        return StackSettings(
+            name=name,
+            tags={str(k): str(v) for k, v in tags.items()},
+            parameters=parameters,
+            role_arn=role,
+            notification_arns=tuple(arns),
+        )
 
 
 _UNRESOLVED: Any = object()  # a value whose problem was recorded
+# The logical id Serverless gives the shared function role (lib/plugins/aws/lib/naming.js).
+FUNCTION_ROLE_LOGICAL_ID = "IamRoleLambdaExecution"
+_STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
+
+
+def _custom_role(provider: Mapping[str, Any]) -> bool:
+    """Whether the functions use a role the user brings (`provider.iam.role` as a name, an ARN
+    or a reference, or the legacy `provider.role`): then no function role is generated."""
+    iam = provider.get("iam")
+    role = iam.get("role") if isinstance(iam, dict) else None
+    if isinstance(role, dict) and {"statements", "managedPolicies", "name", "path", "tags",
+                                   "permissionsBoundary"} & set(role):  # fmt: skip
+        role = None
+    return bool(role or provider.get("role"))
 
 
 def _handler_file(handler: runtimes.Handler) -> str:

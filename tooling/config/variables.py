@@ -2,9 +2,10 @@
 
 Supported sources: self, opt, sls (stage, instanceId), env, file, aws (region, accountId), param
 (`--param` values, then `params.<stage>`, then `params.default`, as Serverless v3's dashboard
-plugin orders them) and strToBool. `ssm`, `cf` and `s3` read AWS services: they go through an
-`ExternalSources` port (tooling.config.external) that nothing wires to AWS yet, so until then their
-fallback is used with a warning, or the error says how to give the value. Grammar follows
+plugin orders them) and strToBool. `ssm`, `cf` and `s3` read AWS services through an
+`ExternalSources` port (tooling.config.external; tooling.aws.variables reads AWS or the local AWS
+services); without a reader their fallback is used with a warning, or the error says how to give
+the value. Grammar follows
 Serverless v3 `lib/configuration/variables/parse.js`: comma fallbacks, quoted/number/boolean/null
 literals, nesting in params and addresses, foreign `${AWS::Region}` / `${Foo}` / `${a::b}` left as
 they are, `\\${` escapes. Resolution is lazy and per JSON pointer, so `${self:...}` may point at
@@ -477,6 +478,10 @@ class VariableResolver:
             }.get(source.type, "fix it")
             if source.type in AWS_SERVICE_SOURCES:
                 action = "give the value another way (e.g. ${param:NAME} with --param NAME=VALUE)"
+                how_to_set = getattr(self.external, "how_to_set", None)
+                if how_to_set is not None and source.address is not None:
+                    address = self._template(source.address, doc, pointer)
+                    action = f"set it ({how_to_set(source.type, address)}), {action},"
             hint = f"{action} or give a fallback: {example}"
         else:
             hint = f"give a literal fallback, e.g. {example}"
@@ -531,6 +536,17 @@ class VariableResolver:
                     pointer,
                     f'unsupported address {address!r} in variable "{kind}" source',
                     f"write ${{{kind}:{expected}}}",
+                )
+            if kind == "ssm" and re.search(r"~(true|split)$", address):
+                # Serverless v2's legacy instructions; v3 decrypts SecureStrings and splits
+                # StringLists by itself and reads "~true" as part of the name (get-ssm.js).
+                raise self._error(
+                    doc,
+                    pointer,
+                    f'${{ssm:{address}}}: the "~true"/"~split" suffixes are Serverless v2 '
+                    "syntax; v3 decrypts SecureString and splits StringList values by itself",
+                    f"write ${{ssm:{re.sub(r'~(true|split)$', '', address)}}} (and ${{ssm(raw):"
+                    "...}} to keep a value as written)",
                 )
             params = [self._template(p, doc, pointer) for p in source.params or ()]
             value = self.external.resolve(kind, address, tuple(params))

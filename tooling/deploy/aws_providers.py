@@ -1,12 +1,14 @@
-"""The AWS target's providers: IAM, CloudWatch Logs, Lambda, Step Functions and SQS, each call
-through `tooling.aws.client.AwsClient` (retries, waiters, error translation).
+"""The AWS target's providers: IAM, CloudWatch Logs, Lambda, Step Functions, SQS and (for
+`resources:`) CloudFormation (tooling.deploy.stacks), each call through
+`tooling.aws.client.AwsClient` (retries, waiters, error translation).
 
 Ownership is the same rule for every kind: the resource carries the toolkit's tags
 `tool:service` and `tool:stage` with this service's and stage's values. Every kind deployed here
 takes tags when it is created (IAM CreateRole Tags, CreateLogGroup tags, CreateFunction Tags,
-CreateStateMachine tags, CreateQueue tags, CreateEventSourceMapping Tags). An event source
-mapping made by an older version of the toolkit carries no tags at all; such a mapping is the
-toolkit's when the function it feeds is (a mapping with anyone's tags is judged by them).
+CreateStateMachine tags, CreateQueue tags, CreateEventSourceMapping Tags, CreateChangeSet
+Tags). An event source mapping made by an older version of the toolkit carries no tags at all;
+such a mapping is the toolkit's when the function it feeds is (a mapping with anyone's tags is
+judged by them).
 """
 
 from __future__ import annotations
@@ -38,7 +40,17 @@ from tooling.deploy.models import (
     StateMachine,
     mapping_function,
 )
-from tooling.deploy.providers import DeployTarget, Description, Diff, Found, Platform
+from tooling.deploy.providers import (
+    TAG_SERVICE,
+    TAG_STAGE,
+    DeployTarget,
+    Description,
+    Diff,
+    Found,
+    Platform,
+    Reporter,
+)
+from tooling.deploy.stacks import CloudFormationStacks
 from tooling.errors import AlreadyExists, NotFound
 from tooling.names import partition_for
 from tooling.package import Package
@@ -50,8 +62,6 @@ if TYPE_CHECKING:
 # larger packages go through S3, which this toolkit does not do yet.
 MAX_DIRECT_UPLOAD_BYTES = 50 * 1024 * 1024
 LOOKUP_THREADS = 8  # the look-ups are independent round trips; boto3 clients are thread-safe
-TAG_SERVICE = "tool:service"
-TAG_STAGE = "tool:stage"
 
 
 class AwsContext:
@@ -518,12 +528,15 @@ class AwsEventSourceMappings:
         return Description(arn, f"batch {found.get('BatchSize')} {found.get('State', '')}".strip())
 
 
-AWS_PLATFORM = Platform(polls_queues=False, stands_in_for_foreign_queues=False)
+AWS_PLATFORM = Platform(
+    polls_queues=False, stands_in_for_foreign_queues=False, runs_cloudformation=True
+)
 
 
 def aws_target(service: ServiceConfig, aws: AwsClient) -> DeployTarget:
     context = AwsContext(service, aws)
     functions = AwsFunctions(context)
+    reporter = Reporter()
     return DeployTarget(
         target="aws",
         region=context.region,
@@ -536,8 +549,10 @@ def aws_target(service: ServiceConfig, aws: AwsClient) -> DeployTarget:
             "state machine": AwsStateMachines(context),
             "queue": AwsQueues(context),
             "event source mapping": AwsEventSourceMappings(context, functions),
+            "stack": CloudFormationStacks(lambda: aws, context.tags, reporter, target="aws"),
         },
         lookup_threads=LOOKUP_THREADS,
+        reporter=reporter,
     )
 
 

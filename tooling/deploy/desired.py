@@ -9,11 +9,14 @@ it needs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from tooling import iam
-from tooling.config.service import ServiceConfig, StateMachineConfig
+from tooling.config.intrinsics import function_logical_id, normalized_name
+from tooling.config.resources import ServiceTarget, named_in, stack_template
+from tooling.config.service import FUNCTION_ROLE_LOGICAL_ID, ServiceConfig, StateMachineConfig
 from tooling.config.triggers import TRIGGER_FUNCTION_TIMEOUT
 from tooling.deploy.models import (
     Address,
@@ -23,6 +26,7 @@ from tooling.deploy.models import (
     Queue,
     Resource,
     Role,
+    Stack,
     StateMachine,
 )
 from tooling.deploy.providers import Platform
@@ -275,8 +279,113 @@ def _sqs_triggers(context: _Context) -> Contribution:
     return resources, []
 
 
+def _stack(context: _Context) -> Contribution:
+    """`resources:` as one CloudFormation stack. When the service reads values from it, it
+    comes first and everything else needs it (desired_resources); otherwise it needs what its
+    template names of the service (a role, an alarm on a state machine, ...)."""
+    service = context.service
+    if service.resources is None or service.stack is None:
+        return [], []
+    if not context.platform.runs_cloudformation:
+        return [], [
+            "resources: is not deployed on this target: it has no CloudFormation (the local "
+            "target needs the local AWS services); its values stay unknown here"
+        ]
+    targets, addresses = _service_targets(service)
+    needs: tuple[Address, ...] = ()
+    warnings: list[str] = []
+    named = service.resources.names_service
+    if not service.resource_references:
+        needs = tuple(addresses[name] for name in named if name in addresses)
+    else:
+        early = _needing_existence(service.resources.resources, set(named))
+        if early:
+            warnings.append(
+                f"the stack {service.stack.name} is deployed before the functions and state "
+                "machines (the service reads values from it), and "
+                + ", ".join(f"{logical_id} names {target}" for logical_id, target in early)
+                + ": on a first deploy that fails, since it needs what it names to exist"
+            )
+    stack = Stack(
+        name=service.stack.name,
+        template=stack_template(service.resources, targets, service.resource_references),
+        tags=dict(service.stack.tags),
+        parameters=dict(service.stack.parameters),
+        role_arn=service.stack.role_arn,
+        notification_arns=service.stack.notification_arns,
+        needs=needs,
+        declared_in=service.config_file.name,
+        origins=dict(service.resources.origins),
+    )
+    return [stack], warnings
+
+
+# Types whose creation fails when the function (or log group) they name does not exist yet.
+NEEDS_EXISTING_TARGET = frozenset(
+    {
+        "AWS::Lambda::Permission", "AWS::Lambda::EventSourceMapping", "AWS::Lambda::Alias",
+        "AWS::Lambda::Version", "AWS::Lambda::Url", "AWS::Lambda::EventInvokeConfig",
+        "AWS::Logs::SubscriptionFilter", "AWS::Logs::MetricFilter",
+    }
+)  # fmt: skip
+
+
+def _needing_existence(resources: dict[str, Any], named: set[str]) -> list[tuple[str, str]]:
+    early: list[tuple[str, str]] = []
+    for logical_id, spec in resources.items():
+        if isinstance(spec, dict) and spec.get("Type") in NEEDS_EXISTING_TARGET:
+            for found in named_in(spec.get("Properties") or {}):
+                if found.name in named:
+                    early.append((logical_id, found.name))
+                    break
+    return early
+
+
+def _service_targets(
+    service: ServiceConfig,
+) -> tuple[dict[str, ServiceTarget], dict[str, Address]]:
+    """What the template may name that Serverless would put in its stack and the toolkit deploys
+    directly: per logical id, its values and its address."""
+    targets: dict[str, ServiceTarget] = {}
+    addresses: dict[str, Address] = {}
+    for key, fn in service.functions.items():
+        logical_id = function_logical_id(key)
+        targets[logical_id] = ServiceTarget(fn.name, {"Arn": fn.arn})
+        addresses[logical_id] = Address("function", fn.name)
+        group = iam.function_log_group(fn.name)
+        group_id = f"{normalized_name(key)}LogGroup"
+        targets[group_id] = ServiceTarget(group, {"Arn": iam.log_group_arn(service, group) + ":*"})
+        addresses[group_id] = Address("log group", group)
+    for machine in service.state_machines.values():
+        targets[machine.logical_id] = ServiceTarget(
+            machine.arn, {"Arn": machine.arn, "Name": machine.name}
+        )
+        addresses[machine.logical_id] = Address("state machine", machine.name, machine.arn)
+    if service.functions and iam.custom_function_role(service) is None:
+        name = iam.function_role_name(service)
+        targets[FUNCTION_ROLE_LOGICAL_ID] = ServiceTarget(name, {"Arn": _role_arn(service, name)})
+        addresses[FUNCTION_ROLE_LOGICAL_ID] = Address("role", name)
+    return targets, addresses
+
+
+def _after_the_stack(resources: list[Resource]) -> list[Resource]:
+    """When the service reads values from its stack, everything that names what it needs
+    (`needs`) needs the stack too: created after it, deleted before it."""
+    stacks = [r.address for r in resources if isinstance(r, Stack)]
+    if not stacks:
+        return resources
+    out: list[Resource] = []
+    for resource in resources:
+        needs: tuple[Address, ...] | None = getattr(resource, "needs", None)  # noqa: B009
+        if not isinstance(resource, Stack) and needs is not None and stacks[0] not in needs:
+            resource = replace(resource, needs=(stacks[0], *needs))  # type: ignore[type-var]
+        out.append(resource)
+    return out
+
+
 # Where the service's resources come from, in order. A new kind of resource adds a line here.
 SOURCES: tuple[Callable[[_Context], Contribution], ...] = (
+    _stack,
     _functions,
     _state_machines,
     _sqs_triggers,
@@ -295,4 +404,6 @@ def desired_resources(
         found, said = source(context)
         resources.extend(found)
         warnings.extend(said)
+    if service.resource_references:
+        resources = _after_the_stack(resources)
     return Desired(tuple(resources), tuple(warnings))

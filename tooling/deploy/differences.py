@@ -11,7 +11,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tooling.deploy.models import EventSourceMapping, Function, LogGroup, Queue, Role, StateMachine
+from tooling.deploy.models import (
+    EventSourceMapping,
+    Function,
+    LogGroup,
+    Queue,
+    Role,
+    Stack,
+    StateMachine,
+)
 from tooling.deploy.providers import Diff, Found
 from tooling.errors import BadInput
 from tooling.machine_logging import normalized
@@ -136,3 +144,63 @@ def mapping_diff(mapping: EventSourceMapping, found: Found) -> Diff:
     """`found`: a ListEventSourceMappings entry."""
     changed = [key for key, value in mapping_settings(mapping).items() if found.get(key) != value]
     return Diff(tuple(f"{key} changed" for key in changed), tuple(changed))
+
+
+def stack_diff(
+    stack: Stack, template: dict[str, Any], found: Found, our_tags: dict[str, str]
+) -> Diff:
+    """`found`: DescribeStacks' stack plus "TemplateBody" (GetTemplate, Original stage, parsed).
+    `template`: what would be sent. Compared as CloudFormation would see them: the template,
+    the parameters the service gives (a NoEcho value, answered as "****", cannot be compared
+    and counts as the same), the stack's tags (CloudFormation's own `aws:` tags aside), its
+    role and notification topics."""
+    parts: list[tuple[str, tuple[str, ...]]] = []
+    wanted = json.loads(json.dumps(template))
+    have = found.get("TemplateBody")
+    if not isinstance(have, dict):
+        parts.append(("template changed", ("TemplateBody",)))
+    elif have != wanted:
+        parts.extend(_template_parts(wanted, have))
+    given = {p["ParameterKey"]: p.get("ParameterValue") for p in found.get("Parameters") or []}
+    changed = [
+        key
+        for key, value in stack.parameters.items()
+        if given.get(key) != value and given.get(key) != "****"
+    ]
+    if changed:
+        parts.append(("parameters changed: " + ", ".join(sorted(changed)), ("Parameters",)))
+    tags = {
+        tag["Key"]: tag["Value"]
+        for tag in found.get("Tags") or []
+        if not str(tag["Key"]).startswith("aws:")
+    }
+    if tags != {**stack.tags, **our_tags}:
+        parts.append(("tags changed", ("Tags",)))
+    if (found.get("RoleARN") or None) != stack.role_arn:
+        parts.append(("role changed", ("RoleARN",)))
+    if sorted(found.get("NotificationARNs") or []) != sorted(stack.notification_arns):
+        parts.append(("notification topics changed", ("NotificationARNs",)))
+    return Diff.of(*parts)
+
+
+def _template_parts(
+    wanted: dict[str, Any], have: dict[str, Any]
+) -> list[tuple[str, tuple[str, ...]]]:
+    """Which resources were added, changed or removed, and which other sections changed."""
+    parts: list[tuple[str, tuple[str, ...]]] = []
+    new, old = wanted.get("Resources") or {}, have.get("Resources") or {}
+    for label, names in (
+        ("resources added", [k for k in new if k not in old]),
+        ("resources changed", [k for k in new if k in old and new[k] != old[k]]),
+        ("resources removed", [k for k in old if k not in new]),
+    ):
+        if names:
+            parts.append((f"{label}: {', '.join(names)}", ("TemplateBody",)))
+    sections = sorted(
+        key
+        for key in set(wanted) | set(have)
+        if key != "Resources" and wanted.get(key) != have.get(key)
+    )
+    if sections:
+        parts.append((f"template changed: {', '.join(sections)}", ("TemplateBody",)))
+    return parts

@@ -17,7 +17,7 @@ import uuid
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tooling.backends.local import describe_state_machine, function_configuration, state_dir
 from tooling.config.service import ServiceConfig
@@ -29,10 +29,21 @@ from tooling.deploy.differences import (
     role_diff,
     state_machine_diff,
 )
+from tooling.deploy.local_stack import local_template
 from tooling.deploy.models import Address, Function, LogGroup, Queue, Role, StateMachine
-from tooling.deploy.providers import DeployTarget, Description, Diff, Found, Platform
+from tooling.deploy.providers import (
+    TAG_SERVICE,
+    TAG_STAGE,
+    DeployTarget,
+    Description,
+    Diff,
+    Found,
+    Platform,
+    Reporter,
+)
+from tooling.deploy.stacks import CloudFormationStacks
 from tooling.engine import parse_definition
-from tooling.localaws.manager import LocalAwsServices
+from tooling.localaws.manager import LOCAL_CREDENTIALS, LocalAwsServices
 from tooling.localrt.code import install_code
 from tooling.localrt.queue import LocalQueues
 from tooling.localrt.runtimes import check_runs_here
@@ -42,6 +53,9 @@ from tooling.localrt.store import FunctionRecord, StateMachineRecord, Store
 from tooling.names import LOCAL_ACCOUNT_ID, function_arn
 from tooling.package import check_local_runtime
 from tooling.statedir import state_path
+
+if TYPE_CHECKING:
+    from tooling.aws.client import AwsClient
 
 DATABASE = "local.db"
 RECORDS = "local-resources.json"
@@ -432,22 +446,55 @@ class LocalQueueProvider:
         return Description(str(address.arn), f"visibility {found['VisibilityTimeout']} s, {what}")
 
 
-LOCAL_PLATFORM = Platform(polls_queues=True, stands_in_for_foreign_queues=True)
+LOCAL_PLATFORM = Platform(
+    polls_queues=True, stands_in_for_foreign_queues=True, runs_cloudformation=True
+)
+
+
+class LocalCloudFormation:
+    """A client of the folder's local AWS services, started at the first call that needs them."""
+
+    def __init__(self, services: LocalAwsServices, region: str) -> None:
+        self.services = services
+        self.region = region
+        self._client: AwsClient | None = None
+
+    def __call__(self) -> AwsClient:
+        if self._client is None:
+            from tooling.aws.client import local_endpoint_client
+
+            url = self.services.endpoint()
+            self._client = local_endpoint_client(url, self.region, LOCAL_CREDENTIALS)
+        return self._client
 
 
 def local_target(service: ServiceConfig) -> DeployTarget:
     state = LocalState(service)
+    services = LocalAwsServices(state.root)
+    reporter = Reporter()
+    stacks = CloudFormationStacks(
+        LocalCloudFormation(services, service.region),
+        {TAG_SERVICE: service.service, TAG_STAGE: service.stage},
+        reporter,
+        target="local",
+        template_for=local_template,
+        poll_seconds=0.2,
+        synchronous=True,
+        may_exist=services.has_data,
+    )
     return DeployTarget(
         target="local",
         region=service.region,
         account_id=LOCAL_ACCOUNT_ID,
         platform=LOCAL_PLATFORM,
-        release=LocalAwsServices(state.root).release,
+        release=services.release,
         providers={
             "role": LocalRoles(state),
             "log group": LocalLogGroups(state),
             "function": LocalFunctions(state),
             "state machine": LocalStateMachines(state),
             "queue": LocalQueueProvider(state),
+            "stack": stacks,
         },
+        reporter=reporter,
     )

@@ -17,7 +17,9 @@ from typing import Any, ClassVar, Literal
 from tooling.iam import RoleSpec
 from tooling.package import Package
 
-Kind = Literal["role", "log group", "function", "state machine", "queue", "event source mapping"]
+Kind = Literal[
+    "role", "log group", "function", "state machine", "queue", "event source mapping", "stack"
+]
 KINDS: tuple[Kind, ...] = (
     "role",
     "log group",
@@ -25,6 +27,7 @@ KINDS: tuple[Kind, ...] = (
     "state machine",
     "queue",
     "event source mapping",
+    "stack",
 )
 
 
@@ -197,4 +200,31 @@ class EventSourceMapping:
         return self.needs
 
 
-Resource = Role | LogGroup | Function | StateMachine | Queue | EventSourceMapping
+@dataclass(frozen=True)
+class Stack:
+    """The CloudFormation stack of the service's `resources:` (one per service and stage).
+
+    `template` is what is sent: the service's own logical ids replaced by their values, plus an
+    Output per value the service reads (tooling.config.resources.stack_template). `origins`
+    maps "Resources/<id>" to where it is written, for messages."""
+
+    KIND: ClassVar[Kind] = "stack"
+    name: str
+    template: dict[str, Any] = field(hash=False)
+    tags: dict[str, str] = field(default_factory=dict, hash=False)  # provider.stackTags
+    parameters: dict[str, str] = field(default_factory=dict, hash=False)
+    role_arn: str | None = None  # provider.cfnRole
+    notification_arns: tuple[str, ...] = ()
+    needs: tuple[Address, ...] = ()  # what the template names of the service, when it goes last
+    declared_in: str = field(default="serverless.yml", compare=False)
+    origins: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, self.name)
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return self.needs
+
+
+Resource = Role | LogGroup | Function | StateMachine | Queue | EventSourceMapping | Stack

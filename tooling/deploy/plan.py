@@ -152,15 +152,29 @@ def dependency_order(
 
 def plan_deploy(prepared: Prepared, target: DeployTarget, record: Record) -> Plan:
     desired = desired_resources(prepared.service, target.platform, prepared)
-    by_address = {resource.address: resource for resource in desired.resources}
+    return plan_resources(desired.resources, target, record, list(desired.warnings))
+
+
+def plan_resources(
+    resources: Sequence[Resource],
+    target: DeployTarget,
+    record: Record,
+    warnings: list[str] | None = None,
+    *,
+    sweep: bool = True,
+) -> Plan:
+    """`resources` against what the target has; with `sweep`, the deletion of what the record
+    holds besides (a plan of some resources only, e.g. the `resources:` stack, sweeps nothing)."""
+    by_address = {resource.address: resource for resource in resources}
     order = dependency_order(list(by_address), {a: r.dependencies() for a, r in by_address.items()})
+    warnings = list(warnings or [])
     for address in order:
-        target.provider(address.kind).check(by_address[address])
-    swept = [entry for entry in record.entries() if entry.address not in by_address]
+        warnings.extend(target.provider(address.kind).check(by_address[address]) or ())
+    swept = [e for e in record.entries() if sweep and e.address not in by_address]
     found = look_up(target, [*order, *(entry.address for entry in swept)], record)
     _refuse_foreign(target, [a for a in order if found[a].found is not None and not found[a].owned])
 
-    plan = Plan(steps=[], warnings=list(desired.warnings))
+    plan = Plan(steps=[], warnings=warnings)
     for address in order:
         resource = by_address[address]
         current = found[address].found

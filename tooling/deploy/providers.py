@@ -7,13 +7,16 @@ else it needs in what `find` returns (the planner hands it back unread).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from tooling.deploy.models import Address, Kind, Resource
 
 Found = dict[str, Any]
+# The toolkit's mark on what it deploys where the target keeps tags (docs/deploy.md, Ownership).
+TAG_SERVICE = "tool:service"
+TAG_STAGE = "tool:stage"
 R_contra = TypeVar("R_contra", contravariant=True)
 
 
@@ -48,8 +51,9 @@ class Description:
 class Provider(Protocol[R_contra]):
     """Find, diff, create, update, delete and recognise one kind of resource on one target."""
 
-    def check(self, resource: R_contra) -> None:
-        """Refuse (BadInput) what this target cannot deploy, before anything changes."""
+    def check(self, resource: R_contra) -> Sequence[str] | None:
+        """Refuse (BadInput) what this target cannot deploy, before anything changes; what it
+        deploys differently is said in the warnings returned."""
         ...
 
     def find(self, address: Address) -> Found | None:
@@ -81,10 +85,24 @@ class Platform:
 
     The local runtime's `tool worker` starts executions from queue messages (AWS needs a trigger
     function and an event source mapping), and it keeps a local stand-in for a queue given by
-    ARN (on AWS that queue exists already)."""
+    ARN (on AWS that queue exists already). A target that runs CloudFormation deploys
+    `resources:` as a stack."""
 
     polls_queues: bool = False
     stands_in_for_foreign_queues: bool = False
+    runs_cloudformation: bool = False  # it has a "stack" provider for `resources:`
+
+
+class Reporter:
+    """Where a provider says how a long operation goes (a stack's events as they come): the CLI
+    points it at stderr; nothing is said otherwise."""
+
+    def __init__(self) -> None:
+        self.listener: Callable[[str], None] | None = None
+
+    def __call__(self, line: str) -> None:
+        if self.listener is not None:
+            self.listener(line)
 
 
 @dataclass
@@ -100,6 +118,7 @@ class DeployTarget:
     # After `tool remove`: stop what the target runs for the service beyond its resources
     # (locally, the local AWS services); one line per thing stopped.
     release: Callable[[], list[str]] = lambda: []
+    reporter: Reporter = field(default_factory=Reporter)  # progress of long operations
 
     def provider(self, kind: Kind) -> Provider[Any]:
         try:

@@ -52,7 +52,10 @@ def serve(data_dir: Path) -> int:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
+    from tooling.localaws import moto_fixes
     from tooling.localaws.journal import Journal, JournalingApp, replay
+
+    moto_fixes.apply()
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
