@@ -85,6 +85,9 @@ NOT_FOUND_CODES = frozenset(
         "StateMachineDoesNotExist",
         "ExecutionDoesNotExist",
         "NotFoundException",
+        "NotFound",  # SNS: no such topic
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDoesNotExist",
     }
 )
 ALREADY_EXISTS_CODES = frozenset(

@@ -18,6 +18,7 @@ from urllib.parse import unquote
 
 from tooling.aws.errors import AwsRejected
 from tooling.config.service import ServiceConfig
+from tooling.deploy.aws_event_providers import aws_event_providers
 from tooling.deploy.differences import (
     function_diff,
     log_group_diff,
@@ -536,6 +537,7 @@ def aws_target(service: ServiceConfig, aws: AwsClient) -> DeployTarget:
             "state machine": AwsStateMachines(context),
             "queue": AwsQueues(context),
             "event source mapping": AwsEventSourceMappings(context, functions),
+            **aws_event_providers(context),
         },
         lookup_threads=LOOKUP_THREADS,
     )

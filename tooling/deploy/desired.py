@@ -15,6 +15,7 @@ from pathlib import Path
 from tooling import iam
 from tooling.config.service import ServiceConfig, StateMachineConfig
 from tooling.config.triggers import TRIGGER_FUNCTION_TIMEOUT
+from tooling.deploy import event_resources
 from tooling.deploy.models import (
     Address,
     EventSourceMapping,
@@ -273,6 +274,10 @@ SOURCES: tuple[Callable[[_Context], Contribution], ...] = (
     _functions,
     _state_machines,
     _sqs_triggers,
+    event_resources.schedules,
+    event_resources.http_api,
+    event_resources.alarms,
+    event_resources.notifications,
 )
 
 
