@@ -29,6 +29,7 @@ from tooling.deploy.differences import (
     role_diff,
     state_machine_diff,
 )
+from tooling.deploy.local_event_providers import local_event_providers
 from tooling.deploy.models import Address, Function, LogGroup, Queue, Role, StateMachine
 from tooling.deploy.providers import DeployTarget, Description, Diff, Found, Platform
 from tooling.engine import parse_definition
@@ -39,6 +40,7 @@ from tooling.localrt.sqlite import Database
 from tooling.localrt.store import FunctionRecord, StateMachineRecord, Store
 from tooling.names import LOCAL_ACCOUNT_ID, function_arn
 from tooling.package import check_local_runtime
+from tooling.triggers.local_events import LOCALLY_DELIVERED
 
 DATABASE = "local.db"
 RECORDS = "local-resources.json"
@@ -423,7 +425,12 @@ class LocalQueueProvider:
         return Description(str(address.arn), f"visibility {found['VisibilityTimeout']} s, {what}")
 
 
-LOCAL_PLATFORM = Platform(polls_queues=True, stands_in_for_foreign_queues=True)
+LOCAL_PLATFORM = Platform(
+    polls_queues=True,
+    stands_in_for_foreign_queues=True,
+    evaluates_alarms=False,
+    notification_targets=LOCALLY_DELIVERED,
+)
 
 
 def local_target(service: ServiceConfig) -> DeployTarget:
@@ -439,5 +446,6 @@ def local_target(service: ServiceConfig) -> DeployTarget:
             "function": LocalFunctions(state),
             "state machine": LocalStateMachines(state),
             "queue": LocalQueueProvider(state),
+            **local_event_providers(state),
         },
     )
