@@ -119,6 +119,12 @@ def _error(code: str, message: str) -> Response:
     return Response(400, json.dumps({"__type": code, "message": message}))
 
 
+class _GatewayAnswer(Exception):
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
 class LocalApi:
     """Answers requests for one deployed REST API (its local record, in GetResources' shape
     plus "Routes")."""
@@ -190,6 +196,8 @@ class LocalApi:
         request_id = self.new_request_id()
         try:
             status, body = self._integration(route, request, params, request_id)
+        except _GatewayAnswer as answer:  # API Gateway answers before the integration
+            return answer.response
         except ToolError as exc:
             status, body = 400, _error(_code(exc), exc.message).body
         return self._respond(doc, status, body, request_id)
@@ -203,8 +211,8 @@ class LocalApi:
         if kind == "none":
             return self._passthrough(action, request)
         content_type = (request.headers.get("content-type") or JSON_TYPE).split(";")[0].strip()
-        if content_type not in (JSON_TYPE, FORM_TYPE):
-            return 415, json.dumps({"message": "Unsupported Media Type"})
+        if content_type not in (JSON_TYPE, FORM_TYPE):  # passthrough NEVER: API Gateway's own
+            raise _GatewayAnswer(Response(415, json.dumps({"message": "Unsupported Media Type"})))
         text = request.body.decode("utf-8", errors="replace")
         if kind == "lambda_proxy":
             payload = json.dumps(self._proxy_event(route, request, params, request_id, text))
@@ -212,9 +220,8 @@ class LocalApi:
             try:
                 payload = json.dumps(json.loads(text)) if text.strip() else "{}"
             except ValueError as exc:
-                return 400, json.dumps(
-                    {"message": f"Could not parse request body into json: {exc}"}
-                )
+                message = f"Could not parse request body into json: {exc}"
+                raise _GatewayAnswer(Response(400, json.dumps({"message": message}))) from None
         if action == "StartSyncExecution":
             return 200, self._start_sync(machine, request_id, payload)
         answer = self.executions.start_execution(machine, request_id, payload)
