@@ -109,6 +109,11 @@ def test_a_due_tick_starts_one_execution_named_after_it(deploy: Callable[[str], 
     assert len(executions(folder)) == 2
 
 
+def _fire_at(worker: ScheduleFirer, barrier: threading.Barrier) -> None:
+    barrier.wait()  # both look at the same tick at the same moment
+    worker.fire_due()
+
+
 def test_two_workers_racing_start_each_tick_once(deploy: Callable[[str], Path]) -> None:
     folder = deploy("        - schedule: rate(1 minute)\n")
     origin = created(folder).replace(microsecond=0)
@@ -116,13 +121,7 @@ def test_two_workers_racing_start_each_tick_once(deploy: Callable[[str], Path]) 
         clock = Clock(origin + timedelta(minutes=minute, seconds=1))
         workers = [firer(folder, clock), firer(folder, clock)]
         barrier = threading.Barrier(2)
-        results: list[list[object]] = []
-
-        def run(worker: ScheduleFirer) -> None:
-            barrier.wait()
-            results.append(list(worker.fire_due()))
-
-        threads = [threading.Thread(target=run, args=(w,)) for w in workers]
+        threads = [threading.Thread(target=_fire_at, args=(w, barrier)) for w in workers]
         for thread in threads:
             thread.start()
         for thread in threads:
