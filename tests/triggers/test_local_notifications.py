@@ -13,10 +13,14 @@ import pytest
 from tooling.backends.local import LocalBackend
 from tooling.cli import main
 from tooling.localrt.event_store import EventStore
+from tooling.localrt.eventbridge import (
+    NotificationDeliverer,
+    function_runner,
+    local_aws_client,
+)
 from tooling.localrt.queue import LocalQueues
 from tooling.localrt.store import Store
 from tooling.names import LOCAL_ACCOUNT_ID
-from tooling.triggers.local_events import NotificationDeliverer, function_runner
 from tooling.triggers.starters import BackendStarter
 
 REGION = "us-east-1"
@@ -69,11 +73,7 @@ def folder(
     )
     monkeypatch.chdir(service)
     assert main(["deploy"]) == 0
-    err = capsys.readouterr().err
-    assert (
-        "state machine n-dev-ok: SUCCEEDED notifications to `sns` targets are not delivered on "
-        "this target (deployed as a record; delivered locally: lambda, sqs, stepFunctions)"
-    ) in err
+    capsys.readouterr()
     return service
 
 
@@ -97,6 +97,7 @@ def deliverer(folder: Path, said: list[str]) -> NotificationDeliverer:
         LOCAL_ACCOUNT_ID,
         say=said.append,
         run_function=function_runner(backend.store, REGION, said.append),
+        local_aws=local_aws_client(folder / ".tool", REGION),
     )
 
 
@@ -113,12 +114,13 @@ def test_notifications_reach_local_targets_once(folder: Path) -> None:
     assert outcomes == [
         ("FAILED", "sqs", "delivered"),
         ("RUNNING", "lambda", "delivered"),
-        ("SUCCEEDED", "sns", "not delivered: sns targets are not delivered locally"),
+        # the folder's local AWS services hold nothing: no topic can be there
+        ("SUCCEEDED", "sns", "not delivered: the local AWS services hold nothing (tool local)"),
         ("SUCCEEDED", "states", "delivered"),
     ]
     assert said == [
-        f"notification to arn:aws:sns:{REGION}:{LOCAL_ACCOUNT_ID}:alerts not delivered: sns "
-        "targets are not delivered locally"
+        f"notification to arn:aws:sns:{REGION}:{LOCAL_ACCOUNT_ID}:alerts not delivered: the "
+        "local AWS services hold nothing (tool local)"
     ]
     assert worker.deliver_pending() == []  # each once
     assert deliverer(folder, []).deliver_pending() == []  # another worker too
@@ -152,3 +154,50 @@ def test_executions_before_the_rule_existed_are_not_notified(folder: Path) -> No
         "rule", REGION, rule.name, rule.document, now=rule.created.replace(year=2100), restart=True
     )
     assert deliverer(folder, []).deliver_pending() == []
+
+
+def test_a_stream_of_the_local_aws_services_gets_the_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import boto3
+
+    from tooling.localaws.manager import LOCAL_CREDENTIALS, LocalAwsServices
+
+    service = tmp_path / "service"
+    service.mkdir()
+    stream = f"arn:aws:kinesis:{REGION}:{LOCAL_ACCOUNT_ID}:stream/audit"
+    (service / "serverless.yml").write_text(
+        "service: k\nprovider:\n  name: aws\nstepFunctions:\n  stateMachines:\n    m:\n"
+        "      definition: {StartAt: A, States: {A: {Type: Pass, End: true}}}\n"
+        "      notifications:\n        SUCCEEDED:\n"
+        f"          - kinesis: {{arn: {stream}, partitionKeyPath: $.detail.name}}\n"
+    )
+    monkeypatch.chdir(service)
+    assert main(["deploy"]) == 0
+    services = LocalAwsServices(service / ".tool")
+    try:
+        kinesis = boto3.client(
+            "kinesis",
+            endpoint_url=services.endpoint(),
+            region_name=REGION,
+            aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
+        kinesis.create_stream(StreamName="audit", ShardCount=1)
+        backend = LocalBackend(service, REGION)
+        run = backend.start_execution(PREFIX + "k-dev-m", "watched", "{}")["executionArn"]
+        finished(backend, run)
+        (delivery,) = deliverer(service, []).deliver_pending()
+        assert (delivery.status, delivery.outcome) == ("SUCCEEDED", "delivered")
+        shard = kinesis.describe_stream(StreamName="audit")["StreamDescription"]["Shards"][0]
+        iterator = kinesis.get_shard_iterator(
+            StreamName="audit", ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        (record,) = kinesis.get_records(ShardIterator=iterator)["Records"]
+        assert record["PartitionKey"] == "watched"
+        event = json.loads(record["Data"])
+        assert (event["detail-type"], event["detail"]["executionArn"]) == (
+            "Step Functions Execution Status Change", run,
+        )  # fmt: skip
+    finally:
+        services.stop()

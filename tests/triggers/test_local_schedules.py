@@ -15,9 +15,9 @@ import pytest
 from tooling.backends.local import LocalBackend
 from tooling.cli import main
 from tooling.localrt.event_store import EventStore
+from tooling.localrt.eventbridge import ScheduleFirer, tick_execution_name
 from tooling.localrt.store import ExecutionRecord, Store
 from tooling.names import LOCAL_ACCOUNT_ID
-from tooling.triggers.local_events import ScheduleFirer, tick_execution_name
 from tooling.triggers.starters import BackendStarter
 
 REGION = "us-east-1"

@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -26,12 +25,9 @@ from tooling.names import (
     execution_arn,
     function_arn,
 )
-
-STATE_DIR = ".tool"
-
-
-def state_dir(service_dir: Path) -> Path:
-    return service_dir / STATE_DIR
+from tooling.processes import is_zombie, spawn_detached, worker_environment
+from tooling.statedir import STATE_DIR, state_path
+from tooling.statedir import state_dir as state_dir  # re-exported
 
 
 def _now() -> datetime:
@@ -49,7 +45,8 @@ def _pid_alive(pid: int) -> bool:
     try:
         waited, _ = os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
-        return True
+        # Not ours (workers are detached): a zombie waiting for init to reap it has ended.
+        return not is_zombie(pid)
     return waited == 0
 
 
@@ -82,7 +79,7 @@ class LocalBackend:
         self.root = state_dir(service_dir)
         self.region = region
         self.account_id = LOCAL_ACCOUNT_ID
-        self.store = Store(self.root / "local.db")
+        self.store = Store(state_path(service_dir, "local.db"))
         self.clock = clock  # the clock the executions started here run on
 
     def _in_region(self, arn: str) -> bool:
@@ -146,18 +143,16 @@ class LocalBackend:
         return {"executionArn": arn, "startDate": record.start_date}
 
     def _spawn_worker(self, arn: str, name: str) -> None:
-        log_dir = self.root / "workers"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        with open(log_dir / f"{name}.log", "ab") as log:
-            process = subprocess.Popen(
+        with open(state_path(self.service_dir, "workers", f"{name}.log", create=True), "ab") as log:
+            # Detached, in a session of its own: the run goes on if the CLI is interrupted, and
+            # its handlers find neither the CLI among their ancestors nor the caller's secrets.
+            pid = spawn_detached(
                 [sys.executable, "-m", "tooling.localrt.worker", str(self.store.path), arn],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,  # the run goes on if the CLI is interrupted
+                env=worker_environment(),
                 cwd=self.service_dir,
+                output=log,
             )
-        self.store.set_worker(arn, process.pid)
+        self.store.set_worker(arn, pid)
 
     def _require_execution(self, arn: str) -> ExecutionRecord:
         record = self.store.get_execution(arn)

@@ -132,13 +132,14 @@ def worker(
     aws_profile: AwsProfileOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Poll the trigger queues and start one execution per message; on the local target, also
-    fire due schedules and deliver status-change notifications.
+    """Poll the trigger queues and start one execution per message; fire due schedules.
 
-    The execution name is the message id, so a message delivered twice still runs once.
+    The execution name is the message id, so a message delivered twice still runs once. On the
+    local target it also fires due schedules and delivers status-change notifications.
     Ctrl-C stops."""
     service = _load(stage, region, target, aws_profile)
-    events = local_event_loop(service, target, render.info)  # schedules, notifications
+    # on the local target: schedules and notifications (on AWS, EventBridge runs them)
+    events = local_event_loop(service, render.info) if target == "local" else None
     has_sqs = any(m.sqs_triggers for m in service.state_machines.values())
     machines = _triggered(service, state_machine) if events is None or has_sqs else []
     stop = threading.Event()

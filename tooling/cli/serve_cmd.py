@@ -20,8 +20,10 @@ def serve(
     region: RegionOpt = None,
     target: TargetOpt = "local",
 ) -> None:
-    """Answer the http events' paths on 127.0.0.1 as API Gateway does: start executions and
-    return Step Functions' answer. Ctrl-C stops."""
+    """Answer the http events' paths on 127.0.0.1 as API Gateway does.
+
+    Each request starts an execution and gets Step Functions' answer (docs/aws.md, http
+    events). Ctrl-C stops."""
     if target != "local":
         raise BadInput(
             "tool serve runs the local target's API; on AWS, API Gateway serves it",

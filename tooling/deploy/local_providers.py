@@ -33,14 +33,17 @@ from tooling.deploy.local_event_providers import local_event_providers
 from tooling.deploy.models import Address, Function, LogGroup, Queue, Role, StateMachine
 from tooling.deploy.providers import DeployTarget, Description, Diff, Found, Platform
 from tooling.engine import parse_definition
+from tooling.localaws.manager import LocalAwsServices
 from tooling.localrt.code import install_code
+from tooling.localrt.eventbridge import LOCALLY_DELIVERED
 from tooling.localrt.queue import LocalQueues
+from tooling.localrt.runtimes import check_runs_here
 from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.localrt.sqlite import Database
 from tooling.localrt.store import FunctionRecord, StateMachineRecord, Store
 from tooling.names import LOCAL_ACCOUNT_ID, function_arn
 from tooling.package import check_local_runtime
-from tooling.triggers.local_events import LOCALLY_DELIVERED
+from tooling.statedir import state_path
 
 DATABASE = "local.db"
 RECORDS = "local-resources.json"
@@ -65,13 +68,14 @@ class LocalState:
 
     def __init__(self, service: ServiceConfig) -> None:
         self.root = state_dir(service.directory)
+        self.directory = service.directory
         self.region = service.region
         self.account_id = LOCAL_ACCOUNT_ID
         self.owner = (service.service, service.stage)
 
     @property
     def database(self) -> Path:
-        return self.root / DATABASE
+        return state_path(self.directory, DATABASE)
 
     def exists(self) -> bool:
         return self.database.is_file()
@@ -119,7 +123,7 @@ class LocalState:
 
     @property
     def records_path(self) -> Path:
-        return self.root / RECORDS
+        return state_path(self.directory, RECORDS)
 
     def records(self) -> dict[str, dict[str, Any]]:
         path = self.records_path
@@ -127,8 +131,7 @@ class LocalState:
         return {"roles": data.get("roles", {}), "logGroups": data.get("logGroups", {})}
 
     def save_records(self, records: dict[str, dict[str, Any]]) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        path = self.records_path
+        path = state_path(self.directory, RECORDS, create=True)
         tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
         tmp.write_text(json.dumps(records, indent=2, sort_keys=True))
         os.replace(tmp, path)
@@ -256,6 +259,10 @@ class LocalFunctions:
     def check(self, resource: Function) -> None:
         if resource.key is not None:  # the toolkit's own functions are Python
             check_local_runtime(resource.key, resource.runtime, resource.runtime_location)
+            file, line, column = resource.runtime_location
+            check_runs_here(
+                resource.runtime, function=resource.key, file=file, line=line, column=column
+            )
 
     def find(self, address: Address) -> Found | None:
         if not self.state.exists():
@@ -279,7 +286,9 @@ class LocalFunctions:
         assert code is not None, "a function is deployed with its package"
         arn = self._arn(resource.name)
         self.state.claim(f"function {arn}")
-        directory = install_code(self.state.root / "code", code.path, code.sha256)
+        directory = install_code(
+            state_path(self.state.directory, "code", create=True), code.path, code.sha256
+        )
         self.state.store.put_function(
             FunctionRecord(
                 name=resource.name,
@@ -440,6 +449,7 @@ def local_target(service: ServiceConfig) -> DeployTarget:
         region=service.region,
         account_id=LOCAL_ACCOUNT_ID,
         platform=LOCAL_PLATFORM,
+        release=LocalAwsServices(state.root).release,
         providers={
             "role": LocalRoles(state),
             "log group": LocalLogGroups(state),
