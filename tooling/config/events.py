@@ -149,6 +149,7 @@ class HttpEvent:
     path: str  # without leading or trailing "/"; "" is the root
     method: str  # GET, POST, ... or ANY
     action: str = "StartExecution"
+    action_given: bool = False  # `action` written: passthrough WHEN_NO_TEMPLATES, as the plugin
     template_kind: str = "default"  # default | lambda_proxy | custom | none
     custom_templates: dict[str, str] = field(default_factory=dict)  # content type -> template
     cors: Cors | None = None
@@ -654,6 +655,7 @@ class EventsReader:
             path=path,
             method=method,
             action=action,
+            action_given="action" in value,
             template_kind=kind,
             custom_templates=custom,
             cors=cors,

@@ -313,7 +313,7 @@ def _method(
         "integrationHttpMethod": "POST",
         "uri": f"arn:{partition}:apigateway:{region}:states:action/{event.action}",
         "credentials": role_arn,
-        "passthroughBehavior": "NEVER" if event.template_kind == "default" else "WHEN_NO_TEMPLATES",
+        "passthroughBehavior": "WHEN_NO_TEMPLATES" if event.action_given else "NEVER",
     }
     templates = _request_templates(service, machine, event)
     if templates:
