@@ -151,3 +151,28 @@ def test_serve_refuses_what_it_cannot_serve(
     err = capsys.readouterr().err
     assert "no REST API is deployed for web (dev, us-east-1) on the local target" in err
     assert "run `tool deploy` first" in err
+
+
+def test_serve_answers_only_requests_addressed_to_loopback(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import http.client
+    import threading
+
+    from tooling.config.service import load_service
+    from tooling.triggers.http_api import make_server, open_local_api
+
+    assert main(["deploy"]) == 0
+    server = make_server(open_local_api(load_service(folder, env={})), 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        for host, expected in (("evil.example", 403), (f"localhost:{port}", 200)):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("POST", "/dev/orders", body="{}", headers={"Host": host})
+            assert connection.getresponse().status == expected
+            connection.close()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -17,7 +17,8 @@ stage prefix of the deployed URL (`/dev/...`) is accepted, and so is the bare pa
 - CORS: the integration response's headers (e.g. Access-Control-Allow-Origin) and the OPTIONS
   preflight's are sent.
 - Authorization (AWS_IAM, authorizers, API keys of `private`) is not checked: said when the
-  server starts. The server listens on 127.0.0.1 only.
+  server starts. The server listens on 127.0.0.1 only, and answers only requests addressed to
+  a loopback name (`Host`), so a web page under another name cannot read its answers.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from tooling.errors import AlreadyExists, InputError, NotFound, ToolError
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 SYNC_TIMEOUT_SECONDS = 300  # StartSyncExecution waits at most 5 minutes (EXPRESS)
 MISSING_TOKEN = {"message": "Missing Authentication Token"}
 JSON_TYPE = "application/json"
@@ -138,13 +140,18 @@ class LocalApi:
         new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
+        reload: Callable[[], dict[str, Any] | None] | None = None,
     ) -> None:
-        self.document = document
         self.executions = executions
         self.account = account
         self.new_request_id = new_request_id
         self.now = now
         self.sleep = sleep
+        self.reload = reload  # the API as deployed now: a deploy while serving is picked up
+        self._use(document)
+
+    def _use(self, document: dict[str, Any]) -> None:
+        self.document = document
         self.stage = (document.get("Stages") or [{}])[0].get("stageName", "")
         routes = [Route(r["path"], r["method"], r) for r in document.get("Routes", [])]
         self.routes = sorted(routes, key=_specificity, reverse=True)
@@ -170,6 +177,10 @@ class LocalApi:
         return notes
 
     def handle(self, request: Request) -> Response:
+        if self.reload is not None:
+            current = self.reload()
+            if current is not None and current != self.document:
+                self._use(current)
         parts = [unquote(p) for p in request.path.strip("/").split("/") if p]
         candidates = [parts]
         if parts and parts[0] == self.stage:
@@ -359,6 +370,10 @@ def make_server(api: LocalApi, port: int) -> ThreadingHTTPServer:
             pass  # the command prints its own line per request
 
         def _any(self) -> None:
+            host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]").lower()
+            if host not in LOOPBACK_NAMES:  # a page on another name (DNS rebinding) gets nothing
+                self._send(Response(403, json.dumps({"message": "Forbidden"})))
+                return
             url = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY_BYTES:
@@ -417,4 +432,10 @@ def open_local_api(service: Any) -> LocalApi:
             else "add `events: [{http: {path: PATH, method: post}}]` to a state machine",
         )
     backend = LocalBackend(service.directory, service.region)
-    return LocalApi(record.document, backend, account=LOCAL_ACCOUNT_ID)
+    records = EventStore(database)
+
+    def deployed() -> dict[str, Any] | None:
+        found = records.get("rest api", service.region, api.name)
+        return found.document if found else None
+
+    return LocalApi(record.document, backend, account=LOCAL_ACCOUNT_ID, reload=deployed)
