@@ -227,7 +227,7 @@ def test_a_version_3_state_file_gains_the_task_tokens_table(tmp_path):
     old.commit()
     old.close()
     store = Store(path)
-    assert store._db().execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert store._db().execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     token = new_token()
     store.add_task_token(token, "arn:x:execution:m:e1", "T", T0)
     assert store.task_token_status(token).outcome is None
