@@ -271,7 +271,7 @@ class CappedOutput:
         if dropped_bytes:
             text += (
                 f"[tool: {dropped_lines:,} lines ({dropped_bytes:,} bytes) of output dropped here:"
-                f" an invocation keeps at most {self.limit // 1024} KiB of output (a CloudWatch"
+                f" an invocation keeps at most {_size(self.limit)} of output (a CloudWatch"
                 " log event holds 256 KiB), its first and last half]\n"
             )
         text += tail.decode("utf-8", errors="replace")
@@ -279,6 +279,10 @@ class CappedOutput:
         self._head, self._tail = bytearray(), bytearray()
         self._dropped_bytes = self._dropped_lines = 0
         return text
+
+
+def _size(count: int) -> str:
+    return f"{count // 1024} KiB" if count >= 1024 else f"{count} bytes"
 
 
 class _Expired(Exception):
