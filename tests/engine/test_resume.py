@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tooling.engine import ExecutionInfo, parse_definition, run_execution
+from tooling.engine.callbacks import InMemoryTaskCallbacks
 from tooling.engine.clock import VirtualClock
 from tooling.engine.ports import LambdaResponse
 from tooling.engine.replay import ReplayLog
@@ -364,3 +365,48 @@ def test_a_resumed_run_that_goes_another_way_fails_clearly() -> None:
     assert (outcome.status, outcome.error) == ("FAILED", "States.Runtime")
     assert outcome.cause is not None and "could not be resumed" in outcome.cause
     assert [e["type"] for e, _ in resumed.stored] == ["ExecutionFailed"]
+
+
+def test_a_resumed_callback_task_waits_on_the_token_it_had() -> None:
+    definition = {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": "f", "Payload": {"token.$": "$$.Task.Token"}},
+                "TimeoutSeconds": 3600,
+                "End": True,
+            }
+        },
+    }
+    machine = parse_definition(definition)
+
+    class Callbacks(InMemoryTaskCallbacks):
+        dying = True  # a SIGKILLed worker closes nothing on its way out
+
+        def close(self, token: str) -> None:
+            if not self.dying:
+                super().close(token)
+
+    callbacks = Callbacks(VirtualClock(START), poll_seconds=1)
+
+    def go(store: Store, replay: ReplayLog | None, lambdas: Lambdas) -> Any:
+        clock = VirtualClock(replay.last_timestamp if replay and replay.last_timestamp else START)
+        return run_execution(
+            machine, "{}", info=INFO, clock=clock, lambdas=lambdas, history=store,
+            callbacks=callbacks, replay=replay,
+        )  # fmt: skip
+
+    killed = Store(limit=5)  # ... TaskSubmitted: the request went out, then the worker died
+    with pytest.raises(Killed):
+        go(killed, None, Lambdas())
+    assert killed.stored[-1][0]["type"] == "TaskSubmitted"
+    [token] = callbacks.issued
+    callbacks.dying = False
+    callbacks.send_success(token, '{"ok": true}')  # answered while nothing ran
+    lambdas = Lambdas()
+    outcome = go(Store(), ReplayLog(killed.stored), lambdas)
+    assert (outcome.status, outcome.output) == ("SUCCEEDED", '{"ok":true}')
+    assert lambdas.calls == 0  # the request was not sent again
+    assert callbacks.issued == [token]  # and no second token

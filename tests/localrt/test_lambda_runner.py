@@ -425,3 +425,11 @@ def test_capped_output_keeps_small_output_whole_and_cuts_at_lines() -> None:
     assert text.startswith("line 00\nline 01\n") and text.endswith("line 19\n")
     assert "[tool: 16 lines (128 bytes) of output dropped here" in text
     assert all(line.startswith(("line ", "[tool: ")) for line in text.splitlines())
+
+
+def test_capped_output_keeps_both_ends_of_lines_longer_than_the_cap() -> None:
+    capped = CappedOutput(limit=64)
+    capped.feed(b"a" * 100 + b"\n" + b"b" * 100 + b"\n")
+    text = capped.take()
+    assert text.startswith("a" * 32 + "[tool: ")
+    assert text.endswith("b" * 31 + "\n")

@@ -257,13 +257,14 @@ class CappedOutput:
         head, tail = bytes(self._head), bytes(self._tail)
         dropped_bytes, dropped_lines = self._dropped_bytes, self._dropped_lines
         if dropped_bytes:
-            # Cut at line ends, so that no kept line is a fragment.
+            # Cut at line ends, so that no kept line is a fragment (unless lines are longer
+            # than what is kept of them).
             cut = head.rfind(b"\n") + 1
             if cut:
                 dropped_bytes += len(head) - cut
                 head = head[:cut]
             start = tail.find(b"\n") + 1
-            if start:
+            if 0 < start < len(tail):  # a tail within one long line is kept as it is
                 dropped_bytes += start
                 dropped_lines += 1
                 tail = tail[start:]
