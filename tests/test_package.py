@@ -284,7 +284,10 @@ def test_patterns_apply_in_order(tmp_path: Path) -> None:
     }
     service = make_service(tmp_path / "svc", files, yml)
     names = zip_names(build_package(service, tmp_path / "out").path)
-    assert names == ["docs/keep.md", "handler.py", "lib/x.py", "sub/NOTES.md"]
+    # The function's own `!big/**` counts only with package.individually (as in Serverless,
+    # which warns and uses the service-wide patterns).
+    assert names == ["big/blob.bin", "docs/keep.md", "handler.py", "lib/x.py", "sub/NOTES.md"]
+    assert any("only with package.individually" in w for w in service.warnings)
 
 
 def test_handler_excluded_by_patterns_is_an_error(tmp_path: Path) -> None:

@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tooling.backends.local import LocalBackend, state_dir
+from tooling.backends.local import state_dir
 from tooling.engine import ExecutionInfo, MockError, TaskMocks, parse_definition
 from tooling.engine.callbacks import REAL_PAUSE_SECONDS, InMemoryTaskCallbacks
 from tooling.engine.clock import make_clock
 from tooling.engine.ports import Clock
 from tooling.errors import DefinitionError, InputError
+from tooling.localrt.code import install_code
 from tooling.localrt.execute import run_local_execution
 from tooling.localrt.lambda_runner import FunctionSpec
 from tooling.localrt.services import LOCAL_INTEGRATIONS
@@ -63,12 +64,19 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
     """Specs of the current folder's functions, their service (or None) and the region."""
     if not (options.directory / "serverless.yml").is_file():
         return {}, None, options.region or "us-east-1"
-    from tooling.package import build_package, check_handlers
+    from dataclasses import replace
+
+    from tooling.config.runtimes import LOCAL_FAMILIES
+    from tooling.package import build_packages, check_handlers
 
     service = load(options)
-    check_handlers(service)
-    backend = LocalBackend(service.directory, service.region)
-    code_dir = backend.install_code(build_package(service, service.directory / ".tool" / "build"))
+    # The local runtime runs Python handlers; a Task calling another function is refused by
+    # the invoker (not found locally), so only those are packaged here.
+    local = {k: f for k, f in service.functions.items() if f.runtime_family in LOCAL_FAMILIES}
+    runnable = replace(service, functions=local)
+    check_handlers(runnable)
+    packages = build_packages(runnable, service.directory / ".tool" / "build")
+    code_root = state_dir(service.directory) / "code"
     # Keyed as the invoker looks functions up: by ARN in the local target's account.
     specs = {
         function_arn(service.region, LOCAL_ACCOUNT_ID, fn.name): FunctionSpec(
@@ -79,12 +87,32 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
             memory_size=fn.memory_size,
             timeout=fn.timeout,
             environment=dict(fn.environment),
-            code_dir=code_dir,
+            code_dir=install_code(
+                code_root, packages.functions[key].path, packages.functions[key].sha256
+            ),
             region=service.region,
         )
-        for fn in service.functions.values()
+        for key, fn in local.items()
     }
     return specs, service, service.region
+
+
+def _refuse_other_runtimes(definition: Any, service: Any) -> None:
+    """A Task calling a function the local runtime cannot run (Node.js, Go, ...): one line now,
+    rather than a not-found error in the middle of the run."""
+    from tooling.config.runtimes import LOCAL_FAMILIES
+
+    text = json.dumps(definition)
+    for function in service.functions.values():
+        if function.runtime_family in LOCAL_FAMILIES:
+            continue
+        if f'"{function.name}"' in text or function.arn in text:
+            raise InputError(
+                f"the definition calls function '{function.key}' ({function.runtime}), which "
+                "the local runtime cannot run yet (it runs Python handlers)",
+                hint="answer that Task with --mock FILE, or run it on AWS "
+                "(`tool deploy --target aws`)",
+            )
 
 
 def load_mocks(path: Path) -> TaskMocks:
@@ -130,6 +158,8 @@ def run_definition(
         from tooling.config.intrinsics import resolve_definition_intrinsics
 
         definition = resolve_definition_intrinsics(definition, service, source)
+        if mocks is None:
+            _refuse_other_runtimes(definition, service)
     else:
         _refuse_intrinsics(definition, source)
     check_or_raise(validate_definition(definition, source))

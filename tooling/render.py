@@ -6,9 +6,10 @@ import json
 import re
 import sys
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from tooling.deploy import Change
+if TYPE_CHECKING:
+    from tooling.deploy.plan import Change
 
 _ERROR_DETAILS = (
     "executionFailedEventDetails",

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from tooling.backends.base import Backend
 from tooling.backends.local import LocalBackend
 from tooling.config.service import ServiceConfig, StateMachineConfig, load_service
 from tooling.errors import BadInput, NotFound
+from tooling.triggers.queues import LocalTriggerQueue, TriggerQueue, local_queues
 
 if TYPE_CHECKING:
     from tooling.aws.client import AwsClient
@@ -23,6 +25,7 @@ class Options:
     target: str = "local"
     directory: Path = Path(".")
     aws_profile: str | None = None
+    params: tuple[str, ...] = ()  # --param KEY=VALUE, as given
 
 
 TARGETS = ("local", "aws")
@@ -35,15 +38,33 @@ def load(options: Options) -> ServiceConfig:
         raise BadInput(
             f"unknown target {options.target!r}", hint="use --target local or --target aws"
         )
-    service = _load(options)
+    instance_id = str(int(time.time() * 1000))  # ${sls:instanceId}: one per command
+    service = _load(options, instance_id=instance_id)
     if options.target == "aws":
         account = aws_client(service).account_id()
         if account != service.account_id:
-            service = _load(options, account_id=account)
+            service = _load(options, account_id=account, instance_id=instance_id)
     return service
 
 
-def _load(options: Options, account_id: str | None = None) -> ServiceConfig:
+def parse_params(values: tuple[str, ...]) -> dict[str, str]:
+    """`--param KEY=VALUE` values (Serverless v3: the value's trailing spaces are dropped; a
+    value without `=` or an empty key or value is refused)."""
+    params: dict[str, str] = {}
+    for item in values:
+        key, equals, value = item.partition("=")
+        if not equals or not key or not value.rstrip():
+            raise BadInput(
+                f'invalid --param value "{item}"',
+                hint="use --param KEY=VALUE, e.g. --param domain=example.com",
+            )
+        params[key] = value.rstrip()
+    return params
+
+
+def _load(
+    options: Options, account_id: str | None = None, instance_id: str | None = None
+) -> ServiceConfig:
     cli_options = {
         key: value
         for key, value in (
@@ -60,6 +81,8 @@ def _load(options: Options, account_id: str | None = None) -> ServiceConfig:
         region=options.region,
         options=cli_options,
         env=os.environ,
+        params=parse_params(options.params),
+        instance_id=instance_id,
         **extra,
     )
 
@@ -67,11 +90,25 @@ def _load(options: Options, account_id: str | None = None) -> ServiceConfig:
 _aws_clients: dict[tuple[str | None, ...], AwsClient] = {}
 
 
+def aws_profile(service: ServiceConfig) -> str | None:
+    """The profile the AWS client uses. `--aws-profile` always (botocore: an explicit profile
+    replaces the environment's keys). `provider.profile` only when AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY are not both set: Serverless v3 applies the environment's keys after
+    provider.profile (lib/plugins/aws/provider.js getCredentials), and botocore prefers them to
+    a profile that was not given explicitly; so a CI job with keys in its environment does not
+    need the developer's profile in ~/.aws/config."""
+    if service.profile is None or service.profile_from_option:
+        return service.profile
+    if os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"):
+        return None
+    return service.profile
+
+
 def aws_client(service: ServiceConfig) -> AwsClient:
     """One AWS client per region, profile and endpoint, shared by the commands of a process."""
     from tooling.aws.client import AwsClient, AwsSettings
 
-    settings = AwsSettings(region=service.region, profile=service.profile)
+    settings = AwsSettings(region=service.region, profile=aws_profile(service))
     key = (
         settings.region,
         settings.profile,
@@ -109,14 +146,41 @@ def backend_for(service: ServiceConfig, target: str = "local", clock: str = "rea
     raise BadInput(f"unknown target {target!r}", hint="use --target local or --target aws")
 
 
-def banner(service: ServiceConfig, backend: Backend) -> str:
+def open_trigger_queue(
+    service: ServiceConfig, machine: StateMachineConfig, target: str
+) -> TriggerQueue:
+    """The state machine's (first) trigger queue on `target`, as `tool deploy` created it."""
+    trigger = machine.sqs_triggers[0]
+    if target == "local":
+        queue = LocalTriggerQueue(trigger, local_queues(service.directory))
+        return queue.require_deployed(service.region)
+    if target == "aws":
+        from tooling.triggers.aws_queue import AwsTriggerQueue
+        from tooling.triggers.trigger_function import trigger_function_name
+
+        return AwsTriggerQueue(
+            trigger, aws_client(service), trigger_function_name(service, machine)
+        )
+    raise BadInput(f"unknown target {target!r}", hint="use --target local or --target aws")
+
+
+class Announced(Protocol):
+    target: str
+    region: str
+    account_id: str
+
+
+def banner(service: ServiceConfig, backend: Announced) -> str:
     text = (
         f"{service.service} · target {backend.target} · stage {service.stage} · "
         f"{backend.region} · account {backend.account_id}"
     )
     if backend.target == "aws":
-        if service.profile:
-            text += f" · profile {service.profile}"
+        profile = aws_profile(service)
+        if profile:
+            text += f" · profile {profile}"
+        elif service.profile:
+            text += f" · keys from the environment (provider.profile {service.profile} unused)"
         endpoint = os.environ.get("AWS_ENDPOINT_URL")
         if endpoint:
             text += f" · endpoint {endpoint}"

@@ -49,7 +49,7 @@ def test_a_machine_with_role_uses_that_arn_and_gets_no_generated_role(
         aws.iam.get_role(RoleName=MACHINE_ROLE)
     assert caught.value.response["Error"]["Code"] == "NoSuchEntity"
     recorded = json.loads((service / ".tool" / "deployed" / "aws-dev.json").read_text())
-    assert MACHINE_ROLE not in recorded["roles"]
+    assert MACHINE_ROLE not in [r["name"] for r in recorded["resources"] if r["kind"] == "role"]
 
 
 def test_iam_role_statements_join_the_generated_inline_policy(

@@ -8,6 +8,7 @@ on how long anything took; leases are expired with an injected clock.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -137,6 +138,14 @@ def _stop_everything(folder: Path) -> None:
         return  # the test broke the state file on purpose
     for record in backend.store.list_executions(status="RUNNING"):
         backend.stop_execution(record.arn)
+    for entry in Path("/proc").glob("[0-9]*"):  # what a failed test may have left running
+        try:
+            inside = os.readlink(entry / "cwd").startswith(str(folder))
+        except OSError:
+            continue
+        if inside and int(entry.name) != os.getpid():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(entry.name), signal.SIGKILL)
 
 
 def _machine(key: str) -> str:
@@ -373,6 +382,19 @@ def test_handlers_do_not_outlive_a_killed_worker(durable: Path) -> None:
     LocalBackend(durable, REGION).list_executions()  # the process that takes the run over
     assert _wait_until(lambda: _gone(grandchild), 10)
     LocalBackend(durable, REGION).stop_execution(arn)
+
+
+def test_a_stop_ends_what_the_handler_started_in_its_own_session(durable: Path) -> None:
+    pid_file = durable / "spawned.pid"
+    backend = LocalBackend(durable, REGION)
+    arn = backend.start_execution(
+        _machine("spawner"), "stopped", json.dumps({"pid_file": str(pid_file), "sleep": 600})
+    )["executionArn"]
+    assert _wait_until(lambda: pid_file.exists() and len(pid_file.read_text().split()) == 2)
+    handler, grandchild = _spawned_pids(pid_file)
+    backend.stop_execution(arn)
+    assert _status(durable, arn) == "ABORTED"
+    assert _wait_until(lambda: _gone(handler) and _gone(grandchild), 10)
 
 
 # --- 4. Bounded output ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in args
     if debug:  # accepted anywhere on the line, not only before the command
         args = ["--debug", *(arg for arg in args if arg != "--debug")]
+    args = _params_first(args)
     try:
         # Standalone mode lets Typer report usage errors itself (exit 2) and turns typer.Exit
         # into SystemExit; every other exception reaches the handlers below.
@@ -40,6 +41,26 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     return 0
+
+
+def _params_first(args: list[str]) -> list[str]:
+    """`--param KEY=VALUE` is accepted anywhere (Serverless: `sls deploy --param="k=v"`); the
+    app reads it before the command."""
+    params: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--param" and index + 1 < len(args):
+            params += [arg, args[index + 1]]
+            index += 2
+            continue
+        if arg.startswith("--param="):
+            params.append(arg)
+        else:
+            rest.append(arg)
+        index += 1
+    return params + rest if params else args
 
 
 def entry_point() -> None:

@@ -59,11 +59,22 @@ MachineOpt = Annotated[
 ]
 
 
+_params: list[str] = []  # --param KEY=VALUE, accepted anywhere on the line (main moves them)
+
+
 @app.callback()
 def _global(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            help="KEY=VALUE for ${param:KEY} (repeatable); wins over params: in serverless.yml.",
+        ),
+    ] = None,
 ) -> None:
     """Deploy, run and follow AWS Step Functions services described by serverless.yml."""
+    _params[:] = param or []
 
 
 def options(
@@ -73,7 +84,12 @@ def options(
     aws_profile: str | None = None,
 ) -> session.Options:
     return session.Options(
-        stage=stage, region=region, target=target, aws_profile=aws_profile, directory=Path.cwd()
+        stage=stage,
+        region=region,
+        target=target,
+        aws_profile=aws_profile,
+        directory=Path.cwd(),
+        params=tuple(_params),
     )
 
 

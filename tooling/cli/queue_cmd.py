@@ -24,8 +24,9 @@ from tooling.config.service import ServiceConfig, StateMachineConfig
 from tooling.config.triggers import SqsTrigger
 from tooling.errors import BadInput
 from tooling.follow import read_input_text
+from tooling.session import open_trigger_queue
 from tooling.triggers.poller import WorkerStats, run_workers
-from tooling.triggers.queues import TriggerQueue, open_trigger_queue
+from tooling.triggers.queues import TriggerQueue
 from tooling.triggers.start_from_messages import MessageResult, Outcome, check_body
 from tooling.triggers.starters import BackendStarter
 

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from tooling import render, session
-from tooling.backends.base import Backend
 from tooling.cli.app import (
     AwsProfileOpt,
     ClockOpt,
@@ -23,15 +22,13 @@ from tooling.cli.app import (
     open_target,
     options,
 )
-from tooling.deploy import (
-    DeployPlan,
-    apply_plan,
-    describe_deployment,
-    plan_deploy,
-    plan_remove,
-    prepare,
-    recorder_for,
-)
+from tooling.config.service import ServiceConfig
+from tooling.deploy.desired import prepare
+from tooling.deploy.executor import ApplyingExecutor, DisplayExecutor, Executor
+from tooling.deploy.plan import Change, Plan, describe_deployment, plan_deploy, plan_remove
+from tooling.deploy.providers import DeployTarget
+from tooling.deploy.record import Record, record_for
+from tooling.deploy.targets import deploy_target
 from tooling.errors import InputError, NotFound
 from tooling.follow import (
     AWS_POLLING,
@@ -55,25 +52,46 @@ TimeoutOpt = Annotated[
 ]
 
 
+def _open_deploy(
+    stage: str | None, region: str | None, target: str, aws_profile: str | None
+) -> tuple[ServiceConfig, DeployTarget, Record]:
+    """The service, its deploy target and its record, announced on stderr."""
+    service = session.load(options(stage, region, target, aws_profile))
+    deploying = deploy_target(service, target)
+    render.info(session.banner(service, deploying))
+    return service, deploying, record_for(service, deploying.target, deploying.account_id)
+
+
+def _progress(change: Change) -> None:
+    render.info(f"… {change.describe()}")
+
+
+def _executor(dry_run: bool, target: DeployTarget, record: Record) -> Executor:
+    """The display-only executor for --dry-run and plan, else the one that applies."""
+    if dry_run:
+        return DisplayExecutor()
+    return ApplyingExecutor(target, record, on_change=_progress)
+
+
 def _render_plan(
-    plan: DeployPlan, backend: Backend, stage: str, dry_run: bool, json_out: bool
-) -> None:
+    plan: Plan, changes: list[Change], target: DeployTarget, stage: str, dry_run: bool,
+    json_out: bool,
+) -> None:  # fmt: skip
+    """`--json`: the plan as data (docs/deploy.md); otherwise one line per change."""
     if json_out:
         render.json_document(
             {
-                "target": backend.target,
+                "target": target.target,
                 "stage": stage,
-                "region": backend.region,
-                "account": backend.account_id,
+                "region": target.region,
+                "account": target.account_id,
                 "dryRun": dry_run,
-                "changes": [
-                    {"action": c.action, "kind": c.kind, "name": c.name, "reasons": list(c.reasons)}
-                    for c in plan.changes
-                ],
+                "changes": [change.to_json() for change in changes],
+                "leftAlone": [item.to_json() for item in plan.left_alone],
             }
         )
     else:
-        render.changes(plan.changes)
+        render.changes(changes)
 
 
 def _deploy(
@@ -84,19 +102,19 @@ def _deploy(
     dry_run: bool,
     json_out: bool,
 ) -> None:
-    service, backend = open_target(stage, region, target, aws_profile)
+    service, deploying, record = _open_deploy(stage, region, target, aws_profile)
     for warning in service.warnings:
         render.info(f"warning: {warning}")
-    prepared = prepare(service, service.directory / ".tool" / "build", backend.target)
-    for warning in prepared.warnings:
-        render.info(warning.render())
+    prepared = prepare(service, service.directory / ".tool" / "build")
+    for diagnostic in prepared.warnings:
+        if diagnostic.code != "CONFIG_WARNING":  # service.warnings, printed above
+            render.info(diagnostic.render())
     started = time.monotonic()
-    plan = plan_deploy(prepared, backend, recorder_for(service, backend))
+    plan = plan_deploy(prepared, deploying, record)
     for warning in plan.warnings:
         render.info(f"warning: {warning}")
-    if not dry_run:
-        apply_plan(plan, on_step=lambda change: render.info(f"… {change.describe()}"))
-    _render_plan(plan, backend, service.stage, dry_run, json_out)
+    changes = _executor(dry_run, deploying, record).run(plan)
+    _render_plan(plan, changes, deploying, service.stage, dry_run, json_out)
     if not dry_run and plan.has_changes:
         render.info(f"deployed in {time.monotonic() - started:.1f} s")
 
@@ -140,14 +158,13 @@ def remove(
     json_out: JsonOpt = False,
 ) -> None:
     """Delete everything the service deployed on the target (and nothing else)."""
-    service, backend = open_target(stage, region, target, aws_profile)
-    removal = plan_remove(service, backend, recorder_for(service, backend))
+    service, deploying, record = _open_deploy(stage, region, target, aws_profile)
+    removal = plan_remove(service, deploying, record)
     for warning in removal.warnings:
         render.info(f"warning: {warning}")
-    if not dry_run:
-        apply_plan(removal, on_step=lambda change: render.info(f"… {change.describe()}"))
-    if removal.changes or json_out:
-        _render_plan(removal, backend, service.stage, dry_run, json_out)
+    changes = _executor(dry_run, deploying, record).run(removal)
+    if changes or json_out:
+        _render_plan(removal, changes, deploying, service.stage, dry_run, json_out)
     else:
         render.data(f"Nothing of {service.service} ({service.stage}) to remove.")
 
@@ -161,16 +178,18 @@ def info(
     json_out: JsonOpt = False,
 ) -> None:
     """List what of the service is deployed on the target."""
-    service, backend = open_target(stage, region, target, aws_profile)
-    found = describe_deployment(service, backend)
+    service, deploying, record = _open_deploy(stage, region, target, aws_profile)
+    found, foreign = describe_deployment(service, deploying, record)
+    for item in foreign:
+        render.info(f"warning: {item.address} exists and was {item.reason}")
     if json_out:
         render.json_document(
             {
                 "service": service.service,
-                "target": backend.target,
+                "target": deploying.target,
                 "stage": service.stage,
-                "region": backend.region,
-                "account": backend.account_id,
+                "region": deploying.region,
+                "account": deploying.account_id,
                 "resources": [
                     {"kind": d.kind, "name": d.name, "arn": d.arn, "details": d.details}
                     for d in found
@@ -179,7 +198,7 @@ def info(
         )
         return
     if not found:
-        render.info(f"nothing deployed (run `tool deploy{_target_flag(backend)}`)")
+        render.info(f"nothing deployed (run `tool deploy{_target_flag(deploying.target)}`)")
         return
     render.table(
         [[d.kind, d.name, d.details, d.arn] for d in found], ["KIND", "NAME", "DETAILS", "ARN"]
@@ -433,7 +452,7 @@ def logs(
     if backend.find_function(name) is None:
         raise NotFound(
             f"function {function!r} is not deployed on the {backend.target} target",
-            hint=f"run `tool deploy{_target_flag(backend)}` first",
+            hint=f"run `tool deploy{_target_flag(backend.target)}` first",
         )
     entries, _ = backend.function_logs(name)
     if not entries:
@@ -442,6 +461,6 @@ def logs(
         render.data(f"{entry['timestamp'].isoformat(timespec='milliseconds')}  {entry['message']}")
 
 
-def _target_flag(backend: Backend) -> str:
+def _target_flag(target: str) -> str:
     """` --target aws` when the command acted on AWS: the hint's command must act there too."""
-    return "" if backend.target == "local" else f" --target {backend.target}"
+    return "" if target == "local" else f" --target {target}"

@@ -47,6 +47,13 @@ class LambdaInvoker(Protocol):
         """
         ...
 
+    def invoke_event(self, function: str, payload: str) -> LambdaResponse:
+        """Invoke `function` asynchronously (InvocationType Event): queue the call and answer
+        at once, with the request id and no payload; the function runs on its own.
+
+        Raises StatesError for service errors (e.g. Lambda.ResourceNotFoundException)."""
+        ...
+
 
 class IntegrationCatalog(Protocol):
     def supports(self, resource_type: str, action: str) -> bool:

@@ -474,7 +474,12 @@ class LocalLambdaRunner:
         self._new_request_id = new_request_id
 
     def invoke(
-        self, fn: FunctionSpec, payload: str, *, deadline_seconds: float | None = None
+        self,
+        fn: FunctionSpec,
+        payload: str,
+        *,
+        deadline_seconds: float | None = None,
+        request_id: str | None = None,
     ) -> Invocation:
         """Run the handler once on `payload` (JSON text).
 
@@ -487,7 +492,7 @@ class LocalLambdaRunner:
                 f"the code of function {fn.name} is missing: {fn.code_dir} is not a directory",
                 hint="deploy the service again",
             )
-        request_id = self._new_request_id()
+        request_id = request_id or self._new_request_id()
         started = time.monotonic()
         caller_deadline = started + deadline_seconds if deadline_seconds is not None else math.inf
         env = lambda_environment(

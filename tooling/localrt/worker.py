@@ -215,8 +215,17 @@ def main(argv: list[str]) -> int:
         return 1
     finally:
         heartbeat.stop()
+        _wait_for_event_invocations()
         end_tree(None, f"{owner}/")  # nothing a handler started outlives the run
     return 0
+
+
+def _wait_for_event_invocations() -> None:
+    """Asynchronous Lambda invocations (InvocationType Event) run on threads of their own and
+    end on their own, after the execution (invoker.py)."""
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
 
 
 if __name__ == "__main__":
