@@ -30,7 +30,7 @@ class HistoryLimitExceeded(Exception):
 class _Numbering:
     """The execution's event counter, shared by every branch's recorder."""
 
-    __slots__ = ("sink", "clock", "lock", "last_id", "positioned", "replay")
+    __slots__ = ("sink", "clock", "lock", "last_id", "positioned", "replay", "framed")
 
     def __init__(self, sink: HistorySink, clock: Clock, replay: ReplayLog | None) -> None:
         self.sink = sink
@@ -40,6 +40,7 @@ class _Numbering:
         self.positioned = hasattr(sink, "append_at")
         self.replay = replay if replay else None
         self.last_id = replay.last_id if replay else 0
+        self.framed = self.positioned or self.replay is not None  # frames are named only then
 
 
 class HistoryRecorder:
@@ -73,7 +74,9 @@ class HistoryRecorder:
         recorder._numbering = self._numbering
         recorder.last_id = self._numbering.last_id if start is None else start
         recorder.last_time = self.last_time
-        recorder.frame = f"{self.frame}/{self.ordinal - 1}.{index}"
+        recorder.frame = (
+            f"{self.frame}/{self.ordinal - 1}.{index}" if self._numbering.framed else ""
+        )
         recorder.ordinal = 0
         recorder.replayed_last = False
         return recorder

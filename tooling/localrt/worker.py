@@ -98,7 +98,7 @@ def _end_now(owner: str, code: int) -> None:
     os._exit(code)
 
 
-def run(store: Store, execution_arn: str, owner: str) -> None:
+def run(store: Store, execution_arn: str, owner: str, heartbeat: Heartbeat | None = None) -> None:
     record = store.get_execution(execution_arn)
     if record is None or record.status != "RUNNING":
         return
@@ -166,6 +166,8 @@ def run(store: Store, execution_arn: str, owner: str) -> None:
         sandbox_owner=owner,
         replay=replay,
     )
+    if heartbeat is not None:
+        heartbeat.stop()  # the end below gives the lease up: nothing to renew
     store.finish_execution(
         execution_arn,
         status=outcome.status,
@@ -199,7 +201,7 @@ def main(argv: list[str]) -> int:
         return 0  # replaced before it could start (or the run ended): nothing to do
     heartbeat = Heartbeat(store, execution_arn, owner).start()
     try:
-        run(store, execution_arn, owner)
+        run(store, execution_arn, owner, heartbeat)
     except OwnershipLost:
         heartbeat.stop()
         _end_now(owner, 0)
