@@ -265,7 +265,7 @@ def test_deprecated_runtimes_name_their_replacement(
         assert warning is not None and expected in warning
 
 
-def test_tool_run_refuses_a_task_calling_a_node_function(
+def test_tool_run_refuses_a_task_calling_a_function_it_cannot_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tooling.adhoc import run_definition
@@ -274,13 +274,13 @@ def test_tool_run_refuses_a_task_calling_a_node_function(
 
     svc = service(
         tmp_path,
-        "  js:\n    runtime: nodejs22.x\n    handler: index.handler\n",
-        {"index.js": "exports.handler = async () => 1;\n"},
+        "  rb:\n    runtime: ruby3.3\n    handler: handler.main\n",
+        {"handler.rb": "def main(event:, context:)\n  1\nend\n"},
     )
     definition = svc.directory / "run.json"
-    task = {"Type": "Task", "Resource": {"Fn::GetAtt": ["js", "Arn"]}, "End": True}
+    task = {"Type": "Task", "Resource": {"Fn::GetAtt": ["rb", "Arn"]}, "End": True}
     definition.write_text(json.dumps({"StartAt": "T", "States": {"T": task}}))
-    with pytest.raises(InputError, match="calls function 'js' \\(nodejs22.x\\)"):
+    with pytest.raises(InputError, match="calls function 'rb' \\(ruby3.3\\)"):
         run_definition(definition, "{}", Options(directory=svc.directory))
 
 

@@ -70,8 +70,8 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
     from tooling.package import build_packages, check_handlers
 
     service = load(options)
-    # The local runtime runs Python handlers; a Task calling another function is refused by
-    # the invoker (not found locally), so only those are packaged here.
+    # The local runtime runs Python and Node.js handlers; a Task calling another function is
+    # refused by the invoker (not found locally), so only those are packaged here.
     local = {k: f for k, f in service.functions.items() if f.runtime_family in LOCAL_FAMILIES}
     runnable = replace(service, functions=local)
     check_handlers(runnable)
@@ -98,18 +98,22 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
 
 
 def _refuse_other_runtimes(definition: Any, service: Any) -> None:
-    """A Task calling a function the local runtime cannot run (Node.js, Go, ...): one line now,
-    rather than a not-found error in the middle of the run."""
+    """A Task calling a function the local runtime cannot run (Go, Java, ..., or Node.js
+    without `node`): one line now, rather than a failure in the middle of the run."""
     from tooling.config.runtimes import LOCAL_FAMILIES
+    from tooling.localrt.runtimes import check_runs_here
 
     text = json.dumps(definition)
     for function in service.functions.values():
+        called = f'"{function.name}"' in text or function.arn in text
         if function.runtime_family in LOCAL_FAMILIES:
+            if called:
+                check_runs_here(function.runtime, function=function.key)
             continue
-        if f'"{function.name}"' in text or function.arn in text:
+        if called:
             raise InputError(
                 f"the definition calls function '{function.key}' ({function.runtime}), which "
-                "the local runtime cannot run yet (it runs Python handlers)",
+                "the local runtime cannot run yet (it runs Python and Node.js handlers)",
                 hint="answer that Task with --mock FILE, or run it on AWS "
                 "(`tool deploy --target aws`)",
             )

@@ -124,18 +124,19 @@ def check_handlers(service: ServiceConfig) -> None:
 def check_local_runtime(
     key: str, runtime: str, location: tuple[str | None, int | None, int | None]
 ) -> None:
-    """The local runtime runs Python handlers: a function of another runtime is refused at a
-    local deploy, with the line of its runtime (the AWS target deploys it)."""
+    """The local runtime runs Python and Node.js handlers: a function of another runtime is
+    refused at a local deploy, with the line of its runtime (the AWS target deploys it)."""
     if runtimes.runtime_family(runtime) in runtimes.LOCAL_FAMILIES:
         return
     file, line, column = location
     raise BadInput(
         f"function '{key}' uses runtime {runtime}, which the local runtime "
-        "cannot run yet (it runs Python handlers)",
+        "cannot run yet (it runs Python and Node.js handlers)",
         file=file,
         line=line,
         column=column,
-        hint="`tool deploy --target aws` deploys it; locally, only Python functions run",
+        hint="`tool deploy --target aws` deploys it; locally, only Python and Node.js functions "
+        "run",
     )
 
 

@@ -153,14 +153,14 @@ def test_locally_other_runtimes_are_refused_at_deploy_and_still_validate(
 ):
     yml = service_yml("mixed", "python3.12", "handler.main").replace(
         "functions:\n",
-        "functions:\n  node:\n    runtime: nodejs20.x\n    handler: index.handler\n",
+        "functions:\n  ruby:\n    runtime: ruby3.3\n    handler: handler.main\n",
     )
     write(
         folder,
         {
             "serverless.yml": yml,
             "handler.py": "def main(event, context):\n    return event\n",
-            "index.js": "exports.handler = async () => 1;\n",
+            "handler.rb": "def main(event:, context:)\n  event\nend\n",
             "flow.json": MACHINE,
         },
     )
@@ -169,9 +169,9 @@ def test_locally_other_runtimes_are_refused_at_deploy_and_still_validate(
     assert main(["deploy"]) == 2
     err = capsys.readouterr().err
     assert err.splitlines()[-1] == (
-        "error: serverless.yml:7:14: function 'node' uses runtime nodejs20.x, which the local "
-        "runtime cannot run yet (it runs Python handlers) (`tool deploy --target aws` deploys "
-        "it; locally, only Python functions run)"
+        "error: serverless.yml:7:14: function 'ruby' uses runtime ruby3.3, which the local "
+        "runtime cannot run yet (it runs Python and Node.js handlers) (`tool deploy --target "
+        "aws` deploys it; locally, only Python and Node.js functions run)"
     )
     assert not (folder / ".tool" / "deployed").exists()  # nothing half-applied
 

@@ -163,6 +163,9 @@ def remove(
     for warning in removal.warnings:
         render.info(f"warning: {warning}")
     changes = _executor(dry_run, deploying, record).run(removal)
+    if not dry_run:
+        for line in deploying.release():
+            render.info(line)
     if changes or json_out:
         _render_plan(removal, changes, deploying, service.stage, dry_run, json_out)
     else:

@@ -31,8 +31,9 @@ PYTHON, NODEJS, RUBY, JAVA, DOTNET, PROVIDED, GO = (
     "provided",
     "go",
 )
-# What the local runtime runs (the rest deploys to AWS only).
-LOCAL_FAMILIES = frozenset({PYTHON})
+# What the local runtime runs (the rest deploys to AWS only); Node.js with the `node` on PATH
+# (tooling.localrt.runtimes).
+LOCAL_FAMILIES = frozenset({PYTHON, NODEJS})
 NODE_EXTENSIONS = ("", ".js", ".mjs", ".cjs")  # the order Lambda's Node.js loader tries them
 # Plugins that build TypeScript for Serverless at package time (the toolkit runs no plugin).
 TYPESCRIPT_PLUGINS = (

@@ -32,8 +32,10 @@ from tooling.deploy.differences import (
 from tooling.deploy.models import Address, Function, LogGroup, Queue, Role, StateMachine
 from tooling.deploy.providers import DeployTarget, Description, Diff, Found, Platform
 from tooling.engine import parse_definition
+from tooling.localaws.manager import LocalAwsServices
 from tooling.localrt.code import install_code
 from tooling.localrt.queue import LocalQueues
+from tooling.localrt.runtimes import check_runs_here
 from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.localrt.sqlite import Database
 from tooling.localrt.store import FunctionRecord, StateMachineRecord, Store
@@ -254,6 +256,10 @@ class LocalFunctions:
     def check(self, resource: Function) -> None:
         if resource.key is not None:  # the toolkit's own functions are Python
             check_local_runtime(resource.key, resource.runtime, resource.runtime_location)
+            file, line, column = resource.runtime_location
+            check_runs_here(
+                resource.runtime, function=resource.key, file=file, line=line, column=column
+            )
 
     def find(self, address: Address) -> Found | None:
         if not self.state.exists():
@@ -433,6 +439,7 @@ def local_target(service: ServiceConfig) -> DeployTarget:
         region=service.region,
         account_id=LOCAL_ACCOUNT_ID,
         platform=LOCAL_PLATFORM,
+        release=LocalAwsServices(state.root).release,
         providers={
             "role": LocalRoles(state),
             "log group": LocalLogGroups(state),

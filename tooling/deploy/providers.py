@@ -7,7 +7,7 @@ else it needs in what `find` returns (the planner hands it back unread).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -97,6 +97,9 @@ class DeployTarget:
     platform: Platform
     providers: Mapping[Kind, Provider[Any]]
     lookup_threads: int = 1  # independent look-ups run this many at once
+    # After `tool remove`: stop what the target runs for the service beyond its resources
+    # (locally, the local AWS services); one line per thing stopped.
+    release: Callable[[], list[str]] = lambda: []
 
     def provider(self, kind: Kind) -> Provider[Any]:
         try:

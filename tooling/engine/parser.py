@@ -407,9 +407,12 @@ class _Parser:
         # `.sync` runs only where the runtime's catalog names that pattern (a mock may then
         # answer it); the other patterns also when a mock answers the state.
         sync = (service["sync"] or "") if service is not None else ""
+        # The catalog is asked for the pattern too ("publish.waitForTaskToken"): not every
+        # integration offers every pattern.
+        pattern = sync or ((service["wait"] or "") if service is not None else "")
         if service is not None and (
             (name in self.mocked and not sync)
-            or self.provided.supports(service["type"], service["action"] + sync)
+            or self.provided.supports(service["type"], service["action"] + pattern)
         ):
             integration = (service["type"], service["action"])
             wait_for_token = bool(service["wait"])
@@ -417,8 +420,9 @@ class _Parser:
             hint = (
                 "the local engine runs .sync for states:startExecution only: run this state on AWS"
                 if sync
-                else "the local runtime calls Lambda functions, sqs:sendMessage and "
-                "states:startExecution only: answer this state from a mock file (`tool run "
+                else "the local runtime calls Lambda functions, sqs:sendMessage, "
+                "states:startExecution and the integrations of the local AWS services "
+                "(docs/engine.md) only: answer this state from a mock file (`tool run "
                 "--mock FILE`, see docs/engine.md) or run it on AWS"
                 if service is not None
                 else "use a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:"

@@ -58,7 +58,9 @@ class LambdaInvoker(Protocol):
 class IntegrationCatalog(Protocol):
     def supports(self, resource_type: str, action: str) -> bool:
         """Whether the runtime runs `arn:aws:states:::<resource_type>:<action>` itself, e.g.
-        ("sqs", "sendMessage"); with `.waitForTaskToken`, the engine adds the callback wait."""
+        ("sqs", "sendMessage"). The parser asks with the pattern too ("sendMessage.waitFor-
+        TaskToken", "startExecution.sync"); for `.waitForTaskToken` the runtime sends the
+        request and the engine adds the callback wait."""
         ...
 
 

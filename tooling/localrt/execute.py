@@ -12,6 +12,8 @@ from typing import Protocol
 from tooling.engine import ExecutionInfo, ExecutionOutcome, StateMachine, TaskMocks, run_execution
 from tooling.engine.ports import Clock, HistorySink, TaskCallbacks
 from tooling.engine.replay import ReplayLog
+from tooling.localaws.catalog import uses_local_aws
+from tooling.localaws.manager import LocalAwsServices, handler_environment
 from tooling.localrt.callback_endpoint import CallbackEndpoint, TokenAnswers
 from tooling.localrt.invoker import InvocationLog, LocalLambdaInvoker
 from tooling.localrt.lambda_runner import FunctionSpec, LocalLambdaRunner
@@ -47,9 +49,9 @@ def run_local_execution(
     over ends what they left); `replay` resumes a run from its stored events."""
     region, account = info.state_machine_arn.split(":")[3:5]
     with ExitStack() as stack:
-        endpoint: dict[str, str] = {}
+        endpoint: dict[str, str] = local_aws_environment(database.parent, machine, mocks)
         if waits_for_tokens:
-            endpoint = stack.enter_context(CallbackEndpoint(callbacks)).environment()
+            endpoint |= stack.enter_context(CallbackEndpoint(callbacks)).environment()
         invoker = LocalLambdaInvoker(
             functions,
             LocalLambdaRunner(services=endpoint, owner=sandbox_owner),
@@ -71,3 +73,16 @@ def run_local_execution(
             services=integrations,
             replay=replay,
         )
+
+
+def local_aws_environment(
+    tool_dir: Path, machine: StateMachine, mocks: TaskMocks | None
+) -> dict[str, str]:
+    """The handlers' way to the local AWS services (AWS_ENDPOINT_URL and stand-in credentials),
+    started for the run when its Tasks call them or when the folder's services hold data;
+    otherwise nothing (no server is started for a service that never used them)."""
+    services = LocalAwsServices(tool_dir)
+    mocked = frozenset(mocks.states) if mocks is not None else frozenset()
+    if not (services.has_data() or uses_local_aws(machine, mocked)):
+        return {}
+    return handler_environment(services.endpoint())
