@@ -225,7 +225,8 @@ class LocalBackend:
             end_tree(None, f"{record.owner}/")
 
     def resume_stalled(self) -> int:
-        """Take over every RUNNING execution (of any region) whose owner is gone; how many."""
+        """Take over every RUNNING execution (of any region) whose owner is gone; how many were
+        found so (taken over here, by another process at the same moment, or just ended)."""
         resumed = 0
         for record in self.store.list_executions(status="RUNNING"):
             if self._keep_running(record) is not record:

@@ -192,6 +192,9 @@ class BranchingMixin:
                 return run.map_iteration(state, index, item_input, variables)
             # One at a time, nothing else to keep apart: the cheap path (same events).
             parent = self.history
+            if not parent.framed:  # no positions kept: this recorder serves every iteration
+                parent.catch_up()
+                return self.map_iteration(state, index, item_input, variables)
             self.history = parent.branch(index)
             try:
                 return self.map_iteration(state, index, item_input, variables)

@@ -57,7 +57,15 @@ class HistoryRecorder:
     run reaches again (replay.py).
     """
 
-    __slots__ = ("_numbering", "last_id", "last_time", "frame", "ordinal", "replayed_last")
+    __slots__ = (
+        "_numbering",
+        "last_id",
+        "last_time",
+        "frame",
+        "ordinal",
+        "replayed_last",
+        "framed",
+    )
 
     def __init__(self, sink: HistorySink, clock: Clock, replay: ReplayLog | None = None) -> None:
         self._numbering = _Numbering(sink, clock, replay)
@@ -66,6 +74,7 @@ class HistoryRecorder:
         self.frame = ""
         self.ordinal = 0  # the rank of this frame's next event
         self.replayed_last = False  # whether that event came from the record
+        self.framed = self._numbering.framed  # whether events get positions (kept or replayed)
 
     def branch(self, index: int, start: int | None = None) -> HistoryRecorder:
         """The recorder of branch or iteration `index` of the group this recorder's latest event
@@ -79,6 +88,7 @@ class HistoryRecorder:
         )
         recorder.ordinal = 0
         recorder.replayed_last = False
+        recorder.framed = self.framed
         return recorder
 
     def catch_up(self) -> None:
@@ -104,13 +114,24 @@ class HistoryRecorder:
         missed heartbeat) and `token` (a callback attempt's first event) are kept with the
         event's position for a resumed run; they are not part of the event."""
         numbering = self._numbering
-        ordinal = self.ordinal
-        self.ordinal = ordinal + 1
-        if numbering.replay is not None:
-            recorded = numbering.replay.get(self.frame, ordinal)
-            if recorded is not None:
-                self._replayed(recorded, event_type)
-                return recorded.id
+        position: dict[str, Any] | None = None
+        if self.framed:  # else no one needs positions: skip them (the engine's hot path)
+            ordinal = self.ordinal
+            self.ordinal = ordinal + 1
+            if numbering.replay is not None:
+                recorded = numbering.replay.get(self.frame, ordinal)
+                if recorded is not None:
+                    self._replayed(recorded, event_type)
+                    return recorded.id
+            self.replayed_last = False
+            if numbering.positioned:
+                position = {"f": self.frame, "o": ordinal}
+                if next_state is not _NOT_RECORDED:
+                    position["n"] = next_state
+                if heartbeat:
+                    position["hb"] = True
+                if token is not None:
+                    position["tok"] = token
         with numbering.lock:
             event_id = numbering.last_id + 1
             if check_limit and event_id >= MAX_EVENTS:
@@ -128,21 +149,13 @@ class HistoryRecorder:
             }
             if details_key is not None:
                 event[details_key] = details if details is not None else {}
-            if numbering.positioned:
-                position: dict[str, Any] = {"f": self.frame, "o": ordinal}
-                if next_state is not _NOT_RECORDED:
-                    position["n"] = next_state
-                if heartbeat:
-                    position["hb"] = True
-                if token is not None:
-                    position["tok"] = token
-                numbering.sink.append_at(event, position)  # type: ignore[attr-defined]
-            else:
+            if position is None:
                 numbering.sink.append(event)
+            else:
+                numbering.sink.append_at(event, position)  # type: ignore[attr-defined]
             numbering.last_id = event_id
         self.last_id = event_id
         self.last_time = stamp
-        self.replayed_last = False
         return event_id
 
     def _replayed(self, recorded: RecordedEvent, event_type: str) -> None:
