@@ -421,9 +421,13 @@ def test_300000_lines_are_stored_capped_in_one_write(durable: Path) -> None:
 
 
 def test_a_deeply_nested_message_is_dead_lettered_alone(durable: Path, capsys) -> None:
-    (durable / "nested.json").write_text("[" * 10_000 + "]" * 10_000)
+    # Straight onto the queue, as another producer would (`tool send` may refuse such a body).
+    service = session.load(session.Options(directory=durable))
+    queue = LocalTriggerQueue(
+        service.state_machines["flow"].sqs_triggers[0], LocalQueues(durable / ".tool" / "local.db")
+    )
+    queue.send(["[" * 10_000 + "]" * 10_000])
     (durable / "good.json").write_text('{"start": {"n": 1}, "wait": 0}')
-    assert main(["send", "--state-machine", "flow", "--input", "nested.json"]) == 0
     assert main(["send", "--state-machine", "flow", "--input", "good.json"]) == 0
     capsys.readouterr()
     for _ in range(3):  # maxReceiveCount is 2: the third receive moves it to the dead letters
