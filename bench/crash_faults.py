@@ -51,7 +51,7 @@ from tooling.backends.local import LocalBackend
 from tooling.engine import ExecutionInfo, parse_definition, run_execution
 from tooling.engine.clock import VirtualClock
 from tooling.engine.ports import LambdaResponse
-from tooling.localrt.processes import MARKER, process_alive
+from tooling.localrt.process_tree import MARKER, process_alive
 from tooling.localrt.queue import LocalQueues
 from tooling.localrt.services import LOCAL_INTEGRATIONS
 

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tooling.backends.local import state_dir
 from tooling.engine import ExecutionInfo, MockError, TaskMocks, parse_definition
 from tooling.engine.callbacks import REAL_PAUSE_SECONDS, InMemoryTaskCallbacks
 from tooling.engine.clock import make_clock
@@ -26,6 +25,7 @@ from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.names import LOCAL_ACCOUNT_ID, execution_arn, function_arn, state_machine_arn
 from tooling.session import Options, load
 from tooling.sourcemap import SourceMap, load_json, read_text
+from tooling.statedir import STATE_DIR, state_path
 from tooling.validate import check_or_raise, validate_definition
 
 
@@ -75,8 +75,8 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
     local = {k: f for k, f in service.functions.items() if f.runtime_family in LOCAL_FAMILIES}
     runnable = replace(service, functions=local)
     check_handlers(runnable)
-    packages = build_packages(runnable, service.directory / ".tool" / "build")
-    code_root = state_dir(service.directory) / "code"
+    packages = build_packages(runnable, state_path(service.directory, "build", create=True))
+    code_root = state_path(service.directory, "code", create=True)
     # Keyed as the invoker looks functions up: by ARN in the local target's account.
     specs = {
         function_arn(service.region, LOCAL_ACCOUNT_ID, fn.name): FunctionSpec(
@@ -117,6 +117,14 @@ def _refuse_other_runtimes(definition: Any, service: Any) -> None:
                 hint="answer that Task with --mock FILE, or run it on AWS "
                 "(`tool deploy --target aws`)",
             )
+
+
+def _store_path(directory: Path) -> Path:
+    """The deployed local state `sqs:sendMessage` and `states:startExecution` reach (used only if
+    it exists; checked like every state path)."""
+    if (directory / STATE_DIR).is_dir():
+        return state_path(directory, "local.db")
+    return directory / STATE_DIR / "local.db"
 
 
 def load_mocks(path: Path) -> TaskMocks:
@@ -197,7 +205,7 @@ def run_definition(
         history=history,
         callbacks=callbacks,
         functions=specs.get,
-        database=state_dir(options.directory) / "local.db",
+        database=_store_path(options.directory),
         waits_for_tokens=_waits_for_tokens(definition),
         mocks=mocks,
     )

@@ -11,22 +11,14 @@ file compiles and defines the function; a Node.js or Ruby handler's file is ther
 `.js`, `.mjs`, `.cjs` or a package); an OS-only runtime has an executable `bootstrap`, a go1.x
 function the binary it names; Java and .NET handlers are checked for form only.
 
-What goes into the zip:
-
-1. Every file under the service folder, walked in sorted order (symlinked folders not followed).
-2. `package.patterns` (service level, then each function's, in serverless.yml order; the legacy
-   `exclude` / `include` lists count as `!pattern` / `pattern`) are applied in order, Serverless
-   style: a pattern adds back the files it matches, `!pattern` removes them; the last matching
-   pattern wins. Globs: `*` and `?` stay within one path segment, `**` spans segments, `[ab]` and
-   `{a,b}` work; a pattern that matches a folder also matches everything inside it.
-3. Whatever the patterns say, these are never packed: `.git/`, `.venv/`, `venv/`, `.tool/`,
-   `tests/`, `__pycache__/`, `*.pyc`, `.env`, `.env.*`, `*.pem`, `*.key`, `id_rsa*`, `.aws/`,
-   `node_modules/`, `.serverless/`, the caches `.pytest_cache/`, `.hypothesis/`, `.mypy_cache/`,
-   `.ruff_cache/` (at any depth), the toolkit's own top-level `tooling/` and `tooling.egg-info/`
-   folders, and the output folder itself.
-   Serverless' default excludes (`serverless.yml/.yaml/.json/.js` and the service's own config
-   file, `.gitignore`, `.DS_Store`, `npm-debug.log`), then the state machine definition files
-   loaded with `${file(...)}`, come first in the pattern list, so a pattern can bring them back.
+What goes into a zip: the files of the service folder that `package.patterns` select (the
+legacy `exclude` / `include` lists count as `!pattern` / `pattern`), as tooling.package_files
+decides: patterns in order, the last matching one wins; tool folders and caches never; secrets
+(`.env*`, private keys, `.aws/`, ...) only when a pattern names them; links only to files inside
+the service folder. Serverless' default excludes (`serverless.yml/.yaml/.json/.js` and the
+service's own config file, `.gitignore`, `.DS_Store`, `npm-debug.log`), then the state machine
+definition files loaded with `${file(...)}`, come first in the pattern list, so a pattern can
+bring them back.
 
 The zip is byte-for-byte reproducible: sorted entries, timestamps 1980-01-01 00:00:00, modes
 0o644 (0o755 when the file is executable), Unix as creator system, deflate level 6.
@@ -40,40 +32,22 @@ import difflib
 import hashlib
 import io
 import os
-import re
 import uuid
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from tooling.config import runtimes
 from tooling.config.service import FunctionConfig, ServiceConfig
 from tooling.errors import BadInput, HandlerError
+from tooling.package_files import FileWarning, select_package_files
+from tooling.package_files import glob_match as glob_match  # re-exported: file selection
+from tooling.package_files import never_packed as never_packed
+from tooling.package_files import select_files as select_files
+from tooling.statedir import inside
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-_NEVER_DIRS = frozenset(
-    {
-        ".git",
-        ".venv",
-        "venv",
-        ".tool",
-        "tests",
-        "__pycache__",
-        ".aws",
-        "node_modules",
-        ".serverless",
-        # Caches of tools run in the folder (`make test`): they change on every run and would
-        # make the next deploy upload the code again.
-        ".pytest_cache",
-        ".hypothesis",
-        ".mypy_cache",
-        ".ruff_cache",
-    }
-)
-_NEVER_FILES = re.compile(r"^(?:\.env|\.env\..*|.*\.pem|.*\.key|id_rsa.*|.*\.pyc)$")
-_TOP_LEVEL_NEVER = frozenset({"tooling", "tooling.egg-info"})
 # Serverless' own default excludes (packageService.js `defaultExcludes`); patterns may undo them.
 DEFAULT_EXCLUDES = (
     "!.gitignore",
@@ -92,6 +66,7 @@ class Package:
     sha256: str  # base64 of the SHA-256 digest, like Lambda's CodeSha256
     files: tuple[str, ...]
     size: int
+    warnings: tuple[FileWarning, ...] = ()  # secrets packed on request, links left out, ...
 
 
 @dataclass(frozen=True)
@@ -323,95 +298,6 @@ def _target_names(target: ast.AST) -> Iterable[str]:
 # File selection
 
 
-@lru_cache(maxsize=512)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """Translate a Serverless/globby-style glob into a regex over POSIX relative paths."""
-    pattern = pattern.strip()
-    while pattern.startswith("./"):
-        pattern = pattern[2:]
-    pattern = pattern.lstrip("/").rstrip("/")
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:
-            end = pattern.index("]", i + 2)
-            body = pattern[i + 1 : end]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
-            i = end + 1
-        elif pattern[i] == "{" and "}" in pattern[i:]:
-            end = pattern.index("}", i)
-            choices = pattern[i + 1 : end].split(",")
-            out.append("(?:" + "|".join(_glob_regex(c).pattern[1:-1] for c in choices) + ")")
-            i = end + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("^" + "".join(out) + "$")
-
-
-def glob_match(pattern: str, path: str) -> bool:
-    """Does `pattern` match `path` or one of its parent folders (POSIX, relative)?"""
-    regex = _glob_regex(pattern)
-    parts = path.split("/")
-    return any(regex.match("/".join(parts[:n])) for n in range(len(parts), 0, -1))
-
-
-def never_packed(path: str) -> bool:
-    """The hard exclusions that no pattern can undo (see the module docstring)."""
-    parts = path.split("/")
-    if parts[0] in _TOP_LEVEL_NEVER:
-        return True
-    if any(part in _NEVER_DIRS for part in parts[:-1]):
-        return True
-    return bool(_NEVER_FILES.match(parts[-1]))
-
-
-def select_files(directory: Path, patterns: Iterable[str], skip: Iterable[Path] = ()) -> list[str]:
-    """Relative POSIX paths of the files to pack, sorted."""
-    skipped = [p.resolve() for p in skip]
-    rules = [(p[1:], False) if p.startswith("!") else (p, True) for p in patterns]
-    selected: list[str] = []
-    for root, dirs, files in os.walk(directory):
-        root_path = Path(root)
-        rel_root = root_path.relative_to(directory).as_posix()
-        prefix = "" if rel_root == "." else rel_root + "/"
-        # Hard-excluded folders are pruned early: no point walking .git or .venv.
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if d not in _NEVER_DIRS
-            and not (not prefix and d in _TOP_LEVEL_NEVER)
-            and not (root_path / d).is_symlink()
-            and (root_path / d).resolve() not in skipped
-        )
-        for name in sorted(files):
-            rel = prefix + name
-            full = root_path / name
-            if never_packed(rel) or not full.is_file() or full.resolve() in skipped:
-                continue
-            included = True
-            for glob, include in rules:
-                if glob_match(glob, rel):
-                    included = include
-            if included:
-                selected.append(rel)
-    return sorted(selected)
-
-
 def package_patterns(
     service: ServiceConfig, function: FunctionConfig | None = None
 ) -> tuple[str, ...]:
@@ -476,8 +362,11 @@ def build_package(
     individually) and return its description (see the module docstring)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     name = service.service if function is None else function.key
-    target = out_dir / f"{name}.zip"
-    files = select_files(service.directory, package_patterns(service, function), skip=[out_dir])
+    target = inside(out_dir, f"{name}.zip")
+    selection = select_package_files(
+        service.directory, package_patterns(service, function), skip=[out_dir]
+    )
+    files = selection.files
     users = (
         [function]
         if function is not None
@@ -519,4 +408,10 @@ def build_package(
     temporary.write_bytes(data)
     temporary.replace(target)
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
-    return Package(path=target, sha256=digest, files=tuple(files), size=len(data))
+    return Package(
+        path=target,
+        sha256=digest,
+        files=tuple(files),
+        size=len(data),
+        warnings=tuple(selection.warnings),
+    )

@@ -14,7 +14,7 @@ from tooling.config.service import load_service
 from tooling.deploy.local_providers import local_target
 from tooling.deploy.models import Address
 from tooling.errors import AlreadyExists, InputError, NotFound
-from tooling.localrt.processes import process_alive, process_start
+from tooling.localrt.process_tree import process_alive, process_start
 from tooling.localrt.store import ExecutionRecord, StateMachineRecord
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ from tooling.engine.callbacks import TaskTokenError
 from tooling.engine.ports import CallbackOutcome
 from tooling.errors import AlreadyExists, InputError, NotFound, OperationFailed, ToolError
 from tooling.localrt.ownership import CLAIM_SECONDS, new_owner, owner_is_live
-from tooling.localrt.processes import end_tree, process_alive
+from tooling.localrt.process_tree import end_tree, process_alive
 from tooling.localrt.store import ExecutionRecord, FunctionRecord, StateMachineRecord, Store
 from tooling.names import (
     LOCAL_ACCOUNT_ID,
@@ -28,12 +27,9 @@ from tooling.names import (
     execution_arn,
     function_arn,
 )
-
-STATE_DIR = ".tool"
-
-
-def state_dir(service_dir: Path) -> Path:
-    return service_dir / STATE_DIR
+from tooling.processes import is_zombie, spawn_detached, worker_environment
+from tooling.statedir import STATE_DIR, state_path
+from tooling.statedir import state_dir as state_dir  # re-exported
 
 
 def _now() -> datetime:
@@ -51,7 +47,8 @@ def _pid_alive(pid: int) -> bool:
     try:
         waited, _ = os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
-        return True
+        # Not ours (workers are detached): a zombie waiting for init to reap it has ended.
+        return not is_zombie(pid)
     return waited == 0
 
 
@@ -86,7 +83,7 @@ class LocalBackend:
         self.root = state_dir(service_dir)
         self.region = region
         self.account_id = LOCAL_ACCOUNT_ID
-        self.store = Store(self.root / "local.db")
+        self.store = Store(state_path(service_dir, "local.db"))
         self.clock = clock  # the clock the executions started here run on
         self.wall_clock = time.time  # what leases are measured against (tests move it)
 
@@ -169,26 +166,20 @@ class LocalBackend:
     def _spawn_worker(self, arn: str, name: str, owner: str) -> None:
         """Start the detached worker process that runs (or resumes) execution `arn` as
         `owner`. Its output goes to .tool/workers/NAME.log."""
-        log_dir = self.root / "workers"
         try:
-            log_dir.mkdir(parents=True, exist_ok=True)
-            with open(log_dir / f"{name}.log", "ab") as log:
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "tooling.localrt.worker",
-                        str(self.store.path),
-                        arn,
-                        owner,
-                    ],
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=log,
-                    start_new_session=True,  # the run goes on if the CLI is interrupted
+            log_path = state_path(self.service_dir, "workers", f"{name}.log", create=True)
+            with open(log_path, "ab") as log:
+                # Detached, in a session of its own: the run goes on if the CLI is interrupted,
+                # and its handlers find neither the CLI among their ancestors nor the caller's
+                # secrets.
+                spawn_detached(
+                    [sys.executable, "-m", "tooling.localrt.worker", str(self.store.path), arn,
+                     owner],
+                    env=worker_environment(),
                     cwd=self.service_dir,
-                )
-        except (OSError, subprocess.SubprocessError) as exc:
+                    output=log,
+                )  # fmt: skip
+        except (OSError, ToolError) as exc:
             raise OperationFailed(
                 f"cannot start the worker process of execution {name}: {exc}",
                 hint=f"{STATE_DIR}/workers must be a writable folder; remove what is in its way",

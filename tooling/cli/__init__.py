@@ -64,4 +64,7 @@ def _params_first(args: list[str]) -> list[str]:
 
 
 def entry_point() -> None:
+    from tooling.processes import hide_from_other_processes
+
+    hide_from_other_processes()  # the caller's credentials stay out of handlers' reach
     sys.exit(main())

@@ -9,6 +9,7 @@ from tooling.cli.app import app
 
 COMMAND_MODULES = (
     "service_commands",
+    "package_cmd",
     "validate_cmd",
     "graph_cmd",
     "queue_cmd",

@@ -41,6 +41,7 @@ from tooling.follow import (
 )
 from tooling.graph.output import check_output, render_execution_graph
 from tooling.names import check_execution_name, check_stop_reason
+from tooling.statedir import state_path
 
 TimeoutOpt = Annotated[
     float | None,
@@ -105,7 +106,7 @@ def _deploy(
     service, deploying, record = _open_deploy(stage, region, target, aws_profile)
     for warning in service.warnings:
         render.info(f"warning: {warning}")
-    prepared = prepare(service, service.directory / ".tool" / "build")
+    prepared = prepare(service, state_path(service.directory, "build", create=True))
     for diagnostic in prepared.warnings:
         if diagnostic.code != "CONFIG_WARNING":  # service.warnings, printed above
             render.info(diagnostic.render())

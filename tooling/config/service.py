@@ -39,6 +39,14 @@ from tooling.config.triggers import SqsTrigger, parse_sqs_triggers
 from tooling.config.variables import VariableResolver
 from tooling.config.yaml_loader import load_yaml_file
 from tooling.errors import BadInput, ConfigError, DefinitionError
+from tooling.names import (
+    NameProblem,
+    function_key_problem,
+    region_problem,
+    service_name_problem,
+    stage_problem,
+    state_machine_key_problem,
+)
 from tooling.sourcemap import Position, SourceMap, pointer_join
 
 # The toolkit runs Python handlers; Serverless itself has no default runtime (assumption).
@@ -313,6 +321,7 @@ class _Loader:
         )
         stage = self._text(self.vars.stage(), "/provider/stage", "stage")
         region = self._text(self.vars.region(), "/provider/region", "region")
+        self._check_names(service, stage, region)
         custom = self._mapping("/custom")
         package = self._mapping("/package")
         self._check_keys(package, PACKAGE_KEYS, "/package", "package")
@@ -353,6 +362,23 @@ class _Loader:
         )
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _check_names(self, service: str, stage: str, region: str) -> None:
+        """The names every resource name and state file is built from (tooling.names)."""
+        for problem, option, pointer in (
+            (stage_problem(stage), "stage", "/provider/stage"),
+            (region_problem(region), "region", "/provider/region"),
+            (service_name_problem(service, stage), None, "/service"),
+        ):
+            if problem is None:
+                continue
+            if option is not None and self.options.get(option):
+                raise ConfigError(f"--{option}: {problem.message}", hint=problem.hint)
+            self._refuse_name(problem, pointer)
+
+    def _refuse_name(self, problem: NameProblem | None, pointer: str) -> None:
+        if problem is not None:
+            raise ConfigError(problem.message, **self._at(pointer), hint=problem.hint)
 
     def _at(self, pointer: str) -> dict[str, Any]:
         """file/line/column of the value at `pointer`, following `${file(...)}` values."""
@@ -529,6 +555,7 @@ class _Loader:
         self._env_pending: dict[str, dict[str, tuple[Any, str]]] = {}
         for key, spec in functions.items():
             pointer = pointer_join("/functions", key)
+            self._refuse_name(function_key_problem(str(key)), pointer)
             if not isinstance(spec, dict):
                 raise ConfigError(f"function '{key}' must be a mapping", **self._at(pointer))
             self._check_keys(spec, FUNCTION_KEYS, pointer, f"function '{key}'")
@@ -565,7 +592,7 @@ class _Loader:
                     hint=exc.hint,
                 ) from None
             name = spec.get("name") or f"{service}-{stage}-{key}"
-            if not isinstance(name, str) or not _FUNCTION_NAME.match(name):
+            if not isinstance(name, str) or not _FUNCTION_NAME.fullmatch(name):
                 raise ConfigError(
                     f"function '{key}': deployed name {name!r} is not a valid Lambda name",
                     **self._at(pointer_join(pointer, "name") if "name" in spec else pointer),
@@ -770,6 +797,7 @@ class _Loader:
         names: dict[str, tuple[str, str, str]] = {}  # key -> (name, arn, logical id)
         for key, spec in machines.items():
             pointer = pointer_join("/stepFunctions/stateMachines", key)
+            self._refuse_name(state_machine_key_problem(str(key)), pointer)
             if not isinstance(spec, dict):
                 raise ConfigError(f"state machine '{key}' must be a mapping", **self._at(pointer))
             for unknown in (k for k in spec if k not in STATE_MACHINE_KEYS):

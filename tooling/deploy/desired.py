@@ -71,11 +71,18 @@ def prepare(service: ServiceConfig, build_dir: Path) -> Prepared:
     packages = build_packages(service, build_dir)
     triggered = any(machine.sqs_triggers for machine in service.state_machines.values())
     warnings = tuple(d for d in diagnostics if d.severity is Severity.WARNING)
+    built = [packages.service, *packages.functions.values()]
+    packed = dict.fromkeys(  # what a package holds that may surprise: secrets on request, links
+        Diagnostic(Severity.WARNING, "PACKAGE_FILE", w.message, w.file, None, None, "")
+        for package in built
+        if package is not None
+        for w in package.warnings
+    )
     return Prepared(
         service,
         packages.service,
         trigger_package(build_dir) if triggered else None,
-        warnings,
+        warnings + tuple(packed),
         packages.functions,
     )
 

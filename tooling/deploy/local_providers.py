@@ -41,6 +41,7 @@ from tooling.localrt.sqlite import Database
 from tooling.localrt.store import FunctionRecord, StateMachineRecord, Store
 from tooling.names import LOCAL_ACCOUNT_ID, function_arn
 from tooling.package import check_local_runtime
+from tooling.statedir import state_path
 
 DATABASE = "local.db"
 RECORDS = "local-resources.json"
@@ -65,13 +66,14 @@ class LocalState:
 
     def __init__(self, service: ServiceConfig) -> None:
         self.root = state_dir(service.directory)
+        self.directory = service.directory
         self.region = service.region
         self.account_id = LOCAL_ACCOUNT_ID
         self.owner = (service.service, service.stage)
 
     @property
     def database(self) -> Path:
-        return self.root / DATABASE
+        return state_path(self.directory, DATABASE)
 
     def exists(self) -> bool:
         return self.database.is_file()
@@ -119,7 +121,7 @@ class LocalState:
 
     @property
     def records_path(self) -> Path:
-        return self.root / RECORDS
+        return state_path(self.directory, RECORDS)
 
     def records(self) -> dict[str, dict[str, Any]]:
         path = self.records_path
@@ -127,8 +129,7 @@ class LocalState:
         return {"roles": data.get("roles", {}), "logGroups": data.get("logGroups", {})}
 
     def save_records(self, records: dict[str, dict[str, Any]]) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        path = self.records_path
+        path = state_path(self.directory, RECORDS, create=True)
         tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
         tmp.write_text(json.dumps(records, indent=2, sort_keys=True))
         os.replace(tmp, path)
@@ -283,7 +284,9 @@ class LocalFunctions:
         assert code is not None, "a function is deployed with its package"
         arn = self._arn(resource.name)
         self.state.claim(f"function {arn}")
-        directory = install_code(self.state.root / "code", code.path, code.sha256)
+        directory = install_code(
+            state_path(self.state.directory, "code", create=True), code.path, code.sha256
+        )
         self.state.store.put_function(
             FunctionRecord(
                 name=resource.name,

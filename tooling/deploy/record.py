@@ -19,6 +19,7 @@ from typing import Any
 from tooling.config.service import ServiceConfig
 from tooling.deploy.models import KINDS, Address, Kind, Resource, mapping_name
 from tooling.names import partition_for
+from tooling.statedir import private_parents, state_path
 
 SCHEMA_VERSION = 2
 # Version 1 kept one list of names per key (state machines and mappings by ARN).
@@ -93,7 +94,7 @@ class Record:
         }
 
     def _write(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_parents(self.path)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
         with os.fdopen(fd, "w") as handle:
             json.dump(self.to_json(), handle, indent=2)
@@ -133,9 +134,10 @@ def record_for(service: ServiceConfig, target: str, account_id: str) -> Record:
     stage was first deployed to; another region of the same stage gets its own
     `<target>-<stage>-<region>.json`, so deploying or removing it never plans the deletion of
     the first region's resources."""
-    folder = service.directory / ".tool" / "deployed"
-    first = folder / f"{target}-{service.stage}.json"
-    regional = folder / f"{target}-{service.stage}-{service.region}.json"
+    first = state_path(service.directory, "deployed", f"{target}-{service.stage}.json")
+    regional = state_path(
+        service.directory, "deployed", f"{target}-{service.stage}-{service.region}.json"
+    )
     if regional.exists() or _recorded_region(first) not in (None, service.region):
         return Record(regional, service, account_id)
     return Record(first, service, account_id)

@@ -40,6 +40,7 @@ from tooling.localaws.server import (
     STATE_FILE,
 )
 from tooling.names import LOCAL_ACCOUNT_ID
+from tooling.statedir import inside, private_parents
 
 START_LOCK_FILE = "start.lock"
 LOG_FILE = "server.log"
@@ -90,7 +91,7 @@ class LocalAwsServices:
         python: str = sys.executable,
         start_timeout: float = START_TIMEOUT_SECONDS,
     ) -> None:
-        self.data_dir = tool_dir / "aws"
+        self.data_dir = inside(tool_dir, "aws")  # a link planted there cannot lead out
         self.python = python
         self.start_timeout = start_timeout
         self._lock = threading.Lock()  # one start at a time within this process too
@@ -143,7 +144,7 @@ class LocalAwsServices:
         """Start a server and wait until it answers. While another process holds the folder's
         server lock (a server starting for a command that died, or one still dying after a
         SIGKILL: its threads let go of the lock last), wait for it to answer or let go."""
-        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_parents(self.data_dir / START_LOCK_FILE)  # .tool and .tool/aws, 0700
         allowed = self.start_timeout + REPLAY_SECONDS_PER_ENTRY * self.journal_entries()
         deadline = time.monotonic() + allowed
         process: subprocess.Popen[bytes] | None = None
@@ -286,7 +287,7 @@ class LocalAwsServices:
 
     @contextlib.contextmanager
     def _file_lock(self, name: str) -> Iterator[None]:
-        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_parents(self.data_dir / START_LOCK_FILE)  # .tool and .tool/aws, 0700
         fd = os.open(self.data_dir / name, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)

@@ -25,7 +25,7 @@ most 256 KiB per log event): the first and the last half, with a line in between
 was dropped, so a handler printing gigabytes costs the runner a fixed amount of memory.
 
 Everything the handler starts ends with the invocation, whatever its session or process group
-(tooling/localrt/processes.py): each sandbox carries a marker in its environment, is a child
+(tooling/localrt/process_tree.py): each sandbox carries a marker in its environment, is a child
 subreaper, and dies with the runner's thread that started it.
 """
 
@@ -49,7 +49,7 @@ from typing import Any
 
 from tooling.engine.ports import TaskTimedOut
 from tooling.errors import NotFound, ToolError
-from tooling.localrt.processes import MARKER, end_tree, marker
+from tooling.localrt.process_tree import MARKER, end_tree, marker
 from tooling.localrt.runtimes import local_runtime
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 
-from tooling.localrt.processes import process_alive
+from tooling.localrt.process_tree import process_alive
 from tooling.localrt.store import ExecutionRecord
 
 # A worker being started has this long to claim its lease (Python's start-up on a loaded

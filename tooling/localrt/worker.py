@@ -30,7 +30,7 @@ from tooling.localrt.execute import run_local_execution
 from tooling.localrt.functions import spec_from_record
 from tooling.localrt.lambda_runner import FunctionSpec, Invocation, kill_live_sandboxes
 from tooling.localrt.ownership import HEARTBEAT_SECONDS, LEASE_SECONDS
-from tooling.localrt.processes import end_tree, process_start
+from tooling.localrt.process_tree import end_tree, process_start
 from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.localrt.store import Store
 

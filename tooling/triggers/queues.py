@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from tooling.backends.local import state_dir
 from tooling.config.triggers import SqsTrigger
 from tooling.errors import NotFound
 from tooling.localrt.queue import DeadLetter, LocalQueues, QueueDepth
+from tooling.statedir import state_path
 
 
 class TriggerQueue(Protocol):
@@ -140,4 +140,4 @@ class LocalTriggerQueue:
 
 def local_queues(service_dir: Path) -> LocalQueues:
     """The queues in the local runtime's own SQLite file, next to its executions."""
-    return LocalQueues(state_dir(service_dir) / "local.db")
+    return LocalQueues(state_path(service_dir, "local.db"))
