@@ -144,18 +144,24 @@ def worker(
     machines = _triggered(service, state_machine) if events is None or has_sqs else []
     stop = threading.Event()
     totals: dict[str, WorkerStats] = {}
+    crashed: list[BaseException] = []
 
     def serve(machine: StateMachineConfig) -> None:
-        queue = open_trigger_queue(service, machine, target)
-        totals[machine.key] = run_workers(
-            queue,
-            lambda: BackendStarter(session.backend_for(service, target)),
-            machine.arn,
-            concurrency=concurrency,
-            once=once,
-            stop=stop,
-            on_result=_print_result,
-        )
+        try:
+            queue = open_trigger_queue(service, machine, target)
+            totals[machine.key] = run_workers(
+                queue,
+                lambda: BackendStarter(session.backend_for(service, target)),
+                machine.arn,
+                concurrency=concurrency,
+                once=once,
+                stop=stop,
+                on_result=_print_result,
+                housekeeping=session.backend_for(service, target).resume_stalled,
+            )
+        except BaseException as exc:  # the others stop too, and the command fails with it
+            crashed.append(exc)
+            stop.set()
 
     threads = [threading.Thread(target=serve, args=(m,), daemon=True) for m in machines]
     if events is not None:
@@ -171,6 +177,8 @@ def worker(
         stop.set()
         for thread in threads:
             thread.join()
+    if crashed:  # a crashed worker exits non-zero (1), so that a supervisor restarts it
+        raise crashed[0]
     summary = {
         key: {"received": s.received, **{o.json_key: s.outcomes[o] for o in Outcome}}
         for key, s in totals.items()
