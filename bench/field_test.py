@@ -26,14 +26,16 @@ A manifest entry:
      "config": "serverless.yml", "stage": "dev", "env": {"X": "1"}, "params": {"k": "v"},
      "profiles": ["dev"], "local": true, "setup": "shell command", "region": "eu-west-1",
      "account": "123456789012",
-     "ssm": {"/path": "value"}, "stacks": {"other-stack": {"Output": "value"}}, "note": "..."}
+     "ssm": {"/path": "value"}, "stacks": {"other-stack": {"Output": "value"}},
+     "roles": ["LabRole"], "note": "..."}
 `root` is copied whole (a `${file(../x.yml)}` may leave `dir`); `dir` defaults to the root;
 `local: false` marks a service whose runtimes the local runtime does not run (its local deploy
 refusal is the designed one). Profiles named by `profile:` lines in the file are added.
 `account` makes moto that account (for a file naming roles of its author's account);
 `setup` runs in the service folder first (it stands in for the author's build: a prebuilt zip,
-a git-ignored file); `ssm` and `stacks` are put on both targets before the steps (SSM
-parameters and other services' stack Outputs that `${ssm:}` and `${cf:}` read), in `region`.
+a git-ignored file); `ssm`, `stacks` and `roles` are put on both targets before the steps
+(SSM parameters and other services' stack Outputs that `${ssm:}` and `${cf:}` read, roles of
+the account the file names by ARN), in `region`.
 """
 
 from __future__ import annotations
@@ -177,6 +179,20 @@ def seed(endpoint: str, region: str, entry: dict[str, Any]) -> None:
         ssm = boto3.client("ssm", **kwargs)
         for name, value in entry["ssm"].items():
             ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
+    if entry.get("roles"):
+        iam = boto3.client("iam", **kwargs)
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        for role in entry["roles"]:
+            iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
     if entry.get("stacks"):
         cloudformation = boto3.client("cloudformation", **kwargs)
         for stack, outputs in entry["stacks"].items():
@@ -329,7 +345,7 @@ def run_project(entry: dict[str, Any], tool: str, moto: Moto, keep: Path | None)
                 entry["setup"], shell=True, cwd=service, env=env, check=True, timeout=120
             )  # noqa: S602
         region = entry.get("region", "us-east-1")
-        if entry.get("ssm") or entry.get("stacks"):
+        if entry.get("ssm") or entry.get("stacks") or entry.get("roles"):
             started = subprocess.run(
                 [tool, "local", "start"],
                 cwd=service,

@@ -45,6 +45,7 @@ from tooling.config.resources import (
     Reference,
     ResourcesConfig,
     StackSettings,
+    merge_into,
     read_resources,
     resource_ids_of,
 )
@@ -175,6 +176,53 @@ _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # botocore lambda CreateF
 _BAD_STATE_MACHINE_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
 _ROLE_ARN = re.compile(r"^arn:[\w-]+:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _DEFINITION_POINTER = re.compile(r"^/stepFunctions/stateMachines/[^/]+/definition(?:/|$)")
+# The service files Serverless v3 looks for, in its order (lib/cli/resolve-configuration-path.js):
+# the data formats the toolkit reads, then the programs it cannot run.
+CONFIG_FILES = ("serverless.yml", "serverless.yaml", "serverless.json")
+PROGRAM_CONFIG_EXTENSIONS = (".js", ".mjs", ".cjs", ".ts")
+
+
+def config_file_name(directory: Path, given: str | None = None) -> str:
+    """The service file: `--config NAME` (as Serverless v3 takes it: a .yml, .yaml or .json file
+    directly in the service folder), else the first of serverless.yml, .yaml, .json there."""
+    if given is None:
+        for name in CONFIG_FILES:
+            if (directory / name).is_file():
+                return name
+        for extension in PROGRAM_CONFIG_EXTENSIONS:
+            if (directory / f"serverless{extension}").is_file():
+                _refuse_program(f"serverless{extension}")
+        return CONFIG_FILES[0]  # not found: the loader says so
+    path = Path(given)
+    if path.suffix in PROGRAM_CONFIG_EXTENSIONS:
+        _refuse_program(given)
+    if path.suffix not in (".yml", ".yaml", ".json"):
+        raise BadInput(
+            f"invalid --config value {given!r}: unsupported file extension",
+            hint="give a .yml, .yaml or .json file",
+        )
+    if len(path.parts) != 1 and (directory / path).resolve().parent != directory.resolve():
+        raise BadInput(
+            f"invalid --config value {given!r}: the service file must be in the service folder",
+            hint="run the command in the folder that holds it (paths and handlers are read "
+            "from there), as Serverless requires",
+        )
+    if not (directory / path).is_file():
+        raise BadInput(
+            f"invalid --config value {given!r}: no such file in {directory}",
+            hint="give the name of a file in the service folder",
+        )
+    return path.name
+
+
+def _refuse_program(name: str) -> None:
+    raise ConfigError(
+        f"{name} is a program (Serverless runs it with Node.js to get the configuration); the "
+        "toolkit reads serverless.yml, .yaml or .json",
+        file=name,
+        hint=f"write the configuration out once: `npx serverless print --config {name} > "
+        "serverless.yml`",
+    )
 
 
 @dataclass(frozen=True)
@@ -250,14 +298,15 @@ def load_service(
     options: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
     account_id: str = "000000000000",
-    config_file: str = "serverless.yml",
+    config_file: str | None = None,
     params: Mapping[str, str] | None = None,
     instance_id: str | None = None,
     today: date | None = None,
     external: ExternalSources | None = None,
     resource_values: ResourceValues | None = None,
 ) -> ServiceConfig:
-    """Load and validate `<directory>/<config_file>`. `env` defaults to os.environ.
+    """Load and validate `<directory>/<config_file>` (by default serverless.yml, .yaml or .json;
+    see `config_file_name`). `env` defaults to os.environ.
 
     `params` are `--param key=value` values; `instance_id` is `${sls:instanceId}` (Serverless:
     the time in milliseconds, once per command); `today` dates runtime deprecations;
@@ -290,7 +339,7 @@ def load_settings(
     region: str | None = None,
     options: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
-    config_file: str = "serverless.yml",
+    config_file: str | None = None,
     params: Mapping[str, str] | None = None,
 ) -> ServiceSettings:
     """Stage, region and profile alone: only the values they are made of are resolved."""
@@ -308,10 +357,10 @@ class _Loader:
         options: Mapping[str, str] | None,
         env: Mapping[str, str] | None,
         account_id: str,
-        config_file: str,
+        config_file: str | None,
     ) -> None:
         self.directory = Path(directory)
-        self.config_file = config_file
+        self.config_file = config_file_name(self.directory, config_file)
         self.options: dict[str, Any] = dict(options or {})
         if stage:
             self.options["stage"] = stage
@@ -357,7 +406,16 @@ class _Loader:
                 column=1,
             )
         self.smap = smap
-        self.vars = VariableResolver(
+        self.vars = self._resolver(raw, smap)
+        if raw.get("useDotenv") is True:
+            dotenv = self._dotenv(str(self.vars.stage()))
+            if dotenv:
+                self.env = {**dotenv, **self.env}  # the real environment wins, as in dotenv
+                self.vars = self._resolver(raw, smap)
+        return raw, path
+
+    def _resolver(self, raw: dict[str, Any], smap: SourceMap) -> VariableResolver:
+        return VariableResolver(
             raw,
             smap,
             service_dir=self.directory,
@@ -369,7 +427,23 @@ class _Loader:
             instance_id=self.instance_id,
             external=self.external,
         )
-        return raw, path
+
+    def _dotenv(self, stage: str) -> dict[str, str]:
+        """`useDotenv: true`: `.env.<stage>`, else `.env`, in the service folder, expanded, for
+        `${env:}` (Serverless v3 lib/cli/load-dotenv.js, with dotenv and dotenv-expand)."""
+        from dotenv import dotenv_values
+
+        for name in (f".env.{stage}", ".env"):
+            path = self.directory / name
+            if path.is_file():
+                try:
+                    values = dotenv_values(path, interpolate=True)
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise ConfigError(
+                        f"cannot read environment variables from {name}: {exc}", file=name
+                    ) from None
+                return {key: value for key, value in values.items() if value is not None}
+        return {}
 
     def load(self) -> ServiceConfig:
         raw, path = self._open()
@@ -395,7 +469,7 @@ class _Loader:
         region = self._text(self.vars.region(), "/provider/region", "region")
         self._check_names(service, stage, region)
         custom = self._mapping("/custom")
-        package = self._mapping("/package")
+        package = self._lenient_mapping(self.vars.resolve("/package"), "/package", "package")
         self._check_keys(package, PACKAGE_KEYS, "/package", "package")
         service_patterns = self._patterns(package, "/package")
         service_artifact = self._artifact(package, "/package")
@@ -492,6 +566,26 @@ class _Loader:
                 hint=f"see the Serverless docs for `{what}`",
             )
         return value
+
+    def _lenient_mapping(self, value: Any, pointer: str, what: str) -> dict[str, Any]:
+        """A mapping Serverless' schema asks for but does without: another value is a warning
+        and is ignored, as Serverless does under its default `configValidationMode: warn`
+        (with `error`, it refuses the file)."""
+        if value is None or isinstance(value, dict):
+            return value or {}
+        mode = self.vars.resolve("/configValidationMode")
+        message = f"{what} must be a mapping (got {type(value).__name__})"
+        if mode == "error":
+            raise ConfigError(
+                f"{message}; configValidationMode: error refuses it, as Serverless does",
+                **self._at(pointer),
+                hint=f"write {what.rsplit(': ', 1)[-1]} as a mapping of its settings",
+            )
+        self.warnings.append(
+            f"{self._where(pointer)}: {message}: ignored, as Serverless ignores it (it warns: "
+            "Invalid configuration encountered)"
+        )
+        return {}
 
     def _text(self, value: Any, pointer: str, what: str) -> str:
         if not isinstance(value, str) or not value:
@@ -622,6 +716,33 @@ class _Loader:
 
     # -- functions ----------------------------------------------------------------------------
 
+    def _functions_value(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """`functions:`, and where each function is written. Serverless v3 also takes a list of
+        mappings (usually `- ${file(functions.yml)}`), merged with lodash `_.merge`, falsy items
+        skipped (lib/classes/service.js mergeArrays)."""
+        value = self.vars.resolve("/functions")
+        if not isinstance(value, list):
+            functions = self._mapping("/functions")
+            return functions, {key: pointer_join("/functions", key) for key in functions}
+        functions = {}
+        pointers: dict[str, str] = {}
+        for index, fragment in enumerate(value):
+            at = pointer_join("/functions", index)
+            if not fragment:
+                continue
+            if not isinstance(fragment, dict):
+                raise ConfigError(
+                    f"functions[{index}] must be a mapping of functions (got "
+                    f"{type(fragment).__name__}): Serverless refuses a non-object item in the "
+                    "functions list",
+                    **self._at(at),
+                    hint="write each item as a mapping, e.g. - ${file(functions.yml)}",
+                )
+            for key in fragment:
+                pointers[key] = pointer_join(at, key)
+            merge_into(functions, fragment)
+        return functions, pointers
+
     def _functions(
         self,
         service: str,
@@ -631,7 +752,7 @@ class _Loader:
         service_package: Mapping[str, Any],
         plugins: tuple[str, ...],
     ) -> dict[str, FunctionConfig]:
-        functions = self._mapping("/functions")
+        functions, pointers = self._functions_value()
         provider_env = provider.get("environment") or {}
         if not isinstance(provider_env, dict):
             raise ConfigError(
@@ -642,7 +763,7 @@ class _Loader:
         result: dict[str, FunctionConfig] = {}
         self._env_pending: dict[str, dict[str, tuple[Any, str]]] = {}
         for key, spec in functions.items():
-            pointer = pointer_join("/functions", key)
+            pointer = pointers[key]
             self._refuse_name(function_key_problem(str(key)), pointer)
             if not isinstance(spec, dict):
                 raise ConfigError(f"function '{key}' must be a mapping", **self._at(pointer))
@@ -692,13 +813,10 @@ class _Loader:
                     f"function '{key}': environment must be a mapping",
                     **self._at(pointer_join(pointer, "environment")),
                 )
-            package = spec.get("package") or {}
-            if not isinstance(package, dict):
-                raise ConfigError(
-                    f"function '{key}': package must be a mapping",
-                    **self._at(pointer_join(pointer, "package")),
-                )
             package_at = pointer_join(pointer, "package")
+            package = self._lenient_mapping(
+                spec.get("package"), package_at, f"function '{key}': package"
+            )
             self._check_keys(package, FUNCTION_PACKAGE_KEYS, package_at, "package")
             artifact, individually, patterns = self._function_package(
                 key, package, package_at, service_package, service_artifact
@@ -1298,7 +1416,11 @@ class _Loader:
             service_ids[machine.logical_id] = frozenset({"Arn", "Name"})
         if functions and not _custom_role(provider):
             service_ids[FUNCTION_ROLE_LOGICAL_ID] = frozenset({"Arn"})
-        config, problems, warnings = read_resources(self._resources_value, service_ids)
+        bucket = provider.get("deploymentBucket")
+        own_bucket = isinstance(bucket, str) or (isinstance(bucket, dict) and "name" in bucket)
+        config, problems, warnings = read_resources(
+            self._resources_value, service_ids, deployment_bucket=not own_bucket
+        )
         for warning in warnings:
             self.warnings.append(f"{self._where(warning.pointer)}: {warning.message}")
         for problem in problems:

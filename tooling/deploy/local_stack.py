@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tooling.config.resources import OUTPUT_PREFIX, named_in
+from tooling.config.resources import OUTPUT_PREFIX, OUTPUTS_HOLDER, named_in
 from tooling.deploy.models import Stack
 from tooling.errors import BadInput
 
@@ -73,7 +73,8 @@ def local_template(stack: Stack) -> tuple[dict[str, Any], list[str]]:
     left_out = {
         logical_id: str(spec.get("Type"))
         for logical_id, spec in resources.items()
-        if spec.get("Type") not in MOTO_TYPES or spec.get("Type") in AWS_ONLY_TYPES
+        if (spec.get("Type") not in MOTO_TYPES or spec.get("Type") in AWS_ONLY_TYPES)
+        and logical_id != OUTPUTS_HOLDER  # creates nothing, here as on AWS (moto skips it)
     }
     if not left_out:
         return template, []

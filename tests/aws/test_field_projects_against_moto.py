@@ -1,0 +1,132 @@
+"""What stopped real serverless.yml projects in the field test (bench/field_test.py) on the AWS
+target, each reproduced on a small service of our own, against the moto server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tooling.cli import main
+
+from .conftest import MOTO_ACCOUNT, REGION
+
+MACHINE_ARN = f"arn:aws:states:{REGION}:{MOTO_ACCOUNT}:stateMachine:outs-main"
+MACHINE = """\
+stepFunctions:
+  stateMachines:
+    main:
+      name: outs-main
+      definition:
+        StartAt: P
+        States:
+          P: {Type: Pass, End: true}
+"""
+
+
+def folder_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, yml: str) -> Path:
+    folder = tmp_path / "svc"
+    folder.mkdir()
+    (folder / "serverless.yml").write_text(yml)
+    (folder / "handler.py").write_text("def hello(event, context):\n    return event\n")
+    monkeypatch.chdir(folder)
+    return folder
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main([*args, "--target", "aws"])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def stack_outputs(name: str) -> dict[str, str]:
+    stack = boto3.client("cloudformation", region_name=REGION).describe_stacks(StackName=name)
+    return {o["OutputKey"]: o["OutputValue"] for o in stack["Stacks"][0].get("Outputs", [])}
+
+
+def test_resources_with_outputs_alone_deploy_a_stack_other_services_read(
+    aws_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`resources: {Outputs: ...}` alone: in Serverless they are outputs of the service's stack
+    (another service reads them with ${cf:outs-dev.MachineArn}); the toolkit's stack holds them
+    with a resource that creates nothing."""
+    yml = (
+        "service: outs\nprovider:\n  name: aws\n"
+        + MACHINE
+        + "resources:\n  Outputs:\n    MachineArn:\n      Value: {Ref: OutsDashmain}\n"
+    )
+    folder_with(tmp_path, monkeypatch, yml)
+    code, _, err = run(capsys, "deploy")
+    assert code == 0, err
+    assert stack_outputs("outs-dev")["MachineArn"] == MACHINE_ARN
+    code, _, err = run(capsys, "remove")
+    assert code == 0, err
+    stacks = boto3.client("cloudformation", region_name=REGION).list_stacks()["StackSummaries"]
+    assert all(
+        s["StackStatus"] == "DELETE_COMPLETE" for s in stacks if s["StackName"] == "outs-dev"
+    )
+
+
+ROLE_READING_THE_BUCKET = """\
+resources:
+  Resources:
+    ExecRole:
+      Type: AWS::IAM::Role
+      Properties:
+        AssumeRolePolicyDocument:
+          Version: '2012-10-17'
+          Statement:
+            - {Effect: Allow, Principal: {Service: [lambda.amazonaws.com]}, Action: sts:AssumeRole}
+        Policies:
+          - PolicyName: artifacts
+            PolicyDocument:
+              Version: '2012-10-17'
+              Statement:
+                - Effect: Allow
+                  Action: [s3:GetObject]
+                  Resource:
+                    Fn::Join: ['', ['arn:aws:s3:::', {Ref: ServerlessDeploymentBucket}, '/*']]
+"""
+
+
+def test_a_template_naming_the_deployment_bucket_gets_it_as_in_serverless(
+    aws_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Serverless' stack holds ServerlessDeploymentBucket (and its TLS-only policy) unless
+    provider.deploymentBucket names a bucket; a role in resources: granting access to it is
+    common."""
+    folder = folder_with(tmp_path, monkeypatch, "service: outs\nprovider:\n  name: aws\n" + MACHINE)
+    (folder / "serverless.yml").write_text(
+        "service: outs\nprovider:\n  name: aws\n" + MACHINE + ROLE_READING_THE_BUCKET
+    )
+    code, _, err = run(capsys, "deploy")
+    assert code == 0, err
+    cfn = boto3.client("cloudformation", region_name=REGION)
+    body = cfn.get_template(StackName="outs-dev")["TemplateBody"]
+    template = body if isinstance(body, dict) else json.loads(body)
+    bucket = template["Resources"]["ServerlessDeploymentBucket"]
+    policy = template["Resources"]["ServerlessDeploymentBucketPolicy"]
+    assert bucket["Type"] == "AWS::S3::Bucket"
+    assert policy["Properties"]["Bucket"] == {"Ref": "ServerlessDeploymentBucket"}
+    statement = policy["Properties"]["PolicyDocument"]["Statement"][0]
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": False}}
+    made = cfn.describe_stack_resources(StackName="outs-dev")["StackResources"]
+    assert "ServerlessDeploymentBucket" in {r.get("LogicalResourceId") for r in made}
+
+    (folder / "serverless.yml").write_text(
+        "service: outs\nprovider:\n  name: aws\n  deploymentBucket:\n    name: my-artifacts\n"
+        + MACHINE
+        + ROLE_READING_THE_BUCKET
+    )
+    code, out, err = run(capsys, "plan")
+    assert code == 2 and out == ""
+    assert "names 'ServerlessDeploymentBucket'" in err
+    assert "provider.deploymentBucket" in err
