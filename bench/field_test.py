@@ -27,7 +27,7 @@ A manifest entry:
      "profiles": ["dev"], "local": true, "setup": "shell command", "region": "eu-west-1",
      "account": "123456789012",
      "ssm": {"/path": "value"}, "stacks": {"other-stack": {"Output": "value"}},
-     "roles": ["LabRole"], "note": "..."}
+     "roles": ["LabRole"], "exports": {"other-dev-UserPoolId": "us-east-1_x"}, "note": "..."}
 `root` is copied whole (a `${file(../x.yml)}` may leave `dir`); `dir` defaults to the root;
 `local: false` marks a service whose runtimes the local runtime does not run (its local deploy
 refusal is the designed one). Profiles named by `profile:` lines in the file are added.
@@ -35,7 +35,7 @@ refusal is the designed one). Profiles named by `profile:` lines in the file are
 `setup` runs in the service folder first (it stands in for the author's build: a prebuilt zip,
 a git-ignored file); `ssm`, `stacks` and `roles` are put on both targets before the steps
 (SSM parameters and other services' stack Outputs that `${ssm:}` and `${cf:}` read, roles of
-the account the file names by ARN), in `region`.
+the account the file names by ARN, exports that `Fn::ImportValue` reads), in `region`.
 """
 
 from __future__ import annotations
@@ -193,6 +193,15 @@ def seed(endpoint: str, region: str, entry: dict[str, Any]) -> None:
         }
         for role in entry["roles"]:
             iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    exports = entry.get("exports") or {}
+    if exports:  # values other stacks export (Fn::ImportValue), in one stack of their own
+        outputs = {
+            f"Export{index}": {"Value": value, "Export": {"Name": name}}
+            for index, (name, value) in enumerate(sorted(exports.items()))
+        }
+        template = {"Resources": {"Holder": {"Type": "AWS::SNS::Topic"}}, "Outputs": outputs}
+        cloudformation = boto3.client("cloudformation", **kwargs)
+        cloudformation.create_stack(StackName="field-exports", TemplateBody=json.dumps(template))
     if entry.get("stacks"):
         cloudformation = boto3.client("cloudformation", **kwargs)
         for stack, outputs in entry["stacks"].items():
@@ -345,7 +354,7 @@ def run_project(entry: dict[str, Any], tool: str, moto: Moto, keep: Path | None)
                 entry["setup"], shell=True, cwd=service, env=env, check=True, timeout=120
             )  # noqa: S602
         region = entry.get("region", "us-east-1")
-        if entry.get("ssm") or entry.get("stacks") or entry.get("roles"):
+        if any(entry.get(k) for k in ("ssm", "stacks", "roles", "exports")):
             started = subprocess.run(
                 [tool, "local", "start"],
                 cwd=service,

@@ -130,3 +130,64 @@ def test_a_template_naming_the_deployment_bucket_gets_it_as_in_serverless(
     assert code == 2 and out == ""
     assert "names 'ServerlessDeploymentBucket'" in err
     assert "provider.deploymentBucket" in err
+
+
+IMPORTING = """\
+service: imports
+provider:
+  name: aws
+  runtime: python3.12
+  environment:
+    POOL: !ImportValue shared-dev-UserPoolId
+functions:
+  hello:
+    handler: handler.hello
+stepFunctions:
+  stateMachines:
+    main:
+      definition:
+        StartAt: P
+        States:
+          P:
+            Type: Pass
+            Result:
+              table:
+                Fn::ImportValue: !Sub "shared-${AWS::Region}-TableName"
+            End: true
+"""
+
+
+def test_fn_import_value_reads_what_another_stack_exports(
+    aws_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`Fn::ImportValue` (environment, definitions): the value another stack exports, as
+    CloudFormation gives it; an export no stack makes is refused at its line, before anything
+    changes."""
+    folder_with(tmp_path, monkeypatch, IMPORTING)
+    code, out, err = run(capsys, "plan")
+    assert code == 2 and out == ""
+    assert "serverless.yml:20:34: Fn::ImportValue 'shared-us-east-1-TableName'" in err
+    assert "no stack exports shared-us-east-1-TableName in us-east-1, AWS account" in err
+
+    def export(stack: str, name: str, value: str) -> None:
+        outputs = {"Out": {"Value": value, "Export": {"Name": name}}}
+        template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}, "Outputs": outputs}
+        cfn = boto3.client("cloudformation", region_name=REGION)
+        cfn.create_stack(StackName=stack, TemplateBody=json.dumps(template))
+
+    export("tables", f"shared-{REGION}-TableName", "shared-table")
+    code, out, err = run(capsys, "plan")
+    assert code == 2
+    assert "error: serverless.yml:6:11: " in err
+    assert "environment variable POOL: Fn::ImportValue 'shared-dev-UserPoolId'" in err
+
+    export("pools", "shared-dev-UserPoolId", "us-east-1_pool")
+    code, _, err = run(capsys, "deploy")
+    assert code == 0, err
+    lam = boto3.client("lambda", region_name=REGION)
+    environment = lam.get_function_configuration(FunctionName="imports-dev-hello")["Environment"]
+    assert environment["Variables"]["POOL"] == "us-east-1_pool"
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = f"arn:aws:states:{REGION}:{MOTO_ACCOUNT}:stateMachine:imports-dev-main"
+    definition = json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"])
+    assert definition["States"]["P"]["Result"] == {"table": "shared-table"}

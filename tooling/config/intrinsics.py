@@ -12,7 +12,9 @@ stack, so it resolves them itself, as CloudFormation and the plugin would:
   `name` normalised; lib/naming.js): Ref and GetAtt Arn -> its ARN, GetAtt Name -> its name;
 - an entry of `resources:`: what `ResourceValues` knows (the outputs of the service's stack, see
   tooling.config.resources); a value it does not know is reported as unresolved, for the caller
-  to refuse with the reference's line.
+  to refuse with the reference's line;
+- `Fn::ImportValue`: what another stack exports, read from the target (`ExportValues`); an
+  export that does not exist is an error, as CloudFormation refuses it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from tooling.sourcemap import SourceMap, pointer_join
 
 _SUB_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _HASH_PLACEHOLDER = re.compile(r"#\{([^}]*)\}")
-_SUPPORTED = ("Fn::GetAtt", "Ref", "Fn::Sub", "Fn::Join")
+_SUPPORTED = ("Fn::GetAtt", "Ref", "Fn::Sub", "Fn::Join", "Fn::ImportValue")
 
 
 def normalized_name(key: str) -> str:
@@ -73,6 +75,14 @@ class ResourceValues(Protocol):
     def get_att(self, logical_id: str, attribute: str) -> str | None: ...
 
 
+class ExportValues(Protocol):
+    """Values other stacks export (`Fn::ImportValue`), read from the target."""
+
+    def value(self, name: str) -> str | None: ...
+
+    def missing_reason(self, name: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class IntrinsicContext:
     """What a definition's intrinsics may refer to."""
@@ -88,6 +98,7 @@ class IntrinsicContext:
     # A definition's whole-value {"Ref": fn} gives the ARN (the plugin); elsewhere CloudFormation's
     # Ref of a function gives its name.
     ref_function_as_arn: bool = False
+    exports: ExportValues | None = None  # Fn::ImportValue
 
     def pseudo(self, name: str) -> str | None:
         partition = self.partition or partition_for(self.region)
@@ -245,6 +256,8 @@ class IntrinsicResolver:
         try:
             if key == "Fn::Join":
                 return self._join(argument, pointer)
+            if key == "Fn::ImportValue":
+                return self._import_value(argument, pointer)
             return self._sub(argument, pointer)
         finally:
             self._depth -= 1
@@ -298,6 +311,25 @@ class IntrinsicResolver:
             self._unknown(pointer, "Ref", argument)
         assert target is not None
         return target.arn if whole and self.context.ref_function_as_arn else target.name
+
+    def _import_value(self, argument: Any, pointer: str) -> str:
+        name = self.resolve(argument, pointer)
+        if not isinstance(name, str) or not name:
+            self._fail(pointer, "Fn::ImportValue needs the name of an export (a string)")
+        exports = self.context.exports
+        value = exports.value(name) if exports is not None else None
+        if value is None:
+            reason = (
+                exports.missing_reason(name) if exports is not None else "no export is read here"
+            )
+            self._fail(
+                pointer,
+                f"Fn::ImportValue {name!r}: {reason}",
+                "deploy the stack that exports it first: CloudFormation refuses to import an "
+                "export that does not exist",
+            )
+        assert value is not None
+        return value
 
     def _join(self, argument: Any, pointer: str) -> str:
         if not (isinstance(argument, list) and len(argument) == 2 and isinstance(argument[0], str)):

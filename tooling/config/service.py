@@ -26,7 +26,7 @@ from typing import Any
 from tooling.config import runtimes
 from tooling.config.events import UNRESOLVED, ApiSettings, EventsReader, MachineEvents
 from tooling.config.events import read_api_settings as _read_api_settings
-from tooling.config.external import ExternalSources
+from tooling.config.external import ExternalSources, Unwired
 from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
 from tooling.config.intrinsics import (
     FunctionTarget,
@@ -39,6 +39,7 @@ from tooling.config.intrinsics import (
     resolve_with_report,
     state_machine_logical_id,
 )
+from tooling.config.missing import MISSING
 from tooling.config.resources import (
     STACK_KEYS_NOT_APPLIED,
     RecordingValues,
@@ -130,6 +131,23 @@ FUNCTION_KEYS_USED = frozenset(
     {"name", "handler", "runtime", "memorySize", "timeout", "environment", "package"}
 )
 FUNCTION_KEYS_NO_EFFECT = frozenset({"description", "condition", "dependsOn", "versionFunction"})
+# Function keys of well-known plugins: (plugin, what the toolkit deploys without it).
+_PER_FUNCTION_ROLE = (
+    "serverless-iam-roles-per-function",
+    "no role of its own is deployed: the function gets the service's role, without these "
+    "statements (ignored; grant what it needs in provider.iam.role.statements)",
+)
+FUNCTION_PLUGIN_KEYS = {
+    "iamRoleStatements": _PER_FUNCTION_ROLE,
+    "iamRoleStatementsName": _PER_FUNCTION_ROLE,
+    "iamRoleStatementsInherit": _PER_FUNCTION_ROLE,
+    "iamPermissionsBoundary": _PER_FUNCTION_ROLE,
+    "warmup": ("serverless-plugin-warmup", "no warmer is deployed (ignored)"),
+    "pythonRequirements": (
+        "serverless-python-requirements",
+        "requirements are not installed into the package (ignored)",
+    ),
+}
 PACKAGE_KEYS = frozenset(
     {"patterns", "include", "exclude", "individually", "artifact", "excludeDevDependencies", "path"}
 )
@@ -593,12 +611,25 @@ class _Loader:
         return value
 
     def _check_keys(
-        self, mapping: Mapping[str, Any], allowed: Iterable[str], pointer: str, where: str
+        self,
+        mapping: Mapping[str, Any],
+        allowed: Iterable[str],
+        pointer: str,
+        where: str,
+        plugin_keys: Mapping[str, tuple[str, str]] | None = None,
     ) -> None:
-        """Keys Serverless does not know: a warning, with a suggestion only when it is close."""
+        """Keys Serverless does not know: a warning, with a suggestion only when it is close;
+        a key of a well-known plugin says which, and what its absence means."""
         allowed = sorted(allowed)
         for key in mapping:
             if key in allowed:
+                continue
+            if plugin_keys and key in plugin_keys:
+                plugin, consequence = plugin_keys[key]
+                self.warnings.append(
+                    f"{self._where(pointer_join(pointer, key))}: '{key}' in {where} is read by "
+                    f"the plugin {plugin}, which the toolkit does not run: {consequence}"
+                )
                 continue
             if key in MISPLACED_KEYS:
                 guess = f"; it belongs in {MISPLACED_KEYS[str(key)]}"
@@ -767,7 +798,9 @@ class _Loader:
             self._refuse_name(function_key_problem(str(key)), pointer)
             if not isinstance(spec, dict):
                 raise ConfigError(f"function '{key}' must be a mapping", **self._at(pointer))
-            self._check_keys(spec, FUNCTION_KEYS, pointer, f"function '{key}'")
+            self._check_keys(
+                spec, FUNCTION_KEYS, pointer, f"function '{key}'", FUNCTION_PLUGIN_KEYS
+            )
             self._support(
                 spec,
                 pointer,
@@ -929,6 +962,13 @@ class _Loader:
                 f"{self._where('/plugins')}: plugin {plugin} builds the code for Serverless; the "
                 "toolkit runs no plugin, so it deploys the files as they are (build them first, "
                 "or point package.artifact at the built zip)"
+            )
+        if "serverless-python-requirements" in plugins:
+            self.warnings.append(
+                f"{self._where('/plugins')}: plugin serverless-python-requirements installs "
+                "requirements.txt into the package for Serverless; the toolkit runs no plugin, so "
+                "the package holds only the folder's files (install them into the folder first, "
+                "e.g. `pip install -r requirements.txt -t .`, or deploy them as a layer)"
             )
 
     def _environment(
@@ -1136,6 +1176,7 @@ class _Loader:
             partition=partition_for(region),
             state_machines=targets,
             resource_values=self.resource_values,
+            exports=_Exports(self.external or Unwired()),
         )
 
     def _definition_intrinsics(
@@ -1488,6 +1529,20 @@ class _Loader:
             role_arn=role,
             notification_arns=tuple(arns),
         )
+
+
+class _Exports:
+    """`Fn::ImportValue` through the target's reader of AWS-service values."""
+
+    def __init__(self, external: ExternalSources) -> None:
+        self.external = external
+
+    def value(self, name: str) -> str | None:
+        found = self.external.resolve("export", name, ())
+        return None if found is MISSING else str(found)
+
+    def missing_reason(self, name: str) -> str:
+        return self.external.missing_reason("export", name)
 
 
 _UNRESOLVED: Any = object()  # a value whose problem was recorded
