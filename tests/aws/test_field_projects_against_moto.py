@@ -158,7 +158,10 @@ stepFunctions:
 
 
 def test_fn_import_value_reads_what_another_stack_exports(
-    aws_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    aws_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`Fn::ImportValue` (environment, definitions): the value another stack exports, as
     CloudFormation gives it; an export no stack makes is refused at its line, before anything
@@ -191,3 +194,55 @@ def test_fn_import_value_reads_what_another_stack_exports(
     arn = f"arn:aws:states:{REGION}:{MOTO_ACCOUNT}:stateMachine:imports-dev-main"
     definition = json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"])
     assert definition["States"]["P"]["Result"] == {"table": "shared-table"}
+
+
+ACTIVITIES = """\
+service: acts
+provider:
+  name: aws
+stepFunctions:
+  activities:
+    - approval
+  stateMachines:
+    main:
+      definition:
+        StartAt: Ask
+        States:
+          Ask:
+            Type: Task
+            Resource: {Ref: ApprovalStepFunctionsActivity}
+            End: true
+"""
+
+
+def test_activities_are_deployed_as_the_plugin_deploys_them(
+    aws_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`stepFunctions.activities`: an AWS::StepFunctions::Activity per name in the service's
+    stack (`<Name>StepFunctionsActivity`, its ARN output), which definitions name with Ref."""
+    folder_with(tmp_path, monkeypatch, ACTIVITIES)
+    code, _, err = run(capsys, "deploy")
+    assert code == 0, err
+    cfn = boto3.client("cloudformation", region_name=REGION)
+    body = cfn.get_template(StackName="acts-dev")["TemplateBody"]
+    template = body if isinstance(body, dict) else json.loads(body)
+    assert template["Resources"]["ApprovalStepFunctionsActivity"] == {
+        "Type": "AWS::StepFunctions::Activity",
+        "Properties": {"Name": "approval"},
+    }
+    assert template["Outputs"]["ApprovalStepFunctionsActivityArn"]["Value"] == {
+        "Ref": "ApprovalStepFunctionsActivity"
+    }
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = f"arn:aws:states:{REGION}:{MOTO_ACCOUNT}:stateMachine:acts-dev-main"
+    definition = json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"])
+    activity = f"arn:aws:states:{REGION}:{MOTO_ACCOUNT}:activity:approval"
+    assert definition["States"]["Ask"]["Resource"] == activity
+    assert [a["activityArn"] for a in sfn.list_activities()["activities"]] == [activity]
+
+    code, _, err = run(capsys, "remove")
+    assert code == 0, err
+    assert sfn.list_activities()["activities"] == []

@@ -219,3 +219,32 @@ def test_a_plugin_variable_source_is_named(tmp_path, monkeypatch, capsys):
     code, _, err = run(capsys, "plan")
     assert code == 2
     assert "unsupported variable source 'construct' (serverless-lift's" in err
+
+
+def test_activities_are_created_locally_and_named_by_ref(tmp_path, monkeypatch, capsys):
+    """`stepFunctions.activities` (the plugin makes an AWS::StepFunctions::Activity of each)
+    used to be dropped without a word; a `Ref` to one was refused. Locally they are created in
+    the local AWS services; a Task that calls one is not run by the local engine (said at
+    deploy), so this service only names it."""
+    yml = (
+        "service: acts\nprovider:\n  name: aws\n"
+        "stepFunctions:\n  activities:\n    - approval\n  stateMachines:\n    main:\n"
+        "      definition:\n        StartAt: P\n        States:\n"
+        "          P:\n            Type: Pass\n"
+        "            Result: {activity: {Ref: ApprovalStepFunctionsActivity}}\n"
+        "            End: true\n"
+    )
+    make(tmp_path, monkeypatch, {"serverless.yml": yml})
+    code, _, err = run(capsys, "deploy")
+    assert code == 0, err
+    (tmp_path / "in.json").write_text("{}")
+    code, out, err = run(capsys, "invoke", "--input", str(tmp_path / "in.json"))
+    assert code == 0, err
+    assert json.loads(out) == {
+        "activity": "arn:aws:states:us-east-1:000000000000:activity:approval"
+    }
+
+    bad = yml.replace("    - approval\n", "    - 'no spaces allowed'\n")
+    (tmp_path / "svc" / "serverless.yml").write_text(bad)
+    code, _, err = run(capsys, "plan")
+    assert code == 2 and "serverless.yml:6:7:" in err and "is not an activity name" in err

@@ -469,7 +469,7 @@ class _Loader:
         self._top_level_support(raw)
         recording = RecordingValues(self.resource_values)
         self.resource_values = recording
-        self._resources_value = self.vars.resolve("/resources")
+        self._resources_value = self._with_activities(self.vars.resolve("/resources"))
 
         service = self._service_name(raw)
         provider = self._mapping("/provider", required=True)
@@ -1436,6 +1436,63 @@ class _Loader:
                 hint="it needs StartAt and States",
             )
         return definition, source
+
+    def _with_activities(self, resources: Any) -> Any:
+        """`stepFunctions.activities`: the plugin adds an `AWS::StepFunctions::Activity` per name
+        to the service's stack (`<Name>StepFunctionsActivity`, with an output
+        `<Name>StepFunctionsActivityArn` unless `noOutput`; lib/deploy/stepFunctions/
+        compileActivities.js); the toolkit adds them to the stack of `resources:`, where
+        `Ref`/`Fn::GetAtt` of them resolve like any entry. An entry of `resources:` with the
+        same logical id wins, as Serverless merges `resources:` last."""
+        step = self.vars.resolve("/stepFunctions")
+        if not isinstance(step, dict) or step.get("activities") in (None, []):
+            return resources
+        activities = step["activities"]
+        at = "/stepFunctions/activities"
+        if not isinstance(activities, list):
+            raise ConfigError(
+                "stepFunctions.activities must be a list of activity names (the plugin refuses "
+                "it: activities property is not an array)",
+                **self._at(at),
+                hint="e.g. activities: [approval, ocrDone]",
+            )
+        entries: dict[str, Any] = {}
+        outputs: dict[str, Any] = {}
+        for index, name in enumerate(activities):
+            if (
+                not isinstance(name, str)
+                or not 1 <= len(name) <= 80
+                or _BAD_STATE_MACHINE_NAME.search(name)
+            ):
+                raise ConfigError(
+                    f"stepFunctions.activities[{index}]: {name!r} is not an activity name",
+                    **self._at(pointer_join(at, index)),
+                    hint="1-80 characters: no whitespace, brackets, wildcards or the "
+                    "punctuation Step Functions refuses in names",
+                )
+            logical_id = f"{normalized_name(name)}StepFunctionsActivity"
+            entries[logical_id] = {
+                "Type": "AWS::StepFunctions::Activity",
+                "Properties": {"Name": name},
+            }
+            if not step.get("noOutput"):
+                outputs[f"{logical_id}Arn"] = {
+                    "Description": "Current StateMachine Arn",  # the plugin's words
+                    "Value": {"Ref": logical_id},
+                }
+        fragment: dict[str, Any] = {"Resources": entries}
+        if outputs:
+            fragment["Outputs"] = outputs
+        if resources is None:
+            return fragment
+        if isinstance(resources, list):
+            return [fragment, *resources]
+        if isinstance(resources, dict):
+            merged: dict[str, Any] = {}
+            merge_into(merged, fragment)
+            merge_into(merged, resources)
+            return merged
+        return resources  # not a template: read_resources says so
 
     def _resource_ids(self) -> list[str]:
         return resource_ids_of(self._resources_value)

@@ -5,6 +5,10 @@
   updated keeps the old ones. AWS sets them from the new template (the toolkit reads the values
   of `resources:` from them). Fixed by setting the template and outputs as moto's own
   `Stack.update` does.
+- moto's CloudFormation has no `AWS::StepFunctions::Activity` (its Step Functions backend has
+  activities): the stack skips it and `Ref` of it gives nothing. Added, as CloudFormation has
+  it: `Ref` and `Fn::GetAtt .Arn` the activity's ARN, `.Name` its name (the toolkit deploys
+  `stepFunctions.activities` in the stack of `resources:`, as the plugin does).
 
 Applied by the local AWS services' process (tooling.localaws.server) and by the tests' moto
 server, which stands in for AWS.
@@ -15,6 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 _applied = False
+# CloudFormation types moto lacks that `apply` adds (tooling.deploy.local_stack creates them).
+ADDED_TYPES = frozenset({"AWS::StepFunctions::Activity"})
 
 
 def apply() -> None:
@@ -33,4 +39,73 @@ def apply() -> None:
         stack.output_map = stack._create_output_map()
 
     ChangeSet.apply = apply_with_outputs  # type: ignore[method-assign]
+    _add_activities()
     _applied = True
+
+
+def _add_activities() -> None:
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+    from moto.stepfunctions.models import stepfunctions_backends
+
+    class ActivityResource(CloudFormationModel):
+        def __init__(self, arn: str, name: str) -> None:
+            self.arn = arn
+            self.name = name
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return "Name"
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::StepFunctions::Activity"
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return attr in ("Arn", "Name")
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.arn
+
+        def get_cfn_attribute(self, attribute_name: str) -> str:
+            return self.arn if attribute_name == "Arn" else self.name
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[override]
+            cls,
+            resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> ActivityResource:
+            properties = cloudformation_json.get("Properties", {})
+            tags = [{"key": t["Key"], "value": t["Value"]} for t in properties.get("Tags", [])]
+            backend = stepfunctions_backends[account_id][region_name]
+            activity = backend.create_activity(properties.get("Name", resource_name), tags or None)
+            return cls(activity.arn, activity.name)
+
+        @classmethod
+        def update_from_cloudformation_json(  # type: ignore[override]
+            cls,
+            original_resource: ActivityResource,
+            new_resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+        ) -> ActivityResource:
+            name = cloudformation_json.get("Properties", {}).get("Name", new_resource_name)
+            if name == original_resource.name:
+                return original_resource
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(
+                new_resource_name, cloudformation_json, account_id, region_name
+            )
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            stepfunctions_backends[account_id][region_name].delete_activity(self.arn)
+
+    for cached in (parsing.get_model_map, parsing.get_name_type_map):  # built from subclasses
+        cached.cache_clear()

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from tooling.config.resources import PENDING as STACK_VALUE_PENDING
 from tooling.sourcemap import SourceMap, pointer_join
 from tooling.validate import graph
 from tooling.validate.choice import check_choices
@@ -394,8 +395,8 @@ class _Checker:
         if not isinstance(value, str):
             self.out.error(pointer, "FIELD_TYPE", "Resource must be an ARN string")
             return
-        if _PLACEHOLDER.search(value):
-            return
+        if _PLACEHOLDER.search(value) or STACK_VALUE_PENDING.fullmatch(value):
+            return  # substituted before deploy, or read from the stack of resources: first
         if not _ARN.match(value):
             self.out.error(
                 pointer,
