@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -246,3 +247,111 @@ def test_activities_are_deployed_as_the_plugin_deploys_them(
     code, _, err = run(capsys, "remove")
     assert code == 0, err
     assert sfn.list_activities()["activities"] == []
+
+
+PER_FUNCTION = """\
+service: perfn
+plugins:
+  - serverless-iam-roles-per-function
+custom:
+  serverless-iam-roles-per-function:
+    defaultInherit: false
+provider:
+  name: aws
+  runtime: python3.12
+  iam:
+    role:
+      statements:
+        - {Effect: Allow, Action: [sqs:SendMessage], Resource: "*"}
+functions:
+  reader:
+    handler: handler.hello
+    iamRoleStatements:
+      - Effect: Allow
+        Action: [dynamodb:GetItem]
+        Resource: !Sub arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders
+  inheriting:
+    handler: handler.hello
+    iamRoleStatementsInherit: true
+    iamRoleStatements:
+      - {Effect: Allow, Action: [s3:GetObject], Resource: "arn:aws:s3:::bucket/*"}
+  plain:
+    handler: handler.hello
+"""
+
+
+def role_policy(iam: Any, role: str) -> dict[str, Any]:
+    names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    assert len(names) == 1, names
+    document = iam.get_role_policy(RoleName=role, PolicyName=names[0])["PolicyDocument"]
+    return document if isinstance(document, dict) else json.loads(document)
+
+
+def actions(policy: dict[str, Any]) -> set[str]:
+    found: set[str] = set()
+    for statement in policy["Statement"]:
+        listed = statement["Action"]
+        found.update([listed] if isinstance(listed, str) else listed)
+    return found
+
+
+def test_per_function_roles_as_serverless_iam_roles_per_function_makes_them(
+    aws_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A function with `iamRoleStatements` (the plugin named in `plugins:`) gets a role of its
+    own, `<service>-<stage>-<key>-<region>-lambdaRole`: its log group, the provider's
+    statements only when inherited, then its own; the others share the service's role. It used
+    to get the service's role, without its statements (AccessDenied at run time)."""
+    folder_with(tmp_path, monkeypatch, PER_FUNCTION)
+    code, _, err = run(capsys, "deploy")
+    assert code == 0, err
+    iam = boto3.client("iam", region_name=REGION)
+    lam = boto3.client("lambda", region_name=REGION)
+
+    def role_of(function: str) -> str:
+        arn = lam.get_function_configuration(FunctionName=f"perfn-dev-{function}")["Role"]
+        return str(arn.rsplit("/", 1)[1])
+
+    assert role_of("reader") == "perfn-dev-reader-us-east-1-lambdaRole"
+    reader = role_policy(iam, "perfn-dev-reader-us-east-1-lambdaRole")
+    assert actions(reader) == {"logs:CreateLogStream", "logs:PutLogEvents", "dynamodb:GetItem"}
+    table = f"arn:aws:dynamodb:{REGION}:{MOTO_ACCOUNT}:table/orders"
+    assert any(s["Resource"] == table for s in reader["Statement"])
+    inheriting = role_policy(iam, role_of("inheriting"))
+    assert actions(inheriting) == {
+        "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage", "s3:GetObject"
+    }  # fmt: skip
+    assert role_of("plain") == "perfn-dev-us-east-1-lambdaRole"
+    shared = role_policy(iam, "perfn-dev-us-east-1-lambdaRole")
+    assert actions(shared) == {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}
+    assert "perfn-dev-reader" not in json.dumps(shared)  # only the shared functions' log groups
+
+    code, _, err = run(capsys, "remove")
+    assert code == 0, err
+    names = {r["RoleName"] for r in iam.list_roles()["Roles"]}
+    assert not {n for n in names if n.startswith("perfn-")}
+
+
+def test_per_function_statements_without_the_plugin_are_ignored_as_serverless_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    yml = PER_FUNCTION.replace("plugins:\n  - serverless-iam-roles-per-function\n", "")
+    folder_with(tmp_path, monkeypatch, yml)
+    code = main(["plan", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    roles = {c["name"] for c in json.loads(captured.out)["changes"] if c["kind"] == "role"}
+    assert roles == {"perfn-dev-us-east-1-lambdaRole"}
+    assert "Serverless ignores it unless `plugins:` names that plugin" in captured.err
+
+    key = "k" * 45  # perfn-dev-<key>-us-east-1 is 65 characters: the plugin refuses it
+    with_plugin = PER_FUNCTION.replace("  reader:", f"  {key}:")
+    (tmp_path / "svc" / "serverless.yml").write_text(with_plugin)
+    code = main(["plan"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert f"function '{key}': role name 'perfn-dev-{key}-us-east-1' is not" in captured.err
+    assert "iamRoleStatementsName" in captured.err

@@ -132,10 +132,16 @@ FUNCTION_KEYS_USED = frozenset(
 )
 FUNCTION_KEYS_NO_EFFECT = frozenset({"description", "condition", "dependsOn", "versionFunction"})
 # Function keys of well-known plugins: (plugin, what the toolkit deploys without it).
+PER_FUNCTION_ROLES = "serverless-iam-roles-per-function"
+PER_FUNCTION_ROLE_KEYS = frozenset(
+    {"iamRoleStatements", "iamRoleStatementsName", "iamRoleStatementsInherit",
+     "iamPermissionsBoundary"}
+)  # fmt: skip
 _PER_FUNCTION_ROLE = (
-    "serverless-iam-roles-per-function",
-    "no role of its own is deployed: the function gets the service's role, without these "
-    "statements (ignored; grant what it needs in provider.iam.role.statements)",
+    PER_FUNCTION_ROLES,
+    "Serverless ignores it unless `plugins:` names that plugin, and so does the toolkit: the "
+    "function gets the service's role, without these statements (add the plugin, or grant "
+    "what it needs in provider.iam.role.statements)",
 )
 FUNCTION_PLUGIN_KEYS = {
     "iamRoleStatements": _PER_FUNCTION_ROLE,
@@ -261,6 +267,10 @@ class FunctionConfig:
     package_individually: bool = False  # a zip of its own (package.individually)
     # (file, line, column) of its runtime, where a message about the runtime points
     runtime_location: tuple[str | None, int | None, int | None] = (None, None, None)
+    # A role of its own (serverless-iam-roles-per-function): its name and statements, the
+    # provider's included when inherited; None: the service's role.
+    own_role: str | None = None
+    own_role_statements: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -510,6 +520,8 @@ class _Loader:
         self._managed_policies(provider, context)
         for key, function in list(functions.items()):
             functions[key] = self._function_environment(function, context)
+        if PER_FUNCTION_ROLES in plugins:
+            self._function_roles(functions, provider, provider_statements, custom, context)
         profile = self.options.get("aws-profile") or provider.get("profile")
         resources = self._resources(functions, state_machines, provider)
         stack = self._stack_settings(service, stage, provider, context) if resources else None
@@ -784,6 +796,7 @@ class _Loader:
         plugins: tuple[str, ...],
     ) -> dict[str, FunctionConfig]:
         functions, pointers = self._functions_value()
+        self._function_specs = (functions, pointers)
         provider_env = provider.get("environment") or {}
         if not isinstance(provider_env, dict):
             raise ConfigError(
@@ -798,9 +811,13 @@ class _Loader:
             self._refuse_name(function_key_problem(str(key)), pointer)
             if not isinstance(spec, dict):
                 raise ConfigError(f"function '{key}' must be a mapping", **self._at(pointer))
-            self._check_keys(
-                spec, FUNCTION_KEYS, pointer, f"function '{key}'", FUNCTION_PLUGIN_KEYS
+            plugin_keys = FUNCTION_PLUGIN_KEYS
+            if PER_FUNCTION_ROLES in plugins:  # its keys are read (_function_roles)
+                plugin_keys = {k: v for k, v in plugin_keys.items() if v is not _PER_FUNCTION_ROLE}
+            known = FUNCTION_KEYS | (
+                PER_FUNCTION_ROLE_KEYS if PER_FUNCTION_ROLES in plugins else set()
             )
+            self._check_keys(spec, known, pointer, f"function '{key}'", plugin_keys)
             self._support(
                 spec,
                 pointer,
@@ -1248,6 +1265,85 @@ class _Loader:
             hint=f"e.g. arn:{context.partition}:iam::{self.account_id}:role/{name}",
         )
 
+    def _function_roles(
+        self,
+        functions: dict[str, FunctionConfig],
+        provider: Mapping[str, Any],
+        provider_statements: tuple[dict[str, Any], ...],
+        custom: Mapping[str, Any],
+        context: IntrinsicContext,
+    ) -> None:
+        """serverless-iam-roles-per-function (src/lib/index.ts, v3.2): a function that has
+        `iamRoleStatements` gets a role of its own, named `iamRoleStatementsName` or
+        `<service>-<stage>-<key>-<region>-lambdaRole` (without `-lambdaRole` past 64
+        characters), with its log statements, the provider's statements when
+        `iamRoleStatementsInherit` (or `custom.serverless-iam-roles-per-function.defaultInherit`)
+        says so, then its own."""
+        specs, pointers = self._function_specs
+        settings = custom.get(PER_FUNCTION_ROLES)
+        settings = settings if isinstance(settings, dict) else {}
+        for key, function in list(functions.items()):
+            spec = specs.get(key)
+            if not isinstance(spec, dict) or "iamRoleStatements" not in spec:
+                continue
+            pointer = pointers[key]
+            at = pointer_join(pointer, "iamRoleStatements")
+            if spec.get("role"):
+                raise ConfigError(
+                    f"function '{key}' has both role and iamRoleStatements, which "
+                    f"{PER_FUNCTION_ROLES} refuses",
+                    **self._at(at),
+                    hint="keep one of them",
+                )
+            if _custom_role(provider):
+                raise ConfigError(
+                    f"function '{key}': {PER_FUNCTION_ROLES} builds its role from the service's "
+                    "generated role, and provider.iam.role names a role of yours (the plugin "
+                    "fails on it)",
+                    **self._at(at),
+                    hint="grant the function's statements in your role, or drop provider.iam.role",
+                )
+            inherit = spec.get("iamRoleStatementsInherit")
+            if inherit is None:
+                inherit = settings.get("defaultInherit") is True
+            own = self._statements(
+                spec.get("iamRoleStatements") or [],
+                at,
+                context,
+                f"functions.{key}.iamRoleStatements",
+            )
+            statements = (*(provider_statements if inherit is True else ()), *own)
+            name = spec.get("iamRoleStatementsName") or _own_role_name(
+                context.stack_name, key, self.vars.region()
+            )
+            if not isinstance(name, str) or not _ROLE_NAME.fullmatch(name):
+                raise ConfigError(
+                    f"function '{key}': role name {name!r} is not an IAM role name (1-64 of "
+                    "letters, digits and +=,.@_-)",
+                    **self._at(
+                        pointer_join(pointer, "iamRoleStatementsName")
+                        if "iamRoleStatementsName" in spec
+                        else at
+                    ),
+                    hint="set a shorter one with iamRoleStatementsName, as the plugin asks",
+                )
+            for boundary_at, boundary in (
+                (
+                    pointer_join(pointer, "iamPermissionsBoundary"),
+                    spec.get("iamPermissionsBoundary"),
+                ),
+                (
+                    f"/custom/{PER_FUNCTION_ROLES}/iamGlobalPermissionsBoundary",
+                    settings.get("iamGlobalPermissionsBoundary"),
+                ),
+            ):
+                if boundary:
+                    self.warnings.append(
+                        f"{self._where(boundary_at)}: permissions boundaries are not applied to "
+                        "the roles the toolkit makes yet (ignored)"
+                    )
+            functions[key] = replace(function, own_role=name, own_role_statements=statements)
+
     def _provider_statements(
         self, provider: Mapping[str, Any], context: IntrinsicContext
     ) -> tuple[dict[str, Any], ...]:
@@ -1512,8 +1608,13 @@ class _Loader:
             service_ids[f"{normalized_name(key)}LogGroup"] = frozenset({"Arn"})
         for machine in machines.values():
             service_ids[machine.logical_id] = frozenset({"Arn", "Name"})
-        if functions and not _custom_role(provider):
+        if any(f.own_role is None for f in functions.values()) and not _custom_role(provider):
             service_ids[FUNCTION_ROLE_LOGICAL_ID] = frozenset({"Arn"})
+        for key, function in functions.items():  # serverless-iam-roles-per-function's
+            if function.own_role is not None:
+                service_ids[f"{normalized_name(key)}{FUNCTION_ROLE_LOGICAL_ID}"] = frozenset(
+                    {"Arn"}
+                )
         bucket = provider.get("deploymentBucket")
         own_bucket = isinstance(bucket, str) or (isinstance(bucket, dict) and "name" in bucket)
         config, problems, warnings = read_resources(
@@ -1600,6 +1701,17 @@ class _Exports:
 
     def missing_reason(self, name: str) -> str:
         return self.external.missing_reason("export", name)
+
+
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+
+
+def _own_role_name(stack_name: str, key: str, region: str) -> str:
+    """serverless-iam-roles-per-function's name: Serverless' role name
+    `<service>-<stage>-<region>-lambdaRole` with the function's key after the stage, less
+    `-lambdaRole` when that passes IAM's 64 characters (still too long: refused by the caller)."""
+    name = f"{stack_name}-{key}-{region}-lambdaRole"
+    return name if len(name) <= 64 else name.removesuffix("-lambdaRole")
 
 
 _UNRESOLVED: Any = object()  # a value whose problem was recorded
