@@ -30,10 +30,11 @@ A manifest entry:
      "roles": ["LabRole"], "exports": {"other-dev-UserPoolId": "us-east-1_x"}, "note": "..."}
 `root` is copied whole (a `${file(../x.yml)}` may leave `dir`); `dir` defaults to the root;
 `local: false` marks a service whose runtimes the local runtime does not run (its local deploy
-refusal is the designed one). Profiles named by `profile:` lines in the file are added.
+refusal is the designed one); `local_refusal` is the text of another documented local limit.
+Profiles named by `profile:` lines in the file are added.
 `account` makes moto that account (for a file naming roles of its author's account);
 `setup` runs in the service folder first (it stands in for the author's build: a prebuilt zip,
-a git-ignored file); `ssm`, `stacks` and `roles` are put on both targets before the steps
+a git-ignored file); `ssm`, `stacks`, `roles` and `exports` are put on both targets first
 (SSM parameters and other services' stack Outputs that `${ssm:}` and `${cf:}` read, roles of
 the account the file names by ARN, exports that `Fn::ImportValue` reads), in `region`.
 """
@@ -403,13 +404,14 @@ def run_project(entry: dict[str, Any], tool: str, moto: Moto, keep: Path | None)
             shutil.rmtree(work, ignore_errors=True)
 
 
-def phase_outcome(steps: list[Step], designed_local: bool) -> tuple[str, str]:
-    """One phase's outcome: the first crash or non-zero exit decides it."""
+def phase_outcome(steps: list[Step], designed: tuple[str, ...]) -> tuple[str, str]:
+    """One phase's outcome: the first crash or non-zero exit decides it; a refusal holding one
+    of the `designed` texts is the target's documented limit."""
     for step in steps:
         if step.crashed:
             return "crashed", f"{step.command}: {step.last}"
         if step.code != 0:
-            if designed_local and step.code == 2 and "local runtime cannot run" in step.last:
+            if step.code == 2 and any(text in step.last for text in designed):
                 return "runtime", f"{step.command}: {step.last}"
             return ("refused" if step.code == 2 else "failed"), f"{step.command}: {step.last}"
     return "works", ""
@@ -417,12 +419,16 @@ def phase_outcome(steps: list[Step], designed_local: bool) -> tuple[str, str]:
 
 def classify(result: Result, entry: dict[str, Any]) -> None:
     """`works` when every step of both phases exits 0 and the check on moto finds nothing;
-    `works-aws` when the only refusal is the local runtime's, by design, for a runtime it does
-    not run (`"local": false`); otherwise the worst of the two phases."""
+    `works-aws` when the only refusal is the local target's documented limit: a runtime the
+    local runtime does not run (`"local": false`), or `local_refusal` (a text of the refusal,
+    e.g. an activity Task); otherwise the worst of the two phases."""
     local_steps = [s for s in result.steps if "--target aws" not in s.command]
     aws_steps = [s for s in result.steps if "--target aws" in s.command]
-    result.local, local_why = phase_outcome(local_steps, not entry.get("local", True))
-    result.aws, aws_why = phase_outcome(aws_steps, False)
+    designed = () if entry.get("local", True) else ("local runtime cannot run",)
+    if entry.get("local_refusal"):
+        designed += (entry["local_refusal"],)
+    result.local, local_why = phase_outcome(local_steps, designed)
+    result.aws, aws_why = phase_outcome(aws_steps, ())
     if result.aws == "works" and result.checks:
         result.aws, aws_why = "wrong", "; ".join(result.checks)
     order = ["crashed", "wrong", "failed", "refused", "runtime", "works"]
@@ -483,8 +489,9 @@ def main() -> None:
             results.append(result)
             before = earlier.get(result.name, {}).get("outcome", "")
             column = f"{before:9s} -> " if args.compare else ""
+            phases = f"local {result.local:8s} aws {result.aws:8s}"
             print(
-                f"{result.name:22s} {column}{result.outcome:9s} local {result.local:8s} aws {result.aws:8s}"
+                f"{result.name:22s} {column}{result.outcome:9s} {phases}"
                 f" warn {result.warnings:3d}  {result.why[:150]}",
                 flush=True,
             )

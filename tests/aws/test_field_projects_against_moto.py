@@ -355,3 +355,32 @@ def test_per_function_statements_without_the_plugin_are_ignored_as_serverless_do
     assert code == 2
     assert f"function '{key}': role name 'perfn-dev-{key}-us-east-1' is not" in captured.err
     assert "iamRoleStatementsName" in captured.err
+
+
+def test_the_stack_of_resources_imports_and_exports_values(
+    aws_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`Fn::ImportValue` inside resources: is CloudFormation's (the stack is made by a change
+    set: moto's needed tooling/localaws/moto_fixes.py to import and export there, as AWS does);
+    what the stack exports, another service imports."""
+    outputs = {"Pool": {"Value": "shared-topic", "Export": {"Name": "shared-TopicName"}}}
+    template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}, "Outputs": outputs}
+    boto3.client("cloudformation", region_name=REGION).create_stack(
+        StackName="shared", TemplateBody=json.dumps(template)
+    )
+    yml = (
+        "service: outs\nprovider:\n  name: aws\n"
+        + MACHINE
+        + "resources:\n  Resources:\n    Mine:\n      Type: AWS::SNS::Topic\n"
+        "      Properties:\n        TopicName: !ImportValue shared-TopicName\n"
+        "  Outputs:\n    MineArn:\n      Value: !Ref Mine\n      Export: {Name: outs-dev-MineArn}\n"
+    )
+    folder_with(tmp_path, monkeypatch, yml)
+    code, _, err = run(capsys, "deploy")
+    assert code == 0, err
+    exports = boto3.client("cloudformation", region_name=REGION).list_exports()["Exports"]
+    mine = {e["Name"]: e["Value"] for e in exports}["outs-dev-MineArn"]
+    assert mine == f"arn:aws:sns:{REGION}:{MOTO_ACCOUNT}:shared-topic"

@@ -4,7 +4,9 @@
   leaves the stack's Outputs as they were: a stack created through a change set has none, one
   updated keeps the old ones. AWS sets them from the new template (the toolkit reads the values
   of `resources:` from them). Fixed by setting the template and outputs as moto's own
-  `Stack.update` does.
+  `Stack.update` does. Nor does a stack made by a change set import other stacks' exports
+  (`Fn::ImportValue`: "No export named ... found") or export its own: both made as
+  `create_stack` does.
 - moto's CloudFormation has no `AWS::StepFunctions::Activity` (its Step Functions backend has
   activities): the stack skips it and `Ref` of it gives nothing. Added, as CloudFormation has
   it: `Ref` and `Fn::GetAtt .Arn` the activity's ARN, `.Name` its name (the toolkit deploys
@@ -27,16 +29,20 @@ def apply() -> None:
     global _applied
     if _applied:
         return
-    from moto.cloudformation.models import ChangeSet
+    from moto.cloudformation.models import ChangeSet, cloudformation_backends
 
     original = ChangeSet.apply
 
     def apply_with_outputs(self: Any) -> None:
-        original(self)
         stack = self.stack
+        backend = cloudformation_backends[stack.account_id][stack.region_name]
+        stack.resource_map.cross_stack_resources = backend.exports  # Fn::ImportValue
+        original(self)
         stack.template = self.template
         stack._parse_template()
         stack.output_map = stack._create_output_map()
+        for export in stack.exports:  # what it exports, other stacks import
+            backend.exports[export.name] = export
 
     ChangeSet.apply = apply_with_outputs  # type: ignore[method-assign]
     _add_activities()
