@@ -70,6 +70,7 @@ from tooling.engine.ports import (
     LambdaInvoker,
     ServiceIntegrations,
     TaskCallbacks,
+    WaitNotice,
 )
 from tooling.engine.service_task import (
     NoServiceIntegrations,
@@ -124,6 +125,7 @@ def run_execution(
     mocks: TaskMocks | None = None,
     callbacks: TaskCallbacks | None = None,
     services: ServiceIntegrations | None = None,
+    on_wait: Callable[[WaitNotice], None] | None = None,
 ) -> ExecutionOutcome:
     """Run `machine` on `input_text` (JSON) to the end, emitting every history event.
 
@@ -133,6 +135,7 @@ def run_execution(
     `callbacks` issues the task tokens of .waitForTaskToken Tasks (default: kept in memory,
     answerable only through that object). `services` runs the AWS service integrations the
     runtime provides (e.g. sqs:sendMessage); mocks still answer the states they name.
+    `on_wait` hears of each Wait state and Retry interval before the run sleeps through it.
     """
     run = _Run(machine, info, clock, lambdas, history, random or random_module.Random())
     run.mocks = mocks
@@ -140,6 +143,7 @@ def run_execution(
         run.services = services
     if callbacks is not None:
         run.callbacks = callbacks
+    run.on_wait = on_wait
     return run.run(input_text)
 
 
@@ -170,6 +174,7 @@ class _Run(BranchingMixin):
         self.stop: StopSignal | None = None
         self.mocks_lock = threading.Lock()
         self.blocking: dict[int, bool] = {}  # Processor id -> whether it can block (see branching)
+        self.on_wait: Callable[[WaitNotice], None] | None = None
 
     # ---- the execution ------------------------------------------------------------------------
 
@@ -452,7 +457,7 @@ class _Run(BranchingMixin):
                         f"{state.timestamp_path.text} == {describe(value)}"
                     )
             seconds = (to_datetime(stamp) - self.clock.now()).total_seconds()
-        self.sleep(seconds)
+        self.sleep(seconds, waiting_in=state.name)
 
     def wait_jsonata(self, state: WaitState, scope: dict[str, Any]) -> None:
         if state.seconds is not None:
@@ -464,7 +469,7 @@ class _Run(BranchingMixin):
                     f"The Seconds field must be a non-negative integer, but was: {shown(value)}",
                     error=QUERY_EVALUATION_ERROR,
                 )
-            self.sleep(seconds)
+            self.sleep(seconds, waiting_in=state.name)
             return
         value = jsonata_evaluate(state.timestamp, scope)
         stamp = parse_timestamp(value) if isinstance(value, str) else value
@@ -474,11 +479,14 @@ class _Run(BranchingMixin):
                 f"format string: {shown(value)}",
                 error=QUERY_EVALUATION_ERROR,
             )
-        self.sleep((to_datetime(stamp) - self.clock.now()).total_seconds())
+        self.sleep((to_datetime(stamp) - self.clock.now()).total_seconds(), waiting_in=state.name)
 
-    def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float, waiting_in: str | None = None) -> None:
+        """Sleep on the clock; `waiting_in`: the Wait state this is, told to `on_wait`."""
         if seconds <= 0:
             return
+        if waiting_in is not None:
+            self.tell_wait(WaitNotice(waiting_in, "Wait", seconds, self.until(seconds)))
         if self.deadline is not None:
             left = (self.deadline - self.clock.now()).total_seconds()
             if seconds >= left:
@@ -526,6 +534,7 @@ class _Run(BranchingMixin):
             delay = self.retry_delay(state.retry, attempts, failure)
             if delay is not None:
                 retry_count += 1
+                self.tell_retry(state, attempts, failure, delay)
                 self.sleep(delay)
                 continue
             if isinstance(state, MapState | ParallelState):
@@ -696,6 +705,38 @@ class _Run(BranchingMixin):
             clock=self.clock,
             region=self.region,
         )
+
+    def until(self, seconds: float) -> datetime:
+        return self.clock.now() + timedelta(seconds=seconds)
+
+    def tell_wait(self, notice: WaitNotice) -> None:
+        if self.on_wait is not None:
+            self.on_wait(notice)
+
+    def tell_retry(
+        self,
+        state: TaskState | MapState | ParallelState,
+        attempts: list[int],
+        failure: StatesError,
+        delay: float,
+    ) -> None:
+        """Announce the interval before a retry (the retrier is the first that matched)."""
+        if self.on_wait is None or delay <= 0:
+            return
+        for index, retrier in enumerate(state.retry):
+            if any(_failure_matches(pattern, failure) for pattern in retrier.errors):
+                self.tell_wait(
+                    WaitNotice(
+                        state.name,
+                        "Retry",
+                        delay,
+                        self.until(delay),
+                        error=failure.error,
+                        retry=attempts[index],
+                        max_attempts=retrier.max_attempts,
+                    )
+                )
+                return
 
     def retry_delay(
         self, retriers: tuple[Retrier, ...], attempts: list[int], failure: StatesError
