@@ -16,13 +16,13 @@ import uuid
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tooling.engine.callbacks import TaskTokenError
 from tooling.engine.ports import CallbackOutcome
 from tooling.errors import AlreadyExists, InputError, NotFound, OperationFailed, ToolError
-from tooling.iam import RoleSpec
 from tooling.localrt.store import ExecutionRecord, FunctionRecord, StateMachineRecord, Store
+from tooling.localrt.waits import read_notice
 from tooling.names import (
     LOCAL_ACCOUNT_ID,
     check_execution_name,
@@ -32,7 +32,10 @@ from tooling.names import (
     function_arn,
     state_machine_arn,
 )
-from tooling.package import Package
+
+if TYPE_CHECKING:  # types only: the deploy code stays unloaded when a run starts
+    from tooling.iam import RoleSpec
+    from tooling.package import Package
 
 STATE_DIR = ".tool"
 
@@ -311,7 +314,11 @@ class LocalBackend:
 
     # executions
 
-    def start_execution(self, state_machine_arn: str, name: str, input: str) -> dict[str, Any]:
+    def start_execution(
+        self, state_machine_arn: str, name: str, input: str, *, mocks: str | None = None
+    ) -> dict[str, Any]:
+        """`mocks`: JSON of the mock file, entry and test case its Task states answer from
+        (`tool invoke --mock`), kept with the execution for its worker."""
         check_execution_name(name)
         check_input_size(input, "--input")
         machine = self.store.get_state_machine(state_machine_arn)
@@ -335,6 +342,7 @@ class LocalBackend:
             stop_date=None,
             worker_pid=None,
             clock=self.clock,
+            mocks=mocks,
         )
         stored = self.store.insert_execution(record)
         if stored is not record:
@@ -343,7 +351,7 @@ class LocalBackend:
                 return {"executionArn": stored.arn, "startDate": stored.start_date}
             raise AlreadyExists(
                 f"Execution Already Exists: '{arn}'",
-                hint="execution names are unique per state machine; omit --name to get a UUID",
+                hint="execution names are unique per state machine; omit --execution-name to get a UUID",
             )
         self._spawn_worker(arn, name)
         return {"executionArn": arn, "startDate": record.start_date}
@@ -483,6 +491,9 @@ class LocalBackend:
                 item["stopDate"] = record.stop_date
             answer.append(item)
         return answer
+
+    def current_wait(self, execution_arn: str) -> dict[str, Any] | None:
+        return read_notice(self.root, execution_arn, _now())
 
     def resolve_execution(self, name_or_arn: str) -> str:
         if name_or_arn.startswith("arn:"):

@@ -1,25 +1,66 @@
-"""The `tool` command. `main` is the single error boundary: our errors become one line on
-stderr and an exit code (0 ok, 1 failed execution or operation, 2 bad input)."""
+"""The `tool` command. `main` is the single error boundary: our errors and Typer's usage errors
+become one line on stderr and an exit code (0 ok, 1 failed execution or operation, 2 bad input,
+130 interrupted)."""
 
 from __future__ import annotations
 
 import sys
 import traceback
+from typing import Any
 
 from tooling.errors import ToolError
 
+_interrupt_explained = False
+
+
+def explain_interrupt(message: str) -> Exception:
+    """Say what Ctrl-C did to the run; the command raises what this returns (exit 130)."""
+    import typer
+
+    from tooling import render
+
+    global _interrupt_explained
+    _interrupt_explained = True
+    render.info(message)
+    return typer.Exit(130)
+
+
+def _usage_error_types() -> tuple[type[BaseException], type[BaseException], type[BaseException]]:
+    """(UsageError, ClickException, Abort) of the Click that Typer runs on (vendored in recent
+    Typer releases)."""
+    from typer import Abort
+
+    try:
+        from typer._click.exceptions import ClickException, UsageError
+    except ImportError:  # Typer on the click package
+        from click.exceptions import ClickException, UsageError  # type: ignore[no-redef]
+    return UsageError, ClickException, Abort
+
+
+def _usage_line(exc: Any) -> str:
+    """A usage error as one line: what is wrong, and where the command's help is."""
+    message = " ".join(str(exc.format_message()).split()).rstrip(".")
+    if message[:1].isupper() and message[1:2].islower():
+        message = message[0].lower() + message[1:]
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "tool"
+    return f"error: {message} (see `{command} --help`)"
+
 
 def main(argv: list[str] | None = None) -> int:
+    global _interrupt_explained
+    _interrupt_explained = False
     from tooling.cli.commands import app
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     if debug:  # accepted anywhere on the line, not only before the command
         args = ["--debug", *(arg for arg in args if arg != "--debug")]
+    usage_error, click_error, abort = _usage_error_types()
     try:
-        # Standalone mode lets Typer report usage errors itself (exit 2) and turns typer.Exit
-        # into SystemExit; every other exception reaches the handlers below.
-        app(args=args, prog_name="tool", standalone_mode=True)
+        # Not standalone: usage errors reach the handlers below instead of Typer's boxes;
+        # typer.Exit and a Ctrl-C Typer caught come back as the exit code.
+        code = app(args=args, prog_name="tool", standalone_mode=False)
     except SystemExit as exit_:
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else 1)
@@ -28,6 +69,20 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         sys.stderr.write(f"error: {exc.render()}\n")
         return exc.exit_code
+    except usage_error as exc:
+        if debug:
+            traceback.print_exc()
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `tool` or `tool task` alone: the help
+            sys.stderr.write(str(exc.format_message()).rstrip() + "\n")  # type: ignore[attr-defined]
+        else:
+            sys.stderr.write(_usage_line(exc) + "\n")
+        return 2
+    except click_error as exc:
+        sys.stderr.write(f"error: {' '.join(str(exc.format_message()).split())}\n")  # type: ignore[attr-defined]
+        return int(getattr(exc, "exit_code", 1))
+    except abort:
+        sys.stderr.write("aborted\n")
+        return 1
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
@@ -39,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
             " (run again with --debug for the traceback)\n"
         )
         return 1
-    return 0
+    if code == 130 and not _interrupt_explained:
+        sys.stderr.write("interrupted\n")
+    return code if isinstance(code, int) else 0
 
 
 def entry_point() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tooling.engine import ExecutionInfo, ExecutionOutcome, StateMachine, TaskMocks, run_execution
-from tooling.engine.ports import Clock, HistorySink, TaskCallbacks
+from tooling.engine.ports import Clock, HistorySink, TaskCallbacks, WaitNotice
 from tooling.localrt.callback_endpoint import CallbackEndpoint, TokenAnswers
 from tooling.localrt.invoker import InvocationLog, LocalLambdaInvoker
 from tooling.localrt.lambda_runner import FunctionSpec, LocalLambdaRunner
@@ -35,6 +35,7 @@ def run_local_execution(
     waits_for_tokens: bool,
     mocks: TaskMocks | None = None,
     on_invocation: InvocationLog | None = None,
+    on_wait: Callable[[WaitNotice], None] | None = None,
 ) -> ExecutionOutcome:
     """Run `machine` to its end. `functions` finds a deployed function by ARN; `database` is
     the state file whose queues and state machines sqs:sendMessage and states:startExecution
@@ -60,4 +61,5 @@ def run_local_execution(
             mocks=mocks,
             callbacks=callbacks,
             services=integrations,
+            on_wait=on_wait,
         )

@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS executions (
     start_date TEXT NOT NULL,
     stop_date TEXT,
     worker_pid INTEGER,
-    clock TEXT NOT NULL DEFAULT 'real'  -- 'virtual': Wait and Retry intervals take no real time
+    clock TEXT NOT NULL DEFAULT 'real', -- 'virtual': Wait and Retry intervals take no real time
+    mocks TEXT                     -- JSON: the mock file, entry and test case (`invoke --mock`)
 );
 CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (state_machine_arn, start_date);
 CREATE TABLE IF NOT EXISTS history (
@@ -141,6 +142,7 @@ class ExecutionRecord:
     stop_date: datetime | None
     worker_pid: int | None
     clock: str = "real"
+    mocks: str | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,8 @@ class Store:
             columns = {row["name"] for row in db.execute("PRAGMA table_info(executions)")}
             if "clock" not in columns:  # version 1 had no per-execution clock
                 db.execute("ALTER TABLE executions ADD COLUMN clock TEXT NOT NULL DEFAULT 'real'")
+            if "mocks" not in columns:  # before `tool invoke --mock`
+                db.execute("ALTER TABLE executions ADD COLUMN mocks TEXT")
             for table, create in (
                 ("functions", _FUNCTIONS_TABLE),
                 ("state_machines", _STATE_MACHINES_TABLE),
@@ -251,7 +255,7 @@ class Store:
             if row:
                 return _execution(row)
             db.execute(
-                "INSERT INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.arn,
                     record.name,
@@ -266,6 +270,7 @@ class Store:
                     _iso(record.stop_date) if record.stop_date else None,
                     record.worker_pid,
                     record.clock,
+                    record.mocks,
                 ),
             )
         return record
@@ -582,4 +587,5 @@ def _execution(row: sqlite3.Row) -> ExecutionRecord:
         stop_date=_from_iso(row["stop_date"]),
         worker_pid=row["worker_pid"],
         clock=row["clock"],
+        mocks=row["mocks"],
     )

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tooling.engine import ExecutionInfo, parse_definition
+from tooling.engine import ExecutionInfo, TaskMocks, parse_definition
 from tooling.engine.clock import make_clock
 from tooling.localrt.callbacks import StoreTaskCallbacks
 from tooling.localrt.execute import run_local_execution
@@ -23,6 +23,7 @@ from tooling.localrt.functions import spec_from_record
 from tooling.localrt.lambda_runner import FunctionSpec, Invocation, kill_live_sandboxes
 from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.localrt.store import Store
+from tooling.localrt.waits import WaitNotices
 
 
 class StoreHistory:
@@ -64,7 +65,12 @@ def run(store: Store, execution_arn: str) -> None:
         # The handler sees its own function's region (AWS_REGION), which is the ARN's.
         return spec_from_record(function, arn.split(":")[3]) if function else None
 
-    machine = parse_definition(json.loads(record.definition), provided=LOCAL_INTEGRATIONS)
+    mocks = _mocks(record.mocks)
+    machine = parse_definition(
+        json.loads(record.definition),
+        mocked=mocks.states if mocks else (),
+        provided=LOCAL_INTEGRATIONS,
+    )
     info = ExecutionInfo(
         execution_arn=execution_arn,
         name=record.name,
@@ -75,6 +81,7 @@ def run(store: Store, execution_arn: str) -> None:
     )
     clock = make_clock(record.clock, start=record.start_date)
     callbacks = StoreTaskCallbacks(store, clock)
+    notices = WaitNotices(store.path.parent, execution_arn)
     outcome = run_local_execution(
         machine,
         record.input,
@@ -87,7 +94,10 @@ def run(store: Store, execution_arn: str) -> None:
         database=store.path,
         waits_for_tokens=".waitForTaskToken" in record.definition,
         on_invocation=keep_logs,
+        mocks=mocks,
+        on_wait=notices.write if record.clock == "real" else None,
     )
+    notices.clear()
     store.finish_execution(
         execution_arn,
         status=outcome.status,
@@ -95,6 +105,16 @@ def run(store: Store, execution_arn: str) -> None:
         error=outcome.error,
         cause=outcome.cause,
         stop_date=history.last_timestamp or datetime.now(UTC),
+    )
+
+
+def _mocks(text: str | None) -> TaskMocks | None:
+    """The Task answers `tool invoke --mock` kept with the execution (checked when it started)."""
+    if text is None:
+        return None
+    kept = json.loads(text)
+    return TaskMocks.from_config(
+        kept["config"], machine_names=kept["machines"], test_case=kept["testCase"]
     )
 
 
