@@ -180,7 +180,9 @@ def test_invoke_before_deploy_says_to_deploy(service: Path, capsys):
 
 def test_executions_history_and_logs_after_a_run(service: Path, capsys):
     assert run(capsys, "deploy")[0] == 0
-    code, out, _ = run(capsys, "invoke", "--input", "in.json", "--execution-name", "run-1", "--json")
+    code, out, _ = run(
+        capsys, "invoke", "--input", "in.json", "--execution-name", "run-1", "--json"
+    )
     assert code == 0
     code, out, _ = run(capsys, "executions", "--json")
     assert [e["name"] for e in json.loads(out)["executions"]] == ["run-1"]

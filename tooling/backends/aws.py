@@ -368,7 +368,7 @@ class AwsBackend:
         except AlreadyExists:
             raise AlreadyExists(
                 f"Execution Already Exists: '{execution_arn(state_machine_arn, name)}'",
-                hint="execution names are unique per state machine; omit --execution-name to get a UUID",
+                hint="names are unique per state machine; omit --execution-name to get a UUID",
             ) from None
         except NotFound:
             raise NotFound(

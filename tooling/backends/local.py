@@ -351,7 +351,7 @@ class LocalBackend:
                 return {"executionArn": stored.arn, "startDate": stored.start_date}
             raise AlreadyExists(
                 f"Execution Already Exists: '{arn}'",
-                hint="execution names are unique per state machine; omit --execution-name to get a UUID",
+                hint="names are unique per state machine; omit --execution-name to get a UUID",
             )
         self._spawn_worker(arn, name)
         return {"executionArn": arn, "startDate": record.start_date}

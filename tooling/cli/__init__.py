@@ -26,14 +26,10 @@ def explain_interrupt(message: str) -> Exception:
 
 
 def _usage_error_types() -> tuple[type[BaseException], type[BaseException], type[BaseException]]:
-    """(UsageError, ClickException, Abort) of the Click that Typer runs on (vendored in recent
-    Typer releases)."""
+    """(UsageError, ClickException, Abort) of the Click that Typer vendors (0.26 and later)."""
     from typer import Abort
+    from typer._click.exceptions import ClickException, UsageError
 
-    try:
-        from typer._click.exceptions import ClickException, UsageError
-    except ImportError:  # Typer on the click package
-        from click.exceptions import ClickException, UsageError  # type: ignore[no-redef]
     return UsageError, ClickException, Abort
 
 
