@@ -43,6 +43,26 @@ def _usage_line(exc: Any) -> str:
     return f"error: {message} (see `{command} --help`)"
 
 
+def _only_the_command_used(app: Any, args: list[str]) -> None:
+    """Keep on the app only the command (or command group) the arguments name: Typer builds
+    every registered command's options before it parses anything, which the others would cost
+    for nothing. `tool`, `tool --help`, an unknown name and shell completion keep them all."""
+    import os
+
+    name = next((arg for arg in args if not arg.startswith("-")), None)
+    if name is None or any(key.startswith("_TOOL_COMPLETE") for key in os.environ):
+        return
+    commands = [
+        info
+        for info in app.registered_commands
+        if (info.name or info.callback.__name__).lower().replace("_", "-") == name
+    ]
+    groups = [info for info in app.registered_groups if info.name == name]
+    if commands or groups:
+        app.registered_commands = commands
+        app.registered_groups = groups
+
+
 def main(argv: list[str] | None = None) -> int:
     global _interrupt_explained
     _interrupt_explained = False
@@ -53,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     if debug:  # accepted anywhere on the line, not only before the command
         args = ["--debug", *(arg for arg in args if arg != "--debug")]
     usage_error, click_error, abort = _usage_error_types()
+    all_commands, all_groups = list(app.registered_commands), list(app.registered_groups)
+    _only_the_command_used(app, args)
     try:
         # Not standalone: usage errors reach the handlers below instead of Typer's boxes;
         # typer.Exit and a Ctrl-C Typer caught come back as the exit code.
@@ -90,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             " (run again with --debug for the traceback)\n"
         )
         return 1
+    finally:
+        app.registered_commands, app.registered_groups = all_commands, all_groups
     if code == 130 and not _interrupt_explained:
         sys.stderr.write("interrupted\n")
     return code if isinstance(code, int) else 0

@@ -7,18 +7,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tooling.engine import ExecutionInfo, ExecutionOutcome, StateMachine, TaskMocks, run_execution
 from tooling.engine.ports import Clock, HistorySink, TaskCallbacks, WaitNotice
-from tooling.localrt.callback_endpoint import CallbackEndpoint, TokenAnswers
 from tooling.localrt.invoker import InvocationLog, LocalLambdaInvoker
 from tooling.localrt.lambda_runner import FunctionSpec, LocalLambdaRunner
 from tooling.localrt.services import LocalServiceIntegrations
 
+if TYPE_CHECKING:  # the endpoint (an HTTP server) loads only for runs that wait for tokens
+    from tooling.localrt.callback_endpoint import TokenAnswers
 
-class LocalTokens(TaskCallbacks, TokenAnswers, Protocol):
-    """Task tokens the engine waits on and handlers answer (in memory, or in the store)."""
+    class LocalTokens(TaskCallbacks, TokenAnswers, Protocol):
+        """Task tokens the engine waits on and handlers answer (in memory, or in the store)."""
 
 
 def run_local_execution(
@@ -45,6 +46,8 @@ def run_local_execution(
     with ExitStack() as stack:
         endpoint: dict[str, str] = {}
         if waits_for_tokens:
+            from tooling.localrt.callback_endpoint import CallbackEndpoint
+
             endpoint = stack.enter_context(CallbackEndpoint(callbacks)).environment()
         invoker = LocalLambdaInvoker(
             functions, LocalLambdaRunner(services=endpoint), region, account, on_invocation
