@@ -170,10 +170,10 @@ def read(sources: LogSources, query: LogQuery) -> list[LogLine]:
 def follow(
     sources: LogSources,
     query: LogQuery,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
     interval: float = TAIL_INTERVAL_SECONDS,
 ) -> Iterator[LogLine]:
     """New matching lines as they come, until the caller stops (Ctrl-C)."""
     while True:
-        sleep(interval)
+        (sleep or time.sleep)(interval)
         yield from read(sources, query)
