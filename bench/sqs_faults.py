@@ -48,7 +48,7 @@ from pathlib import Path
 from tooling.backends.local import LocalBackend
 from tooling.config.triggers import SqsTrigger
 from tooling.localrt.queue import LocalQueues
-from tooling.localrt.store import Store
+from tooling.localrt.store import StateMachineRecord, Store
 from tooling.triggers.poller import run_workers
 from tooling.triggers.queues import LocalTriggerQueue
 from tooling.triggers.start_from_messages import MessageResult, check_body
@@ -96,7 +96,12 @@ def trigger() -> SqsTrigger:
 def setup(directory: Path) -> tuple[LocalBackend, LocalTriggerQueue]:
     backend = LocalBackend(directory, REGION)
     role = "arn:aws:iam::000000000000:role/bench"
-    backend.create_state_machine(MACHINE_NAME, DEFINITION, role, "STANDARD")
+    now = datetime.now(UTC)
+    backend.store.put_state_machine(
+        StateMachineRecord(
+            MACHINE_NAME, machine_arn(backend), DEFINITION, "STANDARD", role, "1", now, None
+        )
+    )
     queue = LocalTriggerQueue(trigger(), LocalQueues(directory / ".tool" / "local.db")).create()
     return backend, queue
 

@@ -24,9 +24,24 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_local_aws_services_left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests that start a folder's local AWS services stop them; this stops any left behind
+    (a failed test), so no server outlives the run."""
+    yield
+    from tooling.localaws.manager import LocalAwsServices
+
+    for lock in tmp_path_factory.getbasetemp().rglob(".tool/aws/server.lock"):
+        LocalAwsServices(lock.parent.parent).stop()
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     from moto.server import ThreadedMotoServer  # only the AWS-target tests need moto
+
+    from tooling.localaws import moto_fixes
+
+    moto_fixes.apply()  # what moto's CloudFormation does differently from AWS
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log on stderr
     port = _free_port()

@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tooling.backends.local import LocalBackend, state_dir
 from tooling.engine import ExecutionInfo, MockError, TaskMocks, parse_definition
 from tooling.engine.callbacks import REAL_PAUSE_SECONDS, InMemoryTaskCallbacks
 from tooling.engine.clock import make_clock
 from tooling.engine.ports import Clock, WaitNotice
 from tooling.errors import DefinitionError, InputError
+from tooling.localrt.code import install_code
 from tooling.localrt.execute import run_local_execution
 from tooling.localrt.lambda_runner import FunctionSpec, Invocation
 from tooling.localrt.services import LOCAL_INTEGRATIONS
@@ -26,6 +26,7 @@ from tooling.localrt.waits import notice_dict
 from tooling.names import LOCAL_ACCOUNT_ID, execution_arn, function_arn, state_machine_arn
 from tooling.session import Options, load
 from tooling.sourcemap import SourceMap, load_json, read_text
+from tooling.statedir import STATE_DIR, state_path
 from tooling.validate import check_or_raise, validate_definition
 
 
@@ -110,12 +111,19 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
     """Specs of the current folder's functions, their service (or None) and the region."""
     if not (options.directory / "serverless.yml").is_file():
         return {}, None, options.region or "us-east-1"
-    from tooling.package import build_package, check_handlers
+    from dataclasses import replace
+
+    from tooling.config.runtimes import LOCAL_FAMILIES
+    from tooling.package import build_packages, check_handlers
 
     service = load(options)
-    check_handlers(service)
-    backend = LocalBackend(service.directory, service.region)
-    code_dir = backend.install_code(build_package(service, service.directory / ".tool" / "build"))
+    # The local runtime runs Python and Node.js handlers; a Task calling another function is
+    # refused by the invoker (not found locally), so only those are packaged here.
+    local = {k: f for k, f in service.functions.items() if f.runtime_family in LOCAL_FAMILIES}
+    runnable = replace(service, functions=local)
+    check_handlers(runnable)
+    packages = build_packages(runnable, state_path(service.directory, "build", create=True))
+    code_root = state_path(service.directory, "code", create=True)
     # Keyed as the invoker looks functions up: by ARN in the local target's account.
     specs = {
         function_arn(service.region, LOCAL_ACCOUNT_ID, fn.name): FunctionSpec(
@@ -126,12 +134,44 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
             memory_size=fn.memory_size,
             timeout=fn.timeout,
             environment=dict(fn.environment),
-            code_dir=code_dir,
+            code_dir=install_code(
+                code_root, packages.functions[key].path, packages.functions[key].sha256
+            ),
             region=service.region,
         )
-        for fn in service.functions.values()
+        for key, fn in local.items()
     }
     return specs, service, service.region
+
+
+def _refuse_other_runtimes(definition: Any, service: Any) -> None:
+    """A Task calling a function the local runtime cannot run (Go, Java, ..., or Node.js
+    without `node`): one line now, rather than a failure in the middle of the run."""
+    from tooling.config.runtimes import LOCAL_FAMILIES
+    from tooling.localrt.runtimes import check_runs_here
+
+    text = json.dumps(definition)
+    for function in service.functions.values():
+        called = f'"{function.name}"' in text or function.arn in text
+        if function.runtime_family in LOCAL_FAMILIES:
+            if called:
+                check_runs_here(function.runtime, function=function.key)
+            continue
+        if called:
+            raise InputError(
+                f"the definition calls function '{function.key}' ({function.runtime}), which "
+                "the local runtime cannot run yet (it runs Python and Node.js handlers)",
+                hint="answer that Task with --mock FILE, or run it on AWS "
+                "(`tool deploy --target aws`)",
+            )
+
+
+def _store_path(directory: Path) -> Path:
+    """The deployed local state `sqs:sendMessage` and `states:startExecution` reach (used only if
+    it exists; checked like every state path)."""
+    if (directory / STATE_DIR).is_dir():
+        return state_path(directory, "local.db")
+    return directory / STATE_DIR / "local.db"
 
 
 def read_mock_file(path: Path) -> tuple[Any, SourceMap]:
@@ -216,6 +256,8 @@ def run_definition(
     check_or_raise(validate_definition(definition, source))
     if mock_file is not None:
         mocks = load_mocks(mock_file, definition, _machine_names(path, service), test_case)
+    if service is not None and mocks is None:
+        _refuse_other_runtimes(definition, service)
     machine = parse_definition(
         definition, source, mocks.states if mocks else (), provided=LOCAL_INTEGRATIONS
     )
@@ -246,7 +288,7 @@ def run_definition(
         history=history,
         callbacks=callbacks,
         functions=specs.get,
-        database=state_dir(options.directory) / "local.db",
+        database=_store_path(options.directory),
         waits_for_tokens=_waits_for_tokens(definition),
         mocks=mocks,
         on_invocation=_handler_output(on_log, history) if on_log is not None else None,

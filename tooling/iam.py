@@ -19,10 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
-from tooling.config.intrinsics import context_for, resolve_intrinsics
 from tooling.config.service import ServiceConfig, StateMachineConfig
-from tooling.errors import ConfigError, DefinitionError
 from tooling.iam_integrations import Gap, Scope, allows, integration_permissions
 from tooling.machine_logging import machine_logging
 from tooling.names import partition_for
@@ -171,62 +168,22 @@ def _role_settings(service: ServiceConfig) -> Mapping[str, Any]:
 
 
 def _provider_statements(service: ServiceConfig) -> list[dict[str, Any]]:
-    statements: list[Any] = []
-    for pointer, value in (
-        ("provider.iam.role.statements", _role_settings(service).get("statements")),
-        ("provider.iamRoleStatements", service.provider.get("iamRoleStatements")),
-    ):
-        if value is None:
-            continue
-        if not isinstance(value, list):
-            raise ConfigError(
-                f"{pointer} must be a list of IAM statements",
-                file=service.config_file.name,
-                hint=STATEMENT_EXAMPLE,
-            )
-        try:
-            resolved, leftovers = resolve_intrinsics(value, context_for(service))
-        except DefinitionError as exc:  # a reference to no function of the service
-            raise ConfigError(
-                f"{pointer}: {exc.message}", file=service.config_file.name, hint=exc.hint
-            ) from None
-        if leftovers:
-            raise ConfigError(
-                f"{pointer} uses a CloudFormation reference the toolkit cannot resolve: "
-                f"{leftovers[0]}",
-                file=service.config_file.name,
-                hint="write the ARN itself; only the service's functions can be referenced",
-            )
-        for index, statement in enumerate(resolved):
-            _check_statement(statement, f"{pointer}[{index}]", service)
-            statements.append(statement)
-    return statements
-
-
-def _check_statement(statement: Any, where: str, service: ServiceConfig) -> None:
-    problem = statement_problem(statement)
-    if problem is not None:
-        joiner = ": " if problem.key else " "
-        raise ConfigError(
-            f"{where}{joiner}{problem.message}", file=service.config_file.name, hint=problem.hint
-        )
+    """provider.iam.role.statements and provider.iamRoleStatements, as the loader resolved and
+    checked them (with their lines; a statement with a problem is in service.problems)."""
+    return list(service.provider_iam_statements)
 
 
 def _managed_policies(service: ServiceConfig) -> tuple[str, ...]:
     value = _role_settings(service).get("managedPolicies") or service.provider.get(
         "iamManagedPolicies"
     )
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(
-        isinstance(item, str) and item.startswith("arn:") for item in value
-    ):
-        raise ConfigError(
-            "provider.iam.role.managedPolicies must be a list of policy ARNs",
-            file=service.config_file.name,
-            hint="e.g. - arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess",
-        )
-    return tuple(sorted(set(value)))
+    if not isinstance(value, list):
+        return ()  # a wrong shape is in service.problems, with its line
+    return tuple(sorted({item for item in value if isinstance(item, str) and _is_arn(item)}))
+
+
+def _is_arn(text: str) -> bool:
+    return text.startswith("arn:")
 
 
 # -- state machines ---------------------------------------------------------------------------

@@ -18,6 +18,92 @@ _FORBIDDEN_NAME_CHARS = re.compile(
 )
 
 
+# Names built from serverless.yml keys, checked when the service is loaded, before anything is
+# created or written (they also become file names under .tool/):
+# - `service`: CloudFormation's stack name rule for `<service>-<stage>` (letters, digits, '-';
+#   starting with a letter; 128 characters), the name Serverless deploys the service as; its
+#   own schema (`serviceName`, '^[a-zA-Z][0-9a-zA-Z-]+$') only warns by default.
+# - stage: Serverless' `stage` schema, '^[a-zA-Z0-9-]+$'.
+# - region: AWS region codes (`us-east-1`, `us-gov-west-1`, `cn-north-1`, `us-isob-east-1`).
+# - function keys: Serverless' `functionName` schema, '^[a-zA-Z0-9-_]+$'.
+# - state machine keys: IAM's role name characters, '[\w+=,.@-]' (the generated role is
+#   `<service>-<stage>-<region>-<key>-sfnRole`).
+# Names given in full are checked against AWS's rules where they are read: Lambda function
+# names (1-64 of [a-zA-Z0-9-_]), state machine names (1-80, no whitespace, brackets, wildcards
+# or "#%\^|~`$&,;:/"), SQS queue names (1-80 of [A-Za-z0-9_-], `.fifo` for FIFO queues). Names
+# built from the keys above are valid by construction: IAM role names (1-64 of [\w+=,.@-], cut
+# to 64 with a digest) and log groups `/aws/lambda/<function>` (1-512 of [.-_/#A-Za-z0-9]);
+# tests/test_name_rules.py checks that against IAM_ROLE_NAME and LOG_GROUP_NAME.
+SERVICE_NAME = re.compile(r"^[a-zA-Z][0-9a-zA-Z-]*$")
+MAX_STACK_NAME = 128  # CloudFormation stack names: the service's `<service>-<stage>`
+STAGE_NAME = re.compile(r"^[a-zA-Z0-9-]+$")
+REGION_NAME = re.compile(r"^[a-z]{2,}(?:-[a-z]+)+-[0-9]{1,2}$")
+FUNCTION_KEY = re.compile(r"^[a-zA-Z0-9-_]+$")
+STATE_MACHINE_KEY = re.compile(r"^[\w+=,.@-]+$", re.ASCII)
+LAMBDA_FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
+IAM_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
+LOG_GROUP_NAME = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
+
+
+@dataclass(frozen=True)
+class NameProblem:
+    message: str
+    hint: str
+
+
+def service_name_problem(service: str, stage: str) -> NameProblem | None:
+    if not SERVICE_NAME.fullmatch(service):
+        return NameProblem(
+            f"service name {service!r} is not a valid name: AWS stack names (which Serverless "
+            "builds from it) allow letters, digits and '-', starting with a letter",
+            "e.g. `service: my-service`",
+        )
+    if len(service) + 1 + len(stage) > MAX_STACK_NAME:
+        return NameProblem(
+            f"service name {service!r} with stage {stage!r} is longer than "
+            f"{MAX_STACK_NAME} characters, AWS's limit for the stack name `<service>-<stage>`",
+            "shorten the service name",
+        )
+    return None
+
+
+def stage_problem(stage: str) -> NameProblem | None:
+    if STAGE_NAME.fullmatch(stage):
+        return None
+    return NameProblem(
+        f"stage {stage!r} is not a valid stage name: Serverless allows letters, digits and '-'",
+        "e.g. dev, prod, pr-42",
+    )
+
+
+def region_problem(region: str) -> NameProblem | None:
+    if REGION_NAME.fullmatch(region):
+        return None
+    return NameProblem(
+        f"region {region!r} is not an AWS region code", "e.g. us-east-1, eu-west-1, us-gov-west-1"
+    )
+
+
+def function_key_problem(key: str) -> NameProblem | None:
+    if FUNCTION_KEY.fullmatch(key):
+        return None
+    return NameProblem(
+        f"function key {key!r} is not a valid function name: Serverless allows letters, digits, "
+        "'-' and '_'",
+        "rename the key under `functions:`",
+    )
+
+
+def state_machine_key_problem(key: str) -> NameProblem | None:
+    if STATE_MACHINE_KEY.fullmatch(key):
+        return None
+    return NameProblem(
+        f"state machine key {key!r} cannot be part of an IAM role name (its generated role is "
+        "named after it): IAM allows letters, digits and '_+=,.@-'",
+        "rename the key under `stepFunctions.stateMachines:`",
+    )
+
+
 def check_execution_name(name: str) -> None:
     if not 1 <= len(name) <= 80:
         raise InputError(

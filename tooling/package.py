@@ -1,21 +1,24 @@
-"""Handler checks and the deterministic deployment zip of a service.
+"""Handler checks and the deployment packages of a service.
 
-What goes into the zip:
+Each function's code comes, as Serverless v3 packages it (lib/plugins/package/lib/
+package-service.js): from its own `package.artifact` (a prebuilt zip, e.g. a Go or .NET build);
+else, with `package.individually`, from a zip of its own (the service's patterns, then its
+own); else from the service's package: the service's `package.artifact`, or the one zip of the
+service built below. A service with no function packages nothing.
 
-1. Every file under the service folder, walked in sorted order (symlinked folders not followed).
-2. `package.patterns` (service level, then each function's, in serverless.yml order; the legacy
-   `exclude` / `include` lists count as `!pattern` / `pattern`) are applied in order, Serverless
-   style: a pattern adds back the files it matches, `!pattern` removes them; the last matching
-   pattern wins. Globs: `*` and `?` stay within one path segment, `**` spans segments, `[ab]` and
-   `{a,b}` work; a pattern that matches a folder also matches everything inside it.
-3. Whatever the patterns say, these are never packed: `.git/`, `.venv/`, `venv/`, `.tool/`,
-   `tests/`, `__pycache__/`, `*.pyc`, `.env`, `.env.*`, `*.pem`, `*.key`, `id_rsa*`, `.aws/`,
-   `node_modules/`, `.serverless/`, the caches `.pytest_cache/`, `.hypothesis/`, `.mypy_cache/`,
-   `.ruff_cache/` (at any depth), the toolkit's own top-level `tooling/` and `tooling.egg-info/`
-   folders, and the output folder itself.
-   Serverless' default excludes (`serverless.yml/.yaml/.json/.js` and the service's own config
-   file, `.gitignore`, `.DS_Store`, `npm-debug.log`), then the state machine definition files
-   loaded with `${file(...)}`, come first in the pattern list, so a pattern can bring them back.
+Handlers are checked as each runtime reads them (tooling.config.runtimes): a Python handler's
+file compiles and defines the function; a Node.js or Ruby handler's file is there (Node.js:
+`.js`, `.mjs`, `.cjs` or a package); an OS-only runtime has an executable `bootstrap`, a go1.x
+function the binary it names; Java and .NET handlers are checked for form only.
+
+What goes into a zip: the files of the service folder that `package.patterns` select (the
+legacy `exclude` / `include` lists count as `!pattern` / `pattern`), as tooling.package_files
+decides: patterns in order, the last matching one wins; tool folders and caches never; secrets
+(`.env*`, private keys, `.aws/`, ...) only when a pattern names them; links only to files inside
+the service folder. Serverless' default excludes (`serverless.yml/.yaml/.json/.js` and the
+service's own config file, `.gitignore`, `.DS_Store`, `npm-debug.log`), then the state machine
+definition files loaded with `${file(...)}`, come first in the pattern list, so a pattern can
+bring them back.
 
 The zip is byte-for-byte reproducible: sorted entries, timestamps 1980-01-01 00:00:00, modes
 0o644 (0o755 when the file is executable), Unix as creator system, deflate level 6.
@@ -29,39 +32,22 @@ import difflib
 import hashlib
 import io
 import os
-import re
 import uuid
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-from tooling.config.service import ServiceConfig
-from tooling.errors import HandlerError
+from tooling.config import runtimes
+from tooling.config.service import FunctionConfig, ServiceConfig
+from tooling.errors import BadInput, HandlerError
+from tooling.package_files import FileWarning, select_package_files
+from tooling.package_files import glob_match as glob_match  # re-exported: file selection
+from tooling.package_files import never_packed as never_packed
+from tooling.package_files import select_files as select_files
+from tooling.statedir import inside
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-_NEVER_DIRS = frozenset(
-    {
-        ".git",
-        ".venv",
-        "venv",
-        ".tool",
-        "tests",
-        "__pycache__",
-        ".aws",
-        "node_modules",
-        ".serverless",
-        # Caches of tools run in the folder (`make test`): they change on every run and would
-        # make the next deploy upload the code again.
-        ".pytest_cache",
-        ".hypothesis",
-        ".mypy_cache",
-        ".ruff_cache",
-    }
-)
-_NEVER_FILES = re.compile(r"^(?:\.env|\.env\..*|.*\.pem|.*\.key|id_rsa.*|.*\.pyc)$")
-_TOP_LEVEL_NEVER = frozenset({"tooling", "tooling.egg-info"})
 # Serverless' own default excludes (packageService.js `defaultExcludes`); patterns may undo them.
 DEFAULT_EXCLUDES = (
     "!.gitignore",
@@ -80,6 +66,16 @@ class Package:
     sha256: str  # base64 of the SHA-256 digest, like Lambda's CodeSha256
     files: tuple[str, ...]
     size: int
+    warnings: tuple[FileWarning, ...] = ()  # secrets packed on request, links left out, ...
+
+
+@dataclass(frozen=True)
+class Packages:
+    """The code of each function: the service's zip (None when no function uses it) and, for
+    every function key, the package it deploys."""
+
+    service: Package | None
+    functions: dict[str, Package]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -87,41 +83,183 @@ class Package:
 
 
 def check_handlers(service: ServiceConfig) -> None:
-    """Each function's handler file compiles and defines its handler (checked without importing)."""
+    """Each function's handler, as its runtime reads it (see the module docstring). Python
+    files are checked without importing them."""
     for function in service.functions.values():
-        path = service.directory / function.handler_file
-        if not path.is_file():
-            raise HandlerError(
-                f"handler file {function.handler_file} not found "
-                f"(function '{function.key}', handler {function.handler})",
-                file=function.handler_file,
-                hint=f"create it or fix functions.{function.key}.handler in serverless.yml",
+        if function.package_artifact is not None:
+            _check_artifact_handler(service, function)
+        elif function.runtime_family == runtimes.PYTHON:
+            _check_python_handler(service, function)
+        elif function.runtime_family in (runtimes.NODEJS, runtimes.RUBY):
+            _require_handler_file(service, function, _candidates_in_folder(service, function))
+        elif function.runtime_family in (runtimes.PROVIDED, runtimes.GO):
+            _check_executable(service, function, service.directory / function.handler_file)
+
+
+def check_local_runtime(
+    key: str, runtime: str, location: tuple[str | None, int | None, int | None]
+) -> None:
+    """The local runtime runs Python and Node.js handlers: a function of another runtime is
+    refused at a local deploy, with the line of its runtime (the AWS target deploys it)."""
+    if runtimes.runtime_family(runtime) in runtimes.LOCAL_FAMILIES:
+        return
+    file, line, column = location
+    raise BadInput(
+        f"function '{key}' uses runtime {runtime}, which the local runtime "
+        "cannot run yet (it runs Python and Node.js handlers)",
+        file=file,
+        line=line,
+        column=column,
+        hint="`tool deploy --target aws` deploys it; locally, only Python and Node.js functions "
+        "run",
+    )
+
+
+def _check_python_handler(service: ServiceConfig, function: FunctionConfig) -> None:
+    path = service.directory / function.handler_file
+    if not path.is_file():
+        raise HandlerError(
+            f"handler file {function.handler_file} not found "
+            f"(function '{function.key}', handler {function.handler})",
+            file=function.handler_file,
+            hint=f"create it or fix functions.{function.key}.handler in serverless.yml",
+        )
+    _check_python_source(function, path.read_bytes())
+
+
+def _check_python_source(function: FunctionConfig, source: bytes) -> None:
+    try:
+        tree = compile(source, function.handler_file, "exec", ast.PyCF_ONLY_AST)
+        compile(tree, function.handler_file, "exec")  # compiler-stage errors too
+    except SyntaxError as exc:
+        raise HandlerError(
+            exc.msg,
+            file=function.handler_file,
+            line=exc.lineno,
+            column=exc.offset,
+            hint="fix the Python syntax; the function cannot be loaded as it is",
+        ) from None
+    except ValueError as exc:  # e.g. null bytes in the source
+        raise HandlerError(f"cannot compile: {exc}", file=function.handler_file) from None
+    names = _top_level_names(tree)
+    if function.handler_function not in names:
+        close = difflib.get_close_matches(function.handler_function, sorted(names), n=1)
+        raise HandlerError(
+            f"{function.handler_file} has no top-level '{function.handler_function}' "
+            f"(handler {function.handler} of function '{function.key}')",
+            file=function.handler_file,
+            hint=f"did you mean '{close[0]}'?"
+            if close
+            else f"define `def {function.handler_function}(event, context):`",
+        )
+
+
+def handler_candidates(function: FunctionConfig) -> tuple[str, ...]:
+    """The package paths that would hold the handler's code, in the order the runtime tries
+    them (Node.js: the file itself, .js, .mjs, .cjs, then a folder's index)."""
+    if function.runtime_family == runtimes.NODEJS:
+        base = function.handler_file.removesuffix(".js")
+        files = [base + ext for ext in runtimes.NODE_EXTENSIONS if base + ext]
+        files += [f"{base}/index{ext}" for ext in (".js", ".mjs", ".cjs")]
+        return tuple(files)
+    return (function.handler_file,) if function.handler_file else ()
+
+
+def _candidates_in_folder(service: ServiceConfig, function: FunctionConfig) -> bool:
+    return any((service.directory / c).is_file() for c in handler_candidates(function))
+
+
+def _require_handler_file(service: ServiceConfig, function: FunctionConfig, found: bool) -> None:
+    if found:
+        return
+    hint = f"create it or fix functions.{function.key}.handler in serverless.yml"
+    if function.runtime_family == runtimes.NODEJS:
+        typescript = function.handler_file.removesuffix(".js") + ".ts"
+        if (service.directory / typescript).is_file():
+            builders = [p for p in service.plugins if p in runtimes.TYPESCRIPT_PLUGINS]
+            by = (
+                f" ({builders[0]} builds it for Serverless; the toolkit runs no plugin)"
+                if builders
+                else ""
             )
-        try:
-            source = path.read_bytes()
-            tree = compile(source, function.handler_file, "exec", ast.PyCF_ONLY_AST)
-            compile(tree, function.handler_file, "exec")  # compiler-stage errors too
-        except SyntaxError as exc:
             raise HandlerError(
-                exc.msg,
-                file=function.handler_file,
-                line=exc.lineno,
-                column=exc.offset,
-                hint="fix the Python syntax; the function cannot be loaded as it is",
-            ) from None
-        except ValueError as exc:  # e.g. null bytes in the source
-            raise HandlerError(f"cannot compile: {exc}", file=function.handler_file) from None
-        names = _top_level_names(tree)
-        if function.handler_function not in names:
-            close = difflib.get_close_matches(function.handler_function, sorted(names), n=1)
-            raise HandlerError(
-                f"{function.handler_file} has no top-level '{function.handler_function}' "
-                f"(handler {function.handler} of function '{function.key}')",
-                file=function.handler_file,
-                hint=f"did you mean '{close[0]}'?"
-                if close
-                else f"define `def {function.handler_function}(event, context):`",
+                f"handler file {typescript} is TypeScript, and Lambda's Node.js runtime loads "
+                f".js, .mjs or .cjs (function '{function.key}', handler {function.handler})" + by,
+                file=typescript,
+                hint="compile it into the package first (e.g. `npx tsc` or esbuild), or point "
+                "package.artifact at the built zip",
             )
+        shown = f"{function.handler_file} (or .mjs, .cjs)"
+    else:
+        shown = function.handler_file
+    raise HandlerError(
+        f"handler file {shown} not found (function '{function.key}', handler "
+        f"{function.handler}, runtime {function.runtime})",
+        file=function.handler_file or None,
+        hint=hint,
+    )
+
+
+def _check_executable(service: ServiceConfig, function: FunctionConfig, path: Path) -> None:
+    what = "bootstrap" if function.runtime_family == runtimes.PROVIDED else "binary"
+    if not path.is_file():
+        raise HandlerError(
+            f"handler file {function.handler_file} not found: runtime {function.runtime} runs "
+            f"the {what} {function.handler_file} of the package (function '{function.key}')",
+            file=function.handler_file,
+            hint="build it into the service folder (e.g. GOOS=linux go build -o bootstrap), "
+            "or give the built zip as package.artifact",
+        )
+    if not os.access(path, os.X_OK):
+        raise HandlerError(
+            f"{function.handler_file} is not executable, and Lambda must run it "
+            f"(function '{function.key}', runtime {function.runtime})",
+            file=function.handler_file,
+            hint=f"chmod +x {function.handler_file}",
+        )
+
+
+def read_artifact(service: ServiceConfig, artifact: str) -> zipfile.ZipFile:
+    """The prebuilt zip a `package.artifact` names (the loader checked that it exists)."""
+    path = service.directory / artifact
+    try:
+        return zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise HandlerError(
+            f"package artifact {artifact} is not a zip file ({exc})",
+            file=artifact,
+            hint="give the zip your build made (Lambda takes .zip and .jar files)",
+        ) from None
+
+
+def _check_artifact_handler(service: ServiceConfig, function: FunctionConfig) -> None:
+    """The handler as found in the prebuilt zip (Java and .NET: form only)."""
+    assert function.package_artifact is not None
+    with read_artifact(service, function.package_artifact) as archive:
+        infos = {info.filename: info for info in archive.infolist() if not info.is_dir()}
+        candidates = handler_candidates(function)
+        if function.runtime_family in (runtimes.JAVA, runtimes.DOTNET) or not candidates:
+            return
+        found = next((c for c in candidates if c in infos), None)
+        if found is None:
+            raise HandlerError(
+                f"{candidates[0]} (handler {function.handler} of function '{function.key}', "
+                f"runtime {function.runtime}) is not in package artifact "
+                f"{function.package_artifact}",
+                file=function.package_artifact,
+                hint="fix the handler, or build the zip with that file at its root",
+            )
+        if function.runtime_family == runtimes.PYTHON:
+            _check_python_source(function, archive.read(found))
+        elif function.runtime_family in (runtimes.PROVIDED, runtimes.GO):
+            mode = infos[found].external_attr >> 16
+            if infos[found].create_system == 3 and not mode & 0o111:
+                raise HandlerError(
+                    f"{found} in package artifact {function.package_artifact} is not "
+                    f"executable, and Lambda must run it (function '{function.key}')",
+                    file=function.package_artifact,
+                    hint=f"chmod +x {found} before zipping it (zip keeps the mode)",
+                )
 
 
 def _top_level_names(tree: ast.AST) -> set[str]:
@@ -160,100 +298,12 @@ def _target_names(target: ast.AST) -> Iterable[str]:
 # File selection
 
 
-@lru_cache(maxsize=512)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """Translate a Serverless/globby-style glob into a regex over POSIX relative paths."""
-    pattern = pattern.strip()
-    while pattern.startswith("./"):
-        pattern = pattern[2:]
-    pattern = pattern.lstrip("/").rstrip("/")
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:
-            end = pattern.index("]", i + 2)
-            body = pattern[i + 1 : end]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
-            i = end + 1
-        elif pattern[i] == "{" and "}" in pattern[i:]:
-            end = pattern.index("}", i)
-            choices = pattern[i + 1 : end].split(",")
-            out.append("(?:" + "|".join(_glob_regex(c).pattern[1:-1] for c in choices) + ")")
-            i = end + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("^" + "".join(out) + "$")
-
-
-def glob_match(pattern: str, path: str) -> bool:
-    """Does `pattern` match `path` or one of its parent folders (POSIX, relative)?"""
-    regex = _glob_regex(pattern)
-    parts = path.split("/")
-    return any(regex.match("/".join(parts[:n])) for n in range(len(parts), 0, -1))
-
-
-def never_packed(path: str) -> bool:
-    """The hard exclusions that no pattern can undo (see the module docstring)."""
-    parts = path.split("/")
-    if parts[0] in _TOP_LEVEL_NEVER:
-        return True
-    if any(part in _NEVER_DIRS for part in parts[:-1]):
-        return True
-    return bool(_NEVER_FILES.match(parts[-1]))
-
-
-def select_files(directory: Path, patterns: Iterable[str], skip: Iterable[Path] = ()) -> list[str]:
-    """Relative POSIX paths of the files to pack, sorted."""
-    skipped = [p.resolve() for p in skip]
-    rules = [(p[1:], False) if p.startswith("!") else (p, True) for p in patterns]
-    selected: list[str] = []
-    for root, dirs, files in os.walk(directory):
-        root_path = Path(root)
-        rel_root = root_path.relative_to(directory).as_posix()
-        prefix = "" if rel_root == "." else rel_root + "/"
-        # Hard-excluded folders are pruned early: no point walking .git or .venv.
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if d not in _NEVER_DIRS
-            and not (not prefix and d in _TOP_LEVEL_NEVER)
-            and not (root_path / d).is_symlink()
-            and (root_path / d).resolve() not in skipped
-        )
-        for name in sorted(files):
-            rel = prefix + name
-            full = root_path / name
-            if never_packed(rel) or not full.is_file() or full.resolve() in skipped:
-                continue
-            included = True
-            for glob, include in rules:
-                if glob_match(glob, rel):
-                    included = include
-            if included:
-                selected.append(rel)
-    return sorted(selected)
-
-
-def package_patterns(service: ServiceConfig) -> tuple[str, ...]:
-    """Default excludes, service-level patterns, then each function's, in serverless.yml order.
-
-    Real Serverless uses function-level patterns only with `package.individually`; one zip per
-    service here, so they are appended to the service's list."""
+def package_patterns(
+    service: ServiceConfig, function: FunctionConfig | None = None
+) -> tuple[str, ...]:
+    """Default excludes, then the service-level patterns; for a function packaged
+    individually, its own patterns after them (Serverless uses function-level patterns only
+    then, and warns otherwise: see tooling.config.service)."""
     patterns = [*DEFAULT_EXCLUDES, "!" + service.config_file.name]
     # Definition files are deployed as state machines, not as code: leaving them out keeps a
     # definition change from redeploying every function. A pattern can still bring them back.
@@ -261,7 +311,7 @@ def package_patterns(service: ServiceConfig) -> tuple[str, ...]:
         if machine.source is not None and machine.source.file != service.config_file.name:
             patterns.append("!" + machine.source.file)
     patterns.extend(service.package_patterns)
-    for function in service.functions.values():
+    if function is not None:
         patterns.extend(function.package_patterns)
     return tuple(patterns)
 
@@ -270,16 +320,67 @@ def package_patterns(service: ServiceConfig) -> tuple[str, ...]:
 # Zip
 
 
-def build_package(service: ServiceConfig, out_dir: Path) -> Package:
-    """Write `<out_dir>/<service>.zip` and return its description (see the module docstring)."""
+def build_packages(service: ServiceConfig, out_dir: Path) -> Packages:
+    """Every function's package (see the module docstring); nothing when there is no function."""
+    functions: dict[str, Package] = {}
+    shared = [
+        f
+        for f in service.functions.values()
+        if not f.package_artifact and not f.package_individually
+    ]
+    service_package = build_package(service, out_dir) if shared else None
+    artifacts: dict[str, Package] = {}
+    for key, function in service.functions.items():
+        if function.package_artifact is not None:
+            if function.package_artifact not in artifacts:
+                artifacts[function.package_artifact] = artifact_package(
+                    service, function.package_artifact
+                )
+            functions[key] = artifacts[function.package_artifact]
+        elif function.package_individually:
+            functions[key] = build_package(service, out_dir, function=function)
+        else:
+            assert service_package is not None
+            functions[key] = service_package
+    return Packages(service_package, functions)
+
+
+def artifact_package(service: ServiceConfig, artifact: str) -> Package:
+    """A prebuilt zip, deployed as it is."""
+    with read_artifact(service, artifact) as archive:
+        files = tuple(sorted(i.filename for i in archive.infolist() if not i.is_dir()))
+    path = service.directory / artifact
+    data = path.read_bytes()
+    digest = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+    return Package(path=path, sha256=digest, files=files, size=len(data))
+
+
+def build_package(
+    service: ServiceConfig, out_dir: Path, *, function: FunctionConfig | None = None
+) -> Package:
+    """Write `<out_dir>/<service>.zip` (or `<function key>.zip` for a function packaged
+    individually) and return its description (see the module docstring)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"{service.service}.zip"
-    files = select_files(service.directory, package_patterns(service), skip=[out_dir])
-    for function in service.functions.values():
-        if function.handler_file not in files:
+    name = service.service if function is None else function.key
+    target = inside(out_dir, f"{name}.zip")
+    selection = select_package_files(
+        service.directory, package_patterns(service, function), skip=[out_dir]
+    )
+    files = selection.files
+    users = (
+        [function]
+        if function is not None
+        else [
+            f
+            for f in service.functions.values()
+            if not f.package_artifact and not f.package_individually
+        ]
+    )
+    for user in users:
+        candidates = handler_candidates(user)
+        if candidates and not set(candidates) & set(files):
             raise HandlerError(
-                f"{function.handler_file} (handler of function '{function.key}') "
-                "would not be in the package",
+                f"{candidates[0]} (handler of function '{user.key}') would not be in the package",
                 file=str(service.config_file.name),
                 hint="check package.patterns: the handler file must not be excluded",
             )
@@ -307,4 +408,10 @@ def build_package(service: ServiceConfig, out_dir: Path) -> Package:
     temporary.write_bytes(data)
     temporary.replace(target)
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
-    return Package(path=target, sha256=digest, files=tuple(files), size=len(data))
+    return Package(
+        path=target,
+        sha256=digest,
+        files=tuple(files),
+        size=len(data),
+        warnings=tuple(selection.warnings),
+    )

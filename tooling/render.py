@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from tooling.deploy import Change
+    from tooling.deploy.plan import Change
 
 _ERROR_DETAILS = (
     "executionFailedEventDetails",

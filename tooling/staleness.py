@@ -19,15 +19,20 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tooling.errors import BadInput
+
 if TYPE_CHECKING:
     from tooling.config.service import ServiceConfig
 
 RECORD_VERSION = 1
 
 
-def record_path(service: ServiceConfig, target: str) -> Path:
-    folder = service.directory / ".tool" / "sources"
-    return folder / f"{target}-{service.stage}-{service.region}.json"
+def record_path(service: ServiceConfig, target: str, create: bool = False) -> Path:
+    """`.tool/sources/<target>-<stage>-<region>.json` (checked by tooling.statedir)."""
+    from tooling.statedir import state_path
+
+    name = f"{target}-{service.stage}-{service.region}.json"
+    return state_path(service.directory, "sources", name, create=create)
 
 
 def _digest(path: Path) -> str:
@@ -51,8 +56,7 @@ def record_sources(service: ServiceConfig, target: str, package_files: tuple[str
         path = service.directory / name
         stat = path.stat()
         files[name] = {"size": stat.st_size, "mtimeNs": stat.st_mtime_ns, "sha256": _digest(path)}
-    target_path = record_path(service, target)
-    target_path.parent.mkdir(parents=True, exist_ok=True)
+    target_path = record_path(service, target, create=True)
     temporary = target_path.with_name(f"{target_path.name}.{uuid.uuid4().hex}.tmp")
     temporary.write_text(json.dumps({"version": RECORD_VERSION, "files": files}, indent=1))
     os.replace(temporary, target_path)
@@ -64,7 +68,7 @@ def changed_sources(service: ServiceConfig, target: str) -> list[str] | None:
     try:
         record = json.loads(record_path(service, target).read_text())
         files = record["files"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, BadInput):
         return None
     changed = []
     for name, seen in files.items():

@@ -109,13 +109,20 @@ def test_history_since_the_start_reads_every_page(aws: AwsClient, backend: AwsBa
 
 
 def test_code_update_waits_only_while_lambda_applies_it(
-    aws: AwsClient, backend: AwsBackend, sleeps: list[float], tmp_path: Path
+    aws: AwsClient, sleeps: list[float], tmp_path: Path
 ):
+    from tooling.deploy.aws_providers import AwsContext, AwsFunctions
+    from tooling.deploy.models import Function
+    from tooling.deploy.providers import Diff
     from tooling.package import Package
 
     zip_file = tmp_path / "code.zip"
     zip_file.write_bytes(b"PK")
     package = Package(path=zip_file, sha256="x", files=(), size=2)
+    function = Function("f", "h.h", "python3.12", 128, 3, {}, "arn:aws:iam::1:role/r", package)
+    service = load_service(ROOT, env={}, account_id=ACCOUNT)
+    functions = AwsFunctions(AwsContext(service, aws))
+    code_changed = Diff(("code changed",), ("CodeSha256",))
     with Stubber(aws.client("lambda")) as stub:
         stub.add_response(
             "update_function_code", {"FunctionName": "f", "LastUpdateStatus": "InProgress"}
@@ -127,8 +134,8 @@ def test_code_update_waits_only_while_lambda_applies_it(
         stub.add_response(
             "update_function_code", {"FunctionName": "f", "LastUpdateStatus": "Successful"}
         )
-        backend.update_function_code("f", package)
-        backend.update_function_code("f", package)
+        functions.update(function, {}, code_changed)
+        functions.update(function, {}, code_changed)
         stub.assert_no_pending_responses()
     assert sleeps == []  # the waiter's first check already saw Successful
 

@@ -49,7 +49,7 @@ def test_a_machine_with_role_uses_that_arn_and_gets_no_generated_role(
         aws.iam.get_role(RoleName=MACHINE_ROLE)
     assert caught.value.response["Error"]["Code"] == "NoSuchEntity"
     recorded = json.loads((service / ".tool" / "deployed" / "aws-dev.json").read_text())
-    assert MACHINE_ROLE not in recorded["roles"]
+    assert MACHINE_ROLE not in [r["name"] for r in recorded["resources"] if r["kind"] == "role"]
 
 
 def test_iam_role_statements_join_the_generated_inline_policy(
@@ -77,7 +77,7 @@ def test_iam_role_statements_join_the_generated_inline_policy(
     assert "update    state machine" not in out
 
 
-def test_a_definition_calling_sns_deploys_to_aws_with_the_grant_but_not_locally(
+def test_a_definition_calling_sns_deploys_to_aws_with_the_grant_and_locally(
     aws_env: str, service: Path, aws: Any, capsys: pytest.CaptureFixture[str]
 ):
     definition = json.loads((service / "statemachine.asl.json").read_text())
@@ -94,8 +94,14 @@ def test_a_definition_calling_sns_deploys_to_aws_with_the_grant_but_not_locally(
     assert {"Effect": "Allow", "Action": "sns:Publish", "Resource": [topic]} in policy[
         "PolicyDocument"
     ]["Statement"]
-    # The local engine does not run SNS tasks: the local target refuses them where they are.
+    # The local runtime runs SNS tasks on its local AWS services.
+    assert main(["deploy"]) == 0, capsys.readouterr().err
+    # What it cannot run is refused where it is written.
+    definition["States"]["SuccessState"]["Resource"] = "arn:aws:states:::glue:startJobRun"
+    definition["States"]["SuccessState"]["Parameters"] = {"JobName": "orders"}
+    (service / "statemachine.asl.json").write_text(json.dumps(definition, indent=2))
+    capsys.readouterr()
     assert main(["deploy"]) == 2
     err = capsys.readouterr().err
-    assert "statemachine.asl.json:" in err and "sns:publish" in err
+    assert "statemachine.asl.json:" in err and "glue:startJobRun" in err
     assert "is not supported yet by the local engine" in err

@@ -1,16 +1,37 @@
+import json
 import os
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tooling.backends.local import LocalBackend
+from tooling.config.service import load_service
+from tooling.deploy.local_providers import local_target
+from tooling.deploy.models import Address
 from tooling.errors import AlreadyExists, InputError, NotFound
-from tooling.localrt.store import ExecutionRecord
+from tooling.localrt.store import ExecutionRecord, StateMachineRecord
 
+ROOT = Path(__file__).resolve().parents[2]
 MACHINE = '{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}'
+
+
+ROLE = "arn:aws:iam::0:role/r"
+
+
+def put_machine(backend: LocalBackend, name: str, definition: str) -> str:
+    """A state machine in the local store, as `tool deploy` leaves it; its ARN."""
+    arn = f"arn:aws:states:{backend.region}:{backend.account_id}:stateMachine:{name}"
+    now = datetime.now(UTC)
+    backend.store.put_state_machine(
+        StateMachineRecord(
+            name, arn, definition, "STANDARD", "arn:aws:iam::0:role/r", "1", now, None
+        )
+    )
+    return arn
 
 
 @pytest.fixture
@@ -40,9 +61,7 @@ def _running(backend: LocalBackend, machine_arn: str, name: str, input: str, pid
 
 
 def test_same_name_and_input_while_running_is_idempotent(backend: LocalBackend):
-    machine = backend.create_state_machine("m", MACHINE, "arn:aws:iam::0:role/r", "STANDARD")[
-        "stateMachineArn"
-    ]
+    machine = put_machine(backend, "m", MACHINE)
     arn = _running(backend, machine, "run-1", '{"a": 1}', os.getpid())
     again = backend.start_execution(machine, "run-1", '{"a": 1}')
     assert again["executionArn"] == arn
@@ -51,9 +70,7 @@ def test_same_name_and_input_while_running_is_idempotent(backend: LocalBackend):
 
 
 def test_dead_worker_fails_the_execution_instead_of_hanging(backend: LocalBackend):
-    machine = backend.create_state_machine("m", MACHINE, "arn:aws:iam::0:role/r", "STANDARD")[
-        "stateMachineArn"
-    ]
+    machine = put_machine(backend, "m", MACHINE)
     finished = subprocess.Popen([sys.executable, "-c", "pass"])
     finished.wait()
     arn = _running(backend, machine, "run-2", "{}", finished.pid)
@@ -68,9 +85,7 @@ def test_start_checks_machine_name_and_input_size(backend: LocalBackend):
         backend.start_execution(
             "arn:aws:states:us-east-1:000000000000:stateMachine:nope", "x", "{}"
         )
-    machine = backend.create_state_machine("m", MACHINE, "arn:aws:iam::0:role/r", "STANDARD")[
-        "stateMachineArn"
-    ]
+    machine = put_machine(backend, "m", MACHINE)
     with pytest.raises(InputError, match="80"):
         backend.start_execution(machine, "x" * 81, "{}")
     with pytest.raises(InputError, match="262144"):
@@ -78,9 +93,7 @@ def test_start_checks_machine_name_and_input_size(backend: LocalBackend):
 
 
 def test_history_pages_carry_a_next_token(backend: LocalBackend):
-    machine = backend.create_state_machine("m", MACHINE, "arn:aws:iam::0:role/r", "STANDARD")[
-        "stateMachineArn"
-    ]
+    machine = put_machine(backend, "m", MACHINE)
     arn = _running(backend, machine, "run-3", "{}", os.getpid())
     for i in range(1, 6):
         backend.store.append_event(
@@ -94,9 +107,7 @@ def test_history_pages_carry_a_next_token(backend: LocalBackend):
 
 
 def test_resolve_execution_by_name_or_arn(backend: LocalBackend):
-    machine = backend.create_state_machine("m", MACHINE, "arn:aws:iam::0:role/r", "STANDARD")[
-        "stateMachineArn"
-    ]
+    machine = put_machine(backend, "m", MACHINE)
     arn = _running(backend, machine, "run-4", "{}", os.getpid())
     assert backend.resolve_execution("run-4") == arn
     assert backend.resolve_execution(arn) == arn
@@ -125,8 +136,6 @@ def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> str:
 
 
 def _invoke(capsys: pytest.CaptureFixture[str], region: str) -> dict:
-    import json
-
     return json.loads(_cli(capsys, "invoke", "--input", "in.json", "--region", region, "--json"))
 
 
@@ -147,9 +156,9 @@ def test_one_stage_in_two_regions_is_two_functions_and_two_state_machines(servic
         assert (result["status"], result["output"]) == ("SUCCEEDED", SEED_OUTPUT)
         assert result["executionArn"].split(":")[3] == region
         backend = LocalBackend(service, region)
-        assert [m["stateMachineArn"].split(":")[3] for m in backend.list_state_machines()] == [
-            region
-        ]
+        listed = json.loads(_cli(capsys, "info", "--region", region, "--json"))["resources"]
+        machines = [r["arn"] for r in listed if r["kind"] == "state machine"]
+        assert [arn.split(":")[3] for arn in machines] == [region]
         assert [e["executionArn"] for e in backend.list_executions()] == [result["executionArn"]]
         # The function's log lines are this region's run's, not the other region's too.
         run_lines, _ = backend.execution_logs(result["executionArn"])
@@ -163,10 +172,12 @@ def test_remove_in_one_region_leaves_the_other_deployed_and_running(service: Pat
     _cli(capsys, "remove", "--region", "eu-west-1")
     east, west = LocalBackend(service, "us-east-1"), LocalBackend(service, "eu-west-1")
     assert west.find_function(FUNCTION) is None
-    assert west.find_log_group(f"/aws/lambda/{FUNCTION}") is None
     kept = east.find_function(FUNCTION)
     assert kept is not None and kept["FunctionArn"].split(":")[3] == "us-east-1"
-    assert east.find_log_group(f"/aws/lambda/{FUNCTION}") is not None
+    group = Address("log group", f"/aws/lambda/{FUNCTION}")
+    for region, exists in (("eu-west-1", False), ("us-east-1", True)):
+        target = local_target(load_service(service, env={}, region=region))
+        assert (target.provider("log group").find(group) is not None) is exists
     assert _invoke(capsys, "us-east-1")["output"] == SEED_OUTPUT
     from tooling.cli import main
 
@@ -175,16 +186,21 @@ def test_remove_in_one_region_leaves_the_other_deployed_and_running(service: Pat
 
 
 def test_a_log_group_recorded_by_name_alone_is_found_in_its_region(tmp_path: Path):
-    import json
-
     state = tmp_path / ".tool"
     state.mkdir()
     group = {"logGroupName": "/aws/lambda/f", "arn": "arn:aws:logs:us-east-1:0:log-group:g:*"}
     (state / "local-resources.json").write_text(
         json.dumps({"roles": {}, "logGroups": {"/aws/lambda/f": group}})
     )
-    assert LocalBackend(tmp_path, "eu-west-1").find_log_group("/aws/lambda/f") is None
-    east = LocalBackend(tmp_path, "us-east-1")
-    assert east.find_log_group("/aws/lambda/f") == group
-    east.delete_log_group("/aws/lambda/f")
-    assert east.find_log_group("/aws/lambda/f") is None
+    for name in ("serverless.yml", "handler.py", "statemachine.asl.json"):
+        (tmp_path / name).write_bytes((ROOT / name).read_bytes())
+
+    def log_groups(region: str) -> Any:
+        service = load_service(tmp_path, env={}, region=region)
+        return local_target(service).provider("log group")
+
+    address = Address("log group", "/aws/lambda/f")
+    assert log_groups("eu-west-1").find(address) is None
+    assert log_groups("us-east-1").find(address) == group
+    log_groups("us-east-1").delete(address)
+    assert log_groups("us-east-1").find(address) is None

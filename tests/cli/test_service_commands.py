@@ -135,9 +135,9 @@ ORDER_FLOW = """{
   "States": {
     "Notify": {
       "Type": "Task",
-      "Resource": "arn:aws:states:::sns:publish",
-      "Parameters": {"TopicArn": "arn:aws:sns:us-east-1:123456789012:orders", "Message.$": "$"},
-      "ResultSelector": {"id.$": "$.MessageId"},
+      "Resource": "arn:aws:states:::glue:startJobRun",
+      "Parameters": {"JobName": "orders", "Arguments.$": "$"},
+      "ResultSelector": {"id.$": "$.JobRunId"},
       "End": true
     }
   }
@@ -151,16 +151,16 @@ def test_run_answers_other_services_from_the_mock_file_only(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "flow.asl.json").write_text(ORDER_FLOW)
     (tmp_path / "in.json").write_text('{"order": 1}')
-    (tmp_path / "mocks.json").write_text('{"Notify": {"0": {"Return": {"MessageId": "m-1"}}}}')
+    (tmp_path / "mocks.json").write_text('{"Notify": {"0": {"Return": {"JobRunId": "m-1"}}}}')
     code, out, err = run(capsys, "run", "flow.asl.json", "-i", "in.json", "--mock", "mocks.json")
     assert (code, out) == (0, '{"id": "m-1"}\n'), err
     code, out, err = run(capsys, "run", "flow.asl.json", "-i", "in.json")
     assert (code, out) == (2, "")
     assert err.startswith(
-        'error: flow.asl.json:6:19: States.Notify.Resource "arn:aws:states:::sns:publish" is'
-        " not supported yet by the local engine (the local runtime calls Lambda functions,"
-        " sqs:sendMessage and states:startExecution only: answer this state from a mock file"
-        " (`tool run --mock FILE`"
+        'error: flow.asl.json:6:19: States.Notify.Resource "arn:aws:states:::glue:startJobRun"'
+        " is not supported yet by the local engine (the local runtime calls Lambda functions,"
+        " sqs:sendMessage, states:startExecution and the integrations of the local AWS services"
+        " (docs/engine.md) only: answer this state from a mock file (`tool run --mock FILE`"
     )
 
 

@@ -315,8 +315,8 @@ def test_self_reference_to_own_parent_is_a_cycle(tmp_path: Path) -> None:
 
 def test_unsupported_source_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
-        resolve(tmp_path, "a: ${ssm:/path/to/param}\n")
-    assert "unsupported variable source 'ssm'" in caught.value.message
+        resolve(tmp_path, "a: ${vault:/path/to/param}\n")
+    assert "unsupported variable source 'vault'" in caught.value.message
 
 
 def test_unterminated_variable_is_an_error(tmp_path: Path) -> None:

@@ -48,6 +48,13 @@ class ScriptedLambdas:
         self.calls.append((function, event, timeout_seconds))
         return self.handler(function, event)
 
+    def invoke_event(self, function: str, payload: str) -> LambdaResponse:
+        """Asynchronous: the handler runs (its answer is dropped), the caller gets a request id."""
+        event = json.loads(payload)
+        self.calls.append((function, event, None))
+        self.handler(function, event)
+        return LambdaResponse(payload="", request_id=f"event-{len(self.calls)}")
+
 
 def ok(value: Any) -> LambdaResponse:
     """A successful Python-runtime answer (json.dumps with its default spacing)."""

@@ -29,7 +29,7 @@ class FakeSqs:
         self.on_send = on_send
 
     def supports(self, resource_type: str, action: str) -> bool:
-        return (resource_type, action) == ("sqs", "sendMessage")
+        return resource_type == "sqs" and action in ("sendMessage", "sendMessage.waitForTaskToken")
 
     def call(self, resource_type: str, action: str, parameters: Any) -> Any:
         self.calls.append((resource_type, action, parameters))

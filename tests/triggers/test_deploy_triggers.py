@@ -5,18 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from tooling.backends.local import LocalBackend
-from tooling.config.service import load_service
-from tooling.deploy import (
-    Recorder,
-    apply_plan,
-    describe_deployment,
-    plan_deploy,
-    plan_remove,
-    prepare,
-)
+from tooling.config.service import ServiceConfig, load_service
+from tooling.deploy.desired import prepare
+from tooling.deploy.executor import ApplyingExecutor
+from tooling.deploy.local_providers import local_target
+from tooling.deploy.plan import Deployed, describe_deployment, plan_deploy, plan_remove
+from tooling.deploy.record import Record, record_for
 from tooling.localrt.queue import LocalQueues
-from tooling.triggers.deploy_triggers import trigger_function_name, trigger_role
+from tooling.triggers.trigger_function import trigger_function_name, trigger_role
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUE = "hello-loop-dev-loop-trigger"
@@ -30,13 +26,21 @@ def service_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def record(service: ServiceConfig) -> Record:
+    return record_for(service, "local", service.account_id)
+
+
 def deploy(directory: Path) -> list[str]:
     service = load_service(directory, env={})
-    backend = LocalBackend(directory, service.region)
-    recorder = Recorder(directory / ".tool" / "deployed" / "local-dev.json", service)
-    plan = plan_deploy(prepare(service, directory / ".tool" / "build"), backend, recorder)
-    apply_plan(plan)
+    target = local_target(service)
+    plan = plan_deploy(prepare(service, directory / ".tool" / "build"), target, record(service))
+    ApplyingExecutor(target, record(service)).run(plan)
     return [c.describe() for c in plan.changes if c.kind == "queue"]
+
+
+def describe(service: ServiceConfig) -> list[Deployed]:
+    found, _ = describe_deployment(service, local_target(service), record(service))
+    return found
 
 
 def test_local_deploy_creates_updates_and_deletes_the_queues(service_dir: Path) -> None:
@@ -53,7 +57,7 @@ def test_local_deploy_creates_updates_and_deletes_the_queues(service_dir: Path) 
 
     config = service_dir / "serverless.yml"
     config.write_text(config.read_text().replace("maxReceiveCount: 5", "maxReceiveCount: 2"))
-    assert deploy(service_dir)[1] == f"update    queue {QUEUE} (max receive count changed)"
+    assert deploy(service_dir)[1] == f"update    queue {QUEUE} (RedrivePolicy changed)"
     assert queues.get_queue(QUEUE_KEY).max_receive_count == 2  # type: ignore[union-attr]
 
     config.write_text(config.read_text().split("      # Each message")[0])
@@ -67,14 +71,13 @@ def test_local_deploy_creates_updates_and_deletes_the_queues(service_dir: Path) 
 def test_remove_deletes_the_local_queues(service_dir: Path) -> None:
     deploy(service_dir)
     service = load_service(service_dir, env={})
-    backend = LocalBackend(service_dir, service.region)
-    recorder = Recorder(service_dir / ".tool" / "deployed" / "local-dev.json", service)
-    plan = plan_remove(service, backend, recorder)
+    target = local_target(service)
+    plan = plan_remove(service, target, record(service))
     assert [c.describe() for c in plan.changes][:2] == [
         f"delete    queue {QUEUE} (tool remove)",
         f"delete    queue {QUEUE}-dlq (tool remove)",
     ]
-    apply_plan(plan)
+    ApplyingExecutor(target, record(service)).run(plan)
     assert LocalQueues(service_dir / ".tool" / "local.db").list_queues() == []
 
 
@@ -90,11 +93,10 @@ def test_trigger_names_fit_aws_limits(service_dir: Path) -> None:
 
 def test_info_lists_the_local_trigger_queues_that_deploy_created(service_dir: Path) -> None:
     service = load_service(service_dir, env={})
-    backend = LocalBackend(service_dir, service.region)
-    assert [d for d in describe_deployment(service, backend) if d.kind == "queue"] == []
+    assert [d for d in describe(service) if d.kind == "queue"] == []
 
     deploy(service_dir)
-    queues = [d for d in describe_deployment(service, backend) if d.kind == "queue"]
+    queues = [d for d in describe(service) if d.kind == "queue"]
     assert [(d.name, d.arn, d.details) for d in queues] == [
         (
             f"{QUEUE}-dlq",
@@ -108,6 +110,6 @@ def test_info_lists_the_local_trigger_queues_that_deploy_created(service_dir: Pa
         ),
     ]
 
-    recorder = Recorder(service_dir / ".tool" / "deployed" / "local-dev.json", service)
-    apply_plan(plan_remove(service, backend, recorder))
-    assert describe_deployment(service, backend) == []
+    target = local_target(service)
+    ApplyingExecutor(target, record(service)).run(plan_remove(service, target, record(service)))
+    assert describe(service) == []

@@ -152,7 +152,7 @@ def test_worker_exits_1_when_messages_could_not_start_an_execution(service: Path
     # The state machine is gone (the queue stays): starting fails, and is retried.
     assert run(capsys, "deploy")[0] == 0
     backend = LocalBackend(service, "us-east-1")
-    backend.delete_state_machine(
+    backend.store.delete_state_machine(
         f"arn:aws:states:us-east-1:{backend.account_id}:stateMachine:hello-loop-dev-loop"
     )
     run(capsys, "send", "--input", "in.json")

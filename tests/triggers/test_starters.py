@@ -4,11 +4,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tooling.backends.local import LocalBackend
+from tooling.localrt.store import StateMachineRecord
 from tooling.triggers.start_from_messages import Outcome, QueueMessage, start_from_messages
 from tooling.triggers.starters import BackendStarter
 
 DEFINITION = '{"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": true}}}'
 ID = "3f0a8a4e-5555-4a5a-9a9a-000000000001"
+
+
+ROLE = "arn:aws:iam::0:role/r"
+
+
+def put_machine(backend: LocalBackend, name: str, definition: str) -> str:
+    """A state machine in the local store, as `tool deploy` leaves it; its ARN."""
+    arn = f"arn:aws:states:{backend.region}:{backend.account_id}:stateMachine:{name}"
+    now = datetime.now(UTC)
+    backend.store.put_state_machine(
+        StateMachineRecord(
+            name, arn, definition, "STANDARD", "arn:aws:iam::0:role/r", "1", now, None
+        )
+    )
+    return arn
 
 
 class NoRunLocalBackend(LocalBackend):
@@ -20,9 +36,7 @@ class NoRunLocalBackend(LocalBackend):
 
 def test_local_backend_redeliveries_never_start_a_second_run(tmp_path: Path) -> None:
     backend = NoRunLocalBackend(tmp_path, "us-east-1")
-    machine = backend.create_state_machine("m", DEFINITION, "arn:aws:iam::0:role/r", "STANDARD")[
-        "stateMachineArn"
-    ]
+    machine = put_machine(backend, "m", DEFINITION)
     starter = BackendStarter(backend)
 
     def deliver(body: str) -> Outcome:

@@ -79,15 +79,41 @@ def test_reserved_error_name_is_a_warning() -> None:
     assert 'did you mean "States.Timeout"' in diagnostic.message
 
 
-def test_loop_with_no_way_out_is_a_warning() -> None:
+def test_loop_with_no_way_out_is_a_warning_inside_a_map() -> None:
+    # AWS accepts a nested loop with no terminal state (ValidateStateMachineDefinition's
+    # MISSING_END_STATE is top-level only); the run would never end, hence the warning.
+    loop = {
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Pass", "Next": "B"},
+            "B": {"Type": "Wait", "Seconds": 1, "Next": "A"},
+        },
+    }
+    definition = machine(M={"Type": "Map", "ItemProcessor": loop, "End": True})
+    found = validate_definition(definition)
+    assert [(d.code, d.severity.value, d.pointer) for d in found] == [
+        ("LOOP_NO_EXIT", "WARNING", "/States/M/ItemProcessor/States/A")
+    ]
+
+
+def test_a_workflow_with_no_terminal_state_is_missing_end_state_alone() -> None:
+    # As ValidateStateMachineDefinition answers: MISSING_END_STATE "Workflow has no terminal
+    # state", and no unreachable-state (or loop) diagnostic besides it.
     definition = machine(
         A={"Type": "Pass", "Next": "B"},
         B={"Type": "Wait", "Seconds": 1, "Next": "A"},
+        Unused={"Type": "Pass", "Next": "A"},
     )
     found = validate_definition(definition)
     assert [(d.code, d.severity.value, d.pointer) for d in found] == [
-        ("LOOP_NO_EXIT", "WARNING", "/States/A")
+        ("MISSING_END_STATE", "ERROR", "/States")
     ]
+    assert found[0].message.startswith("Workflow has no terminal state")
+
+
+def test_missing_end_state_comes_with_a_dangling_target() -> None:
+    found = validate_definition(machine(A={"Type": "Pass", "Next": "NOPE"}))
+    assert sorted(d.code for d in found) == ["MISSING_END_STATE", "STATE_NEXT_MISSING"]
 
 
 def test_loop_around_a_task_without_a_choice_is_a_warning() -> None:

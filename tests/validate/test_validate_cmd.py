@@ -49,9 +49,12 @@ def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
 
 def test_warnings_alone_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     path = tmp_path / "loop.json"
-    path.write_text(
-        json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "A"}}}, indent=2)
-    )
+    loop = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "A"}}}
+    definition = {
+        "StartAt": "M",
+        "States": {"M": {"Type": "Map", "ItemProcessor": loop, "End": True}},
+    }
+    path.write_text(json.dumps(definition, indent=2))
     assert main(["validate", str(path)]) == 0
     assert "warning LOOP_NO_EXIT" in capsys.readouterr().out
 
@@ -73,7 +76,8 @@ def test_yaml_definition_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> 
     path = tmp_path / "machine.yml"
     path.write_text("StartAt: A\nStates:\n  A:\n    Type: Pass\n    Next: B\n")
     assert main(["validate", str(path)]) == 2
-    [line] = capsys.readouterr().out.splitlines()
+    end, line = capsys.readouterr().out.splitlines()
+    assert end.startswith(f"{path}:3:3: error MISSING_END_STATE")
     assert line.startswith(f"{path}:5:11: error STATE_NEXT_MISSING")
 
 

@@ -9,24 +9,39 @@ boto3 or botocore.
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 import boto3
 import botocore.exceptions
+import botocore.session
 from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from botocore.model import OperationModel
+from botocore.model import OperationModel, ServiceModel, Shape
+from botocore.response import StreamingBody
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential
 
-from tooling.aws.errors import AwsAccessDenied, AwsOperationFailed, AwsRejected, AwsSetupError
+from tooling.aws.errors import (
+    AwsAccessDenied,
+    AwsOperationFailed,
+    AwsRejected,
+    AwsSetupError,
+    ParametersRefused,
+    ServiceErrorAnswer,
+    ServiceUnreachable,
+)
 from tooling.errors import AlreadyExists, NotFound, ToolError
 
 USER_AGENT = "tool/0.1"
@@ -85,6 +100,8 @@ NOT_FOUND_CODES = frozenset(
         "StateMachineDoesNotExist",
         "ExecutionDoesNotExist",
         "NotFoundException",
+        "ParameterNotFound",  # SSM
+        "NoSuchKey",  # S3
     }
 )
 ALREADY_EXISTS_CODES = frozenset(
@@ -129,6 +146,10 @@ REJECTED_CODES = frozenset(
         "RequestEntityTooLargeException",
     }
 )
+
+# CloudFormation answers a missing stack or change set with a ValidationError whose message says
+# so ("Stack with id X does not exist", "ChangeSet [X] does not exist").
+_DOES_NOT_EXIST = re.compile(r"\bdoes not exist\b")
 
 # The operations that only read. Everything else changes something (what the tests count).
 _READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Filter", "Validate", "Lookup")
@@ -179,6 +200,8 @@ class RetryPolicy:
 class AwsSettings:
     region: str
     profile: str | None = None
+    endpoint_url: str | None = None  # set: every client talks to it (the local AWS services)
+    validate_parameters: bool = True  # False: the service, not botocore, judges the request
 
 
 def error_code(error: ClientError) -> str:
@@ -246,12 +269,14 @@ class AwsClient:
                 client = self.session.client(
                     service,
                     region_name=self.settings.region,
+                    endpoint_url=self.settings.endpoint_url,
                     config=Config(
                         user_agent_extra=USER_AGENT,
                         # No botocore retries: `_with_retries` owns them all (see is_retryable).
                         retries={"mode": "standard", "total_max_attempts": 1},
                         connect_timeout=10,
                         read_timeout=70,
+                        parameter_validation=self.settings.validate_parameters,
                     ),
                 )
             except botocore.exceptions.BotoCoreError as exc:
@@ -335,6 +360,85 @@ class AwsClient:
             hint="AWS is slow to settle; run the command again in a minute",
         )
 
+    def wait_until(
+        self,
+        service: str,
+        method: str,
+        *,
+        what: str,
+        until: Callable[[dict[str, Any]], bool],
+        delay: float,
+        max_attempts: int,
+        on_poll: Callable[[dict[str, Any]], None] | None = None,
+        **params: Any,
+    ) -> dict[str, Any]:
+        """Call `method` every `delay` seconds (the injected sleep) until `until(answer)`; the
+        caller judges success or failure from the answer returned. `on_poll` sees each answer
+        (e.g. to print progress). Errors are translated as for `call`."""
+        answer: dict[str, Any] = {}
+        for attempt in range(max_attempts):
+            answer = self.call(service, method, what=what, **params)
+            if on_poll is not None:
+                on_poll(answer)
+            if until(answer):
+                return answer
+            if attempt + 1 < max_attempts:
+                self.sleep(delay)
+        raise AwsOperationFailed(
+            f"{what}: still not done after {max_attempts} checks, {max_attempts * delay:.0f} s",
+            hint="AWS goes on by itself; run the command again later to see where it stands",
+        )
+
+    # -- JSON in, JSON out (the local service integrations) ----------------------------------
+
+    def sdk_call(self, service: str, operation: str, params: dict[str, Any]) -> SdkAnswer:
+        """One call of API `operation` (e.g. "PutItem"), once, without retries, with JSON-ready
+        parameters and answer: parameter names match the model's members whatever their case,
+        a non-string given for a string or blob member is sent as compact JSON; the answer's
+        structure members are PascalCase, bodies are text, other blobs base64, timestamps ISO
+        8601. Raises ServiceErrorAnswer for the service's error answer, ServiceUnreachable when
+        the endpoint refuses the connection and ParametersRefused for a field the model lacks.
+        """
+        model = self.client(service).meta.service_model.operation_model(operation)
+        request = _request_value(params, model.input_shape, "") if model.input_shape else {}
+        missing = _missing_required(request, model.input_shape)
+        if missing:
+            raise ServiceErrorAnswer(
+                code="ValidationException",
+                message=f"{len(missing)} validation error{'s' if len(missing) > 1 else ''} "
+                "detected: "
+                + "; ".join(
+                    f"Value null at '{name[:1].lower()}{name[1:]}' failed to satisfy "
+                    "constraint: Member must not be null"
+                    for name in missing
+                ),
+                status=400,
+                request_id="",
+            )
+        try:
+            response = getattr(self.client(service), xform_name(operation))(**request)
+        except ClientError as exc:
+            metadata = exc.response.get("ResponseMetadata", {})
+            code = error_code(exc)
+            raise ServiceErrorAnswer(
+                code=code,
+                message=error_message(exc),
+                status=int(metadata.get("HTTPStatusCode", 400)),
+                request_id=str(metadata.get("RequestId", "")),
+                host_id=metadata.get("HostId") or None,
+                modeled=_modeled_errors(self.client(service).meta.service_model).get(code),
+            ) from None
+        except botocore.exceptions.EndpointConnectionError as exc:
+            raise ServiceUnreachable(str(exc)) from None
+        metadata = response.pop("ResponseMetadata", {})
+        result = _response_value(response, model.output_shape) if model.output_shape else {}
+        return SdkAnswer(
+            result=result,
+            status=int(metadata.get("HTTPStatusCode", 200)),
+            request_id=str(metadata.get("RequestId", "")),
+            headers={str(k).lower(): str(v) for k, v in metadata.get("HTTPHeaders", {}).items()},
+        )
+
     def _with_retries(self, service: str, method: str, params: dict[str, Any]) -> dict[str, Any]:
         operation = getattr(self.client(service), method)
 
@@ -355,6 +459,134 @@ class AwsClient:
         return retrying(attempt)
 
 
+@dataclass(frozen=True)
+class SdkAnswer:
+    result: dict[str, Any]  # JSON-ready
+    status: int
+    request_id: str
+    headers: dict[str, str]  # the HTTP answer's headers, names in lower case
+
+
+def local_endpoint_client(url: str, region: str, credentials: dict[str, str]) -> AwsClient:
+    """A client for a local endpoint: the given stand-in credentials, nothing read from the
+    caller's profiles, config files or AWS_* variables, no retries, the service validates."""
+    isolated = botocore.session.Session(
+        session_vars={
+            "profile": (None, None, None, None),
+            "config_file": (None, None, os.devnull, None),
+            "credentials_file": (None, None, os.devnull, None),
+        }
+    )
+    isolated.set_credentials(
+        credentials["AWS_ACCESS_KEY_ID"],
+        credentials["AWS_SECRET_ACCESS_KEY"],
+        credentials.get("AWS_SESSION_TOKEN"),
+    )
+    return AwsClient(
+        AwsSettings(region=region, endpoint_url=url, validate_parameters=False),
+        session=boto3.Session(botocore_session=isolated, region_name=region),
+        retry=RetryPolicy(attempts=1),
+    )
+
+
+@lru_cache(maxsize=64)
+def _service_model(service: str) -> ServiceModel | None:
+    session = botocore.session.get_session()
+    try:
+        return session.get_service_model(service)
+    except botocore.exceptions.UnknownServiceError:
+        return None
+
+
+def sdk_operation(service: str, action: str) -> str | None:
+    """The API operation an SDK action names (`putItem` -> `PutItem`), or None when `service`
+    (a botocore name) has no such operation."""
+    model = _service_model(service)
+    if model is None:
+        return None
+    wanted = action.lower()
+    for name in model.operation_names:
+        if name.lower() == wanted:
+            return str(name)
+    return None
+
+
+def sdk_service_id(service: str) -> str | None:
+    """The service's id in the AWS models (e.g. "DynamoDB", "Secrets Manager")."""
+    model = _service_model(service)
+    return str(model.service_id) if model is not None else None
+
+
+def _modeled_errors(model: ServiceModel) -> dict[str, str]:
+    """Error code -> the name of the error shape the model declares for it."""
+    found: dict[str, str] = {}
+    for shape in model.error_shapes:
+        found[shape.name] = shape.name
+        code = shape.metadata.get("error", {}).get("code")
+        if code:
+            found[str(code)] = shape.name
+    return found
+
+
+def _compact_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _request_value(value: Any, shape: Shape, path: str) -> Any:
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return value
+        members = {name.lower(): name for name in shape.members}
+        request: dict[str, Any] = {}
+        for key, item in value.items():
+            name = key if key in shape.members else members.get(str(key).lower())
+            if name is None:
+                where = f"{path}.{key}" if path else str(key)
+                raise ParametersRefused(f"The field '{where}' is not supported by Step Functions")
+            request[name] = _request_value(item, shape.members[name], name)
+        return request
+    if kind == "list" and isinstance(value, list):
+        return [_request_value(item, shape.member, path) for item in value]  # type: ignore[attr-defined]
+    if kind == "map" and isinstance(value, dict):
+        return {k: _request_value(v, shape.value, path) for k, v in value.items()}  # type: ignore[attr-defined]
+    if kind == "string" and value is not None and not isinstance(value, str):
+        return _compact_json(value)
+    if kind == "blob" and value is not None and not isinstance(value, bytes):
+        return (value if isinstance(value, str) else _compact_json(value)).encode("utf-8")
+    return value
+
+
+def _missing_required(request: Any, shape: Shape | None) -> list[str]:
+    if shape is None or not isinstance(request, dict):
+        return []
+    required = getattr(shape, "required_members", [])
+    return [name for name in required if request.get(name) is None]
+
+
+def _response_value(value: Any, shape: Shape | None) -> Any:
+    if isinstance(value, StreamingBody):
+        return value.read().decode("utf-8", errors="replace")
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    kind = shape.type_name if shape is not None else None
+    if isinstance(value, dict):
+        if kind == "structure":
+            members = shape.members  # type: ignore[union-attr]
+            return {
+                key[:1].upper() + key[1:]: _response_value(item, members.get(key))
+                for key, item in value.items()
+            }
+        inner = shape.value if kind == "map" else None  # type: ignore[union-attr]
+        return {key: _response_value(item, inner) for key, item in value.items()}
+    if isinstance(value, list):
+        inner = shape.member if kind == "list" else None  # type: ignore[union-attr]
+        return [_response_value(item, inner) for item in value]
+    return value
+
+
 def _describe_response(response: dict[str, Any]) -> str:
     config = response.get("Configuration") or {}
     parts = [
@@ -372,7 +604,7 @@ def translate_client_error(error: ClientError, what: str) -> ToolError:
     code = error_code(error)
     message = error_message(error) or "no message"
     text = f"{what} failed: {code}: {message}"
-    if code in NOT_FOUND_CODES:
+    if code in NOT_FOUND_CODES or (code == "ValidationError" and _DOES_NOT_EXIST.search(message)):
         return NotFound(text, hint="check the name, stage and region; run `tool deploy` first")
     if code in ALREADY_EXISTS_CODES:
         return AlreadyExists(text, hint="choose another name, or remove the existing resource")

@@ -1,4 +1,5 @@
-"""AWS as a target: the Backend protocol over Lambda, Step Functions, IAM and CloudWatch Logs.
+"""AWS as a target for executions, logs and task tokens: the Backend protocol over Step
+Functions, Lambda and CloudWatch Logs (deploying is tooling.deploy.aws_providers).
 
 Every call goes through `tooling.aws.client.AwsClient` (retries, waiters, error translation).
 Answers keep boto3's shapes, so the follow/render code is the same as for the local target.
@@ -6,17 +7,12 @@ Answers keep boto3's shapes, so the follow/render code is the same as for the lo
 
 from __future__ import annotations
 
-import contextlib
-import json
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote
 
 from tooling.aws.client import AwsClient
-from tooling.aws.errors import AwsRejected
 from tooling.config.service import ServiceConfig
 from tooling.errors import AlreadyExists, NotFound
-from tooling.iam import RoleSpec
 from tooling.names import (
     check_execution_name,
     check_input_size,
@@ -24,11 +20,7 @@ from tooling.names import (
     execution_arn,
     partition_for,
 )
-from tooling.package import Package
 
-# Lambda's limit for a zip sent in the request (CreateFunction/UpdateFunctionCode ZipFile);
-# larger packages go through S3, which this toolkit does not do yet.
-MAX_DIRECT_UPLOAD_BYTES = 50 * 1024 * 1024
 HISTORY_PAGE = 1000  # GetExecutionHistory's maximum maxResults
 RECENT_HISTORY_PAGE = 100  # a poll usually finds a few new events: read the newest first
 
@@ -42,186 +34,9 @@ class AwsBackend:
         self.region = aws.settings.region
         self.account_id = aws.account_id()
         self.partition = partition_for(self.region)
-        # These tags mark what the toolkit made for this service and stage: a resource of the
-        # same name without them is someone else's, and is neither updated nor removed.
-        self.tags = {"tool:service": service.service, "tool:stage": service.stage}
         # EXPRESS executions have no DescribeExecution or history on AWS: they run through
         # StartSyncExecution and their result is kept here for the follow loop.
         self._express_results: dict[str, dict[str, Any]] = {}
-
-    # -- ownership ----------------------------------------------------------------------------
-
-    def owns(self, kind: str, name: str) -> bool:
-        tags = self._tags_of(kind, name)
-        return all(tags.get(key) == value for key, value in self.tags.items())
-
-    def _tags_of(self, kind: str, name: str) -> dict[str, str]:
-        what = f"read the tags of {kind} {name}"
-        if kind == "role":
-            found = self.aws.find("iam", "get_role", what=what, RoleName=name)
-            tags = found["Role"].get("Tags", []) if found else []
-            return {tag["Key"]: tag["Value"] for tag in tags}
-        if kind == "function":
-            found = self.aws.find("lambda", "get_function", what=what, FunctionName=name)
-            return dict(found.get("Tags") or {}) if found else {}
-        if kind == "state machine":
-            answer = self.aws.call(
-                "stepfunctions", "list_tags_for_resource", what=what, resourceArn=name
-            )
-            return {tag["key"]: tag["value"] for tag in answer.get("tags", [])}
-        if kind == "log group":
-            arn = f"arn:{self.partition}:logs:{self.region}:{self.account_id}:log-group:{name}"
-            answer = self.aws.call("logs", "list_tags_for_resource", what=what, resourceArn=arn)
-            return dict(answer.get("tags") or {})
-        raise ValueError(f"unknown resource kind {kind!r}")
-
-    # -- roles --------------------------------------------------------------------------------
-
-    def find_role(self, name: str) -> dict[str, Any] | None:
-        what = f"look up role {name}"
-        found = self.aws.find("iam", "get_role", what=what, RoleName=name)
-        if found is None:
-            return None
-        role: dict[str, Any] = dict(found["Role"])
-        inline: dict[str, Any] = {}
-        for page in self.aws.pages("iam", "list_role_policies", what=what, RoleName=name):
-            for policy in page["PolicyNames"]:
-                answer = self.aws.call(
-                    "iam", "get_role_policy", what=what, RoleName=name, PolicyName=policy
-                )
-                inline[policy] = _document(answer["PolicyDocument"])
-        managed = [
-            attached["PolicyArn"]
-            for page in self.aws.pages(
-                "iam", "list_attached_role_policies", what=what, RoleName=name
-            )
-            for attached in page["AttachedPolicies"]
-        ]
-        role["AssumeRolePolicyDocument"] = _document(role.get("AssumeRolePolicyDocument"))
-        role["InlinePolicies"] = inline
-        role["ManagedPolicies"] = managed
-        return role
-
-    def create_role(self, spec: RoleSpec) -> None:
-        self.aws.call(
-            "iam",
-            "create_role",
-            what=f"create role {spec.name}",
-            RoleName=spec.name,
-            AssumeRolePolicyDocument=json.dumps(spec.trust_policy),
-            Description=f"{self.service.service} {self.service.stage}, made by tool",
-            Tags=[{"Key": k, "Value": v} for k, v in self.tags.items()],
-        )
-        for policy, document in spec.inline_policies.items():
-            self._put_role_policy(spec.name, policy, document)
-        for arn in spec.managed_policies:
-            self.aws.call(
-                "iam",
-                "attach_role_policy",
-                what=f"attach {arn} to role {spec.name}",
-                RoleName=spec.name,
-                PolicyArn=arn,
-            )
-
-    def update_role(self, spec: RoleSpec, current: dict[str, Any]) -> None:
-        name = spec.name
-        if current.get("AssumeRolePolicyDocument") != spec.trust_policy:
-            self.aws.call(
-                "iam",
-                "update_assume_role_policy",
-                what=f"update the trust policy of role {name}",
-                RoleName=name,
-                PolicyDocument=json.dumps(spec.trust_policy),
-            )
-        have_inline: dict[str, Any] = current.get("InlinePolicies", {})
-        for policy, document in spec.inline_policies.items():
-            if have_inline.get(policy) != document:
-                self._put_role_policy(name, policy, document)
-        for policy in have_inline:
-            if policy not in spec.inline_policies:
-                self.aws.call(
-                    "iam",
-                    "delete_role_policy",
-                    what=f"delete policy {policy} of role {name}",
-                    RoleName=name,
-                    PolicyName=policy,
-                )
-        have_managed = set(current.get("ManagedPolicies", []))
-        for arn in sorted(set(spec.managed_policies) - have_managed):
-            self.aws.call(
-                "iam", "attach_role_policy", what=f"attach {arn} to {name}", RoleName=name,
-                PolicyArn=arn,
-            )  # fmt: skip
-        for arn in sorted(have_managed - set(spec.managed_policies)):
-            self.aws.call(
-                "iam", "detach_role_policy", what=f"detach {arn} from {name}", RoleName=name,
-                PolicyArn=arn,
-            )  # fmt: skip
-
-    def _put_role_policy(self, role: str, policy: str, document: dict[str, Any]) -> None:
-        self.aws.call(
-            "iam",
-            "put_role_policy",
-            what=f"put policy {policy} on role {role}",
-            RoleName=role,
-            PolicyName=policy,
-            PolicyDocument=json.dumps(document),
-        )
-
-    def delete_role(self, name: str) -> None:
-        current = self.find_role(name)
-        if current is None:
-            return
-        what = f"delete role {name}"
-        for policy in current["InlinePolicies"]:
-            self.aws.call("iam", "delete_role_policy", what=what, RoleName=name, PolicyName=policy)
-        for arn in current["ManagedPolicies"]:
-            self.aws.call("iam", "detach_role_policy", what=what, RoleName=name, PolicyArn=arn)
-        with contextlib.suppress(NotFound):
-            self.aws.call("iam", "delete_role", what=what, RoleName=name)
-
-    # -- log groups ---------------------------------------------------------------------------
-
-    def find_log_group(self, name: str) -> dict[str, Any] | None:
-        for page in self.aws.pages(
-            "logs", "describe_log_groups", what=f"look up log group {name}", logGroupNamePrefix=name
-        ):
-            for group in page["logGroups"]:
-                if group["logGroupName"] == name:
-                    return dict(group)
-        return None
-
-    def create_log_group(self, name: str, retention_days: int | None) -> None:
-        # AlreadyExists: Lambda made it on a first invocation between our look-up and now.
-        with contextlib.suppress(AlreadyExists):
-            self.aws.call(
-                "logs",
-                "create_log_group",
-                what=f"create log group {name}",
-                logGroupName=name,
-                tags=self.tags,
-            )
-        if retention_days is not None:
-            self.set_log_retention(name, retention_days)
-
-    def set_log_retention(self, name: str, retention_days: int | None) -> None:
-        what = f"set the retention of log group {name}"
-        if retention_days is None:
-            self.aws.call("logs", "delete_retention_policy", what=what, logGroupName=name)
-        else:
-            self.aws.call(
-                "logs",
-                "put_retention_policy",
-                what=what,
-                logGroupName=name,
-                retentionInDays=retention_days,
-            )
-
-    def delete_log_group(self, name: str) -> None:
-        with contextlib.suppress(NotFound):
-            self.aws.call(
-                "logs", "delete_log_group", what=f"delete log group {name}", logGroupName=name
-            )
 
     # -- functions ----------------------------------------------------------------------------
 
@@ -230,61 +45,6 @@ class AwsBackend:
             "lambda", "get_function", what=f"look up function {name}", FunctionName=name
         )
         return dict(found["Configuration"]) if found else None
-
-    def create_function(self, name: str, config: dict[str, Any], package: Package) -> None:
-        answer = self.aws.call(
-            "lambda",
-            "create_function",
-            what=f"create function {name}",
-            FunctionName=name,
-            Code={"ZipFile": _zip_bytes(package, name)},
-            PackageType="Zip",
-            Tags=self.tags,
-            **config,
-        )
-        if answer.get("State") != "Active":
-            self.aws.wait(
-                "lambda",
-                "function_active_v2",
-                what=f"wait for function {name} to become active",
-                FunctionName=name,
-            )
-
-    def update_function_code(self, name: str, package: Package) -> None:
-        answer = self.aws.call(
-            "lambda",
-            "update_function_code",
-            what=f"update the code of function {name}",
-            FunctionName=name,
-            ZipFile=_zip_bytes(package, name),
-        )
-        self._settle(name, answer)
-
-    def update_function_configuration(self, name: str, config: dict[str, Any]) -> None:
-        answer = self.aws.call(
-            "lambda",
-            "update_function_configuration",
-            what=f"update the configuration of function {name}",
-            FunctionName=name,
-            **config,
-        )
-        self._settle(name, answer)
-
-    def _settle(self, name: str, answer: dict[str, Any]) -> None:
-        # Wait only when Lambda says the update is still being applied (chalice's approach).
-        if answer.get("LastUpdateStatus") not in (None, "Successful"):
-            self.aws.wait(
-                "lambda",
-                "function_updated_v2",
-                what=f"wait for the update of function {name}",
-                FunctionName=name,
-            )
-
-    def delete_function(self, name: str) -> None:
-        with contextlib.suppress(NotFound):
-            self.aws.call(
-                "lambda", "delete_function", what=f"delete function {name}", FunctionName=name
-            )
 
     # -- state machines -----------------------------------------------------------------------
 
@@ -295,59 +55,6 @@ class AwsBackend:
             what=f"look up state machine {arn}",
             stateMachineArn=arn,
         )
-
-    def create_state_machine(
-        self,
-        name: str,
-        definition: str,
-        role_arn: str,
-        type: str,
-        logging: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        extra = {"loggingConfiguration": logging} if logging else {}
-        return self.aws.call(
-            "stepfunctions",
-            "create_state_machine",
-            what=f"create state machine {name}",
-            name=name,
-            definition=definition,
-            roleArn=role_arn,
-            type=type,
-            tags=[{"key": k, "value": v} for k, v in self.tags.items()],
-            **extra,
-        )
-
-    def update_state_machine(
-        self, arn: str, definition: str, role_arn: str, logging: dict[str, Any] | None = None
-    ) -> None:
-        extra = {"loggingConfiguration": logging} if logging else {}
-        self.aws.call(
-            "stepfunctions",
-            "update_state_machine",
-            what=f"update state machine {arn}",
-            stateMachineArn=arn,
-            definition=definition,
-            roleArn=role_arn,
-            **extra,
-        )
-
-    def delete_state_machine(self, arn: str) -> None:
-        with contextlib.suppress(NotFound):
-            self.aws.call(
-                "stepfunctions",
-                "delete_state_machine",
-                what=f"delete state machine {arn}",
-                stateMachineArn=arn,
-            )
-
-    def list_state_machines(self) -> list[dict[str, Any]]:
-        return [
-            machine
-            for page in self.aws.pages(
-                "stepfunctions", "list_state_machines", what="list state machines"
-            )
-            for machine in page["stateMachines"]
-        ]
 
     # -- executions ---------------------------------------------------------------------------
 
@@ -568,21 +275,3 @@ class AwsBackend:
         # CloudWatch does not tie a Lambda's log lines to the execution that invoked it; the
         # history already carries each call's input and output.
         return [], after
-
-
-def _document(value: Any) -> Any:
-    """boto3 decodes IAM policy documents to dicts; some emulators answer with the text."""
-    if isinstance(value, str):
-        text = value if value.lstrip().startswith("{") else unquote(value)
-        return json.loads(text)
-    return value
-
-
-def _zip_bytes(package: Package, function_name: str) -> bytes:
-    if package.size > MAX_DIRECT_UPLOAD_BYTES:
-        raise AwsRejected(
-            f"the package for function {function_name} is {package.size} bytes; Lambda takes "
-            f"at most {MAX_DIRECT_UPLOAD_BYTES} bytes uploaded directly",
-            hint="leave large files out with package.patterns (e.g. '!data/**')",
-        )
-    return package.path.read_bytes()

@@ -1,13 +1,9 @@
-"""What every target (local runtime, AWS) offers. Answers use boto3's response shapes, so one
-follow/render path serves both targets."""
+"""What every target (local runtime, AWS) offers for executions, logs and task tokens. Answers
+use boto3's response shapes, so one follow/render path serves both targets."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
-
-if TYPE_CHECKING:
-    from tooling.iam import RoleSpec
-    from tooling.package import Package
+from typing import Any, Protocol
 
 
 class Backend(Protocol):
@@ -15,76 +11,16 @@ class Backend(Protocol):
     region: str
     account_id: str
 
-    # deploy: roles and log groups (the local target keeps them as records only)
-
-    def find_role(self, name: str) -> dict[str, Any] | None:
-        """iam.get_role(...)["Role"] ("RoleName", "Arn", "AssumeRolePolicyDocument" as a dict)
-        plus "InlinePolicies" {name: document} and "ManagedPolicies" [ARN], or None."""
-        ...
-
-    def create_role(self, spec: RoleSpec) -> None: ...
-
-    def update_role(self, spec: RoleSpec, current: dict[str, Any]) -> None:
-        """Make the role match `spec`, changing only what differs from `current`."""
-        ...
-
-    def delete_role(self, name: str) -> None:
-        """Delete the role and its policies; nothing happens if it does not exist."""
-        ...
-
-    def find_log_group(self, name: str) -> dict[str, Any] | None:
-        """logs.describe_log_groups(...) entry ("logGroupName", "arn", "retentionInDays"?)."""
-        ...
-
-    def create_log_group(self, name: str, retention_days: int | None) -> None: ...
-
-    def set_log_retention(self, name: str, retention_days: int | None) -> None: ...
-
-    def delete_log_group(self, name: str) -> None: ...
-
-    def owns(self, kind: str, name: str) -> bool:
-        """Whether an existing role, log group, function (by name) or state machine (by ARN)
-        was deployed by the toolkit for this service and stage (on AWS: by its tags)."""
-        ...
-
-    # deploy: functions and state machines
+    # read-only look-ups that commands other than deploy need (`tool logs`, `tool graph`);
+    # deploying is tooling.deploy's, through its providers
 
     def find_function(self, name: str) -> dict[str, Any] | None:
         """lambda.get_function(...)["Configuration"], or None when it does not exist."""
         ...
 
-    def create_function(self, name: str, config: dict[str, Any], package: Package) -> None: ...
-
-    def update_function_code(self, name: str, package: Package) -> None: ...
-
-    def update_function_configuration(self, name: str, config: dict[str, Any]) -> None: ...
-
-    def delete_function(self, name: str) -> None: ...
-
     def find_state_machine(self, arn: str) -> dict[str, Any] | None:
         """stepfunctions.describe_state_machine(...), or None when it does not exist."""
         ...
-
-    def create_state_machine(
-        self,
-        name: str,
-        definition: str,
-        role_arn: str,
-        type: str,
-        logging: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """`logging` is Step Functions' loggingConfiguration (the local target ignores it)."""
-        ...
-
-    def update_state_machine(
-        self, arn: str, definition: str, role_arn: str, logging: dict[str, Any] | None = None
-    ) -> None:
-        """`logging` None leaves logging as it is; {"level": "OFF"} turns it off."""
-        ...
-
-    def delete_state_machine(self, arn: str) -> None: ...
-
-    def list_state_machines(self) -> list[dict[str, Any]]: ...
 
     # executions
 

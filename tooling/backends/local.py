@@ -4,19 +4,14 @@ detached worker process, answers in boto3's shapes."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import shutil
 import signal
-import subprocess
 import sys
 import time
-import uuid
-import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tooling.engine.callbacks import TaskTokenError
 from tooling.engine.ports import CallbackOutcome
@@ -30,18 +25,10 @@ from tooling.names import (
     check_stop_reason,
     execution_arn,
     function_arn,
-    state_machine_arn,
 )
-
-if TYPE_CHECKING:  # types only: the deploy code stays unloaded when a run starts
-    from tooling.iam import RoleSpec
-    from tooling.package import Package
-
-STATE_DIR = ".tool"
-
-
-def state_dir(service_dir: Path) -> Path:
-    return service_dir / STATE_DIR
+from tooling.processes import is_zombie, spawn_detached, worker_environment
+from tooling.statedir import STATE_DIR, state_path
+from tooling.statedir import state_dir as state_dir  # re-exported
 
 
 def _now() -> datetime:
@@ -59,7 +46,8 @@ def _pid_alive(pid: int) -> bool:
     try:
         waited, _ = os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
-        return True
+        # Not ours (workers are detached): a zombie waiting for init to reap it has ended.
+        return not is_zombie(pid)
     return waited == 0
 
 
@@ -92,90 +80,13 @@ class LocalBackend:
         self.root = state_dir(service_dir)
         self.region = region
         self.account_id = LOCAL_ACCOUNT_ID
-        self.store = Store(self.root / "local.db")
+        self.store = Store(state_path(service_dir, "local.db"))
         self.clock = clock  # the clock the executions started here run on
 
     def _in_region(self, arn: str) -> bool:
         """Whether a resource ARN (arn:partition:service:region:...) is in this backend's region;
         one state file holds every region's resources, as one account does."""
         return arn.split(":")[3:4] == [self.region]
-
-    # roles and log groups: nothing enforces them locally, so they are records only
-
-    def _records_path(self) -> Path:
-        return self.root / "local-resources.json"
-
-    def _records(self) -> dict[str, dict[str, Any]]:
-        path = self._records_path()
-        data = json.loads(path.read_text()) if path.exists() else {}
-        return {"roles": data.get("roles", {}), "logGroups": data.get("logGroups", {})}
-
-    def _save_records(self, records: dict[str, dict[str, Any]]) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        path = self._records_path()
-        tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
-        tmp.write_text(json.dumps(records, indent=2, sort_keys=True))
-        os.replace(tmp, path)
-
-    def find_role(self, name: str) -> dict[str, Any] | None:
-        return self._records()["roles"].get(name)
-
-    def create_role(self, spec: RoleSpec) -> None:
-        records = self._records()
-        records["roles"][spec.name] = {
-            "RoleName": spec.name,
-            "Arn": f"arn:aws:iam::{self.account_id}:role/{spec.name}",
-            "AssumeRolePolicyDocument": spec.trust_policy,
-            "InlinePolicies": spec.inline_policies,
-            "ManagedPolicies": list(spec.managed_policies),
-        }
-        self._save_records(records)
-
-    def update_role(self, spec: RoleSpec, current: dict[str, Any]) -> None:
-        self.create_role(spec)
-
-    def delete_role(self, name: str) -> None:
-        records = self._records()
-        if records["roles"].pop(name, None) is not None:
-            self._save_records(records)
-
-    def _log_group_key(self, groups: dict[str, Any], name: str) -> str | None:
-        """The key of this region's log group `name`. Log groups are regional; older state files
-        keyed them by name alone, so match on the stored name and ARN, not on the key."""
-        for key, group in groups.items():
-            if group.get("logGroupName") == name and self._in_region(group.get("arn", "")):
-                return key
-        return None
-
-    def find_log_group(self, name: str) -> dict[str, Any] | None:
-        groups = self._records()["logGroups"]
-        key = self._log_group_key(groups, name)
-        return groups[key] if key is not None else None
-
-    def create_log_group(self, name: str, retention_days: int | None) -> None:
-        records = self._records()
-        arn = f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{name}:*"
-        group: dict[str, Any] = {"logGroupName": name, "arn": arn}
-        if retention_days is not None:
-            group["retentionInDays"] = retention_days
-        key = self._log_group_key(records["logGroups"], name)
-        if key is not None:
-            del records["logGroups"][key]
-        records["logGroups"][arn] = group
-        self._save_records(records)
-
-    def set_log_retention(self, name: str, retention_days: int | None) -> None:
-        self.create_log_group(name, retention_days)
-
-    def delete_log_group(self, name: str) -> None:
-        records = self._records()
-        key = self._log_group_key(records["logGroups"], name)
-        if key is not None:
-            del records["logGroups"][key]
-            self._save_records(records)
-
-    def owns(self, kind: str, name: str) -> bool:
-        return True  # only the toolkit writes the local target
 
     # functions
 
@@ -185,132 +96,13 @@ class LocalBackend:
 
     def find_function(self, name: str) -> dict[str, Any] | None:
         record = self.store.get_function(self._function_arn(name))
-        return _function_configuration(record) if record else None
-
-    def install_code(self, package: Package) -> Path:
-        """Extract the package once per content hash; deployed code never changes under a run."""
-        digest = hashlib.sha256(package.sha256.encode()).hexdigest()[:24]
-        target = self.root / "code" / digest
-        if not target.is_dir():
-            staging = target.with_name(f"{digest}.{uuid.uuid4().hex}.tmp")
-            with zipfile.ZipFile(package.path) as archive:
-                archive.extractall(staging)
-            try:
-                staging.rename(target)
-            except OSError:  # another deploy installed the same code first
-                shutil.rmtree(staging, ignore_errors=True)
-        return target
-
-    def create_function(self, name: str, config: dict[str, Any], package: Package) -> None:
-        self._put_function(name, config, package)
-
-    def update_function_code(self, name: str, package: Package) -> None:
-        record = self._require_function(name)
-        self._put_function(name, record.config, package)
-
-    def update_function_configuration(self, name: str, config: dict[str, Any]) -> None:
-        record = self._require_function(name)
-        self.store.put_function(
-            FunctionRecord(
-                name=name,
-                arn=record.arn,
-                config=config,
-                code_sha256=record.code_sha256,
-                code_size=record.code_size,
-                code_dir=record.code_dir,
-                last_modified=_now(),
-            )
-        )
-
-    def _put_function(self, name: str, config: dict[str, Any], package: Package) -> None:
-        code_dir = self.install_code(package)
-        self.store.put_function(
-            FunctionRecord(
-                name=name,
-                arn=self._function_arn(name),
-                config=config,
-                code_sha256=package.sha256,
-                code_size=package.size,
-                code_dir=str(code_dir),
-                last_modified=_now(),
-            )
-        )
-
-    def _require_function(self, name: str) -> FunctionRecord:
-        record = self.store.get_function(self._function_arn(name))
-        if record is None:
-            raise NotFound(
-                f"function {name!r} is not deployed in {self.region}",
-                hint=f"run `tool deploy --region {self.region}` first",
-            )
-        return record
-
-    def delete_function(self, name: str) -> None:
-        self.store.delete_function(self._function_arn(name))
+        return function_configuration(record) if record else None
 
     # state machines
 
     def find_state_machine(self, arn: str) -> dict[str, Any] | None:
         record = self.store.get_state_machine(arn)
-        return _describe_state_machine(record) if record else None
-
-    def create_state_machine(
-        self,
-        name: str,
-        definition: str,
-        role_arn: str,
-        type: str,
-        logging: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        arn = state_machine_arn(self.region, self.account_id, name)
-        now = _now()
-        self.store.put_state_machine(
-            StateMachineRecord(
-                name=name,
-                arn=arn,
-                definition=definition,
-                type=type,
-                role_arn=role_arn,
-                revision_id=str(uuid.uuid4()),
-                creation_date=now,
-                update_date=None,
-            )
-        )
-        return {"stateMachineArn": arn, "creationDate": now}
-
-    def update_state_machine(
-        self, arn: str, definition: str, role_arn: str, logging: dict[str, Any] | None = None
-    ) -> None:
-        record = self.store.get_state_machine(arn)
-        if record is None:
-            raise NotFound(f"state machine {arn} is not deployed", hint="run `tool deploy` first")
-        self.store.put_state_machine(
-            StateMachineRecord(
-                name=record.name,
-                arn=arn,
-                definition=definition,
-                type=record.type,
-                role_arn=role_arn,
-                revision_id=str(uuid.uuid4()),
-                creation_date=record.creation_date,
-                update_date=_now(),
-            )
-        )
-
-    def delete_state_machine(self, arn: str) -> None:
-        self.store.delete_state_machine(arn)
-
-    def list_state_machines(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "stateMachineArn": r.arn,
-                "name": r.name,
-                "type": r.type,
-                "creationDate": r.creation_date,
-            }
-            for r in self.store.list_state_machines()
-            if self._in_region(r.arn)
-        ]
+        return describe_state_machine(record) if record else None
 
     # executions
 
@@ -357,18 +149,16 @@ class LocalBackend:
         return {"executionArn": arn, "startDate": record.start_date}
 
     def _spawn_worker(self, arn: str, name: str) -> None:
-        log_dir = self.root / "workers"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        with open(log_dir / f"{name}.log", "ab") as log:
-            process = subprocess.Popen(
+        with open(state_path(self.service_dir, "workers", f"{name}.log", create=True), "ab") as log:
+            # Detached, in a session of its own: the run goes on if the CLI is interrupted, and
+            # its handlers find neither the CLI among their ancestors nor the caller's secrets.
+            pid = spawn_detached(
                 [sys.executable, "-m", "tooling.localrt.worker", str(self.store.path), arn],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,  # the run goes on if the CLI is interrupted
+                env=worker_environment(),
                 cwd=self.service_dir,
+                output=log,
             )
-        self.store.set_worker(arn, process.pid)
+        self.store.set_worker(arn, pid)
 
     def _require_execution(self, arn: str) -> ExecutionRecord:
         record = self.store.get_execution(arn)
@@ -576,7 +366,7 @@ def _token_refused(what: str, error: TaskTokenError) -> ToolError:
     )
 
 
-def _function_configuration(record: FunctionRecord) -> dict[str, Any]:
+def function_configuration(record: FunctionRecord) -> dict[str, Any]:
     config = record.config
     return {
         "FunctionName": record.name,
@@ -597,7 +387,7 @@ def _function_configuration(record: FunctionRecord) -> dict[str, Any]:
     }
 
 
-def _describe_state_machine(record: StateMachineRecord) -> dict[str, Any]:
+def describe_state_machine(record: StateMachineRecord) -> dict[str, Any]:
     return {
         "stateMachineArn": record.arn,
         "name": record.name,

@@ -49,7 +49,10 @@ def _only_the_command_used(app: Any, args: list[str]) -> None:
     for nothing. `tool`, `tool --help`, an unknown name and shell completion keep them all."""
     import os
 
-    name = next((arg for arg in args if not arg.startswith("-")), None)
+    values = {i + 1 for i, arg in enumerate(args) if arg == "--param"}  # --param KEY=VALUE
+    name = next(
+        (arg for i, arg in enumerate(args) if not arg.startswith("-") and i not in values), None
+    )
     if name is None or any(key.startswith("_TOOL_COMPLETE") for key in os.environ):
         return
     commands = [
@@ -72,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in args
     if debug:  # accepted anywhere on the line, not only before the command
         args = ["--debug", *(arg for arg in args if arg != "--debug")]
+    args = _params_first(args)
     usage_error, click_error, abort = _usage_error_types()
     all_commands, all_groups = list(app.registered_commands), list(app.registered_groups)
     _only_the_command_used(app, args)
@@ -119,5 +123,28 @@ def main(argv: list[str] | None = None) -> int:
     return code if isinstance(code, int) else 0
 
 
+def _params_first(args: list[str]) -> list[str]:
+    """`--param KEY=VALUE` is accepted anywhere (Serverless: `sls deploy --param="k=v"`); the
+    app reads it before the command."""
+    params: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--param" and index + 1 < len(args):
+            params += [arg, args[index + 1]]
+            index += 2
+            continue
+        if arg.startswith("--param="):
+            params.append(arg)
+        else:
+            rest.append(arg)
+        index += 1
+    return params + rest if params else args
+
+
 def entry_point() -> None:
+    from tooling.processes import hide_from_other_processes
+
+    hide_from_other_processes()  # the caller's credentials stay out of handlers' reach
     sys.exit(main())

@@ -94,6 +94,9 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+_params: list[str] = []  # --param KEY=VALUE, accepted anywhere on the line (main moves them)
+
+
 @app.callback()
 def _global(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
@@ -103,8 +106,16 @@ def _global(
             "--version", callback=_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            help="KEY=VALUE for ${param:KEY} (repeatable); wins over params: in serverless.yml.",
+        ),
+    ] = None,
 ) -> None:
     """Deploy, run and follow AWS Step Functions services described by serverless.yml."""
+    _params[:] = param or []
 
 
 def options(
@@ -116,7 +127,12 @@ def options(
     from tooling import session
 
     return session.Options(
-        stage=stage, region=region, target=target, aws_profile=aws_profile, directory=Path.cwd()
+        stage=stage,
+        region=region,
+        target=target,
+        aws_profile=aws_profile,
+        directory=Path.cwd(),
+        params=tuple(_params),
     )
 
 

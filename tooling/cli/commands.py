@@ -7,7 +7,15 @@ import importlib
 
 from tooling.cli.app import app
 
-COMMAND_MODULES = ("service_commands", "validate_cmd", "graph_cmd", "queue_cmd", "task_cmd")
+COMMAND_MODULES = (
+    "service_commands",
+    "package_cmd",
+    "validate_cmd",
+    "graph_cmd",
+    "queue_cmd",
+    "task_cmd",
+    "local_cmd",
+)
 
 for _module in COMMAND_MODULES:
     importlib.import_module(f"tooling.cli.{_module}")

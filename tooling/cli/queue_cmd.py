@@ -115,7 +115,7 @@ def send(
 
     The body is the input as `invoke` takes it (--input/--path/--data; none: {})."""
     from tooling import session
-    from tooling.triggers.queues import open_trigger_queue
+    from tooling.session import open_trigger_queue
     from tooling.triggers.start_from_messages import check_body
 
     body = _read_body(input, data, path, raw)  # before any call to the target
@@ -175,8 +175,8 @@ def worker(
     Each execution's outcome is printed as it ends; --once waits for the executions it
     started (unless --no-wait). Ctrl-C stops."""
     from tooling import session
+    from tooling.session import open_trigger_queue
     from tooling.triggers.poller import WorkerStats, run_workers
-    from tooling.triggers.queues import open_trigger_queue
     from tooling.triggers.start_from_messages import Outcome
     from tooling.triggers.starters import BackendStarter
 
@@ -294,7 +294,7 @@ class OutcomeWatcher:
 
 
 def _queues(service: "ServiceConfig", key: str | None, target: str) -> "list[TriggerQueue]":
-    from tooling.triggers.queues import open_trigger_queue
+    from tooling.session import open_trigger_queue
 
     return [open_trigger_queue(service, m, target) for m in _triggered(service, key)]
 

@@ -34,7 +34,11 @@ from tooling.errors import InputError
 if TYPE_CHECKING:
     from tooling.backends.base import Backend
     from tooling.config.service import ServiceConfig, StateMachineConfig
-    from tooling.deploy import DeployPlan
+    from tooling.deploy.desired import Prepared
+    from tooling.deploy.executor import Executor
+    from tooling.deploy.plan import Change, Plan
+    from tooling.deploy.providers import DeployTarget
+    from tooling.deploy.record import Record
 
 TimeoutOpt = Annotated[
     float | None,
@@ -46,25 +50,63 @@ TimeoutOpt = Annotated[
 ]
 
 
+def _open_deploy(
+    stage: str | None, region: str | None, target: str, aws_profile: str | None
+) -> "tuple[ServiceConfig, DeployTarget, Record]":
+    """The service, its deploy target and its record, announced on stderr."""
+    from tooling import session
+    from tooling.deploy.record import record_for
+    from tooling.deploy.targets import deploy_target
+
+    service = session.load(options(stage, region, target, aws_profile))
+    deploying = deploy_target(service, target)
+    deploying.reporter.listener = _progress_line
+    render.info(session.banner(service, deploying))
+    return service, deploying, record_for(service, deploying.target, deploying.account_id)
+
+
+def _progress_line(line: str) -> None:
+    render.info(f"  {line}")
+
+
+def _progress(change: "Change") -> None:
+    render.info(f"… {change.describe()}")
+
+
+def _executor(dry_run: bool, target: "DeployTarget", record: "Record") -> "Executor":
+    """The display-only executor for --dry-run and plan, else the one that applies."""
+    from tooling.deploy.executor import ApplyingExecutor, DisplayExecutor
+
+    if dry_run:
+        return DisplayExecutor()
+    return ApplyingExecutor(target, record, on_change=_progress)
+
+
 def _render_plan(
-    plan: "DeployPlan", backend: "Backend", stage: str, dry_run: bool, json_out: bool
-) -> None:
+    plan: "Plan", changes: "list[Change]", target: "DeployTarget", stage: str, dry_run: bool,
+    json_out: bool,
+) -> None:  # fmt: skip
+    """`--json`: the plan as data (docs/deploy.md); otherwise one line per change."""
     if json_out:
         render.json_document(
             {
-                "target": backend.target,
+                "target": target.target,
                 "stage": stage,
-                "region": backend.region,
-                "account": backend.account_id,
+                "region": target.region,
+                "account": target.account_id,
                 "dryRun": dry_run,
-                "changes": [
-                    {"action": c.action, "kind": c.kind, "name": c.name, "reasons": list(c.reasons)}
-                    for c in plan.changes
-                ],
+                "changes": [change.to_json() for change in changes],
+                "leftAlone": [item.to_json() for item in plan.left_alone],
             }
         )
     else:
-        render.changes(plan.changes)
+        render.changes(changes)
+
+
+def _say_diagnostics(prepared: "Prepared") -> None:
+    for diagnostic in prepared.warnings:
+        if diagnostic.code != "CONFIG_WARNING":  # service.warnings, printed before
+            render.info(diagnostic.render())
 
 
 def _deploy(
@@ -77,25 +119,37 @@ def _deploy(
 ) -> None:
     import time
 
-    from tooling.deploy import apply_plan, plan_deploy, prepare, recorder_for
+    from tooling import session
+    from tooling.deploy import phases
     from tooling.staleness import record_sources
+    from tooling.statedir import state_path
 
-    service, backend = open_target(stage, region, target, aws_profile)
+    service, deploying, record = _open_deploy(stage, region, target, aws_profile)
     for warning in service.warnings:
         render.info(f"warning: {warning}")
-    prepared = prepare(service, service.directory / ".tool" / "build", backend.target)
-    for warning in prepared.warnings:
-        render.info(warning.render())
+    chosen = options(stage, region, target, aws_profile)
     started = time.monotonic()
-    plan = plan_deploy(prepared, backend, recorder_for(service, backend))
-    for warning in plan.warnings:
-        render.info(f"warning: {warning}")
-    if not dry_run:
-        apply_plan(plan, on_step=lambda change: render.info(f"… {change.describe()}"))
-        record_sources(service, backend.target, prepared.package.files)  # for `tool invoke`
-    _render_plan(plan, backend, service.stage, dry_run, json_out)
-    if not dry_run and plan.has_changes:
+    outcome = phases.deploy(
+        service,
+        lambda values: session.load(chosen, resource_values=values),
+        deploying,
+        record,
+        state_path(service.directory, "build", create=True),
+        dry_run=dry_run,
+        on_change=_progress,
+        on_warning=lambda warning: render.info(f"warning: {warning}"),
+        on_prepared=_say_diagnostics,
+    )
+    if not dry_run:  # what `tool invoke` compares the sources with
+        record_sources(outcome.service, deploying.target, _deployed_files(outcome.prepared))
+    _render_plan(outcome.plan, outcome.changes, deploying, service.stage, dry_run, json_out)
+    if not dry_run and any(change.action != "unchanged" for change in outcome.changes):
         render.info(f"deployed in {time.monotonic() - started:.1f} s")
+
+
+def _deployed_files(prepared: "Prepared") -> tuple[str, ...]:
+    packages = [prepared.package, *prepared.function_packages.values()]
+    return tuple(sorted({name for package in packages if package for name in package.files}))
 
 
 @app.command()
@@ -137,16 +191,18 @@ def remove(
     json_out: JsonOpt = False,
 ) -> None:
     """Delete everything the service deployed on the target (and nothing else)."""
-    from tooling.deploy import apply_plan, plan_remove, recorder_for
+    from tooling.deploy.plan import plan_remove
 
-    service, backend = open_target(stage, region, target, aws_profile)
-    removal = plan_remove(service, backend, recorder_for(service, backend))
+    service, deploying, record = _open_deploy(stage, region, target, aws_profile)
+    removal = plan_remove(service, deploying, record)
     for warning in removal.warnings:
         render.info(f"warning: {warning}")
+    changes = _executor(dry_run, deploying, record).run(removal)
     if not dry_run:
-        apply_plan(removal, on_step=lambda change: render.info(f"… {change.describe()}"))
-    if removal.changes or json_out:
-        _render_plan(removal, backend, service.stage, dry_run, json_out)
+        for line in deploying.release():
+            render.info(line)
+    if changes or json_out:
+        _render_plan(removal, changes, deploying, service.stage, dry_run, json_out)
     else:
         render.data(f"Nothing of {service.service} ({service.stage}) to remove.")
 
@@ -160,18 +216,20 @@ def info(
     json_out: JsonOpt = False,
 ) -> None:
     """List what of the service is deployed on the target."""
-    from tooling.deploy import describe_deployment
+    from tooling.deploy.plan import describe_deployment
 
-    service, backend = open_target(stage, region, target, aws_profile)
-    found = describe_deployment(service, backend)
+    service, deploying, record = _open_deploy(stage, region, target, aws_profile)
+    found, foreign = describe_deployment(service, deploying, record)
+    for item in foreign:
+        render.info(f"warning: {item.address} exists and was {item.reason}")
     if json_out:
         render.json_document(
             {
                 "service": service.service,
-                "target": backend.target,
+                "target": deploying.target,
                 "stage": service.stage,
-                "region": backend.region,
-                "account": backend.account_id,
+                "region": deploying.region,
+                "account": deploying.account_id,
                 "resources": [
                     {"kind": d.kind, "name": d.name, "arn": d.arn, "details": d.details}
                     for d in found
@@ -180,7 +238,7 @@ def info(
         )
         return
     if not found:
-        render.info(f"nothing deployed (run `tool deploy{_target_flag(backend)}`)")
+        render.info(f"nothing deployed (run `tool deploy{_flag(deploying.target)}`)")
         return
     render.table(
         [[d.kind, d.name, d.details, d.arn] for d in found], ["KIND", "NAME", "DETAILS", "ARN"]
@@ -671,4 +729,8 @@ def logs(
 
 def _target_flag(backend: "Backend") -> str:
     """` --target aws` when the command acted on AWS: the hint's command must act there too."""
-    return "" if backend.target == "local" else f" --target {backend.target}"
+    return _flag(backend.target)
+
+
+def _flag(target: str) -> str:
+    return "" if target == "local" else f" --target {target}"

@@ -3,7 +3,16 @@
 serverless-step-functions lets definitions point at the service's functions with `Fn::GetAtt`,
 `Ref`, `Fn::Sub`, `Fn::Join`, and with `#{AWS::Region}`-style pseudo parameters (which it turns
 into `Fn::Sub`). CloudFormation would resolve them at deploy time; the toolkit deploys without a
-stack for the local runtime, so it resolves them itself: GetAtt Arn -> function ARN, Ref -> name.
+stack, so it resolves them itself, as CloudFormation and the plugin would:
+
+- a function (key or `<Key>LambdaFunction`): GetAtt Arn -> its ARN, Ref -> its name, except that
+  the plugin turns a definition's `{"Ref": fn}` (the whole value, not one nested in another
+  intrinsic) into the function's ARN (lib/utils/aws.js resolveLambdaFunctionName);
+- a state machine by the plugin's logical id (`<Key>StepFunctionsStateMachine`, or the `id` or
+  `name` normalised; lib/naming.js): Ref and GetAtt Arn -> its ARN, GetAtt Name -> its name;
+- an entry of `resources:`: what `ResourceValues` knows (the outputs of the service's stack, see
+  tooling.config.resources); a value it does not know is reported as unresolved, for the caller
+  to refuse with the reference's line.
 """
 
 from __future__ import annotations
@@ -12,14 +21,11 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from tooling.errors import DefinitionError
 from tooling.names import partition_for
 from tooling.sourcemap import SourceMap, pointer_join
-
-if TYPE_CHECKING:
-    from tooling.config.service import ServiceConfig
 
 _SUB_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _HASH_PLACEHOLDER = re.compile(r"#\{([^}]*)\}")
@@ -37,10 +43,34 @@ def function_logical_id(key: str) -> str:
     return f"{normalized_name(key)}LambdaFunction"
 
 
+def state_machine_logical_id(key: str, spec: Mapping[str, Any] | None = None) -> str:
+    """The plugin's logical id of a state machine: its `id` or `name`, normalised, when given;
+    else `<Key>StepFunctionsStateMachine` (serverless-step-functions lib/naming.js)."""
+    custom = (spec or {}).get("id") or (spec or {}).get("name")
+    if isinstance(custom, str) and custom:
+        return normalized_name(custom)
+    return f"{normalized_name(key)}StepFunctionsStateMachine"
+
+
 @dataclass(frozen=True)
 class FunctionTarget:
     name: str
     arn: str
+
+
+@dataclass(frozen=True)
+class MachineTarget:
+    name: str
+    arn: str
+
+
+class ResourceValues(Protocol):
+    """Physical values of `resources:` entries, read from the outputs of the service's stack
+    (tooling.config.resources.StackValues): None means "not known"."""
+
+    def ref(self, logical_id: str) -> str | None: ...
+
+    def get_att(self, logical_id: str, attribute: str) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -53,6 +83,11 @@ class IntrinsicContext:
     stack_name: str
     other_resources: frozenset[str] = frozenset()  # logical ids under resources.Resources
     partition: str = field(default="")
+    state_machines: Mapping[str, MachineTarget] = field(default_factory=dict)  # by logical id
+    resource_values: ResourceValues | None = None
+    # A definition's whole-value {"Ref": fn} gives the ARN (the plugin); elsewhere CloudFormation's
+    # Ref of a function gives its name.
+    ref_function_as_arn: bool = False
 
     def pseudo(self, name: str) -> str | None:
         partition = self.partition or partition_for(self.region)
@@ -73,11 +108,31 @@ class IntrinsicContext:
         return None
 
     def known_names(self) -> list[str]:
-        return [*self.functions, *(function_logical_id(k) for k in self.functions)]
+        return [
+            *self.functions,
+            *(function_logical_id(k) for k in self.functions),
+            *self.state_machines,
+            *sorted(self.other_resources),
+        ]
 
 
 class _Unresolvable(Exception):
-    """The intrinsic names a resource the toolkit does not create; left as written."""
+    """The intrinsic names an entry of `resources:` whose value is not known (no stack yet)."""
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """An intrinsic left as written because its `resources:` value is unknown."""
+
+    pointer: str  # where the intrinsic stands, in the resolved value's source
+    message: str
+    hint: str
+
+
+UNRESOLVED_HINT = (
+    "`tool deploy` creates the stack and reads the value from it; a resource whose Condition "
+    "is false has no value"
+)
 
 
 class IntrinsicResolver:
@@ -85,22 +140,30 @@ class IntrinsicResolver:
         self.context = context
         self.source = source
         self.warnings: list[str] = []
+        self.unresolved: list[Unresolved] = []
+        self._depth = 0  # > 0 while inside another intrinsic's arguments
 
     def resolve(self, value: Any, pointer: str = "") -> Any:
         if isinstance(value, dict):
+            intrinsic = _intrinsic_key(value)
+            if intrinsic is not None:
+                if len(value) > 1:
+                    value = self._drop_extra_keys(value, intrinsic, pointer)
+                try:
+                    return self._intrinsic(
+                        intrinsic, value[intrinsic], pointer_join(pointer, intrinsic)
+                    )
+                except _Unresolvable as exc:
+                    self.unresolved.append(Unresolved(pointer, str(exc), UNRESOLVED_HINT))
+                    return value
             if len(value) == 1:
-                ((key, argument),) = value.items()
-                if key in _SUPPORTED:
-                    try:
-                        return self._intrinsic(key, argument, pointer_join(pointer, key))
-                    except _Unresolvable as exc:
-                        self.warnings.append(f"{self._where(pointer)}{exc} (left as written)")
-                        return value
+                key = next(iter(value))
                 if isinstance(key, str) and key.startswith("Fn::"):
                     self._fail(
                         pointer,
-                        f"{key} is not supported in state machine definitions",
-                        f"use {', '.join(_SUPPORTED)} or a plain value",
+                        f"{key} is not supported by the toolkit (it resolves "
+                        f"{', '.join(_SUPPORTED)} itself, without CloudFormation)",
+                        "write the value itself, or ${param:NAME} with --param NAME=VALUE",
                     )
             return {k: self.resolve(v, pointer_join(pointer, k)) for k, v in value.items()}
         if isinstance(value, list):
@@ -111,8 +174,30 @@ class IntrinsicResolver:
                     lambda m: self._placeholder(m.group(1), {}, pointer), value
                 )
             except _Unresolvable as exc:
-                self.warnings.append(f"{self._where(pointer)}{exc} (left as written)")
+                self.unresolved.append(Unresolved(pointer, str(exc), UNRESOLVED_HINT))
         return value
+
+    def _drop_extra_keys(
+        self, value: dict[str, Any], intrinsic: str, pointer: str
+    ) -> dict[str, Any]:
+        """serverless-step-functions treats an object holding `Ref` or `Fn::GetAtt` as that
+        intrinsic and drops its other keys (lib/utils/aws.js translateLocalFunctionNames)."""
+        extra = [str(k) for k in value if k != intrinsic]
+        if intrinsic not in ("Ref", "Fn::GetAtt") or any(
+            k in _SUPPORTED or k.startswith("Fn::") for k in extra
+        ):
+            self._fail(
+                pointer,
+                f"an intrinsic object must hold only its function, and this one also has "
+                f"{', '.join(extra)}",
+                f"keep {intrinsic} alone in the object",
+            )
+        self.warnings.append(
+            f"{self._where(pointer)}{', '.join(extra)} next to {intrinsic} is dropped (as "
+            "serverless-step-functions drops it); if it belongs to the state, indent it one "
+            "level less"
+        )
+        return {intrinsic: value[intrinsic]}
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -128,21 +213,41 @@ class IntrinsicResolver:
         raise DefinitionError(message, hint=hint, **where)
 
     def _unknown(self, pointer: str, what: str, name: str) -> None:
-        if name in self.context.other_resources:
-            raise _Unresolvable(f"{what} refers to resource '{name}' from resources")
         close = difflib.get_close_matches(name, self.context.known_names(), n=1)
         known = ", ".join(self.context.functions) or "none"
         hint = f"did you mean '{close[0]}'?" if close else f"functions of this service: {known}"
-        self._fail(pointer, f"{what} names '{name}', which is not a function of this service", hint)
+        self._fail(
+            pointer,
+            f"{what} names '{name}', which is not a function, state machine or resource of this "
+            "service",
+            hint,
+        )
+
+    def _from_resources(self, what: str, name: str, attribute: str | None) -> str:
+        values = self.context.resource_values
+        found = None
+        if values is not None:
+            found = values.ref(name) if attribute is None else values.get_att(name, attribute)
+        if found is not None:
+            return found
+        raise _Unresolvable(
+            f"{what} names '{name}' from `resources:`, and its "
+            + ("value" if attribute is None else attribute)
+            + " is not known: the stack of `resources:` gives none"
+        )
 
     def _intrinsic(self, key: str, argument: Any, pointer: str) -> Any:
         if key == "Fn::GetAtt":
             return self._get_att(argument, pointer)
         if key == "Ref":
-            return self._ref(argument, pointer)
-        if key == "Fn::Join":
-            return self._join(argument, pointer)
-        return self._sub(argument, pointer)
+            return self._ref(argument, pointer, whole=self._depth == 0)
+        self._depth += 1
+        try:
+            if key == "Fn::Join":
+                return self._join(argument, pointer)
+            return self._sub(argument, pointer)
+        finally:
+            self._depth -= 1
 
     def _get_att(self, argument: Any, pointer: str) -> str:
         if isinstance(argument, str) and "." in argument:
@@ -154,8 +259,19 @@ class IntrinsicResolver:
         ):
             self._fail(pointer, "Fn::GetAtt needs [resource, attribute]", 'e.g. ["hello", "Arn"]')
         resource, attribute = argument
+        machine = self.context.state_machines.get(resource)
+        if machine is not None:
+            if attribute not in ("Arn", "Name"):
+                self._fail(
+                    pointer,
+                    f"Fn::GetAtt {resource}.{attribute}: a state machine has Arn and Name",
+                    f'use ["{resource}", "Arn"]',
+                )
+            return machine.arn if attribute == "Arn" else machine.name
         target = self.context.function(resource)
         if target is None:
+            if resource in self.context.other_resources:
+                return self._from_resources("Fn::GetAtt", resource, attribute)
             self._unknown(pointer, "Fn::GetAtt", resource)
         assert target is not None
         if attribute != "Arn":
@@ -166,17 +282,22 @@ class IntrinsicResolver:
             )
         return target.arn
 
-    def _ref(self, argument: Any, pointer: str) -> str:
+    def _ref(self, argument: Any, pointer: str, *, whole: bool = False) -> str:
         if not isinstance(argument, str):
             self._fail(pointer, "Ref needs a resource name", 'e.g. {"Ref": "hello"}')
         pseudo = self.context.pseudo(argument)
         if pseudo is not None:
             return pseudo
+        machine = self.context.state_machines.get(argument)
+        if machine is not None:
+            return machine.arn  # CloudFormation: Ref of a state machine is its ARN
         target = self.context.function(argument)
         if target is None:
+            if argument in self.context.other_resources:
+                return self._from_resources("Ref", argument, None)
             self._unknown(pointer, "Ref", argument)
         assert target is not None
-        return target.name
+        return target.arn if whole and self.context.ref_function_as_arn else target.name
 
     def _join(self, argument: Any, pointer: str) -> str:
         if not (isinstance(argument, list) and len(argument) == 2 and isinstance(argument[0], str)):
@@ -223,26 +344,99 @@ class IntrinsicResolver:
         return self._ref(name, pointer)
 
 
+def _intrinsic_key(value: dict[Any, Any]) -> str | None:
+    """The supported intrinsic an object stands for: its only key, or (as the plugin reads an
+    object holding one among others) its `Ref` or `Fn::GetAtt` key."""
+    if len(value) == 1:
+        key = next(iter(value))
+        return key if key in _SUPPORTED else None
+    for key in ("Ref", "Fn::GetAtt"):
+        if key in value:
+            return key
+    return None
+
+
+@dataclass(frozen=True)
+class IntrinsicReport:
+    value: Any  # the resolved copy
+    warnings: tuple[str, ...]  # each starts with file:line:col when the source is known
+    unresolved: tuple[Unresolved, ...]  # intrinsics left as written (`resources:` values)
+
+
+def resolve_with_report(
+    value: Any, context: IntrinsicContext, source: SourceMap | None = None
+) -> IntrinsicReport:
+    resolver = IntrinsicResolver(context, source)
+    resolved = resolver.resolve(value)
+    return IntrinsicReport(resolved, tuple(resolver.warnings), tuple(resolver.unresolved))
+
+
 def resolve_intrinsics(
     definition: Any, context: IntrinsicContext, source: SourceMap | None = None
 ) -> tuple[Any, list[str]]:
     """Resolve intrinsics in `definition`. Returns (resolved copy, warnings about what was left)."""
     resolver = IntrinsicResolver(context, source)
-    return resolver.resolve(definition), resolver.warnings
+    resolved = resolver.resolve(definition)
+    left = [
+        f"{resolver._where(u.pointer)}{u.message} (left as written)" for u in resolver.unresolved
+    ]
+    return resolved, resolver.warnings + left
 
 
-def context_for(service: ServiceConfig) -> IntrinsicContext:
-    """The intrinsic context of a loaded service: its functions, region, account and stack."""
+class _Function(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def arn(self) -> str: ...
+
+
+class _Machine(Protocol):
+    @property
+    def logical_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def arn(self) -> str: ...
+
+
+class _Service(Protocol):
+    """What `context_for` reads of a loaded service (tooling.config.service.ServiceConfig,
+    which imports this module)."""
+
+    @property
+    def functions(self) -> Mapping[str, _Function]: ...
+    @property
+    def state_machines(self) -> Mapping[str, _Machine]: ...
+    @property
+    def resource_ids(self) -> frozenset[str]: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def service(self) -> str: ...
+    @property
+    def stage(self) -> str: ...
+
+
+def context_for(service: _Service) -> IntrinsicContext:
+    """The intrinsic context of a loaded service: its functions, state machines, region, account,
+    stack and `resources:` ids, as a definition sees them."""
     return IntrinsicContext(
         functions={k: FunctionTarget(f.name, f.arn) for k, f in service.functions.items()},
         region=service.region,
         account_id=service.account_id,
         stack_name=f"{service.service}-{service.stage}",
+        other_resources=service.resource_ids,
+        state_machines={
+            m.logical_id: MachineTarget(m.name, m.arn) for m in service.state_machines.values()
+        },
+        ref_function_as_arn=True,
     )
 
 
 def resolve_definition_intrinsics(
-    definition: Any, service: ServiceConfig, source: SourceMap | None = None
+    definition: Any, service: _Service, source: SourceMap | None = None
 ) -> Any:
     """Resolve a stand-alone definition's intrinsics against a loaded service's functions."""
     resolved, _ = resolve_intrinsics(definition, context_for(service), source)

@@ -3,7 +3,11 @@
 Defaults follow Serverless v3/v4 (notes section 1.1-1.3): stage `dev`, region `us-east-1`,
 memorySize 1024, timeout 6, deployed function name `<service>-<stage>-<key>`. Unknown keys under a
 state machine are an error (serverless-step-functions validates with allowUnknown: false); unknown
-keys elsewhere are warnings.
+keys elsewhere are warnings, and so are the keys Serverless knows that the toolkit does not use.
+
+Some problems only matter to what is deployed (an IAM statement or environment variable naming
+what cannot be resolved): they are kept in `ServiceConfig.problems`, so that `tool validate`,
+`plan` and `deploy` refuse them with their line while `remove`, `info` and `logs` still work.
 """
 
 from __future__ import annotations
@@ -12,22 +16,48 @@ import difflib
 import json
 import os
 import re
+import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from tooling.config import runtimes
+from tooling.config.external import ExternalSources
 from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
 from tooling.config.intrinsics import (
     FunctionTarget,
     IntrinsicContext,
+    MachineTarget,
+    ResourceValues,
+    function_logical_id,
+    normalized_name,
     partition_for,
-    resolve_intrinsics,
+    resolve_with_report,
+    state_machine_logical_id,
+)
+from tooling.config.resources import (
+    STACK_KEYS_NOT_APPLIED,
+    RecordingValues,
+    Reference,
+    ResourcesConfig,
+    StackSettings,
+    read_resources,
+    resource_ids_of,
 )
 from tooling.config.triggers import SqsTrigger, parse_sqs_triggers
 from tooling.config.variables import VariableResolver
 from tooling.config.yaml_loader import load_yaml_file
 from tooling.errors import BadInput, ConfigError, DefinitionError
+from tooling.names import (
+    NameProblem,
+    function_key_problem,
+    region_problem,
+    service_name_problem,
+    stage_problem,
+    state_machine_key_problem,
+)
 from tooling.sourcemap import Position, SourceMap, pointer_join
 
 # The toolkit runs Python handlers; Serverless itself has no default runtime (assumption).
@@ -46,34 +76,79 @@ TOP_LEVEL_KEYS = frozenset(
         "console", "dashboard", "build", "license", "constructs", "lift",
     }
 )  # fmt: skip
-PROVIDER_KEYS = frozenset(
+# The provider keys of Serverless v3's AWS provider schema (lib/plugins/aws/provider.js
+# defineProvider, v3.40.0), plus `name`.
+SERVERLESS_PROVIDER_KEYS = frozenset(
+    {
+        "name", "alb", "apiGateway", "apiName", "architecture", "cfnRole", "cloudFront",
+        "deploymentBucket", "deploymentPrefix", "disableRollback", "endpointType", "environment",
+        "eventBridge", "httpApi", "iam", "iamManagedPolicies", "iamRoleStatements", "ecr",
+        "kmsKeyArn", "lambdaHashingVersion", "layers", "logRetentionInDays",
+        "logDataProtectionPolicy", "logs", "memorySize", "notificationArns", "profile", "region",
+        "role", "rolePermissionsBoundary", "rollbackConfiguration", "runtime", "runtimeManagement",
+        "deploymentMethod", "s3", "stage", "stackName", "stackParameters", "stackPolicy",
+        "stackTags", "tags", "timeout", "tracing", "vpc", "vpcEndpointIds", "versionFunctions",
+        "websocket", "websocketsApiName", "kinesis", "websocketsApiRouteSelectionExpression",
+        "websocketsDescription",
+    }
+)  # fmt: skip
+PROVIDER_KEYS_USED = frozenset(
     {
         "name", "runtime", "stage", "region", "profile", "memorySize", "timeout", "environment",
-        "iam", "iamRoleStatements", "iamManagedPolicies", "role", "cfnRole", "deploymentBucket",
-        "deploymentPrefix", "deploymentMethod", "tags", "stackTags", "stackName", "stackPolicy",
-        "stackParameters", "rollbackConfiguration", "disableRollback", "notificationArns",
-        "logRetentionInDays", "logDataProtectionPolicy", "logs", "tracing", "vpc", "architecture",
-        "versionFunctions", "apiGateway", "httpApi", "apiName", "endpointType", "websocketsApiName",
-        "websocketsApiRouteSelectionExpression", "websocketsDescription", "layers", "kmsKeyArn",
-        "lambdaHashingVersion", "eventBridge", "alb", "s3", "ecr", "cloudFront",
-        "runtimeManagement", "description", "usagePlan", "resourcePolicy", "environmentFile",
-        "ephemeralStorage", "reservedConcurrency", "timeoutInSeconds", "sns", "cors",
+        "iam", "iamRoleStatements", "iamManagedPolicies", "role", "logRetentionInDays",
+        "stackName", "stackTags", "stackParameters", "cfnRole", "notificationArns",
     }
 )  # fmt: skip
+# How Serverless deploys through CloudFormation; the toolkit deploys functions and state machines
+# without a stack, and `resources:` in a stack of their own, so these change nothing it deploys
+# (stackPolicy, disableRollback and rollbackConfiguration are said to be ignored when there is
+# a `resources:` stack; docs: README "serverless.yml").
+PROVIDER_KEYS_NO_EFFECT = frozenset(
+    {
+        "deploymentBucket", "deploymentPrefix", "deploymentMethod", "stackPolicy",
+        "disableRollback", "rollbackConfiguration", "lambdaHashingVersion", "versionFunctions",
+    }
+)  # fmt: skip
+PROVIDER_KEYS = SERVERLESS_PROVIDER_KEYS
+# The function keys of Serverless v3 (core schema + AWS provider schema).
 FUNCTION_KEYS = frozenset(
     {
-        "handler", "name", "description", "runtime", "memorySize", "timeout", "environment",
-        "role", "iam", "layers", "package", "events", "tags", "architecture", "vpc",
-        "reservedConcurrency", "provisionedConcurrency", "onError", "destinations", "tracing",
-        "kmsKeyArn", "maximumEventAge", "maximumRetryAttempts", "fileSystemConfig", "image",
-        "ephemeralStorage", "runtimeManagement", "snapStart", "url", "logRetentionInDays",
-        "logDataProtectionPolicy", "logs", "condition", "dependsOn", "disableLogs",
-        "versionFunction", "memory",
+        "name", "events", "architecture", "awsKmsKeyArn", "condition", "dependsOn",
+        "description", "destinations", "disableLogs", "environment", "ephemeralStorageSize",
+        "fileSystemConfig", "handler", "image", "kmsKeyArn", "snapStart", "layers",
+        "logRetentionInDays", "logDataProtectionPolicy", "maximumEventAge",
+        "maximumRetryAttempts", "memorySize", "onError", "package", "provisionedConcurrency",
+        "reservedConcurrency", "role", "runtime", "runtimeManagement", "tags", "timeout",
+        "tracing", "url", "versionFunction", "vpc",
     }
 )  # fmt: skip
-PACKAGE_KEYS = frozenset(
-    {"patterns", "include", "exclude", "individually", "artifact", "excludeDevDependencies"}
+FUNCTION_KEYS_USED = frozenset(
+    {"name", "handler", "runtime", "memorySize", "timeout", "environment", "package"}
 )
+FUNCTION_KEYS_NO_EFFECT = frozenset({"description", "condition", "dependsOn", "versionFunction"})
+PACKAGE_KEYS = frozenset(
+    {"patterns", "include", "exclude", "individually", "artifact", "excludeDevDependencies", "path"}
+)
+FUNCTION_PACKAGE_KEYS = frozenset(
+    {"patterns", "include", "exclude", "individually", "artifact", "disable"}
+)
+# Keys written where Serverless does not look for them, and where they belong.
+MISPLACED_KEYS = {
+    "package": "the top level (`package:`) or a function (`functions.<key>.package`)",
+    "handler": "a function (`functions.<key>.handler`)",
+    "events": "a function or a state machine",
+    "definition": "a state machine (`stepFunctions.stateMachines.<key>.definition`)",
+}
+# Top-level keys the toolkit reads, and those that change nothing it deploys.
+TOP_LEVEL_KEYS_USED = frozenset(
+    {
+        "service", "provider", "custom", "functions", "stepFunctions", "package", "params",
+        "resources",
+        "frameworkVersion", "plugins", "useDotenv", "configValidationMode",
+        "variablesResolutionMode", "deprecationNotificationMode", "disabledDeprecations",
+        "unresolvedVariablesNotificationMode", "org", "app", "console", "dashboard", "license",
+    }
+)  # fmt: skip
 STEP_FUNCTIONS_KEYS = frozenset({"stateMachines", "activities", "validate", "noOutput"})
 # serverless-step-functions compileStateMachines.schema.js (notes 1.3): nothing else is allowed.
 STATE_MACHINE_KEYS = frozenset(
@@ -85,7 +160,10 @@ STATE_MACHINE_KEYS = frozenset(
     }
 )  # fmt: skip
 
-_HANDLER = re.compile(r"^(?P<module>[A-Za-z0-9_./-]+)\.(?P<function>[A-Za-z_][A-Za-z0-9_]*)$")
+STATE_MACHINE_KEYS_USED = frozenset(
+    {"definition", "name", "id", "type", "role", "iamRoleStatements", "loggingConfig", "events"}
+)
+STATE_MACHINE_KEYS_NO_EFFECT = frozenset({"dependsOn"})  # CloudFormation ordering only
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # botocore lambda CreateFunction (64 chars)
 # botocore stepfunctions `Name` docs: no whitespace, brackets, wildcards, these specials, controls.
 _BAD_STATE_MACHINE_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
@@ -97,15 +175,20 @@ _DEFINITION_POINTER = re.compile(r"^/stepFunctions/stateMachines/[^/]+/definitio
 class FunctionConfig:
     key: str
     name: str  # deployed name: functions.<key>.name or <service>-<stage>-<key>
-    handler: str  # "handler.lambda_handler" (path/module.function)
-    handler_file: str  # "handler.py", relative to the service dir
-    handler_function: str  # "lambda_handler"
+    handler: str  # as written, and as deployed: "handler.lambda_handler", "index.handler", ...
+    handler_file: str  # the file it names: "handler.py", "src/index.js", "bootstrap", or ""
+    handler_function: str  # "lambda_handler"; "" where the runtime names none
     runtime: str
     memory_size: int
     timeout: int
     environment: dict[str, str]  # provider.environment merged with the function's
     package_patterns: tuple[str, ...]  # the function's own package.patterns
     arn: str  # arn:<partition>:lambda:<region>:<account>:function:<name>
+    runtime_family: str = runtimes.PYTHON  # tooling.config.runtimes families
+    package_artifact: str | None = None  # a prebuilt zip: the function's, else the service's
+    package_individually: bool = False  # a zip of its own (package.individually)
+    # (file, line, column) of its runtime, where a message about the runtime points
+    runtime_location: tuple[str | None, int | None, int | None] = (None, None, None)
 
 
 @dataclass(frozen=True)
@@ -120,6 +203,7 @@ class StateMachineConfig:
     logging_config: Any = None  # loggingConfig as written (checked by tooling.deploy)
     role: str | None = None  # `role`: the ARN of a role the user brings (no role is generated)
     iam_role_statements: tuple[dict[str, Any], ...] = ()  # added to the generated role's policy
+    logical_id: str = ""  # the plugin's CloudFormation logical id (Ref / Fn::GetAtt name it)
 
 
 @dataclass(frozen=True)
@@ -130,13 +214,24 @@ class ServiceConfig:
     stage: str
     region: str
     account_id: str
-    profile: str | None
+    profile: str | None  # --aws-profile, else provider.profile
     provider: dict[str, Any]
     custom: dict[str, Any]
     functions: dict[str, FunctionConfig]
     state_machines: dict[str, StateMachineConfig]
     warnings: tuple[str, ...]  # unknown keys and the like, each with file:line
     package_patterns: tuple[str, ...] = ()  # service-level package.patterns (include/exclude)
+    package_artifact: str | None = None  # service-level package.artifact (a prebuilt zip)
+    provider_iam_statements: tuple[dict[str, Any], ...] = ()  # provider.iam.role.statements
+    # ... and the legacy provider.iamRoleStatements, intrinsics resolved
+    resource_ids: frozenset[str] = frozenset()  # logical ids under resources.Resources
+    problems: tuple[ConfigError, ...] = ()  # errors for validate/plan/deploy (not remove/info)
+    plugins: tuple[str, ...] = ()
+    profile_from_option: bool = False  # the profile came from --aws-profile, not the file
+    resources: ResourcesConfig | None = None  # `resources:`, deployed as a stack of its own
+    # the `resources:` values the service reads (Ref / Fn::GetAtt), in the order first asked
+    resource_references: tuple[Reference, ...] = ()
+    stack: StackSettings | None = None  # how that stack is deployed (None: no `resources:`)
 
 
 def load_service(
@@ -148,9 +243,52 @@ def load_service(
     env: Mapping[str, str] | None = None,
     account_id: str = "000000000000",
     config_file: str = "serverless.yml",
+    params: Mapping[str, str] | None = None,
+    instance_id: str | None = None,
+    today: date | None = None,
+    external: ExternalSources | None = None,
+    resource_values: ResourceValues | None = None,
 ) -> ServiceConfig:
-    """Load and validate `<directory>/<config_file>`. `env` defaults to os.environ."""
-    return _Loader(directory, stage, region, options, env, account_id, config_file).load()
+    """Load and validate `<directory>/<config_file>`. `env` defaults to os.environ.
+
+    `params` are `--param key=value` values; `instance_id` is `${sls:instanceId}` (Serverless:
+    the time in milliseconds, once per command); `today` dates runtime deprecations;
+    `external` reads `${ssm:}`/`${cf:}`/`${s3:}`, `resource_values` the `resources:` entries."""
+    loader = _Loader(directory, stage, region, options, env, account_id, config_file)
+    loader.params = dict(params or {})
+    loader.instance_id = instance_id or str(int(time.time() * 1000))
+    loader.today = today or date.today()
+    loader.external = external
+    loader.resource_values = resource_values
+    return loader.load()
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """Where a service deploys, read before the rest of serverless.yml (which may need AWS to be
+    resolved: `${ssm:}`, `${cf:}`, `${s3:}`)."""
+
+    directory: Path
+    stage: str
+    region: str
+    profile: str | None
+    profile_from_option: bool
+
+
+def load_settings(
+    directory: Path,
+    *,
+    stage: str | None = None,
+    region: str | None = None,
+    options: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    config_file: str = "serverless.yml",
+    params: Mapping[str, str] | None = None,
+) -> ServiceSettings:
+    """Stage, region and profile alone: only the values they are made of are resolved."""
+    loader = _Loader(directory, stage, region, options, env, "000000000000", config_file)
+    loader.params = dict(params or {})
+    return loader.settings()
 
 
 class _Loader:
@@ -174,10 +312,27 @@ class _Loader:
         self.env = os.environ if env is None else env
         self.account_id = account_id
         self.warnings: list[str] = []
+        self.problems: list[ConfigError] = []
+        self.params: dict[str, str] = {}
+        self.instance_id = ""
+        self.today = date.today()
+        self.external: ExternalSources | None = None
+        self.resource_values: ResourceValues | None = None
 
     # -- entry --------------------------------------------------------------------------------
 
-    def load(self) -> ServiceConfig:
+    def settings(self) -> ServiceSettings:
+        self._open()
+        profile = self.options.get("aws-profile") or self.vars.resolve("/provider/profile")
+        return ServiceSettings(
+            directory=self.directory,
+            stage=self._text(self.vars.stage(), "/provider/stage", "stage"),
+            region=self._text(self.vars.region(), "/provider/region", "region"),
+            profile=str(profile) if profile else None,
+            profile_from_option=bool(self.options.get("aws-profile")),
+        )
+
+    def _open(self) -> tuple[Any, Path]:
         path = self.directory / self.config_file
         if not path.is_file():
             raise ConfigError(
@@ -202,16 +357,21 @@ class _Loader:
             env=self.env,
             account_id=self.account_id,
             error_type_for=_error_type_for,
+            params=self.params,
+            instance_id=self.instance_id,
+            external=self.external,
         )
-        self._check_keys(raw, TOP_LEVEL_KEYS, "", "the top level")
+        return raw, path
 
-        service = self.vars.resolve("/service")
-        if not isinstance(service, str) or not service.strip():
-            raise ConfigError(
-                "`service` is missing: name the service",
-                **self._at("/service" if "service" in raw else ""),
-                hint="add e.g. `service: my-service` at the top of serverless.yml",
-            )
+    def load(self) -> ServiceConfig:
+        raw, path = self._open()
+        self._check_keys(raw, TOP_LEVEL_KEYS, "", "the top level")
+        self._top_level_support(raw)
+        recording = RecordingValues(self.resource_values)
+        self.resource_values = recording
+        self._resources_value = self.vars.resolve("/resources")
+
+        service = self._service_name(raw)
         provider = self._mapping("/provider", required=True)
         if provider.get("name") != "aws":
             raise ConfigError(
@@ -220,16 +380,31 @@ class _Loader:
                 hint="set `provider: {name: aws}`",
             )
         self._check_keys(provider, PROVIDER_KEYS, "/provider", "provider")
+        self._support(
+            provider, "/provider", "provider", PROVIDER_KEYS_USED, PROVIDER_KEYS_NO_EFFECT
+        )
         stage = self._text(self.vars.stage(), "/provider/stage", "stage")
         region = self._text(self.vars.region(), "/provider/region", "region")
+        self._check_names(service, stage, region)
         custom = self._mapping("/custom")
         package = self._mapping("/package")
         self._check_keys(package, PACKAGE_KEYS, "/package", "package")
         service_patterns = self._patterns(package, "/package")
+        service_artifact = self._artifact(package, "/package")
+        plugins = self._plugins()
 
-        functions = self._functions(service, stage, region, provider)
+        functions = self._functions(service, stage, region, provider, package, plugins)
         state_machines = self._state_machines(service, stage, region, functions)
+        context = self._context(service, stage, region, functions, state_machines)
+        provider_statements = self._provider_statements(provider, context)
+        self._provider_role(provider, context)
+        self._managed_policies(provider, context)
+        for key, function in list(functions.items()):
+            functions[key] = self._function_environment(function, context)
         profile = self.options.get("aws-profile") or provider.get("profile")
+        resources = self._resources(functions, state_machines, provider)
+        stack = self._stack_settings(service, stage, provider, context) if resources else None
+        self.warnings.extend(self.vars.warnings)
         return ServiceConfig(
             directory=self.directory,
             config_file=path,
@@ -242,11 +417,41 @@ class _Loader:
             custom=custom,
             functions=functions,
             state_machines=state_machines,
-            warnings=tuple(self.warnings),
+            warnings=tuple(dict.fromkeys(self.warnings)),
             package_patterns=service_patterns,
+            package_artifact=service_artifact,
+            provider_iam_statements=provider_statements,
+            resource_ids=frozenset(self._resource_ids()),
+            problems=tuple({p.render(): p for p in self.problems}.values()),
+            plugins=plugins,
+            profile_from_option=bool(self.options.get("aws-profile")),
+            resources=resources,
+            resource_references=tuple(
+                ref
+                for ref in recording.asked
+                if resources and ref.logical_id in resources.resources
+            ),
+            stack=stack,
         )
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _check_names(self, service: str, stage: str, region: str) -> None:
+        """The names every resource name and state file is built from (tooling.names)."""
+        for problem, option, pointer in (
+            (stage_problem(stage), "stage", "/provider/stage"),
+            (region_problem(region), "region", "/provider/region"),
+            (service_name_problem(service, stage), None, "/service"),
+        ):
+            if problem is None:
+                continue
+            if option is not None and self.options.get(option):
+                raise ConfigError(f"--{option}: {problem.message}", hint=problem.hint)
+            self._refuse_name(problem, pointer)
+
+    def _refuse_name(self, problem: NameProblem | None, pointer: str) -> None:
+        if problem is not None:
+            raise ConfigError(problem.message, **self._at(pointer), hint=problem.hint)
 
     def _at(self, pointer: str) -> dict[str, Any]:
         """file/line/column of the value at `pointer`, following `${file(...)}` values."""
@@ -278,16 +483,102 @@ class _Loader:
     def _check_keys(
         self, mapping: Mapping[str, Any], allowed: Iterable[str], pointer: str, where: str
     ) -> None:
+        """Keys Serverless does not know: a warning, with a suggestion only when it is close."""
         allowed = sorted(allowed)
         for key in mapping:
             if key in allowed:
                 continue
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            guess = f"; did you mean '{close[0]}'?" if close else ""
+            if key in MISPLACED_KEYS:
+                guess = f"; it belongs in {MISPLACED_KEYS[str(key)]}"
+            else:
+                close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.8)
+                guess = f"; did you mean '{close[0]}'?" if close else ""
             self.warnings.append(
-                f"{self._where(pointer_join(pointer, key))}: unknown key '{key}' in {where} "
-                f"(ignored{guess})"
+                f"{self._where(pointer_join(pointer, key))}: unknown key '{key}' in {where}: "
+                f"Serverless does not know it either (ignored{guess})"
             )
+
+    def _support(
+        self,
+        mapping: Mapping[str, Any],
+        pointer: str,
+        where: str,
+        used: frozenset[str],
+        no_effect: frozenset[str],
+        known: frozenset[str] = SERVERLESS_PROVIDER_KEYS,
+    ) -> None:
+        """Keys Serverless knows and the toolkit does not use: said, never dropped silently."""
+        for key in mapping:
+            if key in used or key in no_effect or key not in known:
+                continue
+            self.warnings.append(
+                f"{self._where(pointer_join(pointer, key))}: {where}.{key} is not supported by "
+                "the toolkit yet (ignored; see README, serverless.yml)"
+            )
+
+    def _top_level_support(self, raw: Mapping[str, Any]) -> None:
+        for key in raw:
+            if key not in TOP_LEVEL_KEYS or key in TOP_LEVEL_KEYS_USED:
+                continue
+            what = f"`{key}` is not supported by the toolkit yet"
+            self.warnings.append(f"{self._where(pointer_join('', key))}: {what} (ignored)")
+
+    def _service_name(self, raw: Mapping[str, Any]) -> str:
+        service = self.vars.resolve("/service")
+        if isinstance(service, dict) and isinstance(service.get("name"), str):
+            # Serverless v2 read `service: {name: x}` with a deprecation; v3 refuses it
+            # (lib/classes/service.js, SERVICE_OBJECT_NOTATION).
+            self.warnings.append(
+                f"{self._where('/service')}: `service: {{name: ...}}` is the Serverless v2 "
+                "form (v3 refuses it); read as `service: "
+                f"{service['name']}`"
+            )
+            service = service["name"]
+        if not isinstance(service, str) or not service.strip():
+            raise ConfigError(
+                "`service` is missing: name the service",
+                **self._at("/service" if "service" in raw else ""),
+                hint="add e.g. `service: my-service` at the top of serverless.yml",
+            )
+        return service
+
+    def _plugins(self) -> tuple[str, ...]:
+        plugins = self.vars.resolve("/plugins")
+        if isinstance(plugins, dict):
+            plugins = plugins.get("modules")
+        if isinstance(plugins, list):
+            return tuple(str(p) for p in plugins if isinstance(p, str))
+        return ()
+
+    def _artifact(self, package: Mapping[str, Any], pointer: str) -> str | None:
+        """package.artifact: a zip in the service folder (Serverless also takes S3 URLs)."""
+        artifact = package.get("artifact")
+        if artifact is None:
+            return None
+        at = pointer_join(pointer, "artifact")
+        if not isinstance(artifact, str) or not artifact:
+            raise ConfigError("package.artifact must be the path of a zip file", **self._at(at))
+        if artifact.startswith(("s3://", "https://", "http://")):
+            raise ConfigError(
+                f"package.artifact {artifact!r} is in S3: the toolkit deploys local files only",
+                **self._at(at),
+                hint="download it and give its path in the service folder",
+            )
+        path = (self.directory / artifact).resolve()
+        if not path.is_relative_to(self.directory.resolve()):
+            raise ConfigError(
+                f"package.artifact {artifact!r} is outside the service folder",
+                **self._at(at),
+                hint="build the zip inside the service folder",
+            )
+        if not path.is_file():
+            # Serverless: "Cannot access package artifact at ..." (INVALID_PACKAGE_ARTIFACT_PATH)
+            raise ConfigError(
+                f"cannot access package artifact at {artifact!r}: no such file",
+                **self._at(at),
+                hint="build it first, or fix the path (relative to the service folder)",
+            )
+        return artifact
 
     def _patterns(self, package: Mapping[str, Any], pointer: str) -> tuple[str, ...]:
         """package.patterns, with the legacy exclude/include lists mapped onto them."""
@@ -314,7 +605,13 @@ class _Loader:
     # -- functions ----------------------------------------------------------------------------
 
     def _functions(
-        self, service: str, stage: str, region: str, provider: Mapping[str, Any]
+        self,
+        service: str,
+        stage: str,
+        region: str,
+        provider: Mapping[str, Any],
+        service_package: Mapping[str, Any],
+        plugins: tuple[str, ...],
     ) -> dict[str, FunctionConfig]:
         functions = self._mapping("/functions")
         provider_env = provider.get("environment") or {}
@@ -323,12 +620,30 @@ class _Loader:
                 "provider.environment must be a mapping", **self._at("/provider/environment")
             )
         partition = partition_for(region)
+        service_artifact = self._artifact(service_package, "/package")
         result: dict[str, FunctionConfig] = {}
+        self._env_pending: dict[str, dict[str, tuple[Any, str]]] = {}
         for key, spec in functions.items():
             pointer = pointer_join("/functions", key)
+            self._refuse_name(function_key_problem(str(key)), pointer)
             if not isinstance(spec, dict):
                 raise ConfigError(f"function '{key}' must be a mapping", **self._at(pointer))
             self._check_keys(spec, FUNCTION_KEYS, pointer, f"function '{key}'")
+            self._support(
+                spec,
+                pointer,
+                f"functions.{key}",
+                FUNCTION_KEYS_USED,
+                FUNCTION_KEYS_NO_EFFECT,
+                FUNCTION_KEYS,
+            )
+            if spec.get("image") is not None:
+                raise ConfigError(
+                    f"function '{key}' is a container image: the toolkit deploys .zip functions",
+                    **self._at(pointer_join(pointer, "image")),
+                    hint="give it a handler and a runtime (with package.artifact for a build)",
+                )
+            runtime, family, runtime_at = self._runtime(key, spec, provider, pointer)
             handler = spec.get("handler")
             if handler is None:
                 raise ConfigError(
@@ -337,22 +652,17 @@ class _Loader:
                     hint="add e.g. `handler: handler.lambda_handler` (file handler.py, "
                     "function lambda_handler)",
                 )
-            match = _HANDLER.match(handler) if isinstance(handler, str) else None
-            if match is None:
+            handler_at = pointer_join(pointer, "handler")
+            try:
+                parsed = runtimes.parse_handler(str(handler), family)
+            except runtimes.HandlerFormError as exc:
                 raise ConfigError(
-                    f"function '{key}': handler {handler!r} is not `module.function`",
-                    **self._at(pointer_join(pointer, "handler")),
-                    hint="e.g. `handler.lambda_handler` for lambda_handler in handler.py",
-                )
-            module = match["module"].removeprefix("./")
-            runtime = spec.get("runtime") or provider.get("runtime") or DEFAULT_RUNTIME
-            if not str(runtime).startswith("python"):
-                self.warnings.append(
-                    f"{self._where(pointer)}: function '{key}' uses runtime {runtime}; "
-                    "the local runtime runs Python handlers only"
-                )
+                    f"function '{key}' ({runtime}): {exc.message}",
+                    **self._at(handler_at),
+                    hint=exc.hint,
+                ) from None
             name = spec.get("name") or f"{service}-{stage}-{key}"
-            if not isinstance(name, str) or not _FUNCTION_NAME.match(name):
+            if not isinstance(name, str) or not _FUNCTION_NAME.fullmatch(name):
                 raise ConfigError(
                     f"function '{key}': deployed name {name!r} is not a valid Lambda name",
                     **self._at(pointer_join(pointer, "name") if "name" in spec else pointer),
@@ -370,14 +680,27 @@ class _Loader:
                     f"function '{key}': package must be a mapping",
                     **self._at(pointer_join(pointer, "package")),
                 )
-            self._check_keys(package, PACKAGE_KEYS, pointer_join(pointer, "package"), "package")
+            package_at = pointer_join(pointer, "package")
+            self._check_keys(package, FUNCTION_PACKAGE_KEYS, package_at, "package")
+            artifact, individually, patterns = self._function_package(
+                key, package, package_at, service_package, service_artifact
+            )
+            if family in (runtimes.JAVA, runtimes.DOTNET) and artifact is None:
+                self.warnings.append(
+                    f"{self._where(pointer)}: function '{key}' ({runtime}) has no "
+                    "package.artifact: the toolkit zips the folder as it is, and Lambda needs "
+                    "the build (e.g. `package: {artifact: target/app.jar}` or the `dotnet "
+                    "lambda package` zip)"
+                )
+            environment, pending = self._environment(key, provider_env, env, pointer)
+            self._env_pending[key] = pending
             result[key] = FunctionConfig(
                 key=key,
                 name=name,
-                handler=handler,
-                handler_file=module.replace(".", "/") + ".py",
-                handler_function=match["function"],
-                runtime=str(runtime),
+                handler=str(handler),
+                handler_file=_handler_file(parsed),
+                handler_function=parsed.function,
+                runtime=runtime,
                 memory_size=self._positive_int(
                     spec.get("memorySize", provider.get("memorySize")),
                     DEFAULT_MEMORY_SIZE,
@@ -390,27 +713,136 @@ class _Loader:
                     pointer_join(pointer, "timeout"),
                     f"function '{key}': timeout",
                 ),
-                environment=self._environment({**provider_env, **env}, pointer),
-                package_patterns=self._patterns(package, pointer_join(pointer, "package")),
+                environment=environment,
+                package_patterns=patterns,
                 arn=f"arn:{partition}:lambda:{region}:{self.account_id}:function:{name}",
+                runtime_family=family,
+                package_artifact=artifact,
+                package_individually=individually,
+                runtime_location=self._location(runtime_at),
             )
+        if plugins and any(f.runtime_family == runtimes.NODEJS for f in result.values()):
+            self._typescript_plugins(plugins)
         return result
 
-    def _environment(self, merged: Mapping[str, Any], pointer: str) -> dict[str, str]:
-        env: dict[str, str] = {}
-        for name, value in merged.items():
-            if value is None:  # Serverless drops null variables (package/lib/deleteNullEnvVars.js)
-                continue
-            if isinstance(value, bool):
-                env[str(name)] = "true" if value else "false"
-            elif isinstance(value, str | int | float):
-                env[str(name)] = str(value)
-            else:
-                self.warnings.append(
-                    f"{self._where(pointer)}: environment variable {name} is not a plain value "
-                    "(a CloudFormation intrinsic?) and is not set locally"
+    def _runtime(
+        self, key: str, spec: Mapping[str, Any], provider: Mapping[str, Any], pointer: str
+    ) -> tuple[str, str, str]:
+        runtime = spec.get("runtime") or provider.get("runtime") or DEFAULT_RUNTIME
+        if "runtime" in spec:
+            at = pointer_join(pointer, "runtime")
+        elif provider.get("runtime"):
+            at = "/provider/runtime"
+        else:
+            at = pointer
+        family = runtimes.runtime_family(str(runtime))
+        if not isinstance(runtime, str) or family is None:
+            raise ConfigError(
+                f"function '{key}': runtime {runtime!r} is not a Lambda runtime",
+                **self._at(at),
+                hint="e.g. " + ", ".join(sorted(runtimes.CURRENT_RUNTIMES)[:6]) + ", ...",
+            )
+        retired = runtimes.deprecation_warning(runtime, self.today)
+        if retired is not None:
+            self.warnings.append(f"{self._where(at)}: function '{key}': {retired}")
+        elif runtime not in runtimes.CURRENT_RUNTIMES:
+            self.warnings.append(
+                f"{self._where(at)}: function '{key}': runtime {runtime} is not one Lambda "
+                "lists for .zip functions; AWS may refuse it"
+            )
+        return runtime, family, at
+
+    def _location(self, pointer: str) -> tuple[str | None, int | None, int | None]:
+        kw = self._at(pointer)
+        return kw["file"], kw["line"], kw["column"]
+
+    def _function_package(
+        self,
+        key: str,
+        package: Mapping[str, Any],
+        pointer: str,
+        service_package: Mapping[str, Any],
+        service_artifact: str | None,
+    ) -> tuple[str | None, bool, tuple[str, ...]]:
+        """(artifact, individually, patterns) as Serverless v3 packages a function
+        (lib/plugins/package/lib/package-service.js): its own artifact first; then, with
+        `individually`, a zip of its own; else the service's package."""
+        if package.get("disable"):
+            raise ConfigError(
+                f"function '{key}': package.disable is not supported (the function needs code)",
+                **self._at(pointer_join(pointer, "disable")),
+                hint="give it a package.artifact instead",
+            )
+        artifact = self._artifact(package, pointer)
+        individually = bool(package.get("individually") or service_package.get("individually"))
+        patterns = self._patterns(package, pointer)
+        if patterns and artifact is None and not individually:
+            self.warnings.append(
+                f"{self._where(pointer)}: function '{key}': package patterns at function level "
+                "apply only with package.individually (as in Serverless); the service-wide "
+                "patterns are used"
+            )
+        if artifact is None and not individually:
+            artifact = service_artifact
+        return artifact, individually, patterns
+
+    def _typescript_plugins(self, plugins: tuple[str, ...]) -> None:
+        builders = [p for p in plugins if p in runtimes.TYPESCRIPT_PLUGINS]
+        for plugin in builders:
+            self.warnings.append(
+                f"{self._where('/plugins')}: plugin {plugin} builds the code for Serverless; the "
+                "toolkit runs no plugin, so it deploys the files as they are (build them first, "
+                "or point package.artifact at the built zip)"
+            )
+
+    def _environment(
+        self,
+        key: str,
+        provider_env: Mapping[str, Any],
+        env: Mapping[str, Any],
+        pointer: str,
+    ) -> tuple[dict[str, str], dict[str, tuple[Any, str]]]:
+        """Plain values now; (value, pointer) of those holding an intrinsic, resolved once the
+        functions and state machines are known."""
+        plain: dict[str, str] = {}
+        pending: dict[str, tuple[Any, str]] = {}
+        for source, at in (
+            (provider_env, "/provider/environment"),
+            (env, pointer_join(pointer, "environment")),
+        ):
+            for name, value in source.items():
+                plain.pop(str(name), None)
+                pending.pop(str(name), None)
+                if value is None:  # Serverless drops null variables (deleteNullEnvVars.js)
+                    continue
+                if isinstance(value, bool):
+                    plain[str(name)] = "true" if value else "false"
+                elif isinstance(value, str | int | float):
+                    plain[str(name)] = str(value)
+                else:
+                    pending[str(name)] = (value, pointer_join(at, name))
+        return plain, pending
+
+    def _function_environment(
+        self, function: FunctionConfig, context: IntrinsicContext
+    ) -> FunctionConfig:
+        pending = self._env_pending.get(function.key) or {}
+        if not pending:
+            return function
+        environment = dict(function.environment)
+        for name, (value, at) in pending.items():
+            resolved = self._resolved(value, at, context, f"environment variable {name}")
+            if isinstance(resolved, str | int | float) and not isinstance(resolved, bool):
+                environment[name] = str(resolved)
+            elif resolved is not _UNRESOLVED:
+                self.problems.append(
+                    ConfigError(
+                        f"function '{function.key}': environment variable {name} must be a "
+                        f"string, number or boolean (got {json.dumps(resolved)})",
+                        **self._at(at),
+                    )
                 )
-        return env
+        return replace(function, environment=environment)
 
     # -- state machines -----------------------------------------------------------------------
 
@@ -421,19 +853,21 @@ class _Loader:
         if not step:
             return {}
         self._check_keys(step, STEP_FUNCTIONS_KEYS, "/stepFunctions", "stepFunctions")
+        if step.get("stateMachines") is None:
+            # The plugin's schema wants an object; Serverless (configValidationMode: warn)
+            # warns and the plugin deploys no state machine (lib/yamlParser.js).
+            at = "/stepFunctions/stateMachines" if "stateMachines" in step else "/stepFunctions"
+            self.warnings.append(
+                f"{self._where(at)}: stepFunctions.stateMachines is empty: no state machine to "
+                "deploy (Serverless warns the same)"
+            )
+            return {}
         machines = self._mapping("/stepFunctions/stateMachines", required=True)
         partition = partition_for(region)
-        context = IntrinsicContext(
-            functions={k: FunctionTarget(f.name, f.arn) for k, f in functions.items()},
-            region=region,
-            account_id=self.account_id,
-            stack_name=f"{service}-{stage}",
-            other_resources=frozenset(self._resource_ids()),
-            partition=partition,
-        )
-        result: dict[str, StateMachineConfig] = {}
+        names: dict[str, tuple[str, str, str]] = {}  # key -> (name, arn, logical id)
         for key, spec in machines.items():
             pointer = pointer_join("/stepFunctions/stateMachines", key)
+            self._refuse_name(state_machine_key_problem(str(key)), pointer)
             if not isinstance(spec, dict):
                 raise ConfigError(f"state machine '{key}' must be a mapping", **self._at(pointer))
             for unknown in (k for k in spec if k not in STATE_MACHINE_KEYS):
@@ -453,6 +887,22 @@ class _Loader:
                     **self._at(pointer_join(pointer, "name") if "name" in spec else pointer),
                     hint="use 1-80 characters: letters, digits, '-' and '_'",
                 )
+            arn = f"arn:{partition}:states:{region}:{self.account_id}:stateMachine:{name}"
+            names[key] = (name, arn, state_machine_logical_id(key, spec))
+        context = self._context(service, stage, region, functions, names)
+        result: dict[str, StateMachineConfig] = {}
+        for key, spec in machines.items():
+            pointer = pointer_join("/stepFunctions/stateMachines", key)
+            name, arn, logical_id = names[key]
+            self._support(
+                spec,
+                pointer,
+                f"stepFunctions.stateMachines.{key}",
+                STATE_MACHINE_KEYS_USED,
+                STATE_MACHINE_KEYS_NO_EFFECT,
+                STATE_MACHINE_KEYS,
+            )
+            self._other_events(key, spec.get("events"), pointer_join(pointer, "events"))
             sm_type = spec.get("type") or "STANDARD"
             if sm_type not in STATE_MACHINE_TYPES:
                 raise ConfigError(
@@ -461,17 +911,16 @@ class _Loader:
                     hint="use `type: STANDARD` (the default) or `type: EXPRESS`",
                 )
             definition, source = self._definition(key, spec, pointer)
-            definition, warnings = resolve_intrinsics(definition, context, source)
+            definition = self._definition_intrinsics(definition, source, context)
             role, statements = self._machine_iam(key, spec, pointer, context)
-            self.warnings.extend(warnings)
             result[key] = StateMachineConfig(
                 key=key,
                 name=name,
                 type=sm_type,
                 definition=definition,
                 source=source,
-                arn=f"arn:{partition}:states:{region}:{self.account_id}:stateMachine:{name}",
-                logging_config=spec.get("loggingConfig"),
+                arn=arn,
+                logging_config=self._logging_config(key, spec, pointer, context),
                 role=role,
                 iam_role_statements=statements,
                 sqs_triggers=parse_sqs_triggers(
@@ -483,9 +932,81 @@ class _Loader:
                     partition=partition,
                     at=self._at,
                 ),
+                logical_id=logical_id,
             )
         self._check_unique_queues(result)
         return result
+
+    def _other_events(self, key: str, events: Any, pointer: str) -> None:
+        """State machine events other than the toolkit's `sqs` trigger: said, not dropped."""
+        if not isinstance(events, list):
+            return
+        for index, event in enumerate(events):
+            if isinstance(event, dict) and len(event) == 1 and "sqs" not in event:
+                kind = next(iter(event))
+                self.warnings.append(
+                    f"{self._where(pointer_join(pointer, index))}: state machine '{key}': "
+                    f"`{kind}` events are not supported by the toolkit yet (ignored)"
+                )
+
+    def _context(
+        self,
+        service: str,
+        stage: str,
+        region: str,
+        functions: Mapping[str, FunctionConfig],
+        machines: Mapping[str, Any],
+    ) -> IntrinsicContext:
+        """What `Ref`/`Fn::GetAtt` may name: the functions, the state machines by the plugin's
+        logical ids, pseudo parameters, and `resources:` entries (through `resource_values`)."""
+        targets: dict[str, MachineTarget] = {}
+        for value in machines.values():
+            if isinstance(value, StateMachineConfig):
+                targets[value.logical_id] = MachineTarget(value.name, value.arn)
+            else:
+                name, arn, logical_id = value
+                targets[logical_id] = MachineTarget(name, arn)
+        return IntrinsicContext(
+            functions={k: FunctionTarget(f.name, f.arn) for k, f in functions.items()},
+            region=region,
+            account_id=self.account_id,
+            stack_name=f"{service}-{stage}",
+            other_resources=frozenset(self._resource_ids()),
+            partition=partition_for(region),
+            state_machines=targets,
+            resource_values=self.resource_values,
+        )
+
+    def _definition_intrinsics(
+        self, definition: Any, source: SourceMap | None, context: IntrinsicContext
+    ) -> Any:
+        """A definition's intrinsics, as the plugin resolves them: a whole-value Ref of a
+        function gives its ARN. A `resources:` value not known yet is a problem at its line."""
+        report = resolve_with_report(definition, replace(context, ref_function_as_arn=True), source)
+        self.warnings.extend(report.warnings)
+        for unresolved in report.unresolved:
+            where = source.error_kwargs(unresolved.pointer) if source else {}
+            self.problems.append(DefinitionError(unresolved.message, hint=unresolved.hint, **where))
+        return report.value
+
+    def _logging_config(
+        self, key: str, spec: Mapping[str, Any], pointer: str, context: IntrinsicContext
+    ) -> Any:
+        """loggingConfig as written, with destinations given as references (`Fn::GetAtt:
+        [MyLogGroup, Arn]`, the plugin's documented form) resolved: a `resources:` log group's
+        ARN comes from the stack."""
+        config = spec.get("loggingConfig")
+        if not isinstance(config, dict) or not isinstance(config.get("destinations"), list):
+            return config
+        at = pointer_join(pointer_join(pointer, "loggingConfig"), "destinations")
+        destinations = []
+        for index, item in enumerate(config["destinations"]):
+            if isinstance(item, dict):
+                what = f"state machine '{key}': loggingConfig.destinations[{index}]"
+                resolved = self._resolved(item, pointer_join(at, index), context, what)
+                item = item if resolved is _UNRESOLVED else resolved
+            destinations.append(item)
+        return {**config, "destinations": destinations}
 
     def _machine_iam(
         self, key: str, spec: Mapping[str, Any], pointer: str, context: IntrinsicContext
@@ -499,8 +1020,11 @@ class _Loader:
                 "give the statements to your role, or drop `role`",
             )
         role = self._machine_role(key, spec, pointer_join(pointer, "role"), context)
-        statements = self._machine_statements(
-            key, spec.get("iamRoleStatements"), pointer_join(pointer, "iamRoleStatements"), context
+        statements = self._statements(
+            spec.get("iamRoleStatements"),
+            pointer_join(pointer, "iamRoleStatements"),
+            context,
+            f"state machine '{key}': iamRoleStatements",
         )
         return role, statements
 
@@ -509,7 +1033,9 @@ class _Loader:
     ) -> str | None:
         if spec.get("role") is None:
             return None
-        role = self._resolved(spec["role"], pointer, context)
+        role = self._resolved(spec["role"], pointer, context, f"state machine '{key}': role")
+        if role is _UNRESOLVED:
+            return None
         if isinstance(role, str) and _ROLE_ARN.match(role):
             return role
         shown = role if isinstance(role, str) else json.dumps(role)
@@ -520,51 +1046,147 @@ class _Loader:
             hint=f"e.g. arn:{context.partition}:iam::{self.account_id}:role/{name}",
         )
 
-    def _machine_statements(
-        self, key: str, value: Any, pointer: str, context: IntrinsicContext
+    def _provider_statements(
+        self, provider: Mapping[str, Any], context: IntrinsicContext
     ) -> tuple[dict[str, Any], ...]:
+        """provider.iam.role.statements and the legacy provider.iamRoleStatements, resolved
+        here so that their problems carry a line (tooling.iam uses the result)."""
+        iam = provider.get("iam")
+        role = iam.get("role") if isinstance(iam, dict) else None
+        statements: list[dict[str, Any]] = []
+        for pointer, value, what in (
+            (
+                "/provider/iam/role/statements",
+                role.get("statements") if isinstance(role, dict) else None,
+                "provider.iam.role.statements",
+            ),
+            (
+                "/provider/iamRoleStatements",
+                provider.get("iamRoleStatements"),
+                "provider.iamRoleStatements",
+            ),
+        ):
+            statements.extend(self._statements(value, pointer, context, what))
+        return tuple(statements)
+
+    def _provider_role(self, provider: dict[str, Any], context: IntrinsicContext) -> None:
+        """provider.iam.role (or the legacy provider.role) given as an intrinsic: resolved in
+        place; one naming a `resources:` role is a problem (its ARN is not known yet)."""
+        iam = provider.get("iam")
+        if isinstance(iam, dict) and isinstance(iam.get("role"), dict):
+            role = iam["role"]
+            if not ({"statements", "managedPolicies", "name", "path", "tags",
+                     "permissionsBoundary"} & set(role)):  # fmt: skip
+                resolved = self._resolved(role, "/provider/iam/role", context, "provider.iam.role")
+                if isinstance(resolved, str):
+                    provider["iam"] = {**iam, "role": resolved}
+        if isinstance(provider.get("role"), dict):
+            resolved = self._resolved(provider["role"], "/provider/role", context, "provider.role")
+            if isinstance(resolved, str):
+                provider["role"] = resolved
+
+    def _managed_policies(self, provider: dict[str, Any], context: IntrinsicContext) -> None:
+        """provider.iam.role.managedPolicies (legacy provider.iamManagedPolicies): policy ARNs,
+        intrinsics resolved in place; a wrong one is a problem at its line."""
+        iam = provider.get("iam")
+        role = iam.get("role") if isinstance(iam, dict) else None
+        for holder, key, pointer, what in (
+            (role, "managedPolicies", "/provider/iam/role/managedPolicies",
+             "provider.iam.role.managedPolicies"),
+            (provider, "iamManagedPolicies", "/provider/iamManagedPolicies",
+             "provider.iamManagedPolicies"),
+        ):  # fmt: skip
+            if not isinstance(holder, dict) or holder.get(key) is None:
+                continue
+            value = holder[key]
+            if not isinstance(value, list):
+                self.problems.append(
+                    ConfigError(
+                        f"{what} must be a list of policy ARNs",
+                        **self._at(pointer),
+                        hint="e.g. - arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess",
+                    )
+                )
+                continue
+            resolved: list[Any] = []
+            for index, item in enumerate(value):
+                at = pointer_join(pointer, index)
+                arn = self._resolved(item, at, context, f"{what}[{index}]")
+                if arn is _UNRESOLVED:
+                    continue
+                if not isinstance(arn, str) or not arn.startswith("arn:"):
+                    self.problems.append(
+                        ConfigError(
+                            f"{what}[{index}] must be a policy ARN (got {json.dumps(arn)})",
+                            **self._at(at),
+                            hint="e.g. arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess",
+                        )
+                    )
+                    continue
+                resolved.append(arn)
+            holder[key] = resolved
+
+    def _statements(
+        self, value: Any, pointer: str, context: IntrinsicContext, what: str
+    ) -> tuple[dict[str, Any], ...]:
+        """IAM statements with their intrinsics resolved; a statement with a problem is left
+        out and the problem kept (it stops validate/plan/deploy, not remove)."""
         if value is None:
             return ()
         if not isinstance(value, list):
-            raise ConfigError(
-                f"state machine '{key}': iamRoleStatements must be a list of IAM statements",
-                **self._at(pointer),
-                hint=STATEMENT_EXAMPLE,
+            self.problems.append(
+                ConfigError(
+                    f"{what} must be a list of IAM statements",
+                    **self._at(pointer),
+                    hint=STATEMENT_EXAMPLE,
+                )
             )
-        statements = self._resolved(value, pointer, context)
-        for index, statement in enumerate(statements):
-            problem = statement_problem(statement)
-            if problem is None:
-                continue
+            return ()
+        kept: list[dict[str, Any]] = []
+        for index, raw in enumerate(value):
             at = pointer_join(pointer, index)
-            joiner = ": " if problem.key else " "
-            raise ConfigError(
-                f"state machine '{key}': iamRoleStatements[{index}]{joiner}{problem.message}",
-                **self._at(pointer_join(at, problem.key) if problem.key else at),
-                hint=problem.hint,
-            )
-        return tuple(statements)
+            statement = self._resolved(raw, at, context, f"{what}[{index}]")
+            if statement is _UNRESOLVED:
+                continue
+            problem = statement_problem(statement)
+            if problem is not None:
+                joiner = ": " if problem.key else " "
+                self.problems.append(
+                    ConfigError(
+                        f"{what}[{index}]{joiner}{problem.message}",
+                        **self._at(pointer_join(at, problem.key) if problem.key else at),
+                        hint=problem.hint,
+                    )
+                )
+                continue
+            kept.append(statement)
+        return tuple(kept)
 
-    def _resolved(self, value: Any, pointer: str, context: IntrinsicContext) -> Any:
-        """`value` with its intrinsics resolved; one the toolkit cannot resolve is an error here
-        (IAM needs the real ARN, and the toolkit creates nothing from `resources`)."""
+    def _resolved(self, value: Any, pointer: str, context: IntrinsicContext, what: str) -> Any:
+        """`value` with its intrinsics resolved (CloudFormation's meaning: Ref of a function is
+        its name). One naming a `resources:` entry whose value is unknown becomes a problem at
+        its line, and _UNRESOLVED is returned."""
         smap, base = self.vars.origin(pointer)
         try:
-            resolved, _ = resolve_intrinsics(value, context, _rebase(smap, base))
+            report = resolve_with_report(value, context, _rebase(smap, base))
         except DefinitionError as exc:
-            raise ConfigError(
-                exc.message, file=exc.file, line=exc.line, column=exc.column, hint=exc.hint
-            ) from None
-        leftover = _first_intrinsic(resolved, pointer)
-        if leftover is not None:
-            at, name = leftover
-            raise ConfigError(
-                f"{name} in {pointer[1:].replace('/', '.')} names a resource the toolkit does "
-                "not create",
-                **self._at(at),
-                hint="write the ARN itself; only the service's functions can be referenced",
+            self.problems.append(
+                ConfigError(
+                    f"{what}: {exc.message}",
+                    file=exc.file,
+                    line=exc.line,
+                    column=exc.column,
+                    hint=exc.hint,
+                )
             )
-        return resolved
+            return _UNRESOLVED
+        self.warnings.extend(report.warnings)
+        if report.unresolved:
+            first = report.unresolved[0]
+            kw = _rebase(smap, base).error_kwargs(first.pointer)
+            self.problems.append(ConfigError(f"{what}: {first.message}", hint=first.hint, **kw))
+            return _UNRESOLVED
+        return report.value
 
     def _check_unique_queues(self, machines: Mapping[str, StateMachineConfig]) -> None:
         seen: dict[str, str] = {}
@@ -614,27 +1236,118 @@ class _Loader:
         return definition, source
 
     def _resource_ids(self) -> list[str]:
-        resources = self.vars.main.value.get("resources")
-        if isinstance(resources, dict) and isinstance(resources.get("Resources"), dict):
-            return list(resources["Resources"])
-        return []
+        return resource_ids_of(self._resources_value)
+
+    # -- resources: (a CloudFormation stack of its own) -------------------------------------
+
+    def _resources(
+        self,
+        functions: Mapping[str, FunctionConfig],
+        machines: Mapping[str, StateMachineConfig],
+        provider: Mapping[str, Any],
+    ) -> ResourcesConfig | None:
+        """`resources:` read and checked; its problems kept for validate/plan/deploy."""
+        service_ids: dict[str, frozenset[str]] = {}
+        for key in functions:
+            service_ids[function_logical_id(key)] = frozenset({"Arn"})
+            service_ids[f"{normalized_name(key)}LogGroup"] = frozenset({"Arn"})
+        for machine in machines.values():
+            service_ids[machine.logical_id] = frozenset({"Arn", "Name"})
+        if functions and not _custom_role(provider):
+            service_ids[FUNCTION_ROLE_LOGICAL_ID] = frozenset({"Arn"})
+        config, problems, warnings = read_resources(self._resources_value, service_ids)
+        for warning in warnings:
+            self.warnings.append(f"{self._where(warning.pointer)}: {warning.message}")
+        for problem in problems:
+            self.problems.append(
+                ConfigError(problem.message, **self._at(problem.pointer), hint=problem.hint)
+            )
+        if config is not None:
+            for key in STACK_KEYS_NOT_APPLIED:
+                if key in provider:
+                    self.warnings.append(
+                        f"{self._where(pointer_join('/provider', key))}: provider.{key} is not "
+                        "applied to the stack of resources: yet (ignored)"
+                    )
+        return config
+
+    def _stack_settings(
+        self, service: str, stage: str, provider: Mapping[str, Any], context: IntrinsicContext
+    ) -> StackSettings:
+        name = provider.get("stackName") or f"{service}-{stage}"
+        if not isinstance(name, str) or not _STACK_NAME.match(name):
+            raise ConfigError(
+                f"provider.stackName {name!r} is not a CloudFormation stack name",
+                **self._at("/provider/stackName"),
+                hint="use 1-128 letters, digits and '-', starting with a letter",
+            )
+        tags = provider.get("stackTags") or {}
+        if not isinstance(tags, dict):
+            raise ConfigError(
+                "provider.stackTags must be a mapping", **self._at("/provider/stackTags")
+            )
+        parameters: dict[str, str] = {}
+        given = provider.get("stackParameters") or []
+        if not isinstance(given, list):
+            raise ConfigError(
+                "provider.stackParameters must be a list of {ParameterKey, ParameterValue}",
+                **self._at("/provider/stackParameters"),
+            )
+        for index, item in enumerate(given):
+            if not isinstance(item, dict) or not isinstance(item.get("ParameterKey"), str):
+                raise ConfigError(
+                    f"provider.stackParameters[{index}] needs ParameterKey and ParameterValue",
+                    **self._at(pointer_join("/provider/stackParameters", index)),
+                )
+            parameters[item["ParameterKey"]] = str(item.get("ParameterValue", ""))
+        role = provider.get("cfnRole")
+        if role is not None:
+            role = self._resolved(role, "/provider/cfnRole", context, "provider.cfnRole")
+            if role is _UNRESOLVED:
+                role = None
+            elif not isinstance(role, str) or not _ROLE_ARN.match(role):
+                raise ConfigError(
+                    f"provider.cfnRole must be the ARN of an IAM role (got {role!r})",
+                    **self._at("/provider/cfnRole"),
+                )
+        arns = provider.get("notificationArns") or []
+        if not isinstance(arns, list) or not all(isinstance(a, str) for a in arns):
+            raise ConfigError(
+                "provider.notificationArns must be a list of SNS topic ARNs",
+                **self._at("/provider/notificationArns"),
+            )
+        return StackSettings(
+            name=name,
+            tags={str(k): str(v) for k, v in tags.items()},
+            parameters=parameters,
+            role_arn=role,
+            notification_arns=tuple(arns),
+        )
 
 
-def _first_intrinsic(value: Any, pointer: str) -> tuple[str, str] | None:
-    """(pointer, intrinsic) of the first CloudFormation intrinsic left in `value`."""
-    if isinstance(value, dict):
-        if len(value) == 1 and next(iter(value)) in ("Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join"):
-            return pointer, str(next(iter(value)))
-        items: Iterable[tuple[Any, Any]] = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return None
-    for key, item in items:
-        found = _first_intrinsic(item, pointer_join(pointer, key))
-        if found is not None:
-            return found
-    return None
+_UNRESOLVED: Any = object()  # a value whose problem was recorded
+# The logical id Serverless gives the shared function role (lib/plugins/aws/lib/naming.js).
+FUNCTION_ROLE_LOGICAL_ID = "IamRoleLambdaExecution"
+_STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
+
+
+def _custom_role(provider: Mapping[str, Any]) -> bool:
+    """Whether the functions use a role the user brings (`provider.iam.role` as a name, an ARN
+    or a reference, or the legacy `provider.role`): then no function role is generated."""
+    iam = provider.get("iam")
+    role = iam.get("role") if isinstance(iam, dict) else None
+    if isinstance(role, dict) and {"statements", "managedPolicies", "name", "path", "tags",
+                                   "permissionsBoundary"} & set(role):  # fmt: skip
+        role = None
+    return bool(role or provider.get("role"))
+
+
+def _handler_file(handler: runtimes.Handler) -> str:
+    """The file a handler names, relative to the package root ("" when form only)."""
+    suffix = {runtimes.PYTHON: ".py", runtimes.NODEJS: ".js", runtimes.RUBY: ".rb"}
+    if handler.family in suffix:
+        return handler.module_path + suffix[handler.family]
+    return handler.executable or ""
 
 
 def _error_type_for(pointer: str) -> type[BadInput]:

@@ -1,6 +1,11 @@
 """Serverless v3 variables (`${source:address}`) resolved over a loaded serverless.yml.
 
-Supported sources: self, opt, sls (stage), env, file, aws (region, accountId). Grammar follows
+Supported sources: self, opt, sls (stage, instanceId), env, file, aws (region, accountId), param
+(`--param` values, then `params.<stage>`, then `params.default`, as Serverless v3's dashboard
+plugin orders them) and strToBool. `ssm`, `cf` and `s3` read AWS services through an
+`ExternalSources` port (tooling.config.external; tooling.aws.variables reads AWS or the local AWS
+services); without a reader their fallback is used with a warning, or the error says how to give
+the value. Grammar follows
 Serverless v3 `lib/configuration/variables/parse.js`: comma fallbacks, quoted/number/boolean/null
 literals, nesting in params and addresses, foreign `${AWS::Region}` / `${Foo}` / `${a::b}` left as
 they are, `\\${` escapes. Resolution is lazy and per JSON pointer, so `${self:...}` may point at
@@ -16,20 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tooling.config.external import ExternalSources, Unwired
+from tooling.config.missing import MISSING
 from tooling.errors import BadInput, ConfigError
 from tooling.sourcemap import SourceMap, load_json, pointer_join
 
 _TYPE = re.compile(r"[a-z][a-zA-Z0-9]*")
 _NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-SUPPORTED_SOURCES = ("self", "opt", "sls", "env", "file", "aws")
-
-
-class _Missing:
-    def __repr__(self) -> str:
-        return "<missing>"
-
-
-MISSING: Any = _Missing()
+SUPPORTED_SOURCES = ("self", "opt", "sls", "env", "file", "aws", "param", "strToBool")
+# Sources whose values live in AWS services (Serverless v3 lib/configuration/variables/sources).
+AWS_SERVICE_SOURCES = ("ssm", "cf", "s3")
+_TRUE_TEXT = ("true", "1")  # Serverless v3 sources/str-to-bool.js
+_FALSE_TEXT = ("false", "0")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,12 +278,19 @@ class VariableResolver:
         env: Mapping[str, str] | None = None,
         account_id: str = "000000000000",
         error_type_for: Callable[[str], type[BadInput]] | None = None,
+        params: Mapping[str, str] | None = None,
+        instance_id: str = "",
+        external: ExternalSources | None = None,
     ) -> None:
         self.main = Document(config, source_map)
         self.service_dir = service_dir
         self.options = dict(options or {})
         self.env = dict(env or {})
         self.account_id = account_id
+        self.params = dict(params or {})  # --param key=value, which win over params:
+        self.instance_id = instance_id
+        self.external: ExternalSources = external or Unwired()
+        self.warnings: list[str] = []  # fallbacks used in place of unread AWS values
         self._error_type_for = error_type_for or (lambda _pointer: ConfigError)
         self._strings: dict[tuple[int, str], Any] = {}
         self._origins: dict[tuple[int, str], tuple[Document, str]] = {}
@@ -338,12 +348,25 @@ class VariableResolver:
                 return MISSING, None
             pointer = pointer_join(pointer, segment)
             origin = (origin[0], pointer_join(origin[1], segment)) if origin else None
+            if not raw and origin is not None:
+                # The value may itself have come from another file (serverless.yml -> sm.yml
+                # -> def.yml): follow the chain to where it is written.
+                origin = self._follow(origin)
         if raw:
             was_text = isinstance(node, str)
             node = self._deep(doc, pointer, node)
             if was_text:  # exactly `${file(...)}` / `${self:...}`: the value lives elsewhere
                 origin = self._origins.get((id(doc), pointer))
         return node, origin
+
+    def _follow(self, origin: tuple[Document, str]) -> tuple[Document, str]:
+        seen = {(id(origin[0]), origin[1])}
+        while True:
+            further = self._origins.get((id(origin[0]), origin[1]))
+            if further is None or (id(further[0]), further[1]) in seen:
+                return origin
+            origin = further
+            seen.add((id(origin[0]), origin[1]))
 
     def _deep(self, doc: Document, pointer: str, node: Any) -> Any:
         if isinstance(node, dict):
@@ -425,15 +448,21 @@ class VariableResolver:
     ) -> tuple[Any, tuple[Document, str] | None]:
         """Value of the first source that gives one (not null), or an error with the reasons."""
         reasons: list[str] = []
+        unread: list[str] = []  # AWS-service sources skipped for a fallback
         for source in variable.sources:
-            if isinstance(source, Literal):
-                return source.value, None
-            if isinstance(source, Variable):
-                value, origin = self._evaluate(source, doc, pointer)
+            if isinstance(source, Literal | Variable):
+                if isinstance(source, Literal):
+                    value, origin = source.value, None
+                else:
+                    value, origin = self._evaluate(source, doc, pointer)
+                self._warn_unread(unread, variable, value, doc, pointer)
                 return value, origin
             value, origin, reason = self._source(source, doc, pointer)
             if value is not MISSING and value is not None:
+                self._warn_unread(unread, variable, value, doc, pointer)
                 return value, origin
+            if source.type in AWS_SERVICE_SOURCES and isinstance(self.external, Unwired):
+                unread.append(source.type)
             reasons.append(reason)
         example = variable.text[:-1] + ", 'x'}"
         if len(reasons) == 1:
@@ -444,7 +473,15 @@ class VariableResolver:
                 "opt": "pass the option",
                 "file": "create the file",
                 "self": "add the value",
+                "param": f"pass --param {_param_example(source)}=VALUE, set it under "
+                "params.<stage> or params.default in serverless.yml,",
             }.get(source.type, "fix it")
+            if source.type in AWS_SERVICE_SOURCES:
+                action = "give the value another way (e.g. ${param:NAME} with --param NAME=VALUE)"
+                how_to_set = getattr(self.external, "how_to_set", None)
+                if how_to_set is not None and source.address is not None:
+                    address = self._template(source.address, doc, pointer)
+                    action = f"set it ({how_to_set(source.type, address)}), {action},"
             hint = f"{action} or give a fallback: {example}"
         else:
             hint = f"give a literal fallback, e.g. {example}"
@@ -452,12 +489,29 @@ class VariableResolver:
             doc, pointer, f"cannot resolve {variable.text}: {'; '.join(reasons)}", hint
         )
 
+    def _warn_unread(
+        self, unread: list[str], variable: Variable, value: Any, doc: Document, pointer: str
+    ) -> None:
+        """A fallback stood in for an AWS value the toolkit cannot read yet: say so, since on
+        AWS the real value may differ."""
+        if not unread:
+            return
+        kw = doc.source.error_kwargs(pointer)
+        where = ":".join(str(p) for p in (kw["file"], kw["line"], kw["column"]) if p is not None)
+        sources = ", ".join(f"${{{kind}:}}" for kind in unread)
+        self.warnings.append(
+            f"{where}: {variable.text}: the toolkit does not read {sources} values yet "
+            f"(variables from AWS services); using the fallback {json.dumps(value)}"
+        )
+
     def _source(
         self, source: Source, doc: Document, pointer: str
     ) -> tuple[Any, tuple[Document, str] | None, str]:
         """(value or MISSING, origin, reason when missing) for one typed source."""
-        address = "" if source.address is None else self._template(source.address, doc, pointer)
         kind = source.type
+        if kind == "strToBool":
+            return self._str_to_bool(source, doc, pointer), None, ""
+        address = "" if source.address is None else self._template(source.address, doc, pointer)
         if kind == "self":
             value, origin = self._lookup(self.main, _address_segments(address))
             return value, origin, f"{address or '(root)'} is not set in {self.main.source.file}"
@@ -467,6 +521,36 @@ class VariableResolver:
             return self.env.get(address, MISSING), None, "the variable is not set"
         if kind == "sls" and address == "stage":
             return self.stage(), None, ""
+        if kind == "sls" and address == "instanceId":
+            return self.instance_id, None, ""
+        if kind == "param":
+            return self._param(address, doc, pointer)
+        if kind in AWS_SERVICE_SOURCES:
+            expected = {"ssm": "/path/to/param", "cf": "<stack-name>.<output-id>",
+                        "s3": "<bucket-name>/<key>"}[kind]  # fmt: skip
+            separator = {"cf": ".", "s3": "/"}.get(kind, "")
+            if not address or (separator and separator not in address.strip(separator)):
+                # Serverless v3 get-cf.js / get-s3.js / get-ssm.js refuse these the same way.
+                raise self._error(
+                    doc,
+                    pointer,
+                    f'unsupported address {address!r} in variable "{kind}" source',
+                    f"write ${{{kind}:{expected}}}",
+                )
+            if kind == "ssm" and re.search(r"~(true|split)$", address):
+                # Serverless v2's legacy instructions; v3 decrypts SecureStrings and splits
+                # StringLists by itself and reads "~true" as part of the name (get-ssm.js).
+                raise self._error(
+                    doc,
+                    pointer,
+                    f'${{ssm:{address}}}: the "~true"/"~split" suffixes are Serverless v2 '
+                    "syntax; v3 decrypts SecureString and splits StringList values by itself",
+                    f"write ${{ssm:{re.sub(r'~(true|split)$', '', address)}}} (and ${{ssm(raw):"
+                    "...}} to keep a value as written)",
+                )
+            params = [self._template(p, doc, pointer) for p in source.params or ()]
+            value = self.external.resolve(kind, address, tuple(params))
+            return value, None, self.external.missing_reason(kind, address)
         if kind == "aws" and address == "region":
             return self.region(), None, ""
         if kind == "aws" and address == "accountId":
@@ -478,13 +562,48 @@ class VariableResolver:
                 doc,
                 pointer,
                 f"unsupported variable ${{{kind}:{address}}}",
-                "supported: ${sls:stage}, ${aws:region}, ${aws:accountId}",
+                "supported: ${sls:stage}, ${sls:instanceId}, ${aws:region}, ${aws:accountId}",
             )
         raise self._error(
             doc,
             pointer,
             f"unsupported variable source '{kind}'",
             f"supported sources: {', '.join(SUPPORTED_SOURCES)}",
+        )
+
+    def _param(
+        self, address: str, doc: Document, pointer: str
+    ) -> tuple[Any, tuple[Document, str] | None, str]:
+        """`--param` first, then `params.<stage>`, then `params.default`; null values skip."""
+        if not address:
+            raise self._error(
+                doc, pointer, 'missing address in variable "param" source', "e.g. ${param:domain}"
+            )
+        if self.params.get(address) is not None:
+            return self.params[address], None, ""
+        stage = self.stage()
+        for group in (stage, "default"):
+            value, origin = self._lookup(self.main, ["params", group, address])
+            if value is not MISSING and value is not None:
+                return value, origin, ""
+        return MISSING, None, f"no parameter {address!r} for stage {stage}"
+
+    def _str_to_bool(self, source: Source, doc: Document, pointer: str) -> bool:
+        """Serverless v3 sources/str-to-bool.js: "true"/"1" and "false"/"0", trimmed, any case."""
+        if not source.params:
+            raise self._error(
+                doc, pointer, 'missing "strToBool" input', "e.g. ${strToBool(${env:FLAG})}"
+            )
+        text = self._template(source.params[0], doc, pointer).strip().lower()
+        if text in _TRUE_TEXT:
+            return True
+        if text in _FALSE_TEXT:
+            return False
+        raise self._error(
+            doc,
+            pointer,
+            f'invalid "strToBool" input {text!r}: expected "true", "false", "0" or "1"',
+            "give one of those four values",
         )
 
     def _file_source(
@@ -527,6 +646,13 @@ class VariableResolver:
         document = Document(value, smap)
         self._files[path] = document
         return document
+
+
+def _param_example(source: Source) -> str:
+    address = source.address
+    if address is not None and len(address.parts) == 1 and isinstance(address.parts[0], str):
+        return address.parts[0]
+    return "NAME"
 
 
 def _address_segments(address: str) -> list[str]:

@@ -3,6 +3,12 @@
 Serverless parses its YAML with a CloudFormation schema, so `!GetAtt hello.Arn` and friends are
 legal there; here they load as their long JSON forms. Every value's 1-based line/column is kept
 by JSON pointer in a `SourceMap`, like `tooling.sourcemap.load_json` does for JSON.
+
+Untrusted input stays bounded: aliases may add at most `MAX_ALIAS_NODES` nodes to a document
+(each alias counts the nodes of what it repeats, nested aliases included), nesting stops at
+`MAX_DEPTH` levels, and an alias inside the node it names (a recursive structure) is refused.
+Each check runs while the document is composed, before anything walks the expanded tree, so a
+"billion laughs" document is refused after reading a few hundred bytes.
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.error import Mark
+from yaml.events import AliasEvent
+from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 
 from tooling.errors import BadInput, ConfigError
 from tooling.sourcemap import Position, SourceMap, pointer_join
@@ -43,11 +51,85 @@ _FN_TAGS = {
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
+# Nodes that aliases may add to one document, counted as if every alias were written out. A
+# serverless.yml sharing a settings block between functions adds a few hundred; nine levels of
+# nine-fold aliases ("billion laughs") would add 435 million.
+MAX_ALIAS_NODES = 100_000
+# Nesting levels of collections (a deep ASL definition written in YAML uses a few dozen).
+MAX_DEPTH = 200
+
 
 class CloudFormationLoader(yaml.SafeLoader):
-    """SafeLoader plus CloudFormation short tags, duplicate-key errors and YAML 1.2 booleans."""
+    """SafeLoader plus CloudFormation short tags, duplicate-key errors, YAML 1.2 booleans and
+    bounds on aliases and nesting."""
 
     file_label = "<yaml>"
+    error_type: type[BadInput] = ConfigError
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._alias_nodes = 0  # nodes added by the aliases composed so far
+        self._expanded: dict[int, tuple[int, int]] = {}  # id(node) -> nodes, depth
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        mark = self.peek_event().start_mark
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            node = self.anchors.get(event.anchor)
+            if node is not None:  # an unknown alias: PyYAML reports it below
+                self._count_alias(event.anchor, node, mark)
+            return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            self._check_depth(self._depth, mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def _where(self, mark: Mark) -> dict[str, Any]:
+        return {"file": self.file_label, "line": mark.line + 1, "column": mark.column + 1}
+
+    def _check_depth(self, depth: int, mark: Mark) -> None:
+        if depth > MAX_DEPTH:
+            raise self.error_type(
+                f"the YAML nests deeper than {MAX_DEPTH} levels (aliases written out)",
+                **self._where(mark),
+                hint="flatten the document",
+            )
+
+    def _count_alias(self, anchor: str, node: Node, mark: Mark) -> None:
+        if isinstance(node, CollectionNode) and node.end_mark is None:
+            raise self.error_type(
+                f"alias *{anchor} is inside the node &{anchor} it repeats (a recursive structure)",
+                **self._where(mark),
+                hint="an alias must not refer to a node that encloses it",
+            )
+        size, depth = self._expanded_shape(node)
+        self._check_depth(self._depth + depth, mark)
+        self._alias_nodes += size
+        if self._alias_nodes > MAX_ALIAS_NODES:
+            raise self.error_type(
+                f"aliases expand this document past {MAX_ALIAS_NODES:,} nodes (at alias "
+                f"*{anchor}); refused as a possible alias bomb",
+                **self._where(mark),
+                hint="write the repeated parts out, or repeat less",
+            )
+
+    def _expanded_shape(self, node: Node) -> tuple[int, int]:
+        """(nodes, depth) of `node` with every alias written out, each node computed once."""
+        known = self._expanded.get(id(node))
+        if known is not None:
+            return known
+        children: list[Node] = []
+        if isinstance(node, SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, MappingNode):
+            children = [part for pair in node.value for part in pair]
+        shapes = [self._expanded_shape(child) for child in children]
+        shape = (1 + sum(s for s, _ in shapes), 1 + max((d for _, d in shapes), default=0))
+        self._expanded[id(node)] = shape
+        return shape
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, Node] = {}
@@ -134,6 +216,7 @@ def load_yaml(text: str, file: str, error: type[BadInput] = ConfigError) -> tupl
     """Parse one YAML document. Returns (value, SourceMap); syntax errors carry file:line:col."""
     loader = CloudFormationLoader(text)
     loader.file_label = file
+    loader.error_type = error
     try:
         node = loader.get_single_node()
         value = loader.construct_document(node) if node is not None else None

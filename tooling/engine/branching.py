@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tooling.engine import jsontext
 from tooling.engine.batching import form_batches
@@ -42,8 +42,15 @@ from tooling.engine.model import MapState, ParallelState, Processor, State, Task
 from tooling.engine.payload import evaluate
 
 if TYPE_CHECKING:
-    from tooling.engine.interpreter import ExecutionInfo
     from tooling.engine.ports import Clock
+
+
+class _RunInfo(Protocol):
+    """What branches read of the interpreter's ExecutionInfo (the interpreter imports this
+    module, so it is not imported back)."""
+
+    @property
+    def state_machine_name(self) -> str: ...
 
 
 class _DiscardedHistory:
@@ -56,7 +63,7 @@ class _DiscardedHistory:
 class BranchingMixin:
     history: HistoryRecorder
     clock: Clock
-    info: ExecutionInfo
+    info: _RunInfo
     region: str
     account: str
     rng: random.Random

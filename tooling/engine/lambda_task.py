@@ -20,6 +20,11 @@ from tooling.engine.task_events import NOT_TRUNCATED, error_details, task_ids
 # AWS reports Lambda errors without an errorType (timeouts, crashes, out of memory) as
 # Lambda.Unknown (Step Functions guide, "Handling transient Lambda service exceptions").
 UNKNOWN_LAMBDA_ERROR = "Lambda.Unknown"
+# Lambda Invoke's InvocationType (Lambda API reference, Invoke: RequestResponse answers 200
+# with the function's result, Event 202 at once, DryRun 204 without running anything; the
+# parser refuses DryRun, which the local engine does not run yet).
+REQUEST_RESPONSE, EVENT, DRY_RUN = "RequestResponse", "Event", "DryRun"
+EVENT_STATUS = 202
 
 
 def invoke_lambda(
@@ -102,6 +107,21 @@ def _invoke_optimized(
     if not isinstance(function, str) or not function:
         raise StateRuntimeError("The field 'FunctionName' is required and must be a string.")
     payload = jsontext.dumps(parameters["Payload"]) if "Payload" in parameters else "{}"
+    invocation_type = _invocation_type(parameters)
+    if invocation_type != REQUEST_RESPONSE:
+        try:
+            result = _invoke_event(function, payload, lambdas, clock)
+        except StatesError as exc:
+            history.add("TaskFailed", "taskFailedEventDetails", {**ids, **error_details(exc)})
+            raise
+        whole, mocked_result = whole_result_of(lambdas)
+        result = mocked_result if whole else result
+        history.add(
+            "TaskSucceeded",
+            "taskSucceededEventDetails",
+            {**ids, "output": jsontext.dumps(result), "outputDetails": NOT_TRUNCATED},
+        )
+        return result
     try:
         response = lambdas.invoke(function, payload, timeout_seconds=timeout)
     except TaskTimedOut:
@@ -149,6 +169,9 @@ def invoke_lambda_for_callback(
             # of this toolkit; Step Functions Local's mocks do not show what it records here).
             return _invoke_result(LambdaResponse(payload=""), clock)
         payload = jsontext.dumps(parameters["Payload"]) if "Payload" in parameters else "{}"
+        invocation_type = _invocation_type(parameters)
+        if invocation_type != REQUEST_RESPONSE:  # queued: the token comes when it comes
+            return _invoke_event(function, payload, lambdas, clock)
         response = lambdas.invoke(function, payload, timeout_seconds=timeout)
         if response.function_error:
             # The function failing fails the task before any callback.
@@ -165,6 +188,47 @@ def invoke_lambda_for_callback(
         clock=clock,
         region=region,
     )
+
+
+def _invocation_type(parameters: Any) -> str:
+    value = parameters.get("InvocationType", REQUEST_RESPONSE)
+    if value not in (REQUEST_RESPONSE, EVENT):
+        raise StateRuntimeError(
+            "The field 'InvocationType' must be RequestResponse or Event on the local engine "
+            f"(got {jsontext.dumps(value)})."
+        )
+    return str(value)
+
+
+def _invoke_event(
+    function: str, payload: str, lambdas: LambdaInvoker, clock: Clock
+) -> dict[str, Any]:
+    """InvocationType Event: Lambda queues the call and answers 202 at once; the function runs
+    on its own, so neither its result nor its failure is the task's."""
+    response = lambdas.invoke_event(function, payload)
+    return _queued_result(response, EVENT_STATUS, clock)
+
+
+def _queued_result(response: LambdaResponse, status: int, clock: Clock) -> dict[str, Any]:
+    """The Invoke answer for Event (202): no body, no executed version. The exact shape AWS
+    records is not confirmed (docs/engine.md)."""
+    headers = {
+        "Connection": "keep-alive",
+        "Content-Length": "0",
+        "Date": format_datetime(clock.now(), usegmt=True),
+        "x-amzn-Remapped-Content-Length": "0",
+        "x-amzn-RequestId": response.request_id,
+    }
+    return {
+        "Payload": "",
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": {key: [value] for key, value in headers.items()},
+            "HttpHeaders": headers,
+            "HttpStatusCode": status,
+        },
+        "SdkResponseMetadata": {"RequestId": response.request_id},
+        "StatusCode": status,
+    }
 
 
 def _compact_cause(payload: str) -> str:

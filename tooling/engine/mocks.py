@@ -269,6 +269,9 @@ class MockedInvoker:
             raise StatesError(self.answer.error, self.answer.cause)
         return LambdaResponse(payload=jsontext.dumps(self.answer.returns))
 
+    def invoke_event(self, function: str, payload: str) -> LambdaResponse:
+        return self.invoke(function, payload)  # a Throw fails the task; a Return is not seen
+
 
 def whole_result_of(invoker: object) -> tuple[bool, Any]:
     """(True, result) when a Step Functions Local mock gives a lambda:invoke Task's whole

@@ -49,8 +49,10 @@ _SERVICE_INTEGRATION = re.compile(
     r"(?:(?P<wait>\.waitForTaskToken)|(?P<sync>\.sync(?::2)?))?"
 )
 _SQS_SEND = ("sqs", "sendMessage")
-# How Parameters (JSONPath) or Arguments (JSONata) hand the task token to the function.
-_TOKEN_REFERENCES = ("$$.Task.Token", "$states.context.Task.Token")
+# How Parameters (JSONPath) or Arguments (JSONata) hand the task token to the function: the
+# token itself, or the Task object or whole context holding it (AWS's human-approval sample
+# passes "ExecutionContext.$": "$$").
+TOKEN_READ = re.compile(r"(?:\$\$|\$states\.context)(?:\.Task(?:\.Token)?)?(?![\w.\[])")
 _NOT_YET = "is not supported yet by the local engine"
 _COMMON = {"Type", "Comment", "QueryLanguage"}
 _FLOW = {"Next", "End"}
@@ -405,9 +407,12 @@ class _Parser:
         # `.sync` runs only where the runtime's catalog names that pattern (a mock may then
         # answer it); the other patterns also when a mock answers the state.
         sync = (service["sync"] or "") if service is not None else ""
+        # The catalog is asked for the pattern too ("publish.waitForTaskToken"): not every
+        # integration offers every pattern.
+        pattern = sync or ((service["wait"] or "") if service is not None else "")
         if service is not None and (
             (name in self.mocked and not sync)
-            or self.provided.supports(service["type"], service["action"] + sync)
+            or self.provided.supports(service["type"], service["action"] + pattern)
         ):
             integration = (service["type"], service["action"])
             wait_for_token = bool(service["wait"])
@@ -415,8 +420,9 @@ class _Parser:
             hint = (
                 "the local engine runs .sync for states:startExecution only: run this state on AWS"
                 if sync
-                else "the local runtime calls Lambda functions, sqs:sendMessage and "
-                "states:startExecution only: answer this state from a mock file (`tool run "
+                else "the local runtime calls Lambda functions, sqs:sendMessage, "
+                "states:startExecution and the integrations of the local AWS services "
+                "(docs/engine.md) only: answer this state from a mock file (`tool run "
                 "--mock FILE`, see docs/engine.md) or run it on AWS"
                 if service is not None
                 else "use a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:"
@@ -435,6 +441,12 @@ class _Parser:
             self.fail(
                 pointer_join(pointer, key) if key in raw else pointer,
                 f"States.{name}: {resource} needs {key}.FunctionName",
+            )
+        if optimized and isinstance(params, dict) and params.get("InvocationType") == "DryRun":
+            self.fail(
+                pointer_join(pointer_join(pointer, key), "InvocationType"),
+                f'States.{name}: InvocationType "DryRun" {_NOT_YET}',
+                hint="use RequestResponse or Event locally; AWS runs DryRun",
             )
         if wait_for_token and not _mentions_token(params, base["jsonata"]):
             # Without the token nobody can answer the task. That AWS rejects such a
@@ -1031,7 +1043,7 @@ def _mentions_token(params: Any, jsonata: bool) -> bool:
         )
     if isinstance(params, list):
         return any(_mentions_token(value, jsonata) for value in params)
-    return isinstance(params, str) and any(ref in params for ref in _TOKEN_REFERENCES)
+    return isinstance(params, str) and TOKEN_READ.search(params) is not None
 
 
 def _dotted(pointer: str) -> str:

@@ -47,11 +47,20 @@ class LambdaInvoker(Protocol):
         """
         ...
 
+    def invoke_event(self, function: str, payload: str) -> LambdaResponse:
+        """Invoke `function` asynchronously (InvocationType Event): queue the call and answer
+        at once, with the request id and no payload; the function runs on its own.
+
+        Raises StatesError for service errors (e.g. Lambda.ResourceNotFoundException)."""
+        ...
+
 
 class IntegrationCatalog(Protocol):
     def supports(self, resource_type: str, action: str) -> bool:
         """Whether the runtime runs `arn:aws:states:::<resource_type>:<action>` itself, e.g.
-        ("sqs", "sendMessage"); with `.waitForTaskToken`, the engine adds the callback wait."""
+        ("sqs", "sendMessage"). The parser asks with the pattern too ("sendMessage.waitFor-
+        TaskToken", "startExecution.sync"); for `.waitForTaskToken` the runtime sends the
+        request and the engine adds the callback wait."""
         ...
 
 

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from tooling.engine import ExecutionInfo, ExecutionOutcome, StateMachine, TaskMocks, run_execution
 from tooling.engine.ports import Clock, HistorySink, TaskCallbacks, WaitNotice
+from tooling.localaws.catalog import uses_local_aws
+from tooling.localaws.manager import LocalAwsServices, handler_environment
 from tooling.localrt.invoker import InvocationLog, LocalLambdaInvoker
 from tooling.localrt.lambda_runner import FunctionSpec, LocalLambdaRunner
 from tooling.localrt.services import LocalServiceIntegrations
@@ -44,11 +46,11 @@ def run_local_execution(
     get a loopback Step Functions endpoint to answer their task tokens through boto3."""
     region, account = info.state_machine_arn.split(":")[3:5]
     with ExitStack() as stack:
-        endpoint: dict[str, str] = {}
+        endpoint: dict[str, str] = local_aws_environment(database.parent, machine, mocks)
         if waits_for_tokens:
             from tooling.localrt.callback_endpoint import CallbackEndpoint
 
-            endpoint = stack.enter_context(CallbackEndpoint(callbacks)).environment()
+            endpoint |= stack.enter_context(CallbackEndpoint(callbacks)).environment()
         invoker = LocalLambdaInvoker(
             functions, LocalLambdaRunner(services=endpoint), region, account, on_invocation
         )
@@ -66,3 +68,16 @@ def run_local_execution(
             services=integrations,
             on_wait=on_wait,
         )
+
+
+def local_aws_environment(
+    tool_dir: Path, machine: StateMachine, mocks: TaskMocks | None
+) -> dict[str, str]:
+    """The handlers' way to the local AWS services (AWS_ENDPOINT_URL and stand-in credentials),
+    started for the run when its Tasks call them or when the folder's services hold data;
+    otherwise nothing (no server is started for a service that never used them)."""
+    services = LocalAwsServices(tool_dir)
+    mocked = frozenset(mocks.states) if mocks is not None else frozenset()
+    if not (services.has_data() or uses_local_aws(machine, mocked)):
+        return {}
+    return handler_environment(services.endpoint())

@@ -1,8 +1,17 @@
 """The engine's LambdaInvoker on the local runtime: finds the function, runs it in its own
-process (LocalLambdaRunner) and keeps what it printed."""
+process (LocalLambdaRunner) and keeps what it printed.
+
+An asynchronous invocation (InvocationType Event) runs the same way on a thread of its own, so
+the task goes on at once; the process waits for it before it exits (a non-daemon thread). As
+on AWS, its result is dropped and its logs are kept. Unlike Lambda, it is not retried when it
+fails (Lambda retries an asynchronous call twice by default).
+"""
 
 from __future__ import annotations
 
+import sys
+import threading
+import uuid
 from collections.abc import Callable
 from typing import Protocol
 
@@ -42,9 +51,7 @@ class LocalLambdaInvoker:
         region = parts[3] if function.startswith("arn:") and len(parts) > 3 else self._region
         return function_arn(region, self._account_id, function_name_from_identifier(function))
 
-    def invoke(
-        self, function: str, payload: str, *, timeout_seconds: float | None = None
-    ) -> LambdaResponse:
+    def _find(self, function: str) -> FunctionSpec:
         arn = self.arn_for(function)
         spec = self._lookup(arn)
         if spec is None:
@@ -57,6 +64,27 @@ class LocalLambdaInvoker:
                 f"Function not found: {arn} (Service: AWSLambda; Status Code: 404; "
                 "Error Code: ResourceNotFoundException)",
             )
+        return spec
+
+    def invoke_event(self, function: str, payload: str) -> LambdaResponse:
+        spec = self._find(function)
+        request_id = str(uuid.uuid4())
+
+        def run() -> None:
+            try:
+                invocation = self._runner.invoke(spec, payload, request_id=request_id)
+                if self._on_invocation is not None:
+                    self._on_invocation(spec, invocation)
+            except Exception as exc:  # nobody waits for it: say what happened
+                sys.stderr.write(f"asynchronous invocation of {spec.name} failed to run: {exc}\n")
+
+        threading.Thread(target=run, name=f"lambda-event-{request_id}", daemon=False).start()
+        return LambdaResponse(payload="", executed_version=spec.version, request_id=request_id)
+
+    def invoke(
+        self, function: str, payload: str, *, timeout_seconds: float | None = None
+    ) -> LambdaResponse:
+        spec = self._find(function)
         invocation = self._runner.invoke(spec, payload, deadline_seconds=timeout_seconds)
         if self._on_invocation is not None:
             self._on_invocation(spec, invocation)

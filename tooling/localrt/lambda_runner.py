@@ -1,4 +1,5 @@
-"""Runs a deployed function's handler once, in a separate isolated Python process, as Lambda would.
+"""Runs a deployed function's handler once, in a separate isolated process, as Lambda would
+(Python here; Node.js the same way with node_bootstrap.cjs, see tooling.localrt.runtimes).
 
 Each invocation is a cold start: a fresh `python -I -S -u lambda_bootstrap.py` with only Lambda's
 environment, the task root as cwd, and the function's code first on sys.path. The runner talks
@@ -34,7 +35,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,12 +43,20 @@ from typing import Any
 
 from tooling.engine.ports import TaskTimedOut
 from tooling.errors import NotFound, ToolError
+from tooling.localrt.runtimes import local_runtime
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 # The runtime's own packages (boto3, as on Lambda), put last on the handler's sys.path by the
 # bootstrap: `-S` skips `site`, whose .pth processing costs each cold start ~10 ms and would
 # hand the handler this toolkit's editable install.
 RUNTIME_PACKAGES = [path for path in site.getsitepackages() if os.path.isdir(path)]
+
+
+def _runtime_packages(command: Sequence[str]) -> list[str]:
+    """What the Python bootstrap appends to sys.path (nothing for other runtimes)."""
+    return RUNTIME_PACKAGES if command[-1] == str(BOOTSTRAP) else []
+
+
 # Lambda's on-demand Init phase may take at most 10 s (developer guide, "Init phase").
 INIT_LIMIT_SECONDS = 10.0
 UNHANDLED = "Unhandled"
@@ -109,7 +118,7 @@ class Invocation:
 def lambda_environment(
     fn: FunctionSpec,
     *,
-    python: str,
+    interpreter: str,
     log_stream_name: str,
     services: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
@@ -117,13 +126,14 @@ def lambda_environment(
     `services`: what the local runtime offers the handler (the callback endpoint's variables).
 
     Nothing comes from the caller's environment. Paths that are /var/task, /var/runtime and
-    /var/lang on Lambda are the code directory, this package and the interpreter's prefix here.
+    /var/lang on Lambda are the code directory, this package and the prefix of the runtime's
+    interpreter (python or node) here.
     PYTHONPATH (/var/runtime on Lambda) is not set: `-I` ignores it and the bootstrap puts the
     task root on sys.path itself.
     """
     task_root = str(fn.code_dir.resolve())
-    python_bin = str(Path(python).parent)
-    python_lib = str(Path(python).resolve().parent.parent / "lib")
+    python_bin = str(Path(interpreter).parent)
+    python_lib = str(Path(interpreter).resolve().parent.parent / "lib")
     env = dict(fn.environment)
     env.update(
         {
@@ -226,14 +236,13 @@ class _Expired(Exception):
 class _Sandbox:
     """One child process: its pipes, its output so far, and how it ended."""
 
-    def __init__(self, python: str, fn: FunctionSpec, env: dict[str, str]) -> None:
+    def __init__(self, command: Sequence[str], fn: FunctionSpec, env: dict[str, str]) -> None:
         request_read, self._request_write = os.pipe()
         self._result_read, result_write = os.pipe()
         output_read, output_write = os.pipe()
         try:
             self._process = subprocess.Popen(
-                [python, "-I", "-S", "-u", str(BOOTSTRAP), str(request_read), str(result_write)]
-                + RUNTIME_PACKAGES,
+                [*command, str(request_read), str(result_write), *_runtime_packages(command)],
                 cwd=fn.code_dir,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -390,7 +399,12 @@ class LocalLambdaRunner:
         self._new_request_id = new_request_id
 
     def invoke(
-        self, fn: FunctionSpec, payload: str, *, deadline_seconds: float | None = None
+        self,
+        fn: FunctionSpec,
+        payload: str,
+        *,
+        deadline_seconds: float | None = None,
+        request_id: str | None = None,
     ) -> Invocation:
         """Run the handler once on `payload` (JSON text).
 
@@ -403,21 +417,23 @@ class LocalLambdaRunner:
                 f"the code of function {fn.name} is missing: {fn.code_dir} is not a directory",
                 hint="deploy the service again",
             )
-        request_id = self._new_request_id()
+        request_id = request_id or self._new_request_id()
         started = time.monotonic()
         caller_deadline = started + deadline_seconds if deadline_seconds is not None else math.inf
+        runtime = local_runtime(fn.runtime, self._python, fn.code_dir.resolve())
         env = lambda_environment(
             fn,
-            python=self._python,
+            interpreter=runtime.interpreter,
             log_stream_name=new_log_stream_name(fn.version),
             services=self._services,
         )
+        env.update(runtime.variables)
         init_started_ms = self._clock_ms()
         try:
-            sandbox = _Sandbox(self._python, fn, env)
+            sandbox = _Sandbox(runtime.command, fn, env)
         except OSError as exc:
             raise ToolError(
-                f"cannot start the Python interpreter {self._python} for function {fn.name}: {exc}"
+                f"cannot start {runtime.interpreter} for function {fn.name}: {exc}"
             ) from exc
         run = _Run(fn, request_id, sandbox, self._clock_ms, init_started_ms)
         try:

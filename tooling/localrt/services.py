@@ -39,7 +39,7 @@ import uuid
 from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tooling.backends.local import LocalBackend
@@ -48,13 +48,27 @@ from tooling.engine.callbacks import REAL_PAUSE_SECONDS
 from tooling.engine.errors import StateRuntimeError, StatesError
 from tooling.engine.ports import Clock, JobOutcome
 from tooling.errors import AlreadyExists, InputError, NotFound
+from tooling.localaws.catalog import runs_locally
+from tooling.localaws.manager import LocalAwsServices
 from tooling.localrt.queue import MAX_MESSAGE_BYTES, LocalQueues
 from tooling.names import check_execution_name, parse_queue_url
+
+if TYPE_CHECKING:
+    from tooling.localaws.integrations import LocalAwsIntegrations
 
 SEND_MESSAGE = ("sqs", "sendMessage")
 START_EXECUTION = ("states", "startExecution")
 SYNC, SYNC_JSON = "startExecution.sync", "startExecution.sync:2"
-PROVIDED = frozenset({SEND_MESSAGE, START_EXECUTION, ("states", SYNC), ("states", SYNC_JSON)})
+PROVIDED = frozenset(
+    {
+        SEND_MESSAGE,
+        ("sqs", "sendMessage.waitForTaskToken"),
+        START_EXECUTION,
+        ("states", "startExecution.waitForTaskToken"),
+        ("states", SYNC),
+        ("states", SYNC_JSON),
+    }
+)
 
 # How often a .sync Task looks at its child, measured on the parent's clock.
 JOB_POLL_SECONDS = 0.2
@@ -66,10 +80,11 @@ MAX_MESSAGE_ATTRIBUTES = 10
 
 
 class LocalIntegrationCatalog:
-    """Which integrations the local runtime runs (the parser's question, at deploy time too)."""
+    """Which integrations the local runtime runs (the parser's question, at deploy time too):
+    its own, and those of the local AWS services (tooling.localaws.catalog)."""
 
     def supports(self, resource_type: str, action: str) -> bool:
-        return (resource_type, action) in PROVIDED
+        return (resource_type, action) in PROVIDED or runs_locally(resource_type, action)
 
 
 LOCAL_INTEGRATIONS = LocalIntegrationCatalog()
@@ -97,6 +112,16 @@ class LocalServiceIntegrations(LocalIntegrationCatalog):
         self.pause_seconds = pause_seconds  # real time given to the child between two looks
         self._queues: LocalQueues | None = None
         self._backend: LocalBackend | None = None
+        self._aws: LocalAwsIntegrations | None = None
+
+    def local_aws(self) -> LocalAwsIntegrations:
+        """The integrations of the service folder's local AWS services (started when called)."""
+        if self._aws is None:
+            from tooling.localaws.integrations import LocalAwsIntegrations
+
+            services = LocalAwsServices(self.database.parent)
+            self._aws = LocalAwsIntegrations(services, self.region, self.clock)
+        return self._aws
 
     def close(self) -> None:
         if self._queues is not None:
@@ -111,6 +136,8 @@ class LocalServiceIntegrations(LocalIntegrationCatalog):
             return self.send_message(parameters)
         if (resource_type, action) == START_EXECUTION:
             return self.start_execution(parameters)
+        if runs_locally(resource_type, action):
+            return self.local_aws().call(resource_type, action, parameters)
         raise StateRuntimeError(f"The integration {resource_type}:{action} is not available.")
 
     def job_outcome(self, resource_type: str, action: str, submitted: Any) -> JobOutcome | None:
@@ -193,6 +220,8 @@ class LocalServiceIntegrations(LocalIntegrationCatalog):
             raise _sqs_error(
                 "MissingParameter", "The request must contain the parameter QueueUrl.", request_id
             )
+        if self._is_local_aws_queue(url):
+            return self.local_aws().call("sqs", "sendMessage", parameters)
         body = _message_body(fields.get("MessageBody"), request_id)
         delay = _delay_seconds(fields, parameters, request_id)
         attributes = fields.get("MessageAttributes")
@@ -230,6 +259,20 @@ class LocalServiceIntegrations(LocalIntegrationCatalog):
         ).hexdigest()
         answer["MessageId"] = message_id
         return {**answer, **self._sdk_metadata(answer, request_id)}
+
+    def _is_local_aws_queue(self, url: str) -> bool:
+        """Whether a QueueUrl names a queue of the local AWS services rather than a trigger
+        queue: a trigger queue of that name wins; otherwise an SQS or loopback URL (as those
+        services answer CreateQueue) does, while the services hold data (a queue of theirs
+        exists only then; without, the queue does not exist and no server is started)."""
+        address = parse_queue_url(url)
+        arn = address.arn(self.region) if address is not None else None
+        queues = self._open()
+        if arn is not None and queues is not None and queues.get_queue(arn) is not None:
+            return False
+        if not LocalAwsServices(self.database.parent).has_data():
+            return False
+        return arn is not None or urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
 
     def _open(self) -> LocalQueues | None:
         if self._queues is None and self.database.is_file():

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tooling.statedir import private_file
+
 BUSY_TIMEOUT_SECONDS = 60
 
 
@@ -20,7 +22,7 @@ class Database:
 
     def __init__(self, path: Path, schema: str) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)  # task tokens and `${env:}` values: the owner's only (0600, 0700)
         self._local = threading.local()
         with self.transaction() as db:
             for statement in filter(str.strip, schema.split(";")):

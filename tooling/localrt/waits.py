@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from tooling.engine.ports import WaitNotice
+from tooling.errors import InputError
+from tooling.statedir import inside, private_parents
 
 
 def notice_path(state_dir: Path, execution_arn: str) -> Path:
+    """`.tool/waits/<hash of the ARN>.json`, checked to stay inside `.tool` (tooling.statedir)."""
     digest = hashlib.sha256(execution_arn.encode()).hexdigest()[:32]
-    return state_dir / "waits" / f"{digest}.json"
+    return inside(state_dir, "waits", f"{digest}.json")
 
 
 def notice_dict(notice: WaitNotice) -> dict[str, Any]:
@@ -43,20 +46,22 @@ class WaitNotices:
     """The worker's side: write each notice of one execution, remove it at the end."""
 
     def __init__(self, state_dir: Path, execution_arn: str) -> None:
-        self.path = notice_path(state_dir, execution_arn)
+        self.state_dir = state_dir
+        self.execution_arn = execution_arn
 
     def write(self, notice: WaitNotice) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path = notice_path(self.state_dir, self.execution_arn)
+            private_parents(self.path)
             temporary = self.path.with_name(f"{self.path.name}.{uuid.uuid4().hex}.tmp")
             temporary.write_text(json.dumps(notice_dict(notice)))
             os.replace(temporary, self.path)
-        except OSError:
+        except (OSError, InputError):
             pass  # a notice is a courtesy: never fail the run for it
 
     def clear(self) -> None:
-        with contextlib.suppress(OSError):
-            self.path.unlink()
+        with contextlib.suppress(OSError, InputError):
+            notice_path(self.state_dir, self.execution_arn).unlink()
 
 
 def read_notice(state_dir: Path, execution_arn: str, now: datetime) -> dict[str, Any] | None:
@@ -64,6 +69,6 @@ def read_notice(state_dir: Path, execution_arn: str, now: datetime) -> dict[str,
     try:
         notice = json.loads(notice_path(state_dir, execution_arn).read_text())
         until = datetime.fromisoformat(notice["until"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, InputError):
         return None
     return notice if until > now else None

@@ -1,7 +1,8 @@
 """One trigger's queue and dead-letter queue, the same way on every target.
 
 The CLI's send/worker/queue commands and the bench talk to a `TriggerQueue`; the local runtime's
-is below, the AWS one sits over `tooling/aws`'s SQS calls.
+is below, the AWS one sits over `tooling/aws`'s SQS calls (tooling.triggers.aws_queue);
+`tooling.session.open_trigger_queue` picks the target's.
 """
 
 from __future__ import annotations
@@ -10,11 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from tooling.backends.local import state_dir
-from tooling.config.service import ServiceConfig, StateMachineConfig
 from tooling.config.triggers import SqsTrigger
-from tooling.errors import BadInput, NotFound
+from tooling.errors import NotFound
 from tooling.localrt.queue import DeadLetter, LocalQueues, QueueDepth
+from tooling.statedir import state_path
 
 
 class TriggerQueue(Protocol):
@@ -140,23 +140,4 @@ class LocalTriggerQueue:
 
 def local_queues(service_dir: Path) -> LocalQueues:
     """The queues in the local runtime's own SQLite file, next to its executions."""
-    return LocalQueues(state_dir(service_dir) / "local.db")
-
-
-def open_trigger_queue(
-    service: ServiceConfig, machine: StateMachineConfig, target: str
-) -> TriggerQueue:
-    """The state machine's (first) trigger queue on `target`, as `tool deploy` created it."""
-    trigger = machine.sqs_triggers[0]
-    if target == "local":
-        queue = LocalTriggerQueue(trigger, local_queues(service.directory))
-        return queue.require_deployed(service.region)
-    if target == "aws":
-        from tooling import session
-        from tooling.triggers.aws_queue import AwsTriggerQueue
-        from tooling.triggers.deploy_triggers import trigger_function_name
-
-        return AwsTriggerQueue(
-            trigger, session.aws_client(service), trigger_function_name(service, machine)
-        )
-    raise BadInput(f"unknown target {target!r}", hint="use --target local or --target aws")
+    return LocalQueues(state_path(service_dir, "local.db"))

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -377,8 +376,7 @@ class _Checker:
         resource = state.get("Resource")
         if isinstance(resource, str) and resource.endswith(".waitForTaskToken"):
             template = state.get("Arguments" if language == "JSONata" else "Parameters")
-            text = json.dumps(template)
-            if "$$.Task.Token" not in text and "$states.context.Task.Token" not in text:
+            if not _passes_token(template):
                 # Whether AWS refuses such a definition is not confirmed; the run would wait
                 # for a token nobody was given.
                 self.out.warning(
@@ -737,3 +735,15 @@ def _is_int(value: Any) -> bool:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _passes_token(template: Any) -> bool:
+    """Whether a template reads the task token: itself, `$$.Task` or the whole context `$$`
+    (the engine's rule: tooling.engine.parser.TOKEN_READ)."""
+    from tooling.engine.parser import TOKEN_READ
+
+    if isinstance(template, dict):
+        return any(_passes_token(v) for v in template.values())
+    if isinstance(template, list):
+        return any(_passes_token(v) for v in template)
+    return isinstance(template, str) and TOKEN_READ.search(template) is not None

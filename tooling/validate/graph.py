@@ -65,6 +65,21 @@ def check_scope_graph(
                 f'"{field}" names "{target}", which is not a state{_of(scope)}'
                 f"{did_you_mean(target, names)}",
             )
+    if (
+        not pointer
+        and not scope
+        and not flow_broken
+        and not any(isinstance(s, dict) and (is_terminal(s) or "End" in s) for s in states.values())
+    ):
+        # What ValidateStateMachineDefinition answers for the top level only (nested loops are
+        # accepted); it replaces the reachability diagnostics, not the dangling targets'.
+        out.error(
+            states_at,
+            "MISSING_END_STATE",
+            'Workflow has no terminal state: end a state with "End": true, or add a Succeed '
+            "or Fail state",
+        )
+        return
     missing_targets = sum(len(edges[n]) for n in edges) != sum(
         1 for s in states.values() if isinstance(s, dict) for _ in transitions(s, "")
     )

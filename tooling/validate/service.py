@@ -27,6 +27,7 @@ _WHERE = re.compile(r"^(?P<file>[^:]+?)(?::(?P<line>\d+))?(?::(?P<column>\d+))?:
 def validate_service(service: ServiceConfig) -> list[Diagnostic]:
     """Every check of `tool validate` on a loaded service."""
     diagnostics = [_config_warning(text) for text in service.warnings]
+    diagnostics += [diagnostic_from_error(problem) for problem in service.problems]
     diagnostics += check_handler_files(service)
     for machine in service.state_machines.values():
         file = None if machine.source is not None else service.config_file.name
@@ -78,12 +79,14 @@ def check_handler_files(service: ServiceConfig) -> list[Diagnostic]:
         try:
             check_handlers(dataclasses.replace(service, functions={key: function}))
         except HandlerError as exc:
-            if exc.message.startswith("handler file"):
-                code = "HANDLER_FILE_MISSING"
-            elif exc.line is not None or exc.message.startswith("cannot compile"):
+            if exc.line is not None or exc.message.startswith("cannot compile"):
                 code = "HANDLER_SYNTAX"
-            else:
+            elif " has no top-level " in exc.message:
                 code = "HANDLER_FUNCTION_MISSING"
+            elif " not found" in exc.message or " is not in package artifact " in exc.message:
+                code = "HANDLER_FILE_MISSING"
+            else:  # TypeScript without a build, a bootstrap that cannot run, not a zip
+                code = "HANDLER_INVALID"
             found.append(diagnostic_from_error(exc, code))
     return found
 

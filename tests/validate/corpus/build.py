@@ -349,6 +349,25 @@ INVALID: list[tuple[str, dict[str, Any], Callable[[Any], None], str]] = [
         put("/States/Each/ItemProcessor/States/Extra", {"Type": "Succeed"}),
         "/States/Each/ItemProcessor/States/Extra",
     ),
+    (
+        "MISSING_END_STATE",
+        BASE_P,
+        both(
+            put("/States/Done", {"Type": "Pass", "Next": "Work"}),
+            put("/States/Failed", {"Type": "Pass", "Next": "Start"}),
+            put("/States/Orphan", {"Type": "Pass", "Next": "Work"}),  # not reported as well
+        ),
+        "/States",
+    ),
+    (
+        "MISSING_END_STATE",
+        BASE_A,
+        both(
+            put("/States/Done", {"Type": "Pass", "Next": "Work"}),
+            put("/States/Failed", {"Type": "Pass", "Next": "Start"}),
+        ),
+        "/States",
+    ),
     ("STATE_END_MISSING", BASE_P, drop(f"{S}/Next"), S),
     ("STATE_END_MISSING", BASE_NESTED_A, drop("/States/Each/End"), "/States/Each"),
     ("STATE_NEXT_AND_END", BASE_P, put(f"{PA}/End", True), f"{PA}/End"),

@@ -1,0 +1,94 @@
+"""`tool deploy` on the local target repairs what went missing, and keeps to its own stage."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tooling.cli import main
+
+SEED_OUTPUT = {
+    "key1": "value1",
+    "key2": "value2",
+    "key3": "value3",
+    "taskresult": {"value1": "value1", "value2": "value2", "count": 5},
+}
+FUNCTION = "hello-loop-dev-hello"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def invoke(capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    return run(capsys, "invoke", "--input", "in.json", "--clock", "virtual", "--json")
+
+
+def test_deleted_code_is_planned_and_unpacked_again_by_the_next_deploy(
+    service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "deploy")[0] == 0
+    shutil.rmtree(service / ".tool" / "code")
+    code, out, err = invoke(capsys)
+    assert json.loads(out)["status"] == "FAILED"  # what users met before: every run fails
+
+    code, out, err = run(capsys, "plan", "--json")
+    assert code == 0, err
+    changed = [c for c in json.loads(out)["changes"] if c["action"] != "unchanged"]
+    assert [(c["action"], c["name"], c["reasons"], c["attributes"]) for c in changed] == [
+        ("update", FUNCTION, ["code missing from .tool/code"], ["Code"])
+    ]
+    code, out, err = run(capsys, "deploy")
+    assert code == 0, err
+    assert f"update    function {FUNCTION} (code missing from .tool/code)" in out.splitlines()
+    code, out, err = invoke(capsys)
+    assert code == 0, err
+    assert json.loads(out)["output"] == SEED_OUTPUT
+    assert run(capsys, "deploy")[1].splitlines()[-1] == "No changes."
+
+
+def test_a_lost_local_database_is_deployed_again(
+    service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "deploy")[0] == 0
+    for path in (service / ".tool").glob("local.db*"):
+        path.unlink()
+    code, out, err = run(capsys, "deploy")
+    assert code == 0, err
+    assert f"create    function {FUNCTION} (recorded but missing on the target)" in out
+    assert "create    state machine hello-loop-dev-loop (recorded but missing on the target)" in out
+    code, out, err = invoke(capsys)
+    assert json.loads(out)["output"] == SEED_OUTPUT
+
+
+def test_a_function_name_two_stages_share_is_the_first_stages(
+    service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = service / "serverless.yml"
+    config.write_text(
+        config.read_text().replace(
+            "    handler: handler.lambda_handler\n",
+            "    handler: handler.lambda_handler\n    name: shared-hello\n",
+        )
+    )
+    assert run(capsys, "deploy", "--stage", "dev")[0] == 0
+    code, out, err = run(capsys, "deploy", "--stage", "prod")
+    assert (code, out) == (2, "")
+    assert (
+        "error: log group /aws/lambda/shared-hello already exists on the local target (account "
+        "000000000000) and was not deployed by tool for this service and stage (and 1 more: "
+        "function shared-hello); nothing was changed"
+    ) in err
+    code, out, err = run(capsys, "remove", "--stage", "prod")
+    assert code == 0, err
+    assert "warning: left function shared-hello alone" in err
+    assert "warning: left log group /aws/lambda/shared-hello alone" in err
+    code, out, err = run(capsys, "info", "--stage", "dev", "--json")
+    assert ("function", "shared-hello") in {
+        (r["kind"], r["name"]) for r in json.loads(out)["resources"]
+    }

@@ -1,0 +1,409 @@
+"""From a loaded service to the resources it wants on a target: checks, packages, then models.
+
+`prepare` runs every local check (config, handlers, definitions, settings) and builds the code
+packages; nothing reaches a target before it has passed. `desired_resources` turns the service
+(and, for a deploy, its packages) into models, in an order where each resource comes after what
+it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from tooling import iam
+from tooling.config.intrinsics import function_logical_id, normalized_name
+from tooling.config.resources import ServiceTarget, named_in, stack_template
+from tooling.config.service import FUNCTION_ROLE_LOGICAL_ID, ServiceConfig, StateMachineConfig
+from tooling.config.triggers import TRIGGER_FUNCTION_TIMEOUT
+from tooling.deploy.models import (
+    Address,
+    EventSourceMapping,
+    Function,
+    LogGroup,
+    Queue,
+    Resource,
+    Role,
+    Stack,
+    StateMachine,
+)
+from tooling.deploy.providers import Platform
+from tooling.errors import ConfigError
+from tooling.machine_logging import machine_logging
+from tooling.names import partition_for
+from tooling.package import Package, build_packages, check_handlers
+from tooling.triggers.lambda_handler import STATE_MACHINE_ARN_VARIABLE
+from tooling.triggers.trigger_function import (
+    TRIGGER_MEMORY_MB,
+    TRIGGER_RUNTIME,
+    trigger_function_name,
+    trigger_package,
+    trigger_role,
+)
+from tooling.triggers.trigger_package import HANDLER as TRIGGER_HANDLER
+from tooling.validate import Diagnostic, Severity, check_or_raise, validate_service
+
+DEAD_LETTER_RETENTION_SECONDS = 1_209_600  # 14 days, SQS's maximum: time to look and redrive
+DEAD_LETTER_SUFFIX = "-dlq"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A service checked and packaged, ready to be planned against any target."""
+
+    service: ServiceConfig
+    package: Package | None  # the service's zip; None when no function uses it
+    trigger_package: Package | None = None  # the SQS trigger function's, when there are triggers
+    warnings: tuple[Diagnostic, ...] = ()  # what `tool validate` warns about; errors stop prepare
+    function_packages: dict[str, Package] = field(default_factory=dict)  # function key -> code
+
+    def package_for(self, key: str) -> Package:
+        """The code function `key` deploys: its own artifact or zip, or the service's zip."""
+        package = self.function_packages.get(key, self.package)
+        assert package is not None, f"no package for function {key}"
+        return package
+
+
+def prepare(service: ServiceConfig, build_dir: Path) -> Prepared:
+    """Every local check, then the packages. Raises BadInput before anything is changed."""
+    diagnostics = validate_service(service)
+    check_or_raise(diagnostics)
+    check_handlers(service)
+    log_retention_days(service)  # checked here, before anything changes
+    packages = build_packages(service, build_dir)
+    triggered = any(machine.sqs_triggers for machine in service.state_machines.values())
+    warnings = tuple(d for d in diagnostics if d.severity is Severity.WARNING)
+    built = [packages.service, *packages.functions.values()]
+    packed = dict.fromkeys(  # what a package holds that may surprise: secrets on request, links
+        Diagnostic(Severity.WARNING, "PACKAGE_FILE", w.message, w.file, None, None, "")
+        for package in built
+        if package is not None
+        for w in package.warnings
+    )
+    return Prepared(
+        service,
+        packages.service,
+        trigger_package(build_dir) if triggered else None,
+        warnings + tuple(packed),
+        packages.functions,
+    )
+
+
+def log_retention_days(service: ServiceConfig) -> int | None:
+    value = service.provider.get("logRetentionInDays")
+    if value is None:
+        return None
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(
+            f"provider.logRetentionInDays must be a number of days (got {value!r})",
+            file=service.config_file.name,
+            hint="e.g. 14; CloudWatch accepts 1, 3, 5, 7, 14, 30, 60, 90, ...",
+        )
+    return value
+
+
+def function_role_arn(service: ServiceConfig) -> str:
+    custom = iam.custom_function_role(service)
+    if custom:
+        return custom
+    return _role_arn(service, iam.function_role_name(service))
+
+
+def state_machine_role_arn(service: ServiceConfig, machine: StateMachineConfig) -> str:
+    if machine.role:  # the user's own role (`role:`): nothing is generated for the machine
+        return machine.role
+    return _role_arn(service, iam.state_machine_role_name(service, machine))
+
+
+def _role_arn(service: ServiceConfig, name: str) -> str:
+    return f"arn:{partition_for(service.region)}:iam::{service.account_id}:role/{name}"
+
+
+@dataclass(frozen=True)
+class Desired:
+    resources: tuple[Resource, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Context:
+    service: ServiceConfig
+    platform: Platform
+    prepared: Prepared | None  # None: settings and names only (no code), for remove and info
+
+
+Contribution = tuple[list[Resource], list[str]]
+
+
+def _functions(context: _Context) -> Contribution:
+    """The shared function role (unless the user brings one), a log group per function, and
+    the functions."""
+    service = context.service
+    resources: list[Resource] = []
+    role_needs: tuple[Address, ...] = ()
+    if iam.custom_function_role(service) is None and service.functions:
+        role = Role(iam.function_role(service))
+        resources.append(role)
+        role_needs = (role.address,)
+    retention = log_retention_days(service)
+    groups = {
+        key: LogGroup(iam.function_log_group(fn.name), retention)
+        for key, fn in service.functions.items()
+    }
+    resources.extend(groups.values())
+    prepared = context.prepared
+    for key, fn in service.functions.items():
+        resources.append(
+            Function(
+                name=fn.name,
+                handler=fn.handler,
+                runtime=fn.runtime,
+                memory_size=fn.memory_size,
+                timeout=fn.timeout,
+                environment=dict(fn.environment),
+                role_arn=function_role_arn(service),
+                code=prepared.package_for(key) if prepared else None,
+                needs=(*role_needs, groups[key].address),
+                key=key,
+                declared_in=service.config_file.name,
+                runtime_location=fn.runtime_location,
+            )
+        )
+    return resources, []
+
+
+def _state_machines(context: _Context) -> Contribution:
+    """Per state machine: its log group (with loggingConfig), its generated role (unless it has
+    `role`), and the machine, which needs them and the service's functions it calls."""
+    service = context.service
+    resources: list[Resource] = []
+    warnings: list[str] = []
+    functions = {fn.arn: fn.name for fn in service.functions.values()}
+    for machine in service.state_machines.values():
+        needs: list[Address] = []
+        logging = machine_logging(service, machine)
+        if logging is not None:
+            warnings.extend(logging.warnings)
+            if logging.log_group is not None:
+                group = LogGroup(logging.log_group, log_retention_days(service))
+                resources.append(group)
+                needs.append(group.address)
+        if not machine.role:
+            spec = iam.state_machine_role(service, machine)
+            warnings.extend(f"state machine {machine.name}: {w}" for w in spec.warnings)
+            role = Role(spec)
+            resources.append(role)
+            needs.append(role.address)
+        references, _ = iam.referenced_functions(machine.definition, service)
+        needs.extend(
+            Address("function", functions[ref.arn]) for ref in references if ref.arn in functions
+        )
+        resources.append(
+            StateMachine(
+                name=machine.name,
+                arn=machine.arn,
+                type=machine.type,
+                definition=machine.definition,
+                role_arn=state_machine_role_arn(service, machine),
+                logging=logging.configuration() if logging else None,
+                source=machine.source,
+                declared_in=service.config_file.name,
+                needs=tuple(needs),
+            )
+        )
+    return resources, warnings
+
+
+def _sqs_triggers(context: _Context) -> Contribution:
+    """Per trigger, its queue and dead-letter queue (`queue:`; a local stand-in for `arn:`);
+    where the target does not poll queues itself, per triggered machine a trigger function
+    with its role and log group, and per trigger an event source mapping."""
+    service, platform = context.service, context.platform
+    resources: list[Resource] = []
+    for machine in service.state_machines.values():
+        if not machine.sqs_triggers:
+            continue
+        queues: dict[str, Address] = {}
+        for trigger in machine.sqs_triggers:
+            if not (trigger.managed or platform.stands_in_for_foreign_queues):
+                continue
+            dead_letter = Queue(
+                name=trigger.dead_letter_queue_name or trigger.queue_name + DEAD_LETTER_SUFFIX,
+                arn=trigger.dead_letter_queue_arn or trigger.queue_arn + DEAD_LETTER_SUFFIX,
+                visibility_timeout=trigger.visibility_timeout,
+                retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
+            )
+            queue = Queue(
+                name=trigger.queue_name,
+                arn=trigger.queue_arn,
+                visibility_timeout=trigger.visibility_timeout,
+                dead_letter=dead_letter.address,
+                max_receive_count=trigger.max_receive_count,
+            )
+            resources.extend((dead_letter, queue))
+            queues[trigger.queue_arn] = queue.address
+        if platform.polls_queues:
+            continue
+        role = Role(trigger_role(service, machine))
+        name = trigger_function_name(service, machine)
+        group = LogGroup(iam.function_log_group(name), log_retention_days(service))
+        prepared = context.prepared
+        function = Function(
+            name=name,
+            handler=TRIGGER_HANDLER,
+            runtime=TRIGGER_RUNTIME,
+            memory_size=TRIGGER_MEMORY_MB,
+            timeout=TRIGGER_FUNCTION_TIMEOUT,
+            environment={STATE_MACHINE_ARN_VARIABLE: machine.arn},
+            role_arn=role.spec.arn(partition_for(service.region), service.account_id),
+            code=prepared.trigger_package if prepared else None,
+            needs=(role.address, group.address, Address("state machine", machine.name)),
+        )
+        resources.extend((role, group, function))
+        for trigger in machine.sqs_triggers:
+            queue_needs = (queues[trigger.queue_arn],) if trigger.queue_arn in queues else ()
+            resources.append(
+                EventSourceMapping(
+                    queue_name=trigger.queue_name,
+                    queue_arn=trigger.queue_arn,
+                    function_name=name,
+                    batch_size=trigger.batch_size,
+                    maximum_batching_window=trigger.maximum_batching_window,
+                    needs=(*queue_needs, function.address),
+                )
+            )
+    return resources, []
+
+
+def _stack(context: _Context) -> Contribution:
+    """`resources:` as one CloudFormation stack. When the service reads values from it, it
+    comes first and everything else needs it (desired_resources); otherwise it needs what its
+    template names of the service (a role, an alarm on a state machine, ...)."""
+    service = context.service
+    if service.resources is None or service.stack is None:
+        return [], []
+    if not context.platform.runs_cloudformation:
+        return [], [
+            "resources: is not deployed on this target: it has no CloudFormation (the local "
+            "target needs the local AWS services); its values stay unknown here"
+        ]
+    targets, addresses = _service_targets(service)
+    needs: tuple[Address, ...] = ()
+    warnings: list[str] = []
+    named = service.resources.names_service
+    if not service.resource_references:
+        needs = tuple(addresses[name] for name in named if name in addresses)
+    else:
+        early = _needing_existence(service.resources.resources, set(named))
+        if early:
+            warnings.append(
+                f"the stack {service.stack.name} is deployed before the functions and state "
+                "machines (the service reads values from it), and "
+                + ", ".join(f"{logical_id} names {target}" for logical_id, target in early)
+                + ": on a first deploy that fails, since it needs what it names to exist"
+            )
+    stack = Stack(
+        name=service.stack.name,
+        template=stack_template(service.resources, targets, service.resource_references),
+        tags=dict(service.stack.tags),
+        parameters=dict(service.stack.parameters),
+        role_arn=service.stack.role_arn,
+        notification_arns=service.stack.notification_arns,
+        needs=needs,
+        declared_in=service.config_file.name,
+        origins=dict(service.resources.origins),
+    )
+    return [stack], warnings
+
+
+# Types whose creation fails when the function (or log group) they name does not exist yet.
+NEEDS_EXISTING_TARGET = frozenset(
+    {
+        "AWS::Lambda::Permission", "AWS::Lambda::EventSourceMapping", "AWS::Lambda::Alias",
+        "AWS::Lambda::Version", "AWS::Lambda::Url", "AWS::Lambda::EventInvokeConfig",
+        "AWS::Logs::SubscriptionFilter", "AWS::Logs::MetricFilter",
+    }
+)  # fmt: skip
+
+
+def _needing_existence(resources: dict[str, Any], named: set[str]) -> list[tuple[str, str]]:
+    early: list[tuple[str, str]] = []
+    for logical_id, spec in resources.items():
+        if isinstance(spec, dict) and spec.get("Type") in NEEDS_EXISTING_TARGET:
+            for found in named_in(spec.get("Properties") or {}):
+                if found.name in named:
+                    early.append((logical_id, found.name))
+                    break
+    return early
+
+
+def _service_targets(
+    service: ServiceConfig,
+) -> tuple[dict[str, ServiceTarget], dict[str, Address]]:
+    """What the template may name that Serverless would put in its stack and the toolkit deploys
+    directly: per logical id, its values and its address."""
+    targets: dict[str, ServiceTarget] = {}
+    addresses: dict[str, Address] = {}
+    for key, fn in service.functions.items():
+        logical_id = function_logical_id(key)
+        targets[logical_id] = ServiceTarget(fn.name, {"Arn": fn.arn})
+        addresses[logical_id] = Address("function", fn.name)
+        group = iam.function_log_group(fn.name)
+        group_id = f"{normalized_name(key)}LogGroup"
+        targets[group_id] = ServiceTarget(group, {"Arn": iam.log_group_arn(service, group) + ":*"})
+        addresses[group_id] = Address("log group", group)
+    for machine in service.state_machines.values():
+        targets[machine.logical_id] = ServiceTarget(
+            machine.arn, {"Arn": machine.arn, "Name": machine.name}
+        )
+        addresses[machine.logical_id] = Address("state machine", machine.name, machine.arn)
+    if service.functions and iam.custom_function_role(service) is None:
+        name = iam.function_role_name(service)
+        targets[FUNCTION_ROLE_LOGICAL_ID] = ServiceTarget(name, {"Arn": _role_arn(service, name)})
+        addresses[FUNCTION_ROLE_LOGICAL_ID] = Address("role", name)
+    return targets, addresses
+
+
+def _after_the_stack(resources: list[Resource]) -> list[Resource]:
+    """When the service reads values from its stack, everything that names what it needs
+    (`needs`) needs the stack too: created after it, deleted before it."""
+    stacks = [r.address for r in resources if isinstance(r, Stack)]
+    if not stacks:
+        return resources
+    out: list[Resource] = []
+    for resource in resources:
+        needs: tuple[Address, ...] | None = getattr(resource, "needs", None)  # noqa: B009
+        if not isinstance(resource, Stack) and needs is not None and stacks[0] not in needs:
+            resource = replace(resource, needs=(stacks[0], *needs))  # type: ignore[type-var]
+        out.append(resource)
+    return out
+
+
+# Where the service's resources come from, in order. A new kind of resource adds a line here.
+SOURCES: tuple[Callable[[_Context], Contribution], ...] = (
+    _stack,
+    _functions,
+    _state_machines,
+    _sqs_triggers,
+)
+
+
+def desired_resources(
+    service: ServiceConfig, platform: Platform, prepared: Prepared | None = None
+) -> Desired:
+    """The resources the service wants on a target with this `platform`. Without `prepared`
+    the functions carry no code: enough to find, describe or remove them."""
+    context = _Context(service, platform, prepared)
+    resources: list[Resource] = []
+    warnings: list[str] = []
+    for source in SOURCES:
+        found, said = source(context)
+        resources.extend(found)
+        warnings.extend(said)
+    if service.resource_references:
+        resources = _after_the_stack(resources)
+    return Desired(tuple(resources), tuple(warnings))

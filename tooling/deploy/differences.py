@@ -1,0 +1,206 @@
+"""How a found resource differs from its model, in the target API's own terms.
+
+Both targets answer look-ups in boto3's shapes (GetRole, GetFunction, DescribeStateMachine,
+GetQueueAttributes, ...), so each comparison is written once and used by every target's
+provider; a target passes what it does not keep (the local runtime keeps no log delivery or
+message retention).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tooling.deploy.models import (
+    EventSourceMapping,
+    Function,
+    LogGroup,
+    Queue,
+    Role,
+    Stack,
+    StateMachine,
+)
+from tooling.deploy.providers import Diff, Found
+from tooling.errors import BadInput
+from tooling.machine_logging import normalized
+
+REPORT_BATCH_ITEM_FAILURES = ["ReportBatchItemFailures"]
+
+
+def role_diff(role: Role, found: Found) -> Diff:
+    """`found`: GetRole's Role, plus "InlinePolicies" {name: document} and "ManagedPolicies"."""
+    spec = role.spec
+    parts: list[tuple[str, tuple[str, ...]]] = []
+    if found.get("AssumeRolePolicyDocument") != spec.trust_policy:
+        parts.append(("trust policy changed", ("AssumeRolePolicyDocument",)))
+    if found.get("InlinePolicies", {}) != spec.inline_policies:
+        parts.append(("policy changed", ("InlinePolicies",)))
+    if sorted(found.get("ManagedPolicies", [])) != sorted(spec.managed_policies):
+        parts.append(("managed policies changed", ("ManagedPolicies",)))
+    return Diff.of(*parts)
+
+
+def log_group_diff(group: LogGroup, found: Found) -> Diff:
+    """`found`: a DescribeLogGroups entry."""
+    if found.get("retentionInDays") == group.retention_days:
+        return Diff()
+    return Diff.of(("retention changed", ("retentionInDays",)))
+
+
+def function_diff(function: Function, found: Found) -> Diff:
+    """`found`: GetFunction's Configuration."""
+    parts: list[tuple[str, tuple[str, ...]]] = []
+    if function.code is not None and found.get("CodeSha256") != function.code.sha256:
+        parts.append(("code changed", ("CodeSha256",)))
+    changed = configuration_differences(function, found)
+    if changed:
+        parts.append(("configuration changed: " + ", ".join(changed), tuple(changed)))
+    return Diff.of(*parts)
+
+
+def configuration_differences(function: Function, found: Found) -> list[str]:
+    differences = []
+    for key, value in function.configuration().items():
+        have = found.get(key)
+        if key == "Environment":
+            have = {"Variables": dict((have or {}).get("Variables", {}))}
+        if have != value:
+            differences.append(key)
+    return differences
+
+
+def state_machine_diff(
+    machine: StateMachine, found: Found, target: str, *, keeps_logging: bool = True
+) -> Diff:
+    """`found`: DescribeStateMachine's answer. A type cannot change in place: BadInput."""
+    if found.get("type", "STANDARD") != machine.type:
+        raise BadInput(
+            f"state machine {machine.name} is {found.get('type')} on the {target} target and "
+            f"serverless.yml now says {machine.type}; a type cannot change in place",
+            file=machine.declared_in,
+            hint="run `tool remove` and deploy again, or give the machine a new name",
+        )
+    parts: list[tuple[str, tuple[str, ...]]] = []
+    if json.loads(found["definition"]) != machine.definition:
+        parts.append(("definition changed", ("definition",)))
+    if found.get("roleArn") != machine.role_arn:
+        parts.append(("role changed", ("roleArn",)))
+    if keeps_logging and normalized(found.get("loggingConfiguration")) != normalized(
+        machine.logging
+    ):
+        parts.append(("logging changed", ("loggingConfiguration",)))
+    return Diff.of(*parts)
+
+
+def queue_attributes(queue: Queue) -> dict[str, str]:
+    """The queue's SQS attributes as SetQueueAttributes takes them."""
+    attributes = {"VisibilityTimeout": str(queue.visibility_timeout)}
+    if queue.retention_seconds is not None:
+        attributes["MessageRetentionPeriod"] = str(queue.retention_seconds)
+    if queue.dead_letter is not None:
+        redrive = {
+            "deadLetterTargetArn": queue.dead_letter.arn,
+            "maxReceiveCount": queue.max_receive_count,
+        }
+        attributes["RedrivePolicy"] = json.dumps(redrive, separators=(",", ":"))
+    return attributes
+
+
+def queue_diff(queue: Queue, found: Found, *, kept: tuple[str, ...] | None = None) -> Diff:
+    """`found`: GetQueueAttributes' Attributes. `kept`: the attributes the target keeps (all
+    when None)."""
+    wanted = queue_attributes(queue)
+    if kept is not None:
+        wanted = {key: value for key, value in wanted.items() if key in kept}
+    changed = [
+        key
+        for key, value in wanted.items()
+        if _queue_value(key, found.get(key)) != _queue_value(key, value)
+    ]
+    if queue.dead_letter is None and found.get("RedrivePolicy"):
+        changed.append("RedrivePolicy")
+    return Diff(tuple(f"{key} changed" for key in changed), tuple(changed))
+
+
+def _queue_value(key: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if key == "RedrivePolicy":  # AWS may answer maxReceiveCount as a number or a string
+        policy = json.loads(value)
+        return {**policy, "maxReceiveCount": int(policy.get("maxReceiveCount", 0))}
+    return str(value)
+
+
+def mapping_settings(mapping: EventSourceMapping) -> dict[str, Any]:
+    """CreateEventSourceMapping/UpdateEventSourceMapping settings."""
+    return {
+        "BatchSize": mapping.batch_size,
+        "MaximumBatchingWindowInSeconds": mapping.maximum_batching_window,
+        "FunctionResponseTypes": REPORT_BATCH_ITEM_FAILURES,
+    }
+
+
+def mapping_diff(mapping: EventSourceMapping, found: Found) -> Diff:
+    """`found`: a ListEventSourceMappings entry."""
+    changed = [key for key, value in mapping_settings(mapping).items() if found.get(key) != value]
+    return Diff(tuple(f"{key} changed" for key in changed), tuple(changed))
+
+
+def stack_diff(
+    stack: Stack, template: dict[str, Any], found: Found, our_tags: dict[str, str]
+) -> Diff:
+    """`found`: DescribeStacks' stack plus "TemplateBody" (GetTemplate, Original stage, parsed).
+    `template`: what would be sent. Compared as CloudFormation would see them: the template,
+    the parameters the service gives (a NoEcho value, answered as "****", cannot be compared
+    and counts as the same), the stack's tags (CloudFormation's own `aws:` tags aside), its
+    role and notification topics."""
+    parts: list[tuple[str, tuple[str, ...]]] = []
+    wanted = json.loads(json.dumps(template))
+    have = found.get("TemplateBody")
+    if not isinstance(have, dict):
+        parts.append(("template changed", ("TemplateBody",)))
+    elif have != wanted:
+        parts.extend(_template_parts(wanted, have))
+    given = {p["ParameterKey"]: p.get("ParameterValue") for p in found.get("Parameters") or []}
+    changed = [
+        key
+        for key, value in stack.parameters.items()
+        if given.get(key) != value and given.get(key) != "****"
+    ]
+    if changed:
+        parts.append(("parameters changed: " + ", ".join(sorted(changed)), ("Parameters",)))
+    tags = {
+        tag["Key"]: tag["Value"]
+        for tag in found.get("Tags") or []
+        if not str(tag["Key"]).startswith("aws:")
+    }
+    if tags != {**stack.tags, **our_tags}:
+        parts.append(("tags changed", ("Tags",)))
+    if (found.get("RoleARN") or None) != stack.role_arn:
+        parts.append(("role changed", ("RoleARN",)))
+    if sorted(found.get("NotificationARNs") or []) != sorted(stack.notification_arns):
+        parts.append(("notification topics changed", ("NotificationARNs",)))
+    return Diff.of(*parts)
+
+
+def _template_parts(
+    wanted: dict[str, Any], have: dict[str, Any]
+) -> list[tuple[str, tuple[str, ...]]]:
+    """Which resources were added, changed or removed, and which other sections changed."""
+    parts: list[tuple[str, tuple[str, ...]]] = []
+    new, old = wanted.get("Resources") or {}, have.get("Resources") or {}
+    for label, names in (
+        ("resources added", [k for k in new if k not in old]),
+        ("resources changed", [k for k in new if k in old and new[k] != old[k]]),
+        ("resources removed", [k for k in old if k not in new]),
+    ):
+        if names:
+            parts.append((f"{label}: {', '.join(names)}", ("TemplateBody",)))
+    sections = sorted(
+        key
+        for key in set(wanted) | set(have)
+        if key != "Resources" and wanted.get(key) != have.get(key)
+    )
+    if sections:
+        parts.append((f"template changed: {', '.join(sections)}", ("TemplateBody",)))
+    return parts

@@ -1,0 +1,161 @@
+"""A deploy in two phases when the service reads values from its `resources:` stack.
+
+The values of `resources:` entries (a table's name, a topic's ARN) exist only once the stack
+exists, and the service's definitions, IAM statements, roles and environment hold them. So:
+
+1. the stack alone is planned (and, for a deploy, applied: change set, wait, events), after
+   every local check of the service has passed with placeholders for those values;
+2. its Outputs are read back, the service is loaded again with them (`load`), and the whole
+   service is planned and applied as usual (the stack is then unchanged).
+
+`tool plan` and `--dry-run` change nothing: a value the stack does not give yet (it is about to
+be created, or the resource is about to change) stays a placeholder, and each change that holds
+one says so ("uses values known after the stack is created: Orders.Arn"). A service that reads
+nothing from its stack needs no phase: the stack is one more resource of the plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from tooling.config.intrinsics import ResourceValues
+from tooling.config.resources import StackValues, pending_in
+from tooling.config.service import ServiceConfig
+from tooling.deploy.desired import Prepared, desired_resources, prepare
+from tooling.deploy.executor import ApplyingExecutor, DisplayExecutor, OnChange
+from tooling.deploy.models import Stack
+from tooling.deploy.plan import Change, Plan, Step, plan_deploy, plan_resources
+from tooling.deploy.providers import DeployTarget, Found
+from tooling.deploy.record import Record
+
+Load = Callable[[ResourceValues], ServiceConfig]
+PENDING_REASON = "uses values known after the stack is {verb}: {values}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a deploy (or its dry run) planned and did."""
+
+    service: ServiceConfig  # as finally loaded (with the stack's values)
+    prepared: Prepared
+    plan: Plan  # the plan whose changes are shown
+    changes: list[Change]
+
+
+def deploy(
+    service: ServiceConfig,
+    load: Load,
+    target: DeployTarget,
+    record: Record,
+    build_dir: Path,
+    *,
+    dry_run: bool,
+    on_change: OnChange | None = None,
+    on_warning: Callable[[str], None] | None = None,
+    on_prepared: Callable[[Prepared], None] | None = None,
+) -> Outcome:
+    """Plan the service on `target` and, unless `dry_run`, apply the plan. `on_prepared` sees
+    the service checked and packaged as it is planned; `on_warning` hears each warning of a
+    plan before that plan runs."""
+    said: list[str] = []
+
+    def warn(plan: Plan) -> None:
+        for warning in plan.warnings:
+            if warning not in said:
+                said.append(warning)
+                if on_warning is not None:
+                    on_warning(warning)
+
+    stack = _stack(service, target)
+    if stack is None or not service.resource_references:
+        prepared = prepare(service, build_dir)
+        if on_prepared is not None:
+            on_prepared(prepared)
+        plan = plan_deploy(prepared, target, record)
+        warn(plan)
+        return Outcome(service, prepared, plan, _run(plan, target, record, dry_run, on_change))
+
+    prepare(service, build_dir)  # every local check before the stack changes
+    first = plan_resources([stack], target, record, sweep=False)
+    warn(first)
+    step = first.steps[0]
+    remade = step.change.action == "create" or "StackStatus" in step.change.attributes
+    verb = "created" if remade else "updated"
+    if step.change.action == "unchanged":
+        values = StackValues(_outputs(step.found))
+    elif dry_run:
+        values = StackValues(_outputs(step.found), verb=verb, changing=_changing(step))
+    else:
+        _run(first, target, record, dry_run, on_change)
+        values = StackValues(_outputs(target.provider("stack").find(stack.address)))
+    service = load(values)
+    prepared = prepare(service, build_dir)
+    if on_prepared is not None:
+        on_prepared(prepared)
+    plan = plan_deploy(prepared, target, record)
+    plan.warnings[:0] = [w for w in first.warnings if w not in plan.warnings]
+    warn(plan)
+    if dry_run:
+        plan.steps = [_say_pending(s, verb) for s in plan.steps]
+        changes = _run(plan, target, record, dry_run, on_change)
+    else:
+        changes = _run(plan, target, record, dry_run, on_change)
+        changes = [step.change if c.address == stack.address else c for c in changes]
+    return Outcome(service, prepared, plan, changes)
+
+
+def _run(
+    plan: Plan, target: DeployTarget, record: Record, dry_run: bool, on_change: OnChange | None
+) -> list[Change]:
+    if dry_run:
+        return DisplayExecutor().run(plan)
+    return ApplyingExecutor(target, record, on_change=on_change).run(plan)
+
+
+def _stack(service: ServiceConfig, target: DeployTarget) -> Stack | None:
+    for resource in desired_resources(service, target.platform).resources:
+        if isinstance(resource, Stack):
+            return resource
+    return None
+
+
+def _outputs(found: Found | None) -> dict[str, str]:
+    """DescribeStacks' Outputs as OutputKey -> OutputValue."""
+    outputs = (found or {}).get("Outputs") or []
+    return {str(o["OutputKey"]): str(o.get("OutputValue", "")) for o in outputs}
+
+
+def _changing(step: Step) -> frozenset[str]:
+    """The logical ids an update of the stack adds or changes: their values may change."""
+    changed = ("resources added", "resources changed")
+    reasons = [r for r in step.change.reasons if r.startswith(changed)]
+    return frozenset(
+        name.strip() for reason in reasons for name in reason.split(":", 1)[1].split(",")
+    )
+
+
+def _say_pending(step: Step, verb: str) -> Step:
+    """A change whose model holds a placeholder says which values it waits for."""
+    if step.resource is None:
+        return step
+    pending = pending_in(_plain(step.resource))
+    if not pending:
+        return step
+    reason = PENDING_REASON.format(verb=verb, values=", ".join(pending))
+    change = step.change
+    action = "update" if change.action == "unchanged" else change.action
+    return replace(step, change=replace(change, action=action, reasons=(*change.reasons, reason)))
+
+
+def _plain(value: Any) -> Any:
+    """A model's values as dicts and lists (dataclasses opened), for `pending_in`."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

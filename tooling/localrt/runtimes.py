@@ -1,0 +1,81 @@
+"""What the local runtime runs each Lambda runtime with: the interpreter, the bootstrap file
+(lambda_bootstrap.py for Python, node_bootstrap.cjs for Node.js, both speaking the runner's
+protocol) and the variables Lambda's image of that runtime sets.
+
+Python functions run with the toolkit's own interpreter; Node.js functions with the `node` found
+on PATH (Lambda's image of nodejs20.x has Node.js 20; a different local major version is used as
+it is). Other runtimes do not run locally.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from tooling.errors import BadInput
+
+RUNTIME_DIR = Path(__file__).parent
+PYTHON_BOOTSTRAP = RUNTIME_DIR / "lambda_bootstrap.py"
+NODE_BOOTSTRAP = RUNTIME_DIR / "node_bootstrap.cjs"
+NODE_INSTALL_HINT = (
+    "install Node.js (https://nodejs.org, or your package manager) so that `node` is on PATH, "
+    "or deploy this function with --target aws"
+)
+
+
+@dataclass(frozen=True)
+class LocalRuntime:
+    """How one invocation's process starts: `command` + the runner's two descriptors."""
+
+    interpreter: str
+    command: tuple[str, ...]
+    variables: tuple[tuple[str, str], ...] = ()
+
+
+def node_executable() -> str | None:
+    return shutil.which("node")
+
+
+def check_runs_here(
+    runtime: str,
+    *,
+    function: str = "",
+    file: str | None = None,
+    line: int | None = None,
+    column: int | None = None,
+) -> None:
+    """Whether this machine runs a function of `runtime` (Node.js needs `node` on PATH);
+    BadInput with the fix when it does not."""
+    who = f"function '{function}': " if function else ""
+    where = {"file": file, "line": line, "column": column}
+    if runtime.startswith("python"):
+        return
+    if runtime.startswith("nodejs"):
+        if node_executable() is None:
+            raise BadInput(
+                f"{who}runtime {runtime} needs Node.js: no `node` on PATH",
+                **where,
+                hint=NODE_INSTALL_HINT,
+            )
+        return
+    raise BadInput(
+        f"{who}runtime {runtime} does not run on the local target",
+        **where,
+        hint="the local runtime runs python* and nodejs* functions; deploy this one with "
+        "--target aws",
+    )
+
+
+def local_runtime(runtime: str, python: str, task_root: Path) -> LocalRuntime:
+    """The process that runs a function of `runtime` here; BadInput when there is none."""
+    check_runs_here(runtime)
+    if runtime.startswith("python"):
+        # -S: no `site` (its .pth files cost every cold start); the runner passes the
+        # runtime's site-packages for the bootstrap to put last on sys.path.
+        return LocalRuntime(python, (python, "-I", "-S", "-u", str(PYTHON_BOOTSTRAP)))
+    node = node_executable()
+    assert node is not None  # checked above
+    # Lambda's NODE_PATH ends with /var/runtime and /var/task: the local stand-ins.
+    node_path = f"{RUNTIME_DIR}:{task_root}"
+    return LocalRuntime(node, (node, str(NODE_BOOTSTRAP)), (("NODE_PATH", node_path),))
