@@ -72,6 +72,7 @@ from tooling.engine.ports import (
     TaskCallbacks,
     WaitNotice,
 )
+from tooling.engine.replay import ReplayDiverged, ReplayLog, attempt_answer
 from tooling.engine.service_task import (
     NoServiceIntegrations,
     call_service,
@@ -125,6 +126,7 @@ def run_execution(
     mocks: TaskMocks | None = None,
     callbacks: TaskCallbacks | None = None,
     services: ServiceIntegrations | None = None,
+    replay: ReplayLog | None = None,
     on_wait: Callable[[WaitNotice], None] | None = None,
 ) -> ExecutionOutcome:
     """Run `machine` on `input_text` (JSON) to the end, emitting every history event.
@@ -135,9 +137,11 @@ def run_execution(
     `callbacks` issues the task tokens of .waitForTaskToken Tasks (default: kept in memory,
     answerable only through that object). `services` runs the AWS service integrations the
     runtime provides (e.g. sqs:sendMessage); mocks still answer the states they name.
-    `on_wait` hears of each Wait state and Retry interval before the run sleeps through it.
+    `replay` holds the events a run of this execution stored before it stopped: the run resumes
+    from them (tooling.engine.replay). `on_wait` hears of each Wait state and Retry interval
+    before the run sleeps through it.
     """
-    run = _Run(machine, info, clock, lambdas, history, random or random_module.Random())
+    run = _Run(machine, info, clock, lambdas, history, random or random_module.Random(), replay)
     run.mocks = mocks
     if services is not None:
         run.services = services
@@ -156,12 +160,13 @@ class _Run(BranchingMixin):
         lambdas: LambdaInvoker,
         sink: HistorySink,
         rng: random_module.Random,
+        replay: ReplayLog | None = None,
     ) -> None:
         self.machine = machine
         self.info = info
         self.clock = clock
         self.lambdas = lambdas
-        self.history = HistoryRecorder(sink, clock)
+        self.history = HistoryRecorder(sink, clock, replay)
         self.rng = rng
         parts = info.state_machine_arn.split(":")
         self.region = parts[3] if len(parts) > 3 else ""
@@ -230,6 +235,9 @@ class _Run(BranchingMixin):
             return self.fail_execution(RUNTIME, str(exc))
         except RecursionError:
             return self.fail_execution(RUNTIME, "The state machine nests too deeply to run.")
+        except ReplayDiverged as exc:
+            self.history.stop_resuming()
+            return self.fail_execution(RUNTIME, f"The execution could not be resumed: {exc}.")
 
     def fail_execution(self, error: str | None, cause: str | None) -> ExecutionOutcome:
         details = {}
@@ -253,17 +261,31 @@ class _Run(BranchingMixin):
         """Run states from `start_at` until one ends the block; its output, or BlockFailed."""
         name: str | None = start_at
         stop = self.stop
+        history = self.history
         while True:
-            if stop is not None and stop.is_set():
+            # A resumed branch runs on to where it had come before the crash (it was not
+            # stopped before then).
+            if stop is not None and stop.is_set() and not history.next_recorded():
                 raise BranchStopped()
             state = states[name]  # type: ignore[index]
-            entered = self.history.add(
+            entered = history.add(
                 f"{state.event_prefix}StateEntered",
                 "stateEnteredEventDetails",
                 {"name": state.name, "input": jsontext.dumps(data), "inputDetails": NOT_TRUNCATED},
                 previous=0 if first else None,
             )
             first = False
+            if history.replayed_last:
+                skipped = history.skip_state()
+                if skipped is not None:  # it ended before the crash: take what it recorded
+                    data, name = skipped.output, skipped.next
+                    if skipped.assigned is not None:
+                        variables.update(skipped.assigned)
+                    if self.deadline is not None and self.clock.now() >= self.deadline:
+                        raise _TimedOut()
+                    if name is None:
+                        return data
+                    continue
             try:
                 data, name, assigned = self.step(state, data, entered, variables)
             except StateRuntimeError as exc:
@@ -275,7 +297,12 @@ class _Run(BranchingMixin):
             except Exception as exc:  # noqa: BLE001 - a bug must still end the execution cleanly
                 if isinstance(
                     exc,
-                    BlockFailed | BranchStopped | _TimedOut | HistoryLimitExceeded | RecursionError,
+                    BlockFailed
+                    | BranchStopped
+                    | _TimedOut
+                    | HistoryLimitExceeded
+                    | RecursionError
+                    | ReplayDiverged,
                 ):
                     raise
                 raise BlockFailed(
@@ -298,7 +325,12 @@ class _Run(BranchingMixin):
                 exited["assignedVariables"] = {k: jsontext.dumps(v) for k, v in assigned.items()}
                 exited["assignedVariablesDetails"] = NOT_TRUNCATED
                 variables.update(assigned)
-            self.history.add(f"{state.event_prefix}StateExited", "stateExitedEventDetails", exited)
+            history.add(
+                f"{state.event_prefix}StateExited",
+                "stateExitedEventDetails",
+                exited,
+                next_state=name,
+            )
             if self.deadline is not None and self.clock.now() >= self.deadline:
                 raise _TimedOut()
             if name is None:
@@ -332,7 +364,7 @@ class _Run(BranchingMixin):
         )
 
     def step(self, state: State, data: Any, entered: int, variables: dict[str, Any]) -> _Step:
-        entered_time = self.clock.now()
+        entered_time = self.history.last_time or self.clock.now()  # StateEntered's timestamp
         if isinstance(state, TaskState | MapState | ParallelState):
             return self.guarded(state, data, entered, entered_time, variables)
         env = self.env(state, entered_time, variables)
@@ -388,7 +420,7 @@ class _Run(BranchingMixin):
             )
             has_assign = False
         elif isinstance(state, WaitState):
-            self.wait_jsonata(state, scope)
+            self.wait_jsonata(state, scope, env.entered_time)
         output = jsonata_evaluate(output_template, scope) if has_output else data
         if has_assign:
             assigned = jsonata_evaluate(assign_template, scope)
@@ -456,10 +488,13 @@ class _Run(BranchingMixin):
                         "offset date-time format string: "
                         f"{state.timestamp_path.text} == {describe(value)}"
                     )
-            seconds = (to_datetime(stamp) - self.clock.now()).total_seconds()
-        self.sleep(seconds, waiting_in=state.name)
+            self.sleep(
+                (to_datetime(stamp) - self.clock.now()).total_seconds(), self.wait_teller(state)
+            )
+            return
+        self.sleep_since(env.entered_time, seconds, self.wait_teller(state))
 
-    def wait_jsonata(self, state: WaitState, scope: dict[str, Any]) -> None:
+    def wait_jsonata(self, state: WaitState, scope: dict[str, Any], entered: datetime) -> None:
         if state.seconds is not None:
             value = jsonata_evaluate(state.seconds, scope)
             seconds = integer_value(value) if not isinstance(value, str) else None
@@ -469,7 +504,7 @@ class _Run(BranchingMixin):
                     f"The Seconds field must be a non-negative integer, but was: {shown(value)}",
                     error=QUERY_EVALUATION_ERROR,
                 )
-            self.sleep(seconds, waiting_in=state.name)
+            self.sleep_since(entered, seconds, self.wait_teller(state))
             return
         value = jsonata_evaluate(state.timestamp, scope)
         stamp = parse_timestamp(value) if isinstance(value, str) else value
@@ -479,14 +514,23 @@ class _Run(BranchingMixin):
                 f"format string: {shown(value)}",
                 error=QUERY_EVALUATION_ERROR,
             )
-        self.sleep((to_datetime(stamp) - self.clock.now()).total_seconds(), waiting_in=state.name)
+        self.sleep((to_datetime(stamp) - self.clock.now()).total_seconds(), self.wait_teller(state))
 
-    def sleep(self, seconds: float, waiting_in: str | None = None) -> None:
-        """Sleep on the clock; `waiting_in`: the Wait state this is, told to `on_wait`."""
+    def sleep_since(
+        self, since: datetime, seconds: float, tell: Callable[[float], None] | None = None
+    ) -> None:
+        """Sleep until `seconds` after `since` (the event the sleep follows): a resumed run
+        sleeps only what is left, and not at all when what came next is recorded."""
+        if self.history.next_recorded():
+            return
+        self.sleep(seconds - (self.clock.now() - since).total_seconds(), tell)
+
+    def sleep(self, seconds: float, tell: Callable[[float], None] | None = None) -> None:
+        """Sleep on the clock; `tell` announces the sleep (its seconds) to `on_wait` first."""
         if seconds <= 0:
             return
-        if waiting_in is not None:
-            self.tell_wait(WaitNotice(waiting_in, "Wait", seconds, self.until(seconds)))
+        if tell is not None and self.on_wait is not None:
+            tell(seconds)
         if self.deadline is not None:
             left = (self.deadline - self.clock.now()).total_seconds()
             if seconds >= left:
@@ -534,8 +578,11 @@ class _Run(BranchingMixin):
             delay = self.retry_delay(state.retry, attempts, failure)
             if delay is not None:
                 retry_count += 1
-                self.tell_retry(state, attempts, failure, delay)
-                self.sleep(delay)
+                history = self.history
+                # The interval counts from the failure: from its recorded event on a resumed run.
+                failed_at = history.last_time if history.replayed_last else None
+                tell = self.retry_teller(state, attempts, failure)
+                self.sleep_since(failed_at or self.clock.now(), delay, tell)
                 continue
             if isinstance(state, MapState | ParallelState):
                 self.history.add(f"{state.event_prefix}StateFailed")
@@ -565,8 +612,11 @@ class _Run(BranchingMixin):
         """One try of the state's work, then its result processing."""
         if not (isinstance(state, TaskState) and state.wait_for_token):
             return self.attempt_with(state, data, env)
-        # Each attempt of a callback Task has its own token, dead once the attempt ends.
-        token = self.callbacks.issue(self.info.execution_arn, state.name)
+        # Each attempt of a callback Task has its own token, dead once the attempt ends (a
+        # resumed attempt waits on the token it had).
+        token = self.history.recorded_token() or self.callbacks.issue(
+            self.info.execution_arn, state.name
+        )
         try:
             return self.attempt_with(state, data, env.with_task_token(token))
         finally:
@@ -633,6 +683,13 @@ class _Run(BranchingMixin):
             env,
             scope,
         )
+        if self.history.resuming:
+            recorded = self.history.recorded_attempt()
+            if recorded is not None:  # this attempt ended before the crash: its answer
+                if self.mocks is not None and self.mocks.covers(state.name):
+                    with self.mocks_lock:  # keep the mock's answers in step
+                        self.mocks.next_answer(state.name)
+                return attempt_answer(recorded)
         mocked = None
         lambdas = self.lambdas
         if self.mocks is not None and self.mocks.covers(state.name):
@@ -709,34 +766,41 @@ class _Run(BranchingMixin):
     def until(self, seconds: float) -> datetime:
         return self.clock.now() + timedelta(seconds=seconds)
 
-    def tell_wait(self, notice: WaitNotice) -> None:
-        if self.on_wait is not None:
+    def wait_teller(self, state: WaitState) -> Callable[[float], None]:
+        def tell(seconds: float) -> None:
+            assert self.on_wait is not None
+            self.on_wait(WaitNotice(state.name, "Wait", seconds, self.until(seconds)))
+
+        return tell
+
+    def retry_teller(
+        self, state: TaskState | MapState | ParallelState, attempts: list[int], failure: StatesError
+    ) -> Callable[[float], None]:
+        """Announces the interval before a retry (the retrier is the first that matched)."""
+        matched = next(
+            (
+                (index, retrier)
+                for index, retrier in enumerate(state.retry)
+                if any(_failure_matches(pattern, failure) for pattern in retrier.errors)
+            ),
+            None,
+        )
+
+        def tell(seconds: float) -> None:
+            assert self.on_wait is not None and matched is not None
+            index, retrier = matched
+            notice = WaitNotice(
+                state.name,
+                "Retry",
+                seconds,
+                self.until(seconds),
+                error=failure.error,
+                retry=attempts[index],
+                max_attempts=retrier.max_attempts,
+            )
             self.on_wait(notice)
 
-    def tell_retry(
-        self,
-        state: TaskState | MapState | ParallelState,
-        attempts: list[int],
-        failure: StatesError,
-        delay: float,
-    ) -> None:
-        """Announce the interval before a retry (the retrier is the first that matched)."""
-        if self.on_wait is None or delay <= 0:
-            return
-        for index, retrier in enumerate(state.retry):
-            if any(_failure_matches(pattern, failure) for pattern in retrier.errors):
-                self.tell_wait(
-                    WaitNotice(
-                        state.name,
-                        "Retry",
-                        delay,
-                        self.until(delay),
-                        error=failure.error,
-                        retry=attempts[index],
-                        max_attempts=retrier.max_attempts,
-                    )
-                )
-                return
+        return tell
 
     def retry_delay(
         self, retriers: tuple[Retrier, ...], attempts: list[int], failure: StatesError
