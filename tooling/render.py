@@ -202,7 +202,9 @@ def wait_text(notice: dict[str, Any], left: float | None = None) -> str:
 
 
 def _seconds(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds >= 1 or seconds == 0 else f"{seconds:.1f} s"
+    """Whole seconds (a resumed or late sleep is a little short of its interval)."""
+    whole = round(seconds)
+    return f"{whole} s" if whole >= 1 else f"{seconds:.1f} s"
 
 
 class Progress:
