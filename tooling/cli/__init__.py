@@ -5,7 +5,6 @@ become one line on stderr and an exit code (0 ok, 1 failed execution or operatio
 from __future__ import annotations
 
 import sys
-import traceback
 from typing import Any
 
 from tooling.errors import ToolError
@@ -88,12 +87,12 @@ def main(argv: list[str] | None = None) -> int:
         return code if isinstance(code, int) else (0 if code is None else 1)
     except ToolError as exc:
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         sys.stderr.write(f"error: {exc.render()}\n")
         return exc.exit_code
     except usage_error as exc:
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         if type(exc).__name__ == "NoArgsIsHelpError":  # `tool` or `tool task` alone: the help
             sys.stderr.write(str(exc.format_message()).rstrip() + "\n")  # type: ignore[attr-defined]
         else:
@@ -110,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         sys.stderr.write(
             f"internal error: {type(exc).__name__}: {exc}"
             " (run again with --debug for the traceback)\n"
@@ -141,6 +140,12 @@ def _params_first(args: list[str]) -> list[str]:
             rest.append(arg)
         index += 1
     return params + rest if params else args
+
+
+def _print_traceback() -> None:
+    import traceback  # --debug only
+
+    traceback.print_exc()
 
 
 def entry_point() -> None:
