@@ -81,3 +81,26 @@ def test_the_execution_worker_loads_no_aws_sdk_no_yaml_no_jsonata(tmp_path: Path
     )
     modules = set(json.loads(done.stdout))
     assert loaded(modules, ("boto3", "botocore", "yaml", "jsonata", "http.server")) == []
+
+
+def test_each_command_is_loaded_from_the_module_that_defines_it() -> None:
+    from tooling.cli.commands import app
+    from tooling.cli.registry import COMMAND_HOMES
+
+    defined: dict[str, str] = {}
+    for info in app.registered_commands:
+        name = (info.name or info.callback.__name__).lower().replace("_", "-")
+        defined[name] = info.callback.__module__
+    for group in app.registered_groups:
+        first = group.typer_instance.registered_commands[0]
+        defined[str(group.name)] = first.callback.__module__
+    assert {name: f"tooling.cli.{home}" for name, home in COMMAND_HOMES.items()} == defined
+
+
+def test_a_command_loads_only_its_own_module(service: Path) -> None:
+    modules = modules_after(service, "validate", "statemachine.asl.json")
+    assert {m for m in modules if m.startswith("tooling.cli.")} == {
+        "tooling.cli.app",
+        "tooling.cli.registry",
+        "tooling.cli.validate_cmd",
+    }

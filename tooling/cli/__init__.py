@@ -42,17 +42,42 @@ def _usage_line(exc: Any) -> str:
     return f"error: {message} (see `{command} --help`)"
 
 
-def _only_the_command_used(app: Any, args: list[str]) -> None:
-    """Keep on the app only the command (or command group) the arguments name: Typer builds
-    every registered command's options before it parses anything, which the others would cost
-    for nothing. `tool`, `tool --help`, an unknown name and shell completion keep them all."""
+def _command_named(args: list[str]) -> str | None:
+    """The command the arguments name, when a command can be loaded alone (not for shell
+    completion, which needs them all)."""
     import os
 
+    if any(key.startswith("_TOOL_COMPLETE") for key in os.environ):
+        return None
     values = {i + 1 for i, arg in enumerate(args) if arg == "--param"}  # --param KEY=VALUE
-    name = next(
+    return next(
         (arg for i, arg in enumerate(args) if not arg.startswith("-") and i not in values), None
     )
-    if name is None or any(key.startswith("_TOOL_COMPLETE") for key in os.environ):
+
+
+def _load_app(name: str | None) -> Any:
+    """The app with the command `name`'s module loaded (every module for no or an unknown name:
+    `tool`, `tool --help`, a typo)."""
+    import importlib
+
+    from tooling.cli.registry import COMMAND_HOMES
+
+    home = COMMAND_HOMES.get(name or "")
+    if home is None:
+        from tooling.cli.commands import app
+
+        return app
+    from tooling.cli.app import app
+
+    importlib.import_module(f"tooling.cli.{home}")
+    return app
+
+
+def _only_the_command_used(app: Any, name: str | None) -> None:
+    """Keep on the app only the command (or command group) named: Typer builds every
+    registered command's options before it parses anything, which the others would cost for
+    nothing."""
+    if name is None:
         return
     commands = [
         info
@@ -68,16 +93,16 @@ def _only_the_command_used(app: Any, args: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     global _interrupt_explained
     _interrupt_explained = False
-    from tooling.cli.commands import app
-
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     if debug:  # accepted anywhere on the line, not only before the command
         args = ["--debug", *(arg for arg in args if arg != "--debug")]
     args = _params_first(args)
     usage_error, click_error, abort = _usage_error_types()
+    name = _command_named(args)
+    app = _load_app(name)
     all_commands, all_groups = list(app.registered_commands), list(app.registered_groups)
-    _only_the_command_used(app, args)
+    _only_the_command_used(app, name)
     try:
         # Not standalone: usage errors reach the handlers below instead of Typer's boxes;
         # typer.Exit and a Ctrl-C Typer caught come back as the exit code.
