@@ -6,6 +6,7 @@ Statuses are coloured on a terminal only, and never when NO_COLOR is set (no-col
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
@@ -195,7 +196,7 @@ def wait_text(notice: dict[str, Any], left: float | None = None) -> str:
             what += f" (retry {retry} of {most})"
     else:
         what = f"Wait state {notice['state']}"
-    remaining = f"{left:.0f} s left" if left is not None else f"{_seconds(seconds)}"
+    remaining = f"{math.ceil(left)} s left" if left is not None else f"{_seconds(seconds)}"
     return (
         f"waiting: {what} at {clock_time(until)} ({remaining}; --clock virtual makes waits instant)"
     )
