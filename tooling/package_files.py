@@ -6,15 +6,15 @@
    segment, `**` spans segments, `[ab]` and `{a,b}` work; a pattern that matches a folder also
    matches everything inside it.
 3. Never packed, whatever the patterns say: `.git/`, `.venv/`, `venv/`, `.tool/`, `tests/`,
-   `__pycache__/`, `*.pyc`, `node_modules/`, `.serverless/`, the caches `.pytest_cache/`,
+   `__pycache__/`, `*.pyc`, `.serverless/`, the caches `.pytest_cache/`,
    `.hypothesis/`, `.mypy_cache/`, `.ruff_cache/` (at any depth), the toolkit's own top-level
    `tooling/` and `tooling.egg-info/` folders, and the output folder itself.
 4. Files that hold secrets (`SECRET_FILES`, `SECRET_DIRS`, `SECRET_PATHS`: `.env*`, private keys,
    `.netrc`, `.npmrc`, `.aws/`, `.ssh/`, ...) are left out unless a pattern names them: one that
    is itself a secret's name (`.env.production`, `certs/*.pem`, `.aws/**`), not a catch-all such
    as `**` or `*`. A file packed that way, and any other packed file whose name looks like a
-   secret (`secrets.json`, `credentials.txt`, ...; Python files are not flagged), is reported
-   as a warning.
+   secret (`secrets.json`, `credentials.txt`, ...; Python files, and installed packages under
+   `node_modules/`, whose names are their authors', are not flagged), is reported as a warning.
 5. Symbolic links: a link to a file inside the service folder is packed with the content of its
    target, unless the target is one of 3. or 4.; a link to anything outside the service folder
    stops the package with the link's path and the fix (exclude it with `!path`, or copy the file
@@ -44,7 +44,6 @@ _NEVER_DIRS = frozenset(
         ".tool",
         "tests",
         "__pycache__",
-        "node_modules",
         ".serverless",
         # Caches of tools run in the folder (`make test`): they change on every run and would
         # make the next deploy upload the code again.
@@ -187,8 +186,9 @@ def names_secrets(pattern: str) -> bool:
 
 
 def looks_secret(path: str) -> bool:
-    name = path.lower().rsplit("/", 1)[-1]
-    if name.endswith(_CODE_SUFFIXES):
+    parts = path.lower().split("/")
+    name = parts[-1]
+    if name.endswith(_CODE_SUFFIXES) or "node_modules" in parts[:-1]:
         return False
     return any(fnmatch.fnmatchcase(name, glob) for glob in LOOKS_SECRET)
 
