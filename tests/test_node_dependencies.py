@@ -165,3 +165,14 @@ def test_names_that_would_leave_node_modules_are_ignored(tmp_path: Path) -> None
         },
     )
     assert development_only(tmp_path).paths == ["node_modules/ok"]
+
+
+def test_a_folder_left_out_by_a_pattern_is_not_walked(tmp_path: Path) -> None:
+    from tooling.package_files import _excluded_below
+
+    rules = [("**", False, False), ("handler.py", True, False), ("src/**/*.js", True, False)]
+    assert _excluded_below("examples", rules)
+    assert not _excluded_below("src", rules)  # src/**/*.js may match inside
+    assert not _excluded_below("lib", [("lib/x", False, False)])  # only lib/x is left out
+    assert not _excluded_below("lib", [("lib", False, False), ("{lib,src}/a.py", True, False)])
+    assert _excluded_below("node_modules/jest", [("node_modules/jest", False, False)])

@@ -208,6 +208,40 @@ def _chosen(rel: str, rules: list[tuple[str, bool, bool]]) -> tuple[bool, bool]:
     return included, named
 
 
+def _excluded_below(folder: str, rules: list[tuple[str, bool, bool]]) -> bool:
+    """Whether every file under `folder` is left out by the patterns, so that the walk need not
+    enter it (a `node_modules/` or an example service under a `!**`): a `!pattern` matches the
+    folder and no later pattern can match anything inside it."""
+    last = max(
+        (
+            i
+            for i, (glob, include, _) in enumerate(rules)
+            if not include and glob_match(glob, folder)
+        ),
+        default=None,
+    )
+    if last is None:
+        return False
+    return not any(include and _may_reach(glob, folder) for glob, include, _ in rules[last + 1 :])
+
+
+def _may_reach(pattern: str, folder: str) -> bool:
+    """Whether `pattern` could match a path inside `folder` (or the folder itself): its leading
+    segments agree with the folder's, until a `**` or the end of either. (A `{a,b}` choice may
+    hold a `/`: such a pattern may reach anywhere.)"""
+    if "{" in pattern:
+        return True
+    for wanted, actual in zip(_bare(pattern).split("/"), folder.split("/"), strict=False):
+        if "**" in wanted:
+            return True
+        if any(c in wanted for c in "*?[{"):
+            if not _glob_regex(wanted).match(actual):
+                return False
+        elif wanted != actual:
+            return False
+    return True
+
+
 def select_package_files(
     directory: Path, patterns: Iterable[str], skip: Iterable[Path] = ()
 ) -> Selection:
@@ -228,7 +262,7 @@ def select_package_files(
             full = root_path / name
             if name in _NEVER_DIRS or (not prefix and name in _TOP_LEVEL_NEVER):
                 continue  # pruned early: no point walking .git or .venv
-            if full.resolve() in skipped:
+            if full.resolve() in skipped or _excluded_below(prefix + name, rules):
                 continue
             if full.is_symlink():
                 if _chosen(prefix + name, rules)[0]:
