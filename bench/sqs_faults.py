@@ -67,7 +67,7 @@ class InstantLocalBackend(LocalBackend):
     """The local target, with each execution closed as SUCCEEDED (output = input) at once
     instead of being run by a worker process."""
 
-    def _spawn_worker(self, arn: str, name: str) -> None:
+    def _spawn_worker(self, arn: str, name: str, owner: str) -> None:
         record = self.store.get_execution(arn)
         output = record.input if record else None
         self.store.finish_execution(

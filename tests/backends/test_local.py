@@ -2,6 +2,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from tooling.config.service import load_service
 from tooling.deploy.local_providers import local_target
 from tooling.deploy.models import Address
 from tooling.errors import AlreadyExists, InputError, NotFound
+from tooling.localrt.process_tree import process_alive, process_start
 from tooling.localrt.store import ExecutionRecord, StateMachineRecord
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +42,7 @@ def backend(tmp_path: Path) -> LocalBackend:
 
 
 def _running(backend: LocalBackend, machine_arn: str, name: str, input: str, pid: int) -> str:
+    """A RUNNING execution owned by process `pid` (its lease good for an hour)."""
     arn = f"{machine_arn.replace(':stateMachine:', ':execution:')}:{name}"
     backend.store.insert_execution(
         ExecutionRecord(
@@ -55,9 +58,20 @@ def _running(backend: LocalBackend, machine_arn: str, name: str, input: str, pid
             start_date=datetime.now(UTC),
             stop_date=None,
             worker_pid=pid,
+            owner=f"owner-of-{name}",
+            lease_until=time.time() + 3600,
+            worker_started=process_start(pid) if process_alive(pid) else 1,
         )
     )
     return arn
+
+
+def _wait_until_ended(backend: LocalBackend, arn: str) -> dict:
+    deadline = time.monotonic() + 60
+    while (description := backend.describe_execution(arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the execution did not end"
+        time.sleep(0.05)
+    return description
 
 
 def test_same_name_and_input_while_running_is_idempotent(backend: LocalBackend):
@@ -69,15 +83,31 @@ def test_same_name_and_input_while_running_is_idempotent(backend: LocalBackend):
         backend.start_execution(machine, "run-1", '{"a": 2}')
 
 
-def test_dead_worker_fails_the_execution_instead_of_hanging(backend: LocalBackend):
+def test_an_execution_whose_worker_died_is_resumed_instead_of_hanging(backend: LocalBackend):
     machine = put_machine(backend, "m", MACHINE)
     finished = subprocess.Popen([sys.executable, "-c", "pass"])
     finished.wait()
     arn = _running(backend, machine, "run-2", "{}", finished.pid)
-    description = backend.describe_execution(arn)
-    assert description["status"] == "FAILED"
-    assert description["error"] == "Local.WorkerDied"
-    assert "workers/run-2.log" in description["cause"]
+    # Reading it is enough: a new worker takes it over and runs it to its end.
+    assert backend.describe_execution(arn)["status"] == "RUNNING"
+    record = backend.store.get_execution(arn)
+    assert record is not None and record.owner != "owner-of-run-2" and record.resumes == 1
+    assert _wait_until_ended(backend, arn)["status"] == "SUCCEEDED"
+
+
+def test_a_dead_run_written_by_an_older_version_fails_with_its_event(backend: LocalBackend):
+    machine = put_machine(backend, "m", MACHINE)
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    arn = _running(backend, machine, "old", "{}", finished.pid)
+    started = {"id": 1, "previousEventId": 0, "type": "ExecutionStarted"}
+    backend.store.append_event(arn, {**started, "timestamp": datetime.now(UTC)})  # no position
+    description = _wait_until_ended(backend, arn)
+    assert (description["status"], description["error"]) == ("FAILED", "Local.WorkerDied")
+    assert [e["type"] for e in backend.history_since(arn, 0)] == [
+        "ExecutionStarted",
+        "ExecutionFailed",
+    ]
 
 
 def test_start_checks_machine_name_and_input_size(backend: LocalBackend):

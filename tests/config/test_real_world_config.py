@@ -235,18 +235,19 @@ def test_state_machine_keys_and_events_the_toolkit_does_not_deploy_are_said(
         "stepFunctions:\n  stateMachines:\n    m:\n"
         "      definition: {StartAt: A, States: {A: {Type: Pass, End: true}}}\n"
         "      dependsOn: [Other]\n"  # CloudFormation ordering: nothing to say
+        "      tracingConfig: {enabled: true}\n"
         "      alarms: {topics: {alarm: arn:aws:sns:us-east-1:1:t}, metrics: [executionsFailed]}\n"
         "      events:\n        - http: {path: go, method: POST}\n"
         "        - schedule: rate(1 hour)\n"
+        "        - eventBridge: {event: {source: [my.app]}}\n"
     )
     warnings = set(load(write(tmp_path, {"serverless.yml": yml})).warnings)
+    # schedule, http and alarms are deployed now (tests/config/test_events.py)
     assert warnings == {
-        "serverless.yml:9:15: stepFunctions.stateMachines.m.alarms is not supported by the "
-        "toolkit yet (ignored; see README, serverless.yml)",
-        "serverless.yml:11:11: state machine 'm': `http` events are not supported by the "
-        "toolkit yet (ignored)",
-        "serverless.yml:12:11: state machine 'm': `schedule` events are not supported by the "
-        "toolkit yet (ignored)",
+        "serverless.yml:9:22: stepFunctions.stateMachines.m.tracingConfig is not supported by "
+        "the toolkit yet (ignored; see README, serverless.yml)",
+        "serverless.yml:14:11: state machine 'm': `eventBridge` events are not supported by the "
+        "toolkit yet (ignored; the toolkit deploys schedule, http and sqs events)",
     }
 
 

@@ -13,7 +13,12 @@ import pytest
 
 from tooling.engine.ports import TaskTimedOut
 from tooling.errors import NotFound
-from tooling.localrt.lambda_runner import FunctionSpec, Invocation, LocalLambdaRunner
+from tooling.localrt.lambda_runner import (
+    CappedOutput,
+    FunctionSpec,
+    Invocation,
+    LocalLambdaRunner,
+)
 
 FIXTURE_CODE = Path(__file__).parent / "fixtures" / "lambda_code"
 REQUEST_ID = "4b0d9a5c-0000-4000-8000-000000000001"
@@ -338,3 +343,24 @@ def test_prints_go_to_the_log_framed_by_lambdas_lines(code_dir: Path) -> None:
 def test_a_missing_code_directory_is_reported(tmp_path: Path) -> None:
     with pytest.raises(NotFound, match="code of function hello-loop-dev-hello is missing"):
         invoke(tmp_path / "absent", "handler.echo")
+
+
+def test_capped_output_keeps_small_output_whole_and_cuts_at_lines() -> None:
+    small = CappedOutput(limit=64)
+    small.feed("héllo\n".encode())
+    assert small.take() == "héllo\n"
+    capped = CappedOutput(limit=40)
+    for index in range(20):
+        capped.feed(f"line {index:02}\n".encode())
+    text = capped.take()
+    assert text.startswith("line 00\nline 01\n") and text.endswith("line 19\n")
+    assert "[tool: 16 lines (128 bytes) of output dropped here" in text
+    assert all(line.startswith(("line ", "[tool: ")) for line in text.splitlines())
+
+
+def test_capped_output_keeps_both_ends_of_lines_longer_than_the_cap() -> None:
+    capped = CappedOutput(limit=64)
+    capped.feed(b"a" * 100 + b"\n" + b"b" * 100 + b"\n")
+    text = capped.take()
+    assert text.startswith("a" * 32 + "[tool: ")
+    assert text.endswith("b" * 31 + "\n")

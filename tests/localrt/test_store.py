@@ -227,7 +227,7 @@ def test_a_version_3_state_file_gains_the_task_tokens_table(tmp_path):
     old.commit()
     old.close()
     store = Store(path)
-    assert store._db().execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert store._db().execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     token = new_token()
     store.add_task_token(token, "arn:x:execution:m:e1", "T", T0)
     assert store.task_token_status(token).outcome is None
@@ -336,3 +336,118 @@ def test_events_of_a_run_without_an_execution_row_still_go_in(tmp_path):
     store = Store(tmp_path / "db.sqlite")
     store.append_event("arn:x:execution:m:adhoc", _event(1))
     assert [e["id"] for e in store.events("arn:x:execution:m:adhoc")] == [1]
+
+
+# --- owners and leases ----------------------------------------------------------------------------
+
+
+def _owned(store: Store, arn: str = "arn:x:execution:m:e1", owner: str = "first") -> str:
+    record = _execution(arn)
+    store.insert_execution(
+        ExecutionRecord(**{**record.__dict__, "owner": owner, "lease_until": 100.0})
+    )
+    return arn
+
+
+def test_only_the_owner_writes_events_and_ends_the_run(tmp_path):
+    store = Store(tmp_path / "db.sqlite")
+    arn = _owned(store)
+    assert store.claim_execution(arn, "first", pid=42, started=7, lease_until=200.0)
+    assert store.append_event(arn, _event(1), {"f": "", "o": 0}, owner="first")
+    # Another process took it over (the first one was taken for dead): the first is fenced off.
+    assert store.take_over(arn, "first", "second", lease_until=300.0)
+    assert not store.append_event(arn, _event(2, previous=1), {"f": "", "o": 1}, owner="first")
+    assert not store.renew_lease(arn, "first", 400.0)
+    assert not store.finish_execution(
+        arn, status="SUCCEEDED", output="{}", error=None, cause=None, stop_date=T0, owner="first"
+    )
+    assert not store.claim_execution(arn, "first", pid=42, started=7, lease_until=500.0)
+    assert store.claim_execution(arn, "second", pid=43, started=8, lease_until=500.0)
+    assert store.append_event(arn, _event(2, previous=1), {"f": "", "o": 1}, owner="second")
+    record = store.get_execution(arn)
+    assert record is not None
+    assert (record.owner, record.worker_pid, record.worker_started, record.lease_until) == (
+        "second",
+        43,
+        8,
+        500.0,
+    )
+    assert record.resumes == 1
+    assert [position for _, position in store.positioned_events(arn)] == [
+        {"f": "", "o": 0},
+        {"f": "", "o": 1},
+    ]
+
+
+def test_two_processes_taking_over_the_same_owner_cannot_both_win(tmp_path):
+    store = Store(tmp_path / "db.sqlite")
+    arn = _owned(store)
+    assert store.take_over(arn, "first", "a", lease_until=200.0)
+    assert not store.take_over(arn, "first", "b", lease_until=200.0)
+    record = store.get_execution(arn)
+    assert record is not None and record.owner == "a"
+
+
+def test_a_start_whose_worker_never_started_is_forgotten_only_if_nothing_ran(tmp_path):
+    store = Store(tmp_path / "db.sqlite")
+    arn = _owned(store)
+    assert not store.forget_unstarted(arn, "someone-else")
+    assert store.forget_unstarted(arn, "first")
+    assert store.get_execution(arn) is None
+    arn = _owned(store)
+    store.append_event(arn, _event(1))
+    assert not store.forget_unstarted(arn, "first")
+
+
+def test_fail_execution_closes_the_run_with_its_event(tmp_path):
+    store = Store(tmp_path / "db.sqlite")
+    arn = _owned(store)
+    store.append_event(arn, _event(1))
+    assert not store.fail_execution(arn, error="E", cause="C", stop_date=T0, owner="other")
+    assert store.fail_execution(arn, error="E", cause="C", stop_date=T0, owner="first")
+    events = store.events(arn)
+    assert events[-1]["type"] == "ExecutionFailed"
+    assert (events[-1]["id"], events[-1]["previousEventId"]) == (2, 1)
+    assert events[-1]["executionFailedEventDetails"] == {"error": "E", "cause": "C"}
+
+
+def test_a_version_4_state_file_gains_owners_and_event_positions(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "db.sqlite"
+    Store(path).insert_execution(_execution())
+    old = sqlite3.connect(path)
+    old.executescript(
+        "ALTER TABLE executions DROP COLUMN owner; ALTER TABLE executions DROP COLUMN resumes;"
+        " ALTER TABLE executions DROP COLUMN lease_until;"
+        " ALTER TABLE executions DROP COLUMN worker_started;"
+        " ALTER TABLE history DROP COLUMN position; PRAGMA user_version = 4;"
+    )
+    old.close()
+    store = Store(path)
+    record = store.get_execution("arn:x:execution:m:e1")
+    assert record is not None and (record.owner, record.lease_until, record.resumes) == (
+        None,
+        None,
+        0,
+    )
+    assert store.append_event(record.arn, _event(1), {"f": "", "o": 0})
+    assert store.positioned_events(record.arn)[0][1] == {"f": "", "o": 0}
+    assert store._db().execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_read_only_state_file_is_one_clear_error(tmp_path):
+    import sqlite3
+
+    from tooling.localrt.sqlite import Database, StateFileError
+
+    path = tmp_path / "db.sqlite"
+    Store(path).close()
+    database = Database(path, "")
+    read_only = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    database._local.db = read_only  # as when the file or its folder is not writable
+    with pytest.raises(StateFileError) as info, database.transaction() as db:
+        db.execute("INSERT INTO logs (function_name, request_id, timestamp, message)"
+                   " VALUES ('f', 'r', 't', 'm')")  # fmt: skip
+    assert "is read-only" in info.value.message
+    assert "chmod u+w" in (info.value.hint or "")

@@ -91,3 +91,60 @@ def test_several_threads_start_each_message_once(tmp_path: Path) -> None:
     )
     assert sorted(arn.rsplit(":", 1)[1] for arn in fake.executions) == sorted(ids)
     assert stats.received == 100
+
+
+def test_a_nested_body_is_rejected_alone_and_the_batch_goes_on(tmp_path: Path) -> None:
+    queue = make_queue(tmp_path)
+    (nested,) = queue.send(["[" * 10_000 + "]" * 10_000])
+    (good,) = queue.send(['{"n": 1}'])
+    fake = FakeStepFunctions()
+    stats = run_workers(queue, lambda: fake, MACHINE, once=True, sleep=lambda _: None)
+    assert [arn.rsplit(":", 1)[1] for arn in fake.executions] == [good]
+    assert stats.outcomes[Outcome.STARTED] == 1
+    (letter,) = queue.dead_letters()
+    assert letter.message_id == nested
+    assert "nests too deeply" in letter.reason
+
+
+def test_an_unexpected_error_fails_its_message_alone(tmp_path: Path) -> None:
+    queue = make_queue(tmp_path)
+    first, second = queue.send(['{"n": 1}', '{"n": 2}'])
+    fake = FakeStepFunctions()
+    real_start = fake.start_execution
+
+    def start(state_machine_arn: str, name: str, input: str) -> object:
+        if name == first:
+            raise KeyError("a bug")
+        return real_start(state_machine_arn, name, input)
+
+    fake.start_execution = start  # type: ignore[method-assign]
+    stats = run_workers(queue, lambda: fake, MACHINE, once=True, sleep=lambda _: None)
+    assert [arn.rsplit(":", 1)[1] for arn in fake.executions] == [second]
+    assert stats.outcomes[Outcome.FAILED] == 1
+    assert queue.depth().in_flight == 1  # delivered again after its visibility timeout
+
+
+def test_housekeeping_runs_first_and_then_every_few_seconds(tmp_path: Path) -> None:
+    queue = make_queue(tmp_path)
+    queue.send(['{"n": 1}', '{"n": 2}', '{"n": 3}'])
+    now = [0.0]
+    calls: list[float] = []
+
+    def housekeeping() -> None:
+        calls.append(now[0])
+
+    def receive(max_messages: int, wait_seconds: int = 0) -> list[dict[str, object]]:
+        now[0] += 3.0  # each receive takes three seconds
+        return LocalTriggerQueue.receive(queue, 1, wait_seconds)
+
+    queue.receive = receive  # type: ignore[method-assign]
+    run_workers(
+        queue,
+        FakeStepFunctions,
+        MACHINE,
+        once=True,
+        sleep=lambda _: None,
+        housekeeping=housekeeping,
+        monotonic=lambda: now[0],
+    )
+    assert calls == [0.0, 6.0]

@@ -30,7 +30,7 @@ def put_machine(backend: LocalBackend, name: str, definition: str) -> str:
 class NoRunLocalBackend(LocalBackend):
     """Starts are recorded; no worker process runs them (the test closes them itself)."""
 
-    def _spawn_worker(self, arn: str, name: str) -> None:
+    def _spawn_worker(self, arn: str, name: str, owner: str) -> None:
         pass
 
 
@@ -46,7 +46,8 @@ def test_local_backend_redeliveries_never_start_a_second_run(tmp_path: Path) -> 
         return result.results[0].outcome
 
     assert deliver('{"a": 1}') is Outcome.STARTED
-    assert deliver('{"a": 1}') is Outcome.STARTED  # idempotent while RUNNING
+    # Idempotent while RUNNING: the local target says so, and it is not counted as a start.
+    assert deliver('{"a": 1}') is Outcome.ALREADY_STARTED
     arn = backend.list_executions()[0]["executionArn"]
     backend.store.finish_execution(
         arn, status="SUCCEEDED", output="{}", error=None, cause=None, stop_date=datetime.now(UTC)

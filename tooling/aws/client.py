@@ -102,6 +102,9 @@ NOT_FOUND_CODES = frozenset(
         "NotFoundException",
         "ParameterNotFound",  # SSM
         "NoSuchKey",  # S3
+        "NotFound",  # SNS: no such topic
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDoesNotExist",
     }
 )
 ALREADY_EXISTS_CODES = frozenset(

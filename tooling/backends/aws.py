@@ -166,6 +166,9 @@ class AwsBackend:
             params["nextToken"] = page["nextToken"]
             params["maxResults"] = HISTORY_PAGE
 
+    def resume_stalled(self) -> int:
+        return 0  # Step Functions carries executions on across host failures itself
+
     def list_executions(self, state_machine_arn: str | None = None) -> list[dict[str, Any]]:
         machines = (
             [state_machine_arn]

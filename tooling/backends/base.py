@@ -54,6 +54,11 @@ class Backend(Protocol):
         """The ARN of the execution named (or ARN'd) by the user; NotFound otherwise."""
         ...
 
+    def resume_stalled(self) -> int:
+        """Carry on every running execution whose runner died; how many. (AWS does that
+        itself; the local target resumes them from their stored history.)"""
+        ...
+
     # the callback pattern (.waitForTaskToken): answer a task token
 
     def send_task_success(self, task_token: str, output: str) -> None:

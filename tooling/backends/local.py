@@ -16,6 +16,8 @@ from typing import Any
 from tooling.engine.callbacks import TaskTokenError
 from tooling.engine.ports import CallbackOutcome
 from tooling.errors import AlreadyExists, InputError, NotFound, OperationFailed, ToolError
+from tooling.localrt.ownership import CLAIM_SECONDS, new_owner, owner_is_live
+from tooling.localrt.process_tree import end_tree, process_alive
 from tooling.localrt.store import ExecutionRecord, FunctionRecord, StateMachineRecord, Store
 from tooling.names import (
     LOCAL_ACCOUNT_ID,
@@ -53,10 +55,12 @@ def _pid_alive(pid: int) -> bool:
 WORKER_STOP_GRACE_SECONDS = 5.0
 
 
-def _end_worker(pid: int) -> None:
+def _end_worker(pid: int, started: int | None = None) -> None:
     """End a stopped execution's worker: SIGTERM lets it kill its handler sandboxes, SIGKILL
     follows if it has not exited within the grace period. The worker leads its own process
     group (start_new_session), so the signal reaches everything it started in that group."""
+    if not process_alive(pid, started):
+        return  # gone already (its pid may belong to another process now)
     try:
         if os.getpgid(pid) != pid:
             return  # the worker is gone and its pid belongs to another process now
@@ -81,6 +85,7 @@ class LocalBackend:
         self.account_id = LOCAL_ACCOUNT_ID
         self.store = Store(state_path(service_dir, "local.db"))
         self.clock = clock  # the clock the executions started here run on
+        self.wall_clock = time.time  # what leases are measured against (tests move it)
 
     def _in_region(self, arn: str) -> bool:
         """Whether a resource ARN (arn:partition:service:region:...) is in this backend's region;
@@ -115,6 +120,7 @@ class LocalBackend:
                 hint="run `tool deploy` first",
             )
         arn = execution_arn(state_machine_arn, name)
+        owner = new_owner()  # the worker started below; the row is never without an owner
         record = ExecutionRecord(
             arn=arn,
             name=name,
@@ -129,61 +135,109 @@ class LocalBackend:
             stop_date=None,
             worker_pid=None,
             clock=self.clock,
+            owner=owner,
+            lease_until=self.wall_clock() + CLAIM_SECONDS,
         )
         stored = self.store.insert_execution(record)
         if stored is not record:
-            # StartExecution is idempotent for a RUNNING execution started with the same input.
+            # StartExecution is idempotent for a RUNNING execution started with the same input
+            # (then its owner must be live: a gone one is replaced now).
             if stored.status == "RUNNING" and stored.input == input:
-                return {"executionArn": stored.arn, "startDate": stored.start_date}
+                self._keep_running(stored)
+                return {
+                    "executionArn": stored.arn,
+                    "startDate": stored.start_date,
+                    "alreadyRunning": True,  # a local extra: `tool worker` counts it apart
+                }
             raise AlreadyExists(
                 f"Execution Already Exists: '{arn}'",
                 hint="execution names are unique per state machine; omit --name to get a UUID",
             )
-        self._spawn_worker(arn, name)
+        try:
+            self._spawn_worker(arn, name, owner)
+        except ToolError:
+            # Nothing ran: take the execution back, so that no row says RUNNING without a
+            # process to run it (if this process dies first, the lease runs out and the next
+            # look resumes it instead).
+            self.store.forget_unstarted(arn, owner)
+            raise
         return {"executionArn": arn, "startDate": record.start_date}
 
-    def _spawn_worker(self, arn: str, name: str) -> None:
-        with open(state_path(self.service_dir, "workers", f"{name}.log", create=True), "ab") as log:
-            # Detached, in a session of its own: the run goes on if the CLI is interrupted, and
-            # its handlers find neither the CLI among their ancestors nor the caller's secrets.
-            pid = spawn_detached(
-                [sys.executable, "-m", "tooling.localrt.worker", str(self.store.path), arn],
-                env=worker_environment(),
-                cwd=self.service_dir,
-                output=log,
-            )
-        self.store.set_worker(arn, pid)
+    def _spawn_worker(self, arn: str, name: str, owner: str) -> None:
+        """Start the detached worker process that runs (or resumes) execution `arn` as
+        `owner`. Its output goes to .tool/workers/NAME.log."""
+        try:
+            log_path = state_path(self.service_dir, "workers", f"{name}.log", create=True)
+            with open(log_path, "ab") as log:
+                # Detached, in a session of its own: the run goes on if the CLI is interrupted,
+                # and its handlers find neither the CLI among their ancestors nor the caller's
+                # secrets.
+                spawn_detached(
+                    [sys.executable, "-m", "tooling.localrt.worker", str(self.store.path), arn,
+                     owner],
+                    env=worker_environment(),
+                    cwd=self.service_dir,
+                    output=log,
+                )  # fmt: skip
+        except (OSError, ToolError) as exc:
+            raise OperationFailed(
+                f"cannot start the worker process of execution {name}: {exc}",
+                hint=f"{STATE_DIR}/workers must be a writable folder; remove what is in its way",
+            ) from exc
 
-    def _require_execution(self, arn: str) -> ExecutionRecord:
+    def _keep_running(self, record: ExecutionRecord) -> ExecutionRecord:
+        """A RUNNING execution whose owner is gone (dead, or past its lease) is taken over and
+        resumed from its stored history by a new worker (tooling/localrt/ownership.py)."""
+        if record.status != "RUNNING" or owner_is_live(record, self.wall_clock()):
+            return record
+        owner = new_owner()
+        if not self.store.take_over(
+            record.arn, record.owner, owner, self.wall_clock() + CLAIM_SECONDS
+        ):
+            return self.store.get_execution(record.arn) or record  # someone else did, or it ended
+        self._end_owner(record)
+        with contextlib.suppress(ToolError):  # else the new lease runs out and the next look
+            self._spawn_worker(record.arn, record.name, owner)  # tries again
+        return self.store.get_execution(record.arn) or record
+
+    @staticmethod
+    def _end_owner(record: ExecutionRecord) -> None:
+        """End what a replaced owner left: its process, if it still runs (hung past its lease),
+        and its handlers' processes (they die with their worker; their own children do not)."""
+        if (
+            record.worker_pid is not None
+            and record.worker_started is not None  # else it cannot be told from a reused pid
+            and record.worker_pid != os.getpid()
+            and process_alive(record.worker_pid, record.worker_started)
+        ):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(record.worker_pid, signal.SIGKILL)
+        if record.owner is not None:
+            end_tree(None, f"{record.owner}/")
+
+    def resume_stalled(self) -> int:
+        """Take over every RUNNING execution (of any region) whose owner is gone; how many were
+        found so (taken over here, by another process at the same moment, or just ended)."""
+        resumed = 0
+        for record in self.store.list_executions(status="RUNNING"):
+            if self._keep_running(record) is not record:
+                resumed += 1
+        return resumed
+
+    def _require_execution(self, arn: str, keep_running: bool = True) -> ExecutionRecord:
         record = self.store.get_execution(arn)
         if record is None:
             raise NotFound(
                 f"execution {arn} does not exist on the local target",
                 hint="`tool executions` lists them",
             )
-        if record.status == "RUNNING" and record.worker_pid and not _pid_alive(record.worker_pid):
-            # Re-read first: the worker may have finished between the two reads.
-            record = self.store.get_execution(arn) or record
-            if record.status == "RUNNING":
-                self.store.finish_execution(
-                    arn,
-                    status="FAILED",
-                    output=None,
-                    error="Local.WorkerDied",
-                    cause=(
-                        f"the local worker process {record.worker_pid} ended without finishing "
-                        f"the execution; see {STATE_DIR}/workers/{record.name}.log"
-                    ),
-                    stop_date=_now(),
-                )
-                record = self.store.get_execution(arn) or record
-        return record
+        return self._keep_running(record) if keep_running else record
 
     def stop_execution(
         self, execution_arn: str, error: str | None = None, cause: str | None = None
     ) -> dict[str, Any]:
         check_stop_reason(error, cause)
-        record = self._require_execution(execution_arn)
+        record = self._require_execution(execution_arn, keep_running=False)
         # Claim first (ABORTED, with ExecutionAborted last): from then on the worker can
         # neither append events nor finish the run, whatever it is doing when it dies.
         stopped = self.store.abort_execution(
@@ -195,7 +249,9 @@ class LocalBackend:
             ended = self.store.get_execution(execution_arn) or record
             return {"stopDate": ended.stop_date or _now()}
         if record.worker_pid:
-            _end_worker(record.worker_pid)
+            _end_worker(record.worker_pid, record.worker_started)
+        if record.owner is not None:
+            end_tree(None, f"{record.owner}/")  # what its handlers started, wherever it went
         for child in self._sync_children(execution_arn):
             # The children's own error and cause on AWS are not confirmed; none are recorded.
             if self.store.get_execution(child) is not None:
@@ -264,6 +320,7 @@ class LocalBackend:
         for record in self.store.list_executions(state_machine_arn):
             if not self._in_region(record.arn):
                 continue
+            record = self._keep_running(record)
             item: dict[str, Any] = {
                 "executionArn": record.arn,
                 "stateMachineArn": record.state_machine_arn,
@@ -323,11 +380,13 @@ class LocalBackend:
         self, function_name: str, after: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
         records = self.store.logs(function_name=function_name, after_seq=int(after or 0))
-        # Log groups are regional: keep the lines of this region's runs of the function.
+        # Log groups are regional: keep the lines of this region's runs of the function. A
+        # record holds one invocation's output: one event per line, as before.
         events = [
-            {"timestamp": r.timestamp, "message": r.message}
+            {"timestamp": r.timestamp, "message": line}
             for r in records
             if r.execution_arn is None or self._in_region(r.execution_arn)
+            for line in r.message.splitlines()
         ]
         return events, str(records[-1].seq) if records else after
 
@@ -338,11 +397,12 @@ class LocalBackend:
         events = [
             {
                 "timestamp": r.timestamp,
-                "message": r.message,
+                "message": line,
                 "functionName": r.function_name,
                 "afterEventId": r.after_event_id,
             }
             for r in records
+            for line in r.message.splitlines()
         ]
         return events, str(records[-1].seq) if records else after
 

@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "validate_cmd",
     "graph_cmd",
     "queue_cmd",
+    "serve_cmd",
     "task_cmd",
     "local_cmd",
 )

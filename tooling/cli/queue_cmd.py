@@ -25,6 +25,7 @@ from tooling.config.triggers import SqsTrigger
 from tooling.errors import BadInput
 from tooling.follow import read_input_text
 from tooling.session import open_trigger_queue
+from tooling.triggers.local_events import local_event_loop
 from tooling.triggers.poller import WorkerStats, run_workers
 from tooling.triggers.queues import TriggerQueue
 from tooling.triggers.start_from_messages import MessageResult, Outcome, check_body
@@ -131,28 +132,40 @@ def worker(
     aws_profile: AwsProfileOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Poll the trigger queues and start one execution per message.
+    """Poll the trigger queues and start one execution per message; fire due schedules.
 
-    The execution name is the message id, so a message delivered twice still runs once.
+    The execution name is the message id, so a message delivered twice still runs once. On the
+    local target it also fires due schedules and delivers status-change notifications.
     Ctrl-C stops."""
     service = _load(stage, region, target, aws_profile)
-    machines = _triggered(service, state_machine)
+    # on the local target: schedules and notifications (on AWS, EventBridge runs them)
+    events = local_event_loop(service, render.info) if target == "local" else None
+    has_sqs = any(m.sqs_triggers for m in service.state_machines.values())
+    machines = _triggered(service, state_machine) if events is None or has_sqs else []
     stop = threading.Event()
     totals: dict[str, WorkerStats] = {}
+    crashed: list[BaseException] = []
 
     def serve(machine: StateMachineConfig) -> None:
-        queue = open_trigger_queue(service, machine, target)
-        totals[machine.key] = run_workers(
-            queue,
-            lambda: BackendStarter(session.backend_for(service, target)),
-            machine.arn,
-            concurrency=concurrency,
-            once=once,
-            stop=stop,
-            on_result=_print_result,
-        )
+        try:
+            queue = open_trigger_queue(service, machine, target)
+            totals[machine.key] = run_workers(
+                queue,
+                lambda: BackendStarter(session.backend_for(service, target)),
+                machine.arn,
+                concurrency=concurrency,
+                once=once,
+                stop=stop,
+                on_result=_print_result,
+                housekeeping=session.backend_for(service, target).resume_stalled,
+            )
+        except BaseException as exc:  # the others stop too, and the command fails with it
+            crashed.append(exc)
+            stop.set()
 
     threads = [threading.Thread(target=serve, args=(m,), daemon=True) for m in machines]
+    if events is not None:
+        threads.append(threading.Thread(target=events, args=(stop, once), daemon=True))
     for thread in threads:
         thread.start()
     try:
@@ -164,6 +177,8 @@ def worker(
         stop.set()
         for thread in threads:
             thread.join()
+    if crashed:  # a crashed worker exits non-zero (1), so that a supervisor restarts it
+        raise crashed[0]
     summary = {
         key: {"received": s.received, **{o.json_key: s.outcomes[o] for o in Outcome}}
         for key, s in totals.items()

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from tooling.config import runtimes
+from tooling.config.events import UNRESOLVED, ApiSettings, EventsReader, MachineEvents
+from tooling.config.events import read_api_settings as _read_api_settings
 from tooling.config.external import ExternalSources
 from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
 from tooling.config.intrinsics import (
@@ -97,6 +99,7 @@ PROVIDER_KEYS_USED = frozenset(
         "name", "runtime", "stage", "region", "profile", "memorySize", "timeout", "environment",
         "iam", "iamRoleStatements", "iamManagedPolicies", "role", "logRetentionInDays",
         "stackName", "stackTags", "stackParameters", "cfnRole", "notificationArns",
+        "apiGateway", "apiName", "endpointType", "vpcEndpointIds",
     }
 )  # fmt: skip
 # How Serverless deploys through CloudFormation; the toolkit deploys functions and state machines
@@ -161,8 +164,11 @@ STATE_MACHINE_KEYS = frozenset(
 )  # fmt: skip
 
 STATE_MACHINE_KEYS_USED = frozenset(
-    {"definition", "name", "id", "type", "role", "iamRoleStatements", "loggingConfig", "events"}
-)
+    {
+        "definition", "name", "id", "type", "role", "iamRoleStatements", "loggingConfig",
+        "events", "alarms", "notifications",
+    }
+)  # fmt: skip
 STATE_MACHINE_KEYS_NO_EFFECT = frozenset({"dependsOn"})  # CloudFormation ordering only
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # botocore lambda CreateFunction (64 chars)
 # botocore stepfunctions `Name` docs: no whitespace, brackets, wildcards, these specials, controls.
@@ -204,6 +210,7 @@ class StateMachineConfig:
     role: str | None = None  # `role`: the ARN of a role the user brings (no role is generated)
     iam_role_statements: tuple[dict[str, Any], ...] = ()  # added to the generated role's policy
     logical_id: str = ""  # the plugin's CloudFormation logical id (Ref / Fn::GetAtt name it)
+    events: MachineEvents = MachineEvents()  # schedule and http events, alarms, notifications
 
 
 @dataclass(frozen=True)
@@ -234,6 +241,7 @@ class ServiceConfig:
     # the `resources:` values the service reads (Ref / Fn::GetAtt), in the order first asked
     resource_references: tuple[Reference, ...] = ()
     stack: StackSettings | None = None  # how that stack is deployed (None: no `resources:`)
+    api: ApiSettings | None = None  # the REST API of the state machines' http events
 
 
 def load_service(
@@ -404,6 +412,15 @@ class _Loader:
 
         functions = self._functions(service, stage, region, provider, package, plugins)
         state_machines = self._state_machines(service, stage, region, functions)
+        api = _read_api_settings(
+            provider,
+            service=service,
+            stage=stage,
+            has_http_events=any(m.events.http for m in state_machines.values()),
+            at=self._at,
+            warnings=self.warnings,
+            problems=self.problems,
+        )
         context = self._context(service, stage, region, functions, state_machines)
         provider_statements = self._provider_statements(provider, context)
         self._provider_role(provider, context)
@@ -442,6 +459,7 @@ class _Loader:
                 if resources and ref.logical_id in resources.resources
             ),
             stack=stack,
+            api=api,
         )
 
     # -- helpers ------------------------------------------------------------------------------
@@ -912,7 +930,6 @@ class _Loader:
                 STATE_MACHINE_KEYS_NO_EFFECT,
                 STATE_MACHINE_KEYS,
             )
-            self._other_events(key, spec.get("events"), pointer_join(pointer, "events"))
             sm_type = spec.get("type") or "STANDARD"
             if sm_type not in STATE_MACHINE_TYPES:
                 raise ConfigError(
@@ -943,21 +960,47 @@ class _Loader:
                     at=self._at,
                 ),
                 logical_id=logical_id,
+                events=self._machine_events(
+                    key, name, sm_type, logical_id, spec, pointer, context, stage, region
+                ),
             )
         self._check_unique_queues(result)
         return result
 
-    def _other_events(self, key: str, events: Any, pointer: str) -> None:
-        """State machine events other than the toolkit's `sqs` trigger: said, not dropped."""
-        if not isinstance(events, list):
-            return
-        for index, event in enumerate(events):
-            if isinstance(event, dict) and len(event) == 1 and "sqs" not in event:
-                kind = next(iter(event))
-                self.warnings.append(
-                    f"{self._where(pointer_join(pointer, index))}: state machine '{key}': "
-                    f"`{kind}` events are not supported by the toolkit yet (ignored)"
-                )
+    def _machine_events(
+        self,
+        key: str,
+        name: str,
+        sm_type: str,
+        logical_id: str,
+        spec: Mapping[str, Any],
+        pointer: str,
+        context: IntrinsicContext,
+        stage: str,
+        region: str,
+    ) -> MachineEvents:
+        """schedule and http events, alarms and notifications (tooling.config.events); other
+        event kinds are warned about there."""
+
+        def resolve(value: Any, at: str, what: str) -> Any:
+            resolved = self._resolved(value, at, context, f"state machine '{key}': {what}")
+            return UNRESOLVED if resolved is _UNRESOLVED else resolved
+
+        reader = EventsReader(
+            machine_key=key,
+            machine_name=name,
+            machine_type=sm_type,
+            logical_id=logical_id,
+            stage=stage,
+            region=region,
+            pointer=pointer,
+            at=self._at,
+            resolve=resolve,
+            warnings=self.warnings,
+            problems=self.problems,
+            directory=self.directory,
+        )
+        return reader.read(spec)
 
     def _context(
         self,

@@ -20,6 +20,7 @@ from urllib.parse import unquote
 
 from tooling.aws.errors import AwsRejected
 from tooling.config.service import ServiceConfig
+from tooling.deploy.aws_event_providers import aws_event_providers
 from tooling.deploy.differences import (
     function_diff,
     log_group_diff,
@@ -550,6 +551,7 @@ def aws_target(service: ServiceConfig, aws: AwsClient) -> DeployTarget:
             "queue": AwsQueues(context),
             "event source mapping": AwsEventSourceMappings(context, functions),
             "stack": CloudFormationStacks(lambda: aws, context.tags, reporter, target="aws"),
+            **aws_event_providers(context),
         },
         lookup_threads=LOOKUP_THREADS,
         reporter=reporter,

@@ -18,6 +18,7 @@ from tooling.config.intrinsics import function_logical_id, normalized_name
 from tooling.config.resources import ServiceTarget, named_in, stack_template
 from tooling.config.service import FUNCTION_ROLE_LOGICAL_ID, ServiceConfig, StateMachineConfig
 from tooling.config.triggers import TRIGGER_FUNCTION_TIMEOUT
+from tooling.deploy import event_resources
 from tooling.deploy.models import (
     Address,
     EventSourceMapping,
@@ -389,6 +390,10 @@ SOURCES: tuple[Callable[[_Context], Contribution], ...] = (
     _functions,
     _state_machines,
     _sqs_triggers,
+    event_resources.schedules,
+    event_resources.http_api,
+    event_resources.alarms,
+    event_resources.notifications,
 )
 
 

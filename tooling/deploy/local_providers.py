@@ -29,6 +29,7 @@ from tooling.deploy.differences import (
     role_diff,
     state_machine_diff,
 )
+from tooling.deploy.local_event_providers import local_event_providers
 from tooling.deploy.local_stack import local_template
 from tooling.deploy.models import Address, Function, LogGroup, Queue, Role, StateMachine
 from tooling.deploy.providers import (
@@ -45,6 +46,7 @@ from tooling.deploy.stacks import CloudFormationStacks
 from tooling.engine import parse_definition
 from tooling.localaws.manager import LocalAwsServices
 from tooling.localrt.code import install_code
+from tooling.localrt.eventbridge import LOCALLY_DELIVERED
 from tooling.localrt.queue import LocalQueues
 from tooling.localrt.runtimes import check_runs_here
 from tooling.localrt.services import LOCAL_INTEGRATIONS
@@ -447,7 +449,11 @@ class LocalQueueProvider:
 
 
 LOCAL_PLATFORM = Platform(
-    polls_queues=True, stands_in_for_foreign_queues=True, runs_cloudformation=True
+    polls_queues=True,
+    stands_in_for_foreign_queues=True,
+    runs_cloudformation=True,
+    evaluates_alarms=False,
+    notification_targets=LOCALLY_DELIVERED,
 )
 
 
@@ -497,6 +503,7 @@ def local_target(service: ServiceConfig) -> DeployTarget:
             "state machine": LocalStateMachines(state),
             "queue": LocalQueueProvider(state),
             "stack": stacks,
+            **local_event_providers(state),
         },
         reporter=reporter,
     )

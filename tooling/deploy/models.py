@@ -10,6 +10,7 @@ Adding a kind: a model here, a provider per target, and one line in tooling.depl
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -18,7 +19,19 @@ from tooling.iam import RoleSpec
 from tooling.package import Package
 
 Kind = Literal[
-    "role", "log group", "function", "state machine", "queue", "event source mapping", "stack"
+    "role",
+    "log group",
+    "function",
+    "state machine",
+    "queue",
+    "event source mapping",
+    "stack",
+    "rule",
+    "schedule",
+    "schedule group",
+    "rest api",
+    "alarm",
+    "permission",
 ]
 KINDS: tuple[Kind, ...] = (
     "role",
@@ -28,6 +41,12 @@ KINDS: tuple[Kind, ...] = (
     "queue",
     "event source mapping",
     "stack",
+    "rule",
+    "schedule",
+    "schedule group",
+    "rest api",
+    "alarm",
+    "permission",
 )
 
 
@@ -227,4 +246,270 @@ class Stack:
         return self.needs
 
 
-Resource = Role | LogGroup | Function | StateMachine | Queue | EventSourceMapping | Stack
+@dataclass(frozen=True)
+class RuleTarget:
+    """One target of an EventBridge rule, in PutTargets' terms."""
+
+    id: str
+    arn: str
+    role_arn: str | None = None
+    input: str | None = None
+    input_path: str | None = None
+    input_transformer: dict[str, Any] | None = None  # {InputPathsMap, InputTemplate}
+    retry_policy: dict[str, int] | None = None
+    sqs_message_group_id: str | None = None
+    kinesis_partition_key_path: str | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        target: dict[str, Any] = {"Id": self.id, "Arn": self.arn}
+        if self.role_arn:
+            target["RoleArn"] = self.role_arn
+        if self.input is not None:
+            target["Input"] = self.input
+        if self.input_path is not None:
+            target["InputPath"] = self.input_path
+        if self.input_transformer is not None:
+            target["InputTransformer"] = dict(self.input_transformer)
+        if self.retry_policy:
+            target["RetryPolicy"] = dict(self.retry_policy)
+        if self.sqs_message_group_id is not None:
+            target["SqsParameters"] = {"MessageGroupId": self.sqs_message_group_id}
+        if self.kinesis_partition_key_path is not None:
+            target["KinesisParameters"] = {"PartitionKeyPath": self.kinesis_partition_key_path}
+        return target
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An EventBridge rule on the default bus: a schedule (`schedule_expression`) or an event
+    pattern (`event_pattern`), and its targets."""
+
+    KIND: ClassVar[Kind] = "rule"
+    name: str
+    arn: str
+    targets: tuple[RuleTarget, ...]
+    schedule_expression: str | None = None
+    event_pattern: dict[str, Any] | None = None
+    enabled: bool = True
+    description: str | None = None
+    needs: tuple[Address, ...] = ()  # the target role, the state machine
+    declared_in: tuple[str | None, int | None, int | None] = field(
+        default=(None, None, None), compare=False
+    )
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, self.name, self.arn)
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return self.needs
+
+    def settings(self) -> dict[str, Any]:
+        """PutRule's settings (without Name and Tags)."""
+        settings: dict[str, Any] = {"State": "ENABLED" if self.enabled else "DISABLED"}
+        if self.schedule_expression is not None:
+            settings["ScheduleExpression"] = self.schedule_expression
+        if self.event_pattern is not None:
+            settings["EventPattern"] = json.dumps(self.event_pattern, sort_keys=True)
+        if self.description is not None:
+            settings["Description"] = self.description
+        return settings
+
+
+@dataclass(frozen=True)
+class ScheduleGroup:
+    """An EventBridge Scheduler schedule group: the toolkit's schedules live in one of the
+    service's and stage's own, whose tags say they are the toolkit's (schedules take no tags)."""
+
+    KIND: ClassVar[Kind] = "schedule group"
+    name: str
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, self.name)
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """An EventBridge Scheduler schedule (`method: scheduler`) starting a state machine."""
+
+    KIND: ClassVar[Kind] = "schedule"
+    name: str
+    group: str
+    expression: str
+    timezone: str | None
+    enabled: bool
+    description: str | None
+    target_arn: str
+    role_arn: str
+    input: str | None
+    needs: tuple[Address, ...] = ()
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, schedule_address_name(self.group, self.name))
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return self.needs
+
+    def settings(self) -> dict[str, Any]:
+        """CreateSchedule/UpdateSchedule's settings (without Name and GroupName)."""
+        target: dict[str, Any] = {"Arn": self.target_arn, "RoleArn": self.role_arn}
+        if self.input is not None:
+            target["Input"] = self.input
+        settings: dict[str, Any] = {
+            "ScheduleExpression": self.expression,
+            "State": "ENABLED" if self.enabled else "DISABLED",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Target": target,
+        }
+        if self.timezone:
+            settings["ScheduleExpressionTimezone"] = self.timezone
+        if self.description:
+            settings["Description"] = self.description
+        return settings
+
+
+def permission_name(rule: str, target: str) -> str:
+    return f"{rule} -> {target}"
+
+
+def permission_sid(name: str) -> str:
+    """The statement id of the permission named `name`: letters and digits only (SNS, SQS and
+    Lambda all take it); the name holds the rule's, so each service and stage has its own."""
+    return "tool" + hashlib.sha256(name.encode()).hexdigest()[:24]
+
+
+def schedule_address_name(group: str, name: str) -> str:
+    return f"{group}/{name}"
+
+
+@dataclass(frozen=True)
+class ApiMethod:
+    """One method of a REST API resource, with its integration and responses, in API Gateway's
+    terms (PutMethod, PutIntegration, PutMethodResponse, PutIntegrationResponse)."""
+
+    path: str  # "" for the root, else "a/b/{id}"
+    http_method: str
+    authorization_type: str = "NONE"
+    api_key_required: bool = False
+    authorizer_id: str | None = None
+    authorization_scopes: tuple[str, ...] = ()
+    integration: dict[str, Any] = field(default_factory=dict)  # PutIntegration's settings
+    method_responses: tuple[dict[str, Any], ...] = ()  # PutMethodResponse's, per status code
+    integration_responses: tuple[dict[str, Any], ...] = ()  # PutIntegrationResponse's
+    # What `tool serve` needs to answer it locally:
+    state_machine_arn: str | None = None
+    action: str | None = None  # StartExecution, ...; None for a CORS preflight (MOCK)
+    template_kind: str = "default"
+    cors_origin: str | None = None
+    preflight_headers: dict[str, str] = field(default_factory=dict)
+    declared_in: tuple[str | None, int | None, int | None] = (None, None, None)
+
+
+@dataclass(frozen=True)
+class RestApi:
+    """An API Gateway REST API with its resources, methods and integrations, deployed to one
+    stage."""
+
+    KIND: ClassVar[Kind] = "rest api"
+    name: str
+    stage: str
+    endpoint_type: str
+    methods: tuple[ApiMethod, ...]
+    vpc_endpoint_ids: tuple[str, ...] = ()
+    needs: tuple[Address, ...] = ()  # its role, the state machines it starts
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, self.name)
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return self.needs
+
+    def paths(self) -> list[str]:
+        """Every resource path the methods need, parents first ("" is the root)."""
+        paths: set[str] = set()
+        for method in self.methods:
+            parts = method.path.split("/") if method.path else []
+            for end in range(1, len(parts) + 1):
+                paths.add("/".join(parts[:end]))
+        return sorted(paths, key=lambda p: (p.count("/"), p))
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """A CloudWatch metric alarm on a state machine's AWS/States metric."""
+
+    KIND: ClassVar[Kind] = "alarm"
+    name: str
+    settings: dict[str, Any]  # PutMetricAlarm's settings (without AlarmName and Tags)
+    needs: tuple[Address, ...] = ()
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, self.name)
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return self.needs
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A statement in a target's resource policy letting an EventBridge rule reach it: an SNS
+    topic's or SQS queue's policy, or a Lambda function's. Its name is "<rule> -> <target>";
+    the statement id is derived from it (`permission_sid`); `target` is the topic's, queue's or
+    function's ARN."""
+
+    KIND: ClassVar[Kind] = "permission"
+    name: str
+    target: str
+    source_arn: str  # the rule
+    needs: tuple[Address, ...] = ()
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, self.name, self.target)
+
+    @property
+    def sid(self) -> str:
+        return permission_sid(self.name)
+
+    @property
+    def service(self) -> str:
+        return self.target.split(":")[2]
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return self.needs
+
+    def statement(self) -> dict[str, Any]:
+        """The statement as SNS and SQS policies hold it."""
+        action = {"sns": "sns:Publish", "sqs": "sqs:SendMessage"}[self.service]
+        return {
+            "Sid": self.sid,
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": action,
+            "Resource": self.target,
+            "Condition": {"ArnEquals": {"aws:SourceArn": self.source_arn}},
+        }
+
+
+Resource = (
+    Role
+    | LogGroup
+    | Function
+    | StateMachine
+    | Queue
+    | EventSourceMapping
+    | Stack
+    | Rule
+    | ScheduleGroup
+    | Schedule
+    | RestApi
+    | Alarm
+    | Permission
+)

@@ -103,6 +103,10 @@ class Platform:
     polls_queues: bool = False
     stands_in_for_foreign_queues: bool = False
     runs_cloudformation: bool = False  # it has a "stack" provider for `resources:`
+    # What it cannot do, said when such resources are deployed to it: evaluate CloudWatch
+    # alarms, and deliver status-change notifications to every kind of target (None: all).
+    evaluates_alarms: bool = True
+    notification_targets: frozenset[str] | None = None
 
 
 class Reporter:

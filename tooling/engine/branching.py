@@ -88,7 +88,7 @@ class BranchingMixin:
         branches = state.branches
 
         def branch(index: int, stop: StopSignal) -> Any:
-            run = self.branch_copy(self.history.chain(started), stop)
+            run = self.branch_copy(self.history.branch(index, started), stop)
             return run.run_processor(branches[index], branch_input, dict(variables))
 
         try:
@@ -188,12 +188,18 @@ class BranchingMixin:
             else:
                 item_input = self.map_item_input(state, data, env, scope, index, items[index])
             if separate:
-                run = self.branch_copy(self.history.chain(), stop)
-            else:
-                # One at a time, nothing to keep apart: the cheap path (same events).
-                self.history.catch_up()
-                run = self
-            return run.map_iteration(state, index, item_input, variables)
+                run = self.branch_copy(self.history.branch(index), stop)
+                return run.map_iteration(state, index, item_input, variables)
+            # One at a time, nothing else to keep apart: the cheap path (same events).
+            parent = self.history
+            if not parent.framed:  # no positions kept: this recorder serves every iteration
+                parent.catch_up()
+                return self.map_iteration(state, index, item_input, variables)
+            self.history = parent.branch(index)
+            try:
+                return self.map_iteration(state, index, item_input, variables)
+            finally:
+                self.history = parent
 
         def on_failure(index: int, exc: BaseException) -> bool:
             nonlocal failures, exceeded

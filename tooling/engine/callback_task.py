@@ -21,7 +21,7 @@ from tooling.engine.errors import (
     StateRuntimeError,
     StatesError,
 )
-from tooling.engine.history import HistoryRecorder
+from tooling.engine.history import NOT_RECORDED, HistoryRecorder
 from tooling.engine.mocks import MockedAnswer
 from tooling.engine.ports import CallbackOutcome, Clock, TaskCallbacks, TaskTimedOut
 from tooling.engine.task_events import (
@@ -61,20 +61,30 @@ def run_callback_task(
     cannot send (no Task event: the execution fails with States.Runtime).
     """
     record_scheduled_and_started(
-        history, ids, parameters, region=region, timeout=timeout, heartbeat=wait.heartbeat
+        history,
+        ids,
+        parameters,
+        region=region,
+        timeout=timeout,
+        heartbeat=wait.heartbeat,
+        token=wait.token,
     )
-    deadline = clock.now() + timedelta(seconds=timeout) if timeout is not None else None
-    try:
-        submitted = submit()
-    except StateRuntimeError:
-        raise
-    except TaskTimedOut:
-        history.add("TaskTimedOut", "taskTimedOutEventDetails", {**ids, "error": TIMEOUT})
-        raise StatesError(TIMEOUT) from None
-    except StatesError as exc:
-        record_failed(history, ids, exc)
-        raise
-    record_output(history, "TaskSubmitted", ids, submitted)
+    # TimeoutSeconds counts from TaskStarted (its recorded time on a resumed run).
+    started = history.last_time or clock.now()
+    deadline = started + timedelta(seconds=timeout) if timeout is not None else None
+    # A resumed attempt whose request was sent before the crash does not send it again.
+    if history.replayed_output("TaskSubmitted") is NOT_RECORDED:
+        try:
+            submitted = submit()
+        except StateRuntimeError:
+            raise
+        except TaskTimedOut:
+            history.add("TaskTimedOut", "taskTimedOutEventDetails", {**ids, "error": TIMEOUT})
+            raise StatesError(TIMEOUT) from None
+        except StatesError as exc:
+            record_failed(history, ids, exc)
+            raise
+        record_output(history, "TaskSubmitted", ids, submitted)
     try:
         outcome = (
             _mocked_outcome(wait.mocked)
@@ -82,7 +92,12 @@ def run_callback_task(
             else _await_callback(wait, clock, deadline)
         )
     except StatesError as exc:
-        history.add("TaskTimedOut", "taskTimedOutEventDetails", {**ids, "error": TIMEOUT})
+        history.add(
+            "TaskTimedOut",
+            "taskTimedOutEventDetails",
+            {**ids, "error": TIMEOUT},
+            heartbeat=isinstance(exc, HeartbeatTimedOut),
+        )
         raise exc from None
     if outcome.failed:
         # SendTaskFailure's error and cause, each only when given.

@@ -71,6 +71,7 @@ from tooling.engine.ports import (
     ServiceIntegrations,
     TaskCallbacks,
 )
+from tooling.engine.replay import ReplayDiverged, ReplayLog, attempt_answer
 from tooling.engine.service_task import (
     NoServiceIntegrations,
     call_service,
@@ -124,6 +125,7 @@ def run_execution(
     mocks: TaskMocks | None = None,
     callbacks: TaskCallbacks | None = None,
     services: ServiceIntegrations | None = None,
+    replay: ReplayLog | None = None,
 ) -> ExecutionOutcome:
     """Run `machine` on `input_text` (JSON) to the end, emitting every history event.
 
@@ -133,8 +135,10 @@ def run_execution(
     `callbacks` issues the task tokens of .waitForTaskToken Tasks (default: kept in memory,
     answerable only through that object). `services` runs the AWS service integrations the
     runtime provides (e.g. sqs:sendMessage); mocks still answer the states they name.
+    `replay` holds the events a run of this execution stored before it stopped: the run resumes
+    from them (tooling.engine.replay).
     """
-    run = _Run(machine, info, clock, lambdas, history, random or random_module.Random())
+    run = _Run(machine, info, clock, lambdas, history, random or random_module.Random(), replay)
     run.mocks = mocks
     if services is not None:
         run.services = services
@@ -152,12 +156,13 @@ class _Run(BranchingMixin):
         lambdas: LambdaInvoker,
         sink: HistorySink,
         rng: random_module.Random,
+        replay: ReplayLog | None = None,
     ) -> None:
         self.machine = machine
         self.info = info
         self.clock = clock
         self.lambdas = lambdas
-        self.history = HistoryRecorder(sink, clock)
+        self.history = HistoryRecorder(sink, clock, replay)
         self.rng = rng
         parts = info.state_machine_arn.split(":")
         self.region = parts[3] if len(parts) > 3 else ""
@@ -225,6 +230,9 @@ class _Run(BranchingMixin):
             return self.fail_execution(RUNTIME, str(exc))
         except RecursionError:
             return self.fail_execution(RUNTIME, "The state machine nests too deeply to run.")
+        except ReplayDiverged as exc:
+            self.history.stop_resuming()
+            return self.fail_execution(RUNTIME, f"The execution could not be resumed: {exc}.")
 
     def fail_execution(self, error: str | None, cause: str | None) -> ExecutionOutcome:
         details = {}
@@ -248,17 +256,31 @@ class _Run(BranchingMixin):
         """Run states from `start_at` until one ends the block; its output, or BlockFailed."""
         name: str | None = start_at
         stop = self.stop
+        history = self.history
         while True:
-            if stop is not None and stop.is_set():
+            # A resumed branch runs on to where it had come before the crash (it was not
+            # stopped before then).
+            if stop is not None and stop.is_set() and not history.next_recorded():
                 raise BranchStopped()
             state = states[name]  # type: ignore[index]
-            entered = self.history.add(
+            entered = history.add(
                 f"{state.event_prefix}StateEntered",
                 "stateEnteredEventDetails",
                 {"name": state.name, "input": jsontext.dumps(data), "inputDetails": NOT_TRUNCATED},
                 previous=0 if first else None,
             )
             first = False
+            if history.replayed_last:
+                skipped = history.skip_state()
+                if skipped is not None:  # it ended before the crash: take what it recorded
+                    data, name = skipped.output, skipped.next
+                    if skipped.assigned is not None:
+                        variables.update(skipped.assigned)
+                    if self.deadline is not None and self.clock.now() >= self.deadline:
+                        raise _TimedOut()
+                    if name is None:
+                        return data
+                    continue
             try:
                 data, name, assigned = self.step(state, data, entered, variables)
             except StateRuntimeError as exc:
@@ -270,7 +292,12 @@ class _Run(BranchingMixin):
             except Exception as exc:  # noqa: BLE001 - a bug must still end the execution cleanly
                 if isinstance(
                     exc,
-                    BlockFailed | BranchStopped | _TimedOut | HistoryLimitExceeded | RecursionError,
+                    BlockFailed
+                    | BranchStopped
+                    | _TimedOut
+                    | HistoryLimitExceeded
+                    | RecursionError
+                    | ReplayDiverged,
                 ):
                     raise
                 raise BlockFailed(
@@ -293,7 +320,12 @@ class _Run(BranchingMixin):
                 exited["assignedVariables"] = {k: jsontext.dumps(v) for k, v in assigned.items()}
                 exited["assignedVariablesDetails"] = NOT_TRUNCATED
                 variables.update(assigned)
-            self.history.add(f"{state.event_prefix}StateExited", "stateExitedEventDetails", exited)
+            history.add(
+                f"{state.event_prefix}StateExited",
+                "stateExitedEventDetails",
+                exited,
+                next_state=name,
+            )
             if self.deadline is not None and self.clock.now() >= self.deadline:
                 raise _TimedOut()
             if name is None:
@@ -327,7 +359,7 @@ class _Run(BranchingMixin):
         )
 
     def step(self, state: State, data: Any, entered: int, variables: dict[str, Any]) -> _Step:
-        entered_time = self.clock.now()
+        entered_time = self.history.last_time or self.clock.now()  # StateEntered's timestamp
         if isinstance(state, TaskState | MapState | ParallelState):
             return self.guarded(state, data, entered, entered_time, variables)
         env = self.env(state, entered_time, variables)
@@ -383,7 +415,7 @@ class _Run(BranchingMixin):
             )
             has_assign = False
         elif isinstance(state, WaitState):
-            self.wait_jsonata(state, scope)
+            self.wait_jsonata(state, scope, env.entered_time)
         output = jsonata_evaluate(output_template, scope) if has_output else data
         if has_assign:
             assigned = jsonata_evaluate(assign_template, scope)
@@ -451,10 +483,11 @@ class _Run(BranchingMixin):
                         "offset date-time format string: "
                         f"{state.timestamp_path.text} == {describe(value)}"
                     )
-            seconds = (to_datetime(stamp) - self.clock.now()).total_seconds()
-        self.sleep(seconds)
+            self.sleep((to_datetime(stamp) - self.clock.now()).total_seconds())
+            return
+        self.sleep_since(env.entered_time, seconds)
 
-    def wait_jsonata(self, state: WaitState, scope: dict[str, Any]) -> None:
+    def wait_jsonata(self, state: WaitState, scope: dict[str, Any], entered: datetime) -> None:
         if state.seconds is not None:
             value = jsonata_evaluate(state.seconds, scope)
             seconds = integer_value(value) if not isinstance(value, str) else None
@@ -464,7 +497,7 @@ class _Run(BranchingMixin):
                     f"The Seconds field must be a non-negative integer, but was: {shown(value)}",
                     error=QUERY_EVALUATION_ERROR,
                 )
-            self.sleep(seconds)
+            self.sleep_since(entered, seconds)
             return
         value = jsonata_evaluate(state.timestamp, scope)
         stamp = parse_timestamp(value) if isinstance(value, str) else value
@@ -475,6 +508,13 @@ class _Run(BranchingMixin):
                 error=QUERY_EVALUATION_ERROR,
             )
         self.sleep((to_datetime(stamp) - self.clock.now()).total_seconds())
+
+    def sleep_since(self, since: datetime, seconds: float) -> None:
+        """Sleep until `seconds` after `since` (the event the sleep follows): a resumed run
+        sleeps only what is left, and not at all when what came next is recorded."""
+        if self.history.next_recorded():
+            return
+        self.sleep(seconds - (self.clock.now() - since).total_seconds())
 
     def sleep(self, seconds: float) -> None:
         if seconds <= 0:
@@ -526,7 +566,10 @@ class _Run(BranchingMixin):
             delay = self.retry_delay(state.retry, attempts, failure)
             if delay is not None:
                 retry_count += 1
-                self.sleep(delay)
+                history = self.history
+                # The interval counts from the failure: from its recorded event on a resumed run.
+                failed_at = history.last_time if history.replayed_last else None
+                self.sleep_since(failed_at or self.clock.now(), delay)
                 continue
             if isinstance(state, MapState | ParallelState):
                 self.history.add(f"{state.event_prefix}StateFailed")
@@ -556,8 +599,11 @@ class _Run(BranchingMixin):
         """One try of the state's work, then its result processing."""
         if not (isinstance(state, TaskState) and state.wait_for_token):
             return self.attempt_with(state, data, env)
-        # Each attempt of a callback Task has its own token, dead once the attempt ends.
-        token = self.callbacks.issue(self.info.execution_arn, state.name)
+        # Each attempt of a callback Task has its own token, dead once the attempt ends (a
+        # resumed attempt waits on the token it had).
+        token = self.history.recorded_token() or self.callbacks.issue(
+            self.info.execution_arn, state.name
+        )
         try:
             return self.attempt_with(state, data, env.with_task_token(token))
         finally:
@@ -624,6 +670,13 @@ class _Run(BranchingMixin):
             env,
             scope,
         )
+        if self.history.resuming:
+            recorded = self.history.recorded_attempt()
+            if recorded is not None:  # this attempt ended before the crash: its answer
+                if self.mocks is not None and self.mocks.covers(state.name):
+                    with self.mocks_lock:  # keep the mock's answers in step
+                        self.mocks.next_answer(state.name)
+                return attempt_answer(recorded)
         mocked = None
         lambdas = self.lambdas
         if self.mocks is not None and self.mocks.covers(state.name):

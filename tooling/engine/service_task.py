@@ -16,7 +16,7 @@ from typing import Any
 
 from tooling.engine.callback_task import CallbackWait, run_callback_task
 from tooling.engine.errors import TIMEOUT, StateRuntimeError, StatesError
-from tooling.engine.history import HistoryRecorder
+from tooling.engine.history import NOT_RECORDED, HistoryRecorder
 from tooling.engine.mocks import MockedAnswer
 from tooling.engine.ports import Clock, JobOutcome, ServiceIntegrations
 from tooling.engine.task_events import (
@@ -133,15 +133,19 @@ def call_service_for_job(
     resource_type, action = integration
     ids = task_ids(resource_type, action + pattern)
     record_scheduled_and_started(history, ids, parameters, region=region, timeout=timeout)
-    deadline = clock.now() + timedelta(seconds=timeout) if timeout is not None else None
-    try:
-        submitted = request()
-    except StateRuntimeError:
-        raise
-    except StatesError as exc:
-        record_failed(history, ids, exc)
-        raise
-    record_output(history, "TaskSubmitted", ids, submitted)
+    started = history.last_time or clock.now()  # TaskStarted's (recorded) time
+    deadline = started + timedelta(seconds=timeout) if timeout is not None else None
+    # A resumed attempt whose job started before the crash waits for that job.
+    submitted = history.replayed_output("TaskSubmitted")
+    if submitted is NOT_RECORDED:
+        try:
+            submitted = request()
+        except StateRuntimeError:
+            raise
+        except StatesError as exc:
+            record_failed(history, ids, exc)
+            raise
+        record_output(history, "TaskSubmitted", ids, submitted)
     while (ended := outcome(submitted)) is None:
         now = clock.now()
         if deadline is not None and now >= deadline:

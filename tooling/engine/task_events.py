@@ -33,13 +33,16 @@ def record_scheduled_and_started(
     region: str,
     timeout: int | None,
     heartbeat: int | None = None,
+    token: str | None = None,
 ) -> None:
+    """TaskScheduled and TaskStarted; a callback attempt's `token` is kept with TaskScheduled's
+    position, so that a resumed run waits on the same token."""
     scheduled: dict[str, Any] = {**ids, "region": region, "parameters": jsontext.dumps(parameters)}
     if timeout is not None:
         scheduled["timeoutInSeconds"] = timeout
     if heartbeat is not None:
         scheduled["heartbeatInSeconds"] = heartbeat
-    history.add("TaskScheduled", "taskScheduledEventDetails", scheduled)
+    history.add("TaskScheduled", "taskScheduledEventDetails", scheduled, token=token)
     history.add("TaskStarted", "taskStartedEventDetails", dict(ids))
 
 

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from tooling.engine import ExecutionInfo, ExecutionOutcome, StateMachine, TaskMocks, run_execution
 from tooling.engine.ports import Clock, HistorySink, TaskCallbacks
+from tooling.engine.replay import ReplayLog
 from tooling.localaws.catalog import uses_local_aws
 from tooling.localaws.manager import LocalAwsServices, handler_environment
 from tooling.localaws.signing import LocalSigning
@@ -38,12 +39,16 @@ def run_local_execution(
     waits_for_tokens: bool,
     mocks: TaskMocks | None = None,
     on_invocation: InvocationLog | None = None,
+    sandbox_owner: str | None = None,
+    replay: ReplayLog | None = None,
 ) -> ExecutionOutcome:
     """Run `machine` to its end. `functions` finds a deployed function by ARN; `database` is
     the state file whose queues and state machines sqs:sendMessage and states:startExecution
     reach (nested executions run on the same kind of clock); with `waits_for_tokens`, handlers
-    get a loopback Step Functions endpoint to answer their task tokens through boto3. Handlers
-    get one set of credentials, made for this run, which both accept."""
+    get a loopback Step Functions endpoint to answer their task tokens through boto3 (handlers
+    get one set of credentials, made for this run, which both accept).
+    `sandbox_owner` marks the handler processes (the worker's owner token: whoever takes the run
+    over ends what they left); `replay` resumes a run from its stored events."""
     region, account = info.state_machine_arn.split(":")[3:5]
     with ExitStack() as stack:
         endpoint: dict[str, str] = local_aws_environment(database.parent, machine, mocks)
@@ -52,7 +57,11 @@ def run_local_execution(
             callback = stack.enter_context(CallbackEndpoint(callbacks, signing))
             endpoint |= callback.environment() | _credentials(endpoint)
         invoker = LocalLambdaInvoker(
-            functions, LocalLambdaRunner(services=endpoint), region, account, on_invocation
+            functions,
+            LocalLambdaRunner(services=endpoint, owner=sandbox_owner),
+            region,
+            account,
+            on_invocation,
         )
         integrations = LocalServiceIntegrations(database, region, clock, child_clock=clock_kind)
         stack.callback(integrations.close)
@@ -66,6 +75,7 @@ def run_local_execution(
             mocks=mocks,
             callbacks=callbacks,
             services=integrations,
+            replay=replay,
         )
 
 

@@ -1,6 +1,7 @@
 """Runs one Lambda invocation inside a fresh, isolated Python process (stdlib only).
 
-Started by `lambda_runner.py` as `python -I -u lambda_bootstrap.py REQUEST_FD RESULT_FD`, with the
+Started by `lambda_runner.py` as `python -I -u lambda_bootstrap.py REQUEST_FD RESULT_FD RUNNER_PID`,
+with the
 function's code directory as cwd and the Lambda environment (`_HANDLER`, `LAMBDA_TASK_ROOT`, ...).
 It mirrors AWS's Python runtime interface client (aws/aws-lambda-python-runtime-interface-client,
 awslambdaric/bootstrap.py, lambda_context.py, lambda_runtime_marshaller.py):
@@ -11,8 +12,10 @@ awslambdaric/bootstrap.py, lambda_context.py, lambda_runtime_marshaller.py):
 3. call the handler; write the `result` (payload text, errorType when it failed) to RESULT_FD.
 
 stdout and stderr carry only what the function prints (plus the runtime's own `[ERROR]` lines), so
-the protocol lives on its own descriptors. The process ends with os._exit once the result is out:
-Lambda freezes the sandbox after the response, so atexit hooks and leftover threads never run.
+the protocol lives on its own descriptors. Once the result is out the process waits to be killed
+(Lambda freezes the sandbox after the response, so atexit hooks and leftover threads never run):
+until then the processes the handler started stay below it, where the runner finds and ends them.
+It dies with the runner's thread that started it (Linux).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import json
 import logging
 import os
 import resource
+import signal
 import sys
 import time
 import traceback
@@ -322,8 +326,25 @@ def invoke(handler: Any, request: dict[str, Any]) -> tuple[str, str | None]:
     return to_json(error), error["errorType"]
 
 
+def _tie_to_runner(runner_pid: int | None) -> None:
+    """Linux: die when the runner's thread that started this process ends (PR_SET_PDEATHSIG),
+    and adopt the handler's descendants whose parent dies (PR_SET_CHILD_SUBREAPER), so that
+    nothing the handler starts escapes the runner's clean-up."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)
+        libc.prctl(36, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if runner_pid is not None and os.getppid() != runner_pid:
+        os._exit(1)  # the runner died before the death signal was set
+
+
 def main(argv: list[str]) -> None:
     request_fd, result_fd = int(argv[1]), int(argv[2])
+    _tie_to_runner(int(argv[3]) if len(argv) > 3 else None)
     # The function's own subprocesses must not inherit the protocol descriptors.
     os.set_inheritable(request_fd, False)
     os.set_inheritable(result_fd, False)
@@ -366,7 +387,8 @@ def main(argv: list[str]) -> None:
             "max_memory_kb": _peak_memory_kb(),
         },
     )
-    os._exit(0)
+    while True:  # frozen until the runner ends the sandbox
+        signal.pause()
 
 
 if __name__ == "__main__":

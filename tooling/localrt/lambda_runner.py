@@ -19,11 +19,18 @@ variables"; Invoke outputs quoted in public issues):
   "Status: error\\tError Type: Runtime.ExitError" for sandbox failures.
 Not enforced: memory_size (RLIMIT_AS breaks ordinary Python, whose address space is far larger
 than its RSS), so Runtime.OutOfMemory never happens here.
+
+What the function prints is kept up to MAX_LOG_BYTES per invocation (CloudWatch Logs takes at
+most 256 KiB per log event): the first and the last half, with a line in between saying how much
+was dropped, so a handler printing gigabytes costs the runner a fixed amount of memory.
+
+Everything the handler starts ends with the invocation, whatever its session or process group
+(tooling/localrt/process_tree.py): each sandbox carries a marker in its environment, is a child
+subreaper, and dies with the runner's thread that started it.
 """
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import json
 import math
@@ -42,12 +49,15 @@ from typing import Any
 
 from tooling.engine.ports import TaskTimedOut
 from tooling.errors import NotFound, ToolError
+from tooling.localrt.process_tree import MARKER, end_tree, marker
 from tooling.localrt.runtimes import local_runtime
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 # Lambda's on-demand Init phase may take at most 10 s (developer guide, "Init phase").
 INIT_LIMIT_SECONDS = 10.0
 UNHANDLED = "Unhandled"
+# CloudWatch Logs: a log event holds at most 256 KiB (PutLogEvents quotas).
+MAX_LOG_BYTES = 256 * 1024
 TIMEOUT_ERROR = "Sandbox.Timedout"
 EXIT_ERROR = "Runtime.ExitError"
 
@@ -205,16 +215,78 @@ def _service_error(error_type: str, message: str) -> str:
     return json.dumps({"errorType": error_type, "errorMessage": message}, separators=(",", ":"))
 
 
-# Process groups of the handler sandboxes alive in this process, so a stopped execution's
-# worker can end them before it exits (each sandbox has a session of its own).
-_LIVE_SANDBOX_GROUPS: set[int] = set()
+# The handler sandboxes alive in this process (pid: marker), so a stopped execution's worker
+# can end them before it exits (each sandbox has a session of its own).
+_LIVE_SANDBOXES: dict[int, str] = {}
 
 
 def kill_live_sandboxes() -> None:
-    """SIGKILL every handler sandbox this process started and has not closed yet."""
-    for group in list(_LIVE_SANDBOX_GROUPS):
+    """SIGKILL every handler sandbox this process started and has not closed yet, with
+    everything they started."""
+    for pid, tag in list(_LIVE_SANDBOXES.items()):
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(group, signal.SIGKILL)
+            os.killpg(pid, signal.SIGKILL)
+        end_tree(pid, tag)
+
+
+class CappedOutput:
+    """What a sandbox printed, at most `limit` bytes of it: the head and the tail, and how much
+    was dropped between them. Memory stays bounded whatever the handler prints."""
+
+    def __init__(self, limit: int = MAX_LOG_BYTES) -> None:
+        self.limit = limit
+        self._head = bytearray()
+        self._tail = bytearray()
+        self._dropped_bytes = 0
+        self._dropped_lines = 0
+
+    def feed(self, chunk: bytes) -> None:
+        room = self.limit // 2 - len(self._head)
+        if room > 0:
+            self._head += chunk[:room]
+            chunk = chunk[room:]
+        if not chunk:
+            return
+        self._tail += chunk
+        excess = len(self._tail) - (self.limit - self.limit // 2)
+        if excess > 0:
+            self._dropped_lines += self._tail.count(b"\n", 0, excess)
+            self._dropped_bytes += excess
+            del self._tail[:excess]
+
+    def take(self) -> str:
+        """The text so far (a dropped middle marked by one line); starts over, with what is
+        left of the limit."""
+        head, tail = bytes(self._head), bytes(self._tail)
+        dropped_bytes, dropped_lines = self._dropped_bytes, self._dropped_lines
+        if dropped_bytes:
+            # Cut at line ends, so that no kept line is a fragment (unless lines are longer
+            # than what is kept of them).
+            cut = head.rfind(b"\n") + 1
+            if cut:
+                dropped_bytes += len(head) - cut
+                head = head[:cut]
+            start = tail.find(b"\n") + 1
+            if 0 < start < len(tail):  # a tail within one long line is kept as it is
+                dropped_bytes += start
+                dropped_lines += 1
+                tail = tail[start:]
+        text = head.decode("utf-8", errors="replace")
+        if dropped_bytes:
+            text += (
+                f"[tool: {dropped_lines:,} lines ({dropped_bytes:,} bytes) of output dropped here:"
+                f" an invocation keeps at most {_size(self.limit)} of output (a CloudWatch"
+                " log event holds 256 KiB), its first and last half]\n"
+            )
+        text += tail.decode("utf-8", errors="replace")
+        self.limit = max(self.limit - len(head) - len(tail), 4096)
+        self._head, self._tail = bytearray(), bytearray()
+        self._dropped_bytes = self._dropped_lines = 0
+        return text
+
+
+def _size(count: int) -> str:
+    return f"{count // 1024} KiB" if count >= 1024 else f"{count} bytes"
 
 
 class _Expired(Exception):
@@ -225,12 +297,14 @@ class _Sandbox:
     """One child process: its pipes, its output so far, and how it ended."""
 
     def __init__(self, command: Sequence[str], fn: FunctionSpec, env: dict[str, str]) -> None:
+        self.marker = env[MARKER]
         request_read, self._request_write = os.pipe()
         self._result_read, result_write = os.pipe()
         output_read, output_write = os.pipe()
         try:
             self._process = subprocess.Popen(
-                [*command, str(request_read), str(result_write)],
+                # The runner's pid last: the Python bootstrap dies with it (Linux).
+                [*command, str(request_read), str(result_write), str(os.getpid())],
                 cwd=fn.code_dir,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -245,12 +319,11 @@ class _Sandbox:
             os.close(output_read)
             os.close(output_write)
             raise
-        _LIVE_SANDBOX_GROUPS.add(self._process.pid)
+        _LIVE_SANDBOXES[self._process.pid] = self.marker
         for fd in (request_read, result_write, output_write):
             os.close(fd)
         self._output = output_read
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._text: list[str] = []
+        self._text = CappedOutput()
         self._messages = b""
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._output, selectors.EVENT_READ)
@@ -290,13 +363,13 @@ class _Sandbox:
                     self._result_open = False
 
     def _keep_output(self, chunk: bytes) -> None:
-        self._text.append(self._decoder.decode(chunk, final=not chunk))
+        self._text.feed(chunk)
 
     def take_output(self) -> str:
-        """What the function printed since the last call (all of it is in the pipe already)."""
+        """What the function printed since the last call (all of it is in the pipe already),
+        capped (CappedOutput)."""
         self._drain_output()
-        text, self._text = "".join(self._text), []
-        return text
+        return self._text.take()
 
     def _drain_output(self) -> None:
         if self._closed:
@@ -346,16 +419,22 @@ class _Sandbox:
         return bool(reaped)
 
     def close(self) -> None:
-        """Kill the process group, reap the child (keeping its status, peak memory, output)."""
+        """Kill the child and everything it started (process group, descendants, marked
+        processes), reap it (keeping its status, peak memory, output)."""
         if self._closed:
             return
         pid = self._process.pid
         if self.exit_status is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGSTOP)  # no more forks while its tree is ended
+        # Once reaped, its pid may be another process's: then only the marker counts.
+        end_tree(pid if self.exit_status is None else None, self.marker)
+        if self.exit_status is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
             _, status, usage = os.wait4(pid, 0)
             self._record_exit(status, usage)
-        _LIVE_SANDBOX_GROUPS.discard(pid)
+        _LIVE_SANDBOXES.pop(pid, None)
         self._drain_output()
         self._closed = True
         self._selector.close()
@@ -380,8 +459,12 @@ class LocalLambdaRunner:
         clock_ms: Callable[[], float] = lambda: time.perf_counter() * 1000,
         new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         services: Mapping[str, str] | None = None,
+        owner: str | None = None,
     ) -> None:
+        """`owner` names the sandboxes' marker (an execution worker's owner token, so that
+        whoever takes the execution over can end what its handlers left)."""
         self._python = python
+        self._owner = owner or uuid.uuid4().hex
         self._services = dict(services or {})
         self._clock_ms = clock_ms
         self._new_request_id = new_request_id
@@ -416,6 +499,7 @@ class LocalLambdaRunner:
             services=self._services,
         )
         env.update(runtime.variables)
+        env[MARKER] = marker(self._owner, request_id)
         init_started_ms = self._clock_ms()
         try:
             sandbox = _Sandbox(runtime.command, fn, env)

@@ -3,6 +3,12 @@ logs, and the task tokens of callback Tasks.
 
 Several processes use it at once (the CLI following a run, the worker running it), so it runs in
 WAL mode and every write is a short transaction.
+
+A RUNNING execution always has an owner: the process that runs it, named by a random token and
+holding a lease (`lease_until`, renewed by its heartbeat). The row is written with its first
+owner in one transaction; a worker claims the lease by its token, and every event and the end of
+the run are written only while the token still owns the row, so an owner that was replaced (it
+died, or hung past its lease) can no longer write anything (tooling/localrt/ownership.py).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from tooling.engine.callbacks import check_output, check_token, gone, unknown
 from tooling.engine.ports import CallbackOutcome, CallbackStatus
 from tooling.localrt.sqlite import Database
 
-SCHEMA_VERSION = 4  # 4: task_tokens (created by _SCHEMA in older files too)
+SCHEMA_VERSION = 5  # 4: task_tokens; 5: execution owners and leases, event positions
 
 # Functions and state machines are keyed by ARN: the same name deployed to two regions is two
 # resources, as on AWS. (Version 2 keyed them by name; `_migrate` rebuilds such tables.)
@@ -59,14 +65,20 @@ CREATE TABLE IF NOT EXISTS executions (
     cause TEXT,
     start_date TEXT NOT NULL,
     stop_date TEXT,
-    worker_pid INTEGER,
-    clock TEXT NOT NULL DEFAULT 'real'  -- 'virtual': Wait and Retry intervals take no real time
+    worker_pid INTEGER,            -- the owner's process, once it claimed the lease
+    clock TEXT NOT NULL DEFAULT 'real',  -- 'virtual': Wait and Retry intervals take no real time
+    owner TEXT,                    -- token of the process that runs it (see the docstring)
+    lease_until REAL,              -- epoch seconds: the owner counts as gone after this
+    worker_started INTEGER,        -- the owner process's start time (clock ticks since boot)
+    resumes INTEGER NOT NULL DEFAULT 0  -- how many times another process took it over
 );
 CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (state_machine_arn, start_date);
+CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status);
 CREATE TABLE IF NOT EXISTS history (
     execution_arn TEXT NOT NULL,
     id INTEGER NOT NULL,
     event TEXT NOT NULL,           -- the event as JSON, timestamp as ISO 8601
+    position TEXT,                 -- where the run wrote it, for resuming (engine/replay.py)
     PRIMARY KEY (execution_arn, id)
 );
 CREATE TABLE IF NOT EXISTS logs (
@@ -76,7 +88,7 @@ CREATE TABLE IF NOT EXISTS logs (
     after_event_id INTEGER,        -- the history event this output belongs after
     request_id TEXT NOT NULL,
     timestamp TEXT NOT NULL,
-    message TEXT NOT NULL
+    message TEXT NOT NULL          -- one invocation's output (capped), or one line in old files
 );
 CREATE INDEX IF NOT EXISTS logs_by_function ON logs (function_name, seq);
 CREATE INDEX IF NOT EXISTS logs_by_execution ON logs (execution_arn, seq);
@@ -141,6 +153,10 @@ class ExecutionRecord:
     stop_date: datetime | None
     worker_pid: int | None
     clock: str = "real"
+    owner: str | None = None
+    lease_until: float | None = None
+    worker_started: int | None = None
+    resumes: int = 0
 
 
 @dataclass(frozen=True)
@@ -169,8 +185,11 @@ class Store:
         with self._tx() as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             columns = {row["name"] for row in db.execute("PRAGMA table_info(executions)")}
-            if "clock" not in columns:  # version 1 had no per-execution clock
-                db.execute("ALTER TABLE executions ADD COLUMN clock TEXT NOT NULL DEFAULT 'real'")
+            for column, declaration in _EXECUTION_COLUMNS_ADDED:
+                if column not in columns:  # version 1 had no clock, 1-4 no owners
+                    db.execute(f"ALTER TABLE executions ADD COLUMN {column} {declaration}")
+            if "position" not in {row["name"] for row in db.execute("PRAGMA table_info(history)")}:
+                db.execute("ALTER TABLE history ADD COLUMN position TEXT")
             for table, create in (
                 ("functions", _FUNCTIONS_TABLE),
                 ("state_machines", _STATE_MACHINES_TABLE),
@@ -245,13 +264,17 @@ class Store:
     # executions
 
     def insert_execution(self, record: ExecutionRecord) -> ExecutionRecord:
-        """Insert a new execution; if the ARN exists already, return the existing one instead."""
+        """Insert a new execution (with its first owner and lease); if the ARN exists already,
+        return the existing one instead."""
         with self._tx() as db:
             row = db.execute("SELECT * FROM executions WHERE arn = ?", (record.arn,)).fetchone()
             if row:
                 return _execution(row)
             db.execute(
-                "INSERT INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO executions (arn, name, state_machine_arn, definition, status, input,"
+                " output, error, cause, start_date, stop_date, worker_pid, clock, owner,"
+                " lease_until, worker_started, resumes)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.arn,
                     record.name,
@@ -266,9 +289,61 @@ class Store:
                     _iso(record.stop_date) if record.stop_date else None,
                     record.worker_pid,
                     record.clock,
+                    record.owner,
+                    record.lease_until,
+                    record.worker_started,
+                    record.resumes,
                 ),
             )
         return record
+
+    def forget_unstarted(self, arn: str, owner: str) -> bool:
+        """Delete an execution whose worker could not be started (nothing of it ran: no
+        event, still owned by the starter's token). True when it was deleted."""
+        with self._tx() as db:
+            deleted = db.execute(
+                "DELETE FROM executions WHERE arn = ? AND owner = ? AND status = 'RUNNING'"
+                " AND NOT EXISTS (SELECT 1 FROM history WHERE execution_arn = ?)",
+                (arn, owner, arn),
+            ).rowcount
+        return bool(deleted)
+
+    # ownership (see the module docstring)
+
+    def claim_execution(
+        self, arn: str, owner: str, *, pid: int, started: int | None, lease_until: float
+    ) -> bool:
+        """The worker started for `owner` takes up the lease: False when another owner has
+        replaced it in the meantime, or the execution is no longer running."""
+        with self._tx() as db:
+            claimed = db.execute(
+                "UPDATE executions SET worker_pid = ?, worker_started = ?, lease_until = ?"
+                " WHERE arn = ? AND owner = ? AND status = 'RUNNING'",
+                (pid, started, lease_until, arn, owner),
+            ).rowcount
+        return bool(claimed)
+
+    def renew_lease(self, arn: str, owner: str, lease_until: float) -> bool:
+        """The owner's heartbeat. False once it no longer owns a running execution."""
+        with self._tx() as db:
+            renewed = db.execute(
+                "UPDATE executions SET lease_until = ? WHERE arn = ? AND owner = ?"
+                " AND status = 'RUNNING'",
+                (lease_until, arn, owner),
+            ).rowcount
+        return bool(renewed)
+
+    def take_over(self, arn: str, gone: str | None, owner: str, lease_until: float) -> bool:
+        """Replace the owner `gone` (dead, or past its lease) by `owner`, a worker about to be
+        started. False when someone else replaced it first or the run has ended."""
+        with self._tx() as db:
+            taken = db.execute(
+                "UPDATE executions SET owner = ?, lease_until = ?, worker_pid = NULL,"
+                " worker_started = NULL, resumes = resumes + 1"
+                " WHERE arn = ? AND owner IS ? AND status = 'RUNNING'",
+                (owner, lease_until, arn, gone),
+            ).rowcount
+        return bool(taken)
 
     def get_execution(self, arn: str) -> ExecutionRecord | None:
         row = self._db().execute("SELECT * FROM executions WHERE arn = ?", (arn,)).fetchone()
@@ -296,10 +371,6 @@ class Store:
         rows = self._db().execute(sql + " ORDER BY start_date DESC, rowid DESC", args).fetchall()
         return [_execution(row) for row in rows]
 
-    def set_worker(self, arn: str, pid: int) -> None:
-        with self._tx() as db:
-            db.execute("UPDATE executions SET worker_pid = ? WHERE arn = ?", (pid, arn))
-
     def finish_execution(
         self,
         arn: str,
@@ -309,13 +380,53 @@ class Store:
         error: str | None,
         cause: str | None,
         stop_date: datetime,
-    ) -> None:
+        owner: str | None = None,
+    ) -> bool:
+        """Close a RUNNING execution (only while `owner` owns it, when given). True when it
+        was closed here."""
+        sql = (
+            "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_date = ?"
+            " WHERE arn = ? AND status = 'RUNNING'"
+        )
+        args: list[Any] = [status, output, error, cause, _iso(stop_date), arn]
+        if owner is not None:
+            sql += " AND owner = ?"
+            args.append(owner)
         with self._tx() as db:
-            db.execute(
-                "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_date = ?"
-                " WHERE arn = ? AND status = 'RUNNING'",
-                (status, output, error, cause, _iso(stop_date), arn),
+            return bool(db.execute(sql, args).rowcount)
+
+    def fail_execution(
+        self,
+        arn: str,
+        *,
+        error: str,
+        cause: str,
+        stop_date: datetime,
+        owner: str | None,
+    ) -> bool:
+        """Close a RUNNING execution as FAILED with its ExecutionFailed event, in one
+        transaction, while `owner` (None: whoever) owns it. For runs the engine could not end
+        itself (the worker failed, or the run cannot be resumed). True when it was closed."""
+        with self._tx() as db:
+            sql = (
+                "UPDATE executions SET status = 'FAILED', output = NULL, error = ?, cause = ?,"
+                " stop_date = ? WHERE arn = ? AND status = 'RUNNING'"
             )
+            args: list[Any] = [error, cause, _iso(stop_date), arn]
+            if owner is not None:
+                sql += " AND owner = ?"
+                args.append(owner)
+            if not db.execute(sql, args).rowcount:
+                return False
+            _append_closing_event(
+                db,
+                arn,
+                "ExecutionFailed",
+                "executionFailedEventDetails",
+                {"error": error, "cause": cause},
+                stop_date,
+            )
+        return True
 
     def abort_execution(
         self, arn: str, *, error: str | None, cause: str | None, stop_date: datetime
@@ -330,44 +441,65 @@ class Store:
             ).rowcount
             if not claimed:
                 return None
-            last = db.execute(
-                "SELECT MAX(id) AS last FROM history WHERE execution_arn = ?", (arn,)
-            ).fetchone()["last"]
             details: dict[str, str] = {}
             if error is not None:
                 details["error"] = error
             if cause is not None:
                 details["cause"] = cause
-            event = {
-                "timestamp": stop_date,
-                "type": "ExecutionAborted",
-                "id": int(last or 0) + 1,
-                "previousEventId": int(last or 0),
-                "executionAbortedEventDetails": details,
-            }
-            db.execute(
-                "INSERT INTO history VALUES (?, ?, ?)",
-                (arn, event["id"], json.dumps(event, default=_json_default)),
+            _append_closing_event(
+                db, arn, "ExecutionAborted", "executionAbortedEventDetails", details, stop_date
             )
             row = db.execute("SELECT * FROM executions WHERE arn = ?", (arn,)).fetchone()
         return _execution(row)
 
     # history
 
-    def append_event(self, execution_arn: str, event: dict[str, Any]) -> None:
-        """Append one event, unless the execution was stopped: ExecutionAborted stays last.
-        (`tool run` keeps no execution row; its events always go in.)"""
+    def append_event(
+        self,
+        execution_arn: str,
+        event: dict[str, Any],
+        position: dict[str, Any] | None = None,
+        owner: str | None = None,
+    ) -> bool:
+        """Append one event (with its position in the run, for resuming). With `owner`, only
+        while that owner runs the execution; without, unless the execution was stopped
+        (ExecutionAborted stays last). False when the event was refused."""
+        text = json.dumps(event, default=_json_default)
+        where = json.dumps(position, separators=(",", ":")) if position is not None else None
         with self._tx() as db:
-            db.execute(
-                "INSERT INTO history SELECT ?, ?, ? WHERE NOT EXISTS"
-                " (SELECT 1 FROM executions WHERE arn = ? AND status = 'ABORTED')",
-                (
-                    execution_arn,
-                    event["id"],
-                    json.dumps(event, default=_json_default),
-                    execution_arn,
-                ),
+            if owner is None:
+                inserted = db.execute(
+                    "INSERT INTO history (execution_arn, id, event, position) SELECT ?, ?, ?, ?"
+                    " WHERE NOT EXISTS"
+                    " (SELECT 1 FROM executions WHERE arn = ? AND status = 'ABORTED')",
+                    (execution_arn, event["id"], text, where, execution_arn),
+                ).rowcount
+            else:
+                inserted = db.execute(
+                    "INSERT INTO history (execution_arn, id, event, position) SELECT ?, ?, ?, ?"
+                    " WHERE EXISTS (SELECT 1 FROM executions"
+                    " WHERE arn = ? AND status = 'RUNNING' AND owner = ?)",
+                    (execution_arn, event["id"], text, where, execution_arn, owner),
+                ).rowcount
+        return bool(inserted)
+
+    def positioned_events(
+        self, execution_arn: str
+    ) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+        """Every event of the execution with its position (None for events written by an older
+        version, or by `tool stop`), in id order."""
+        rows = (
+            self._db()
+            .execute(
+                "SELECT event, position FROM history WHERE execution_arn = ? ORDER BY id",
+                (execution_arn,),
             )
+            .fetchall()
+        )
+        return [
+            (_event(row["event"]), json.loads(row["position"]) if row["position"] else None)
+            for row in rows
+        ]
 
     def events(
         self, execution_arn: str, after_id: int = 0, limit: int = 1000
@@ -510,6 +642,40 @@ class Store:
         ]
 
 
+_EXECUTION_COLUMNS_ADDED = (
+    ("clock", "TEXT NOT NULL DEFAULT 'real'"),
+    ("owner", "TEXT"),
+    ("lease_until", "REAL"),
+    ("worker_started", "INTEGER"),
+    ("resumes", "INTEGER NOT NULL DEFAULT 0"),
+)
+
+
+def _append_closing_event(
+    db: sqlite3.Connection,
+    arn: str,
+    event_type: str,
+    details_key: str,
+    details: dict[str, str],
+    timestamp: datetime,
+) -> None:
+    """Append the event that closes an execution the engine did not end itself."""
+    last = db.execute(
+        "SELECT MAX(id) AS last FROM history WHERE execution_arn = ?", (arn,)
+    ).fetchone()["last"]
+    event = {
+        "timestamp": timestamp,
+        "type": event_type,
+        "id": int(last or 0) + 1,
+        "previousEventId": int(last or 0),
+        details_key: details,
+    }
+    db.execute(
+        "INSERT INTO history (execution_arn, id, event) VALUES (?, ?, ?)",
+        (arn, event["id"], json.dumps(event, default=_json_default)),
+    )
+
+
 def _primary_key(db: sqlite3.Connection, table: str) -> list[str]:
     columns = [row for row in db.execute(f"PRAGMA table_info({table})") if row["pk"]]
     return [row["name"] for row in sorted(columns, key=lambda row: row["pk"])]
@@ -582,4 +748,8 @@ def _execution(row: sqlite3.Row) -> ExecutionRecord:
         stop_date=_from_iso(row["stop_date"]),
         worker_pid=row["worker_pid"],
         clock=row["clock"],
+        owner=row["owner"],
+        lease_until=row["lease_until"],
+        worker_started=row["worker_started"],
+        resumes=row["resumes"],
     )

@@ -24,6 +24,7 @@ from tooling.triggers.start_from_messages import (
 
 MAX_RECEIVE = 10  # SQS ReceiveMessage MaxNumberOfMessages
 IDLE_WAIT_SECONDS = 1.0  # between empty polls of a local queue (AWS long-polls instead)
+HOUSEKEEPING_SECONDS = 5.0  # how often the target's housekeeping runs while polling
 ONCE_RECHECK_SECONDS = 1.0  # upper bound of a wait for a busy thread (woken earlier)
 LONG_POLL_SECONDS = 20  # SQS ReceiveMessage WaitTimeSeconds maximum
 
@@ -83,10 +84,26 @@ def run_workers(
     stop: threading.Event | None = None,
     on_result: Callable[[MessageResult], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    housekeeping: Callable[[], object] | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> WorkerStats:
     """Poll with `concurrency` threads until `stop` is set or, with `once`, until the queue has
-    nothing visible and no thread is busy."""
+    nothing visible and no thread is busy. `housekeeping` (the local target: resume executions
+    whose worker died) runs first and then every HOUSEKEEPING_SECONDS, in one thread at a time."""
     stop = stop or threading.Event()
+    housekeeping_lock = threading.Lock()
+    housekeeping_due = [monotonic()]
+
+    def keep_house() -> None:
+        if housekeeping is None or not housekeeping_lock.acquire(blocking=False):
+            return
+        try:
+            if monotonic() >= housekeeping_due[0]:
+                housekeeping_due[0] = monotonic() + HOUSEKEEPING_SECONDS
+                housekeeping()
+        finally:
+            housekeeping_lock.release()
+
     stats = WorkerStats()
     changed = threading.Condition()
     busy = 0  # threads between a receive and the end of its batch
@@ -107,6 +124,7 @@ def run_workers(
         nonlocal busy, finished
         starter = make_starter()
         while not stop.is_set():
+            keep_house()
             with changed:
                 busy += 1
                 seen = finished

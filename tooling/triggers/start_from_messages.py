@@ -176,6 +176,8 @@ def check_body(body: str) -> str | None:
         json.loads(body, parse_constant=_refuse_constant)
     except ValueError as exc:  # JSONDecodeError, or NaN/Infinity, which JSON does not have
         return f"the body is not a JSON document ({exc})"
+    except RecursionError:
+        return "the body nests too deeply to be read as a JSON document"
     return None
 
 
@@ -199,10 +201,16 @@ def start_from_messages(
     draw: Callable[[], float] = random.random,
     on_result: Callable[[MessageResult], None] | None = None,
 ) -> BatchResult:
-    """Start one execution per message; each message succeeds or fails on its own."""
+    """Start one execution per message; each message succeeds or fails on its own (an
+    unexpected error fails that message alone: it is delivered again, and dead-lettered after
+    maxReceiveCount receives)."""
     results = []
     for message in messages:
-        result = _start_one(starter, state_machine_arn, message, sleep, backoff, draw)
+        try:
+            result = _start_one(starter, state_machine_arn, message, sleep, backoff, draw)
+        except Exception as exc:  # noqa: BLE001 - one message must not sink the batch
+            reason = f"unexpected error: {type(exc).__name__}: {exc}"
+            result = MessageResult(message.message_id, Outcome.FAILED, reason=reason)
         results.append(result)
         if on_result is not None:
             on_result(result)
@@ -229,7 +237,10 @@ def _start_one(
 
     def start() -> MessageResult:
         started = starter.start_execution(state_machine_arn, name, message.body)
-        return MessageResult(name, Outcome.STARTED, str(started.get("executionArn", arn)))
+        # The local target says when the start was the idempotent answer for a running
+        # execution (AWS does not: there, a redelivery may count as started again).
+        outcome = Outcome.ALREADY_STARTED if started.get("alreadyRunning") else Outcome.STARTED
+        return MessageResult(name, outcome, str(started.get("executionArn", arn)))
 
     def look_up() -> MessageResult:
         existing = starter.describe_execution(arn)
@@ -295,5 +306,5 @@ def _same_input(stored: str, body: str) -> bool:
         return True
     try:  # the target may store an equivalent re-serialisation of the same document
         return bool(json.loads(stored) == json.loads(body))
-    except ValueError:
+    except (ValueError, RecursionError):
         return False

@@ -1,0 +1,54 @@
+"""serve: the service's REST API (state machines' http events) on loopback."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tooling import render
+from tooling.cli.app import RegionOpt, StageOpt, TargetOpt, app, open_target
+from tooling.errors import BadInput
+
+
+@app.command()
+def serve(
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=0, max=65535, help="Port on 127.0.0.1 (0: any).")
+    ] = 3000,
+    stage: StageOpt = None,
+    region: RegionOpt = None,
+    target: TargetOpt = "local",
+) -> None:
+    """Answer the http events' paths on 127.0.0.1 as API Gateway does.
+
+    Each request starts an execution and gets Step Functions' answer (docs/aws.md, http
+    events). Ctrl-C stops."""
+    if target != "local":
+        raise BadInput(
+            "tool serve runs the local target's API; on AWS, API Gateway serves it",
+            hint="`tool info --target aws` shows the API's URL",
+        )
+    from tooling.triggers.http_api import make_server, open_local_api
+
+    service, _ = open_target(stage, region, target, None)
+    api = open_local_api(service)
+    for note in api.notes():
+        render.info(f"warning: {note}")
+    server = make_server(api, port)
+    host, bound = server.server_address[:2]
+    base = f"http://{host}:{bound}/{api.stage}"
+    render.info(f"serving {api.document.get('name')} on {base} (Ctrl-C stops)")
+    for route in api.routes:
+        render.data(f"{route.method:<7} {base}/{route.path}")
+
+    def said(request: object, response: object) -> None:
+        render.info(f"{request.method} {request.path} -> {response.status}")  # type: ignore[attr-defined]
+
+    server.on_request = said  # type: ignore[attr-defined]
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        render.info("stopped")
+    finally:
+        server.server_close()

@@ -1,0 +1,598 @@
+"""The AWS target's providers for state-machine events, alarms and notifications: EventBridge
+rules, EventBridge Scheduler schedules and their group, API Gateway REST APIs, CloudWatch alarms,
+and the statements the notification targets' policies need. Every call goes through
+`tooling.aws.client.AwsClient`.
+
+Ownership is the same rule as for the other kinds (the tags `tool:service` and `tool:stage`):
+PutRule `Tags`, CreateRestApi `tags`, PutMetricAlarm `Tags` and CreateScheduleGroup `Tags`.
+Scheduler schedules take no tags: they live in the service's and stage's own schedule group, and
+are the toolkit's when that group is. A policy statement is the toolkit's by its id, which is
+derived from the rule's name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import TYPE_CHECKING, Any, Protocol
+
+from tooling.deploy.event_differences import (
+    alarm_diff,
+    api_methods_found,
+    api_methods_wanted,
+    permission_diff,
+    rest_api_diff,
+    rule_diff,
+    schedule_diff,
+    targets_by_id,
+)
+from tooling.deploy.models import (
+    Address,
+    Alarm,
+    ApiMethod,
+    Kind,
+    Permission,
+    RestApi,
+    Rule,
+    Schedule,
+    ScheduleGroup,
+    permission_sid,
+)
+from tooling.deploy.providers import Description, Diff, Found
+from tooling.errors import BadInput, NotFound
+
+if TYPE_CHECKING:
+    from tooling.aws.client import AwsClient
+
+MAX_TARGETS_PER_CALL = 10  # PutTargets / RemoveTargets take at most 10 at once
+
+
+class AwsContext(Protocol):
+    """What tooling.deploy.aws_providers.AwsContext gives every provider."""
+
+    aws: AwsClient
+    region: str
+    tags: dict[str, str]
+    description: str
+
+    def ours(self, tags: dict[str, str]) -> bool: ...
+
+
+def _tag_list(context: AwsContext) -> list[dict[str, str]]:
+    return [{"Key": key, "Value": value} for key, value in context.tags.items()]
+
+
+class AwsRules:
+    def __init__(self, context: AwsContext) -> None:
+        self.c = context
+
+    def check(self, resource: Rule) -> None:
+        pass
+
+    def find(self, address: Address) -> Found | None:
+        aws, name = self.c.aws, address.name
+        found = aws.find("events", "describe_rule", what=f"look up rule {name}", Name=name)
+        if found is None:
+            return None
+        targets: list[dict[str, Any]] = []
+        for page in aws.pages(
+            "events", "list_targets_by_rule", what=f"read the targets of rule {name}", Rule=name
+        ):
+            targets.extend(page.get("Targets", []))
+        return {**found, "Targets": targets}
+
+    def owns(self, address: Address, found: Found) -> bool:
+        answer = self.c.aws.call(
+            "events", "list_tags_for_resource", what=f"read the tags of rule {address.name}",
+            ResourceARN=found.get("Arn") or address.arn,
+        )  # fmt: skip
+        return self.c.ours({t["Key"]: t["Value"] for t in answer.get("Tags", [])})
+
+    def diff(self, resource: Rule, found: Found) -> Diff:
+        return rule_diff(resource, found)
+
+    def create(self, resource: Rule) -> None:
+        self.c.aws.call(
+            "events", "put_rule", what=f"create rule {resource.name}", Name=resource.name,
+            Tags=_tag_list(self.c), **resource.settings(),
+        )  # fmt: skip
+        self._put_targets(resource, [])
+
+    def update(self, resource: Rule, found: Found, diff: Diff) -> None:
+        if set(diff.attributes) - {"Targets"}:
+            self.c.aws.call(
+                "events", "put_rule", what=f"update rule {resource.name}", Name=resource.name,
+                **resource.settings(),
+            )  # fmt: skip
+        if "Targets" in diff.attributes:
+            self._put_targets(resource, found.get("Targets") or [])
+
+    def _put_targets(self, rule: Rule, have: list[dict[str, Any]]) -> None:
+        aws, name = self.c.aws, rule.name
+        wanted = [target.to_api() for target in rule.targets]
+        current = targets_by_id(have)
+        changed = [t for t in wanted if current.get(t["Id"]) != targets_by_id([t])[t["Id"]]]
+        stale = sorted(set(current) - {t["Id"] for t in wanted})
+        for start in range(0, len(stale), MAX_TARGETS_PER_CALL):
+            aws.call(
+                "events", "remove_targets", what=f"remove targets of rule {name}", Rule=name,
+                Ids=stale[start : start + MAX_TARGETS_PER_CALL],
+            )  # fmt: skip
+        for start in range(0, len(changed), MAX_TARGETS_PER_CALL):
+            answer = aws.call(
+                "events", "put_targets", what=f"put the targets of rule {name}", Rule=name,
+                Targets=changed[start : start + MAX_TARGETS_PER_CALL],
+            )  # fmt: skip
+            failed = answer.get("FailedEntries") or []
+            if failed:
+                first = failed[0]
+                raise BadInput(
+                    f"put the targets of rule {name} failed: {first.get('ErrorCode')}: "
+                    f"{first.get('ErrorMessage')}",
+                    hint="check the target's ARN in serverless.yml",
+                )
+
+    def delete(self, address: Address) -> None:
+        aws, name = self.c.aws, address.name
+        found = self.find(address)
+        if found is None:
+            return
+        ids = [t["Id"] for t in found.get("Targets") or []]
+        for start in range(0, len(ids), MAX_TARGETS_PER_CALL):
+            aws.call(
+                "events", "remove_targets", what=f"remove targets of rule {name}", Rule=name,
+                Ids=ids[start : start + MAX_TARGETS_PER_CALL],
+            )  # fmt: skip
+        with contextlib.suppress(NotFound):
+            aws.call("events", "delete_rule", what=f"delete rule {name}", Name=name)
+
+    def describe(self, address: Address, found: Found) -> Description:
+        what = found.get("ScheduleExpression") or "event pattern"
+        targets = len(found.get("Targets") or [])
+        return Description(
+            str(found.get("Arn", address.arn)),
+            f"{what}, {found.get('State', '').lower()}, {targets} target(s)",
+        )
+
+
+class AwsScheduleGroups:
+    def __init__(self, context: AwsContext) -> None:
+        self.c = context
+
+    def check(self, resource: ScheduleGroup) -> None:
+        pass
+
+    def find(self, address: Address) -> Found | None:
+        return self.c.aws.find(
+            "scheduler", "get_schedule_group", what=f"look up schedule group {address.name}",
+            Name=address.name,
+        )  # fmt: skip
+
+    def owns(self, address: Address, found: Found) -> bool:
+        answer = self.c.aws.call(
+            "scheduler", "list_tags_for_resource",
+            what=f"read the tags of schedule group {address.name}", ResourceArn=found["Arn"],
+        )  # fmt: skip
+        return self.c.ours({t["Key"]: t["Value"] for t in answer.get("Tags", [])})
+
+    def diff(self, resource: ScheduleGroup, found: Found) -> Diff:
+        return Diff()
+
+    def create(self, resource: ScheduleGroup) -> None:
+        self.c.aws.call(
+            "scheduler", "create_schedule_group", what=f"create schedule group {resource.name}",
+            Name=resource.name, Tags=_tag_list(self.c),
+        )  # fmt: skip
+
+    def update(self, resource: ScheduleGroup, found: Found, diff: Diff) -> None:
+        pass
+
+    def delete(self, address: Address) -> None:
+        with contextlib.suppress(NotFound):
+            self.c.aws.call(
+                "scheduler", "delete_schedule_group",
+                what=f"delete schedule group {address.name}", Name=address.name,
+            )  # fmt: skip
+
+    def describe(self, address: Address, found: Found) -> Description:
+        return Description(str(found.get("Arn", "")), str(found.get("State", "")).lower())
+
+
+class AwsSchedules:
+    def __init__(self, context: AwsContext, groups: AwsScheduleGroups) -> None:
+        self.c = context
+        self.groups = groups
+
+    def check(self, resource: Schedule) -> None:
+        pass
+
+    @staticmethod
+    def _split(address: Address) -> tuple[str, str]:
+        group, _, name = address.name.partition("/")
+        return group, name
+
+    def find(self, address: Address) -> Found | None:
+        group, name = self._split(address)
+        return self.c.aws.find(
+            "scheduler", "get_schedule", what=f"look up schedule {address.name}", Name=name,
+            GroupName=group,
+        )  # fmt: skip
+
+    def owns(self, address: Address, found: Found) -> bool:
+        group = Address("schedule group", self._split(address)[0])
+        current = self.groups.find(group)
+        return current is not None and self.groups.owns(group, current)
+
+    def diff(self, resource: Schedule, found: Found) -> Diff:
+        return schedule_diff(resource, found)
+
+    def create(self, resource: Schedule) -> None:
+        self.c.aws.call(
+            "scheduler", "create_schedule", what=f"create schedule {resource.name}",
+            Name=resource.name, GroupName=resource.group, **resource.settings(),
+        )  # fmt: skip
+
+    def update(self, resource: Schedule, found: Found, diff: Diff) -> None:
+        self.c.aws.call(
+            "scheduler", "update_schedule", what=f"update schedule {resource.name}",
+            Name=resource.name, GroupName=resource.group, **resource.settings(),
+        )  # fmt: skip
+
+    def delete(self, address: Address) -> None:
+        group, name = self._split(address)
+        with contextlib.suppress(NotFound):
+            self.c.aws.call(
+                "scheduler", "delete_schedule", what=f"delete schedule {address.name}",
+                Name=name, GroupName=group,
+            )  # fmt: skip
+
+    def describe(self, address: Address, found: Found) -> Description:
+        return Description(
+            str(found.get("Arn", "")),
+            f"{found.get('ScheduleExpression')}, {str(found.get('State', '')).lower()}",
+        )
+
+
+class AwsRestApis:
+    """A REST API, found by name (API Gateway does not keep names unique: the toolkit's is the
+    one carrying its tags). An update changes only the methods that differ, then deploys the
+    stage again."""
+
+    def __init__(self, context: AwsContext) -> None:
+        self.c = context
+
+    def check(self, resource: RestApi) -> None:
+        pass
+
+    def _apis_named(self, name: str) -> list[dict[str, Any]]:
+        return [
+            api
+            for page in self.c.aws.pages("apigateway", "get_rest_apis", what=f"look up API {name}")
+            for api in page.get("items", [])
+            if api.get("name") == name
+        ]
+
+    def find(self, address: Address) -> Found | None:
+        apis = self._apis_named(address.name)
+        if not apis:
+            return None
+        api = next((a for a in apis if self.c.ours(dict(a.get("tags") or {}))), apis[0])
+        aws, api_id = self.c.aws, api["id"]
+        what = f"read API {address.name}"
+        resources = [
+            item
+            for page in aws.pages(
+                "apigateway", "get_resources", what=what, restApiId=api_id, embed=["methods"]
+            )
+            for item in page.get("items", [])
+        ]
+        stages = aws.call("apigateway", "get_stages", what=what, restApiId=api_id)
+        return {**api, "Resources": resources, "Stages": stages.get("item", [])}
+
+    def owns(self, address: Address, found: Found) -> bool:
+        return self.c.ours(dict(found.get("tags") or {}))
+
+    def diff(self, resource: RestApi, found: Found) -> Diff:
+        diff = rest_api_diff(resource, found)
+        if "endpointConfiguration" in diff.attributes:
+            raise BadInput(
+                f"REST API {resource.name} is "
+                f"{(found.get('endpointConfiguration') or {}).get('types')} on AWS and "
+                f"serverless.yml now says {resource.endpoint_type}; the toolkit does not change "
+                "an API's endpoint type in place",
+                hint="run `tool remove --target aws` and deploy again",
+            )
+        return diff
+
+    def create(self, resource: RestApi) -> None:
+        endpoint: dict[str, Any] = {"types": [resource.endpoint_type]}
+        if resource.vpc_endpoint_ids:
+            endpoint["vpcEndpointIds"] = list(resource.vpc_endpoint_ids)
+        api = self.c.aws.call(
+            "apigateway", "create_rest_api", what=f"create API {resource.name}",
+            name=resource.name, description=self.c.description, endpointConfiguration=endpoint,
+            tags=self.c.tags,
+        )  # fmt: skip
+        root = {"id": api.get("rootResourceId"), "path": "/"}
+        if root["id"] is None:
+            root = self._resources(api["id"])[0]
+        self._apply(resource, api["id"], [root])
+
+    def update(self, resource: RestApi, found: Found, diff: Diff) -> None:
+        self._apply(resource, found["id"], list(found.get("Resources") or []))
+
+    def _resources(self, api_id: str) -> list[dict[str, Any]]:
+        return [
+            item
+            for page in self.c.aws.pages(
+                "apigateway", "get_resources", what="read the API's resources", restApiId=api_id
+            )
+            for item in page.get("items", [])
+        ]
+
+    def _apply(self, api: RestApi, api_id: str, resources: list[dict[str, Any]]) -> None:
+        aws = self.c.aws
+        ids = {str(r.get("path", "/")).strip("/"): r["id"] for r in resources}
+        for path in api.paths():
+            if path in ids:
+                continue
+            parent, _, part = path.rpartition("/")
+            created = aws.call(
+                "apigateway", "create_resource", what=f"create resource /{path} of {api.name}",
+                restApiId=api_id, parentId=ids[parent], pathPart=part,
+            )  # fmt: skip
+            ids[path] = created["id"]
+        have = api_methods_found({"Resources": resources})
+        wanted = api_methods_wanted(api)
+        for method in api.methods:
+            key = (method.path, method.http_method)
+            if have.get(key) == wanted[key]:
+                continue
+            if key in have:
+                self._delete_method(api_id, ids[method.path], method.http_method)
+            self._put_method(api_id, ids[method.path], method)
+        for path, verb in sorted(set(have) - set(wanted)):
+            if path in ids:
+                self._delete_method(api_id, ids[path], verb)
+        needed = set(api.paths()) | {""}
+        for path in sorted(set(ids) - needed, key=lambda p: -p.count("/")):
+            with contextlib.suppress(NotFound):
+                aws.call(
+                    "apigateway", "delete_resource", what=f"delete resource /{path}",
+                    restApiId=api_id, resourceId=ids[path],
+                )  # fmt: skip
+        aws.call(
+            "apigateway", "create_deployment", what=f"deploy API {api.name} to stage {api.stage}",
+            restApiId=api_id, stageName=api.stage, description=self.c.description,
+        )  # fmt: skip
+
+    def _delete_method(self, api_id: str, resource_id: str, verb: str) -> None:
+        with contextlib.suppress(NotFound):
+            self.c.aws.call(
+                "apigateway", "delete_method", what=f"delete method {verb}", restApiId=api_id,
+                resourceId=resource_id, httpMethod=verb,
+            )  # fmt: skip
+
+    def _put_method(self, api_id: str, resource_id: str, method: ApiMethod) -> None:
+        aws, verb = self.c.aws, method.http_method
+        what = f"put method {verb} /{method.path}"
+        where = {"restApiId": api_id, "resourceId": resource_id, "httpMethod": verb}
+        extra: dict[str, Any] = {}
+        if method.authorizer_id:
+            extra["authorizerId"] = method.authorizer_id
+        if method.authorization_scopes:
+            extra["authorizationScopes"] = list(method.authorization_scopes)
+        aws.call(
+            "apigateway", "put_method", what=what, authorizationType=method.authorization_type,
+            apiKeyRequired=method.api_key_required, **where, **extra,
+        )  # fmt: skip
+        for response in method.method_responses:
+            aws.call("apigateway", "put_method_response", what=what, **where, **response)
+        aws.call("apigateway", "put_integration", what=what, **where, **method.integration)
+        for response in method.integration_responses:
+            aws.call("apigateway", "put_integration_response", what=what, **where, **response)
+
+    def delete(self, address: Address) -> None:
+        for api in self._apis_named(address.name):
+            if self.c.ours(dict(api.get("tags") or {})):
+                with contextlib.suppress(NotFound):
+                    self.c.aws.call(
+                        "apigateway", "delete_rest_api", what=f"delete API {address.name}",
+                        restApiId=api["id"],
+                    )  # fmt: skip
+
+    def describe(self, address: Address, found: Found) -> Description:
+        stages = [s.get("stageName") for s in found.get("Stages") or []]
+        stage = stages[0] if stages else ""
+        url = f"https://{found['id']}.execute-api.{self.c.region}.amazonaws.com/{stage}"
+        return Description(url, f"{len(api_methods_found(found))} method(s)")
+
+
+class AwsAlarms:
+    def __init__(self, context: AwsContext) -> None:
+        self.c = context
+
+    def check(self, resource: Alarm) -> None:
+        pass
+
+    def find(self, address: Address) -> Found | None:
+        answer = self.c.aws.call(
+            "cloudwatch", "describe_alarms", what=f"look up alarm {address.name}",
+            AlarmNames=[address.name], AlarmTypes=["MetricAlarm"],
+        )  # fmt: skip
+        alarms = answer.get("MetricAlarms") or []
+        return dict(alarms[0]) if alarms else None
+
+    def owns(self, address: Address, found: Found) -> bool:
+        answer = self.c.aws.call(
+            "cloudwatch", "list_tags_for_resource", what=f"read the tags of alarm {address.name}",
+            ResourceARN=found["AlarmArn"],
+        )  # fmt: skip
+        return self.c.ours({t["Key"]: t["Value"] for t in answer.get("Tags", [])})
+
+    def diff(self, resource: Alarm, found: Found) -> Diff:
+        return alarm_diff(resource, found)
+
+    def create(self, resource: Alarm) -> None:
+        self.c.aws.call(
+            "cloudwatch", "put_metric_alarm", what=f"create alarm {resource.name}",
+            AlarmName=resource.name, Tags=_tag_list(self.c), **resource.settings,
+        )  # fmt: skip
+
+    def update(self, resource: Alarm, found: Found, diff: Diff) -> None:
+        self.c.aws.call(
+            "cloudwatch", "put_metric_alarm", what=f"update alarm {resource.name}",
+            AlarmName=resource.name, **resource.settings,
+        )  # fmt: skip
+
+    def delete(self, address: Address) -> None:
+        self.c.aws.call(
+            "cloudwatch", "delete_alarms", what=f"delete alarm {address.name}",
+            AlarmNames=[address.name],
+        )  # fmt: skip
+
+    def describe(self, address: Address, found: Found) -> Description:
+        return Description(
+            str(found.get("AlarmArn", "")),
+            f"{found.get('MetricName')} >= {found.get('Threshold')}, {found.get('StateValue')}",
+        )
+
+
+class AwsPermissions:
+    """A statement with the toolkit's id in an SNS topic's or SQS queue's policy (the rest of
+    the policy is kept as it is), or a Lambda function's permission (AddPermission)."""
+
+    def __init__(self, context: AwsContext) -> None:
+        self.c = context
+
+    def check(self, resource: Permission) -> None:
+        pass
+
+    def _policy(self, target: str) -> dict[str, Any] | None:
+        """The target's policy document ({} when it has none); None when the target is gone."""
+        aws, service = self.c.aws, target.split(":")[2]
+        what = f"read the policy of {target}"
+        try:
+            if service == "sns":
+                answer = aws.call("sns", "get_topic_attributes", what=what, TopicArn=target)
+                text = (answer.get("Attributes") or {}).get("Policy")
+            elif service == "sqs":
+                answer = aws.call(
+                    "sqs", "get_queue_attributes", what=what, QueueUrl=self._queue_url(target),
+                    AttributeNames=["Policy"],
+                )  # fmt: skip
+                text = (answer.get("Attributes") or {}).get("Policy")
+            else:
+                try:
+                    text = aws.call("lambda", "get_policy", what=what, FunctionName=target).get(
+                        "Policy"
+                    )
+                except NotFound:
+                    aws.call("lambda", "get_function_configuration", what=what, FunctionName=target)
+                    text = None
+        except NotFound:
+            return None
+        return json.loads(text) if text else {}
+
+    def _queue_url(self, arn: str) -> str:
+        parts = arn.split(":")
+        answer = self.c.aws.call(
+            "sqs", "get_queue_url", what=f"look up queue {parts[5]}", QueueName=parts[5],
+            QueueOwnerAWSAccountId=parts[4],
+        )  # fmt: skip
+        return str(answer["QueueUrl"])
+
+    def find(self, address: Address) -> Found | None:
+        assert address.arn is not None
+        policy = self._policy(address.arn)
+        if policy is None:
+            return None
+        sid = permission_sid(address.name)
+        for statement in _statements(policy):
+            if statement.get("Sid") == sid:
+                return {"Statement": statement}
+        return None
+
+    def owns(self, address: Address, found: Found) -> bool:
+        return True  # the statement id is derived from the rule's name, the toolkit's own
+
+    def diff(self, resource: Permission, found: Found) -> Diff:
+        return permission_diff(resource, found)
+
+    def create(self, resource: Permission) -> None:
+        self._put(resource)
+
+    def update(self, resource: Permission, found: Found, diff: Diff) -> None:
+        self._put(resource)
+
+    def _put(self, permission: Permission) -> None:
+        aws, target = self.c.aws, permission.target
+        what = f"allow rule {permission.source_arn.rsplit('/', 1)[-1]} to reach {target}"
+        if permission.service == "lambda":
+            with contextlib.suppress(NotFound):
+                aws.call(
+                    "lambda", "remove_permission", what=what, FunctionName=target,
+                    StatementId=permission.sid,
+                )  # fmt: skip
+            aws.call(
+                "lambda", "add_permission", what=what, FunctionName=target,
+                StatementId=permission.sid, Action="lambda:InvokeFunction",
+                Principal="events.amazonaws.com", SourceArn=permission.source_arn,
+            )  # fmt: skip
+            return
+        policy = self._policy(target)
+        if policy is None:
+            raise NotFound(f"{what} failed: {target} does not exist", hint="create it first")
+        statements = [s for s in _statements(policy) if s.get("Sid") != permission.sid]
+        statements.append(permission.statement())
+        self._write(target, {"Version": "2012-10-17", **policy, "Statement": statements}, what)
+
+    def _write(self, target: str, policy: dict[str, Any], what: str) -> None:
+        text = json.dumps(policy) if policy.get("Statement") else ""
+        if target.split(":")[2] == "sns":
+            self.c.aws.call(
+                "sns", "set_topic_attributes", what=what, TopicArn=target, AttributeName="Policy",
+                AttributeValue=text or json.dumps({**policy, "Statement": []}),
+            )  # fmt: skip
+        else:
+            self.c.aws.call(
+                "sqs", "set_queue_attributes", what=what, QueueUrl=self._queue_url(target),
+                Attributes={"Policy": text},
+            )  # fmt: skip
+
+    def delete(self, address: Address) -> None:
+        assert address.arn is not None
+        sid, target = permission_sid(address.name), address.arn
+        what = f"remove the permission of {address.name}"
+        if target.split(":")[2] == "lambda":
+            with contextlib.suppress(NotFound):
+                self.c.aws.call(
+                    "lambda", "remove_permission", what=what, FunctionName=target, StatementId=sid
+                )
+            return
+        policy = self._policy(target)
+        if not policy:
+            return
+        statements = [s for s in _statements(policy) if s.get("Sid") != sid]
+        if len(statements) != len(_statements(policy)):
+            self._write(target, {**policy, "Statement": statements}, what)
+
+    def describe(self, address: Address, found: Found) -> Description:
+        return Description(str(address.arn), str(found.get("Statement", {}).get("Sid", "")))
+
+
+def _statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = policy.get("Statement") or []
+    return [statements] if isinstance(statements, dict) else list(statements)
+
+
+def aws_event_providers(context: AwsContext) -> dict[Kind, Any]:
+    groups = AwsScheduleGroups(context)
+    return {
+        "rule": AwsRules(context),
+        "schedule group": groups,
+        "schedule": AwsSchedules(context, groups),
+        "rest api": AwsRestApis(context),
+        "alarm": AwsAlarms(context),
+        "permission": AwsPermissions(context),
+    }

@@ -1,0 +1,243 @@
+"""How found rules, schedules, REST APIs, alarms and permissions differ from their models, in
+the AWS APIs' own shapes (DescribeRule + ListTargetsByRule, GetSchedule, GetResources with
+embedded methods, DescribeAlarms, a policy statement). Both targets' providers answer in these
+shapes, so each comparison is written once.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tooling.deploy.models import Alarm, ApiMethod, Permission, RestApi, Rule, Schedule
+from tooling.deploy.providers import Diff, Found
+
+DEFAULT_TIMEOUT_MILLIS = 29_000  # API Gateway's integration timeout when none is set
+DEFAULT_PASSTHROUGH = "WHEN_NO_MATCH"
+DEFAULT_TIMEZONE = "UTC"
+
+
+def rule_diff(rule: Rule, found: Found) -> Diff:
+    """`found`: DescribeRule's answer, plus "Targets" (ListTargetsByRule's)."""
+    parts: list[tuple[str, tuple[str, ...]]] = []
+    wanted = rule.settings()
+    if found.get("ScheduleExpression") != wanted.get("ScheduleExpression"):
+        parts.append(("schedule changed", ("ScheduleExpression",)))
+    have_pattern = found.get("EventPattern")
+    if (json.loads(have_pattern) if have_pattern else None) != rule.event_pattern:
+        parts.append(("event pattern changed", ("EventPattern",)))
+    if found.get("State") != wanted["State"]:
+        parts.append(("state changed", ("State",)))
+    if (found.get("Description") or None) != rule.description:
+        parts.append(("description changed", ("Description",)))
+    if targets_by_id(found.get("Targets") or []) != targets_by_id(
+        [t.to_api() for t in rule.targets]
+    ):
+        parts.append(("targets changed", ("Targets",)))
+    return Diff.of(*parts)
+
+
+def targets_by_id(targets: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {str(t["Id"]): _target(t) for t in targets}
+
+
+def _target(target: dict[str, Any]) -> dict[str, Any]:
+    kept = {key: value for key, value in target.items() if value not in (None, {}, "")}
+    transformer = kept.get("InputTransformer")
+    if transformer is not None:  # an empty paths map may come back absent
+        kept["InputTransformer"] = {
+            "InputTemplate": transformer.get("InputTemplate"),
+            "InputPathsMap": transformer.get("InputPathsMap") or {},
+        }
+    if "Input" in kept:  # JSON text: compared as JSON
+        kept["Input"] = json.loads(kept["Input"])
+    return kept
+
+
+def schedule_diff(schedule: Schedule, found: Found) -> Diff:
+    """`found`: GetSchedule's answer."""
+    wanted = schedule.settings()
+    parts: list[tuple[str, tuple[str, ...]]] = []
+    for key in ("ScheduleExpression", "State", "FlexibleTimeWindow"):
+        if found.get(key) != wanted.get(key):
+            parts.append((f"{key} changed", (key,)))
+    timezone = found.get("ScheduleExpressionTimezone") or DEFAULT_TIMEZONE
+    if timezone != (wanted.get("ScheduleExpressionTimezone") or DEFAULT_TIMEZONE):
+        parts.append(("timezone changed", ("ScheduleExpressionTimezone",)))
+    if (found.get("Description") or None) != wanted.get("Description"):
+        parts.append(("description changed", ("Description",)))
+    have = found.get("Target") or {}
+    target = wanted["Target"]
+    same_target = all(have.get(key) == target.get(key) for key in ("Arn", "RoleArn")) and (
+        json.loads(have["Input"]) if have.get("Input") else None
+    ) == (json.loads(target["Input"]) if target.get("Input") else None)
+    if not same_target:
+        parts.append(("target changed", ("Target",)))
+    return Diff.of(*parts)
+
+
+def canonical_method(method: ApiMethod) -> dict[str, Any]:
+    """A method as compared: what the toolkit sets, with API Gateway's defaults filled in."""
+    integration = method.integration
+    return {
+        "authorizationType": method.authorization_type,
+        "apiKeyRequired": method.api_key_required,
+        "authorizerId": method.authorizer_id,
+        "authorizationScopes": sorted(method.authorization_scopes) or None,
+        "methodResponses": {
+            str(r["statusCode"]): {
+                "responseParameters": dict(r.get("responseParameters") or {}),
+                "responseModels": dict(r.get("responseModels") or {}),
+            }
+            for r in method.method_responses
+        },
+        "integration": {
+            "type": integration.get("type"),
+            "httpMethod": integration.get("integrationHttpMethod"),
+            "uri": integration.get("uri"),
+            "credentials": integration.get("credentials"),
+            "requestTemplates": _templates(integration.get("requestTemplates")),
+            "passthroughBehavior": integration.get("passthroughBehavior", DEFAULT_PASSTHROUGH),
+            "timeoutInMillis": integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MILLIS),
+            "contentHandling": integration.get("contentHandling"),
+            "integrationResponses": {
+                str(r["statusCode"]): {
+                    "selectionPattern": r.get("selectionPattern") or "",
+                    "responseParameters": dict(r.get("responseParameters") or {}),
+                    "responseTemplates": _templates(r.get("responseTemplates")),
+                }
+                for r in method.integration_responses
+            },
+        },
+    }
+
+
+def found_method(method: dict[str, Any]) -> dict[str, Any]:
+    """A GetResources (embed=methods) `resourceMethods` entry, in canonical_method's shape."""
+    integration = method.get("methodIntegration") or {}
+    return {
+        "authorizationType": method.get("authorizationType", "NONE"),
+        "apiKeyRequired": bool(method.get("apiKeyRequired")),
+        "authorizerId": method.get("authorizerId"),
+        "authorizationScopes": sorted(method.get("authorizationScopes") or []) or None,
+        "methodResponses": {
+            str(code): {
+                "responseParameters": dict(r.get("responseParameters") or {}),
+                "responseModels": dict(r.get("responseModels") or {}),
+            }
+            for code, r in (method.get("methodResponses") or {}).items()
+        },
+        "integration": {
+            "type": integration.get("type"),
+            "httpMethod": integration.get("httpMethod"),
+            "uri": integration.get("uri"),
+            "credentials": integration.get("credentials"),
+            "requestTemplates": _templates(integration.get("requestTemplates")),
+            "passthroughBehavior": integration.get("passthroughBehavior", DEFAULT_PASSTHROUGH),
+            "timeoutInMillis": integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MILLIS),
+            "contentHandling": integration.get("contentHandling"),
+            "integrationResponses": {
+                str(code): {
+                    "selectionPattern": r.get("selectionPattern") or "",
+                    "responseParameters": dict(r.get("responseParameters") or {}),
+                    "responseTemplates": _templates(r.get("responseTemplates")),
+                }
+                for code, r in (integration.get("integrationResponses") or {}).items()
+            },
+        },
+    }
+
+
+def _templates(value: Any) -> dict[str, str]:
+    # API Gateway may answer an empty template as null.
+    return {key: text or "" for key, text in (value or {}).items()}
+
+
+def api_methods_found(found: Found) -> dict[tuple[str, str], dict[str, Any]]:
+    """(path, METHOD) -> canonical method, from `found["Resources"]` (GetResources' items)."""
+    methods: dict[tuple[str, str], dict[str, Any]] = {}
+    for resource in found.get("Resources") or []:
+        path = str(resource.get("path", "/")).strip("/")
+        for verb, method in (resource.get("resourceMethods") or {}).items():
+            methods[(path, verb)] = found_method(method)
+    return methods
+
+
+def api_methods_wanted(api: RestApi) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(m.path, m.http_method): canonical_method(m) for m in api.methods}
+
+
+def rest_api_diff(api: RestApi, found: Found) -> Diff:
+    """`found`: GetRestApi's answer, plus "Resources" (GetResources with methods embedded) and
+    "Stages" (GetStages' items)."""
+    parts: list[tuple[str, tuple[str, ...]]] = []
+    types = (found.get("endpointConfiguration") or {}).get("types") or ["EDGE"]
+    if types != [api.endpoint_type]:
+        parts.append(("endpoint type changed", ("endpointConfiguration",)))
+    have, wanted = api_methods_found(found), api_methods_wanted(api)
+    changed = sorted(
+        f"{verb} /{path}"
+        for key in set(have) | set(wanted)
+        for path, verb in [key]
+        if have.get(key) != wanted.get(key)
+    )
+    if changed:
+        shown = ", ".join(changed[:3]) + (
+            f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        )
+        parts.append((f"methods changed: {shown}", ("resourceMethods",)))
+    stages = {stage.get("stageName") for stage in found.get("Stages") or []}
+    if api.stage not in stages:
+        parts.append((f"stage {api.stage} missing", ("stages",)))
+    return Diff.of(*parts)
+
+
+def alarm_diff(alarm: Alarm, found: Found) -> Diff:
+    """`found`: a DescribeAlarms MetricAlarms entry."""
+    changed = []
+    for key, value in alarm.settings.items():
+        have = found.get(key)
+        if key == "Threshold":
+            same = have is not None and float(have) == float(value)
+        elif key == "Dimensions":
+            same = sorted(json.dumps(d, sort_keys=True) for d in have or []) == sorted(
+                json.dumps(d, sort_keys=True) for d in value
+            )
+        elif isinstance(value, list):
+            same = sorted(have or []) == sorted(value)
+        else:
+            same = have == value
+        if not same:
+            changed.append(key)
+    return Diff(tuple(f"{key} changed" for key in changed), tuple(changed))
+
+
+def permission_diff(permission: Permission, found: Found) -> Diff:
+    """`found`: {"Statement": the statement with the permission's Sid}."""
+    have = found.get("Statement") or {}
+    if permission.service == "lambda":
+        condition = (have.get("Condition") or {}).get("ArnLike") or {}
+        same = condition.get("AWS:SourceArn") == permission.source_arn and _principal(have) == (
+            "events.amazonaws.com"
+        )
+    else:
+        same = _normal_statement(have) == _normal_statement(permission.statement())
+    return Diff() if same else Diff.of(("statement changed", ("Policy",)))
+
+
+def _principal(statement: dict[str, Any]) -> Any:
+    principal = statement.get("Principal")
+    return principal.get("Service") if isinstance(principal, dict) else principal
+
+
+def _normal_statement(statement: dict[str, Any]) -> dict[str, Any]:
+    def listed(value: Any) -> Any:
+        return sorted(value) if isinstance(value, list) else [value] if value else []
+
+    return {
+        "Effect": statement.get("Effect"),
+        "Principal": listed(_principal(statement)),
+        "Action": listed(statement.get("Action")),
+        "Resource": listed(statement.get("Resource")),
+        "Condition": statement.get("Condition"),
+    }

@@ -1,0 +1,630 @@
+"""State-machine events, alarms and notifications as resource models (one source each in
+tooling.deploy.desired's SOURCES), named and shaped as serverless-step-functions makes them:
+
+- `schedule` → an EventBridge rule per schedule (or, with `method: scheduler`, an EventBridge
+  Scheduler schedule in the service's and stage's schedule group), targeting the state machine
+  through a role allowed to StartExecution on that machine only;
+- `http` → one REST API for the service and stage, a method per event with an AWS integration
+  to Step Functions' action (StartExecution unless `action` says otherwise), CORS preflights,
+  and a role allowed to call those actions on those machines only;
+- `alarms` → CloudWatch alarms on the machine's AWS/States metrics;
+- `notifications` → an EventBridge rule per execution status, its targets, the statements the
+  targets' policies need (SNS topic, SQS queue, Lambda function) and a role for the targets that
+  take one (Kinesis, Firehose, Step Functions).
+
+Names CloudFormation would generate (a rule or alarm without `name`) are made deterministic:
+`<service>-<stage>-<the plugin's logical id>`, cut to the service's limit with a digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Protocol
+
+from tooling import iam
+from tooling.config.events import (
+    METHOD_SCHEDULER,
+    Cors,
+    HttpEvent,
+    NotificationTarget,
+    ScheduleEvent,
+)
+from tooling.config.intrinsics import normalized_name
+from tooling.config.service import ServiceConfig, StateMachineConfig
+from tooling.deploy.api_templates import JSON, default_templates, lambda_proxy_templates
+from tooling.deploy.models import (
+    Address,
+    Alarm,
+    ApiMethod,
+    Permission,
+    Resource,
+    RestApi,
+    Role,
+    Rule,
+    RuleTarget,
+    Schedule,
+    ScheduleGroup,
+    permission_name,
+)
+from tooling.deploy.providers import Platform
+from tooling.names import partition_for
+
+MAX_RULE_NAME = 64  # EventBridge PutRule Name
+MAX_TARGET_ID = 64  # PutTargets Id
+MAX_SCHEDULE_NAME = 64  # Scheduler CreateSchedule Name / schedule group Name
+SCHEDULE_POLICY = "tool-schedule"
+API_POLICY = "tool-api-gateway"
+NOTIFICATIONS_POLICY = "tool-notifications"
+ANY_METHODS = "DELETE,GET,HEAD,PATCH,POST,PUT"
+STATUS_CHANGE = "Step Functions Execution Status Change"
+
+Contribution = tuple[list[Resource], list[str]]
+
+
+class _Context(Protocol):
+    @property
+    def service(self) -> ServiceConfig: ...
+
+    @property
+    def platform(self) -> Platform: ...
+
+
+def capped(name: str, limit: int) -> str:
+    """`name`, cut to `limit` characters with a short digest to stay unique."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: limit - 9]}-{digest}"
+
+
+def rule_arn(service: ServiceConfig, name: str) -> str:
+    partition = partition_for(service.region)
+    return f"arn:{partition}:events:{service.region}:{service.account_id}:rule/{name}"
+
+
+def _machine(machine: StateMachineConfig) -> Address:
+    return Address("state machine", machine.name, machine.arn)
+
+
+def _role_arn(service: ServiceConfig, spec: iam.RoleSpec) -> str:
+    return spec.arn(partition_for(service.region), service.account_id)
+
+
+def _trust(*principals: str) -> dict[str, Any]:
+    service: str | list[str] = list(principals) if len(principals) > 1 else principals[0]
+    return {
+        "Version": iam.POLICY_VERSION,
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+        ],
+    }
+
+
+# -- schedule ---------------------------------------------------------------------------------
+
+
+def schedule_rule_name(service: ServiceConfig, machine: StateMachineConfig, number: int) -> str:
+    logical = f"{normalized_name(machine.key)}StepFunctionsEventsRuleSchedule{number}"
+    return capped(f"{service.service}-{service.stage}-{logical}", MAX_RULE_NAME)
+
+
+def scheduler_schedule_name(
+    service: ServiceConfig, machine: StateMachineConfig, number: int
+) -> str:
+    logical = f"{normalized_name(machine.key)}StepFunctionsSchedulerSchedule{number}"
+    return capped(f"{service.service}-{service.stage}-{logical}", MAX_SCHEDULE_NAME)
+
+
+def schedule_group_name(service: ServiceConfig) -> str:
+    return capped(f"{service.service}-{service.stage}", MAX_SCHEDULE_NAME)
+
+
+def schedule_role(
+    service: ServiceConfig, machine: StateMachineConfig, principals: tuple[str, ...]
+) -> iam.RoleSpec:
+    """What EventBridge (or Scheduler) assumes to start this machine, and nothing else."""
+    statement = {
+        "Sid": "StartThisStateMachine",
+        "Effect": "Allow",
+        "Action": "states:StartExecution",
+        "Resource": machine.arn,
+    }
+    return iam.RoleSpec(
+        name=iam.role_name(service.service, service.stage, service.region, machine.key, "schedule"),
+        trust_policy=_trust(*principals),
+        inline_policies={
+            SCHEDULE_POLICY: {"Version": iam.POLICY_VERSION, "Statement": [statement]}
+        },
+    )
+
+
+def schedules(context: _Context) -> Contribution:
+    service = context.service
+    resources: list[Resource] = []
+    group_added = False
+    for machine in service.state_machines.values():
+        events = machine.events.schedules
+        if not events:
+            continue
+        principals = tuple(
+            principal
+            for principal, method in (
+                ("events.amazonaws.com", "eventBus"),
+                ("scheduler.amazonaws.com", METHOD_SCHEDULER),
+            )
+            if any(e.role is None and e.method == method for e in events)
+        )
+        role_address: tuple[Address, ...] = ()
+        generated_arn = ""
+        if principals:
+            spec = schedule_role(service, machine, principals)
+            role = Role(spec)
+            resources.append(role)
+            role_address = (role.address,)
+            generated_arn = _role_arn(service, spec)
+        for event in events:
+            role_arn = event.role or generated_arn
+            needs = (*(role_address if event.role is None else ()), _machine(machine))
+            if event.method == METHOD_SCHEDULER:
+                group = ScheduleGroup(schedule_group_name(service))
+                if not group_added:
+                    resources.append(group)
+                    group_added = True
+                resources.append(_scheduler(service, machine, event, role_arn, group, needs))
+            else:
+                resources.append(_schedule_rule(service, machine, event, role_arn, needs))
+    return resources, []
+
+
+def _schedule_rule(
+    service: ServiceConfig,
+    machine: StateMachineConfig,
+    event: ScheduleEvent,
+    role_arn: str,
+    needs: tuple[Address, ...],
+) -> Rule:
+    name = event.name or schedule_rule_name(service, machine, event.number)
+    transformer = event.input_transformer.to_api() if event.input_transformer else None
+    target = RuleTarget(
+        id=capped(f"{machine.key}StepFunctionsSchedule", MAX_TARGET_ID),
+        arn=machine.arn,
+        role_arn=role_arn,
+        input=event.input,
+        input_path=event.input_path,
+        input_transformer=transformer,
+        retry_policy=event.retry_policy,
+    )
+    return Rule(
+        name=name,
+        arn=rule_arn(service, name),
+        targets=(target,),
+        schedule_expression=event.expression.text,
+        enabled=event.enabled,
+        description=event.description,
+        needs=needs,
+        declared_in=event.location,
+    )
+
+
+def _scheduler(
+    service: ServiceConfig,
+    machine: StateMachineConfig,
+    event: ScheduleEvent,
+    role_arn: str,
+    group: ScheduleGroup,
+    needs: tuple[Address, ...],
+) -> Schedule:
+    return Schedule(
+        name=event.name or scheduler_schedule_name(service, machine, event.number),
+        group=group.name,
+        expression=event.expression.text,
+        timezone=event.timezone,
+        enabled=event.enabled,
+        description=event.description,
+        target_arn=machine.arn,
+        role_arn=role_arn,
+        input=event.input,
+        needs=(group.address, *needs),
+    )
+
+
+# -- http -------------------------------------------------------------------------------------
+
+
+def api_role_name(service: ServiceConfig) -> str:
+    return iam.role_name(service.service, service.stage, service.region, "apiGateway")
+
+
+def api_role(service: ServiceConfig) -> iam.RoleSpec:
+    """What API Gateway assumes to call Step Functions: each action on the machines whose http
+    events use it (the plugin grants `*`; this is the least that works)."""
+    wanted: dict[str, set[str]] = {}
+    for machine in service.state_machines.values():
+        for event in machine.events.http:
+            if event.iam_role is not None:
+                continue
+            if event.action in ("StartExecution", "StartSyncExecution"):
+                resource = machine.arn
+            else:  # DescribeExecution, StopExecution act on the machine's executions
+                resource = execution_arns(machine)
+            wanted.setdefault(f"states:{event.action}", set()).add(resource)
+    statements = [
+        {"Effect": "Allow", "Action": action, "Resource": sorted(resources)}
+        for action, resources in sorted(wanted.items())
+    ]
+    return iam.RoleSpec(
+        name=api_role_name(service),
+        trust_policy=_trust("apigateway.amazonaws.com"),
+        inline_policies={API_POLICY: {"Version": iam.POLICY_VERSION, "Statement": statements}},
+    )
+
+
+def execution_arns(machine: StateMachineConfig) -> str:
+    prefix = machine.arn.rsplit(":stateMachine:", 1)[0]
+    return f"{prefix}:execution:{machine.name}:*"
+
+
+def http_api(context: _Context) -> Contribution:
+    service = context.service
+    events = [
+        (machine, event)
+        for machine in service.state_machines.values()
+        for event in machine.events.http
+    ]
+    if not events or service.api is None:
+        return [], []
+    resources: list[Resource] = []
+    role_arn = ""
+    needs: list[Address] = []
+    if any(event.iam_role is None for _, event in events):
+        spec = api_role(service)
+        role = Role(spec)
+        resources.append(role)
+        needs.append(role.address)
+        role_arn = _role_arn(service, spec)
+    methods = [
+        _method(service, machine, event, event.iam_role or role_arn) for machine, event in events
+    ]
+    methods.extend(_preflights(events))
+    for machine, _ in events:
+        if _machine(machine) not in needs:
+            needs.append(_machine(machine))
+    api = service.api
+    resources.append(
+        RestApi(
+            name=api.name,
+            stage=service.stage,
+            endpoint_type=api.endpoint_type,
+            methods=tuple(methods),
+            vpc_endpoint_ids=api.vpc_endpoint_ids,
+            needs=tuple(needs),
+        )
+    )
+    return resources, []
+
+
+def _method(
+    service: ServiceConfig, machine: StateMachineConfig, event: HttpEvent, role_arn: str
+) -> ApiMethod:
+    region, partition = service.region, partition_for(service.region)
+    integration: dict[str, Any] = {
+        "type": "AWS",
+        "integrationHttpMethod": "POST",
+        "uri": f"arn:{partition}:apigateway:{region}:states:action/{event.action}",
+        "credentials": role_arn,
+        "passthroughBehavior": "WHEN_NO_TEMPLATES" if event.action_given else "NEVER",
+    }
+    templates = _request_templates(service, machine, event)
+    if templates:
+        integration["requestTemplates"] = templates
+    timeout = event.timeout_in_millis or (service.api.timeout_in_millis if service.api else None)
+    if timeout:
+        integration["timeoutInMillis"] = timeout
+    origin = event.cors.origin if event.cors else None
+    integration_responses = _integration_responses(event, origin)
+    header_names = set(event.response_headers)
+    if origin is not None:
+        header_names.add("Access-Control-Allow-Origin")
+    codes = sorted({"200", "400", *(r["statusCode"] for r in integration_responses)})
+    method_responses = tuple(
+        {
+            "statusCode": code,
+            "responseParameters": {
+                f"method.response.header.{name}": True
+                for name in sorted(header_names)
+                if code == "200" or name == "Access-Control-Allow-Origin"
+            },
+            "responseModels": {},
+        }
+        for code in codes
+    )
+    return ApiMethod(
+        path=event.path,
+        http_method=event.method,
+        authorization_type=event.authorization_type,
+        api_key_required=event.private,
+        authorizer_id=event.authorizer_id,
+        authorization_scopes=event.authorization_scopes,
+        integration=integration,
+        method_responses=method_responses,
+        integration_responses=integration_responses,
+        state_machine_arn=machine.arn,
+        action=event.action,
+        template_kind=event.template_kind,
+        cors_origin=origin,
+        declared_in=event.location,
+    )
+
+
+def _request_templates(
+    service: ServiceConfig, machine: StateMachineConfig, event: HttpEvent
+) -> dict[str, str]:
+    """As the plugin: lambda_proxy's, the default with custom templates laid over it, none for
+    an `action` without `request.template`, else the default."""
+    if event.template_kind == "lambda_proxy":
+        return lambda_proxy_templates(machine.arn, service.account_id)
+    if event.template_kind == "custom":
+        return {**default_templates(machine.arn), **event.custom_templates}
+    if event.template_kind == "none":
+        return {}
+    return default_templates(machine.arn)
+
+
+def _integration_responses(event: HttpEvent, origin: str | None) -> tuple[dict[str, Any], ...]:
+    responses: list[dict[str, Any]] = []
+    if event.responses:
+        for spec in event.responses:
+            key = str(spec["key"])
+            responses.append(
+                {
+                    "statusCode": str(spec.get("statusCode", key)),
+                    "selectionPattern": str(spec.get("selectionPattern", key)),
+                    "responseParameters": dict(spec.get("responseParameters") or {}),
+                    "responseTemplates": dict(spec.get("responseTemplates") or {}),
+                }
+            )
+    else:
+        responses.append(
+            {
+                "statusCode": "200",
+                "selectionPattern": "",
+                "responseParameters": {
+                    f"method.response.header.{name}": value
+                    for name, value in event.response_headers.items()
+                },
+                "responseTemplates": dict(event.response_templates),
+            }
+        )
+        responses.append(
+            {
+                "statusCode": "400",
+                "selectionPattern": "400",
+                "responseParameters": {},
+                "responseTemplates": {},
+            }
+        )
+    if origin is not None:
+        for response in responses:
+            response["responseParameters"]["method.response.header.Access-Control-Allow-Origin"] = (
+                f"'{origin}'"
+            )
+    return tuple(responses)
+
+
+def _preflights(events: list[tuple[StateMachineConfig, HttpEvent]]) -> list[ApiMethod]:
+    """An OPTIONS method (MOCK integration) per path with `cors`, merged over its events as the
+    plugin merges them: headers, methods and origins joined, the last origin and maxAge win."""
+    merged: dict[str, dict[str, Any]] = {}
+    for _, event in events:
+        if event.cors is None:
+            continue
+        cors: Cors = event.cors
+        into = merged.setdefault(
+            event.path, {"headers": [], "methods": [], "credentials": False, "max_age": None}
+        )
+        into["headers"].extend(h for h in cors.headers if h not in into["headers"])
+        into["methods"].extend(m for m in cors.methods if m not in into["methods"])
+        into["origin"] = cors.origin
+        into["credentials"] = into["credentials"] or cors.allow_credentials
+        if cors.max_age is not None:
+            into["max_age"] = cors.max_age
+    declared = {(event.path, event.method) for _, event in events}
+    methods = []
+    for path, cors_settings in merged.items():
+        if (path, "OPTIONS") in declared:
+            continue  # an http event of its own answers OPTIONS there
+        allow_methods = ",".join(cors_settings["methods"]).replace("ANY", ANY_METHODS)
+        headers = {
+            "Access-Control-Allow-Origin": cors_settings["origin"],
+            "Access-Control-Allow-Headers": ",".join(cors_settings["headers"]),
+            "Access-Control-Allow-Methods": allow_methods,
+            "Access-Control-Allow-Credentials": str(cors_settings["credentials"]).lower(),
+        }
+        if cors_settings["max_age"] is not None:
+            headers["Access-Control-Max-Age"] = str(cors_settings["max_age"])
+        methods.append(
+            ApiMethod(
+                path=path,
+                http_method="OPTIONS",
+                integration={
+                    "type": "MOCK",
+                    "requestTemplates": {JSON: "{statusCode:200}"},
+                    "contentHandling": "CONVERT_TO_TEXT",
+                },
+                method_responses=(
+                    {
+                        "statusCode": "200",
+                        "responseParameters": {
+                            f"method.response.header.{name}": True for name in headers
+                        },
+                        "responseModels": {},
+                    },
+                ),
+                integration_responses=(
+                    {
+                        "statusCode": "200",
+                        "responseParameters": {
+                            f"method.response.header.{name}": f"'{value}'"
+                            for name, value in headers.items()
+                        },
+                        "responseTemplates": {JSON: ""},
+                    },
+                ),
+                preflight_headers=headers,
+            )
+        )
+    return methods
+
+
+# -- alarms -----------------------------------------------------------------------------------
+
+
+def alarm_name(service: ServiceConfig, logical_id: str) -> str:
+    return f"{service.service}-{service.stage}-{logical_id}"[:255]
+
+
+def alarms(context: _Context) -> Contribution:
+    service = context.service
+    resources: list[Resource] = []
+    warnings: list[str] = []
+    for machine in service.state_machines.values():
+        config = machine.events.alarms
+        if config is None or not config.alarms:
+            continue
+        for spec in config.alarms:
+            settings = {
+                "Namespace": "AWS/States",
+                "MetricName": spec.cloudwatch_metric,
+                "AlarmDescription": spec.description,
+                "Threshold": 1.0,
+                "Period": spec.period,
+                "EvaluationPeriods": 1,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                "Statistic": "Sum",
+                "OKActions": list(config.ok_actions),
+                "AlarmActions": list(config.alarm_actions),
+                "InsufficientDataActions": list(config.insufficient_data_actions),
+                "TreatMissingData": spec.treat_missing_data,
+                "Dimensions": [{"Name": "StateMachineArn", "Value": machine.arn}],
+            }
+            resources.append(
+                Alarm(
+                    name=spec.name or alarm_name(service, spec.logical_id),
+                    settings=settings,
+                    needs=(_machine(machine),),
+                )
+            )
+        if not context.platform.evaluates_alarms:
+            warnings.append(
+                f"state machine {machine.name}: {len(config.alarms)} alarm(s) are kept as "
+                "records on this target and never evaluated (they act on AWS only; see "
+                "docs/aws.md, Alarms and notifications)"
+            )
+    return resources, warnings
+
+
+# -- notifications ----------------------------------------------------------------------------
+
+
+def notification_rule_name(machine: StateMachineConfig, status: str) -> str:
+    return capped(f"{machine.name}-{status}-notification", MAX_RULE_NAME)
+
+
+def notification_target_id(machine: StateMachineConfig, target: NotificationTarget) -> str:
+    """As the plugin's generateTargetId: an md5 of the target's ARN and place, 5 characters."""
+    text = json.dumps({"target": {"Arn": target.arn}, "index": target.index}, separators=(",", ":"))
+    suffix = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()[:5]
+    return capped(f"{machine.name}-{target.status}-{suffix}", MAX_TARGET_ID)
+
+
+NEEDS_ROLE = {"kinesis": "kinesis:PutRecord", "firehose": "firehose:PutRecord",
+              "stepFunctions": "states:StartExecution"}  # fmt: skip
+NEEDS_POLICY = ("sns", "sqs", "lambda")
+
+
+def notifications_role(service: ServiceConfig, machine: StateMachineConfig) -> iam.RoleSpec:
+    statements = sorted(
+        {(NEEDS_ROLE[t.kind], t.arn) for t in machine.events.notifications if t.kind in NEEDS_ROLE}
+    )
+    return iam.RoleSpec(
+        name=iam.role_name(service.service, service.stage, service.region, machine.key, "notify"),
+        trust_policy=_trust("events.amazonaws.com"),
+        inline_policies={
+            NOTIFICATIONS_POLICY: {
+                "Version": iam.POLICY_VERSION,
+                "Statement": [
+                    {"Effect": "Allow", "Action": action, "Resource": arn}
+                    for action, arn in statements
+                ],
+            }
+        },
+    )
+
+
+def notifications(context: _Context) -> Contribution:
+    service = context.service
+    delivered = context.platform.notification_targets
+    resources: list[Resource] = []
+    warnings: list[str] = []
+    for machine in service.state_machines.values():
+        targets = machine.events.notifications
+        if not targets:
+            continue
+        role_arn = None
+        role_needs: tuple[Address, ...] = ()
+        if any(t.kind in NEEDS_ROLE for t in targets):
+            spec = notifications_role(service, machine)
+            role = Role(spec)
+            resources.append(role)
+            role_needs = (role.address,)
+            role_arn = _role_arn(service, spec)
+        for status in dict.fromkeys(t.status for t in targets):
+            name = notification_rule_name(machine, status)
+            arn = rule_arn(service, name)
+            rule_targets = []
+            needs: list[Address] = [_machine(machine)]
+            for target in (t for t in targets if t.status == status):
+                transformer = target.input_transformer
+                rule_targets.append(
+                    RuleTarget(
+                        id=notification_target_id(machine, target),
+                        arn=target.arn,
+                        role_arn=role_arn if target.kind in NEEDS_ROLE else None,
+                        input_path=target.input_path,
+                        input_transformer=transformer.to_api() if transformer else None,
+                        sqs_message_group_id=target.message_group_id,
+                        kinesis_partition_key_path=target.partition_key_path,
+                    )
+                )
+                if target.kind in NEEDS_ROLE:
+                    needs.extend(a for a in role_needs if a not in needs)
+                elif target.kind in NEEDS_POLICY:
+                    permission = Permission(permission_name(name, target.arn), target.arn, arn)
+                    if permission.address not in needs:
+                        resources.append(permission)
+                        needs.append(permission.address)
+                if delivered is not None and target.kind not in delivered:
+                    file, line, column = target.location
+                    where = ":".join(str(p) for p in (file, line, column) if p is not None)
+                    warnings.append(
+                        f"{where}: state machine {machine.name}: {status} notifications to "
+                        f"`{target.kind}` targets are not delivered on this target (deployed "
+                        "as a record; delivered locally: " + ", ".join(sorted(delivered)) + ")"
+                    )
+            resources.append(
+                Rule(
+                    name=name,
+                    arn=arn,
+                    targets=tuple(rule_targets),
+                    event_pattern={
+                        "source": ["aws.states"],
+                        "detail-type": [STATUS_CHANGE],
+                        "detail": {"status": [status], "stateMachineArn": [machine.arn]},
+                    },
+                    description=f"[{status}] status notification for state machine "
+                    f"[{machine.name}]",
+                    needs=tuple(needs),
+                )
+            )
+    return resources, warnings

@@ -1,0 +1,441 @@
+"""`tool serve`: the service's REST API on loopback, answering as API Gateway does for the
+integration serverless-step-functions deploys (an AWS integration to Step Functions).
+
+A route is found as API Gateway finds one: literal path parts before `{param}` ones, `{proxy+}`
+last, the method before ANY; no route is 403 `{"message":"Missing Authentication Token"}`. The
+stage prefix of the deployed URL (`/dev/...`) is accepted, and so is the bare path.
+
+- The default request template: the JSON body is the execution's input, the request id its name;
+  the answer is StartExecution's own, passed through: 200 `{"executionArn", "startDate"}`, or
+  Step Functions' 400 error (the integration response selected by status code).
+- `request.template: lambda_proxy`: the input is the request as a Lambda-proxy-like event.
+- `action` without a template: the body is the action's request (StartExecution,
+  StartSyncExecution, DescribeExecution, StopExecution), answered with its response.
+- Custom request templates and response templates with VTL are not evaluated locally (no VTL
+  engine): the default behaviour is used instead, and said when the server starts; a response
+  template without VTL (`$`, `#`) is returned as it is.
+- CORS: the integration response's headers (e.g. Access-Control-Allow-Origin) and the OPTIONS
+  preflight's are sent.
+- Authorization (AWS_IAM, authorizers, API keys of `private`) is not checked: said when the
+  server starts. The server listens on 127.0.0.1 only, and answers only requests addressed to
+  a loopback name (`Host`), so a web page under another name cannot read its answers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from tooling.errors import AlreadyExists, InputError, NotFound, ToolError
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+SYNC_TIMEOUT_SECONDS = 300  # StartSyncExecution waits at most 5 minutes (EXPRESS)
+MISSING_TOKEN = {"message": "Missing Authentication Token"}
+JSON_TYPE = "application/json"
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+class Executions(Protocol):
+    """The local target's Step Functions calls (tooling.backends.local.LocalBackend)."""
+
+    def start_execution(self, state_machine_arn: str, name: str, input: str) -> dict[str, Any]: ...
+
+    def describe_execution(self, execution_arn: str) -> dict[str, Any]: ...
+
+    def stop_execution(
+        self, execution_arn: str, error: str | None = None, cause: str | None = None
+    ) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str  # without the query string
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str
+    method: str
+    document: dict[str, Any]
+
+    @property
+    def parts(self) -> list[str]:
+        return self.path.split("/") if self.path else []
+
+
+def _match(route: Route, parts: list[str]) -> dict[str, str] | None:
+    """Path parameters when `parts` match the route's path."""
+    params: dict[str, str] = {}
+    mine = route.parts
+    for index, part in enumerate(mine):
+        if part.startswith("{") and part.endswith("+}"):
+            if index >= len(parts):
+                return None
+            params[part[1:-2]] = "/".join(parts[index:])
+            return params
+        if index >= len(parts):
+            return None
+        if part.startswith("{") and part.endswith("}"):
+            params[part[1:-1]] = parts[index]
+        elif part != parts[index]:
+            return None
+    return params if len(mine) == len(parts) else None
+
+
+def _specificity(route: Route) -> tuple[int, ...]:
+    # literal parts first, then {param}, greedy {proxy+} last; a method before ANY
+    weights = [2 if not p.startswith("{") else 0 if p.endswith("+}") else 1 for p in route.parts]
+    return (*weights, 0 if route.method == "ANY" else 1)
+
+
+def _epoch(value: Any) -> Any:
+    return value.timestamp() if isinstance(value, datetime) else value
+
+
+def _json(answer: Mapping[str, Any]) -> str:
+    """A Step Functions answer as its JSON protocol writes it (dates in epoch seconds)."""
+    return json.dumps({key: _epoch(value) for key, value in answer.items()})
+
+
+def _error(code: str, message: str) -> Response:
+    return Response(400, json.dumps({"__type": code, "message": message}))
+
+
+class _GatewayAnswer(Exception):
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+class LocalApi:
+    """Answers requests for one deployed REST API (its local record, in GetResources' shape
+    plus "Routes")."""
+
+    def __init__(
+        self,
+        document: dict[str, Any],
+        executions: Executions,
+        *,
+        account: str,
+        new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], None] = time.sleep,
+        reload: Callable[[], dict[str, Any] | None] | None = None,
+    ) -> None:
+        self.executions = executions
+        self.account = account
+        self.new_request_id = new_request_id
+        self.now = now
+        self.sleep = sleep
+        self.reload = reload  # the API as deployed now: a deploy while serving is picked up
+        self._use(document)
+
+    def _use(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.stage = (document.get("Stages") or [{}])[0].get("stageName", "")
+        routes = [Route(r["path"], r["method"], r) for r in document.get("Routes", [])]
+        self.routes = sorted(routes, key=_specificity, reverse=True)
+
+    def notes(self) -> list[str]:
+        """What this server does differently from API Gateway, per route (said at start)."""
+        notes = []
+        for route in self.routes:
+            doc = route.document
+            where = f"{route.method} /{route.path}"
+            if doc.get("templateKind") == "custom":
+                notes.append(
+                    f"{where}: its request template is not evaluated locally (no VTL engine); "
+                    "the JSON body is the input, as with the default template"
+                )
+            checks = []
+            if doc.get("authorizationType") not in (None, "NONE"):
+                checks.append(f"{doc['authorizationType']} authorization")
+            if doc.get("apiKeyRequired"):
+                checks.append("its API key (private: true)")
+            if checks:
+                notes.append(f"{where}: {' and '.join(checks)} is not checked locally")
+        return notes
+
+    def handle(self, request: Request) -> Response:
+        if self.reload is not None:
+            current = self.reload()
+            if current is not None and current != self.document:
+                self._use(current)
+        parts = [unquote(p) for p in request.path.strip("/").split("/") if p]
+        candidates = [parts]
+        if parts and parts[0] == self.stage:
+            candidates.insert(0, parts[1:])
+        for path in candidates:
+            for route in self.routes:
+                if route.method not in (request.method, "ANY"):
+                    continue
+                params = _match(route, path)
+                if params is not None:
+                    return self._answer(route, request, params)
+        return Response(
+            403,
+            json.dumps(MISSING_TOKEN),
+            {"x-amzn-ErrorType": "MissingAuthenticationTokenException"},
+        )
+
+    # -- one route ------------------------------------------------------------------------------
+
+    def _answer(self, route: Route, request: Request, params: dict[str, str]) -> Response:
+        doc = route.document
+        if doc.get("action") is None:  # a CORS preflight (MOCK integration)
+            return Response(200, "", dict(doc.get("preflightHeaders") or {}))
+        request_id = self.new_request_id()
+        try:
+            status, body = self._integration(route, request, params, request_id)
+        except _GatewayAnswer as answer:  # API Gateway answers before the integration
+            return answer.response
+        except ToolError as exc:
+            status, body = 400, _error(_code(exc), exc.message).body
+        return self._respond(doc, status, body, request_id)
+
+    def _integration(
+        self, route: Route, request: Request, params: dict[str, str], request_id: str
+    ) -> tuple[int, str]:
+        doc = route.document
+        kind, action = doc.get("templateKind"), doc["action"]
+        machine = str(doc["stateMachineArn"])
+        if kind == "none":
+            return self._passthrough(action, request)
+        content_type = (request.headers.get("content-type") or JSON_TYPE).split(";")[0].strip()
+        if content_type not in (JSON_TYPE, FORM_TYPE):  # passthrough NEVER: API Gateway's own
+            raise _GatewayAnswer(Response(415, json.dumps({"message": "Unsupported Media Type"})))
+        text = request.body.decode("utf-8", errors="replace")
+        if kind == "lambda_proxy":
+            payload = json.dumps(self._proxy_event(route, request, params, request_id, text))
+        else:  # the default template: $input.json('$')
+            try:
+                payload = json.dumps(json.loads(text)) if text.strip() else "{}"
+            except ValueError as exc:
+                message = f"Could not parse request body into json: {exc}"
+                raise _GatewayAnswer(Response(400, json.dumps({"message": message}))) from None
+        if action == "StartSyncExecution":
+            return 200, self._start_sync(machine, request_id, payload)
+        answer = self.executions.start_execution(machine, request_id, payload)
+        return 200, _json(answer)
+
+    def _passthrough(self, action: str, request: Request) -> tuple[int, str]:
+        try:
+            params = json.loads(request.body or b"{}")
+        except ValueError:
+            return 400, _error("SerializationException", "the request body is not JSON").body
+        if not isinstance(params, dict):
+            return 400, _error("SerializationException", "the request body is not an object").body
+        if action in ("StartExecution", "StartSyncExecution"):
+            machine = str(params.get("stateMachineArn", ""))
+            name = str(params.get("name") or uuid.uuid4())
+            payload = str(params.get("input", "{}"))
+            if action == "StartSyncExecution":
+                return 200, self._start_sync(machine, name, payload)
+            return 200, _json(self.executions.start_execution(machine, name, payload))
+        if action == "DescribeExecution":
+            return 200, _json(self.executions.describe_execution(str(params.get("executionArn"))))
+        answer = self.executions.stop_execution(
+            str(params.get("executionArn")), params.get("error"), params.get("cause")
+        )
+        return 200, _json(answer)
+
+    def _start_sync(self, machine: str, name: str, payload: str) -> str:
+        started = self.executions.start_execution(machine, name, payload)
+        arn = str(started["executionArn"])
+        deadline = time.monotonic() + SYNC_TIMEOUT_SECONDS
+        while True:
+            described = self.executions.describe_execution(arn)
+            if described["status"] != "RUNNING" or time.monotonic() > deadline:
+                break
+            self.sleep(0.05)
+        answer = {
+            key: described[key]
+            for key in ("executionArn", "stateMachineArn", "name", "startDate", "stopDate",
+                        "status", "error", "cause", "input", "inputDetails", "output",
+                        "outputDetails")
+            if key in described
+        }  # fmt: skip
+        if described["status"] == "RUNNING":
+            answer["status"] = "TIMED_OUT"
+        answer["billingDetails"] = {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100}
+        return _json(answer)
+
+    def _proxy_event(
+        self, route: Route, request: Request, params: dict[str, str], request_id: str, body: str
+    ) -> dict[str, Any]:
+        """The lambda_proxy template's input, built directly (empty values become null)."""
+        now = self.now()
+        resource = "/" + route.path
+        path = (
+            request.path
+            if not request.path.startswith(f"/{self.stage}/")
+            else request.path[len(self.stage) + 1 :]
+        )
+
+        def nulls(values: Mapping[str, str]) -> dict[str, str | None] | None:
+            return {k: (v if v != "" else None) for k, v in values.items()} or None
+
+        return {
+            "resource": resource,
+            "path": path,
+            "httpMethod": request.method,
+            "headers": nulls(request.headers) or {},
+            "queryStringParameters": nulls(request.query),
+            "pathParameters": nulls(params),
+            "stageVariables": None,
+            "requestContext": {
+                "resourceId": route.document.get("resourceId", ""),
+                "resourcePath": resource,
+                "httpMethod": request.method,
+                "extendedRequestId": request_id,
+                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "path": f"/{self.stage}{path}",
+                "accountId": self.account,
+                "protocol": "HTTP/1.1",
+                "stage": self.stage,
+                "domainPrefix": "127",
+                "requestTimeEpoch": int(now.timestamp() * 1000),
+                "requestId": request_id,
+                "identity": {"sourceIp": "127.0.0.1"},
+                "domainName": "127.0.0.1",
+                "authorizer": {},
+                "apiId": self.document.get("id", ""),
+            },
+            "body": body,
+            "isBase64Encoded": False,
+        }
+
+    def _respond(self, doc: dict[str, Any], status: int, body: str, request_id: str) -> Response:
+        """The integration response whose selection pattern matches the status (the default,
+        pattern "", otherwise), with its headers and its template."""
+        responses = doc.get("integrationResponses") or []
+        chosen = next(
+            (
+                r
+                for r in responses
+                if r.get("selectionPattern") and re.fullmatch(r["selectionPattern"], str(status))
+            ),
+            None,
+        ) or next((r for r in responses if not r.get("selectionPattern")), None)
+        headers = {"Content-Type": JSON_TYPE, "x-amzn-RequestId": request_id}
+        if chosen is None:
+            return Response(status, body, headers)
+        for key, value in (chosen.get("responseParameters") or {}).items():
+            name = key.removeprefix("method.response.header.")
+            if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == "'":
+                headers[name] = value[1:-1]
+        template = (chosen.get("responseTemplates") or {}).get(JSON_TYPE)
+        if template and "$" not in template and "#" not in template:
+            body = template
+        return Response(int(chosen.get("statusCode", status)), body, headers)
+
+
+def _code(error: ToolError) -> str:
+    if isinstance(error, AlreadyExists):
+        return "ExecutionAlreadyExists"
+    if isinstance(error, NotFound):
+        return "StateMachineDoesNotExist"
+    if isinstance(error, InputError):
+        return "InvalidExecutionInput"
+    return "ValidationException"
+
+
+def make_server(api: LocalApi, port: int) -> ThreadingHTTPServer:
+    """An HTTP server on 127.0.0.1:`port` (0: any free port) answering with `api`."""
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "tool-serve"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # the command prints its own line per request
+
+        def _any(self) -> None:
+            host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]").lower()
+            if host not in LOOPBACK_NAMES:  # a page on another name (DNS rebinding) gets nothing
+                self._send(Response(403, json.dumps({"message": "Forbidden"})))
+                return
+            url = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY_BYTES:
+                self._send(Response(413, json.dumps({"message": "Request Too Long"})))
+                return
+            body = self.rfile.read(length) if length else b""
+            request = Request(
+                method=self.command,
+                path=url.path,
+                query=dict(parse_qsl(url.query, keep_blank_values=True)),
+                headers={k.lower(): v for k, v in self.headers.items()},
+                body=body,
+            )
+            response = api.handle(request)
+            self._send(response)
+            on_request = getattr(self.server, "on_request", None)
+            if on_request is not None:
+                on_request(request, response)
+
+        def _send(self, response: Response) -> None:
+            data = response.body.encode()
+            self.send_response(response.status)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _any
+
+    return ThreadingHTTPServer(("127.0.0.1", port), Handler)
+
+
+def open_local_api(service: Any) -> LocalApi:
+    """The REST API the service deployed to the local target, ready to answer (BadInput when it
+    has none deployed)."""
+    from tooling.backends.local import LocalBackend, state_dir
+    from tooling.errors import BadInput
+    from tooling.localrt.event_store import EventStore
+    from tooling.names import LOCAL_ACCOUNT_ID
+
+    api = getattr(service, "api", None)
+    database = state_dir(service.directory) / "local.db"
+    record = None
+    if api is not None and database.is_file():
+        record = EventStore(database).get("rest api", service.region, api.name)
+    if record is None:
+        has_http = any(m.events.http for m in service.state_machines.values())
+        raise BadInput(
+            f"no REST API is deployed for {service.service} ({service.stage}, {service.region}) "
+            "on the local target",
+            file=service.config_file.name,
+            hint="run `tool deploy` first"
+            if has_http
+            else "add `events: [{http: {path: PATH, method: post}}]` to a state machine",
+        )
+    backend = LocalBackend(service.directory, service.region)
+    records = EventStore(database)
+
+    def deployed() -> dict[str, Any] | None:
+        found = records.get("rest api", service.region, api.name)
+        return found.document if found else None
+
+    return LocalApi(record.document, backend, account=LOCAL_ACCOUNT_ID, reload=deployed)
