@@ -377,3 +377,20 @@ def test_the_journal_replays_without_signatures_after_a_restart(
     assert "Signature=journaled" in journal and services.credentials().session_token not in journal
     services.stop()
     assert "orders" in client(endpoint(services), "dynamodb").list_tables()["TableNames"]
+
+
+def test_commands_racing_to_make_the_key_end_with_one(tmp_path: Path) -> None:
+    script = (
+        "import sys; from pathlib import Path; from tooling.localaws.signing import LocalSigning; "
+        "signing = LocalSigning.of_folder(Path(sys.argv[1]), create=True); "
+        "print(signing.credentials('ASIA0000000000000000').secret_access_key)"
+    )
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path / ".tool")], stdout=subprocess.PIPE
+        )
+        for _ in range(4)
+    ]
+    secrets = {racer.communicate(timeout=60)[0] for racer in racers}
+    assert len(secrets) == 1 and all(racer.returncode == 0 for racer in racers)
+    assert sorted(p.name for p in (tmp_path / ".tool").iterdir()) == [KEY_FILE]  # no leftovers

@@ -11,6 +11,10 @@ SIGKILLed server, a stale server.json, a port now used by another program) is tr
 running, and the services are started again. Commands racing to start them take start.lock in
 turn, so one server starts; the server's own lock makes a second one exit even if a starter died
 between starting a server and seeing it ready.
+
+The server takes only requests signed with the folder's local credentials (tooling.localaws.
+signing): the folder's key (`.tool/local-credentials.key`) is made before a server starts, and
+each command signs with a key id of its own (`credentials()`), each run's handlers with theirs.
 """
 
 from __future__ import annotations
