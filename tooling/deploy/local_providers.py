@@ -44,7 +44,7 @@ from tooling.deploy.providers import (
 )
 from tooling.deploy.stacks import CloudFormationStacks
 from tooling.engine import parse_definition
-from tooling.localaws.manager import LOCAL_CREDENTIALS, LocalAwsServices
+from tooling.localaws.manager import LocalAwsServices
 from tooling.localrt.code import install_code
 from tooling.localrt.eventbridge import LOCALLY_DELIVERED
 from tooling.localrt.queue import LocalQueues
@@ -470,7 +470,9 @@ class LocalCloudFormation:
             from tooling.aws.client import local_endpoint_client
 
             url = self.services.endpoint()
-            self._client = local_endpoint_client(url, self.region, LOCAL_CREDENTIALS)
+            self._client = local_endpoint_client(
+                url, self.region, self.services.credentials().environment()
+            )
         return self._client
 
 
