@@ -1,19 +1,18 @@
 """tool local status|start|stop|reset|env: the service folder's local AWS services (the moto
 server the local target runs integrations and handlers against; docs/engine.md)."""
 
-from __future__ import annotations
-
 import shlex
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from tooling import render
-from tooling.backends.local import state_dir
 from tooling.cli.app import JsonOpt, app
-from tooling.localaws.manager import LocalAwsServices, RunningServer
+
+if TYPE_CHECKING:  # loaded by the commands themselves: `tool --help` stays fast
+    from tooling.localaws.manager import LocalAwsServices, RunningServer
 
 local_app = typer.Typer(
     help="The local AWS services of this folder: status, start, stop, reset, env.",
@@ -22,11 +21,14 @@ local_app = typer.Typer(
 app.add_typer(local_app, name="local")
 
 
-def _services() -> LocalAwsServices:
+def _services() -> "LocalAwsServices":
+    from tooling.localaws.manager import LocalAwsServices
+    from tooling.statedir import state_dir
+
     return LocalAwsServices(state_dir(Path.cwd()))
 
 
-def _describe(services: LocalAwsServices, running: RunningServer | None) -> dict[str, Any]:
+def _describe(services: "LocalAwsServices", running: "RunningServer | None") -> dict[str, Any]:
     journal = services.journal_path
     return {
         "running": running is not None,

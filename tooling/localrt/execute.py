@@ -7,22 +7,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tooling.engine import ExecutionInfo, ExecutionOutcome, StateMachine, TaskMocks, run_execution
-from tooling.engine.ports import Clock, HistorySink, TaskCallbacks
+from tooling.engine.ports import Clock, HistorySink, TaskCallbacks, WaitNotice
 from tooling.engine.replay import ReplayLog
 from tooling.localaws.catalog import uses_local_aws
 from tooling.localaws.manager import LocalAwsServices, handler_environment
 from tooling.localaws.signing import LocalSigning
-from tooling.localrt.callback_endpoint import CallbackEndpoint, TokenAnswers
 from tooling.localrt.invoker import InvocationLog, LocalLambdaInvoker
 from tooling.localrt.lambda_runner import FunctionSpec, LocalLambdaRunner
 from tooling.localrt.services import LocalServiceIntegrations
 
+if TYPE_CHECKING:  # the endpoint (an HTTP server) loads only for runs that wait for tokens
+    from tooling.localrt.callback_endpoint import TokenAnswers
 
-class LocalTokens(TaskCallbacks, TokenAnswers, Protocol):
-    """Task tokens the engine waits on and handlers answer (in memory, or in the store)."""
+    class LocalTokens(TaskCallbacks, TokenAnswers, Protocol):
+        """Task tokens the engine waits on and handlers answer (in memory, or in the store)."""
 
 
 def run_local_execution(
@@ -39,6 +40,7 @@ def run_local_execution(
     waits_for_tokens: bool,
     mocks: TaskMocks | None = None,
     on_invocation: InvocationLog | None = None,
+    on_wait: Callable[[WaitNotice], None] | None = None,
     sandbox_owner: str | None = None,
     replay: ReplayLog | None = None,
 ) -> ExecutionOutcome:
@@ -53,6 +55,8 @@ def run_local_execution(
     with ExitStack() as stack:
         endpoint: dict[str, str] = local_aws_environment(database.parent, machine, mocks)
         if waits_for_tokens:
+            from tooling.localrt.callback_endpoint import CallbackEndpoint
+
             signing = LocalSigning.of_folder(database.parent, create=False)
             callback = stack.enter_context(CallbackEndpoint(callbacks, signing))
             endpoint |= callback.environment() | _credentials(endpoint)
@@ -75,6 +79,7 @@ def run_local_execution(
             mocks=mocks,
             callbacks=callbacks,
             services=integrations,
+            on_wait=on_wait,
             replay=replay,
         )
 
