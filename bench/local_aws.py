@@ -18,18 +18,20 @@ import boto3
 
 from tooling.engine.clock import SystemClock
 from tooling.localaws.integrations import LocalAwsIntegrations
-from tooling.localaws.manager import LOCAL_CREDENTIALS, LocalAwsServices
+from tooling.localaws.manager import LocalAwsServices
+from tooling.localaws.signing import Credentials
 
 REGION = "us-east-1"
 
 
-def dynamodb(url: str):  # type: ignore[no-untyped-def]
+def dynamodb(url: str, credentials: Credentials):  # type: ignore[no-untyped-def]
     return boto3.client(
         "dynamodb",
         endpoint_url=url,
         region_name=REGION,
-        aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        aws_access_key_id=credentials.access_key_id,
+        aws_secret_access_key=credentials.secret_access_key,
+        aws_session_token=credentials.session_token,
     )
 
 
@@ -59,7 +61,7 @@ def main(argv: list[str]) -> int:
                 services.stop()
                 cold.append(timed(services.endpoint))
             url = services.endpoint()
-            client = dynamodb(url)
+            client = dynamodb(url, services.credentials())
             client.create_table(
                 TableName="bench",
                 KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -93,7 +95,9 @@ def main(argv: list[str]) -> int:
             entries = services.journal_entries()
             services.stop()
             replay = timed(services.endpoint)
-            count = dynamodb(services.endpoint()).scan(TableName="bench", Select="COUNT")["Count"]
+            count = dynamodb(services.endpoint(), services.credentials()).scan(
+                TableName="bench", Select="COUNT"
+            )["Count"]
         finally:
             services.stop()
     print(f"start, empty journal (median of {len(cold)}): {statistics.median(cold):.2f} s")

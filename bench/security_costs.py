@@ -7,6 +7,9 @@
   exits), next to a plain `subprocess.Popen` of the same command.
 - Callback endpoint: one SendTaskSuccess round trip through boto3 with the signature checked,
   next to the same call answered by an endpoint that skips the check.
+- Local AWS services: a DynamoDB GetItem through boto3 against moto behind the journal with the
+  signature check (tooling.localaws.auth), next to the same request on the same stack without
+  the check, both served from this process.
 
 Usage: python bench/security_costs.py [--repeat N]
 """
@@ -114,9 +117,9 @@ def endpoint_costs(repeat: int) -> None:
     def round_trip(check: bool) -> float:
         callbacks = InMemoryTaskCallbacks(VirtualClock())
         patch = (
-            mock.patch.object(callback_endpoint.SigningKeys, "verify", lambda *a, **k: None)
+            mock.patch.object(callback_endpoint.LocalSigning, "verify", lambda *a, **k: "states")
             if not check
-            else mock.patch.object(callback_endpoint, "_MAX_SKEW", callback_endpoint._MAX_SKEW)
+            else mock.patch.object(callback_endpoint, "_REFUSED", callback_endpoint._REFUSED)
         )
         with patch, CallbackEndpoint(callbacks) as endpoint:
             env = endpoint.environment()
@@ -146,16 +149,17 @@ def endpoint_costs(repeat: int) -> None:
 
 
 def verify_cost(repeat: int) -> float:
-    """Seconds per `SigningKeys.verify` of a request signed as botocore signs it."""
+    """Seconds per `LocalSigning.verify` of a request signed as botocore signs it."""
     from datetime import UTC, datetime
 
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    from tooling.localrt.callback_endpoint import SigningKeys
+    from tooling.localaws.signing import LocalSigning, SignedRequest
 
-    keys = SigningKeys()
+    signing = LocalSigning.ephemeral()
+    keys = signing.issue()
     body = b'{"taskToken": "t", "output": "{}"}'
     request = AWSRequest(
         "POST",
@@ -167,9 +171,72 @@ def verify_cost(repeat: int) -> float:
     SigV4Auth(credentials, "states", "us-east-1").add_auth(request)
     headers = {name.lower(): value for name, value in request.headers.items()}
     headers["host"] = "127.0.0.1:5000"
+    signed = SignedRequest("POST", "/", headers, body)
     now = datetime.now(UTC)
-    keys.verify("POST", "/", headers, body, now)  # raises if botocore's signature is refused
-    return timed(lambda: keys.verify("POST", "/", headers, body, now), repeat)
+    signing.verify(signed, now)  # raises if botocore's signature is refused
+    return timed(lambda: signing.verify(signed, now), repeat)
+
+
+def local_services_costs(repeat: int) -> None:
+    """GetItem on moto + journal, with and without the signature check, in this process."""
+    import logging
+    import tempfile
+    import threading
+
+    import boto3
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    from tooling.localaws.auth import SignatureCheckingApp
+    from tooling.localaws.journal import Journal, JournalingApp
+    from tooling.localaws.signing import LocalSigning
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    signing = LocalSigning.ephemeral()
+    keys = signing.issue()
+    with tempfile.TemporaryDirectory(prefix="auth-bench-") as folder:
+        moto = DomainDispatcherApplication(create_backend_app)
+        journaled = JournalingApp(moto, Journal(Path(folder) / "journal.jsonl"))
+        checked = SignatureCheckingApp(journaled, signing)
+        servers = [make_server("127.0.0.1", 0, app, threaded=True) for app in (journaled, checked)]
+        for server in servers:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            clients = [
+                boto3.client(
+                    "dynamodb",
+                    endpoint_url=f"http://127.0.0.1:{server.server_port}",
+                    region_name="us-east-1",
+                    aws_access_key_id=keys.access_key_id,
+                    aws_secret_access_key=keys.secret_access_key,
+                    aws_session_token=keys.session_token,
+                )
+                for server in servers
+            ]
+            clients[1].create_table(
+                TableName="bench",
+                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )  # one moto behind both servers: the table is there for both
+            clients[1].put_item(TableName="bench", Item={"id": {"S": "a"}, "n": {"N": "1"}})
+            key = {"id": {"S": "a"}}
+            samples: dict[int, list[float]] = {0: [], 1: []}
+            for _ in range(repeat * 10):  # interleaved, so that load on the machine hits both
+                for which in (0, 1):
+                    started = time.perf_counter()
+                    clients[which].get_item(TableName="bench", Key=key)
+                    samples[which].append(time.perf_counter() - started)
+        finally:
+            for server in servers:
+                server.shutdown()
+    base, ours = statistics.median(samples[0]), statistics.median(samples[1])
+    print("Local AWS services (DynamoDB GetItem through boto3, loopback, moto + journal)")
+    print(f"  signature not checked             {base * 1e3:8.2f} ms")
+    print(
+        f"  signature checked (SigV4)         {ours * 1e3:8.2f} ms  (+{(ours - base) * 1e3:.2f} ms,"
+        f" {ours / base:.2f}x)"
+    )
 
 
 def main() -> None:
@@ -179,6 +246,7 @@ def main() -> None:
     yaml_costs(args.repeat)
     spawn_costs(args.repeat)
     endpoint_costs(args.repeat)
+    local_services_costs(args.repeat)
 
 
 if __name__ == "__main__":

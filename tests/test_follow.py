@@ -1,11 +1,7 @@
-import io
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
-from tooling.errors import InputError
-from tooling.follow import Polling, execution_result, follow_execution, read_input
+from tooling.follow import Polling, execution_result, follow_execution
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -81,38 +77,6 @@ def test_execution_result_parses_input_and_output_and_dates():
     assert result["startDate"] == "2024-01-01T00:00:00+00:00"
     assert result["events"][0]["timestamp"] == "2024-01-01T00:00:00+00:00"
     assert result["error"] is None
-
-
-def test_read_input_reports_file_line_and_column(tmp_path):
-    bad = tmp_path / "in.json"
-    bad.write_text('{\n  "a": 1,\n}\n')
-    with pytest.raises(InputError) as caught:
-        read_input(str(bad))
-    assert caught.value.line == 3 and caught.value.column == 1
-    assert caught.value.file == str(bad)
-    assert caught.value.exit_code == 2
-
-
-def test_read_input_that_is_not_utf8_names_the_file(tmp_path, monkeypatch):
-    latin1 = tmp_path / "in.json"
-    latin1.write_bytes('{"name": "Zoë"}'.encode("latin-1"))
-    with pytest.raises(InputError) as caught:
-        read_input(str(latin1))
-    assert caught.value.render() == (
-        f"{latin1}: not UTF-8 text (byte 12: invalid continuation byte) (save it as UTF-8)"
-    )
-
-    class Stdin:
-        buffer = io.BytesIO(b"\xff{}")
-
-    monkeypatch.setattr("sys.stdin", Stdin)
-    with pytest.raises(InputError, match="not UTF-8 text"):
-        read_input("-")
-
-
-def test_read_input_missing_file():
-    with pytest.raises(InputError, match="no such file"):
-        read_input("/nonexistent/in.json")
 
 
 class StuckBackend:

@@ -210,7 +210,6 @@ def test_tooling_folders_never_end_up_in_the_zip(tmp_path: Path) -> None:
         ".tool/state.db",
         "tests/test_x.py",
         "lib/__pycache__/util.cpython-311.pyc",
-        "node_modules/a/index.js",
         ".serverless/old.zip",
         "tooling/__init__.py",
     ]

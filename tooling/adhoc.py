@@ -17,12 +17,13 @@ from tooling.config.service import config_file_name
 from tooling.engine import ExecutionInfo, MockError, TaskMocks, parse_definition
 from tooling.engine.callbacks import REAL_PAUSE_SECONDS, InMemoryTaskCallbacks
 from tooling.engine.clock import make_clock
-from tooling.engine.ports import Clock
+from tooling.engine.ports import Clock, WaitNotice
 from tooling.errors import DefinitionError, InputError
 from tooling.localrt.code import install_code
 from tooling.localrt.execute import run_local_execution
-from tooling.localrt.lambda_runner import FunctionSpec
+from tooling.localrt.lambda_runner import FunctionSpec, Invocation
 from tooling.localrt.services import LOCAL_INTEGRATIONS
+from tooling.localrt.waits import notice_dict
 from tooling.names import LOCAL_ACCOUNT_ID, execution_arn, function_arn, state_machine_arn
 from tooling.session import Options, load
 from tooling.sourcemap import SourceMap, load_json, read_text
@@ -39,6 +40,52 @@ class MemoryHistory:
         self.events.append(event)
         if self.on_event is not None:
             self.on_event(event)
+
+
+def _clearing_wait(
+    on_event: Callable[[dict[str, Any]], None] | None,
+    on_wait: Callable[[dict[str, Any] | None], None] | None,
+) -> Callable[[dict[str, Any]], None] | None:
+    """Each event ends whatever wait was being shown, then goes to `on_event`."""
+    if on_wait is None:
+        return on_event
+
+    def event(item: dict[str, Any]) -> None:
+        on_wait(None)
+        if on_event is not None:
+            on_event(item)
+
+    return event
+
+
+def _wait_notices(
+    on_wait: Callable[[dict[str, Any] | None], None],
+) -> Callable[[WaitNotice], None]:
+    def tell(notice: WaitNotice) -> None:
+        on_wait(notice_dict(notice))
+
+    return tell
+
+
+def _handler_output(
+    on_log: Callable[[dict[str, Any]], None], history: MemoryHistory
+) -> Callable[[FunctionSpec, Invocation], None]:
+    """What a handler printed, line by line, as `tool invoke` shows it."""
+
+    def tell(spec: FunctionSpec, invocation: Invocation) -> None:
+        now = datetime.now(UTC)
+        last = history.events[-1]["id"] if history.events else 0
+        for line in invocation.log.splitlines():
+            on_log(
+                {
+                    "timestamp": now,
+                    "message": line,
+                    "functionName": spec.name,
+                    "afterEventId": last,
+                }
+            )
+
+    return tell
 
 
 def _waits_for_tokens(definition: Any) -> bool:
@@ -128,14 +175,40 @@ def _store_path(directory: Path) -> Path:
     return directory / STATE_DIR / "local.db"
 
 
-def load_mocks(path: Path) -> TaskMocks:
-    """Task answers from a mock file (see docs/engine.md), checked with file:line errors."""
+def read_mock_file(path: Path) -> tuple[Any, SourceMap]:
+    """A mock file's JSON and positions (see tooling.engine.mocks), with file:line errors."""
     if not path.is_file():
         raise MockError(f"{path}: no such file", hint="pass the path of a JSON mock file")
-    config, source = load_json(
+    return load_json(
         read_text(path, str(path), MockError), str(path), error=MockError, what="mock file"
     )
-    return TaskMocks.from_config(config, source)
+
+
+def load_mocks(
+    path: Path,
+    definition: Any,
+    machine_names: list[str],
+    test_case: str | None = None,
+) -> TaskMocks:
+    """Task answers from a mock file, for a run of `definition`: a Step Functions Local file's
+    entry is the first of `machine_names` it has (or its only one); every state it names must
+    be a Task state of the definition."""
+    config, source = read_mock_file(path)
+    mocks = TaskMocks.from_config(config, source, machine_names=machine_names, test_case=test_case)
+    mocks.check_states(definition)
+    return mocks
+
+
+def _machine_names(path: Path, service: Any) -> list[str]:
+    """The names a mock file may know this definition by: the deployed name and key of the
+    service's state machine defined in this file, then the file's stem."""
+    names: list[str] = []
+    if service is not None:
+        for machine in service.state_machines.values():
+            source = machine.source.file if machine.source is not None else ""
+            if source and (service.directory / source).resolve() == path.resolve():
+                names += [machine.name, machine.key]
+    return [*names, path.stem]
 
 
 def run_definition(
@@ -144,12 +217,20 @@ def run_definition(
     options: Options,
     *,
     on_event: Callable[[dict[str, Any]], None] | None = None,
+    on_log: Callable[[dict[str, Any]], None] | None = None,
+    on_wait: Callable[[dict[str, Any] | None], None] | None = None,
     clock: Clock | None = None,
     clock_kind: str = "real",
     mocks: TaskMocks | None = None,
+    mock_file: Path | None = None,
+    test_case: str | None = None,
     machine_type: str = "STANDARD",
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Run the definition to its end; answers (describe_execution shape, history events)."""
+    """Run the definition to its end; answers (describe_execution shape, history events).
+
+    `on_log` gets each line a handler printed (as Backend.execution_logs entries), `on_wait`
+    what the run sleeps through on the real clock, then None when it moves on. `mock_file`
+    (with `test_case`) is read once the service is known (see load_mocks)."""
     if machine_type not in ("STANDARD", "EXPRESS"):
         raise InputError(
             f"unknown state machine type {machine_type!r}", hint="use STANDARD or EXPRESS"
@@ -171,11 +252,13 @@ def run_definition(
         from tooling.config.intrinsics import resolve_definition_intrinsics
 
         definition = resolve_definition_intrinsics(definition, service, source)
-        if mocks is None:
-            _refuse_other_runtimes(definition, service)
     else:
         _refuse_intrinsics(definition, source)
     check_or_raise(validate_definition(definition, source))
+    if mock_file is not None:
+        mocks = load_mocks(mock_file, definition, _machine_names(path, service), test_case)
+    if service is not None and mocks is None:
+        _refuse_other_runtimes(definition, service)
     machine = parse_definition(
         definition, source, mocks.states if mocks else (), provided=LOCAL_INTEGRATIONS
     )
@@ -183,7 +266,7 @@ def run_definition(
     name = str(uuid.uuid4())
     machine_arn = state_machine_arn(region, LOCAL_ACCOUNT_ID, path.stem)
     arn = execution_arn(machine_arn, name)
-    history = MemoryHistory(on_event)
+    history = MemoryHistory(_clearing_wait(on_event, on_wait))
     run_clock = clock or make_clock(clock_kind)
     callbacks = InMemoryTaskCallbacks(run_clock, pause_seconds=REAL_PAUSE_SECONDS)
     info = ExecutionInfo(
@@ -209,6 +292,8 @@ def run_definition(
         database=_store_path(options.directory),
         waits_for_tokens=_waits_for_tokens(definition),
         mocks=mocks,
+        on_invocation=_handler_output(on_log, history) if on_log is not None else None,
+        on_wait=_wait_notices(on_wait) if on_wait is not None and clock_kind == "real" else None,
     )
     stop = history.events[-1]["timestamp"] if history.events else datetime.now(UTC)
     description: dict[str, Any] = {

@@ -3,39 +3,17 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tooling.backends.base import Backend
-from tooling.errors import InputError
-from tooling.sourcemap import decode_text, load_json, read_text
+if TYPE_CHECKING:
+    from tooling.backends.base import Backend
 
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
-
-
-def read_input_text(path: str, hint: str) -> tuple[str, str]:
-    """The text of an input file (or `-` for stdin) and its label, as UTF-8, unchecked."""
-    if path == "-":
-        return decode_text(sys.stdin.buffer.read(), "<stdin>", InputError), "<stdin>"
-    file = Path(path)
-    if not file.is_file():
-        raise InputError(f"{path}: no such file", hint=hint)
-    return read_text(file, path, InputError), path
-
-
-def read_input(path: str) -> str:
-    """The execution input from a file (or `-` for stdin), checked to be one JSON document."""
-    text, source = read_input_text(path, "pass a JSON file with --input, or - for stdin")
-    if not text.strip():
-        raise InputError(f"{source}: the input is empty", hint="give a JSON document, e.g. {}")
-    load_json(text, source, error=InputError, what="JSON input")
-    return text
 
 
 def new_execution_name() -> str:
@@ -74,13 +52,15 @@ def follow_execution(
     *,
     on_event: Callable[[dict[str, Any]], None] | None = None,
     on_log: Callable[[dict[str, Any]], None] | None = None,
+    on_wait: Callable[[dict[str, Any] | None], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     polling: Polling = LOCAL_POLLING,
     timeout: float | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Followed:
     """Poll until the execution ends (or `timeout` seconds pass), reporting each new event
-    once and each handler log line right after the event it belongs to."""
+    once and each handler log line right after the event it belongs to. `on_wait` hears, at
+    each poll, what the run sleeps through (a Wait state or Retry interval), or None."""
     followed = Followed(description={})
     deadline = None if timeout is None else clock() + timeout
     interval = polling.first
@@ -112,14 +92,20 @@ def follow_execution(
         flush_logs(last_id)
         if description["status"] in TERMINAL_STATUSES:
             flush_logs(None)
+            if on_wait is not None:
+                on_wait(None)
             followed.description = description
             return followed
+        if on_wait is not None:
+            on_wait(backend.current_wait(execution_arn))
         interval = polling.next(interval, progressed=last_id > seen_before)
         wait = interval
         if deadline is not None:
             left = deadline - clock()
             if left <= 0:
                 flush_logs(None)
+                if on_wait is not None:
+                    on_wait(None)
                 followed.description = description
                 followed.timed_out = True
                 return followed

@@ -108,7 +108,7 @@ def check_execution_name(name: str) -> None:
     if not 1 <= len(name) <= 80:
         raise InputError(
             f"execution name {name!r} is {len(name)} characters long; AWS allows 1 to 80",
-            hint="choose a shorter --name, or leave it out to get a fresh UUID",
+            hint="choose a shorter --execution-name, or leave it out to get a fresh UUID",
         )
     bad = _FORBIDDEN_NAME_CHARS.search(name)
     if bad:

@@ -18,7 +18,9 @@ decides: patterns in order, the last matching one wins; tool folders and caches 
 the service folder. Serverless' default excludes (`serverless.yml/.yaml/.json/.js` and the
 service's own config file, `.gitignore`, `.DS_Store`, `npm-debug.log`), then the state machine
 definition files loaded with `${file(...)}`, come first in the pattern list, so a pattern can
-bring them back.
+bring them back. `node_modules/` is packed like any folder, except the packages that only
+`devDependencies` need (tooling.node_dependencies; `package.excludeDevDependencies: false` keeps
+them), which no pattern brings back, as in Serverless v3.
 
 The zip is byte-for-byte reproducible: sorted entries, timestamps 1980-01-01 00:00:00, modes
 0o644 (0o755 when the file is executable), Unix as creator system, deflate level 6.
@@ -40,7 +42,8 @@ from pathlib import Path
 
 from tooling.config import runtimes
 from tooling.config.service import FunctionConfig, ServiceConfig
-from tooling.errors import BadInput, HandlerError
+from tooling.errors import HandlerError
+from tooling.node_dependencies import development_only
 from tooling.package_files import FileWarning, select_package_files
 from tooling.package_files import glob_match as glob_match  # re-exported: file selection
 from tooling.package_files import never_packed as never_packed
@@ -94,25 +97,6 @@ def check_handlers(service: ServiceConfig) -> None:
             _require_handler_file(service, function, _candidates_in_folder(service, function))
         elif function.runtime_family in (runtimes.PROVIDED, runtimes.GO):
             _check_executable(service, function, service.directory / function.handler_file)
-
-
-def check_local_runtime(
-    key: str, runtime: str, location: tuple[str | None, int | None, int | None]
-) -> None:
-    """The local runtime runs Python and Node.js handlers: a function of another runtime is
-    refused at a local deploy, with the line of its runtime (the AWS target deploys it)."""
-    if runtimes.runtime_family(runtime) in runtimes.LOCAL_FAMILIES:
-        return
-    file, line, column = location
-    raise BadInput(
-        f"function '{key}' uses runtime {runtime}, which the local runtime "
-        "cannot run yet (it runs Python and Node.js handlers)",
-        file=file,
-        line=line,
-        column=column,
-        hint="`tool deploy --target aws` deploys it; locally, only Python and Node.js functions "
-        "run",
-    )
 
 
 def _check_python_handler(service: ServiceConfig, function: FunctionConfig) -> None:
@@ -363,9 +347,14 @@ def build_package(
     out_dir.mkdir(parents=True, exist_ok=True)
     name = service.service if function is None else function.key
     target = inside(out_dir, f"{name}.zip")
-    selection = select_package_files(
-        service.directory, package_patterns(service, function), skip=[out_dir]
-    )
+    skip = [out_dir]
+    development_warnings: list[FileWarning] = []
+    if service.package_exclude_dev_dependencies:
+        development = development_only(service.directory)
+        skip.extend(service.directory / path for path in development.paths)
+        development_warnings = [FileWarning(f, m) for f, m in development.warnings]
+    selection = select_package_files(service.directory, package_patterns(service, function), skip)
+    selection.warnings[:0] = development_warnings
     files = selection.files
     users = (
         [function]

@@ -6,15 +6,15 @@
    segment, `**` spans segments, `[ab]` and `{a,b}` work; a pattern that matches a folder also
    matches everything inside it.
 3. Never packed, whatever the patterns say: `.git/`, `.venv/`, `venv/`, `.tool/`, `tests/`,
-   `__pycache__/`, `*.pyc`, `node_modules/`, `.serverless/`, the caches `.pytest_cache/`,
+   `__pycache__/`, `*.pyc`, `.serverless/`, the caches `.pytest_cache/`,
    `.hypothesis/`, `.mypy_cache/`, `.ruff_cache/` (at any depth), the toolkit's own top-level
    `tooling/` and `tooling.egg-info/` folders, and the output folder itself.
 4. Files that hold secrets (`SECRET_FILES`, `SECRET_DIRS`, `SECRET_PATHS`: `.env*`, private keys,
    `.netrc`, `.npmrc`, `.aws/`, `.ssh/`, ...) are left out unless a pattern names them: one that
    is itself a secret's name (`.env.production`, `certs/*.pem`, `.aws/**`), not a catch-all such
    as `**` or `*`. A file packed that way, and any other packed file whose name looks like a
-   secret (`secrets.json`, `credentials.txt`, ...; Python files are not flagged), is reported
-   as a warning.
+   secret (`secrets.json`, `credentials.txt`, ...; Python files, and installed packages under
+   `node_modules/`, whose names are their authors', are not flagged), is reported as a warning.
 5. Symbolic links: a link to a file inside the service folder is packed with the content of its
    target, unless the target is one of 3. or 4.; a link to anything outside the service folder
    stops the package with the link's path and the fix (exclude it with `!path`, or copy the file
@@ -44,7 +44,6 @@ _NEVER_DIRS = frozenset(
         ".tool",
         "tests",
         "__pycache__",
-        "node_modules",
         ".serverless",
         # Caches of tools run in the folder (`make test`): they change on every run and would
         # make the next deploy upload the code again.
@@ -187,8 +186,9 @@ def names_secrets(pattern: str) -> bool:
 
 
 def looks_secret(path: str) -> bool:
-    name = path.lower().rsplit("/", 1)[-1]
-    if name.endswith(_CODE_SUFFIXES):
+    parts = path.lower().split("/")
+    name = parts[-1]
+    if name.endswith(_CODE_SUFFIXES) or "node_modules" in parts[:-1]:
         return False
     return any(fnmatch.fnmatchcase(name, glob) for glob in LOOKS_SECRET)
 
@@ -206,6 +206,40 @@ def _chosen(rel: str, rules: list[tuple[str, bool, bool]]) -> tuple[bool, bool]:
         elif explicit or not secret:
             included, named = True, secret
     return included, named
+
+
+def _excluded_below(folder: str, rules: list[tuple[str, bool, bool]]) -> bool:
+    """Whether every file under `folder` is left out by the patterns, so that the walk need not
+    enter it (a `node_modules/` or an example service under a `!**`): a `!pattern` matches the
+    folder and no later pattern can match anything inside it."""
+    last = max(
+        (
+            i
+            for i, (glob, include, _) in enumerate(rules)
+            if not include and glob_match(glob, folder)
+        ),
+        default=None,
+    )
+    if last is None:
+        return False
+    return not any(include and _may_reach(glob, folder) for glob, include, _ in rules[last + 1 :])
+
+
+def _may_reach(pattern: str, folder: str) -> bool:
+    """Whether `pattern` could match a path inside `folder` (or the folder itself): its leading
+    segments agree with the folder's, until a `**` or the end of either. (A `{a,b}` choice may
+    hold a `/`: such a pattern may reach anywhere.)"""
+    if "{" in pattern:
+        return True
+    for wanted, actual in zip(_bare(pattern).split("/"), folder.split("/"), strict=False):
+        if "**" in wanted:
+            return True
+        if any(c in wanted for c in "*?[{"):
+            if not _glob_regex(wanted).match(actual):
+                return False
+        elif wanted != actual:
+            return False
+    return True
 
 
 def select_package_files(
@@ -228,7 +262,7 @@ def select_package_files(
             full = root_path / name
             if name in _NEVER_DIRS or (not prefix and name in _TOP_LEVEL_NEVER):
                 continue  # pruned early: no point walking .git or .venv
-            if full.resolve() in skipped:
+            if full.resolve() in skipped or _excluded_below(prefix + name, rules):
                 continue
             if full.is_symlink():
                 if _chosen(prefix + name, rules)[0]:

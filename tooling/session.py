@@ -6,7 +6,7 @@ import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tooling.backends.base import Backend
 from tooling.backends.local import LocalBackend
@@ -15,7 +15,6 @@ from tooling.config.intrinsics import ResourceValues
 from tooling.config.resources import StackValues
 from tooling.config.service import ServiceConfig, StateMachineConfig, load_service, load_settings
 from tooling.errors import BadInput, NotFound
-from tooling.localaws.manager import LocalAwsServices
 from tooling.statedir import state_dir
 from tooling.triggers.queues import LocalTriggerQueue, TriggerQueue, local_queues
 
@@ -71,10 +70,36 @@ def load(options: Options, resource_values: ResourceValues | None = None) -> Ser
             client_for, f"AWS account {account}", "with your AWS credentials: "
         )
         return _load(options, account, instance_id, external, values)
-    from tooling.localaws.variables import LocalAwsVariables
-
-    local = LocalAwsVariables(LocalAwsServices(state_dir(settings.directory)), settings.region)
+    local = _LocalVariablesWhenUsed(settings.directory, settings.region)
     return _load(options, None, instance_id, local, values)
+
+
+class _LocalVariablesWhenUsed:
+    """The local AWS services' reader of `${ssm:}`, `${cf:}` and `${s3:}`, built at the first
+    such variable: building it loads boto3, a cost every local command would pay otherwise."""
+
+    def __init__(self, directory: Path, region: str) -> None:
+        self.directory = directory
+        self.region = region
+        self._reader: ExternalSources | None = None
+
+    def reader(self) -> ExternalSources:
+        if self._reader is None:
+            from tooling.localaws.manager import LocalAwsServices
+            from tooling.localaws.variables import LocalAwsVariables
+
+            services = LocalAwsServices(state_dir(self.directory))
+            self._reader = LocalAwsVariables(services, self.region)
+        return self._reader
+
+    def resolve(self, kind: str, address: str, params: tuple[str, ...]) -> Any:
+        return self.reader().resolve(kind, address, params)
+
+    def missing_reason(self, kind: str, address: str) -> str:
+        return self.reader().missing_reason(kind, address)
+
+    def how_to_set(self, kind: str, address: str) -> str:
+        return str(getattr(self.reader(), "how_to_set")(kind, address))  # noqa: B009
 
 
 def parse_params(values: tuple[str, ...]) -> dict[str, str]:

@@ -285,7 +285,7 @@ def test_invoke_stops_following_at_the_timeout_and_says_so(
 
 def test_executions_and_history_on_aws(deployed: Path, capsys: pytest.CaptureFixture[str]):
     code, out, err, _ = run(
-        capsys, "invoke", "--target", "aws", "--input", "in.json", "--name", "run-1",
+        capsys, "invoke", "--target", "aws", "--input", "in.json", "--execution-name", "run-1",
         "--timeout", "0",
     )  # fmt: skip
     code, out, err, _ = run(capsys, "executions", "--target", "aws", "--json")
@@ -300,7 +300,15 @@ def test_executions_and_history_on_aws(deployed: Path, capsys: pytest.CaptureFix
 def test_stop_on_aws_is_one_stop_execution_call(deployed: Path, capsys: pytest.CaptureFixture[str]):
     # moto leaves executions RUNNING by default, so there is one to stop.
     code, out, err, _ = run(
-        capsys, "invoke", "--target", "aws", "--input", "in.json", "--name", "run-1", "--no-wait"
+        capsys,
+        "invoke",
+        "--target",
+        "aws",
+        "--input",
+        "in.json",
+        "--execution-name",
+        "run-1",
+        "--no-wait",
     )
     assert code == 0, err
     code, out, err, calls = run(

@@ -409,3 +409,27 @@ def test_a_stack_no_longer_declared_is_deleted_after_its_readers_change(
     assert done.index("UpdateStateMachine") < done.index("DeleteStack")
     with pytest.raises(Exception, match="does not exist"):
         clients().cfn.describe_stacks(StackName=STACK)
+
+
+def test_info_lists_the_resources_of_the_stack(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (shop / "serverless.yml").write_text(SERVERLESS + TOPIC)
+    assert run(capsys, "deploy")[0] == 0
+    code, out, err, calls = run(capsys, "info", "--json")
+    assert code == 0, err
+    assert mutating(calls) == []
+    rows = json.loads(out)["resources"]
+    kinds = [row["kind"] for row in rows]
+    at = kinds.index("stack")
+    members = {row["kind"]: row for row in rows[at + 1 : at + 3]}  # right after the stack
+    assert members["AWS::DynamoDB::Table"] == {
+        "kind": "AWS::DynamoDB::Table",
+        "name": TABLE,
+        "arn": TABLE_ARN,
+        "details": f"OrdersTable in stack {STACK}, CREATE_COMPLETE",
+    }
+    topic = members["AWS::SNS::Topic"]
+    assert topic["arn"] == topic["name"] and topic["arn"].startswith(
+        f"arn:aws:sns:{REGION}:{MOTO_ACCOUNT}:"
+    )

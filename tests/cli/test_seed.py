@@ -159,15 +159,15 @@ def test_malformed_input_file_names_file_line_and_column(service: Path, capsys):
 
 def test_name_already_used_is_a_clear_error(service: Path, capsys):
     assert run(capsys, "deploy")[0] == 0
-    assert run(capsys, "invoke", "--input", "in.json", "--name", "first-run")[0] == 0
-    code, _, err = run(capsys, "invoke", "--input", "in.json", "--name", "first-run")
+    assert run(capsys, "invoke", "--input", "in.json", "--execution-name", "first-run")[0] == 0
+    code, _, err = run(capsys, "invoke", "--input", "in.json", "--execution-name", "first-run")
     assert code == 2
     assert "Execution Already Exists" in err
 
 
 def test_invalid_execution_name_is_rejected_before_starting(service: Path, capsys):
     assert run(capsys, "deploy")[0] == 0
-    code, _, err = run(capsys, "invoke", "--input", "in.json", "--name", "has space")
+    code, _, err = run(capsys, "invoke", "--input", "in.json", "--execution-name", "has space")
     assert code == 2
     assert "not allow" in err
 
@@ -180,7 +180,9 @@ def test_invoke_before_deploy_says_to_deploy(service: Path, capsys):
 
 def test_executions_history_and_logs_after_a_run(service: Path, capsys):
     assert run(capsys, "deploy")[0] == 0
-    code, out, _ = run(capsys, "invoke", "--input", "in.json", "--name", "run-1", "--json")
+    code, out, _ = run(
+        capsys, "invoke", "--input", "in.json", "--execution-name", "run-1", "--json"
+    )
     assert code == 0
     code, out, _ = run(capsys, "executions", "--json")
     assert [e["name"] for e in json.loads(out)["executions"]] == ["run-1"]

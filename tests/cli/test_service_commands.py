@@ -204,7 +204,7 @@ def test_stop_aborts_a_run_in_a_handler_and_ends_its_processes(service: Path, ca
     config = service / "serverless.yml"
     config.write_text(config.read_text().replace("timeout: 10", "timeout: 120"))
     assert run(capsys, "deploy")[0] == 0
-    code, out, err = run(capsys, "invoke", "-i", "in.json", "--no-wait", "--name", "slow")
+    code, out, err = run(capsys, "invoke", "-i", "in.json", "--no-wait", "--execution-name", "slow")
     assert code == 0, err
     arn = out.strip()
     assert _wait_until(lambda: pid_file.exists() and pid_file.read_text() != "")

@@ -208,7 +208,15 @@ def test_stopping_a_parent_stops_its_sync_child(
     (service / "serverless.yml").write_text(config)
     assert run(capsys, "deploy")[0] == 0
     code, out, err = run(
-        capsys, "invoke", "--state-machine", "parent", "-i", "in.json", "--no-wait", "--name", "p"
+        capsys,
+        "invoke",
+        "--state-machine",
+        "parent",
+        "-i",
+        "in.json",
+        "--no-wait",
+        "--execution-name",
+        "p",
     )
     assert code == 0, err
     parent_arn = out.strip()

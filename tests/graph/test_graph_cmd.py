@@ -128,7 +128,7 @@ def test_the_run_graph_counts_the_loop_and_colours_the_outcomes(service: Path, c
 
 def test_graph_of_a_run_names_the_target_it_read_the_run_from(service: Path, capsys) -> None:
     assert run(capsys, "deploy")[0] == 0
-    assert run(capsys, "invoke", "--input", "in.json", "--name", "seen")[0] == 0
+    assert run(capsys, "invoke", "--input", "in.json", "--execution-name", "seen")[0] == 0
     code, out, err = run(capsys, "graph", "--execution", "seen", "-f", "mermaid")
     assert code == 0, err
     assert err.splitlines()[0] == (

@@ -23,7 +23,7 @@ from tooling.localaws.manager import LocalAwsServices
 from tooling.localrt.execute import run_local_execution
 from tooling.localrt.services import LOCAL_INTEGRATIONS
 
-from .helpers import ACCOUNT, REGION, client, create_table
+from .helpers import ACCOUNT, REGION, client, create_table, endpoint
 
 MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:m"
 JAVA_V1_CAUSE = re.compile(
@@ -60,7 +60,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def url(folder: Path) -> str:
-    return LocalAwsServices(folder / ".tool").endpoint()
+    return endpoint(LocalAwsServices(folder / ".tool"))
 
 
 def run(

@@ -15,7 +15,7 @@ import pytest
 
 from tooling.localaws.manager import LocalAwsServices
 
-from .helpers import client, create_table
+from .helpers import Endpoint, client, create_table, endpoint
 
 
 def server_processes(data_dir: Path) -> list[int]:
@@ -56,7 +56,7 @@ def test_it_starts_on_demand_and_later_commands_reuse_it(services: LocalAwsServi
 
 
 def test_a_table_keeps_its_items_across_a_stop_and_a_start(services: LocalAwsServices) -> None:
-    url = services.endpoint()
+    url = endpoint(services)
     create_table(url, "orders")
     client(url, "dynamodb").put_item(TableName="orders", Item={"id": {"S": "o-1"}, "n": {"N": "3"}})
     stopped = services.stop()
@@ -64,7 +64,7 @@ def test_a_table_keeps_its_items_across_a_stop_and_a_start(services: LocalAwsSer
     assert server_processes(services.data_dir) == []
     assert services.stop() is None  # nothing runs any more
 
-    url = services.endpoint()
+    url = endpoint(services)
     item = client(url, "dynamodb").get_item(TableName="orders", Key={"id": {"S": "o-1"}})
     assert item["Item"] == {"id": {"S": "o-1"}, "n": {"N": "3"}}
     running = services.running()
@@ -72,7 +72,7 @@ def test_a_table_keeps_its_items_across_a_stop_and_a_start(services: LocalAwsSer
 
 
 def test_a_sigkilled_server_is_found_dead_and_started_again(services: LocalAwsServices) -> None:
-    url = services.endpoint()
+    url = endpoint(services)
     create_table(url, "orders")
     client(url, "dynamodb").put_item(TableName="orders", Item={"id": {"S": "o-1"}})
     killed = services.running()
@@ -86,7 +86,9 @@ def test_a_sigkilled_server_is_found_dead_and_started_again(services: LocalAwsSe
     services.endpoint()
     again = services.running()
     assert again is not None and again.pid != killed.pid
-    item = client(again.url, "dynamodb").get_item(TableName="orders", Key={"id": {"S": "o-1"}})
+    item = client(Endpoint(again.url, url.credentials), "dynamodb").get_item(
+        TableName="orders", Key={"id": {"S": "o-1"}}
+    )
     assert item["Item"] == {"id": {"S": "o-1"}}
 
 
@@ -124,25 +126,26 @@ def test_a_port_that_does_not_answer_with_the_token_is_not_taken_for_it(
 
 
 def test_a_crash_during_a_journal_write_loses_only_that_write(services: LocalAwsServices) -> None:
-    url = services.endpoint()
+    url = endpoint(services)
     create_table(url, "orders")
     services.stop()
     with services.journal_path.open("ab") as journal:
         journal.write(b'{"method":"POST","uri":"/","headers":{"X-Amz-Tar')  # cut by a crash
-    url = services.endpoint()
+    url = endpoint(services)
     assert client(url, "dynamodb").list_tables()["TableNames"] == ["orders"]
     assert "dropped" in (services.data_dir / "server.log").read_text()
 
 
 def test_reset_forgets_everything(services: LocalAwsServices) -> None:
-    create_table(services.endpoint(), "orders")
+    create_table(endpoint(services), "orders")
     assert services.reset() is not None
     assert not services.has_data()
-    assert client(services.endpoint(), "dynamodb").list_tables()["TableNames"] == []
+    assert client(endpoint(services), "dynamodb").list_tables()["TableNames"] == []
 
 
 def test_a_server_whose_starter_died_is_adopted_not_doubled(services: LocalAwsServices) -> None:
     services.data_dir.mkdir(parents=True)
+    services.signing()  # made before any server starts
     # What a command killed right after starting the server leaves: a server, no one waiting.
     orphan = subprocess.Popen(
         [sys.executable, "-m", "tooling.localaws.server", str(services.data_dir)],

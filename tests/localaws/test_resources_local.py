@@ -13,7 +13,7 @@ import pytest
 from tooling.cli import main
 from tooling.localaws.manager import LocalAwsServices
 
-from .helpers import ACCOUNT, REGION, client
+from .helpers import ACCOUNT, REGION, client, endpoint
 
 TABLE = "shop-dev-orders"
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE}"
@@ -104,7 +104,7 @@ def test_the_stack_is_created_in_the_local_services_and_read_back(
         "warning: resources: left out on the local target: Alarm (AWS::CloudWatch::Alarm: the "
         "local AWS services (moto) cannot create it); the rest of resources: is deployed"
     ) in captured.err
-    url = shop.endpoint()
+    url = endpoint(shop)
     assert client(url, "dynamodb").describe_table(TableName=TABLE)["Table"]["TableArn"] == (
         TABLE_ARN
     )
@@ -132,7 +132,7 @@ def test_the_stack_is_created_in_the_local_services_and_read_back(
     lines = captured.out.splitlines()
     assert lines[-1] == "delete    stack shop-dev (tool remove)"
     assert lines.index("delete    state machine shop-dev-main (tool remove)") < len(lines) - 1
-    assert client(shop.endpoint(), "dynamodb").list_tables()["TableNames"] == []
+    assert client(endpoint(shop), "dynamodb").list_tables()["TableNames"] == []
 
 
 def test_a_value_the_local_services_cannot_make_is_an_error(

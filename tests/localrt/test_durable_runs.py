@@ -204,7 +204,9 @@ def _expired_backend(folder: Path) -> LocalBackend:
 def test_a_worker_that_cannot_start_leaves_no_execution_behind(durable: Path, capsys) -> None:
     (durable / "in.json").write_text('{"start": {"n": 1}, "wait": 0}')
     (durable / ".tool" / "workers").write_text("not a folder")
-    code = main(["invoke", "--state-machine", "flow", "--input", "in.json", "--name", "x"])
+    code = main(
+        ["invoke", "--state-machine", "flow", "--input", "in.json", "--execution-name", "x"]
+    )
     err = capsys.readouterr().err
     assert code == 1
     assert "internal error" not in err

@@ -345,6 +345,21 @@ def test_a_missing_code_directory_is_reported(tmp_path: Path) -> None:
         invoke(tmp_path / "absent", "handler.echo")
 
 
+def test_the_runtime_packages_come_last_on_the_handlers_path(code_dir: Path) -> None:
+    """Sandboxes skip `site` (its .pth files cost every cold start): the runtime's packages
+    are still importable, last on sys.path as on Lambda."""
+    (code_dir / "paths.py").write_text(
+        "import importlib.util, sys\n"
+        "def handler(event, context):\n"
+        "    return {'path': sys.path, 'boto3': importlib.util.find_spec('boto3') is not None}\n"
+    )
+    result = json.loads(invoke(code_dir, "paths.handler").payload)
+    from tooling.localrt.lambda_runner import RUNTIME_PACKAGES
+
+    assert RUNTIME_PACKAGES and result["path"][-len(RUNTIME_PACKAGES) :] == RUNTIME_PACKAGES
+    assert result["boto3"] is True  # as Lambda's Python runtime bundles it
+
+
 def test_capped_output_keeps_small_output_whole_and_cuts_at_lines() -> None:
     small = CappedOutput(limit=64)
     small.feed("héllo\n".encode())

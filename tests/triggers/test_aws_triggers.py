@@ -160,8 +160,8 @@ def test_send_and_worker_against_moto_queues(aws_env: str, service: Path, capsys
     assert code == 0, err
     sent = json.loads(out)["messageIds"]
     (service / "bad.txt").write_text("not json")
-    assert run(capsys, "send", "--target", "aws", "--input", "bad.txt")[0] == 0
-    code, out, err = run(capsys, "worker", "--target", "aws", "--once", "--json")
+    assert run(capsys, "send", "--target", "aws", "--raw", "--input", "bad.txt")[0] == 0
+    code, out, err = run(capsys, "worker", "--target", "aws", "--once", "--no-wait", "--json")
     assert code == 0, err
     assert json.loads(out)["stateMachines"]["loop"]["started"] == 3
     names = {e["name"] for e in sfn.list_executions(stateMachineArn=MACHINE_ARN)["executions"]}

@@ -161,7 +161,7 @@ def test_a_stream_of_the_local_aws_services_gets_the_event(
 ) -> None:
     import boto3
 
-    from tooling.localaws.manager import LOCAL_CREDENTIALS, LocalAwsServices
+    from tooling.localaws.manager import LocalAwsServices
 
     service = tmp_path / "service"
     service.mkdir()
@@ -180,8 +180,9 @@ def test_a_stream_of_the_local_aws_services_gets_the_event(
             "kinesis",
             endpoint_url=services.endpoint(),
             region_name=REGION,
-            aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            aws_access_key_id=services.credentials().access_key_id,
+            aws_secret_access_key=services.credentials().secret_access_key,
+            aws_session_token=services.credentials().session_token,
         )
         kinesis.create_stream(StreamName="audit", ShardCount=1)
         backend = LocalBackend(service, REGION)

@@ -60,7 +60,7 @@ def test_a_body_that_is_not_json_ends_in_the_dead_letter_queue_with_its_reason(
 ):
     (service / "bad.txt").write_text("this is not json")
     assert run(capsys, "deploy")[0] == 0
-    code, out, err = run(capsys, "send", "--input", "bad.txt")
+    code, out, err = run(capsys, "send", "--raw", "--input", "bad.txt")
     assert code == 0 and "warning: the body is not a JSON document" in err
     message_id = out.strip()
     assert run(capsys, "worker", "--once")[0] == 0
@@ -124,7 +124,7 @@ def test_send_reads_the_body_before_it_touches_the_target(service: Path, capsys)
 def test_redrive_json_is_one_object_counting_the_messages_moved(service: Path, capsys):
     (service / "bad.txt").write_text("not json")
     assert run(capsys, "deploy")[0] == 0
-    run(capsys, "send", "--input", "bad.txt")
+    run(capsys, "send", "--raw", "--input", "bad.txt")
     assert run(capsys, "worker", "--once")[0] == 0
     code, out, err = run(capsys, "queue", "redrive", "--json")
     assert code == 0, err

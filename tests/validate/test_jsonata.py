@@ -33,7 +33,7 @@ def test_invalid_expressions(text: str) -> None:
 def test_without_the_parser_brackets_and_quotes_are_still_checked(
     text: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(jsonata, "_Jsonata", None)
+    monkeypatch.setattr(jsonata, "_parser", lambda: None)
     with pytest.raises(JsonataError):
         check_expression(text)
     check_expression("{% $a + ($b * 2) %}")

@@ -75,7 +75,7 @@ class AwsBackend:
         except AlreadyExists:
             raise AlreadyExists(
                 f"Execution Already Exists: '{execution_arn(state_machine_arn, name)}'",
-                hint="execution names are unique per state machine; omit --name to get a UUID",
+                hint="names are unique per state machine; omit --execution-name to get a UUID",
             ) from None
         except NotFound:
             raise NotFound(
@@ -268,6 +268,9 @@ class AwsBackend:
         except NotFound:  # no log group yet: the function never ran
             return [], after
         return entries, f"{last}:{','.join(sorted(ids_at_last))}"
+
+    def current_wait(self, execution_arn: str) -> dict[str, Any] | None:
+        return None  # neither DescribeExecution nor the history says what a run sleeps through
 
     def execution_logs(
         self, execution_arn: str, after: str | None = None

@@ -50,6 +50,12 @@ class Backend(Protocol):
 
     def list_executions(self, state_machine_arn: str | None = None) -> list[dict[str, Any]]: ...
 
+    def current_wait(self, execution_arn: str) -> dict[str, Any] | None:
+        """What the running execution sleeps through now (a Wait state or a Retry interval):
+        {"state", "kind", "seconds", "until", "error", "retry", "maxAttempts"}; None when
+        nothing is known (always on AWS, whose API does not say)."""
+        ...
+
     def resolve_execution(self, name_or_arn: str) -> str:
         """The ARN of the execution named (or ARN'd) by the user; NotFound otherwise."""
         ...

@@ -19,6 +19,7 @@ from tooling.errors import AlreadyExists, InputError, NotFound, OperationFailed,
 from tooling.localrt.ownership import CLAIM_SECONDS, new_owner, owner_is_live
 from tooling.localrt.process_tree import end_tree, process_alive
 from tooling.localrt.store import ExecutionRecord, FunctionRecord, StateMachineRecord, Store
+from tooling.localrt.waits import read_notice
 from tooling.names import (
     LOCAL_ACCOUNT_ID,
     check_execution_name,
@@ -110,7 +111,11 @@ class LocalBackend:
 
     # executions
 
-    def start_execution(self, state_machine_arn: str, name: str, input: str) -> dict[str, Any]:
+    def start_execution(
+        self, state_machine_arn: str, name: str, input: str, *, mocks: str | None = None
+    ) -> dict[str, Any]:
+        """`mocks`: JSON of the mock file, entry and test case its Task states answer from
+        (`tool invoke --mock`), kept with the execution for its worker."""
         check_execution_name(name)
         check_input_size(input, "--input")
         machine = self.store.get_state_machine(state_machine_arn)
@@ -137,6 +142,7 @@ class LocalBackend:
             clock=self.clock,
             owner=owner,
             lease_until=self.wall_clock() + CLAIM_SECONDS,
+            mocks=mocks,
         )
         stored = self.store.insert_execution(record)
         if stored is not record:
@@ -151,7 +157,7 @@ class LocalBackend:
                 }
             raise AlreadyExists(
                 f"Execution Already Exists: '{arn}'",
-                hint="execution names are unique per state machine; omit --name to get a UUID",
+                hint="names are unique per state machine; omit --execution-name to get a UUID",
             )
         try:
             self._spawn_worker(arn, name, owner)
@@ -332,6 +338,9 @@ class LocalBackend:
                 item["stopDate"] = record.stop_date
             answer.append(item)
         return answer
+
+    def current_wait(self, execution_arn: str) -> dict[str, Any] | None:
+        return read_notice(self.root, execution_arn, _now())
 
     def resolve_execution(self, name_or_arn: str) -> str:
         if name_or_arn.startswith("arn:"):

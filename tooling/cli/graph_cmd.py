@@ -1,7 +1,5 @@
 """`tool graph`: the picture of a state machine, and of what one of its runs did."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -9,10 +7,8 @@ from typing import Annotated
 import typer
 
 from tooling import render as console
-from tooling import session
 from tooling.cli.app import AwsProfileOpt, MachineOpt, RegionOpt, StageOpt, TargetOpt, app, options
 from tooling.errors import BadInput
-from tooling.graph import build_graph, overlay_execution, pick_format, render, sources, write
 
 
 @app.command()
@@ -46,6 +42,9 @@ def graph(
     """Draw the state machine: Start, End, every state and transition.
 
     With --execution, colour each state by what the run did and count each edge it took."""
+    from tooling import session
+    from tooling.graph import build_graph, overlay_execution, pick_format, render, sources, write
+
     fmt = pick_format(output, format)
     if output is None and fmt == "png":
         raise BadInput("png output is binary", hint="write it to a file with -o FILE.png")

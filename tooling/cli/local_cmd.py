@@ -1,31 +1,34 @@
-"""tool local status|start|stop|reset: the service folder's local AWS services (the moto server
-the local target runs integrations and handlers against; docs/engine.md)."""
+"""tool local status|start|stop|reset|env: the service folder's local AWS services (the moto
+server the local target runs integrations and handlers against; docs/engine.md)."""
 
-from __future__ import annotations
-
+import shlex
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from tooling import render
-from tooling.backends.local import state_dir
 from tooling.cli.app import JsonOpt, app
-from tooling.localaws.manager import LocalAwsServices, RunningServer
+
+if TYPE_CHECKING:  # loaded by the commands themselves: `tool --help` stays fast
+    from tooling.localaws.manager import LocalAwsServices, RunningServer
 
 local_app = typer.Typer(
-    help="The local AWS services of this folder: status, start, stop, reset.",
+    help="The local AWS services of this folder: status, start, stop, reset, env.",
     no_args_is_help=True,
 )
 app.add_typer(local_app, name="local")
 
 
-def _services() -> LocalAwsServices:
+def _services() -> "LocalAwsServices":
+    from tooling.localaws.manager import LocalAwsServices
+    from tooling.statedir import state_dir
+
     return LocalAwsServices(state_dir(Path.cwd()))
 
 
-def _describe(services: LocalAwsServices, running: RunningServer | None) -> dict[str, Any]:
+def _describe(services: "LocalAwsServices", running: "RunningServer | None") -> dict[str, Any]:
     journal = services.journal_path
     return {
         "running": running is not None,
@@ -95,3 +98,17 @@ def reset(json_out: JsonOpt = False) -> None:
         render.json_document({"stopped": stopped is not None, "forgotten": True})
     else:
         render.data("stopped; their data is forgotten" if stopped else "data forgotten")
+
+
+@local_app.command("env")
+def env(json_out: JsonOpt = False) -> None:
+    """Start them and print `export` lines for AWS_ENDPOINT_URL and credentials they accept (the
+    folder's local credentials): `eval "$(tool local env)"` before the aws CLI or a script
+    (the region stays yours to give: the services' resources are per region, as on AWS)."""
+    services = _services()
+    variables = {"AWS_ENDPOINT_URL": services.endpoint(), **services.credentials().environment()}
+    if json_out:
+        render.json_document(variables)
+        return
+    for name, value in variables.items():
+        render.data(f"export {name}={shlex.quote(value)}")

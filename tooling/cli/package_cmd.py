@@ -1,12 +1,10 @@
 """package: build the service's packages as `tool deploy` does, and show what goes in."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import typer
 
-from tooling import render, session
+from tooling import render
 from tooling.cli.app import JsonOpt, RegionOpt, StageOpt, app, options
 
 
@@ -20,6 +18,7 @@ def package(
     json_out: JsonOpt = False,
 ) -> None:
     """Build the packages deploy uploads (.tool/build/) and show their files."""
+    from tooling import session
     from tooling.package import build_packages, check_handlers
     from tooling.statedir import state_path
 

@@ -1,35 +1,37 @@
 """send, worker, queue, queue redrive: the SQS trigger from the command line."""
 
-from __future__ import annotations
-
 import dataclasses
 import json
+import sys
 import threading
-from typing import Annotated
+import time
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tooling import render, session
+from tooling import render
+from tooling.cli import explain_interrupt
 from tooling.cli.app import (
     AwsProfileOpt,
+    DataOpt,
+    InputOpt,
     JsonOpt,
     MachineOpt,
+    PathOpt,
     RegionOpt,
     StageOpt,
     TargetOpt,
     app,
     open_target,
 )
-from tooling.config.service import ServiceConfig, StateMachineConfig
-from tooling.config.triggers import SqsTrigger
-from tooling.errors import BadInput
-from tooling.follow import read_input_text
-from tooling.session import open_trigger_queue
-from tooling.triggers.local_events import local_event_loop
-from tooling.triggers.poller import WorkerStats, run_workers
-from tooling.triggers.queues import TriggerQueue
-from tooling.triggers.start_from_messages import MessageResult, Outcome, check_body
-from tooling.triggers.starters import BackendStarter
+from tooling.errors import BadInput, InputError
+
+if TYPE_CHECKING:
+    from tooling.backends.base import Backend
+    from tooling.config.service import ServiceConfig, StateMachineConfig
+    from tooling.config.triggers import SqsTrigger
+    from tooling.triggers.queues import TriggerQueue
+    from tooling.triggers.start_from_messages import MessageResult
 
 queue_app = typer.Typer(
     help="Show the trigger queues: depth, in-flight and dead-lettered messages (with reasons)."
@@ -39,13 +41,13 @@ app.add_typer(queue_app, name="queue")
 
 def _load(
     stage: str | None, region: str | None, target: str, aws_profile: str | None
-) -> ServiceConfig:
+) -> "ServiceConfig":
     """The service, with the target line on stderr (as every command acting on a target)."""
     service, _ = open_target(stage, region, target, aws_profile)
     return service
 
 
-def _trigger_of(machine: StateMachineConfig, service: ServiceConfig) -> SqsTrigger:
+def _trigger_of(machine: "StateMachineConfig", service: "ServiceConfig") -> "SqsTrigger":
     if not machine.sqs_triggers:
         raise BadInput(
             f"state machine '{machine.key}' has no sqs trigger",
@@ -55,7 +57,9 @@ def _trigger_of(machine: StateMachineConfig, service: ServiceConfig) -> SqsTrigg
     return machine.sqs_triggers[0]
 
 
-def _triggered(service: ServiceConfig, key: str | None) -> list[StateMachineConfig]:
+def _triggered(service: "ServiceConfig", key: str | None) -> "list[StateMachineConfig]":
+    from tooling import session
+
     if key is not None:
         machine = session.pick_state_machine(service, key)
         _trigger_of(machine, service)
@@ -70,15 +74,33 @@ def _triggered(service: ServiceConfig, key: str | None) -> list[StateMachineConf
     return machines
 
 
-def _read_body(path: str) -> str:
-    """The message body as is: unlike `invoke`, a body that is not JSON may be sent (it is
-    rejected by the trigger and ends in the dead-letter queue). SQS bodies are Unicode text."""
-    return read_input_text(path, "pass a file with --input, or - for stdin")[0]
+def _read_body(input: str | None, data: str | None, path: str | None, raw: bool) -> str:
+    """The message body, checked as `invoke` checks an input (JSON, YAML converted, bounded),
+    unless --raw sends a file's text as it is (SQS bodies are Unicode text): a body that is not
+    JSON is rejected by the trigger and ends in the dead-letter queue."""
+    from tooling.inputs import read_bounded_text, read_execution_input
+
+    if not raw:
+        return read_execution_input(input, data=data, path=path)
+    if data is not None:
+        return data
+    if input is None and path is None:
+        raise InputError("--raw sends a file as it is", hint="give the file with --input FILE")
+    return read_bounded_text(input if input is not None else str(path), "--input").text
 
 
 @app.command()
 def send(
-    input: Annotated[str, typer.Option("--input", "-i", help="Message body file, or - (stdin).")],
+    input: InputOpt = None,
+    path: PathOpt = None,
+    data: DataOpt = None,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw",
+            help="Send the body as it is, even if it is not JSON (to try the dead-letter path).",
+        ),
+    ] = False,
     state_machine: MachineOpt = None,
     count: Annotated[
         int, typer.Option("--count", "-n", min=1, help="Send the body this many times (load).")
@@ -89,8 +111,14 @@ def send(
     aws_profile: AwsProfileOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Put messages on a state machine's trigger queue; each one starts one execution."""
-    body = _read_body(input)  # before any call to the target
+    """Put messages on a state machine's trigger queue; each one starts one execution.
+
+    The body is the input as `invoke` takes it (--input/--path/--data; none: {})."""
+    from tooling import session
+    from tooling.session import open_trigger_queue
+    from tooling.triggers.start_from_messages import check_body
+
+    body = _read_body(input, data, path, raw)  # before any call to the target
     service = _load(stage, region, target, aws_profile)
     machine = session.pick_state_machine(service, state_machine)
     trigger = _trigger_of(machine, service)
@@ -110,7 +138,7 @@ def send(
             render.data(message_id)
 
 
-def _print_result(result: MessageResult) -> None:
+def _print_result(result: "MessageResult") -> None:
     line = f"{result.outcome.value:<15} {result.message_id}"
     if result.reason:
         line += f"  {result.reason}"
@@ -121,7 +149,16 @@ def _print_result(result: MessageResult) -> None:
 def worker(
     state_machine: MachineOpt = None,
     once: Annotated[
-        bool, typer.Option("--once", help="Stop when the queue has nothing left to deliver.")
+        bool,
+        typer.Option(
+            "--once",
+            help="Stop when the queue has nothing left to deliver and the executions it "
+            "started have ended.",
+        ),
+    ] = False,
+    no_wait: Annotated[
+        bool,
+        typer.Option("--no-wait", help="With --once: do not wait for the executions to end."),
     ] = False,
     concurrency: Annotated[
         int, typer.Option("--concurrency", "-c", min=1, help="Polling threads per queue.")
@@ -136,8 +173,16 @@ def worker(
 
     The execution name is the message id, so a message delivered twice still runs once. On the
     local target it also fires due schedules and delivers status-change notifications.
-    Ctrl-C stops."""
-    service = _load(stage, region, target, aws_profile)
+    Each execution's outcome is printed as it ends; --once waits for the executions it
+    started (unless --no-wait). Ctrl-C stops."""
+    from tooling import session
+    from tooling.session import open_trigger_queue
+    from tooling.triggers.local_events import local_event_loop
+    from tooling.triggers.poller import WorkerStats, run_workers
+    from tooling.triggers.start_from_messages import Outcome
+    from tooling.triggers.starters import BackendStarter
+
+    service, backend = open_target(stage, region, target, aws_profile)
     # on the local target: schedules and notifications (on AWS, EventBridge runs them)
     events = local_event_loop(service, render.info) if target == "local" else None
     has_sqs = any(m.sqs_triggers for m in service.state_machines.values())
@@ -145,8 +190,14 @@ def worker(
     stop = threading.Event()
     totals: dict[str, WorkerStats] = {}
     crashed: list[BaseException] = []
+    outcomes = OutcomeWatcher(backend)
 
-    def serve(machine: StateMachineConfig) -> None:
+    def on_result(result: "MessageResult") -> None:
+        _print_result(result)
+        if result.outcome is Outcome.STARTED and result.execution_arn:
+            outcomes.watch(result.execution_arn)
+
+    def serve(machine: "StateMachineConfig") -> None:
         try:
             queue = open_trigger_queue(service, machine, target)
             totals[machine.key] = run_workers(
@@ -156,7 +207,7 @@ def worker(
                 concurrency=concurrency,
                 once=once,
                 stop=stop,
-                on_result=_print_result,
+                on_result=on_result,
                 housekeeping=session.backend_for(service, target).resume_stalled,
             )
         except BaseException as exc:  # the others stop too, and the command fails with it
@@ -172,11 +223,21 @@ def worker(
         for thread in threads:
             while thread.is_alive():
                 thread.join(0.2)
+                outcomes.poll()
+        while once and not no_wait and outcomes.pending:  # see the executions it started end
+            outcomes.wait()
+            outcomes.poll()
     except KeyboardInterrupt:
         render.info("stopping: finishing the batches in hand…")
         stop.set()
         for thread in threads:
             thread.join()
+        outcomes.poll()
+        if outcomes.pending:
+            raise explain_interrupt(
+                f"stopped; {len(outcomes.pending)} execution(s) go on "
+                f"(`tool executions{_flag(backend)}` lists them)"
+            ) from None
     if crashed:  # a crashed worker exits non-zero (1), so that a supervisor restarts it
         raise crashed[0]
     summary = {
@@ -184,7 +245,7 @@ def worker(
         for key, s in totals.items()
     }
     if json_out:
-        render.json_document({"stateMachines": summary})
+        render.json_document({"stateMachines": summary, "ended": outcomes.counts})
     else:
         for key, numbers in summary.items():
             render.data(
@@ -199,7 +260,57 @@ def worker(
         raise typer.Exit(1)
 
 
-def _queues(service: ServiceConfig, key: str | None, target: str) -> list[TriggerQueue]:
+def _flag(backend: "Backend") -> str:
+    return "" if backend.target == "local" else f" --target {backend.target}"
+
+
+class OutcomeWatcher:
+    """The executions a worker started, each reported once as it ends: name, status and, for
+    a failure, the error and cause (one line)."""
+
+    def __init__(self, backend: "Backend") -> None:
+        self.backend = backend
+        # DescribeExecution per pending run: gently on AWS, whose API is throttled per account.
+        self.interval = 0.5 if backend.target == "local" else 2.0
+        self.lock = threading.Lock()
+        self.pending: list[str] = []
+        self.counts: dict[str, int] = {}
+        self.last_poll = 0.0
+
+    def watch(self, execution_arn: str) -> None:
+        with self.lock:
+            self.pending.append(execution_arn)
+
+    def wait(self) -> None:
+        time.sleep(max(0.0, self.last_poll + self.interval - time.monotonic()))
+
+    def poll(self) -> None:
+        from tooling.follow import TERMINAL_STATUSES
+
+        if time.monotonic() - self.last_poll < self.interval:
+            return
+        self.last_poll = time.monotonic()
+        with self.lock:
+            watched = list(self.pending)
+        for arn in watched:
+            description = self.backend.describe_execution(arn)
+            status = description["status"]
+            if status not in TERMINAL_STATUSES:
+                continue
+            with self.lock:
+                self.pending.remove(arn)
+                self.counts[status] = self.counts.get(status, 0) + 1
+            line = f"{status.lower():<15} {description['name']}"
+            if description.get("error"):
+                line += f"  {description['error']}"
+            if description.get("cause"):
+                line += f": {render.readable_cause(str(description['cause']))}"
+            render.info(render.paint(line, render.status_colour(status), sys.stderr))
+
+
+def _queues(service: "ServiceConfig", key: str | None, target: str) -> "list[TriggerQueue]":
+    from tooling.session import open_trigger_queue
+
     return [open_trigger_queue(service, m, target) for m in _triggered(service, key)]
 
 

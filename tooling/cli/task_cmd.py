@@ -1,18 +1,16 @@
 """task success, task failure, task heartbeat: answer the task token of a callback Task
 (`.waitForTaskToken`), as SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat do."""
 
-from __future__ import annotations
-
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tooling import render
-from tooling.backends.base import Backend
 from tooling.cli.app import AwsProfileOpt, JsonOpt, RegionOpt, StageOpt, TargetOpt, app, open_target
 from tooling.errors import InputError
-from tooling.follow import read_input_text
-from tooling.sourcemap import load_json
+
+if TYPE_CHECKING:
+    from tooling.backends.base import Backend
 
 # SendTaskFailure's limits (API reference): error up to 256 characters, cause up to 32,768.
 MAX_ERROR_CHARS = 256
@@ -26,7 +24,7 @@ app.add_typer(task_app, name="task")
 TokenArg = Annotated[str, typer.Argument(help="The task token, as the task received it.")]
 
 
-def _done(backend: Backend, action: str, token: str, json_out: bool) -> None:
+def _done(backend: "Backend", action: str, token: str, json_out: bool) -> None:
     if json_out:
         render.json_document({"action": action, "taskToken": token, "target": backend.target})
     else:
@@ -54,10 +52,11 @@ def success(
     json_out: JsonOpt = False,
 ) -> None:
     """Complete the task with OUTPUT as its result (SendTaskSuccess)."""
-    text, source = read_input_text(output, "pass a JSON file with --output, or - for stdin")
-    if not text.strip():
-        raise InputError(f"{source}: the output is empty", hint="give a JSON document, e.g. {}")
-    load_json(text, source, error=InputError, what="JSON output")
+    from tooling.inputs import parse_json, read_bounded_text
+
+    read = read_bounded_text(output, "--output")
+    parse_json(read.text, read.source, what="JSON output")
+    text = read.text
     _, backend = open_target(stage, region, target, aws_profile)
     backend.send_task_success(token, text)
     _done(backend, "SendTaskSuccess", token, json_out)

@@ -1,15 +1,15 @@
 """`tool validate [DEFINITION ...] [--json]`: check definitions, or the whole service."""
 
-from __future__ import annotations
-
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tooling import render
 from tooling.cli.app import JsonOpt, RegionOpt, StageOpt, app, options
-from tooling.validate import Diagnostic, has_errors, validate_directory, validate_file
+
+if TYPE_CHECKING:
+    from tooling.validate import Diagnostic
 
 
 @app.command()
@@ -23,6 +23,8 @@ def validate(
     json_out: JsonOpt = False,
 ) -> None:
     """Check definitions, handlers and serverless.yml; exit 2 when there is an error."""
+    from tooling.validate import has_errors, validate_directory, validate_file
+
     if definitions:
         diagnostics: list[Diagnostic] = []
         for path in definitions:

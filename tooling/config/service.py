@@ -305,6 +305,8 @@ class ServiceConfig:
     warnings: tuple[str, ...]  # unknown keys and the like, each with file:line
     package_patterns: tuple[str, ...] = ()  # service-level package.patterns (include/exclude)
     package_artifact: str | None = None  # service-level package.artifact (a prebuilt zip)
+    # package.excludeDevDependencies: leave out node_modules that only devDependencies need
+    package_exclude_dev_dependencies: bool = True
     provider_iam_statements: tuple[dict[str, Any], ...] = ()  # provider.iam.role.statements
     # ... and the legacy provider.iamRoleStatements, intrinsics resolved
     resource_ids: frozenset[str] = frozenset()  # logical ids under resources.Resources
@@ -501,6 +503,13 @@ class _Loader:
         self._check_keys(package, PACKAGE_KEYS, "/package", "package")
         service_patterns = self._patterns(package, "/package")
         service_artifact = self._artifact(package, "/package")
+        exclude_dev = package.get("excludeDevDependencies")
+        exclude_dev = True if exclude_dev is None else exclude_dev  # as Serverless reads null
+        if not isinstance(exclude_dev, bool):
+            raise ConfigError(
+                "package.excludeDevDependencies must be true or false",
+                **self._at("/package/excludeDevDependencies"),
+            )
         plugins = self._plugins()
 
         functions = self._functions(service, stage, region, provider, package, plugins)
@@ -541,6 +550,7 @@ class _Loader:
             warnings=tuple(dict.fromkeys(self.warnings)),
             package_patterns=service_patterns,
             package_artifact=service_artifact,
+            package_exclude_dev_dependencies=exclude_dev,
             provider_iam_statements=provider_statements,
             resource_ids=frozenset(self._resource_ids()),
             problems=tuple({p.render(): p for p in self.problems}.values()),

@@ -44,7 +44,7 @@ from tooling.deploy.providers import (
 )
 from tooling.deploy.stacks import CloudFormationStacks
 from tooling.engine import parse_definition
-from tooling.localaws.manager import LOCAL_CREDENTIALS, LocalAwsServices
+from tooling.localaws.manager import LocalAwsServices
 from tooling.localrt.code import install_code
 from tooling.localrt.eventbridge import LOCALLY_DELIVERED
 from tooling.localrt.queue import LocalQueues
@@ -53,7 +53,6 @@ from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.localrt.sqlite import Database
 from tooling.localrt.store import FunctionRecord, StateMachineRecord, Store
 from tooling.names import LOCAL_ACCOUNT_ID, function_arn
-from tooling.package import check_local_runtime
 from tooling.statedir import state_path
 
 if TYPE_CHECKING:
@@ -272,7 +271,6 @@ class LocalFunctions:
 
     def check(self, resource: Function) -> None:
         if resource.key is not None:  # the toolkit's own functions are Python
-            check_local_runtime(resource.key, resource.runtime, resource.runtime_location)
             file, line, column = resource.runtime_location
             check_runs_here(
                 resource.runtime, function=resource.key, file=file, line=line, column=column
@@ -470,7 +468,9 @@ class LocalCloudFormation:
             from tooling.aws.client import local_endpoint_client
 
             url = self.services.endpoint()
-            self._client = local_endpoint_client(url, self.region, LOCAL_CREDENTIALS)
+            self._client = local_endpoint_client(
+                url, self.region, self.services.credentials().environment()
+            )
         return self._client
 
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from tooling.config.service import ServiceConfig
 from tooling.deploy.desired import Prepared, desired_resources
 from tooling.deploy.models import Address, Resource
-from tooling.deploy.providers import DeployTarget, Description, Diff, Found
+from tooling.deploy.providers import DeployTarget, Description, Diff, Found, Member
 from tooling.deploy.record import Record
 from tooling.errors import BadInput
 
@@ -274,14 +274,37 @@ class Deployed:
         return self.description.details
 
 
+@dataclass(frozen=True)
+class DeployedMember:
+    """A resource inside a deployed one (`tool info`'s line for a table of the stack)."""
+
+    member: Member
+
+    @property
+    def kind(self) -> str:
+        return self.member.kind
+
+    @property
+    def name(self) -> str:
+        return self.member.name
+
+    @property
+    def arn(self) -> str:
+        return self.member.arn
+
+    @property
+    def details(self) -> str:
+        return self.member.details
+
+
 def describe_deployment(
     service: ServiceConfig, target: DeployTarget, record: Record
-) -> tuple[list[Deployed], list[LeftAlone]]:
+) -> tuple[list[Deployed | DeployedMember], list[LeftAlone]]:
     """What of the service exists on the target now, in deploy order; and what exists under its
     names without being the toolkit's."""
     candidates, _ = _everything(service, target, record)
     found = look_up(target, candidates, record)
-    deployed: list[Deployed] = []
+    deployed: list[Deployed | DeployedMember] = []
     foreign: list[LeftAlone] = []
     for address in candidates:
         lookup = found[address]
@@ -292,4 +315,5 @@ def describe_deployment(
             continue
         description = target.provider(address.kind).describe(address, lookup.found)
         deployed.append(Deployed(address, description))
+        deployed.extend(DeployedMember(member) for member in description.members)
     return deployed, foreign

@@ -41,11 +41,23 @@ class Diff:
 
 
 @dataclass(frozen=True)
+class Member:
+    """A resource inside a deployed one (a resource of the `resources:` stack): one more line
+    of `tool info`, after its container's."""
+
+    kind: str  # its type, e.g. AWS::DynamoDB::Table
+    name: str  # its physical id (a table's name, a topic's ARN, a queue's URL)
+    arn: str  # "" when the target does not say and it cannot be built from the name
+    details: str = ""
+
+
+@dataclass(frozen=True)
 class Description:
-    """One line of `tool info`."""
+    """One line of `tool info` (and one per member)."""
 
     arn: str
     details: str = ""
+    members: tuple[Member, ...] = ()
 
 
 class Provider(Protocol[R_contra]):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from tooling.aws.errors import AwsOperationFailed, AwsRejected
 from tooling.deploy.differences import stack_diff
 from tooling.deploy.models import Address, Stack
-from tooling.deploy.providers import Description, Diff, Found, Reporter
+from tooling.deploy.providers import Description, Diff, Found, Member, Reporter
 from tooling.errors import BadInput, NotFound
 
 if TYPE_CHECKING:
@@ -42,6 +42,41 @@ NEVER_CREATED = ("REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "
 CANCELLED = ("Resource creation cancelled", "Resource update cancelled")
 
 TemplateFilter = Callable[[Stack], tuple[dict[str, Any], list[str]]]
+
+
+# How the ARN of a stack's resource is made from its physical id, for the common types whose
+# physical id is not an ARN already (CloudFormation's "Ref" return values; ARN formats from the
+# Service Authorization Reference). Other types show the physical id alone.
+_ARN_FORMATS = {
+    "AWS::DynamoDB::Table": "arn:{p}:dynamodb:{r}:{a}:table/{id}",
+    "AWS::S3::Bucket": "arn:{p}:s3:::{id}",
+    "AWS::IAM::Role": "arn:{p}:iam::{a}:role/{id}",
+    "AWS::Logs::LogGroup": "arn:{p}:logs:{r}:{a}:log-group:{id}:*",
+    "AWS::SSM::Parameter": "arn:{p}:ssm:{r}:{a}:parameter/{bare}",
+    "AWS::Kinesis::Stream": "arn:{p}:kinesis:{r}:{a}:stream/{id}",
+    "AWS::KMS::Key": "arn:{p}:kms:{r}:{a}:key/{id}",
+    "AWS::Lambda::Function": "arn:{p}:lambda:{r}:{a}:function:{id}",
+    "AWS::Events::EventBus": "arn:{p}:events:{r}:{a}:event-bus/{id}",
+}
+
+
+def member_arn(resource_type: str, physical_id: str, stack_id: str) -> str:
+    """The ARN of a stack's resource, when its physical id is one or makes one."""
+    if not physical_id or physical_id.startswith("arn:"):
+        return physical_id
+    parts = stack_id.split(":")
+    if len(parts) < 6:
+        return ""
+    partition, region, account = parts[1], parts[3], parts[4]
+    if resource_type == "AWS::SQS::Queue":  # the physical id is the queue's URL
+        name = physical_id.rstrip("/").rsplit("/", 1)[-1]
+        return f"arn:{partition}:sqs:{region}:{account}:{name}"
+    form = _ARN_FORMATS.get(resource_type)
+    if form is None:
+        return ""
+    return form.format(
+        p=partition, r=region, a=account, id=physical_id, bare=physical_id.lstrip("/")
+    )
 
 
 def settled(status: str) -> bool:
@@ -166,8 +201,28 @@ class CloudFormationStacks:
     def describe(self, address: Address, found: Found) -> Description:
         template = found.get("TemplateBody") or {}
         count = len(template.get("Resources") or {}) if isinstance(template, dict) else 0
+        stack_id = str(found.get("StackId", ""))
+        members: list[Member] = []
+        if found.get("StackStatus") != "REVIEW_IN_PROGRESS":
+            for page in self.aws().pages(
+                "cloudformation", "list_stack_resources",
+                what=f"list the resources of stack {address.name}", StackName=address.name,
+            ):  # fmt: skip
+                for item in page.get("StackResourceSummaries") or []:
+                    physical = str(item.get("PhysicalResourceId") or "")
+                    members.append(
+                        Member(
+                            kind=str(item.get("ResourceType", "")),
+                            name=physical or str(item.get("LogicalResourceId", "")),
+                            arn=member_arn(str(item.get("ResourceType", "")), physical, stack_id),
+                            details=f"{item.get('LogicalResourceId')} in stack {address.name}, "
+                            f"{item.get('ResourceStatus')}",
+                        )
+                    )
         return Description(
-            str(found.get("StackId", "")), f"{found.get('StackStatus')}, {count} resources"
+            stack_id,
+            f"{found.get('StackStatus')}, {count} resources",
+            tuple(sorted(members, key=lambda m: (m.details, m.name))),
         )
 
     def _unfinished(self, status: str) -> bool:

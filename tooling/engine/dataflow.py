@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from jsonata.utils import Utils
-
 from tooling.engine import jsontext
 from tooling.engine.errors import RESULT_PATH_MATCH_FAILURE, StateRuntimeError
 from tooling.engine.jsonpath import JsonPath, PathNotFound, UndefinedVariable, describe
@@ -80,6 +78,9 @@ def too_large(text: str) -> bool:
 def bindings(states: dict[str, Any], variables: dict[str, Any]) -> dict[str, Any]:
     """JSONata bindings: $states plus every variable (a JSON null must be bound as JSONata's
     null, since jsonata-python reads a bound None as "undefined")."""
-    out = {name: Utils.NULL_VALUE if value is None else value for name, value in variables.items()}
-    out["states"] = {k: Utils.NULL_VALUE if v is None else v for k, v in states.items()}
+    from tooling.engine.jsonata_eval import jsonata_null
+
+    null = jsonata_null()
+    out = {name: null if value is None else value for name, value in variables.items()}
+    out["states"] = {k: null if v is None else v for k, v in states.items()}
     return out

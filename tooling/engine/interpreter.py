@@ -70,6 +70,7 @@ from tooling.engine.ports import (
     LambdaInvoker,
     ServiceIntegrations,
     TaskCallbacks,
+    WaitNotice,
 )
 from tooling.engine.replay import ReplayDiverged, ReplayLog, attempt_answer
 from tooling.engine.service_task import (
@@ -126,6 +127,7 @@ def run_execution(
     callbacks: TaskCallbacks | None = None,
     services: ServiceIntegrations | None = None,
     replay: ReplayLog | None = None,
+    on_wait: Callable[[WaitNotice], None] | None = None,
 ) -> ExecutionOutcome:
     """Run `machine` on `input_text` (JSON) to the end, emitting every history event.
 
@@ -136,7 +138,8 @@ def run_execution(
     answerable only through that object). `services` runs the AWS service integrations the
     runtime provides (e.g. sqs:sendMessage); mocks still answer the states they name.
     `replay` holds the events a run of this execution stored before it stopped: the run resumes
-    from them (tooling.engine.replay).
+    from them (tooling.engine.replay). `on_wait` hears of each Wait state and Retry interval
+    before the run sleeps through it.
     """
     run = _Run(machine, info, clock, lambdas, history, random or random_module.Random(), replay)
     run.mocks = mocks
@@ -144,6 +147,7 @@ def run_execution(
         run.services = services
     if callbacks is not None:
         run.callbacks = callbacks
+    run.on_wait = on_wait
     return run.run(input_text)
 
 
@@ -175,6 +179,7 @@ class _Run(BranchingMixin):
         self.stop: StopSignal | None = None
         self.mocks_lock = threading.Lock()
         self.blocking: dict[int, bool] = {}  # Processor id -> whether it can block (see branching)
+        self.on_wait: Callable[[WaitNotice], None] | None = None
 
     # ---- the execution ------------------------------------------------------------------------
 
@@ -483,9 +488,11 @@ class _Run(BranchingMixin):
                         "offset date-time format string: "
                         f"{state.timestamp_path.text} == {describe(value)}"
                     )
-            self.sleep((to_datetime(stamp) - self.clock.now()).total_seconds())
+            self.sleep(
+                (to_datetime(stamp) - self.clock.now()).total_seconds(), self.wait_teller(state)
+            )
             return
-        self.sleep_since(env.entered_time, seconds)
+        self.sleep_since(env.entered_time, seconds, self.wait_teller(state))
 
     def wait_jsonata(self, state: WaitState, scope: dict[str, Any], entered: datetime) -> None:
         if state.seconds is not None:
@@ -497,7 +504,7 @@ class _Run(BranchingMixin):
                     f"The Seconds field must be a non-negative integer, but was: {shown(value)}",
                     error=QUERY_EVALUATION_ERROR,
                 )
-            self.sleep_since(entered, seconds)
+            self.sleep_since(entered, seconds, self.wait_teller(state))
             return
         value = jsonata_evaluate(state.timestamp, scope)
         stamp = parse_timestamp(value) if isinstance(value, str) else value
@@ -507,18 +514,23 @@ class _Run(BranchingMixin):
                 f"format string: {shown(value)}",
                 error=QUERY_EVALUATION_ERROR,
             )
-        self.sleep((to_datetime(stamp) - self.clock.now()).total_seconds())
+        self.sleep((to_datetime(stamp) - self.clock.now()).total_seconds(), self.wait_teller(state))
 
-    def sleep_since(self, since: datetime, seconds: float) -> None:
+    def sleep_since(
+        self, since: datetime, seconds: float, tell: Callable[[float], None] | None = None
+    ) -> None:
         """Sleep until `seconds` after `since` (the event the sleep follows): a resumed run
         sleeps only what is left, and not at all when what came next is recorded."""
         if self.history.next_recorded():
             return
-        self.sleep(seconds - (self.clock.now() - since).total_seconds())
+        self.sleep(seconds - (self.clock.now() - since).total_seconds(), tell)
 
-    def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float, tell: Callable[[float], None] | None = None) -> None:
+        """Sleep on the clock; `tell` announces the sleep (its seconds) to `on_wait` first."""
         if seconds <= 0:
             return
+        if tell is not None and self.on_wait is not None:
+            tell(seconds)
         if self.deadline is not None:
             left = (self.deadline - self.clock.now()).total_seconds()
             if seconds >= left:
@@ -569,7 +581,8 @@ class _Run(BranchingMixin):
                 history = self.history
                 # The interval counts from the failure: from its recorded event on a resumed run.
                 failed_at = history.last_time if history.replayed_last else None
-                self.sleep_since(failed_at or self.clock.now(), delay)
+                tell = self.retry_teller(state, attempts, failure)
+                self.sleep_since(failed_at or self.clock.now(), delay, tell)
                 continue
             if isinstance(state, MapState | ParallelState):
                 self.history.add(f"{state.event_prefix}StateFailed")
@@ -749,6 +762,45 @@ class _Run(BranchingMixin):
             clock=self.clock,
             region=self.region,
         )
+
+    def until(self, seconds: float) -> datetime:
+        return self.clock.now() + timedelta(seconds=seconds)
+
+    def wait_teller(self, state: WaitState) -> Callable[[float], None]:
+        def tell(seconds: float) -> None:
+            assert self.on_wait is not None
+            self.on_wait(WaitNotice(state.name, "Wait", seconds, self.until(seconds)))
+
+        return tell
+
+    def retry_teller(
+        self, state: TaskState | MapState | ParallelState, attempts: list[int], failure: StatesError
+    ) -> Callable[[float], None]:
+        """Announces the interval before a retry (the retrier is the first that matched)."""
+        matched = next(
+            (
+                (index, retrier)
+                for index, retrier in enumerate(state.retry)
+                if any(_failure_matches(pattern, failure) for pattern in retrier.errors)
+            ),
+            None,
+        )
+
+        def tell(seconds: float) -> None:
+            assert self.on_wait is not None and matched is not None
+            index, retrier = matched
+            notice = WaitNotice(
+                state.name,
+                "Retry",
+                seconds,
+                self.until(seconds),
+                error=failure.error,
+                retry=attempts[index],
+                max_attempts=retrier.max_attempts,
+            )
+            self.on_wait(notice)
+
+        return tell
 
     def retry_delay(
         self, retriers: tuple[Retrier, ...], attempts: list[int], failure: StatesError

@@ -14,11 +14,17 @@ import threading
 import uuid
 from typing import Any
 
-import jsonata
-from jsonata.utils import Utils
-
 from tooling.engine import jsontext
 from tooling.engine.errors import QUERY_EVALUATION_ERROR, StateRuntimeError
+
+
+def jsonata_null() -> Any:
+    """jsonata-python's JSON null. The library loads on first use (definitions without JSONata
+    never pay for it: a worker starts faster)."""
+    from jsonata.utils import Utils
+
+    return Utils.NULL_VALUE
+
 
 _UNDEFINED = object()
 _HASH_ALGORITHMS = {
@@ -76,7 +82,9 @@ class Expression:
         self.text = source[2:-2].strip()
         self.field = field
         try:
-            self._compiled = jsonata.Jsonata(self.text)
+            from jsonata import Jsonata
+
+            self._compiled = Jsonata(self.text)
         except Exception as exc:  # jsonata-python raises several types for bad syntax
             raise JsonataSyntaxError(
                 f"'{self.text}' is not a valid JSONata expression: {exc}"
@@ -99,7 +107,7 @@ class Expression:
             ) from None
         if result is None:
             return _UNDEFINED
-        if result is Utils.NULL_VALUE:
+        if result is jsonata_null():
             return None
         return _plain(result, self)
 
@@ -127,7 +135,7 @@ def _message(exc: Exception) -> str:
 def _plain(value: Any, expression: Expression) -> Any:
     """jsonata-python's result as plain JSON values (lists, dicts, None for null). Inside a
     result, None is a null that came from the input (JSONata itself drops undefined members)."""
-    if value is Utils.NULL_VALUE or value is None:
+    if value is None or value is jsonata_null():
         return None
     if isinstance(value, bool | str | int):
         return value

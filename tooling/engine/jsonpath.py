@@ -16,8 +16,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from jsonpath_ng.ext import parse as _ng_parse
-
 from tooling.engine import jsontext
 
 
@@ -270,6 +268,8 @@ class JsonPath:
         self._ng = None
         self._segments: tuple[_Simple, ...] = ()
         if parsed.needs_query_engine:
+            from jsonpath_ng.ext import parse as _ng_parse  # slow to import: only when needed
+
             try:
                 self._ng = _ng_parse("$" + parsed.body)
             except Exception as exc:  # jsonpath-ng raises several types for bad syntax

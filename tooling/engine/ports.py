@@ -142,3 +142,17 @@ class TaskCallbacks(Protocol):
     def close(self, token: str) -> None:
         """The attempt ended (answered, timed out, stopped): the token is no longer pending."""
         ...
+
+
+@dataclass(frozen=True)
+class WaitNotice:
+    """The run is about to sleep: a Wait state, or the interval before a Retry. Told to the
+    runtime (`on_wait`) so a person watching knows what the silence is and when it ends."""
+
+    state: str
+    kind: str  # "Wait" or "Retry"
+    seconds: float
+    until: datetime  # on the execution's clock
+    error: str | None = None  # Retry: the error being retried
+    retry: int = 0  # Retry: which retry this is (1-based) ...
+    max_attempts: int = 0  # ... of the retrier's MaxAttempts

@@ -35,7 +35,7 @@ from tooling.aws.errors import ParametersRefused, ServiceErrorAnswer, ServiceUnr
 from tooling.engine.errors import StateRuntimeError, StatesError
 from tooling.engine.ports import Clock, JobOutcome
 from tooling.localaws.catalog import OPTIMIZED, Optimized, aws_sdk_operation
-from tooling.localaws.manager import LOCAL_CREDENTIALS, LocalAwsServices
+from tooling.localaws.manager import LocalAwsServices
 
 if TYPE_CHECKING:
     from tooling.aws.client import AwsClient, SdkAnswer
@@ -150,7 +150,9 @@ class LocalAwsIntegrations:
             if self._client is None or renew:
                 url = self.services.endpoint()
                 if self._client is None or url != self._client_url:
-                    self._client = local_endpoint_client(url, self.region, LOCAL_CREDENTIALS)
+                    self._client = local_endpoint_client(
+                        url, self.region, self.services.credentials().environment()
+                    )
                     self._client_url = url
             return self._client
 

@@ -11,6 +11,10 @@ SIGKILLed server, a stale server.json, a port now used by another program) is tr
 running, and the services are started again. Commands racing to start them take start.lock in
 turn, so one server starts; the server's own lock makes a second one exit even if a starter died
 between starting a server and seeing it ready.
+
+The server takes only requests signed with the folder's local credentials (tooling.localaws.
+signing): the folder's key (`.tool/local-credentials.key`) is made before a server starts, and
+each command signs with a key id of its own (`credentials()`), each run's handlers with theirs.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from tooling.localaws.server import (
     LOCK_FILE,
     STATE_FILE,
 )
+from tooling.localaws.signing import Credentials, LocalSigning
 from tooling.names import LOCAL_ACCOUNT_ID
 from tooling.statedir import inside, private_parents
 
@@ -51,14 +56,6 @@ REPLAY_SECONDS_PER_ENTRY = 0.03
 STOP_TIMEOUT_SECONDS = 10.0
 PROBE_TIMEOUT_SECONDS = 2.0
 _POLL_SECONDS = 0.05
-
-# Stand-ins for the credentials a handler's execution role would give it: boto3 and the AWS SDKs
-# need some to sign requests; the local services accept any.
-LOCAL_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "LOCALRUNTIMEKEYID",
-    "AWS_SECRET_ACCESS_KEY": "local-runtime-secret",
-    "AWS_SESSION_TOKEN": "local-runtime-session",
-}
 
 
 class LocalAwsError(ToolError):
@@ -91,11 +88,27 @@ class LocalAwsServices:
         python: str = sys.executable,
         start_timeout: float = START_TIMEOUT_SECONDS,
     ) -> None:
+        self.tool_dir = tool_dir
         self.data_dir = inside(tool_dir, "aws")  # a link planted there cannot lead out
         self.python = python
         self.start_timeout = start_timeout
         self._lock = threading.Lock()  # one start at a time within this process too
         self._opener = _no_proxy_opener()
+        self._credentials: Credentials | None = None
+
+    # -- credentials -----------------------------------------------------------------------
+
+    def signing(self) -> LocalSigning:
+        """The folder's local credentials (tooling.localaws.signing), made when missing."""
+        found = LocalSigning.of_folder(self.tool_dir, create=True)
+        assert found is not None
+        return found
+
+    def credentials(self) -> Credentials:
+        """Credentials of this folder for this command's own requests (one key id each)."""
+        if self._credentials is None:
+            self._credentials = self.signing().issue()
+        return self._credentials
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -145,6 +158,7 @@ class LocalAwsServices:
         server lock (a server starting for a command that died, or one still dying after a
         SIGKILL: its threads let go of the lock last), wait for it to answer or let go."""
         private_parents(self.data_dir / START_LOCK_FILE)  # .tool and .tool/aws, 0700
+        self.signing()  # the server reads the folder's key at start
         allowed = self.start_timeout + REPLAY_SECONDS_PER_ENTRY * self.journal_entries()
         deadline = time.monotonic() + allowed
         process: subprocess.Popen[bytes] | None = None
@@ -316,10 +330,10 @@ def server_environment() -> dict[str, str]:
     return env
 
 
-def handler_environment(url: str) -> dict[str, str]:
+def handler_environment(url: str, credentials: Credentials) -> dict[str, str]:
     """What a handler's process needs to reach the local AWS services with an AWS SDK:
     botocore and the AWS SDK for JavaScript v3 both read AWS_ENDPOINT_URL."""
-    return {"AWS_ENDPOINT_URL": url, **LOCAL_CREDENTIALS}
+    return {"AWS_ENDPOINT_URL": url, **credentials.environment()}
 
 
 def _terminate(pid: int) -> None:

@@ -7,7 +7,9 @@ Started (detached) by tooling.localaws.manager. It takes DATA_DIR/server.lock fo
 folder; replays DATA_DIR/journal.jsonl; listens on a free loopback port; and only then writes
 DATA_DIR/server.json (pid, port, token), so a reader never finds the address of a server that is
 not ready. `GET /_tool/local-aws` answers the token: how a client knows the port is really this
-folder's server. SIGTERM ends it once no journal write is under way.
+folder's server. Every other request must be signed with the folder's local credentials
+(tooling.localaws.signing, .auth): the secret is read from the folder's `.tool` at start.
+SIGTERM ends it once no journal write is under way.
 """
 
 from __future__ import annotations
@@ -53,7 +55,14 @@ def serve(data_dir: Path) -> int:
     from werkzeug.serving import make_server
 
     from tooling.localaws import moto_fixes
+    from tooling.localaws.auth import SignatureCheckingApp
     from tooling.localaws.journal import Journal, JournalingApp, replay
+    from tooling.localaws.signing import LocalSigning
+
+    signing = LocalSigning.of_folder(data_dir.parent, create=False)
+    if signing is None:
+        print("the folder's local credentials key is missing", file=sys.stderr)
+        return 2
 
     moto_fixes.apply()
 
@@ -70,7 +79,8 @@ def serve(data_dir: Path) -> int:
     token = secrets.token_hex(16)
     identity = json.dumps({"token": token, "pid": os.getpid()}).encode()
     app = JournalingApp(moto_app, journal, {IDENTITY_PATH: lambda: identity})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    checked = SignatureCheckingApp(app, signing, open_paths=[IDENTITY_PATH])
+    server = make_server("127.0.0.1", 0, checked, threaded=True)
 
     def stop(signum: int, frame: object) -> None:
         with app.write_lock:  # no journal line is half-written when the process ends

@@ -10,7 +10,7 @@ from typing import Any
 from tooling.aws.client import AwsClient, local_endpoint_client
 from tooling.aws.variables import AwsVariables
 from tooling.config.missing import MISSING
-from tooling.localaws.manager import LOCAL_CREDENTIALS, LocalAwsServices
+from tooling.localaws.manager import LocalAwsServices
 
 SET_IT = "with the endpoint `tool local start` prints: AWS_ENDPOINT_URL=<endpoint> "
 
@@ -32,5 +32,7 @@ class LocalAwsVariables(AwsVariables):
         region = region or self.region
         if region not in self._clients:
             url = self.services.endpoint()
-            self._clients[region] = local_endpoint_client(url, region, LOCAL_CREDENTIALS)
+            self._clients[region] = local_endpoint_client(
+                url, region, self.services.credentials().environment()
+            )
         return self._clients[region]

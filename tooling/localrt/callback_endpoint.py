@@ -3,133 +3,39 @@ SendTaskFailure and SendTaskHeartbeat, so a handler run by the local runtime can
 task token with `boto3.client("stepfunctions").send_task_success(...)`.
 
 The handler's process finds it through AWS_ENDPOINT_URL_SFN (botocore's per-service endpoint
-variable), and gets credentials of its own in Lambda's reserved credential variables: a key pair
-and session token made up for this endpoint (one per execution), which only the handlers of that
-execution see. Every request must carry a valid Signature Version 4 signature made with them, as
-AWS checks it: another service's handler, or another process that found the port and a token,
-is refused (UnrecognizedClientException, InvalidSignatureException) and the task keeps waiting.
-It listens on 127.0.0.1 only. `tool task success|failure|heartbeat` answers through the store.
+variable), and gets credentials of its own in Lambda's reserved credential variables: a key id
+made for its execution, with the secret key and session token derived from the service folder's
+local credentials key (tooling.localaws.signing), the same set the local AWS services accept.
+Every request must carry a valid Signature Version 4 signature made with credentials of that
+folder, as AWS checks it: another service's handler, or another process that found the port and
+a token, is refused (UnrecognizedClientException, InvalidSignatureException) and the task keeps
+waiting. It listens on 127.0.0.1 only. `tool task success|failure|heartbeat` answers through the
+store.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import re
-import secrets
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, quote, urlsplit
 
 from tooling.engine.callbacks import TaskTokenError
+from tooling.localaws.signing import Credentials, LocalSigning, SignatureRefused, SignedRequest
 
 _CONTENT_TYPE = "application/x-amz-json-1.0"
 _TARGET_PREFIX = "AWSStepFunctions."
-_AUTHORIZATION = re.compile(
-    r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/,\s]+)/(?P<scope>[^,\s]+),\s*"
-    r"SignedHeaders=(?P<headers>[^,\s]+),\s*Signature=(?P<signature>[0-9a-f]{64})"
-)
-# AWS refuses a signature dated more than 15 minutes away from its clock ("Signature expired").
-_MAX_SKEW = timedelta(minutes=15)
 _MAX_BODY_BYTES = 1024 * 1024  # SendTaskSuccess output: 256 KiB of UTF-8, with room for JSON
-
-
-class SigningKeys:
-    """The credentials this endpoint gives its handlers and accepts back: random per endpoint."""
-
-    def __init__(self) -> None:
-        self.access_key_id = "ASIALOCAL" + secrets.token_hex(6).upper()
-        self.secret_access_key = secrets.token_urlsafe(30)
-        self.session_token = secrets.token_urlsafe(48)
-
-    def environment(self) -> dict[str, str]:
-        """Lambda's reserved credential variables, which boto3 in the handler signs with."""
-        return {
-            "AWS_ACCESS_KEY_ID": self.access_key_id,
-            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
-            "AWS_SESSION_TOKEN": self.session_token,
-        }
-
-    def verify(
-        self, method: str, path: str, headers: dict[str, str], body: bytes, now: datetime
-    ) -> None:
-        """Check a request's SigV4 signature as AWS does; _BadRequest (with AWS's error codes)
-        when it is missing, made with other credentials, altered or stale."""
-        match = _AUTHORIZATION.fullmatch(headers.get("authorization", "").strip())
-        if match is None:
-            raise _BadRequest(
-                "MissingAuthenticationTokenException",
-                "Missing Authentication Token: sign the request (boto3 does) with the "
-                "credentials the local runtime gives the handler",
-            )
-        token = headers.get("x-amz-security-token", "")
-        if not (
-            hmac.compare_digest(match["key"].encode(), self.access_key_id.encode())
-            and hmac.compare_digest(token.encode(), self.session_token.encode())
-        ):
-            raise _BadRequest(
-                "UnrecognizedClientException",
-                "The security token included in the request is invalid.",
-            )
-        signed = match["headers"].split(";")
-        stamp = headers.get("x-amz-date", "")
-        scope = match["scope"].split("/")
-        if (
-            "host" not in signed
-            or "x-amz-date" not in signed
-            or len(scope) != 4
-            or scope[3] != "aws4_request"
-            or not stamp.startswith(scope[0])
-        ):
-            raise _BadRequest(
-                "IncompleteSignature", "The request signature does not conform to AWS standards."
-            )
-        try:
-            signed_at = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-        except ValueError:
-            raise _BadRequest(
-                "IncompleteSignature", f"X-Amz-Date {stamp!r} is not a basic ISO 8601 timestamp"
-            ) from None
-        canonical = "\n".join(
-            [
-                method,
-                quote(urlsplit(path).path or "/", safe="/~"),
-                _canonical_query(urlsplit(path).query),
-                "".join(f"{name}:{' '.join(headers.get(name, '').split())}\n" for name in signed),
-                match["headers"],
-                hashlib.sha256(body).hexdigest(),
-            ]
-        )
-        to_sign = "\n".join(
-            [
-                "AWS4-HMAC-SHA256",
-                stamp,
-                match["scope"],
-                hashlib.sha256(canonical.encode()).hexdigest(),
-            ]
-        )
-        key = ("AWS4" + self.secret_access_key).encode()
-        for part in scope:
-            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-        expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected.encode(), match["signature"].encode()):
-            raise _BadRequest(
-                "InvalidSignatureException",
-                "The request signature we calculated does not match the signature you provided.",
-            )
-        if abs(now - signed_at) > _MAX_SKEW:
-            raise _BadRequest(
-                "InvalidSignatureException",
-                f"Signature expired: {stamp} is more than 15 minutes from the endpoint's time",
-            )
-
-
-def _canonical_query(query: str) -> str:
-    pairs = sorted(parse_qsl(query, keep_blank_values=True))
-    return "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in pairs)
+# AWS's error codes for each way a signature is refused (tooling.localaws.signing).
+_REFUSED = {
+    "missing": "MissingAuthenticationTokenException",
+    "unrecognized": "UnrecognizedClientException",
+    "incomplete": "IncompleteSignature",
+    "signature": "InvalidSignatureException",
+    "expired": "InvalidSignatureException",
+    "payload": "InvalidSignatureException",
+}
 
 
 class TokenAnswers(Protocol):
@@ -154,9 +60,12 @@ class _BadRequest(Exception):
 class CallbackEndpoint:
     """The endpoint, serving from a daemon thread until `close()` (or the `with` block ends)."""
 
-    def __init__(self, answers: TokenAnswers) -> None:
+    def __init__(self, answers: TokenAnswers, signing: LocalSigning | None = None) -> None:
+        """`signing`: the folder's local credentials; without it, a secret of this endpoint's
+        own (only the credentials of `environment()` pass)."""
         self.answers = answers
-        self.keys = SigningKeys()
+        self.signing = signing or LocalSigning.ephemeral()
+        self.credentials = self.signing.issue()
         handler = type("_Handler", (_Handler,), {"endpoint": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
@@ -168,9 +77,10 @@ class CallbackEndpoint:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def environment(self) -> dict[str, str]:
-        """What a handler process needs to reach the endpoint through boto3."""
-        return {"AWS_ENDPOINT_URL_SFN": self.url, **self.keys.environment()}
+    def environment(self, credentials: Credentials | None = None) -> dict[str, str]:
+        """What a handler process needs to reach the endpoint through boto3 (with
+        `credentials` of the same folder instead of the endpoint's own)."""
+        return {"AWS_ENDPOINT_URL_SFN": self.url, **(credentials or self.credentials).environment()}
 
     def close(self) -> None:
         self._server.shutdown()
@@ -229,7 +139,11 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length)
         try:
             headers = {name.lower(): value for name, value in self.headers.items()}
-            self.endpoint.keys.verify("POST", self.path, headers, raw, datetime.now(UTC))
+            request = SignedRequest("POST", self.path, headers, raw)
+            try:
+                self.endpoint.signing.verify(request, datetime.now(UTC))
+            except SignatureRefused as refused:
+                raise _BadRequest(_REFUSED[refused.reason], refused.message) from None
             try:
                 body = json.loads(raw or b"{}")
             except ValueError:

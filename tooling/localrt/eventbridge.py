@@ -493,7 +493,7 @@ def run_local_events(
 def local_aws_client(tool_dir: Path, region: str) -> Callable[[], AwsClient | None]:
     """A client of the folder's local AWS services, made (and the services started) only when
     they hold something: a target there cannot exist otherwise."""
-    from tooling.localaws.manager import LOCAL_CREDENTIALS, LocalAwsServices
+    from tooling.localaws.manager import LocalAwsServices
 
     services = LocalAwsServices(tool_dir)
     made: list[AwsClient] = []
@@ -504,7 +504,8 @@ def local_aws_client(tool_dir: Path, region: str) -> Callable[[], AwsClient | No
         if not made:
             from tooling.aws.client import local_endpoint_client
 
-            made.append(local_endpoint_client(services.endpoint(), region, LOCAL_CREDENTIALS))
+            url, credentials = services.endpoint(), services.credentials().environment()
+            made.append(local_endpoint_client(url, region, credentials))
         return made[0]
 
     return client

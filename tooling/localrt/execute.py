@@ -7,21 +7,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tooling.engine import ExecutionInfo, ExecutionOutcome, StateMachine, TaskMocks, run_execution
-from tooling.engine.ports import Clock, HistorySink, TaskCallbacks
+from tooling.engine.ports import Clock, HistorySink, TaskCallbacks, WaitNotice
 from tooling.engine.replay import ReplayLog
 from tooling.localaws.catalog import uses_local_aws
 from tooling.localaws.manager import LocalAwsServices, handler_environment
-from tooling.localrt.callback_endpoint import CallbackEndpoint, TokenAnswers
+from tooling.localaws.signing import LocalSigning
 from tooling.localrt.invoker import InvocationLog, LocalLambdaInvoker
 from tooling.localrt.lambda_runner import FunctionSpec, LocalLambdaRunner
 from tooling.localrt.services import LocalServiceIntegrations
 
+if TYPE_CHECKING:  # the endpoint (an HTTP server) loads only for runs that wait for tokens
+    from tooling.localrt.callback_endpoint import TokenAnswers
 
-class LocalTokens(TaskCallbacks, TokenAnswers, Protocol):
-    """Task tokens the engine waits on and handlers answer (in memory, or in the store)."""
+    class LocalTokens(TaskCallbacks, TokenAnswers, Protocol):
+        """Task tokens the engine waits on and handlers answer (in memory, or in the store)."""
 
 
 def run_local_execution(
@@ -38,20 +40,26 @@ def run_local_execution(
     waits_for_tokens: bool,
     mocks: TaskMocks | None = None,
     on_invocation: InvocationLog | None = None,
+    on_wait: Callable[[WaitNotice], None] | None = None,
     sandbox_owner: str | None = None,
     replay: ReplayLog | None = None,
 ) -> ExecutionOutcome:
     """Run `machine` to its end. `functions` finds a deployed function by ARN; `database` is
     the state file whose queues and state machines sqs:sendMessage and states:startExecution
     reach (nested executions run on the same kind of clock); with `waits_for_tokens`, handlers
-    get a loopback Step Functions endpoint to answer their task tokens through boto3.
+    get a loopback Step Functions endpoint to answer their task tokens through boto3 (handlers
+    get one set of credentials, made for this run, which both accept).
     `sandbox_owner` marks the handler processes (the worker's owner token: whoever takes the run
     over ends what they left); `replay` resumes a run from its stored events."""
     region, account = info.state_machine_arn.split(":")[3:5]
     with ExitStack() as stack:
         endpoint: dict[str, str] = local_aws_environment(database.parent, machine, mocks)
         if waits_for_tokens:
-            endpoint |= stack.enter_context(CallbackEndpoint(callbacks)).environment()
+            from tooling.localrt.callback_endpoint import CallbackEndpoint
+
+            signing = LocalSigning.of_folder(database.parent, create=False)
+            callback = stack.enter_context(CallbackEndpoint(callbacks, signing))
+            endpoint |= callback.environment() | _credentials(endpoint)
         invoker = LocalLambdaInvoker(
             functions,
             LocalLambdaRunner(services=endpoint, owner=sandbox_owner),
@@ -71,6 +79,7 @@ def run_local_execution(
             mocks=mocks,
             callbacks=callbacks,
             services=integrations,
+            on_wait=on_wait,
             replay=replay,
         )
 
@@ -78,11 +87,19 @@ def run_local_execution(
 def local_aws_environment(
     tool_dir: Path, machine: StateMachine, mocks: TaskMocks | None
 ) -> dict[str, str]:
-    """The handlers' way to the local AWS services (AWS_ENDPOINT_URL and stand-in credentials),
-    started for the run when its Tasks call them or when the folder's services hold data;
-    otherwise nothing (no server is started for a service that never used them)."""
+    """The handlers' way to the local AWS services (AWS_ENDPOINT_URL and credentials of the
+    folder made for this run), started for the run when its Tasks call them or when the
+    folder's services hold data; otherwise nothing (no server is started for a service that
+    never used them)."""
     services = LocalAwsServices(tool_dir)
     mocked = frozenset(mocks.states) if mocks is not None else frozenset()
     if not (services.has_data() or uses_local_aws(machine, mocked)):
         return {}
-    return handler_environment(services.endpoint())
+    return handler_environment(services.endpoint(), services.signing().issue())
+
+
+def _credentials(environment: dict[str, str]) -> dict[str, str]:
+    """The credentials already given for the local AWS services, so that the callback endpoint's
+    own do not replace them (both accept the folder's)."""
+    names = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+    return {name: environment[name] for name in names if name in environment}

@@ -1,6 +1,7 @@
 """Runs one Lambda invocation inside a fresh, isolated Python process (stdlib only).
 
-Started by `lambda_runner.py` as `python -I -u lambda_bootstrap.py REQUEST_FD RESULT_FD RUNNER_PID`,
+Started by `lambda_runner.py` as `python -I -S -u lambda_bootstrap.py REQUEST_FD RESULT_FD
+RUNNER_PID [RUNTIME_PACKAGES...]` (those go last on sys.path, as Lambda's runtime site-packages),
 with the
 function's code directory as cwd and the Lambda environment (`_HANDLER`, `LAMBDA_TASK_ROOT`, ...).
 It mirrors AWS's Python runtime interface client (aws/aws-lambda-python-runtime-interface-client,
@@ -353,6 +354,7 @@ def main(argv: list[str]) -> None:
 
     task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
     sys.path.insert(0, task_root)
+    sys.path.extend(argv[4:])  # the runtime's packages, after the runner's pid
     _setup_logging()
     try:
         handler = load_handler(os.environ.get("_HANDLER", ""))

@@ -1,7 +1,7 @@
 """Runs a deployed function's handler once, in a separate isolated process, as Lambda would
 (Python here; Node.js the same way with node_bootstrap.cjs, see tooling.localrt.runtimes).
 
-Each invocation is a cold start: a fresh `python -I -u lambda_bootstrap.py` with only Lambda's
+Each invocation is a cold start: a fresh `python -I -S -u lambda_bootstrap.py` with only Lambda's
 environment, the task root as cwd, and the function's code first on sys.path. The runner talks
 to the bootstrap over two extra pipes (request in, messages out); the child's stdout and stderr
 are the function's log.
@@ -37,6 +37,7 @@ import math
 import os
 import selectors
 import signal
+import site
 import subprocess
 import sys
 import time
@@ -53,6 +54,17 @@ from tooling.localrt.process_tree import MARKER, end_tree, marker
 from tooling.localrt.runtimes import local_runtime
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
+# The runtime's own packages (boto3, as on Lambda), put last on the handler's sys.path by the
+# bootstrap: `-S` skips `site`, whose .pth processing costs each cold start ~10 ms and would
+# hand the handler this toolkit's editable install.
+RUNTIME_PACKAGES = [path for path in site.getsitepackages() if os.path.isdir(path)]
+
+
+def _runtime_packages(command: Sequence[str]) -> list[str]:
+    """What the Python bootstrap appends to sys.path (nothing for other runtimes)."""
+    return RUNTIME_PACKAGES if command[-1] == str(BOOTSTRAP) else []
+
+
 # Lambda's on-demand Init phase may take at most 10 s (developer guide, "Init phase").
 INIT_LIMIT_SECONDS = 10.0
 UNHANDLED = "Unhandled"
@@ -303,8 +315,14 @@ class _Sandbox:
         output_read, output_write = os.pipe()
         try:
             self._process = subprocess.Popen(
-                # The runner's pid last: the Python bootstrap dies with it (Linux).
-                [*command, str(request_read), str(result_write), str(os.getpid())],
+                # The runner's pid, then the runtime's packages (Python: last on sys.path).
+                [
+                    *command,
+                    str(request_read),
+                    str(result_write),
+                    str(os.getpid()),
+                    *_runtime_packages(command),
+                ],  # fmt: skip
                 cwd=fn.code_dir,
                 env=env,
                 stdin=subprocess.DEVNULL,

@@ -18,7 +18,13 @@
  *   and log `Invoke Error` with the error as JSON; a value that is not an Error answers
  *   errorType `typeof value`;
  * - console.log/info/warn/error/debug/trace print `<ISO time>\t<request id>\t<LEVEL>\t<message>`
- *   (the runtime's text format; the request id is "undefined" during init).
+ *   (the runtime's text format; the request id is "undefined" during init);
+ * - modules resolve within the function's code and this folder only, as on Lambda where nothing
+ *   above /var/task holds packages: `require` through Module._nodeModulePaths and globalPaths,
+ *   `import` through resolve hooks (node_resolve_hooks.mjs; Node 18.19+/20.6+). Without that, the
+ *   code unpacked under the service folder's .tool/ would find the folder's own node_modules.
+ *   The exception is what Lambda's runtime provides, the AWS SDK v3 (`@aws-sdk/*`): found where
+ *   Node finds it (the service folder's node_modules), with everything it needs.
  */
 
 'use strict';
@@ -391,6 +397,48 @@ function initFailed(error) {
   );
 }
 
+// --- module resolution, confined to the code and the runtime ------------------------------------
+
+// Lambda's Node.js 18+ runtimes hold the AWS SDK for JavaScript v3 outside the function's code
+// (/var/runtime/node_modules): a handler may import `@aws-sdk/*` without packaging it. Locally the
+// copy installed in the service folder (or above) stands in for the runtime's.
+const RUNTIME_PROVIDED = /^@aws-sdk\//;
+
+function confineModuleResolution(appRoot) {
+  const Module = require('module');
+  const allowed = [fs.realpathSync(appRoot), __dirname].map((root) => root + path.sep);
+  const inside = (folder) => allowed.some((root) => (folder + path.sep).startsWith(root));
+  const nodeModulePaths = Module._nodeModulePaths;
+  let unconfined = false;
+  Module._nodeModulePaths = function confined(from) {
+    const paths = nodeModulePaths.call(this, from);
+    return unconfined || !inside(from) ? paths : paths.filter(inside);
+  };
+  const resolveFilename = Module._resolveFilename;
+  Module._resolveFilename = function resolve(request, parent, isMain, options) {
+    try {
+      return resolveFilename.call(this, request, parent, isMain, options);
+    } catch (error) {
+      if (!RUNTIME_PROVIDED.test(request) || error.code !== 'MODULE_NOT_FOUND') throw error;
+      // The requiring module's own lookup paths were confined when it loaded: start again
+      // from its folder, unconfined.
+      const from = parent && parent.filename ? path.dirname(parent.filename) : appRoot;
+      unconfined = true;
+      try {
+        return resolveFilename.call(this, request, parent, isMain, { paths: [from] });
+      } finally {
+        unconfined = false;
+      }
+    }
+  };
+  Module.globalPaths.splice(0, Module.globalPaths.length, ...Module.globalPaths.filter(inside));
+  if (typeof Module.register === 'function') {
+    Module.register(pathToFileURL(path.join(__dirname, 'node_resolve_hooks.mjs')), {
+      data: { allowed, runtimeProvided: RUNTIME_PROVIDED.source },
+    });
+  }
+}
+
 async function main() {
   patchConsole();
   process.on('uncaughtException', initFailed);
@@ -400,6 +448,7 @@ async function main() {
   const appRoot = process.env.LAMBDA_TASK_ROOT || process.cwd();
   let handler;
   try {
+    confineModuleResolution(appRoot);
     handler = await loadHandler(appRoot, process.env._HANDLER || '');
   } catch (error) {
     initFailed(error);

@@ -71,7 +71,9 @@ def local_runtime(runtime: str, python: str, task_root: Path) -> LocalRuntime:
     """The process that runs a function of `runtime` here; BadInput when there is none."""
     check_runs_here(runtime)
     if runtime.startswith("python"):
-        return LocalRuntime(python, (python, "-I", "-u", str(PYTHON_BOOTSTRAP)))
+        # -S: no `site` (its .pth files cost every cold start); the runner passes the
+        # runtime's site-packages for the bootstrap to put last on sys.path.
+        return LocalRuntime(python, (python, "-I", "-S", "-u", str(PYTHON_BOOTSTRAP)))
     node = node_executable()
     assert node is not None  # checked above
     # Lambda's NODE_PATH ends with /var/runtime and /var/task: the local stand-ins.

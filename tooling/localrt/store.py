@@ -70,7 +70,8 @@ CREATE TABLE IF NOT EXISTS executions (
     owner TEXT,                    -- token of the process that runs it (see the docstring)
     lease_until REAL,              -- epoch seconds: the owner counts as gone after this
     worker_started INTEGER,        -- the owner process's start time (clock ticks since boot)
-    resumes INTEGER NOT NULL DEFAULT 0  -- how many times another process took it over
+    resumes INTEGER NOT NULL DEFAULT 0, -- how many times another process took it over
+    mocks TEXT                     -- JSON: the mock file, entry and test case (`invoke --mock`)
 );
 CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (state_machine_arn, start_date);
 CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status);
@@ -157,6 +158,7 @@ class ExecutionRecord:
     lease_until: float | None = None
     worker_started: int | None = None
     resumes: int = 0
+    mocks: str | None = None
 
 
 @dataclass(frozen=True)
@@ -273,8 +275,8 @@ class Store:
             db.execute(
                 "INSERT INTO executions (arn, name, state_machine_arn, definition, status, input,"
                 " output, error, cause, start_date, stop_date, worker_pid, clock, owner,"
-                " lease_until, worker_started, resumes)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " lease_until, worker_started, resumes, mocks)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.arn,
                     record.name,
@@ -293,6 +295,7 @@ class Store:
                     record.lease_until,
                     record.worker_started,
                     record.resumes,
+                    record.mocks,
                 ),
             )
         return record
@@ -648,6 +651,7 @@ _EXECUTION_COLUMNS_ADDED = (
     ("lease_until", "REAL"),
     ("worker_started", "INTEGER"),
     ("resumes", "INTEGER NOT NULL DEFAULT 0"),
+    ("mocks", "TEXT"),  # before `tool invoke --mock`
 )
 
 
@@ -752,4 +756,5 @@ def _execution(row: sqlite3.Row) -> ExecutionRecord:
         lease_until=row["lease_until"],
         worker_started=row["worker_started"],
         resumes=row["resumes"],
+        mocks=row["mocks"],
     )

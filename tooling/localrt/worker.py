@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tooling.engine import ExecutionInfo, parse_definition
+from tooling.engine import ExecutionInfo, TaskMocks, parse_definition
 from tooling.engine.clock import make_clock
 from tooling.engine.replay import ReplayLog
 from tooling.localrt.callbacks import StoreTaskCallbacks
@@ -33,6 +33,7 @@ from tooling.localrt.ownership import HEARTBEAT_SECONDS, LEASE_SECONDS
 from tooling.localrt.process_tree import end_tree, process_start
 from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.localrt.store import Store
+from tooling.localrt.waits import WaitNotices
 
 
 class OwnershipLost(BaseException):  # noqa: N818 - not an error of the run: it ends the worker
@@ -138,7 +139,12 @@ def run(store: Store, execution_arn: str, owner: str, heartbeat: Heartbeat | Non
         # The handler sees its own function's region (AWS_REGION), which is the ARN's.
         return spec_from_record(function, arn.split(":")[3]) if function else None
 
-    machine = parse_definition(json.loads(record.definition), provided=LOCAL_INTEGRATIONS)
+    mocks = _mocks(record.mocks)
+    machine = parse_definition(
+        json.loads(record.definition),
+        mocked=mocks.states if mocks else (),
+        provided=LOCAL_INTEGRATIONS,
+    )
     info = ExecutionInfo(
         execution_arn=execution_arn,
         name=record.name,
@@ -151,6 +157,7 @@ def run(store: Store, execution_arn: str, owner: str, heartbeat: Heartbeat | Non
     resumed_at = replay.last_timestamp if replay is not None else None
     clock = make_clock(record.clock, start=max(record.start_date, resumed_at or record.start_date))
     callbacks = StoreTaskCallbacks(store, clock)
+    notices = WaitNotices(store.path.parent, execution_arn)
     outcome = run_local_execution(
         machine,
         record.input,
@@ -165,7 +172,10 @@ def run(store: Store, execution_arn: str, owner: str, heartbeat: Heartbeat | Non
         on_invocation=keep_logs,
         sandbox_owner=owner,
         replay=replay,
+        mocks=mocks,
+        on_wait=notices.write if record.clock == "real" else None,
     )
+    notices.clear()
     if heartbeat is not None:
         heartbeat.stop()  # the end below gives the lease up: nothing to renew
     store.finish_execution(
@@ -176,6 +186,16 @@ def run(store: Store, execution_arn: str, owner: str, heartbeat: Heartbeat | Non
         cause=outcome.cause,
         stop_date=history.last_timestamp or datetime.now(UTC),
         owner=owner,
+    )
+
+
+def _mocks(text: str | None) -> TaskMocks | None:
+    """The Task answers `tool invoke --mock` kept with the execution (checked when it started)."""
+    if text is None:
+        return None
+    kept = json.loads(text)
+    return TaskMocks.from_config(
+        kept["config"], machine_names=kept["machines"], test_case=kept["testCase"]
     )
 
 

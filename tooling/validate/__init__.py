@@ -41,7 +41,6 @@ __all__ = [
 
 def validate_file(path: Path, display: str | None = None) -> list[Diagnostic]:
     """A definition file on its own (JSON, or YAML for .yml/.yaml), no service involved."""
-    from tooling.config.yaml_loader import load_yaml
     from tooling.errors import DefinitionError
     from tooling.sourcemap import load_json, read_text
 
@@ -59,6 +58,8 @@ def validate_file(path: Path, display: str | None = None) -> list[Diagnostic]:
         ]  # fmt: skip
     try:
         if path.suffix in (".yml", ".yaml"):
+            from tooling.config.yaml_loader import load_yaml  # slow to import: only for YAML
+
             definition, source = load_yaml(text, label, DefinitionError)
             duplicates: list[Diagnostic] = []
         else:

@@ -5,17 +5,12 @@ literal argument types, on the engine's parse tree and its table of rules
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tooling.engine.intrinsics import (
-    HASH_ALGORITHMS,
-    RULES,
-    IntrinsicCall,
-    IntrinsicSyntaxError,
-    Literal,
-    parse_intrinsic,
-)
 from tooling.validate.diagnostics import did_you_mean
+
+if TYPE_CHECKING:  # the engine's parser loads at the first intrinsic (most definitions have none)
+    from tooling.engine.intrinsics import IntrinsicCall, Literal
 
 
 class IntrinsicError(ValueError):
@@ -33,6 +28,8 @@ def looks_like_intrinsic(text: str) -> bool:
 
 def check_intrinsic(text: str) -> None:
     """Raise IntrinsicError when `text` is not a valid intrinsic function call."""
+    from tooling.engine.intrinsics import RULES, IntrinsicSyntaxError, parse_intrinsic
+
     try:
         call = parse_intrinsic(text, compile_paths=False)
     except IntrinsicSyntaxError as exc:
@@ -47,6 +44,8 @@ def check_intrinsic(text: str) -> None:
 
 
 def _check_call(call: IntrinsicCall) -> None:
+    from tooling.engine.intrinsics import HASH_ALGORITHMS, IntrinsicCall, Literal
+
     rule = call.rule
     low, high = rule.minimum, rule.maximum
     count = len(call.args)
@@ -96,6 +95,8 @@ def _check_call(call: IntrinsicCall) -> None:
 
 
 def _source(call: IntrinsicCall, index: int) -> str:
+    from tooling.engine.intrinsics import Literal
+
     arg = call.args[index]
     assert isinstance(arg, Literal)
     return arg.source

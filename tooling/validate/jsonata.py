@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-try:  # optional: the engine's JSONata support brings it in
-    from jsonata import Jsonata as _Jsonata
-except ImportError:  # pragma: no cover - depends on the environment
-    _Jsonata = None
+
+def _parser() -> Any:
+    """jsonata-python's parser (slow to import: loaded on the first expression), or None."""
+    try:  # optional: the engine's JSONata support brings it in
+        from jsonata import Jsonata
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+    return Jsonata
 
 
 class JsonataError(ValueError):
@@ -35,11 +39,12 @@ def check_expression(text: str) -> None:
     body = text[2:-2]
     if not body.strip():
         raise JsonataError("the JSONata expression is empty")
-    if _Jsonata is None:
+    parser = _parser()
+    if parser is None:
         _check_balance(body)
         return
     try:
-        _Jsonata(body)
+        parser(body)
     except Exception as exc:  # the parser raises its own JException with a message
         raise JsonataError(f"invalid JSONata: {_message(exc)}") from None
 

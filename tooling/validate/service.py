@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tooling.config.service import ServiceConfig
 from tooling.errors import BadInput, DefinitionError, HandlerError
 from tooling.sourcemap import pointer_join
 from tooling.validate.definition import iter_states, validate_definition
 from tooling.validate.diagnostics import Collector, Diagnostic, Severity, did_you_mean, sort_key
 from tooling.validate.jsonata import is_expression
+
+if TYPE_CHECKING:
+    from tooling.config.service import ServiceConfig
 
 _LAMBDA_FUNCTION_ARN = re.compile(
     r"^arn:aws[a-z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):function:"
