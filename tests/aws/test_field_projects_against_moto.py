@@ -16,7 +16,7 @@ from .conftest import MOTO_ACCOUNT, REGION
 
 # moto's CloudFormation skips (with a Python warning) types it has no model for: the wait
 # condition handle that holds Outputs alone, and a bucket policy.
-pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS:::UserWarning")
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
 
 MACHINE_ARN = f"arn:aws:states:{REGION}:{MOTO_ACCOUNT}:stateMachine:outs-main"
 MACHINE = """\
