@@ -131,8 +131,7 @@ FUNCTION_KEYS_USED = frozenset(
     {"name", "handler", "runtime", "memorySize", "timeout", "environment", "package"}
 )
 FUNCTION_KEYS_NO_EFFECT = frozenset({"description", "condition", "dependsOn", "versionFunction"})
-# Function keys of well-known plugins: (plugin, what the toolkit deploys without it).
-PER_FUNCTION_ROLES = "serverless-iam-roles-per-function"
+PER_FUNCTION_ROLES = "serverless-iam-roles-per-function"  # its keys read when it is a plugin
 PER_FUNCTION_ROLE_KEYS = frozenset(
     {"iamRoleStatements", "iamRoleStatementsName", "iamRoleStatementsInherit",
      "iamPermissionsBoundary"}
@@ -143,16 +142,13 @@ _PER_FUNCTION_ROLE = (
     "function gets the service's role, without these statements (add the plugin, or grant "
     "what it needs in provider.iam.role.statements)",
 )
+# Function keys of well-known plugins: (plugin, what the toolkit deploys without it).
 FUNCTION_PLUGIN_KEYS = {
     "iamRoleStatements": _PER_FUNCTION_ROLE,
     "iamRoleStatementsName": _PER_FUNCTION_ROLE,
     "iamRoleStatementsInherit": _PER_FUNCTION_ROLE,
     "iamPermissionsBoundary": _PER_FUNCTION_ROLE,
     "warmup": ("serverless-plugin-warmup", "no warmer is deployed (ignored)"),
-    "pythonRequirements": (
-        "serverless-python-requirements",
-        "requirements are not installed into the package (ignored)",
-    ),
 }
 PACKAGE_KEYS = frozenset(
     {"patterns", "include", "exclude", "individually", "artifact", "excludeDevDependencies", "path"}
@@ -990,7 +986,8 @@ class _Loader:
                 "toolkit runs no plugin, so it deploys the files as they are (build them first, "
                 "or point package.artifact at the built zip)"
             )
-        if "serverless-python-requirements" in plugins:
+        requirements = self.directory / "requirements.txt"
+        if "serverless-python-requirements" in plugins and requirements.is_file():
             self.warnings.append(
                 f"{self._where('/plugins')}: plugin serverless-python-requirements installs "
                 "requirements.txt into the package for Serverless; the toolkit runs no plugin, so "
