@@ -248,3 +248,16 @@ def test_activities_are_created_locally_and_named_by_ref(tmp_path, monkeypatch, 
     (tmp_path / "svc" / "serverless.yml").write_text(bad)
     code, _, err = run(capsys, "plan")
     assert code == 2 and "serverless.yml:6:7:" in err and "is not an activity name" in err
+
+
+def test_the_requirements_plugin_is_said_to_do_nothing_here(tmp_path, monkeypatch, capsys):
+    """serverless-python-requirements installs requirements.txt into Serverless' package; the
+    toolkit runs no plugin, so its package holds only the folder's files: said, not silent."""
+    yml = service_yml("req", "plugins:\n  - serverless-python-requirements\n")
+    make(tmp_path, monkeypatch, {"serverless.yml": yml, "handler.py": HANDLER})
+    code, _, err = run(capsys, "plan")
+    assert code == 0 and "serverless-python-requirements" not in err  # nothing to install
+    (tmp_path / "svc" / "requirements.txt").write_text("requests\n")
+    code, _, err = run(capsys, "plan")
+    assert code == 0
+    assert "plugin serverless-python-requirements installs requirements.txt" in err
