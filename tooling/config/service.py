@@ -915,6 +915,8 @@ class _Loader:
             )
         if plugins and any(f.runtime_family == runtimes.NODEJS for f in result.values()):
             self._typescript_plugins(plugins)
+        if plugins and any(f.runtime_family == runtimes.PYTHON for f in result.values()):
+            self._requirements_plugin(plugins)
         return result
 
     def _runtime(
@@ -986,6 +988,8 @@ class _Loader:
                 "toolkit runs no plugin, so it deploys the files as they are (build them first, "
                 "or point package.artifact at the built zip)"
             )
+
+    def _requirements_plugin(self, plugins: tuple[str, ...]) -> None:
         requirements = self.directory / "requirements.txt"
         if "serverless-python-requirements" in plugins and requirements.is_file():
             self.warnings.append(
