@@ -388,3 +388,32 @@ def test_the_stack_of_resources_imports_and_exports_values(
     exports = boto3.client("cloudformation", region_name=REGION).list_exports()["Exports"]
     mine = {e["Name"]: e["Value"] for e in exports}["outs-dev-MineArn"]
     assert mine == f"arn:aws:sns:{REGION}:{MOTO_ACCOUNT}:shared-topic"
+
+
+def test_an_export_the_endpoint_lists_without_a_value_is_not_a_crash(
+    aws_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """moto lists an export of a resource it does not model (a Cognito user pool) with no
+    Value; AWS always gives one. Reading the other exports goes on (it was `internal error:
+    KeyError: 'Value'`), and an import of that export is refused as a missing one."""
+    outputs = {
+        "Pool": {"Value": {"Ref": "Pool"}, "Export": {"Name": "shared-dev-UserPoolId"}},
+        "Table": {"Value": "shared-table", "Export": {"Name": f"shared-{REGION}-TableName"}},
+    }
+    template = {
+        "Resources": {"Pool": {"Type": "AWS::Cognito::UserPool"}},
+        "Outputs": outputs,
+    }
+    cfn = boto3.client("cloudformation", region_name=REGION)
+    cfn.create_stack(StackName="shared", TemplateBody=json.dumps(template))
+    listed = {e["Name"]: e.get("Value") for e in cfn.list_exports()["Exports"]}
+    assert listed == {"shared-dev-UserPoolId": None, f"shared-{REGION}-TableName": "shared-table"}
+    folder_with(tmp_path, monkeypatch, IMPORTING)
+    code, _, err = run(capsys, "plan")
+    assert code == 2, err
+    assert "Fn::ImportValue 'shared-dev-UserPoolId'" in err
+    assert "no stack exports shared-dev-UserPoolId" in err
+    assert "internal error" not in err

@@ -115,11 +115,12 @@ class AwsVariables:
         region = client.settings.region
         if region not in self._exports:
             self._exports[region] = {
-                item["Name"]: item["Value"]
+                str(item["Name"]): str(item["Value"])
                 for page in client.pages(
                     "cloudformation", "list_exports", what="list the CloudFormation exports"
                 )
                 for item in page.get("Exports", [])
+                if item.get("Name") is not None and item.get("Value") is not None  # moto: no value
             }
         if address in self._exports[region]:
             return self._exports[region][address]
