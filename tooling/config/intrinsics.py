@@ -14,7 +14,8 @@ stack, so it resolves them itself, as CloudFormation and the plugin would:
   tooling.config.resources); a value it does not know is reported as unresolved, for the caller
   to refuse with the reference's line;
 - `Fn::ImportValue`: what another stack exports, read from the target (`ExportValues`); an
-  export that does not exist is an error, as CloudFormation refuses it.
+  export that does not exist is an error, as CloudFormation refuses it. An export of the
+  service's own `resources:` is the value it exports (read from that stack like any entry).
 """
 
 from __future__ import annotations
@@ -99,6 +100,9 @@ class IntrinsicContext:
     # Ref of a function gives its name.
     ref_function_as_arn: bool = False
     exports: ExportValues | None = None  # Fn::ImportValue
+    # Exports of the service's own `resources:` Outputs (name -> the output's Value): importing
+    # one is reading that value, from the stack the service deploys first.
+    own_exports: Mapping[str, Any] = field(default_factory=dict)
 
     def pseudo(self, name: str) -> str | None:
         partition = self.partition or partition_for(self.region)
@@ -165,6 +169,8 @@ class IntrinsicResolver:
                         intrinsic, value[intrinsic], pointer_join(pointer, intrinsic)
                     )
                 except _Unresolvable as exc:
+                    if self._depth > 0:  # inside Fn::Join or Fn::Sub: the whole is unknown
+                        raise
                     self.unresolved.append(Unresolved(pointer, str(exc), UNRESOLVED_HINT))
                     return value
             if len(value) == 1:
@@ -185,6 +191,8 @@ class IntrinsicResolver:
                     lambda m: self._placeholder(m.group(1), {}, pointer), value
                 )
             except _Unresolvable as exc:
+                if self._depth > 0:
+                    raise
                 self.unresolved.append(Unresolved(pointer, str(exc), UNRESOLVED_HINT))
         return value
 
@@ -316,6 +324,8 @@ class IntrinsicResolver:
         name = self.resolve(argument, pointer)
         if not isinstance(name, str) or not name:
             self._fail(pointer, "Fn::ImportValue needs the name of an export (a string)")
+        if name in self.context.own_exports:
+            return self.resolve(self.context.own_exports[name], pointer)
         exports = self.context.exports
         value = exports.value(name) if exports is not None else None
         if value is None:

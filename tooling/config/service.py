@@ -47,6 +47,7 @@ from tooling.config.resources import (
     ResourcesConfig,
     StackSettings,
     merge_into,
+    merged,
     read_resources,
     resource_ids_of,
 )
@@ -1205,7 +1206,22 @@ class _Loader:
             state_machines=targets,
             resource_values=self.resource_values,
             exports=_Exports(self.external or Unwired()),
+            own_exports=self._own_exports(),
         )
+
+    def _own_exports(self) -> dict[str, Any]:
+        """Export names of `resources:` Outputs (written as text) -> each output's Value."""
+        value = self._resources_value
+        if isinstance(value, list):
+            value = merged(value)[0]
+        outputs = value.get("Outputs") if isinstance(value, dict) else None
+        own: dict[str, Any] = {}
+        for output in (outputs or {}).values():
+            export = output.get("Export") if isinstance(output, dict) else None
+            name = export.get("Name") if isinstance(export, dict) else None
+            if isinstance(name, str) and "Value" in output:
+                own[name] = output["Value"]
+        return own
 
     def _definition_intrinsics(
         self, definition: Any, source: SourceMap | None, context: IntrinsicContext
