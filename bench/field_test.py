@@ -447,7 +447,9 @@ def classify(result: Result, entry: dict[str, Any]) -> None:
     e.g. an activity Task); otherwise the worst of the two phases."""
     local_steps = [s for s in result.steps if "--target aws" not in s.command]
     aws_steps = [s for s in result.steps if "--target aws" in s.command]
-    designed = () if entry.get("local", True) else ("local runtime cannot run",)
+    designed: tuple[str, ...] = ()
+    if not entry.get("local", True):  # the local runtime's refusal of a runtime it does not run
+        designed = ("local runtime cannot run", "does not run on the local target")
     if entry.get("local_refusal"):
         designed += (entry["local_refusal"],)
     result.local, local_why = phase_outcome(local_steps, designed)
@@ -477,13 +479,31 @@ def main() -> None:
         "--compare", type=Path, help="a --json file of an earlier run: print both outcomes"
     )
     parser.add_argument("--keep", type=Path, help="keep each project's scratch folder here")
+    parser.add_argument(
+        "--reclassify", type=Path, help="a --json file: classify its steps again, run nothing"
+    )
     args = parser.parse_args()
     entries = json.loads(args.manifest.read_text())
     if args.only:
         entries = [e for e in entries if e["name"] in args.only]
     earlier: dict[str, dict[str, Any]] = {}
+    results_again: list[Result] = []
     if args.compare:
         earlier = {r["name"]: r for r in json.loads(args.compare.read_text())["results"]}
+    if args.reclassify:
+        for item in json.loads(args.reclassify.read_text())["results"]:
+            entry = next((e for e in entries if e["name"] == item["name"]), None)
+            if entry is None:
+                continue
+            result = Result(item["name"], "", "", [Step(**step) for step in item["steps"]])
+            result.checks = item.get("checks", [])
+            classify(result, entry)
+            results_again.append(result)
+        payload = {"tool": "reclassified", "results": [asdict(r) for r in results_again]}
+        args.reclassify.write_text(json.dumps(payload, indent=2) + "\n")
+        for result in results_again:
+            print(f"{result.name:22s} {result.outcome:9s} {result.why[:150]}")
+        return
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
     moto = Moto(args.python)
