@@ -527,6 +527,8 @@ class VariableResolver:
                 # Serverless v3 sets provider.stage to "dev" when it is not written, before it
                 # resolves the variables (lib/classes/service.js): --stage does not change it.
                 return "dev", None, ""
+            if value is MISSING and segments == ["service", "name"]:
+                return self._service_name_v2(doc, pointer)
             return value, origin, f"{address or '(root)'} is not set in {self.main.source.file}"
         if kind == "opt":
             return self.options.get(address, MISSING), None, f"option --{address} was not given"
@@ -584,6 +586,24 @@ class VariableResolver:
             f"unsupported variable source '{kind}'" + (f" ({origin})" if origin else ""),
             f"supported sources: {', '.join(SUPPORTED_SOURCES)}",
         )
+
+    def _service_name_v2(
+        self, doc: Document, pointer: str
+    ) -> tuple[Any, tuple[Document, str] | None, str]:
+        """`${self:service.name}` with `service: <name>`: Serverless v1 and v2 read it as the
+        service's name (lib/classes/Variables.js getValueFromSelf, v2.72.4); v3 finds no value."""
+        value, origin = self._lookup(self.main, ["service"])
+        if not isinstance(value, str):
+            return MISSING, None, f"service.name is not set in {self.main.source.file}"
+        kw = doc.source.error_kwargs(pointer)
+        where = ":".join(str(p) for p in (kw["file"], kw["line"], kw["column"]) if p is not None)
+        warning = (
+            f"{where}: ${{self:service.name}} is read as the service's name, as Serverless v1 "
+            "and v2 read it (v3 finds no value there): write ${self:service}"
+        )
+        if warning not in self.warnings:
+            self.warnings.append(warning)
+        return value, origin, ""
 
     def _param(
         self, address: str, doc: Document, pointer: str
