@@ -272,8 +272,9 @@ def read_resources(
 SERVERLESS_STACK_IDS = {
     DEPLOYMENT_BUCKET_ID: "Serverless' deployment bucket: its stack holds it only when "
     "provider.deploymentBucket names no bucket of yours, and then neither does the toolkit's",
-    "ApiGatewayRestApi": "the REST API Serverless makes for http events; a template cannot "
-    "name the toolkit's",
+    "ApiGatewayRestApi": "the REST API Serverless makes in its stack for http events; the "
+    "toolkit deploys no API for functions' http events, and makes the API of state machines' "
+    "http events itself, after the stack, so no template can name it",
     "HttpApi": "the HTTP API Serverless makes for httpApi events, which the toolkit does not "
     "deploy",
     "WebsocketsApi": "the API Serverless makes for websocket events, which the toolkit does not "
@@ -574,7 +575,10 @@ def _checknamed_in(
                 f"{found.how} in resources.{section}.{key} names '{name}', which is not a "
                 "resource of resources: nor a function or state machine of this service"
                 + (f" ({known})" if known else ""),
-                "CloudFormation refuses unresolved references: declare it under "
+                "the toolkit's stack holds only resources:: declare it there yourself, or drop "
+                "what names it"
+                if known
+                else "CloudFormation refuses unresolved references: declare it under "
                 "resources.Resources, or fix the name",
             )
         )
