@@ -8,13 +8,14 @@ environment variables, `--param` values, and the AWS profiles named in the file 
 scratch `~/.aws/config` in a temporary HOME, with made-up keys). Nothing reaches the network
 beyond loopback.
 
-Per project it prints one row: `works`, `works*` (works, with a designed refusal such as a
-runtime the local runtime cannot run, or warnings about keys not deployed), `refused` (exit 2
-with a message: the first one is shown), `failed` (exit 1), `crashed` (a traceback, an internal
-error, another exit code or a timeout) or `wrong` (everything exits 0 but what landed on moto
-differs from serverless.yml: a function's runtime or handler, or a definition holding an
-unresolved variable). `--json FILE` writes every step's exit code and last lines, to compare a
-run before and after a change (`--compare OLD.json`).
+Per project it prints one row: `works`, `works-aws` (works, but for a designed local refusal
+such as a runtime the local runtime cannot run), `moto-limit` (refused on moto for what moto
+cannot create, named in the manifest), `refused-upstream` (Serverless or AWS refuses the file
+too), `refused` (exit 2 with a message: the first one is shown), `failed` (exit 1), `crashed`
+(a traceback, an internal error, another exit code or a timeout) or `wrong` (everything exits 0
+but what landed on moto differs from serverless.yml: a function's runtime or handler, or a
+definition holding an unresolved variable). `--json FILE` writes every step's exit code and
+last lines, to compare a run before and after a change (`--compare OLD.json`).
 
     .venv/bin/python bench/field_test.py --manifest projects.json [--tool PATH] [--only NAME]
 
@@ -30,7 +31,10 @@ A manifest entry:
      "roles": ["LabRole"], "exports": {"other-dev-UserPoolId": "us-east-1_x"}, "note": "..."}
 `root` is copied whole (a `${file(../x.yml)}` may leave `dir`); `dir` defaults to the root;
 `local: false` marks a service whose runtimes the local runtime does not run (its local deploy
-refusal is the designed one); `local_refusal` is the text of another documented local limit.
+refusal is the designed one); `local_refusal` is the text of another documented local limit;
+`aws_limit` the text of a refusal that comes from what moto (standing in for AWS) cannot create;
+`refused_by: {"who": "Serverless", "text": "invalid YAML"}` marks a file Serverless or AWS
+refuses too (the toolkit's refusal must hold the text).
 Profiles named by `profile:` lines in the file are added.
 `account` makes moto that account (for a file naming roles of its author's account);
 `setup` runs in the service folder first (it stands in for the author's build: a prebuilt zip,
@@ -444,7 +448,10 @@ def classify(result: Result, entry: dict[str, Any]) -> None:
     """`works` when every step of both phases exits 0 and the check on moto finds nothing;
     `works-aws` when the only refusal is the local target's documented limit: a runtime the
     local runtime does not run (`"local": false`), or `local_refusal` (a text of the refusal,
-    e.g. an activity Task); otherwise the worst of the two phases."""
+    e.g. an activity Task); `moto-limit` when the AWS phase's refusal holds `aws_limit` (what
+    moto, standing in for AWS, cannot do: the local phase's designed limit counts as above);
+    `refused-upstream` when the refusal holds `refused_by.text`: Serverless or AWS refuses the
+    file too (`refused_by.who` says which); otherwise the worst of the two phases."""
     local_steps = [s for s in result.steps if "--target aws" not in s.command]
     aws_steps = [s for s in result.steps if "--target aws" in s.command]
     designed: tuple[str, ...] = ()
@@ -453,14 +460,22 @@ def classify(result: Result, entry: dict[str, Any]) -> None:
     if entry.get("local_refusal"):
         designed += (entry["local_refusal"],)
     result.local, local_why = phase_outcome(local_steps, designed)
-    result.aws, aws_why = phase_outcome(aws_steps, ())
+    aws_limit = (entry["aws_limit"],) if entry.get("aws_limit") else ()
+    result.aws, aws_why = phase_outcome(aws_steps, aws_limit)
+    if result.aws == "runtime":
+        result.aws = "endpoint"
     if result.aws == "works" and result.checks:
         result.aws, aws_why = "wrong", "; ".join(result.checks)
-    order = ["crashed", "wrong", "failed", "refused", "runtime", "works"]
+    order = ["crashed", "wrong", "failed", "refused", "endpoint", "runtime", "works"]
     worst = min((result.local, local_why), (result.aws, aws_why), key=lambda o: order.index(o[0]))
     result.outcome, result.why = worst
-    if result.outcome == "runtime":
-        result.outcome = "works-aws"
+    result.outcome = {"runtime": "works-aws", "endpoint": "moto-limit"}.get(
+        result.outcome, result.outcome
+    )
+    upstream = entry.get("refused_by") or {}
+    if result.outcome == "refused" and upstream.get("text", "\0") in result.why:
+        result.outcome = "refused-upstream"
+        result.why = f"{upstream.get('who', '?')} refuses it too: {result.why}"
     result.warnings = max((s.warnings for s in result.steps), default=0)
 
 
@@ -480,7 +495,9 @@ def main() -> None:
     )
     parser.add_argument("--keep", type=Path, help="keep each project's scratch folder here")
     parser.add_argument(
-        "--reclassify", type=Path, help="a --json file: classify its steps again, run nothing"
+        "--reclassify",
+        type=Path,
+        help="a --json file: classify its steps again (into --json, or in place), run nothing",
     )
     args = parser.parse_args()
     entries = json.loads(args.manifest.read_text())
@@ -500,7 +517,7 @@ def main() -> None:
             classify(result, entry)
             results_again.append(result)
         payload = {"tool": "reclassified", "results": [asdict(r) for r in results_again]}
-        args.reclassify.write_text(json.dumps(payload, indent=2) + "\n")
+        (args.json or args.reclassify).write_text(json.dumps(payload, indent=2) + "\n")
         for result in results_again:
             print(f"{result.name:22s} {result.outcome:9s} {result.why[:150]}")
         return
