@@ -32,5 +32,5 @@ def apply() -> None:
         stack._parse_template()
         stack.output_map = stack._create_output_map()
 
-    ChangeSet.apply = apply_with_outputs  # type: ignore[method-assign]
+    ChangeSet.apply = apply_with_outputs  # type: ignore[method-assign]  # the fix is a patch
     _applied = True
