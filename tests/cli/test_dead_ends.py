@@ -15,6 +15,8 @@ import pytest
 from tooling.backends.local import LocalBackend
 from tooling.cli import main
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))

@@ -13,6 +13,8 @@ import pytest
 
 from tooling.cli import main
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 # Loaded by a command only when it needs them: the AWS SDK, Typer's pydantic coercion, the
 # deploy machinery, the interpreter, the JSONata library.
 HEAVY = (

@@ -13,6 +13,8 @@ import pytest
 from tooling import render
 from tooling.cli import main
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 HINT = "--clock virtual makes waits instant"
 
 

@@ -32,6 +32,8 @@ from tooling.localaws.signing import KEY_FILE, LocalSigning, SignatureRefused, S
 
 from .helpers import REGION, Endpoint, client, create_table, endpoint
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAwsServices]:

@@ -25,6 +25,8 @@ from tooling.localrt.services import LOCAL_INTEGRATIONS
 
 from .helpers import ACCOUNT, REGION, client, create_table, endpoint
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:m"
 JAVA_V1_CAUSE = re.compile(
     r"^(?P<message>.*) \(Service: (?P<service>\w+); Status Code: (?P<status>\d+); Error Code: "

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import tooling.localrt.callbacks as module
 from tooling.backends.local import state_dir
 from tooling.engine import ExecutionInfo, ExecutionOutcome, parse_definition, run_execution
@@ -16,6 +18,8 @@ from tooling.engine.clock import VirtualClock
 from tooling.engine.ports import LambdaResponse, TaskCallbacks
 from tooling.localrt.callbacks import StoreTaskCallbacks
 from tooling.localrt.store import Store
+
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
 
 WAIT = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 DEFINITION = {

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "crash_faults.py"
 
 

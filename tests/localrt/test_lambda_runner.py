@@ -20,6 +20,8 @@ from tooling.localrt.lambda_runner import (
     LocalLambdaRunner,
 )
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 FIXTURE_CODE = Path(__file__).parent / "fixtures" / "lambda_code"
 REQUEST_ID = "4b0d9a5c-0000-4000-8000-000000000001"
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:hello-loop-dev-hello"

@@ -7,6 +7,10 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "sqs_faults.py"
 
 
