@@ -173,8 +173,8 @@ def test_the_input_bounds_hold_for_every_command(deployed: Path, capsys) -> None
     deep = deployed / "deep.json"
     deep.write_text("[" * 10_000 + "]" * 10_000)
     huge = deployed / "huge.json"
-    with huge.open("wb") as out:
-        out.truncate(100 * 1024 * 1024)
+    with huge.open("wb") as file:
+        file.truncate(100 * 1024 * 1024)
     for args in (
         ("invoke", "--input", "deep.json"),
         ("run", "statemachine.asl.json", "--input", "deep.json"),

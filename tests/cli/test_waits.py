@@ -7,6 +7,7 @@ import io
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-NOTICE = {
+NOTICE: dict[str, Any] = {
     "state": "LambdaFunction",
     "kind": "Retry",
     "seconds": 30,

@@ -8,6 +8,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,7 +49,7 @@ def make_spec(code_dir: Path, handler: str, **changes: object) -> FunctionSpec:
         "region": "us-east-1",
     }
     fields.update(changes)
-    return FunctionSpec(**fields)  # type: ignore[arg-type]
+    return FunctionSpec(**fields)  # type: ignore[arg-type]  # fields: the spec's, as a dict
 
 
 def invoke(code_dir: Path, handler: str, payload: str = "{}", **changes: object) -> Invocation:
@@ -56,7 +57,7 @@ def invoke(code_dir: Path, handler: str, payload: str = "{}", **changes: object)
     return runner.invoke(make_spec(code_dir, handler, **changes), payload)
 
 
-def error_of(invocation: Invocation) -> dict[str, object]:
+def error_of(invocation: Invocation) -> dict[str, Any]:
     assert invocation.function_error == "Unhandled"
     return json.loads(invocation.payload)
 
