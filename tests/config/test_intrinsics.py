@@ -9,11 +9,11 @@ from tooling.config.intrinsics import (
     FunctionTarget,
     IntrinsicContext,
     function_logical_id,
-    partition_for,
     resolve_intrinsics,
     resolve_with_report,
 )
 from tooling.errors import DefinitionError
+from tooling.names import partition_for
 from tooling.sourcemap import load_json
 
 HELLO_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:svc-dev-hello"
@@ -87,7 +87,7 @@ def test_sub_with_variables_map_and_escapes() -> None:
 
 
 def test_nested_intrinsics_inside_a_definition() -> None:
-    definition = {
+    definition: dict[str, Any] = {
         "StartAt": "A",
         "States": {
             "A": {"Type": "Task", "Resource": {"Fn::GetAtt": ["hello", "Arn"]}, "End": True},
