@@ -53,7 +53,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -222,6 +221,10 @@ def seed(
             cloudformation.create_stack(StackName=stack, TemplateBody=json.dumps(template))
 
 
+def _text(output: str | bytes | None) -> str:
+    return output.decode(errors="replace") if isinstance(output, bytes) else output or ""
+
+
 def run_step(tool: str, args: list[str], cwd: Path, env: dict[str, str]) -> Step:
     started = time.monotonic()
     try:
@@ -237,8 +240,8 @@ def run_step(tool: str, args: list[str], cwd: Path, env: dict[str, str]) -> Step
         code, out, err = done.returncode, done.stdout, done.stderr
     except subprocess.TimeoutExpired as stopped:
         code = -999
-        out = str(stopped.stdout or "")
-        err = f"{stopped.stderr or ''}\ntimed out after {STEP_TIMEOUT:.0f} s"
+        out = _text(stopped.stdout)
+        err = f"{_text(stopped.stderr)}\ntimed out after {STEP_TIMEOUT:.0f} s"
     seconds = time.monotonic() - started
     lines = [line for line in err.splitlines() if line.strip()]
     both = lines + [line for line in out.splitlines() if line.strip()]
@@ -276,9 +279,10 @@ def raw_functions(config: Path) -> tuple[dict[str, Any], str | None]:
         return {}, None
     if not isinstance(data, dict):
         return {}, None
-    provider = data.get("provider") if isinstance(data.get("provider"), dict) else {}
-    functions = data.get("functions") if isinstance(data.get("functions"), dict) else {}
-    return functions, literal(provider.get("runtime"))
+    provider = data.get("provider")
+    functions = data.get("functions")
+    runtime = literal(provider.get("runtime")) if isinstance(provider, dict) else None
+    return (functions if isinstance(functions, dict) else {}), runtime
 
 
 def check_on_moto(endpoint: str, plan: dict[str, Any], config: Path) -> list[str]:
@@ -566,8 +570,8 @@ def main() -> None:
     )
     if args.compare:
         old: dict[str, int] = {}
-        for result in earlier.values():
-            old[result["outcome"]] = old.get(result["outcome"], 0) + 1
+        for item in earlier.values():
+            old[item["outcome"]] = old.get(item["outcome"], 0) + 1
         print(
             "before: " + ", ".join(f"{count} {outcome}" for outcome, count in sorted(old.items()))
         )
@@ -577,4 +581,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

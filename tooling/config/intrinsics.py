@@ -325,7 +325,10 @@ class IntrinsicResolver:
         if not isinstance(name, str) or not name:
             self._fail(pointer, "Fn::ImportValue needs the name of an export (a string)")
         if name in self.context.own_exports:
-            return self.resolve(self.context.own_exports[name], pointer)
+            own = self.resolve(self.context.own_exports[name], pointer)
+            if not isinstance(own, str):
+                self._fail(pointer, f"Fn::ImportValue {name!r}: the export's Value is not text")
+            return str(own)
         exports = self.context.exports
         value = exports.value(name) if exports is not None else None
         if value is None:

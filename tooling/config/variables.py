@@ -579,11 +579,11 @@ class VariableResolver:
                 f"unsupported variable ${{{kind}:{address}}}",
                 "supported: ${sls:stage}, ${sls:instanceId}, ${aws:region}, ${aws:accountId}",
             )
-        origin = OTHER_SOURCES.get(kind)
+        made_by = OTHER_SOURCES.get(kind)
         raise self._error(
             doc,
             pointer,
-            f"unsupported variable source '{kind}'" + (f" ({origin})" if origin else ""),
+            f"unsupported variable source '{kind}'" + (f" ({made_by})" if made_by else ""),
             f"supported sources: {', '.join(SUPPORTED_SOURCES)}",
         )
 

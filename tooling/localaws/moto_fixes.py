@@ -96,7 +96,7 @@ def _add_activities() -> None:
             return self.arn if attribute_name == "Arn" else self.name
 
         @classmethod
-        def create_from_cloudformation_json(  # type: ignore[override]
+        def create_from_cloudformation_json(
             cls,
             resource_name: str,
             cloudformation_json: dict[str, Any],
@@ -111,7 +111,7 @@ def _add_activities() -> None:
             return cls(activity.arn, activity.name)
 
         @classmethod
-        def update_from_cloudformation_json(  # type: ignore[override]
+        def update_from_cloudformation_json(
             cls,
             original_resource: ActivityResource,
             new_resource_name: str,
