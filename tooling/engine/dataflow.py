@@ -172,8 +172,9 @@ class DataFlow:
         """The output and assigned variables of a state with no result (Wait, Succeed)."""
         raise NotImplementedError
 
-    def pass_through(self, data: Any, reading: Reading, fixed_result: Any) -> Produced:
-        """A Pass state's output (`fixed_result`: its Result, or ABSENT)."""
+    def pass_state(self, data: Any, env: Env, fixed_result: Any) -> Produced:
+        """A Pass state's output and assigned variables (`fixed_result`: its Result, or
+        ABSENT)."""
         raise NotImplementedError
 
     def matches(self, rule: ChoiceRule, reading: Reading) -> bool:
@@ -250,14 +251,18 @@ class JsonPathFlow(DataFlow):
     def through(self, data: Any, reading: Reading) -> Produced:
         return self.finish(data, reading, reading.data)
 
-    def pass_through(self, data: Any, reading: Reading, fixed_result: Any) -> Produced:
+    def pass_state(self, data: Any, env: Env, fixed_result: Any) -> Produced:
+        # The hot path of a loop of Pass states: no Reading is made.
+        effective = select(self.input_path, data, env)
         if self.parameters is not ABSENT:
-            result = evaluate_payload(self.parameters, reading.data, reading.env)
+            result = evaluate_payload(self.parameters, effective, env)
         elif fixed_result is not ABSENT:
             result = fixed_result
         else:
-            result = reading.data
-        return self.finish(data, reading, result)
+            result = effective
+        assigned = None if self.assign is ABSENT else evaluate_payload(self.assign, result, env)
+        output = place(self.result_path, data, result)
+        return select(self.output_path, output, env), assigned
 
     def matches(self, rule: ChoiceRule, reading: Reading) -> bool:
         condition = rule.condition
@@ -319,8 +324,8 @@ class JsonataFlow(DataFlow):
     def through(self, data: Any, reading: Reading) -> Produced:
         return self._produce(reading, data, self.output)
 
-    def pass_through(self, data: Any, reading: Reading, fixed_result: Any) -> Produced:
-        return self.through(data, reading)
+    def pass_state(self, data: Any, env: Env, fixed_result: Any) -> Produced:
+        return self.through(data, self.read(data, env))
 
     def _produce(self, reading: Reading, default: Any, output: Template) -> Produced:
         value = default if output is ABSENT else self.evaluate(output, reading)

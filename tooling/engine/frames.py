@@ -10,8 +10,7 @@ none).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from tooling.engine.concurrency import BranchStopped, StopSignal, run_jobs
 from tooling.engine.context import ExecutionContext
@@ -20,17 +19,10 @@ from tooling.engine.model import Processor
 from tooling.engine.ports import Clock
 
 
-@dataclass(frozen=True)
-class Frame:
+class Frame(NamedTuple):
     history: HistoryRecorder
     variables: dict[str, Any]
     stop: StopSignal | None = None  # set in a branch or iteration: a sibling failed
-
-    def inner(
-        self, history: HistoryRecorder, stop: StopSignal | None, variables: dict[str, Any]
-    ) -> Frame:
-        """A frame for one branch or iteration of a group started in this one."""
-        return Frame(history, variables, stop)
 
 
 def run_group(

@@ -249,6 +249,8 @@ class Interpreter:
         history = frame.history
         variables = frame.variables
         deadline = self.context.deadline
+        # The previous state's output text is the next state's input text (the same value).
+        text: str | None = None
         while name is not None:
             # A resumed branch runs on to where it had come before the crash (it was not
             # stopped before then).
@@ -258,9 +260,14 @@ class Interpreter:
             entered = history.add(
                 f"{state.event_prefix}StateEntered",
                 "stateEnteredEventDetails",
-                {"name": state.name, "input": jsontext.dumps(data), "inputDetails": NOT_TRUNCATED},
+                {
+                    "name": state.name,
+                    "input": jsontext.dumps(data) if text is None else text,
+                    "inputDetails": NOT_TRUNCATED,
+                },
                 previous=0 if first else None,
             )
+            text = None
             first = False
             if history.replayed_last:
                 skipped = history.skip_state()
@@ -294,7 +301,7 @@ class Interpreter:
                     RUNTIME,
                     _prefixed(state, entered, f"Internal error: {type(exc).__name__}: {exc}"),
                 ) from None
-            output_text = jsontext.dumps(data)
+            output_text = text = jsontext.dumps(data)
             if too_large(output_text):
                 raise BlockFailed(
                     DATA_LIMIT_EXCEEDED,
@@ -358,12 +365,13 @@ class Interpreter:
             return self.guarded(frame, state, data, entered, entered_time)
         env = self.env(frame, state, entered_time)
         flow = state.flow
+        if isinstance(state, PassState):
+            output, assigned = flow.pass_state(data, env, state.result)
+            return output, state.next, assigned
         if isinstance(state, FailState):
             self.fail_state(state, data, env)
         reading = flow.read(data, env)
-        if isinstance(state, PassState):
-            output, assigned = flow.pass_through(data, reading, state.result)
-        elif isinstance(state, ChoiceState):
+        if isinstance(state, ChoiceState):
             rule = self.choose(state, reading)
             output, assigned = flow.choice_exit(data, reading, rule)
             return output, state.default if rule is None else rule.next, assigned
@@ -374,7 +382,7 @@ class Interpreter:
             output, assigned = flow.through(data, reading)
         else:  # pragma: no cover - the compiler only builds the types above
             raise StateRuntimeError(f"unsupported state type {type(state).__name__}")
-        return output, state.following, assigned
+        return output, state.next, assigned
 
     def fail_state(self, state: FailState, data: Any, env: Env) -> None:
         reading = state.flow.read(data, env)
@@ -535,7 +543,7 @@ class Interpreter:
             assert isinstance(state, TaskState)
             result = self.task(frame, state, flow.work_input(reading), reading)
         output, assigned = flow.finish(data, reading, result)
-        return output, state.following, assigned
+        return output, state.next, assigned
 
     def task(self, frame: Frame, state: TaskState, parameters: Any, reading: Reading) -> Any:
         """One attempt of the Task; TimeoutSeconds/HeartbeatSeconds(Path) read the state's

@@ -85,23 +85,27 @@ class MapRunner:
         concurrent = limit != 1 and state.processor.can_block
         separate = concurrent or state.distributed
 
+        selects = state.item_selector is not ABSENT
+
         def iteration(index: int, stop: StopSignal) -> Any:
             if batches is not None:
                 item_input: Any = batches[index]
-            else:
+            elif selects:
                 item_input = self.item_input(state, reading, index, items[index])
+            else:
+                item_input = items[index]
             if state.distributed:
                 # A child execution: its own history and no access to the parent's variables.
                 child = Frame(HistoryRecorder(_DiscardedHistory(), context.clock), {}, stop)
                 return self.blocks.run_processor(child, state.processor, item_input)
             if separate:
-                inner = frame.inner(history.branch(index), stop, dict(variables))
+                inner = Frame(history.branch(index), dict(variables), stop)
             elif history.framed:
                 # One at a time, nothing else to keep apart: the cheap path (same events).
-                inner = frame.inner(history.branch(index), frame.stop, dict(variables))
+                inner = Frame(history.branch(index), dict(variables), frame.stop)
             else:  # no positions kept: the parent's recorder serves every iteration
                 history.catch_up()
-                inner = frame.inner(history, frame.stop, dict(variables))
+                inner = Frame(history, dict(variables), frame.stop)
             return self.inline_iteration(inner, state, index, item_input)
 
         def on_failure(index: int, exc: BaseException) -> bool:

@@ -46,16 +46,11 @@ __all__ = [
 class State:
     name: str
     flow: DataFlow
-    next: str | None = None  # None with end=True for terminal states
+    next: str | None = None  # the state after this one; None: the block ends here (End: true)
     end: bool = False
 
     event_prefix: ClassVar[str] = ""  # "Pass", "Task", ... : history events <prefix>StateEntered
     can_block: ClassVar[bool] = False  # whether running it may wait (a Task, a Wait, a Retry)
-
-    @property
-    def following(self) -> str | None:
-        """The state after this one, or None when the block ends here."""
-        return None if self.end else self.next
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ class ParallelRunner:
 
         def branch(index: int, stop: StopSignal) -> Any:
             # Each branch reads the variables as they were and keeps its own assignments.
-            inner = frame.inner(history.branch(index, started), stop, dict(variables))
+            inner = Frame(history.branch(index, started), dict(variables), stop)
             return self.blocks.run_processor(inner, branches[index], branch_input)
 
         try:
