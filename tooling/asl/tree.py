@@ -11,7 +11,7 @@ YAML). `tool validate`, the engine's compiler and `tool graph` all read definiti
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -35,16 +35,26 @@ class Transition:
     via: str
 
 
-@dataclass(eq=False)
 class Scope:
-    """A StartAt and its States: the machine, a Parallel branch or a Map's ItemProcessor."""
+    """A StartAt and its States: the machine, a Parallel branch or a Map's ItemProcessor.
 
-    value: Any  # as written (an object when well formed)
-    pointer: str
-    kind: ScopeKind
-    label: str  # "" (the machine), "branch 2", "ItemProcessor" or "Iterator"
-    owner: StateNode | None  # the Parallel or Map state it belongs to
-    states: tuple[StateNode, ...] = ()  # the entries of States, when States is an object
+    Tree nodes are plain objects, not dataclasses: the tree is cyclic, and code that opens
+    dataclasses field by field must not walk into it."""
+
+    __slots__ = ("value", "pointer", "kind", "label", "owner", "states")
+
+    def __init__(
+        self, value: Any, pointer: str, kind: ScopeKind, label: str, owner: StateNode | None
+    ) -> None:
+        self.value = value  # as written (an object when well formed)
+        self.pointer = pointer
+        self.kind = kind
+        self.label = label  # "" (the machine), "branch 2", "ItemProcessor" or "Iterator"
+        self.owner = owner  # the Parallel or Map state it belongs to
+        self.states: tuple[StateNode, ...] = ()  # the entries of States, when an object
+
+    def __repr__(self) -> str:
+        return f"Scope({self.pointer or '/'!r}, {len(self.states)} states)"
 
     @property
     def is_object(self) -> bool:
@@ -66,16 +76,26 @@ class Scope:
         return next((s for s in self.states if s.name == name), None)
 
 
-@dataclass(eq=False)
 class StateNode:
-    name: str
-    value: Any  # as written (an object when well formed)
-    pointer: str
-    scope: Scope
-    type: str | None  # one of STATE_TYPES, else None (absent or unknown)
-    language: str  # JSONPath or JSONata: its own QueryLanguage when valid, else the machine's
-    branches: tuple[Scope, ...] = ()  # a Parallel state's, when Branches is a list
-    processor: Scope | None = None  # a Map state's ItemProcessor (or its old name, Iterator)
+    """One entry of a scope's States."""
+
+    __slots__ = ("name", "value", "pointer", "scope", "type", "language", "branches", "processor")
+
+    def __init__(
+        self, name: str, value: Any, pointer: str, scope: Scope, type: str | None, language: str
+    ) -> None:
+        self.name = name
+        self.value = value  # as written (an object when well formed)
+        self.pointer = pointer
+        self.scope = scope
+        self.type = type  # one of STATE_TYPES, else None (absent or unknown)
+        # JSONPath or JSONata: its own QueryLanguage when valid, else the machine's
+        self.language = language
+        self.branches: tuple[Scope, ...] = ()  # a Parallel state's, when Branches is a list
+        self.processor: Scope | None = None  # a Map's ItemProcessor (or its old name, Iterator)
+
+    def __repr__(self) -> str:
+        return f"StateNode({self.name!r}, {self.type})"
 
     @property
     def is_object(self) -> bool:
@@ -133,14 +153,29 @@ class StateNode:
         return value.get("Type") in ("Succeed", "Fail") or value.get("End") is True
 
 
-@dataclass(eq=False)
 class Definition:
-    value: Any  # the definition as given
-    source: SourceMap | None
-    language: str  # the top-level QueryLanguage when valid, else the default
-    machine: Scope | None  # None when the definition is not an object
-    file: str | None = None  # where it comes from, when there is no source map
-    _all: tuple[StateNode, ...] = field(default=(), repr=False)
+    """A definition read: its top-level scope (the machine) and every state in it."""
+
+    __slots__ = ("value", "source", "language", "machine", "file", "_all")
+
+    def __init__(
+        self,
+        value: Any,
+        source: SourceMap | None,
+        language: str,
+        machine: Scope | None,
+        file: str | None,
+        states: tuple[StateNode, ...],
+    ) -> None:
+        self.value = value  # the definition as given
+        self.source = source
+        self.language = language  # the top-level QueryLanguage when valid, else the default
+        self.machine = machine  # None when the definition is not an object
+        self.file = file  # where it comes from, when there is no source map
+        self._all = states
+
+    def __repr__(self) -> str:
+        return f"Definition({len(self._all)} states, {self.language})"
 
     @property
     def jsonata(self) -> bool:

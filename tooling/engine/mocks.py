@@ -35,6 +35,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tooling.asl import Definition, parse
 from tooling.engine import jsontext
 from tooling.engine.errors import StatesError
 from tooling.engine.ports import LambdaResponse
@@ -242,18 +243,12 @@ def _from_aws_format(
 
 
 def _state_types(definition: Any) -> Iterator[tuple[str, str]]:
-    """(name, Type) of every state, in Parallel branches and Map processors too."""
-    states = definition.get("States") if isinstance(definition, dict) else None
-    if not isinstance(states, dict):
-        return
-    for name, state in states.items():
-        if not isinstance(state, dict):
-            continue
-        yield name, str(state.get("Type"))
-        for branch in state.get("Branches") or ():
-            yield from _state_types(branch)
-        for key in ("Iterator", "ItemProcessor"):
-            yield from _state_types(state.get(key))
+    """(name, Type) of every state, in Parallel branches and Map processors too, of a definition
+    or its syntax tree."""
+    tree = definition if isinstance(definition, Definition) else parse(definition)
+    for node in tree.states():
+        if node.is_object:
+            yield node.name, str(node.get("Type"))
 
 
 class MockedInvoker:

@@ -55,9 +55,10 @@ def validate_definition(
     return validate_tree(parse(definition, source, query_language=query_language, file=file))
 
 
-def validate_tree(tree: Definition) -> list[Diagnostic]:
-    """validate_definition of a definition already parsed (parse once, check, then compile)."""
-    out = Collector(tree.source, tree.file)
+def validate_tree(tree: Definition, file: str | None = None) -> list[Diagnostic]:
+    """validate_definition of a definition already parsed (parse once, check, then compile);
+    `file` names it in diagnostics when it has no source map."""
+    out = Collector(tree.source, file or tree.file)
     walk(tree, [rule(out, tree) for rule in RULES])
     return sorted(out.items, key=sort_key)
 
