@@ -119,7 +119,11 @@ def test_each_task_s_pattern_and_invoker_are_chosen_when_it_is_compiled() -> Non
         "Job": task("arn:aws:states:::states:startExecution.sync:2"),
     }
     machine = parse_definition({"StartAt": "Fn", "States": states}, provided=Catalog())
-    invokers = {name: state.invoker for name, state in machine.states.items()}  # type: ignore[attr-defined]
+    invokers = {
+        name: state.invoker
+        for name, state in machine.states.items()
+        if isinstance(state, model.TaskState)
+    }
     assert invokers["Fn"] == LambdaFunctionTask(FUNCTION)
     assert invokers["Invoke"] == LambdaInvokeTask()
     assert invokers["Callback"] == LambdaCallbackTask()

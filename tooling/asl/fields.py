@@ -284,11 +284,11 @@ def names(rows: Iterable[Field]) -> frozenset[str]:
 
 # ---- Choice rules and error names --------------------------------------------------------------
 
-STRING_OPS = ("StringEquals", "StringLessThan", "StringGreaterThan")
+STRING_OPS: tuple[str, ...] = ("StringEquals", "StringLessThan", "StringGreaterThan")
 STRING_OPS += ("StringLessThanEquals", "StringGreaterThanEquals")
-NUMERIC_OPS = ("NumericEquals", "NumericLessThan", "NumericGreaterThan")
+NUMERIC_OPS: tuple[str, ...] = ("NumericEquals", "NumericLessThan", "NumericGreaterThan")
 NUMERIC_OPS += ("NumericLessThanEquals", "NumericGreaterThanEquals")
-TIMESTAMP_OPS = ("TimestampEquals", "TimestampLessThan", "TimestampGreaterThan")
+TIMESTAMP_OPS: tuple[str, ...] = ("TimestampEquals", "TimestampLessThan", "TimestampGreaterThan")
 TIMESTAMP_OPS += ("TimestampLessThanEquals", "TimestampGreaterThanEquals")
 TYPE_OPS = ("IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp")
 

@@ -51,6 +51,7 @@ from tooling.engine.model import (
     PassState,
     Processor,
     Retrier,
+    RetryingState,
     State,
     StateMachine,
     SucceedState,
@@ -808,19 +809,27 @@ class _Compiler:
                 if key in raw:
                     value = self.jsonata_value(raw[key], pointer_join(pointer, key), key)
                     # An empty value gives no Error/Cause at all.
-                    found[key.lower()] = Evaluated(value) if value else Fixed(None)
-            return FailState(**base, flow=self.data_flow(node, parts), **found)
-        for plain, dynamic in (("Error", "ErrorPath"), ("Cause", "CausePath")):
-            if plain in raw and dynamic in raw:
-                self.fail(pointer, f"States.{name} has both {plain} and {dynamic}; keep one")
-            found[plain.lower()] = Fixed(self.string(raw, plain, pointer))
-            if dynamic in raw:
-                found[plain.lower()] = Evaluated(
-                    compile_expression(
-                        raw[dynamic], dynamic, pointer_join(pointer, dynamic), self._payload_error
+                    found[key] = Evaluated(value) if value else Fixed(None)
+        else:
+            for plain, dynamic in (("Error", "ErrorPath"), ("Cause", "CausePath")):
+                if plain in raw and dynamic in raw:
+                    self.fail(pointer, f"States.{name} has both {plain} and {dynamic}; keep one")
+                found[plain] = Fixed(self.string(raw, plain, pointer))
+                if dynamic in raw:
+                    found[plain] = Evaluated(
+                        compile_expression(
+                            raw[dynamic],
+                            dynamic,
+                            pointer_join(pointer, dynamic),
+                            self._payload_error,
+                        )
                     )
-                )
-        return FailState(**base, flow=self.data_flow(node, parts), **found)
+        return FailState(
+            **base,
+            flow=self.data_flow(node, parts),
+            error=found.get("Error", Fixed(None)),
+            cause=found.get("Cause", Fixed(None)),
+        )
 
     # ---- Parallel and Map ---------------------------------------------------------------------
 
@@ -1025,7 +1034,7 @@ _BATCHER_ORDER = (
 
 def _can_block(state: State) -> bool:
     """Whether running the state may wait on something: a Task, a Wait, a Retry interval."""
-    if state.can_block or getattr(state, "retry", ()):
+    if state.can_block or (isinstance(state, RetryingState) and state.retry):
         return True
     if isinstance(state, ParallelState):
         return any(branch.can_block for branch in state.branches)

@@ -193,7 +193,8 @@ def _warn_unraisable(
     errors = retrier.get("ErrorEquals")
     if not isinstance(errors, list):
         return
-    resource = state.get("Resource") if isinstance(state.get("Resource"), str) else ""
+    written = state.get("Resource")
+    resource = written if isinstance(written, str) else ""
     for index, name in enumerate(errors):
         reason = None
         if name == "States.HeartbeatTimeout" and not (
