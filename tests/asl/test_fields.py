@@ -3,6 +3,7 @@ state type and query language, and the engine refuses (never skips) what it does
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from tooling.asl import fields
 from tooling.asl.fields import JSONATA, JSONPATH, QUERY_LANGUAGES, STATE_TYPES
 from tooling.engine import parse_definition
 from tooling.errors import DefinitionError
+from tooling.sourcemap import load_json
 from tooling.validate import validate_definition
 
 # A definition in which each state type is valid with the fields it needs.
@@ -95,12 +97,21 @@ def test_a_field_the_table_does_not_give_a_state_is_refused_by_both(
         assert wording in refused.value.message, (key, refused.value.message)
 
 
-def test_the_engine_refuses_every_field_it_does_not_run_with_its_position() -> None:
-    assert {"Credentials", "ItemReader", "ResultWriter"} == fields.NOT_RUN
-    for key, kind in (("Credentials", "Task"), ("ItemReader", "Map"), ("ResultWriter", "Map")):
-        with pytest.raises(DefinitionError) as refused:
-            parse_definition(definition(kind, JSONPATH, key))
-        assert refused.value.message == f"States.S.{key} is not supported yet by the local engine"
+@pytest.mark.parametrize(
+    ("kind", "key"),
+    sorted((kind, row.name) for row in fields.STATE_FIELDS if not row.runs for kind in row.states),
+)
+def test_the_engine_refuses_every_field_it_does_not_run_with_its_position(
+    kind: str, key: str
+) -> None:
+    text = json.dumps(definition(kind, JSONPATH, key), indent=2)
+    value, source = load_json(text, "machine.asl.json")
+    with pytest.raises(DefinitionError) as refused:
+        parse_definition(value, source)
+    assert refused.value.message == f"States.S.{key} is not supported yet by the local engine"
+    position = source.locate(f"/States/S/{key}")
+    assert position is not None
+    assert (refused.value.line, refused.value.column) == (position.line, position.column)
 
 
 def test_nested_objects_have_one_table_too() -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from tooling.engine.ports import (
     Clock,
+    HistorySink,
     LambdaInvoker,
     ServiceIntegrations,
     TaskCallbacks,
@@ -35,12 +36,14 @@ class ExecutionInfo:
 
 @dataclass(frozen=True)
 class ExecutionContext:
-    """The ports of one execution (tasks, clock, services, task tokens, mocks), its identity,
-    and what the run fixes when it starts: the context object's Execution and StateMachine
-    parts and the deadline of the machine's TimeoutSeconds."""
+    """The ports of one execution (clock, history sink, Lambda functions, service integrations,
+    task tokens, mocks), its identity, and what the run fixes when it starts: the context
+    object's Execution and StateMachine parts and the deadline of the machine's TimeoutSeconds.
+    Every frame of the run shares it."""
 
     info: ExecutionInfo
     clock: Clock
+    history: HistorySink
     lambdas: LambdaInvoker
     services: ServiceIntegrations
     callbacks: TaskCallbacks

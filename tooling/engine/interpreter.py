@@ -132,6 +132,7 @@ def run_execution(
     context = ExecutionContext(
         info=info,
         clock=clock,
+        history=history,
         lambdas=lambdas,
         services=services if services is not None else NoServiceIntegrations(),
         # Without a runtime's tokens, this run's own, answerable only in this process.
@@ -140,13 +141,15 @@ def run_execution(
         rng=random or random_module.Random(),
         on_wait=on_wait,
     )
-    return _start(machine, context, HistoryRecorder(history, clock, replay), input_text)
+    return _start(machine, context, replay, input_text)
 
 
 def _start(
-    machine: StateMachine, ports: ExecutionContext, history: HistoryRecorder, input_text: str
+    machine: StateMachine, ports: ExecutionContext, replay: ReplayLog | None, input_text: str
 ) -> ExecutionOutcome:
-    """Record the start, fix the run's context object and deadline, then run."""
+    """Record the start, fix the run's context object and deadline, then run in the top
+    frame, whose history chain numbers every event (resuming from `replay`)."""
+    history = HistoryRecorder(ports.history, ports.clock, replay)
     info = ports.info
     start = info.start_time or ports.clock.now()
     history.add(
