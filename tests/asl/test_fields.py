@@ -131,3 +131,26 @@ def test_nested_objects_have_one_table_too() -> None:
     assert "FIELD_UNKNOWN" in {d.code for d in validate_definition(found)}
     with pytest.raises(DefinitionError, match="field 'QueryLanguage' is not valid here"):
         parse_definition(found)
+
+
+def test_validate_and_the_engine_give_a_nested_state_the_same_query_language() -> None:
+    # AWS: a state without QueryLanguage uses the top-level one, also inside a JSONata Map.
+    inner = {"Type": "Pass", "Output": "{% 1 %}", "End": True}
+    found = {
+        "StartAt": "M",
+        "States": {
+            "M": {
+                "Type": "Map",
+                "QueryLanguage": "JSONata",
+                "ItemProcessor": {"StartAt": "I", "States": {"I": inner}},
+                "End": True,
+            }
+        },
+    }
+    codes = [d.code for d in validate_definition(found)]
+    assert codes == ["FIELD_QUERY_LANGUAGE"]
+    with pytest.raises(DefinitionError, match="field 'Output' is not valid in JSONPath mode"):
+        parse_definition(found)
+    inner["QueryLanguage"] = "JSONata"
+    assert validate_definition(found) == []
+    parse_definition(found)
