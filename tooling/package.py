@@ -113,7 +113,7 @@ def _check_python_handler(service: ServiceConfig, function: FunctionConfig) -> N
 
 def _check_python_source(function: FunctionConfig, source: bytes) -> None:
     try:
-        tree = compile(source, function.handler_file, "exec", ast.PyCF_ONLY_AST)
+        tree = ast.parse(source, function.handler_file, "exec")
         compile(tree, function.handler_file, "exec")  # compiler-stage errors too
     except SyntaxError as exc:
         raise HandlerError(
