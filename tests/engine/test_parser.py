@@ -288,6 +288,7 @@ def test_branches_are_compiled_with_their_own_states() -> None:
             },
         }
     )
+    # states maps names to the base State type; "S" is the Parallel or Map built above.
     branches = machine.states["S"].branches  # type: ignore[attr-defined]
     assert [b.start_at for b in branches] == ["P", "P"]
     assert branches[0].states["P"] is not branches[1].states["P"]
@@ -312,6 +313,7 @@ def test_item_batcher_compiles_its_limits_and_batch_input() -> None:
     machine = parse_definition(
         batched_map({"MaxItemsPerBatchPath": "$.n", "MaxInputBytesPerBatch": 1024})
     )
+    # states maps names to the base State type; "S" is the Parallel or Map built above.
     batcher = machine.states["S"].item_batcher  # type: ignore[attr-defined]
     assert batcher.max_items_per_batch.path.text == "$.n"
     assert batcher.max_input_bytes_per_batch == Fixed(1024)
@@ -322,6 +324,7 @@ def test_item_batcher_compiles_its_limits_and_batch_input() -> None:
             QueryLanguage="JSONata",
         )
     )
+    # "S" is the Map built above (states maps names to the base State type).
     assert jsonata.states["S"].item_batcher.batch_input is not ABSENT  # type: ignore[attr-defined]
 
 

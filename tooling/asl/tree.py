@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Any
 
 from tooling.asl.fields import JSONATA, JSONPATH, QUERY_LANGUAGES, STATE_TYPES
+from tooling.errors import Where
 from tooling.sourcemap import Position, SourceMap, pointer_join
 
 
@@ -188,7 +189,7 @@ class Definition:
     def locate(self, pointer: str) -> Position | None:
         return self.source.locate(pointer) if self.source is not None else None
 
-    def error_kwargs(self, pointer: str) -> dict[str, Any]:
+    def error_kwargs(self, pointer: str) -> Where:
         """file/line/column keyword arguments for a ToolError about the value at `pointer`."""
         if self.source is not None:
             return self.source.error_kwargs(pointer)

@@ -323,9 +323,10 @@ class JsonPath:
                         raise PathNotFound(self.text)
                     data = data[seg.name]
                 else:
+                    # A definite path holds only _Field and _Index segments (set in __init__).
                     if not isinstance(data, list) or not -len(data) <= seg.index < len(data):  # type: ignore[union-attr]
                         raise PathNotFound(self.text)
-                    data = data[seg.index]  # type: ignore[union-attr]
+                    data = data[seg.index]  # type: ignore[union-attr]  # an _Index, as above
             return data
         values = [data]
         for seg in self._segments:
