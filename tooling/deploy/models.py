@@ -163,6 +163,9 @@ class StateMachine:
     role_arn: str
     logging: dict[str, Any] | None  # Step Functions' loggingConfiguration; None: no logging
     source: Any = field(default=None, compare=False, repr=False)  # SourceMap | None
+    # The definition's syntax tree (tooling.asl), as `tool validate` read it: compiled by the
+    # local target's check rather than read again.
+    tree: Any = field(default=None, compare=False, repr=False)
     declared_in: str = field(default="serverless.yml", compare=False)  # for messages
     needs: tuple[Address, ...] = ()  # its role, its log group, the functions it calls
 
