@@ -133,6 +133,16 @@ class _Compiler:
     def fail(self, pointer: str, message: str, hint: str | None = None) -> NoReturn:
         raise self.error(pointer, message, hint)
 
+    def non_empty_list(self, node: StateNode, key: str, what: str) -> list[Any]:
+        """The state's `key`, which must be a non-empty list (of `what`)."""
+        value = node.fields.get(key)
+        if not isinstance(value, list) or not value:
+            self.fail(
+                pointer_join(node.pointer, key) if key in node.fields else node.pointer,
+                f"States.{node.name}.{key} must be a non-empty list of {what}",
+            )
+        return value
+
     def error(self, pointer: str, message: str, hint: str | None = None) -> DefinitionError:
         return DefinitionError(message, hint=hint, **self.tree.error_kwargs(pointer))
 
@@ -627,12 +637,7 @@ class _Compiler:
     ) -> State:
         name, raw, pointer = node.name, node.fields, node.pointer
         at = pointer_join(pointer, "Choices")
-        rules = raw.get("Choices")
-        if not isinstance(rules, list) or not rules:
-            self.fail(
-                at if "Choices" in raw else pointer,
-                f"States.{name}.Choices must be a non-empty list of rules",
-            )
+        rules = self.non_empty_list(node, "Choices", "rules")
         choices = []
         jsonata = node.jsonata
         for i, rule in enumerate(rules):
@@ -837,13 +842,7 @@ class _Compiler:
         self, node: StateNode, base: dict[str, Any], parts: dict[str, Any], names: list[str]
     ) -> State:
         name, raw, pointer = node.name, node.fields, node.pointer
-        at = pointer_join(pointer, "Branches")
-        branches = raw.get("Branches")
-        if not isinstance(branches, list) or not branches:
-            self.fail(
-                at if "Branches" in raw else pointer,
-                f"States.{name}.Branches must be a non-empty list of branches",
-            )
+        self.non_empty_list(node, "Branches", "branches")
         compiled = []
         for scope in node.branches:
             if not isinstance(scope.value, dict):
