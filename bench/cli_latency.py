@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tooling.localrt.resident import ResidentRuntime
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED_FILES = ("serverless.yml", "handler.py", "statemachine.asl.json", "in.json")
 TOOL = str(Path(sys.executable).with_name("tool"))
@@ -80,9 +82,12 @@ def main() -> None:
         for command in COMMANDS.values():  # warm the file cache and .pyc files
             timed(command, service)
         times: dict[str, list[float]] = {name: [] for name in COMMANDS}
-        for _ in range(args.runs):
-            for name, command in COMMANDS.items():
-                times[name].append(timed(command, service))
+        try:
+            for _ in range(args.runs):
+                for name, command in COMMANDS.items():
+                    times[name].append(timed(command, service))
+        finally:
+            ResidentRuntime(service / ".tool").stop()  # before the folder is deleted
     yardstick = statistics.median(times[YARDSTICK])
     print(f"{args.runs} runs each, interleaved; median and fastest wall time, ratio of medians")
     print(f"{'command':<48} {'median':>8} {'fastest':>8} {'ratio':>6}  target")
