@@ -15,11 +15,12 @@ instead of a Python start-up plus the worker's imports (about 150 ms on a 2-core
   command from using one.
 - It keeps one *spare* worker forked ahead: the spare picks its owner token, opens the store and
   starts the runtime process of the function the last run invoked first (runtime_hint.py; the
-  function's own code is loaded only when invoked: lambda_runner.py, `prestart`). A starter *reserves* the spare (the resident runtime hands it the connection and
-  forks the next spare), writes the execution's row with the spare's token as its owner, then
-  tells the spare which execution to run, with the worker's log file (SCM_RIGHTS). The spare
-  answers `started`, then runs exactly as `python -m tooling.localrt.worker` does. The connection
-  stays with it: one byte when the run has ended, then end of file when the worker exits, so a
+  function's own code is loaded only when invoked: lambda_runner.py, `prestart`). A starter
+  *reserves* the spare (the resident runtime hands it the connection, and forks the next spare a
+  moment later), writes the execution's row with the spare's token as its owner, then tells the
+  spare which execution to run, with the worker's log file (SCM_RIGHTS). The spare answers
+  `started`, then runs exactly as `python -m tooling.localrt.worker` does. The connection stays
+  with it: one byte when the run has ended, then end of file when the worker exits, so a
   follower wakes at once instead of at its next poll.
 - Crash safety does not rest on it. A reserved spare knows no execution until it is told one, so
   whatever dies before that leaves nothing to clean. Once told, it is a worker like any other
