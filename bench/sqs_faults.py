@@ -67,7 +67,11 @@ class InstantLocalBackend(LocalBackend):
     """The local target, with each execution closed as SUCCEEDED (output = input) at once
     instead of being run by a worker process."""
 
-    def _spawn_worker(self, arn: str, name: str, owner: str) -> None:
+    def __init__(self, service_dir: Path, region: str) -> None:
+        super().__init__(service_dir, region)
+        self.resident = None  # no resident runtime to fork workers either
+
+    def _spawn_worker(self, arn: str, name: str, owner: str, reservation: object = None) -> None:
         record = self.store.get_execution(arn)
         output = record.input if record else None
         self.store.finish_execution(

@@ -502,6 +502,7 @@ def _serve_as_spare(server: _Server, channel: socket.socket) -> int:
 
     owner = new_owner()
     store = Store(Path(server.store))
+    opened = _identity(server.store)
     _prestart_hinted(server.tool_dir, store, owner)
     # Reserved: the resident runtime hands over a starter's connection (or, ending, its end).
     _, fds, _, _ = socket.recv_fds(channel, 16, 1)
@@ -533,8 +534,18 @@ def _serve_as_spare(server: _Server, channel: socket.socket) -> int:
     os.close(fds[0])
     conn.settimeout(None)
     _answer(conn, {"started": True})
+    if _identity(server.store) != opened:  # the file was replaced meanwhile (deleted, deployed)
+        store = Store(Path(server.store))
     worker.report_end_to(conn)
     return worker.main([server.store, request["arn"], owner], store=store)
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def _prestart_hinted(tool_dir: Path, store: Any, owner: str) -> None:
