@@ -250,3 +250,21 @@ def test_an_idle_resident_runtime_ends_by_itself(
         time.sleep(0.1)
     assert resident_pid(folder / ".tool") is None
     assert not (folder / ".tool" / "runtime.sock").exists()
+
+
+def test_a_store_replaced_while_the_spare_waited_is_the_one_its_worker_uses(folder: Path) -> None:
+    """`.tool/local.db` deleted and deployed again (README: the next deploy repairs it): the
+    spare forked before opened the old file; its worker must run the new file's execution."""
+    run_to_end(LocalBackend(folder, "us-east-1"))  # the resident runtime and a spare wait
+    time.sleep(0.5)
+    for suffix in ("", "-wal", "-shm"):
+        (folder / ".tool" / f"local.db{suffix}").unlink(missing_ok=True)
+    deployed = subprocess.run([TOOL, "deploy"], cwd=folder, capture_output=True, text=True)
+    assert deployed.returncode == 0, deployed.stderr
+
+    backend = LocalBackend(folder, "us-east-1")
+    described = run_to_end(backend)
+
+    assert described["status"] == "SUCCEEDED"
+    record = backend.store.get_execution(str(described["executionArn"]))
+    assert record is not None and record.resumes == 0  # run by the spare, not taken over later
