@@ -4,6 +4,7 @@ scrubbed environment, and its socket's permissions."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -268,3 +269,78 @@ def test_a_store_replaced_while_the_spare_waited_is_the_one_its_worker_uses(fold
     assert described["status"] == "SUCCEEDED"
     record = backend.store.get_execution(str(described["executionArn"]))
     assert record is not None and record.resumes == 0  # run by the spare, not taken over later
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to connect as another user")
+def test_another_user_gets_nothing_even_where_the_socket_was_made_reachable(folder: Path) -> None:
+    tool_dir = folder / ".tool"
+    ResidentRuntime(tool_dir).reserve(tool_dir / "local.db")  # it runs
+    # Loosened by hand: the folder and the socket open to everyone.
+    tool_dir.chmod(0o755)
+    (tool_dir / "runtime.sock").chmod(0o666)
+    request = {
+        "op": "reserve",
+        "store": str(tool_dir / "local.db"),
+        "toolkit": resident.toolkit_identity(),
+        "environment": resident.environment_digest(resident._worker_environment()),
+    }
+    directory = os.open(tool_dir, os.O_RDONLY | os.O_DIRECTORY)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # another user (nobody), reaching the socket through the open folder
+        answer = b"{}"
+        try:
+            os.close(read_end)
+            os.setgid(65534)
+            os.setuid(65534)
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.connect(f"/proc/self/fd/{directory}/runtime.sock")
+                with contextlib.suppress(BrokenPipeError):  # it may answer before reading
+                    sock.sendall((json.dumps(request) + "\n").encode())
+                sock.settimeout(10)
+                answer = sock.recv(4096) or b"{}"
+        except BaseException as exc:  # noqa: BLE001 - said to the parent
+            answer = json.dumps({"error": repr(exc)}).encode()
+        finally:
+            os.write(write_end, answer)
+            os._exit(0)
+    os.close(write_end)
+    os.close(directory)
+    os.waitpid(pid, 0)
+    with os.fdopen(read_end, "rb") as pipe:
+        answer = json.loads(pipe.read())
+    assert answer == {"refused": "another user"}
+
+
+def test_a_spare_forked_before_the_toolkit_changed_runs_nothing(folder: Path) -> None:
+    """A source file of a module the resident runtime loaded changes: the next start finds it
+    stale, it exits with its spare, and a fresh one (with the new code) forks the worker."""
+    backend = LocalBackend(folder, "us-east-1")
+    run_to_end(backend)
+    time.sleep(0.5)  # the next spare is forked
+    tool_dir = folder / ".tool"
+    first = resident_pid(tool_dir)
+    assert first is not None
+    spares = [
+        int(child) for child in Path(f"/proc/{first}/task/{first}/children").read_text().split()
+    ]
+    assert spares
+    source = Path(resident.__file__).with_name("runtime_hint.py")
+    before = source.stat()
+    os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+    try:
+        described = run_to_end(LocalBackend(folder, "us-east-1"))
+    finally:
+        os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+    assert described["status"] == "SUCCEEDED"
+    second = resident_pid(tool_dir)
+    assert second is not None and second != first
+    record = backend.store.get_execution(str(described["executionArn"]))
+    assert record is not None and record.resumes == 0
+    assert record.worker_pid not in spares
+    # The stale runtime and its spare exit (the spare on its channel's end of file).
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in [first, *spares]):
+        assert time.monotonic() < deadline, "the stale runtime or its spare did not exit"
+        time.sleep(0.05)

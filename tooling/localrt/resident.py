@@ -6,7 +6,8 @@ instead of a Python start-up plus the worker's imports (about 150 ms on a 2-core
   the scrubbed environment, through exec; the first command that starts an execution in the
   folder starts it. A forked process's /proc/<pid>/environ is its parent's, so a handler walking
   up its ancestors finds the worker, this process, then init: nothing of the caller's.
-- It listens on `.tool/runtime.sock` (0600, inside the 0700 `.tool/`) and holds
+- It listens on `.tool/runtime.sock` (0600, inside the 0700 `.tool/`; a peer of another user
+  is refused even so, where the system names it: SO_PEERCRED) and holds
   `.tool/runtime.lock` for its whole life, so a folder has one. It ends after IDLE_SECONDS
   without a request (`TOOL_RESIDENT_IDLE_SECONDS`), when its socket is removed or replaced, and
   when a starter finds it stale: the toolkit's code on disk changed under it, or the starter's
@@ -40,6 +41,7 @@ import os
 import select
 import signal
 import socket
+import struct
 import sys
 import time
 from pathlib import Path
@@ -418,6 +420,11 @@ class _Server:
             return False
 
     def _handle(self, conn: socket.socket) -> str:
+        if _peer_uid(conn) not in (None, os.getuid()):
+            # The socket is 0600 in a 0700 folder; should those be loosened, another user still
+            # gets no worker (it would run as this user) and nothing else from it.
+            _answer(conn, {"refused": "another user"})
+            return "next"
         conn.settimeout(2.0)  # a client that sends nothing does not hold the runtime up
         try:
             request = json.loads(_read_line(conn))
@@ -538,6 +545,20 @@ def _serve_as_spare(server: _Server, channel: socket.socket) -> int:
         store = Store(Path(server.store))
     worker.report_end_to(conn)
     return worker.main([server.store, request["arn"], owner], store=store)
+
+
+def _peer_uid(conn: socket.socket) -> int | None:
+    """The user id of the process at the other end of `conn` (None where the system does not
+    say: then the socket's permissions alone keep other users out)."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    try:
+        credentials = conn.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
+    except OSError:
+        return None
+    _, uid, _ = struct.unpack("3i", credentials)
+    return int(uid)
 
 
 def _identity(path: str) -> tuple[int, int] | None:
