@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install deploy invoke test lint clean
+.PHONY: install deploy invoke test test-fast lint typecheck clean
 
 install: $(STAMP)
 
@@ -20,13 +20,22 @@ deploy: $(STAMP)
 invoke: $(STAMP)
 	$(BIN)/tool invoke --input in.json
 
+# The whole suite, on one worker per CPU (pytest-xdist; worksteal evens out the long tests).
 test: $(STAMP)
-	$(BIN)/pytest
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n auto --dist worksteal
 
-lint: $(STAMP)
+# The inner loop: everything but the end-to-end tests marked slow.
+test-fast: $(STAMP)
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n auto --dist worksteal -m "not slow"
+
+lint: $(STAMP) typecheck
 	$(BIN)/ruff check tooling tests bench
 	$(BIN)/ruff format --check tooling tests bench
 	$(BIN)/lint-imports --no-cache
+
+# mypy, configured in pyproject.toml ([tool.mypy]: what it checks and how strictly).
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .tool

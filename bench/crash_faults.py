@@ -202,6 +202,9 @@ class DirectLambdas:
             error = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
             return LambdaResponse(json.dumps(error), function_error="Unhandled")
 
+    def invoke_event(self, function: str, payload: str) -> LambdaResponse:
+        raise AssertionError("the bench's state machine calls its functions synchronously")
+
 
 def uninterrupted(directory: Path, backend: LocalBackend, input_text: str) -> tuple[str, Any]:
     record = backend.store.get_state_machine(MACHINE_ARN)

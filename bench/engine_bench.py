@@ -111,6 +111,10 @@ def parallel_machine(branches: int = 10, depth: int = 10) -> dict[str, Any]:
 Workload = tuple[str, dict[str, Any], Any, int, Callable[[Any], bool]]
 
 
+def _counted_to(n: int) -> Callable[[Any], bool]:
+    return lambda output: bool(output["iter"]["count"] == n)
+
+
 def workloads(ns: list[int]) -> list[Workload]:
     out: list[Workload] = []
     for n in ns:
@@ -120,7 +124,7 @@ def workloads(ns: list[int]) -> list[Workload]:
                 loop_machine(),
                 {"n": n, "iter": {"count": 0}},
                 2 * n + 1,
-                lambda o, n=n: o["iter"]["count"] == n,
+                _counted_to(n),
             )
         )
     items = {"items": [{"i": i, "s": f"item-{i}"} for i in range(1000)]}
@@ -158,6 +162,9 @@ class _Events:
 
 class _NoLambdas:
     def invoke(self, function: str, payload: str, *, timeout_seconds: float | None = None) -> Any:
+        raise AssertionError("the bench machines call no Lambda")
+
+    def invoke_event(self, function: str, payload: str) -> Any:
         raise AssertionError("the bench machines call no Lambda")
 
 

@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import boto3
 
@@ -24,7 +25,7 @@ from tooling.localaws.signing import Credentials
 REGION = "us-east-1"
 
 
-def dynamodb(url: str, credentials: Credentials):  # type: ignore[no-untyped-def]
+def dynamodb(url: str, credentials: Credentials) -> Any:  # boto3-stubs without its dynamodb part
     return boto3.client(
         "dynamodb",
         endpoint_url=url,
@@ -72,24 +73,19 @@ def main(argv: list[str]) -> int:
             direct: list[float] = []
             through: list[float] = []
             for round_ in range(4):  # alternated, so both see the same machine and table
-                direct.append(
-                    per_call_ms(
-                        lambda n, r=round_: client.put_item(
-                            TableName="bench", Item={"id": {"S": f"direct-{r}-{n}"}}
-                        ),
-                        args.calls // 4,
+
+                def put_direct(n: int, r: int = round_) -> object:
+                    return client.put_item(TableName="bench", Item={"id": {"S": f"direct-{r}-{n}"}})
+
+                def put_through(n: int, r: int = round_) -> object:
+                    return integrations.call(
+                        "dynamodb",
+                        "putItem",
+                        {"TableName": "bench", "Item": {"id": {"S": f"task-{r}-{n}"}}},
                     )
-                )
-                through.append(
-                    per_call_ms(
-                        lambda n, r=round_: integrations.call(
-                            "dynamodb",
-                            "putItem",
-                            {"TableName": "bench", "Item": {"id": {"S": f"task-{r}-{n}"}}},
-                        ),
-                        args.calls // 4,
-                    )
-                )
+
+                direct.append(per_call_ms(put_direct, args.calls // 4))
+                through.append(per_call_ms(put_through, args.calls // 4))
             for number in range(args.items - 2 * args.calls):
                 client.put_item(TableName="bench", Item={"id": {"S": f"fill-{number}"}})
             entries = services.journal_entries()

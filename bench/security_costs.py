@@ -111,13 +111,14 @@ def endpoint_costs(repeat: int) -> None:
 
     from tooling.engine.callbacks import InMemoryTaskCallbacks
     from tooling.engine.clock import VirtualClock
+    from tooling.localaws.signing import LocalSigning
     from tooling.localrt import callback_endpoint
     from tooling.localrt.callback_endpoint import CallbackEndpoint
 
     def round_trip(check: bool) -> float:
         callbacks = InMemoryTaskCallbacks(VirtualClock())
         patch = (
-            mock.patch.object(callback_endpoint.LocalSigning, "verify", lambda *a, **k: "states")
+            mock.patch.object(LocalSigning, "verify", lambda *a, **k: "states")
             if not check
             else mock.patch.object(callback_endpoint, "_REFUSED", callback_endpoint._REFUSED)
         )

@@ -8,8 +8,9 @@ import os
 import shutil
 import socket
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,33 @@ from tooling import session
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE_FILES = ("serverless.yml", "handler.py", "statemachine.asl.json", "in.json")
+
+
+# One read-only call per service the toolkit calls (tooling/aws/client.py's callers).
+WARM_UP_CALLS = (
+    ("apigateway", "get_rest_apis"),
+    ("cloudformation", "list_stacks"),
+    ("cloudwatch", "describe_alarms"),
+    ("dynamodb", "list_tables"),
+    ("events", "list_rules"),
+    ("iam", "list_roles"),
+    ("lambda", "list_functions"),
+    ("logs", "describe_log_groups"),
+    ("s3", "list_buckets"),
+    ("scheduler", "list_schedules"),
+    ("sns", "list_topics"),
+    ("sqs", "list_queues"),
+    ("stepfunctions", "list_state_machines"),
+    ("sts", "get_caller_identity"),
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs the moto server is end-to-end (a deploy or run on the AWS target):
+    marked slow like the files that say `pytestmark = pytest.mark.slow`."""
+    for item in items:
+        if "moto_endpoint" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 def _free_port() -> int:
@@ -55,6 +83,56 @@ def _no_local_aws_services_left(tmp_path_factory: pytest.TempPathFactory) -> Ite
         LocalAwsServices(lock.parent.parent).stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_botocore_loader() -> Iterator[None]:
+    """One botocore data loader for the whole run (per xdist worker).
+
+    botocore reads its JSON service models again for each boto3 session, and each test of the
+    AWS target makes fresh sessions (fresh credentials and configuration, as a command does):
+    that reading was a quarter of those tests' CPU time. The models are static data, and one
+    loader serving many clients is what a single botocore session does anyway."""
+    import botocore.loaders
+    import botocore.session
+
+    class UniquePaths(list[str]):
+        """boto3 appends its own data folder to the loader of each session it opens."""
+
+        def append(self, path: str) -> None:
+            if path not in self:
+                super().append(path)
+
+    loaders: dict[str | None, botocore.loaders.Loader] = {}
+
+    def shared_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+        if search_path_string not in loaders:
+            loader = botocore.loaders.create_loader(search_path_string)
+            # the list behind the read-only search_paths property (not in botocore-stubs)
+            loader._search_paths = UniquePaths(loader.search_paths)  # type: ignore[attr-defined]
+            loaders[search_path_string] = loader
+        return loaders[search_path_string]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", shared_loader)
+        yield
+
+
+def _warm_up(endpoint: str) -> None:
+    """Route one request of each service before any test runs.
+
+    moto builds a service's URL routes on its first request, with werkzeug compiling them
+    through `ast.parse`; on CPython 3.11 two threads building AST objects at once can fail with
+    "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905), which is
+    what concurrent first requests (deploy's parallel look-ups) did now and then."""
+    import boto3
+
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    make_client: Callable[..., Any] = session.client  # typed per literal service name
+    for service, operation in WARM_UP_CALLS:
+        getattr(make_client(service, endpoint_url=endpoint), operation)()
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     from moto.server import ThreadedMotoServer  # only the AWS-target tests need moto
@@ -68,6 +146,7 @@ def moto_endpoint() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
+        _warm_up(f"http://127.0.0.1:{port}")
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()

@@ -152,7 +152,7 @@ def test_first_deploy_creates_everything_in_dependency_order_and_records_it(serv
         ],
     }
     machine = memory.items[Address("state machine", "hello-loop-dev-loop")][0]
-    assert json.loads(machine.definition_text)["States"]["LambdaFunction"]["Resource"] == (  # type: ignore[union-attr]
+    assert json.loads(machine.definition_text)["States"]["LambdaFunction"]["Resource"] == (  # type: ignore[union-attr]  # a machine
         "arn:aws:lambda:us-east-1:000000000000:function:hello-loop-dev-hello"
     )
 

@@ -47,7 +47,7 @@ def test_follow_reports_each_event_once_and_logs_after_their_event():
     seen: list[str] = []
     sleeps: list[float] = []
     followed = follow_execution(
-        backend,  # type: ignore[arg-type]
+        backend,  # type: ignore[arg-type]  # a fake with the calls follow makes
         "arn",
         on_event=lambda e: seen.append(e["type"]),
         on_log=lambda entry: seen.append("log:" + entry["message"]),
@@ -110,7 +110,7 @@ def test_polls_back_off_while_nothing_happens_and_stop_at_the_timeout():
 
     backend = StuckBackend()
     followed = follow_execution(
-        backend,  # type: ignore[arg-type]
+        backend,  # type: ignore[arg-type]  # a fake with the calls follow makes
         "arn",
         sleep=sleep,
         polling=Polling(first=0.5, factor=2.0, maximum=1.0),
@@ -129,7 +129,7 @@ def test_polls_back_off_while_nothing_happens_and_stop_at_the_timeout():
 def test_a_zero_timeout_polls_once_and_never_sleeps():
     sleeps: list[float] = []
     followed = follow_execution(
-        StuckBackend(),  # type: ignore[arg-type]
+        StuckBackend(),  # type: ignore[arg-type]  # a fake with the calls follow makes
         "arn",
         sleep=sleeps.append,
         timeout=0,

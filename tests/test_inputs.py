@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,9 +87,14 @@ def test_a_huge_file_is_refused_before_it_is_read(
     real_open = Path.open
 
     def spying_open(self: Path, *args: object, **kwargs: object) -> object:
-        stream = real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+        stream = real_open(self, *args, **kwargs)  # type: ignore[call-overload]  # open's args
         real_read = stream.read
-        stream.read = lambda n=-1: reads.append(n) or real_read(n)  # type: ignore[method-assign]
+
+        def read(n: int = -1) -> Any:
+            reads.append(n)
+            return real_read(n)
+
+        stream.read = read  # the stream's reads, counted
         return stream
 
     monkeypatch.setattr(Path, "open", spying_open)

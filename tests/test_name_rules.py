@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import string
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -129,7 +130,7 @@ def test_path_traversal_in_names_is_refused_before_anything_is_written(
     ],
 )
 def test_stage_and_region_are_checked_where_they_come_from(
-    tmp_path: Path, provider: str, options: dict[str, str], message: str, where: tuple
+    tmp_path: Path, provider: str, options: Any, message: str, where: tuple
 ) -> None:
     folder = write_service(tmp_path, provider=provider)
     with pytest.raises(ConfigError) as caught:

@@ -79,6 +79,7 @@ def test_seed_handler_syntax_error_names_handler_py_line_19(tmp_path: Path) -> N
         check_handlers(service)
     err = caught.value
     assert (err.file, err.line) == ("handler.py", 19)
+    assert err.line is not None and err.column is not None
     line = SEED_HANDLER.splitlines()[err.line - 1]
     assert line[err.column - 1] == ";"
     assert err.message == "invalid syntax"

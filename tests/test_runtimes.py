@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from tooling.package import build_packages, check_handlers
 def service(
     tmp_path: Path,
     functions: str,
-    files: dict[str, str | bytes] | None = None,
+    files: Mapping[str, str | bytes] | None = None,
     *,
     top: str = "",
     today: date = date(2026, 12, 7),
@@ -233,7 +234,7 @@ def test_individually_packaged_functions_get_their_own_patterns(tmp_path: Path) 
     assert packages.functions["a"].path.name == "a.zip"
     assert packages.functions["a"].files == ("a.py",)
     assert packages.functions["b"] is packages.service
-    assert packages.service is not None and packages.service.files == ("a.py", "b.py")
+    assert packages.service.files == ("a.py", "b.py")
 
 
 def test_no_function_means_no_package(tmp_path: Path) -> None:

@@ -7,6 +7,16 @@ Exit codes: 0 ok, 1 a failed execution or operation, 2 bad input.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
+
+class Where(TypedDict, total=False):
+    """Where a ToolError points: its `file`, `line` and `column` keyword arguments."""
+
+    file: str | None
+    line: int | None
+    column: int | None
+
 
 class ToolError(Exception):
     """An error meant for the user: what is wrong, where, and what to do."""

@@ -42,7 +42,7 @@ from pathlib import Path
 
 from tooling.config import runtimes
 from tooling.config.service import FunctionConfig, ServiceConfig
-from tooling.errors import BadInput, HandlerError
+from tooling.errors import HandlerError
 from tooling.node_dependencies import development_only
 from tooling.package_files import FileWarning, select_package_files
 from tooling.package_files import glob_match as glob_match  # re-exported: file selection
@@ -99,25 +99,6 @@ def check_handlers(service: ServiceConfig) -> None:
             _check_executable(service, function, service.directory / function.handler_file)
 
 
-def check_local_runtime(
-    key: str, runtime: str, location: tuple[str | None, int | None, int | None]
-) -> None:
-    """The local runtime runs Python and Node.js handlers: a function of another runtime is
-    refused at a local deploy, with the line of its runtime (the AWS target deploys it)."""
-    if runtimes.runtime_family(runtime) in runtimes.LOCAL_FAMILIES:
-        return
-    file, line, column = location
-    raise BadInput(
-        f"function '{key}' uses runtime {runtime}, which the local runtime "
-        "cannot run yet (it runs Python and Node.js handlers)",
-        file=file,
-        line=line,
-        column=column,
-        hint="`tool deploy --target aws` deploys it; locally, only Python and Node.js functions "
-        "run",
-    )
-
-
 def _check_python_handler(service: ServiceConfig, function: FunctionConfig) -> None:
     path = service.directory / function.handler_file
     if not path.is_file():
@@ -132,7 +113,7 @@ def _check_python_handler(service: ServiceConfig, function: FunctionConfig) -> N
 
 def _check_python_source(function: FunctionConfig, source: bytes) -> None:
     try:
-        tree = compile(source, function.handler_file, "exec", ast.PyCF_ONLY_AST)
+        tree = ast.parse(source, function.handler_file, "exec")
         compile(tree, function.handler_file, "exec")  # compiler-stage errors too
     except SyntaxError as exc:
         raise HandlerError(

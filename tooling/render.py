@@ -248,7 +248,7 @@ class Progress:
     def _left(self) -> float | None:
         if self.notice is None:
             return None
-        until = self.notice["until"]
+        until: datetime | str = self.notice["until"]
         if isinstance(until, str):
             until = datetime.fromisoformat(until)
         return until.timestamp() - self.clock()
@@ -304,7 +304,7 @@ def readable_cause(cause: str) -> str:
         return cause
     if not isinstance(body, dict) or not isinstance(body.get("errorMessage"), str):
         return cause
-    message = body["errorMessage"]
+    message: str = body["errorMessage"]
     frames = body.get("stackTrace")
     last = frames[-1] if isinstance(frames, list) and frames else None
     match = _FRAME.search(last) if isinstance(last, str) else None

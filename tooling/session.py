@@ -15,6 +15,7 @@ from tooling.config.intrinsics import ResourceValues
 from tooling.config.resources import StackValues
 from tooling.config.service import ServiceConfig, StateMachineConfig, load_service, load_settings
 from tooling.errors import BadInput, NotFound
+from tooling.names import LOCAL_ACCOUNT_ID
 from tooling.statedir import state_dir
 from tooling.triggers.queues import LocalTriggerQueue, TriggerQueue, local_queues
 
@@ -134,7 +135,6 @@ def _load(
     external: ExternalSources,
     resource_values: ResourceValues,
 ) -> ServiceConfig:
-    extra = {"account_id": account_id} if account_id else {}
     return load_service(
         options.directory.resolve(),
         stage=options.stage,
@@ -145,7 +145,7 @@ def _load(
         instance_id=instance_id,
         external=external,
         resource_values=resource_values,
-        **extra,
+        account_id=account_id or LOCAL_ACCOUNT_ID,
     )
 
 

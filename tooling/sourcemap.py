@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # typeshed omits it; CPython has it
 from pathlib import Path
 from typing import Any
 
-from tooling.errors import BadInput
+from tooling.errors import BadInput, Where
 
 _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER_OR_WORD = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null")
@@ -39,7 +39,7 @@ class SourceMap:
                 return found
             pointer = pointer.rsplit("/", 1)[0]
 
-    def error_kwargs(self, pointer: str) -> dict[str, Any]:
+    def error_kwargs(self, pointer: str) -> Where:
         """file/line/column keyword arguments for a ToolError about the value at `pointer`."""
         pos = self.locate(pointer)
         return {
@@ -141,6 +141,7 @@ class _Walker:
                 i += 1
                 index += 1
         if ch == '"':
+            end: int
             _, end = scanstring(self.text, i + 1)
             return end
         m = _NUMBER_OR_WORD.match(self.text, i)

@@ -181,7 +181,7 @@ def test_client_errors_become_toolkit_errors(
         stub.add_client_error("get_function", service_error_code=code, service_message="nope")
         with pytest.raises(error_type) as caught:
             aws.call("lambda", "get_function", what="look up function f", FunctionName="f")
-    assert caught.value.exit_code == exit_code  # type: ignore[attr-defined]
+    assert caught.value.exit_code == exit_code  # type: ignore[attr-defined]  # a ToolError
     assert f"look up function f failed: {code}: nope" in str(caught.value)
 
 

@@ -473,7 +473,7 @@ def test_a_machine_without_tasks_gets_just_its_own_statements(tmp_path: Path):
 
 
 def test_allows_reads_wildcards_case_insensitively_and_only_allow_statements():
-    statements = [
+    statements: list[dict[str, Any]] = [
         {"Effect": "Deny", "Action": "sqs:*", "Resource": "*"},
         {"Effect": "Allow", "Action": ["S3:Get*"], "Resource": "*"},
     ]
@@ -484,7 +484,7 @@ def test_allows_reads_wildcards_case_insensitively_and_only_allow_statements():
 
 def test_lambda_tasks_are_left_to_the_function_grants():
     scope = Scope("aws", REGION, ACCOUNT)
-    tasks = [
+    tasks: list[tuple[str, dict[str, Any]]] = [
         ("A", {"Resource": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f"}),
         ("B", {"Resource": "arn:aws:states:::lambda:invoke", "Parameters": {}}),
         ("C", {"Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken"}),

@@ -169,9 +169,9 @@ def test_locally_other_runtimes_are_refused_at_deploy_and_still_validate(
     assert main(["deploy"]) == 2
     err = capsys.readouterr().err
     assert err.splitlines()[-1] == (
-        "error: serverless.yml:7:14: function 'ruby' uses runtime ruby3.3, which the local "
-        "runtime cannot run yet (it runs Python and Node.js handlers) (`tool deploy --target "
-        "aws` deploys it; locally, only Python and Node.js functions run)"
+        "error: serverless.yml:7:14: function 'ruby': runtime ruby3.3 does not run on the local "
+        "target (the local runtime runs python* and nodejs* functions; deploy this one with "
+        "--target aws)"
     )
     assert not (folder / ".tool" / "deployed").exists()  # nothing half-applied
 

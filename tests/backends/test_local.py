@@ -17,6 +17,8 @@ from tooling.errors import AlreadyExists, InputError, NotFound
 from tooling.localrt.process_tree import process_alive, process_start
 from tooling.localrt.store import ExecutionRecord, StateMachineRecord
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 ROOT = Path(__file__).resolve().parents[2]
 MACHINE = '{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}'
 

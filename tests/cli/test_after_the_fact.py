@@ -4,6 +4,7 @@ handlers' output and re-attaches to a running execution, `tool worker` tells eac
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from tooling import function_logs
 from tooling.backends.local import LocalBackend
 from tooling.cli import main
 from tooling.errors import InputError
+
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -100,7 +103,7 @@ def test_logs_tail_follows_new_lines_until_ctrl_c(
         else:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(function_logs.time, "sleep", nap)
+    monkeypatch.setattr(time, "sleep", nap)  # tooling.function_logs' time.sleep
     code, out, err = run(capsys, "logs", "-t", "--filter", "late")
     assert code == 130
     assert messages(out) == ["a late line"]
@@ -133,7 +136,7 @@ class _OneEntryPerCall:
 
 
 def test_an_entry_of_several_lines_is_filtered_line_by_line() -> None:
-    sources = function_logs.LogSources(_OneEntryPerCall(), ["f"])  # type: ignore[arg-type]
+    sources = function_logs.LogSources(_OneEntryPerCall(), ["f"])  # type: ignore[arg-type]  # fake
     lines = function_logs.read(sources, function_logs.LogQuery(text="two"))
     assert [line.message for line in lines] == ["two"]
 

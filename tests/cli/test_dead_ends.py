@@ -15,6 +15,8 @@ import pytest
 from tooling.backends.local import LocalBackend
 from tooling.cli import main
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))
@@ -57,10 +59,16 @@ def test_following_with_a_timeout_names_the_command_to_follow_again(service: Pat
     assert run(capsys, "history", "--follow", "t")[0] == 0
 
 
+# Ctrl-C as on a terminal, even when the tests themselves run with SIGINT ignored (a shell's
+# background job, which the child would inherit it from).
+AS_ON_A_TERMINAL = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+
+
 def start(service: Path, *args: str) -> subprocess.Popen[str]:
     environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = AS_ON_A_TERMINAL + "from tooling.cli import entry_point; entry_point()"
     return subprocess.Popen(
-        [sys.executable, "-c", "from tooling.cli import entry_point; entry_point()", *args],
+        [sys.executable, "-c", command, *args],
         cwd=service,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -21,6 +21,8 @@ from tooling.cli import main
 from tooling.localrt.store import Store
 from tooling.names import LOCAL_ACCOUNT_ID
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 MACHINE_ARN = f"arn:aws:states:us-east-1:{LOCAL_ACCOUNT_ID}:stateMachine:web-dev-orders"
 
 SERVICE = """\

@@ -13,6 +13,8 @@ import pytest
 from tooling.backends.local import LocalBackend
 from tooling.cli import main
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 # AWS's documentation example (developer guide, "Configuration file for mocked service
 # integrations"), adapted to the seed: its Lambda state is LambdaFunction (there is no SQS
 # state), the state machine entry is the serverless.yml key, and the successful answer is what

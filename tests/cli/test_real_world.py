@@ -12,6 +12,8 @@ import pytest
 
 from tooling.cli import main
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 HANDLER = "def hello(event, context):\n    return {'ok': True, 'event': event}\n"
 
 

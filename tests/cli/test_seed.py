@@ -9,6 +9,8 @@ import pytest
 
 from tooling.cli import main
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 SEED_OUTPUT = (
     '{"key1": "value1", "key2": "value2", "key3": "value3", '
     '"taskresult": {"value1": "value1", "value2": "value2", "count": 5}}'

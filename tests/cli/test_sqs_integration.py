@@ -12,6 +12,8 @@ from tooling.backends.local import LocalBackend
 from tooling.cli import main
 from tooling.follow import follow_execution
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 TRIGGER_URL = "https://sqs.us-east-1.amazonaws.com/000000000000/hello-loop-dev-loop-trigger"
 SEED_OUTPUT = {
     "key1": "value1",

@@ -11,6 +11,8 @@ import pytest
 
 from tooling.cli import main
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 EDITED = "print('value1 = ' + event['key1'])", "print('edited: ' + event['key1'])"
 
 

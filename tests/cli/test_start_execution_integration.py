@@ -15,6 +15,8 @@ from tooling.backends.local import LocalBackend
 from tooling.cli import main
 from tooling.follow import follow_execution
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 SEED = "arn:aws:states:us-east-1:000000000000:stateMachine:hello-loop-dev-loop"
 FAILING = "arn:aws:states:us-east-1:000000000000:stateMachine:hello-loop-dev-failing"
 SEED_INPUT = {"key1": "value1", "key2": "value2", "key3": "value3"}

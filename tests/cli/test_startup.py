@@ -13,6 +13,8 @@ import pytest
 
 from tooling.cli import main
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 # Loaded by a command only when it needs them: the AWS SDK, Typer's pydantic coercion, the
 # deploy machinery, the interpreter, the JSONata library.
 HEAVY = (
@@ -89,9 +91,11 @@ def test_each_command_is_loaded_from_the_module_that_defines_it() -> None:
 
     defined: dict[str, str] = {}
     for info in app.registered_commands:
+        assert info.callback is not None
         name = (info.name or info.callback.__name__).lower().replace("_", "-")
         defined[name] = info.callback.__module__
     for group in app.registered_groups:
+        assert group.typer_instance is not None
         first = group.typer_instance.registered_commands[0]
         defined[str(group.name)] = first.callback.__module__
     assert {name: f"tooling.cli.{home}" for name, home in COMMAND_HOMES.items()} == defined

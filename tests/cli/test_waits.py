@@ -7,11 +7,14 @@ import io
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tooling import render
 from tooling.cli import main
+
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
 
 HINT = "--clock virtual makes waits instant"
 
@@ -22,7 +25,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-NOTICE = {
+NOTICE: dict[str, Any] = {
     "state": "LambdaFunction",
     "kind": "Retry",
     "seconds": 30,

@@ -8,10 +8,10 @@ from tooling.config.intrinsics import (
     FunctionTarget,
     IntrinsicContext,
     function_logical_id,
-    partition_for,
     resolve_intrinsics,
 )
 from tooling.errors import DefinitionError
+from tooling.names import partition_for
 from tooling.sourcemap import load_json
 
 HELLO_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:svc-dev-hello"
@@ -85,7 +85,7 @@ def test_sub_with_variables_map_and_escapes() -> None:
 
 
 def test_nested_intrinsics_inside_a_definition() -> None:
-    definition = {
+    definition: dict[str, Any] = {
         "StartAt": "A",
         "States": {
             "A": {"Type": "Task", "Resource": {"Fn::GetAtt": ["hello", "Arn"]}, "End": True},

@@ -20,8 +20,10 @@ from tooling.config.schedule_expressions import (
 T0 = datetime(2024, 1, 1, 0, 0, 30, tzinfo=UTC)  # a Monday
 
 
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def at(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

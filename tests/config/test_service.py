@@ -9,7 +9,7 @@ import pytest
 from tooling.config.service import load_service
 from tooling.errors import ConfigError, DefinitionError
 
-ASL = {
+ASL: dict[str, Any] = {
     "Comment": "A Retry example of the Amazon States Language using an AWS Lambda Function",
     "StartAt": "LambdaFunction",
     "States": {

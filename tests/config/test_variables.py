@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tooling.config.variables import VariableResolver, parse
+from tooling.config.variables import Variable, VariableResolver, parse
 from tooling.config.yaml_loader import load_yaml
 from tooling.errors import ConfigError, DefinitionError
 
@@ -337,7 +337,7 @@ def test_resolution_is_lazy_per_pointer(tmp_path: Path) -> None:
 def test_parse_splits_text_and_variables() -> None:
     parts = parse("a-${opt:stage}-b")
     assert parts[0] == "a-" and parts[2] == "-b"
-    assert parts[1].text == "${opt:stage}"
+    assert isinstance(parts[1], Variable) and parts[1].text == "${opt:stage}"
 
 
 def test_parse_leaves_plain_text() -> None:

@@ -3,6 +3,7 @@ directly there), signed with credentials of that folder, as the services require
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -31,7 +32,8 @@ def endpoint(services: LocalAwsServices) -> Endpoint:
 
 
 def client(url: Endpoint, service: str) -> Any:
-    return boto3.client(
+    make_client: Callable[..., Any] = boto3.client  # boto3-stubs types it per literal name
+    return make_client(
         service,
         endpoint_url=url,
         region_name=REGION,

@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.auth import S3SigV4QueryAuth
-from botocore.awsrequest import AWSRequest
+from botocore.awsrequest import AWSPreparedRequest, AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 from botocore.exceptions import ClientError
 
@@ -31,6 +31,8 @@ from tooling.localaws.manager import LocalAwsServices
 from tooling.localaws.signing import KEY_FILE, LocalSigning, SignatureRefused, SignedRequest
 
 from .helpers import REGION, Endpoint, client, create_table, endpoint
+
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +135,8 @@ def test_unsigned_foreign_and_forged_requests_are_refused_by_every_protocol(
     dynamodb = client(Endpoint(url, own), "dynamodb")
     altered: list[str] = []
 
-    def swap_body(request: AWSRequest, **kwargs: Any) -> None:
+    def swap_body(request: AWSPreparedRequest, **kwargs: Any) -> None:
+        assert isinstance(request.body, bytes)
         request.body = request.body.replace(b"orders", b"ordersX")  # after signing
         request.headers["Content-Length"] = str(len(request.body))
         altered.append("yes")
@@ -171,6 +174,7 @@ def test_a_presigned_url_expires_and_a_stale_signature_is_refused() -> None:
     creds = BotoCredentials(keys.access_key_id, keys.secret_access_key, keys.session_token)
     request = AWSRequest("GET", "http://127.0.0.1:1/reports/key.txt", headers={})
     S3SigV4QueryAuth(creds, "s3", REGION, expires=60).add_auth(request)
+    assert request.url is not None
     target = request.url.removeprefix("http://127.0.0.1:1")
     signed = SignedRequest("GET", target, {"host": "127.0.0.1:1"}, b"")
     now = datetime.now(UTC)

@@ -13,6 +13,8 @@ from tooling.localaws.manager import LocalAwsServices
 
 from .helpers import Endpoint, client, create_table, endpoint
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 SERVERLESS = """service: shop
 provider:
   name: aws

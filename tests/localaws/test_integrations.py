@@ -23,7 +23,9 @@ from tooling.localaws.manager import LocalAwsServices
 from tooling.localrt.execute import run_local_execution
 from tooling.localrt.services import LOCAL_INTEGRATIONS
 
-from .helpers import ACCOUNT, REGION, client, create_table, endpoint
+from .helpers import ACCOUNT, REGION, Endpoint, client, create_table, endpoint
+
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
 
 MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:m"
 JAVA_V1_CAUSE = re.compile(
@@ -59,7 +61,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def url(folder: Path) -> str:
+def url(folder: Path) -> Endpoint:
     return endpoint(LocalAwsServices(folder / ".tool"))
 
 
@@ -109,7 +111,7 @@ def output(outcome: ExecutionOutcome) -> Any:
 # -- DynamoDB ---------------------------------------------------------------------------------
 
 
-def test_put_item_then_get_item_round_trips_through_the_table(folder: Path, url: str) -> None:
+def test_put_item_then_get_item_round_trips_through_the_table(folder: Path, url: Endpoint) -> None:
     create_table(url, "orders-roundtrip")
     sink = Sink()
     definition = {
@@ -160,7 +162,7 @@ def test_put_item_then_get_item_round_trips_through_the_table(folder: Path, url:
     assert stored["Item"]["total"] == {"N": "42"}
 
 
-def test_a_conditional_check_failure_is_caught_by_its_aws_name(folder: Path, url: str) -> None:
+def test_a_conditional_check_failure_is_caught_by_its_aws_name(folder: Path, url: Endpoint) -> None:
     create_table(url, "orders-conditional")
     client(url, "dynamodb").put_item(TableName="orders-conditional", Item={"id": {"S": "o-1"}})
     definition = {
@@ -197,7 +199,7 @@ def test_a_conditional_check_failure_is_caught_by_its_aws_name(folder: Path, url
 
 
 def test_dynamodb_errors_the_model_does_not_name_are_the_sdk_base_exception(
-    folder: Path, url: str
+    folder: Path, url: Endpoint
 ) -> None:
     missing_table = {
         "StartAt": "Get",
@@ -225,7 +227,7 @@ def test_dynamodb_errors_the_model_does_not_name_are_the_sdk_base_exception(
     )
 
 
-def test_update_and_delete_item(folder: Path, url: str) -> None:
+def test_update_and_delete_item(folder: Path, url: Endpoint) -> None:
     create_table(url, "orders-update")
     client(url, "dynamodb").put_item(
         TableName="orders-update", Item={"id": {"S": "o-1"}, "n": {"N": "1"}}
@@ -261,7 +263,7 @@ def test_update_and_delete_item(folder: Path, url: str) -> None:
 
 
 def test_aws_sdk_dynamodb_answers_without_metadata_and_names_errors_the_v2_way(
-    folder: Path, url: str
+    folder: Path, url: Endpoint
 ) -> None:
     create_table(url, "orders-sdk")
     definition = {
@@ -299,7 +301,7 @@ def test_aws_sdk_dynamodb_answers_without_metadata_and_names_errors_the_v2_way(
     assert cause is not None and cause.group("service", "status") == ("DynamoDb", "400")
 
 
-def test_aws_sdk_put_item_answers_an_empty_object(folder: Path, url: str) -> None:
+def test_aws_sdk_put_item_answers_an_empty_object(folder: Path, url: Endpoint) -> None:
     create_table(url, "orders-sdk-empty")
     definition = {
         "StartAt": "Put",
@@ -332,7 +334,7 @@ def test_aws_sdk_put_item_answers_an_empty_object(folder: Path, url: str) -> Non
 # -- SNS, SQS, EventBridge ----------------------------------------------------------------------
 
 
-def subscribed_queue(url: str, topic_arn: str, name: str) -> str:
+def subscribed_queue(url: Endpoint, topic_arn: str, name: str) -> str:
     sqs = client(url, "sqs")
     queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
@@ -347,7 +349,7 @@ def subscribed_queue(url: str, topic_arn: str, name: str) -> str:
     return queue_url
 
 
-def receive(url: str, queue_url: str, timeout: float = 20.0) -> list[str]:
+def receive(url: Endpoint, queue_url: str, timeout: float = 20.0) -> list[str]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         messages = client(url, "sqs").receive_message(QueueUrl=queue_url, WaitTimeSeconds=1)
@@ -356,7 +358,7 @@ def receive(url: str, queue_url: str, timeout: float = 20.0) -> list[str]:
     return []
 
 
-def test_sns_publish_reaches_the_topic(folder: Path, url: str) -> None:
+def test_sns_publish_reaches_the_topic(folder: Path, url: Endpoint) -> None:
     topic = client(url, "sns").create_topic(Name="orders")["TopicArn"]
     queue_url = subscribed_queue(url, topic, "orders-copy")
     definition = {
@@ -396,7 +398,7 @@ def test_sns_publish_to_a_missing_topic_fails_with_aws_name(folder: Path) -> Non
     )
 
 
-def test_sns_publish_wait_for_task_token_carries_the_token(folder: Path, url: str) -> None:
+def test_sns_publish_wait_for_task_token_carries_the_token(folder: Path, url: Endpoint) -> None:
     topic = client(url, "sns").create_topic(Name="approvals")["TopicArn"]
     queue_url = subscribed_queue(url, topic, "approvals-copy")
     clock = SystemClock()
@@ -429,7 +431,9 @@ def test_sns_publish_wait_for_task_token_carries_the_token(folder: Path, url: st
     assert "MessageId" in json.loads(submitted[0]["output"])
 
 
-def test_sqs_send_message_reaches_a_queue_of_the_local_services(folder: Path, url: str) -> None:
+def test_sqs_send_message_reaches_a_queue_of_the_local_services(
+    folder: Path, url: Endpoint
+) -> None:
     queue_url = client(url, "sqs").create_queue(QueueName="jobs")["QueueUrl"]
     aws_style = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/jobs"
     definition = {
@@ -464,7 +468,7 @@ def test_sqs_send_message_reaches_a_queue_of_the_local_services(folder: Path, ur
 
 
 def test_events_put_events_and_a_failed_entry(folder: Path) -> None:
-    definition = {
+    definition: dict[str, Any] = {
         "StartAt": "Put",
         "States": {
             "Put": task(
@@ -490,7 +494,7 @@ def test_events_put_events_and_a_failed_entry(folder: Path) -> None:
 # -- aws-sdk: S3, Secrets Manager, SSM --------------------------------------------------------
 
 
-def test_aws_sdk_s3_put_and_get_object(folder: Path, url: str) -> None:
+def test_aws_sdk_s3_put_and_get_object(folder: Path, url: Endpoint) -> None:
     client(url, "s3").create_bucket(Bucket="reports")
     definition = {
         "StartAt": "Put",
@@ -528,7 +532,7 @@ def test_aws_sdk_s3_put_and_get_object(folder: Path, url: str) -> None:
     assert cause is not None and cause.group("service", "status") == ("S3", "404")
 
 
-def test_aws_sdk_secrets_manager_and_ssm(folder: Path, url: str) -> None:
+def test_aws_sdk_secrets_manager_and_ssm(folder: Path, url: Endpoint) -> None:
     client(url, "secretsmanager").create_secret(Name="db", SecretString="s3cr3t")
     client(url, "ssm").put_parameter(Name="/app/mode", Value="fast", Type="String")
     definition = {

@@ -17,6 +17,8 @@ from tooling.localaws.manager import LocalAwsServices
 
 from .helpers import Endpoint, client, create_table, endpoint
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 
 def server_processes(data_dir: Path) -> list[int]:
     """Pids of the live local AWS services processes serving `data_dir`."""

@@ -18,6 +18,8 @@ from tooling.localaws.manager import LocalAwsServices
 
 from .helpers import client, endpoint
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "orders"
 SDK = EXAMPLE / "node_modules" / "@aws-sdk" / "client-dynamodb"
 TABLE = "orders-dev-orders"

@@ -15,6 +15,8 @@ from tooling.localaws.manager import LocalAwsServices
 
 from .helpers import ACCOUNT, REGION, client, endpoint
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 TABLE = "shop-dev-orders"
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE}"
 SERVERLESS = """\

@@ -29,6 +29,8 @@ from tooling.engine.callbacks import InMemoryTaskCallbacks
 from tooling.engine.clock import VirtualClock
 from tooling.localrt.callback_endpoint import CallbackEndpoint
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 ARN = "arn:aws:states:us-east-1:000000000000:execution:m:run"
 
 

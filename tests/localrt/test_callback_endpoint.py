@@ -18,6 +18,8 @@ from tooling.engine.clock import VirtualClock
 from tooling.engine.ports import CallbackOutcome
 from tooling.localrt.callback_endpoint import CallbackEndpoint
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 ARN = "arn:aws:states:us-east-1:000000000000:execution:m:run"
 
 

@@ -5,17 +5,22 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import tooling.localrt.callbacks as module
+import pytest
+
 from tooling.backends.local import state_dir
 from tooling.engine import ExecutionInfo, ExecutionOutcome, parse_definition, run_execution
+from tooling.engine.callbacks import REAL_PAUSE_SECONDS
 from tooling.engine.clock import VirtualClock
-from tooling.engine.ports import LambdaResponse, TaskCallbacks
+from tooling.engine.ports import CallbackOutcome, LambdaResponse, TaskCallbacks
 from tooling.localrt.callbacks import StoreTaskCallbacks
 from tooling.localrt.store import Store
+
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
 
 WAIT = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 DEFINITION = {
@@ -46,6 +51,9 @@ class Handler:
     ) -> LambdaResponse:
         self.answer(json.loads(payload)["token"])
         return LambdaResponse(payload="null")
+
+    def invoke_event(self, function: str, payload: str) -> LambdaResponse:
+        raise AssertionError("these state machines call their functions synchronously")
 
 
 def execute(
@@ -123,12 +131,12 @@ def test_a_pending_token_pauses_in_real_time_so_a_virtual_clock_does_not_spin(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
     pauses: list[float] = []
-    monkeypatch.setattr(module.time, "sleep", pauses.append)
+    monkeypatch.setattr(time, "sleep", pauses.append)  # the module's time.sleep
     store = Store(tmp_path / "local.db")
     callbacks = StoreTaskCallbacks(store, VirtualClock(datetime(2024, 1, 1, tzinfo=UTC)))
     token = callbacks.issue("arn:aws:states:us-east-1:000000000000:execution:m:e", "Wait")
     assert callbacks.status(token).outcome is None
-    assert pauses == [module.REAL_PAUSE_SECONDS]
-    store.answer_task_token(token, module.CallbackOutcome(output="{}"))
+    assert pauses == [REAL_PAUSE_SECONDS]
+    store.answer_task_token(token, CallbackOutcome(output="{}"))
     assert callbacks.status(token).outcome is not None
-    assert pauses == [module.REAL_PAUSE_SECONDS]  # an answered token is not waited on
+    assert pauses == [REAL_PAUSE_SECONDS]  # an answered token is not waited on

@@ -30,6 +30,8 @@ from tooling.triggers.poller import run_workers
 from tooling.triggers.queues import LocalTriggerQueue
 from tooling.triggers.starters import BackendStarter
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 REGION = "us-east-1"
 MACHINE_ARN = f"arn:aws:states:{REGION}:000000000000:stateMachine:durable-dev-flow"
 HOUR = 3600.0

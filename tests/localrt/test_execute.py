@@ -65,5 +65,5 @@ def test_a_run_needs_no_state_file_until_a_task_reaches_for_one(tmp_path: Path) 
     assert outcome.status == "SUCCEEDED"
     assert json.loads(outcome.output or "")["Error"] == "SQS.QueueDoesNotExistException"
     scheduled = next(e for e in sink.events if e["type"] == "TaskScheduled")
-    assert scheduled["taskScheduledEventDetails"]["region"] == "eu-west-1"  # type: ignore[index]
+    assert scheduled["taskScheduledEventDetails"]["region"] == "eu-west-1"  # type: ignore[index]  # event: dict[str, object]
     assert not (tmp_path / "local.db").exists()

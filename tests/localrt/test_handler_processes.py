@@ -15,6 +15,8 @@ import pytest
 
 from tooling.localrt.lambda_runner import FunctionSpec, Invocation, LocalLambdaRunner
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 FIXTURE_CODE = Path(__file__).parent / "fixtures" / "lambda_code"
 MAX_LOG_BYTES = 256 * 1024  # CloudWatch Logs: a log event holds at most 256 KiB
 

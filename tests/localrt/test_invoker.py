@@ -45,5 +45,5 @@ def test_a_missing_function_is_looked_up_by_arn_and_named_in_the_error():
     assert asked == ["arn:aws:lambda:eu-west-1:000000000000:function:svc-dev-f"]
     assert raised.value.error == "Lambda.ResourceNotFoundException"
     assert "Function not found: arn:aws:lambda:eu-west-1:000000000000:function:svc-dev-f" in (
-        raised.value.cause
+        raised.value.cause or ""
     )

@@ -8,6 +8,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,8 @@ from tooling.localrt.lambda_runner import (
     Invocation,
     LocalLambdaRunner,
 )
+
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
 
 FIXTURE_CODE = Path(__file__).parent / "fixtures" / "lambda_code"
 REQUEST_ID = "4b0d9a5c-0000-4000-8000-000000000001"
@@ -46,7 +49,7 @@ def make_spec(code_dir: Path, handler: str, **changes: object) -> FunctionSpec:
         "region": "us-east-1",
     }
     fields.update(changes)
-    return FunctionSpec(**fields)  # type: ignore[arg-type]
+    return FunctionSpec(**fields)  # type: ignore[arg-type]  # fields: the spec's, as a dict
 
 
 def invoke(code_dir: Path, handler: str, payload: str = "{}", **changes: object) -> Invocation:
@@ -54,7 +57,7 @@ def invoke(code_dir: Path, handler: str, payload: str = "{}", **changes: object)
     return runner.invoke(make_spec(code_dir, handler, **changes), payload)
 
 
-def error_of(invocation: Invocation) -> dict[str, object]:
+def error_of(invocation: Invocation) -> dict[str, Any]:
     assert invocation.function_error == "Unhandled"
     return json.loads(invocation.payload)
 

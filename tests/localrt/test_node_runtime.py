@@ -21,6 +21,8 @@ from tooling.localrt.execute import run_local_execution
 from tooling.localrt.lambda_runner import FunctionSpec, Invocation, LocalLambdaRunner
 from tooling.localrt.services import LOCAL_INTEGRATIONS
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 needs_node = pytest.mark.skipif(
     shutil.which("node") is None, reason="no `node` on PATH: Node.js handlers cannot run here"
 )

@@ -10,6 +10,8 @@ import pytest
 
 from tooling.cli import main
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 SERVERLESS = """service: shop
 provider:
   name: aws

@@ -163,7 +163,7 @@ def test_errors(queues: LocalQueues) -> None:
         queues.create_queue("other", dead_letter_queue="missing", max_receive_count=1)
 
 
-def _drain(path: str, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _drain(path: str, out: multiprocessing.Queue[list[str]]) -> None:
     queues = LocalQueues(Path(path))
     taken: list[str] = []
     while batch := queues.receive_messages("jobs", 10):
@@ -211,7 +211,8 @@ def test_rename_moves_messages_dead_letters_and_references(
     assert queues.rename_queue("jobs-dlq", "q/jobs-dlq")
     assert queues.rename_queue("jobs", "q/jobs")
     assert [q.name for q in queues.list_queues()] == ["q/jobs", "q/jobs-dlq"]
-    assert queues.get_queue("q/jobs").dead_letter_queue == "q/jobs-dlq"  # type: ignore[union-attr]
+    jobs = queues.get_queue("q/jobs")
+    assert jobs is not None and jobs.dead_letter_queue == "q/jobs-dlq"
     (letter,) = queues.dead_letters("q/jobs-dlq")
     assert (letter.message_id, letter.source_queue) == (doomed, "q/jobs")
     assert [m["MessageId"] for m in queues.receive_messages("q/jobs", 10)] == [waiting]

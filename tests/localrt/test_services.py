@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from tooling.engine import ExecutionInfo, parse_definition, run_execution
 from tooling.engine.clock import VirtualClock
 from tooling.engine.errors import StateRuntimeError, StatesError
+from tooling.engine.ports import JobOutcome
 from tooling.follow import follow_execution
 from tooling.localrt.callbacks import StoreTaskCallbacks
 from tooling.localrt.queue import MAX_MESSAGE_BYTES, LocalQueues
@@ -40,7 +42,7 @@ def database(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def sqs(database: Path) -> LocalServiceIntegrations:
+def sqs(database: Path) -> Iterator[LocalServiceIntegrations]:
     integrations = LocalServiceIntegrations(database, REGION, VirtualClock(START))
     yield integrations
     integrations.close()
@@ -212,6 +214,8 @@ def test_wait_for_task_token_is_answered_through_the_store(database: Path) -> No
     sqs = LocalServiceIntegrations(database, REGION, clock)
 
     class ConsumedQueue:
+        poll_seconds = sqs.poll_seconds
+
         def supports(self, resource_type: str, action: str) -> bool:
             return sqs.supports(resource_type, action)
 
@@ -221,6 +225,9 @@ def test_wait_for_task_token_is_answered_through_the_store(database: Path) -> No
             body = json.loads(message["Body"])
             callbacks.send_success(body["token"], json.dumps({"done": body["order"]}))
             return answer
+
+        def job_outcome(self, resource_type: str, action: str, submitted: Any) -> JobOutcome | None:
+            raise AssertionError("no .sync task here")
 
     definition = {
         "StartAt": "Send",
@@ -268,7 +275,7 @@ PASS_MACHINE = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:echo"
 
 
 @pytest.fixture
-def states(tmp_path: Path) -> LocalServiceIntegrations:
+def states(tmp_path: Path) -> Iterator[LocalServiceIntegrations]:
     """A service folder whose `.tool/local.db` holds one state machine, `echo` (a Pass)."""
     database = tmp_path / ".tool" / "local.db"
     database.parent.mkdir()
@@ -292,9 +299,11 @@ def start_failure(states: LocalServiceIntegrations, parameters: Any) -> StatesEr
 def child_input(states: LocalServiceIntegrations, name: str) -> str:
     backend = states.local_target()
     assert backend is not None
-    return backend.store.get_execution(
+    record = backend.store.get_execution(
         f"{PASS_MACHINE.replace('stateMachine', 'execution')}:{name}"
-    ).input
+    )
+    assert record is not None
+    return record.input
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,8 @@ import pytest
 
 from tooling.processes import worker_environment
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 SENTINEL = "caller-secret-7f3a9c"
 
 WALKER = """

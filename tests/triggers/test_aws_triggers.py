@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -30,7 +31,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-def clients() -> tuple[object, object, object, object]:
+def clients() -> tuple[Any, Any, Any, Any]:
     boto = boto3.Session(region_name=REGION)
     return (
         boto.client("sqs"),

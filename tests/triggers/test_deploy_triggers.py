@@ -9,7 +9,13 @@ from tooling.config.service import ServiceConfig, load_service
 from tooling.deploy.desired import prepare
 from tooling.deploy.executor import ApplyingExecutor
 from tooling.deploy.local_providers import local_target
-from tooling.deploy.plan import Deployed, describe_deployment, plan_deploy, plan_remove
+from tooling.deploy.plan import (
+    Deployed,
+    DeployedMember,
+    describe_deployment,
+    plan_deploy,
+    plan_remove,
+)
 from tooling.deploy.record import Record, record_for
 from tooling.localrt.queue import LocalQueues
 from tooling.triggers.trigger_function import trigger_function_name, trigger_role
@@ -38,7 +44,7 @@ def deploy(directory: Path) -> list[str]:
     return [c.describe() for c in plan.changes if c.kind == "queue"]
 
 
-def describe(service: ServiceConfig) -> list[Deployed]:
+def describe(service: ServiceConfig) -> list[Deployed | DeployedMember]:
     found, _ = describe_deployment(service, local_target(service), record(service))
     return found
 
@@ -58,7 +64,8 @@ def test_local_deploy_creates_updates_and_deletes_the_queues(service_dir: Path) 
     config = service_dir / "serverless.yml"
     config.write_text(config.read_text().replace("maxReceiveCount: 5", "maxReceiveCount: 2"))
     assert deploy(service_dir)[1] == f"update    queue {QUEUE} (RedrivePolicy changed)"
-    assert queues.get_queue(QUEUE_KEY).max_receive_count == 2  # type: ignore[union-attr]
+    queue = queues.get_queue(QUEUE_KEY)
+    assert queue is not None and queue.max_receive_count == 2
 
     config.write_text(config.read_text().split("      # Each message")[0])
     assert sorted(deploy(service_dir)) == [

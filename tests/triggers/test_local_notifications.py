@@ -23,6 +23,8 @@ from tooling.localrt.store import Store
 from tooling.names import LOCAL_ACCOUNT_ID
 from tooling.triggers.starters import BackendStarter
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 REGION = "us-east-1"
 PREFIX = f"arn:aws:states:{REGION}:{LOCAL_ACCOUNT_ID}:stateMachine:"
 QUEUE = f"arn:aws:sqs:{REGION}:{LOCAL_ACCOUNT_ID}:n-dev-ok-trigger"

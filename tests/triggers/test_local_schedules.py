@@ -20,6 +20,8 @@ from tooling.localrt.store import ExecutionRecord, Store
 from tooling.names import LOCAL_ACCOUNT_ID
 from tooling.triggers.starters import BackendStarter
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 REGION = "us-east-1"
 MACHINE_ARN = f"arn:aws:states:{REGION}:{LOCAL_ACCOUNT_ID}:stateMachine:clock-dev-tick"
 RULE = "clock-dev-TickStepFunctionsEventsRuleSchedule1"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tooling.config.triggers import SqsTrigger
 from tooling.localrt.queue import LocalQueues
@@ -112,12 +113,12 @@ def test_an_unexpected_error_fails_its_message_alone(tmp_path: Path) -> None:
     fake = FakeStepFunctions()
     real_start = fake.start_execution
 
-    def start(state_machine_arn: str, name: str, input: str) -> object:
+    def start(state_machine_arn: str, name: str, input: str) -> dict[str, Any]:
         if name == first:
             raise KeyError("a bug")
         return real_start(state_machine_arn, name, input)
 
-    fake.start_execution = start  # type: ignore[method-assign]
+    fake.start_execution = start  # type: ignore[method-assign]  # one start that fails
     stats = run_workers(queue, lambda: fake, MACHINE, once=True, sleep=lambda _: None)
     assert [arn.rsplit(":", 1)[1] for arn in fake.executions] == [second]
     assert stats.outcomes[Outcome.FAILED] == 1
@@ -137,7 +138,7 @@ def test_housekeeping_runs_first_and_then_every_few_seconds(tmp_path: Path) -> N
         now[0] += 3.0  # each receive takes three seconds
         return LocalTriggerQueue.receive(queue, 1, wait_seconds)
 
-    queue.receive = receive  # type: ignore[method-assign]
+    queue.receive = receive  # type: ignore[method-assign]  # a slow receive
     run_workers(
         queue,
         FakeStepFunctions,

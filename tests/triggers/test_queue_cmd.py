@@ -13,6 +13,8 @@ from tooling.cli import main
 from tooling.follow import follow_execution
 from tooling.localrt.queue import LocalQueues
 
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
+
 ROOT = Path(__file__).resolve().parents[2]
 SEED_OUTPUT = {
     "key1": "value1",

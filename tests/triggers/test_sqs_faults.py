@@ -6,11 +6,16 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "sqs_faults.py"
 
 
-def load_bench():
+def load_bench() -> ModuleType:
     spec = importlib.util.spec_from_file_location("sqs_faults_bench", BENCH)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import botocore.exceptions
@@ -28,7 +28,14 @@ import botocore.session
 from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from botocore.model import OperationModel, ServiceModel, Shape
+from botocore.model import (
+    ListShape,
+    MapShape,
+    OperationModel,
+    ServiceModel,
+    Shape,
+    StructureShape,
+)
 from botocore.response import StreamingBody
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential
@@ -268,8 +275,10 @@ class AwsClient:
 
     def _client(self, service: str) -> Any:
         if service not in self._clients:
+            # boto3-stubs types client() per literal service name; ours is a runtime string.
+            make_client: Callable[..., Any] = self.session.client
             try:
-                client = self.session.client(
+                client = make_client(
                     service,
                     region_name=self.settings.region,
                     endpoint_url=self.settings.endpoint_url,
@@ -335,7 +344,7 @@ class AwsClient:
             try:
                 response: dict[str, Any] = self._with_retries(service, method, params)
             except ClientError as exc:
-                response = exc.response
+                response = cast(dict[str, Any], exc.response)  # a TypedDict, a dict at run time
             except botocore.exceptions.BotoCoreError as exc:
                 raise translate_botocore(exc, what, self.settings) from None
             for acceptor in config.acceptors:
@@ -537,22 +546,26 @@ def _compact_json(value: Any) -> str:
 
 def _request_value(value: Any, shape: Shape, path: str) -> Any:
     kind = shape.type_name
+    # botocore makes a StructureShape, ListShape or MapShape for these type names.
     if kind == "structure":
         if not isinstance(value, dict):
             return value
-        members = {name.lower(): name for name in shape.members}
+        fields = cast(StructureShape, shape).members
+        members = {name.lower(): name for name in fields}
         request: dict[str, Any] = {}
         for key, item in value.items():
-            name = key if key in shape.members else members.get(str(key).lower())
+            name = key if key in fields else members.get(str(key).lower())
             if name is None:
                 where = f"{path}.{key}" if path else str(key)
                 raise ParametersRefused(f"The field '{where}' is not supported by Step Functions")
-            request[name] = _request_value(item, shape.members[name], name)
+            request[name] = _request_value(item, fields[name], name)
         return request
     if kind == "list" and isinstance(value, list):
-        return [_request_value(item, shape.member, path) for item in value]  # type: ignore[attr-defined]
+        member = cast(ListShape, shape).member
+        return [_request_value(item, member, path) for item in value]
     if kind == "map" and isinstance(value, dict):
-        return {k: _request_value(v, shape.value, path) for k, v in value.items()}  # type: ignore[attr-defined]
+        value_shape = cast(MapShape, shape).value
+        return {k: _request_value(v, value_shape, path) for k, v in value.items()}
     if kind == "string" and value is not None and not isinstance(value, str):
         return _compact_json(value)
     if kind == "blob" and value is not None and not isinstance(value, bytes):
@@ -577,15 +590,15 @@ def _response_value(value: Any, shape: Shape | None) -> Any:
     kind = shape.type_name if shape is not None else None
     if isinstance(value, dict):
         if kind == "structure":
-            members = shape.members  # type: ignore[union-attr]
+            members = cast(StructureShape, shape).members
             return {
                 key[:1].upper() + key[1:]: _response_value(item, members.get(key))
                 for key, item in value.items()
             }
-        inner = shape.value if kind == "map" else None  # type: ignore[union-attr]
+        inner = cast(MapShape, shape).value if kind == "map" else None
         return {key: _response_value(item, inner) for key, item in value.items()}
     if isinstance(value, list):
-        inner = shape.member if kind == "list" else None  # type: ignore[union-attr]
+        inner = cast(ListShape, shape).member if kind == "list" else None
         return [_response_value(item, inner) for item in value]
     return value
 

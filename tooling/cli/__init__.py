@@ -5,9 +5,13 @@ become one line on stderr and an exit code (0 ok, 1 failed execution or operatio
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tooling.errors import ToolError
+
+if TYPE_CHECKING:
+    from typer import Abort
+    from typer._click.exceptions import ClickException, UsageError
 
 _interrupt_explained = False
 
@@ -24,7 +28,7 @@ def explain_interrupt(message: str) -> Exception:
     return typer.Exit(130)
 
 
-def _usage_error_types() -> tuple[type[BaseException], type[BaseException], type[BaseException]]:
+def _usage_error_types() -> tuple[type[UsageError], type[ClickException], type[Abort]]:
     """(UsageError, ClickException, Abort) of the Click that Typer vendors (0.26 and later)."""
     from typer import Abort
     from typer._click.exceptions import ClickException, UsageError
@@ -32,7 +36,7 @@ def _usage_error_types() -> tuple[type[BaseException], type[BaseException], type
     return UsageError, ClickException, Abort
 
 
-def _usage_line(exc: Any) -> str:
+def _usage_line(exc: UsageError) -> str:
     """A usage error as one line: what is wrong, and where the command's help is."""
     message = " ".join(str(exc.format_message()).split()).rstrip(".")
     if message[:1].isupper() and message[1:2].islower():
@@ -119,12 +123,12 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             _print_traceback()
         if type(exc).__name__ == "NoArgsIsHelpError":  # `tool` or `tool task` alone: the help
-            sys.stderr.write(str(exc.format_message()).rstrip() + "\n")  # type: ignore[attr-defined]
+            sys.stderr.write(str(exc.format_message()).rstrip() + "\n")
         else:
             sys.stderr.write(_usage_line(exc) + "\n")
         return 2
     except click_error as exc:
-        sys.stderr.write(f"error: {' '.join(str(exc.format_message()).split())}\n")  # type: ignore[attr-defined]
+        sys.stderr.write(f"error: {' '.join(str(exc.format_message()).split())}\n")
         return int(getattr(exc, "exit_code", 1))
     except abort:
         sys.stderr.write("aborted\n")

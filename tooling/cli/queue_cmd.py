@@ -5,7 +5,7 @@ import json
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -330,7 +330,7 @@ def show(
         ctx.obj = _GroupOptions(state_machine, stage, region, target, aws_profile)
         return
     service = _load(stage, region, target, aws_profile)
-    report = []
+    report: list[dict[str, Any]] = []
     for queue in _queues(service, state_machine, target):
         depth = queue.depth()
         report.append(

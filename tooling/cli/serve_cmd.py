@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tooling import render
 from tooling.cli.app import RegionOpt, StageOpt, TargetOpt, app, open_target
 from tooling.errors import BadInput
+
+if TYPE_CHECKING:
+    from tooling.triggers.http_api import Request, Response
 
 
 @app.command()
@@ -36,16 +39,15 @@ def serve(
     for note in api.notes():
         render.info(f"warning: {note}")
     server = make_server(api, port)
-    host, bound = server.server_address[:2]
-    base = f"http://{host}:{bound}/{api.stage}"
+    base = f"http://127.0.0.1:{server.server_port}/{api.stage}"  # make_server binds loopback
     render.info(f"serving {api.document.get('name')} on {base} (Ctrl-C stops)")
     for route in api.routes:
         render.data(f"{route.method:<7} {base}/{route.path}")
 
-    def said(request: object, response: object) -> None:
-        render.info(f"{request.method} {request.path} -> {response.status}")  # type: ignore[attr-defined]
+    def said(request: Request, response: Response) -> None:
+        render.info(f"{request.method} {request.path} -> {response.status}")
 
-    server.on_request = said  # type: ignore[attr-defined]
+    server.on_request = said
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

@@ -16,14 +16,14 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from tooling.config.schedule_expressions import (
     ExpressionError,
     ScheduleExpression,
     parse_schedule_expression,
 )
-from tooling.errors import ConfigError
+from tooling.errors import BadInput, ConfigError, Where
 from tooling.sourcemap import pointer_join
 
 Location = tuple[str | None, int | None, int | None]
@@ -223,10 +223,10 @@ class EventsReader:
     stage: str
     region: str
     pointer: str  # JSON pointer of the state machine
-    at: Callable[[str], dict[str, Any]]
+    at: Callable[[str], Where]
     resolve: Callable[[Any, str, str], Any]
     warnings: list[str]
-    problems: list[ConfigError]
+    problems: list[BadInput]
     directory: Path
 
     def where(self, pointer: str) -> str:
@@ -537,8 +537,8 @@ class EventsReader:
 
     def _http(self, value: Any, at: str) -> HttpEvent | None:
         if isinstance(value, str):
-            method, _, path = value.partition(" ")
-            value = {"method": method, "path": path}
+            method_word, _, path_word = value.partition(" ")
+            value = {"method": method_word, "path": path_word}
         if not isinstance(value, dict):
             self.problem(
                 at,
@@ -912,7 +912,7 @@ class EventsReader:
             tuple(specs), actions["ok"], actions["alarm"], actions["insufficientData"]
         )
 
-    def _missing_data(self, value: Any, at: str) -> bool:
+    def _missing_data(self, value: Any, at: str) -> TypeGuard[str]:
         if value in TREAT_MISSING_DATA:
             return True
         self.problem(
@@ -922,7 +922,7 @@ class EventsReader:
         )
         return False
 
-    def _period(self, value: Any, at: str) -> bool:
+    def _period(self, value: Any, at: str) -> TypeGuard[int]:
         # CloudWatch: 10, 30 or a multiple of 60 seconds (AWS/States metrics are per minute).
         whole = isinstance(value, int) and not isinstance(value, bool) and value > 0
         if whole and (value in (10, 30) or value % 60 == 0):
@@ -1072,7 +1072,7 @@ def _fill_template(template: str, values: Mapping[str, str]) -> str:
     return template
 
 
-def _at_offset(kw: dict[str, Any], text: str, offset: int, directory: Path) -> dict[str, Any]:
+def _at_offset(kw: Where, text: str, offset: int, directory: Path) -> Where:
     """The location of character `offset` of a string value, when the value stands on its line
     as written (plain or quoted); otherwise the value's own location."""
     file, line, column = kw.get("file"), kw.get("line"), kw.get("column")
@@ -1109,9 +1109,9 @@ def read_api_settings(
     service: str,
     stage: str,
     has_http_events: bool,
-    at: Callable[[str], dict[str, Any]],
+    at: Callable[[str], Where],
     warnings: list[str],
-    problems: list[ConfigError],
+    problems: list[BadInput],
 ) -> ApiSettings:
     """provider.apiName, endpointType, vpcEndpointIds and apiGateway, as the plugin's compileRest-
     Api and Serverless' naming read them. Keys the toolkit does not deploy are warnings."""

@@ -21,7 +21,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from tooling.errors import DefinitionError
 from tooling.names import partition_for
@@ -208,7 +208,7 @@ class IntrinsicResolver:
         parts = [str(p) for p in (kw["file"], kw["line"], kw["column"]) if p is not None]
         return ":".join(parts) + ": "
 
-    def _fail(self, pointer: str, message: str, hint: str | None = None) -> None:
+    def _fail(self, pointer: str, message: str, hint: str | None = None) -> NoReturn:
         where = self.source.error_kwargs(pointer) if self.source else {}
         raise DefinitionError(message, hint=hint, **where)
 
@@ -305,7 +305,8 @@ class IntrinsicResolver:
         items = self.resolve(argument[1], pointer_join(pointer, 1))
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             self._fail(pointer_join(pointer, 1), "Fn::Join values must be a list of strings")
-        return argument[0].join(items)
+        delimiter: str = argument[0]
+        return delimiter.join(items)
 
     def _sub(self, argument: Any, pointer: str) -> str:
         variables: dict[str, Any] = {}

@@ -398,7 +398,8 @@ def named_in(value: Any, pointer: str = "") -> Iterator[_Found]:
                 yield _Found(target[0], target[1], at, "Fn::GetAtt")
             return
         if key == "Fn::Sub":
-            template, variables = argument, {}
+            template: Any = argument  # either may be any YAML value
+            variables: Any = {}
             if isinstance(argument, list) and len(argument) == 2:
                 template, variables = argument[0], argument[1]
                 yield from named_in(variables, pointer_join(at, 1))
@@ -506,7 +507,7 @@ def stack_template(
     """The template to deploy: the service's own logical ids replaced by their values (they are
     not in the stack), `DependsOn` on them dropped, and an Output per value the service reads
     (with the resource's Condition, so an Output never names a resource that is not made)."""
-    template = _substitute(copy.deepcopy(config.template), targets)
+    template: dict[str, Any] = _substitute(copy.deepcopy(config.template), targets)
     resources = template.get("Resources") or {}
     for spec in resources.values():
         if isinstance(spec, dict) and "DependsOn" in spec:

@@ -347,6 +347,7 @@ def latest_fire_at_or_before(
     (ticks missed while nothing ran; counted up to MAX_COUNTED_MISSES). (None, 0) when none is
     due."""
     now, since = now.astimezone(UTC), since.astimezone(UTC)
+    latest: datetime | None
     if isinstance(expression, RateExpression):
         origin = created.astimezone(UTC).replace(microsecond=0)
         period = expression.period

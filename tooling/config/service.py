@@ -35,7 +35,6 @@ from tooling.config.intrinsics import (
     ResourceValues,
     function_logical_id,
     normalized_name,
-    partition_for,
     resolve_with_report,
     state_machine_logical_id,
 )
@@ -51,10 +50,11 @@ from tooling.config.resources import (
 from tooling.config.triggers import SqsTrigger, parse_sqs_triggers
 from tooling.config.variables import VariableResolver
 from tooling.config.yaml_loader import load_yaml_file
-from tooling.errors import BadInput, ConfigError, DefinitionError
+from tooling.errors import BadInput, ConfigError, DefinitionError, Where
 from tooling.names import (
     NameProblem,
     function_key_problem,
+    partition_for,
     region_problem,
     service_name_problem,
     stage_problem,
@@ -234,7 +234,7 @@ class ServiceConfig:
     provider_iam_statements: tuple[dict[str, Any], ...] = ()  # provider.iam.role.statements
     # ... and the legacy provider.iamRoleStatements, intrinsics resolved
     resource_ids: frozenset[str] = frozenset()  # logical ids under resources.Resources
-    problems: tuple[ConfigError, ...] = ()  # errors for validate/plan/deploy (not remove/info)
+    problems: tuple[BadInput, ...] = ()  # errors for validate/plan/deploy (not remove/info)
     plugins: tuple[str, ...] = ()
     profile_from_option: bool = False  # the profile came from --aws-profile, not the file
     resources: ResourcesConfig | None = None  # `resources:`, deployed as a stack of its own
@@ -322,7 +322,7 @@ class _Loader:
         self.env = os.environ if env is None else env
         self.account_id = account_id
         self.warnings: list[str] = []
-        self.problems: list[ConfigError] = []
+        self.problems: list[BadInput] = []
         self.params: dict[str, str] = {}
         self.instance_id = ""
         self.today = date.today()
@@ -481,7 +481,7 @@ class _Loader:
         if problem is not None:
             raise ConfigError(problem.message, **self._at(pointer), hint=problem.hint)
 
-    def _at(self, pointer: str) -> dict[str, Any]:
+    def _at(self, pointer: str) -> Where:
         """file/line/column of the value at `pointer`, following `${file(...)}` values."""
         smap, at = self.vars.origin(pointer)
         return smap.error_kwargs(at)

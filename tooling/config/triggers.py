@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tooling.errors import ConfigError
+from tooling.errors import ConfigError, Where
 from tooling.sourcemap import pointer_join
 
 # Lambda event source mapping for SQS (docs "Lambda parameters for Amazon SQS event source
@@ -57,7 +57,7 @@ class SqsTrigger:
     max_receive_count: int = DEFAULT_MAX_RECEIVE_COUNT
 
 
-Locate = Callable[[str], dict[str, Any]]
+Locate = Callable[[str], Where]
 _HINTS = {
     "visibilityTimeout": f"the trigger function may run {TRIGGER_FUNCTION_TIMEOUT} s and Lambda "
     "needs the visibility timeout at least that long (AWS advises 6 times as long)",
@@ -228,7 +228,7 @@ def _parse_one(
     )
 
 
-def _refuse_fifo(name: str, what: str, location: dict[str, Any]) -> None:
+def _refuse_fifo(name: str, what: str, location: Where) -> None:
     # FIFO queues need a FIFO dead-letter queue and stop at the first failure in a batch; the
     # trigger does not implement that ordering contract (yet).
     if name.endswith(".fifo"):

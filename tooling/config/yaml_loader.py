@@ -14,8 +14,9 @@ Each check runs while the document is composed, before anything walks the expand
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from yaml.error import Mark
@@ -72,7 +73,7 @@ class CloudFormationLoader(yaml.SafeLoader):
         self._expanded: dict[int, tuple[int, int]] = {}  # id(node) -> nodes, depth
         self._depth = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         mark = self.peek_event().start_mark
         if self.check_event(AliasEvent):
             event = self.peek_event()
@@ -170,10 +171,10 @@ def _construct_plain(loader: CloudFormationLoader, node: Node) -> Any:
         return loader.construct_scalar(node)
     if isinstance(node, SequenceNode):
         return loader.construct_sequence(node, deep=True)
-    return loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return loader.construct_mapping(cast(MappingNode, node), deep=True)  # the third kind
 
 
-def _make_constructor(long_name: str):  # noqa: ANN202 - PyYAML callback
+def _make_constructor(long_name: str) -> Callable[[CloudFormationLoader, Node], dict[str, Any]]:
     def construct(loader: CloudFormationLoader, node: Node) -> dict[str, Any]:
         value = _construct_plain(loader, node)
         if long_name == "Fn::GetAtt" and isinstance(value, str):

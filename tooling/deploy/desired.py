@@ -379,7 +379,8 @@ def _after_the_stack(resources: list[Resource]) -> list[Resource]:
     for resource in resources:
         needs: tuple[Address, ...] | None = getattr(resource, "needs", None)  # noqa: B009
         if not isinstance(resource, Stack) and needs is not None and stacks[0] not in needs:
-            resource = replace(resource, needs=(stacks[0], *needs))  # type: ignore[type-var]
+            # mypy checks replace() on the union against the fields all kinds share (no needs)
+            resource = replace(resource, needs=(stacks[0], *needs))  # type: ignore[arg-type]
         out.append(resource)
     return out
 

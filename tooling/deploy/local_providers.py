@@ -53,7 +53,6 @@ from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.localrt.sqlite import Database
 from tooling.localrt.store import FunctionRecord, StateMachineRecord, Store
 from tooling.names import LOCAL_ACCOUNT_ID, function_arn
-from tooling.package import check_local_runtime
 from tooling.statedir import state_path
 
 if TYPE_CHECKING:
@@ -272,7 +271,6 @@ class LocalFunctions:
 
     def check(self, resource: Function) -> None:
         if resource.key is not None:  # the toolkit's own functions are Python
-            check_local_runtime(resource.key, resource.runtime, resource.runtime_location)
             file, line, column = resource.runtime_location
             check_runs_here(
                 resource.runtime, function=resource.key, file=file, line=line, column=column

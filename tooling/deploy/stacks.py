@@ -386,8 +386,8 @@ class CloudFormationStacks:
             if status.endswith("_FAILED") and reason and not reason.startswith(CANCELLED):
                 kind = event.get("ResourceType", "")
                 return f"{event.get('LogicalResourceId')} ({kind}) {status}: {reason}"
-        reason = stack.get("StackStatusReason")
-        return f"{stack['StackStatus']}: {reason}" if reason else str(stack["StackStatus"])
+        why = stack.get("StackStatusReason")
+        return f"{stack['StackStatus']}: {why}" if why else str(stack["StackStatus"])
 
 
 def _body(template: dict[str, Any]) -> str:

@@ -62,7 +62,7 @@ class LocalAwsIntegrations:
         self._client_url = ""
         self._lock = threading.Lock()
 
-    def call(self, resource_type: str, action: str, parameters: Any) -> Any:
+    def call(self, resource_type: str, action: str, parameters: Any) -> dict[str, Any]:
         optimized = OPTIMIZED.get((resource_type, action))
         if optimized is not None:
             return self._call_optimized(optimized, parameters)

@@ -74,8 +74,7 @@ class CallbackEndpoint:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"  # bound to loopback above
 
     def environment(self, credentials: Credentials | None = None) -> dict[str, str]:
         """What a handler process needs to reach the endpoint through boto3 (with

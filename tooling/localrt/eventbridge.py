@@ -238,10 +238,10 @@ def start_once(
 
 
 def _maximum_age(targets: tuple[dict[str, Any], ...]) -> timedelta:
-    ages = [
-        (t.get("RetryPolicy") or {}).get("MaximumEventAgeInSeconds")
+    ages: list[int] = [
+        age
         for t in targets
-        if (t.get("RetryPolicy") or {}).get("MaximumEventAgeInSeconds")
+        if (age := (t.get("RetryPolicy") or {}).get("MaximumEventAgeInSeconds"))
     ]
     return timedelta(seconds=min(ages)) if ages else DEFAULT_MAXIMUM_EVENT_AGE
 

@@ -22,7 +22,7 @@ from tooling.names import function_arn, function_name_from_identifier
 
 
 class InvocationLog(Protocol):
-    def __call__(self, spec: FunctionSpec, invocation: Invocation) -> None: ...
+    def __call__(self, spec: FunctionSpec, invocation: Invocation, /) -> None: ...
 
 
 class LocalLambdaInvoker:

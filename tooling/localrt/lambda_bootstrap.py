@@ -183,7 +183,8 @@ def _user_frames(tb: Any) -> list[tuple[str, int | None, str, str | None]]:
 
 
 def _error_from_exception(exc: BaseException, request_id: str | None) -> dict[str, Any]:
-    trace = traceback.format_list(_user_frames(exc.__traceback__))
+    # typeshed wants an int line number; format_list prints a missing one (None) as CPython does
+    trace = traceback.format_list(_user_frames(exc.__traceback__))  # type: ignore[arg-type]
     return make_error(str(exc), type(exc).__name__, trace, request_id)
 
 
@@ -379,6 +380,7 @@ def main(argv: list[str]) -> None:
     os.set_inheritable(request_fd, False)
     os.set_inheritable(result_fd, False)
     for stream in (sys.stdout, sys.stderr):
+        # sys.stdout is typed TextIO; in this process it is always a TextIOWrapper
         stream.reconfigure(encoding="utf-8", errors="backslashreplace")  # type: ignore[union-attr]
 
     requests = _Requests(request_fd)
@@ -388,6 +390,7 @@ def main(argv: list[str]) -> None:
     sys.path.insert(0, task_root)
     sys.path.extend(argv[4:])  # the runtime's packages, after the runner's pid
     _setup_logging()
+    init_error: dict[str, Any] | None
     try:
         handler = load_handler(os.environ.get("_HANDLER", ""))
     except Fault as fault:

@@ -370,7 +370,8 @@ class _Sandbox:
             line, sep, rest = self._messages.partition(b"\n")
             if sep:
                 self._messages = rest
-                return json.loads(line)
+                message: dict[str, Any] = json.loads(line)
+                return message
             if not self._result_open:
                 return None
             remaining = deadline - time.monotonic()

@@ -281,7 +281,8 @@ class LocalQueues:
     def _update_in_flight(
         self, queue: str, receipt_handle: str, seconds: float | None, reason: str | None
     ) -> bool:
-        sets, args = [], []
+        sets: list[str] = []
+        args: list[float | str] = []
         if seconds is not None:
             sets.append("visible_at = ?")
             args.append(self.clock() + seconds)

@@ -48,20 +48,23 @@ def check_runs_here(
     """Whether this machine runs a function of `runtime` (Node.js needs `node` on PATH);
     BadInput with the fix when it does not."""
     who = f"function '{function}': " if function else ""
-    where = {"file": file, "line": line, "column": column}
     if runtime.startswith("python"):
         return
     if runtime.startswith("nodejs"):
         if node_executable() is None:
             raise BadInput(
                 f"{who}runtime {runtime} needs Node.js: no `node` on PATH",
-                **where,
+                file=file,
+                line=line,
+                column=column,
                 hint=NODE_INSTALL_HINT,
             )
         return
     raise BadInput(
         f"{who}runtime {runtime} does not run on the local target",
-        **where,
+        file=file,
+        line=line,
+        column=column,
         hint="the local runtime runs python* and nodejs* functions; deploy this one with "
         "--target aws",
     )

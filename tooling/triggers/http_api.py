@@ -268,7 +268,7 @@ class LocalApi:
             if described["status"] != "RUNNING" or time.monotonic() > deadline:
                 break
             self.sleep(0.05)
-        answer = {
+        answer: dict[str, Any] = {
             key: described[key]
             for key in ("executionArn", "stateMachineArn", "name", "startDate", "stopDate",
                         "status", "error", "cause", "input", "inputDetails", "output",
@@ -360,7 +360,13 @@ def _code(error: ToolError) -> str:
     return "ValidationException"
 
 
-def make_server(api: LocalApi, port: int) -> ThreadingHTTPServer:
+class ApiServer(ThreadingHTTPServer):
+    """The server `make_server` gives; `on_request` is told each request and its response."""
+
+    on_request: Callable[[Request, Response], None] | None = None
+
+
+def make_server(api: LocalApi, port: int) -> ApiServer:
     """An HTTP server on 127.0.0.1:`port` (0: any free port) answering with `api`."""
 
     class Handler(BaseHTTPRequestHandler):
@@ -405,7 +411,7 @@ def make_server(api: LocalApi, port: int) -> ThreadingHTTPServer:
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _any
 
-    return ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    return ApiServer(("127.0.0.1", port), Handler)
 
 
 def open_local_api(service: Any) -> LocalApi:
@@ -431,6 +437,7 @@ def open_local_api(service: Any) -> LocalApi:
             if has_http
             else "add `events: [{http: {path: PATH, method: post}}]` to a state machine",
         )
+    assert api is not None  # its record was found
     backend = LocalBackend(service.directory, service.region)
     records = EventStore(database)
 

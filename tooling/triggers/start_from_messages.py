@@ -164,7 +164,7 @@ class Backoff:
     cap_seconds: float = 5.0
 
     def delay(self, retry: int, draw: float) -> float:
-        return min(self.cap_seconds, self.base_seconds * 2**retry) * draw
+        return min(self.cap_seconds, self.base_seconds * 2.0**retry) * draw
 
 
 def check_body(body: str) -> str | None:
