@@ -528,7 +528,12 @@ def _kill_one(
         elif kind == "resident runtime":
             victims = service_processes(directory)["resident"]
         elif kind == "spare":
-            victims = service_processes(directory)["spare"]
+            # Under load a spare is taken as soon as it is forked: look for one a moment.
+            deadline = time.monotonic() + 1.0
+            while not (victims := service_processes(directory)["spare"]):
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
         else:
             victims = [p.pid for p in pollers.processes if p.poll() is None]
         if victims:
