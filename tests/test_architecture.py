@@ -14,6 +14,7 @@ BOTO3_MODULES = {"tooling/aws/client.py", "tooling/triggers/lambda_handler.py"}
 ENGINE_MAY_IMPORT = {
     "jsonpath_ng",
     "jsonata",
+    "tooling.asl",
     "tooling.engine",
     "tooling.errors",
     "tooling.sourcemap",

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tooling.engine import ExecutionInfo, MockError, TaskMocks, parse_definition
+from tooling.asl import parse
+from tooling.engine import ExecutionInfo, MockError, TaskMocks, compile_definition
 from tooling.engine.callbacks import REAL_PAUSE_SECONDS, InMemoryTaskCallbacks
 from tooling.engine.clock import make_clock
 from tooling.engine.ports import Clock, WaitNotice
@@ -27,7 +28,7 @@ from tooling.names import LOCAL_ACCOUNT_ID, execution_arn, function_arn, state_m
 from tooling.session import Options, load
 from tooling.sourcemap import SourceMap, load_json, read_text
 from tooling.statedir import STATE_DIR, state_path
-from tooling.validate import check_or_raise, validate_definition
+from tooling.validate import check_or_raise, validate_tree
 
 
 class MemoryHistory:
@@ -251,16 +252,16 @@ def run_definition(
         from tooling.config.intrinsics import resolve_definition_intrinsics
 
         definition = resolve_definition_intrinsics(definition, service, source)
-    else:
-        _refuse_intrinsics(definition, source)
-    check_or_raise(validate_definition(definition, source))
+    # Read once: validated, then compiled for the engine.
+    tree = parse(definition, source)
+    if service is None:
+        _refuse_intrinsics(tree, source)
+    check_or_raise(validate_tree(tree))
     if mock_file is not None:
-        mocks = load_mocks(mock_file, definition, _machine_names(path, service), test_case)
+        mocks = load_mocks(mock_file, tree, _machine_names(path, service), test_case)
     if service is not None and mocks is None:
         _refuse_other_runtimes(definition, service)
-    machine = parse_definition(
-        definition, source, mocks.states if mocks else (), provided=LOCAL_INTEGRATIONS
-    )
+    machine = compile_definition(tree, mocks.states if mocks else (), provided=LOCAL_INTEGRATIONS)
 
     name = str(uuid.uuid4())
     machine_arn = state_machine_arn(region, LOCAL_ACCOUNT_ID, path.stem)

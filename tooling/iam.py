@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tooling.asl import Definition, parse
 from tooling.config.service import ServiceConfig, StateMachineConfig
 from tooling.iam_integrations import Gap, Scope, allows, integration_permissions
 from tooling.machine_logging import machine_logging
@@ -197,7 +198,7 @@ class FunctionReference:
 
 def state_machine_role(service: ServiceConfig, machine: StateMachineConfig) -> RoleSpec:
     partition = partition_for(service.region)
-    references, warnings = referenced_functions(machine.definition, service)
+    references, warnings = referenced_functions(machine.tree, service)
     resources: set[str] = set()
     for reference in references:
         resources.add(reference.arn)
@@ -209,7 +210,7 @@ def state_machine_role(service: ServiceConfig, machine: StateMachineConfig) -> R
             {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": sorted(resources)}
         )
     scope = Scope(partition, service.region, service.account_id)
-    integrations = integration_permissions(_task_states(machine.definition), scope)
+    integrations = integration_permissions(_task_states(machine.tree), scope)
     statements.extend(integrations.statements())
     warnings.extend(integrations.warnings)
     own = machine.iam_role_statements
@@ -243,7 +244,8 @@ def _gap_warning(gap: Gap, machine: StateMachineConfig) -> str:
 def referenced_functions(
     definition: Any, service: ServiceConfig
 ) -> tuple[list[FunctionReference], list[str]]:
-    """Every Lambda function a definition invokes, as unqualified ARNs (sorted, unique)."""
+    """Every Lambda function a definition (or its syntax tree) invokes, as unqualified ARNs
+    (sorted, unique)."""
     partition = partition_for(service.region)
     integrations = {pattern.format(partition=partition) for pattern in LAMBDA_INVOKE_INTEGRATIONS}
     found: dict[str, bool] = {}
@@ -300,21 +302,12 @@ def _unqualified_arn(identifier: str, service: ServiceConfig, partition: str) ->
 
 
 def _task_states(definition: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every Task state, including those inside Parallel branches and Map processors."""
-    if not isinstance(definition, dict):
-        return
-    states = definition.get("States")
-    if not isinstance(states, dict):
-        return
-    for name, state in states.items():
-        if not isinstance(state, dict):
-            continue
-        if state.get("Type") == "Task":
-            yield name, state
-        for branch in state.get("Branches") or []:
-            yield from _task_states(branch)
-        for key in ("Iterator", "ItemProcessor"):
-            yield from _task_states(state.get(key))
+    """Every Task state, including those inside Parallel branches and Map processors, of a
+    definition or its syntax tree."""
+    tree = definition if isinstance(definition, Definition) else parse(definition)
+    for node in tree.states():
+        if node.type == "Task":
+            yield node.name, node.fields
 
 
 def _policy(statements: list[dict[str, Any]]) -> dict[str, Any]:

@@ -30,6 +30,9 @@ class _NoLambdas:
     def invoke(self, function: str, payload: str, *, timeout_seconds: float | None = None) -> Any:
         return LambdaResponse(payload=payload)
 
+    def invoke_event(self, function: str, payload: str) -> LambdaResponse:
+        raise AssertionError("no conformance case calls a function asynchronously")
+
 
 class _Events:
     def __init__(self) -> None:

@@ -184,7 +184,16 @@ def test_batches_by_bytes_from_paths(runner: Runner) -> None:
 
 def test_jsonata_limits_and_batch_input_are_expressions(runner: Runner) -> None:
     definition = distributed(
-        {"P": {"Type": "Pass", "Output": "{% $count($states.input.Items) %}", "End": True}},
+        {
+            "P": {
+                "Type": "Pass",
+                # A state without QueryLanguage uses the top-level one (JSONPath here), also
+                # inside a JSONata Map: AWS guide, "Transforming data with JSONata".
+                "QueryLanguage": "JSONata",
+                "Output": "{% $count($states.input.Items) %}",
+                "End": True,
+            }
+        },
         QueryLanguage="JSONata",
         Items="{% $states.input.items %}",
         ItemBatcher={

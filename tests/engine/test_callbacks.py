@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from tooling.engine.callbacks import (
@@ -24,9 +26,9 @@ def callbacks() -> InMemoryTaskCallbacks:
     return InMemoryTaskCallbacks(VirtualClock())
 
 
-def code_of(call: object, *args: object) -> str:
+def code_of(call: Callable[..., object], *args: object) -> str:
     with pytest.raises(TaskTokenError) as info:
-        call(*args)  # type: ignore[operator]
+        call(*args)
     return info.value.code
 
 

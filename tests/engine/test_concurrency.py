@@ -223,6 +223,7 @@ class ConcurrencyProbe:
 def test_max_concurrency_bounds_the_iterations_running_in_threads(
     runner: Runner, limit: int, items: int
 ) -> None:
+    # Threads that really overlap: the runner's virtual clock is swapped for the real one.
     runner.clock = SystemClock()  # type: ignore[assignment]
     together = limit or items
     probe = ConcurrencyProbe(together)
@@ -253,6 +254,7 @@ class SignallingSink(RecordingSink):
 
 
 def test_a_failure_stops_a_running_thread_at_its_next_state(runner: Runner) -> None:
+    # Threads that really overlap: the runner's virtual clock is swapped for the real one.
     runner.clock = SystemClock()  # type: ignore[assignment]
     sink = SignallingSink("MapIterationFailed")
     runner.sink = sink
@@ -273,7 +275,7 @@ def test_a_failure_stops_a_running_thread_at_its_next_state(runner: Runner) -> N
 # ---- run_jobs -----------------------------------------------------------------------------------
 
 
-class CountingClock:
+class CountingClock(SystemClock):
     def __init__(self) -> None:
         self.workers: list[int] = []
 
@@ -306,9 +308,19 @@ def test_run_jobs_runs_in_the_calling_thread_when_concurrency_changes_nothing() 
         threads.add(threading.get_ident())
         return index
 
-    common = {"stop": StopSignal(), "clock": clock, "on_failure": lambda i, e: False}
-    assert run_jobs(3, job, limit=0, concurrent=False, **common) == [0, 1, 2]
-    assert run_jobs(3, job, limit=1, concurrent=True, **common) == [0, 1, 2]
+    def jobs(limit: int, concurrent: bool) -> list[Any]:
+        return run_jobs(
+            3,
+            job,
+            limit=limit,
+            concurrent=concurrent,
+            stop=StopSignal(),
+            clock=clock,
+            on_failure=lambda i, e: False,
+        )
+
+    assert jobs(limit=0, concurrent=False) == [0, 1, 2]
+    assert jobs(limit=1, concurrent=True) == [0, 1, 2]
     assert clock.workers == []
     assert threads == {threading.get_ident()}
 

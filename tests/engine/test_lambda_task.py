@@ -4,6 +4,7 @@ timeouts, Retry and Catch, mocks, and the history AWS writes for them."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -45,7 +46,9 @@ def success(value: Any) -> CallbackOutcome:
 class Worker:
     """A Lambda that schedules what happens to each token it receives, per call."""
 
-    def __init__(self, callbacks: InMemoryTaskCallbacks, *plans: list[tuple[float, Any]]) -> None:
+    def __init__(
+        self, callbacks: InMemoryTaskCallbacks, *plans: Sequence[tuple[float, Any]]
+    ) -> None:
         self.callbacks = callbacks
         self.plans = list(plans)
         self.tokens: list[str] = []
@@ -60,7 +63,7 @@ class Worker:
         return ok({"accepted": True})
 
 
-def run(runner: Runner, definition: dict[str, Any], *plans: list[tuple[float, Any]], **kw: Any):
+def run(runner: Runner, definition: dict[str, Any], *plans: Sequence[tuple[float, Any]], **kw: Any):
     callbacks = InMemoryTaskCallbacks(runner.clock)
     worker = Worker(callbacks, *plans)
     outcome = runner.run(definition, {"n": 1}, worker.lambdas, callbacks=callbacks, **kw)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -78,7 +79,7 @@ def test_mocks_work_for_lambda_invoke_too(runner: Runner) -> None:
 
 # AWS's documentation example (Step Functions developer guide, "Configuration file for mocked
 # service integrations"), as it is.
-AWS_EXAMPLE = {
+AWS_EXAMPLE: dict[str, Any] = {
     "StateMachines": {
         "LambdaSQSIntegration": {
             "TestCases": {

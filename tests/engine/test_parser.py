@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from tooling.engine import parse_definition
-from tooling.engine.model import ChoiceState, TaskState
+from tooling.engine.model import ABSENT, ChoiceState, Fixed, TaskState
 from tooling.errors import DefinitionError
 from tooling.sourcemap import load_json
 
@@ -288,6 +288,7 @@ def test_branches_are_compiled_with_their_own_states() -> None:
             },
         }
     )
+    # states maps names to the base State type; "S" is the Parallel or Map built above.
     branches = machine.states["S"].branches  # type: ignore[attr-defined]
     assert [b.start_at for b in branches] == ["P", "P"]
     assert branches[0].states["P"] is not branches[1].states["P"]
@@ -312,17 +313,19 @@ def test_item_batcher_compiles_its_limits_and_batch_input() -> None:
     machine = parse_definition(
         batched_map({"MaxItemsPerBatchPath": "$.n", "MaxInputBytesPerBatch": 1024})
     )
+    # states maps names to the base State type; "S" is the Parallel or Map built above.
     batcher = machine.states["S"].item_batcher  # type: ignore[attr-defined]
-    assert batcher.max_items_per_batch_path.text == "$.n"
-    assert batcher.max_input_bytes_per_batch == 1024
-    assert not batcher.has_batch_input
+    assert batcher.max_items_per_batch.path.text == "$.n"
+    assert batcher.max_input_bytes_per_batch == Fixed(1024)
+    assert batcher.batch_input is ABSENT
     jsonata = parse_definition(
         batched_map(
             {"MaxItemsPerBatch": "{% $states.input.n %}", "BatchInput": {"a": "{% 1 %}"}},
             QueryLanguage="JSONata",
         )
     )
-    assert jsonata.states["S"].item_batcher.has_batch_input  # type: ignore[attr-defined]
+    # "S" is the Map built above (states maps names to the base State type).
+    assert jsonata.states["S"].item_batcher.batch_input is not ABSENT  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

@@ -72,6 +72,9 @@ class Lambdas:
             return LambdaResponse(json.dumps(error), function_error="Unhandled")
         return LambdaResponse(payload)
 
+    def invoke_event(self, function: str, payload: str) -> LambdaResponse:
+        raise AssertionError("these definitions make no asynchronous Lambda calls")
+
 
 def run(
     definition: Any, input_value: Any, store: Store, replay: ReplayLog | None = None

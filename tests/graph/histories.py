@@ -40,6 +40,9 @@ class _Scripted:
     ) -> LambdaResponse:
         return self.answer(json.loads(payload))
 
+    def invoke_event(self, function: str, payload: str) -> LambdaResponse:
+        raise AssertionError("the histories drawn here make no asynchronous Lambda calls")
+
 
 class _Sink:
     def __init__(self) -> None:

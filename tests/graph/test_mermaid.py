@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def seed_run_text() -> str:
     return to_mermaid(graph, overlay_execution(graph, events), title="hello-loop-dev-loop · run")
 
 
-PICTURES = {
+PICTURES: dict[str, Callable[[], str]] = {
     "seed.mmd": lambda: to_mermaid(build_graph(seed()), title="hello-loop-dev-loop"),
     "seed_run.mmd": seed_run_text,
     "every_type.mmd": lambda: to_mermaid(

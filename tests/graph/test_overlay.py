@@ -12,7 +12,7 @@ DATA = Path(__file__).parent / "data"
 
 def counts_by_name(graph: Graph, overlay: RunOverlay) -> dict[tuple[str, str, str], int]:
     """{(source name, target name, kind): times taken} for the edges the run took."""
-    found = {}
+    found: dict[tuple[str, str, str], int] = {}
     for index, edge in enumerate(graph.edges):
         if overlay.count(index):
             key = (graph.node(edge.source).name, graph.node(edge.target).name, edge.kind)

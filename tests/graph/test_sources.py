@@ -30,6 +30,7 @@ def run_of(machine_arn: str) -> sources.Run:
 def test_a_run_of_the_services_machine_is_drawn_with_its_definition(service: Path) -> None:
     config = session.load(session.Options(directory=service))
     machine = config.state_machines["loop"]
+    # DeployedOnly answers the one Backend method machine_of_run calls.
     found = sources.machine_of_run(config, DeployedOnly(None), run_of(machine.arn))  # type: ignore[arg-type]
     assert found.name == "hello-loop-dev-loop"
     assert found.definition["StartAt"] == "LambdaFunction"
@@ -41,6 +42,7 @@ def test_a_run_of_the_services_machine_is_drawn_with_its_definition(service: Pat
 def test_a_run_of_another_machine_uses_the_deployed_definition(service: Path) -> None:
     config = session.load(session.Options(directory=service))
     backend = DeployedOnly({"name": "elsewhere", "definition": json.dumps(OTHER)})
+    # DeployedOnly answers the one Backend method machine_of_run calls.
     found = sources.machine_of_run(config, backend, run_of(OTHER_ARN))  # type: ignore[arg-type]
     assert (found.name, found.definition) == ("elsewhere", OTHER)
 
@@ -48,6 +50,7 @@ def test_a_run_of_another_machine_uses_the_deployed_definition(service: Path) ->
 def test_a_run_whose_machine_is_nowhere_asks_for_the_definition_file(service: Path) -> None:
     config = session.load(session.Options(directory=service))
     with pytest.raises(DefinitionError) as caught:
+        # DeployedOnly answers the one Backend method machine_of_run calls.
         sources.machine_of_run(config, DeployedOnly(None), run_of(OTHER_ARN))  # type: ignore[arg-type]
     assert "tool graph DEFINITION --execution" in (caught.value.hint or "")
 

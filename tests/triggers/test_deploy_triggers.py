@@ -11,7 +11,6 @@ from tooling.deploy.executor import ApplyingExecutor
 from tooling.deploy.local_providers import local_target
 from tooling.deploy.plan import (
     Deployed,
-    DeployedMember,
     describe_deployment,
     plan_deploy,
     plan_remove,
@@ -44,7 +43,7 @@ def deploy(directory: Path) -> list[str]:
     return [c.describe() for c in plan.changes if c.kind == "queue"]
 
 
-def describe(service: ServiceConfig) -> list[Deployed | DeployedMember]:
+def describe(service: ServiceConfig) -> list[Deployed]:
     found, _ = describe_deployment(service, local_target(service), record(service))
     return found
 

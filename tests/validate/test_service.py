@@ -48,6 +48,7 @@ def test_definition_errors_point_into_the_definition_file(service_dir: Path) -> 
     assert diagnostic.file == "statemachine.asl.json"
     assert 'did you mean "ChoiceState"' in diagnostic.message
     text = (service_dir / "statemachine.asl.json").read_text().splitlines()
+    assert diagnostic.line is not None and diagnostic.column is not None
     assert '"ChoiseState"' in text[diagnostic.line - 1]
     assert text[diagnostic.line - 1][diagnostic.column - 1] == '"'
 
@@ -89,7 +90,7 @@ def test_unresolvable_variable_is_named_with_its_location(service_dir: Path) -> 
     (service_dir / "serverless.yml").write_text(config)
     [diagnostic] = validate_directory(Options(directory=service_dir))
     assert diagnostic.code == "VARIABLE_UNRESOLVED"
-    assert diagnostic.file == "serverless.yml"
+    assert diagnostic.file == "serverless.yml" and diagnostic.line is not None
     line = config.splitlines()[diagnostic.line - 1]
     assert "memorySize" in line
     assert "custom.memory" in diagnostic.message
@@ -100,7 +101,7 @@ def test_config_warnings_become_located_warnings(service_dir: Path) -> None:
     (service_dir / "serverless.yml").write_text(config.replace("timeout: 10", "timeuot: 10"))
     [diagnostic] = validate_directory(Options(directory=service_dir))
     assert (diagnostic.code, diagnostic.severity.value) == ("CONFIG_WARNING", "WARNING")
-    assert diagnostic.file == "serverless.yml"
+    assert diagnostic.file == "serverless.yml" and diagnostic.line is not None
     assert (
         "timeuot" in config.replace("timeout: 10", "timeuot: 10").splitlines()[diagnostic.line - 1]
     )

@@ -20,9 +20,11 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from tooling.asl import Definition, parse
 from tooling.config import runtimes
 from tooling.config.events import UNRESOLVED, ApiSettings, EventsReader, MachineEvents
 from tooling.config.events import read_api_settings as _read_api_settings
@@ -211,6 +213,11 @@ class StateMachineConfig:
     iam_role_statements: tuple[dict[str, Any], ...] = ()  # added to the generated role's policy
     logical_id: str = ""  # the plugin's CloudFormation logical id (Ref / Fn::GetAtt name it)
     events: MachineEvents = MachineEvents()  # schedule and http events, alarms, notifications
+
+    @cached_property
+    def tree(self) -> Definition:
+        """The definition's syntax tree, read once for `tool validate`, IAM and the engine."""
+        return parse(self.definition, self.source)
 
 
 @dataclass(frozen=True)

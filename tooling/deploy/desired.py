@@ -199,7 +199,7 @@ def _state_machines(context: _Context) -> Contribution:
             role = Role(spec)
             resources.append(role)
             needs.append(role.address)
-        references, _ = iam.referenced_functions(machine.definition, service)
+        references, _ = iam.referenced_functions(machine.tree, service)
         needs.extend(
             Address("function", functions[ref.arn]) for ref in references if ref.arn in functions
         )
@@ -212,6 +212,7 @@ def _state_machines(context: _Context) -> Contribution:
                 role_arn=state_machine_role_arn(service, machine),
                 logging=logging.configuration() if logging else None,
                 source=machine.source,
+                tree=machine.tree,
                 declared_in=service.config_file.name,
                 needs=tuple(needs),
             )

@@ -19,6 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tooling.asl import parse
 from tooling.backends.local import describe_state_machine, function_configuration, state_dir
 from tooling.config.service import ServiceConfig
 from tooling.deploy.differences import (
@@ -43,7 +44,7 @@ from tooling.deploy.providers import (
     Reporter,
 )
 from tooling.deploy.stacks import CloudFormationStacks
-from tooling.engine import parse_definition
+from tooling.engine import compile_definition
 from tooling.localaws.manager import LocalAwsServices
 from tooling.localrt.code import install_code
 from tooling.localrt.eventbridge import LOCALLY_DELIVERED
@@ -336,7 +337,10 @@ class LocalStateMachines:
         self.state = state
 
     def check(self, resource: StateMachine) -> None:
-        parse_definition(resource.definition, resource.source, provided=LOCAL_INTEGRATIONS)
+        tree = resource.tree
+        if tree is None:
+            tree = parse(resource.definition, resource.source)
+        compile_definition(tree, provided=LOCAL_INTEGRATIONS)
 
     def find(self, address: Address) -> Found | None:
         if not self.state.exists() or address.arn is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 from tooling.iam import RoleSpec
 from tooling.package import Package
@@ -33,21 +33,7 @@ Kind = Literal[
     "alarm",
     "permission",
 ]
-KINDS: tuple[Kind, ...] = (
-    "role",
-    "log group",
-    "function",
-    "state machine",
-    "queue",
-    "event source mapping",
-    "stack",
-    "rule",
-    "schedule",
-    "schedule group",
-    "rest api",
-    "alarm",
-    "permission",
-)
+KINDS: tuple[Kind, ...] = get_args(Kind)  # every kind (a record names only these)
 
 
 @dataclass(frozen=True, order=True)
@@ -163,6 +149,9 @@ class StateMachine:
     role_arn: str
     logging: dict[str, Any] | None  # Step Functions' loggingConfiguration; None: no logging
     source: Any = field(default=None, compare=False, repr=False)  # SourceMap | None
+    # The definition's syntax tree (tooling.asl), as `tool validate` read it: compiled by the
+    # local target's check rather than read again.
+    tree: Any = field(default=None, compare=False, repr=False)
     declared_in: str = field(default="serverless.yml", compare=False)  # for messages
     needs: tuple[Address, ...] = ()  # its role, its log group, the functions it calls
 

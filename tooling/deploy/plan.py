@@ -17,7 +17,7 @@ from typing import Any, Literal
 from tooling.config.service import ServiceConfig
 from tooling.deploy.desired import Prepared, desired_resources
 from tooling.deploy.models import Address, Resource
-from tooling.deploy.providers import DeployTarget, Description, Diff, Found, Member
+from tooling.deploy.providers import DeployTarget, Diff, Found
 from tooling.deploy.record import Record
 from tooling.errors import BadInput
 
@@ -252,59 +252,23 @@ def plan_remove(service: ServiceConfig, target: DeployTarget, record: Record) ->
 
 @dataclass(frozen=True)
 class Deployed:
-    """One resource of the service that exists on the target now (`tool info`)."""
+    """One line of `tool info`: a resource of the service that exists on the target now, or a
+    resource inside one (a table of the `resources:` stack)."""
 
-    address: Address
-    description: Description
-
-    @property
-    def kind(self) -> str:
-        return self.address.kind
-
-    @property
-    def name(self) -> str:
-        return self.address.name
-
-    @property
-    def arn(self) -> str:
-        return self.description.arn
-
-    @property
-    def details(self) -> str:
-        return self.description.details
-
-
-@dataclass(frozen=True)
-class DeployedMember:
-    """A resource inside a deployed one (`tool info`'s line for a table of the stack)."""
-
-    member: Member
-
-    @property
-    def kind(self) -> str:
-        return self.member.kind
-
-    @property
-    def name(self) -> str:
-        return self.member.name
-
-    @property
-    def arn(self) -> str:
-        return self.member.arn
-
-    @property
-    def details(self) -> str:
-        return self.member.details
+    kind: str
+    name: str
+    arn: str
+    details: str
 
 
 def describe_deployment(
     service: ServiceConfig, target: DeployTarget, record: Record
-) -> tuple[list[Deployed | DeployedMember], list[LeftAlone]]:
+) -> tuple[list[Deployed], list[LeftAlone]]:
     """What of the service exists on the target now, in deploy order; and what exists under its
     names without being the toolkit's."""
     candidates, _ = _everything(service, target, record)
     found = look_up(target, candidates, record)
-    deployed: list[Deployed | DeployedMember] = []
+    deployed: list[Deployed] = []
     foreign: list[LeftAlone] = []
     for address in candidates:
         lookup = found[address]
@@ -314,6 +278,6 @@ def describe_deployment(
             foreign.append(LeftAlone(address, NOT_OURS))
             continue
         description = target.provider(address.kind).describe(address, lookup.found)
-        deployed.append(Deployed(address, description))
-        deployed.extend(DeployedMember(member) for member in description.members)
+        deployed.append(Deployed(address.kind, address.name, description.arn, description.details))
+        deployed.extend(Deployed(m.kind, m.name, m.arn, m.details) for m in description.members)
     return deployed, foreign

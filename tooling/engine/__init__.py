@@ -1,4 +1,4 @@
-"""The ASL interpreter: parse a definition once, run executions against injected ports.
+"""The ASL interpreter: compile a definition once, run executions against injected ports.
 
 The names below load on first use (PEP 562), so a submodule such as `tooling.engine.jsonpath`
 (which `tool validate` needs) does not pull in the interpreter with it.
@@ -10,20 +10,22 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tooling.engine.compiler import compile_definition, parse_definition
+    from tooling.engine.context import ExecutionInfo
     from tooling.engine.errors import StatesError
-    from tooling.engine.interpreter import ExecutionInfo, ExecutionOutcome, run_execution
+    from tooling.engine.interpreter import ExecutionOutcome, run_execution
     from tooling.engine.mocks import MockError, TaskMocks
     from tooling.engine.model import StateMachine
-    from tooling.engine.parser import parse_definition
 
 _EXPORTS = {
-    "ExecutionInfo": "tooling.engine.interpreter",
+    "ExecutionInfo": "tooling.engine.context",
     "ExecutionOutcome": "tooling.engine.interpreter",
     "MockError": "tooling.engine.mocks",
     "StateMachine": "tooling.engine.model",
     "StatesError": "tooling.engine.errors",
     "TaskMocks": "tooling.engine.mocks",
-    "parse_definition": "tooling.engine.parser",
+    "compile_definition": "tooling.engine.compiler",
+    "parse_definition": "tooling.engine.compiler",
     "run_execution": "tooling.engine.interpreter",
 }
 
@@ -34,6 +36,7 @@ __all__ = [
     "StateMachine",
     "StatesError",
     "TaskMocks",
+    "compile_definition",
     "parse_definition",
     "run_execution",
 ]

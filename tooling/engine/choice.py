@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tooling.asl.timestamps import parse_timestamp
 from tooling.engine.errors import StateRuntimeError
 from tooling.engine.jsonpath import JsonPath, PathNotFound
-from tooling.engine.timestamps import parse_timestamp
 
 
 def _is_number(value: Any) -> bool:

@@ -2,9 +2,9 @@
 
 `run_jobs` hands jobs to at most `limit` workers. The clock supplies the workers
 (`run_workers`: real threads for the system clock, simulated ones for the virtual clock);
-when it cannot, or when concurrency would change nothing, they run one after another in the
-calling thread. The first failure that is not tolerated stops the rest: no new job starts,
-and running ones stop at their next state boundary (see `StopSignal`).
+when concurrency would change nothing, they run one after another in the calling thread.
+The first failure that is not tolerated stops the rest: no new job starts, and running ones
+stop at their next state boundary (see `StopSignal`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from typing import Any
+
+from tooling.engine.ports import Clock
 
 # AWS: "In this mode, the Map state supports up to 40 concurrent iterations" (Step Functions
 # guide, "Using Map state in Inline mode"). Distributed Map children are capped the same here.
@@ -59,13 +61,14 @@ def run_jobs(
     *,
     limit: int,
     stop: StopSignal,
-    clock: Any,
+    clock: Clock | None,
     concurrent: bool,
     on_failure: Callable[[int, BaseException], bool],
 ) -> list[Any]:
     """Run `job(index, stop)` for index 0..count-1; their results in index order.
 
-    `limit` bounds how many run at once (0: no bound but MAX_WORKERS). A job that raises is
+    `limit` bounds how many run at once (0: no bound but MAX_WORKERS); `clock` runs them side
+    by side when `concurrent` (None: one after another in the calling thread). A job that raises is
     passed to `on_failure`, which says whether it is tolerated (then the job's result stays
     None); the first one that is not sets `stop` and is re-raised once all workers ended.
     """
@@ -93,9 +96,8 @@ def run_jobs(
                 stop.set()
 
     workers = min(limit or MAX_WORKERS, MAX_WORKERS, count)
-    run_workers = getattr(clock, "run_workers", None)
-    if concurrent and workers > 1 and run_workers is not None:
-        run_workers(worker, workers)
+    if concurrent and workers > 1 and clock is not None:
+        clock.run_workers(worker, workers)
     else:
         worker()
     if failures:

@@ -152,6 +152,7 @@ class HistoryRecorder:
             if position is None:
                 numbering.sink.append(event)
             else:
+                # `position` is set only when the sink is positioned (it has append_at).
                 numbering.sink.append_at(event, position)  # type: ignore[attr-defined]
             numbering.last_id = event_id
         self.last_id = event_id

@@ -209,6 +209,11 @@ def evaluate(template: Any, bindings: dict[str, Any]) -> Any:
     return template.evaluate(bindings) if isinstance(template, Template) else template
 
 
+def expression_of(template: Any) -> Expression | None:
+    """The expression a value is made of when it is one `{% %}` string, else None."""
+    return template.expression if isinstance(template, _ExpressionValue) else None
+
+
 # ---- AWS's functions ---------------------------------------------------------------------------
 # Argument checks follow the matching intrinsic functions; AWS's exact messages for these are
 # not confirmed (the corpus only records successful calls).

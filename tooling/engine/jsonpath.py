@@ -107,7 +107,7 @@ class ParsedPath:
         return any(type(s) is _Descent or type(s) is _Filter for s in self.segments)
 
 
-def parse_path(text: str) -> ParsedPath:
+def parse_path(text: object) -> ParsedPath:
     """Parse `text`; raise PathSyntaxError saying why when it is not a JSONPath."""
     if not isinstance(text, str) or not text.startswith("$"):
         raise PathSyntaxError(str(text), "a path must start with '$'", 0)
@@ -268,7 +268,7 @@ class JsonPath:
         self._ng = None
         self._segments: tuple[_Simple, ...] = ()
         if parsed.needs_query_engine:
-            from jsonpath_ng.ext import parse as _ng_parse  # slow to import: only when needed
+            from jsonpath_ng.ext.parser import parse as _ng_parse  # slow to import: when needed
 
             try:
                 self._ng = _ng_parse("$" + parsed.body)
@@ -323,9 +323,10 @@ class JsonPath:
                         raise PathNotFound(self.text)
                     data = data[seg.name]
                 else:
+                    # A definite path holds only _Field and _Index segments (set in __init__).
                     if not isinstance(data, list) or not -len(data) <= seg.index < len(data):  # type: ignore[union-attr]
                         raise PathNotFound(self.text)
-                    data = data[seg.index]  # type: ignore[union-attr]
+                    data = data[seg.index]  # type: ignore[union-attr]  # an _Index, as above
             return data
         values = [data]
         for seg in self._segments:

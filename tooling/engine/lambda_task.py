@@ -13,7 +13,6 @@ from tooling.engine.callback_task import CallbackWait, run_callback_task
 from tooling.engine.errors import TIMEOUT, StateRuntimeError, StatesError
 from tooling.engine.history import HistoryRecorder
 from tooling.engine.mocks import whole_result_of
-from tooling.engine.model import TaskState
 from tooling.engine.ports import Clock, LambdaInvoker, LambdaResponse, TaskTimedOut
 from tooling.engine.task_events import NOT_TRUNCATED, error_details, task_ids
 
@@ -27,32 +26,18 @@ REQUEST_RESPONSE, EVENT, DRY_RUN = "RequestResponse", "Event", "DryRun"
 EVENT_STATUS = 202
 
 
-def invoke_lambda(
-    state: TaskState,
-    parameters: Any,
-    timeout: int | None,
-    *,
-    lambdas: LambdaInvoker,
-    history: HistoryRecorder,
-    clock: Clock,
-    region: str,
-) -> Any:
-    """Run one attempt, recording its events; the task result, or StatesError on failure."""
-    if state.optimized:
-        return _invoke_optimized(state, parameters, timeout, lambdas, history, clock, region)
-    return _invoke_function(state, parameters, timeout, lambdas, history)
-
-
-def _invoke_function(
-    state: TaskState,
+def invoke_function(
+    resource: str,
     parameters: Any,
     timeout: int | None,
     lambdas: LambdaInvoker,
     history: HistoryRecorder,
 ) -> Any:
+    """A function ARN as Resource: one attempt, recorded as LambdaFunction* events; the task
+    result, or StatesError on failure."""
     payload = jsontext.dumps(parameters)
     scheduled: dict[str, Any] = {
-        "resource": state.resource,
+        "resource": resource,
         "input": payload,
         "inputDetails": NOT_TRUNCATED,
     }
@@ -61,7 +46,7 @@ def _invoke_function(
     history.add("LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails", scheduled)
     history.add("LambdaFunctionStarted")
     try:
-        response = lambdas.invoke(state.resource, payload, timeout_seconds=timeout)
+        response = lambdas.invoke(resource, payload, timeout_seconds=timeout)
     except TaskTimedOut:
         history.add(
             "LambdaFunctionTimedOut", "lambdaFunctionTimedOutEventDetails", {"error": TIMEOUT}
@@ -88,8 +73,7 @@ def _invoke_function(
     return result
 
 
-def _invoke_optimized(
-    state: TaskState,
+def invoke_optimized(
     parameters: Any,
     timeout: int | None,
     lambdas: LambdaInvoker,
@@ -97,6 +81,8 @@ def _invoke_optimized(
     clock: Clock,
     region: str,
 ) -> Any:
+    """arn:aws:states:::lambda:invoke: one attempt, recorded as Task* events; the task result
+    (the Invoke API's answer), or StatesError on failure."""
     ids = {"resourceType": "lambda", "resource": "invoke"}
     scheduled: dict[str, Any] = {**ids, "region": region, "parameters": jsontext.dumps(parameters)}
     if timeout is not None:

@@ -35,10 +35,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tooling.asl import Definition, parse
 from tooling.engine import jsontext
 from tooling.engine.errors import StatesError
 from tooling.engine.ports import LambdaResponse
-from tooling.errors import BadInput
+from tooling.errors import BadInput, Where
 from tooling.sourcemap import SourceMap, pointer_join
 
 _KEY = re.compile(r"(\d+)(?:-(\d+))?")
@@ -68,9 +69,7 @@ def is_aws_format(config: Any) -> bool:
 
 
 class TaskMocks:
-    def __init__(
-        self, answers: dict[str, _Ranges], where: dict[str, dict[str, Any]] | None = None
-    ) -> None:
+    def __init__(self, answers: dict[str, _Ranges], where: dict[str, Where] | None = None) -> None:
         self._answers = answers
         self._where = where or {}  # state -> file/line/column of its entry, for errors
         self._calls: dict[str, int] = {}
@@ -100,7 +99,7 @@ class TaskMocks:
         if not isinstance(config, dict):
             raise fail("", "a mock file must be an object of Task state names to answers")
         answers: dict[str, _Ranges] = {}
-        where: dict[str, dict[str, Any]] = {}
+        where: dict[str, Where] = {}
         for state, per_call in config.items():
             at = pointer_join("", state)
             answers[state] = _ranges(per_call, at, fail, f"mocks for '{state}'")
@@ -229,7 +228,7 @@ def _from_aws_format(
     if not isinstance(case, dict):
         raise fail(case_at, f"test case '{test_case}' must map state names to mocked responses")
     answers: dict[str, _Ranges] = {}
-    where: dict[str, dict[str, Any]] = {}
+    where: dict[str, Where] = {}
     for state, response in case.items():
         at = pointer_join(case_at, state)
         if not isinstance(response, str) or response not in responses:
@@ -242,18 +241,12 @@ def _from_aws_format(
 
 
 def _state_types(definition: Any) -> Iterator[tuple[str, str]]:
-    """(name, Type) of every state, in Parallel branches and Map processors too."""
-    states = definition.get("States") if isinstance(definition, dict) else None
-    if not isinstance(states, dict):
-        return
-    for name, state in states.items():
-        if not isinstance(state, dict):
-            continue
-        yield name, str(state.get("Type"))
-        for branch in state.get("Branches") or ():
-            yield from _state_types(branch)
-        for key in ("Iterator", "ItemProcessor"):
-            yield from _state_types(state.get(key))
+    """(name, Type) of every state, in Parallel branches and Map processors too, of a definition
+    or its syntax tree."""
+    tree = definition if isinstance(definition, Definition) else parse(definition)
+    for node in tree.states():
+        if node.is_object:
+            yield node.name, str(node.get("Type"))
 
 
 class MockedInvoker:

@@ -1,132 +1,116 @@
-"""The compiled form of a state machine definition: what the interpreter runs."""
+"""The compiled form of a state machine definition: what the interpreter runs.
+
+Built by tooling.engine.compiler from the definition's syntax tree (tooling.asl). Everything
+that depends on the query language or the kind of Task is decided there: each state carries
+its data flow (`JsonPathFlow` or `JsonataFlow`, tooling.engine.dataflow), a Task its invoker
+(tooling.engine.tasks), a dynamic number the way it is found. A field the definition does not
+set is `ABSENT`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from tooling.engine.choice import Condition
-from tooling.engine.jsonpath import JsonPath
+from tooling.engine.compiled import (
+    ABSENT,
+    AtPath,
+    Catcher,
+    ChoiceRule,
+    Dynamic,
+    Evaluated,
+    Fixed,
+    Retrier,
+    Template,
+)
+from tooling.engine.dataflow import DataFlow
+from tooling.engine.tasks import TaskInvoker
 
-ROOT = JsonPath("$")
-
-# A payload template: a constant, or a tooling.engine.payload.Dynamic built at parse time.
-Template = Any
-
-
-@dataclass(frozen=True)
-class Retrier:
-    errors: tuple[str, ...]
-    interval_seconds: float = 1
-    max_attempts: int = 3
-    backoff_rate: float = 2.0
-    max_delay_seconds: float | None = None
-    jitter: str = "NONE"
+__all__ = [
+    "ABSENT",
+    "AtPath",
+    "Catcher",
+    "ChoiceRule",
+    "Dynamic",
+    "Evaluated",
+    "Fixed",
+    "Retrier",
+    "Template",
+]
 
 
-@dataclass(frozen=True)
-class Catcher:
-    errors: tuple[str, ...]
-    next: str
-    result_path: JsonPath | None  # None: ResultPath null, the error output is dropped
-    assign: Template = None  # compiled Assign (JSONPath payload template or JSONata template)
-    has_assign: bool = False
-    output: Template = None  # JSONata Output
-    has_output: bool = False
+# ---- states -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class State:
     name: str
-    next: str | None = None  # None with end=True for terminal states
+    flow: DataFlow
+    next: str | None = None  # the state after this one; None: the block ends here (End: true)
     end: bool = False
-    input_path: JsonPath | None = ROOT  # None: InputPath null (the input becomes {})
-    output_path: JsonPath | None = ROOT  # None: OutputPath null (the output becomes {})
-    jsonata: bool = False  # QueryLanguage JSONata (else JSONPath)
-    assign: Template = None  # compiled Assign
-    has_assign: bool = False
-    output: Template = None  # JSONata Output
-    has_output: bool = False
-    arguments: Template = None  # JSONata Arguments
-    has_arguments: bool = False
 
-    event_prefix = ""  # "Pass", "Task", ... : history event types are <prefix>StateEntered
+    event_prefix: ClassVar[str] = ""  # "Pass", "Task", ... : history events <prefix>StateEntered
+    can_block: ClassVar[bool] = False  # whether running it may wait (a Task, a Wait, a Retry)
 
 
 @dataclass(frozen=True)
 class PassState(State):
-    parameters: Template = None
-    has_parameters: bool = False
-    result: Any = None
-    has_result: bool = False
-    result_path: JsonPath | None = ROOT  # None: ResultPath null (keep the input)
-    event_prefix = "Pass"
+    result: Any = ABSENT  # JSONPath Result, when no Parameters take its place
+    event_prefix: ClassVar[str] = "Pass"
 
 
 @dataclass(frozen=True)
-class TaskState(State):
-    resource: str = ""
-    optimized: bool = False  # arn:aws:states:::lambda:invoke rather than a function ARN
-    wait_for_token: bool = False  # <integration>.waitForTaskToken: the callback pattern
-    # Another service's integration, as (resourceType, action), e.g. ("dynamodb", "getItem"),
-    # ("aws-sdk:s3", "listBuckets") or ("sqs", "sendMessage") (with wait_for_token for
-    # sqs:sendMessage.waitForTaskToken); answered by mocks or the runtime's ServiceIntegrations.
-    integration: tuple[str, str] | None = None
-    sync: str = ""  # ".sync" or ".sync:2" after the integration's action: Run a Job
-    parameters: Template = None
-    has_parameters: bool = False
-    result_selector: Template = None
-    has_result_selector: bool = False
-    result_path: JsonPath | None = ROOT  # None: ResultPath null (keep the input)
-    retry: tuple[Retrier, ...] = ()
-    catch: tuple[Catcher, ...] = ()
-    timeout_seconds: Any = None  # an int, or a JSONata template
-    timeout_seconds_path: JsonPath | None = None
-    heartbeat_seconds: Any = None  # an int, or a JSONata template
-    heartbeat_seconds_path: JsonPath | None = None
-    event_prefix = "Task"
-
-
-@dataclass(frozen=True)
-class ChoiceRule:
-    condition: Condition  # or a jsonata_eval.Expression in JSONata mode
-    next: str
-    assign: Template = None
-    has_assign: bool = False
-    output: Template = None
-    has_output: bool = False
+class SucceedState(State):
+    end: bool = True
+    event_prefix: ClassVar[str] = "Succeed"
 
 
 @dataclass(frozen=True)
 class ChoiceState(State):
     choices: tuple[ChoiceRule, ...] = ()
     default: str | None = None
-    event_prefix = "Choice"
+    event_prefix: ClassVar[str] = "Choice"
+
+
+@dataclass(frozen=True)
+class WaitFor:
+    """How long a Wait state waits: `seconds` from when it was entered (Seconds, SecondsPath),
+    or until `timestamp` (Timestamp, TimestampPath), each found as `Dynamic` says."""
+
+    seconds: Dynamic | None = None
+    timestamp: Dynamic | None = None  # Fixed holds (epoch seconds, nanoseconds)
 
 
 @dataclass(frozen=True)
 class WaitState(State):
-    seconds: Any = None  # an int, or a JSONata template
-    seconds_path: JsonPath | None = None
-    timestamp: Any = None  # (seconds, nanos), or a JSONata template
-    timestamp_path: JsonPath | None = None
-    event_prefix = "Wait"
-
-
-@dataclass(frozen=True)
-class SucceedState(State):
-    end: bool = True
-    event_prefix = "Succeed"
+    wait: WaitFor = field(default_factory=WaitFor)
+    event_prefix: ClassVar[str] = "Wait"
+    can_block: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
 class FailState(State):
     end: bool = True
-    error: Any = None  # a string, or a JSONata template
-    cause: Any = None
-    error_path: Any = None  # payload.Dynamic: a path or an intrinsic call
-    cause_path: Any = None
-    event_prefix = "Fail"
+    error: Fixed | Evaluated = Fixed(None)  # Fixed: a string, or None when absent
+    cause: Fixed | Evaluated = Fixed(None)
+    event_prefix: ClassVar[str] = "Fail"
+
+
+@dataclass(frozen=True)
+class RetryingState(State):
+    """Task, Parallel and Map: attempts with Retry, failures with Catch."""
+
+    retry: tuple[Retrier, ...] = ()
+    catch: tuple[Catcher, ...] = ()
+
+
+@dataclass(frozen=True)
+class TaskState(RetryingState):
+    invoker: TaskInvoker = field(kw_only=True)  # how each attempt runs (tooling.engine.tasks)
+    timeout_seconds: Dynamic | None = None
+    heartbeat_seconds: Dynamic | None = None
+    event_prefix: ClassVar[str] = "Task"
+    can_block: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
@@ -135,56 +119,38 @@ class Processor:
 
     start_at: str
     states: dict[str, State]
+    # Whether running it may wait on something (a Task, a Wait, a Retry interval, at any depth):
+    # only then does running its branches at once change anything.
+    can_block: bool = False
 
 
 @dataclass(frozen=True)
-class ParallelState(State):
+class ParallelState(RetryingState):
     branches: tuple[Processor, ...] = ()
-    parameters: Template = None
-    has_parameters: bool = False
-    result_selector: Template = None
-    has_result_selector: bool = False
-    result_path: JsonPath | None = ROOT
-    retry: tuple[Retrier, ...] = ()
-    catch: tuple[Catcher, ...] = ()
-    event_prefix = "Parallel"
+    event_prefix: ClassVar[str] = "Parallel"
 
 
 @dataclass(frozen=True)
 class ItemBatcher:
     """A Distributed Map's ItemBatcher: each child execution gets a batch of items."""
 
-    max_items_per_batch: Any = None  # an int, or a JSONata template
-    max_items_per_batch_path: JsonPath | None = None
-    max_input_bytes_per_batch: Any = None  # an int, or a JSONata template
-    max_input_bytes_per_batch_path: JsonPath | None = None
-    batch_input: Template = None  # JSONPath payload template or JSONata template
-    has_batch_input: bool = False
+    max_items_per_batch: Dynamic | None = None
+    max_input_bytes_per_batch: Dynamic | None = None
+    batch_input: Template = ABSENT  # JSONPath payload template or JSONata template
 
 
 @dataclass(frozen=True)
-class MapState(State):
+class MapState(RetryingState):
     processor: Processor = field(default_factory=lambda: Processor("", {}))
     distributed: bool = False
-    items_path: JsonPath | None = ROOT  # JSONPath ItemsPath
-    items: Template = None  # JSONata Items
-    has_items: bool = False
-    item_selector: Template = None  # ItemSelector, or the legacy Parameters
-    has_item_selector: bool = False
-    max_concurrency: Any = 0  # an int, or a JSONata template
-    max_concurrency_path: JsonPath | None = None
-    tolerated_failure_count: Any = None
-    tolerated_failure_count_path: JsonPath | None = None
-    tolerated_failure_percentage: Any = None
-    tolerated_failure_percentage_path: JsonPath | None = None
+    items: AtPath | Evaluated | None = None  # ItemsPath; JSONata Items; None: the input
+    item_selector: Template = ABSENT  # ItemSelector, or the legacy Parameters
+    max_concurrency: Dynamic | None = None
+    tolerated_failure_count: Dynamic | None = None
+    tolerated_failure_percentage: Dynamic | None = None
     label: str | None = None
     item_batcher: ItemBatcher | None = None
-    result_selector: Template = None
-    has_result_selector: bool = False
-    result_path: JsonPath | None = ROOT
-    retry: tuple[Retrier, ...] = ()
-    catch: tuple[Catcher, ...] = ()
-    event_prefix = "Map"
+    event_prefix: ClassVar[str] = "Map"
 
 
 @dataclass(frozen=True)

@@ -7,18 +7,31 @@ The engine imports no boto3, no SQLite and no CLI; a backend hands it these.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 
 class Clock(Protocol):
+    """Time as the execution sees it, and the workers of its Parallel and Map states
+    (tooling.engine.clock: the system's clock, or a virtual one)."""
+
     def now(self) -> datetime:
         """The current time, timezone-aware (UTC)."""
         ...
 
     def sleep(self, seconds: float) -> None:
         """Wait (for real, or by advancing a virtual clock)."""
+        ...
+
+    def sleep_unless(self, seconds: float, stop: threading.Event) -> None:
+        """Sleep, but wake as soon as `stop` is set (a branch whose sibling failed)."""
+        ...
+
+    def run_workers(self, worker: Callable[[], None], count: int) -> None:
+        """Run `count` copies of `worker` side by side; return when all have ended."""
         ...
 
 

@@ -1,6 +1,6 @@
 """Pictures of state machines and of what their runs did: `tool graph` and `tool invoke --graph`."""
 
-from tooling.graph.model import Cluster, Edge, Graph, Node, build_graph
+from tooling.graph.model import Cluster, Edge, Graph, Node, build_graph, graph_of
 from tooling.graph.output import (
     FORMATS,
     check_output,
@@ -21,6 +21,7 @@ __all__ = [
     "StateRun",
     "build_graph",
     "check_output",
+    "graph_of",
     "overlay_execution",
     "pick_format",
     "render",

@@ -1,8 +1,8 @@
 """A state machine definition as a graph: nodes by state type, Start and End, labelled edges,
 and nested clusters for Parallel branches and Map processors.
 
-Built from the definition's JSON (not the engine's compiled form) so that any definition can be
-drawn, including state types the local engine does not run.
+Built from the definition's syntax tree (tooling.asl), not the engine's compiled form, so that
+any definition can be drawn, including what the local engine does not run.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from tooling.asl import Definition, Scope, StateNode, parse
 from tooling.errors import DefinitionError
 from tooling.graph.conditions import describe_rule
 from tooling.sourcemap import SourceMap, pointer_join
@@ -78,31 +79,38 @@ class Graph:
 
 
 def build_graph(definition: Any, source: SourceMap | None = None) -> Graph:
-    """The graph of a state machine definition (a parsed JSON object)."""
-    return _Builder(source).build(definition)
+    """The graph of a state machine definition (a loaded JSON or YAML object)."""
+    return graph_of(parse(definition, source))
+
+
+def graph_of(tree: Definition) -> Graph:
+    """The graph of a definition's syntax tree."""
+    return _Builder(tree).build()
 
 
 class _Builder:
-    def __init__(self, source: SourceMap | None) -> None:
-        self.source = source
+    def __init__(self, tree: Definition) -> None:
+        self.tree = tree
         self.graph = Graph()
         self.counter = 0
 
-    def build(self, definition: Any) -> Graph:
-        if not isinstance(definition, dict):
+    def build(self) -> Graph:
+        machine = self.tree.machine
+        if machine is None:
             raise self.error("", "a state machine definition must be a JSON object")
-        comment = definition.get("Comment")
+        comment = machine.value.get("Comment")
         self.graph.comment = comment if isinstance(comment, str) else None
         start = self.add_node(START, START, None)
         end = self.add_node(END, END, None)
-        self.scope(definition, "", None, start, end, "start")
+        self.scope(machine, None, start, end, "start")
         # Start first and End last reads best in both DOT and Mermaid.
         self.graph.nodes.append(self.graph.nodes.pop(1))
         return self.graph
 
     def error(self, pointer: str, message: str) -> DefinitionError:
-        where = self.source.error_kwargs(pointer) if self.source else {}
-        return DefinitionError(message, hint="fix the definition and try again", **where)
+        return DefinitionError(
+            message, hint="fix the definition and try again", **self.tree.error_kwargs(pointer)
+        )
 
     def add_node(
         self, name: str, kind: str, cluster: str | None, notes: tuple[str, ...] = ()
@@ -122,75 +130,66 @@ class _Builder:
 
     def scope(
         self,
-        body: dict[str, Any],
-        pointer: str,
+        scope: Scope,
         cluster: str | None,
         entry: str,
         exit_: str,
         entry_kind: EdgeKind,
     ) -> None:
         """One States object (the machine, a branch or a Map processor) between entry and exit."""
-        states = body.get("States")
+        states = scope.states_value
         if not isinstance(states, dict) or not states:
-            raise self.error(pointer_join(pointer, "States"), "States must be a non-empty object")
-        start_at = body.get("StartAt")
-        if start_at not in states:
+            raise self.error(scope.states_pointer, "States must be a non-empty object")
+        start_at = scope.start_at
+        if not isinstance(start_at, str) or start_at not in states:
             raise self.error(
-                pointer_join(pointer, "StartAt"),
+                pointer_join(scope.pointer, "StartAt"),
                 f"StartAt names no state of this States object: {start_at!r}",
             )
-        states_pointer = pointer_join(pointer, "States")
         ids: dict[str, str] = {}
-        for name, state in states.items():
-            if not isinstance(state, dict):
-                raise self.error(pointer_join(states_pointer, name), "a state must be an object")
-            ids[name] = self.state_node(name, state, pointer_join(states_pointer, name), cluster)
+        for node in scope.states:
+            if not node.is_object:
+                raise self.error(node.pointer, "a state must be an object")
+            ids[node.name] = self.state_node(node, cluster)
         self.add_edge(entry, ids[start_at], entry_kind)
-        for name, state in states.items():
-            self.transitions(name, state, pointer_join(states_pointer, name), ids, exit_)
+        for node in scope.states:
+            self.transitions(node, ids, exit_)
 
-    def state_node(
-        self, name: str, state: dict[str, Any], pointer: str, cluster: str | None
-    ) -> str:
+    def state_node(self, node: StateNode, cluster: str | None) -> str:
+        state = node.fields
         kind = str(state.get("Type", "?"))
         notes = _retry_notes(state.get("Retry"))
         if kind not in CONTAINER_TYPES:
-            node = self.add_node(name, kind, cluster, notes)
-            self.graph.exit_of[node] = node
-            return node
-        inner = self.add_cluster(f"{name} ({_container_label(state)})", kind, cluster)
-        fork = self.add_node(name, kind, inner, notes)
-        join = self.add_node(name, JOIN, inner)
+            node_id = self.add_node(node.name, kind, cluster, notes)
+            self.graph.exit_of[node_id] = node_id
+            return node_id
+        inner = self.add_cluster(f"{node.name} ({_container_label(state)})", kind, cluster)
+        fork = self.add_node(node.name, kind, inner, notes)
+        join = self.add_node(node.name, JOIN, inner)
         self.graph.exit_of[fork] = join
         if kind == "Parallel":
             branches = state.get("Branches")
             if not isinstance(branches, list) or not branches:
-                raise self.error(
-                    pointer_join(pointer, "Branches"), "Branches must be a non-empty array"
-                )
-            for index, branch in enumerate(branches):
-                branch_pointer = pointer_join(pointer_join(pointer, "Branches"), index)
-                if not isinstance(branch, dict):
-                    raise self.error(branch_pointer, "a branch must be an object")
+                raise self.error(node.at("Branches"), "Branches must be a non-empty array")
+            for index, branch in enumerate(node.branches):
+                if not branch.is_object:
+                    raise self.error(branch.pointer, "a branch must be an object")
                 branch_cluster = self.add_cluster(f"Branch {index + 1}", "Branch", inner)
-                self.scope(branch, branch_pointer, branch_cluster, fork, join, "branch")
+                self.scope(branch, branch_cluster, fork, join, "branch")
         else:
-            key = "ItemProcessor" if "ItemProcessor" in state else "Iterator"
-            processor = state.get(key)
-            if not isinstance(processor, dict):
-                raise self.error(
-                    pointer_join(pointer, key), "a Map state needs an ItemProcessor object"
-                )
-            self.scope(processor, pointer_join(pointer, key), inner, fork, join, "branch")
+            processor = node.processor
+            if processor is None or not processor.is_object:
+                key = "ItemProcessor" if node.has("ItemProcessor") else "Iterator"
+                raise self.error(node.at(key), "a Map state needs an ItemProcessor object")
+            self.scope(processor, inner, fork, join, "branch")
         return fork
 
-    def transitions(
-        self, name: str, state: dict[str, Any], pointer: str, ids: dict[str, str], exit_: str
-    ) -> None:
+    def transitions(self, node: StateNode, ids: dict[str, str], exit_: str) -> None:
+        name, state = node.name, node.fields
         source = self.graph.exit_of[ids[name]]
 
         def target(value: Any, at: str) -> str:
-            if value not in ids:
+            if not isinstance(value, str) or value not in ids:
                 raise self.error(at, f"state {name!r} goes to an unknown state {value!r}")
             return ids[value]
 
@@ -198,35 +197,41 @@ class _Builder:
         if kind == "Choice":
             rules = state.get("Choices")
             for index, rule in enumerate(rules if isinstance(rules, list) else []):
-                at = pointer_join(pointer_join(pointer_join(pointer, "Choices"), index), "Next")
+                at = node.at("Choices", index, "Next")
                 next_ = rule.get("Next") if isinstance(rule, dict) else None
                 self.add_edge(source, target(next_, at), "choice", describe_rule(rule))
             if "Default" in state:
-                default = target(state["Default"], pointer_join(pointer, "Default"))
+                default = target(state["Default"], node.at("Default"))
                 self.add_edge(source, default, "default", "Default")
         elif kind in ("Succeed", "Fail") or state.get("End") is True:
             self.add_edge(source, exit_, "end")
         elif "Next" in state:
-            self.add_edge(source, target(state["Next"], pointer_join(pointer, "Next")), "next")
+            self.add_edge(source, target(state["Next"], node.at("Next")), "next")
         catchers = state.get("Catch")
         for index, catcher in enumerate(catchers if isinstance(catchers, list) else []):
             if not isinstance(catcher, dict):
                 continue
-            at = pointer_join(pointer_join(pointer_join(pointer, "Catch"), index), "Next")
             errors = catcher.get("ErrorEquals")
             label = ", ".join(str(e) for e in errors) if isinstance(errors, list) else "?"
-            self.add_edge(source, target(catcher.get("Next"), at), "catch", label)
+            self.add_edge(
+                source, target(catcher.get("Next"), node.at("Catch", index, "Next")), "catch", label
+            )
 
 
 def _retry_notes(retry: Any) -> tuple[str, ...]:
     if not isinstance(retry, list) or not retry:
         return ()
     errors = [
-        ", ".join(str(e) for e in rule.get("ErrorEquals", []))
+        ", ".join(str(e) for e in _listed(rule.get("ErrorEquals", [])))
         for rule in retry
         if isinstance(rule, dict)
     ]
     return ("Retry: " + "; ".join(errors),)
+
+
+def _listed(value: Any) -> Any:
+    """ErrorEquals as written, something iterable even when it is a number or null."""
+    return value if isinstance(value, list | str | dict) else [value]
 
 
 def _container_label(state: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tooling.engine.model import MapState, ParallelState, State, StateMachine, TaskState
+from tooling.engine.tasks import ServiceTask
 
 WAIT_FOR_TASK_TOKEN = ".waitForTaskToken"
 
@@ -131,10 +132,13 @@ def uses_local_aws(machine: StateMachine, mocked: frozenset[str] = frozenset()) 
     """Whether a Task of `machine` not answered by a mock calls the local AWS services.
     sqs:sendMessage does not count: it reaches them only for a queue that is not a trigger
     queue, and such a queue exists only where the services already hold data."""
-    return any(
-        task.integration is not None
-        and task.name not in mocked
-        and task.integration != ("sqs", "sendMessage")
-        and (task.integration in OPTIMIZED or task.integration[0].startswith(AWS_SDK_PREFIX))
-        for task in _tasks(machine.states)
-    )
+    for task in _tasks(machine.states):
+        invoker = task.invoker
+        if not isinstance(invoker, ServiceTask) or task.name in mocked:
+            continue
+        integration = invoker.integration
+        if integration != ("sqs", "sendMessage") and (
+            integration in OPTIMIZED or integration[0].startswith(AWS_SDK_PREFIX)
+        ):
+            return True
+    return False

@@ -1,7 +1,8 @@
 """`tool validate`: every mistake in a definition or a service, with its file, line and column.
 
 Public API:
-- validate_definition(definition, source, *, query_language="JSONPath", file=None)
+- validate_definition(definition, source, *, query_language="JSONPath", file=None), or
+  validate_tree(tree) of a definition already read with tooling.asl.parse
 - validate_file(path, display=None) / validate_service(service) / validate_directory(options)
 - check_or_raise(diagnostics): DefinitionError (exit 2) for the first error
 """
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tooling.errors import BadInput
-from tooling.validate.definition import iter_states, validate_definition
+from tooling.validate.definition import iter_states, validate_definition, validate_tree
 from tooling.validate.diagnostics import (
     Diagnostic,
     Severity,
@@ -36,6 +37,7 @@ __all__ = [
     "validate_directory",
     "validate_file",
     "validate_service",
+    "validate_tree",
 ]
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from tooling.asl import StateNode
+from tooling.asl.fields import COMPARISONS, COMPOUND, JSONATA_RULE, JSONPATH_RULE
+from tooling.asl.timestamps import is_timestamp
 from tooling.sourcemap import pointer_join
 from tooling.validate.diagnostics import Collector, did_you_mean
-from tooling.validate.fields import COMPARISONS, COMPOUND, JSONATA_RULE, JSONPATH_RULE
 from tooling.validate.jsonata import is_expression
 from tooling.validate.payload import (
     check_assign,
@@ -14,7 +16,13 @@ from tooling.validate.payload import (
     check_jsonata_template,
     check_reference_path,
 )
-from tooling.validate.timestamps import is_timestamp
+from tooling.validate.rules import Rule
+
+
+class ChoiceRules(Rule):
+    def state(self, state: StateNode) -> None:
+        if state.type == "Choice":
+            check_choices(self.out, state.fields, state.pointer, state.jsonata)
 
 
 def check_choices(out: Collector, state: dict[str, Any], pointer: str, jsonata: bool) -> None:

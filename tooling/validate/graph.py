@@ -3,73 +3,80 @@ exist, states reachable from StartAt, loops with no way out and loops with no bo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
 from typing import Any
 
+from tooling.asl import Scope, StateNode
 from tooling.sourcemap import pointer_join
 from tooling.validate.diagnostics import Collector, did_you_mean
+from tooling.validate.rules import Rule
+
+# Errors that leave a scope's transitions unknown: reachability and loop checks would only
+# repeat them, so they are skipped for that scope.
+_FLOW_CODES = frozenset(
+    {"STATE_END_MISSING", "CHOICE_RULE_NEXT", "CHOICES_EMPTY", "FIELD_MISSING", "FIELD_TYPE"}
+    | {"STATE_TYPE_INVALID"}
+)
+_NESTED = re.compile(r"/(?:Branches/\d+|ItemProcessor|Iterator)/")
 
 
-def transitions(state: dict[str, Any], pointer: str) -> Iterator[tuple[str, str, str]]:
-    """(target, pointer of the naming field, kind) for each transition a state declares."""
-    if isinstance(state.get("Next"), str):
-        yield state["Next"], pointer_join(pointer, "Next"), "Next"
-    if state.get("Type") == "Choice":
-        if isinstance(state.get("Default"), str):
-            yield state["Default"], pointer_join(pointer, "Default"), "Default"
-        choices = state.get("Choices")
-        if isinstance(choices, list):
-            for index, rule in enumerate(choices):
-                if isinstance(rule, dict) and isinstance(rule.get("Next"), str):
-                    at = pointer_join(pointer_join(pointer_join(pointer, "Choices"), index), "Next")
-                    yield rule["Next"], at, "Next"
-    catch = state.get("Catch")
-    if isinstance(catch, list):
-        for index, catcher in enumerate(catch):
-            if isinstance(catcher, dict) and isinstance(catcher.get("Next"), str):
-                at = pointer_join(pointer_join(pointer_join(pointer, "Catch"), index), "Next")
-                yield catcher["Next"], at, "Catch"
+class ScopeGraph(Rule):
+    """Each scope's transitions, once every state of it has been checked."""
+
+    def __init__(self, out: Collector, tree: Any) -> None:
+        super().__init__(out, tree)
+        self.marks: dict[int, int] = {}
+
+    def scope(self, scope: Scope) -> None:
+        self.marks[id(scope)] = len(self.out.items)
+
+    def scope_done(self, scope: Scope) -> None:
+        states_at = scope.states_pointer
+        flow_broken = any(
+            d.code in _FLOW_CODES and _in_scope(d.pointer, states_at)
+            for d in self.out.items[self.marks.pop(id(scope)) :]
+        )
+        check_scope_graph(self.out, scope, flow_broken)
 
 
-def is_terminal(state: dict[str, Any]) -> bool:
-    return state.get("Type") in ("Succeed", "Fail") or state.get("End") is True
+def _in_scope(pointer: str, states_at: str) -> bool:
+    """Is `pointer` about a state of this scope (not of a branch nested in one)?"""
+    return pointer.startswith(states_at + "/") and not _NESTED.search(pointer[len(states_at) :])
 
 
-def check_scope_graph(
-    out: Collector,
-    start: Any,
-    states: dict[str, Any],
-    pointer: str,
-    scope: str,
-    flow_broken: bool = False,
-) -> None:
-    """`pointer` is the scope object's (it holds StartAt and States). With `flow_broken` (some
-    state's transitions are already reported as wrong) only the targets are checked."""
-    names = set(states)
-    states_at = pointer_join(pointer, "States")
-    edges: dict[str, list[str]] = {name: [] for name in states}
-    for name, state in states.items():
-        if not isinstance(state, dict):
-            continue
-        for target, at, kind in transitions(state, pointer_join(states_at, name)):
+def check_scope_graph(out: Collector, scope: Scope, flow_broken: bool = False) -> None:
+    """With `flow_broken` (some state's transitions are already reported as wrong) only the
+    targets are checked."""
+    start = scope.start_at
+    pointer, label = scope.pointer, scope.label
+    nodes = {node.name: node for node in scope.states}
+    names = set(nodes)
+    states_at = scope.states_pointer
+    edges: dict[str, list[str]] = {name: [] for name in nodes}
+    declared = 0
+    for name, node in nodes.items():
+        for transition in node.transitions():
+            declared += 1
+            target = transition.target
             if target in names:
                 edges[name].append(target)
                 continue
+            kind = transition.via
             code = {"Next": "STATE_NEXT_MISSING", "Default": "CHOICE_DEFAULT_MISSING"}.get(
                 kind, "CATCH_NEXT_MISSING"
             )
             field = "Next" if kind != "Default" else "Default"
             out.error(
-                at,
+                transition.pointer,
                 code,
-                f'"{field}" names "{target}", which is not a state{_of(scope)}'
+                f'"{field}" names "{target}", which is not a state{_of(label)}'
                 f"{did_you_mean(target, names)}",
             )
     if (
         not pointer
-        and not scope
+        and not label
         and not flow_broken
-        and not any(isinstance(s, dict) and (is_terminal(s) or "End" in s) for s in states.values())
+        and not any(n.is_object and (n.is_terminal or n.has("End")) for n in nodes.values())
     ):
         # What ValidateStateMachineDefinition answers for the top level only (nested loops are
         # accepted); it replaces the reachability diagnostics, not the dangling targets'.
@@ -80,21 +87,19 @@ def check_scope_graph(
             "or Fail state",
         )
         return
-    missing_targets = sum(len(edges[n]) for n in edges) != sum(
-        1 for s in states.values() if isinstance(s, dict) for _ in transitions(s, "")
-    )
+    missing_targets = sum(len(edges[n]) for n in edges) != declared
     if flow_broken or missing_targets or not isinstance(start, str) or start not in names:
         return  # already reported: reachability would only repeat it
     reachable = _reach(start, edges)
-    for name in states:
+    for name in nodes:
         if name not in reachable:
             out.error(
                 pointer_join(states_at, name),
                 "STATE_UNREACHABLE",
-                f'state "{name}" is not reachable from StartAt "{start}"{_of(scope)}; '
+                f'state "{name}" is not reachable from StartAt "{start}"{_of(label)}; '
                 "link it with Next/Default/Catch or remove it",
             )
-    _check_loops(out, states, edges, reachable, states_at)
+    _check_loops(out, nodes, edges, reachable, states_at)
 
 
 def _of(scope: str) -> str:
@@ -114,7 +119,7 @@ def _reach(start: str, edges: dict[str, list[str]]) -> set[str]:
 
 def _check_loops(
     out: Collector,
-    states: dict[str, Any],
+    states: dict[str, StateNode],
     edges: dict[str, list[str]],
     reachable: set[str],
     states_at: str,
@@ -123,7 +128,7 @@ def _check_loops(
     for name, targets in edges.items():
         for target in targets:
             reverse[target].append(name)
-    exits = [n for n, s in states.items() if isinstance(s, dict) and is_terminal(s)]
+    exits = [n for n, s in states.items() if s.is_object and s.is_terminal]
     can_finish: set[str] = set(exits)
     stack = list(exits)
     while stack:
@@ -146,7 +151,7 @@ def _check_loops(
         _check_growth(out, states, component, states_at)
         if not set(component) <= can_finish:
             continue
-        kinds = {states[n].get("Type") for n in component if isinstance(states[n], dict)}
+        kinds = {states[n].get("Type") for n in component if states[n].is_object}
         if "Choice" in kinds or not kinds & {"Task", "Map", "Parallel"}:
             continue
         first = min(component, key=list(states).index)
@@ -159,18 +164,19 @@ def _check_loops(
 
 
 def _check_growth(
-    out: Collector, states: dict[str, Any], component: list[str], states_at: str
+    out: Collector, states: dict[str, StateNode], component: list[str], states_at: str
 ) -> None:
     """States in a loop whose result holds their whole input and is kept in it: the payload
     grows every turn until it passes the 256 KiB limit (States.DataLimitExceeded)."""
     for name in sorted(component, key=list(states).index):
         state = states[name]
-        if not isinstance(state, dict) or state.get("QueryLanguage") == "JSONata":
+        # The state's own QueryLanguage only (a JSONata machine's states are checked as written).
+        if not state.is_object or state.get("QueryLanguage") == "JSONata":
             continue
         result_path = state.get("ResultPath", "$")
         if result_path is None:
             continue
-        if state.get("Type") == "Parallel" and "ResultSelector" not in state:
+        if state.get("Type") == "Parallel" and not state.has("ResultSelector"):
             why = "a Parallel state's result holds each branch's output, by default its input"
         elif (
             state.get("Type") == "Pass"
@@ -199,7 +205,7 @@ def _copies_whole_input(template: Any) -> bool:
     return False
 
 
-def _cycles(states: dict[str, Any], edges: dict[str, list[str]]) -> list[list[str]]:
+def _cycles(states: dict[str, StateNode], edges: dict[str, list[str]]) -> list[list[str]]:
     """Strongly connected components that contain a cycle (Tarjan, iterative)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}

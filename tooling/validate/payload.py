@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tooling.asl.fields import MAX_VARIABLE_NAME
 from tooling.sourcemap import pointer_join
 from tooling.validate.diagnostics import Collector
-from tooling.validate.fields import MAX_VARIABLE_NAME
 from tooling.validate.intrinsics import IntrinsicError, check_intrinsic, looks_like_intrinsic
 from tooling.validate.jsonata import (
     JsonataError,

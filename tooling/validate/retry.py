@@ -4,18 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from tooling.sourcemap import pointer_join
-from tooling.validate.diagnostics import Collector, did_you_mean
-from tooling.validate.fields import (
-    CATCHER,
+from tooling.asl import StateNode
+from tooling.asl.fields import (
     JSONATA,
     JSONPATH,
     MAX_DELAY_SECONDS,
     MAX_SECONDS,
-    RETRIER,
     STATES_ERRORS,
+    object_fields,
 )
+from tooling.sourcemap import pointer_join
+from tooling.validate.diagnostics import Collector, did_you_mean
 from tooling.validate.payload import check_assign, check_jsonata_template, check_reference_path
+from tooling.validate.rules import Rule
+
+RETRIER = object_fields("Retrier")
+CATCHER = {language: object_fields("Catcher", language) for language in (JSONPATH, JSONATA)}
+
+
+class RetryAndCatch(Rule):
+    """Retry and Catch of the states that take them (Task, Parallel, Map)."""
+
+    def state(self, state: StateNode) -> None:
+        if state.type not in ("Task", "Parallel", "Map"):
+            return
+        if state.has("Retry"):
+            check_retry(self.out, state.fields, state.pointer, state.type, state.fields)
+        if state.has("Catch"):
+            check_catch(self.out, state.fields, state.pointer, state.language)
 
 
 def check_retry(
@@ -177,7 +193,8 @@ def _warn_unraisable(
     errors = retrier.get("ErrorEquals")
     if not isinstance(errors, list):
         return
-    resource = state.get("Resource") if isinstance(state.get("Resource"), str) else ""
+    written = state.get("Resource")
+    resource = written if isinstance(written, str) else ""
     for index, name in enumerate(errors):
         reason = None
         if name == "States.HeartbeatTimeout" and not (

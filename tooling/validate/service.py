@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from tooling.errors import BadInput, DefinitionError, HandlerError
 from tooling.sourcemap import pointer_join
-from tooling.validate.definition import iter_states, validate_definition
+from tooling.validate.definition import iter_states, validate_tree
 from tooling.validate.diagnostics import Collector, Diagnostic, Severity, did_you_mean, sort_key
 from tooling.validate.jsonata import is_expression
 
@@ -31,8 +31,8 @@ def validate_service(service: ServiceConfig) -> list[Diagnostic]:
     diagnostics += check_handler_files(service)
     for machine in service.state_machines.values():
         file = None if machine.source is not None else service.config_file.name
-        diagnostics += validate_definition(machine.definition, machine.source, file=file)
-        diagnostics += check_lambda_resources(service, machine.definition, machine.source, file)
+        diagnostics += validate_tree(machine.tree, file=file)
+        diagnostics += check_lambda_resources(service, machine.tree, machine.source, file)
     return sorted(diagnostics, key=sort_key)
 
 

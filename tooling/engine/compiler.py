@@ -1,7 +1,10 @@
-"""Validate an ASL definition and compile it into a StateMachine.
+"""Compile a definition's syntax tree (tooling.asl) into the StateMachine the interpreter runs.
 
-Errors are DefinitionErrors located with the SourceMap when one is given. What the engine does
-not run yet (other service integrations, ItemReader...) is rejected here, never skipped.
+The compiler refuses, with a DefinitionError located with the definition's SourceMap, what the
+engine cannot run: a definition that is not valid, and valid ASL the engine does not run yet
+(fields the table marks `runs=False`, service integrations nothing answers, ...). Nothing is
+skipped silently. What depends on the query language or the Task's integration is decided here:
+each state gets its data flow, each Task its invoker.
 """
 
 from __future__ import annotations
@@ -11,31 +14,62 @@ import re
 from collections.abc import Collection
 from typing import Any, NoReturn
 
+from tooling.asl import Definition, Scope, StateNode, fields, parse
+from tooling.asl.fields import (
+    JSONATA,
+    JSONPATH,
+    NOT_RUN,
+    QUERY_LANGUAGES,
+    STATE_TYPES,
+    TOKEN_READ,
+)
+from tooling.asl.timestamps import parse_timestamp
 from tooling.engine import choice as choice_ops
 from tooling.engine import jsonata_eval
-from tooling.engine.dataflow import MAX_PAYLOAD_BYTES
+from tooling.engine.dataflow import (
+    MAX_PAYLOAD_BYTES,
+    ROOT,
+    DataFlow,
+    JsonataFlow,
+    JsonPathFlow,
+)
 from tooling.engine.errors import ALL
 from tooling.engine.jsonpath import JsonPath, PathSyntaxError
 from tooling.engine.model import (
+    ABSENT,
+    AtPath,
     Catcher,
     ChoiceRule,
     ChoiceState,
+    Dynamic,
+    Evaluated,
     FailState,
+    Fixed,
     ItemBatcher,
     MapState,
     ParallelState,
     PassState,
     Processor,
     Retrier,
+    RetryingState,
     State,
     StateMachine,
     SucceedState,
     TaskState,
+    WaitFor,
     WaitState,
 )
 from tooling.engine.payload import compile_expression, compile_template
 from tooling.engine.ports import IntegrationCatalog
-from tooling.engine.timestamps import parse_timestamp
+from tooling.engine.tasks import (
+    LambdaCallbackTask,
+    LambdaFunctionTask,
+    LambdaInvokeTask,
+    ServiceCallbackTask,
+    ServiceJobTask,
+    ServiceTask,
+    TaskInvoker,
+)
 from tooling.errors import DefinitionError
 from tooling.sourcemap import SourceMap, pointer_join
 
@@ -49,76 +83,9 @@ _SERVICE_INTEGRATION = re.compile(
     r"(?:(?P<wait>\.waitForTaskToken)|(?P<sync>\.sync(?::2)?))?"
 )
 _SQS_SEND = ("sqs", "sendMessage")
-# How Parameters (JSONPath) or Arguments (JSONata) hand the task token to the function: the
-# token itself, or the Task object or whole context holding it (AWS's human-approval sample
-# passes "ExecutionContext.$": "$$").
-TOKEN_READ = re.compile(r"(?:\$\$|\$states\.context)(?:\.Task(?:\.Token)?)?(?![\w.\[])")
 _NOT_YET = "is not supported yet by the local engine"
-_COMMON = {"Type", "Comment", "QueryLanguage"}
-_FLOW = {"Next", "End"}
-_IO = {"InputPath", "OutputPath"}
-_RETRY_CATCH = {"Retry", "Catch"}
-_MAP_COMMON = {
-    "ItemProcessor",
-    "Iterator",
-    "ItemSelector",
-    "MaxConcurrency",
-    "ToleratedFailureCount",
-    "ToleratedFailurePercentage",
-    "Label",
-    "ItemBatcher",
-}
-# Fields each state type takes in JSONPath mode; JSONata mode swaps the path fields for
-# Arguments/Output (AWS guide, "Transforming data with JSONata").
-_FIELDS: dict[str, set[str]] = {
-    "Pass": _COMMON | _FLOW | _IO | {"Result", "ResultPath", "Parameters", "Assign"},
-    "Task": _COMMON
-    | _FLOW
-    | _IO
-    | _RETRY_CATCH
-    | {"Resource", "Parameters", "ResultSelector", "ResultPath", "Assign"}
-    | {"TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath"},
-    "Choice": _COMMON | _IO | {"Choices", "Default", "Assign"},
-    "Wait": _COMMON
-    | _FLOW
-    | _IO
-    | {"Seconds", "SecondsPath", "Timestamp", "TimestampPath", "Assign"},
-    "Succeed": _COMMON | _IO,
-    "Fail": _COMMON | {"Error", "Cause", "ErrorPath", "CausePath"},
-    "Parallel": _COMMON
-    | _FLOW
-    | _IO
-    | _RETRY_CATCH
-    | {"Branches", "Parameters", "ResultSelector", "ResultPath", "Assign"},
-    "Map": _COMMON
-    | _FLOW
-    | _IO
-    | _RETRY_CATCH
-    | _MAP_COMMON
-    | {"ItemsPath", "Parameters", "ResultSelector", "ResultPath", "Assign"}
-    | {"MaxConcurrencyPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath"},
-}
-_JSONATA_FIELDS: dict[str, set[str]] = {
-    "Pass": _COMMON | _FLOW | {"Output", "Assign"},
-    "Task": _COMMON
-    | _FLOW
-    | _RETRY_CATCH
-    | {"Resource", "Arguments", "Output", "Assign", "TimeoutSeconds", "HeartbeatSeconds"},
-    "Choice": _COMMON | {"Choices", "Default", "Output", "Assign"},
-    "Wait": _COMMON | _FLOW | {"Seconds", "Timestamp", "Output", "Assign"},
-    "Succeed": _COMMON | {"Output"},
-    "Fail": _COMMON | {"Error", "Cause"},
-    "Parallel": _COMMON | _FLOW | _RETRY_CATCH | {"Branches", "Arguments", "Output", "Assign"},
-    "Map": _COMMON | _FLOW | _RETRY_CATCH | _MAP_COMMON | {"Items", "Output", "Assign"},
-}
-# Valid ASL that the engine cannot run yet: rejected with a clear message.
-_FIELDS_NOT_YET = {
-    "Credentials",
-    "ItemReader",
-    "ResultWriter",
-}
-_QUERY_LANGUAGES = ("JSONPath", "JSONata")
 _RULE_KEYS = {"Variable", "Next", "Comment"}
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def parse_definition(
@@ -127,13 +94,22 @@ def parse_definition(
     mocked: Collection[str] = (),
     provided: IntegrationCatalog | None = None,
 ) -> StateMachine:
-    """Validate `definition` (a parsed JSON object) and compile it for run_execution.
+    """Read `definition` (a loaded JSON or YAML object) and compile it (compile_definition)."""
+    return compile_definition(parse(definition, source), mocked, provided)
+
+
+def compile_definition(
+    tree: Definition,
+    mocked: Collection[str] = (),
+    provided: IntegrationCatalog | None = None,
+) -> StateMachine:
+    """The StateMachine of `tree`, or DefinitionError for what the engine cannot run.
 
     A Task calling another AWS service runs when something answers it: its mock (states named
     in `mocked`, see tooling.engine.mocks) or an integration the runtime provides (`provided`,
     the runtime's ServiceIntegrations or its catalog). Any other such Task is refused.
     """
-    return _Parser(source, frozenset(mocked), provided or _NOTHING_PROVIDED).machine(definition)
+    return _Compiler(tree, frozenset(mocked), provided or _NOTHING_PROVIDED).machine()
 
 
 class _NothingProvided:
@@ -144,14 +120,11 @@ class _NothingProvided:
 _NOTHING_PROVIDED = _NothingProvided()
 
 
-class _Parser:
+class _Compiler:
     def __init__(
-        self,
-        source: SourceMap | None,
-        mocked: frozenset[str] = frozenset(),
-        provided: IntegrationCatalog = _NOTHING_PROVIDED,
+        self, tree: Definition, mocked: frozenset[str], provided: IntegrationCatalog
     ) -> None:
-        self.source = source
+        self.tree = tree
         self.mocked = mocked
         self.provided = provided
 
@@ -160,9 +133,18 @@ class _Parser:
     def fail(self, pointer: str, message: str, hint: str | None = None) -> NoReturn:
         raise self.error(pointer, message, hint)
 
+    def non_empty_list(self, node: StateNode, key: str, what: str) -> list[Any]:
+        """The state's `key`, which must be a non-empty list (of `what`)."""
+        value = node.fields.get(key)
+        if not isinstance(value, list) or not value:
+            self.fail(
+                pointer_join(node.pointer, key) if key in node.fields else node.pointer,
+                f"States.{node.name}.{key} must be a non-empty list of {what}",
+            )
+        return value
+
     def error(self, pointer: str, message: str, hint: str | None = None) -> DefinitionError:
-        where = self.source.error_kwargs(pointer) if self.source else {}
-        return DefinitionError(message, hint=hint, **where)
+        return DefinitionError(message, hint=hint, **self.tree.error_kwargs(pointer))
 
     def _payload_error(self, pointer: str, message: str) -> Exception:
         return self.error(pointer, f"{_dotted(pointer)}: {message}")
@@ -196,7 +178,7 @@ class _Parser:
     def path(self, obj: dict[str, Any], key: str, pointer: str, nullable: bool) -> JsonPath | None:
         """A path field; absent means "$". None is returned for an explicit null."""
         if key not in obj:
-            return JsonPath("$")
+            return ROOT
         value = obj[key]
         at = pointer_join(pointer, key)
         if value is None:
@@ -210,6 +192,12 @@ class _Parser:
         except PathSyntaxError as exc:
             self.fail(at, f"{_dotted(at)}: {exc}")
 
+    def present_path(self, obj: dict[str, Any], key: str, pointer: str) -> JsonPath:
+        """A path field that is present and cannot be null."""
+        path = self.path(obj, key, pointer, nullable=False)
+        assert path is not None
+        return path
+
     def reference_path(self, obj: dict[str, Any], key: str, pointer: str) -> JsonPath | None:
         path = self.path(obj, key, pointer, nullable=True)
         if path is not None and not path.is_reference:
@@ -221,18 +209,32 @@ class _Parser:
             )
         return path
 
-    # ---- machine ------------------------------------------------------------------------------
+    def template(self, raw: dict[str, Any], key: str, pointer: str) -> Any:
+        """A JSONPath payload template, or ABSENT."""
+        if key not in raw:
+            return ABSENT
+        return compile_template(raw[key], pointer_join(pointer, key), self._payload_error)
 
-    def machine(self, definition: Any) -> StateMachine:
+    def jsonata_value(self, value: Any, pointer: str, field: str) -> Any:
+        try:
+            return jsonata_eval.compile_value(value, field)
+        except jsonata_eval.JsonataSyntaxError as exc:
+            self.fail(pointer, f"{_dotted(pointer)}: {exc}")
+
+    # ---- machine and scopes -------------------------------------------------------------------
+
+    def machine(self) -> StateMachine:
+        definition = self.tree.value
         if not isinstance(definition, dict):
             self.fail("", "a state machine definition must be a JSON object")
-        top = ["StartAt", "States", "Comment", "Version", "QueryLanguage", "TimeoutSeconds"]
+        top = sorted(fields.object_fields("Definition"), key=_TOP_ORDER.index)
         for key in definition:
             if key not in top:
                 self.fail(f"/{key}", f"unknown top-level field '{key}'", hint=_suggest(key, top))
-        jsonata = self.query_language(definition, "", False)
+        self.query_language(definition, "", JSONPATH)
         timeout = self.integer(definition, "TimeoutSeconds", "", minimum=1)
-        start_at, states = self.block(definition, "", jsonata)
+        assert self.tree.machine is not None
+        start_at, states = self.block(self.tree.machine)
         comment = definition.get("Comment")
         return StateMachine(
             start_at,
@@ -242,26 +244,25 @@ class _Parser:
             timeout_seconds=timeout,
         )
 
-    def query_language(self, raw: dict[str, Any], pointer: str, default: bool) -> bool:
-        """Whether JSONata is the query language here (else JSONPath)."""
+    def query_language(self, raw: dict[str, Any], pointer: str, machine: str) -> None:
+        """QueryLanguage is JSONPath or JSONata; a state may not use JSONPath in a JSONata
+        machine."""
         if "QueryLanguage" not in raw:
-            return default
+            return
         value = raw["QueryLanguage"]
-        if value not in _QUERY_LANGUAGES:
+        if value not in QUERY_LANGUAGES:
             at = pointer_join(pointer, "QueryLanguage")
             self.fail(at, f"{_dotted(at) or 'QueryLanguage'} must be JSONPath or JSONata")
-        if value == "JSONPath" and default:
+        if value == JSONPATH and machine == JSONATA:
             at = pointer_join(pointer, "QueryLanguage")
             self.fail(
                 at,
                 f"{_dotted(at)}: a state cannot use JSONPath when the state machine uses JSONata",
             )
-        return value == "JSONata"
 
-    def block(
-        self, raw: dict[str, Any], pointer: str, jsonata: bool
-    ) -> tuple[str, dict[str, State]]:
+    def block(self, scope: Scope) -> tuple[str, dict[str, State]]:
         """StartAt and States of the machine, a Parallel branch or a Map's ItemProcessor."""
+        raw, pointer = scope.value, scope.pointer
         start_at = self.string(raw, "StartAt", pointer, required=True)
         if "States" not in raw:
             self.fail(pointer, f"{_dotted(pointer) or 'the definition'} is missing 'States'")
@@ -272,18 +273,14 @@ class _Parser:
                 states_at,
                 f"{_dotted(states_at)} must be a non-empty object of state names to states",
             )
-        names = list(raw_states)
+        names = [node.name for node in scope.states]
         self.target(
             start_at,
             pointer_join(pointer, "StartAt"),
             _dotted(pointer_join(pointer, "StartAt")),
             names,
         )
-        states = {
-            name: self.state(name, raw_states[name], pointer_join(states_at, name), names, jsonata)
-            for name in names
-        }
-        return start_at, states
+        return start_at, {node.name: self.state(node, names) for node in scope.states}
 
     def target(self, name: str, pointer: str, label: str, names: list[str]) -> None:
         if name not in names:
@@ -291,58 +288,78 @@ class _Parser:
             suffix = f'; did you mean "{close}"?' if close else ""
             self.fail(pointer, f'{label} names "{name}", which is not a state{suffix}')
 
+    def processor(self, scope: Scope) -> Processor:
+        table = fields.object_fields(scope.kind.value)
+        raw, pointer = scope.value, scope.pointer
+        for key in raw:
+            if key not in table:
+                self.fail(
+                    pointer_join(pointer, key),
+                    f"{_dotted(pointer)}: field '{key}' is not valid here",
+                    hint="a branch or ItemProcessor has StartAt, States and Comment",
+                )
+        start_at, states = self.block(scope)
+        can_block = any(_can_block(state) for state in states.values())
+        return Processor(start_at, states, can_block)
+
     # ---- states -------------------------------------------------------------------------------
 
-    def state(
-        self, name: str, raw: Any, pointer: str, names: list[str], default_jsonata: bool
-    ) -> State:
+    def state(self, node: StateNode, names: list[str]) -> State:
+        name, raw, pointer = node.name, node.value, node.pointer
         if not isinstance(raw, dict):
             self.fail(pointer, f"state '{name}' must be a JSON object")
         kind = self.string(raw, "Type", pointer, required=True)
-        if kind not in _FIELDS:
+        if kind not in STATE_TYPES:
             self.fail(
                 pointer_join(pointer, "Type"),
                 f'States.{name}.Type "{kind}" is not a state type',
-                hint=_suggest(kind, list(_FIELDS)),
+                hint=_suggest(kind, list(_TYPE_ORDER)),
             )
-        jsonata = self.query_language(raw, pointer, default_jsonata)
-        allowed = _JSONATA_FIELDS[kind] if jsonata else _FIELDS[kind]
+        self.query_language(raw, pointer, self.tree.language)
+        language = node.language
+        allowed = fields.ALLOWED[language][kind]
         for key in raw:
             at = pointer_join(pointer, key)
-            if key in _FIELDS_NOT_YET:
+            if key in NOT_RUN:
                 self.fail(at, f"States.{name}.{key} {_NOT_YET}")
             elif key not in allowed:
-                other = _FIELDS[kind] if jsonata else _JSONATA_FIELDS[kind]
-                language = "JSONata" if jsonata else "JSONPath"
-                if key in other:
+                if key in fields.ALLOWED[fields.other_language(language)][kind]:
                     self.fail(at, f"States.{name}: field '{key}' is not valid in {language} mode")
                 self.fail(
                     at,
                     f"States.{name}: field '{key}' is not valid in a {kind} state",
-                    hint=_suggest(key, sorted(allowed)),
+                    hint=_suggest(key, sorted(allowed - NOT_RUN)),
                 )
         flow = self.flow(name, kind, raw, pointer, names)
-        io: dict[str, Any] = {"jsonata": jsonata}
-        if not jsonata and "InputPath" in _FIELDS[kind]:
-            io["input_path"] = self.path(raw, "InputPath", pointer, nullable=True)
-            io["output_path"] = self.path(raw, "OutputPath", pointer, nullable=True)
+        parts: dict[str, Any] = {}
+        jsonata = node.jsonata
+        if not jsonata and "InputPath" in allowed:
+            parts["input_path"] = self.path(raw, "InputPath", pointer, nullable=True)
+            parts["output_path"] = self.path(raw, "OutputPath", pointer, nullable=True)
         if "Assign" in raw:
-            io["assign"] = self.assign(raw["Assign"], pointer_join(pointer, "Assign"), jsonata)
-            io["has_assign"] = True
+            parts["assign"] = self.assign(raw["Assign"], pointer_join(pointer, "Assign"), jsonata)
         if jsonata:
             for key in ("Output", "Arguments"):
                 if key in raw:
-                    io[key.lower()] = self.jsonata_value(raw[key], pointer_join(pointer, key), key)
-                    io[f"has_{key.lower()}"] = True
-        base = {"name": name, **flow, **io}
-        return getattr(self, f"_{kind.lower()}")(base, raw, pointer, names)
+                    parts[key.lower()] = self.jsonata_value(
+                        raw[key], pointer_join(pointer, key), key
+                    )
+        compile_type = getattr(self, f"_{kind.lower()}")
+        state: State = compile_type(node, {"name": name, **flow}, parts, names)
+        return state
+
+    def data_flow(self, node: StateNode, parts: dict[str, Any]) -> DataFlow:
+        """The state's data flow, of its query language, from the parts compiled for it."""
+        if node.jsonata:
+            return JsonataFlow(**parts)
+        return JsonPathFlow(**parts)
 
     def assign(self, value: Any, pointer: str, jsonata: bool) -> Any:
         if not isinstance(value, dict):
             self.fail(pointer, f"{_dotted(pointer)} must be an object of variable names to values")
         for key in value:
             variable = key[:-2] if key.endswith(".$") and not jsonata else key
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
+            if not _VARIABLE.fullmatch(variable):
                 self.fail(
                     pointer_join(pointer, key),
                     f"{_dotted(pointer)}: '{variable}' is not a valid variable name",
@@ -350,12 +367,6 @@ class _Parser:
         if jsonata:
             return self.jsonata_value(value, pointer, "Assign")
         return compile_template(value, pointer, self._payload_error)
-
-    def jsonata_value(self, value: Any, pointer: str, field: str) -> Any:
-        try:
-            return jsonata_eval.compile_value(value, field)
-        except jsonata_eval.JsonataSyntaxError as exc:
-            self.fail(pointer, f"{_dotted(pointer)}: {exc}")
 
     def flow(
         self, name: str, kind: str, raw: dict[str, Any], pointer: str, names: list[str]
@@ -374,64 +385,35 @@ class _Parser:
             self.target(nxt, pointer_join(pointer, "Next"), f"States.{name}.Next", names)
         return {"next": nxt, "end": bool(end)}
 
-    def template(self, raw: dict[str, Any], key: str, pointer: str) -> tuple[Any, bool]:
-        if key not in raw:
-            return None, False
-        return compile_template(raw[key], pointer_join(pointer, key), self._payload_error), True
-
     def _pass(
-        self, base: dict[str, Any], raw: dict[str, Any], pointer: str, names: list[str]
+        self, node: StateNode, base: dict[str, Any], parts: dict[str, Any], names: list[str]
     ) -> State:
-        if base["jsonata"]:
-            return PassState(**base)
-        parameters, has_parameters = self.template(raw, "Parameters", pointer)
-        return PassState(
-            **base,
-            parameters=parameters,
-            has_parameters=has_parameters,
-            result=raw.get("Result"),
-            has_result="Result" in raw,
-            result_path=self.reference_path(raw, "ResultPath", pointer),
-        )
+        raw, pointer = node.fields, node.pointer
+        if node.jsonata:
+            return PassState(**base, flow=self.data_flow(node, parts))
+        parts["parameters"] = self.template(raw, "Parameters", pointer)
+        parts["result_path"] = self.reference_path(raw, "ResultPath", pointer)
+        return PassState(**base, flow=self.data_flow(node, parts), result=raw.get("Result", ABSENT))
+
+    def _succeed(
+        self, node: StateNode, base: dict[str, Any], parts: dict[str, Any], names: list[str]
+    ) -> State:
+        return SucceedState(**base, flow=self.data_flow(node, parts))
+
+    # ---- Task ---------------------------------------------------------------------------------
 
     def _task(
-        self, base: dict[str, Any], raw: dict[str, Any], pointer: str, names: list[str]
+        self, node: StateNode, base: dict[str, Any], parts: dict[str, Any], names: list[str]
     ) -> State:
-        name = base["name"]
+        name, raw, pointer = node.name, node.fields, node.pointer
+        jsonata = node.jsonata
         resource = self.string(raw, "Resource", pointer, required=True)
-        at = pointer_join(pointer, "Resource")
-        wait_for_token = bool(_LAMBDA_INVOKE_WAIT.fullmatch(resource))
-        optimized = wait_for_token or bool(_LAMBDA_INVOKE.fullmatch(resource))
-        integration = None
-        service = None if optimized else _SERVICE_INTEGRATION.fullmatch(resource)
-        # `.sync` runs only where the runtime's catalog names that pattern (a mock may then
-        # answer it); the other patterns also when a mock answers the state.
-        sync = (service["sync"] or "") if service is not None else ""
-        # The catalog is asked for the pattern too ("publish.waitForTaskToken"): not every
-        # integration offers every pattern.
-        pattern = sync or ((service["wait"] or "") if service is not None else "")
-        if service is not None and (
-            (name in self.mocked and not sync)
-            or self.provided.supports(service["type"], service["action"] + pattern)
-        ):
-            integration = (service["type"], service["action"])
-            wait_for_token = bool(service["wait"])
-        elif not optimized and not _LAMBDA_FUNCTION_ARN.fullmatch(resource):
-            hint = (
-                "the local engine runs .sync for states:startExecution only: run this state on AWS"
-                if sync
-                else "the local runtime calls Lambda functions, sqs:sendMessage, "
-                "states:startExecution and the integrations of the local AWS services "
-                "(docs/engine.md) only: answer this state from a mock file (`tool run "
-                "--mock FILE`, see docs/engine.md) or run it on AWS"
-                if service is not None
-                else "use a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:"
-                "<name>), arn:aws:states:::lambda:invoke, arn:aws:states:::lambda:invoke"
-                ".waitForTaskToken, or a service integration answered by `tool run --mock FILE`"
-            )
-            self.fail(at, f'States.{name}.Resource "{resource}" {_NOT_YET}', hint=hint)
-        parameters, has_parameters = self.template(raw, "Parameters", pointer)
-        key = "Arguments" if base["jsonata"] else "Parameters"
+        invoker = self.invoker(name, resource, pointer_join(pointer, "Resource"))
+        optimized = isinstance(invoker, LambdaInvokeTask | LambdaCallbackTask)
+        callback = isinstance(invoker, LambdaCallbackTask | ServiceCallbackTask)
+        if not jsonata:
+            parts["parameters"] = self.template(raw, "Parameters", pointer)
+        key = "Arguments" if jsonata else "Parameters"
         params = raw.get(key)
         if (
             optimized
@@ -448,14 +430,15 @@ class _Parser:
                 f'States.{name}: InvocationType "DryRun" {_NOT_YET}',
                 hint="use RequestResponse or Event locally; AWS runs DryRun",
             )
-        if wait_for_token and not _mentions_token(params, base["jsonata"]):
+        if callback and not _mentions_token(params, jsonata):
             # Without the token nobody can answer the task. That AWS rejects such a
             # definition is not confirmed (the CDK does); the engine refuses it.
             # The field that carries it: Lambda's Payload, SQS's MessageBody (AWS guide examples).
-            where = "Payload" if optimized else "MessageBody" if integration == _SQS_SEND else None
+            sqs = isinstance(invoker, ServiceTask) and invoker.integration == _SQS_SEND
+            where = "Payload" if optimized else "MessageBody" if sqs else None
             token = (
                 '{"token": "{% $states.context.Task.Token %}"}'
-                if base["jsonata"]
+                if jsonata
                 else '{"token.$": "$$.Task.Token"}'
             )
             self.fail(
@@ -463,57 +446,93 @@ class _Parser:
                 f"States.{name}: .waitForTaskToken needs {key} to pass the task token",
                 hint=f'e.g. "{where}": {token}' if where else f"e.g. {token} in what it sends",
             )
-        result_selector, has_result_selector = self.template(raw, "ResultSelector", pointer)
-        jsonata = base["jsonata"]
-        timeout, timeout_path = self.task_seconds(raw, "TimeoutSeconds", pointer, name, jsonata)
-        heartbeat, heartbeat_path = self.task_seconds(
-            raw, "HeartbeatSeconds", pointer, name, jsonata
-        )
-        if (heartbeat is not None or heartbeat_path is not None) and not wait_for_token:
+        if not jsonata:
+            parts["result_selector"] = self.template(raw, "ResultSelector", pointer)
+        timeout = self.task_seconds(raw, "TimeoutSeconds", pointer, name, jsonata)
+        heartbeat = self.task_seconds(raw, "HeartbeatSeconds", pointer, name, jsonata)
+        if heartbeat is not None and not callback:
             field = "HeartbeatSeconds" if "HeartbeatSeconds" in raw else "HeartbeatSecondsPath"
             self.fail(
                 pointer_join(pointer, field),
                 f"States.{name}: {field} without .waitForTaskToken {_NOT_YET}",
             )
-        if isinstance(timeout, int) and isinstance(heartbeat, int) and heartbeat >= timeout:
+        if (
+            isinstance(timeout, Fixed)
+            and isinstance(heartbeat, Fixed)
+            and heartbeat.value >= timeout.value
+        ):
             self.fail(
                 pointer_join(pointer, "HeartbeatSeconds"),
-                f"States.{name}.HeartbeatSeconds ({heartbeat}) must be smaller than "
-                f"TimeoutSeconds ({timeout})",
+                f"States.{name}.HeartbeatSeconds ({heartbeat.value}) must be smaller than "
+                f"TimeoutSeconds ({timeout.value})",
             )
+        if not jsonata:
+            parts["result_path"] = self.reference_path(raw, "ResultPath", pointer)
         return TaskState(
             **base,
-            resource=resource,
-            optimized=optimized,
-            wait_for_token=wait_for_token,
-            integration=integration,
-            sync=sync if integration is not None else "",
-            parameters=parameters,
-            has_parameters=has_parameters,
-            result_selector=result_selector,
-            has_result_selector=has_result_selector,
-            result_path=self.reference_path(raw, "ResultPath", pointer),
+            flow=self.data_flow(node, parts),
+            invoker=invoker,
             retry=self.retriers(name, raw, pointer),
-            catch=self.catchers(name, raw, pointer, names, base["jsonata"]),
+            catch=self.catchers(name, raw, pointer, names, jsonata),
             timeout_seconds=timeout,
-            timeout_seconds_path=timeout_path,
             heartbeat_seconds=heartbeat,
-            heartbeat_seconds_path=heartbeat_path,
         )
+
+    def invoker(self, name: str, resource: str, at: str) -> TaskInvoker:
+        """How the Task's attempts run, from its Resource; refused when nothing can answer it."""
+        if _LAMBDA_INVOKE_WAIT.fullmatch(resource):
+            return LambdaCallbackTask()
+        if _LAMBDA_INVOKE.fullmatch(resource):
+            return LambdaInvokeTask()
+        service = _SERVICE_INTEGRATION.fullmatch(resource)
+        # `.sync` runs only where the runtime's catalog names that pattern (a mock may then
+        # answer it); the other patterns also when a mock answers the state.
+        sync = (service["sync"] or "") if service is not None else ""
+        # The catalog is asked for the pattern too ("publish.waitForTaskToken"): not every
+        # integration offers every pattern.
+        pattern = sync or ((service["wait"] or "") if service is not None else "")
+        if service is not None and (
+            (name in self.mocked and not sync)
+            or self.provided.supports(service["type"], service["action"] + pattern)
+        ):
+            integration = (service["type"], service["action"])
+            if sync:
+                return ServiceJobTask(integration, sync)
+            if service["wait"]:
+                return ServiceCallbackTask(integration)
+            return ServiceTask(integration)
+        if not _LAMBDA_FUNCTION_ARN.fullmatch(resource):
+            hint = (
+                "the local engine runs .sync for states:startExecution only: run this state on AWS"
+                if sync
+                else "the local runtime calls Lambda functions, sqs:sendMessage, "
+                "states:startExecution and the integrations of the local AWS services "
+                "(docs/engine.md) only: answer this state from a mock file (`tool run "
+                "--mock FILE`, see docs/engine.md) or run it on AWS"
+                if service is not None
+                else "use a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:"
+                "<name>), arn:aws:states:::lambda:invoke, arn:aws:states:::lambda:invoke"
+                ".waitForTaskToken, or a service integration answered by `tool run --mock FILE`"
+            )
+            self.fail(at, f'States.{name}.Resource "{resource}" {_NOT_YET}', hint=hint)
+        return LambdaFunctionTask(resource)
 
     def task_seconds(
         self, raw: dict[str, Any], key: str, pointer: str, name: str, jsonata: bool
-    ) -> tuple[Any, JsonPath | None]:
+    ) -> Dynamic | None:
         """TimeoutSeconds or HeartbeatSeconds: an int (a JSONata template in JSONata mode when
         written as {% %}), or the reference path of its ...Path variant."""
         dynamic = key + "Path"
         if key in raw and dynamic in raw:
             self.fail(pointer, f"States.{name} has both {key} and {dynamic}; keep one")
         if dynamic in raw:
-            return None, self.path(raw, dynamic, pointer, nullable=False)
+            return AtPath(self.present_path(raw, dynamic, pointer))
         if jsonata and key in raw and jsonata_eval.is_expression(raw[key]):
-            return self.jsonata_value(raw[key], pointer_join(pointer, key), key), None
-        return self.integer(raw, key, pointer, minimum=1), None
+            return Evaluated(self.jsonata_value(raw[key], pointer_join(pointer, key), key))
+        seconds = self.integer(raw, key, pointer, minimum=1)
+        return None if seconds is None else Fixed(seconds)
+
+    # ---- Retry and Catch ----------------------------------------------------------------------
 
     def error_equals(
         self, rule: dict[str, Any], pointer: str, last: bool, label: str
@@ -539,15 +558,7 @@ class _Parser:
         if not isinstance(rules, list):
             self.fail(at, f"States.{name}.Retry must be a list")
         out = []
-        allowed = {
-            "ErrorEquals",
-            "IntervalSeconds",
-            "MaxAttempts",
-            "BackoffRate",
-            "MaxDelaySeconds",
-            "JitterStrategy",
-            "Comment",
-        }
+        allowed = fields.object_fields("Retrier")
         for i, rule in enumerate(rules):
             rp = pointer_join(at, i)
             if not isinstance(rule, dict):
@@ -594,12 +605,11 @@ class _Parser:
         if not isinstance(rules, list):
             self.fail(at, f"States.{name}.Catch must be a list")
         out = []
+        allowed = fields.object_fields("Catcher", JSONATA if jsonata else JSONPATH)
         for i, rule in enumerate(rules):
             rp = pointer_join(at, i)
             if not isinstance(rule, dict):
                 self.fail(rp, f"{_dotted(rp)} must be an object")
-            allowed = {"ErrorEquals", "Next", "Comment", "Assign"}
-            allowed.add("Output" if jsonata else "ResultPath")
             for key in rule:
                 if key not in allowed:
                     self.fail(
@@ -612,31 +622,24 @@ class _Parser:
             extra: dict[str, Any] = {}
             if "Assign" in rule:
                 extra["assign"] = self.assign(rule["Assign"], pointer_join(rp, "Assign"), jsonata)
-                extra["has_assign"] = True
             if "Output" in rule:
                 extra["output"] = self.jsonata_value(
                     rule["Output"], pointer_join(rp, "Output"), "Output"
                 )
-                extra["has_output"] = True
-            result_path = None if jsonata else self.reference_path(rule, "ResultPath", rp)
-            if jsonata:
-                result_path = JsonPath("$")
+            result_path = ROOT if jsonata else self.reference_path(rule, "ResultPath", rp)
             out.append(Catcher(errors, nxt, result_path, **extra))
         return tuple(out)
 
+    # ---- Choice -------------------------------------------------------------------------------
+
     def _choice(
-        self, base: dict[str, Any], raw: dict[str, Any], pointer: str, names: list[str]
+        self, node: StateNode, base: dict[str, Any], parts: dict[str, Any], names: list[str]
     ) -> State:
-        name = base["name"]
+        name, raw, pointer = node.name, node.fields, node.pointer
         at = pointer_join(pointer, "Choices")
-        rules = raw.get("Choices")
-        if not isinstance(rules, list) or not rules:
-            self.fail(
-                at if "Choices" in raw else pointer,
-                f"States.{name}.Choices must be a non-empty list of rules",
-            )
+        rules = self.non_empty_list(node, "Choices", "rules")
         choices = []
-        jsonata = base["jsonata"]
+        jsonata = node.jsonata
         for i, rule in enumerate(rules):
             rp = pointer_join(at, i)
             if not isinstance(rule, dict):
@@ -644,14 +647,13 @@ class _Parser:
             extra: dict[str, Any] = {}
             if "Assign" in rule:
                 extra["assign"] = self.assign(rule["Assign"], pointer_join(rp, "Assign"), jsonata)
-                extra["has_assign"] = True
+            condition: Any
             if jsonata:
-                condition: Any = self.jsonata_condition(rule, rp)
+                condition = self.jsonata_condition(rule, rp)
                 if "Output" in rule:
                     extra["output"] = self.jsonata_value(
                         rule["Output"], pointer_join(rp, "Output"), "Output"
                     )
-                    extra["has_output"] = True
             else:
                 body = {k: v for k, v in rule.items() if k != "Assign"}
                 condition = self.condition(body, rp, top=True)
@@ -661,11 +663,14 @@ class _Parser:
         default = self.string(raw, "Default", pointer)
         if default is not None:
             self.target(default, pointer_join(pointer, "Default"), f"States.{name}.Default", names)
-        return ChoiceState(**base, choices=tuple(choices), default=default)
+        return ChoiceState(
+            **base, flow=self.data_flow(node, parts), choices=tuple(choices), default=default
+        )
 
     def jsonata_condition(self, rule: dict[str, Any], pointer: str) -> Any:
+        allowed = fields.object_fields("JSONataRule")
         for key in rule:
-            if key not in ("Condition", "Next", "Comment", "Assign", "Output"):
+            if key not in allowed:
                 self.fail(
                     pointer_join(pointer, key),
                     f"{_dotted(pointer)}: field '{key}' is not valid in a JSONata choice rule",
@@ -728,11 +733,9 @@ class _Parser:
             if "Variable" in rule:
                 self.fail(pointer, f"{_dotted(pointer)}: Not rules take no Variable")
             return choice_ops.Not(self.condition(value, at, top=False))
-        variable = (
-            self.path(rule, "Variable", pointer, nullable=False) if "Variable" in rule else None
-        )
-        if variable is None:
+        if "Variable" not in rule:
             self.fail(pointer, f"{_dotted(pointer)} is missing 'Variable'")
+        variable = self.present_path(rule, "Variable", pointer)
         if op in choice_ops.TYPE_TESTS or op == "IsPresent":
             if not isinstance(value, bool):
                 self.fail(at, f"{_dotted(at)} must be true or false")
@@ -748,11 +751,12 @@ class _Parser:
                     [*choice_ops.COMPARISONS, "StringMatches", *choice_ops.TYPE_TESTS, "IsPresent"],
                 ),
             )
+        expected: Any
         if by_path:
             if not isinstance(value, str):
                 self.fail(at, f"{_dotted(at)} must be a JSONPath string")
             try:
-                expected: Any = JsonPath(value)
+                expected = JsonPath(value)
             except PathSyntaxError as exc:
                 self.fail(at, f"{_dotted(at)}: {exc}")
         else:
@@ -765,10 +769,12 @@ class _Parser:
             expected = value
         return choice_ops.Compare(variable, base_op, expected, by_path)
 
+    # ---- Wait and Fail ------------------------------------------------------------------------
+
     def _wait(
-        self, base: dict[str, Any], raw: dict[str, Any], pointer: str, names: list[str]
+        self, node: StateNode, base: dict[str, Any], parts: dict[str, Any], names: list[str]
     ) -> State:
-        name = base["name"]
+        name, raw, pointer = node.name, node.fields, node.pointer
         given = [k for k in ("Seconds", "SecondsPath", "Timestamp", "TimestampPath") if k in raw]
         if len(given) != 1:
             self.fail(
@@ -778,14 +784,13 @@ class _Parser:
             )
         key = given[0]
         at = pointer_join(pointer, key)
-        if base["jsonata"] and jsonata_eval.is_expression(raw[key]):
-            compiled = self.jsonata_value(raw[key], at, key)
-            if key == "Seconds":
-                return WaitState(**base, seconds=compiled)
-            return WaitState(**base, timestamp=compiled)
-        if key == "Seconds":
-            return WaitState(**base, seconds=self.integer(raw, "Seconds", pointer, minimum=0))
-        if key == "Timestamp":
+        flow = self.data_flow(node, parts)
+        found: Dynamic
+        if node.jsonata and jsonata_eval.is_expression(raw[key]):
+            found = Evaluated(self.jsonata_value(raw[key], at, key))
+        elif key == "Seconds":
+            found = Fixed(self.integer(raw, "Seconds", pointer, minimum=0))
+        elif key == "Timestamp":
             stamp = parse_timestamp(raw[key])
             if stamp is None:
                 self.fail(
@@ -793,96 +798,83 @@ class _Parser:
                     f"States.{name}.Timestamp is not an ISO-8601 timestamp "
                     "such as 2024-01-01T00:00:00Z",
                 )
-            return WaitState(**base, timestamp=stamp)
-        path = self.path(raw, key, pointer, nullable=False)
-        if key == "SecondsPath":
-            return WaitState(**base, seconds_path=path)
-        return WaitState(**base, timestamp_path=path)
-
-    def _succeed(
-        self, base: dict[str, Any], raw: dict[str, Any], pointer: str, names: list[str]
-    ) -> State:
-        return SucceedState(**base)
+            found = Fixed(stamp)
+        else:
+            found = AtPath(self.present_path(raw, key, pointer))
+        wait = WaitFor(seconds=found) if key.startswith("Seconds") else WaitFor(timestamp=found)
+        return WaitState(**base, flow=flow, wait=wait)
 
     def _fail(
-        self, base: dict[str, Any], raw: dict[str, Any], pointer: str, names: list[str]
+        self, node: StateNode, base: dict[str, Any], parts: dict[str, Any], names: list[str]
     ) -> State:
-        name = base["name"]
-        fields: dict[str, Any] = {}
-        if base["jsonata"]:
+        name, raw, pointer = node.name, node.fields, node.pointer
+        found: dict[str, Fixed | Evaluated] = {}
+        if node.jsonata:
             for key in ("Error", "Cause"):
                 if key in raw:
-                    fields[key.lower()] = self.jsonata_value(
-                        raw[key], pointer_join(pointer, key), key
+                    value = self.jsonata_value(raw[key], pointer_join(pointer, key), key)
+                    # An empty value gives no Error/Cause at all.
+                    found[key] = Evaluated(value) if value else Fixed(None)
+        else:
+            for plain, dynamic in (("Error", "ErrorPath"), ("Cause", "CausePath")):
+                if plain in raw and dynamic in raw:
+                    self.fail(pointer, f"States.{name} has both {plain} and {dynamic}; keep one")
+                found[plain] = Fixed(self.string(raw, plain, pointer))
+                if dynamic in raw:
+                    found[plain] = Evaluated(
+                        compile_expression(
+                            raw[dynamic],
+                            dynamic,
+                            pointer_join(pointer, dynamic),
+                            self._payload_error,
+                        )
                     )
-            return FailState(**base, **fields)
-        for plain, dynamic in (("Error", "ErrorPath"), ("Cause", "CausePath")):
-            if plain in raw and dynamic in raw:
-                self.fail(pointer, f"States.{name} has both {plain} and {dynamic}; keep one")
-            fields[plain.lower()] = self.string(raw, plain, pointer)
-            if dynamic in raw:
-                fields[f"{plain.lower()}_path"] = compile_expression(
-                    raw[dynamic], dynamic, pointer_join(pointer, dynamic), self._payload_error
-                )
-        return FailState(**base, **fields)
+        return FailState(
+            **base,
+            flow=self.data_flow(node, parts),
+            error=found.get("Error", Fixed(None)),
+            cause=found.get("Cause", Fixed(None)),
+        )
 
     # ---- Parallel and Map ---------------------------------------------------------------------
 
     def _parallel(
-        self, base: dict[str, Any], raw: dict[str, Any], pointer: str, names: list[str]
+        self, node: StateNode, base: dict[str, Any], parts: dict[str, Any], names: list[str]
     ) -> State:
-        name = base["name"]
-        at = pointer_join(pointer, "Branches")
-        branches = raw.get("Branches")
-        if not isinstance(branches, list) or not branches:
-            self.fail(
-                at if "Branches" in raw else pointer,
-                f"States.{name}.Branches must be a non-empty list of branches",
-            )
+        name, raw, pointer = node.name, node.fields, node.pointer
+        self.non_empty_list(node, "Branches", "branches")
         compiled = []
-        for i, branch in enumerate(branches):
-            bp = pointer_join(at, i)
-            if not isinstance(branch, dict):
-                self.fail(bp, f"{_dotted(bp)} must be an object with StartAt and States")
-            compiled.append(self.processor(branch, bp, base["jsonata"]))
-        parameters, has_parameters = self.template(raw, "Parameters", pointer)
-        result_selector, has_result_selector = self.template(raw, "ResultSelector", pointer)
+        for scope in node.branches:
+            if not isinstance(scope.value, dict):
+                self.fail(
+                    scope.pointer,
+                    f"{_dotted(scope.pointer)} must be an object with StartAt and States",
+                )
+            compiled.append(self.processor(scope))
+        if not node.jsonata:
+            parts["parameters"] = self.template(raw, "Parameters", pointer)
+            parts["result_selector"] = self.template(raw, "ResultSelector", pointer)
+            parts["result_path"] = self.reference_path(raw, "ResultPath", pointer)
         return ParallelState(
             **base,
+            flow=self.data_flow(node, parts),
             branches=tuple(compiled),
-            parameters=parameters,
-            has_parameters=has_parameters,
-            result_selector=result_selector,
-            has_result_selector=has_result_selector,
-            result_path=self.reference_path(raw, "ResultPath", pointer),
             retry=self.retriers(name, raw, pointer),
-            catch=self.catchers(name, raw, pointer, names, base["jsonata"]),
+            catch=self.catchers(name, raw, pointer, names, node.jsonata),
         )
 
-    def processor(self, raw: dict[str, Any], pointer: str, jsonata: bool) -> Processor:
-        for key in raw:
-            if key not in ("StartAt", "States", "Comment", "ProcessorConfig", "QueryLanguage"):
-                self.fail(
-                    pointer_join(pointer, key),
-                    f"{_dotted(pointer)}: field '{key}' is not valid here",
-                    hint="a branch or ItemProcessor has StartAt, States and Comment",
-                )
-        jsonata = self.query_language(raw, pointer, jsonata)
-        start_at, states = self.block(raw, pointer, jsonata)
-        return Processor(start_at, states)
-
     def _map(
-        self, base: dict[str, Any], raw: dict[str, Any], pointer: str, names: list[str]
+        self, node: StateNode, base: dict[str, Any], parts: dict[str, Any], names: list[str]
     ) -> State:
-        name = base["name"]
-        jsonata = base["jsonata"]
+        name, raw, pointer = node.name, node.fields, node.pointer
+        jsonata = node.jsonata
         if "ItemProcessor" in raw and "Iterator" in raw:
             self.fail(pointer, f"States.{name} has both ItemProcessor and Iterator; keep one")
-        key = "ItemProcessor" if "ItemProcessor" in raw else "Iterator"
-        at = pointer_join(pointer, key)
-        if key not in raw:
+        scope = node.processor
+        if scope is None:
             self.fail(pointer, f"States.{name} is missing 'ItemProcessor'")
-        raw_processor = raw[key]
+        at = scope.pointer
+        raw_processor = scope.value
         if not isinstance(raw_processor, dict):
             self.fail(at, f"{_dotted(at)} must be an object with StartAt and States")
         config = raw_processor.get("ProcessorConfig", {})
@@ -897,36 +889,32 @@ class _Parser:
             )
         if "Parameters" in raw and "ItemSelector" in raw:
             self.fail(pointer, f"States.{name} has both Parameters and ItemSelector; keep one")
-        fields: dict[str, Any] = {
-            "processor": self.processor(raw_processor, at, jsonata),
+        found: dict[str, Any] = {
+            "processor": self.processor(scope),
             "distributed": mode == "DISTRIBUTED",
             "label": self.string(raw, "Label", pointer),
         }
         if "ItemBatcher" in raw:
-            fields["item_batcher"] = self.item_batcher(
+            found["item_batcher"] = self.item_batcher(
                 name, raw["ItemBatcher"], pointer_join(pointer, "ItemBatcher"), jsonata, mode
             )
         if jsonata:
             if "Items" in raw:
-                fields["items"] = self.jsonata_value(
-                    raw["Items"], pointer_join(pointer, "Items"), "Items"
+                found["items"] = Evaluated(
+                    self.jsonata_value(raw["Items"], pointer_join(pointer, "Items"), "Items")
                 )
-                fields["has_items"] = True
             if "ItemSelector" in raw:
-                fields["item_selector"] = self.jsonata_value(
+                found["item_selector"] = self.jsonata_value(
                     raw["ItemSelector"], pointer_join(pointer, "ItemSelector"), "ItemSelector"
                 )
-                fields["has_item_selector"] = True
         else:
-            fields["items_path"] = self.path(raw, "ItemsPath", pointer, nullable=False)
+            items_path = self.path(raw, "ItemsPath", pointer, nullable=False)
+            assert items_path is not None
+            found["items"] = AtPath(items_path)
             selector_key = "ItemSelector" if "ItemSelector" in raw else "Parameters"
-            selector, has_selector = self.template(raw, selector_key, pointer)
-            fields["item_selector"] = selector
-            fields["has_item_selector"] = has_selector
-            selector_result, has_result_selector = self.template(raw, "ResultSelector", pointer)
-            fields["result_selector"] = selector_result
-            fields["has_result_selector"] = has_result_selector
-            fields["result_path"] = self.reference_path(raw, "ResultPath", pointer)
+            found["item_selector"] = self.template(raw, selector_key, pointer)
+            parts["result_selector"] = self.template(raw, "ResultSelector", pointer)
+            parts["result_path"] = self.reference_path(raw, "ResultPath", pointer)
         for plain, attribute in (
             ("MaxConcurrency", "max_concurrency"),
             ("ToleratedFailureCount", "tolerated_failure_count"),
@@ -936,12 +924,13 @@ class _Parser:
             if plain in raw and dynamic in raw:
                 self.fail(pointer, f"States.{name} has both {plain} and {dynamic}; keep one")
             if plain in raw:
-                fields[attribute] = self.map_number(raw, plain, pointer, jsonata)
+                found[attribute] = self.map_number(raw, plain, pointer, jsonata)
             elif dynamic in raw:
-                fields[f"{attribute}_path"] = self.path(raw, dynamic, pointer, nullable=False)
+                found[attribute] = AtPath(self.present_path(raw, dynamic, pointer))
         return MapState(
             **base,
-            **fields,
+            flow=self.data_flow(node, parts),
+            **found,
             retry=self.retriers(name, raw, pointer),
             catch=self.catchers(name, raw, pointer, names, jsonata),
         )
@@ -959,9 +948,8 @@ class _Parser:
         if not isinstance(raw, dict):
             self.fail(pointer, f"{_dotted(pointer)} must be an object")
         limits = ("MaxItemsPerBatch", "MaxInputBytesPerBatch")
-        allowed = [*limits, "BatchInput"]
-        if not jsonata:
-            allowed += [f"{key}Path" for key in limits]
+        language = JSONATA if jsonata else JSONPATH
+        allowed = sorted(fields.object_fields("ItemBatcher", language), key=_BATCHER_ORDER.index)
         for key in raw:
             if key in allowed:
                 continue
@@ -983,7 +971,7 @@ class _Parser:
             self.fail(
                 pointer, f"{_dotted(pointer)} needs MaxItemsPerBatch or MaxInputBytesPerBatch"
             )
-        fields: dict[str, Any] = {}
+        found: dict[str, Any] = {}
         for key, attribute, most in (
             ("MaxItemsPerBatch", "max_items_per_batch", None),
             ("MaxInputBytesPerBatch", "max_input_bytes_per_batch", MAX_PAYLOAD_BYTES),
@@ -992,35 +980,34 @@ class _Parser:
             if key in raw and key + "Path" in raw:
                 self.fail(pointer, f"{_dotted(pointer)} has both {key} and {key}Path; keep one")
             if key + "Path" in raw:
-                path = self.path(raw, key + "Path", pointer, nullable=False)
-                if path is not None and not path.is_reference:
+                path = self.present_path(raw, key + "Path", pointer)
+                if not path.is_reference:
                     self.fail(
                         pointer_join(pointer, key + "Path"),
                         f"{_dotted(pointer)}.{key}Path must be a reference path ($.field), "
                         f"not '{path.text}'",
                     )
-                fields[f"{attribute}_path"] = path
+                found[attribute] = AtPath(path)
             elif key in raw and jsonata and jsonata_eval.is_expression(raw[key]):
-                fields[attribute] = self.jsonata_value(raw[key], at, key)
+                found[attribute] = Evaluated(self.jsonata_value(raw[key], at, key))
             elif key in raw:
                 number = self.integer(raw, key, pointer, minimum=1)
                 if most is not None and number is not None and number > most:
                     self.fail(at, f"{_dotted(at)} must be at most {most} (256 KiB)")
-                fields[attribute] = number
+                found[attribute] = Fixed(number)
         if "BatchInput" in raw:
             at = pointer_join(pointer, "BatchInput")
             if jsonata:
-                fields["batch_input"] = self.jsonata_value(raw["BatchInput"], at, "BatchInput")
+                found["batch_input"] = self.jsonata_value(raw["BatchInput"], at, "BatchInput")
             else:
-                fields["batch_input"] = compile_template(raw["BatchInput"], at, self._payload_error)
-            fields["has_batch_input"] = True
-        return ItemBatcher(**fields)
+                found["batch_input"] = compile_template(raw["BatchInput"], at, self._payload_error)
+        return ItemBatcher(**found)
 
-    def map_number(self, raw: dict[str, Any], key: str, pointer: str, jsonata: bool) -> Any:
+    def map_number(self, raw: dict[str, Any], key: str, pointer: str, jsonata: bool) -> Dynamic:
         value = raw[key]
         at = pointer_join(pointer, key)
         if jsonata and jsonata_eval.is_expression(value):
-            return self.jsonata_value(value, at, key)
+            return Evaluated(self.jsonata_value(value, at, key))
         if key == "ToleratedFailurePercentage":
             if (
                 not isinstance(value, int | float)
@@ -1028,8 +1015,31 @@ class _Parser:
                 or not 0 <= value <= 100
             ):
                 self.fail(at, f"{_dotted(at)} must be a number between 0 and 100")
-            return value
-        return self.integer(raw, key, pointer, minimum=0)
+            return Fixed(value)
+        return Fixed(self.integer(raw, key, pointer, minimum=0))
+
+
+# The order the engine lists fields in its hints.
+_TOP_ORDER = ("StartAt", "States", "Comment", "Version", "QueryLanguage", "TimeoutSeconds")
+_TYPE_ORDER = ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
+_BATCHER_ORDER = (
+    "MaxItemsPerBatch",
+    "MaxInputBytesPerBatch",
+    "BatchInput",
+    "MaxItemsPerBatchPath",
+    "MaxInputBytesPerBatchPath",
+)
+
+
+def _can_block(state: State) -> bool:
+    """Whether running the state may wait on something: a Task, a Wait, a Retry interval."""
+    if state.can_block or (isinstance(state, RetryingState) and state.retry):
+        return True
+    if isinstance(state, ParallelState):
+        return any(branch.can_block for branch in state.branches)
+    if isinstance(state, MapState):
+        return state.processor.can_block
+    return False
 
 
 def _mentions_token(params: Any, jsonata: bool) -> bool:
