@@ -56,6 +56,9 @@ def _free_port() -> int:
 # A folder's resident runtime (tooling/localrt/resident.py) outlives the command that started it;
 # in tests it should not outlive the test: a short idle time, and the fixture below.
 os.environ.setdefault("TOOL_RESIDENT_IDLE_SECONDS", "60")
+# `tool deploy` starts one ahead; most tests deploy without running anything, so not there
+# (tests/localrt/test_resident.py turns it on where it is the subject).
+os.environ.setdefault("TOOL_RESIDENT_AHEAD", "0")
 
 
 @pytest.fixture(autouse=True)

@@ -88,6 +88,45 @@ def test_a_started_worker_is_forked_by_the_folders_resident_runtime(folder: Path
     assert record.worker_pid is not None and record.worker_pid != pid
 
 
+def test_a_local_deploy_starts_the_resident_runtime_ahead_for_the_first_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOOL_RESIDENT_AHEAD", "1")
+    service = tmp_path / "ahead"
+    service.mkdir()
+    for name in SERVICE_FILES:
+        shutil.copy(ROOT / name, service / name)
+    deployed = subprocess.run([TOOL, "deploy"], cwd=service, capture_output=True, text=True)
+    assert deployed.returncode == 0, deployed.stderr
+    tool_dir = service / ".tool"
+    deadline = time.monotonic() + 30
+    while not ResidentRuntime(tool_dir).running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ahead = resident_pid(tool_dir)
+    assert ahead is not None  # started by the deploy, before any run
+
+    described = run_to_end(LocalBackend(service, "us-east-1"))
+    assert described["status"] == "SUCCEEDED"
+    assert resident_pid(tool_dir) == ahead  # the first run used it: no second one started
+    again = subprocess.run([TOOL, "deploy"], cwd=service, capture_output=True, text=True)
+    assert again.returncode == 0 and resident_pid(tool_dir) == ahead  # one per folder
+
+
+def test_a_dry_run_or_an_aws_deploy_starts_no_resident_runtime(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOOL_RESIDENT_AHEAD", "1")
+    service = tmp_path / "dry"
+    service.mkdir()
+    for name in SERVICE_FILES:
+        shutil.copy(ROOT / name, service / name)
+    planned = subprocess.run(
+        [TOOL, "deploy", "--dry-run"], cwd=service, capture_output=True, text=True
+    )
+    assert planned.returncode == 0, planned.stderr
+    assert not (service / ".tool" / "runtime.lock").exists()
+
+
 def test_without_a_resident_runtime_the_worker_is_started_as_before(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

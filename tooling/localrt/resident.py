@@ -206,6 +206,14 @@ class ResidentRuntime:
             self._wait_gone()  # a stale one exits after saying so: start a fresh one
         return None
 
+    def start_ahead(self) -> bool:
+        """Start the folder's resident runtime without waiting for it, unless one runs or is
+        starting (after `tool deploy`, so that the first run finds it ready). Whether one was
+        started."""
+        if not self.tool_dir.is_dir() or _address(self.tool_dir) is None or self._locked():
+            return False
+        return self._spawn() is not None
+
     def running(self) -> bool:
         sock = self._connect(start=False)
         if sock is None:
