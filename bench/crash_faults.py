@@ -6,10 +6,11 @@ Scenario: a service with one state machine that waits, retries, calls Lambda fun
 a Map (Pass, Task with Retry, Wait, Map of Tasks, Task). Half of the executions are started by
 hand (StartExecution on the local target), half from its SQS trigger queue by `tool worker`
 processes. While they run, the bench SIGKILLs, at random moments, an execution's owner (its
-worker process), a handler process, or a `tool worker`, until it has killed `--kills` times; a
-killed `tool worker` is started again. A process looks at the executions once a second, as a
-user running `tool executions` would. Then the killing stops and the runtime settles: the
-queue drains and every execution ends. It reports:
+worker process), a handler process, a `tool worker`, the folder's resident runtime (which forks
+workers, tooling/localrt/resident.py) or its spare worker, until it has killed `--kills` times;
+a killed `tool worker` is started again, a killed resident runtime by the next start. A process
+looks at the executions once a second, as a user running `tool executions` would. Then the
+killing stops and the runtime settles: the queue drains and every execution ends. It reports:
 
   expected         executions that must exist: one per start by hand, one per message
   ended            of those, the ones that ended (and how: succeeded or not)
@@ -22,7 +23,8 @@ queue drains and every execution ends. It reports:
                    of the same input (the definition run in this process, handlers called
                    directly, on a virtual clock)
   orphans          processes of the service left running (workers, handlers, what handlers
-                   started) once everything ended
+                   started, spare workers) once everything ended and the resident runtime
+                   was stopped
 
 Required: stuck 0, lost 0, duplicates 0, wrong outputs 0, orphans 0. A killed handler is a
 failed Lambda invocation (Runtime.ExitError), as on AWS; the definition retries it, so the
@@ -53,6 +55,7 @@ from tooling.engine.clock import VirtualClock
 from tooling.engine.ports import LambdaResponse
 from tooling.localrt.process_tree import MARKER, process_alive
 from tooling.localrt.queue import LocalQueues
+from tooling.localrt.resident import ResidentRuntime
 from tooling.localrt.services import LOCAL_INTEGRATIONS
 
 REGION = "us-east-1"
@@ -247,11 +250,26 @@ def _cwd(pid: int) -> str:
         return ""
 
 
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def service_processes(directory: Path) -> dict[str, list[int]]:
-    """Live processes of the service, by kind: workers, handlers, others (what handlers
-    started, `tool worker`s, anything else running in the service folder)."""
-    found: dict[str, list[int]] = {"worker": [], "handler": [], "other": []}
+    """Live processes of the service, by kind: workers, handlers, the resident runtime, its
+    spares (forked from it, not yet workers), others (what handlers started, `tool worker`s,
+    anything else running in the service folder)."""
+    found: dict[str, list[int]] = {
+        "worker": [], "handler": [], "resident": [], "spare": [], "other": []
+    }  # fmt: skip
     root = str(directory)
+    owners = {
+        record.worker_pid
+        for record in LocalBackend(directory, REGION).store.list_executions(status="RUNNING")
+    }
+    forked: list[int] = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
@@ -262,11 +280,36 @@ def service_processes(directory: Path) -> dict[str, list[int]]:
         marked = f"{MARKER}=".encode() in _read(Path(f"/proc/{pid}/environ"))
         if "tooling.localrt.worker" in command and root in command:
             found["worker"].append(pid)
+        elif "tooling.localrt.resident" in command and root in command:
+            forked.append(pid)
         elif "lambda_bootstrap.py" in command and marked and _cwd(pid).startswith(root):
             found["handler"].append(pid)
         elif (marked and _cwd(pid).startswith(root)) or _cwd(pid).startswith(root):
             found["other"].append(pid)
+    # Workers and spares are forks of the resident runtime (same command line).
+    for pid in forked:
+        if pid in owners:
+            found["worker"].append(pid)
+        elif _parent(pid) in forked:
+            found["spare"].append(pid)
+        elif _parent(pid) == 1 or _parent(pid) not in forked:
+            # The resident runtime, or a worker that no RUNNING row names (about to end).
+            found["resident" if _is_resident(directory, pid) else "worker"].append(pid)
     return found
+
+
+def _is_resident(directory: Path, pid: int) -> bool:
+    """Whether `pid` holds the folder's resident runtime lock (/proc/locks names the holder)."""
+    try:
+        inode = (directory / ".tool" / "runtime.lock").stat().st_ino
+        locks = Path("/proc/locks").read_text()
+    except OSError:
+        return False
+    return any(
+        line.split()[4] == str(pid) and line.split()[5].endswith(f":{inode}")
+        for line in locks.splitlines()
+        if len(line.split()) > 5
+    )
 
 
 @dataclass
@@ -416,6 +459,10 @@ def run(
     pollers.stop()
     report.settle_seconds = time.monotonic() - began
     time.sleep(1.0)  # let the last workers exit
+    # The resident runtime stays for the next command, as it should; stopped, it must leave
+    # nothing behind (its spare and the spare's runtime process end with it).
+    ResidentRuntime(directory / ".tool").stop()
+    time.sleep(0.5)
 
     store = LocalBackend(directory, REGION).store
     records = {r.name: r for r in store.list_executions(MACHINE_ARN)}
@@ -464,10 +511,11 @@ def run(
 def _kill_one(
     directory: Path, backend: LocalBackend, pollers: Pollers, rng: random.Random
 ) -> str | None:
-    """SIGKILL one process of a random kind (an execution owner, a handler, a `tool worker`);
-    the kind killed, or None when there was nothing of any kind to kill."""
-    kinds = ["owner", "handler", "tool worker"]
-    weights = [0.4, 0.4, 0.2]
+    """SIGKILL one process of a random kind (an execution owner, a handler, a `tool worker`,
+    the resident runtime, its spare worker); the kind killed, or None when there was nothing of
+    any kind to kill."""
+    kinds = ["owner", "handler", "tool worker", "resident runtime", "spare"]
+    weights = [0.3, 0.3, 0.15, 0.15, 0.1]
     first = rng.choices(kinds, weights)[0]
     for kind in [first] + [k for k in kinds if k != first]:
         victims: list[int] = []
@@ -477,6 +525,15 @@ def _kill_one(
                     victims.append(record.worker_pid)
         elif kind == "handler":
             victims = service_processes(directory)["handler"]
+        elif kind == "resident runtime":
+            victims = service_processes(directory)["resident"]
+        elif kind == "spare":
+            # Under load a spare is taken as soon as it is forked: look for one a moment.
+            deadline = time.monotonic() + 1.0
+            while not (victims := service_processes(directory)["spare"]):
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
         else:
             victims = [p.pid for p in pollers.processes if p.poll() is None]
         if victims:

@@ -74,7 +74,11 @@ class ChildWorkers(LocalBackend):
 
     spawned: list[subprocess.Popen[bytes]] = []
 
-    def _spawn_worker(self, arn: str, name: str, owner: str) -> None:
+    def __init__(self, service_dir: Path, region: str) -> None:
+        super().__init__(service_dir, region)
+        self.resident = None  # the worker is this process's child, not the resident runtime's
+
+    def _spawn_worker(self, arn: str, name: str, owner: str, reservation: object = None) -> None:
         command = [sys.executable, "-m", "tooling.localrt.worker", str(self.store.path), arn, owner]
         self.spawned.append(subprocess.Popen(command, cwd=self.service_dir))
 

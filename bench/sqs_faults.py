@@ -48,6 +48,7 @@ from pathlib import Path
 from tooling.backends.local import LocalBackend
 from tooling.config.triggers import SqsTrigger
 from tooling.localrt.queue import LocalQueues
+from tooling.localrt.resident import ResidentRuntime
 from tooling.localrt.store import StateMachineRecord, Store
 from tooling.triggers.poller import run_workers
 from tooling.triggers.queues import LocalTriggerQueue
@@ -67,7 +68,11 @@ class InstantLocalBackend(LocalBackend):
     """The local target, with each execution closed as SUCCEEDED (output = input) at once
     instead of being run by a worker process."""
 
-    def _spawn_worker(self, arn: str, name: str, owner: str) -> None:
+    def __init__(self, service_dir: Path, region: str) -> None:
+        super().__init__(service_dir, region)
+        self.resident = None  # no resident runtime to fork workers either
+
+    def _spawn_worker(self, arn: str, name: str, owner: str, reservation: object = None) -> None:
         record = self.store.get_execution(arn)
         output = record.input if record else None
         self.store.finish_execution(
@@ -338,9 +343,12 @@ def main(argv: list[str]) -> int:
         return worker_main(args)
 
     with tempfile.TemporaryDirectory(prefix="sqs-faults-") as tmp:
-        report = run_fault_scenario(
-            Path(tmp), args.messages, run_executions=args.run_executions, log=print
-        )
+        try:
+            report = run_fault_scenario(
+                Path(tmp), args.messages, run_executions=args.run_executions, log=print
+            )
+        finally:  # --run-executions: the folder's resident runtime, before the folder goes
+            ResidentRuntime(Path(tmp) / ".tool").stop()
     print()
     for key, value in asdict(report).items():
         if key != "worker_summaries":
@@ -351,9 +359,12 @@ def main(argv: list[str]) -> int:
     print()
     for count in (1, 4):
         with tempfile.TemporaryDirectory(prefix="sqs-throughput-") as tmp:
-            rate = measure_throughput(
-                Path(tmp), args.throughput_messages, count, args.run_executions
-            )
+            try:
+                rate = measure_throughput(
+                    Path(tmp), args.throughput_messages, count, args.run_executions
+                )
+            finally:
+                ResidentRuntime(Path(tmp) / ".tool").stop()
         print(f"  start throughput, {count} worker(s): {rate:8.1f} executions/s "
               f"({args.throughput_messages} messages, {os.cpu_count()} CPUs)")  # fmt: skip
     return 0 if report.passed else 1

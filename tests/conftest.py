@@ -4,6 +4,7 @@ loopback with an environment in which nothing can reach a real account."""
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import socket
 import urllib.request
@@ -50,6 +51,28 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+# A folder's resident runtime (tooling/localrt/resident.py) outlives the command that started it;
+# in tests it should not outlive the test: a short idle time, and the fixture below.
+os.environ.setdefault("TOOL_RESIDENT_IDLE_SECONDS", "60")
+# `tool deploy` starts one ahead; most tests deploy without running anything, so not there
+# (tests/localrt/test_resident.py turns it on where it is the subject).
+os.environ.setdefault("TOOL_RESIDENT_AHEAD", "0")
+
+
+@pytest.fixture(autouse=True)
+def _no_resident_runtime_left(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Stop the resident runtimes started in the test's folder (their spares go with them)."""
+    if "tmp_path" not in request.fixturenames:
+        yield
+        return
+    tmp_path: Path = request.getfixturevalue("tmp_path")
+    yield
+    from tooling.localrt.resident import ResidentRuntime
+
+    for lock in tmp_path.rglob(".tool/runtime.lock"):
+        ResidentRuntime(lock.parent).stop()
 
 
 @pytest.fixture(scope="session", autouse=True)

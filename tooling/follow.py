@@ -53,14 +53,21 @@ def follow_execution(
     on_event: Callable[[dict[str, Any]], None] | None = None,
     on_log: Callable[[dict[str, Any]], None] | None = None,
     on_wait: Callable[[dict[str, Any] | None], None] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
     polling: Polling = LOCAL_POLLING,
     timeout: float | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Followed:
     """Poll until the execution ends (or `timeout` seconds pass), reporting each new event
     once and each handler log line right after the event it belongs to. `on_wait` hears, at
-    each poll, what the run sleeps through (a Wait state or Retry interval), or None."""
+    each poll, what the run sleeps through (a Wait state or Retry interval), or None. Between
+    polls it sleeps with `sleep`, by default the backend's `wait_for_change` (which returns as
+    soon as the local worker says the run ended)."""
+    if sleep is None:
+
+        def sleep(seconds: float) -> None:
+            backend.wait_for_change(execution_arn, seconds)
+
     followed = Followed(description={})
     deadline = None if timeout is None else clock() + timeout
     interval = polling.first

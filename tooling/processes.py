@@ -18,7 +18,6 @@ of the same user started with (`/proc/<pid>/environ`). So:
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -85,6 +84,8 @@ def spawn_detached(
 ) -> int:
     """Start `argv` detached from this process (parent: init), in a session of its own (its pid
     is its process group), with `env` only; its stdout and stderr go to `output`. Its pid."""
+    import subprocess  # here: `tool` loads this module at start-up, for the line below
+
     read_end, write_end = os.pipe()
     try:
         launcher = subprocess.Popen(

@@ -90,8 +90,9 @@ def test_an_execution_whose_worker_died_is_resumed_instead_of_hanging(backend: L
     finished = subprocess.Popen([sys.executable, "-c", "pass"])
     finished.wait()
     arn = _running(backend, machine, "run-2", "{}", finished.pid)
-    # Reading it is enough: a new worker takes it over and runs it to its end.
-    assert backend.describe_execution(arn)["status"] == "RUNNING"
+    # Reading it is enough: a new worker takes it over and runs it to its end (a worker forked
+    # by the resident runtime may have ended this one-state run before the answer is read).
+    assert backend.describe_execution(arn)["status"] in ("RUNNING", "SUCCEEDED")
     record = backend.store.get_execution(arn)
     assert record is not None and record.owner != "owner-of-run-2" and record.resumes == 1
     assert _wait_until_ended(backend, arn)["status"] == "SUCCEEDED"

@@ -51,7 +51,9 @@ def handler(event, context):
             unreadable.append(pid)
         else:
             for key, value in env.items():
-                if event["sentinel"].encode() in value or key.startswith(b"AWS_SECRET"):
+                if any(s.encode() in value for s in event["sentinels"]) or key.startswith(
+                    b"AWS_SECRET"
+                ):
                     found.append({"pid": pid, "variable": key.decode()})
         pid = _parent(pid)
     return {"chain": chain, "found": found, "unreadable": unreadable}
@@ -112,35 +114,45 @@ def tool_command() -> list[str]:
     return [str(Path(sys.executable).parent / "tool")]
 
 
-def test_a_handler_finds_no_caller_secret_in_any_ancestor(tmp_path: Path) -> None:
+@pytest.mark.parametrize("resident", ["1", "0"], ids=["resident-runtime", "worker-started-here"])
+def test_a_handler_finds_no_caller_secret_in_any_ancestor(tmp_path: Path, resident: str) -> None:
     folder = tmp_path / "walker"
     folder.mkdir()
     (folder / "walker.py").write_text(WALKER)
     (folder / "serverless.yml").write_text(SERVERLESS)
-    (folder / "in.json").write_text(json.dumps({"sentinel": SENTINEL}))
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "AKIACALLERKEY",
-        "AWS_SECRET_ACCESS_KEY": SENTINEL,
-        "GITHUB_TOKEN": SENTINEL,
-    }
-    for args in (["deploy"], ["invoke", "--input", "in.json", "--json"]):
-        done = subprocess.run(
-            [*tool_command(), *args],
-            cwd=folder,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)["output"]
-    assert result["found"] == [], result
-    # The handler's parent is the worker; above it no `tool` command, up to init.
-    chain = result["chain"]
-    assert "tooling.localrt.worker" in chain[0]["cmd"]
-    assert not any("bin/tool" in link["cmd"] for link in chain), chain
+    secrets = [SENTINEL, SENTINEL + "-second-caller"]
+    (folder / "in.json").write_text(json.dumps({"sentinels": secrets}))
+    # Two callers with secrets of their own; with the resident runtime, the second one's worker
+    # is forked by the resident runtime the first one's command started.
+    for secret in secrets:
+        env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": "AKIACALLERKEY",
+            "AWS_SECRET_ACCESS_KEY": secret,
+            "GITHUB_TOKEN": secret,
+            "TOOL_RESIDENT": resident,
+        }
+        for args in (["deploy"], ["invoke", "--input", "in.json", "--json"]):
+            done = subprocess.run(
+                [*tool_command(), *args],
+                cwd=folder,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            assert done.returncode == 0, done.stderr
+        result = json.loads(done.stdout)["output"]
+        assert result["found"] == [], result
+        # The handler's parent is the worker; above it no `tool` command, up to init.
+        chain = result["chain"]
+        if resident == "1":
+            assert "tooling.localrt.resident" in chain[0]["cmd"]  # a fork of the one below
+            assert "tooling.localrt.resident" in chain[1]["cmd"]
+        else:
+            assert "tooling.localrt.worker" in chain[0]["cmd"]
+        assert not any("bin/tool" in link["cmd"] for link in chain), chain
 
 
 def test_hidden_process_environment_is_unreadable_by_the_same_user(tmp_path: Path) -> None:

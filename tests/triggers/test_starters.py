@@ -30,7 +30,11 @@ def put_machine(backend: LocalBackend, name: str, definition: str) -> str:
 class NoRunLocalBackend(LocalBackend):
     """Starts are recorded; no worker process runs them (the test closes them itself)."""
 
-    def _spawn_worker(self, arn: str, name: str, owner: str) -> None:
+    def __init__(self, service_dir: Path, region: str) -> None:
+        super().__init__(service_dir, region)
+        self.resident = None  # no resident runtime to fork workers either
+
+    def _spawn_worker(self, arn: str, name: str, owner: str, reservation: object = None) -> None:
         pass
 
 

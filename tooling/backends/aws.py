@@ -7,6 +7,7 @@ Answers keep boto3's shapes, so the follow/render code is the same as for the lo
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -271,6 +272,9 @@ class AwsBackend:
 
     def current_wait(self, execution_arn: str) -> dict[str, Any] | None:
         return None  # neither DescribeExecution nor the history says what a run sleeps through
+
+    def wait_for_change(self, execution_arn: str, seconds: float) -> None:
+        time.sleep(seconds)  # AWS tells nothing: the follower polls
 
     def execution_logs(
         self, execution_arn: str, after: str | None = None

@@ -56,6 +56,11 @@ class Backend(Protocol):
         nothing is known (always on AWS, whose API does not say)."""
         ...
 
+    def wait_for_change(self, execution_arn: str, seconds: float) -> None:
+        """Sleep `seconds` between two polls of a follower, or less when the target can tell
+        that the execution changed (the local target, for a worker this process started)."""
+        ...
+
     def resolve_execution(self, name_or_arn: str) -> str:
         """The ARN of the execution named (or ARN'd) by the user; NotFound otherwise."""
         ...

@@ -11,13 +11,12 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tooling.engine.callbacks import TaskTokenError
-from tooling.engine.ports import CallbackOutcome
 from tooling.errors import AlreadyExists, InputError, NotFound, OperationFailed, ToolError
 from tooling.localrt.ownership import CLAIM_SECONDS, new_owner, owner_is_live
 from tooling.localrt.process_tree import end_tree, process_alive
+from tooling.localrt.resident import Reservation, ResidentRuntime, Unanswered, WorkerChannel
 from tooling.localrt.store import ExecutionRecord, FunctionRecord, StateMachineRecord, Store
 from tooling.localrt.waits import read_notice
 from tooling.names import (
@@ -31,6 +30,9 @@ from tooling.names import (
 from tooling.processes import is_zombie, spawn_detached, worker_environment
 from tooling.statedir import STATE_DIR, state_path
 from tooling.statedir import state_dir as state_dir  # re-exported
+
+if TYPE_CHECKING:  # the task-token parts load with their first use (the CLI's start-up)
+    from tooling.engine.callbacks import TaskTokenError
 
 
 def _now() -> datetime:
@@ -87,6 +89,11 @@ class LocalBackend:
         self.store = Store(state_path(service_dir, "local.db"))
         self.clock = clock  # the clock the executions started here run on
         self.wall_clock = time.time  # what leases are measured against (tests move it)
+        # Workers are forked by the folder's resident runtime when it can (TOOL_RESIDENT=0: never).
+        self.resident = (
+            ResidentRuntime(self.root) if os.environ.get("TOOL_RESIDENT", "1") != "0" else None
+        )
+        self._channels: dict[str, WorkerChannel] = {}  # the last workers started, by execution
 
     def _in_region(self, arn: str) -> bool:
         """Whether a resource ARN (arn:partition:service:region:...) is in this backend's region;
@@ -125,7 +132,8 @@ class LocalBackend:
                 hint="run `tool deploy` first",
             )
         arn = execution_arn(state_machine_arn, name)
-        owner = new_owner()  # the worker started below; the row is never without an owner
+        # The worker started below; the row is never without an owner.
+        owner, reservation = self._new_worker()
         record = ExecutionRecord(
             arn=arn,
             name=name,
@@ -145,6 +153,8 @@ class LocalBackend:
             mocks=mocks,
         )
         stored = self.store.insert_execution(record)
+        if stored is not record and reservation is not None:
+            reservation.cancel()
         if stored is not record:
             # StartExecution is idempotent for a RUNNING execution started with the same input
             # (then its owner must be live: a gone one is replaced now).
@@ -160,7 +170,7 @@ class LocalBackend:
                 hint="names are unique per state machine; omit --execution-name to get a UUID",
             )
         try:
-            self._spawn_worker(arn, name, owner)
+            self._spawn_worker(arn, name, owner, reservation)
         except ToolError:
             # Nothing ran: take the execution back, so that no row says RUNNING without a
             # process to run it (if this process dies first, the lease runs out and the next
@@ -169,12 +179,40 @@ class LocalBackend:
             raise
         return {"executionArn": arn, "startDate": record.start_date}
 
-    def _spawn_worker(self, arn: str, name: str, owner: str) -> None:
+    def _new_worker(self) -> tuple[str, Reservation | None]:
+        """The owner token of a worker about to be started, and the resident runtime's spare
+        worker reserved under it (None: the worker will be started here)."""
+        if self.resident is not None:
+            reservation = self.resident.reserve(self.store.path)
+            if reservation is not None:
+                return reservation.owner, reservation
+        return new_owner(), None
+
+    def _spawn_worker(
+        self, arn: str, name: str, owner: str, reservation: Reservation | None = None
+    ) -> None:
         """Start the detached worker process that runs (or resumes) execution `arn` as
-        `owner`. Its output goes to .tool/workers/NAME.log."""
+        `owner`: the reserved spare of the folder's resident runtime, or else a process started
+        here. Its output goes to .tool/workers/NAME.log."""
         try:
             log_path = state_path(self.service_dir, "workers", f"{name}.log", create=True)
             with open(log_path, "ab") as log:
+                if reservation is not None:
+                    try:
+                        channel = reservation.start(arn, log.fileno())
+                    except Unanswered:
+                        # A worker may have been forked as `owner`, or not: a new owner token
+                        # makes sure that only the one started below runs the execution.
+                        channel = None
+                        renewed = new_owner()
+                        if not self.store.take_over(
+                            arn, owner, renewed, self.wall_clock() + CLAIM_SECONDS
+                        ):
+                            return  # it ended, or another process took it over
+                        owner = renewed
+                    if channel is not None:
+                        self._keep_channel(arn, channel)
+                        return
                 # Detached, in a session of its own: the run goes on if the CLI is interrupted,
                 # and its handlers find neither the CLI among their ancestors nor the caller's
                 # secrets.
@@ -186,24 +224,47 @@ class LocalBackend:
                     output=log,
                 )  # fmt: skip
         except (OSError, ToolError) as exc:
+            if reservation is not None:
+                reservation.cancel()  # the spare exits, knowing of no execution
             raise OperationFailed(
                 f"cannot start the worker process of execution {name}: {exc}",
                 hint=f"{STATE_DIR}/workers must be a writable folder; remove what is in its way",
             ) from exc
+
+    def _keep_channel(self, arn: str, channel: WorkerChannel) -> None:
+        """Keep the connections of the last few workers started (a follower waits on them);
+        `tool worker` starts thousands."""
+        old = self._channels.pop(arn, None)
+        if old is not None:
+            old.close()
+        self._channels[arn] = channel
+        while len(self._channels) > 4:
+            self._channels.pop(next(iter(self._channels))).close()
+
+    def wait_for_change(self, execution_arn: str, seconds: float) -> None:
+        """Sleep `seconds`, or less: until the execution's worker says its run ended, when this
+        process started that worker."""
+        channel = self._channels.get(execution_arn)
+        if channel is None:
+            time.sleep(seconds)
+        else:
+            channel.wait(seconds)
 
     def _keep_running(self, record: ExecutionRecord) -> ExecutionRecord:
         """A RUNNING execution whose owner is gone (dead, or past its lease) is taken over and
         resumed from its stored history by a new worker (tooling/localrt/ownership.py)."""
         if record.status != "RUNNING" or owner_is_live(record, self.wall_clock()):
             return record
-        owner = new_owner()
+        owner, reservation = self._new_worker()
         if not self.store.take_over(
             record.arn, record.owner, owner, self.wall_clock() + CLAIM_SECONDS
         ):
+            if reservation is not None:
+                reservation.cancel()
             return self.store.get_execution(record.arn) or record  # someone else did, or it ended
         self._end_owner(record)
         with contextlib.suppress(ToolError):  # else the new lease runs out and the next look
-            self._spawn_worker(record.arn, record.name, owner)  # tries again
+            self._spawn_worker(record.arn, record.name, owner, reservation)  # tries again
         return self.store.get_execution(record.arn) or record
 
     @staticmethod
@@ -367,12 +428,18 @@ class LocalBackend:
     # the callback pattern
 
     def send_task_success(self, task_token: str, output: str) -> None:
+        from tooling.engine.callbacks import TaskTokenError
+        from tooling.engine.ports import CallbackOutcome
+
         try:
             self.store.answer_task_token(task_token, CallbackOutcome(output=output))
         except TaskTokenError as exc:
             raise _token_refused("send task success", exc) from None
 
     def send_task_failure(self, task_token: str, error: str | None, cause: str | None) -> None:
+        from tooling.engine.callbacks import TaskTokenError
+        from tooling.engine.ports import CallbackOutcome
+
         outcome = CallbackOutcome(failed=True, error=error, cause=cause)
         try:
             self.store.answer_task_token(task_token, outcome)
@@ -380,6 +447,8 @@ class LocalBackend:
             raise _token_refused("send task failure", exc) from None
 
     def send_task_heartbeat(self, task_token: str) -> None:
+        from tooling.engine.callbacks import TaskTokenError
+
         try:
             self.store.heartbeat_task_token(task_token)
         except TaskTokenError as exc:

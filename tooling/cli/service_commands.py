@@ -142,6 +142,7 @@ def _deploy(
     )
     if not dry_run:  # what `tool invoke` compares the sources with
         record_sources(outcome.service, deploying.target, _deployed_files(outcome.prepared))
+        deploying.warm_up()
     _render_plan(outcome.plan, outcome.changes, deploying, service.stage, dry_run, json_out)
     if not dry_run and any(change.action != "unchanged" for change in outcome.changes):
         render.info(f"deployed in {time.monotonic() - started:.1f} s")

@@ -478,6 +478,18 @@ class LocalCloudFormation:
         return self._client
 
 
+def start_resident_runtime(tool_dir: Path) -> None:
+    """The folder's resident runtime, started ahead (README, "The resident runtime"); not when
+    workers are started another way (TOOL_RESIDENT=0) or TOOL_RESIDENT_AHEAD=0 says not now."""
+    if os.environ.get("TOOL_RESIDENT", "1") == "0":
+        return
+    if os.environ.get("TOOL_RESIDENT_AHEAD", "1") == "0":
+        return
+    from tooling.localrt.resident import ResidentRuntime
+
+    ResidentRuntime(tool_dir).start_ahead()
+
+
 def local_target(service: ServiceConfig) -> DeployTarget:
     state = LocalState(service)
     services = LocalAwsServices(state.root)
@@ -498,6 +510,7 @@ def local_target(service: ServiceConfig) -> DeployTarget:
         account_id=LOCAL_ACCOUNT_ID,
         platform=LOCAL_PLATFORM,
         release=services.release,
+        warm_up=lambda: start_resident_runtime(state.root),
         providers={
             "role": LocalRoles(state),
             "log group": LocalLogGroups(state),

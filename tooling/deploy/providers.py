@@ -134,6 +134,9 @@ class DeployTarget:
     # After `tool remove`: stop what the target runs for the service beyond its resources
     # (locally, the local AWS services); one line per thing stopped.
     release: Callable[[], list[str]] = lambda: []
+    # After `tool deploy`: start ahead what the first run would otherwise wait for (locally,
+    # the folder's resident runtime); it does not wait for it.
+    warm_up: Callable[[], None] = lambda: None
     reporter: Reporter = field(default_factory=Reporter)  # progress of long operations
 
     def provider(self, kind: Kind) -> Provider[Any]:

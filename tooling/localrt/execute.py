@@ -43,6 +43,7 @@ def run_local_execution(
     on_wait: Callable[[WaitNotice], None] | None = None,
     sandbox_owner: str | None = None,
     replay: ReplayLog | None = None,
+    on_cold_start: Callable[[FunctionSpec], None] | None = None,
 ) -> ExecutionOutcome:
     """Run `machine` to its end. `functions` finds a deployed function by ARN; `database` is
     the state file whose queues and state machines sqs:sendMessage and states:startExecution
@@ -50,7 +51,8 @@ def run_local_execution(
     get a loopback Step Functions endpoint to answer their task tokens through boto3 (handlers
     get one set of credentials, made for this run, which both accept).
     `sandbox_owner` marks the handler processes (the worker's owner token: whoever takes the run
-    over ends what they left); `replay` resumes a run from its stored events."""
+    over ends what they left); `replay` resumes a run from its stored events; `on_cold_start`
+    hears of each function environment started (LocalLambdaRunner)."""
     region, account = info.state_machine_arn.split(":")[3:5]
     with ExitStack() as stack:
         endpoint: dict[str, str] = local_aws_environment(database.parent, machine, mocks)
@@ -60,13 +62,12 @@ def run_local_execution(
             signing = LocalSigning.of_folder(database.parent, create=False)
             callback = stack.enter_context(CallbackEndpoint(callbacks, signing))
             endpoint |= callback.environment() | _credentials(endpoint)
-        invoker = LocalLambdaInvoker(
-            functions,
-            LocalLambdaRunner(services=endpoint, owner=sandbox_owner),
-            region,
-            account,
-            on_invocation,
+        # Warm environments, as Lambda keeps them: they end with the run.
+        runner = LocalLambdaRunner(
+            services=endpoint, owner=sandbox_owner, warm=True, on_cold_start=on_cold_start
         )
+        stack.callback(runner.close)
+        invoker = LocalLambdaInvoker(functions, runner, region, account, on_invocation)
         integrations = LocalServiceIntegrations(database, region, clock, child_clock=clock_kind)
         stack.callback(integrations.close)
         return run_execution(

@@ -1,4 +1,5 @@
-"""Runs one Lambda invocation inside a fresh, isolated Python process (stdlib only).
+"""Runs Lambda invocations inside an isolated Python process: one execution environment
+(stdlib only).
 
 Started by `lambda_runner.py` as `python -I -S -u lambda_bootstrap.py REQUEST_FD RESULT_FD
 RUNNER_PID [RUNTIME_PACKAGES...]` (those go last on sys.path, as Lambda's runtime site-packages),
@@ -7,20 +8,27 @@ function's code directory as cwd and the Lambda environment (`_HANDLER`, `LAMBDA
 It mirrors AWS's Python runtime interface client (aws/aws-lambda-python-runtime-interface-client,
 awslambdaric/bootstrap.py, lambda_context.py, lambda_runtime_marshaller.py):
 
-1. init: put the task root first on sys.path, import the handler; report `init_done`, or
-   `init_error` with the runtime's error document (requestId "" as AWS answers for init errors);
-2. read the request (request id, event text, function timeout, ARN) from REQUEST_FD;
-3. call the handler; write the `result` (payload text, errorType when it failed) to RESULT_FD.
+1. init, once the runner says so (a runtime may be started ahead of its first invocation: the
+   function's code runs only when it is invoked): put the task root first on sys.path, import the
+   handler; report `init_done`, or `init_error` with the runtime's error document (requestId ""
+   as AWS answers for init errors);
+2. read a request (request id, event text, function timeout, ARN; one JSON line) from
+   REQUEST_FD;
+3. call the handler; write the `result` (payload text, errorType when it failed) to RESULT_FD;
+   then wait for the next request (a warm invocation: module-level state stays, as on Lambda),
+   until REQUEST_FD closes.
 
 stdout and stderr carry only what the function prints (plus the runtime's own `[ERROR]` lines), so
-the protocol lives on its own descriptors. Once the result is out the process waits to be killed
-(Lambda freezes the sandbox after the response, so atexit hooks and leftover threads never run):
-until then the processes the handler started stay below it, where the runner finds and ends them.
-It dies with the runner's thread that started it (Linux).
+the protocol lives on its own descriptors. Between invocations the runner freezes the process
+(SIGSTOP, as Lambda freezes the environment) and ends what the invocation started: the processes
+the handler started stay below this one (a child subreaper), where the runner finds them. A
+request may list such children for it to reap. The process ends without atexit hooks (Lambda
+never runs them), and dies with the runner's thread that started it (Linux).
 """
 
 from __future__ import annotations
 
+import contextlib
 import decimal
 import importlib
 import json
@@ -298,11 +306,32 @@ def _send(result_fd: int, message: dict[str, Any]) -> None:
         data = data[written:]
 
 
-def _read_all(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, 65536):
-        chunks.append(chunk)
-    return b"".join(chunks)
+class _Requests:
+    """The runner's requests, one JSON line each, as they come."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = b""
+
+    def next(self) -> dict[str, Any] | None:
+        """The next request; None once the runner closed the channel."""
+        while True:
+            line, sep, rest = self.buffer.partition(b"\n")
+            if sep:
+                self.buffer = rest
+                request: dict[str, Any] = json.loads(line.decode("utf-8"))
+                return request
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                return None
+            self.buffer += chunk
+
+
+def _reap(pids: list[int]) -> None:
+    """Children the runner ended after the last invocation (this process adopted them)."""
+    for pid in pids:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
 
 
 def _peak_memory_kb() -> int:
@@ -354,6 +383,9 @@ def main(argv: list[str]) -> None:
         # sys.stdout is typed TextIO; in this process it is always a TextIOWrapper
         stream.reconfigure(encoding="utf-8", errors="backslashreplace")  # type: ignore[union-attr]
 
+    requests = _Requests(request_fd)
+    if requests.next() is None:  # {"kind": "init"}, or the runner ended this runtime unused
+        os._exit(0)
     task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
     sys.path.insert(0, task_root)
     sys.path.extend(argv[4:])  # the runtime's packages, after the runner's pid
@@ -381,19 +413,20 @@ def main(argv: list[str]) -> None:
         os._exit(1)
     _send(result_fd, {"kind": "init_done"})
 
-    request = json.loads(_read_all(request_fd).decode("utf-8"))
-    payload, error_type = invoke(handler, request)
-    _send(
-        result_fd,
-        {
-            "kind": "result",
-            "payload": payload,
-            "error_type": error_type,
-            "max_memory_kb": _peak_memory_kb(),
-        },
-    )
-    while True:  # frozen until the runner ends the sandbox
-        signal.pause()
+    while (request := requests.next()) is not None:
+        _reap(request.get("reap", []))
+        payload, error_type = invoke(handler, request)
+        _send(
+            result_fd,
+            {
+                "kind": "result",
+                "payload": payload,
+                "error_type": error_type,
+                "max_memory_kb": _peak_memory_kb(),
+            },
+        )
+    _flush_output()
+    os._exit(0)  # the environment is ended: no atexit hooks, as on Lambda
 
 
 if __name__ == "__main__":

@@ -35,22 +35,24 @@ import contextlib
 import json
 import math
 import os
+import queue
 import selectors
 import signal
 import site
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from tooling.engine.ports import TaskTimedOut
 from tooling.errors import NotFound, ToolError
-from tooling.localrt.process_tree import MARKER, end_tree, marker
+from tooling.localrt.process_tree import MARKER, end_descendants, end_tree, is_stopped, marker
 from tooling.localrt.runtimes import local_runtime
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
@@ -184,7 +186,7 @@ def report_line(
     duration_ms: float,
     memory_size: int,
     max_memory_mb: int,
-    init_duration_ms: float,
+    init_duration_ms: float | None,
     status: str | None = None,
     error_type: str | None = None,
 ) -> str:
@@ -196,8 +198,9 @@ def report_line(
         f"Billed Duration: {max(1, math.ceil(duration_ms))} ms",
         f"Memory Size: {memory_size} MB",
         f"Max Memory Used: {max_memory_mb} MB",
-        f"Init Duration: {init_duration_ms:.2f} ms",  # every local invocation is a cold start
     ]
+    if init_duration_ms is not None:  # a cold start's: warm invocations have none
+        fields.append(f"Init Duration: {init_duration_ms:.2f} ms")
     if status:
         fields.append(f"Status: {status}")
     if error_type:
@@ -226,6 +229,8 @@ def _service_error(error_type: str, message: str) -> str:
     # The Lambda service (not the Python runtime) writes these: compact, errorType first.
     return json.dumps({"errorType": error_type, "errorMessage": message}, separators=(",", ":"))
 
+
+_T = TypeVar("_T")
 
 # The handler sandboxes alive in this process (pid: marker), so a stopped execution's worker
 # can end them before it exits (each sandbox has a session of its own).
@@ -306,10 +311,13 @@ class _Expired(Exception):
 
 
 class _Sandbox:
-    """One child process: its pipes, its output so far, and how it ended."""
+    """One runtime process (an execution environment): its pipes, its output so far, and how
+    it ended. Requests go in one JSON line each, so a warm environment takes several."""
 
     def __init__(self, command: Sequence[str], fn: FunctionSpec, env: dict[str, str]) -> None:
         self.marker = env[MARKER]
+        # The Python bootstrap is a child subreaper: all it starts stays below it.
+        self.subreaper = command[-1] == str(BOOTSTRAP)
         request_read, self._request_write = os.pipe()
         self._result_read, result_write = os.pipe()
         output_read, output_write = os.pipe()
@@ -337,7 +345,8 @@ class _Sandbox:
             os.close(output_read)
             os.close(output_write)
             raise
-        _LIVE_SANDBOXES[self._process.pid] = self.marker
+        self.pid = self._process.pid
+        _LIVE_SANDBOXES[self.pid] = self.marker
         for fd in (request_read, result_write, output_write):
             os.close(fd)
         self._output = output_read
@@ -348,6 +357,8 @@ class _Sandbox:
         self._selector.register(self._result_read, selectors.EVENT_READ)
         self._result_open = True
         self._closed = False
+        self._frozen = False
+        self._to_reap: list[int] = []
         self.exit_status: int | None = None
         self.max_memory_kb = 0
 
@@ -390,6 +401,10 @@ class _Sandbox:
         self._drain_output()
         return self._text.take()
 
+    def new_invocation(self) -> None:
+        """A warm invocation keeps up to the whole cap of output, as a cold one does."""
+        self._text = CappedOutput()
+
     def _drain_output(self) -> None:
         if self._closed:
             return
@@ -407,22 +422,63 @@ class _Sandbox:
 
     # -- writing ---------------------------------------------------------------------------
 
+    def begin_init(self) -> None:
+        """Start the Init phase: the runtime waits for this before it loads the function (so a
+        runtime started ahead of time runs no code of the function's until it is invoked)."""
+        self.send_request({"kind": "init"})
+
     def send_request(self, request: dict[str, Any]) -> None:
+        """One request, as one line; what the runtime must reap first goes with it."""
+        if self._to_reap:
+            request = {**request, "reap": self._to_reap}
+            self._to_reap = []
         try:
-            data = json.dumps(request).encode("utf-8")
+            data = (json.dumps(request) + "\n").encode("utf-8")
             while data:
                 data = data[os.write(self._request_write, data) :]
         except BrokenPipeError:
             pass  # the child died; next_message reports it
-        finally:
-            os.close(self._request_write)
-            self._request_write = -1
+
+    # -- between invocations ---------------------------------------------------------------
+
+    def alive(self) -> bool:
+        return not self._closed and self.exit_status is None and not self._has_exited(self.pid)
+
+    def freeze(self) -> None:
+        """Lambda freezes an environment between invocations: stop the runtime process (its
+        threads too), then end every process the invocation started. The runtime itself
+        stays, with its memory, for the next invocation (tooling/localrt/process_tree.py)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGSTOP)
+        self._frozen = True
+        self._wait_stopped()  # no fork of its gets past the walk below
+        ended = end_descendants(self.pid) if self.subreaper else None
+        if ended is None:  # Node.js (no subreaper), or no /proc children lists
+            end_tree(self.pid, self.marker, spare=(self.pid,))
+        else:
+            self._to_reap = ended
+
+    def _wait_stopped(self) -> None:
+        if hasattr(os, "waitid"):
+            # Returns once the process has stopped (or exited); WNOWAIT leaves both reportable.
+            with contextlib.suppress(ChildProcessError):
+                os.waitid(os.P_PID, self.pid, os.WSTOPPED | os.WEXITED | os.WNOWAIT)
+            return
+        deadline = time.monotonic() + 1.0
+        while not is_stopped(self.pid) and time.monotonic() < deadline:
+            time.sleep(0.0005)
+
+    def thaw(self) -> None:
+        if self._frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGCONT)
+            self._frozen = False
 
     # -- ending ----------------------------------------------------------------------------
 
     def wait_exit(self, deadline: float) -> None:
         """Wait (keeping its output) until the child exits by itself; it stays unreaped."""
-        while not self._has_exited(self._process.pid):
+        while not self._has_exited(self.pid):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise _Expired
@@ -442,12 +498,15 @@ class _Sandbox:
         processes), reap it (keeping its status, peak memory, output)."""
         if self._closed:
             return
-        pid = self._process.pid
+        pid = self.pid
         if self.exit_status is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGSTOP)  # no more forks while its tree is ended
-        # Once reaped, its pid may be another process's: then only the marker counts.
-        end_tree(pid if self.exit_status is None else None, self.marker)
+        if not self._frozen:
+            # Once reaped, its pid may be another process's: then only the marker counts. (A
+            # frozen environment has nothing left to end: its invocation's processes were
+            # ended when it was frozen, and it has not run since.)
+            end_tree(pid if self.exit_status is None else None, self.marker)
         if self.exit_status is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
@@ -468,8 +527,103 @@ class _Sandbox:
         self.max_memory_kb = max(self.max_memory_kb, peak)
 
 
+# Runtime processes started ahead of their first invocation (`prestart`), by owner, environment
+# key and the services' variables they were given.
+_PRESTARTED: dict[tuple[str, Hashable, Hashable], _Sandbox] = {}
+
+
+def _start_sandbox(
+    fn: FunctionSpec, owner: str, services: Mapping[str, str], python: str
+) -> _Sandbox:
+    runtime = local_runtime(fn.runtime, python, fn.code_dir.resolve())
+    env = lambda_environment(
+        fn,
+        interpreter=runtime.interpreter,
+        log_stream_name=new_log_stream_name(fn.version),
+        services=services,
+    )
+    env.update(runtime.variables)
+    env[MARKER] = marker(owner, uuid.uuid4().hex)  # the environment's mark
+    try:
+        return _Sandbox(runtime.command, fn, env)
+    except OSError as exc:
+        raise ToolError(
+            f"cannot start {runtime.interpreter} for function {fn.name}: {exc}"
+        ) from exc
+
+
+def prestart(fn: FunctionSpec, *, owner: str, python: str = sys.executable) -> None:
+    """Start the runtime process of `fn` now, for a runner of `owner` (without services'
+    variables) to use at the function's first invocation: the interpreter and the bootstrap
+    load while nothing waits for them. The function's own Init phase (its module) still runs at
+    that invocation, as an on-demand cold start's does. Call it from a thread that lives as long
+    as the process (the runtime dies with it)."""
+    if fn.code_dir.is_dir():
+        _PRESTARTED[(owner, _environment_key(fn), ())] = _start_sandbox(fn, owner, {}, python)
+
+
+class _Environment:
+    """A warm execution environment: a runtime process that ran its Init phase for one
+    function configuration, kept (frozen) between the invocations it serves, one at a time."""
+
+    def __init__(self, sandbox: _Sandbox, key: Hashable) -> None:
+        self.sandbox = sandbox
+        self.key = key
+
+
+def _environment_key(fn: FunctionSpec) -> Hashable:
+    """What must match for an environment to serve an invocation: Lambda never reuses one
+    across versions or configurations (code, handler, runtime, memory, timeout, variables)."""
+    return (
+        fn.arn,
+        fn.version,
+        fn.handler,
+        fn.runtime,
+        fn.memory_size,
+        fn.timeout,
+        tuple(sorted(fn.environment.items())),
+        str(fn.code_dir),
+        fn.region,
+    )
+
+
+class _Spawner:
+    """Starts the runtime processes of warm environments from one thread that lives as long as
+    the runner's process: a runtime dies with the thread that started it (PR_SET_PDEATHSIG),
+    and a warm one must outlive the Map iteration or Parallel branch that first needed it."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], list[Any], threading.Event]]
+        self._jobs = queue.SimpleQueue()
+        threading.Thread(target=self._serve, name="lambda-environments", daemon=True).start()
+
+    def run(self, job: Callable[[], _T]) -> _T:
+        answer: list[Any] = []
+        done = threading.Event()
+        self._jobs.put((job, answer, done))
+        done.wait()
+        if isinstance(answer[0], BaseException):
+            raise answer[0]
+        return cast(_T, answer[0])
+
+    def _serve(self) -> None:
+        while True:
+            job, answer, done = self._jobs.get()
+            try:
+                answer.append(job())
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                answer.append(exc)
+            done.set()
+
+
 class LocalLambdaRunner:
-    """Invokes functions in child processes with Lambda's Python runtime contract."""
+    """Invokes functions in child processes with Lambda's Python runtime contract.
+
+    With `warm`, an environment that answered is kept for the next invocation of the same
+    function configuration, as Lambda reuses execution environments (module-level state
+    survives between invocations); concurrent invocations get environments of their own; one
+    that timed out, crashed or failed its Init phase is discarded. `close()` ends those kept.
+    Without it, every invocation is a cold start in a process of its own."""
 
     def __init__(
         self,
@@ -479,14 +633,39 @@ class LocalLambdaRunner:
         new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         services: Mapping[str, str] | None = None,
         owner: str | None = None,
+        warm: bool = False,
+        on_cold_start: Callable[[FunctionSpec], None] | None = None,
     ) -> None:
         """`owner` names the sandboxes' marker (an execution worker's owner token, so that
-        whoever takes the execution over can end what its handlers left)."""
+        whoever takes the execution over can end what its handlers left). `on_cold_start`
+        hears of each runtime process started for an invocation (not of those prestarted),
+        when it gets no services' variables."""
         self._python = python
         self._owner = owner or uuid.uuid4().hex
         self._services = dict(services or {})
         self._clock_ms = clock_ms
         self._new_request_id = new_request_id
+        self._warm = warm
+        self._idle: dict[Hashable, list[_Environment]] = {}
+        self._lock = threading.Lock()
+        self._spawner: _Spawner | None = None
+        self._closed = False
+        self._on_cold_start = on_cold_start
+
+    def __enter__(self) -> LocalLambdaRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the environments kept warm (with everything they started)."""
+        with self._lock:
+            self._closed = True
+            idle = [env for envs in self._idle.values() for env in envs]
+            self._idle.clear()
+        for env in idle:
+            env.sandbox.close()
 
     def invoke(
         self,
@@ -510,31 +689,74 @@ class LocalLambdaRunner:
         request_id = request_id or self._new_request_id()
         started = time.monotonic()
         caller_deadline = started + deadline_seconds if deadline_seconds is not None else math.inf
-        runtime = local_runtime(fn.runtime, self._python, fn.code_dir.resolve())
-        env = lambda_environment(
-            fn,
-            interpreter=runtime.interpreter,
-            log_stream_name=new_log_stream_name(fn.version),
-            services=self._services,
-        )
-        env.update(runtime.variables)
-        env[MARKER] = marker(self._owner, request_id)
-        init_started_ms = self._clock_ms()
+        key = _environment_key(fn)
+        environment = self._take_idle(key) if self._warm else None
+        if environment is not None:
+            run = _Run(fn, request_id, environment.sandbox, self._clock_ms, None, self._warm)
+        else:
+            init_started_ms = self._clock_ms()
+            sandbox = self._start(fn)
+            environment = _Environment(sandbox, key)
+            run = _Run(fn, request_id, sandbox, self._clock_ms, init_started_ms, self._warm)
+        kept = False
         try:
-            sandbox = _Sandbox(runtime.command, fn, env)
-        except OSError as exc:
-            raise ToolError(
-                f"cannot start {runtime.interpreter} for function {fn.name}: {exc}"
-            ) from exc
-        run = _Run(fn, request_id, sandbox, self._clock_ms, init_started_ms)
-        try:
-            return run.execute(payload, started=started, caller_deadline=caller_deadline)
+            invocation = run.execute(payload, started=started, caller_deadline=caller_deadline)
+            kept = run.reusable and self._keep(environment)
+            return invocation
         finally:
+            if not kept:
+                environment.sandbox.close()
+
+    def _start(self, fn: FunctionSpec) -> _Sandbox:
+        """A new environment's runtime process, in its Init phase (one started ahead of time
+        when there is one for this configuration)."""
+        services_key = tuple(sorted(self._services.items()))
+        sandbox = _PRESTARTED.pop((self._owner, _environment_key(fn), services_key), None)
+        if sandbox is not None and not sandbox.alive():
             sandbox.close()
+            sandbox = None
+        if sandbox is None:
+            if not self._warm:
+                sandbox = _start_sandbox(fn, self._owner, self._services, self._python)
+            else:
+                if self._spawner is None:
+                    with self._lock:
+                        if self._spawner is None:
+                            self._spawner = _Spawner()
+                sandbox = self._spawner.run(
+                    lambda: _start_sandbox(fn, self._owner, self._services, self._python)
+                )
+            if self._on_cold_start is not None and not self._services:
+                self._on_cold_start(fn)
+        sandbox.begin_init()
+        return sandbox
+
+    def _take_idle(self, key: Hashable) -> _Environment | None:
+        """An idle environment of this configuration, thawed; None when none is left."""
+        while True:
+            with self._lock:
+                kept = self._idle.get(key)
+                if not kept:
+                    return None
+                environment = kept.pop()  # the most recently used, as Lambda tends to
+            if environment.sandbox.alive():
+                environment.sandbox.thaw()
+                environment.sandbox.new_invocation()
+                return environment
+            environment.sandbox.close()  # died while idle: discarded
+
+    def _keep(self, environment: _Environment) -> bool:
+        """Keep a frozen environment for the next invocation (False once the runner closed)."""
+        with self._lock:
+            if self._closed:
+                return False
+            self._idle.setdefault(environment.key, []).append(environment)
+        return True
 
 
 class _Run:
-    """The phases of one invocation (init, invoke) and the log framed around them."""
+    """The phases of one invocation (init when the environment is new, invoke) and the log
+    framed around them. `reusable`: whether the environment may serve another invocation."""
 
     def __init__(
         self,
@@ -542,33 +764,40 @@ class _Run:
         request_id: str,
         sandbox: _Sandbox,
         clock_ms: Callable[[], float],
-        init_started_ms: float,
+        init_started_ms: float | None,
+        keep_warm: bool = False,
     ) -> None:
         self.fn = fn
+        self.keep_warm = keep_warm
         self.request_id = request_id
         self.sandbox = sandbox
         self.clock_ms = clock_ms
-        self.init_started_ms = init_started_ms
+        self.cold = init_started_ms is not None
+        self.init_started_ms = init_started_ms or 0.0
         self.init_duration_ms = 0.0
-        self.invoke_started_ms = init_started_ms
+        self.invoke_started_ms = self.init_started_ms
         self.init_log = ""
+        self.reusable = False
 
     def execute(self, payload: str, *, started: float, caller_deadline: float) -> Invocation:
-        # Init: at most Lambda's 10 s. Longer is reported as the function's timeout (Lambda
-        # retries init inside the invoke under the function timeout; not modelled further).
-        init_limit = started + INIT_LIMIT_SECONDS
-        try:
-            message = self.sandbox.next_message(min(init_limit, caller_deadline))
-            if message is None:  # the process ended during init (sys.exit at import, crash)
-                self.sandbox.wait_exit(min(init_limit, caller_deadline))
-        except _Expired:
+        if self.cold:
+            # Init: at most Lambda's 10 s. Longer is reported as the function's timeout
+            # (Lambda retries init inside the invoke under the function timeout; not modelled).
+            init_limit = started + INIT_LIMIT_SECONDS
+            try:
+                message = self.sandbox.next_message(min(init_limit, caller_deadline))
+                if message is None:  # the process ended during init (sys.exit at import, crash)
+                    self.sandbox.wait_exit(min(init_limit, caller_deadline))
+            except _Expired:
+                self._end_init()
+                return self._timed_out(caller_first=caller_deadline <= init_limit)
             self._end_init()
-            return self._timed_out(caller_first=caller_deadline <= init_limit)
-        self._end_init()
-        if message is None:
-            return self._exited()
-        if message["kind"] == "init_error":
-            return self._init_failed(message)
+            if message is None:
+                return self._exited()
+            if message["kind"] == "init_error":
+                return self._init_failed(message)
+        else:
+            self.invoke_started_ms = self.clock_ms()
 
         self.sandbox.send_request(
             {
@@ -588,7 +817,8 @@ class _Run:
             return self._timed_out(caller_first=caller_deadline <= function_deadline)
         if message is None:
             return self._exited()
-        return self._finish(message["payload"], message["error_type"], message)
+        self.reusable = self.keep_warm
+        return self._finish(message["payload"], message["error_type"], message, keep=self.keep_warm)
 
     def _end_init(self) -> None:
         now = self.clock_ms()
@@ -636,9 +866,16 @@ class _Run:
         *,
         status: str | None = None,
         report_error: str | None = None,
+        keep: bool = False,
     ) -> Invocation:
+        """The invocation's answer and log. The environment is closed first (its processes
+        ended, its output all in), or, when `keep`, frozen with what the invocation started
+        ended."""
         duration_ms = self.clock_ms() - self.invoke_started_ms
-        self.sandbox.close()
+        if keep:
+            self.sandbox.freeze()
+        else:
+            self.sandbox.close()
         reported_kb = message.get("max_memory_kb", 0) if message else 0
         peak_kb = max(self.sandbox.max_memory_kb, reported_kb)
         output = self.sandbox.take_output()
@@ -654,7 +891,7 @@ class _Run:
                 duration_ms=duration_ms,
                 memory_size=self.fn.memory_size,
                 max_memory_mb=max(1, math.ceil(peak_kb / 1024)),
-                init_duration_ms=self.init_duration_ms,
+                init_duration_ms=self.init_duration_ms if self.cold else None,
                 status=status,
                 error_type=report_error,
             )

@@ -1,10 +1,14 @@
 /*
- * Runs one Lambda invocation inside a fresh Node.js process (no dependencies).
+ * Runs Lambda invocations inside a Node.js process, one execution environment (no
+ * dependencies).
  *
  * Started by lambda_runner.py as `node node_bootstrap.cjs REQUEST_FD RESULT_FD`, with the
  * function's code directory as cwd and Lambda's environment (`_HANDLER`, `LAMBDA_TASK_ROOT`, ...).
- * It speaks the protocol of lambda_bootstrap.py (init_done / init_error, then the request, then
- * the result, one JSON line each on RESULT_FD) and mirrors AWS's Node.js runtime interface client
+ * It speaks the protocol of lambda_bootstrap.py (init_done / init_error, then for each request
+ * read from REQUEST_FD the result, one JSON line each: a warm environment serves several
+ * invocations, its module state kept; timers left pending resume in the next invocation, as
+ * on Lambda, since the runner freezes the process in between) and mirrors AWS's Node.js runtime
+ * interface client
  * (aws/aws-lambda-nodejs-runtime-interface-client: UserFunction.js loads the handler, Runtime.js
  * and CallbackContext.js run it, Errors.js shapes errors, LogPatch.js formats console output):
  *
@@ -145,25 +149,36 @@ function peakMemoryKb() {
   return process.resourceUsage().maxRSS;
 }
 
-let answered = false;
+let answered = false; // the current invocation's (or init's) answer is out
+let nextInvocation = () => {};
 
 function send(message, exitCode) {
   if (answered) return;
   answered = true;
   // What the function wrote through process.stdout/stderr first: the runner reads the log up
-  // to the result, then ends the process.
+  // to the result. Then the process exits (a crash, a failed init) or takes the next request.
   process.stdout.write('', () => {
     process.stderr.write('', () => {
       fs.writeSync(resultFd, JSON.stringify(message) + '\n');
       if (exitCode !== undefined) process.exit(exitCode);
+      else nextInvocation();
     });
   });
 }
 
+let pending = Buffer.alloc(0);
+
+// The next request line, read synchronously (the runner writes it once it thawed the process);
+// null once the runner closed the channel.
 function readRequest() {
-  const chunks = [];
   const buffer = Buffer.alloc(65536);
   for (;;) {
+    const end = pending.indexOf(10);
+    if (end >= 0) {
+      const line = pending.subarray(0, end).toString('utf8');
+      pending = pending.subarray(end + 1);
+      return JSON.parse(line);
+    }
     let read;
     try {
       read = fs.readSync(requestFd, buffer, 0, buffer.length, null);
@@ -171,10 +186,9 @@ function readRequest() {
       if (error.code === 'EAGAIN') continue;
       throw error;
     }
-    if (read === 0) break;
-    chunks.push(Buffer.from(buffer.subarray(0, read)));
+    if (read === 0) return null;
+    pending = Buffer.concat([pending, buffer.subarray(0, read)]);
   }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
 }
 
 // --- loading the handler, as UserFunction.js ---------------------------------------------------
@@ -260,13 +274,17 @@ async function loadHandler(appRoot, handlerString) {
 
 // --- one invocation, as Runtime.js and CallbackContext.js --------------------------------------
 
+// What the event loop running empty means for the invocation under way (Runtime.js).
+let beforeExit = () => {};
+
 function invoke(handler, request) {
   currentRequestId = request.request_id;
   const deadline = Date.now() + request.timeout_ms;
   const isAsync = handler.constructor && handler.constructor.name === 'AsyncFunction';
 
+  answered = false;
   const respond = (payload, errorType) =>
-    send({ kind: 'result', payload, error_type: errorType, max_memory_kb: peakMemoryKb() }, 0);
+    send({ kind: 'result', payload, error_type: errorType, max_memory_kb: peakMemoryKb() });
   const postError = (error) => {
     logError('Invoke Error', error);
     respond(JSON.stringify(toRapidResponse(error)), toRapidResponse(error).errorType);
@@ -282,7 +300,7 @@ function invoke(handler, request) {
     respond(text, null);
   };
 
-  let beforeExit = () => {
+  beforeExit = () => {
     if (isAsync) {
       postError(
         runtimeError(
@@ -294,7 +312,6 @@ function invoke(handler, request) {
       complete(null);
     }
   };
-  process.on('beforeExit', () => beforeExit());
 
   let finished = false;
   let waitForEmptyEventLoop = true;
@@ -440,6 +457,9 @@ function confineModuleResolution(appRoot) {
 }
 
 async function main() {
+  // The runner's go for the Init phase ({"kind": "init"}): a runtime started ahead of its first
+  // invocation loads none of the function's code before it is invoked.
+  if (readRequest() === null) process.exit(0);
   patchConsole();
   process.on('uncaughtException', initFailed);
   process.on('unhandledRejection', (reason) =>
@@ -456,7 +476,13 @@ async function main() {
   }
   await new Promise((resolve) => process.stdout.write('', resolve)); // init output first
   fs.writeSync(resultFd, JSON.stringify({ kind: 'init_done' }) + '\n');
-  invoke(handler, readRequest());
+  process.on('beforeExit', () => beforeExit());
+  nextInvocation = () => {
+    const request = readRequest();
+    if (request === null) process.exit(0); // the environment is ended
+    invoke(handler, request);
+  };
+  nextInvocation();
 }
 
 main();

@@ -18,6 +18,7 @@ import contextlib
 import ctypes
 import os
 import signal
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,13 +117,14 @@ def _doomed(root: int | None, prefix: bytes, spare: set[int]) -> list[int]:
     return sorted(found - spare)
 
 
-def end_tree(root: int | None, marker_prefix: str) -> int:
+def end_tree(root: int | None, marker_prefix: str, spare: Collection[int] = ()) -> int:
     """SIGKILL every process below `root` and every process whose environment carries a
-    marker starting with `marker_prefix`, until none is left. How many were killed."""
+    marker starting with `marker_prefix` (but none of `spare`), until none is left. How many
+    were killed."""
     if not has_proc():
         return 0
     prefix = f"{MARKER}={marker_prefix}".encode()
-    spare = {os.getpid()}
+    spare = {os.getpid(), *spare}
     killed = 0
     for _ in range(_MAX_ROUNDS):
         doomed = _doomed(root, prefix, spare)
@@ -133,6 +135,63 @@ def end_tree(root: int | None, marker_prefix: str) -> int:
                 os.kill(pid, signal.SIGKILL)
                 killed += 1
     return killed
+
+
+def _children(pid: int) -> list[int] | None:
+    """The children of `pid`, from its threads' /proc children lists (zombies included); None
+    where the kernel keeps no such lists."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(_PROC / str(pid) / "task")
+    except (FileNotFoundError, ProcessLookupError, NotADirectoryError, PermissionError):
+        return []
+    for task in tasks:
+        try:
+            found += map(int, (_PROC / str(pid) / "task" / task / "children").read_text().split())
+        except FileNotFoundError:
+            if not (_PROC / str(pid) / "task" / task).exists():
+                continue  # the thread ended while we looked
+            return None  # a kernel without CONFIG_PROC_CHILDREN
+        except (ProcessLookupError, PermissionError):
+            continue
+    return found
+
+
+def end_descendants(root: int) -> list[int] | None:
+    """SIGKILL every live process below `root`, which must be a child subreaper that stays
+    (frozen) as it is: then every process it or its descendants started is below it, even
+    after setsid or the death of its parent, so walking down from it finds all of them, at a
+    fraction of the cost of reading the whole process table. The children of `root` that were
+    killed (left for it to reap); None where the kernel keeps no children lists (use end_tree)."""
+    direct: set[int] = set()
+    for _ in range(_MAX_ROUNDS):
+        doomed: list[int] = []
+        stack = [root]
+        while stack:
+            parent = stack.pop()
+            children = _children(parent)
+            if children is None:
+                return None
+            for child in children:
+                info = _stat(child)
+                if info is None or info.state in ("Z", "X", "x"):
+                    continue  # ended already (a zombie has no children of its own)
+                doomed.append(child)
+                if parent == root:
+                    direct.add(child)
+                stack.append(child)
+        if not doomed:
+            break
+        for pid in doomed:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+    return sorted(direct)
+
+
+def is_stopped(pid: int) -> bool:
+    """Whether `pid` is stopped by a signal (or gone: nothing of it runs either)."""
+    info = _stat(pid)
+    return info is None or info.state in ("T", "t", "Z", "X", "x")
 
 
 def _prctl(option: int, value: int) -> bool:

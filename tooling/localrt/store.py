@@ -18,11 +18,12 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tooling.engine.callbacks import check_output, check_token, gone, unknown
-from tooling.engine.ports import CallbackOutcome, CallbackStatus
 from tooling.localrt.sqlite import Database
+
+if TYPE_CHECKING:  # the task-token parts load with their first use (the CLI's start-up)
+    from tooling.engine.ports import CallbackOutcome, CallbackStatus
 
 SCHEMA_VERSION = 5  # 4: task_tokens; 5: execution owners and leases, event positions
 
@@ -541,6 +542,8 @@ class Store:
             )
 
     def task_token_status(self, token: str) -> CallbackStatus:
+        from tooling.engine.ports import CallbackOutcome, CallbackStatus
+
         row = self._db().execute("SELECT * FROM task_tokens WHERE token = ?", (token,)).fetchone()
         if row is None or row["status"] != "ANSWERED":
             return CallbackStatus(None, int(row["heartbeats"]) if row else 0)
@@ -555,6 +558,8 @@ class Store:
 
     def answer_task_token(self, token: str, outcome: CallbackOutcome) -> None:
         """SendTaskSuccess/SendTaskFailure. Raises TaskTokenError as AWS answers."""
+        from tooling.engine.callbacks import check_output, check_token
+
         check_token(token)
         if outcome.output is not None:
             check_output(outcome.output)
@@ -568,6 +573,8 @@ class Store:
 
     def heartbeat_task_token(self, token: str) -> None:
         """SendTaskHeartbeat. Raises TaskTokenError as AWS answers."""
+        from tooling.engine.callbacks import check_token
+
         check_token(token)
         with self._tx() as db:
             self._pending_token(db, token)
@@ -577,6 +584,8 @@ class Store:
 
     @staticmethod
     def _pending_token(db: sqlite3.Connection, token: str) -> None:
+        from tooling.engine.callbacks import gone, unknown
+
         row = db.execute(
             "SELECT t.status, e.status AS run FROM task_tokens t"
             " LEFT JOIN executions e ON e.arn = t.execution_arn WHERE t.token = ?",

@@ -16,11 +16,13 @@ import os
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tooling.engine.ports import WaitNotice
 from tooling.errors import InputError
 from tooling.statedir import inside, private_parents
+
+if TYPE_CHECKING:
+    from tooling.engine.ports import WaitNotice
 
 
 def notice_path(state_dir: Path, execution_arn: str) -> Path:

@@ -11,9 +11,11 @@ this one died), the run resumes from them (tooling/engine/replay.py).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -25,12 +27,14 @@ from typing import Any
 from tooling.engine import ExecutionInfo, TaskMocks, parse_definition
 from tooling.engine.clock import make_clock
 from tooling.engine.replay import ReplayLog
+from tooling.errors import ToolError
 from tooling.localrt.callbacks import StoreTaskCallbacks
 from tooling.localrt.execute import run_local_execution
 from tooling.localrt.functions import spec_from_record
 from tooling.localrt.lambda_runner import FunctionSpec, Invocation, kill_live_sandboxes
 from tooling.localrt.ownership import HEARTBEAT_SECONDS, LEASE_SECONDS
 from tooling.localrt.process_tree import end_tree, process_start
+from tooling.localrt.runtime_hint import write_hint
 from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.localrt.store import Store
 from tooling.localrt.waits import WaitNotices
@@ -91,6 +95,22 @@ class Heartbeat:
                 continue
             if not kept and not self.stopped.is_set():
                 _end_now(self.owner, 0)
+
+
+# The connection of the command that had this worker forked (tooling/localrt/resident.py),
+# told when the run has ended so that a follower need not wait for its next poll.
+_end_channel: socket.socket | None = None
+
+
+def report_end_to(channel: socket.socket) -> None:
+    global _end_channel
+    _end_channel = channel
+
+
+def _report_end() -> None:
+    if _end_channel is not None:
+        with contextlib.suppress(OSError):  # nobody follows any more: nothing to tell
+            _end_channel.send(b".", socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL)
 
 
 def _end_now(owner: str, code: int) -> None:
@@ -158,6 +178,15 @@ def run(store: Store, execution_arn: str, owner: str, heartbeat: Heartbeat | Non
     clock = make_clock(record.clock, start=max(record.start_date, resumed_at or record.start_date))
     callbacks = StoreTaskCallbacks(store, clock)
     notices = WaitNotices(store.path.parent, execution_arn)
+    hinted: list[str] = []
+
+    def remember_first(spec: FunctionSpec) -> None:
+        # The resident runtime's next spare starts this function's runtime ahead.
+        if not hinted:
+            hinted.append(spec.arn)
+            with contextlib.suppress(OSError, ToolError):
+                write_hint(store.path.parent, spec.arn, spec.region)
+
     outcome = run_local_execution(
         machine,
         record.input,
@@ -174,6 +203,7 @@ def run(store: Store, execution_arn: str, owner: str, heartbeat: Heartbeat | Non
         replay=replay,
         mocks=mocks,
         on_wait=notices.write if record.clock == "real" else None,
+        on_cold_start=remember_first,
     )
     notices.clear()
     if heartbeat is not None:
@@ -187,6 +217,7 @@ def run(store: Store, execution_arn: str, owner: str, heartbeat: Heartbeat | Non
         stop_date=history.last_timestamp or datetime.now(UTC),
         owner=owner,
     )
+    _report_end()
 
 
 def _mocks(text: str | None) -> TaskMocks | None:
@@ -206,10 +237,12 @@ def _end_when_stopped(signum: int, frame: object) -> None:
     os._exit(128 + signum)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], store: Store | None = None) -> int:
+    """Run execution `argv[1]` of store `argv[0]` as owner `argv[2]`. `store`: the store opened
+    already (a spare worker of the resident runtime opens it while it waits)."""
     db_path, execution_arn, owner = argv
     signal.signal(signal.SIGTERM, _end_when_stopped)
-    store = Store(Path(db_path))
+    store = store if store is not None else Store(Path(db_path))
     started = process_start(os.getpid())
     if not store.claim_execution(
         execution_arn,
