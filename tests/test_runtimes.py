@@ -140,6 +140,7 @@ def test_typescript_sources_need_a_build(tmp_path: Path) -> None:
     with pytest.raises(HandlerError, match="is TypeScript") as caught:
         check_handlers(service(tmp_path, functions, files))
     assert "compile it" in (caught.value.hint or "")
+    assert "Serverless v4 builds .ts handlers with its own esbuild" in caught.value.message
     svc = service(tmp_path, functions, files, top="plugins:\n  - serverless-esbuild\n")
     assert any("plugin serverless-esbuild builds the code" in w for w in svc.warnings)
     with pytest.raises(HandlerError, match="serverless-esbuild builds it for Serverless"):

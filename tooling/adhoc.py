@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tooling.asl import parse
+from tooling.config.service import config_file_name
 from tooling.engine import ExecutionInfo, MockError, TaskMocks, compile_definition
 from tooling.engine.callbacks import REAL_PAUSE_SECONDS, InMemoryTaskCallbacks
 from tooling.engine.clock import make_clock
@@ -110,7 +111,7 @@ def _refuse_intrinsics(definition: Any, source: SourceMap) -> None:
 
 def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, str]:
     """Specs of the current folder's functions, their service (or None) and the region."""
-    if not (options.directory / "serverless.yml").is_file():
+    if not (options.directory / config_file_name(options.directory, options.config)).is_file():
         return {}, None, options.region or "us-east-1"
     from dataclasses import replace
 

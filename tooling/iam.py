@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tooling.asl import Definition, parse
-from tooling.config.service import ServiceConfig, StateMachineConfig
+from tooling.config.service import FunctionConfig, ServiceConfig, StateMachineConfig
 from tooling.iam_integrations import Gap, Scope, allows, integration_permissions
 from tooling.machine_logging import machine_logging
 from tooling.names import partition_for
@@ -139,9 +139,11 @@ def custom_function_role(service: ServiceConfig) -> str | None:
 
 
 def function_role(service: ServiceConfig) -> RoleSpec:
+    """The service's role, for the functions without a role of their own."""
     log_resources = sorted(
         log_group_arn(service, function_log_group(fn.name)) + ":*"
         for fn in service.functions.values()
+        if fn.own_role is None
     )
     statements: list[dict[str, Any]] = []
     if log_resources:
@@ -159,6 +161,26 @@ def function_role(service: ServiceConfig) -> RoleSpec:
         trust_policy=lambda_trust_policy(),
         inline_policies=policies,
         managed_policies=_managed_policies(service),
+    )
+
+
+def function_own_role(service: ServiceConfig, function: FunctionConfig) -> RoleSpec:
+    """The role of a function with `iamRoleStatements` (serverless-iam-roles-per-function): its
+    log group's statement, then the statements the loader gathered (the provider's when
+    inherited, then its own); no managed policy, as the plugin."""
+    assert function.own_role is not None
+    statements: list[dict[str, Any]] = [
+        {
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [log_group_arn(service, function_log_group(function.name)) + ":*"],
+        },
+        *function.own_role_statements,
+    ]
+    return RoleSpec(
+        name=function.own_role,
+        trust_policy=lambda_trust_policy(),
+        inline_policies={FUNCTION_POLICY_NAME: _policy(statements)},
     )
 
 

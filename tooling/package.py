@@ -164,7 +164,8 @@ def _require_handler_file(service: ServiceConfig, function: FunctionConfig, foun
             by = (
                 f" ({builders[0]} builds it for Serverless; the toolkit runs no plugin)"
                 if builders
-                else ""
+                else " (Serverless v4 builds .ts handlers with its own esbuild, `build.esbuild`; "
+                "v3 deploys them as they are; the toolkit builds nothing)"
             )
             raise HandlerError(
                 f"handler file {typescript} is TypeScript, and Lambda's Node.js runtime loads "

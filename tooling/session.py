@@ -31,6 +31,7 @@ class Options:
     directory: Path = Path(".")
     aws_profile: str | None = None
     params: tuple[str, ...] = ()  # --param KEY=VALUE, as given
+    config: str | None = None  # --config NAME: another service file in the folder
 
 
 TARGETS = ("local", "aws")
@@ -54,6 +55,7 @@ def load(options: Options, resource_values: ResourceValues | None = None) -> Ser
         region=options.region,
         options=_cli_options(options),
         env=os.environ,
+        config_file=options.config,
         params=parse_params(options.params),
     )
     if options.target == "aws":
@@ -123,6 +125,7 @@ def _cli_options(options: Options) -> dict[str, str]:
             ("stage", options.stage),
             ("region", options.region),
             ("aws-profile", options.aws_profile),
+            ("config", options.config),
         )
         if value is not None
     }
@@ -141,6 +144,7 @@ def _load(
         region=options.region,
         options=_cli_options(options),
         env=os.environ,
+        config_file=options.config,
         params=parse_params(options.params),
         instance_id=instance_id,
         external=external,

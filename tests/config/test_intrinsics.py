@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from tooling.config.intrinsics import (
     IntrinsicContext,
     function_logical_id,
     resolve_intrinsics,
+    resolve_with_report,
 )
 from tooling.errors import DefinitionError
 from tooling.names import partition_for
@@ -132,3 +134,25 @@ def test_resource_from_resources_section_is_left_with_a_warning() -> None:
 )
 def test_partition_for(region: str, partition: str) -> None:
     assert partition_for(region) == partition
+
+
+def test_a_join_holding_an_unknown_resources_value_is_left_whole() -> None:
+    """A `resources:` value with no stack yet inside Fn::Join (directly, or through an import
+    of the service's own export, as a real IAM statement has it): the whole Join is left as
+    written and reported once, not refused as "values must be a list of strings"."""
+    context = replace(CONTEXT, own_exports={"svc-dev-QueueArn": {"Fn::GetAtt": ["MyQueue", "Arn"]}})
+    for item in ({"Fn::GetAtt": ["MyQueue", "Arn"]}, {"Fn::ImportValue": "svc-dev-QueueArn"}):
+        join = {"Fn::Join": ["", ["x:", {"Fn::Sub": "${AWS::Region}"}, item]]}
+        report = resolve_with_report({"Resource": join}, context)
+        assert report.value == {"Resource": join}
+        assert [u.pointer for u in report.unresolved] == ["/Resource"]
+        assert "MyQueue" in report.unresolved[0].message
+
+
+def test_an_import_of_the_services_own_export_is_the_exported_value() -> None:
+    """`Fn::ImportValue` of a name the service's own `resources:` Outputs export: the value of
+    that output (CloudFormation would refuse an import from the stack being made; Serverless
+    users import their own exports in functions, deployed after the stack)."""
+    context = replace(CONTEXT, own_exports={"svc-dev-Fn": {"Ref": "hello"}})
+    result, warnings = resolve_intrinsics({"Fn::ImportValue": "svc-dev-Fn"}, context)
+    assert (result, warnings) == ("svc-dev-hello", [])

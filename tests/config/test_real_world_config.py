@@ -306,3 +306,25 @@ def test_managed_policies_are_checked_with_their_line_and_resolved(tmp_path: Pat
     from tooling import iam
 
     assert iam.function_role(svc).managed_policies == ("arn:aws:iam::aws:policy/ReadOnlyAccess",)
+
+
+def test_self_service_name_is_the_service_name_as_serverless_v2_reads_it(tmp_path: Path) -> None:
+    """`${self:service.name}` with `service: <name>` (written for the v1/v2 object form, kept
+    after moving to the string form): Serverless v1 and v2 read it as `${self:service}`, with
+    a warning here, since v3 finds no value there; the object form still gives its name."""
+    extra = "custom:\n  prefix: ${self:service.name}-${sls:stage}\n"
+    yml = (
+        BASE
+        + "  environment:\n    PREFIX: ${self:custom.prefix}\n    AGAIN: ${self:service.name}\n"
+        + "functions:\n  f:\n    handler: h.main\n"
+        + extra
+    )
+    service = load(write(tmp_path, {"serverless.yml": yml}))
+    assert service.functions["f"].environment == {"PREFIX": "s-dev", "AGAIN": "s"}
+    said = [w for w in service.warnings if "${self:service.name}" in w]
+    assert len(said) == 2 and "write ${self:service}" in said[0]
+    assert said[0].startswith("serverless.yml:")
+    object_form = yml.replace("service: s\n", "service:\n  name: s\n")
+    service = load(write(tmp_path, {"serverless.yml": object_form}))
+    assert service.functions["f"].environment == {"PREFIX": "s-dev", "AGAIN": "s"}
+    assert not [w for w in service.warnings if "${self:service.name}" in w]

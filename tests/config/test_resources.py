@@ -305,3 +305,22 @@ def test_roles_and_log_destinations_from_resources_come_from_the_stack(tmp_path:
     assert machine.logging_config["destinations"] == [outputs["ToolAttLogsArn"]]
     # the function role is the user's: the template may not name Serverless' generated one
     assert svc.resources is not None and "IamRoleLambdaExecution" not in str(svc.resources)
+
+
+def test_a_template_naming_serverless_rest_api_says_why_it_cannot(tmp_path: Path) -> None:
+    """An authorizer of `resources:` on `ApiGatewayRestApi` (Serverless' REST API for http
+    events, in its own stack): the toolkit's stack cannot name it, and the refusal says why
+    and what to do, not "fix the name"."""
+    extra = (
+        "    Authorizer:\n      Type: AWS::ApiGateway::Authorizer\n"
+        "      DependsOn: [ApiGatewayRestApi]\n"
+        "      Properties:\n        Name: cognito\n        Type: COGNITO_USER_POOLS\n"
+        "        RestApiId: {Ref: ApiGatewayRestApi}\n"
+    )
+    yml = BASE + "resources:\n  Resources:\n" + TABLE + extra
+    svc = load(write(tmp_path, {"serverless.yml": yml}))
+    assert sorted(p.line for p in svc.problems) == [19, 23]
+    for problem in svc.problems:
+        assert "names 'ApiGatewayRestApi'" in problem.message
+        assert "deploys no API for functions' http events" in problem.message
+        assert problem.hint is not None and "declare it there yourself" in problem.hint

@@ -8,7 +8,9 @@ the same API), as Serverless v3 reads them (lib/configuration/variables/sources/
 - `${cf(region?):stack.output}`: DescribeStacks; a stack that does not exist, or an output it does
   not have, gives no value;
 - `${s3:bucket/key}`: GetObject, the body as text; a key that does not exist gives no value (a
-  bucket that does not exist is an error, as in Serverless).
+  bucket that does not exist is an error, as in Serverless);
+- `Fn::ImportValue` (in definitions, IAM statements, environment, ...; kind `export`): the value
+  another stack exports (ListExports); one no stack exports gives no value.
 
 Each value is read once per command (Serverless' `useCache`). Every call goes through
 `AwsClient`; the region parameter picks a client for that region.
@@ -38,11 +40,14 @@ class AwsVariables:
         self.set_it = set_it  # how to reach these services from the shell, for hints
         self._values: dict[tuple[str, str, tuple[str, ...]], Any] = {}
         self._reasons: dict[tuple[str, str], str] = {}
+        self._exports: dict[str, dict[str, str]] = {}  # region -> export name -> value
 
     def resolve(self, kind: str, address: str, params: tuple[str, ...]) -> Any:
         key = (kind, address, params)
         if key not in self._values:
-            reader = {"ssm": self._ssm, "cf": self._cf, "s3": self._s3}[kind]
+            reader = {"ssm": self._ssm, "cf": self._cf, "s3": self._s3, "export": self._export}[
+                kind
+            ]
             self._values[key] = reader(address, params)
         return self._values[key]
 
@@ -56,6 +61,8 @@ class AwsVariables:
             return f"{prefix}aws ssm put-parameter --type String --name {address} --value VALUE"
         if kind == "s3":
             return f"{prefix}aws s3 cp FILE s3://{address}"
+        if kind == "export":
+            return f"deploy the stack that exports {address}"
         stack = address.split(".", 1)[0]
         return f"deploy stack {stack} (it must output {address.split('.', 1)[-1]})"
 
@@ -99,6 +106,25 @@ class AwsVariables:
             if item.get("OutputKey") == output:
                 return item.get("OutputValue")
         self._missing("cf", address, f"stack {stack} ({self._in(client)}) has no output {output}")
+        return MISSING
+
+    def _export(self, address: str, params: tuple[str, ...]) -> Any:
+        """`Fn::ImportValue`: a value another stack exports (ListExports), read once per
+        command and region."""
+        client = self.client_for(params[0] if params else None)
+        region = client.settings.region
+        if region not in self._exports:
+            self._exports[region] = {
+                str(item["Name"]): str(item["Value"])
+                for page in client.pages(
+                    "cloudformation", "list_exports", what="list the CloudFormation exports"
+                )
+                for item in page.get("Exports", [])
+                if item.get("Name") is not None and item.get("Value") is not None  # moto: no value
+            }
+        if address in self._exports[region]:
+            return self._exports[region][address]
+        self._missing("export", address, f"no stack exports {address} in {self._in(client)}")
         return MISSING
 
     def _s3(self, address: str, params: tuple[str, ...]) -> Any:

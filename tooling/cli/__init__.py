@@ -53,7 +53,7 @@ def _command_named(args: list[str]) -> str | None:
 
     if any(key.startswith("_TOOL_COMPLETE") for key in os.environ):
         return None
-    values = {i + 1 for i, arg in enumerate(args) if arg == "--param"}  # --param KEY=VALUE
+    values = {i + 1 for i, arg in enumerate(args) if arg in ("--param", "--config")}
     return next(
         (arg for i, arg in enumerate(args) if not arg.startswith("-") and i not in values), None
     )
@@ -152,18 +152,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _params_first(args: list[str]) -> list[str]:
-    """`--param KEY=VALUE` is accepted anywhere (Serverless: `sls deploy --param="k=v"`); the
-    app reads it before the command."""
+    """`--param KEY=VALUE` and `--config NAME` are accepted anywhere (Serverless: `sls deploy
+    --param="k=v" --config serverless.api.yml`); the app reads them before the command."""
     params: list[str] = []
     rest: list[str] = []
     index = 0
     while index < len(args):
         arg = args[index]
-        if arg == "--param" and index + 1 < len(args):
+        if arg in ("--param", "--config") and index + 1 < len(args):
             params += [arg, args[index + 1]]
             index += 2
             continue
-        if arg.startswith("--param="):
+        if arg.startswith(("--param=", "--config=")):
             params.append(arg)
         else:
             rest.append(arg)

@@ -95,6 +95,7 @@ def _version(value: bool) -> None:
 
 
 _params: list[str] = []  # --param KEY=VALUE, accepted anywhere on the line (main moves them)
+_config: list[str] = []  # --config NAME, likewise
 
 
 @app.callback()
@@ -113,9 +114,18 @@ def _global(
             help="KEY=VALUE for ${param:KEY} (repeatable); wins over params: in serverless.yml.",
         ),
     ] = None,
+    config: Annotated[
+        str | None,
+        typer.Option(
+            "--config",
+            help="The service file, when it is not serverless.yml (.yml, .yaml or .json in "
+            "the current folder).",
+        ),
+    ] = None,
 ) -> None:
     """Deploy, run and follow AWS Step Functions services described by serverless.yml."""
     _params[:] = param or []
+    _config[:] = [config] if config else []
 
 
 def options(
@@ -133,6 +143,7 @@ def options(
         aws_profile=aws_profile,
         directory=Path.cwd(),
         params=tuple(_params),
+        config=_config[0] if _config else None,
     )
 
 

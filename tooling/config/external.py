@@ -21,6 +21,7 @@ SOURCE_DESCRIPTIONS = {
     "ssm": "an SSM Parameter Store parameter",
     "cf": "a CloudFormation stack output",
     "s3": "an S3 object",
+    "export": "a CloudFormation export (Fn::ImportValue)",
 }
 
 

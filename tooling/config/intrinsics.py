@@ -12,7 +12,10 @@ stack, so it resolves them itself, as CloudFormation and the plugin would:
   `name` normalised; lib/naming.js): Ref and GetAtt Arn -> its ARN, GetAtt Name -> its name;
 - an entry of `resources:`: what `ResourceValues` knows (the outputs of the service's stack, see
   tooling.config.resources); a value it does not know is reported as unresolved, for the caller
-  to refuse with the reference's line.
+  to refuse with the reference's line;
+- `Fn::ImportValue`: what another stack exports, read from the target (`ExportValues`); an
+  export that does not exist is an error, as CloudFormation refuses it. An export of the
+  service's own `resources:` is the value it exports (read from that stack like any entry).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from tooling.sourcemap import SourceMap, pointer_join
 
 _SUB_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _HASH_PLACEHOLDER = re.compile(r"#\{([^}]*)\}")
-_SUPPORTED = ("Fn::GetAtt", "Ref", "Fn::Sub", "Fn::Join")
+_SUPPORTED = ("Fn::GetAtt", "Ref", "Fn::Sub", "Fn::Join", "Fn::ImportValue")
 
 
 def normalized_name(key: str) -> str:
@@ -73,6 +76,14 @@ class ResourceValues(Protocol):
     def get_att(self, logical_id: str, attribute: str) -> str | None: ...
 
 
+class ExportValues(Protocol):
+    """Values other stacks export (`Fn::ImportValue`), read from the target."""
+
+    def value(self, name: str) -> str | None: ...
+
+    def missing_reason(self, name: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class IntrinsicContext:
     """What a definition's intrinsics may refer to."""
@@ -88,6 +99,10 @@ class IntrinsicContext:
     # A definition's whole-value {"Ref": fn} gives the ARN (the plugin); elsewhere CloudFormation's
     # Ref of a function gives its name.
     ref_function_as_arn: bool = False
+    exports: ExportValues | None = None  # Fn::ImportValue
+    # Exports of the service's own `resources:` Outputs (name -> the output's Value): importing
+    # one is reading that value, from the stack the service deploys first.
+    own_exports: Mapping[str, Any] = field(default_factory=dict)
 
     def pseudo(self, name: str) -> str | None:
         partition = self.partition or partition_for(self.region)
@@ -154,6 +169,8 @@ class IntrinsicResolver:
                         intrinsic, value[intrinsic], pointer_join(pointer, intrinsic)
                     )
                 except _Unresolvable as exc:
+                    if self._depth > 0:  # inside Fn::Join or Fn::Sub: the whole is unknown
+                        raise
                     self.unresolved.append(Unresolved(pointer, str(exc), UNRESOLVED_HINT))
                     return value
             if len(value) == 1:
@@ -174,6 +191,8 @@ class IntrinsicResolver:
                     lambda m: self._placeholder(m.group(1), {}, pointer), value
                 )
             except _Unresolvable as exc:
+                if self._depth > 0:
+                    raise
                 self.unresolved.append(Unresolved(pointer, str(exc), UNRESOLVED_HINT))
         return value
 
@@ -245,6 +264,8 @@ class IntrinsicResolver:
         try:
             if key == "Fn::Join":
                 return self._join(argument, pointer)
+            if key == "Fn::ImportValue":
+                return self._import_value(argument, pointer)
             return self._sub(argument, pointer)
         finally:
             self._depth -= 1
@@ -298,6 +319,30 @@ class IntrinsicResolver:
             self._unknown(pointer, "Ref", argument)
         assert target is not None
         return target.arn if whole and self.context.ref_function_as_arn else target.name
+
+    def _import_value(self, argument: Any, pointer: str) -> str:
+        name = self.resolve(argument, pointer)
+        if not isinstance(name, str) or not name:
+            self._fail(pointer, "Fn::ImportValue needs the name of an export (a string)")
+        if name in self.context.own_exports:
+            own = self.resolve(self.context.own_exports[name], pointer)
+            if not isinstance(own, str):
+                self._fail(pointer, f"Fn::ImportValue {name!r}: the export's Value is not text")
+            return str(own)
+        exports = self.context.exports
+        value = exports.value(name) if exports is not None else None
+        if value is None:
+            reason = (
+                exports.missing_reason(name) if exports is not None else "no export is read here"
+            )
+            self._fail(
+                pointer,
+                f"Fn::ImportValue {name!r}: {reason}",
+                "deploy the stack that exports it first: CloudFormation refuses to import an "
+                "export that does not exist",
+            )
+        assert value is not None
+        return value
 
     def _join(self, argument: Any, pointer: str) -> str:
         if not (isinstance(argument, list) and len(argument) == 2 and isinstance(argument[0], str)):

@@ -50,6 +50,8 @@ PSEUDO_PARAMETERS = frozenset(
 OUTPUT_PREFIX = "Tool"  # the Outputs the toolkit adds: ToolRef<Id>, ToolAtt<Id><Attribute>
 _SUB_NAME = re.compile(r"\$\{([^!}][^}]*)\}")
 
+DEPLOYMENT_BUCKET_ID = "ServerlessDeploymentBucket"
+
 
 @dataclass(frozen=True)
 class Reference:
@@ -148,15 +150,17 @@ def merged(fragments: list[Any]) -> tuple[dict[str, Any], dict[str, str], list[R
             if isinstance(value, dict):
                 for key in value:
                     origins[f"{section}/{key}"] = pointer_join(pointer_join(at, section), key)
-        _merge_into(result, fragment)
+        merge_into(result, fragment)
     return result, origins, problems
 
 
-def _merge_into(target: dict[str, Any], source: Mapping[str, Any]) -> None:
+def merge_into(target: dict[str, Any], source: Mapping[str, Any]) -> None:
+    """`source` merged into `target` as lodash `_.merge` does (Serverless merges the list forms
+    of `resources` and `functions` with it)."""
     for key, value in source.items():
         have = target.get(key)
         if isinstance(have, dict) and isinstance(value, dict):
-            _merge_into(have, value)
+            merge_into(have, value)
         elif isinstance(have, list) and isinstance(value, list):
             target[key] = _merge_lists(have, value)
         else:
@@ -168,7 +172,7 @@ def _merge_lists(have: list[Any], value: list[Any]) -> list[Any]:
     for index, item in enumerate(value):
         if index < len(out) and isinstance(out[index], dict) and isinstance(item, dict):
             holder = {"v": out[index]}
-            _merge_into(holder, {"v": item})
+            merge_into(holder, {"v": item})
             out[index] = holder["v"]
         elif index < len(out) and isinstance(out[index], list) and isinstance(item, list):
             out[index] = _merge_lists(out[index], item)
@@ -180,13 +184,15 @@ def _merge_lists(have: list[Any], value: list[Any]) -> list[Any]:
 
 
 def read_resources(
-    value: Any, service_ids: Mapping[str, frozenset[str]]
+    value: Any, service_ids: Mapping[str, frozenset[str]], *, deployment_bucket: bool = True
 ) -> tuple[ResourcesConfig | None, list[ResourceProblem], list[ResourceProblem]]:
     """`resources:` as written (variables resolved) -> (config, problems, warnings).
 
     `service_ids` are the logical ids the template may name besides its own entries (the
     functions, state machines, ... the toolkit deploys directly), with the attributes
-    `Fn::GetAtt` may ask of each. Problems stop validate, plan and deploy (not remove or info)."""
+    `Fn::GetAtt` may ask of each. `deployment_bucket`: Serverless' stack would hold its
+    `ServerlessDeploymentBucket` (no `provider.deploymentBucket`), so a template naming it gets
+    it. Problems stop validate, plan and deploy (not remove or info)."""
     problems: list[ResourceProblem] = []
     warnings: list[ResourceProblem] = []
     if value is None:
@@ -239,20 +245,115 @@ def read_resources(
         said, warned = _extend(config, extensions, service_ids)
         problems += said
         warnings += warned
+    if deployment_bucket:
+        _add_deployment_bucket(template)
     named, said = _checknamed_in(config, service_ids)
     problems += said
     if not template.get("Resources"):
-        if template.get("Outputs") or template.get("Conditions"):
-            problems.append(
-                ResourceProblem(
-                    "/resources",
-                    "resources: has no Resources: CloudFormation needs at least one resource "
-                    "in a stack",
-                    "add a resource under resources.Resources, or remove resources:",
+        if not template.get("Outputs"):
+            if template.get("Conditions"):
+                warnings.append(
+                    ResourceProblem(
+                        "/resources/Conditions",
+                        "resources: holds Conditions but no Resources or Outputs: nothing to "
+                        "deploy (ignored)",
+                    )
                 )
-            )
-        return None, problems, warnings
+            return None, problems, warnings
+        # Outputs alone: in Serverless they are outputs of the service's stack, which other
+        # services read (`${cf:<service>-<stage>.Name}`); a stack needs a resource to hold them.
+        template["Resources"] = {
+            OUTPUTS_HOLDER: {"Type": "AWS::CloudFormation::WaitConditionHandle"}
+        }
     return ResourcesConfig(template, origins, tuple(named)), problems, warnings
+
+
+# Logical ids of Serverless' own stack that a template may name, and why the toolkit has none.
+SERVERLESS_STACK_IDS = {
+    DEPLOYMENT_BUCKET_ID: "Serverless' deployment bucket: its stack holds it only when "
+    "provider.deploymentBucket names no bucket of yours, and then neither does the toolkit's",
+    "ApiGatewayRestApi": "the REST API Serverless makes in its stack for http events; the "
+    "toolkit deploys no API for functions' http events, and makes the API of state machines' "
+    "http events itself, after the stack, so no template can name it",
+    "HttpApi": "the HTTP API Serverless makes for httpApi events, which the toolkit does not "
+    "deploy",
+    "WebsocketsApi": "the API Serverless makes for websocket events, which the toolkit does not "
+    "deploy",
+}
+# The resource a stack of Outputs alone holds: a wait condition handle creates nothing.
+OUTPUTS_HOLDER = "ToolOutputsHolder"
+DEPLOYMENT_BUCKET = DEPLOYMENT_BUCKET_ID
+# Serverless v3's own stack (lib/plugins/aws/package/lib/core-cloudformation-template.json).
+_DEPLOYMENT_BUCKET_RESOURCES: dict[str, Any] = {
+    DEPLOYMENT_BUCKET: {
+        "Type": "AWS::S3::Bucket",
+        "Properties": {
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                ]
+            }
+        },
+    },
+    f"{DEPLOYMENT_BUCKET}Policy": {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {
+            "Bucket": {"Ref": DEPLOYMENT_BUCKET},
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "s3:*",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Resource": [
+                            {
+                                "Fn::Join": [
+                                    "",
+                                    [
+                                        "arn:",
+                                        {"Ref": "AWS::Partition"},
+                                        ":s3:::",
+                                        {"Ref": DEPLOYMENT_BUCKET},
+                                        "/*",
+                                    ],
+                                ]
+                            },
+                            {
+                                "Fn::Join": [
+                                    "",
+                                    [
+                                        "arn:",
+                                        {"Ref": "AWS::Partition"},
+                                        ":s3:::",
+                                        {"Ref": DEPLOYMENT_BUCKET},
+                                    ],
+                                ]
+                            },
+                        ],
+                        "Condition": {"Bool": {"aws:SecureTransport": False}},
+                    }
+                ]
+            },
+        },
+    },
+}
+
+
+def _add_deployment_bucket(template: dict[str, Any]) -> None:
+    """A template naming `ServerlessDeploymentBucket` (a role allowed to read it, ...) gets the
+    bucket and its TLS-only policy, as Serverless' stack has them; the toolkit uploads nothing
+    to it."""
+    resources = template.get("Resources") or {}
+    if DEPLOYMENT_BUCKET in resources:
+        return
+    names: set[str] = set()
+    for section in ("Resources", "Outputs"):
+        for spec in (template.get(section) or {}).values():
+            names.update(found.name for found in named_in(spec))
+            if isinstance(spec, dict):
+                names.update(_depends_on(spec))
+    if DEPLOYMENT_BUCKET in names or f"{DEPLOYMENT_BUCKET}Policy" in names:
+        template["Resources"] = {**resources, **copy.deepcopy(_DEPLOYMENT_BUCKET_RESOURCES)}
 
 
 def _plain(value: Any) -> Any:
@@ -468,12 +569,17 @@ def _checknamed_in(
                     )
                 )
             return
+        known = SERVERLESS_STACK_IDS.get(name)
         problems.append(
             ResourceProblem(
                 pointer,
                 f"{found.how} in resources.{section}.{key} names '{name}', which is not a "
-                "resource of resources: nor a function or state machine of this service",
-                "CloudFormation refuses unresolved references: declare it under "
+                "resource of resources: nor a function or state machine of this service"
+                + (f" ({known})" if known else ""),
+                "the toolkit's stack holds only resources:: declare it there yourself, or drop "
+                "what names it"
+                if known
+                else "CloudFormation refuses unresolved references: declare it under "
                 "resources.Resources, or fix the name",
             )
         )

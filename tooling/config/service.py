@@ -28,7 +28,7 @@ from tooling.asl import Definition, parse
 from tooling.config import runtimes
 from tooling.config.events import UNRESOLVED, ApiSettings, EventsReader, MachineEvents
 from tooling.config.events import read_api_settings as _read_api_settings
-from tooling.config.external import ExternalSources
+from tooling.config.external import ExternalSources, Unwired
 from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
 from tooling.config.intrinsics import (
     FunctionTarget,
@@ -40,12 +40,15 @@ from tooling.config.intrinsics import (
     resolve_with_report,
     state_machine_logical_id,
 )
+from tooling.config.missing import MISSING
 from tooling.config.resources import (
     STACK_KEYS_NOT_APPLIED,
     RecordingValues,
     Reference,
     ResourcesConfig,
     StackSettings,
+    merge_into,
+    merged,
     read_resources,
     resource_ids_of,
 )
@@ -131,6 +134,25 @@ FUNCTION_KEYS_USED = frozenset(
     {"name", "handler", "runtime", "memorySize", "timeout", "environment", "package"}
 )
 FUNCTION_KEYS_NO_EFFECT = frozenset({"description", "condition", "dependsOn", "versionFunction"})
+PER_FUNCTION_ROLES = "serverless-iam-roles-per-function"  # its keys read when it is a plugin
+PER_FUNCTION_ROLE_KEYS = frozenset(
+    {"iamRoleStatements", "iamRoleStatementsName", "iamRoleStatementsInherit",
+     "iamPermissionsBoundary"}
+)  # fmt: skip
+_PER_FUNCTION_ROLE = (
+    PER_FUNCTION_ROLES,
+    "Serverless ignores it unless `plugins:` names that plugin, and so does the toolkit: the "
+    "function gets the service's role, without these statements (add the plugin, or grant "
+    "what it needs in provider.iam.role.statements)",
+)
+# Function keys of well-known plugins: (plugin, what the toolkit deploys without it).
+FUNCTION_PLUGIN_KEYS = {
+    "iamRoleStatements": _PER_FUNCTION_ROLE,
+    "iamRoleStatementsName": _PER_FUNCTION_ROLE,
+    "iamRoleStatementsInherit": _PER_FUNCTION_ROLE,
+    "iamPermissionsBoundary": _PER_FUNCTION_ROLE,
+    "warmup": ("serverless-plugin-warmup", "no warmer is deployed (ignored)"),
+}
 PACKAGE_KEYS = frozenset(
     {"patterns", "include", "exclude", "individually", "artifact", "excludeDevDependencies", "path"}
 )
@@ -177,6 +199,53 @@ _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # botocore lambda CreateF
 _BAD_STATE_MACHINE_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
 _ROLE_ARN = re.compile(r"^arn:[\w-]+:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _DEFINITION_POINTER = re.compile(r"^/stepFunctions/stateMachines/[^/]+/definition(?:/|$)")
+# The service files Serverless v3 looks for, in its order (lib/cli/resolve-configuration-path.js):
+# the data formats the toolkit reads, then the programs it cannot run.
+CONFIG_FILES = ("serverless.yml", "serverless.yaml", "serverless.json")
+PROGRAM_CONFIG_EXTENSIONS = (".js", ".mjs", ".cjs", ".ts")
+
+
+def config_file_name(directory: Path, given: str | None = None) -> str:
+    """The service file: `--config NAME` (as Serverless v3 takes it: a .yml, .yaml or .json file
+    directly in the service folder), else the first of serverless.yml, .yaml, .json there."""
+    if given is None:
+        for name in CONFIG_FILES:
+            if (directory / name).is_file():
+                return name
+        for extension in PROGRAM_CONFIG_EXTENSIONS:
+            if (directory / f"serverless{extension}").is_file():
+                _refuse_program(f"serverless{extension}")
+        return CONFIG_FILES[0]  # not found: the loader says so
+    path = Path(given)
+    if path.suffix in PROGRAM_CONFIG_EXTENSIONS:
+        _refuse_program(given)
+    if path.suffix not in (".yml", ".yaml", ".json"):
+        raise BadInput(
+            f"invalid --config value {given!r}: unsupported file extension",
+            hint="give a .yml, .yaml or .json file",
+        )
+    if len(path.parts) != 1 and (directory / path).resolve().parent != directory.resolve():
+        raise BadInput(
+            f"invalid --config value {given!r}: the service file must be in the service folder",
+            hint="run the command in the folder that holds it (paths and handlers are read "
+            "from there), as Serverless requires",
+        )
+    if not (directory / path).is_file():
+        raise BadInput(
+            f"invalid --config value {given!r}: no such file in {directory}",
+            hint="give the name of a file in the service folder",
+        )
+    return path.name
+
+
+def _refuse_program(name: str) -> None:
+    raise ConfigError(
+        f"{name} is a program (Serverless runs it with Node.js to get the configuration); the "
+        "toolkit reads serverless.yml, .yaml or .json",
+        file=name,
+        hint=f"write the configuration out once: `npx serverless print --config {name} > "
+        "serverless.yml`",
+    )
 
 
 @dataclass(frozen=True)
@@ -197,6 +266,10 @@ class FunctionConfig:
     package_individually: bool = False  # a zip of its own (package.individually)
     # (file, line, column) of its runtime, where a message about the runtime points
     runtime_location: tuple[str | None, int | None, int | None] = (None, None, None)
+    # A role of its own (serverless-iam-roles-per-function): its name and statements, the
+    # provider's included when inherited; None: the service's role.
+    own_role: str | None = None
+    own_role_statements: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -259,14 +332,15 @@ def load_service(
     options: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
     account_id: str = "000000000000",
-    config_file: str = "serverless.yml",
+    config_file: str | None = None,
     params: Mapping[str, str] | None = None,
     instance_id: str | None = None,
     today: date | None = None,
     external: ExternalSources | None = None,
     resource_values: ResourceValues | None = None,
 ) -> ServiceConfig:
-    """Load and validate `<directory>/<config_file>`. `env` defaults to os.environ.
+    """Load and validate `<directory>/<config_file>` (by default serverless.yml, .yaml or .json;
+    see `config_file_name`). `env` defaults to os.environ.
 
     `params` are `--param key=value` values; `instance_id` is `${sls:instanceId}` (Serverless:
     the time in milliseconds, once per command); `today` dates runtime deprecations;
@@ -299,7 +373,7 @@ def load_settings(
     region: str | None = None,
     options: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
-    config_file: str = "serverless.yml",
+    config_file: str | None = None,
     params: Mapping[str, str] | None = None,
 ) -> ServiceSettings:
     """Stage, region and profile alone: only the values they are made of are resolved."""
@@ -317,10 +391,10 @@ class _Loader:
         options: Mapping[str, str] | None,
         env: Mapping[str, str] | None,
         account_id: str,
-        config_file: str,
+        config_file: str | None,
     ) -> None:
         self.directory = Path(directory)
-        self.config_file = config_file
+        self.config_file = config_file_name(self.directory, config_file)
         self.options: dict[str, Any] = dict(options or {})
         if stage:
             self.options["stage"] = stage
@@ -366,7 +440,16 @@ class _Loader:
                 column=1,
             )
         self.smap = smap
-        self.vars = VariableResolver(
+        self.vars = self._resolver(raw, smap)
+        if raw.get("useDotenv") is True:
+            dotenv = self._dotenv(str(self.vars.stage()))
+            if dotenv:
+                self.env = {**dotenv, **self.env}  # the real environment wins, as in dotenv
+                self.vars = self._resolver(raw, smap)
+        return raw, path
+
+    def _resolver(self, raw: dict[str, Any], smap: SourceMap) -> VariableResolver:
+        return VariableResolver(
             raw,
             smap,
             service_dir=self.directory,
@@ -378,7 +461,23 @@ class _Loader:
             instance_id=self.instance_id,
             external=self.external,
         )
-        return raw, path
+
+    def _dotenv(self, stage: str) -> dict[str, str]:
+        """`useDotenv: true`: `.env.<stage>`, else `.env`, in the service folder, expanded, for
+        `${env:}` (Serverless v3 lib/cli/load-dotenv.js, with dotenv and dotenv-expand)."""
+        from dotenv import dotenv_values
+
+        for name in (f".env.{stage}", ".env"):
+            path = self.directory / name
+            if path.is_file():
+                try:
+                    values = dotenv_values(path, interpolate=True)
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise ConfigError(
+                        f"cannot read environment variables from {name}: {exc}", file=name
+                    ) from None
+                return {key: value for key, value in values.items() if value is not None}
+        return {}
 
     def load(self) -> ServiceConfig:
         raw, path = self._open()
@@ -386,7 +485,7 @@ class _Loader:
         self._top_level_support(raw)
         recording = RecordingValues(self.resource_values)
         self.resource_values = recording
-        self._resources_value = self.vars.resolve("/resources")
+        self._resources_value = self._with_activities(self.vars.resolve("/resources"))
 
         service = self._service_name(raw)
         provider = self._mapping("/provider", required=True)
@@ -404,7 +503,7 @@ class _Loader:
         region = self._text(self.vars.region(), "/provider/region", "region")
         self._check_names(service, stage, region)
         custom = self._mapping("/custom")
-        package = self._mapping("/package")
+        package = self._lenient_mapping(self.vars.resolve("/package"), "/package", "package")
         self._check_keys(package, PACKAGE_KEYS, "/package", "package")
         service_patterns = self._patterns(package, "/package")
         service_artifact = self._artifact(package, "/package")
@@ -434,6 +533,8 @@ class _Loader:
         self._managed_policies(provider, context)
         for key, function in list(functions.items()):
             functions[key] = self._function_environment(function, context)
+        if PER_FUNCTION_ROLES in plugins:
+            self._function_roles(functions, provider, provider_statements, custom, context)
         profile = self.options.get("aws-profile") or provider.get("profile")
         resources = self._resources(functions, state_machines, provider)
         stack = self._stack_settings(service, stage, provider, context) if resources else None
@@ -510,18 +611,51 @@ class _Loader:
             )
         return value
 
+    def _lenient_mapping(self, value: Any, pointer: str, what: str) -> dict[str, Any]:
+        """A mapping Serverless' schema asks for but does without: another value is a warning
+        and is ignored, as Serverless does under its default `configValidationMode: warn`
+        (with `error`, it refuses the file)."""
+        if value is None or isinstance(value, dict):
+            return value or {}
+        mode = self.vars.resolve("/configValidationMode")
+        message = f"{what} must be a mapping (got {type(value).__name__})"
+        if mode == "error":
+            raise ConfigError(
+                f"{message}; configValidationMode: error refuses it, as Serverless does",
+                **self._at(pointer),
+                hint=f"write {what.rsplit(': ', 1)[-1]} as a mapping of its settings",
+            )
+        self.warnings.append(
+            f"{self._where(pointer)}: {message}: ignored, as Serverless ignores it (it warns: "
+            "Invalid configuration encountered)"
+        )
+        return {}
+
     def _text(self, value: Any, pointer: str, what: str) -> str:
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{what} must be a non-empty string", **self._at(pointer))
         return value
 
     def _check_keys(
-        self, mapping: Mapping[str, Any], allowed: Iterable[str], pointer: str, where: str
+        self,
+        mapping: Mapping[str, Any],
+        allowed: Iterable[str],
+        pointer: str,
+        where: str,
+        plugin_keys: Mapping[str, tuple[str, str]] | None = None,
     ) -> None:
-        """Keys Serverless does not know: a warning, with a suggestion only when it is close."""
+        """Keys Serverless does not know: a warning, with a suggestion only when it is close;
+        a key of a well-known plugin says which, and what its absence means."""
         allowed = sorted(allowed)
         for key in mapping:
             if key in allowed:
+                continue
+            if plugin_keys and key in plugin_keys:
+                plugin, consequence = plugin_keys[key]
+                self.warnings.append(
+                    f"{self._where(pointer_join(pointer, key))}: '{key}' in {where} is read by "
+                    f"the plugin {plugin}, which the toolkit does not run: {consequence}"
+                )
                 continue
             if key in MISPLACED_KEYS:
                 guess = f"; it belongs in {MISPLACED_KEYS[str(key)]}"
@@ -639,6 +773,33 @@ class _Loader:
 
     # -- functions ----------------------------------------------------------------------------
 
+    def _functions_value(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """`functions:`, and where each function is written. Serverless v3 also takes a list of
+        mappings (usually `- ${file(functions.yml)}`), merged with lodash `_.merge`, falsy items
+        skipped (lib/classes/service.js mergeArrays)."""
+        value = self.vars.resolve("/functions")
+        if not isinstance(value, list):
+            functions = self._mapping("/functions")
+            return functions, {key: pointer_join("/functions", key) for key in functions}
+        functions = {}
+        pointers: dict[str, str] = {}
+        for index, fragment in enumerate(value):
+            at = pointer_join("/functions", index)
+            if not fragment:
+                continue
+            if not isinstance(fragment, dict):
+                raise ConfigError(
+                    f"functions[{index}] must be a mapping of functions (got "
+                    f"{type(fragment).__name__}): Serverless refuses a non-object item in the "
+                    "functions list",
+                    **self._at(at),
+                    hint="write each item as a mapping, e.g. - ${file(functions.yml)}",
+                )
+            for key in fragment:
+                pointers[key] = pointer_join(at, key)
+            merge_into(functions, fragment)
+        return functions, pointers
+
     def _functions(
         self,
         service: str,
@@ -648,7 +809,8 @@ class _Loader:
         service_package: Mapping[str, Any],
         plugins: tuple[str, ...],
     ) -> dict[str, FunctionConfig]:
-        functions = self._mapping("/functions")
+        functions, pointers = self._functions_value()
+        self._function_specs = (functions, pointers)
         provider_env = provider.get("environment") or {}
         if not isinstance(provider_env, dict):
             raise ConfigError(
@@ -659,11 +821,17 @@ class _Loader:
         result: dict[str, FunctionConfig] = {}
         self._env_pending: dict[str, dict[str, tuple[Any, str]]] = {}
         for key, spec in functions.items():
-            pointer = pointer_join("/functions", key)
+            pointer = pointers[key]
             self._refuse_name(function_key_problem(str(key)), pointer)
             if not isinstance(spec, dict):
                 raise ConfigError(f"function '{key}' must be a mapping", **self._at(pointer))
-            self._check_keys(spec, FUNCTION_KEYS, pointer, f"function '{key}'")
+            plugin_keys = FUNCTION_PLUGIN_KEYS
+            if PER_FUNCTION_ROLES in plugins:  # its keys are read (_function_roles)
+                plugin_keys = {k: v for k, v in plugin_keys.items() if v is not _PER_FUNCTION_ROLE}
+            known = FUNCTION_KEYS | (
+                PER_FUNCTION_ROLE_KEYS if PER_FUNCTION_ROLES in plugins else set()
+            )
+            self._check_keys(spec, known, pointer, f"function '{key}'", plugin_keys)
             self._support(
                 spec,
                 pointer,
@@ -709,13 +877,10 @@ class _Loader:
                     f"function '{key}': environment must be a mapping",
                     **self._at(pointer_join(pointer, "environment")),
                 )
-            package = spec.get("package") or {}
-            if not isinstance(package, dict):
-                raise ConfigError(
-                    f"function '{key}': package must be a mapping",
-                    **self._at(pointer_join(pointer, "package")),
-                )
             package_at = pointer_join(pointer, "package")
+            package = self._lenient_mapping(
+                spec.get("package"), package_at, f"function '{key}': package"
+            )
             self._check_keys(package, FUNCTION_PACKAGE_KEYS, package_at, "package")
             artifact, individually, patterns = self._function_package(
                 key, package, package_at, service_package, service_artifact
@@ -758,6 +923,8 @@ class _Loader:
             )
         if plugins and any(f.runtime_family == runtimes.NODEJS for f in result.values()):
             self._typescript_plugins(plugins)
+        if plugins and any(f.runtime_family == runtimes.PYTHON for f in result.values()):
+            self._requirements_plugin(plugins)
         return result
 
     def _runtime(
@@ -828,6 +995,16 @@ class _Loader:
                 f"{self._where('/plugins')}: plugin {plugin} builds the code for Serverless; the "
                 "toolkit runs no plugin, so it deploys the files as they are (build them first, "
                 "or point package.artifact at the built zip)"
+            )
+
+    def _requirements_plugin(self, plugins: tuple[str, ...]) -> None:
+        requirements = self.directory / "requirements.txt"
+        if "serverless-python-requirements" in plugins and requirements.is_file():
+            self.warnings.append(
+                f"{self._where('/plugins')}: plugin serverless-python-requirements installs "
+                "requirements.txt into the package for Serverless; the toolkit runs no plugin, so "
+                "the package holds only the folder's files (install them into the folder first, "
+                "e.g. `pip install -r requirements.txt -t .`, or deploy them as a layer)"
             )
 
     def _environment(
@@ -1035,7 +1212,23 @@ class _Loader:
             partition=partition_for(region),
             state_machines=targets,
             resource_values=self.resource_values,
+            exports=_Exports(self.external or Unwired()),
+            own_exports=self._own_exports(),
         )
+
+    def _own_exports(self) -> dict[str, Any]:
+        """Export names of `resources:` Outputs (written as text) -> each output's Value."""
+        value = self._resources_value
+        if isinstance(value, list):
+            value = merged(value)[0]
+        outputs = value.get("Outputs") if isinstance(value, dict) else None
+        own: dict[str, Any] = {}
+        for output in (outputs or {}).values():
+            export = output.get("Export") if isinstance(output, dict) else None
+            name = export.get("Name") if isinstance(export, dict) else None
+            if isinstance(name, str) and "Value" in output:
+                own[name] = output["Value"]
+        return own
 
     def _definition_intrinsics(
         self, definition: Any, source: SourceMap | None, context: IntrinsicContext
@@ -1105,6 +1298,85 @@ class _Loader:
             **self._at(pointer),
             hint=f"e.g. arn:{context.partition}:iam::{self.account_id}:role/{name}",
         )
+
+    def _function_roles(
+        self,
+        functions: dict[str, FunctionConfig],
+        provider: Mapping[str, Any],
+        provider_statements: tuple[dict[str, Any], ...],
+        custom: Mapping[str, Any],
+        context: IntrinsicContext,
+    ) -> None:
+        """serverless-iam-roles-per-function (src/lib/index.ts, v3.2): a function that has
+        `iamRoleStatements` gets a role of its own, named `iamRoleStatementsName` or
+        `<service>-<stage>-<key>-<region>-lambdaRole` (without `-lambdaRole` past 64
+        characters), with its log statements, the provider's statements when
+        `iamRoleStatementsInherit` (or `custom.serverless-iam-roles-per-function.defaultInherit`)
+        says so, then its own."""
+        specs, pointers = self._function_specs
+        settings = custom.get(PER_FUNCTION_ROLES)
+        settings = settings if isinstance(settings, dict) else {}
+        for key, function in list(functions.items()):
+            spec = specs.get(key)
+            if not isinstance(spec, dict) or "iamRoleStatements" not in spec:
+                continue
+            pointer = pointers[key]
+            at = pointer_join(pointer, "iamRoleStatements")
+            if spec.get("role"):
+                raise ConfigError(
+                    f"function '{key}' has both role and iamRoleStatements, which "
+                    f"{PER_FUNCTION_ROLES} refuses",
+                    **self._at(at),
+                    hint="keep one of them",
+                )
+            if _custom_role(provider):
+                raise ConfigError(
+                    f"function '{key}': {PER_FUNCTION_ROLES} builds its role from the service's "
+                    "generated role, and provider.iam.role names a role of yours (the plugin "
+                    "fails on it)",
+                    **self._at(at),
+                    hint="grant the function's statements in your role, or drop provider.iam.role",
+                )
+            inherit = spec.get("iamRoleStatementsInherit")
+            if inherit is None:
+                inherit = settings.get("defaultInherit") is True
+            own = self._statements(
+                spec.get("iamRoleStatements") or [],
+                at,
+                context,
+                f"functions.{key}.iamRoleStatements",
+            )
+            statements = (*(provider_statements if inherit is True else ()), *own)
+            name = spec.get("iamRoleStatementsName") or _own_role_name(
+                context.stack_name, key, self.vars.region()
+            )
+            if not isinstance(name, str) or not _ROLE_NAME.fullmatch(name):
+                raise ConfigError(
+                    f"function '{key}': role name {name!r} is not an IAM role name (1-64 of "
+                    "letters, digits and +=,.@_-)",
+                    **self._at(
+                        pointer_join(pointer, "iamRoleStatementsName")
+                        if "iamRoleStatementsName" in spec
+                        else at
+                    ),
+                    hint="set a shorter one with iamRoleStatementsName, as the plugin asks",
+                )
+            for boundary_at, boundary in (
+                (
+                    pointer_join(pointer, "iamPermissionsBoundary"),
+                    spec.get("iamPermissionsBoundary"),
+                ),
+                (
+                    f"/custom/{PER_FUNCTION_ROLES}/iamGlobalPermissionsBoundary",
+                    settings.get("iamGlobalPermissionsBoundary"),
+                ),
+            ):
+                if boundary:
+                    self.warnings.append(
+                        f"{self._where(boundary_at)}: permissions boundaries are not applied to "
+                        "the roles the toolkit makes yet (ignored)"
+                    )
+            functions[key] = replace(function, own_role=name, own_role_statements=statements)
 
     def _provider_statements(
         self, provider: Mapping[str, Any], context: IntrinsicContext
@@ -1295,6 +1567,63 @@ class _Loader:
             )
         return definition, source
 
+    def _with_activities(self, resources: Any) -> Any:
+        """`stepFunctions.activities`: the plugin adds an `AWS::StepFunctions::Activity` per name
+        to the service's stack (`<Name>StepFunctionsActivity`, with an output
+        `<Name>StepFunctionsActivityArn` unless `noOutput`; lib/deploy/stepFunctions/
+        compileActivities.js); the toolkit adds them to the stack of `resources:`, where
+        `Ref`/`Fn::GetAtt` of them resolve like any entry. An entry of `resources:` with the
+        same logical id wins, as Serverless merges `resources:` last."""
+        step = self.vars.resolve("/stepFunctions")
+        if not isinstance(step, dict) or step.get("activities") in (None, []):
+            return resources
+        activities = step["activities"]
+        at = "/stepFunctions/activities"
+        if not isinstance(activities, list):
+            raise ConfigError(
+                "stepFunctions.activities must be a list of activity names (the plugin refuses "
+                "it: activities property is not an array)",
+                **self._at(at),
+                hint="e.g. activities: [approval, ocrDone]",
+            )
+        entries: dict[str, Any] = {}
+        outputs: dict[str, Any] = {}
+        for index, name in enumerate(activities):
+            if (
+                not isinstance(name, str)
+                or not 1 <= len(name) <= 80
+                or _BAD_STATE_MACHINE_NAME.search(name)
+            ):
+                raise ConfigError(
+                    f"stepFunctions.activities[{index}]: {name!r} is not an activity name",
+                    **self._at(pointer_join(at, index)),
+                    hint="1-80 characters: no whitespace, brackets, wildcards or the "
+                    "punctuation Step Functions refuses in names",
+                )
+            logical_id = f"{normalized_name(name)}StepFunctionsActivity"
+            entries[logical_id] = {
+                "Type": "AWS::StepFunctions::Activity",
+                "Properties": {"Name": name},
+            }
+            if not step.get("noOutput"):
+                outputs[f"{logical_id}Arn"] = {
+                    "Description": "Current StateMachine Arn",  # the plugin's words
+                    "Value": {"Ref": logical_id},
+                }
+        fragment: dict[str, Any] = {"Resources": entries}
+        if outputs:
+            fragment["Outputs"] = outputs
+        if resources is None:
+            return fragment
+        if isinstance(resources, list):
+            return [fragment, *resources]
+        if isinstance(resources, dict):
+            merged: dict[str, Any] = {}
+            merge_into(merged, fragment)
+            merge_into(merged, resources)
+            return merged
+        return resources  # not a template: read_resources says so
+
     def _resource_ids(self) -> list[str]:
         return resource_ids_of(self._resources_value)
 
@@ -1313,9 +1642,18 @@ class _Loader:
             service_ids[f"{normalized_name(key)}LogGroup"] = frozenset({"Arn"})
         for machine in machines.values():
             service_ids[machine.logical_id] = frozenset({"Arn", "Name"})
-        if functions and not _custom_role(provider):
+        if any(f.own_role is None for f in functions.values()) and not _custom_role(provider):
             service_ids[FUNCTION_ROLE_LOGICAL_ID] = frozenset({"Arn"})
-        config, problems, warnings = read_resources(self._resources_value, service_ids)
+        for key, function in functions.items():  # serverless-iam-roles-per-function's
+            if function.own_role is not None:
+                service_ids[f"{normalized_name(key)}{FUNCTION_ROLE_LOGICAL_ID}"] = frozenset(
+                    {"Arn"}
+                )
+        bucket = provider.get("deploymentBucket")
+        own_bucket = isinstance(bucket, str) or (isinstance(bucket, dict) and "name" in bucket)
+        config, problems, warnings = read_resources(
+            self._resources_value, service_ids, deployment_bucket=not own_bucket
+        )
         for warning in warnings:
             self.warnings.append(f"{self._where(warning.pointer)}: {warning.message}")
         for problem in problems:
@@ -1383,6 +1721,31 @@ class _Loader:
             role_arn=role,
             notification_arns=tuple(arns),
         )
+
+
+class _Exports:
+    """`Fn::ImportValue` through the target's reader of AWS-service values."""
+
+    def __init__(self, external: ExternalSources) -> None:
+        self.external = external
+
+    def value(self, name: str) -> str | None:
+        found = self.external.resolve("export", name, ())
+        return None if found is MISSING else str(found)
+
+    def missing_reason(self, name: str) -> str:
+        return self.external.missing_reason("export", name)
+
+
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+
+
+def _own_role_name(stack_name: str, key: str, region: str) -> str:
+    """serverless-iam-roles-per-function's name: Serverless' role name
+    `<service>-<stage>-<region>-lambdaRole` with the function's key after the stage, less
+    `-lambdaRole` when that passes IAM's 64 characters (still too long: refused by the caller)."""
+    name = f"{stack_name}-{key}-{region}-lambdaRole"
+    return name if len(name) <= 64 else name.removesuffix("-lambdaRole")
 
 
 _UNRESOLVED: Any = object()  # a value whose problem was recorded

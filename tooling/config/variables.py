@@ -33,6 +33,14 @@ SUPPORTED_SOURCES = ("self", "opt", "sls", "env", "file", "aws", "param", "strTo
 AWS_SERVICE_SOURCES = ("ssm", "cf", "s3")
 _TRUE_TEXT = ("true", "1")  # Serverless v3 sources/str-to-bool.js
 _FALSE_TEXT = ("false", "0")
+# Sources other tools resolve, named in the refusal: the toolkit runs no plugin.
+OTHER_SOURCES = {
+    "construct": "serverless-lift's; the toolkit runs no plugin",
+    "output": "Serverless Dashboard outputs",
+    "terraform": "a Serverless v4 resolver",
+    "vault": "a Serverless v4 resolver",
+    "doppler": "a Serverless v4 resolver",
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -513,7 +521,14 @@ class VariableResolver:
             return self._str_to_bool(source, doc, pointer), None, ""
         address = "" if source.address is None else self._template(source.address, doc, pointer)
         if kind == "self":
-            value, origin = self._lookup(self.main, _address_segments(address))
+            segments = _address_segments(address)
+            value, origin = self._lookup(self.main, segments)
+            if value in (MISSING, None) and segments == ["provider", "stage"]:
+                # Serverless v3 sets provider.stage to "dev" when it is not written, before it
+                # resolves the variables (lib/classes/service.js): --stage does not change it.
+                return "dev", None, ""
+            if value is MISSING and segments == ["service", "name"]:
+                return self._service_name_v2(doc, pointer)
             return value, origin, f"{address or '(root)'} is not set in {self.main.source.file}"
         if kind == "opt":
             return self.options.get(address, MISSING), None, f"option --{address} was not given"
@@ -564,12 +579,31 @@ class VariableResolver:
                 f"unsupported variable ${{{kind}:{address}}}",
                 "supported: ${sls:stage}, ${sls:instanceId}, ${aws:region}, ${aws:accountId}",
             )
+        made_by = OTHER_SOURCES.get(kind)
         raise self._error(
             doc,
             pointer,
-            f"unsupported variable source '{kind}'",
+            f"unsupported variable source '{kind}'" + (f" ({made_by})" if made_by else ""),
             f"supported sources: {', '.join(SUPPORTED_SOURCES)}",
         )
+
+    def _service_name_v2(
+        self, doc: Document, pointer: str
+    ) -> tuple[Any, tuple[Document, str] | None, str]:
+        """`${self:service.name}` with `service: <name>`: Serverless v1 and v2 read it as the
+        service's name (lib/classes/Variables.js getValueFromSelf, v2.72.4); v3 finds no value."""
+        value, origin = self._lookup(self.main, ["service"])
+        if not isinstance(value, str):
+            return MISSING, None, f"service.name is not set in {self.main.source.file}"
+        kw = doc.source.error_kwargs(pointer)
+        where = ":".join(str(p) for p in (kw["file"], kw["line"], kw["column"]) if p is not None)
+        warning = (
+            f"{where}: ${{self:service.name}} is read as the service's name, as Serverless v1 "
+            "and v2 read it (v3 finds no value there): write ${self:service}"
+        )
+        if warning not in self.warnings:
+            self.warnings.append(warning)
+        return value, origin, ""
 
     def _param(
         self, address: str, doc: Document, pointer: str

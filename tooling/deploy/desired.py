@@ -141,15 +141,18 @@ Contribution = tuple[list[Resource], list[str]]
 
 
 def _functions(context: _Context) -> Contribution:
-    """The shared function role (unless the user brings one), a log group per function, and
-    the functions."""
+    """The shared function role (unless the user brings one, or every function has a role of
+    its own), a log group per function, the functions, and a role per function that has one of
+    its own (serverless-iam-roles-per-function)."""
     service = context.service
     resources: list[Resource] = []
     role_needs: tuple[Address, ...] = ()
-    if iam.custom_function_role(service) is None and service.functions:
+    shared = [fn for fn in service.functions.values() if fn.own_role is None]
+    if iam.custom_function_role(service) is None and shared:
         role = Role(iam.function_role(service))
         resources.append(role)
         role_needs = (role.address,)
+    partition = partition_for(service.region)
     retention = log_retention_days(service)
     groups = {
         key: LogGroup(iam.function_log_group(fn.name), retention)
@@ -158,6 +161,11 @@ def _functions(context: _Context) -> Contribution:
     resources.extend(groups.values())
     prepared = context.prepared
     for key, fn in service.functions.items():
+        role_arn, needs = function_role_arn(service), role_needs
+        if fn.own_role is not None:  # serverless-iam-roles-per-function
+            own = Role(iam.function_own_role(service, fn))
+            resources.append(own)
+            role_arn, needs = own.spec.arn(partition, service.account_id), (own.address,)
         resources.append(
             Function(
                 name=fn.name,
@@ -166,9 +174,9 @@ def _functions(context: _Context) -> Contribution:
                 memory_size=fn.memory_size,
                 timeout=fn.timeout,
                 environment=dict(fn.environment),
-                role_arn=function_role_arn(service),
+                role_arn=role_arn,
                 code=prepared.package_for(key) if prepared else None,
-                needs=(*role_needs, groups[key].address),
+                needs=(*needs, groups[key].address),
                 key=key,
                 declared_in=service.config_file.name,
                 runtime_location=fn.runtime_location,
@@ -363,10 +371,17 @@ def _service_targets(
             machine.arn, {"Arn": machine.arn, "Name": machine.name}
         )
         addresses[machine.logical_id] = Address("state machine", machine.name, machine.arn)
-    if service.functions and iam.custom_function_role(service) is None:
+    shared = any(fn.own_role is None for fn in service.functions.values())
+    if shared and iam.custom_function_role(service) is None:
         name = iam.function_role_name(service)
         targets[FUNCTION_ROLE_LOGICAL_ID] = ServiceTarget(name, {"Arn": _role_arn(service, name)})
         addresses[FUNCTION_ROLE_LOGICAL_ID] = Address("role", name)
+    for key, fn in service.functions.items():  # serverless-iam-roles-per-function's
+        if fn.own_role is not None:
+            logical_id = f"{normalized_name(key)}{FUNCTION_ROLE_LOGICAL_ID}"
+            arn = _role_arn(service, fn.own_role)
+            targets[logical_id] = ServiceTarget(fn.own_role, {"Arn": arn})
+            addresses[logical_id] = Address("role", fn.own_role)
     return targets, addresses
 
 

@@ -5,7 +5,8 @@ local AWS services (moto, tooling.localaws), by the same provider as on AWS
 moto's CloudFormation creates the types its models declare (moto/cloudformation/parsing.py:
 `CloudFormationModel.__subclasses__()`); any other type it skips with a Python warning and
 reports the stack complete, which would drop a resource silently. So the template sent locally
-leaves out the types that are not in `MOTO_TYPES` (and those only AWS uses), and says which, by
+leaves out the types that are not in `MOTO_TYPES` or added by tooling.localaws.moto_fixes (and
+those only AWS uses), and says which, by
 name, in a warning; a resource or output that names one left out is left out too.
 A value the service reads from a resource left out is an error: the local run would need it.
 """
@@ -15,9 +16,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tooling.config.resources import OUTPUT_PREFIX, named_in
+from tooling.config.resources import OUTPUT_PREFIX, OUTPUTS_HOLDER, named_in
 from tooling.deploy.models import Stack
 from tooling.errors import BadInput
+from tooling.localaws.moto_fixes import ADDED_TYPES
 
 # moto 5.2.6's CloudFormation models (tests/deploy/test_local_stack.py checks the installed moto
 # against this list).
@@ -73,7 +75,8 @@ def local_template(stack: Stack) -> tuple[dict[str, Any], list[str]]:
     left_out = {
         logical_id: str(spec.get("Type"))
         for logical_id, spec in resources.items()
-        if spec.get("Type") not in MOTO_TYPES or spec.get("Type") in AWS_ONLY_TYPES
+        if (spec.get("Type") not in MOTO_TYPES | ADDED_TYPES or spec.get("Type") in AWS_ONLY_TYPES)
+        and logical_id != OUTPUTS_HOLDER  # creates nothing, here as on AWS (moto skips it)
     }
     if not left_out:
         return template, []

@@ -1,8 +1,9 @@
 """What the toolkit deployed for one target, stage and region, written after each resource.
 
 `.tool/deployed/<target>-<stage>.json` (`<target>-<stage>-<region>.json` for a stage's second
-region). Each entry is a resource's address and what it depends on, so the sweeper can delete
-resources the service no longer declares in a safe order even though their models are gone.
+region; under `deployed/<file>/` for a service file given with `--config`). Each entry is a
+resource's address and what it depends on, so the sweeper can delete resources the service no
+longer declares in a safe order even though their models are gone.
 Writes are atomic (temporary file, then rename): a deploy killed at any point leaves either the
 old or the new record, and running it again finishes the job.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tooling.config.service import ServiceConfig
+from tooling.config.service import CONFIG_FILES, ServiceConfig
 from tooling.deploy.models import KINDS, Address, Kind, Resource, mapping_name
 from tooling.names import partition_for
 from tooling.statedir import private_parents, state_path
@@ -134,9 +135,12 @@ def record_for(service: ServiceConfig, target: str, account_id: str) -> Record:
     stage was first deployed to; another region of the same stage gets its own
     `<target>-<stage>-<region>.json`, so deploying or removing it never plans the deletion of
     the first region's resources."""
-    first = state_path(service.directory, "deployed", f"{target}-{service.stage}.json")
+    folder = ["deployed"]
+    if service.config_file.name not in CONFIG_FILES:  # --config: another service, own records
+        folder.append(service.config_file.name)
+    first = state_path(service.directory, *folder, f"{target}-{service.stage}.json")
     regional = state_path(
-        service.directory, "deployed", f"{target}-{service.stage}-{service.region}.json"
+        service.directory, *folder, f"{target}-{service.stage}-{service.region}.json"
     )
     if regional.exists() or _recorded_region(first) not in (None, service.region):
         return Record(regional, service, account_id)

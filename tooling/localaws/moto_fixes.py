@@ -4,7 +4,13 @@
   leaves the stack's Outputs as they were: a stack created through a change set has none, one
   updated keeps the old ones. AWS sets them from the new template (the toolkit reads the values
   of `resources:` from them). Fixed by setting the template and outputs as moto's own
-  `Stack.update` does.
+  `Stack.update` does. Nor does a stack made by a change set import other stacks' exports
+  (`Fn::ImportValue`: "No export named ... found") or export its own: both made as
+  `create_stack` does.
+- moto's CloudFormation has no `AWS::StepFunctions::Activity` (its Step Functions backend has
+  activities): the stack skips it and `Ref` of it gives nothing. Added, as CloudFormation has
+  it: `Ref` and `Fn::GetAtt .Arn` the activity's ARN, `.Name` its name (the toolkit deploys
+  `stepFunctions.activities` in the stack of `resources:`, as the plugin does).
 
 Applied by the local AWS services' process (tooling.localaws.server) and by the tests' moto
 server, which stands in for AWS. The fix waits for moto's CloudFormation to be imported:
@@ -24,6 +30,8 @@ from typing import Any
 CLOUDFORMATION_MODELS = "moto.cloudformation.models"
 
 _applied = False
+# CloudFormation types moto lacks that `apply` adds (tooling.deploy.local_stack creates them).
+ADDED_TYPES = frozenset({"AWS::StepFunctions::Activity"})
 
 
 def apply() -> None:
@@ -44,13 +52,86 @@ def _fix(models: ModuleType) -> None:
     original = change_set.apply
 
     def apply_with_outputs(self: Any) -> None:
-        original(self)
         stack = self.stack
+        backend = models.cloudformation_backends[stack.account_id][stack.region_name]
+        stack.resource_map.cross_stack_resources = backend.exports  # Fn::ImportValue
+        original(self)
         stack.template = self.template
         stack._parse_template()
         stack.output_map = stack._create_output_map()
+        for export in stack.exports:  # what it exports, other stacks import
+            backend.exports[export.name] = export
 
     change_set.apply = apply_with_outputs
+    _add_activities()
+
+
+def _add_activities() -> None:
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+    from moto.stepfunctions.models import stepfunctions_backends
+
+    class ActivityResource(CloudFormationModel):
+        def __init__(self, arn: str, name: str) -> None:
+            self.arn = arn
+            self.name = name
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return "Name"
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::StepFunctions::Activity"
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return attr in ("Arn", "Name")
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.arn
+
+        def get_cfn_attribute(self, attribute_name: str) -> str:
+            return self.arn if attribute_name == "Arn" else self.name
+
+        @classmethod
+        def create_from_cloudformation_json(
+            cls,
+            resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> ActivityResource:
+            properties = cloudformation_json.get("Properties", {})
+            tags = [{"key": t["Key"], "value": t["Value"]} for t in properties.get("Tags", [])]
+            backend = stepfunctions_backends[account_id][region_name]
+            activity = backend.create_activity(properties.get("Name", resource_name), tags or None)
+            return cls(activity.arn, activity.name)
+
+        @classmethod
+        def update_from_cloudformation_json(
+            cls,
+            original_resource: ActivityResource,
+            new_resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+        ) -> ActivityResource:
+            name = cloudformation_json.get("Properties", {}).get("Name", new_resource_name)
+            if name == original_resource.name:
+                return original_resource
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(
+                new_resource_name, cloudformation_json, account_id, region_name
+            )
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            stepfunctions_backends[account_id][region_name].delete_activity(self.arn)
+
+    for cached in (parsing.get_model_map, parsing.get_name_type_map):  # built from subclasses
+        cached.cache_clear()
 
 
 class _FixOnImport(importlib.abc.MetaPathFinder):

@@ -10,6 +10,7 @@ from typing import Any
 from tooling.asl import StateNode, fields
 from tooling.asl.fields import Kind, Number
 from tooling.asl.timestamps import is_timestamp
+from tooling.config.resources import PENDING as STACK_VALUE_PENDING
 from tooling.sourcemap import pointer_join
 from tooling.validate.diagnostics import Collector, did_you_mean
 from tooling.validate.jsonata import is_expression
@@ -125,8 +126,8 @@ class ValueRule(Rule):
         if not isinstance(value, str):
             out.error(pointer, "FIELD_TYPE", "Resource must be an ARN string")
             return
-        if _PLACEHOLDER.search(value):
-            return
+        if _PLACEHOLDER.search(value) or STACK_VALUE_PENDING.fullmatch(value):
+            return  # substituted before deploy, or read from the stack of resources: first
         if not _ARN.match(value):
             out.error(
                 pointer,
