@@ -391,7 +391,9 @@ class _Server:
             now = time.monotonic()
             if self.spare_due is not None and now >= self.spare_due:
                 self._fork_spare()
-            wait = 0.0 if self.later else 5.0
+            # Wake to check that the folder is still ours every 5 s, and when the idle time ends.
+            idle_left = idle - (now - self.last_request)
+            wait = 0.0 if self.later else min(5.0, max(0.05, idle_left))
             if self.spare_due is not None:
                 wait = min(wait, max(0.0, self.spare_due - now))
             ready, _, _ = select.select([self.listener], [], [], wait)
