@@ -203,8 +203,6 @@ class Interpreter:
         self.context = context
         self.clock = context.clock
         self.mocks_lock = threading.Lock()  # mocks count each state's invocations
-        self.parallel = ParallelRunner(self)
-        self.maps = MapRunner(self)
 
     # ---- the execution ------------------------------------------------------------------------
 
@@ -539,9 +537,11 @@ class Interpreter:
         flow = state.flow
         reading = flow.read(data, env)
         if isinstance(state, MapState):
-            result = self.maps.run(frame, state, reading)
+            # A runner per state, not kept on the interpreter: that reference cycle would keep
+            # every run (and its history sink's events) alive until a full garbage collection.
+            result = MapRunner(self).run(frame, state, reading)
         elif isinstance(state, ParallelState):
-            result = self.parallel.run(frame, state, flow.work_input(reading), env)
+            result = ParallelRunner(self).run(frame, state, flow.work_input(reading), env)
         else:
             assert isinstance(state, TaskState)
             result = self.task(frame, state, flow.work_input(reading), reading)
