@@ -552,25 +552,41 @@ class _Compiler:
             self.fail(at, f"States.ALL must appear alone and in the last {label}")
         return tuple(errors)
 
-    def retriers(self, name: str, raw: dict[str, Any], pointer: str) -> tuple[Retrier, ...]:
-        rules = raw.get("Retry", [])
-        at = pointer_join(pointer, "Retry")
+    def rule_objects(
+        self,
+        name: str,
+        raw: dict[str, Any],
+        pointer: str,
+        key: str,
+        kind: str,
+        language: str | None,
+    ) -> list[tuple[dict[str, Any], str, bool]]:
+        """The Retry or Catch list's rules, each checked to be an object of `kind`'s fields:
+        (rule, its pointer, whether it is the last)."""
+        rules = raw.get(key, [])
+        at = pointer_join(pointer, key)
         if not isinstance(rules, list):
-            self.fail(at, f"States.{name}.Retry must be a list")
-        out = []
-        allowed = fields.object_fields("Retrier")
+            self.fail(at, f"States.{name}.{key} must be a list")
+        allowed = fields.object_fields(kind, language)
+        checked = []
         for i, rule in enumerate(rules):
             rp = pointer_join(at, i)
             if not isinstance(rule, dict):
                 self.fail(rp, f"{_dotted(rp)} must be an object")
-            for key in rule:
-                if key not in allowed:
+            for field_name in rule:
+                if field_name not in allowed:
                     self.fail(
-                        pointer_join(rp, key),
-                        f"{_dotted(rp)}: field '{key}' is not valid in a Retrier",
-                        hint=_suggest(key, sorted(allowed)),
+                        pointer_join(rp, field_name),
+                        f"{_dotted(rp)}: field '{field_name}' is not valid in a {kind}",
+                        hint=_suggest(field_name, sorted(allowed)),
                     )
-            errors = self.error_equals(rule, rp, i == len(rules) - 1, "Retrier")
+            checked.append((rule, rp, i == len(rules) - 1))
+        return checked
+
+    def retriers(self, name: str, raw: dict[str, Any], pointer: str) -> tuple[Retrier, ...]:
+        out = []
+        for rule, rp, last in self.rule_objects(name, raw, pointer, "Retry", "Retrier", None):
+            errors = self.error_equals(rule, rp, last, "Retrier")
             backoff = rule.get("BackoffRate", 2.0)
             if not isinstance(backoff, int | float) or isinstance(backoff, bool) or backoff < 1:
                 self.fail(
@@ -600,23 +616,10 @@ class _Compiler:
     def catchers(
         self, name: str, raw: dict[str, Any], pointer: str, names: list[str], jsonata: bool
     ) -> tuple[Catcher, ...]:
-        rules = raw.get("Catch", [])
-        at = pointer_join(pointer, "Catch")
-        if not isinstance(rules, list):
-            self.fail(at, f"States.{name}.Catch must be a list")
         out = []
-        allowed = fields.object_fields("Catcher", JSONATA if jsonata else JSONPATH)
-        for i, rule in enumerate(rules):
-            rp = pointer_join(at, i)
-            if not isinstance(rule, dict):
-                self.fail(rp, f"{_dotted(rp)} must be an object")
-            for key in rule:
-                if key not in allowed:
-                    self.fail(
-                        pointer_join(rp, key),
-                        f"{_dotted(rp)}: field '{key}' is not valid in a Catcher",
-                    )
-            errors = self.error_equals(rule, rp, i == len(rules) - 1, "Catcher")
+        language = JSONATA if jsonata else JSONPATH
+        for rule, rp, last in self.rule_objects(name, raw, pointer, "Catch", "Catcher", language):
+            errors = self.error_equals(rule, rp, last, "Catcher")
             nxt = self.string(rule, "Next", rp, required=True)
             self.target(nxt, pointer_join(rp, "Next"), f"{_dotted(rp)}.Next", names)
             extra: dict[str, Any] = {}
