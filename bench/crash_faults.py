@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tooling.backends.local import LocalBackend
+from tooling.backends.local import RESIDENT_ENTRY, LocalBackend
 from tooling.engine import ExecutionInfo, parse_definition, run_execution
 from tooling.engine.clock import VirtualClock
 from tooling.engine.ports import LambdaResponse
@@ -280,7 +280,7 @@ def service_processes(directory: Path) -> dict[str, list[int]]:
         marked = f"{MARKER}=".encode() in _read(Path(f"/proc/{pid}/environ"))
         if "tooling.localrt.worker" in command and root in command:
             found["worker"].append(pid)
-        elif "tooling.localrt.resident" in command and root in command:
+        elif RESIDENT_ENTRY in command and root in command:
             forked.append(pid)
         elif "lambda_bootstrap.py" in command and marked and _cwd(pid).startswith(root):
             found["handler"].append(pid)

@@ -351,6 +351,37 @@ def test_sigkill_during_a_wait_resumes_and_succeeds_with_the_same_output(durable
         assert 0 <= event["previousEventId"] < event["id"]
 
 
+def test_the_resident_runtime_resumes_a_run_whose_worker_died_with_no_command_looking(
+    durable: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As AWS carries on an execution whose host died: here no command reads the execution
+    after its worker is killed (the store is read directly, which resumes nothing), and the
+    folder's resident runtime, which started the worker, resumes it by itself."""
+    monkeypatch.setenv("TOOL_RESIDENT_SWEEP_SECONDS", "0.5")
+    store = LocalBackend(durable, REGION).store
+    arn = LocalBackend(durable, REGION).start_execution(
+        MACHINE_ARN, "alone", '{"start": {"n": 10}, "wait": 2}'
+    )["executionArn"]
+
+    def waiting() -> bool:
+        return any(e["type"] == "WaitStateEntered" for e in _history(durable, arn))
+
+    assert _wait_until(waiting)
+    pid = _worker_pid(durable, arn)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    assert _wait_until(lambda: _gone(pid))
+
+    def ended() -> bool:
+        record = store.get_execution(arn)
+        return record is not None and record.status != "RUNNING"
+
+    assert _wait_until(ended, seconds=30)
+    record = store.get_execution(arn)
+    assert record is not None and record.status == "SUCCEEDED" and record.resumes == 1
+    _assert_whole_history(_history(durable, arn), "ExecutionSucceeded")
+
+
 # --- 3. Handler process trees die with their invocation -------------------------------------------
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tooling.backends.local import RESIDENT_ENTRY
 from tooling.processes import worker_environment
 
 pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
@@ -148,8 +149,8 @@ def test_a_handler_finds_no_caller_secret_in_any_ancestor(tmp_path: Path, reside
         # The handler's parent is the worker; above it no `tool` command, up to init.
         chain = result["chain"]
         if resident == "1":
-            assert "tooling.localrt.resident" in chain[0]["cmd"]  # a fork of the one below
-            assert "tooling.localrt.resident" in chain[1]["cmd"]
+            assert RESIDENT_ENTRY in chain[0]["cmd"]  # a fork of the one below
+            assert RESIDENT_ENTRY in chain[1]["cmd"]
         else:
             assert "tooling.localrt.worker" in chain[0]["cmd"]
         assert not any("bin/tool" in link["cmd"] for link in chain), chain

@@ -31,6 +31,10 @@ from tooling.processes import is_zombie, spawn_detached, worker_environment
 from tooling.statedir import STATE_DIR, state_path
 from tooling.statedir import state_dir as state_dir  # re-exported
 
+# The module the folder's resident runtime is started as: tooling.localrt.resident, with the
+# take-over of executions whose worker died (tooling/backends/resident.py).
+RESIDENT_ENTRY = "tooling.backends.resident"
+
 if TYPE_CHECKING:  # the task-token parts load with their first use (the CLI's start-up)
     from tooling.engine.callbacks import TaskTokenError
 
@@ -91,7 +95,9 @@ class LocalBackend:
         self.wall_clock = time.time  # what leases are measured against (tests move it)
         # Workers are forked by the folder's resident runtime when it can (TOOL_RESIDENT=0: never).
         self.resident = (
-            ResidentRuntime(self.root) if os.environ.get("TOOL_RESIDENT", "1") != "0" else None
+            ResidentRuntime(self.root, RESIDENT_ENTRY)
+            if os.environ.get("TOOL_RESIDENT", "1") != "0"
+            else None
         )
         self._channels: dict[str, WorkerChannel] = {}  # the last workers started, by execution
 

@@ -485,9 +485,10 @@ def start_resident_runtime(tool_dir: Path) -> None:
         return
     if os.environ.get("TOOL_RESIDENT_AHEAD", "1") == "0":
         return
+    from tooling.backends.local import RESIDENT_ENTRY
     from tooling.localrt.resident import ResidentRuntime
 
-    ResidentRuntime(tool_dir).start_ahead()
+    ResidentRuntime(tool_dir, RESIDENT_ENTRY).start_ahead()
 
 
 def local_target(service: ServiceConfig) -> DeployTarget:

@@ -44,6 +44,7 @@ import socket
 import struct
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -51,6 +52,9 @@ SOCKET_NAME = "runtime.sock"
 LOCK_NAME = "runtime.lock"
 LOG_NAME = "runtime.log"
 IDLE_SECONDS = 600.0  # TOOL_RESIDENT_IDLE_SECONDS
+# How often it looks for executions whose worker died (TOOL_RESIDENT_SWEEP_SECONDS), when it
+# was started with a way to resume them.
+SWEEP_SECONDS = 5.0
 START_SECONDS = 10.0  # how long a starter waits for a new resident runtime to listen
 ANSWER_SECONDS = 10.0  # how long a starter waits for an answer (a loaded machine)
 RESERVED_SECONDS = 30.0  # how long a reserved spare waits to be told its execution
@@ -81,6 +85,13 @@ def idle_seconds() -> float:
         return float(os.environ.get("TOOL_RESIDENT_IDLE_SECONDS", IDLE_SECONDS))
     except ValueError:
         return IDLE_SECONDS
+
+
+def sweep_seconds() -> float:
+    try:
+        return max(0.05, float(os.environ.get("TOOL_RESIDENT_SWEEP_SECONDS", SWEEP_SECONDS)))
+    except ValueError:
+        return SWEEP_SECONDS
 
 
 def _read_line(sock: socket.socket, limit: int = MAX_REQUEST_BYTES) -> bytes:
@@ -171,8 +182,9 @@ class Reservation:
 class ResidentRuntime:
     """The client of a folder's resident runtime (`tool_dir` is the folder's `.tool`)."""
 
-    def __init__(self, tool_dir: Path) -> None:
+    def __init__(self, tool_dir: Path, entry: str = "tooling.localrt.resident") -> None:
         self.tool_dir = tool_dir
+        self.entry = entry  # the module it is started as (`python -m ENTRY TOOL_DIR DIGEST`)
 
     def reserve(self, store: Path) -> Reservation | None:
         """A spare worker for an execution of `store`, started first when none runs; None when
@@ -290,7 +302,7 @@ class ResidentRuntime:
                     [
                         sys.executable,
                         "-m",
-                        "tooling.localrt.resident",
+                        self.entry,
                         str(self.tool_dir),
                         environment_digest(environment),
                     ],
@@ -370,9 +382,16 @@ class _Spare:
 
 class _Server:
     def __init__(
-        self, tool_dir: Path, lock_fd: int, listener: socket.socket, environment: str
+        self,
+        tool_dir: Path,
+        lock_fd: int,
+        listener: socket.socket,
+        environment: str,
+        resume_stalled: Callable[[Path], None] | None = None,
     ) -> None:
         self.tool_dir = tool_dir
+        self.resume_stalled = resume_stalled
+        self.next_sweep = time.monotonic() + sweep_seconds()
         self.environment = environment
         self.lock_fd = lock_fd
         self.listener = listener
@@ -387,13 +406,20 @@ class _Server:
 
     def serve(self) -> int:
         idle = idle_seconds()
+        sweep = sweep_seconds()
         while True:
             now = time.monotonic()
             if self.spare_due is not None and now >= self.spare_due:
                 self._fork_spare()
-            # Wake to check that the folder is still ours every 5 s, and when the idle time ends.
+            if self.resume_stalled is not None and now >= self.next_sweep:
+                self._sweep()
+                self.next_sweep = time.monotonic() + sweep
+            # Wake to check that the folder is still ours every 5 s, when the idle time ends,
+            # and for the next look for stalled executions.
             idle_left = idle - (now - self.last_request)
             wait = 0.0 if self.later else min(5.0, max(0.05, idle_left))
+            if self.resume_stalled is not None:
+                wait = min(wait, max(0.0, self.next_sweep - now))
             if self.spare_due is not None:
                 wait = min(wait, max(0.0, self.spare_due - now))
             ready, _, _ = select.select([self.listener], [], [], wait)
@@ -417,6 +443,16 @@ class _Server:
             with conn:
                 if self._handle(conn) == "exit":
                     return 0
+
+    def _sweep(self) -> None:
+        """Resume the executions whose worker died, as the next command that looked at them
+        would: without this, nothing does while no command runs (AWS carries them on)."""
+        if self.resume_stalled is None or not (self.tool_dir / "local.db").is_file():
+            return
+        try:
+            self.resume_stalled(self.tool_dir)
+        except Exception as exc:  # noqa: BLE001 - the next command still takes them over
+            sys.stderr.write(f"resident runtime: resuming stalled executions failed: {exc!r}\n")
 
     def close(self) -> None:
         if self.spare is not None:
@@ -639,8 +675,10 @@ def _bind(tool_dir: Path) -> socket.socket:
     return listener
 
 
-def main(argv: list[str]) -> int:
-    """`python -m tooling.localrt.resident TOOL_DIR ENVIRONMENT_DIGEST`"""
+def main(argv: list[str], resume_stalled: Callable[[Path], None] | None = None) -> int:
+    """`python -m tooling.localrt.resident TOOL_DIR ENVIRONMENT_DIGEST`; `resume_stalled`
+    (given by the layer that can start workers on its own) takes over the folder's executions
+    whose worker died."""
     tool_dir = Path(argv[0]).resolve()
     environment = argv[1] if len(argv) > 1 else ""
     lock_fd = os.open(tool_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -660,7 +698,7 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGCHLD, _reap_children)
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     listener = _bind(tool_dir)
-    server = _Server(tool_dir, lock_fd, listener, environment)
+    server = _Server(tool_dir, lock_fd, listener, environment, resume_stalled)
     try:
         return server.serve()
     finally:
