@@ -143,8 +143,72 @@ def test_typescript_sources_need_a_build(tmp_path: Path) -> None:
     assert "Serverless v4 builds .ts handlers with its own esbuild" in caught.value.message
     svc = service(tmp_path, functions, files, top="plugins:\n  - serverless-esbuild\n")
     assert any("plugin serverless-esbuild builds the code" in w for w in svc.warnings)
-    with pytest.raises(HandlerError, match="serverless-esbuild builds it for Serverless"):
+    with pytest.raises(HandlerError, match="built for Serverless by serverless-esbuild") as caught:
         check_handlers(svc)
+    assert "node_modules/.bin/esbuild is not installed" in caught.value.message
+    assert "npm ci" in (caught.value.hint or "")
+
+
+FAKE_ESBUILD = """#!/bin/sh
+# Stands in for esbuild: records its arguments, writes the bundle it was asked for.
+printf '%s\\n' "$@" > "$(dirname "$0")/../../esbuild-args.txt"
+for arg in "$@"; do
+  case "$arg" in --outfile=*) out="${arg#--outfile=}" ;; esac
+done
+printf 'exports.handler = async () => "bundled";\\n' > "$out"
+"""
+
+
+def with_esbuild(folder: Path, script: str = FAKE_ESBUILD) -> None:
+    bin_dir = folder / "node_modules" / ".bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "esbuild").write_text(script)
+    (bin_dir / "esbuild").chmod(0o755)
+
+
+def test_a_typescript_handler_is_bundled_with_the_projects_esbuild(tmp_path: Path) -> None:
+    functions = (
+        "  f:\n    runtime: nodejs20.x\n    handler: src/index.handler\n"
+        "  g:\n    runtime: python3.12\n    handler: handler.main\n"
+    )
+    files = {
+        "src/index.ts": "export const handler = async () => 1;\n",
+        "handler.py": "def main(event, context):\n    return 1\n",
+    }
+    svc = service(tmp_path, functions, files, top="plugins:\n  - serverless-esbuild\n")
+    with_esbuild(svc.directory)
+    check_handlers(svc)  # buildable: no refusal
+    packages = build_packages(svc, tmp_path / "out")
+
+    assert packages.functions["f"].files == ("src/index.js",)
+    with zipfile.ZipFile(packages.functions["f"].path) as archive:
+        assert archive.read("src/index.js") == b'exports.handler = async () => "bundled";\n'
+    args = (svc.directory / "esbuild-args.txt").read_text().splitlines()
+    assert args[:2] == ["src/index.ts", "--bundle"]
+    assert {"--platform=node", "--target=node20", "--format=cjs", "--external:aws-sdk"} <= set(args)
+    # The Python function keeps the service's package, without the TypeScript bundle's function.
+    assert "handler.py" in packages.functions["g"].files
+    assert packages.service is not None and packages.functions["g"] is packages.service
+
+
+def test_v4_build_esbuild_names_the_build_too(tmp_path: Path) -> None:
+    functions = "  f:\n    runtime: nodejs20.x\n    handler: src/index.handler\n"
+    files = {"src/index.ts": "export const handler = async () => 1;\n"}
+    svc = service(tmp_path, functions, files, top="build:\n  esbuild:\n    minify: true\n")
+    assert svc.typescript_build == "build.esbuild"
+    assert any("`build` is read only for whether esbuild builds" in w for w in svc.warnings)
+    with_esbuild(svc.directory)
+    assert build_packages(svc, tmp_path / "out").functions["f"].files == ("src/index.js",)
+
+
+def test_an_esbuild_error_is_one_line_with_the_source(tmp_path: Path) -> None:
+    functions = "  f:\n    runtime: nodejs20.x\n    handler: src/index.handler\n"
+    files = {"src/index.ts": "export const handler = ;\n"}
+    svc = service(tmp_path, functions, files, top="plugins:\n  - serverless-esbuild\n")
+    with_esbuild(svc.directory, "#!/bin/sh\necho '✘ [ERROR] Unexpected \";\"' >&2\nexit 1\n")
+    with pytest.raises(HandlerError, match=r"esbuild could not build src/index.ts") as caught:
+        build_packages(svc, tmp_path / "out")
+    assert "Unexpected" in caught.value.message and caught.value.file == "src/index.ts"
 
 
 def test_bootstrap_must_exist_and_be_executable(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import dataclasses
 import difflib
 import hashlib
 import io
@@ -40,6 +41,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tooling import typescript
 from tooling.config import runtimes
 from tooling.config.service import FunctionConfig, ServiceConfig
 from tooling.errors import HandlerError
@@ -70,6 +72,9 @@ class Package:
     files: tuple[str, ...]
     size: int
     warnings: tuple[FileWarning, ...] = ()  # secrets packed on request, links left out, ...
+    # The service's files it was made from, where they are not its files (a TypeScript bundle's
+    # sources); `tool invoke` watches them for edits.
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,8 @@ def check_handlers(service: ServiceConfig) -> None:
             _check_artifact_handler(service, function)
         elif function.runtime_family == runtimes.PYTHON:
             _check_python_handler(service, function)
+        elif (source := typescript.typescript_source(service, function)) is not None:
+            typescript.check_buildable(service, function, source)
         elif function.runtime_family in (runtimes.NODEJS, runtimes.RUBY):
             _require_handler_file(service, function, _candidates_in_folder(service, function))
         elif function.runtime_family in (runtimes.PROVIDED, runtimes.GO):
@@ -158,22 +165,6 @@ def _require_handler_file(service: ServiceConfig, function: FunctionConfig, foun
         return
     hint = f"create it or fix functions.{function.key}.handler in serverless.yml"
     if function.runtime_family == runtimes.NODEJS:
-        typescript = function.handler_file.removesuffix(".js") + ".ts"
-        if (service.directory / typescript).is_file():
-            builders = [p for p in service.plugins if p in runtimes.TYPESCRIPT_PLUGINS]
-            by = (
-                f" ({builders[0]} builds it for Serverless; the toolkit runs no plugin)"
-                if builders
-                else " (Serverless v4 builds .ts handlers with its own esbuild, `build.esbuild`; "
-                "v3 deploys them as they are; the toolkit builds nothing)"
-            )
-            raise HandlerError(
-                f"handler file {typescript} is TypeScript, and Lambda's Node.js runtime loads "
-                f".js, .mjs or .cjs (function '{function.key}', handler {function.handler})" + by,
-                file=typescript,
-                hint="compile it into the package first (e.g. `npx tsc` or esbuild), or point "
-                "package.artifact at the built zip",
-            )
         shown = f"{function.handler_file} (or .mjs, .cjs)"
     else:
         shown = function.handler_file
@@ -308,15 +299,22 @@ def package_patterns(
 def build_packages(service: ServiceConfig, out_dir: Path) -> Packages:
     """Every function's package (see the module docstring); nothing when there is no function."""
     functions: dict[str, Package] = {}
+    built = {
+        key: source
+        for key, function in service.functions.items()
+        if (source := typescript.typescript_source(service, function)) is not None
+    }
     shared = [
         f
         for f in service.functions.values()
-        if not f.package_artifact and not f.package_individually
+        if not f.package_artifact and not f.package_individually and f.key not in built
     ]
     service_package = build_package(service, out_dir) if shared else None
     artifacts: dict[str, Package] = {}
     for key, function in service.functions.items():
-        if function.package_artifact is not None:
+        if key in built:
+            functions[key] = bundle_package(service, function, built[key], out_dir)
+        elif function.package_artifact is not None:
             if function.package_artifact not in artifacts:
                 artifacts[function.package_artifact] = artifact_package(
                     service, function.package_artifact
@@ -328,6 +326,17 @@ def build_packages(service: ServiceConfig, out_dir: Path) -> Packages:
             assert service_package is not None
             functions[key] = service_package
     return Packages(service_package, functions)
+
+
+def bundle_package(
+    service: ServiceConfig, function: FunctionConfig, source: str, out_dir: Path
+) -> Package:
+    """`<out_dir>/<function key>.zip` holding the esbuild bundle of a TypeScript handler at
+    the handler's path (tooling/typescript.py)."""
+    bundle, sources = typescript.build_bundle(service, function, source, out_dir)
+    name = typescript.built_name(function)
+    package = _write_zip(inside(out_dir, f"{function.key}.zip"), {name: bundle}, ())
+    return dataclasses.replace(package, sources=sources)
 
 
 def artifact_package(service: ServiceConfig, artifact: str) -> Package:
@@ -367,6 +376,8 @@ def build_package(
         ]
     )
     for user in users:
+        if typescript.typescript_source(service, user) is not None:
+            continue  # built into a package of its own
         candidates = handler_candidates(user)
         if candidates and not set(candidates) & set(files):
             raise HandlerError(
@@ -380,10 +391,18 @@ def build_package(
             file=service.config_file.name,
             hint="check package.patterns in serverless.yml",
         )
+    return _write_zip(
+        target, {rel: service.directory / rel for rel in files}, tuple(selection.warnings)
+    )
+
+
+def _write_zip(
+    target: Path, entries: dict[str, Path], warnings: tuple[FileWarning, ...]
+) -> Package:
+    """The zip of `entries` (name in the zip -> file), written whole or not at all."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-        for rel in files:
-            full = service.directory / rel
+        for rel, full in entries.items():
             info = zipfile.ZipInfo(rel, date_time=_ZIP_EPOCH)
             info.create_system = 3  # Unix, so external_attr carries the mode
             mode = 0o755 if full.stat().st_mode & 0o111 else 0o644
@@ -399,9 +418,5 @@ def build_package(
     temporary.replace(target)
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
     return Package(
-        path=target,
-        sha256=digest,
-        files=tuple(files),
-        size=len(data),
-        warnings=tuple(selection.warnings),
+        path=target, sha256=digest, files=tuple(entries), size=len(data), warnings=warnings
     )

@@ -150,7 +150,11 @@ def _deploy(
 
 def _deployed_files(prepared: "Prepared") -> tuple[str, ...]:
     packages = [prepared.package, *prepared.function_packages.values()]
-    return tuple(sorted({name for package in packages if package for name in package.files}))
+    return tuple(
+        sorted(
+            {name for package in packages if package for name in (package.sources or package.files)}
+        )
+    )
 
 
 @app.command()

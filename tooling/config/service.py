@@ -316,6 +316,9 @@ class ServiceConfig:
     resource_ids: frozenset[str] = frozenset()  # logical ids under resources.Resources
     problems: tuple[BadInput, ...] = ()  # errors for validate/plan/deploy (not remove/info)
     plugins: tuple[str, ...] = ()
+    # What builds .ts handlers for Serverless: a build plugin named in `plugins:`, or v4's
+    # `build.esbuild` (None: nothing; the toolkit then refuses them). tooling/typescript.py.
+    typescript_build: str | None = None
     profile_from_option: bool = False  # the profile came from --aws-profile, not the file
     resources: ResourcesConfig | None = None  # `resources:`, deployed as a stack of its own
     # the `resources:` values the service reads (Ref / Fn::GetAtt), in the order first asked
@@ -559,6 +562,7 @@ class _Loader:
             resource_ids=frozenset(self._resource_ids()),
             problems=tuple({p.render(): p for p in self.problems}.values()),
             plugins=plugins,
+            typescript_build=self._typescript_build(plugins, raw),
             profile_from_option=bool(self.options.get("aws-profile")),
             resources=resources,
             resource_references=tuple(
@@ -689,8 +693,13 @@ class _Loader:
         for key in raw:
             if key not in TOP_LEVEL_KEYS or key in TOP_LEVEL_KEYS_USED:
                 continue
-            what = f"`{key}` is not supported by the toolkit yet"
-            self.warnings.append(f"{self._where(pointer_join('', key))}: {what} (ignored)")
+            what = f"`{key}` is not supported by the toolkit yet (ignored)"
+            if key == "build":  # tooling/typescript.py
+                what = (
+                    "`build` is read only for whether esbuild builds .ts handlers; its options "
+                    "are not (the toolkit bundles each handler with esbuild's defaults)"
+                )
+            self.warnings.append(f"{self._where(pointer_join('', key))}: {what}")
 
     def _service_name(self, raw: Mapping[str, Any]) -> str:
         service = self.vars.resolve("/service")
@@ -710,6 +719,15 @@ class _Loader:
                 hint="add e.g. `service: my-service` at the top of serverless.yml",
             )
         return service
+
+    def _typescript_build(self, plugins: tuple[str, ...], raw: Mapping[str, Any]) -> str | None:
+        named = [p for p in plugins if p in runtimes.TYPESCRIPT_PLUGINS]
+        if named:
+            return named[0]
+        build = self.vars.resolve("/build") if "build" in raw else None
+        if isinstance(build, dict) and build.get("esbuild", True) is not False:
+            return "build.esbuild"
+        return None
 
     def _plugins(self) -> tuple[str, ...]:
         plugins = self.vars.resolve("/plugins")
@@ -993,8 +1011,9 @@ class _Loader:
         for plugin in builders:
             self.warnings.append(
                 f"{self._where('/plugins')}: plugin {plugin} builds the code for Serverless; the "
-                "toolkit runs no plugin, so it deploys the files as they are (build them first, "
-                "or point package.artifact at the built zip)"
+                "toolkit runs no plugin: it bundles .ts handlers with the project's esbuild "
+                "(node_modules/.bin/esbuild), as serverless-esbuild does by default, without the "
+                "plugin's options, and deploys the other files as they are"
             )
 
     def _requirements_plugin(self, plugins: tuple[str, ...]) -> None:
