@@ -61,6 +61,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+LINK_NODE_MODULES = False  # --node-modules
 IGNORED = shutil.ignore_patterns("node_modules", ".git", ".serverless", ".tool", ".venv")
 CRASH_MARKS = ("Traceback (most recent call last)", "internal error", "Internal error")
 STEP_TIMEOUT = 600.0
@@ -371,6 +372,10 @@ def run_project(entry: dict[str, Any], tool: str, moto: Moto, keep: Path | None)
     try:
         shutil.copytree(root, work / "src", ignore=IGNORED, symlinks=True)
         service = work / "src" / entry.get("dir", ".")
+        installed = root / entry.get("dir", ".") / "node_modules"
+        if LINK_NODE_MODULES and installed.is_dir():
+            # As `npm ci` leaves the project (--node-modules): its packages, linked not copied.
+            (service / "node_modules").symlink_to(installed)
         config_name = entry.get("config", "serverless.yml")
         config = service / config_name
         text = config.read_text(errors="replace") if config.exists() else ""
@@ -497,6 +502,11 @@ def main() -> None:
     parser.add_argument(
         "--compare", type=Path, help="a --json file of an earlier run: print both outcomes"
     )
+    parser.add_argument(
+        "--node-modules",
+        action="store_true",
+        help="link each project's installed node_modules (npm ci) into its scratch copy",
+    )
     parser.add_argument("--keep", type=Path, help="keep each project's scratch folder here")
     parser.add_argument(
         "--reclassify",
@@ -504,6 +514,8 @@ def main() -> None:
         help="a --json file: classify its steps again (into --json, or in place), run nothing",
     )
     args = parser.parse_args()
+    global LINK_NODE_MODULES
+    LINK_NODE_MODULES = args.node_modules
     entries = json.loads(args.manifest.read_text())
     if args.only:
         entries = [e for e in entries if e["name"] in args.only]

@@ -134,7 +134,8 @@ def test_a_missing_node_file_names_the_extensions_tried(tmp_path: Path) -> None:
         check_handlers(svc)
 
 
-def test_typescript_sources_need_a_build(tmp_path: Path) -> None:
+def test_typescript_sources_need_a_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "no-esbuild-here"))  # none on PATH either
     functions = "  f:\n    runtime: nodejs22.x\n    handler: src/index.handler\n"
     files = {"src/index.ts": "export const handler = async () => 1;\n"}
     with pytest.raises(HandlerError, match="is TypeScript") as caught:
@@ -145,7 +146,7 @@ def test_typescript_sources_need_a_build(tmp_path: Path) -> None:
     assert any("plugin serverless-esbuild builds the code" in w for w in svc.warnings)
     with pytest.raises(HandlerError, match="built for Serverless by serverless-esbuild") as caught:
         check_handlers(svc)
-    assert "node_modules/.bin/esbuild is not installed" in caught.value.message
+    assert "nor an esbuild on PATH is installed" in caught.value.message
     assert "npm ci" in (caught.value.hint or "")
 
 

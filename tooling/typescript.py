@@ -5,10 +5,10 @@ handlers are `.ts` files names what builds them: a plugin (serverless-esbuild,
 serverless-plugin-typescript, serverless-webpack, serverless-bundle) or Serverless v4's
 `build.esbuild`. The toolkit runs no plugin; it builds each such handler the way
 serverless-esbuild does by default, with the esbuild of the project's own `node_modules`
-(installed with `npm ci`, as Serverless needs for its plugins): the handler's file and what it
-imports bundled into one CommonJS file at the handler's path with `.js`, for the function's
-Node.js version, `aws-sdk` (v2, which the older runtimes provide) left out. Each such function
-gets a package of its own holding that file. The build options of the plugins (webpack
+(installed with `npm ci`, as Serverless needs for its plugins), else the one on PATH: the
+handler's file and what it imports bundled into one CommonJS file at the handler's path with
+`.js`, for the function's Node.js version, `aws-sdk` (v2, which the older runtimes provide)
+left out. Each such function gets a package of its own holding that file. The build options of the plugins (webpack
 configurations, tsconfig paths beyond what esbuild reads, `build.esbuild` options) are not read.
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -47,12 +48,14 @@ def built_name(function: FunctionConfig) -> str:
 
 
 def find_esbuild(service: ServiceConfig) -> Path | None:
-    """The esbuild of the project's node_modules (in the service folder, never above it)."""
+    """The esbuild of the project's node_modules (in the service folder, never above it), else
+    the one on PATH (Serverless v4 carries its own, so its projects often have none)."""
     candidate = service.directory / "node_modules" / ".bin" / "esbuild"
     try:
         resolved = candidate.resolve(strict=True)
     except OSError:
-        return None
+        on_path = shutil.which("esbuild")
+        return Path(on_path) if on_path else None
     return resolved if os.access(resolved, os.X_OK) else None
 
 
@@ -73,11 +76,12 @@ def check_buildable(service: ServiceConfig, function: FunctionConfig, source: st
     if find_esbuild(service) is None:
         raise HandlerError(
             f"handler file {source} is TypeScript, built for Serverless by "
-            f"{service.typescript_build}; the toolkit builds it with the project's esbuild, and "
-            f"node_modules/.bin/esbuild is not installed ({where})",
+            f"{service.typescript_build}; the toolkit builds it with esbuild, and neither "
+            f"node_modules/.bin/esbuild nor an esbuild on PATH is installed ({where})",
             file=source,
             hint="install the project's packages (npm ci; add esbuild to devDependencies if "
-            "they lack it), or compile the handler into the folder first",
+            "they lack it) or esbuild itself (npm install -g esbuild), or compile the handler "
+            "into the folder first",
         )
 
 
@@ -123,7 +127,10 @@ def build_bundle(
             f"esbuild could not build {source} (function '{function.key}'): {exc}", file=source
         ) from None
     if done.returncode != 0 or not target.is_file():
-        first = next((line for line in done.stderr.splitlines() if line.strip()), "no output")
+        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+        # esbuild's own errors start with "✘ [ERROR]"; a broken install throws an Error.
+        first = next((line for line in lines if "error" in line.lower()), None)
+        first = first or (lines[0] if lines else f"exit status {done.returncode}")
         raise HandlerError(
             f"esbuild could not build {source} (function '{function.key}'): {first.strip()}",
             file=source,
