@@ -8,8 +8,8 @@ serverless-esbuild does by default, with the esbuild of the project's own `node_
 (installed with `npm ci`, as Serverless needs for its plugins), else the one on PATH: the
 handler's file and what it imports bundled into one CommonJS file at the handler's path with
 `.js`, for the function's Node.js version, `aws-sdk` (v2, which the older runtimes provide)
-left out. Each such function gets a package of its own holding that file. The build options of the plugins (webpack
-configurations, tsconfig paths beyond what esbuild reads, `build.esbuild` options) are not read.
+left out. Each such function gets a package of its own holding that file. The plugins' build
+options (webpack configurations, `build.esbuild` settings) are not read.
 """
 
 from __future__ import annotations
