@@ -330,12 +330,15 @@ def _stack(context: _Context) -> Contribution:
     return [stack], warnings
 
 
-# Types whose creation fails when the function (or log group) they name does not exist yet.
+# Types whose creation fails when the function, log group or role they name does not exist
+# yet (an IAM policy attached to the service's role, as Serverless templates often do).
 NEEDS_EXISTING_TARGET = frozenset(
     {
         "AWS::Lambda::Permission", "AWS::Lambda::EventSourceMapping", "AWS::Lambda::Alias",
         "AWS::Lambda::Version", "AWS::Lambda::Url", "AWS::Lambda::EventInvokeConfig",
         "AWS::Logs::SubscriptionFilter", "AWS::Logs::MetricFilter",
+        "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy",
+        "AWS::IAM::InstanceProfile",
     }
 )  # fmt: skip
 
