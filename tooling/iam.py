@@ -107,7 +107,11 @@ def role_name(*parts: str) -> str:
 
 
 def function_role_name(service: ServiceConfig) -> str:
-    # Serverless names the shared function role <service>-<stage>-<region>-lambdaRole.
+    # Serverless names the shared function role <service>-<stage>-<region>-lambdaRole, or
+    # provider.iam.role.name (checked by the loader).
+    named = _role_settings(service).get("name")
+    if isinstance(named, str) and named:
+        return named
     return role_name(service.service, service.stage, service.region, "lambdaRole")
 
 

@@ -226,6 +226,32 @@ def test_a_role_the_user_brings_replaces_the_generated_function_role(tmp_path: P
     assert roles == [iam.state_machine_role_name(service, service.state_machines["main"])]
 
 
+def test_the_generated_function_role_takes_the_name_serverless_is_given(tmp_path: Path):
+    """provider.iam.role.name names the generated role (Serverless v3), also for the
+    IamRoleLambdaExecution a `resources:` template names."""
+    service = make_service(
+        tmp_path,
+        {"StartAt": "A", "States": {"A": {"Type": "Succeed"}}},
+        provider={"iam": {"role": {"name": "shop-dev-lambda-role", "statements": []}}},
+    )
+    assert iam.function_role_name(service) == "shop-dev-lambda-role"
+    assert function_role_arn(service) == f"arn:aws:iam::{ACCOUNT}:role/shop-dev-lambda-role"
+    roles = [r.spec.name for r in desired_resources(service, Platform()).resources
+             if isinstance(r, Role)]  # fmt: skip
+    assert "shop-dev-lambda-role" in roles
+
+
+@pytest.mark.parametrize("name", ["", "has space", "x" * 65, "rôle", 42])
+def test_a_role_name_iam_would_refuse_is_refused_with_its_line(tmp_path: Path, name: Any):
+    with pytest.raises(ConfigError, match="is not an IAM role name") as caught:
+        make_service(
+            tmp_path,
+            {"StartAt": "A", "States": {"A": {"Type": "Succeed"}}},
+            provider={"iam": {"role": {"name": name}}},
+        )
+    assert caught.value.file == "serverless.yml" and caught.value.line is not None
+
+
 def test_long_role_names_are_cut_to_64_characters_and_stay_distinct():
     first = iam.role_name("a" * 40, "dev", "us-east-1", "first-machine", "sfnRole")
     second = iam.role_name("a" * 40, "dev", "us-east-1", "second-machine", "sfnRole")

@@ -1426,6 +1426,17 @@ class _Loader:
         iam = provider.get("iam")
         if isinstance(iam, dict) and isinstance(iam.get("role"), dict):
             role = iam["role"]
+            name = role.get("name")
+            if name is not None and not (
+                isinstance(name, str) and _IAM_ROLE_NAME.fullmatch(name) is not None
+            ):
+                raise ConfigError(
+                    f"provider.iam.role.name {name!r} is not an IAM role name: 1 to 64 "
+                    "letters, digits and +=,.@_-",
+                    **self._at("/provider/iam/role/name"),
+                    hint="give the function role a valid name, or drop the key for Serverless' "
+                    "<service>-<stage>-<region>-lambdaRole",
+                )
             if not ({"statements", "managedPolicies", "name", "path", "tags",
                      "permissionsBoundary"} & set(role)):  # fmt: skip
                 resolved = self._resolved(role, "/provider/iam/role", context, "provider.iam.role")
@@ -1770,6 +1781,7 @@ def _own_role_name(stack_name: str, key: str, region: str) -> str:
 _UNRESOLVED: Any = object()  # a value whose problem was recorded
 # The logical id Serverless gives the shared function role (lib/plugins/aws/lib/naming.js).
 FUNCTION_ROLE_LOGICAL_ID = "IamRoleLambdaExecution"
+_IAM_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)  # IAM CreateRole's RoleName
 _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 
 
