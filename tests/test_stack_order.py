@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tooling.config.resources import StackValues
 from tooling.config.service import load_service
 from tooling.deploy.desired import desired_resources
+from tooling.deploy.models import Address, Stack
 from tooling.deploy.providers import Platform
 
 CONFIG = """service: shop
@@ -37,13 +39,51 @@ resources:
 """
 
 
-def test_a_policy_on_the_service_role_in_a_stack_deployed_first_is_said(tmp_path: Path) -> None:
-    (tmp_path / "serverless.yml").write_text(CONFIG)
+PERMISSION = """\
+    Invoke:
+      Type: AWS::Lambda::Permission
+      Properties:
+        Action: lambda:InvokeFunction
+        FunctionName: { Ref: WorkLambdaFunction }
+        Principal: events.amazonaws.com
+"""
+
+
+def desired(tmp_path: Path, config: str) -> tuple[tuple[str, ...], Stack]:
+    (tmp_path / "serverless.yml").write_text(config)
     (tmp_path / "handler.py").write_text("def main(event, context):\n    return 1\n")
-    service = load_service(tmp_path, env={})
-    warnings = desired_resources(service, Platform(runs_cloudformation=True)).warnings
+    # As tool deploy loads it before the stack exists: its values are placeholders.
+    service = load_service(tmp_path, env={}, resource_values=StackValues(verb="deployed"))
+    found = desired_resources(service, Platform(runs_cloudformation=True))
+    [stack] = [r for r in found.resources if isinstance(r, Stack)]
+    return found.warnings, stack
+
+
+def test_the_function_role_a_stack_read_first_names_is_deployed_before_it(tmp_path: Path) -> None:
+    warnings, stack = desired(tmp_path, CONFIG)
+    assert stack.needs == (Address("role", "shop-dev-us-east-1-lambdaRole"),)
+    assert not any("is deployed before the functions" in w for w in warnings), warnings
+
+
+def test_a_role_whose_policy_reads_the_stack_cannot_go_first_and_that_is_said(
+    tmp_path: Path,
+) -> None:
+    reads = CONFIG.replace(
+        "functions:",
+        "  iamRoleStatements:\n"
+        "    - { Effect: Allow, Action: dynamodb:GetItem, Resource: { Fn::GetAtt: [Orders, Arn] } }"
+        "\nfunctions:",
+        1,
+    )
+    warnings, stack = desired(tmp_path, reads)
+    assert stack.needs == ()
+    assert any("SendPolicy names IamRoleLambdaExecution" in w for w in warnings), warnings
+
+
+def test_a_permission_on_a_function_in_a_stack_read_first_is_said(tmp_path: Path) -> None:
+    warnings, stack = desired(tmp_path, CONFIG + PERMISSION)
     assert any(
         "is deployed before the functions and state machines" in w
-        and "SendPolicy names IamRoleLambdaExecution" in w
+        and "Invoke names WorkLambdaFunction" in w
         for w in warnings
     ), warnings

@@ -26,6 +26,10 @@ from tooling.machine_logging import machine_logging
 from tooling.names import partition_for
 
 POLICY_VERSION = "2012-10-17"
+# Every inline policy the toolkit writes on its roles is named "tool-...": the others on them
+# (an AWS::IAM::Policy of the `resources:` stack attached to the function role, as Serverless
+# templates do, or one added by hand) are not the toolkit's, and it leaves them alone.
+TOOLKIT_POLICY_PREFIX = "tool-"
 FUNCTION_POLICY_NAME = "tool-function"
 STATE_MACHINE_POLICY_NAME = "tool-state-machine"
 LAMBDA_INVOKE_INTEGRATIONS = (
@@ -95,6 +99,11 @@ def states_trust_policy(partition: str, region: str, account_id: str) -> dict[st
             }
         ],
     }
+
+
+def toolkit_policies(inline: Mapping[str, Any]) -> dict[str, Any]:
+    """The inline policies of a role that the toolkit wrote (see TOOLKIT_POLICY_PREFIX)."""
+    return {name: doc for name, doc in inline.items() if name.startswith(TOOLKIT_POLICY_PREFIX)}
 
 
 def role_name(*parts: str) -> str:

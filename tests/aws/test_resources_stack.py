@@ -433,3 +433,38 @@ def test_info_lists_the_resources_of_the_stack(
     assert topic["arn"] == topic["name"] and topic["arn"].startswith(
         f"arn:aws:sns:{REGION}:{MOTO_ACCOUNT}:"
     )
+
+
+POLICY = """\
+    SendPolicy:
+      Type: AWS::IAM::Policy
+      Properties:
+        PolicyName: send-orders
+        Roles: [!Ref IamRoleLambdaExecution]
+        PolicyDocument:
+          Version: "2012-10-17"
+          Statement: [{Effect: Allow, Action: sns:Publish, Resource: "*"}]
+"""
+
+
+def test_a_policy_on_the_function_role_in_a_stack_read_first_gets_the_role_first(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In Serverless' one stack CloudFormation creates the role before the policy on it; here
+    the stack comes first (the service reads its values), so the role is deployed with it."""
+    (shop / "serverless.yml").write_text(SERVERLESS + POLICY)
+    code, out, err, calls = run(capsys, "deploy")
+    assert code == 0, err
+    lines = out.splitlines()
+    role = "shop-dev-us-east-1-lambdaRole"
+    assert lines[:2] == [f"create    role {role}", f"create    stack {STACK}"]
+    assert "is deployed before the functions" not in err  # nothing to warn about
+    done = mutating(calls)
+    assert done.index("CreateRole") < done.index("CreateChangeSet")
+    aws = clients()
+    assert "send-orders" in aws.iam.list_role_policies(RoleName=role)["PolicyNames"]
+    assert aws.lambda_.get_function(FunctionName=FUNCTION)["Configuration"]["Role"].endswith(
+        f":role/{role}"
+    )
+    code, out, err, calls = run(capsys, "deploy")
+    assert code == 0 and out.splitlines()[-1] == "No changes.", out + err

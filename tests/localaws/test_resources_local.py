@@ -198,3 +198,38 @@ def test_what_names_a_type_left_out_is_left_out_too() -> None:
         "Sub); the rest of resources: is deployed (outputs left out too: SubArn)"
     ]
     assert stack.template["Resources"]["Sub"]  # the model itself is left as it is
+
+
+def test_a_policy_on_a_role_outside_the_template_is_left_out_locally() -> None:
+    """The function role lives in the local runtime, not in the local AWS services: a policy
+    the template attaches to it is left out, said; one on a role of the template stays."""
+    from tooling.deploy.local_stack import local_template
+    from tooling.deploy.models import Stack
+
+    document = {"Version": "2012-10-17", "Statement": []}
+    stack = Stack(
+        name="s-dev",
+        template={
+            "Resources": {
+                "Own": {"Type": "AWS::IAM::Role", "Properties": {}},
+                "OnOwn": {
+                    "Type": "AWS::IAM::Policy",
+                    "Properties": {"Roles": [{"Ref": "Own"}], "PolicyDocument": document},
+                },
+                "OnService": {
+                    "Type": "AWS::IAM::Policy",
+                    "Properties": {
+                        "Roles": ["s-dev-us-east-1-lambdaRole"],
+                        "PolicyDocument": document,
+                    },
+                },
+            },
+        },
+    )
+    template, warnings = local_template(stack)
+    assert list(template["Resources"]) == ["Own", "OnOwn"]
+    assert warnings == [
+        "resources: left out on the local target: OnService (AWS::IAM::Policy: it attaches to a "
+        "role the local AWS services do not hold; the local runtime keeps the service's roles "
+        "itself and enforces no IAM); the rest of resources: is deployed"
+    ]

@@ -18,6 +18,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from tooling import iam
 from tooling.aws.errors import AwsRejected
 from tooling.config.service import ServiceConfig
 from tooling.deploy.aws_event_providers import aws_event_providers
@@ -145,7 +146,7 @@ class AwsRoles:
                 "iam", "update_assume_role_policy", what=f"update the trust policy of role {name}",
                 RoleName=name, PolicyDocument=json.dumps(spec.trust_policy),
             )  # fmt: skip
-        have_inline: dict[str, Any] = found.get("InlinePolicies", {})
+        have_inline = iam.toolkit_policies(found.get("InlinePolicies", {}))  # others: not ours
         for policy, document in spec.inline_policies.items():
             if have_inline.get(policy) != document:
                 self._put_policy(name, policy, document)

@@ -8,14 +8,15 @@ it needs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from tooling import iam
 from tooling.config.intrinsics import function_logical_id, normalized_name
-from tooling.config.resources import ServiceTarget, named_in, stack_template
+from tooling.config.resources import ServiceTarget, named_in, pending_in, stack_template
 from tooling.config.service import FUNCTION_ROLE_LOGICAL_ID, ServiceConfig, StateMachineConfig
 from tooling.config.triggers import TRIGGER_FUNCTION_TIMEOUT
 from tooling.deploy import event_resources
@@ -308,7 +309,12 @@ def _stack(context: _Context) -> Contribution:
     if not service.resource_references:
         needs = tuple(addresses[name] for name in named if name in addresses)
     else:
-        early = _needing_existence(service.resources.resources, set(named))
+        # The stack comes first; the function role it names comes before it when the role's
+        # policy reads nothing from the stack (in Serverless' one stack, CloudFormation orders
+        # them so). The rest it names does not exist yet on a first deploy.
+        needs = _roles_before_the_stack(service, named, addresses)
+        first = {logical_id for logical_id in named if addresses.get(logical_id) in needs}
+        early = _needing_existence(service.resources.resources, set(named) - first)
         if early:
             warnings.append(
                 f"the stack {service.stack.name} is deployed before the functions and state "
@@ -328,6 +334,18 @@ def _stack(context: _Context) -> Contribution:
         origins=dict(service.resources.origins),
     )
     return [stack], warnings
+
+
+def _roles_before_the_stack(
+    service: ServiceConfig, named: Iterable[str], addresses: dict[str, Address]
+) -> tuple[Address, ...]:
+    """The shared function role, when the stack's template names it and its policy holds no
+    value of the stack: deployed with the stack, before it (tooling/deploy/phases.py)."""
+    role = addresses.get(FUNCTION_ROLE_LOGICAL_ID)
+    if role is None or FUNCTION_ROLE_LOGICAL_ID not in named:
+        return ()
+    spec = iam.function_role(service)
+    return () if pending_in(dataclasses.asdict(spec)) else (role,)
 
 
 # Types whose creation fails when the function, log group or role they name does not exist

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tooling import iam
 from tooling.deploy.models import (
     EventSourceMapping,
     Function,
@@ -33,7 +34,7 @@ def role_diff(role: Role, found: Found) -> Diff:
     parts: list[tuple[str, tuple[str, ...]]] = []
     if found.get("AssumeRolePolicyDocument") != spec.trust_policy:
         parts.append(("trust policy changed", ("AssumeRolePolicyDocument",)))
-    if found.get("InlinePolicies", {}) != spec.inline_policies:
+    if iam.toolkit_policies(found.get("InlinePolicies", {})) != spec.inline_policies:
         parts.append(("policy changed", ("InlinePolicies",)))
     if sorted(found.get("ManagedPolicies", [])) != sorted(spec.managed_policies):
         parts.append(("managed policies changed", ("ManagedPolicies",)))

@@ -66,6 +66,12 @@ MOTO_TYPES = frozenset(
 # functions (the local runtime invokes them itself, and moto refuses them since those functions
 # live in the local runtime, not in moto).
 AWS_ONLY_TYPES = frozenset({"AWS::Lambda::Permission", "AWS::Lambda::EventSourceMapping"})
+# Types that attach to roles (`Roles`): one naming a role the template does not define (the
+# service's function role, which the local runtime keeps itself, or a role of the account) is
+# left out too: the local AWS services hold no such role, and the local runtime enforces no IAM.
+ROLE_ATTACHMENTS = frozenset(
+    {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::InstanceProfile"}
+)
 
 
 def local_template(stack: Stack) -> tuple[dict[str, Any], list[str]]:
@@ -78,6 +84,12 @@ def local_template(stack: Stack) -> tuple[dict[str, Any], list[str]]:
         if (spec.get("Type") not in MOTO_TYPES | ADDED_TYPES or spec.get("Type") in AWS_ONLY_TYPES)
         and logical_id != OUTPUTS_HOLDER  # creates nothing, here as on AWS (moto skips it)
     }
+    outside = {
+        logical_id: spec
+        for logical_id, spec in resources.items()
+        if spec.get("Type") in ROLE_ATTACHMENTS and _roles_outside(spec, resources)
+    }
+    left_out.update({logical_id: str(spec.get("Type")) for logical_id, spec in outside.items()})
     if not left_out:
         return template, []
     because: dict[str, str] = {}
@@ -124,6 +136,11 @@ def local_template(stack: Stack) -> tuple[dict[str, Any], list[str]]:
     for logical_id, kind in left_out.items():
         if logical_id in because:
             why = f"it names {because[logical_id]}"
+        elif logical_id in outside:
+            why = (
+                "it attaches to a role the local AWS services do not hold; the local runtime "
+                "keeps the service's roles itself and enforces no IAM"
+            )
         elif kind in AWS_ONLY_TYPES:
             why = "only AWS uses it: the local runtime invokes the functions itself"
         else:
@@ -147,3 +164,16 @@ def _named(value: Any) -> set[str]:
         elif isinstance(depends, list):
             names.update(d for d in depends if isinstance(d, str))
     return names
+
+
+def _roles_outside(spec: dict[str, Any], resources: dict[str, Any]) -> bool:
+    """Whether a policy or instance profile names a role that the template does not define."""
+    roles = (spec.get("Properties") or {}).get("Roles")
+    for role in roles if isinstance(roles, list) else []:
+        target = role.get("Ref") if isinstance(role, dict) else None
+        defined = isinstance(target, str) and (resources.get(target) or {}).get("Type") == (
+            "AWS::IAM::Role"
+        )
+        if not defined:
+            return True
+    return False

@@ -79,9 +79,14 @@ def deploy(
         return Outcome(service, prepared, plan, _run(plan, target, record, dry_run, on_change))
 
     prepare(service, build_dir)  # every local check before the stack changes
-    first = plan_resources([stack], target, record, sweep=False)
+    # With the stack: what it needs first (the function role, when its policy reads nothing
+    # from the stack; tooling/deploy/desired.py).
+    before = [
+        r for r in desired_resources(service, target.platform).resources if r.address in stack.needs
+    ]
+    first = plan_resources([*before, stack], target, record, sweep=False)
     warn(first)
-    step = first.steps[0]
+    step = next(s for s in first.steps if s.change.address == stack.address)
     remade = step.change.action == "create" or "StackStatus" in step.change.attributes
     verb = "created" if remade else "updated"
     if step.change.action == "unchanged":
@@ -103,7 +108,14 @@ def deploy(
         changes = _run(plan, target, record, dry_run, on_change)
     else:
         changes = _run(plan, target, record, dry_run, on_change)
-        changes = [step.change if c.address == stack.address else c for c in changes]
+        # What the first phase did is what this deploy did to those (now unchanged) resources.
+        done_first = {s.change.address: s.change for s in first.steps}
+        changes = [
+            done_first[c.address]
+            if c.address in done_first and (c.address == stack.address or c.action == "unchanged")
+            else c
+            for c in changes
+        ]
     return Outcome(service, prepared, plan, changes)
 
 
