@@ -59,9 +59,9 @@ def find_esbuild(service: ServiceConfig) -> Path | None:
     return resolved if os.access(resolved, os.X_OK) else None
 
 
-def check_buildable(service: ServiceConfig, function: FunctionConfig, source: str) -> None:
-    """A `.ts` handler is deployable when the service names what builds it and the project's
-    esbuild is installed; otherwise one line says what to do."""
+def check_buildable(service: ServiceConfig, function: FunctionConfig, source: str) -> Path:
+    """The esbuild that builds a `.ts` handler: the service must name what builds it, and an
+    esbuild must be installed; otherwise one line says what to do."""
     where = f"function '{function.key}', handler {function.handler}"
     if service.typescript_build is None:
         raise HandlerError(
@@ -73,7 +73,8 @@ def check_buildable(service: ServiceConfig, function: FunctionConfig, source: st
             "`build: {esbuild: true}`) and install the project's packages (npm ci), compile it "
             "into the folder first, or point package.artifact at the built zip",
         )
-    if find_esbuild(service) is None:
+    esbuild = find_esbuild(service)
+    if esbuild is None:
         raise HandlerError(
             f"handler file {source} is TypeScript, built for Serverless by "
             f"{service.typescript_build}; the toolkit builds it with esbuild, and neither "
@@ -83,6 +84,7 @@ def check_buildable(service: ServiceConfig, function: FunctionConfig, source: st
             "they lack it) or esbuild itself (npm install -g esbuild), or compile the handler "
             "into the folder first",
         )
+    return esbuild
 
 
 def build_bundle(
@@ -91,10 +93,7 @@ def build_bundle(
     """Bundle the handler's source into `<out_dir>/typescript/<function key>/<handler path>.js`;
     the bundle, and the service's files it was built from (what `tool invoke` watches for
     edits; modules of node_modules are not among them)."""
-    esbuild = find_esbuild(service)
-    if esbuild is None:
-        check_buildable(service, function, source)
-        raise AssertionError("unreachable: check_buildable refused it")
+    esbuild = check_buildable(service, function, source)
     target = inside(out_dir / "typescript" / function.key, built_name(function))
     target.parent.mkdir(parents=True, exist_ok=True)
     metafile = target.parent / "meta.json"

@@ -315,20 +315,26 @@ def _worker_pid(folder: Path, arn: str) -> int | None:
     return record.worker_pid if record else None
 
 
+def _kill_worker_during_the_wait(folder: Path, arn: str) -> None:
+    """SIGKILL the execution's worker once it has entered its Wait state; return once it is
+    gone. Only the store is read: nothing here resumes the execution."""
+
+    def waiting() -> bool:
+        return any(e["type"] == "WaitStateEntered" for e in _history(folder, arn))
+
+    assert _wait_until(waiting)
+    pid = _worker_pid(folder, arn)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    assert _wait_until(lambda: _gone(pid))
+
+
 def test_sigkill_during_a_wait_resumes_and_succeeds_with_the_same_output(durable: Path) -> None:
     backend = LocalBackend(durable, REGION)
     input_text = '{"start": {"n": 10}, "wait": 2}'
     calm = backend.start_execution(MACHINE_ARN, "calm", input_text)["executionArn"]
     killed = backend.start_execution(MACHINE_ARN, "killed", input_text)["executionArn"]
-
-    def waiting() -> bool:
-        return any(e["type"] == "WaitStateEntered" for e in _history(durable, killed))
-
-    assert _wait_until(waiting)
-    pid = _worker_pid(durable, killed)
-    assert pid is not None
-    os.kill(pid, signal.SIGKILL)
-    assert _wait_until(lambda: _gone(pid))
+    _kill_worker_during_the_wait(durable, killed)
 
     # Right away, and without reading the history: the execution runs again.
     listed = {e["name"]: e["status"] for e in LocalBackend(durable, REGION).list_executions()}
@@ -362,15 +368,7 @@ def test_the_resident_runtime_resumes_a_run_whose_worker_died_with_no_command_lo
     arn = LocalBackend(durable, REGION).start_execution(
         MACHINE_ARN, "alone", '{"start": {"n": 10}, "wait": 2}'
     )["executionArn"]
-
-    def waiting() -> bool:
-        return any(e["type"] == "WaitStateEntered" for e in _history(durable, arn))
-
-    assert _wait_until(waiting)
-    pid = _worker_pid(durable, arn)
-    assert pid is not None
-    os.kill(pid, signal.SIGKILL)
-    assert _wait_until(lambda: _gone(pid))
+    _kill_worker_during_the_wait(durable, arn)
 
     def ended() -> bool:
         record = store.get_execution(arn)

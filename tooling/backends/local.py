@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 from tooling.errors import AlreadyExists, InputError, NotFound, OperationFailed, ToolError
 from tooling.localrt.ownership import CLAIM_SECONDS, new_owner, owner_is_live
 from tooling.localrt.process_tree import end_tree, process_alive
-from tooling.localrt.resident import Reservation, ResidentRuntime, Unanswered, WorkerChannel
+from tooling.localrt.resident import (
+    Reservation,
+    ResidentRuntime,
+    Unanswered,
+    WorkerChannel,
+)
+from tooling.localrt.resident import enabled as resident_enabled
 from tooling.localrt.store import ExecutionRecord, FunctionRecord, StateMachineRecord, Store
 from tooling.localrt.waits import read_notice
 from tooling.names import (
@@ -94,11 +100,7 @@ class LocalBackend:
         self.clock = clock  # the clock the executions started here run on
         self.wall_clock = time.time  # what leases are measured against (tests move it)
         # Workers are forked by the folder's resident runtime when it can (TOOL_RESIDENT=0: never).
-        self.resident = (
-            ResidentRuntime(self.root, RESIDENT_ENTRY)
-            if os.environ.get("TOOL_RESIDENT", "1") != "0"
-            else None
-        )
+        self.resident = ResidentRuntime(self.root, RESIDENT_ENTRY) if resident_enabled() else None
         self._channels: dict[str, WorkerChannel] = {}  # the last workers started, by execution
 
     def _in_region(self, arn: str) -> bool:

@@ -481,14 +481,13 @@ class LocalCloudFormation:
 def start_resident_runtime(tool_dir: Path) -> None:
     """The folder's resident runtime, started ahead (README, "The resident runtime"); not when
     workers are started another way (TOOL_RESIDENT=0) or TOOL_RESIDENT_AHEAD=0 says not now."""
-    if os.environ.get("TOOL_RESIDENT", "1") == "0":
-        return
-    if os.environ.get("TOOL_RESIDENT_AHEAD", "1") == "0":
+    from tooling.localrt import resident
+
+    if not resident.enabled() or os.environ.get("TOOL_RESIDENT_AHEAD", "1") == "0":
         return
     from tooling.backends.local import RESIDENT_ENTRY
-    from tooling.localrt.resident import ResidentRuntime
 
-    ResidentRuntime(tool_dir, RESIDENT_ENTRY).start_ahead()
+    resident.ResidentRuntime(tool_dir, RESIDENT_ENTRY).start_ahead()
 
 
 def local_target(service: ServiceConfig) -> DeployTarget:

@@ -69,7 +69,8 @@ def deploy(
                 if on_warning is not None:
                     on_warning(warning)
 
-    stack = _stack(service, target)
+    desired = desired_resources(service, target.platform).resources
+    stack = next((r for r in desired if isinstance(r, Stack)), None)
     if stack is None or not service.resource_references:
         prepared = prepare(service, build_dir)
         if on_prepared is not None:
@@ -81,9 +82,7 @@ def deploy(
     prepare(service, build_dir)  # every local check before the stack changes
     # With the stack: what it needs first (the function role, when its policy reads nothing
     # from the stack; tooling/deploy/desired.py).
-    before = [
-        r for r in desired_resources(service, target.platform).resources if r.address in stack.needs
-    ]
+    before = [r for r in desired if r.address in stack.needs]
     first = plan_resources([*before, stack], target, record, sweep=False)
     warn(first)
     step = next(s for s in first.steps if s.change.address == stack.address)
@@ -125,13 +124,6 @@ def _run(
     if dry_run:
         return DisplayExecutor().run(plan)
     return ApplyingExecutor(target, record, on_change=on_change).run(plan)
-
-
-def _stack(service: ServiceConfig, target: DeployTarget) -> Stack | None:
-    for resource in desired_resources(service, target.platform).resources:
-        if isinstance(resource, Stack):
-            return resource
-    return None
 
 
 def _outputs(found: Found | None) -> dict[str, str]:

@@ -80,18 +80,25 @@ def toolkit_identity() -> list[str]:
     return [sys.executable, str(Path(__file__).resolve().parents[1])]
 
 
-def idle_seconds() -> float:
+def enabled() -> bool:
+    """Whether workers are forked by the folder's resident runtime (TOOL_RESIDENT=0: never)."""
+    return os.environ.get("TOOL_RESIDENT", "1") != "0"
+
+
+def _seconds(variable: str, default: float, minimum: float | None = None) -> float:
     try:
-        return float(os.environ.get("TOOL_RESIDENT_IDLE_SECONDS", IDLE_SECONDS))
+        value = float(os.environ.get(variable, default))
     except ValueError:
-        return IDLE_SECONDS
+        return default
+    return value if minimum is None else max(minimum, value)
+
+
+def idle_seconds() -> float:
+    return _seconds("TOOL_RESIDENT_IDLE_SECONDS", IDLE_SECONDS)
 
 
 def sweep_seconds() -> float:
-    try:
-        return max(0.05, float(os.environ.get("TOOL_RESIDENT_SWEEP_SECONDS", SWEEP_SECONDS)))
-    except ValueError:
-        return SWEEP_SECONDS
+    return _seconds("TOOL_RESIDENT_SWEEP_SECONDS", SWEEP_SECONDS, minimum=0.05)
 
 
 def _read_line(sock: socket.socket, limit: int = MAX_REQUEST_BYTES) -> bytes:
