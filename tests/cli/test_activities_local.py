@@ -5,10 +5,16 @@ handler takes it through boto3 on the run's loopback endpoint."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from tooling.backends.local import LocalBackend
 from tooling.cli import main
 
 pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fast` does not
@@ -120,3 +126,47 @@ def test_a_handler_takes_the_task_through_boto3(
     code, out, err = run(capsys, "invoke", "-m", "byHandler", "--json")
     assert code == 0, err
     assert json.loads(out)["output"] == [{"by": "handler"}, "worked"]
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float = 60.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _types(backend: LocalBackend, arn: str) -> list[str]:
+    return [e["type"] for e in backend.history_since(arn, 0)]
+
+
+@pytest.mark.parametrize("taken_before_the_kill", [True, False])
+def test_sigkill_of_the_worker_keeps_the_attempt_and_its_answer(
+    service: Path, capsys: pytest.CaptureFixture[str], taken_before_the_kill: bool
+) -> None:
+    assert run(capsys, "deploy")[0] == 0
+    backend = LocalBackend(service, "us-east-1")
+    machine = "arn:aws:states:us-east-1:000000000000:stateMachine:approvals-dev-byHand"
+    arn = backend.start_execution(machine, "killed", '{"order": 1}')["executionArn"]
+    assert _wait_until(lambda: "ActivityScheduled" in _types(backend, arn))
+    activity = "arn:aws:states:us-east-1:000000000000:activity:approval"
+    taken = backend.get_activity_task(activity, "before") if taken_before_the_kill else {}
+    record = backend.store.get_execution(arn)
+    assert record is not None and record.worker_pid is not None
+    os.kill(record.worker_pid, signal.SIGKILL)
+    if not taken_before_the_kill:
+        taken = backend.get_activity_task(activity, "after")  # still offered, while no one runs
+    backend.send_task_success(taken["taskToken"], '{"approved": 1}')  # answered during the crash
+
+    # Whoever looks next finds the owner gone and resumes the run on the same attempt.
+    assert _wait_until(
+        lambda: LocalBackend(service, "us-east-1").describe_execution(arn)["status"] != "RUNNING"
+    )
+    ended = backend.describe_execution(arn)
+    assert ended["status"] == "SUCCEEDED" and json.loads(ended["output"]) == {"approved": 1}
+    types = _types(backend, arn)
+    assert types.count("ActivityScheduled") == 1 and types.count("ActivityStarted") == 1
+    assert [e["id"] for e in backend.history_since(arn, 0)] == list(range(1, len(types) + 1))
+    # Nothing is left to take: the attempt was taken once.
+    assert backend.store.claim_activity_task(activity, "x", datetime.now(UTC)) is None
