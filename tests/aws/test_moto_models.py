@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 import boto3
+import pytest
+from botocore.exceptions import ClientError
 
 REGION = "us-east-1"
 
@@ -76,3 +78,17 @@ def test_authorizers_and_user_pools_are_created_and_deleted_with_the_stack(
     assert apigateway.get_authorizers(restApiId=api)["items"] == []
     # An unknown domain is described as empty, as AWS describes it.
     assert cognito.describe_user_pool_domain(Domain="my-login")["DomainDescription"] == {}
+
+
+def test_a_resource_the_backend_refuses_refuses_the_stack_with_the_reason(aws_env: str) -> None:
+    cloudformation: Any = boto3.Session(region_name=REGION).client("cloudformation")
+    with pytest.raises(ClientError) as refused:
+        cloudformation.create_stack(
+            StackName="svc",
+            TemplateBody=json.dumps(TEMPLATE),
+            Parameters=[{"ParameterKey": "Api", "ParameterValue": "no-such-api"}],
+        )
+    error = refused.value.response["Error"]
+    assert error["Code"] == "ValidationError"
+    assert error["Message"].startswith("AWS::ApiGateway::Authorizer svc-Authorizer-")
+    assert "Invalid Rest API Id specified (the resource failed)" in error["Message"]

@@ -155,6 +155,7 @@ def _add_backed_models() -> None:
     """CloudFormation models over moto backends that have the resource but no model of it."""
     from moto.apigateway.models import apigateway_backends
     from moto.cloudformation import parsing
+    from moto.cloudformation.exceptions import ValidationError
     from moto.cognitoidp.models import cognitoidp_backends
     from moto.core.common_models import CloudFormationModel
 
@@ -198,7 +199,16 @@ def _add_backed_models() -> None:
             **kwargs: Any,
         ) -> Any:
             properties = dict(cloudformation_json.get("Properties", {}))
-            return cls(cls.make(properties, account_id, region_name), properties)
+            try:
+                made = cls.make(properties, account_id, region_name)
+            except Exception as exc:  # noqa: BLE001 - the backend's refusal, whatever its class
+                # AWS fails the resource (CREATE_FAILED, then a rollback); moto has no failed
+                # stacks, so the request is refused with the reason, as CloudFormation's XML.
+                reason = getattr(exc, "message", None) or str(exc)
+                raise ValidationError(
+                    message=f"{cls.TYPE} {resource_name}: {reason} (the resource failed)"
+                ) from None
+            return cls(made, properties)
 
         @classmethod
         def update_from_cloudformation_json(
