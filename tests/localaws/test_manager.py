@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -174,8 +175,8 @@ def test_a_server_whose_starter_died_is_adopted_not_doubled(services: LocalAwsSe
         orphan.wait(timeout=30)
 
 
-def _bodies(sqs: object, url: str) -> list[str]:
-    received = sqs.receive_message(  # type: ignore[attr-defined]
+def _bodies(sqs: Any, url: str) -> list[str]:
+    received = sqs.receive_message(
         QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=0
     )
     return sorted(m["Body"] for m in received.get("Messages", []))
