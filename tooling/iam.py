@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -168,6 +168,9 @@ def function_role(service: ServiceConfig) -> RoleSpec:
             }
         )
     statements.extend(_provider_statements(service))
+    statements.extend(
+        queue_polling_statements(f for f in service.functions.values() if f.own_role is None)
+    )
     policies = {FUNCTION_POLICY_NAME: _policy(statements)} if statements else {}
     return RoleSpec(
         name=function_role_name(service),
@@ -188,6 +191,7 @@ def function_own_role(service: ServiceConfig, function: FunctionConfig) -> RoleS
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
             "Resource": [log_group_arn(service, function_log_group(function.name)) + ":*"],
         },
+        *queue_polling_statements([function]),
         *function.own_role_statements,
     ]
     return RoleSpec(
@@ -195,6 +199,21 @@ def function_own_role(service: ServiceConfig, function: FunctionConfig) -> RoleS
         trust_policy=lambda_trust_policy(),
         inline_policies={FUNCTION_POLICY_NAME: _policy(statements)},
     )
+
+
+def queue_polling_statements(functions: Iterable[FunctionConfig]) -> list[dict[str, Any]]:
+    """What Lambda needs to poll the queues of these functions' `sqs` events: the statement
+    Serverless adds to its role (and serverless-iam-roles-per-function to a function's own)."""
+    queues = list(dict.fromkeys(e.queue_arn for f in functions for e in f.events.sqs))
+    if not queues:
+        return []
+    return [
+        {
+            "Effect": "Allow",
+            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            "Resource": queues,
+        }
+    ]
 
 
 def _role_settings(service: ServiceConfig) -> Mapping[str, Any]:

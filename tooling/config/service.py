@@ -29,6 +29,8 @@ from tooling.config import runtimes
 from tooling.config.events import UNRESOLVED, ApiSettings, EventsReader, MachineEvents
 from tooling.config.events import read_api_settings as _read_api_settings
 from tooling.config.external import ExternalSources, Unwired
+from tooling.config.function_events import UNRESOLVED as EVENT_UNRESOLVED
+from tooling.config.function_events import FunctionEvents, FunctionEventsReader
 from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
 from tooling.config.intrinsics import (
     FunctionTarget,
@@ -131,7 +133,7 @@ FUNCTION_KEYS = frozenset(
     }
 )  # fmt: skip
 FUNCTION_KEYS_USED = frozenset(
-    {"name", "handler", "runtime", "memorySize", "timeout", "environment", "package"}
+    {"name", "handler", "runtime", "memorySize", "timeout", "environment", "package", "events"}
 )
 FUNCTION_KEYS_NO_EFFECT = frozenset({"description", "condition", "dependsOn", "versionFunction"})
 PER_FUNCTION_ROLES = "serverless-iam-roles-per-function"  # its keys read when it is a plugin
@@ -270,6 +272,7 @@ class FunctionConfig:
     # provider's included when inherited; None: the service's role.
     own_role: str | None = None
     own_role_statements: tuple[dict[str, Any], ...] = ()
+    events: FunctionEvents = FunctionEvents()  # tooling.config.function_events
 
 
 @dataclass(frozen=True)
@@ -536,6 +539,7 @@ class _Loader:
         self._managed_policies(provider, context)
         for key, function in list(functions.items()):
             functions[key] = self._function_environment(function, context)
+            functions[key] = self._function_events(functions[key], context)
         if PER_FUNCTION_ROLES in plugins:
             self._function_roles(functions, provider, provider_statements, custom, context)
         profile = self.options.get("aws-profile") or provider.get("profile")
@@ -1074,6 +1078,22 @@ class _Loader:
                     )
                 )
         return replace(function, environment=environment)
+
+    def _function_events(
+        self, function: FunctionConfig, context: IntrinsicContext
+    ) -> FunctionConfig:
+        specs, pointers = self._function_specs
+        spec = specs.get(function.key)
+        if not isinstance(spec, dict) or spec.get("events") is None:
+            return function
+
+        def resolve(value: Any, at: str, what: str) -> Any:
+            resolved = self._resolved(value, at, context, what)
+            return EVENT_UNRESOLVED if resolved is _UNRESOLVED else resolved
+
+        reader = FunctionEventsReader(function.key, self._at, resolve, self.warnings, self.problems)
+        events = reader.read(spec["events"], pointer_join(pointers[function.key], "events"))
+        return replace(function, events=events)
 
     # -- state machines -----------------------------------------------------------------------
 
