@@ -26,6 +26,7 @@ from typing import Any
 
 from tooling.asl import Definition, parse
 from tooling.config import runtimes
+from tooling.config.constructs import LIFT_PLUGIN, ConstructsReader, Desugared
 from tooling.config.events import UNRESOLVED, ApiSettings, EventsReader, MachineEvents
 from tooling.config.events import read_api_settings as _read_api_settings
 from tooling.config.external import ExternalSources, Unwired
@@ -172,7 +173,7 @@ MISPLACED_KEYS = {
 TOP_LEVEL_KEYS_USED = frozenset(
     {
         "service", "provider", "custom", "functions", "stepFunctions", "package", "params",
-        "resources",
+        "resources", "constructs", "lift",
         "frameworkVersion", "plugins", "useDotenv", "configValidationMode",
         "variablesResolutionMode", "deprecationNotificationMode", "disabledDeprecations",
         "unresolvedVariablesNotificationMode", "org", "app", "console", "dashboard", "license",
@@ -415,6 +416,7 @@ class _Loader:
         self.today = date.today()
         self.external: ExternalSources | None = None
         self.resource_values: ResourceValues | None = None
+        self._desugared = Desugared()
 
     # -- entry --------------------------------------------------------------------------------
 
@@ -521,6 +523,7 @@ class _Loader:
                 **self._at("/package/excludeDevDependencies"),
             )
         plugins = self._plugins()
+        self._desugared = self._constructs(raw, service, stage, provider, plugins)
 
         functions = self._functions(service, stage, region, provider, package, plugins)
         state_machines = self._state_machines(service, stage, region, functions)
@@ -535,6 +538,12 @@ class _Loader:
         )
         context = self._context(service, stage, region, functions, state_machines)
         provider_statements = self._provider_statements(provider, context)
+        provider_statements += self._statements(
+            self._desugared.statements or None,
+            "/constructs",
+            context,
+            "serverless-lift's permissions",
+        )
         self._provider_role(provider, context)
         self._managed_policies(provider, context)
         for key, function in list(functions.items()):
@@ -832,6 +841,13 @@ class _Loader:
         plugins: tuple[str, ...],
     ) -> dict[str, FunctionConfig]:
         functions, pointers = self._functions_value()
+        for key, (spec, at) in self._desugared.functions.items():  # Lift's workers
+            functions[key], pointers[key] = spec, at
+        for key, events in self._desugared.worker_events.items():
+            if isinstance(functions.get(key), dict):
+                written = functions[key].get("events")
+                written = written if isinstance(written, list) else []
+                functions[key] = {**functions[key], "events": [*written, *events]}
         self._function_specs = (functions, pointers)
         provider_env = provider.get("environment") or {}
         if not isinstance(provider_env, dict):
@@ -1617,6 +1633,44 @@ class _Loader:
             )
         return definition, source
 
+    def _constructs(
+        self,
+        raw: Mapping[str, Any],
+        service: str,
+        stage: str,
+        provider: Mapping[str, Any],
+        plugins: tuple[str, ...],
+    ) -> Desugared:
+        """serverless-lift's `constructs:` as resources, functions and events
+        (tooling.config.constructs); the resources join `resources:`."""
+        if raw.get("constructs") is None:
+            return Desugared()
+        if LIFT_PLUGIN not in plugins:
+            self.warnings.append(
+                f"{self._where('/constructs')}: `constructs` is read by the plugin "
+                f"{LIFT_PLUGIN}, which `plugins:` does not name: nothing is deployed for it "
+                "(as Serverless does)"
+            )
+            return Desugared()
+        functions, _ = self._functions_value()
+        lift = self.vars.resolve("/lift")
+        reader = ConstructsReader(
+            stack_name=str(provider.get("stackName") or f"{service}-{stage}"),
+            functions=functions,
+            at=self._at,
+            warnings=self.warnings,
+            problems=self.problems,
+            automatic_permissions=not (
+                isinstance(lift, dict) and lift.get("automaticPermissions") is False
+            ),
+        )
+        desugared = reader.read(self.vars.resolve("/constructs"))
+        if desugared.resources:
+            self._resources_value = _with_fragment(
+                self._resources_value, {"Resources": desugared.resources}
+            )
+        return desugared
+
     def _with_activities(self, resources: Any) -> Any:
         """`stepFunctions.activities`: the plugin adds an `AWS::StepFunctions::Activity` per name
         to the service's stack (`<Name>StepFunctionsActivity`, with an output
@@ -1663,16 +1717,7 @@ class _Loader:
         fragment: dict[str, Any] = {"Resources": entries}
         if outputs:
             fragment["Outputs"] = outputs
-        if resources is None:
-            return fragment
-        if isinstance(resources, list):
-            return [fragment, *resources]
-        if isinstance(resources, dict):
-            merged: dict[str, Any] = {}
-            merge_into(merged, fragment)
-            merge_into(merged, resources)
-            return merged
-        return resources  # not a template: read_resources says so
+        return _with_fragment(resources, fragment)
 
     def _resource_ids(self) -> list[str]:
         return resource_ids_of(self._resources_value)
@@ -1788,6 +1833,21 @@ class _Exports:
 
 
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+
+
+def _with_fragment(resources: Any, fragment: dict[str, Any]) -> Any:
+    """`resources:` with what the toolkit adds for a plugin (`fragment`) merged first: an entry
+    of `resources:` with the same logical id wins, as Serverless merges `resources:` last."""
+    if resources is None:
+        return fragment
+    if isinstance(resources, list):
+        return [fragment, *resources]
+    if isinstance(resources, dict):
+        merged: dict[str, Any] = {}
+        merge_into(merged, fragment)
+        merge_into(merged, resources)
+        return merged
+    return resources  # not a template: read_resources says so
 
 
 def _own_role_name(stack_name: str, key: str, region: str) -> str:
