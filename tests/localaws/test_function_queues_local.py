@@ -173,7 +173,7 @@ def test_reported_item_failures_stay_and_reach_the_dead_letter_queue(
     assert depth(jobs) == (0, 1)  # the bad one, invisible until its visibility timeout
     helpers = durable_helpers()
     # received twice (maxReceiveCount 2), then SQS moves it to the dead-letter queue
-    for receives in (2, 3):
+    for _receive in (2, 3):
         assert helpers._wait_until(lambda: depth(jobs)[0] == 1 or depth(jobs, DEAD)[0] == 1, 20)
         assert main(["worker", "--once"]) == 0
         if depth(jobs, DEAD)[0] == 1:
