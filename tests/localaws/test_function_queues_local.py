@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tooling.backends.local import LocalBackend
 from tooling.cli import main
 from tooling.localaws.manager import LocalAwsServices
 
@@ -231,3 +232,119 @@ def test_remove_deletes_the_mapping_and_the_worker_has_nothing_to_poll(
     assert capsys.readouterr().out.splitlines()[-1] == "No changes."
     assert main(["remove"]) == 0
     assert f"delete    event source mapping {QUEUE} -> jobs-dev-work" in capsys.readouterr().out
+
+
+# -- serverless-lift's queue construct: the bboure pattern, locally ---------------------------
+
+LIFT = """\
+service: payments
+plugins:
+  - serverless-iam-roles-per-function
+  - serverless-step-functions
+  - serverless-lift
+provider:
+  name: aws
+  runtime: python3.12
+functions:
+  fulfillOrder:
+    handler: handler.fulfill
+constructs:
+  processPayment:
+    type: queue
+    batchSize: 1
+    maxRetries: 10
+    fifo: true
+    worker:
+      memorySize: 256
+      timeout: 5
+      handler: handler.process_payment
+      iamRoleStatements:
+        - Effect: Allow
+          Action: [states:SendTaskSuccess, states:SendTaskFailure]
+          Resource: [!Ref ProcessPayment]
+stepFunctions:
+  stateMachines:
+    process-payment:
+      id: ProcessPayment
+      name: process-payment
+      definition:
+        StartAt: SendToQueue
+        States:
+          SendToQueue:
+            Type: Task
+            Resource: arn:aws:states:::sqs:sendMessage.waitForTaskToken
+            Parameters:
+              QueueUrl: ${construct:processPayment.queueUrl}
+              MessageGroupId: payment
+              MessageBody:
+                order.$: $.order
+                token.$: $$.Task.Token
+            ResultPath: $.paymentResult
+            Next: FulfillOrder
+          FulfillOrder:
+            Type: Task
+            Resource: arn:aws:states:::lambda:invoke
+            Parameters:
+              FunctionName: ${self:service}-${sls:stage}-fulfillOrder
+              Payload.$: $
+            ResultSelector:
+              fulfilment.$: $.Payload
+            ResultPath: $.result
+            End: true
+"""
+LIFT_HANDLER = """import json
+
+import boto3
+
+
+def process_payment(event, context):
+    client = boto3.client("stepfunctions")
+    for record in event["Records"]:
+        body = json.loads(record["body"])
+        output = {"paid": body["order"]["total"], "group": record["attributes"]["MessageGroupId"]}
+        client.send_task_success(taskToken=body["token"], output=json.dumps(output))
+    return {"batchItemFailures": []}
+
+
+def fulfill(event, context):
+    return {"shipped": event["order"]["id"], "paid": event["paymentResult"]["paid"]}
+"""
+PAYMENTS = "payments-dev-processPayment.fifo"
+
+
+@pytest.fixture
+def payments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    folder = tmp_path / "payments"
+    folder.mkdir()
+    (folder / "serverless.yml").write_text(LIFT)
+    (folder / "handler.py").write_text(LIFT_HANDLER)
+    monkeypatch.chdir(folder)
+    yield folder
+    durable_helpers()._stop_everything(folder)
+    LocalAwsServices(folder / ".tool").stop()
+
+
+def test_a_lift_queue_worker_answers_the_task_token_of_an_execution(
+    payments: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    helpers = durable_helpers()
+    assert main(["deploy"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    order = json.dumps({"order": {"id": "o-1", "total": 30}})
+    assert main(["invoke", "--data", order, "--no-wait", "--json"]) == 0
+    arn = json.loads(capsys.readouterr().out)["executionArn"]
+    # the execution sent its message (with its task token) to the construct's FIFO queue
+    assert helpers._wait_until(lambda: depth(payments, PAYMENTS)[0] == 1, 60)
+    assert main(["worker", "--once"]) == 0
+    assert f"{PAYMENTS} -> payments-dev-processPaymentWorker: 1 message(s), 1 done" in (
+        capsys.readouterr().err
+    )
+    assert helpers._wait_until(helpers._ended(payments, arn), 60)
+    described = LocalBackend(payments, REGION).describe_execution(arn)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == {
+        "order": {"id": "o-1", "total": 30},
+        "paymentResult": {"paid": 30, "group": "payment"},
+        "result": {"fulfilment": {"shipped": "o-1", "paid": 30}},
+    }
+    assert depth(payments, PAYMENTS) == (0, 0)
