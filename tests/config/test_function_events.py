@@ -87,6 +87,12 @@ def test_what_serverless_or_lambda_refuse_is_a_problem_at_its_line(
     assert (problem.file, problem.line) == ("serverless.yml", line)
 
 
+def test_a_second_event_on_the_same_queue_is_refused_as_lambda_does(tmp_path: Path) -> None:
+    service = load(tmp_path, fn(f"      - sqs: {QUEUE_ARN}\n      - sqs: {{arn: {QUEUE_ARN}}}\n"))
+    (problem,) = service.problems
+    assert "a second sqs event on" in problem.message and problem.line == 10
+
+
 def test_the_function_role_may_poll_exactly_its_queues(tmp_path: Path) -> None:
     service = load(tmp_path, fn(f"      - sqs: {QUEUE_ARN}\n"))
     statements = iam.function_role(service).inline_policies

@@ -139,6 +139,14 @@ class FunctionEventsReader:
                 "is its URL, not its ARN)",
             )
             return None
+        if any(e.queue_arn == arn for e in self.found.get("sqs", ())):
+            self._problem(
+                arn_at,
+                f"a second sqs event on {arn}: Lambda keeps one mapping per queue and function "
+                "(ResourceConflictException)",
+                "keep one sqs event per queue",
+            )
+            return None
         ok = True
 
         def number(key: str, default: int | None, low: int, high: int) -> int | None:
