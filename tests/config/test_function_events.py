@@ -268,3 +268,50 @@ def test_constructs_without_the_plugin_are_left_alone_as_serverless_does(tmp_pat
     service = lift(tmp_path, yml=yml)
     assert list(service.functions) == ["other"]
     assert any("`constructs` is read by the plugin serverless-lift" in w for w in service.warnings)
+
+
+MACHINE = """\
+stepFunctions:
+  stateMachines:
+    pay:
+      role: !GetAtt SdkRole.Arn
+      definition:
+        StartAt: Send
+        States:
+          Send:
+            Type: Task
+            Resource: arn:aws:states:::sqs:sendMessage
+            Parameters:
+              QueueUrl: ${construct:processPayment.queueUrl}
+              MessageBody: {a: 1}
+            End: true
+    own:
+      definition:
+        StartAt: Send
+        States:
+          Send:
+            Type: Task
+            Resource: arn:aws:states:::sqs:sendMessage
+            Parameters:
+              QueueUrl: ${construct:processPayment.queueUrl}
+              MessageBody: {a: 1}
+            End: true
+resources:
+  Resources:
+    SdkRole:
+      Type: AWS::IAM::Role
+      Properties:
+        AssumeRolePolicyDocument: {Statement: []}
+"""
+
+
+def test_values_of_the_stack_before_it_exists_are_placeholders_not_problems(
+    tmp_path: Path,
+) -> None:
+    service = lift(tmp_path, yml=LIFT + MACHINE)
+    assert service.problems == ()
+    # a state machine's `role` naming a role of resources: (the bboure demo's sdk-integration)
+    assert service.state_machines["pay"].role == "<SdkRole.Arn: known after the stack is deployed>"
+    # a QueueUrl known only once the stack exists is no gap of the generated role
+    spec = iam.state_machine_role(service, service.state_machines["own"])
+    assert not [w for w in spec.warnings if "cannot tell the queue" in w]

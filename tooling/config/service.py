@@ -52,6 +52,7 @@ from tooling.config.resources import (
     StackSettings,
     merge_into,
     merged,
+    pending_in,
     read_resources,
     resource_ids_of,
 )
@@ -1344,8 +1345,8 @@ class _Loader:
         role = self._resolved(spec["role"], pointer, context, f"state machine '{key}': role")
         if role is _UNRESOLVED:
             return None
-        if isinstance(role, str) and _ROLE_ARN.match(role):
-            return role
+        if isinstance(role, str) and (_ROLE_ARN.match(role) or pending_in(role)):
+            return role  # an ARN, or a role of `resources:` before its stack is deployed
         shown = role if isinstance(role, str) else json.dumps(role)
         name = role if isinstance(role, str) and role and not role.startswith("arn:") else "NAME"
         raise ConfigError(
