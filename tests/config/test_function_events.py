@@ -73,6 +73,7 @@ def test_every_setting_and_a_queue_of_resources(tmp_path: Path) -> None:
         (f"{{arn: {QUEUE_ARN}, queue: q}}", 9, "unknown key 'queue' in an sqs event"),
         ("{batchSize: 1}", 9, "an sqs event needs `arn`"),
         ("{arn: !Ref Jobs}", 9, "is not the ARN of an SQS queue"),
+        ("!GetAtt Jobs.Arn", 9, "an intrinsic function goes under `arn:`"),
     ],
 )
 def test_what_serverless_or_lambda_refuse_is_a_problem_at_its_line(
@@ -91,6 +92,20 @@ def test_a_second_event_on_the_same_queue_is_refused_as_lambda_does(tmp_path: Pa
     service = load(tmp_path, fn(f"      - sqs: {QUEUE_ARN}\n      - sqs: {{arn: {QUEUE_ARN}}}\n"))
     (problem,) = service.problems
     assert "a second sqs event on" in problem.message and problem.line == 10
+
+
+def test_a_queue_whose_visibility_timeout_is_shorter_than_the_function_is_refused(
+    tmp_path: Path,
+) -> None:
+    yml = fn("      - sqs: {arn: !GetAtt Jobs.Arn}\n")
+    yml = yml.replace("h.main\n", "h.main\n    timeout: 40\n")
+    yml += "resources:\n  Resources:\n    Jobs:\n      Type: AWS::SQS::Queue\n"
+    (problem,) = load(tmp_path, yml).problems  # SQS' default visibility timeout: 30 s
+    assert "visibility timeout (30 s) is shorter than the function's timeout (40 s)" in (
+        problem.message
+    )
+    fine = yml + "      Properties: {VisibilityTimeout: 240}\n"
+    assert load(tmp_path, fine).problems == ()
 
 
 def test_the_function_role_may_poll_exactly_its_queues(tmp_path: Path) -> None:

@@ -78,6 +78,10 @@ class FunctionEventsReader:
     resolve: Resolve
     warnings: list[str]
     problems: list[BadInput]
+    # The function's timeout, and the visibility timeout of the queue an `arn` names, when the
+    # service declares that queue (None: not known here)
+    function_timeout: int | None = None
+    visibility_of: Callable[[Any], int | None] = lambda arn: None
     found: dict[str, list[Any]] = field(default_factory=dict)
 
     def read(self, events: Any, pointer: str) -> FunctionEvents:
@@ -115,6 +119,14 @@ class FunctionEventsReader:
         spec = {"arn": value} if isinstance(value, str) else value
         if not isinstance(spec, dict):
             self._problem(where, "an sqs event is a queue ARN or a mapping with `arn`", _SQS_EG)
+            return None
+        if any(str(key) == "Ref" or str(key).startswith("Fn::") for key in spec):
+            self._problem(
+                where,
+                "an sqs event is a queue ARN string or a mapping with `arn`; an intrinsic "
+                "function goes under `arn:` (Serverless finds no ARN otherwise)",
+                "write `- sqs: {arn: !GetAtt Jobs.Arn}`",
+            )
             return None
         unknown = [key for key in spec if key not in SQS_KEYS]
         if unknown:
@@ -200,6 +212,17 @@ class FunctionEventsReader:
                 f"sqs batchSize {batch_size} is above 10, which Lambda allows only with a "
                 "batching window",
                 "add `maximumBatchingWindow: 1` (seconds) or use batchSize 10 or less",
+            )
+            ok = False
+        visibility = self.visibility_of(spec["arn"])
+        timeout = self.function_timeout
+        if visibility is not None and timeout is not None and timeout > visibility:
+            self._problem(
+                arn_at,
+                f"the queue's visibility timeout ({visibility} s) is shorter than the function's "
+                f"timeout ({timeout} s): Lambda refuses the event source mapping",
+                "raise the queue's VisibilityTimeout (AWS advises 6 times the function's "
+                "timeout) or lower the function's timeout",
             )
             ok = False
         if not ok:

@@ -76,6 +76,7 @@ DEFAULT_RUNTIME = "python3.12"
 DEFAULT_MEMORY_SIZE = 1024
 DEFAULT_TIMEOUT = 6
 STATE_MACHINE_TYPES = ("STANDARD", "EXPRESS")
+SQS_DEFAULT_VISIBILITY_TIMEOUT = 30  # SQS CreateQueue's default VisibilityTimeout
 
 TOP_LEVEL_KEYS = frozenset(
     {
@@ -1113,9 +1114,37 @@ class _Loader:
             resolved = self._resolved(value, at, context, what)
             return EVENT_UNRESOLVED if resolved is _UNRESOLVED else resolved
 
-        reader = FunctionEventsReader(function.key, self._at, resolve, self.warnings, self.problems)
+        reader = FunctionEventsReader(
+            function.key,
+            self._at,
+            resolve,
+            self.warnings,
+            self.problems,
+            function_timeout=function.timeout,
+            visibility_of=self._queue_visibility,
+        )
         events = reader.read(spec["events"], pointer_join(pointers[function.key], "events"))
         return replace(function, events=events)
+
+    def _queue_visibility(self, arn: Any) -> int | None:
+        """The VisibilityTimeout of the `resources:` queue `Fn::GetAtt [Queue, Arn]` names (SQS'
+        default 30 s when it sets none); None for any other value."""
+        target = arn.get("Fn::GetAtt") if isinstance(arn, dict) and len(arn) == 1 else None
+        if isinstance(target, str):
+            target = target.split(".", 1)
+        if not isinstance(target, list) or len(target) != 2 or target[1] != "Arn":
+            return None
+        fragments = self._resources_value
+        for fragment in fragments if isinstance(fragments, list) else [fragments]:
+            entries = fragment.get("Resources") if isinstance(fragment, dict) else None
+            spec = entries.get(target[0]) if isinstance(entries, dict) else None
+            if isinstance(spec, dict) and spec.get("Type") == "AWS::SQS::Queue":
+                properties = spec.get("Properties") or {}
+                value = properties.get("VisibilityTimeout", SQS_DEFAULT_VISIBILITY_TIMEOUT)
+                if isinstance(value, str) and value.isdigit():
+                    value = int(value)
+                return value if isinstance(value, int) and not isinstance(value, bool) else None
+        return None
 
     # -- state machines -----------------------------------------------------------------------
 
