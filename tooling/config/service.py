@@ -30,7 +30,6 @@ from tooling.config.constructs import LIFT_PLUGIN, ConstructsReader, Desugared
 from tooling.config.events import UNRESOLVED, ApiSettings, EventsReader, MachineEvents
 from tooling.config.events import read_api_settings as _read_api_settings
 from tooling.config.external import ExternalSources, Unwired
-from tooling.config.function_events import UNRESOLVED as EVENT_UNRESOLVED
 from tooling.config.function_events import FunctionEvents, FunctionEventsReader
 from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
 from tooling.config.intrinsics import (
@@ -1112,7 +1111,7 @@ class _Loader:
 
         def resolve(value: Any, at: str, what: str) -> Any:
             resolved = self._resolved(value, at, context, what)
-            return EVENT_UNRESOLVED if resolved is _UNRESOLVED else resolved
+            return UNRESOLVED if resolved is _UNRESOLVED else resolved
 
         reader = FunctionEventsReader(
             function.key,

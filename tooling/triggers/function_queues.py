@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tooling.config.function_events import REPORT_BATCH_ITEM_FAILURES
 from tooling.config.service import ServiceConfig
+from tooling.config.sqs_events import REPORT_BATCH_ITEM_FAILURES
 from tooling.errors import ToolError
 
 if TYPE_CHECKING:
