@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tooling.asl import Definition, parse
+from tooling.config.function_settings import MACHINE_XRAY_ACTIONS, VPC_POLICY, XRAY_STATEMENT
 from tooling.config.service import FunctionConfig, ServiceConfig, StateMachineConfig
 from tooling.iam_integrations import Gap, Scope, allows, integration_permissions
 from tooling.machine_logging import machine_logging
@@ -167,23 +168,43 @@ def function_role(service: ServiceConfig) -> RoleSpec:
                 "Resource": log_resources,
             }
         )
+    shared = [fn for fn in service.functions.values() if fn.own_role is None]
     statements.extend(_provider_statements(service))
-    statements.extend(
-        queue_polling_statements(f for f in service.functions.values() if f.own_role is None)
-    )
+    statements.extend(_settings_statements(shared))
+    statements.extend(queue_polling_statements(shared))
     policies = {FUNCTION_POLICY_NAME: _policy(statements)} if statements else {}
     return RoleSpec(
         name=function_role_name(service),
         trust_policy=lambda_trust_policy(),
         inline_policies=policies,
-        managed_policies=_managed_policies(service),
+        managed_policies=tuple(
+            sorted({*_managed_policies(service), *_settings_policies(service, shared)})
+        ),
     )
+
+
+def _settings_statements(functions: list[FunctionConfig]) -> list[dict[str, Any]]:
+    """X-Ray's actions when a function traces (Serverless adds them to its role whatever the
+    mode); they take no resource-level permission."""
+    if any(fn.settings.tracing for fn in functions):
+        return [dict(XRAY_STATEMENT)]
+    return []
+
+
+def _settings_policies(service: ServiceConfig, functions: list[FunctionConfig]) -> set[str]:
+    """AWSLambdaVPCAccessExecutionRole when a function runs in a VPC (its network interfaces),
+    as Serverless attaches it."""
+    if any(fn.settings.vpc for fn in functions):
+        return {VPC_POLICY.format(partition=partition_for(service.region))}
+    return set()
 
 
 def function_own_role(service: ServiceConfig, function: FunctionConfig) -> RoleSpec:
     """The role of a function with `iamRoleStatements` (serverless-iam-roles-per-function): its
     log group's statement, then the statements the loader gathered (the provider's when
-    inherited, then its own); no managed policy, as the plugin."""
+    inherited, then its own), X-Ray's when it traces; no managed policy of the provider's, as
+    the plugin, but AWSLambdaVPCAccessExecutionRole when it runs in a VPC (not confirmed for
+    the plugin; Serverless v4's own per-function roles attach it)."""
     assert function.own_role is not None
     statements: list[dict[str, Any]] = [
         {
@@ -193,11 +214,13 @@ def function_own_role(service: ServiceConfig, function: FunctionConfig) -> RoleS
         },
         *queue_polling_statements([function]),
         *function.own_role_statements,
+        *_settings_statements([function]),
     ]
     return RoleSpec(
         name=function.own_role,
         trust_policy=lambda_trust_policy(),
         inline_policies={FUNCTION_POLICY_NAME: _policy(statements)},
+        managed_policies=tuple(sorted(_settings_policies(service, [function]))),
     )
 
 
@@ -275,6 +298,10 @@ def state_machine_role(service: ServiceConfig, machine: StateMachineConfig) -> R
         # The log-delivery actions take no resource-level permission: "*" is the only choice.
         statements.append(
             {"Effect": "Allow", "Action": list(LOG_DELIVERY_ACTIONS), "Resource": "*"}
+        )
+    if machine.tracing:  # X-Ray's actions take no resource-level permission
+        statements.append(
+            {"Effect": "Allow", "Action": list(MACHINE_XRAY_ACTIONS), "Resource": "*"}
         )
     statements.extend(own)
     policies = {STATE_MACHINE_POLICY_NAME: _policy(statements)} if statements else {}

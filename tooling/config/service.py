@@ -31,6 +31,12 @@ from tooling.config.events import UNRESOLVED, ApiSettings, EventsReader, Machine
 from tooling.config.events import read_api_settings as _read_api_settings
 from tooling.config.external import ExternalSources, Unwired
 from tooling.config.function_events import FunctionEvents, FunctionEventsReader
+from tooling.config.function_settings import (
+    FunctionSettings,
+    provider_setting_warnings,
+    read_function_settings,
+    read_tags,
+)
 from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
 from tooling.config.intrinsics import (
     FunctionTarget,
@@ -109,6 +115,7 @@ PROVIDER_KEYS_USED = frozenset(
         "iam", "iamRoleStatements", "iamManagedPolicies", "role", "logRetentionInDays",
         "stackName", "stackTags", "stackParameters", "cfnRole", "notificationArns",
         "apiGateway", "apiName", "endpointType", "vpcEndpointIds",
+        "architecture", "tracing", "layers", "vpc", "tags",
     }
 )  # fmt: skip
 # How Serverless deploys through CloudFormation; the toolkit deploys functions and state machines
@@ -135,9 +142,13 @@ FUNCTION_KEYS = frozenset(
     }
 )  # fmt: skip
 FUNCTION_KEYS_USED = frozenset(
-    {"name", "handler", "runtime", "memorySize", "timeout", "environment", "package", "events"}
-)
-FUNCTION_KEYS_NO_EFFECT = frozenset({"description", "condition", "dependsOn", "versionFunction"})
+    {
+        "name", "handler", "runtime", "memorySize", "timeout", "environment", "package",
+        "description", "architecture", "tracing", "layers", "vpc", "ephemeralStorageSize", "tags",
+        "events",
+    }
+)  # fmt: skip
+FUNCTION_KEYS_NO_EFFECT = frozenset({"condition", "dependsOn", "versionFunction"})
 PER_FUNCTION_ROLES = "serverless-iam-roles-per-function"  # its keys read when it is a plugin
 PER_FUNCTION_ROLE_KEYS = frozenset(
     {"iamRoleStatements", "iamRoleStatementsName", "iamRoleStatementsInherit",
@@ -194,7 +205,7 @@ STATE_MACHINE_KEYS = frozenset(
 STATE_MACHINE_KEYS_USED = frozenset(
     {
         "definition", "name", "id", "type", "role", "iamRoleStatements", "loggingConfig",
-        "events", "alarms", "notifications",
+        "events", "alarms", "notifications", "tags", "inheritGlobalTags", "tracingConfig",
     }
 )  # fmt: skip
 STATE_MACHINE_KEYS_NO_EFFECT = frozenset({"dependsOn"})  # CloudFormation ordering only
@@ -277,6 +288,7 @@ class FunctionConfig:
     # provider's included when inherited; None: the service's role.
     own_role: str | None = None
     own_role_statements: tuple[dict[str, Any], ...] = ()
+    settings: FunctionSettings = FunctionSettings()  # description, tracing, layers, vpc, tags...
     events: FunctionEvents = FunctionEvents()  # tooling.config.function_events
 
 
@@ -294,6 +306,8 @@ class StateMachineConfig:
     iam_role_statements: tuple[dict[str, Any], ...] = ()  # added to the generated role's policy
     logical_id: str = ""  # the plugin's CloudFormation logical id (Ref / Fn::GetAtt name it)
     events: MachineEvents = MachineEvents()  # schedule and http events, alarms, notifications
+    tags: tuple[tuple[str, str], ...] = ()  # provider.tags (unless not inherited), then its own
+    tracing: bool = False  # tracingConfig.enabled (X-Ray)
 
     @cached_property
     def tree(self) -> Definition:
@@ -964,7 +978,9 @@ class _Loader:
                 package_artifact=artifact,
                 package_individually=individually,
                 runtime_location=self._location(runtime_at),
+                settings=read_function_settings(key, spec, pointer, provider, self._at),
             )
+        self.warnings.extend(provider_setting_warnings(provider, self._where))
         if plugins and any(f.runtime_family == runtimes.NODEJS for f in result.values()):
             self._typescript_plugins(plugins)
         if plugins and any(f.runtime_family == runtimes.PYTHON for f in result.values()):
@@ -1236,9 +1252,37 @@ class _Loader:
                 events=self._machine_events(
                     key, name, sm_type, logical_id, spec, pointer, context, stage, region
                 ),
+                tags=self._machine_tags(key, spec, pointer),
+                tracing=self._machine_tracing(key, spec, pointer),
             )
         self._check_unique_queues(result)
         return result
+
+    def _machine_tags(
+        self, key: str, spec: Mapping[str, Any], pointer: str
+    ) -> tuple[tuple[str, str], ...]:
+        """provider.tags (unless `inheritGlobalTags: false`), then the machine's `tags`, as the
+        plugin tags it (compileStateMachines.js)."""
+        provider = self._mapping("/provider")
+        sources: list[tuple[Any, str]] = []
+        if spec.get("inheritGlobalTags") is not False:
+            sources.append((provider.get("tags"), "/provider/tags"))
+        sources.append((spec.get("tags"), pointer_join(pointer, "tags")))
+        return read_tags(sources, self._at, f"state machine '{key}'")
+
+    def _machine_tracing(self, key: str, spec: Mapping[str, Any], pointer: str) -> bool:
+        """`tracingConfig: {enabled: true}` (X-Ray), as the plugin passes it on."""
+        value = spec.get("tracingConfig")
+        if value is None:
+            return False
+        at = pointer_join(pointer, "tracingConfig")
+        if not isinstance(value, dict) or not isinstance(value.get("enabled", False), bool):
+            raise ConfigError(
+                f"state machine '{key}': tracingConfig must be a mapping with `enabled: true` "
+                "or `false`",
+                **self._at(at),
+            )
+        return bool(value.get("enabled", False))
 
     def _machine_events(
         self,

@@ -181,6 +181,7 @@ def _functions(context: _Context) -> Contribution:
                 key=key,
                 declared_in=service.config_file.name,
                 runtime_location=fn.runtime_location,
+                settings=fn.settings,
             )
         )
     return resources, []
@@ -224,6 +225,8 @@ def _state_machines(context: _Context) -> Contribution:
                 tree=machine.tree,
                 declared_in=service.config_file.name,
                 needs=tuple(needs),
+                tags=machine.tags,
+                tracing=machine.tracing,
             )
         )
     return resources, warnings

@@ -13,6 +13,7 @@ from typing import Any
 
 from tooling import iam
 from tooling.deploy.models import (
+    DEFAULT_EPHEMERAL_MB,
     EventSourceMapping,
     Function,
     LogGroup,
@@ -21,7 +22,7 @@ from tooling.deploy.models import (
     Stack,
     StateMachine,
 )
-from tooling.deploy.providers import Diff, Found
+from tooling.deploy.providers import TAG_SERVICE, TAG_STAGE, Diff, Found
 from tooling.errors import BadInput
 from tooling.machine_logging import normalized
 
@@ -57,15 +58,40 @@ def function_diff(function: Function, found: Found) -> Diff:
     return Diff.of(*parts)
 
 
+TOOLKIT_TAGS = (TAG_SERVICE, TAG_STAGE)  # the toolkit's own, for ownership
+
+
 def configuration_differences(function: Function, found: Found) -> list[str]:
     differences = []
     for key, value in function.configuration().items():
-        have = found.get(key)
-        if key == "Environment":
-            have = {"Variables": dict((have or {}).get("Variables", {}))}
-        if have != value:
+        if _configured(key, found) != value:
             differences.append(key)
+    if list(found.get("Architectures") or ["x86_64"]) != function.architectures:
+        differences.append("Architectures")
+    user_tags = {k: v for k, v in (found.get("Tags") or {}).items() if k not in TOOLKIT_TAGS}
+    if user_tags != function.settings.tag_map:
+        differences.append("Tags")
     return differences
+
+
+def _configured(key: str, found: Found) -> Any:
+    """GetFunctionConfiguration's value of `key`, in the shape the deploy sends it (a setting
+    Lambda leaves out when unset is its default)."""
+    have = found.get(key)
+    if key == "Environment":
+        return {"Variables": dict((have or {}).get("Variables", {}))}
+    if key == "Description":
+        return have or ""
+    if key == "TracingConfig":
+        return {"Mode": (have or {}).get("Mode") or "PassThrough"}
+    if key == "Layers":  # [{"Arn": ..., "CodeSize": ...}]
+        return [layer["Arn"] if isinstance(layer, dict) else layer for layer in have or []]
+    if key == "VpcConfig":  # VpcId and Ipv6AllowedForDualStack come with it
+        have = have or {}
+        return {name: list(have.get(name) or []) for name in ("SubnetIds", "SecurityGroupIds")}
+    if key == "EphemeralStorage":
+        return {"Size": (have or {}).get("Size") or DEFAULT_EPHEMERAL_MB}
+    return have
 
 
 def state_machine_diff(
@@ -88,6 +114,12 @@ def state_machine_diff(
         machine.logging
     ):
         parts.append(("logging changed", ("loggingConfiguration",)))
+    if keeps_logging:  # the local target keeps no logging, tracing or tags of a machine
+        if bool((found.get("tracingConfiguration") or {}).get("enabled")) != machine.tracing:
+            parts.append(("tracing changed", ("tracingConfiguration",)))
+        user_tags = {k: v for k, v in (found.get("tags") or {}).items() if k not in TOOLKIT_TAGS}
+        if user_tags != dict(machine.tags):
+            parts.append(("tags changed", ("tags",)))
     return Diff.of(*parts)
 
 
