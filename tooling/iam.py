@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,6 +171,7 @@ def function_role(service: ServiceConfig) -> RoleSpec:
     shared = [fn for fn in service.functions.values() if fn.own_role is None]
     statements.extend(_provider_statements(service))
     statements.extend(_settings_statements(shared))
+    statements.extend(queue_polling_statements(shared))
     policies = {FUNCTION_POLICY_NAME: _policy(statements)} if statements else {}
     return RoleSpec(
         name=function_role_name(service),
@@ -211,6 +212,7 @@ def function_own_role(service: ServiceConfig, function: FunctionConfig) -> RoleS
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
             "Resource": [log_group_arn(service, function_log_group(function.name)) + ":*"],
         },
+        *queue_polling_statements([function]),
         *function.own_role_statements,
         *_settings_statements([function]),
     ]
@@ -220,6 +222,21 @@ def function_own_role(service: ServiceConfig, function: FunctionConfig) -> RoleS
         inline_policies={FUNCTION_POLICY_NAME: _policy(statements)},
         managed_policies=tuple(sorted(_settings_policies(service, [function]))),
     )
+
+
+def queue_polling_statements(functions: Iterable[FunctionConfig]) -> list[dict[str, Any]]:
+    """What Lambda needs to poll the queues of these functions' `sqs` events: the statement
+    Serverless adds to its role (and serverless-iam-roles-per-function to a function's own)."""
+    queues = list(dict.fromkeys(e.queue_arn for f in functions for e in f.events.sqs))
+    if not queues:
+        return []
+    return [
+        {
+            "Effect": "Allow",
+            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            "Resource": queues,
+        }
+    ]
 
 
 def _role_settings(service: ServiceConfig) -> Mapping[str, Any]:

@@ -20,6 +20,7 @@ from urllib.parse import unquote
 
 from tooling import iam
 from tooling.aws.errors import AwsRejected
+from tooling.config.resources import pending_in
 from tooling.config.service import ServiceConfig
 from tooling.deploy.aws_event_providers import aws_event_providers
 from tooling.deploy.differences import (
@@ -27,6 +28,7 @@ from tooling.deploy.differences import (
     log_group_diff,
     mapping_diff,
     mapping_settings,
+    mapping_update,
     queue_attributes,
     queue_diff,
     role_diff,
@@ -515,6 +517,8 @@ class AwsEventSourceMappings:
         pass
 
     def find(self, address: Address) -> Found | None:
+        if address.arn is None or pending_in(address.arn):
+            return None  # its queue is made by the stack, which is not deployed yet
         function = mapping_function(address)
         try:
             for page in self.c.aws.pages(
@@ -552,15 +556,15 @@ class AwsEventSourceMappings:
         self.c.aws.call(
             "lambda", "create_event_source_mapping",
             what=f"connect queue {resource.queue_name} to {resource.function_name}",
-            EventSourceArn=resource.queue_arn, FunctionName=resource.function_name, Enabled=True,
-            Tags=self.c.tags, **mapping_settings(resource),
+            EventSourceArn=resource.queue_arn, FunctionName=resource.function_name,
+            Enabled=resource.enabled, Tags=self.c.tags, **mapping_settings(resource),
         )  # fmt: skip
 
     def update(self, resource: EventSourceMapping, found: Found, diff: Diff) -> None:
         self.c.aws.call(
             "lambda", "update_event_source_mapping",
             what=f"update the mapping of {resource.queue_name}", UUID=found["UUID"],
-            **mapping_settings(resource),
+            **mapping_update(resource, diff),
         )  # fmt: skip
 
     def delete(self, address: Address) -> None:

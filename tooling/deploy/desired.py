@@ -293,6 +293,29 @@ def _sqs_triggers(context: _Context) -> Contribution:
     return resources, []
 
 
+def _function_sqs_events(context: _Context) -> Contribution:
+    """Per `sqs` event of a function, an event source mapping from its queue to the function
+    (the queue exists, or the `resources:` stack makes it)."""
+    resources: list[Resource] = []
+    for fn in context.service.functions.values():
+        for event in fn.events.sqs:
+            resources.append(
+                EventSourceMapping(
+                    queue_name=event.queue_name,
+                    queue_arn=event.queue_arn,
+                    function_name=fn.name,
+                    batch_size=event.batch_size,
+                    maximum_batching_window=event.maximum_batching_window,
+                    needs=(Address("function", fn.name),),
+                    enabled=event.enabled,
+                    function_response_types=event.function_response_types,
+                    filter_patterns=event.filter_patterns,
+                    maximum_concurrency=event.maximum_concurrency,
+                )
+            )
+    return resources, []
+
+
 def _stack(context: _Context) -> Contribution:
     """`resources:` as one CloudFormation stack. When the service reads values from it, it
     comes first and everything else needs it (desired_resources); otherwise it needs what its
@@ -429,6 +452,7 @@ def _after_the_stack(resources: list[Resource]) -> list[Resource]:
 SOURCES: tuple[Callable[[_Context], Contribution], ...] = (
     _stack,
     _functions,
+    _function_sqs_events,
     _state_machines,
     _sqs_triggers,
     event_resources.schedules,

@@ -213,7 +213,8 @@ class Queue:
 
 @dataclass(frozen=True)
 class EventSourceMapping:
-    """Lambda polling a queue for a function, with ReportBatchItemFailures."""
+    """Lambda polling a queue for a function: the SQS trigger's (ReportBatchItemFailures) or a
+    function's `sqs` event."""
 
     KIND: ClassVar[Kind] = "event source mapping"
     queue_name: str
@@ -222,6 +223,10 @@ class EventSourceMapping:
     batch_size: int
     maximum_batching_window: int
     needs: tuple[Address, ...] = ()  # the queue (when the service makes it) and the function
+    enabled: bool = True
+    function_response_types: tuple[str, ...] = ("ReportBatchItemFailures",)
+    filter_patterns: tuple[str, ...] = ()  # the JSON text of each FilterCriteria pattern
+    maximum_concurrency: int | None = None  # ScalingConfig.MaximumConcurrency
 
     @property
     def address(self) -> Address:

@@ -1,0 +1,92 @@
+"""A function's `events`, read as Serverless v3 reads them: one reader per event type.
+
+`READERS` maps an event type to its reader; a type with none is warned about at its line (the
+function deploys without it), never dropped silently. The readers: `sqs`
+(tooling.config.sqs_events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tooling.config.sqs_events import Locate, Resolve, SqsEvent, SqsEventReader
+from tooling.errors import BadInput, ConfigError
+from tooling.sourcemap import pointer_join
+
+__all__ = ["READERS", "FunctionEvents", "FunctionEventsReader", "SqsEvent"]
+
+
+@dataclass(frozen=True)
+class FunctionEvents:
+    sqs: tuple[SqsEvent, ...] = ()
+
+
+@dataclass
+class FunctionEventsReader:
+    """Reads one function's `events` list."""
+
+    function_key: str
+    at: Locate
+    resolve: Resolve
+    warnings: list[str]
+    problems: list[BadInput]
+    function_timeout: int | None = None  # what the sqs reader checks queues against
+    visibility_of: Callable[[Any], int | None] = lambda arn: None
+    found: dict[str, list[Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.sqs_events = SqsEventReader(
+            self.function_key,
+            self.at,
+            self.resolve,
+            self.problems,
+            function_timeout=self.function_timeout,
+            visibility_of=self.visibility_of,
+        )
+
+    def read(self, events: Any, pointer: str) -> FunctionEvents:
+        if events is None:
+            return FunctionEvents()
+        if not isinstance(events, list):
+            self._problem(pointer, "events must be a list", "e.g. `events: [{sqs: <queue ARN>}]`")
+            return FunctionEvents()
+        for index, event in enumerate(events):
+            where = pointer_join(pointer, index)
+            if not isinstance(event, dict) or len(event) != 1:
+                self._problem(
+                    where,
+                    "each event must be a mapping of one event type to its settings",
+                    "e.g. `- sqs: arn:aws:sqs:us-east-1:123456789012:jobs`",
+                )
+                continue
+            kind = str(next(iter(event)))
+            reader = READERS.get(kind)
+            if reader is None:
+                self._warn(
+                    where,
+                    f"`{kind}` events of functions are not supported by the toolkit yet "
+                    f"(ignored; it deploys {', '.join(sorted(READERS))} events)",
+                )
+                continue
+            parsed = reader(self, event[kind], pointer_join(where, kind))
+            if parsed is not None:
+                self.found.setdefault(kind, []).append(parsed)
+        return FunctionEvents(sqs=tuple(self.found.get("sqs", ())))
+
+    def _problem(self, pointer: str, message: str, hint: str | None) -> None:
+        self.problems.append(
+            ConfigError(f"function '{self.function_key}': {message}", **self.at(pointer), hint=hint)
+        )
+
+    def _warn(self, pointer: str, message: str) -> None:
+        kw = self.at(pointer)
+        where = ":".join(str(p) for p in (kw["file"], kw["line"], kw["column"]) if p is not None)
+        self.warnings.append(f"{where}: function '{self.function_key}': {message}")
+
+
+# One reader per event type; a new type of function event adds a line here.
+READERS: dict[str, Callable[[FunctionEventsReader, Any, str], Any]] = {
+    "sqs": lambda reader, value, where: reader.sqs_events.read(value, where),
+}
