@@ -4,7 +4,9 @@ schedules, deliver execution status-change notifications.
 Schedules. Each poll, for every enabled schedule (an EventBridge rule with a schedule
 expression, or a Scheduler schedule) the latest tick due at or before now is fired once: one
 execution, named after the rule and the tick (`<rule>-<YYYYMMDDTHHMMSSZ>`), with the tick's
-event as input (or the target's Input/InputPath/InputTransformer). Several workers, or a worker
+event as input (or the target's Input/InputPath/InputTransformer); a function target (a
+function's `schedule` event) is invoked asynchronously with that input, at least once as
+EventBridge invokes Lambda. Several workers, or a worker
 killed between starting the execution and recording the tick, start it once: the name is
 unique per state machine and the input is the same, so the second start is refused as
 ExecutionAlreadyExists (or answered idempotently) and the tick is recorded then. Ticks that came
@@ -171,6 +173,7 @@ class ScheduleFirer:
         account: str,
         clock: Clock = _utc_now,
         say: Say | None = None,
+        run_function: Callable[[str, str], None] | None = None,
     ) -> None:
         self.events = events
         self.starter = starter
@@ -178,6 +181,7 @@ class ScheduleFirer:
         self.account = account
         self.clock = clock
         self.say = say or (lambda _: None)
+        self.run_function = run_function  # a function target, invoked asynchronously
 
     def fire_due(self) -> list[FiredTick]:
         now = self.clock()
@@ -211,11 +215,17 @@ class ScheduleFirer:
         execution_arn = ""
         for target in due.targets:
             arn = str(target["Arn"])
-            if ":states:" not in arn or ":stateMachine:" not in arn:
-                self.say(f"schedule {due.name}: target {arn} is not a state machine; skipped")
-                continue
             text = "{}" if due.scheduler and target.get("Input") is None else None
             payload = text or target_input(target, event, rule_name=due.name, rule_arn=due.arn)
+            if ":lambda:" in arn and ":function:" in arn and self.run_function is not None:
+                # At least once, as EventBridge invokes Lambda: a worker killed between the
+                # invocation and the tick's record invokes it again.
+                self.run_function(arn, payload)
+                execution_arn = execution_arn or arn
+                continue
+            if ":states:" not in arn or ":stateMachine:" not in arn:
+                self.say(f"schedule {due.name}: target {arn} is not run locally; skipped")
+                continue
             execution_arn = f"{arn.replace(':stateMachine:', ':execution:')}:{name}"
             started = start_once(self.starter, arn, name, payload, execution_arn) and started
         self.events.record_tick(due.arn, tick, execution_arn, now)
