@@ -223,9 +223,13 @@ def test_provider_keys_are_used_said_unsupported_or_unknown(tmp_path: Path) -> N
 
 
 def test_function_keys_the_toolkit_does_not_use_are_said(tmp_path: Path) -> None:
-    yml = BASE + "functions:\n  f:\n    handler: h.main\n    events:\n      - http: GET /\n"
-    (warning,) = load(write(tmp_path, {"serverless.yml": yml})).warnings
-    assert warning.startswith("serverless.yml:8:7: functions.f.events is not supported")
+    yml = BASE + "functions:\n  f:\n    handler: h.main\n    tracing: Active\n    events:\n"
+    yml += "      - http: GET /\n      - s3: photos\n"
+    first, second = load(write(tmp_path, {"serverless.yml": yml})).warnings
+    assert first.startswith("serverless.yml:7:14: functions.f.tracing is not supported")
+    assert second.startswith(
+        "serverless.yml:10:13: function 'f': `s3` events are not supported by the toolkit yet"
+    )
 
 
 def test_state_machine_keys_and_events_the_toolkit_does_not_deploy_are_said(

@@ -26,9 +26,16 @@ from typing import Any
 
 from tooling.asl import Definition, parse
 from tooling.config import runtimes
-from tooling.config.events import UNRESOLVED, ApiSettings, EventsReader, MachineEvents
+from tooling.config.events import (
+    UNRESOLVED,
+    ApiSettings,
+    EventsReader,
+    Location,
+    MachineEvents,
+)
 from tooling.config.events import read_api_settings as _read_api_settings
 from tooling.config.external import ExternalSources, Unwired
+from tooling.config.function_events import FunctionEvents, read_function_events
 from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
 from tooling.config.intrinsics import (
     FunctionTarget,
@@ -42,6 +49,7 @@ from tooling.config.intrinsics import (
 )
 from tooling.config.missing import MISSING
 from tooling.config.resources import (
+    REST_API_LOGICAL_ID,
     STACK_KEYS_NOT_APPLIED,
     RecordingValues,
     Reference,
@@ -131,7 +139,7 @@ FUNCTION_KEYS = frozenset(
     }
 )  # fmt: skip
 FUNCTION_KEYS_USED = frozenset(
-    {"name", "handler", "runtime", "memorySize", "timeout", "environment", "package"}
+    {"name", "handler", "runtime", "memorySize", "timeout", "environment", "package", "events"}
 )
 FUNCTION_KEYS_NO_EFFECT = frozenset({"description", "condition", "dependsOn", "versionFunction"})
 PER_FUNCTION_ROLES = "serverless-iam-roles-per-function"  # its keys read when it is a plugin
@@ -270,6 +278,7 @@ class FunctionConfig:
     # provider's included when inherited; None: the service's role.
     own_role: str | None = None
     own_role_statements: tuple[dict[str, Any], ...] = ()
+    events: FunctionEvents = FunctionEvents()  # http events (tooling.config.function_events)
 
 
 @dataclass(frozen=True)
@@ -325,6 +334,14 @@ class ServiceConfig:
     resource_references: tuple[Reference, ...] = ()
     stack: StackSettings | None = None  # how that stack is deployed (None: no `resources:`)
     api: ApiSettings | None = None  # the REST API of the state machines' http events
+
+
+def _has_http_events(
+    functions: Mapping[str, FunctionConfig], machines: Mapping[str, StateMachineConfig]
+) -> bool:
+    return any(f.events.http for f in functions.values()) or any(
+        m.events.http for m in machines.values()
+    )
 
 
 def load_service(
@@ -521,16 +538,21 @@ class _Loader:
 
         functions = self._functions(service, stage, region, provider, package, plugins)
         state_machines = self._state_machines(service, stage, region, functions)
+        context = self._context(service, stage, region, functions, state_machines)
+        for key, function in list(functions.items()):
+            functions[key] = replace(
+                function, events=self._function_events(function, stage, region, context)
+            )
+        self._check_routes(functions, state_machines)
         api = _read_api_settings(
             provider,
             service=service,
             stage=stage,
-            has_http_events=any(m.events.http for m in state_machines.values()),
+            has_http_events=_has_http_events(functions, state_machines),
             at=self._at,
             warnings=self.warnings,
             problems=self.problems,
         )
-        context = self._context(service, stage, region, functions, state_machines)
         provider_statements = self._provider_statements(provider, context)
         self._provider_role(provider, context)
         self._managed_policies(provider, context)
@@ -1205,6 +1227,69 @@ class _Loader:
         )
         return reader.read(spec)
 
+    def _function_events(
+        self, function: FunctionConfig, stage: str, region: str, context: IntrinsicContext
+    ) -> FunctionEvents:
+        """A function's events (tooling.config.function_events): http; the others are warned
+        about there."""
+        specs, pointers = self._function_specs
+        key = function.key
+
+        def resolve(value: Any, at: str, what: str) -> Any:
+            resolved = self._resolved(value, at, context, f"function '{key}': {what}")
+            return UNRESOLVED if resolved is _UNRESOLVED else resolved
+
+        return read_function_events(
+            key,
+            function.name,
+            function_logical_id(key),
+            specs[key],
+            pointers[key],
+            stage=stage,
+            region=region,
+            at=self._at,
+            resolve=resolve,
+            warnings=self.warnings,
+            problems=self.problems,
+            directory=self.directory,
+        )
+
+    def _check_routes(
+        self,
+        functions: Mapping[str, FunctionConfig],
+        machines: Mapping[str, StateMachineConfig],
+    ) -> None:
+        """One REST API holds every http event: a path and method answered by two events of
+        different functions or state machines is refused (each state machine checks its own)."""
+        owners: dict[tuple[str, str], str] = {}
+        routes: list[tuple[str, str, str, Location]] = [
+            (f"state machine '{key}'", e.path, e.method, e.location)
+            for key, machine in machines.items()
+            for e in machine.events.http
+        ]
+        routes += [
+            (f"function '{key}'", e.path, e.method, e.location)
+            for key, function in functions.items()
+            for e in function.events.http
+        ]
+        for owner, path, method, (file, line, column) in routes:
+            first = owners.get((path, method))
+            if first is None:
+                owners[(path, method)] = owner
+                continue
+            if first == owner and owner.startswith("state machine"):
+                continue  # a machine's own twice: its reader says so
+            self.problems.append(
+                ConfigError(
+                    f"{owner}: http event {method} /{path} is also {first}'s; one REST API holds "
+                    "every http event of the service, and a path answers a method once",
+                    file=file,
+                    line=line,
+                    column=column,
+                    hint="give each path and method one event",
+                )
+            )
+
     def _context(
         self,
         service: str,
@@ -1679,6 +1764,8 @@ class _Loader:
                 service_ids[f"{normalized_name(key)}{FUNCTION_ROLE_LOGICAL_ID}"] = frozenset(
                     {"Arn"}
                 )
+        if _has_http_events(functions, machines):  # the toolkit makes it before the stack
+            service_ids[REST_API_LOGICAL_ID] = frozenset({"RootResourceId"})
         bucket = provider.get("deploymentBucket")
         own_bucket = isinstance(bucket, str) or (isinstance(bucket, dict) and "name" in bucket)
         config, problems, warnings = read_resources(
