@@ -30,8 +30,8 @@ from tooling.config.events import (
     NotificationTarget,
     ScheduleEvent,
 )
-from tooling.config.intrinsics import normalized_name
 from tooling.config.function_events import FunctionHttpEvent
+from tooling.config.intrinsics import normalized_name
 from tooling.config.service import FunctionConfig, ServiceConfig, StateMachineConfig
 from tooling.deploy.api_templates import JSON, default_templates, lambda_proxy_templates
 from tooling.deploy.models import (
