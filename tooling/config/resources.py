@@ -54,6 +54,15 @@ DEPLOYMENT_BUCKET_ID = "ServerlessDeploymentBucket"
 # The http events' REST API, as Serverless names it in its stack: the toolkit makes it before
 # the stack, so that `resources:` may name it (tooling/deploy/phases.py).
 REST_API_LOGICAL_ID = "ApiGatewayRestApi"
+REST_API_PENDING = "<ApiGatewayRestApi{attribute}: known after the REST API is created>"
+
+
+@dataclass(frozen=True)
+class RestApiIds:
+    """What `Ref: ApiGatewayRestApi` and its `RootResourceId` give: the ids API Gateway chose."""
+
+    id: str
+    root_resource_id: str
 
 
 @dataclass(frozen=True)
@@ -677,6 +686,16 @@ def _substitute_sub(argument: Any, targets: Mapping[str, ServiceTarget]) -> Any:
     if variables is None:
         return text
     return [text, _substitute(variables, targets)]
+
+
+def rest_api_target(ids: RestApiIds | None) -> ServiceTarget:
+    """`ApiGatewayRestApi` in a template: the API's ids, or placeholders until it exists."""
+    if ids is None:
+        return ServiceTarget(
+            REST_API_PENDING.format(attribute=""),
+            {"RootResourceId": REST_API_PENDING.format(attribute=".RootResourceId")},
+        )
+    return ServiceTarget(ids.id, {"RootResourceId": ids.root_resource_id})
 
 
 def _attribute(target: ServiceTarget, name: str, attribute: str) -> str:

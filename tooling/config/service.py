@@ -54,6 +54,7 @@ from tooling.config.resources import (
     RecordingValues,
     Reference,
     ResourcesConfig,
+    RestApiIds,
     StackSettings,
     merge_into,
     merged,
@@ -333,7 +334,9 @@ class ServiceConfig:
     # the `resources:` values the service reads (Ref / Fn::GetAtt), in the order first asked
     resource_references: tuple[Reference, ...] = ()
     stack: StackSettings | None = None  # how that stack is deployed (None: no `resources:`)
-    api: ApiSettings | None = None  # the REST API of the state machines' http events
+    api: ApiSettings | None = None  # the REST API of the functions' and machines' http events
+    # Its ids, once it exists, when `resources:` names it (set by tooling.deploy.phases)
+    rest_api_ids: RestApiIds | None = None
 
 
 def _has_http_events(

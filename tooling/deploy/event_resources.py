@@ -319,7 +319,8 @@ def http_api(context: _Context) -> Contribution:
     source_arn = (
         f"arn:{partition}:execute-api:{service.region}:{service.account_id}:{REST_API_ID}/*/*"
     )
-    for function in dict.fromkeys(function for function, _ in routes):
+    routed = {function.key: function for function, _ in routes}
+    for function in routed.values():
         resources.append(
             Permission(
                 name=permission_name(api.name, function.arn),

@@ -11,6 +11,9 @@
   activities): the stack skips it and `Ref` of it gives nothing. Added, as CloudFormation has
   it: `Ref` and `Fn::GetAtt .Arn` the activity's ARN, `.Name` its name (the toolkit deploys
   `stepFunctions.activities` in the stack of `resources:`, as the plugin does).
+- Nor has it `AWS::ApiGateway::Authorizer` (its API Gateway backend has authorizers): added,
+  `Ref` the authorizer's id, as CloudFormation has it (a template names one on the REST API of
+  the service's http events, which the toolkit makes before the stack).
 
 Applied by the local AWS services' process (tooling.localaws.server) and by the tests' moto
 server, which stands in for AWS. The fix waits for moto's CloudFormation to be imported:
@@ -30,8 +33,9 @@ from typing import Any
 CLOUDFORMATION_MODELS = "moto.cloudformation.models"
 
 _applied = False
-# CloudFormation types moto lacks that `apply` adds (tooling.deploy.local_stack creates them).
-ADDED_TYPES = frozenset({"AWS::StepFunctions::Activity"})
+# CloudFormation types moto lacks that `apply` adds (tooling.deploy.local_stack creates the
+# activities; an authorizer names the REST API, which the local target keeps itself).
+ADDED_TYPES = frozenset({"AWS::StepFunctions::Activity", "AWS::ApiGateway::Authorizer"})
 
 
 def apply() -> None:
@@ -64,6 +68,7 @@ def _fix(models: ModuleType) -> None:
 
     change_set.apply = apply_with_outputs
     _add_activities()
+    _add_authorizers()
 
 
 def _add_activities() -> None:
@@ -129,6 +134,85 @@ def _add_activities() -> None:
 
         def delete(self, account_id: str, region_name: str) -> None:
             stepfunctions_backends[account_id][region_name].delete_activity(self.arn)
+
+    for cached in (parsing.get_model_map, parsing.get_name_type_map):  # built from subclasses
+        cached.cache_clear()
+
+
+def _add_authorizers() -> None:
+    from moto.apigateway.models import apigateway_backends
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+
+    class AuthorizerResource(CloudFormationModel):
+        def __init__(self, api_id: str, authorizer_id: str) -> None:
+            self.api_id = api_id
+            self.id = authorizer_id
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return "Name"
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::ApiGateway::Authorizer"
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return attr == "AuthorizerId"
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.id
+
+        def get_cfn_attribute(self, attribute_name: str) -> str:
+            return self.id
+
+        @classmethod
+        def create_from_cloudformation_json(
+            cls,
+            resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> AuthorizerResource:
+            properties = cloudformation_json.get("Properties", {})
+            api_id = str(properties["RestApiId"])
+            ttl = properties.get("AuthorizerResultTtlInSeconds")
+            authorizer = apigateway_backends[account_id][region_name].create_authorizer(
+                api_id,
+                properties.get("Name", resource_name),
+                properties.get("Type"),
+                provider_arns=properties.get("ProviderARNs"),
+                auth_type=properties.get("AuthType"),
+                authorizer_uri=properties.get("AuthorizerUri"),
+                authorizer_credentials=properties.get("AuthorizerCredentials"),
+                identity_source=properties.get("IdentitySource"),
+                identiy_validation_expression=properties.get("IdentityValidationExpression"),
+                authorizer_result_ttl=int(ttl) if ttl is not None else None,
+            )
+            return cls(api_id, str(authorizer.id))
+
+        @classmethod
+        def update_from_cloudformation_json(
+            cls,
+            original_resource: AuthorizerResource,
+            new_resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+        ) -> AuthorizerResource:
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(
+                new_resource_name, cloudformation_json, account_id, region_name
+            )
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            backend = apigateway_backends[account_id][region_name]
+            api = backend.apis.get(self.api_id)
+            if api is not None:  # deleting an API deletes its authorizers
+                api.authorizers.pop(self.id, None)
 
     for cached in (parsing.get_model_map, parsing.get_name_type_map):  # built from subclasses
         cached.cache_clear()
