@@ -253,6 +253,7 @@ def route_document(method: ApiMethod) -> dict[str, Any]:
         "corsOrigin": method.cors_origin,
         "preflightHeaders": method.preflight_headers,
         "authorizationType": method.authorization_type,
+        "authorizerId": method.authorizer_id,
         "apiKeyRequired": method.api_key_required,
         "integrationResponses": list(method.integration_responses),
         "declaredIn": list(method.declared_in),

@@ -63,13 +63,22 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class Functions(Protocol):
+    """The local target's deployed functions, invoked as API Gateway's Lambda proxy
+    integration invokes them (tooling.localrt.proxy_functions.LocalProxyFunctions)."""
+
+    def invoke(self, function_arn: str, payload: str) -> Any: ...  # .payload, .function_error
+
+
 @dataclass(frozen=True)
 class Request:
     method: str
     path: str  # without the query string
-    query: dict[str, str]
-    headers: dict[str, str]
+    query: dict[str, str]  # the last value of each name, as API Gateway's v1 event has it
+    headers: dict[str, str]  # names in lower case
     body: bytes = b""
+    raw_headers: tuple[tuple[str, str], ...] = ()  # as sent: names as written, repeated ones
+    raw_query: tuple[tuple[str, str], ...] = ()  # every name=value, in order
 
 
 @dataclass(frozen=True)
@@ -141,8 +150,10 @@ class LocalApi:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
         reload: Callable[[], dict[str, Any] | None] | None = None,
+        functions: Functions | None = None,
     ) -> None:
         self.executions = executions
+        self.functions = functions
         self.account = account
         self.new_request_id = new_request_id
         self.now = now
@@ -155,6 +166,12 @@ class LocalApi:
         self.stage = (document.get("Stages") or [{}])[0].get("stageName", "")
         routes = [Route(r["path"], r["method"], r) for r in document.get("Routes", [])]
         self.routes = sorted(routes, key=_specificity, reverse=True)
+
+    def close(self) -> None:
+        """Ends the functions' warm environments."""
+        close = getattr(self.functions, "close", None)
+        if close is not None:
+            close()
 
     def notes(self) -> list[str]:
         """What this server does differently from API Gateway, per route (said at start)."""
@@ -170,6 +187,8 @@ class LocalApi:
             checks = []
             if doc.get("authorizationType") not in (None, "NONE"):
                 checks.append(f"{doc['authorizationType']} authorization")
+            if doc.get("authorizerId"):
+                checks[-1] += f" (authorizer {doc['authorizerId']})"
             if doc.get("apiKeyRequired"):
                 checks.append("its API key (private: true)")
             if checks:
@@ -202,6 +221,8 @@ class LocalApi:
 
     def _answer(self, route: Route, request: Request, params: dict[str, str]) -> Response:
         doc = route.document
+        if doc.get("functionArn"):  # a function's http event: the Lambda proxy integration
+            return self._proxy(route, request, params)
         if doc.get("action") is None:  # a CORS preflight (MOCK integration)
             return Response(200, "", dict(doc.get("preflightHeaders") or {}))
         request_id = self.new_request_id()
@@ -325,6 +346,88 @@ class LocalApi:
             "isBase64Encoded": False,
         }
 
+    # -- the Lambda proxy integration ---------------------------------------------------------
+
+    def _proxy(self, route: Route, request: Request, params: dict[str, str]) -> Response:
+        """Invoke the function with API Gateway's proxy event (payload version 1.0) and answer
+        with its result; a failed function or a malformed result is API Gateway's 502."""
+        request_id = self.new_request_id()
+        if self.functions is None:
+            return _internal_error(request_id)
+        event = self.proxy_event(route, request, params, request_id)
+        try:
+            answer = self.functions.invoke(str(route.document["functionArn"]), json.dumps(event))
+        except ToolError:
+            return _internal_error(request_id)
+        if answer.function_error:
+            return _internal_error(request_id)
+        response = proxy_response(answer.payload)
+        if response is None:
+            return _internal_error(request_id)
+        return Response(
+            response.status, response.body, {**response.headers, "x-amzn-RequestId": request_id}
+        )
+
+    def proxy_event(
+        self, route: Route, request: Request, params: dict[str, str], request_id: str
+    ) -> dict[str, Any]:
+        """API Gateway's Lambda proxy input (REST API, payload format 1.0)."""
+        now = self.now()
+        resource = "/" + route.path
+        path = self._bare_path(request.path)
+        headers: dict[str, str] = {}
+        multi_headers: dict[str, list[str]] = {}
+        for name, value in request.raw_headers or tuple(request.headers.items()):
+            if name.lower() in ("content-length", "connection"):
+                continue  # API Gateway's front end does not pass them on
+            if name.lower() in ("authorization", "user-agent"):
+                name = name.title()
+            headers[name] = value
+            multi_headers.setdefault(name, []).append(value)
+        multi_query: dict[str, list[str]] = {}
+        for name, value in request.raw_query or tuple(request.query.items()):
+            multi_query.setdefault(name, []).append(value)
+        body = request.body.decode("utf-8", errors="replace") if request.body else None
+        return {
+            "resource": resource,
+            "path": path,
+            "httpMethod": request.method,
+            "headers": headers or None,
+            "multiValueHeaders": multi_headers or None,
+            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": dict(params) or None,
+            "stageVariables": None,
+            "requestContext": {
+                "resourceId": route.document.get("resourceId", ""),
+                "resourcePath": resource,
+                "httpMethod": request.method,
+                "extendedRequestId": request_id,
+                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "path": f"/{self.stage}{path}",
+                "accountId": self.account,
+                "protocol": "HTTP/1.1",
+                "stage": self.stage,
+                "domainPrefix": "127",
+                "requestTimeEpoch": int(now.timestamp() * 1000),
+                "requestId": request_id,
+                "identity": {
+                    "sourceIp": "127.0.0.1",
+                    "userAgent": request.headers.get("user-agent"),
+                },
+                "domainName": "127.0.0.1",
+                "apiId": self.document.get("id", ""),
+            },
+            "body": body,
+            "isBase64Encoded": False,
+        }
+
+    def _bare_path(self, path: str) -> str:
+        """The request's path without the stage (the event's `path`)."""
+        if path == f"/{self.stage}" or path.startswith(f"/{self.stage}/"):
+            return path[len(self.stage) + 1 :] or "/"
+        return path
+
     def _respond(self, doc: dict[str, Any], status: int, body: str, request_id: str) -> Response:
         """The integration response whose selection pattern matches the status (the default,
         pattern "", otherwise), with its headers and its template."""
@@ -348,6 +451,67 @@ class LocalApi:
         if template and "$" not in template and "#" not in template:
             body = template
         return Response(int(chosen.get("statusCode", status)), body, headers)
+
+
+PROXY_RESULT_KEYS = frozenset(
+    {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded", "cookies"}
+)
+
+
+def _internal_error(request_id: str) -> Response:
+    return Response(
+        502,
+        json.dumps({"message": "Internal server error"}),
+        {
+            "Content-Type": JSON_TYPE,
+            "x-amzn-ErrorType": "InternalServerErrorException",
+            "x-amzn-RequestId": request_id,
+        },
+    )
+
+
+def proxy_response(payload: str) -> Response | None:
+    """A Lambda proxy result as API Gateway reads it: a JSON object of statusCode (default 200),
+    headers, multiValueHeaders (values text or booleans), body (text) and isBase64Encoded,
+    nothing else; None when it is malformed (API Gateway answers 502). Without binary media
+    types, a base64 body is sent as it is."""
+    try:
+        result = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(result, dict) or set(result) - PROXY_RESULT_KEYS:
+        return None
+    status = result.get("statusCode", 200)
+    try:
+        status = int(status) if not isinstance(status, bool) else None
+    except (TypeError, ValueError):
+        status = None
+    if status is None or not 100 <= status <= 599:
+        return None
+    body = result.get("body")
+    if body is not None and not isinstance(body, str):
+        return None
+    headers: dict[str, str] = {"Content-Type": JSON_TYPE}
+    single = result.get("headers") or {}
+    multi = result.get("multiValueHeaders") or {}
+    if not isinstance(single, dict) or not isinstance(multi, dict):
+        return None
+    for name, value in single.items():
+        if not isinstance(value, str | bool):
+            return None
+        headers[name] = _header_text(value)
+    for name, values in multi.items():
+        listed = values if isinstance(values, list) else [values]
+        if not all(isinstance(v, str | bool) for v in listed):
+            return None
+        headers[name] = ", ".join(_header_text(v) for v in listed)
+    return Response(status, body or "", headers)
+
+
+def _header_text(value: str | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
 
 
 def _code(error: ToolError) -> str:
@@ -386,12 +550,15 @@ def make_server(api: LocalApi, port: int) -> ApiServer:
                 self._send(Response(413, json.dumps({"message": "Request Too Long"})))
                 return
             body = self.rfile.read(length) if length else b""
+            pairs = parse_qsl(url.query, keep_blank_values=True)
             request = Request(
                 method=self.command,
                 path=url.path,
-                query=dict(parse_qsl(url.query, keep_blank_values=True)),
+                query=dict(pairs),
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
+                raw_headers=tuple(self.headers.items()),
+                raw_query=tuple(pairs),
             )
             response = api.handle(request)
             self._send(response)
@@ -420,6 +587,7 @@ def open_local_api(service: Any) -> LocalApi:
     from tooling.backends.local import LocalBackend, state_dir
     from tooling.errors import BadInput
     from tooling.localrt.event_store import EventStore
+    from tooling.localrt.proxy_functions import LocalProxyFunctions
     from tooling.names import LOCAL_ACCOUNT_ID
 
     api = getattr(service, "api", None)
@@ -428,14 +596,17 @@ def open_local_api(service: Any) -> LocalApi:
     if api is not None and database.is_file():
         record = EventStore(database).get("rest api", service.region, api.name)
     if record is None:
-        has_http = any(m.events.http for m in service.state_machines.values())
+        has_http = any(m.events.http for m in service.state_machines.values()) or any(
+            f.events.http for f in service.functions.values()
+        )
         raise BadInput(
             f"no REST API is deployed for {service.service} ({service.stage}, {service.region}) "
             "on the local target",
             file=service.config_file.name,
             hint="run `tool deploy` first"
             if has_http
-            else "add `events: [{http: {path: PATH, method: post}}]` to a state machine",
+            else "add `events: [{http: {path: PATH, method: post}}]` to a function or a state "
+            "machine",
         )
     assert api is not None  # its record was found
     backend = LocalBackend(service.directory, service.region)
@@ -445,4 +616,7 @@ def open_local_api(service: Any) -> LocalApi:
         found = records.get("rest api", service.region, api.name)
         return found.document if found else None
 
-    return LocalApi(record.document, backend, account=LOCAL_ACCOUNT_ID, reload=deployed)
+    functions = LocalProxyFunctions(database, service.region)
+    return LocalApi(
+        record.document, backend, account=LOCAL_ACCOUNT_ID, reload=deployed, functions=functions
+    )
