@@ -191,3 +191,19 @@ def test_routes_and_authorizers_are_said_not_checked() -> None:
         "GET /me: COGNITO_USER_POOLS authorization (authorizer local-ApiGatewayAuthorizer) "
         "is not checked locally"
     ]
+
+
+def test_a_function_slower_than_api_gateways_timeout_is_a_504() -> None:
+    @dataclass
+    class Late:
+        payload: str = ""
+        function_error: str | None = None
+        timed_out: bool = True
+
+    class Slow(FakeFunctions):
+        def invoke(self, function_arn: str, payload: str) -> Any:
+            return Late()
+
+    answer = api(Slow()).handle(request())
+    assert answer.status == 504
+    assert json.loads(answer.body) == {"message": "Endpoint request timed out"}

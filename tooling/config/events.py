@@ -771,6 +771,8 @@ class EventsReader:
                 if authorizer is UNRESOLVED:
                     return None
                 scopes = value.get("scopes") or []
+                if isinstance(scopes, str):  # one scope, not a list of its letters
+                    scopes = [scopes]
                 return str(kind).upper(), str(authorizer), tuple(str(s) for s in scopes)
         self.problem(
             at,

@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tooling.engine.ports import TaskTimedOut
 from tooling.errors import NotFound
 from tooling.localaws.manager import LocalAwsServices, handler_environment
 from tooling.localrt.functions import spec_from_record
 from tooling.localrt.lambda_runner import LocalLambdaRunner
 from tooling.localrt.store import Store
+
+INTEGRATION_TIMEOUT_SECONDS = 29.0  # API Gateway's default (and largest) integration timeout
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ class ProxyAnswer:
     payload: str  # the function's result, as Invoke returns it
     function_error: str | None  # "Unhandled" when it failed (X-Amz-Function-Error)
     request_id: str
+    timed_out: bool = False  # API Gateway stopped waiting (its integration timeout)
 
 
 class LocalProxyFunctions:
@@ -47,7 +51,12 @@ class LocalProxyFunctions:
         if record is None:
             raise NotFound(f"function {function_arn} is not deployed", hint="run `tool deploy`")
         spec = spec_from_record(record, self.region)
-        invocation = self._runner_now().invoke(spec, payload)
+        try:
+            invocation = self._runner_now().invoke(
+                spec, payload, deadline_seconds=INTEGRATION_TIMEOUT_SECONDS
+            )
+        except TaskTimedOut:  # locally the function is stopped; on AWS it would run on
+            return ProxyAnswer("", None, "", timed_out=True)
         now = datetime.now(UTC)
         for line in invocation.log.splitlines():
             self.store.append_log(

@@ -67,7 +67,8 @@ class Functions(Protocol):
     """The local target's deployed functions, invoked as API Gateway's Lambda proxy
     integration invokes them (tooling.localrt.proxy_functions.LocalProxyFunctions)."""
 
-    def invoke(self, function_arn: str, payload: str) -> Any: ...  # .payload, .function_error
+    # answers .payload, .function_error and .timed_out (API Gateway's 29 s passed)
+    def invoke(self, function_arn: str, payload: str) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -359,6 +360,13 @@ class LocalApi:
             answer = self.functions.invoke(str(route.document["functionArn"]), json.dumps(event))
         except ToolError:
             return _internal_error(request_id)
+        if getattr(answer, "timed_out", False):
+            return Response(
+                504,
+                json.dumps({"message": "Endpoint request timed out"}),
+                {"Content-Type": JSON_TYPE, "x-amzn-ErrorType": "IntegrationTimeoutException",
+                 "x-amzn-RequestId": request_id},
+            )  # fmt: skip
         if answer.function_error:
             return _internal_error(request_id)
         response = proxy_response(answer.payload)
