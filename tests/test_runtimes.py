@@ -4,6 +4,7 @@ runtime deprecations."""
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from collections.abc import Mapping
 from datetime import date
@@ -134,16 +135,28 @@ def test_a_missing_node_file_names_the_extensions_tried(tmp_path: Path) -> None:
         check_handlers(svc)
 
 
-def test_typescript_sources_need_a_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_typescript_sources_are_built_as_serverless_v4_builds_them_unless_turned_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "no-esbuild-here"))  # none on PATH either
     functions = "  f:\n    runtime: nodejs22.x\n    handler: src/index.handler\n"
     files = {"src/index.ts": "export const handler = async () => 1;\n"}
+    # Nothing named (a v3 project without a plugin, too): v4's own build, which needs esbuild.
+    svc = service(tmp_path, functions, files, top="frameworkVersion: '2 || 3'\n")
+    with pytest.raises(HandlerError, match="built for Serverless by Serverless v4's default"):
+        check_handlers(svc)
+    with_esbuild(svc.directory)
+    assert build_packages(svc, tmp_path / "out").functions["f"].files == ("src/index.js",)
+
+    off = service(tmp_path, functions, files, top="build:\n  esbuild: false\n")
     with pytest.raises(HandlerError, match="is TypeScript") as caught:
-        check_handlers(service(tmp_path, functions, files))
-    assert "compile it" in (caught.value.hint or "")
-    assert "Serverless v4 builds .ts handlers with its own esbuild" in caught.value.message
+        check_handlers(off)
+    assert "`build.esbuild: false` turns off the build" in caught.value.message
+    assert "compile the handler" in (caught.value.hint or "")
+
     svc = service(tmp_path, functions, files, top="plugins:\n  - serverless-esbuild\n")
     assert any("plugin serverless-esbuild builds the code" in w for w in svc.warnings)
+    shutil.rmtree(svc.directory / "node_modules")
     with pytest.raises(HandlerError, match="built for Serverless by serverless-esbuild") as caught:
         check_handlers(svc)
     assert "nor an esbuild on PATH is installed" in caught.value.message
@@ -362,9 +375,15 @@ def test_tool_run_refuses_a_task_calling_a_function_it_cannot_run(
     ],
 )
 def test_validate_names_each_handler_problem(
-    tmp_path: Path, functions: str, files: dict[str, str], code: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    functions: str,
+    files: dict[str, str],
+    code: str,
 ) -> None:
     from tooling.validate import validate_service
+
+    monkeypatch.setenv("PATH", str(tmp_path / "no-esbuild-here"))  # a.ts: no esbuild to build it
 
     found = [d.code for d in validate_service(service(tmp_path, functions, files)) if d.is_error]
     assert found == [code]

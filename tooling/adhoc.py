@@ -21,7 +21,7 @@ from tooling.engine.clock import make_clock
 from tooling.engine.ports import Clock, WaitNotice
 from tooling.errors import DefinitionError, InputError
 from tooling.localrt.code import install_code
-from tooling.localrt.execute import run_local_execution
+from tooling.localrt.execute import run_local_execution, waits_for_tokens
 from tooling.localrt.lambda_runner import FunctionSpec, Invocation
 from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.localrt.waits import notice_dict
@@ -87,11 +87,6 @@ def _handler_output(
             )
 
     return tell
-
-
-def _waits_for_tokens(definition: Any) -> bool:
-    """Whether any Task of the definition (at any depth) is a .waitForTaskToken."""
-    return ".waitForTaskToken" in json.dumps(definition)
 
 
 def _refuse_intrinsics(definition: Any, source: SourceMap) -> None:
@@ -291,7 +286,7 @@ def run_definition(
         callbacks=callbacks,
         functions=specs.get,
         database=_store_path(options.directory),
-        waits_for_tokens=_waits_for_tokens(definition),
+        waits_for_tokens=waits_for_tokens(json.dumps(definition)),
         mocks=mocks,
         on_invocation=_handler_output(on_log, history) if on_log is not None else None,
         on_wait=_wait_notices(on_wait) if on_wait is not None and clock_kind == "real" else None,

@@ -156,6 +156,10 @@ def state_machine_arn(region: str, account: str, name: str) -> str:
     return f"arn:aws:states:{region}:{account}:stateMachine:{name}"
 
 
+def activity_arn(region: str, account: str, name: str) -> str:
+    return f"arn:aws:states:{region}:{account}:activity:{name}"
+
+
 def function_arn(region: str, account: str, name: str) -> str:
     return f"arn:aws:lambda:{region}:{account}:function:{name}"
 

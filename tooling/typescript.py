@@ -1,11 +1,13 @@
 """TypeScript handlers, built as Serverless' build plugins build them: one bundle per handler.
 
 Lambda's Node.js runtime loads `.js`, `.mjs` or `.cjs` files. A Serverless project whose
-handlers are `.ts` files names what builds them: a plugin (serverless-esbuild,
-serverless-plugin-typescript, serverless-webpack, serverless-bundle) or Serverless v4's
-`build.esbuild`. The toolkit runs no plugin; it builds each such handler the way
-serverless-esbuild does by default, with the esbuild of the project's own `node_modules`
-(installed with `npm ci`, as Serverless needs for its plugins), else the one on PATH: the
+handlers are `.ts` files has them built by a plugin (serverless-esbuild,
+serverless-plugin-typescript, serverless-webpack, serverless-bundle) or by Serverless v4 itself
+(`build.esbuild`, on unless set to false; v3 deployed them unbuilt, which Lambda cannot load,
+so the toolkit builds them whatever `frameworkVersion` says). The toolkit runs no plugin; it
+builds each such handler the way serverless-esbuild does by default, with the esbuild of the
+project's own `node_modules` (installed with `npm ci`, as Serverless needs for its plugins),
+else the one on PATH: the
 handler's file and what it imports bundled into one CommonJS file at the handler's path with
 `.js`, for the function's Node.js version, `aws-sdk` (v2, which the older runtimes provide)
 left out. Each such function gets a package of its own holding that file. The plugins' build
@@ -66,12 +68,11 @@ def check_buildable(service: ServiceConfig, function: FunctionConfig, source: st
     if service.typescript_build is None:
         raise HandlerError(
             f"handler file {source} is TypeScript, and Lambda's Node.js runtime loads .js, .mjs "
-            f"or .cjs ({where}; Serverless v4 builds .ts handlers with its own esbuild, "
-            "`build.esbuild`; v3 deploys them as they are)",
+            f"or .cjs ({where}; `build.esbuild: false` turns off the build that Serverless v4, "
+            "and the toolkit, make of .ts handlers)",
             file=source,
-            hint="name the build in serverless.yml (`plugins: [serverless-esbuild]` or "
-            "`build: {esbuild: true}`) and install the project's packages (npm ci), compile it "
-            "into the folder first, or point package.artifact at the built zip",
+            hint="drop `esbuild: false` from `build:`, compile the handler into the folder "
+            "first, or point package.artifact at the built zip",
         )
     esbuild = find_esbuild(service)
     if esbuild is None:

@@ -94,3 +94,56 @@ def test_a_function_name_two_stages_share_is_the_first_stages(
     assert ("function", "shared-hello") in {
         (r["kind"], r["name"]) for r in json.loads(out)["resources"]
     }
+
+
+UNRUNNABLE_SERVICE = """\
+service: mixed
+provider:
+  name: aws
+  runtime: python3.12
+functions:
+  py:
+    handler: handler.hello
+  rb:
+    runtime: ruby3.3
+    handler: handler.main
+stepFunctions:
+  stateMachines:
+    usePy:
+      definition:
+        StartAt: T
+        States:
+          T: {Type: Task, Resource: {Fn::GetAtt: [py, Arn]}, End: true}
+    useRb:
+      definition:
+        StartAt: T
+        States:
+          T: {Type: Task, Resource: {Fn::GetAtt: [rb, Arn]}, End: true}
+"""
+
+
+def test_a_function_the_machine_cannot_run_is_said_once_and_the_rest_deploys_and_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "serverless.yml").write_text(UNRUNNABLE_SERVICE)
+    (tmp_path / "handler.py").write_text("def hello(event, context):\n    return {'ok': 1}\n")
+    (tmp_path / "handler.rb").write_text("def main(event:, context:)\n  1\nend\n")
+    monkeypatch.chdir(tmp_path)
+
+    code, out, err = run(capsys, "deploy")
+    assert code == 0, err
+    said = [line for line in err.splitlines() if "ruby3.3" in line]
+    assert said == [
+        "warning: serverless.yml:9:14: function 'rb': runtime ruby3.3 does not run on the local "
+        "target: deployed, but an invocation of it fails with Lambda.InvalidRuntimeException "
+        "(the local runtime runs python* and nodejs* functions; deploy this one with --target aws)"
+    ]
+    code, out, err = run(capsys, "invoke", "-m", "usePy", "--json")
+    assert code == 0, err
+    assert json.loads(out)["output"] == {"ok": 1}
+    code, out, err = run(capsys, "invoke", "-m", "useRb", "--json")
+    assert code == 1
+    failed = json.loads(out)
+    assert failed["status"] == "FAILED"
+    assert failed["error"] == "Lambda.InvalidRuntimeException"
+    assert "runtime ruby3.3 does not run on the local target" in failed["cause"]

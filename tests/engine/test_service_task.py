@@ -151,7 +151,6 @@ def test_jsonata_arguments_are_the_request(runner: Runner) -> None:
     [
         "arn:aws:states:::states:startExecution.sync",
         "arn:aws:states:::ecs:runTask.sync",
-        "arn:aws:states:us-east-1:123456789012:activity:approve",
     ],
 )
 def test_other_patterns_stay_refused_even_when_mocked(resource: str) -> None:

@@ -98,14 +98,17 @@ def test_deploy_then_invoke_a_node_service(shop: Path, capsys: pytest.CaptureFix
     assert "\tINFO\treserving o-1 attempt 2" in logs
 
 
-def test_without_node_deploy_says_so_with_the_fix(
+def test_without_node_deploy_says_so_with_the_fix_and_a_run_fails_clearly(
     shop: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
-    assert main(["deploy"]) == 2
+    assert main(["deploy"]) == 0  # the rest of the service deploys
     err = capsys.readouterr().err
     assert "serverless.yml:4:12: function 'reserve': runtime nodejs22.x needs Node.js" in err
     assert "install Node.js" in err
-    assert not (shop / ".tool" / "deployed").exists()  # nothing half-applied
+    assert main(["invoke", "--input", "in.json", "--json", "--clock", "virtual"]) == 1
+    run = json.loads(capsys.readouterr().out)
+    assert run["error"] == "Lambda.InvalidRuntimeException", run["cause"]
+    assert "needs Node.js: no `node` on PATH" in run["cause"]

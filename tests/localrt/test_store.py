@@ -227,10 +227,35 @@ def test_a_version_3_state_file_gains_the_task_tokens_table(tmp_path):
     old.commit()
     old.close()
     store = Store(path)
-    assert store._db().execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+    assert store._db().execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
     token = new_token()
     store.add_task_token(token, "arn:x:execution:m:e1", "T", T0)
     assert store.task_token_status(token).outcome is None
+
+
+def test_a_version_5_state_file_gains_the_activity_columns(tmp_path):
+    path = tmp_path / "db.sqlite"
+    Store(path).close()
+    import sqlite3
+
+    old = sqlite3.connect(path)
+    old.execute("DROP TABLE task_tokens")
+    old.execute(
+        "CREATE TABLE task_tokens (token TEXT PRIMARY KEY, execution_arn TEXT NOT NULL,"
+        " state_name TEXT NOT NULL, status TEXT NOT NULL, failed INTEGER NOT NULL DEFAULT 0,"
+        " output TEXT, error TEXT, cause TEXT, heartbeats INTEGER NOT NULL DEFAULT 0,"
+        " created TEXT NOT NULL)"
+    )
+    old.execute("PRAGMA user_version = 5")
+    old.commit()
+    old.close()
+    store = Store(path)
+    token = new_token()
+    store.add_task_token(token, "arn:x:execution:m:e1", "T", T0)
+    store.schedule_activity(token, "arn:aws:states:r:123456789012:activity:a", '{"n":1}')
+    taken = store.claim_activity_task("arn:aws:states:r:123456789012:activity:a", "w", T0)
+    assert taken == (token, '{"n":1}') and store.activity_worker(token) == "w"
+    assert store.claim_activity_task("arn:aws:states:r:123456789012:activity:a", "v", T0) is None
 
 
 def _refusal(call, *args) -> str:

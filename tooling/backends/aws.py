@@ -221,6 +221,16 @@ class AwsBackend:
             output=output,
         )
 
+    def get_activity_task(self, activity_arn: str, worker_name: str) -> dict[str, Any]:
+        answer = self.aws.call(
+            "stepfunctions",
+            "get_activity_task",
+            what="get activity task",
+            activityArn=activity_arn,
+            workerName=worker_name,
+        )
+        return {key: answer[key] for key in ("taskToken", "input") if key in answer}
+
     def send_task_failure(self, task_token: str, error: str | None, cause: str | None) -> None:
         params: dict[str, Any] = {"taskToken": task_token}
         if error is not None:

@@ -85,6 +85,11 @@ class Backend(Protocol):
         """stepfunctions.send_task_heartbeat, with the errors of send_task_success."""
         ...
 
+    def get_activity_task(self, activity_arn: str, worker_name: str) -> dict[str, Any]:
+        """stepfunctions.get_activity_task: `{"taskToken", "input"}` of the oldest attempt
+        waiting for a worker of the activity, or `{}` when none came within the long poll."""
+        ...
+
     # logs
 
     def function_logs(

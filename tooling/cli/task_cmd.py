@@ -1,5 +1,6 @@
 """task success, task failure, task heartbeat: answer the task token of a callback Task
-(`.waitForTaskToken`), as SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat do."""
+(`.waitForTaskToken`) or an activity Task, as SendTaskSuccess, SendTaskFailure and
+SendTaskHeartbeat do; task activity: take an activity Task's work, as GetActivityTask does."""
 
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,7 +18,8 @@ MAX_ERROR_CHARS = 256
 MAX_CAUSE_CHARS = 32_768
 
 task_app = typer.Typer(
-    help="Answer a callback Task's token (.waitForTaskToken): success, failure or heartbeat."
+    help="Answer a callback Task's token (.waitForTaskToken): success, failure or heartbeat; "
+    "take an activity's work (activity)."
 )
 app.add_typer(task_app, name="task")
 
@@ -33,9 +35,7 @@ def _done(backend: "Backend", action: str, token: str, json_out: bool) -> None:
 
 def _check_length(value: str | None, option: str, limit: int) -> None:
     if value is not None and len(value) > limit:
-        raise InputError(
-            f"{option} is {len(value)} characters long; SendTaskFailure takes at most {limit}"
-        )
+        raise InputError(f"{option} is {len(value)} characters long; the API takes at most {limit}")
 
 
 @task_app.command("success")
@@ -94,3 +94,45 @@ def heartbeat(
     _, backend = open_target(stage, region, target, aws_profile)
     backend.send_task_heartbeat(token)
     _done(backend, "SendTaskHeartbeat", token, json_out)
+
+
+# GetActivityTask's workerName: up to 80 characters (API reference).
+MAX_WORKER_NAME_CHARS = 80
+
+
+@task_app.command("activity")
+def activity(
+    name: Annotated[
+        str, typer.Argument(help="The activity: its name (stepFunctions.activities) or ARN.")
+    ],
+    worker: Annotated[
+        str, typer.Option("--worker", help="The workerName ActivityStarted records.")
+    ] = "tool",
+    stage: StageOpt = None,
+    region: RegionOpt = None,
+    target: TargetOpt = "local",
+    aws_profile: AwsProfileOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Take the oldest waiting task of an activity (GetActivityTask, polling up to a minute):
+    prints its taskToken and input, for `tool task success|failure|heartbeat`. Exit 1 when no
+    task came."""
+    from tooling.errors import OperationFailed
+    from tooling.names import activity_arn
+
+    _check_length(worker, "--worker", MAX_WORKER_NAME_CHARS)
+    _, backend = open_target(stage, region, target, aws_profile)
+    arn = (
+        name if name.startswith("arn:") else activity_arn(backend.region, backend.account_id, name)
+    )
+    task = backend.get_activity_task(arn, worker)
+    if not task:
+        raise OperationFailed(
+            f"no task of activity {arn} came within the poll",
+            hint="start an execution that reaches the activity's Task, then ask again",
+        )
+    if json_out:
+        render.json_document({"activityArn": arn, **task})
+    else:
+        render.data(f"taskToken: {task['taskToken']}")
+        render.data(f"input: {task.get('input', '')}")

@@ -213,6 +213,9 @@ _DEFINITION_POINTER = re.compile(r"^/stepFunctions/stateMachines/[^/]+/definitio
 CONFIG_FILES = ("serverless.yml", "serverless.yaml", "serverless.json")
 PROGRAM_CONFIG_EXTENSIONS = (".js", ".mjs", ".cjs", ".ts")
 
+# What builds a .ts handler when serverless.yml names nothing: Serverless v4 itself.
+DEFAULT_TYPESCRIPT_BUILD = "Serverless v4's default esbuild build"
+
 
 def config_file_name(directory: Path, given: str | None = None) -> str:
     """The service file: `--config NAME` (as Serverless v3 takes it: a .yml, .yaml or .json file
@@ -750,9 +753,11 @@ class _Loader:
         if named:
             return named[0]
         build = self.vars.resolve("/build") if "build" in raw else None
-        if isinstance(build, dict) and build.get("esbuild", True) is not False:
-            return "build.esbuild"
-        return None
+        if isinstance(build, dict) and build.get("esbuild", True) is False:
+            return None  # v4 then deploys a .ts handler as it is: refused (tooling.typescript)
+        # Serverless v4 builds .ts handlers with its own esbuild unless told not to; v3 deployed
+        # them as they are, which Lambda cannot load: built here whatever frameworkVersion says.
+        return "build.esbuild" if isinstance(build, dict) else DEFAULT_TYPESCRIPT_BUILD
 
     def _plugins(self) -> tuple[str, ...]:
         plugins = self.vars.resolve("/plugins")

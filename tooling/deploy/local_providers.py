@@ -49,7 +49,7 @@ from tooling.localaws.manager import LocalAwsServices
 from tooling.localrt.code import install_code
 from tooling.localrt.eventbridge import LOCALLY_DELIVERED
 from tooling.localrt.queue import LocalQueues
-from tooling.localrt.runtimes import check_runs_here
+from tooling.localrt.runtimes import why_not_here
 from tooling.localrt.services import LOCAL_INTEGRATIONS
 from tooling.localrt.sqlite import Database
 from tooling.localrt.store import FunctionRecord, StateMachineRecord, Store
@@ -270,12 +270,17 @@ class LocalFunctions:
     def _arn(self, name: str) -> str:
         return function_arn(self.state.region, self.state.account_id, name)
 
-    def check(self, resource: Function) -> None:
-        if resource.key is not None:  # the toolkit's own functions are Python
-            file, line, column = resource.runtime_location
-            check_runs_here(
-                resource.runtime, function=resource.key, file=file, line=line, column=column
-            )
+    def check(self, resource: Function) -> list[str]:
+        """A function this machine cannot run is still deployed, so the rest of the service
+        works; invoking it fails with Lambda.InvalidRuntimeException (tooling.localrt.invoker)."""
+        reason = why_not_here(resource.runtime) if resource.key is not None else None
+        if reason is None:  # the toolkit's own functions are Python
+            return []
+        where = ":".join(str(p) for p in resource.runtime_location if p is not None)
+        return [
+            f"{where + ': ' if where else ''}function '{resource.key}': {reason[0]}: deployed, "
+            f"but an invocation of it fails with Lambda.InvalidRuntimeException ({reason[1]})"
+        ]
 
     def find(self, address: Address) -> Found | None:
         if not self.state.exists():

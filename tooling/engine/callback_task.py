@@ -87,9 +87,9 @@ def run_callback_task(
         record_output(history, "TaskSubmitted", ids, submitted)
     try:
         outcome = (
-            _mocked_outcome(wait.mocked)
+            mocked_outcome(wait.mocked)
             if wait.mocked is not None
-            else _await_callback(wait, clock, deadline)
+            else await_callback(wait, clock, deadline)
         )
     except StatesError as exc:
         history.add(
@@ -110,7 +110,7 @@ def run_callback_task(
     return result
 
 
-def _mocked_outcome(answer: MockedAnswer) -> CallbackOutcome:
+def mocked_outcome(answer: MockedAnswer) -> CallbackOutcome:
     if answer.error == HEARTBEAT_TIMEOUT:
         raise HeartbeatTimedOut()
     if answer.error == TIMEOUT:
@@ -120,7 +120,7 @@ def _mocked_outcome(answer: MockedAnswer) -> CallbackOutcome:
     return CallbackOutcome(output=jsontext.dumps(answer.returns))
 
 
-def _await_callback(wait: CallbackWait, clock: Clock, deadline: datetime | None) -> CallbackOutcome:
+def await_callback(wait: CallbackWait, clock: Clock, deadline: datetime | None) -> CallbackOutcome:
     """Poll the token on the clock until it is answered or a deadline passes."""
     heartbeat = timedelta(seconds=wait.heartbeat) if wait.heartbeat is not None else None
     beats = wait.callbacks.status(wait.token).heartbeats

@@ -86,7 +86,14 @@ class Heartbeat:
     """A scheduled SendTaskHeartbeat."""
 
 
-_Action = CallbackOutcome | Heartbeat
+@dataclass(frozen=True)
+class Taken:
+    """A scheduled GetActivityTask by `worker` that takes an activity Task's attempt."""
+
+    worker: str = ""
+
+
+_Action = CallbackOutcome | Heartbeat | Taken
 
 
 @dataclass
@@ -98,6 +105,9 @@ class _Token:
     outcome: CallbackOutcome | None = None
     heartbeats: int = 0
     scheduled: list[tuple[datetime, int, _Action]] = field(default_factory=list)
+    activity_arn: str | None = None  # an activity Task's attempt, offered to its workers
+    activity_input: str = ""
+    worker: str | None = None  # the workerName of the GetActivityTask that took it
 
 
 class InMemoryTaskCallbacks:
@@ -136,7 +146,28 @@ class InMemoryTaskCallbacks:
                 record.pending = False
                 record.scheduled.clear()
 
-    # ---- SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat ---------------------------------
+    def schedule_activity(self, token: str, activity_arn: str, input_text: str) -> None:
+        with self._lock:
+            record = self._tokens[token]
+            if record.activity_arn is None:
+                record.activity_arn, record.activity_input = activity_arn, input_text
+
+    def activity_worker(self, token: str) -> str | None:
+        with self._lock:
+            record = self._tokens[token]
+            self._apply_due(record)
+            return record.worker
+
+    # ---- GetActivityTask, SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat ----------------
+
+    def get_activity_task(self, activity_arn: str, worker: str) -> tuple[str, str] | None:
+        """The oldest attempt of the activity no worker has taken: its token and input."""
+        with self._lock:
+            for token, record in self._tokens.items():
+                if record.activity_arn == activity_arn and record.pending and record.worker is None:
+                    record.worker = worker
+                    return token, record.activity_input
+        return None
 
     def send_success(self, token: str, output: str) -> None:
         check_output(output)
@@ -150,8 +181,8 @@ class InMemoryTaskCallbacks:
             self._pending(token).heartbeats += 1
 
     def schedule(self, token: str, after_seconds: float, action: _Action) -> None:
-        """Deliver `action` (an outcome or a Heartbeat) `after_seconds` after the token was
-        issued, as seen on the clock."""
+        """Deliver `action` (an outcome, a Heartbeat, or Taken by an activity worker)
+        `after_seconds` after the token was issued, as seen on the clock."""
         if isinstance(action, CallbackOutcome) and action.output is not None:
             check_output(action.output)
         with self._lock:
@@ -179,5 +210,7 @@ class InMemoryTaskCallbacks:
             _, _, action = record.scheduled.pop(0)
             if isinstance(action, Heartbeat):
                 record.heartbeats += 1
+            elif isinstance(action, Taken):
+                record.worker = action.worker
             else:
                 record.outcome = action

@@ -62,6 +62,7 @@ from tooling.engine.model import (
 from tooling.engine.payload import compile_expression, compile_template
 from tooling.engine.ports import IntegrationCatalog
 from tooling.engine.tasks import (
+    ActivityTask,
     LambdaCallbackTask,
     LambdaFunctionTask,
     LambdaInvokeTask,
@@ -75,6 +76,11 @@ from tooling.sourcemap import SourceMap, pointer_join
 
 _LAMBDA_FUNCTION_ARN = re.compile(r"arn:[\w-]+:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(:[\w$-]+)?")
 _LAMBDA_INVOKE = re.compile(r"arn:[\w-]+:states:::lambda:invoke")
+# An activity (CreateActivity: a name of 1-80 characters, no whitespace, brackets, wildcards or
+# special characters).
+_ACTIVITY_ARN = re.compile(
+    r"arn:[\w-]+:states:[a-z0-9-]+:\d{12}:activity:[^\s\"#%\\^|~`$&,;:/<>{}\[\]?*]{1,80}"
+)
 _LAMBDA_INVOKE_WAIT = re.compile(r"arn:[\w-]+:states:::lambda:invoke\.waitForTaskToken")
 # Any other service integration (optimized, or AWS SDK: aws-sdk:<service>), request-response,
 # its callback pattern (.waitForTaskToken) or Run a Job (.sync, .sync:2).
@@ -450,7 +456,7 @@ class _Compiler:
             parts["result_selector"] = self.template(raw, "ResultSelector", pointer)
         timeout = self.task_seconds(raw, "TimeoutSeconds", pointer, name, jsonata)
         heartbeat = self.task_seconds(raw, "HeartbeatSeconds", pointer, name, jsonata)
-        if heartbeat is not None and not callback:
+        if heartbeat is not None and not (callback or isinstance(invoker, ActivityTask)):
             field = "HeartbeatSeconds" if "HeartbeatSeconds" in raw else "HeartbeatSecondsPath"
             self.fail(
                 pointer_join(pointer, field),
@@ -482,6 +488,8 @@ class _Compiler:
         """How the Task's attempts run, from its Resource; refused when nothing can answer it."""
         if _LAMBDA_INVOKE_WAIT.fullmatch(resource):
             return LambdaCallbackTask()
+        if _ACTIVITY_ARN.fullmatch(resource):
+            return ActivityTask(resource)
         if _LAMBDA_INVOKE.fullmatch(resource):
             return LambdaInvokeTask()
         service = _SERVICE_INTEGRATION.fullmatch(resource)

@@ -156,6 +156,16 @@ class TaskCallbacks(Protocol):
         """The attempt ended (answered, timed out, stopped): the token is no longer pending."""
         ...
 
+    def schedule_activity(self, token: str, activity_arn: str, input_text: str) -> None:
+        """Offer the attempt holding `token` to the workers of the activity (GetActivityTask);
+        doing it again for the same token changes nothing (a resumed attempt)."""
+        ...
+
+    def activity_worker(self, token: str) -> str | None:
+        """The workerName of the GetActivityTask that took the attempt ("" when it gave none);
+        None while no worker has taken it."""
+        ...
+
 
 @dataclass(frozen=True)
 class WaitNotice:

@@ -32,9 +32,9 @@ from tooling.engine import jsontext
 from tooling.engine.errors import TIMEOUT, HeartbeatTimedOut, StatesError
 
 # The last event of a Task attempt, by type: what the attempt answered.
-_SUCCEEDED = frozenset({"LambdaFunctionSucceeded", "TaskSucceeded"})
-_FAILED = frozenset({"LambdaFunctionFailed", "TaskFailed"})
-_TIMED_OUT = frozenset({"LambdaFunctionTimedOut", "TaskTimedOut"})
+_SUCCEEDED = frozenset({"LambdaFunctionSucceeded", "TaskSucceeded", "ActivitySucceeded"})
+_FAILED = frozenset({"LambdaFunctionFailed", "TaskFailed", "ActivityFailed"})
+_TIMED_OUT = frozenset({"LambdaFunctionTimedOut", "TaskTimedOut", "ActivityTimedOut"})
 ATTEMPT_ENDS = _SUCCEEDED | _FAILED | _TIMED_OUT
 
 

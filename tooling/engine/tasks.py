@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
+from tooling.engine.activity_task import run_activity_task
 from tooling.engine.callback_task import CallbackWait
 from tooling.engine.context import ExecutionContext
 from tooling.engine.errors import StateRuntimeError
@@ -118,6 +119,24 @@ class LambdaCallbackTask(TaskInvoker):
             history=attempt.history,
             clock=context.clock,
             region=context.region,
+        )
+
+
+@dataclass(frozen=True)
+class ActivityTask(TaskInvoker):
+    """Resource: an activity ARN; each attempt waits for a worker (Activity* events)."""
+
+    resource: str
+    pattern: ClassVar[Pattern] = Pattern.CALLBACK
+
+    def run(self, attempt: TaskAttempt) -> Any:
+        return run_activity_task(
+            self.resource,
+            attempt.parameters,
+            attempt.timeout,
+            attempt.callback_wait(),
+            history=attempt.history,
+            clock=attempt.context.clock,
         )
 
 

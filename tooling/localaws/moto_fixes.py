@@ -11,9 +11,14 @@
   activities): the stack skips it and `Ref` of it gives nothing. Added, as CloudFormation has
   it: `Ref` and `Fn::GetAtt .Arn` the activity's ARN, `.Name` its name (the toolkit deploys
   `stepFunctions.activities` in the stack of `resources:`, as the plugin does).
-- Nor has it `AWS::ApiGateway::Authorizer` (its API Gateway backend has authorizers): added,
-  `Ref` the authorizer's id, as CloudFormation has it (a template names one on the REST API of
-  the service's http events, which the toolkit makes before the stack).
+- Nor has it `AWS::ApiGateway::Authorizer` or Cognito user pools (`AWS::Cognito::UserPool`,
+  `UserPoolClient`, `UserPoolDomain`), which services with http events often declare in
+  `resources:`, though its API Gateway and Cognito backends have them. Added the same way, on
+  those backends: `Ref` gives the authorizer's id, the pool's id, the client's id, the domain;
+  `Fn::GetAtt` the attributes CloudFormation documents (a pool's `Arn`, `ProviderName`,
+  `ProviderURL`, `UserPoolId`; a client's `ClientId`, `ClientSecret`, `Name`; an authorizer's
+  `AuthorizerId`). A change of properties replaces the resource (CloudFormation updates some
+  in place: the stand-in's ids may change where AWS's would not).
 
 Applied by the local AWS services' process (tooling.localaws.server) and by the tests' moto
 server, which stands in for AWS. The fix waits for moto's CloudFormation to be imported:
@@ -33,9 +38,16 @@ from typing import Any
 CLOUDFORMATION_MODELS = "moto.cloudformation.models"
 
 _applied = False
-# CloudFormation types moto lacks that `apply` adds (tooling.deploy.local_stack creates the
-# activities; an authorizer names the REST API, which the local target keeps itself).
-ADDED_TYPES = frozenset({"AWS::StepFunctions::Activity", "AWS::ApiGateway::Authorizer"})
+# CloudFormation types moto lacks that `apply` adds (tooling.deploy.local_stack creates them).
+ADDED_TYPES = frozenset(
+    {
+        "AWS::StepFunctions::Activity",
+        "AWS::ApiGateway::Authorizer",
+        "AWS::Cognito::UserPool",
+        "AWS::Cognito::UserPoolClient",
+        "AWS::Cognito::UserPoolDomain",
+    }
+)
 
 
 def apply() -> None:
@@ -68,7 +80,7 @@ def _fix(models: ModuleType) -> None:
 
     change_set.apply = apply_with_outputs
     _add_activities()
-    _add_authorizers()
+    _add_backed_models()
 
 
 def _add_activities() -> None:
@@ -139,34 +151,43 @@ def _add_activities() -> None:
         cached.cache_clear()
 
 
-def _add_authorizers() -> None:
+def _add_backed_models() -> None:
+    """CloudFormation models over moto backends that have the resource but no model of it."""
     from moto.apigateway.models import apigateway_backends
     from moto.cloudformation import parsing
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cognitoidp.models import cognitoidp_backends
     from moto.core.common_models import CloudFormationModel
 
-    class AuthorizerResource(CloudFormationModel):
-        def __init__(self, api_id: str, authorizer_id: str) -> None:
-            self.api_id = api_id
-            self.id = authorizer_id
+    class BackedResource:
+        """One resource of a backend: `made` is what the backend answered when creating it. A
+        mixin: moto finds models among CloudFormationModel's direct subclasses."""
+
+        TYPE = ""
+        ATTRIBUTES: tuple[str, ...] = ()
+
+        def __init__(self, made: Any, properties: dict[str, Any]) -> None:
+            self.made = made
+            self.properties = properties
 
         @staticmethod
         def cloudformation_name_type() -> str:
-            return "Name"
+            return ""
 
-        @staticmethod
-        def cloudformation_type() -> str:
-            return "AWS::ApiGateway::Authorizer"
+        @classmethod
+        def cloudformation_type(cls) -> str:
+            return cls.TYPE
 
         @classmethod
         def has_cfn_attr(cls, attr: str) -> bool:
-            return attr == "AuthorizerId"
+            return attr in cls.ATTRIBUTES
 
-        @property
-        def physical_resource_id(self) -> str:
-            return self.id
+        @classmethod
+        def make(cls, properties: dict[str, Any], account: str, region: str) -> Any:
+            raise NotImplementedError
 
-        def get_cfn_attribute(self, attribute_name: str) -> str:
-            return self.id
+        def remove(self, account: str, region: str) -> None:
+            raise NotImplementedError
 
         @classmethod
         def create_from_cloudformation_json(
@@ -176,14 +197,49 @@ def _add_authorizers() -> None:
             account_id: str,
             region_name: str,
             **kwargs: Any,
-        ) -> AuthorizerResource:
-            properties = cloudformation_json.get("Properties", {})
-            api_id = str(properties["RestApiId"])
+        ) -> Any:
+            properties = dict(cloudformation_json.get("Properties", {}))
+            try:
+                made = cls.make(properties, account_id, region_name)
+            except Exception as exc:  # noqa: BLE001 - the backend's refusal, whatever its class
+                # AWS fails the resource (CREATE_FAILED, then a rollback); moto has no failed
+                # stacks, so the request is refused with the reason, as CloudFormation's XML.
+                reason = getattr(exc, "message", None) or str(exc)
+                raise ValidationError(
+                    message=f"{cls.TYPE} {resource_name}: {reason} (the resource failed)"
+                ) from None
+            return cls(made, properties)
+
+        @classmethod
+        def update_from_cloudformation_json(
+            cls,
+            original_resource: Any,
+            new_resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+        ) -> Any:
+            if cloudformation_json.get("Properties", {}) == original_resource.properties:
+                return original_resource
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(
+                new_resource_name, cloudformation_json, account_id, region_name
+            )
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            self.remove(account_id, region_name)
+
+    class Authorizer(BackedResource, CloudFormationModel):
+        TYPE = "AWS::ApiGateway::Authorizer"
+        ATTRIBUTES = ("AuthorizerId",)
+
+        @classmethod
+        def make(cls, properties: dict[str, Any], account: str, region: str) -> Any:
             ttl = properties.get("AuthorizerResultTtlInSeconds")
-            authorizer = apigateway_backends[account_id][region_name].create_authorizer(
-                api_id,
-                properties.get("Name", resource_name),
-                properties.get("Type"),
+            return apigateway_backends[account][region].create_authorizer(
+                properties["RestApiId"],
+                properties.get("Name", "authorizer"),
+                properties.get("Type", "TOKEN"),
                 provider_arns=properties.get("ProviderARNs"),
                 auth_type=properties.get("AuthType"),
                 authorizer_uri=properties.get("AuthorizerUri"),
@@ -192,27 +248,89 @@ def _add_authorizers() -> None:
                 identiy_validation_expression=properties.get("IdentityValidationExpression"),
                 authorizer_result_ttl=int(ttl) if ttl is not None else None,
             )
-            return cls(api_id, str(authorizer.id))
+
+        @property
+        def physical_resource_id(self) -> str:
+            return str(self.made.id)
+
+        def get_cfn_attribute(self, attribute_name: str) -> str:
+            return str(self.made.id)
+
+        def remove(self, account: str, region: str) -> None:
+            backend = apigateway_backends[account][region]
+            backend.delete_authorizer(self.properties["RestApiId"], self.made.id)
+
+    class UserPool(BackedResource, CloudFormationModel):
+        TYPE = "AWS::Cognito::UserPool"
+        ATTRIBUTES = ("Arn", "ProviderName", "ProviderURL", "UserPoolId")
 
         @classmethod
-        def update_from_cloudformation_json(
-            cls,
-            original_resource: AuthorizerResource,
-            new_resource_name: str,
-            cloudformation_json: dict[str, Any],
-            account_id: str,
-            region_name: str,
-        ) -> AuthorizerResource:
-            original_resource.delete(account_id, region_name)
-            return cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
+        def make(cls, properties: dict[str, Any], account: str, region: str) -> Any:
+            config = {k: v for k, v in properties.items() if k != "UserPoolName"}
+            name = properties.get("UserPoolName", "user-pool")
+            return cognitoidp_backends[account][region].create_user_pool(name, config)
+
+        @property
+        def physical_resource_id(self) -> str:
+            return str(self.made.id)
+
+        def get_cfn_attribute(self, attribute_name: str) -> str:
+            pool = self.made
+            region = pool.arn.split(":")[3]
+            values = {
+                "Arn": pool.arn,
+                "ProviderName": f"cognito-idp.{region}.amazonaws.com/{pool.id}",
+                "ProviderURL": f"https://cognito-idp.{region}.amazonaws.com/{pool.id}",
+            }
+            return str(values.get(attribute_name, pool.id))
+
+        def remove(self, account: str, region: str) -> None:
+            cognitoidp_backends[account][region].delete_user_pool(self.made.id)
+
+    class UserPoolClient(BackedResource, CloudFormationModel):
+        TYPE = "AWS::Cognito::UserPoolClient"
+        ATTRIBUTES = ("ClientId", "ClientSecret", "Name")
+
+        @classmethod
+        def make(cls, properties: dict[str, Any], account: str, region: str) -> Any:
+            config = {k: v for k, v in properties.items() if k not in ("UserPoolId",)}
+            return cognitoidp_backends[account][region].create_user_pool_client(
+                properties["UserPoolId"], bool(properties.get("GenerateSecret")), config
             )
 
-        def delete(self, account_id: str, region_name: str) -> None:
-            backend = apigateway_backends[account_id][region_name]
-            api = backend.apis.get(self.api_id)
-            if api is not None:  # deleting an API deletes its authorizers
-                api.authorizers.pop(self.id, None)
+        @property
+        def physical_resource_id(self) -> str:
+            return str(self.made.id)
+
+        def get_cfn_attribute(self, attribute_name: str) -> str:
+            client = self.made
+            values = {"ClientSecret": client.secret, "Name": self.properties.get("ClientName", "")}
+            return str(values.get(attribute_name, client.id))
+
+        def remove(self, account: str, region: str) -> None:
+            backend = cognitoidp_backends[account][region]
+            backend.delete_user_pool_client(self.made.user_pool_id, self.made.id)
+
+    class UserPoolDomain(BackedResource, CloudFormationModel):
+        TYPE = "AWS::Cognito::UserPoolDomain"
+
+        @classmethod
+        def make(cls, properties: dict[str, Any], account: str, region: str) -> Any:
+            return cognitoidp_backends[account][region].create_user_pool_domain(
+                properties["UserPoolId"],
+                properties["Domain"],
+                properties.get("CustomDomainConfig"),
+            )
+
+        @property
+        def physical_resource_id(self) -> str:
+            return str(self.made.domain)
+
+        def get_cfn_attribute(self, attribute_name: str) -> str:
+            return str(self.made.domain)
+
+        def remove(self, account: str, region: str) -> None:
+            cognitoidp_backends[account][region].delete_user_pool_domain(self.made.domain)
 
     for cached in (parsing.get_model_map, parsing.get_name_type_map):  # built from subclasses
         cached.cache_clear()

@@ -1,6 +1,7 @@
 """A loopback HTTP endpoint speaking Step Functions' JSON 1.0 protocol for SendTaskSuccess,
-SendTaskFailure and SendTaskHeartbeat, so a handler run by the local runtime can answer its own
-task token with `boto3.client("stepfunctions").send_task_success(...)`.
+SendTaskFailure, SendTaskHeartbeat and GetActivityTask, so a handler run by the local runtime
+can answer its own task token with `boto3.client("stepfunctions").send_task_success(...)`, or
+work for an activity.
 
 The handler's process finds it through AWS_ENDPOINT_URL_SFN (botocore's per-service endpoint
 variable), and gets credentials of its own in Lambda's reserved credential variables: a key id
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
@@ -27,6 +29,13 @@ from tooling.localaws.signing import Credentials, LocalSigning, SignatureRefused
 _CONTENT_TYPE = "application/x-amz-json-1.0"
 _TARGET_PREFIX = "AWSStepFunctions."
 _MAX_BODY_BYTES = 1024 * 1024  # SendTaskSuccess output: 256 KiB of UTF-8, with room for JSON
+# GetActivityTask holds the request up to 60 s on AWS; a little less here, so that an SDK with
+# its default 60 s read timeout gets the empty answer rather than a timeout.
+ACTIVITY_POLL_SECONDS = 55.0
+ACTIVITY_POLL_STEP = 0.2
+_ACTIVITY_ARN_CHARS = 256  # GetActivityTask: activityArn 1-256, workerName up to 80
+_WORKER_NAME_CHARS = 80
+_ACTIONS = ("SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat", "GetActivityTask")
 # AWS's error codes for each way a signature is refused (tooling.localaws.signing).
 _REFUSED = {
     "missing": "MissingAuthenticationTokenException",
@@ -49,6 +58,8 @@ class TokenAnswers(Protocol):
 
     def send_heartbeat(self, token: str) -> None: ...
 
+    def get_activity_task(self, activity_arn: str, worker: str) -> tuple[str, str] | None: ...
+
 
 class _BadRequest(Exception):
     def __init__(self, code: str, message: str) -> None:
@@ -60,10 +71,16 @@ class _BadRequest(Exception):
 class CallbackEndpoint:
     """The endpoint, serving from a daemon thread until `close()` (or the `with` block ends)."""
 
-    def __init__(self, answers: TokenAnswers, signing: LocalSigning | None = None) -> None:
+    def __init__(
+        self,
+        answers: TokenAnswers,
+        signing: LocalSigning | None = None,
+        activity_poll_seconds: float = ACTIVITY_POLL_SECONDS,
+    ) -> None:
         """`signing`: the folder's local credentials; without it, a secret of this endpoint's
         own (only the credentials of `environment()` pass)."""
         self.answers = answers
+        self.activity_poll_seconds = activity_poll_seconds
         self.signing = signing or LocalSigning.ephemeral()
         self.credentials = self.signing.issue()
         handler = type("_Handler", (_Handler,), {"endpoint": self})
@@ -92,18 +109,20 @@ class CallbackEndpoint:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def handle(self, target: str, body: Any) -> None:
-        """Run one action; _BadRequest or TaskTokenError when refused."""
+    def handle(self, target: str, body: Any) -> dict[str, Any]:
+        """Run one action and answer its result; _BadRequest or TaskTokenError when refused."""
         if not target.startswith(_TARGET_PREFIX):
             raise _BadRequest("UnknownOperationException", f"unknown operation {target!r}")
         action = target[len(_TARGET_PREFIX) :]
-        if action not in ("SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat"):
+        if action not in _ACTIONS:
             raise _BadRequest(
                 "UnknownOperationException",
-                f"{action} is not offered by the local runtime (only SendTask* are)",
+                f"{action} is not offered by the local runtime (only {', '.join(_ACTIONS)} are)",
             )
         if not isinstance(body, dict):
             raise _BadRequest("SerializationException", "the request body must be a JSON object")
+        if action == "GetActivityTask":
+            return self._get_activity_task(body)
         token = _string(body, "taskToken", required=True)
         if action == "SendTaskSuccess":
             self.answers.send_success(token, _string(body, "output", required=True))
@@ -112,6 +131,27 @@ class CallbackEndpoint:
             self.answers.send_failure(token, error or None, cause or None)
         else:
             self.answers.send_heartbeat(token)
+        return {}
+
+    def _get_activity_task(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Long polling, as AWS does: the oldest waiting attempt of the activity, or `{}` (no
+        taskToken) when none came within the poll."""
+        arn = _string(body, "activityArn", required=True)
+        worker = _string(body, "workerName")
+        if not 1 <= len(arn) <= _ACTIVITY_ARN_CHARS or len(worker) > _WORKER_NAME_CHARS:
+            raise _BadRequest(
+                "ValidationException",
+                f"activityArn takes 1-{_ACTIVITY_ARN_CHARS} characters, workerName at most "
+                f"{_WORKER_NAME_CHARS}",
+            )
+        until = time.monotonic() + self.activity_poll_seconds
+        while True:
+            taken = self.answers.get_activity_task(arn, worker)
+            if taken is not None:
+                return {"taskToken": taken[0], "input": taken[1]}
+            if time.monotonic() >= until:
+                return {}
+            time.sleep(ACTIVITY_POLL_STEP)
 
 
 def _string(body: dict[str, Any], key: str, required: bool = False) -> str:
@@ -147,13 +187,13 @@ class _Handler(BaseHTTPRequestHandler):
                 body = json.loads(raw or b"{}")
             except ValueError:
                 raise _BadRequest("SerializationException", "the body is not JSON") from None
-            self.endpoint.handle(self.headers.get("X-Amz-Target", ""), body)
+            answer = self.endpoint.handle(self.headers.get("X-Amz-Target", ""), body)
         except TaskTokenError as exc:
             self._answer(400, {"__type": exc.code, "message": exc.message})
         except _BadRequest as exc:
             self._answer(400, {"__type": exc.code, "message": exc.message})
         else:
-            self._answer(200, {})
+            self._answer(200, answer)
 
     def _answer(self, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body).encode()

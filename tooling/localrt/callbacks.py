@@ -42,7 +42,17 @@ class StoreTaskCallbacks:
     def close(self, token: str) -> None:
         self.store.close_task_token(token)
 
-    # SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat (TaskTokenError as AWS answers)
+    def schedule_activity(self, token: str, activity_arn: str, input_text: str) -> None:
+        self.store.schedule_activity(token, activity_arn, input_text)
+
+    def activity_worker(self, token: str) -> str | None:
+        return self.store.activity_worker(token)
+
+    # GetActivityTask, SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat (TaskTokenError as
+    # AWS answers)
+
+    def get_activity_task(self, activity_arn: str, worker: str) -> tuple[str, str] | None:
+        return self.store.claim_activity_task(activity_arn, worker, self.clock.now())
 
     def send_success(self, token: str, output: str) -> None:
         self.store.answer_task_token(token, CallbackOutcome(output=output))

@@ -85,6 +85,12 @@ def run_local_execution(
         )
 
 
+def waits_for_tokens(definition_text: str) -> bool:
+    """Whether a Task of the definition (at any depth) waits for a task token answered from
+    outside: a .waitForTaskToken, or an activity (its workers take it with GetActivityTask)."""
+    return ".waitForTaskToken" in definition_text or ":activity:" in definition_text
+
+
 def local_aws_environment(
     tool_dir: Path, machine: StateMachine, mocks: TaskMocks | None
 ) -> dict[str, str]:

@@ -18,6 +18,7 @@ from typing import Protocol
 from tooling.engine.errors import StatesError
 from tooling.engine.ports import LambdaResponse
 from tooling.localrt.lambda_runner import FunctionSpec, Invocation, LocalLambdaRunner
+from tooling.localrt.runtimes import why_not_here
 from tooling.names import function_arn, function_name_from_identifier
 
 
@@ -63,6 +64,15 @@ class LocalLambdaInvoker:
                 "Lambda.ResourceNotFoundException",
                 f"Function not found: {arn} (Service: AWSLambda; Status Code: 404; "
                 "Error Code: ResourceNotFoundException)",
+            )
+        reason = why_not_here(spec.runtime)
+        if reason is not None:
+            # The function is deployed (tool deploy said so) but nothing here runs it. Lambda's
+            # Invoke names an unsupported runtime InvalidRuntimeException (HTTP 502).
+            raise StatesError(
+                "Lambda.InvalidRuntimeException",
+                f"{spec.name}: {reason[0]} ({reason[1]}) (Service: AWSLambda; Status Code: 502; "
+                "Error Code: InvalidRuntimeException)",
             )
         return spec
 

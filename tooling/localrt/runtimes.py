@@ -37,6 +37,20 @@ def node_executable() -> str | None:
     return shutil.which("node")
 
 
+def why_not_here(runtime: str) -> tuple[str, str] | None:
+    """None when this machine runs a function of `runtime`; else what stops it and the fix."""
+    if runtime.startswith("python"):
+        return None
+    if runtime.startswith("nodejs"):
+        if node_executable() is None:
+            return f"runtime {runtime} needs Node.js: no `node` on PATH", NODE_INSTALL_HINT
+        return None
+    return (
+        f"runtime {runtime} does not run on the local target",
+        "the local runtime runs python* and nodejs* functions; deploy this one with --target aws",
+    )
+
+
 def check_runs_here(
     runtime: str,
     *,
@@ -47,27 +61,10 @@ def check_runs_here(
 ) -> None:
     """Whether this machine runs a function of `runtime` (Node.js needs `node` on PATH);
     BadInput with the fix when it does not."""
-    who = f"function '{function}': " if function else ""
-    if runtime.startswith("python"):
-        return
-    if runtime.startswith("nodejs"):
-        if node_executable() is None:
-            raise BadInput(
-                f"{who}runtime {runtime} needs Node.js: no `node` on PATH",
-                file=file,
-                line=line,
-                column=column,
-                hint=NODE_INSTALL_HINT,
-            )
-        return
-    raise BadInput(
-        f"{who}runtime {runtime} does not run on the local target",
-        file=file,
-        line=line,
-        column=column,
-        hint="the local runtime runs python* and nodejs* functions; deploy this one with "
-        "--target aws",
-    )
+    reason = why_not_here(runtime)
+    if reason is not None:
+        who = f"function '{function}': " if function else ""
+        raise BadInput(f"{who}{reason[0]}", file=file, line=line, column=column, hint=reason[1])
 
 
 def local_runtime(runtime: str, python: str, task_root: Path) -> LocalRuntime:

@@ -25,7 +25,8 @@ from tooling.localrt.sqlite import Database
 if TYPE_CHECKING:  # the task-token parts load with their first use (the CLI's start-up)
     from tooling.engine.ports import CallbackOutcome, CallbackStatus
 
-SCHEMA_VERSION = 5  # 4: task_tokens; 5: execution owners and leases, event positions
+SCHEMA_VERSION = 6  # 4: task_tokens; 5: execution owners and leases, event positions;
+# 6: activity tasks (task_tokens.activity_arn, input, worker, started)
 
 # Functions and state machines are keyed by ARN: the same name deployed to two regions is two
 # resources, as on AWS. (Version 2 keyed them by name; `_migrate` rebuilds such tables.)
@@ -104,7 +105,11 @@ CREATE TABLE IF NOT EXISTS task_tokens (
     error TEXT,
     cause TEXT,
     heartbeats INTEGER NOT NULL DEFAULT 0,
-    created TEXT NOT NULL
+    created TEXT NOT NULL,
+    activity_arn TEXT,             -- an activity Task's attempt, offered to its workers
+    input TEXT,
+    worker TEXT,                   -- set when a GetActivityTask takes it
+    started TEXT
 );
 """
 
@@ -193,6 +198,14 @@ class Store:
                     db.execute(f"ALTER TABLE executions ADD COLUMN {column} {declaration}")
             if "position" not in {row["name"] for row in db.execute("PRAGMA table_info(history)")}:
                 db.execute("ALTER TABLE history ADD COLUMN position TEXT")
+            tokens = {row["name"] for row in db.execute("PRAGMA table_info(task_tokens)")}
+            for column in ("activity_arn", "input", "worker", "started"):
+                if column not in tokens:  # versions 4 and 5 ran no activity
+                    db.execute(f"ALTER TABLE task_tokens ADD COLUMN {column} TEXT")
+            db.execute(  # after the columns: an older file gains them first
+                "CREATE INDEX IF NOT EXISTS task_tokens_by_activity"
+                " ON task_tokens (activity_arn, status)"
+            )
             for table, create in (
                 ("functions", _FUNCTIONS_TABLE),
                 ("state_machines", _STATE_MACHINES_TABLE),
@@ -570,6 +583,45 @@ class Store:
                 " cause = ? WHERE token = ?",
                 (int(outcome.failed), outcome.output, outcome.error, outcome.cause, token),
             )
+
+    def schedule_activity(self, token: str, activity_arn: str, input_text: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE task_tokens SET activity_arn = ?, input = ?"
+                " WHERE token = ? AND activity_arn IS NULL",
+                (activity_arn, input_text, token),
+            )
+
+    def activity_worker(self, token: str) -> str | None:
+        row = (
+            self._db()
+            .execute("SELECT worker, started FROM task_tokens WHERE token = ?", (token,))
+            .fetchone()
+        )
+        return None if row is None or row["started"] is None else str(row["worker"] or "")
+
+    def claim_activity_task(
+        self, activity_arn: str, worker: str, now: datetime
+    ) -> tuple[str, str] | None:
+        """GetActivityTask: the oldest attempt of the activity that no worker took, of a running
+        execution (or of `tool run`, which keeps no row), taken for `worker` in one transaction
+        (of two workers asking at once, one gets it)."""
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT t.token, t.input FROM task_tokens t"
+                " LEFT JOIN executions e ON e.arn = t.execution_arn"
+                " WHERE t.activity_arn = ? AND t.status = 'PENDING' AND t.started IS NULL"
+                " AND (e.status IS NULL OR e.status = 'RUNNING')"
+                " ORDER BY t.created, t.rowid LIMIT 1",
+                (activity_arn,),
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE task_tokens SET worker = ?, started = ? WHERE token = ?",
+                (worker, _iso(now), row["token"]),
+            )
+            return str(row["token"]), str(row["input"] or "{}")
 
     def heartbeat_task_token(self, token: str) -> None:
         """SendTaskHeartbeat. Raises TaskTokenError as AWS answers."""

@@ -29,7 +29,7 @@ from tooling.engine.clock import make_clock
 from tooling.engine.replay import ReplayLog
 from tooling.errors import ToolError
 from tooling.localrt.callbacks import StoreTaskCallbacks
-from tooling.localrt.execute import run_local_execution
+from tooling.localrt.execute import run_local_execution, waits_for_tokens
 from tooling.localrt.functions import spec_from_record
 from tooling.localrt.lambda_runner import FunctionSpec, Invocation, kill_live_sandboxes
 from tooling.localrt.ownership import HEARTBEAT_SECONDS, LEASE_SECONDS
@@ -197,7 +197,7 @@ def run(store: Store, execution_arn: str, owner: str, heartbeat: Heartbeat | Non
         callbacks=callbacks,
         functions=lookup,
         database=store.path,
-        waits_for_tokens=".waitForTaskToken" in record.definition,
+        waits_for_tokens=waits_for_tokens(record.definition),
         on_invocation=keep_logs,
         sandbox_owner=owner,
         replay=replay,
