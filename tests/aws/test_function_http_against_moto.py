@@ -261,3 +261,17 @@ def test_resources_naming_the_rest_api_and_an_authorizer_of_it(
     assert [a for a in clients.apigateway.get_rest_apis()["items"] if a["name"] == API] == []
     stacks = clients.cloudformation.list_stacks()["StackSummaries"]
     assert {s["StackStatus"] for s in stacks if s["StackName"] == "shop-dev"} <= {"DELETE_COMPLETE"}
+
+
+def test_nothing_is_made_before_the_stack_when_a_check_fails(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = SERVICE.replace(
+        "      - http: GET hello/{id}\n", "      - http: GET hello/{id}\n" + WITH_AUTHORIZER
+    )
+    (shop / "serverless.yml").write_text(text + AUTHORIZER)
+    (shop / "handler.py").write_text("def other(event, context):\n    return {}\n")
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 2, err
+    assert "hello" in err
+    assert mutating(calls) == []

@@ -69,7 +69,7 @@ def deploy(
                 if on_warning is not None:
                     on_warning(warning)
 
-    service, api_first = _rest_api_first(service, target, record, dry_run, on_change)
+    service, api_first = _rest_api_first(service, target, record, build_dir, dry_run, on_change)
     desired = desired_resources(service, target.platform).resources
     stack = next((r for r in desired if isinstance(r, Stack)), None)
     if stack is None or not service.resource_references:
@@ -124,6 +124,7 @@ def _rest_api_first(
     service: ServiceConfig,
     target: DeployTarget,
     record: Record,
+    build_dir: Path,
     dry_run: bool,
     on_change: OnChange | None,
 ) -> tuple[ServiceConfig, Change | None]:
@@ -135,6 +136,7 @@ def _rest_api_first(
     names = service.resources.names_service if service.resources else ()
     if service.api is None or REST_API_LOGICAL_ID not in names:
         return service, None
+    prepare(service, build_dir)  # every local check before anything changes
     api = service.api
     bare = RestApi(
         name=api.name,
