@@ -22,6 +22,7 @@ WHEN = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 class Answer:
     payload: str
     function_error: str | None = None
+    timed_out: bool = False
 
 
 class FakeFunctions:
@@ -194,15 +195,9 @@ def test_routes_and_authorizers_are_said_not_checked() -> None:
 
 
 def test_a_function_slower_than_api_gateways_timeout_is_a_504() -> None:
-    @dataclass
-    class Late:
-        payload: str = ""
-        function_error: str | None = None
-        timed_out: bool = True
-
     class Slow(FakeFunctions):
-        def invoke(self, function_arn: str, payload: str) -> Any:
-            return Late()
+        def invoke(self, function_arn: str, payload: str) -> Answer:
+            return Answer("", timed_out=True)
 
     answer = api(Slow()).handle(request())
     assert answer.status == 504

@@ -1,5 +1,6 @@
 """`tool serve`: the service's REST API on loopback, answering as API Gateway does for the
-integration serverless-step-functions deploys (an AWS integration to Step Functions).
+integrations deployed: Serverless' Lambda proxy integration for functions' http events, and
+serverless-step-functions' AWS integration to Step Functions for state machines'.
 
 A route is found as API Gateway finds one: literal path parts before `{param}` ones, `{proxy+}`
 last, the method before ANY; no route is 403 `{"message":"Missing Authentication Token"}`. The
@@ -16,6 +17,10 @@ stage prefix of the deployed URL (`/dev/...`) is accepted, and so is the bare pa
   template without VTL (`$`, `#`) is returned as it is.
 - CORS: the integration response's headers (e.g. Access-Control-Allow-Origin) and the OPTIONS
   preflight's are sent.
+- A function's route: the function gets API Gateway's proxy event (payload format 1.0) and its
+  result is the response (`statusCode`, `headers`, `multiValueHeaders`, `body`); a failed
+  function or a malformed result is 502 `{"message": "Internal server error"}`, one slower than
+  API Gateway's 29 s integration timeout 504.
 - Authorization (AWS_IAM, authorizers, API keys of `private`) is not checked: said when the
   server starts. The server listens on 127.0.0.1 only, and answers only requests addressed to
   a loopback name (`Host`), so a web page under another name cannot read its answers.
@@ -63,12 +68,22 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class FunctionAnswer(Protocol):
+    @property
+    def payload(self) -> str: ...  # the result, as Lambda's Invoke returns it
+
+    @property
+    def function_error(self) -> str | None: ...  # "Unhandled" when the function failed
+
+    @property
+    def timed_out(self) -> bool: ...  # API Gateway's integration timeout (29 s) passed
+
+
 class Functions(Protocol):
     """The local target's deployed functions, invoked as API Gateway's Lambda proxy
     integration invokes them (tooling.localrt.proxy_functions.LocalProxyFunctions)."""
 
-    # answers .payload, .function_error and .timed_out (API Gateway's 29 s passed)
-    def invoke(self, function_arn: str, payload: str) -> Any: ...
+    def invoke(self, function_arn: str, payload: str) -> FunctionAnswer: ...
 
 
 @dataclass(frozen=True)
@@ -360,7 +375,7 @@ class LocalApi:
             answer = self.functions.invoke(str(route.document["functionArn"]), json.dumps(event))
         except ToolError:
             return _internal_error(request_id)
-        if getattr(answer, "timed_out", False):
+        if answer.timed_out:
             return Response(
                 504,
                 json.dumps({"message": "Endpoint request timed out"}),
