@@ -91,7 +91,7 @@ def test_authorizers_it_deploys(tmp_path: Path) -> None:
         "      - http:\n"
         "          path: c\n"
         "          method: get\n"
-        "          authorizer: {type: token, authorizerId: abc123}\n"
+        "          authorizer: {type: token, authorizerId: abc123, identitySource: x}\n"
         "      - http:\n"
         "          path: d\n"
         "          method: get\n"
@@ -113,8 +113,12 @@ def test_authorizers_it_deploys(tmp_path: Path) -> None:
     assert d.authorization_type == "COGNITO_USER_POOLS"
     assert d.authorizer_id == "<Authorizer: known after the stack is deployed>"
     assert d.authorization_scopes == ("email",)
-    (warning,) = service.warnings
-    assert warning.startswith("serverless.yml:20:21: function 'hello': authorizer.scopes should")
+    ignored, scopes = service.warnings
+    assert ignored == (
+        "serverless.yml:13:75: function 'hello': authorizer.identitySource shapes an authorizer "
+        "Serverless creates; with `authorizerId` it is ignored (as Serverless ignores it)"
+    )
+    assert scopes.startswith("serverless.yml:20:21: function 'hello': authorizer.scopes should")
     assert [ref.logical_id for ref in service.resource_references] == ["Authorizer"]
 
 

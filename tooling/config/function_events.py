@@ -358,6 +358,13 @@ class FunctionEventsReader(EventsReader):
                 )
                 if authorizer is UNRESOLVED:
                     return None
+                for key in value:
+                    if key not in ("type", "authorizerId", "scopes"):
+                        self.warn(
+                            pointer_join(at, key),
+                            f"authorizer.{key} shapes an authorizer Serverless creates; with "
+                            "`authorizerId` it is ignored (as Serverless ignores it)",
+                        )
                 kind = str(kind).upper()
                 if kind in ("TOKEN", "REQUEST"):
                     kind = "CUSTOM"
