@@ -205,22 +205,29 @@ def test_what_serverless_drops_or_does_not_know_is_warned_by_key_and_line(tmp_pa
 
 
 def test_one_rest_api_answers_a_path_and_method_once(tmp_path: Path) -> None:
+    """As Serverless and the plugin merge two methods of one logical id: the state machine's
+    over a function's, a later function's over an earlier one's (vs-httpmachine's pattern)."""
     service = load(
         tmp_path,
-        "      - http: POST orders\n",
+        "      - http: POST orders\n      - http: GET items\n",
         "  other:\n    handler: handler.hello\n    events:\n      - http: post /orders\n"
+        "      - http: GET items\n"
         "stepFunctions:\n  stateMachines:\n    m:\n"
         "      definition: {StartAt: A, States: {A: {Type: Pass, End: true}}}\n"
         "      events:\n        - http: POST orders\n",
     )
-    assert [(p.line, p.column, p.message) for p in service.problems] == [
-        (
-            line,
-            15,
-            f"function '{key}': http event POST /orders is also state machine 'm''s; one REST "
-            "API holds every http event of the service, and a path answers a method once",
-        )
-        for line, key in ((8, "hello"), (12, "other"))
+    assert problems(service) == []
+    assert service.functions["hello"].events.http == ()
+    (kept,) = service.functions["other"].events.http
+    assert (kept.method, kept.path) == ("GET", "items")
+    said = [
+        w.split(": http event ")[0] + ": " + w.split(" is answered by ")[1].split(" (")[0]
+        for w in service.warnings
+    ]
+    assert said == [
+        "serverless.yml:8:15: function 'hello': state machine 'm''s",
+        "serverless.yml:9:15: function 'hello': function 'other''s",
+        "serverless.yml:13:15: function 'other': state machine 'm''s",
     ]
 
 

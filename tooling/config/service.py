@@ -30,7 +30,6 @@ from tooling.config.events import (
     UNRESOLVED,
     ApiSettings,
     EventsReader,
-    Location,
     MachineEvents,
 )
 from tooling.config.events import read_api_settings as _read_api_settings
@@ -1264,39 +1263,40 @@ class _Loader:
 
     def _check_routes(
         self,
-        functions: Mapping[str, FunctionConfig],
+        functions: dict[str, FunctionConfig],
         machines: Mapping[str, StateMachineConfig],
     ) -> None:
-        """One REST API holds every http event: a path and method answered by two events of
-        different functions or state machines is refused (each state machine checks its own)."""
-        owners: dict[tuple[str, str], str] = {}
-        routes: list[tuple[str, str, str, Location]] = [
-            (f"state machine '{key}'", e.path, e.method, e.location)
-            for key, machine in machines.items()
-            for e in machine.events.http
-        ]
-        routes += [
-            (f"function '{key}'", e.path, e.method, e.location)
-            for key, function in functions.items()
-            for e in function.events.http
-        ]
-        for owner, path, method, (file, line, column) in routes:
-            first = owners.get((path, method))
-            if first is None:
-                owners[(path, method)] = owner
-                continue
-            if first == owner and owner.startswith("state machine"):
-                continue  # a machine's own twice: its reader says so
-            self.problems.append(
-                ConfigError(
-                    f"{owner}: http event {method} /{path} is also {first}'s; one REST API holds "
-                    "every http event of the service, and a path answers a method once",
-                    file=file,
-                    line=line,
-                    column=column,
-                    hint="give each path and method one event",
+        """One REST API holds every http event, and a path answers a method once. Serverless
+        and the plugin write both events' methods under one logical id, merged: the plugin's
+        (run after Serverless') over a function's, a later function's over an earlier one's.
+        So the state machine's event answers, or the later function's, and the one it replaces
+        is dropped with a warning at its line (each state machine checks its own twice)."""
+        winners: dict[tuple[str, str], tuple[str, object]] = {}
+        for key, function in functions.items():  # the last one Serverless reads wins
+            for event in function.events.http:
+                winners[(event.path, event.method)] = (f"function '{key}'", event)
+        for key, machine in machines.items():  # the plugin's, merged over them all
+            for machine_event in machine.events.http:
+                route = (machine_event.path, machine_event.method)
+                if route not in winners or winners[route][0].startswith("function"):
+                    winners[route] = (f"state machine '{key}'", machine_event)
+        for key, function in list(functions.items()):
+            kept = []
+            for event in function.events.http:
+                winner, answering = winners[(event.path, event.method)]
+                if answering is event:
+                    kept.append(event)
+                    continue
+                file, line, column = event.location
+                where = ":".join(str(p) for p in (file, line, column) if p is not None)
+                self.warnings.append(
+                    f"{where}: function '{key}': http event {event.method} /{event.path} is "
+                    f"answered by {winner}'s (one REST API holds every http event; Serverless "
+                    "merges the two methods, the later over the earlier, the plugin's over "
+                    "Serverless'): this one is not deployed"
                 )
-            )
+            if len(kept) != len(function.events.http):
+                functions[key] = replace(function, events=FunctionEvents(http=tuple(kept)))
 
     def _context(
         self,
