@@ -242,3 +242,22 @@ def test_provider_api_settings_name_the_shared_api(tmp_path: Path) -> None:
     assert (service.api.name, service.api.endpoint_type) == ("s-prod", "REGIONAL")
     (event,) = service.functions["hello"].events.http
     assert (event.path, event.method) == ("", "GET")
+
+
+def test_a_shared_rest_api_deploys_the_functions_without_their_http_events(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "serverless.yml").write_text(
+        "service: s\nprovider:\n  name: aws\n"
+        "  apiGateway: {restApiId: abc123, restApiRootResourceId: root1}\n"
+        "functions:\n  hello:\n    handler: handler.hello\n    events:\n      - http: GET /a\n"
+        "      - http: GET /b\n"
+    )
+    service = load_service(tmp_path, env={})
+    assert problems(service) == []
+    assert service.functions["hello"].events.http == ()
+    assert (
+        "serverless.yml:4:27: provider.apiGateway.restApiId (a shared REST API) is not supported "
+        "by the toolkit yet: the 2 http event(s) of function(s) hello are not deployed (the "
+        "functions are)" in service.warnings
+    )

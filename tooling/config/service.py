@@ -549,6 +549,7 @@ class _Loader:
                 function, events=self._function_events(function, stage, region, context)
             )
         self._check_routes(functions, state_machines)
+        self._shared_api(provider, functions)
         api = _read_api_settings(
             provider,
             service=service,
@@ -1260,6 +1261,28 @@ class _Loader:
             problems=self.problems,
             directory=self.directory,
         )
+
+    def _shared_api(
+        self, provider: Mapping[str, Any], functions: dict[str, FunctionConfig]
+    ) -> None:
+        """`provider.apiGateway.restApiId` puts the http events on someone else's REST API,
+        which the toolkit does not deploy to yet: the functions deploy without their http
+        events, said at that line (a state machine's http event there is refused, as before)."""
+        gateway = provider.get("apiGateway")
+        if not isinstance(gateway, dict) or gateway.get("restApiId") is None:
+            return
+        routed = {key: f for key, f in functions.items() if f.events.http}
+        if not routed:
+            return
+        count = sum(len(f.events.http) for f in routed.values())
+        self.warnings.append(
+            f"{self._where('/provider/apiGateway/restApiId')}: provider.apiGateway.restApiId "
+            "(a shared REST API) is not supported by the toolkit yet: the "
+            f"{count} http event(s) of function(s) {', '.join(sorted(routed))} are not deployed "
+            "(the functions are)"
+        )
+        for key, function in routed.items():
+            functions[key] = replace(function, events=FunctionEvents())
 
     def _check_routes(
         self,
