@@ -275,3 +275,45 @@ def test_nothing_is_made_before_the_stack_when_a_check_fails(
     assert code == 2, err
     assert "hello" in err
     assert mutating(calls) == []
+
+
+GATEWAY_RESPONSE = """\
+resources:
+  Resources:
+    GatewayResponseDefault4XX:
+      Type: AWS::ApiGateway::GatewayResponse
+      Properties:
+        ResponseParameters:
+          gatewayresponse.header.Access-Control-Allow-Origin: "'*'"
+        ResponseType: DEFAULT_4XX
+        RestApiId: {Ref: ApiGatewayRestApi}
+"""
+
+
+@pytest.mark.filterwarnings("ignore:Tried to parse AWS::ApiGateway::GatewayResponse")
+def test_a_template_naming_the_api_and_nothing_the_service_reads(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Serverless users' CORS gateway response on `ApiGatewayRestApi`: the service reads no
+    value from the stack, so the whole API (methods and deployment) comes before the stack,
+    which holds the API's id (moto's CloudFormation skips the gateway response itself)."""
+    (shop / "serverless.yml").write_text(SERVICE + GATEWAY_RESPONSE)
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    ops = mutating(calls)
+    assert ops.index("CreateRestApi") < ops.index("PutMethod") < ops.index("CreateChangeSet")
+    clients = Clients()
+    api = clients.api()
+    template = clients.cloudformation.get_template(StackName="shop-dev")["TemplateBody"]
+    template = json.loads(template) if isinstance(template, str) else template
+    response = template["Resources"]["GatewayResponseDefault4XX"]["Properties"]
+    assert response["RestApiId"] == api["id"]
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert mutating(calls) == []
+    code, out, err, _ = run(capsys, "remove", "--target", "aws")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines.index("delete    stack shop-dev (tool remove)") < lines.index(
+        f"delete    rest api {API} (tool remove)"
+    )

@@ -91,7 +91,7 @@ def served(folder: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[ApiServ
     err = capsys.readouterr().err
     assert (
         "ApiGatewayAuthorizer (AWS::ApiGateway::Authorizer: the local target keeps the REST API "
-        "itself, and `tool serve` checks no authorizer; its value is "
+        "itself, and `tool serve` applies no authorizer or gateway response; its value is "
         "'local-ApiGatewayAuthorizer')" in err
     )
     api = open_local_api(load_service(folder, env={}))

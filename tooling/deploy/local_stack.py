@@ -69,7 +69,7 @@ AWS_ONLY_TYPES = frozenset({"AWS::Lambda::Permission", "AWS::Lambda::EventSource
 # Types that belong to the http events' REST API, which the local target keeps itself (`tool
 # serve`), not in the local AWS services: left out, and a value read from one is a stand-in
 # (`local-<logical id>`; `tool serve` checks no authorizer and says so).
-LOCAL_API_TYPES = frozenset({"AWS::ApiGateway::Authorizer"})
+LOCAL_API_TYPES = frozenset({"AWS::ApiGateway::Authorizer", "AWS::ApiGateway::GatewayResponse"})
 LOCAL_STAND_IN = "local-{logical_id}"
 # Types that attach to roles (`Roles`): one naming a role the template does not define (the
 # service's function role, which the local runtime keeps itself, or a role of the account) is
@@ -164,8 +164,8 @@ def local_template(stack: Stack) -> tuple[dict[str, Any], list[str]]:
             why = "only AWS uses it: the local runtime invokes the functions itself"
         elif kind in LOCAL_API_TYPES:
             why = (
-                "the local target keeps the REST API itself, and `tool serve` checks no "
-                "authorizer"
+                "the local target keeps the REST API itself, and `tool serve` applies no "
+                "authorizer or gateway response"
                 + (f"; its value is {LOCAL_STAND_IN.format(logical_id=logical_id)!r}"
                    if logical_id in stand_ins else "")
             )  # fmt: skip
