@@ -15,11 +15,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from tooling.asl import Definition, parse
+from tooling.config.function_settings import MACHINE_XRAY_ACTIONS, VPC_POLICY, XRAY_STATEMENT
 from tooling.config.service import FunctionConfig, ServiceConfig, StateMachineConfig
 from tooling.iam_integrations import Gap, Scope, allows, integration_permissions
 from tooling.machine_logging import machine_logging
@@ -167,20 +168,43 @@ def function_role(service: ServiceConfig) -> RoleSpec:
                 "Resource": log_resources,
             }
         )
+    shared = [fn for fn in service.functions.values() if fn.own_role is None]
     statements.extend(_provider_statements(service))
+    statements.extend(_settings_statements(shared))
+    statements.extend(queue_polling_statements(shared))
     policies = {FUNCTION_POLICY_NAME: _policy(statements)} if statements else {}
     return RoleSpec(
         name=function_role_name(service),
         trust_policy=lambda_trust_policy(),
         inline_policies=policies,
-        managed_policies=_managed_policies(service),
+        managed_policies=tuple(
+            sorted({*_managed_policies(service), *_settings_policies(service, shared)})
+        ),
     )
+
+
+def _settings_statements(functions: list[FunctionConfig]) -> list[dict[str, Any]]:
+    """X-Ray's actions when a function traces (Serverless adds them to its role whatever the
+    mode); they take no resource-level permission."""
+    if any(fn.settings.tracing for fn in functions):
+        return [dict(XRAY_STATEMENT)]
+    return []
+
+
+def _settings_policies(service: ServiceConfig, functions: list[FunctionConfig]) -> set[str]:
+    """AWSLambdaVPCAccessExecutionRole when a function runs in a VPC (its network interfaces),
+    as Serverless attaches it."""
+    if any(fn.settings.vpc for fn in functions):
+        return {VPC_POLICY.format(partition=partition_for(service.region))}
+    return set()
 
 
 def function_own_role(service: ServiceConfig, function: FunctionConfig) -> RoleSpec:
     """The role of a function with `iamRoleStatements` (serverless-iam-roles-per-function): its
     log group's statement, then the statements the loader gathered (the provider's when
-    inherited, then its own); no managed policy, as the plugin."""
+    inherited, then its own), X-Ray's when it traces; no managed policy of the provider's, as
+    the plugin, but AWSLambdaVPCAccessExecutionRole when it runs in a VPC (not confirmed for
+    the plugin; Serverless v4's own per-function roles attach it)."""
     assert function.own_role is not None
     statements: list[dict[str, Any]] = [
         {
@@ -188,13 +212,31 @@ def function_own_role(service: ServiceConfig, function: FunctionConfig) -> RoleS
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
             "Resource": [log_group_arn(service, function_log_group(function.name)) + ":*"],
         },
+        *queue_polling_statements([function]),
         *function.own_role_statements,
+        *_settings_statements([function]),
     ]
     return RoleSpec(
         name=function.own_role,
         trust_policy=lambda_trust_policy(),
         inline_policies={FUNCTION_POLICY_NAME: _policy(statements)},
+        managed_policies=tuple(sorted(_settings_policies(service, [function]))),
     )
+
+
+def queue_polling_statements(functions: Iterable[FunctionConfig]) -> list[dict[str, Any]]:
+    """What Lambda needs to poll the queues of these functions' `sqs` events: the statement
+    Serverless adds to its role (and serverless-iam-roles-per-function to a function's own)."""
+    queues = list(dict.fromkeys(e.queue_arn for f in functions for e in f.events.sqs))
+    if not queues:
+        return []
+    return [
+        {
+            "Effect": "Allow",
+            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            "Resource": queues,
+        }
+    ]
 
 
 def _role_settings(service: ServiceConfig) -> Mapping[str, Any]:
@@ -256,6 +298,10 @@ def state_machine_role(service: ServiceConfig, machine: StateMachineConfig) -> R
         # The log-delivery actions take no resource-level permission: "*" is the only choice.
         statements.append(
             {"Effect": "Allow", "Action": list(LOG_DELIVERY_ACTIONS), "Resource": "*"}
+        )
+    if machine.tracing:  # X-Ray's actions take no resource-level permission
+        statements.append(
+            {"Effect": "Allow", "Action": list(MACHINE_XRAY_ACTIONS), "Resource": "*"}
         )
     statements.extend(own)
     policies = {STATE_MACHINE_POLICY_NAME: _policy(statements)} if statements else {}

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from tooling.config.resources import pending_in
 from tooling.names import parse_queue_url
 
 _INTEGRATION = re.compile(r"^arn:[\w-]+:states:::(?P<path>.+)$")
@@ -219,6 +220,8 @@ class _Target:
                 out.warnings.append(_run_time_warning(name, self.what, self.action, scope))
                 return
             if kind == "literal":
+                if isinstance(value, str) and pending_in(value):
+                    return  # a `resources:` value: the role is made again once it is known
                 arn = self.to_arn(value, scope) if isinstance(value, str) else None
                 if arn is not None:
                     out.grant(self.action, arn)

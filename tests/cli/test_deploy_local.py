@@ -147,3 +147,42 @@ def test_a_function_the_machine_cannot_run_is_said_once_and_the_rest_deploys_and
     assert failed["status"] == "FAILED"
     assert failed["error"] == "Lambda.InvalidRuntimeException"
     assert "runtime ruby3.3 does not run on the local target" in failed["cause"]
+
+
+SETTINGS_SERVICE = """\
+service: settings
+provider:
+  name: aws
+  runtime: python3.12
+functions:
+  py:
+    handler: handler.hello
+    description: d
+    tracing: Active
+    layers: [arn:aws:lambda:us-east-1:123456789012:layer:deps:3]
+    vpc: {securityGroupIds: [sg-1], subnetIds: [subnet-1]}
+stepFunctions:
+  stateMachines:
+    usePy:
+      definition:
+        StartAt: T
+        States:
+          T: {Type: Task, Resource: {Fn::GetAtt: [py, Arn]}, End: true}
+"""
+
+
+def test_settings_the_local_runtime_does_not_reproduce_are_said_and_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "serverless.yml").write_text(SETTINGS_SERVICE)
+    (tmp_path / "handler.py").write_text("def hello(event, context):\n    return {'ok': 1}\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "deploy")
+    assert code == 0, err
+    notes = [line for line in err.splitlines() if "function 'py'" in line]
+    assert len(notes) == 3
+    assert "its layers are not on this machine" in notes[0]
+    assert "not in the VPC's subnets" in notes[1]
+    assert "sends no X-Ray traces" in notes[2]
+    code, out, err = run(capsys, "deploy")  # the settings are kept: nothing to change
+    assert out.splitlines()[-1] == "No changes."

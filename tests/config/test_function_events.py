@@ -1,263 +1,332 @@
-"""Functions' `events`, read as Serverless v3 reads them: `http` (the Lambda proxy integration),
-the other event types warned about by key and line; what the toolkit would deploy differently
-(authorizers it does not create, other integrations) is a problem at its line (issue 15)."""
+"""Functions' `sqs` events (Serverless v3's schema and defaults) and serverless-lift's `queue`
+construct desugared into `resources:` queues, a worker with an sqs event and Lift's variables
+(issue 15)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from tooling.config.events import Cors
-from tooling.config.function_events import FUNCTION_CORS_HEADERS, FunctionHttpEvent
-from tooling.config.resources import StackValues
+import pytest
+
+from tooling import iam
+from tooling.config.resources import Reference, StackValues
 from tooling.config.service import ServiceConfig, load_service
 
-BASE = "service: s\nprovider:\n  name: aws\nfunctions:\n  hello:\n    handler: handler.hello\n"
+BASE = "service: s\nprovider:\n  name: aws\n  runtime: python3.12\n"
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:jobs"
 
 
-def load(tmp_path: Path, events: str, extra: str = "", **kwargs: Any) -> ServiceConfig:
-    (tmp_path / "serverless.yml").write_text(BASE + "    events:\n" + events + extra)
+def load(tmp_path: Path, yml: str, **kwargs: Any) -> ServiceConfig:
+    (tmp_path / "serverless.yml").write_text(yml)
     kwargs.setdefault("env", {})
+    kwargs.setdefault("resource_values", StackValues(verb="deployed"))
     return load_service(tmp_path, **kwargs)
 
 
-def problems(service: ServiceConfig) -> list[str]:
-    return [p.render() for p in service.problems]
+def fn(events: str) -> str:
+    return BASE + "functions:\n  work:\n    handler: h.main\n    events:\n" + events
 
 
-def test_the_short_form_and_the_mapping(tmp_path: Path) -> None:
-    service = load(
-        tmp_path,
-        "      - http: GET users/{id}\n"
-        "      - http:\n"
-        "          path: /users/\n"
-        "          method: any\n"
-        "          private: true\n"
-        "          request:\n"
-        "            parameters:\n"
-        "              querystrings: {page: false, q: true}\n"
-        "              headers: {X-Trace: {required: true}}\n"
-        "              paths: {id: true}\n",
+def test_an_arn_string_takes_serverless_defaults(tmp_path: Path) -> None:
+    service = load(tmp_path, fn(f"      - sqs: {QUEUE_ARN}\n"))
+    (event,) = service.functions["work"].events.sqs
+    assert (event.queue_arn, event.queue_name, event.batch_size) == (QUEUE_ARN, "jobs", 10)
+    assert event.enabled and event.function_response_types == () and not event.filter_patterns
+    assert event.location == ("serverless.yml", 9, 14)
+    assert service.problems == () and service.warnings == ()
+
+
+def test_every_setting_and_a_queue_of_resources(tmp_path: Path) -> None:
+    yml = (
+        fn(
+            "      - sqs:\n          arn: !GetAtt Jobs.Arn\n          batchSize: 50\n"
+            "          maximumBatchingWindow: 5\n          enabled: false\n"
+            "          functionResponseType: ReportBatchItemFailures\n"
+            "          filterPatterns:\n            - body: {kind: [order]}\n"
+            "          maximumConcurrency: 4\n"
+        )
+        + "resources:\n  Resources:\n    Jobs:\n      Type: AWS::SQS::Queue\n"
     )
-    assert problems(service) == [] and service.warnings == ()
-    first, second = service.functions["hello"].events.http
-    assert (first.path, first.method, first.cors, first.private) == ("users/{id}", "GET", None,
-                                                                     False)  # fmt: skip
-    assert first.location == ("serverless.yml", 8, 15)
-    assert (second.path, second.method, second.private) == ("users", "ANY", True)
-    assert second.request_parameters == {
-        "method.request.querystring.page": False,
-        "method.request.querystring.q": True,
-        "method.request.header.X-Trace": True,
-        "method.request.path.id": True,
-    }
-    assert service.api is not None and service.api.name == "dev-s"
+    service = load(tmp_path, yml)
+    (event,) = service.functions["work"].events.sqs
+    assert event.queue_arn == "<Jobs.Arn: known after the stack is deployed>"
+    assert (event.batch_size, event.maximum_batching_window) == (50, 5)
+    assert not event.enabled and event.function_response_types == ("ReportBatchItemFailures",)
+    assert event.filter_patterns == ('{"body":{"kind":["order"]}}',)
+    assert event.maximum_concurrency == 4
+    arn = "arn:aws:sqs:us-east-1:123456789012:s-dev-Jobs-1"
+    values = StackValues({Reference("Jobs", "Arn").output_key: arn})
+    (event,) = load(tmp_path, yml, resource_values=values).functions["work"].events.sqs
+    assert event.queue_arn == "arn:aws:sqs:us-east-1:123456789012:s-dev-Jobs-1"
 
 
-def test_cors_true_and_a_mapping_as_serverless_reads_them(tmp_path: Path) -> None:
-    service = load(
-        tmp_path,
-        "      - http: {path: a, method: post, cors: true}\n"
-        "      - http:\n"
-        "          path: b\n"
-        "          method: get\n"
-        "          cors:\n"
-        "            origins: ['https://a.example', 'https://b.example']\n"
-        "            headers: X-Custom\n"
-        "            allowCredentials: true\n"
-        "            maxAge: 86400\n"
-        "            cacheControl: max-age=600\n",
-    )
-    assert problems(service) == []
-    first, second = service.functions["hello"].events.http
-    assert first.cors == Cors("*", FUNCTION_CORS_HEADERS, ("OPTIONS", "POST"), False,
-                              credentials_always=False)  # fmt: skip
-    assert second.cors == Cors(
-        origin="https://a.example,https://b.example",
-        headers=("X-Custom",),
-        methods=("OPTIONS", "GET"),
-        allow_credentials=True,
-        max_age=86400,
-        cache_control="max-age=600",
-        credentials_always=False,
-    )
+@pytest.mark.parametrize(
+    ("event", "line", "message"),
+    [
+        ("{arn: x}", 9, 'sqs arn "x" is not the ARN of an SQS queue'),
+        (f"{{arn: {QUEUE_ARN}, batchSize: 0}}", 9, "sqs batchSize must be a whole number"),
+        (f"{{arn: {QUEUE_ARN}, batchSize: 11}}", 9, "which Lambda allows only with a batching"),
+        (f"{{arn: {QUEUE_ARN}.fifo, batchSize: 20, maximumBatchingWindow: 1}}", 9, "FIFO"),
+        (f"{{arn: {QUEUE_ARN}, functionResponseType: Other}}", 9, "must be ReportBatchItem"),
+        (f"{{arn: {QUEUE_ARN}, maximumConcurrency: 1}}", 9, "from 2 to 1000"),
+        (f"{{arn: {QUEUE_ARN}, queue: q}}", 9, "unknown key 'queue' in an sqs event"),
+        ("{batchSize: 1}", 9, "an sqs event needs `arn`"),
+        ("{arn: !Ref Jobs}", 9, "is not the ARN of an SQS queue"),
+        ("!GetAtt Jobs.Arn", 9, "an intrinsic function goes under `arn:`"),
+    ],
+)
+def test_what_serverless_or_lambda_refuse_is_a_problem_at_its_line(
+    tmp_path: Path, event: str, line: int, message: str
+) -> None:
+    yml = fn(f"      - sqs: {event}\n")
+    yml += "resources:\n  Resources:\n    Jobs:\n      Type: AWS::SQS::Queue\n"
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/jobs"
+    values = StackValues({Reference("Jobs").output_key: url})
+    (problem,) = load(tmp_path, yml, resource_values=values).problems
+    assert message in problem.message
+    assert (problem.file, problem.line) == ("serverless.yml", line)
 
 
-def test_authorizers_it_deploys(tmp_path: Path) -> None:
-    service = load(
-        tmp_path,
-        "      - http: {path: a, method: get, authorizer: aws_iam}\n"
-        "      - http: {path: b, method: get, authorizer: {type: AWS_IAM}}\n"
-        "      - http:\n"
-        "          path: c\n"
-        "          method: get\n"
-        "          authorizer: {type: token, authorizerId: abc123, identitySource: x}\n"
-        "      - http:\n"
-        "          path: d\n"
-        "          method: get\n"
-        "          authorizer:\n"
-        "            type: COGNITO_USER_POOLS\n"
-        "            authorizerId: {Ref: Authorizer}\n"
-        "            scopes: email\n",
-        "resources:\n  Resources:\n    Authorizer:\n"
-        "      Type: AWS::ApiGateway::Authorizer\n"
-        "      Properties:\n"
-        "        {Name: a, Type: COGNITO_USER_POOLS, RestApiId: {Ref: ApiGatewayRestApi}}\n",
-        resource_values=StackValues(verb="deployed"),  # as tool's commands load it
-    )
-    assert problems(service) == []
-    a, b, c, d = service.functions["hello"].events.http
-    assert (a.authorization_type, b.authorization_type) == ("AWS_IAM", "AWS_IAM")
-    assert (c.authorization_type, c.authorizer_id, c.authorization_scopes) == ("CUSTOM", "abc123",
-                                                                               ())  # fmt: skip
-    assert d.authorization_type == "COGNITO_USER_POOLS"
-    assert d.authorizer_id == "<Authorizer: known after the stack is deployed>"
-    assert d.authorization_scopes == ("email",)
-    ignored, scopes = service.warnings
-    assert ignored == (
-        "serverless.yml:13:75: function 'hello': authorizer.identitySource shapes an authorizer "
-        "Serverless creates; with `authorizerId` it is ignored (as Serverless ignores it)"
-    )
-    assert scopes.startswith("serverless.yml:20:21: function 'hello': authorizer.scopes should")
-    assert [ref.logical_id for ref in service.resource_references] == ["Authorizer"]
+def test_a_second_event_on_the_same_queue_is_refused_as_lambda_does(tmp_path: Path) -> None:
+    service = load(tmp_path, fn(f"      - sqs: {QUEUE_ARN}\n      - sqs: {{arn: {QUEUE_ARN}}}\n"))
+    (problem,) = service.problems
+    assert "a second sqs event on" in problem.message and problem.line == 10
 
 
-def test_what_it_would_deploy_differently_is_refused_at_its_line(tmp_path: Path) -> None:
-    service = load(
-        tmp_path,
-        "      - http: {path: a, method: get, authorizer: myAuthorizerFunction}\n"
-        "      - http: {path: b, method: get, authorizer: {arn: 'arn:aws:cognito-idp:us-east-1:1:userpool/x'}}\n"  # noqa: E501
-        "      - http: {path: c, method: get, integration: lambda}\n"
-        "      - http: {path: d, method: get, async: true}\n"
-        "      - http: {path: e, method: fetch}\n"
-        "      - http: {path: 'f g', method: get}\n",
-    )
-    assert [(p.line, p.column, p.message.split(": ", 1)[1][:45]) for p in service.problems] == [
-        (8, 50, "authorizers Serverless would create (from a f"),
-        (9, 50, "authorizers Serverless would create (from a f"),
-        (10, 51, "http integration 'lambda' is not deployed by "),
-        (11, 45, "http `async: true` (an AWS integration invoki"),
-        (12, 33, "http method 'fetch' is not one API Gateway ta"),
-        (13, 22, "path part 'f g' is not a valid API Gateway pa"),
-    ]
-    assert "would leave the endpoint open" in service.problems[0].message
-    assert service.problems[0].hint is not None
-    assert "{Ref: ApiGatewayAuthorizer}" in service.problems[0].hint
-    assert service.functions["hello"].events.http == ()
-
-
-def test_what_serverless_drops_or_does_not_know_is_warned_by_key_and_line(tmp_path: Path) -> None:
-    service = load(
-        tmp_path,
-        "      - http:\n"
-        "          path: a\n"
-        "          method: get\n"
-        "          integration: lambda-proxy\n"
-        "          response: {headers: {X: 'a'}}\n"
-        "          request: {template: {application/json: '{}'}, schemas: {application/json: {}}}\n"
-        "          operationId: getA\n"
-        "          timeout: 3\n"
-        "      - s3: photos\n"
-        "      - sns: topic\n"
-        "      - made-up: 1\n",
-    )
-    assert problems(service) == []
-    assert [w.split(": function 'hello': ") for w in service.warnings] == [
-        ["serverless.yml:15:20", "http key `timeout` is unknown to Serverless (ignored)"],
-        [
-            "serverless.yml:12:21",
-            "http `response` does not apply to the Lambda proxy integration (ignored; "
-            "Serverless removes it too): the handler's result is the response",
-        ],
-        [
-            "serverless.yml:13:31",
-            "request.template does not apply to the Lambda proxy integration (ignored; "
-            "Serverless removes it too)",
-        ],
-        [
-            "serverless.yml:13:66",
-            "request schemas (API Gateway request validation) are not deployed by the toolkit "
-            "yet (ignored: requests are not validated)",
-        ],
-        [
-            "serverless.yml:14:24",
-            "http `operationId` (the method's OperationName) is not deployed by the toolkit yet "
-            "(ignored)",
-        ],
-        [
-            "serverless.yml:16:13",
-            "`s3` events are not supported by the toolkit yet (ignored; the toolkit deploys a "
-            "function's http events)",
-        ],
-        [
-            "serverless.yml:17:14",
-            "`sns` events are not supported by the toolkit yet (ignored; the toolkit deploys a "
-            "function's http events)",
-        ],
-        [
-            "serverless.yml:18:18",
-            "`made-up` events are unknown to Serverless (ignored; the toolkit deploys a "
-            "function's http events)",
-        ],
-    ]
-    (event,) = service.functions["hello"].events.http
-    assert event == FunctionHttpEvent("a", "GET", location=event.location)
-
-
-def test_one_rest_api_answers_a_path_and_method_once(tmp_path: Path) -> None:
-    """As Serverless and the plugin merge two methods of one logical id: the state machine's
-    over a function's, a later function's over an earlier one's (vs-httpmachine's pattern)."""
-    service = load(
-        tmp_path,
-        "      - http: POST orders\n      - http: GET items\n",
-        "  other:\n    handler: handler.hello\n    events:\n      - http: post /orders\n"
-        "      - http: GET items\n"
-        "stepFunctions:\n  stateMachines:\n    m:\n"
-        "      definition: {StartAt: A, States: {A: {Type: Pass, End: true}}}\n"
-        "      events:\n        - http: POST orders\n",
-    )
-    assert problems(service) == []
-    assert service.functions["hello"].events.http == ()
-    (kept,) = service.functions["other"].events.http
-    assert (kept.method, kept.path) == ("GET", "items")
-    said = [
-        w.split(": http event ")[0] + ": " + w.split(" is answered by ")[1].split(" (")[0]
-        for w in service.warnings
-    ]
-    assert said == [
-        "serverless.yml:8:15: function 'hello': state machine 'm''s",
-        "serverless.yml:9:15: function 'hello': function 'other''s",
-        "serverless.yml:13:15: function 'other': state machine 'm''s",
-    ]
-
-
-def test_provider_api_settings_name_the_shared_api(tmp_path: Path) -> None:
-    (tmp_path / "serverless.yml").write_text(
-        "service: s\nprovider:\n  name: aws\n  stage: prod\n"
-        "  apiGateway: {shouldStartNameWithService: true}\n  endpointType: regional\n"
-        "functions:\n  hello:\n    handler: handler.hello\n    events:\n      - http: GET /\n"
-    )
-    service = load_service(tmp_path, env={})
-    assert service.api is not None
-    assert (service.api.name, service.api.endpoint_type) == ("s-prod", "REGIONAL")
-    (event,) = service.functions["hello"].events.http
-    assert (event.path, event.method) == ("", "GET")
-
-
-def test_a_shared_rest_api_deploys_the_functions_without_their_http_events(
+def test_a_queue_whose_visibility_timeout_is_shorter_than_the_function_is_refused(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "serverless.yml").write_text(
-        "service: s\nprovider:\n  name: aws\n"
-        "  apiGateway: {restApiId: abc123, restApiRootResourceId: root1}\n"
-        "functions:\n  hello:\n    handler: handler.hello\n    events:\n      - http: GET /a\n"
-        "      - http: GET /b\n"
+    yml = fn("      - sqs: {arn: !GetAtt Jobs.Arn}\n")
+    yml = yml.replace("h.main\n", "h.main\n    timeout: 40\n")
+    yml += "resources:\n  Resources:\n    Jobs:\n      Type: AWS::SQS::Queue\n"
+    (problem,) = load(tmp_path, yml).problems  # SQS' default visibility timeout: 30 s
+    assert "visibility timeout (30 s) is shorter than the function's timeout (40 s)" in (
+        problem.message
     )
-    service = load_service(tmp_path, env={})
-    assert problems(service) == []
-    assert service.functions["hello"].events.http == ()
-    assert (
-        "serverless.yml:4:27: provider.apiGateway.restApiId (a shared REST API) is not supported "
-        "by the toolkit yet: the 2 http event(s) of function(s) hello are not deployed (the "
-        "functions are)" in service.warnings
+    fine = yml + "      Properties: {VisibilityTimeout: 240}\n"
+    assert load(tmp_path, fine).problems == ()
+
+
+def test_the_function_role_may_poll_exactly_its_queues(tmp_path: Path) -> None:
+    service = load(tmp_path, fn(f"      - sqs: {QUEUE_ARN}\n"))
+    statements = iam.function_role(service).inline_policies
+    (policy,) = statements.values()
+    assert policy["Statement"][-1] == {
+        "Effect": "Allow",
+        "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+        "Resource": [QUEUE_ARN],
+    }
+
+
+# -- serverless-lift's queue construct --------------------------------------------------------
+
+LIFT = """\
+service: payments
+plugins:
+  - serverless-iam-roles-per-function
+  - serverless-lift
+provider:
+  name: aws
+  runtime: python3.12
+functions:
+  other:
+    handler: h.other
+    environment:
+      QUEUE_URL: ${construct:processPayment.queueUrl}
+      DLQ_ARN: ${construct:processPayment.dlqArn}
+constructs: ${file(sqs.yml)}
+"""
+SQS_YML = """\
+processPayment:
+  type: queue
+  batchSize: 1
+  maxRetries: 10
+  fifo: true
+  worker:
+    memorySize: 256
+    timeout: 5
+    handler: h.work
+    iamRoleStatements:
+      - Effect: Allow
+        Action: states:SendTaskSuccess
+        Resource: "*"
+"""
+
+
+def lift(tmp_path: Path, sqs_yml: str = SQS_YML, yml: str = LIFT, **kwargs: Any) -> ServiceConfig:
+    (tmp_path / "sqs.yml").write_text(sqs_yml)
+    return load(tmp_path, yml, **kwargs)
+
+
+def test_a_queue_construct_is_two_queues_a_worker_and_its_event(tmp_path: Path) -> None:
+    service = lift(tmp_path)
+    assert service.problems == ()
+    assert service.resources is not None
+    resources = service.resources.resources
+    assert resources["ProcessPaymentDlq"] == {
+        "Type": "AWS::SQS::Queue",
+        "Properties": {
+            "QueueName": "payments-dev-processPayment-dlq.fifo",
+            "MessageRetentionPeriod": 1_209_600,
+            "FifoQueue": True,
+        },
+    }
+    assert resources["ProcessPaymentQueue"] == {
+        "Type": "AWS::SQS::Queue",
+        "Properties": {
+            "QueueName": "payments-dev-processPayment.fifo",
+            "VisibilityTimeout": 30,  # 6 x the worker's timeout
+            "RedrivePolicy": {
+                "deadLetterTargetArn": {"Fn::GetAtt": ["ProcessPaymentDlq", "Arn"]},
+                "maxReceiveCount": 10,
+            },
+            "FifoQueue": True,
+            "ContentBasedDeduplication": True,
+        },
+    }
+    worker = service.functions["processPaymentWorker"]
+    assert (worker.name, worker.memory_size, worker.timeout) == (
+        "payments-dev-processPaymentWorker",
+        256,
+        5,
     )
+    (event,) = worker.events.sqs
+    assert event.queue_arn == "<ProcessPaymentQueue.Arn: known after the stack is deployed>"
+    assert (event.batch_size, event.function_response_types) == (1, ("ReportBatchItemFailures",))
+    # its own role (serverless-iam-roles-per-function): polling, then its statements
+    statements = iam.function_own_role(service, worker).inline_policies
+    (policy,) = statements.values()
+    assert [s["Action"] for s in policy["Statement"]][1:] == [
+        ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+        "states:SendTaskSuccess",
+    ]
+    # Lift's automatic permission: the service's functions may send to the queue
+    assert {
+        "Effect": "Allow",
+        "Action": ["sqs:SendMessage"],
+        "Resource": ["<ProcessPaymentQueue.Arn: known after the stack is deployed>"],
+    } in service.provider_iam_statements
+    # ${construct:...} is a reference to the queue
+    environment = service.functions["other"].environment
+    assert environment == {
+        "QUEUE_URL": "<ProcessPaymentQueue: known after the stack is deployed>",
+        "DLQ_ARN": "<ProcessPaymentDlq.Arn: known after the stack is deployed>",
+    }
+
+
+def test_lift_defaults_and_a_worker_named_by_reference(tmp_path: Path) -> None:
+    sqs_yml = "jobs:\n  type: queue\n  worker: other\n  maxBatchingWindow: 4\n"
+    yml = (
+        LIFT.replace("      DLQ_ARN: ${construct:processPayment.dlqArn}\n", "").replace(
+            "processPayment.queueUrl", "jobs.queueArn"
+        )
+        + "lift:\n  automaticPermissions: false\n"
+    )
+    service = lift(tmp_path, sqs_yml, yml)
+    assert service.problems == ()
+    assert service.resources is not None
+    queue = service.resources.resources["JobsQueue"]["Properties"]
+    assert queue["QueueName"] == "payments-dev-jobs"
+    assert queue["VisibilityTimeout"] == 6 * 6 + 4  # Lift's 6 s default, plus the window
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == 3
+    assert "FifoQueue" not in queue
+    (event,) = service.functions["other"].events.sqs
+    assert (event.batch_size, event.maximum_batching_window) == (1, 4)
+    assert "processPaymentWorker" not in service.functions
+    assert service.provider_iam_statements == ()  # automaticPermissions: false
+
+
+@pytest.mark.parametrize(
+    ("sqs_yml", "where", "message"),
+    [
+        ("web:\n  type: static-website\n  path: public\n", ("sqs.yml", 2),
+         'construct \'web\': type "static-website" is not supported by the toolkit'),
+        ("jobs:\n  type: queue\n", ("sqs.yml", 2), "no 'worker' defined"),
+        ("jobs:\n  type: queue\n  worker: nope\n", ("sqs.yml", 3),
+         "worker 'nope' is not a function"),
+        ("jobs:\n  type: queue\n  worker: other\n  batchSize: 20\n", ("sqs.yml", 4),
+         "'maxBatchingWindow' must be greater than 0"),
+        ("jobs:\n  type: queue\n  worker: other\n  encryption: kms\n", ("sqs.yml", 4),
+         "encryption 'kms'"),
+    ],
+)  # fmt: skip
+def test_what_the_toolkit_or_lift_refuse_is_one_line_at_its_place(
+    tmp_path: Path, sqs_yml: str, where: tuple[str, int], message: str
+) -> None:
+    yml = LIFT.replace("      QUEUE_URL: ${construct:processPayment.queueUrl}\n", "").replace(
+        "      DLQ_ARN: ${construct:processPayment.dlqArn}\n", ""
+    )
+    problems = lift(tmp_path, sqs_yml, yml).problems
+    assert message in problems[0].message
+    assert (problems[0].file, problems[0].line) == where
+
+
+def test_a_construct_variable_lift_would_refuse(tmp_path: Path) -> None:
+    from tooling.errors import ConfigError
+
+    yml = LIFT.replace("processPayment.dlqArn", "processPayment.topicArn")
+    with pytest.raises(ConfigError) as raised:
+        lift(tmp_path, yml=yml)
+    assert "has no variable 'topicArn' (a queue has queueUrl, queueArn, dlqUrl, dlqArn)" in (
+        raised.value.message
+    )
+    assert raised.value.line == 13
+
+
+def test_constructs_without_the_plugin_are_left_alone_as_serverless_does(tmp_path: Path) -> None:
+    yml = LIFT.replace("  - serverless-lift\n", "").replace(
+        "    environment:\n      QUEUE_URL: ${construct:processPayment.queueUrl}\n"
+        "      DLQ_ARN: ${construct:processPayment.dlqArn}\n",
+        "",
+    )
+    service = lift(tmp_path, yml=yml)
+    assert list(service.functions) == ["other"]
+    assert any("`constructs` is read by the plugin serverless-lift" in w for w in service.warnings)
+
+
+MACHINE = """\
+stepFunctions:
+  stateMachines:
+    pay:
+      role: !GetAtt SdkRole.Arn
+      definition:
+        StartAt: Send
+        States:
+          Send:
+            Type: Task
+            Resource: arn:aws:states:::sqs:sendMessage
+            Parameters:
+              QueueUrl: ${construct:processPayment.queueUrl}
+              MessageBody: {a: 1}
+            End: true
+    own:
+      definition:
+        StartAt: Send
+        States:
+          Send:
+            Type: Task
+            Resource: arn:aws:states:::sqs:sendMessage
+            Parameters:
+              QueueUrl: ${construct:processPayment.queueUrl}
+              MessageBody: {a: 1}
+            End: true
+resources:
+  Resources:
+    SdkRole:
+      Type: AWS::IAM::Role
+      Properties:
+        AssumeRolePolicyDocument: {Statement: []}
+"""
+
+
+def test_values_of_the_stack_before_it_exists_are_placeholders_not_problems(
+    tmp_path: Path,
+) -> None:
+    service = lift(tmp_path, yml=LIFT + MACHINE)
+    assert service.problems == ()
+    # a state machine's `role` naming a role of resources: (the bboure demo's sdk-integration)
+    assert service.state_machines["pay"].role == "<SdkRole.Arn: known after the stack is deployed>"
+    # a QueueUrl known only once the stack exists is no gap of the generated role
+    spec = iam.state_machine_role(service, service.state_machines["own"])
+    assert not [w for w in spec.warnings if "cannot tell the queue" in w]

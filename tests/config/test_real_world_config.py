@@ -207,13 +207,13 @@ def test_a_definition_through_two_files_keeps_its_own_positions(tmp_path: Path) 
 def test_provider_keys_are_used_said_unsupported_or_unknown(tmp_path: Path) -> None:
     yml = BASE + (
         "  deploymentBucket: {name: b}\n"  # no effect without a stack: nothing said
-        "  tracing: {lambda: true}\n"  # Serverless knows it, the toolkit does not use it
+        "  logs: {restApi: true}\n"  # Serverless knows it, the toolkit does not use it
         "  packages: {}\n"  # nobody knows it
         "  stage_name: x\n"
     )
     warnings = load(write(tmp_path, {"serverless.yml": yml})).warnings
     assert tuple(sorted(warnings)) == (
-        "serverless.yml:5:12: provider.tracing is not supported by the toolkit yet (ignored; see "
+        "serverless.yml:5:9: provider.logs is not supported by the toolkit yet (ignored; see "
         "README, serverless.yml)",
         "serverless.yml:6:13: unknown key 'packages' in provider: Serverless does not know it "
         "either (ignored)",
@@ -223,12 +223,17 @@ def test_provider_keys_are_used_said_unsupported_or_unknown(tmp_path: Path) -> N
 
 
 def test_function_keys_the_toolkit_does_not_use_are_said(tmp_path: Path) -> None:
-    yml = BASE + "functions:\n  f:\n    handler: h.main\n    tracing: Active\n    events:\n"
-    yml += "      - http: GET /\n      - s3: photos\n"
-    first, second = load(write(tmp_path, {"serverless.yml": yml})).warnings
-    assert first.startswith("serverless.yml:7:14: functions.f.tracing is not supported")
-    assert second.startswith(
-        "serverless.yml:10:13: function 'f': `s3` events are not supported by the toolkit yet"
+    yml = BASE + "functions:\n  f:\n    handler: h.main\n    url: true\n"
+    (warning,) = load(write(tmp_path, {"serverless.yml": yml})).warnings
+    assert warning.startswith("serverless.yml:7:10: functions.f.url is not supported")
+
+
+def test_function_events_the_toolkit_does_not_deploy_are_said_by_type(tmp_path: Path) -> None:
+    yml = BASE + "functions:\n  f:\n    handler: h.main\n    events:\n      - http: GET /\n"
+    yml += "      - s3: photos\n"
+    (warning,) = load(write(tmp_path, {"serverless.yml": yml})).warnings
+    assert warning.startswith(
+        "serverless.yml:9:9: function 'f': `s3` events of functions are not supported"
     )
 
 
@@ -239,7 +244,7 @@ def test_state_machine_keys_and_events_the_toolkit_does_not_deploy_are_said(
         "stepFunctions:\n  stateMachines:\n    m:\n"
         "      definition: {StartAt: A, States: {A: {Type: Pass, End: true}}}\n"
         "      dependsOn: [Other]\n"  # CloudFormation ordering: nothing to say
-        "      tracingConfig: {enabled: true}\n"
+        "      encryptionConfig: {type: AWS_OWNED_KEY}\n"
         "      alarms: {topics: {alarm: arn:aws:sns:us-east-1:1:t}, metrics: [executionsFailed]}\n"
         "      events:\n        - http: {path: go, method: POST}\n"
         "        - schedule: rate(1 hour)\n"
@@ -248,7 +253,7 @@ def test_state_machine_keys_and_events_the_toolkit_does_not_deploy_are_said(
     warnings = set(load(write(tmp_path, {"serverless.yml": yml})).warnings)
     # schedule, http and alarms are deployed now (tests/config/test_events.py)
     assert warnings == {
-        "serverless.yml:9:22: stepFunctions.stateMachines.m.tracingConfig is not supported by "
+        "serverless.yml:9:25: stepFunctions.stateMachines.m.encryptionConfig is not supported by "
         "the toolkit yet (ignored; see README, serverless.yml)",
         "serverless.yml:14:11: state machine 'm': `eventBridge` events are not supported by the "
         "toolkit yet (ignored; the toolkit deploys schedule, http and sqs events)",

@@ -58,7 +58,7 @@ def test_a_worker_takes_the_task_and_its_answer_is_the_result(runner: Runner) ->
     workers = Workers(runner, [(4, Taken("w-1")), (6, success({"approved": True}))])
     definition = machine(Parameters={"order.$": "$.id"}, TimeoutSeconds=60, HeartbeatSeconds=30)
     outcome = runner.run(definition, {"id": 7}, callbacks=workers)
-    assert outcome.status == "SUCCEEDED" and json.loads(outcome.output) == {"approved": True}
+    assert outcome.status == "SUCCEEDED" and json.loads(outcome.output or "") == {"approved": True}
     assert types(runner) == [
         "ExecutionStarted",
         "TaskStateEntered",

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -172,3 +173,49 @@ def test_a_server_whose_starter_died_is_adopted_not_doubled(services: LocalAwsSe
     finally:
         services.stop()
         orphan.wait(timeout=30)
+
+
+def _bodies(sqs: Any, url: str) -> list[str]:
+    received = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=0
+    )
+    return sorted(m["Body"] for m in received.get("Messages", []))
+
+
+def test_deleted_sqs_messages_stay_deleted_after_a_sigkill(services: LocalAwsServices) -> None:
+    url = endpoint(services)
+    sqs = client(url, "sqs")
+    sns = client(url, "sns")
+    queue = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    topic = sns.create_topic(Name="news")["TopicArn"]
+    sns.subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"}
+    )
+    for body in ("a", "b", "a", "c"):  # "a" twice: the second one stays
+        sqs.send_message(QueueUrl=queue, MessageBody=body)
+    sns.publish(TopicArn=topic, Message="from-sns")
+    received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=60)
+    by_body: dict[str, list[str]] = {}
+    for message in received["Messages"]:
+        by_body.setdefault(message["Body"], []).append(message["ReceiptHandle"])
+    assert len(received["Messages"]) == 5
+    sqs.delete_message(QueueUrl=queue, ReceiptHandle=by_body["a"][0])
+    sqs.delete_message_batch(
+        QueueUrl=queue,
+        Entries=[
+            {"Id": "1", "ReceiptHandle": by_body["b"][0]},
+            {"Id": "2", "ReceiptHandle": by_body["from-sns"][0]},
+        ],
+    )
+    killed = services.running()
+    assert killed is not None
+    os.kill(killed.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while server_processes(services.data_dir) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    again = endpoint(services)  # replays the journal
+    assert _bodies(client(again, "sqs"), queue) == ["a", "c"]

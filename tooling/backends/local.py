@@ -532,6 +532,20 @@ def function_configuration(record: FunctionRecord) -> dict[str, Any]:
         "CodeSha256": record.code_sha256,
         "Version": "$LATEST",
         "Environment": {"Variables": dict(config.get("Environment", {}).get("Variables", {}))},
+        # Settings a record of an older toolkit lacks read as Lambda's defaults.
+        **{
+            key: config[key]
+            for key in (
+                "Description",
+                "TracingConfig",
+                "Layers",
+                "VpcConfig",
+                "EphemeralStorage",
+                "Architectures",
+                "Tags",
+            )
+            if key in config
+        },  # fmt: skip
         "State": "Active",
         "LastUpdateStatus": "Successful",
         "PackageType": "Zip",

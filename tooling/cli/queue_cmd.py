@@ -172,21 +172,26 @@ def worker(
     """Poll the trigger queues and start one execution per message; fire due schedules.
 
     The execution name is the message id, so a message delivered twice still runs once. On the
-    local target it also fires due schedules and delivers status-change notifications.
-    Each execution's outcome is printed as it ends; --once waits for the executions it
-    started (unless --no-wait). Ctrl-C stops."""
+    local target it also fires due schedules, delivers status-change notifications and polls
+    the queues of the functions' sqs events, invoking the functions. Each execution's outcome
+    is printed as it ends; --once waits for the executions it started (unless --no-wait).
+    Ctrl-C stops."""
     from tooling import session
     from tooling.session import open_trigger_queue
+    from tooling.triggers.function_queues import local_function_queues
     from tooling.triggers.local_events import local_event_loop
     from tooling.triggers.poller import WorkerStats, run_workers
     from tooling.triggers.start_from_messages import Outcome
     from tooling.triggers.starters import BackendStarter
 
     service, backend = open_target(stage, region, target, aws_profile)
-    # on the local target: schedules and notifications (on AWS, EventBridge runs them)
+    # on the local target: schedules and notifications (on AWS, EventBridge runs them), and the
+    # functions' sqs events (on AWS, Lambda polls)
     events = local_event_loop(service, render.info) if target == "local" else None
+    function_queues = local_function_queues(service, render.info) if target == "local" else None
     has_sqs = any(m.sqs_triggers for m in service.state_machines.values())
-    machines = _triggered(service, state_machine) if events is None or has_sqs else []
+    others = events is not None or function_queues is not None
+    machines = _triggered(service, state_machine) if not others or has_sqs else []
     stop = threading.Event()
     totals: dict[str, WorkerStats] = {}
     crashed: list[BaseException] = []
@@ -217,6 +222,17 @@ def worker(
     threads = [threading.Thread(target=serve, args=(m,), daemon=True) for m in machines]
     if events is not None:
         threads.append(threading.Thread(target=events, args=(stop, once), daemon=True))
+    if function_queues is not None:
+
+        def poll_function_queues() -> None:
+            assert function_queues is not None
+            try:
+                function_queues(stop, once)
+            except BaseException as exc:  # the others stop too, and the command fails with it
+                crashed.append(exc)
+                stop.set()
+
+        threads.append(threading.Thread(target=poll_function_queues, daemon=True))
     for thread in threads:
         thread.start()
     try:

@@ -26,15 +26,17 @@ from typing import Any
 
 from tooling.asl import Definition, parse
 from tooling.config import runtimes
-from tooling.config.events import (
-    UNRESOLVED,
-    ApiSettings,
-    EventsReader,
-    MachineEvents,
-)
+from tooling.config.constructs import LIFT_PLUGIN, ConstructsReader, Desugared
+from tooling.config.events import UNRESOLVED, ApiSettings, EventsReader, MachineEvents
 from tooling.config.events import read_api_settings as _read_api_settings
 from tooling.config.external import ExternalSources, Unwired
-from tooling.config.function_events import FunctionEvents, read_function_events
+from tooling.config.function_events import FunctionEvents, FunctionEventsReader
+from tooling.config.function_settings import (
+    FunctionSettings,
+    provider_setting_warnings,
+    read_function_settings,
+    read_tags,
+)
 from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
 from tooling.config.intrinsics import (
     FunctionTarget,
@@ -57,6 +59,7 @@ from tooling.config.resources import (
     StackSettings,
     merge_into,
     merged,
+    pending_in,
     read_resources,
     resource_ids_of,
 )
@@ -80,6 +83,7 @@ DEFAULT_RUNTIME = "python3.12"
 DEFAULT_MEMORY_SIZE = 1024
 DEFAULT_TIMEOUT = 6
 STATE_MACHINE_TYPES = ("STANDARD", "EXPRESS")
+SQS_DEFAULT_VISIBILITY_TIMEOUT = 30  # SQS CreateQueue's default VisibilityTimeout
 
 TOP_LEVEL_KEYS = frozenset(
     {
@@ -113,6 +117,7 @@ PROVIDER_KEYS_USED = frozenset(
         "iam", "iamRoleStatements", "iamManagedPolicies", "role", "logRetentionInDays",
         "stackName", "stackTags", "stackParameters", "cfnRole", "notificationArns",
         "apiGateway", "apiName", "endpointType", "vpcEndpointIds",
+        "architecture", "tracing", "layers", "vpc", "tags",
     }
 )  # fmt: skip
 # How Serverless deploys through CloudFormation; the toolkit deploys functions and state machines
@@ -139,9 +144,13 @@ FUNCTION_KEYS = frozenset(
     }
 )  # fmt: skip
 FUNCTION_KEYS_USED = frozenset(
-    {"name", "handler", "runtime", "memorySize", "timeout", "environment", "package", "events"}
-)
-FUNCTION_KEYS_NO_EFFECT = frozenset({"description", "condition", "dependsOn", "versionFunction"})
+    {
+        "name", "handler", "runtime", "memorySize", "timeout", "environment", "package",
+        "description", "architecture", "tracing", "layers", "vpc", "ephemeralStorageSize", "tags",
+        "events",
+    }
+)  # fmt: skip
+FUNCTION_KEYS_NO_EFFECT = frozenset({"condition", "dependsOn", "versionFunction"})
 PER_FUNCTION_ROLES = "serverless-iam-roles-per-function"  # its keys read when it is a plugin
 PER_FUNCTION_ROLE_KEYS = frozenset(
     {"iamRoleStatements", "iamRoleStatementsName", "iamRoleStatementsInherit",
@@ -178,7 +187,7 @@ MISPLACED_KEYS = {
 TOP_LEVEL_KEYS_USED = frozenset(
     {
         "service", "provider", "custom", "functions", "stepFunctions", "package", "params",
-        "resources",
+        "resources", "constructs", "lift",
         "frameworkVersion", "plugins", "useDotenv", "configValidationMode",
         "variablesResolutionMode", "deprecationNotificationMode", "disabledDeprecations",
         "unresolvedVariablesNotificationMode", "org", "app", "console", "dashboard", "license",
@@ -198,7 +207,7 @@ STATE_MACHINE_KEYS = frozenset(
 STATE_MACHINE_KEYS_USED = frozenset(
     {
         "definition", "name", "id", "type", "role", "iamRoleStatements", "loggingConfig",
-        "events", "alarms", "notifications",
+        "events", "alarms", "notifications", "tags", "inheritGlobalTags", "tracingConfig",
     }
 )  # fmt: skip
 STATE_MACHINE_KEYS_NO_EFFECT = frozenset({"dependsOn"})  # CloudFormation ordering only
@@ -281,7 +290,8 @@ class FunctionConfig:
     # provider's included when inherited; None: the service's role.
     own_role: str | None = None
     own_role_statements: tuple[dict[str, Any], ...] = ()
-    events: FunctionEvents = FunctionEvents()  # http events (tooling.config.function_events)
+    settings: FunctionSettings = FunctionSettings()  # description, tracing, layers, vpc, tags...
+    events: FunctionEvents = FunctionEvents()  # tooling.config.function_events
 
 
 @dataclass(frozen=True)
@@ -298,6 +308,8 @@ class StateMachineConfig:
     iam_role_statements: tuple[dict[str, Any], ...] = ()  # added to the generated role's policy
     logical_id: str = ""  # the plugin's CloudFormation logical id (Ref / Fn::GetAtt name it)
     events: MachineEvents = MachineEvents()  # schedule and http events, alarms, notifications
+    tags: tuple[tuple[str, str], ...] = ()  # provider.tags (unless not inherited), then its own
+    tracing: bool = False  # tracingConfig.enabled (X-Ray)
 
     @cached_property
     def tree(self) -> Definition:
@@ -434,6 +446,7 @@ class _Loader:
         self.today = date.today()
         self.external: ExternalSources | None = None
         self.resource_values: ResourceValues | None = None
+        self._desugared = Desugared()
 
     # -- entry --------------------------------------------------------------------------------
 
@@ -540,14 +553,23 @@ class _Loader:
                 **self._at("/package/excludeDevDependencies"),
             )
         plugins = self._plugins()
+        self._desugared = self._constructs(raw, service, stage, provider, plugins)
 
         functions = self._functions(service, stage, region, provider, package, plugins)
         state_machines = self._state_machines(service, stage, region, functions)
         context = self._context(service, stage, region, functions, state_machines)
+        provider_statements = self._provider_statements(provider, context)
+        provider_statements += self._statements(
+            self._desugared.statements or None,
+            "/constructs",
+            context,
+            "serverless-lift's permissions",
+        )
+        self._provider_role(provider, context)
+        self._managed_policies(provider, context)
         for key, function in list(functions.items()):
-            functions[key] = replace(
-                function, events=self._function_events(function, stage, region, context)
-            )
+            functions[key] = self._function_environment(function, context)
+            functions[key] = self._function_events(functions[key], context)
         self._check_routes(functions, state_machines)
         self._shared_api(provider, functions)
         api = _read_api_settings(
@@ -559,11 +581,6 @@ class _Loader:
             warnings=self.warnings,
             problems=self.problems,
         )
-        provider_statements = self._provider_statements(provider, context)
-        self._provider_role(provider, context)
-        self._managed_policies(provider, context)
-        for key, function in list(functions.items()):
-            functions[key] = self._function_environment(function, context)
         if PER_FUNCTION_ROLES in plugins:
             self._function_roles(functions, provider, provider_statements, custom, context)
         profile = self.options.get("aws-profile") or provider.get("profile")
@@ -858,6 +875,13 @@ class _Loader:
         plugins: tuple[str, ...],
     ) -> dict[str, FunctionConfig]:
         functions, pointers = self._functions_value()
+        for key, (spec, at) in self._desugared.functions.items():  # Lift's workers
+            functions[key], pointers[key] = spec, at
+        for key, events in self._desugared.worker_events.items():
+            if isinstance(functions.get(key), dict):
+                written = functions[key].get("events")
+                written = written if isinstance(written, list) else []
+                functions[key] = {**functions[key], "events": [*written, *events]}
         self._function_specs = (functions, pointers)
         provider_env = provider.get("environment") or {}
         if not isinstance(provider_env, dict):
@@ -968,7 +992,9 @@ class _Loader:
                 package_artifact=artifact,
                 package_individually=individually,
                 runtime_location=self._location(runtime_at),
+                settings=read_function_settings(key, spec, pointer, provider, self._at),
             )
+        self.warnings.extend(provider_setting_warnings(provider, self._where))
         if plugins and any(f.runtime_family == runtimes.NODEJS for f in result.values()):
             self._typescript_plugins(plugins)
         if plugins and any(f.runtime_family == runtimes.PYTHON for f in result.values()):
@@ -1105,6 +1131,50 @@ class _Loader:
                 )
         return replace(function, environment=environment)
 
+    def _function_events(
+        self, function: FunctionConfig, context: IntrinsicContext
+    ) -> FunctionConfig:
+        specs, pointers = self._function_specs
+        spec = specs.get(function.key)
+        if not isinstance(spec, dict) or spec.get("events") is None:
+            return function
+
+        def resolve(value: Any, at: str, what: str) -> Any:
+            resolved = self._resolved(value, at, context, what)
+            return UNRESOLVED if resolved is _UNRESOLVED else resolved
+
+        reader = FunctionEventsReader(
+            function.key,
+            self._at,
+            resolve,
+            self.warnings,
+            self.problems,
+            function_timeout=function.timeout,
+            visibility_of=self._queue_visibility,
+        )
+        events = reader.read(spec["events"], pointer_join(pointers[function.key], "events"))
+        return replace(function, events=events)
+
+    def _queue_visibility(self, arn: Any) -> int | None:
+        """The VisibilityTimeout of the `resources:` queue `Fn::GetAtt [Queue, Arn]` names (SQS'
+        default 30 s when it sets none); None for any other value."""
+        target = arn.get("Fn::GetAtt") if isinstance(arn, dict) and len(arn) == 1 else None
+        if isinstance(target, str):
+            target = target.split(".", 1)
+        if not isinstance(target, list) or len(target) != 2 or target[1] != "Arn":
+            return None
+        fragments = self._resources_value
+        for fragment in fragments if isinstance(fragments, list) else [fragments]:
+            entries = fragment.get("Resources") if isinstance(fragment, dict) else None
+            spec = entries.get(target[0]) if isinstance(entries, dict) else None
+            if isinstance(spec, dict) and spec.get("Type") == "AWS::SQS::Queue":
+                properties = spec.get("Properties") or {}
+                value = properties.get("VisibilityTimeout", SQS_DEFAULT_VISIBILITY_TIMEOUT)
+                if isinstance(value, str) and value.isdigit():
+                    value = int(value)
+                return value if isinstance(value, int) and not isinstance(value, bool) else None
+        return None
+
     # -- state machines -----------------------------------------------------------------------
 
     def _state_machines(
@@ -1196,9 +1266,37 @@ class _Loader:
                 events=self._machine_events(
                     key, name, sm_type, logical_id, spec, pointer, context, stage, region
                 ),
+                tags=self._machine_tags(key, spec, pointer),
+                tracing=self._machine_tracing(key, spec, pointer),
             )
         self._check_unique_queues(result)
         return result
+
+    def _machine_tags(
+        self, key: str, spec: Mapping[str, Any], pointer: str
+    ) -> tuple[tuple[str, str], ...]:
+        """provider.tags (unless `inheritGlobalTags: false`), then the machine's `tags`, as the
+        plugin tags it (compileStateMachines.js)."""
+        provider = self._mapping("/provider")
+        sources: list[tuple[Any, str]] = []
+        if spec.get("inheritGlobalTags") is not False:
+            sources.append((provider.get("tags"), "/provider/tags"))
+        sources.append((spec.get("tags"), pointer_join(pointer, "tags")))
+        return read_tags(sources, self._at, f"state machine '{key}'")
+
+    def _machine_tracing(self, key: str, spec: Mapping[str, Any], pointer: str) -> bool:
+        """`tracingConfig: {enabled: true}` (X-Ray), as the plugin passes it on."""
+        value = spec.get("tracingConfig")
+        if value is None:
+            return False
+        at = pointer_join(pointer, "tracingConfig")
+        if not isinstance(value, dict) or not isinstance(value.get("enabled", False), bool):
+            raise ConfigError(
+                f"state machine '{key}': tracingConfig must be a mapping with `enabled: true` "
+                "or `false`",
+                **self._at(at),
+            )
+        return bool(value.get("enabled", False))
 
     def _machine_events(
         self,
@@ -1234,33 +1332,6 @@ class _Loader:
             directory=self.directory,
         )
         return reader.read(spec)
-
-    def _function_events(
-        self, function: FunctionConfig, stage: str, region: str, context: IntrinsicContext
-    ) -> FunctionEvents:
-        """A function's events (tooling.config.function_events): http; the others are warned
-        about there."""
-        specs, pointers = self._function_specs
-        key = function.key
-
-        def resolve(value: Any, at: str, what: str) -> Any:
-            resolved = self._resolved(value, at, context, f"function '{key}': {what}")
-            return UNRESOLVED if resolved is _UNRESOLVED else resolved
-
-        return read_function_events(
-            key,
-            function.name,
-            function_logical_id(key),
-            specs[key],
-            pointers[key],
-            stage=stage,
-            region=region,
-            at=self._at,
-            resolve=resolve,
-            warnings=self.warnings,
-            problems=self.problems,
-            directory=self.directory,
-        )
 
     def _shared_api(
         self, provider: Mapping[str, Any], functions: dict[str, FunctionConfig]
@@ -1424,8 +1495,8 @@ class _Loader:
         role = self._resolved(spec["role"], pointer, context, f"state machine '{key}': role")
         if role is _UNRESOLVED:
             return None
-        if isinstance(role, str) and _ROLE_ARN.match(role):
-            return role
+        if isinstance(role, str) and (_ROLE_ARN.match(role) or pending_in(role)):
+            return role  # an ARN, or a role of `resources:` before its stack is deployed
         shown = role if isinstance(role, str) else json.dumps(role)
         name = role if isinstance(role, str) and role and not role.startswith("arn:") else "NAME"
         raise ConfigError(
@@ -1713,6 +1784,44 @@ class _Loader:
             )
         return definition, source
 
+    def _constructs(
+        self,
+        raw: Mapping[str, Any],
+        service: str,
+        stage: str,
+        provider: Mapping[str, Any],
+        plugins: tuple[str, ...],
+    ) -> Desugared:
+        """serverless-lift's `constructs:` as resources, functions and events
+        (tooling.config.constructs); the resources join `resources:`."""
+        if raw.get("constructs") is None:
+            return Desugared()
+        if LIFT_PLUGIN not in plugins:
+            self.warnings.append(
+                f"{self._where('/constructs')}: `constructs` is read by the plugin "
+                f"{LIFT_PLUGIN}, which `plugins:` does not name: nothing is deployed for it "
+                "(as Serverless does)"
+            )
+            return Desugared()
+        functions, _ = self._functions_value()
+        lift = self.vars.resolve("/lift")
+        reader = ConstructsReader(
+            stack_name=str(provider.get("stackName") or f"{service}-{stage}"),
+            functions=functions,
+            at=self._at,
+            warnings=self.warnings,
+            problems=self.problems,
+            automatic_permissions=not (
+                isinstance(lift, dict) and lift.get("automaticPermissions") is False
+            ),
+        )
+        desugared = reader.read(self.vars.resolve("/constructs"))
+        if desugared.resources:
+            self._resources_value = _with_fragment(
+                self._resources_value, {"Resources": desugared.resources}
+            )
+        return desugared
+
     def _with_activities(self, resources: Any) -> Any:
         """`stepFunctions.activities`: the plugin adds an `AWS::StepFunctions::Activity` per name
         to the service's stack (`<Name>StepFunctionsActivity`, with an output
@@ -1759,16 +1868,7 @@ class _Loader:
         fragment: dict[str, Any] = {"Resources": entries}
         if outputs:
             fragment["Outputs"] = outputs
-        if resources is None:
-            return fragment
-        if isinstance(resources, list):
-            return [fragment, *resources]
-        if isinstance(resources, dict):
-            merged: dict[str, Any] = {}
-            merge_into(merged, fragment)
-            merge_into(merged, resources)
-            return merged
-        return resources  # not a template: read_resources says so
+        return _with_fragment(resources, fragment)
 
     def _resource_ids(self) -> list[str]:
         return resource_ids_of(self._resources_value)
@@ -1886,6 +1986,21 @@ class _Exports:
 
 
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+
+
+def _with_fragment(resources: Any, fragment: dict[str, Any]) -> Any:
+    """`resources:` with what the toolkit adds for a plugin (`fragment`) merged first: an entry
+    of `resources:` with the same logical id wins, as Serverless merges `resources:` last."""
+    if resources is None:
+        return fragment
+    if isinstance(resources, list):
+        return [fragment, *resources]
+    if isinstance(resources, dict):
+        merged: dict[str, Any] = {}
+        merge_into(merged, fragment)
+        merge_into(merged, resources)
+        return merged
+    return resources  # not a template: read_resources says so
 
 
 def _own_role_name(stack_name: str, key: str, region: str) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tooling.config.constructs import LIFT_PLUGIN, construct_reference
 from tooling.config.external import ExternalSources, Unwired
 from tooling.config.missing import MISSING
 from tooling.errors import BadInput, ConfigError
@@ -28,14 +29,16 @@ from tooling.sourcemap import SourceMap, load_json, pointer_join
 
 _TYPE = re.compile(r"[a-z][a-zA-Z0-9]*")
 _NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-SUPPORTED_SOURCES = ("self", "opt", "sls", "env", "file", "aws", "param", "strToBool")
+SUPPORTED_SOURCES = (
+    "self", "opt", "sls", "env", "file", "aws", "param", "strToBool", "construct",
+)  # fmt: skip
 # Sources whose values live in AWS services (Serverless v3 lib/configuration/variables/sources).
 AWS_SERVICE_SOURCES = ("ssm", "cf", "s3")
 _TRUE_TEXT = ("true", "1")  # Serverless v3 sources/str-to-bool.js
 _FALSE_TEXT = ("false", "0")
 # Sources other tools resolve, named in the refusal: the toolkit runs no plugin.
 OTHER_SOURCES = {
-    "construct": "serverless-lift's; the toolkit runs no plugin",
+    "construct": "serverless-lift's: `plugins:` does not name serverless-lift",
     "output": "Serverless Dashboard outputs",
     "terraform": "a Serverless v4 resolver",
     "vault": "a Serverless v4 resolver",
@@ -572,6 +575,17 @@ class VariableResolver:
             return self.account_id, None, ""
         if kind == "file":
             return self._file_source(source, address, doc, pointer)
+        if kind == "construct" and self._lift():
+            constructs, _ = self._lookup(self.main, ["constructs"])
+            value, why = construct_reference(constructs, address)
+            if why is not None:
+                raise self._error(
+                    doc,
+                    pointer,
+                    f"${{construct:{address}}}: {why}",
+                    "e.g. ${construct:jobs.queueUrl} for the queue construct `jobs`",
+                )
+            return value, None, ""
         if kind in ("sls", "aws"):
             raise self._error(
                 doc,
@@ -586,6 +600,13 @@ class VariableResolver:
             f"unsupported variable source '{kind}'" + (f" ({made_by})" if made_by else ""),
             f"supported sources: {', '.join(SUPPORTED_SOURCES)}",
         )
+
+    def _lift(self) -> bool:
+        """Whether `plugins:` names serverless-lift, which resolves `${construct:}`."""
+        plugins, _ = self._lookup(self.main, ["plugins"])
+        if isinstance(plugins, dict):
+            plugins = plugins.get("modules")
+        return isinstance(plugins, list) and LIFT_PLUGIN in plugins
 
     def _service_name_v2(
         self, doc: Document, pointer: str

@@ -20,6 +20,7 @@ from urllib.parse import unquote
 
 from tooling import iam
 from tooling.aws.errors import AwsRejected
+from tooling.config.resources import pending_in
 from tooling.config.service import ServiceConfig
 from tooling.deploy.aws_event_providers import aws_event_providers
 from tooling.deploy.differences import (
@@ -27,6 +28,7 @@ from tooling.deploy.differences import (
     log_group_diff,
     mapping_diff,
     mapping_settings,
+    mapping_update,
     queue_attributes,
     queue_diff,
     role_diff,
@@ -288,7 +290,8 @@ class AwsFunctions:
         answer = self.c.aws.call(
             "lambda", "create_function", what=f"create function {name}", FunctionName=name,
             Code={"ZipFile": resource.code.path.read_bytes()}, PackageType="Zip",
-            Tags=self.c.tags, **resource.configuration(),
+            Architectures=resource.architectures,
+            Tags={**resource.settings.tag_map, **self.c.tags}, **resource.configuration(),
         )  # fmt: skip
         if answer.get("State") != "Active":
             self.c.aws.wait(
@@ -298,13 +301,16 @@ class AwsFunctions:
 
     def update(self, resource: Function, found: Found, diff: Diff) -> None:
         name = resource.name
-        if "CodeSha256" in diff.attributes:
+        if {"CodeSha256", "Architectures"} & set(diff.attributes):
             assert resource.code is not None
             answer = self.c.aws.call(
                 "lambda", "update_function_code", what=f"update the code of function {name}",
                 FunctionName=name, ZipFile=resource.code.path.read_bytes(),
+                Architectures=resource.architectures,
             )  # fmt: skip
             self._settle(name, answer)
+        if "Tags" in diff.attributes:
+            self._retag(resource, found)
         if set(diff.attributes) & set(resource.configuration()):
             answer = self.c.aws.call(
                 "lambda", "update_function_configuration",
@@ -312,6 +318,23 @@ class AwsFunctions:
                 **resource.configuration(),
             )  # fmt: skip
             self._settle(name, answer)
+
+    def _retag(self, resource: Function, found: Found) -> None:
+        """The user's tags as serverless.yml has them now; the toolkit's own stay."""
+        arn = str(found.get("FunctionArn"))
+        wanted = resource.settings.tag_map
+        have = {k: v for k, v in (found.get("Tags") or {}).items() if k not in self.c.tags}
+        gone = sorted(set(have) - set(wanted))
+        if gone:
+            self.c.aws.call(
+                "lambda", "untag_resource", what=f"untag function {resource.name}",
+                Resource=arn, TagKeys=gone,
+            )  # fmt: skip
+        if wanted and wanted != {k: have.get(k) for k in wanted}:
+            self.c.aws.call(
+                "lambda", "tag_resource", what=f"tag function {resource.name}",
+                Resource=arn, Tags=wanted,
+            )  # fmt: skip
 
     def _settle(self, name: str, answer: dict[str, Any]) -> None:
         # Wait only when Lambda says the update is still being applied (chalice's approach).
@@ -343,27 +366,32 @@ class AwsStateMachines:
     def find(self, address: Address) -> Found | None:
         if address.arn is None:
             return None
-        return self.c.aws.find(
+        found = self.c.aws.find(
             "stepfunctions", "describe_state_machine",
             what=f"look up state machine {address.arn}", stateMachineArn=address.arn,
         )  # fmt: skip
-
-    def owns(self, address: Address, found: Found) -> bool:
+        if found is None:
+            return None
         answer = self.c.aws.call(
             "stepfunctions", "list_tags_for_resource",
             what=f"read the tags of state machine {address.name}", resourceArn=address.arn,
         )  # fmt: skip
-        return self.c.ours({tag["key"]: tag["value"] for tag in answer.get("tags", [])})
+        return {**found, "tags": {tag["key"]: tag["value"] for tag in answer.get("tags", [])}}
+
+    def owns(self, address: Address, found: Found) -> bool:
+        return self.c.ours(found.get("tags") or {})
 
     def diff(self, resource: StateMachine, found: Found) -> Diff:
         return state_machine_diff(resource, found, "aws")
 
     def create(self, resource: StateMachine) -> None:
         extra = {"loggingConfiguration": resource.logging} if resource.logging else {}
+        tags = {**dict(resource.tags), **self.c.tags}
         self.c.aws.call(
             "stepfunctions", "create_state_machine", what=f"create state machine {resource.name}",
             name=resource.name, definition=resource.definition_text, roleArn=resource.role_arn,
-            type=resource.type, tags=[{"key": k, "value": v} for k, v in self.c.tags.items()],
+            type=resource.type, tracingConfiguration={"enabled": resource.tracing},
+            tags=[{"key": k, "value": v} for k, v in tags.items()],
             **extra,
         )  # fmt: skip
 
@@ -371,11 +399,32 @@ class AwsStateMachines:
         extra: dict[str, Any] = {}
         if "loggingConfiguration" in diff.attributes:
             extra["loggingConfiguration"] = resource.logging or {"level": "OFF"}
-        self.c.aws.call(
-            "stepfunctions", "update_state_machine", what=f"update state machine {resource.arn}",
-            stateMachineArn=resource.arn, definition=resource.definition_text,
-            roleArn=resource.role_arn, **extra,
-        )  # fmt: skip
+        if "tracingConfiguration" in diff.attributes:
+            extra["tracingConfiguration"] = {"enabled": resource.tracing}
+        if set(diff.attributes) - {"tags"}:
+            self.c.aws.call(
+                "stepfunctions", "update_state_machine",
+                what=f"update state machine {resource.arn}", stateMachineArn=resource.arn,
+                definition=resource.definition_text, roleArn=resource.role_arn, **extra,
+            )  # fmt: skip
+        if "tags" in diff.attributes:
+            self._retag(resource, found)
+
+    def _retag(self, resource: StateMachine, found: Found) -> None:
+        """The user's tags as serverless.yml has them now; the toolkit's own stay."""
+        wanted = dict(resource.tags)
+        have = {k: v for k, v in (found.get("tags") or {}).items() if k not in self.c.tags}
+        gone = sorted(set(have) - set(wanted))
+        if gone:
+            self.c.aws.call(
+                "stepfunctions", "untag_resource", what=f"untag state machine {resource.name}",
+                resourceArn=resource.arn, tagKeys=gone,
+            )  # fmt: skip
+        if wanted and wanted != {k: have.get(k) for k in wanted}:
+            self.c.aws.call(
+                "stepfunctions", "tag_resource", what=f"tag state machine {resource.name}",
+                resourceArn=resource.arn, tags=[{"key": k, "value": v} for k, v in wanted.items()],
+            )  # fmt: skip
 
     def delete(self, address: Address) -> None:
         with contextlib.suppress(NotFound):
@@ -468,6 +517,8 @@ class AwsEventSourceMappings:
         pass
 
     def find(self, address: Address) -> Found | None:
+        if address.arn is None or pending_in(address.arn):
+            return None  # its queue is made by the stack, which is not deployed yet
         function = mapping_function(address)
         try:
             for page in self.c.aws.pages(
@@ -505,15 +556,15 @@ class AwsEventSourceMappings:
         self.c.aws.call(
             "lambda", "create_event_source_mapping",
             what=f"connect queue {resource.queue_name} to {resource.function_name}",
-            EventSourceArn=resource.queue_arn, FunctionName=resource.function_name, Enabled=True,
-            Tags=self.c.tags, **mapping_settings(resource),
+            EventSourceArn=resource.queue_arn, FunctionName=resource.function_name,
+            Enabled=resource.enabled, Tags=self.c.tags, **mapping_settings(resource),
         )  # fmt: skip
 
     def update(self, resource: EventSourceMapping, found: Found, diff: Diff) -> None:
         self.c.aws.call(
             "lambda", "update_event_source_mapping",
             what=f"update the mapping of {resource.queue_name}", UUID=found["UUID"],
-            **mapping_settings(resource),
+            **mapping_update(resource, diff),
         )  # fmt: skip
 
     def delete(self, address: Address) -> None:

@@ -188,6 +188,7 @@ def _functions(context: _Context) -> Contribution:
                 key=key,
                 declared_in=service.config_file.name,
                 runtime_location=fn.runtime_location,
+                settings=fn.settings,
             )
         )
     return resources, []
@@ -231,6 +232,8 @@ def _state_machines(context: _Context) -> Contribution:
                 tree=machine.tree,
                 declared_in=service.config_file.name,
                 needs=tuple(needs),
+                tags=machine.tags,
+                tracing=machine.tracing,
             )
         )
     return resources, warnings
@@ -292,6 +295,29 @@ def _sqs_triggers(context: _Context) -> Contribution:
                     batch_size=trigger.batch_size,
                     maximum_batching_window=trigger.maximum_batching_window,
                     needs=(*queue_needs, function.address),
+                )
+            )
+    return resources, []
+
+
+def _function_sqs_events(context: _Context) -> Contribution:
+    """Per `sqs` event of a function, an event source mapping from its queue to the function
+    (the queue exists, or the `resources:` stack makes it)."""
+    resources: list[Resource] = []
+    for fn in context.service.functions.values():
+        for event in fn.events.sqs:
+            resources.append(
+                EventSourceMapping(
+                    queue_name=event.queue_name,
+                    queue_arn=event.queue_arn,
+                    function_name=fn.name,
+                    batch_size=event.batch_size,
+                    maximum_batching_window=event.maximum_batching_window,
+                    needs=(Address("function", fn.name),),
+                    enabled=event.enabled,
+                    function_response_types=event.function_response_types,
+                    filter_patterns=event.filter_patterns,
+                    maximum_concurrency=event.maximum_concurrency,
                 )
             )
     return resources, []
@@ -440,6 +466,7 @@ def _after_the_stack(resources: list[Resource]) -> list[Resource]:
 SOURCES: tuple[Callable[[_Context], Contribution], ...] = (
     _stack,
     _functions,
+    _function_sqs_events,
     _state_machines,
     _sqs_triggers,
     event_resources.schedules,

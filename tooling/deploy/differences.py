@@ -13,6 +13,7 @@ from typing import Any
 
 from tooling import iam
 from tooling.deploy.models import (
+    DEFAULT_EPHEMERAL_MB,
     EventSourceMapping,
     Function,
     LogGroup,
@@ -21,11 +22,9 @@ from tooling.deploy.models import (
     Stack,
     StateMachine,
 )
-from tooling.deploy.providers import Diff, Found
+from tooling.deploy.providers import TAG_SERVICE, TAG_STAGE, Diff, Found
 from tooling.errors import BadInput
 from tooling.machine_logging import normalized
-
-REPORT_BATCH_ITEM_FAILURES = ["ReportBatchItemFailures"]
 
 
 def role_diff(role: Role, found: Found) -> Diff:
@@ -59,15 +58,40 @@ def function_diff(function: Function, found: Found) -> Diff:
     return Diff.of(*parts)
 
 
+TOOLKIT_TAGS = (TAG_SERVICE, TAG_STAGE)  # the toolkit's own, for ownership
+
+
 def configuration_differences(function: Function, found: Found) -> list[str]:
     differences = []
     for key, value in function.configuration().items():
-        have = found.get(key)
-        if key == "Environment":
-            have = {"Variables": dict((have or {}).get("Variables", {}))}
-        if have != value:
+        if _configured(key, found) != value:
             differences.append(key)
+    if list(found.get("Architectures") or ["x86_64"]) != function.architectures:
+        differences.append("Architectures")
+    user_tags = {k: v for k, v in (found.get("Tags") or {}).items() if k not in TOOLKIT_TAGS}
+    if user_tags != function.settings.tag_map:
+        differences.append("Tags")
     return differences
+
+
+def _configured(key: str, found: Found) -> Any:
+    """GetFunctionConfiguration's value of `key`, in the shape the deploy sends it (a setting
+    Lambda leaves out when unset is its default)."""
+    have = found.get(key)
+    if key == "Environment":
+        return {"Variables": dict((have or {}).get("Variables", {}))}
+    if key == "Description":
+        return have or ""
+    if key == "TracingConfig":
+        return {"Mode": (have or {}).get("Mode") or "PassThrough"}
+    if key == "Layers":  # [{"Arn": ..., "CodeSize": ...}]
+        return [layer["Arn"] if isinstance(layer, dict) else layer for layer in have or []]
+    if key == "VpcConfig":  # VpcId and Ipv6AllowedForDualStack come with it
+        have = have or {}
+        return {name: list(have.get(name) or []) for name in ("SubnetIds", "SecurityGroupIds")}
+    if key == "EphemeralStorage":
+        return {"Size": (have or {}).get("Size") or DEFAULT_EPHEMERAL_MB}
+    return have
 
 
 def state_machine_diff(
@@ -90,6 +114,12 @@ def state_machine_diff(
         machine.logging
     ):
         parts.append(("logging changed", ("loggingConfiguration",)))
+    if keeps_logging:  # the local target keeps no logging, tracing or tags of a machine
+        if bool((found.get("tracingConfiguration") or {}).get("enabled")) != machine.tracing:
+            parts.append(("tracing changed", ("tracingConfiguration",)))
+        user_tags = {k: v for k, v in (found.get("tags") or {}).items() if k not in TOOLKIT_TAGS}
+        if user_tags != dict(machine.tags):
+            parts.append(("tags changed", ("tags",)))
     return Diff.of(*parts)
 
 
@@ -133,17 +163,67 @@ def _queue_value(key: str, value: Any) -> Any:
 
 
 def mapping_settings(mapping: EventSourceMapping) -> dict[str, Any]:
-    """CreateEventSourceMapping/UpdateEventSourceMapping settings."""
+    """CreateEventSourceMapping settings (without the queue, the function and the tags)."""
+    settings: dict[str, Any] = {
+        "BatchSize": mapping.batch_size,
+        "MaximumBatchingWindowInSeconds": mapping.maximum_batching_window,
+        "FunctionResponseTypes": list(mapping.function_response_types),
+    }
+    if mapping.filter_patterns:
+        settings["FilterCriteria"] = {
+            "Filters": [{"Pattern": pattern} for pattern in mapping.filter_patterns]
+        }
+    if mapping.maximum_concurrency is not None:
+        settings["ScalingConfig"] = {"MaximumConcurrency": mapping.maximum_concurrency}
+    return settings
+
+
+def mapping_update(mapping: EventSourceMapping, diff: Diff) -> dict[str, Any]:
+    """UpdateEventSourceMapping settings for what `diff` found changed: a filter or a
+    concurrency limit taken away is sent empty, which removes it."""
+    settings = {**mapping_settings(mapping), "Enabled": mapping.enabled}
+    settings.setdefault("FilterCriteria", {})
+    settings.setdefault("ScalingConfig", {})
+    return {key: value for key, value in settings.items() if key in diff.attributes}
+
+
+def _mapping_state(mapping: EventSourceMapping) -> dict[str, Any]:
     return {
         "BatchSize": mapping.batch_size,
         "MaximumBatchingWindowInSeconds": mapping.maximum_batching_window,
-        "FunctionResponseTypes": REPORT_BATCH_ITEM_FAILURES,
+        "FunctionResponseTypes": sorted(mapping.function_response_types),
+        "FilterCriteria": sorted((json.loads(p) for p in mapping.filter_patterns), key=json.dumps),
+        "ScalingConfig": mapping.maximum_concurrency,
+        "Enabled": mapping.enabled,
+    }
+
+
+def _found_mapping_state(found: Found) -> dict[str, Any]:
+    """A ListEventSourceMappings entry in `_mapping_state`'s terms: what is left out is the
+    default (no window, no response types, no filter, no limit)."""
+    filters = (found.get("FilterCriteria") or {}).get("Filters") or []
+    patterns = []
+    for item in filters:
+        try:
+            patterns.append(json.loads(item.get("Pattern", "")))
+        except (TypeError, ValueError):
+            patterns.append(item.get("Pattern"))
+    state = str(found.get("State", "Enabled"))
+    return {
+        "BatchSize": found.get("BatchSize"),
+        "MaximumBatchingWindowInSeconds": found.get("MaximumBatchingWindowInSeconds") or 0,
+        "FunctionResponseTypes": sorted(found.get("FunctionResponseTypes") or []),
+        "FilterCriteria": sorted(patterns, key=json.dumps),
+        "ScalingConfig": (found.get("ScalingConfig") or {}).get("MaximumConcurrency"),
+        "Enabled": state not in ("Disabled", "Disabling"),
     }
 
 
 def mapping_diff(mapping: EventSourceMapping, found: Found) -> Diff:
     """`found`: a ListEventSourceMappings entry."""
-    changed = [key for key, value in mapping_settings(mapping).items() if found.get(key) != value]
+    wanted = _mapping_state(mapping)
+    have = _found_mapping_state(found)
+    changed = [key for key, value in wanted.items() if have.get(key) != value]
     return Diff(tuple(f"{key} changed" for key in changed), tuple(changed))
 
 

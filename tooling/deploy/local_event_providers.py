@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
+from tooling.deploy.differences import mapping_diff, mapping_settings
 from tooling.deploy.event_differences import (
     alarm_diff,
     api_methods_found,
@@ -31,6 +32,7 @@ from tooling.deploy.models import (
     Address,
     Alarm,
     ApiMethod,
+    EventSourceMapping,
     Kind,
     Permission,
     RestApi,
@@ -381,8 +383,49 @@ class LocalPermissions(_Records):
         return Description(str(address.arn), "kept as a record (not enforced locally)")
 
 
+class LocalEventSourceMappings(_Records):
+    """A function's `sqs` event: `tool worker` polls the queue (in the local AWS services) and
+    invokes the function with each batch (tooling.triggers.function_queues)."""
+
+    kind: Kind = "event source mapping"
+
+    def check(self, resource: EventSourceMapping) -> None:
+        pass
+
+    def find(self, address: Address) -> Found | None:
+        return self._find(address)
+
+    def diff(self, resource: EventSourceMapping, found: Found) -> Diff:
+        return mapping_diff(resource, found)
+
+    def _document(self, resource: EventSourceMapping) -> dict[str, Any]:
+        function_arn = (
+            f"arn:aws:lambda:{self.state.region}:{self.state.account_id}:function:"
+            f"{resource.function_name}"
+        )
+        uuid = hashlib.sha256(resource.address.name.encode()).hexdigest()
+        return {
+            "UUID": f"{uuid[:8]}-{uuid[8:12]}-{uuid[12:16]}-{uuid[16:20]}-{uuid[20:32]}",
+            "EventSourceArn": resource.queue_arn,
+            "FunctionArn": function_arn,
+            "State": "Enabled" if resource.enabled else "Disabled",
+            **mapping_settings(resource),
+        }
+
+    def create(self, resource: EventSourceMapping) -> None:
+        self._put(resource.address, self._document(resource))
+
+    def update(self, resource: EventSourceMapping, found: Found, diff: Diff) -> None:
+        self._put(resource.address, self._document(resource))
+
+    def describe(self, address: Address, found: Found) -> Description:
+        details = f"batch {found.get('BatchSize')}, {str(found.get('State', '')).lower()}"
+        return Description(str(found.get("UUID", "")), details + ", polled by `tool worker`")
+
+
 def local_event_providers(state: LocalState) -> dict[Kind, Any]:
     return {
+        "event source mapping": LocalEventSourceMappings(state),
         "rule": LocalRules(state),
         "schedule group": LocalScheduleGroups(state),
         "schedule": LocalSchedules(state),

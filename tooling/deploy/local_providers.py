@@ -273,14 +273,18 @@ class LocalFunctions:
     def check(self, resource: Function) -> list[str]:
         """A function this machine cannot run is still deployed, so the rest of the service
         works; invoking it fails with Lambda.InvalidRuntimeException (tooling.localrt.invoker)."""
-        reason = why_not_here(resource.runtime) if resource.key is not None else None
-        if reason is None:  # the toolkit's own functions are Python
+        if resource.key is None:  # the toolkit's own functions: Python, no settings
             return []
-        where = ":".join(str(p) for p in resource.runtime_location if p is not None)
-        return [
-            f"{where + ': ' if where else ''}function '{resource.key}': {reason[0]}: deployed, "
-            f"but an invocation of it fails with Lambda.InvalidRuntimeException ({reason[1]})"
-        ]
+        notes = _local_setting_notes(resource)
+        reason = why_not_here(resource.runtime)
+        if reason is not None:
+            where = ":".join(str(p) for p in resource.runtime_location if p is not None)
+            notes.append(
+                f"{where + ': ' if where else ''}function '{resource.key}': {reason[0]}: "
+                "deployed, but an invocation of it fails with Lambda.InvalidRuntimeException "
+                f"({reason[1]})"
+            )
+        return notes
 
     def find(self, address: Address) -> Found | None:
         if not self.state.exists():
@@ -311,7 +315,11 @@ class LocalFunctions:
             FunctionRecord(
                 name=resource.name,
                 arn=arn,
-                config=resource.configuration(),
+                config={
+                    **resource.configuration(),
+                    "Architectures": resource.architectures,
+                    "Tags": resource.settings.tag_map,
+                },
                 code_sha256=code.sha256,
                 code_size=code.size,
                 code_dir=str(directory),
@@ -331,6 +339,26 @@ class LocalFunctions:
     def describe(self, address: Address, found: Found) -> Description:
         details = f"{found.get('Runtime')} {found.get('MemorySize')} MB {found.get('Timeout')} s"
         return Description(str(found.get("FunctionArn", "")), details)
+
+
+def _local_setting_notes(resource: Function) -> list[str]:
+    """What of the function's settings the local runtime does not reproduce."""
+    settings, who = resource.settings, f"{resource.declared_in}: function '{resource.key}'"
+    notes = []
+    if settings.layers:
+        notes.append(
+            f"{who}: its layers are not on this machine, and the local runtime runs it without "
+            "them (what it imports from a layer is missing; put that code in the package to "
+            "run it locally)"
+        )
+    if settings.vpc is not None:
+        notes.append(
+            f"{who}: runs on this machine, not in the VPC's subnets (what it reaches only "
+            "from the VPC is out of reach locally)"
+        )
+    if settings.tracing == "Active":
+        notes.append(f"{who}: tracing is Active on AWS; the local runtime sends no X-Ray traces")
+    return notes
 
 
 class LocalStateMachines:

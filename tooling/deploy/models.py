@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, get_args
 
+from tooling.config.function_settings import EPHEMERAL_STORAGE, FunctionSettings
 from tooling.iam import RoleSpec
 from tooling.package import Package
 
@@ -95,6 +96,9 @@ class LogGroup:
         return ()
 
 
+DEFAULT_EPHEMERAL_MB = EPHEMERAL_STORAGE[0]  # Lambda's /tmp when none is set
+
+
 @dataclass(frozen=True)
 class Function:
     """A Lambda function: its settings, and its code once packaged (None when only its
@@ -116,6 +120,7 @@ class Function:
     runtime_location: tuple[str | None, int | None, int | None] = field(
         default=(None, None, None), compare=False
     )
+    settings: FunctionSettings = FunctionSettings()  # description, tracing, layers, vpc, tags
 
     @property
     def address(self) -> Address:
@@ -125,7 +130,10 @@ class Function:
         return self.needs
 
     def configuration(self) -> dict[str, Any]:
-        """Lambda's CreateFunction/UpdateFunctionConfiguration settings."""
+        """Lambda's CreateFunction/UpdateFunctionConfiguration settings, each written out (its
+        default when serverless.yml sets none), so that a setting removed is reset."""
+        settings = self.settings
+        vpc = settings.vpc
         return {
             "Handler": self.handler,
             "Runtime": self.runtime,
@@ -133,7 +141,20 @@ class Function:
             "Timeout": self.timeout,
             "Environment": {"Variables": dict(self.environment)},
             "Role": self.role_arn,
+            "Description": settings.description,
+            "TracingConfig": {"Mode": settings.tracing or "PassThrough"},
+            "Layers": list(settings.layers),
+            "VpcConfig": {
+                "SubnetIds": list(vpc.subnet_ids) if vpc else [],
+                "SecurityGroupIds": list(vpc.security_group_ids) if vpc else [],
+            },
+            "EphemeralStorage": {"Size": settings.ephemeral_storage or DEFAULT_EPHEMERAL_MB},
         }
+
+    @property
+    def architectures(self) -> list[str]:
+        """CreateFunction/UpdateFunctionCode's Architectures (not a configuration setting)."""
+        return [self.settings.architecture]
 
 
 @dataclass(frozen=True)
@@ -154,6 +175,8 @@ class StateMachine:
     tree: Any = field(default=None, compare=False, repr=False)
     declared_in: str = field(default="serverless.yml", compare=False)  # for messages
     needs: tuple[Address, ...] = ()  # its role, its log group, the functions it calls
+    tags: tuple[tuple[str, str], ...] = ()  # the user's (the toolkit adds its own)
+    tracing: bool = False  # tracingConfiguration.enabled
 
     @property
     def address(self) -> Address:
@@ -190,7 +213,8 @@ class Queue:
 
 @dataclass(frozen=True)
 class EventSourceMapping:
-    """Lambda polling a queue for a function, with ReportBatchItemFailures."""
+    """Lambda polling a queue for a function: the SQS trigger's (ReportBatchItemFailures) or a
+    function's `sqs` event."""
 
     KIND: ClassVar[Kind] = "event source mapping"
     queue_name: str
@@ -199,6 +223,10 @@ class EventSourceMapping:
     batch_size: int
     maximum_batching_window: int
     needs: tuple[Address, ...] = ()  # the queue (when the service makes it) and the function
+    enabled: bool = True
+    function_response_types: tuple[str, ...] = ("ReportBatchItemFailures",)
+    filter_patterns: tuple[str, ...] = ()  # the JSON text of each FilterCriteria pattern
+    maximum_concurrency: int | None = None  # ScalingConfig.MaximumConcurrency
 
     @property
     def address(self) -> Address:

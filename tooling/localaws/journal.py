@@ -10,9 +10,9 @@ line cut short by a crash is dropped when the journal is opened. Replaying the j
 fresh moto app, in order, rebuilds the state.
 
 What a replay does not rebuild exactly: generated identifiers and timestamps (message ids,
-receipt handles, creation dates) are new; an SQS message deleted with a receipt handle comes
-back, since the replayed DeleteMessage names a receipt handle that no longer exists; SQS
-ReceiveMessage is not journaled, so received messages are visible again at once.
+receipt handles, creation dates) are new; SQS ReceiveMessage is not journaled, so received
+messages are visible again at once (as when their visibility timeout ends). An SQS message
+deleted before the restart stays deleted (tooling.localaws.sqs_replay).
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from urllib.parse import parse_qs
 
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 from werkzeug.wrappers import Request
+
+from tooling.localaws import sqs_replay
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 log = logging.getLogger("tooling.localaws")
@@ -158,6 +160,7 @@ class JournalingApp:
         self.journal = journal
         self.extra_routes = extra_routes or {}
         self.write_lock = threading.Lock()
+        sqs_replay.install()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         route = self.extra_routes.get(str(environ.get("PATH_INFO", "")))
@@ -170,21 +173,39 @@ class JournalingApp:
         environ.pop("HTTP_TRANSFER_ENCODING", None)
         if not changes_state(environ, body):
             return self.app(environ, start_response)
+        operation = operation_of(environ, body)
         with self.write_lock:
+            deleted: list[list[Any]] = []
+            if operation in sqs_replay.DELETES:  # while the receipt handles name the messages
+                fields = sqs_replay.request_fields(str(environ.get("CONTENT_TYPE", "")), body)
+                authorization = str(environ.get("HTTP_AUTHORIZATION", ""))
+                deleted = sqs_replay.deleted_messages(fields, authorization)
             app_iter, status, headers = run_wsgi_app(self.app, environ, buffered=True)
             answer = b"".join(app_iter)
             if hasattr(app_iter, "close"):
                 app_iter.close()
             if int(status.split(" ", 1)[0]) < 400:
-                self.journal.append(request_entry(environ, body))
+                entry = request_entry(environ, body)
+                if operation in sqs_replay.DELETES:
+                    entry["sqs_deleted"] = deleted
+                self.journal.append(entry)
         start_response(status, headers.to_wsgi_list())
         return [answer]
 
 
 def replay(app: WsgiApp, journal: Journal) -> tuple[int, int]:
     """Run every journaled request through `app`, in order: (replayed, refused)."""
+    sqs_replay.install()
     replayed = refused = 0
     for entry in journal.entries():
+        if "sqs_deleted" in entry:  # the same messages, by number (tooling.localaws.sqs_replay)
+            headers = entry["headers"]
+            fields = sqs_replay.request_fields(
+                headers.get("Content-Type", ""), base64.b64decode(entry["body"])
+            )
+            sqs_replay.delete_again(fields, headers.get("Authorization", ""), entry["sqs_deleted"])
+            replayed += 1
+            continue
         uri = entry["uri"]
         path, _, query = uri.partition("?")
         host = entry["headers"].get("Host", "127.0.0.1")

@@ -1,0 +1,125 @@
+"""Functions' description, architecture, tracing, layers, vpc, ephemeralStorageSize and tags,
+read as Serverless v3 reads them (tooling/config/function_settings.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tooling.config.function_settings import FunctionSettings, Vpc
+from tooling.config.service import ServiceConfig, load_service
+from tooling.errors import ConfigError
+
+LAYER = "arn:aws:lambda:us-east-1:123456789012:layer:deps:3"
+
+
+def service(tmp_path: Path, provider: str = "", functions: str = "") -> ServiceConfig:
+    (tmp_path / "handler.py").write_text("def work(event, context):\n    return 1\n")
+    (tmp_path / "serverless.yml").write_text(
+        "service: s\nprovider:\n  name: aws\n  runtime: python3.12\n"
+        + provider
+        + "functions:\n  a:\n    handler: handler.work\n"
+        + functions
+        + "  b:\n    handler: handler.work\n"
+    )
+    return load_service(tmp_path, env={})
+
+
+def test_nothing_set_is_lambdas_defaults(tmp_path: Path) -> None:
+    svc = service(tmp_path)
+    assert svc.functions["a"].settings == FunctionSettings()
+
+
+def test_the_provider_gives_what_the_function_does_not(tmp_path: Path) -> None:
+    provider = (
+        "  architecture: arm64\n  tracing: {lambda: true}\n  layers: [" + LAYER + "]\n"
+        "  vpc: {securityGroupIds: [sg-1], subnetIds: [subnet-1, subnet-2]}\n"
+        "  tags: {team: data, on: true}\n"
+    )
+    functions = (
+        "    architecture: x86_64\n    tracing: PassThrough\n    layers: []\n    vpc: false\n"
+        "    description: the first\n    ephemeralStorageSize: 1024\n    tags: {team: web}\n"
+    )
+    svc = service(tmp_path, provider, functions)
+    assert svc.functions["b"].settings == FunctionSettings(
+        architecture="arm64",
+        tracing="Active",
+        layers=(LAYER,),
+        vpc=Vpc(("subnet-1", "subnet-2"), ("sg-1",)),
+        tags=(("on", "true"), ("team", "data")),
+    )
+    assert svc.functions["a"].settings == FunctionSettings(
+        description="the first",
+        architecture="x86_64",
+        tracing="PassThrough",
+        ephemeral_storage=1024,
+        tags=(("on", "true"), ("team", "web")),
+    )
+
+
+def test_a_vpc_without_both_lists_is_dropped_as_serverless_drops_it(tmp_path: Path) -> None:
+    svc = service(tmp_path, "  vpc: {securityGroupIds: [sg-1]}\n")
+    assert svc.functions["a"].settings.vpc is None
+
+
+def test_what_is_not_deployed_of_provider_tracing_and_vpc_is_said(tmp_path: Path) -> None:
+    provider = (
+        "  tracing: {lambda: true, apiGateway: true}\n"
+        "  vpc: {securityGroupIds: [sg-1], subnetIds: [s-1], ipv6AllowedForDualStack: true}\n"
+    )
+    warnings = service(tmp_path, provider).warnings
+    assert any("provider.tracing.apiGateway is not deployed" in w for w in warnings)
+    assert any("provider.vpc.ipv6AllowedForDualStack is not deployed" in w for w in warnings)
+    assert not any("functions.a.tracing" in w or "provider.tracing is not" in w for w in warnings)
+
+
+@pytest.mark.parametrize(
+    ("provider", "functions", "line", "message"),
+    [
+        ("", "    layers: [my-layer]\n", 8, "layer 'my-layer' is not a layer version ARN"),
+        ("  architecture: arm\n", "", 5, "architecture 'arm' is not one Lambda runs"),
+        ("", "    tracing: On\n", 8, "tracing 'On' is not a Lambda tracing mode"),
+        ("", "    ephemeralStorageSize: 100\n", 8, "ephemeralStorageSize must be 512-10240"),
+        ("", "    description: [a]\n", 8, "description must be text"),
+        ("", "    tags: {aws:x: y}\n", 8, "tag 'aws:x' is not one AWS takes"),
+        ("  vpc: {securityGroupIds: [sg], subnetIds: x}\n", "", 5, "vpc.subnetIds must be a list"),
+    ],
+)
+def test_what_lambda_refuses_is_refused_at_its_line(
+    tmp_path: Path, provider: str, functions: str, line: int, message: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        service(tmp_path, provider, functions)
+    assert refused.value.line == line and message in refused.value.message
+
+
+MACHINE = (
+    "stepFunctions:\n  stateMachines:\n    m:\n{extra}      definition:\n"
+    "        StartAt: P\n        States:\n          P: {{Type: Pass, End: true}}\n"
+)
+
+
+def test_a_machine_takes_the_provider_tags_unless_told_not_to(tmp_path: Path) -> None:
+    (tmp_path / "serverless.yml").write_text(
+        "service: s\nprovider:\n  name: aws\n  tags: {team: data, env: dev}\n"
+        + MACHINE.format(extra="      tags: {env: prod}\n      tracingConfig: {enabled: true}\n")
+    )
+    machine = load_service(tmp_path, env={}).state_machines["m"]
+    assert machine.tags == (("env", "prod"), ("team", "data")) and machine.tracing
+    (tmp_path / "serverless.yml").write_text(
+        "service: s\nprovider:\n  name: aws\n  tags: {team: data}\n"
+        + MACHINE.format(extra="      inheritGlobalTags: false\n")
+    )
+    machine = load_service(tmp_path, env={}).state_machines["m"]
+    assert machine.tags == () and not machine.tracing
+
+
+def test_a_tracing_config_without_a_boolean_is_refused_at_its_line(tmp_path: Path) -> None:
+    (tmp_path / "serverless.yml").write_text(
+        "service: s\nprovider:\n  name: aws\n"
+        + MACHINE.format(extra="      tracingConfig: {enabled: yes please}\n")
+    )
+    with pytest.raises(ConfigError) as refused:
+        load_service(tmp_path, env={})
+    assert refused.value.line == 7 and "tracingConfig must be a mapping" in refused.value.message

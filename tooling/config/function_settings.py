@@ -1,0 +1,255 @@
+"""A function's Lambda settings beyond handler, runtime, memory, timeout and environment, read
+as Serverless v3 reads them (lib/plugins/aws/package/compile/functions.js): `description`,
+`architecture`, `tracing`, `layers`, `vpc`, `ephemeralStorageSize` and `tags`, each from the
+function, else from the provider where Serverless takes it from there.
+
+- `architecture`: the function's, else `provider.architecture`; Lambda's default x86_64.
+- `tracing`: the function's, else `provider.tracing.lambda`; `true` is `Active`. Any value
+  also gives the function's role X-Ray's PutTraceSegments/PutTelemetryRecords (as Serverless
+  adds them to its default role).
+- `layers`: the function's list replaces `provider.layers`; layer version ARNs (Lambda takes up
+  to 5). Layers of the service's own top-level `layers:` are not deployed by the toolkit.
+- `vpc`: `securityGroupIds` and `subnetIds`, each the function's else the provider's; without
+  both there is no VPC (as Serverless drops it); `vpc: false` or null on a function drops the
+  provider's. The role gets AWSLambdaVPCAccessExecutionRole.
+- `tags`: `provider.tags` with the function's over them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tooling.errors import ConfigError, Where
+from tooling.sourcemap import pointer_join
+
+ARCHITECTURES = ("x86_64", "arm64")
+TRACING_MODES = ("Active", "PassThrough")
+MAX_DESCRIPTION = 256  # CreateFunction Description
+MAX_LAYERS = 5  # Lambda's quota: layers per function
+EPHEMERAL_STORAGE = (512, 10_240)  # MB (CreateFunction EphemeralStorage.Size)
+MAX_TAG_KEY, MAX_TAG_VALUE = 128, 256  # Lambda's and Step Functions' TagResource
+_LAYER_ARN = re.compile(r"^arn:[\w-]+:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]{1,140}:\d+$")
+VPC_POLICY = "arn:{partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+# What serverless-step-functions adds to a machine's role with tracingConfig (compileIamRole.js).
+MACHINE_XRAY_ACTIONS = (
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+)
+XRAY_STATEMENT = {
+    "Effect": "Allow",
+    "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+    "Resource": ["*"],
+}
+
+
+@dataclass(frozen=True)
+class Vpc:
+    subnet_ids: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    description: str = ""
+    architecture: str = "x86_64"
+    tracing: str | None = None  # TracingConfig.Mode; None: not set (Lambda's PassThrough)
+    layers: tuple[str, ...] = ()
+    vpc: Vpc | None = None
+    ephemeral_storage: int | None = None  # MB; None: Lambda's 512
+    tags: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def tag_map(self) -> dict[str, str]:
+        return dict(self.tags)
+
+
+Locate = Callable[[str], Where]  # a pointer into serverless.yml -> file, line, column
+
+
+def provider_setting_warnings(
+    provider: Mapping[str, Any], where: Callable[[str], str]
+) -> list[str]:
+    """What of provider.tracing and provider.vpc the toolkit does not deploy, said by key."""
+    warnings = []
+    tracing = provider.get("tracing")
+    if isinstance(tracing, dict):
+        for name in sorted(set(tracing) - {"lambda"}):
+            warnings.append(
+                f"{where('/provider/tracing/' + name)}: provider.tracing.{name} is not deployed "
+                "by the toolkit yet (ignored; Lambda's tracing is)"
+            )
+    vpc = provider.get("vpc")
+    if isinstance(vpc, dict):
+        for name in sorted(set(vpc) - {"subnetIds", "securityGroupIds"}):
+            warnings.append(
+                f"{where('/provider/vpc/' + name)}: provider.vpc.{name} is not deployed by the "
+                "toolkit yet (ignored)"
+            )
+    return warnings
+
+
+def read_function_settings(
+    key: str,
+    spec: Mapping[str, Any],
+    pointer: str,
+    provider: Mapping[str, Any],
+    at: Locate,
+) -> FunctionSettings:
+    """The settings of `functions.<key>` (`spec`, written at `pointer`); ConfigError at the
+    value's line for what Lambda or Serverless would refuse."""
+    read = _Reader(key, at)
+    return FunctionSettings(
+        description=read.description(spec.get("description"), pointer_join(pointer, "description")),
+        architecture=read.architecture(spec, pointer, provider),
+        tracing=read.tracing(spec, pointer, provider),
+        layers=read.layers(spec, pointer, provider),
+        vpc=read.vpc(spec, pointer, provider),
+        ephemeral_storage=read.ephemeral_storage(spec, pointer),
+        tags=read.tags(spec, pointer, provider),
+    )
+
+
+class _Reader:
+    def __init__(self, key: str, at: Locate) -> None:
+        self.key = key
+        self.at = at
+
+    def refuse(self, pointer: str, what: str, hint: str | None = None) -> ConfigError:
+        return ConfigError(f"function '{self.key}': {what}", **self.at(pointer), hint=hint)
+
+    def description(self, value: Any, pointer: str) -> str:
+        if value is None:
+            return ""
+        if not isinstance(value, str) or len(value) > MAX_DESCRIPTION:
+            raise self.refuse(pointer, f"description must be text of at most {MAX_DESCRIPTION} "
+                              "characters")  # fmt: skip
+        return value
+
+    def architecture(
+        self, spec: Mapping[str, Any], pointer: str, provider: Mapping[str, Any]
+    ) -> str:
+        value, at = _own_or_provider(spec, pointer, provider, "architecture")
+        if value is None:
+            return "x86_64"
+        if value not in ARCHITECTURES:
+            raise self.refuse(at, f"architecture {value!r} is not one Lambda runs",
+                              hint="x86_64 or arm64")  # fmt: skip
+        return str(value)
+
+    def tracing(
+        self, spec: Mapping[str, Any], pointer: str, provider: Mapping[str, Any]
+    ) -> str | None:
+        value, at = spec.get("tracing"), pointer_join(pointer, "tracing")
+        if not value:  # `functionObject.tracing || provider.tracing.lambda`
+            tracing = provider.get("tracing")
+            value = tracing.get("lambda") if isinstance(tracing, dict) else None
+            at = "/provider/tracing/lambda"
+        if value is None or value is False:
+            return None
+        if value is True:
+            return "Active"
+        if value not in TRACING_MODES:
+            raise self.refuse(at, f"tracing {value!r} is not a Lambda tracing mode",
+                              hint="Active, PassThrough or true")  # fmt: skip
+        return str(value)
+
+    def layers(
+        self, spec: Mapping[str, Any], pointer: str, provider: Mapping[str, Any]
+    ) -> tuple[str, ...]:
+        value, at = _own_or_provider(spec, pointer, provider, "layers")
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            raise self.refuse(at, "layers must be a list of layer version ARNs")
+        if len(value) > MAX_LAYERS:
+            raise self.refuse(at, f"{len(value)} layers; Lambda takes at most {MAX_LAYERS}")
+        for index, layer in enumerate(value):
+            if not isinstance(layer, str) or not _LAYER_ARN.fullmatch(layer):
+                raise self.refuse(
+                    pointer_join(at, index),
+                    f"layer {layer!r} is not a layer version ARN",
+                    hint="arn:aws:lambda:<region>:<account>:layer:<name>:<version>; layers "
+                    "defined in this service's `layers:` are not deployed by the toolkit",
+                )
+        return tuple(value)
+
+    def vpc(self, spec: Mapping[str, Any], pointer: str, provider: Mapping[str, Any]) -> Vpc | None:
+        if "vpc" in spec and spec["vpc"] in (None, False):
+            return None  # the function opts out of the provider's VPC
+        own = spec.get("vpc") or {}
+        shared = provider.get("vpc") or {}
+        for value, at in ((own, pointer_join(pointer, "vpc")), (shared, "/provider/vpc")):
+            if not isinstance(value, dict):
+                raise self.refuse(at, "vpc must be a mapping with securityGroupIds and subnetIds")
+        ids: dict[str, tuple[str, ...]] = {}
+        for name in ("subnetIds", "securityGroupIds"):
+            value = own.get(name) or shared.get(name)
+            at = pointer_join(pointer_join(pointer, "vpc") if own.get(name) else "/provider/vpc",
+                              name)  # fmt: skip
+            if value is None:
+                return None  # Serverless drops a VpcConfig that lacks either list
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise self.refuse(
+                    at,
+                    f"vpc.{name} must be a list of ids (resolved to text)",
+                    hint="write the ids, or a variable that gives them (${ssm:...}, ${cf:...})",
+                )
+            ids[name] = tuple(value)
+        return Vpc(ids["subnetIds"], ids["securityGroupIds"])
+
+    def ephemeral_storage(self, spec: Mapping[str, Any], pointer: str) -> int | None:
+        value = spec.get("ephemeralStorageSize")
+        if value is None:
+            return None
+        low, high = EPHEMERAL_STORAGE
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.refuse(pointer_join(pointer, "ephemeralStorageSize"),
+                              f"ephemeralStorageSize must be {low}-{high} (MB)")  # fmt: skip
+        return value
+
+    def tags(
+        self, spec: Mapping[str, Any], pointer: str, provider: Mapping[str, Any]
+    ) -> tuple[tuple[str, str], ...]:
+        sources = [(provider.get("tags"), "/provider/tags"),
+                   (spec.get("tags"), pointer_join(pointer, "tags"))]  # fmt: skip
+        return read_tags(sources, self.at, f"function '{self.key}'")
+
+
+def read_tags(sources: list[tuple[Any, str]], at: Locate, who: str) -> tuple[tuple[str, str], ...]:
+    """Tags merged in order (a later mapping's value wins), as (name, value) pairs sorted by
+    name; ConfigError at the tag's line for one AWS refuses."""
+    merged: dict[str, str] = {}
+    for value, pointer in sources:
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            raise ConfigError(f"{who}: tags must be a mapping of names to values", **at(pointer))
+        for name, given in value.items():
+            text = str(given).lower() if isinstance(given, bool) else given
+            if (
+                not isinstance(text, str | int | float)
+                or not 1 <= len(str(name)) <= MAX_TAG_KEY
+                or len(str(text)) > MAX_TAG_VALUE
+                or str(name).startswith("aws:")
+            ):
+                raise ConfigError(
+                    f"{who}: tag {name!r} is not one AWS takes",
+                    **at(pointer_join(pointer, str(name))),
+                    hint=f"a name of 1-{MAX_TAG_KEY} characters not starting with aws:, a value "
+                    f"of at most {MAX_TAG_VALUE}",
+                )
+            merged[str(name)] = str(text)
+    return tuple(sorted(merged.items()))
+
+
+def _own_or_provider(
+    spec: Mapping[str, Any], pointer: str, provider: Mapping[str, Any], name: str
+) -> tuple[Any, str]:
+    if spec.get(name) is not None:
+        return spec[name], pointer_join(pointer, name)
+    return provider.get(name), f"/provider/{name}"
