@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +38,12 @@ def hello(event, context):
 
 def boom(event, context):
     raise ValueError("boom")
+
+
+def pid(event, context):
+    import os
+
+    return {"statusCode": 200, "body": str(os.getpid())}
 """
 SERVICE = """\
 service: web
@@ -54,6 +66,10 @@ functions:
     handler: handler.boom
     events:
       - http: POST boom
+  pid:
+    handler: handler.pid
+    events:
+      - http: GET pid
 resources:
   Resources:
     Table:
@@ -146,3 +162,41 @@ def test_remove_deletes_the_routes_and_the_stack(
     out = capsys.readouterr().out
     assert "delete    rest api dev-web (tool remove)" in out
     assert "delete    stack web-dev (tool remove)" in out
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc; PR_SET_PDEATHSIG is Linux's")
+def test_a_killed_server_leaves_no_function_running(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SIGKILL of `tool serve` while a function's warm environment waits for the next request:
+    the environment's process ends with it (nothing is left running)."""
+    assert main(["deploy"]) == 0, capsys.readouterr().err
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    entry = "import sys; from tooling.cli import main; sys.exit(main())"
+    server = subprocess.Popen(
+        [sys.executable, "-c", entry, "serve", "--port", str(port)],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(400):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/dev/pid", timeout=30) as r:
+                    handler = int(r.read())
+                break
+            except urllib.error.URLError:
+                time.sleep(0.05)
+        else:
+            raise AssertionError("tool serve did not answer")
+        assert Path(f"/proc/{handler}").exists()  # the warm environment waits
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+    for _ in range(100):
+        if not Path(f"/proc/{handler}").exists():
+            break
+        time.sleep(0.05)
+    assert not Path(f"/proc/{handler}").exists()
