@@ -317,3 +317,22 @@ def test_a_template_naming_the_api_and_nothing_the_service_reads(
     assert lines.index("delete    stack shop-dev (tool remove)") < lines.index(
         f"delete    rest api {API} (tool remove)"
     )
+
+
+def test_the_plan_says_the_api_is_made_before_the_stack(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = SERVICE.replace(
+        "      - http: GET hello/{id}\n", "      - http: GET hello/{id}\n" + WITH_AUTHORIZER
+    )
+    (shop / "serverless.yml").write_text(text + AUTHORIZER)
+    code, out, err, calls = run(capsys, "plan", "--target", "aws", "--json")
+    assert code == 0, err
+    assert mutating(calls) == []
+    planned = {(c["kind"], c["name"]): c for c in json.loads(out)["changes"]}
+    assert planned[("rest api", API)]["reasons"] == [
+        "made before the stack (resources: names ApiGatewayRestApi), its methods after",
+        "uses values known after the stack is created: ApiGatewayAuthorizer",
+    ]
+    stack = planned[("stack", "shop-dev")]
+    assert stack["action"] == "create"

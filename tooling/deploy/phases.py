@@ -105,7 +105,7 @@ def deploy(
     plan.warnings[:0] = [w for w in first.warnings if w not in plan.warnings]
     warn(plan)
     if dry_run:
-        plan.steps = [_say_pending(s, verb) for s in plan.steps]
+        plan.steps = [_say_made_first(_say_pending(s, verb), service) for s in plan.steps]
         changes = _run(plan, target, record, dry_run, on_change)
     else:
         changes = _run(plan, target, record, dry_run, on_change)
@@ -155,6 +155,23 @@ def _rest_api_first(
         return service, None
     ids = RestApiIds(str(found["id"]), _root_resource_id(found))
     return replace(service, rest_api_ids=ids), made
+
+
+def _say_made_first(step: Step, service: ServiceConfig) -> Step:
+    """In a dry run, the REST API `resources:` names, when it does not exist yet and its
+    methods come after the stack, says it is made before the stack (the plan lists it where
+    its methods go)."""
+    names = service.resources.names_service if service.resources else ()
+    change = step.change
+    if (
+        REST_API_LOGICAL_ID not in names
+        or service.rest_api_ids is not None
+        or change.address.kind != "rest api"
+        or change.action != "create"
+    ):
+        return step
+    reason = "made before the stack (resources: names ApiGatewayRestApi), its methods after"
+    return replace(step, change=replace(change, reasons=(reason, *change.reasons)))
 
 
 def _root_resource_id(found: Found) -> str:
