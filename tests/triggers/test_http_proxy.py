@@ -202,3 +202,12 @@ def test_a_function_slower_than_api_gateways_timeout_is_a_504() -> None:
     answer = api(Slow()).handle(request())
     assert answer.status == 504
     assert json.loads(answer.body) == {"message": "Endpoint request timed out"}
+
+
+def test_a_body_that_is_not_text_comes_base64_encoded() -> None:
+    functions = FakeFunctions({"statusCode": 200})
+    api(functions).handle(request("POST", body=b"\xff\xfe\x00"))
+    (event,) = functions.events
+    assert (event["body"], event["isBase64Encoded"]) == ("//4A", True)
+    assert event["requestContext"]["identity"]["caller"] is None
+    assert event["requestContext"]["identity"]["sourceIp"] == "127.0.0.1"

@@ -28,6 +28,7 @@ stage prefix of the deployed URL (`/dev/...`) is accepted, and so is the bare pa
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -410,7 +411,7 @@ class LocalApi:
         multi_query: dict[str, list[str]] = {}
         for name, value in request.raw_query or tuple(request.query.items()):
             multi_query.setdefault(name, []).append(value)
-        body = request.body.decode("utf-8", errors="replace") if request.body else None
+        body, encoded = _proxy_body(request.body)
         return {
             "resource": resource,
             "path": path,
@@ -435,6 +436,7 @@ class LocalApi:
                 "requestTimeEpoch": int(now.timestamp() * 1000),
                 "requestId": request_id,
                 "identity": {
+                    **dict.fromkeys(IDENTITY_KEYS),  # no caller identity: no authorizer runs
                     "sourceIp": "127.0.0.1",
                     "userAgent": request.headers.get("user-agent"),
                 },
@@ -442,7 +444,7 @@ class LocalApi:
                 "apiId": self.document.get("id", ""),
             },
             "body": body,
-            "isBase64Encoded": False,
+            "isBase64Encoded": encoded,
         }
 
     def _bare_path(self, path: str) -> str:
@@ -474,6 +476,23 @@ class LocalApi:
         if template and "$" not in template and "#" not in template:
             body = template
         return Response(int(chosen.get("statusCode", status)), body, headers)
+
+
+# requestContext.identity of the proxy event: what API Gateway knows of the caller (null here).
+IDENTITY_KEYS = (
+    "cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller", "principalOrgId",
+    "accessKey", "cognitoAuthenticationType", "cognitoAuthenticationProvider", "userArn", "user",
+)  # fmt: skip
+
+
+def _proxy_body(body: bytes) -> tuple[str | None, bool]:
+    """The event's body: the text, or base64 when it is not UTF-8 (`isBase64Encoded`)."""
+    if not body:
+        return None, False
+    try:
+        return body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode("ascii"), True
 
 
 PROXY_RESULT_KEYS = frozenset(
