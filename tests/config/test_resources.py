@@ -309,8 +309,8 @@ def test_roles_and_log_destinations_from_resources_come_from_the_stack(tmp_path:
 
 def test_a_template_naming_serverless_rest_api_says_why_it_cannot(tmp_path: Path) -> None:
     """An authorizer of `resources:` on `ApiGatewayRestApi` (Serverless' REST API for http
-    events, in its own stack): the toolkit's stack cannot name it, and the refusal says why
-    and what to do, not "fix the name"."""
+    events, in its own stack) in a service with no http event: there is no API to name, and
+    the refusal says why and what to do, not "fix the name"."""
     extra = (
         "    Authorizer:\n      Type: AWS::ApiGateway::Authorizer\n"
         "      DependsOn: [ApiGatewayRestApi]\n"
@@ -322,5 +322,5 @@ def test_a_template_naming_serverless_rest_api_says_why_it_cannot(tmp_path: Path
     assert sorted(p.line for p in svc.problems) == [19, 23]
     for problem in svc.problems:
         assert "names 'ApiGatewayRestApi'" in problem.message
-        assert "deploys no API for functions' http events" in problem.message
+        assert "this service has no http event" in problem.message
         assert problem.hint is not None and "declare it there yourself" in problem.hint

@@ -1,4 +1,4 @@
-"""serve: the service's REST API (state machines' http events) on loopback."""
+"""serve: the service's REST API (functions' and state machines' http events) on loopback."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def serve(
 ) -> None:
     """Answer the http events' paths on 127.0.0.1 as API Gateway does.
 
-    Each request starts an execution and gets Step Functions' answer (docs/aws.md, http
+    A function's route invokes it with API Gateway's proxy event and answers with its result;
+    a state machine's starts an execution and gets Step Functions' answer (docs/aws.md, http
     events). Ctrl-C stops."""
     if target != "local":
         raise BadInput(
@@ -54,3 +55,4 @@ def serve(
         render.info("stopped")
     finally:
         server.server_close()
+        api.close()

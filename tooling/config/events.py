@@ -140,6 +140,10 @@ class Cors:
     methods: tuple[str, ...]
     allow_credentials: bool
     max_age: int | None = None
+    cache_control: str | None = None  # functions' http events (Serverless' Cache-Control)
+    # The preflight always says Access-Control-Allow-Credentials (the plugin); Serverless'
+    # own preflight for functions says it only when it is true.
+    credentials_always: bool = True
 
 
 @dataclass(frozen=True)
@@ -237,15 +241,16 @@ class EventsReader:
         kw = self.at(pointer)
         return (kw["file"], kw["line"], kw["column"])
 
+    @property
+    def subject(self) -> str:
+        """Who the events belong to, as messages name it."""
+        return f"state machine '{self.machine_key}'"
+
     def warn(self, pointer: str, text: str) -> None:
-        self.warnings.append(f"{self.where(pointer)}: state machine '{self.machine_key}': {text}")
+        self.warnings.append(f"{self.where(pointer)}: {self.subject}: {text}")
 
     def problem(self, pointer: str, text: str, hint: str | None = None) -> None:
-        self.problems.append(
-            ConfigError(
-                f"state machine '{self.machine_key}': {text}", hint=hint, **self.at(pointer)
-            )
-        )
+        self.problems.append(ConfigError(f"{self.subject}: {text}", hint=hint, **self.at(pointer)))
 
     # -- entry ----------------------------------------------------------------------------------
 
@@ -766,6 +771,8 @@ class EventsReader:
                 if authorizer is UNRESOLVED:
                     return None
                 scopes = value.get("scopes") or []
+                if isinstance(scopes, str):  # one scope, not a list of its letters
+                    scopes = [scopes]
                 return str(kind).upper(), str(authorizer), tuple(str(s) for s in scopes)
         self.problem(
             at,

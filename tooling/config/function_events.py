@@ -2,7 +2,7 @@
 
 `READERS` maps an event type to its reader; a type with none is warned about at its line (the
 function deploys without it), never dropped silently. The readers: `sqs`
-(tooling.config.sqs_events).
+(tooling.config.sqs_events) and `http` (tooling.config.function_http_events).
 """
 
 from __future__ import annotations
@@ -11,16 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tooling.config.function_http_events import FunctionHttpEvent, http_event_reader
 from tooling.config.sqs_events import Locate, Resolve, SqsEvent, SqsEventReader
 from tooling.errors import BadInput, ConfigError
 from tooling.sourcemap import pointer_join
 
-__all__ = ["READERS", "FunctionEvents", "FunctionEventsReader", "SqsEvent"]
+__all__ = ["READERS", "FunctionEvents", "FunctionEventsReader", "FunctionHttpEvent", "SqsEvent"]
 
 
 @dataclass(frozen=True)
 class FunctionEvents:
     sqs: tuple[SqsEvent, ...] = ()
+    http: tuple[FunctionHttpEvent, ...] = ()
 
 
 @dataclass
@@ -44,6 +46,9 @@ class FunctionEventsReader:
             self.problems,
             function_timeout=self.function_timeout,
             visibility_of=self.visibility_of,
+        )
+        self.http_events = http_event_reader(
+            self.function_key, self.at, self.resolve, self.warnings, self.problems
         )
 
     def read(self, events: Any, pointer: str) -> FunctionEvents:
@@ -73,7 +78,9 @@ class FunctionEventsReader:
             parsed = reader(self, event[kind], pointer_join(where, kind))
             if parsed is not None:
                 self.found.setdefault(kind, []).append(parsed)
-        return FunctionEvents(sqs=tuple(self.found.get("sqs", ())))
+        return FunctionEvents(
+            sqs=tuple(self.found.get("sqs", ())), http=tuple(self.found.get("http", ()))
+        )
 
     def _problem(self, pointer: str, message: str, hint: str | None) -> None:
         self.problems.append(
@@ -89,4 +96,5 @@ class FunctionEventsReader:
 # One reader per event type; a new type of function event adds a line here.
 READERS: dict[str, Callable[[FunctionEventsReader, Any, str], Any]] = {
     "sqs": lambda reader, value, where: reader.sqs_events.read(value, where),
+    "http": lambda reader, value, where: reader.http_events.function_http(value, where),
 }

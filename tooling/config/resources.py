@@ -51,6 +51,18 @@ OUTPUT_PREFIX = "Tool"  # the Outputs the toolkit adds: ToolRef<Id>, ToolAtt<Id>
 _SUB_NAME = re.compile(r"\$\{([^!}][^}]*)\}")
 
 DEPLOYMENT_BUCKET_ID = "ServerlessDeploymentBucket"
+# The http events' REST API, as Serverless names it in its stack: the toolkit makes it before
+# the stack, so that `resources:` may name it (tooling/deploy/phases.py).
+REST_API_LOGICAL_ID = "ApiGatewayRestApi"
+REST_API_PENDING = "<ApiGatewayRestApi{attribute}: known after the REST API is created>"
+
+
+@dataclass(frozen=True)
+class RestApiIds:
+    """What `Ref: ApiGatewayRestApi` and its `RootResourceId` give: the ids API Gateway chose."""
+
+    id: str
+    root_resource_id: str
 
 
 @dataclass(frozen=True)
@@ -272,9 +284,8 @@ def read_resources(
 SERVERLESS_STACK_IDS = {
     DEPLOYMENT_BUCKET_ID: "Serverless' deployment bucket: its stack holds it only when "
     "provider.deploymentBucket names no bucket of yours, and then neither does the toolkit's",
-    "ApiGatewayRestApi": "the REST API Serverless makes in its stack for http events; the "
-    "toolkit deploys no API for functions' http events, and makes the API of state machines' "
-    "http events itself, after the stack, so no template can name it",
+    REST_API_LOGICAL_ID: "the REST API Serverless makes in its stack for http events; this "
+    "service has no http event, so there is no API to name",
     "HttpApi": "the HTTP API Serverless makes for httpApi events, which the toolkit does not "
     "deploy",
     "WebsocketsApi": "the API Serverless makes for websocket events, which the toolkit does not "
@@ -675,6 +686,16 @@ def _substitute_sub(argument: Any, targets: Mapping[str, ServiceTarget]) -> Any:
     if variables is None:
         return text
     return [text, _substitute(variables, targets)]
+
+
+def rest_api_target(ids: RestApiIds | None) -> ServiceTarget:
+    """`ApiGatewayRestApi` in a template: the API's ids, or placeholders until it exists."""
+    if ids is None:
+        return ServiceTarget(
+            REST_API_PENDING.format(attribute=""),
+            {"RootResourceId": REST_API_PENDING.format(attribute=".RootResourceId")},
+        )
+    return ServiceTarget(ids.id, {"RootResourceId": ids.root_resource_id})
 
 
 def _attribute(target: ServiceTarget, name: str, attribute: str) -> str:

@@ -50,10 +50,12 @@ from tooling.config.intrinsics import (
 )
 from tooling.config.missing import MISSING
 from tooling.config.resources import (
+    REST_API_LOGICAL_ID,
     STACK_KEYS_NOT_APPLIED,
     RecordingValues,
     Reference,
     ResourcesConfig,
+    RestApiIds,
     StackSettings,
     merge_into,
     merged,
@@ -346,7 +348,17 @@ class ServiceConfig:
     # the `resources:` values the service reads (Ref / Fn::GetAtt), in the order first asked
     resource_references: tuple[Reference, ...] = ()
     stack: StackSettings | None = None  # how that stack is deployed (None: no `resources:`)
-    api: ApiSettings | None = None  # the REST API of the state machines' http events
+    api: ApiSettings | None = None  # the REST API of the functions' and machines' http events
+    # Its ids, once it exists, when `resources:` names it (set by tooling.deploy.phases)
+    rest_api_ids: RestApiIds | None = None
+
+
+def _has_http_events(
+    functions: Mapping[str, FunctionConfig], machines: Mapping[str, StateMachineConfig]
+) -> bool:
+    return any(f.events.http for f in functions.values()) or any(
+        m.events.http for m in machines.values()
+    )
 
 
 def load_service(
@@ -545,15 +557,6 @@ class _Loader:
 
         functions = self._functions(service, stage, region, provider, package, plugins)
         state_machines = self._state_machines(service, stage, region, functions)
-        api = _read_api_settings(
-            provider,
-            service=service,
-            stage=stage,
-            has_http_events=any(m.events.http for m in state_machines.values()),
-            at=self._at,
-            warnings=self.warnings,
-            problems=self.problems,
-        )
         context = self._context(service, stage, region, functions, state_machines)
         provider_statements = self._provider_statements(provider, context)
         provider_statements += self._statements(
@@ -567,6 +570,17 @@ class _Loader:
         for key, function in list(functions.items()):
             functions[key] = self._function_environment(function, context)
             functions[key] = self._function_events(functions[key], context)
+        self._check_routes(functions, state_machines)
+        self._shared_api(provider, functions)
+        api = _read_api_settings(
+            provider,
+            service=service,
+            stage=stage,
+            has_http_events=_has_http_events(functions, state_machines),
+            at=self._at,
+            warnings=self.warnings,
+            problems=self.problems,
+        )
         if PER_FUNCTION_ROLES in plugins:
             self._function_roles(functions, provider, provider_statements, custom, context)
         profile = self.options.get("aws-profile") or provider.get("profile")
@@ -1319,6 +1333,65 @@ class _Loader:
         )
         return reader.read(spec)
 
+    def _shared_api(
+        self, provider: Mapping[str, Any], functions: dict[str, FunctionConfig]
+    ) -> None:
+        """`provider.apiGateway.restApiId` puts the http events on someone else's REST API,
+        which the toolkit does not deploy to yet: the functions deploy without their http
+        events, said at that line (a state machine's http event there is refused, as before)."""
+        gateway = provider.get("apiGateway")
+        if not isinstance(gateway, dict) or gateway.get("restApiId") is None:
+            return
+        routed = {key: f for key, f in functions.items() if f.events.http}
+        if not routed:
+            return
+        count = sum(len(f.events.http) for f in routed.values())
+        self.warnings.append(
+            f"{self._where('/provider/apiGateway/restApiId')}: provider.apiGateway.restApiId "
+            "(a shared REST API) is not supported by the toolkit yet: the "
+            f"{count} http event(s) of function(s) {', '.join(sorted(routed))} are not deployed "
+            "(the functions are)"
+        )
+        for key, function in routed.items():
+            functions[key] = replace(function, events=FunctionEvents())
+
+    def _check_routes(
+        self,
+        functions: dict[str, FunctionConfig],
+        machines: Mapping[str, StateMachineConfig],
+    ) -> None:
+        """One REST API holds every http event, and a path answers a method once. Serverless
+        and the plugin write both events' methods under one logical id, merged: the plugin's
+        (run after Serverless') over a function's, a later function's over an earlier one's.
+        So the state machine's event answers, or the later function's, and the one it replaces
+        is dropped with a warning at its line (each state machine checks its own twice)."""
+        winners: dict[tuple[str, str], tuple[str, object]] = {}
+        for key, function in functions.items():  # the last one Serverless reads wins
+            for event in function.events.http:
+                winners[(event.path, event.method)] = (f"function '{key}'", event)
+        for key, machine in machines.items():  # the plugin's, merged over them all
+            for machine_event in machine.events.http:
+                route = (machine_event.path, machine_event.method)
+                if route not in winners or winners[route][0].startswith("function"):
+                    winners[route] = (f"state machine '{key}'", machine_event)
+        for key, function in list(functions.items()):
+            kept = []
+            for event in function.events.http:
+                winner, answering = winners[(event.path, event.method)]
+                if answering is event:
+                    kept.append(event)
+                    continue
+                file, line, column = event.location
+                where = ":".join(str(p) for p in (file, line, column) if p is not None)
+                self.warnings.append(
+                    f"{where}: function '{key}': http event {event.method} /{event.path} is "
+                    f"answered by {winner}'s (one REST API holds every http event; Serverless "
+                    "merges the two methods, the later over the earlier, the plugin's over "
+                    "Serverless'): this one is not deployed"
+                )
+            if len(kept) != len(function.events.http):
+                functions[key] = replace(function, events=FunctionEvents(http=tuple(kept)))
+
     def _context(
         self,
         service: str,
@@ -1822,6 +1895,8 @@ class _Loader:
                 service_ids[f"{normalized_name(key)}{FUNCTION_ROLE_LOGICAL_ID}"] = frozenset(
                     {"Arn"}
                 )
+        if _has_http_events(functions, machines):  # the toolkit makes it before the stack
+            service_ids[REST_API_LOGICAL_ID] = frozenset({"RootResourceId"})
         bucket = provider.get("deploymentBucket")
         own_bucket = isinstance(bucket, str) or (isinstance(bucket, dict) and "name" in bucket)
         config, problems, warnings = read_resources(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tooling.deploy.event_differences import (
@@ -27,6 +28,7 @@ from tooling.deploy.event_differences import (
     targets_by_id,
 )
 from tooling.deploy.models import (
+    REST_API_ID,
     Address,
     Alarm,
     ApiMethod,
@@ -313,13 +315,23 @@ class AwsRestApis:
             name=resource.name, description=self.c.description, endpointConfiguration=endpoint,
             tags=self.c.tags,
         )  # fmt: skip
+        if resource.existence_only:
+            return  # its methods and deployment come with the whole API, after the stack
         root = {"id": api.get("rootResourceId"), "path": "/"}
         if root["id"] is None:
             root = self._resources(api["id"])[0]
         self._apply(resource, api["id"], [root])
 
     def update(self, resource: RestApi, found: Found, diff: Diff) -> None:
-        self._apply(resource, found["id"], list(found.get("Resources") or []))
+        if not resource.existence_only:
+            self._apply(resource, found["id"], list(found.get("Resources") or []))
+
+    def api_id(self, name: str) -> str | None:
+        """The id of the toolkit's API of that name (None: there is none yet)."""
+        api = next(
+            (a for a in self._apis_named(name) if self.c.ours(dict(a.get("tags") or {}))), None
+        )
+        return str(api["id"]) if api else None
 
     def _resources(self, api_id: str) -> list[dict[str, Any]]:
         return [
@@ -382,6 +394,8 @@ class AwsRestApis:
             extra["authorizerId"] = method.authorizer_id
         if method.authorization_scopes:
             extra["authorizationScopes"] = list(method.authorization_scopes)
+        if method.request_parameters:
+            extra["requestParameters"] = dict(method.request_parameters)
         aws.call(
             "apigateway", "put_method", what=what, authorizationType=method.authorization_type,
             apiKeyRequired=method.api_key_required, **where, **extra,
@@ -460,13 +474,25 @@ class AwsAlarms:
 
 class AwsPermissions:
     """A statement with the toolkit's id in an SNS topic's or SQS queue's policy (the rest of
-    the policy is kept as it is), or a Lambda function's permission (AddPermission)."""
+    the policy is kept as it is), or a Lambda function's permission (AddPermission); one for
+    API Gateway names the toolkit's REST API by its id."""
 
-    def __init__(self, context: AwsContext) -> None:
+    def __init__(self, context: AwsContext, apis: AwsRestApis) -> None:
         self.c = context
+        self.apis = apis
 
     def check(self, resource: Permission) -> None:
         pass
+
+    def _resolved(self, permission: Permission) -> Permission:
+        """The permission with its REST API's id in `source_arn` (as it is while the API does
+        not exist: it then differs from any statement found)."""
+        if permission.rest_api is None or REST_API_ID not in permission.source_arn:
+            return permission
+        api_id = self.apis.api_id(permission.rest_api)
+        if api_id is None:
+            return permission
+        return replace(permission, source_arn=permission.source_arn.replace(REST_API_ID, api_id))
 
     def _policy(self, target: str) -> dict[str, Any] | None:
         """The target's policy document ({} when it has none); None when the target is gone."""
@@ -517,17 +543,19 @@ class AwsPermissions:
         return True  # the statement id is derived from the rule's name, the toolkit's own
 
     def diff(self, resource: Permission, found: Found) -> Diff:
-        return permission_diff(resource, found)
+        return permission_diff(self._resolved(resource), found)
 
     def create(self, resource: Permission) -> None:
-        self._put(resource)
+        self._put(self._resolved(resource))
 
     def update(self, resource: Permission, found: Found, diff: Diff) -> None:
-        self._put(resource)
+        self._put(self._resolved(resource))
 
     def _put(self, permission: Permission) -> None:
         aws, target = self.c.aws, permission.target
         what = f"allow rule {permission.source_arn.rsplit('/', 1)[-1]} to reach {target}"
+        if permission.rest_api is not None:
+            what = f"allow API {permission.rest_api} to invoke {target}"
         if permission.service == "lambda":
             with contextlib.suppress(NotFound):
                 aws.call(
@@ -537,7 +565,7 @@ class AwsPermissions:
             aws.call(
                 "lambda", "add_permission", what=what, FunctionName=target,
                 StatementId=permission.sid, Action="lambda:InvokeFunction",
-                Principal="events.amazonaws.com", SourceArn=permission.source_arn,
+                Principal=permission.principal, SourceArn=permission.source_arn,
             )  # fmt: skip
             return
         policy = self._policy(target)
@@ -588,11 +616,12 @@ def _statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
 
 def aws_event_providers(context: AwsContext) -> dict[Kind, Any]:
     groups = AwsScheduleGroups(context)
+    apis = AwsRestApis(context)
     return {
         "rule": AwsRules(context),
         "schedule group": groups,
         "schedule": AwsSchedules(context, groups),
-        "rest api": AwsRestApis(context),
+        "rest api": apis,
         "alarm": AwsAlarms(context),
-        "permission": AwsPermissions(context),
+        "permission": AwsPermissions(context, apis),
     }

@@ -16,7 +16,14 @@ from typing import Any
 
 from tooling import iam
 from tooling.config.intrinsics import function_logical_id, normalized_name
-from tooling.config.resources import ServiceTarget, named_in, pending_in, stack_template
+from tooling.config.resources import (
+    REST_API_LOGICAL_ID,
+    ServiceTarget,
+    named_in,
+    pending_in,
+    rest_api_target,
+    stack_template,
+)
 from tooling.config.service import FUNCTION_ROLE_LOGICAL_ID, ServiceConfig, StateMachineConfig
 from tooling.config.triggers import TRIGGER_FUNCTION_TIMEOUT
 from tooling.deploy import event_resources
@@ -418,6 +425,13 @@ def _service_targets(
             machine.arn, {"Arn": machine.arn, "Name": machine.name}
         )
         addresses[machine.logical_id] = Address("state machine", machine.name, machine.arn)
+    if (
+        service.api is not None
+        and service.resources
+        and REST_API_LOGICAL_ID in (service.resources.names_service)
+    ):  # made before the stack (tooling/deploy/phases.py)
+        targets[REST_API_LOGICAL_ID] = rest_api_target(service.rest_api_ids)
+        addresses[REST_API_LOGICAL_ID] = Address("rest api", service.api.name)
     shared = any(fn.own_role is None for fn in service.functions.values())
     if shared and iam.custom_function_role(service) is None:
         name = iam.function_role_name(service)

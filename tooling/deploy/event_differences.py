@@ -84,6 +84,7 @@ def canonical_method(method: ApiMethod) -> dict[str, Any]:
         "apiKeyRequired": method.api_key_required,
         "authorizerId": method.authorizer_id,
         "authorizationScopes": sorted(method.authorization_scopes) or None,
+        "requestParameters": dict(method.request_parameters),
         "methodResponses": {
             str(r["statusCode"]): {
                 "responseParameters": dict(r.get("responseParameters") or {}),
@@ -120,6 +121,7 @@ def found_method(method: dict[str, Any]) -> dict[str, Any]:
         "apiKeyRequired": bool(method.get("apiKeyRequired")),
         "authorizerId": method.get("authorizerId"),
         "authorizationScopes": sorted(method.get("authorizationScopes") or []) or None,
+        "requestParameters": dict(method.get("requestParameters") or {}),
         "methodResponses": {
             str(code): {
                 "responseParameters": dict(r.get("responseParameters") or {}),
@@ -170,6 +172,8 @@ def api_methods_wanted(api: RestApi) -> dict[tuple[str, str], dict[str, Any]]:
 def rest_api_diff(api: RestApi, found: Found) -> Diff:
     """`found`: GetRestApi's answer, plus "Resources" (GetResources with methods embedded) and
     "Stages" (GetStages' items)."""
+    if api.existence_only:
+        return Diff()
     parts: list[tuple[str, tuple[str, ...]]] = []
     types = (found.get("endpointConfiguration") or {}).get("types") or ["EDGE"]
     if types != [api.endpoint_type]:
@@ -218,7 +222,7 @@ def permission_diff(permission: Permission, found: Found) -> Diff:
     if permission.service == "lambda":
         condition = (have.get("Condition") or {}).get("ArnLike") or {}
         same = condition.get("AWS:SourceArn") == permission.source_arn and _principal(have) == (
-            "events.amazonaws.com"
+            permission.principal
         )
     else:
         same = _normal_statement(have) == _normal_statement(permission.statement())

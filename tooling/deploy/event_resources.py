@@ -30,10 +30,12 @@ from tooling.config.events import (
     NotificationTarget,
     ScheduleEvent,
 )
+from tooling.config.function_events import FunctionHttpEvent
 from tooling.config.intrinsics import normalized_name
-from tooling.config.service import ServiceConfig, StateMachineConfig
+from tooling.config.service import FunctionConfig, ServiceConfig, StateMachineConfig
 from tooling.deploy.api_templates import JSON, default_templates, lambda_proxy_templates
 from tooling.deploy.models import (
+    REST_API_ID,
     Address,
     Alarm,
     ApiMethod,
@@ -58,6 +60,7 @@ API_POLICY = "tool-api-gateway"
 NOTIFICATIONS_POLICY = "tool-notifications"
 ANY_METHODS = "DELETE,GET,HEAD,PATCH,POST,PUT"
 STATUS_CHANGE = "Step Functions Execution Status Change"
+API_GATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
 
 Contribution = tuple[list[Resource], list[str]]
 
@@ -266,13 +269,21 @@ def execution_arns(machine: StateMachineConfig) -> str:
 
 
 def http_api(context: _Context) -> Contribution:
+    """One REST API for the service and stage: the state machines' http events (the plugin's
+    AWS integrations) and the functions' (Serverless' Lambda proxy integrations), each function
+    with a Lambda permission for the API."""
     service = context.service
     events = [
         (machine, event)
         for machine in service.state_machines.values()
         for event in machine.events.http
     ]
-    if not events or service.api is None:
+    routes = [
+        (function, event)
+        for function in service.functions.values()
+        for event in function.events.http
+    ]
+    if not (events or routes) or service.api is None:
         return [], []
     resources: list[Resource] = []
     role_arn = ""
@@ -286,22 +297,74 @@ def http_api(context: _Context) -> Contribution:
     methods = [
         _method(service, machine, event, event.iam_role or role_arn) for machine, event in events
     ]
-    methods.extend(_preflights(events))
+    methods.extend(_function_method(service, function, event) for function, event in routes)
+    methods.extend(_preflights([event for _, event in events] + [event for _, event in routes]))
     for machine, _ in events:
         if _machine(machine) not in needs:
             needs.append(_machine(machine))
+    for function, _ in routes:
+        if Address("function", function.name) not in needs:
+            needs.append(Address("function", function.name))
     api = service.api
-    resources.append(
-        RestApi(
-            name=api.name,
-            stage=service.stage,
-            endpoint_type=api.endpoint_type,
-            methods=tuple(methods),
-            vpc_endpoint_ids=api.vpc_endpoint_ids,
-            needs=tuple(needs),
-        )
+    rest_api = RestApi(
+        name=api.name,
+        stage=service.stage,
+        endpoint_type=api.endpoint_type,
+        methods=tuple(methods),
+        vpc_endpoint_ids=api.vpc_endpoint_ids,
+        needs=tuple(needs),
     )
+    resources.append(rest_api)
+    partition = partition_for(service.region)
+    source_arn = (
+        f"arn:{partition}:execute-api:{service.region}:{service.account_id}:{REST_API_ID}/*/*"
+    )
+    routed = {function.key: function for function, _ in routes}
+    for function in routed.values():
+        resources.append(
+            Permission(
+                name=permission_name(api.name, function.arn),
+                target=function.arn,
+                source_arn=source_arn,
+                needs=(rest_api.address, Address("function", function.name)),
+                principal=API_GATEWAY_PRINCIPAL,
+                rest_api=api.name,
+            )
+        )
     return resources, []
+
+
+def lambda_invocation_uri(service: ServiceConfig, function_arn: str) -> str:
+    """The Lambda proxy integration's URI (API Gateway's path to Lambda's Invoke)."""
+    partition = partition_for(service.region)
+    return (
+        f"arn:{partition}:apigateway:{service.region}:lambda:path/2015-03-31/functions/"
+        f"{function_arn}/invocations"
+    )
+
+
+def _function_method(
+    service: ServiceConfig, function: FunctionConfig, event: FunctionHttpEvent
+) -> ApiMethod:
+    """As Serverless compiles a function's http event: AWS_PROXY to the function, no method or
+    integration responses (the function's result is the response)."""
+    return ApiMethod(
+        path=event.path,
+        http_method=event.method,
+        authorization_type=event.authorization_type,
+        api_key_required=event.private,
+        authorizer_id=event.authorizer_id,
+        authorization_scopes=event.authorization_scopes,
+        request_parameters=dict(event.request_parameters),
+        integration={
+            "type": "AWS_PROXY",
+            "integrationHttpMethod": "POST",
+            "uri": lambda_invocation_uri(service, function.arn),
+        },
+        function_arn=function.arn,
+        cors_origin=event.cors.origin if event.cors else None,
+        declared_in=event.location,
+    )
 
 
 def _method(
@@ -412,37 +475,48 @@ def _integration_responses(event: HttpEvent, origin: str | None) -> tuple[dict[s
     return tuple(responses)
 
 
-def _preflights(events: list[tuple[StateMachineConfig, HttpEvent]]) -> list[ApiMethod]:
+def _preflights(events: list[HttpEvent | FunctionHttpEvent]) -> list[ApiMethod]:
     """An OPTIONS method (MOCK integration) per path with `cors`, merged over its events as the
-    plugin merges them: headers, methods and origins joined, the last origin and maxAge win."""
+    plugin and Serverless merge them: headers, methods and origins joined, the last origin,
+    maxAge and cacheControl win."""
     merged: dict[str, dict[str, Any]] = {}
-    for _, event in events:
+    for event in events:
         if event.cors is None:
             continue
         cors: Cors = event.cors
         into = merged.setdefault(
-            event.path, {"headers": [], "methods": [], "credentials": False, "max_age": None}
-        )
+            event.path,
+            {"headers": [], "methods": [], "credentials": False, "max_age": None,
+             "cache_control": None, "credentials_always": False},
+        )  # fmt: skip
         into["headers"].extend(h for h in cors.headers if h not in into["headers"])
         into["methods"].extend(m for m in cors.methods if m not in into["methods"])
         into["origin"] = cors.origin
         into["credentials"] = into["credentials"] or cors.allow_credentials
+        into["credentials_always"] = into["credentials_always"] or cors.credentials_always
         if cors.max_age is not None:
             into["max_age"] = cors.max_age
-    declared = {(event.path, event.method) for _, event in events}
+        if cors.cache_control is not None:
+            into["cache_control"] = cors.cache_control
+    declared = {(event.path, event.method) for event in events}
     methods = []
     for path, cors_settings in merged.items():
         if (path, "OPTIONS") in declared:
             continue  # an http event of its own answers OPTIONS there
         allow_methods = ",".join(cors_settings["methods"]).replace("ANY", ANY_METHODS)
         headers = {
-            "Access-Control-Allow-Origin": cors_settings["origin"],
+            "Access-Control-Allow-Origin": cors_settings["origin"]
+            if cors_settings["credentials_always"]  # the plugin's: the origins joined
+            else cors_settings["origin"].split(",")[0].strip(),  # Serverless': the first
             "Access-Control-Allow-Headers": ",".join(cors_settings["headers"]),
             "Access-Control-Allow-Methods": allow_methods,
-            "Access-Control-Allow-Credentials": str(cors_settings["credentials"]).lower(),
         }
+        if cors_settings["credentials"] or cors_settings["credentials_always"]:
+            headers["Access-Control-Allow-Credentials"] = str(cors_settings["credentials"]).lower()
         if cors_settings["max_age"] is not None:
             headers["Access-Control-Max-Age"] = str(cors_settings["max_age"])
+        if cors_settings["cache_control"] is not None:
+            headers["Cache-Control"] = cors_settings["cache_control"]
         methods.append(
             ApiMethod(
                 path=path,

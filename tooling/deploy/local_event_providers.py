@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -27,6 +28,7 @@ from tooling.deploy.event_differences import (
     schedule_diff,
 )
 from tooling.deploy.models import (
+    REST_API_ID,
     Address,
     Alarm,
     ApiMethod,
@@ -236,6 +238,8 @@ def _method_document(method: ApiMethod) -> dict[str, Any]:
         document["authorizerId"] = method.authorizer_id
     if method.authorization_scopes:
         document["authorizationScopes"] = list(method.authorization_scopes)
+    if method.request_parameters:
+        document["requestParameters"] = dict(method.request_parameters)
     return document
 
 
@@ -245,11 +249,13 @@ def route_document(method: ApiMethod) -> dict[str, Any]:
         "path": method.path,
         "method": method.http_method,
         "stateMachineArn": method.state_machine_arn,
+        "functionArn": method.function_arn,
         "action": method.action,
         "templateKind": method.template_kind,
         "corsOrigin": method.cors_origin,
         "preflightHeaders": method.preflight_headers,
         "authorizationType": method.authorization_type,
+        "authorizerId": method.authorizer_id,
         "apiKeyRequired": method.api_key_required,
         "integrationResponses": list(method.integration_responses),
         "declaredIn": list(method.declared_in),
@@ -269,6 +275,8 @@ class LocalRestApis(_Records):
         return rest_api_diff(resource, found)
 
     def _document(self, api: RestApi) -> dict[str, Any]:
+        if api.existence_only:  # the whole API comes after the stack
+            api = replace(api, methods=())
         resources: dict[str, dict[str, Any]] = {"": {"path": "/", "resourceMethods": {}}}
         for path in api.paths():
             resources[path] = {"path": "/" + path, "resourceMethods": {}}
@@ -289,7 +297,8 @@ class LocalRestApis(_Records):
         self._put(resource.address, self._document(resource))
 
     def update(self, resource: RestApi, found: Found, diff: Diff) -> None:
-        self._put(resource.address, self._document(resource))
+        if not resource.existence_only:
+            self._put(resource.address, self._document(resource))
 
     def describe(self, address: Address, found: Found) -> Description:
         stage = (found.get("Stages") or [{}])[0].get("stageName", "")
@@ -344,14 +353,21 @@ class LocalPermissions(_Records):
         return self._find(address)
 
     def diff(self, resource: Permission, found: Found) -> Diff:
-        return permission_diff(resource, found)
+        return permission_diff(self._resolved(resource), found)
+
+    def _resolved(self, permission: Permission) -> Permission:
+        if permission.rest_api is None:
+            return permission
+        api_id = local_api_id(self.state.region, permission.rest_api)
+        return replace(permission, source_arn=permission.source_arn.replace(REST_API_ID, api_id))
 
     def create(self, resource: Permission) -> None:
+        resource = self._resolved(resource)
         if resource.service == "lambda":  # as Lambda's GetPolicy answers it
             statement: dict[str, Any] = {
                 "Sid": resource.sid,
                 "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
+                "Principal": {"Service": resource.principal},
                 "Action": "lambda:InvokeFunction",
                 "Resource": resource.target,
                 "Condition": {"ArnLike": {"AWS:SourceArn": resource.source_arn}},

@@ -66,6 +66,11 @@ MOTO_TYPES = frozenset(
 # functions (the local runtime invokes them itself, and moto refuses them since those functions
 # live in the local runtime, not in moto).
 AWS_ONLY_TYPES = frozenset({"AWS::Lambda::Permission", "AWS::Lambda::EventSourceMapping"})
+# Types that belong to the http events' REST API, which the local target keeps itself (`tool
+# serve`), not in the local AWS services: left out, and a value read from one is a stand-in
+# (`local-<logical id>`; `tool serve` checks no authorizer and says so).
+LOCAL_API_TYPES = frozenset({"AWS::ApiGateway::Authorizer", "AWS::ApiGateway::GatewayResponse"})
+LOCAL_STAND_IN = "local-{logical_id}"
 # Types that attach to roles (`Roles`): one naming a role the template does not define (the
 # service's function role, which the local runtime keeps itself, or a role of the account) is
 # left out too: the local AWS services hold no such role, and the local runtime enforces no IAM.
@@ -81,7 +86,10 @@ def local_template(stack: Stack) -> tuple[dict[str, Any], list[str]]:
     left_out = {
         logical_id: str(spec.get("Type"))
         for logical_id, spec in resources.items()
-        if (spec.get("Type") not in MOTO_TYPES | ADDED_TYPES or spec.get("Type") in AWS_ONLY_TYPES)
+        if (
+            spec.get("Type") not in MOTO_TYPES | ADDED_TYPES
+            or spec.get("Type") in AWS_ONLY_TYPES | LOCAL_API_TYPES
+        )
         and logical_id != OUTPUTS_HOLDER  # creates nothing, here as on AWS (moto skips it)
     }
     outside = {
@@ -105,6 +113,17 @@ def local_template(stack: Stack) -> tuple[dict[str, Any], list[str]]:
                 because[logical_id] = sorted(named)[0]
                 changed = True
     outputs: dict[str, Any] = template.get("Outputs") or {}
+    stand_ins = []
+    for key, spec in outputs.items():
+        named = _named(spec) & set(left_out)
+        if (
+            key.startswith(OUTPUT_PREFIX)
+            and named
+            and {left_out[n] for n in named} <= (LOCAL_API_TYPES)
+        ):
+            logical_id = sorted(named)[0]
+            spec["Value"] = LOCAL_STAND_IN.format(logical_id=logical_id)
+            stand_ins.append(logical_id)
     needed = [
         key
         for key, spec in outputs.items()
@@ -143,6 +162,13 @@ def local_template(stack: Stack) -> tuple[dict[str, Any], list[str]]:
             )
         elif kind in AWS_ONLY_TYPES:
             why = "only AWS uses it: the local runtime invokes the functions itself"
+        elif kind in LOCAL_API_TYPES:
+            why = (
+                "the local target keeps the REST API itself, and `tool serve` applies no "
+                "authorizer or gateway response"
+                + (f"; its value is {LOCAL_STAND_IN.format(logical_id=logical_id)!r}"
+                   if logical_id in stand_ins else "")
+            )  # fmt: skip
         else:
             why = "the local AWS services (moto) cannot create it"
         parts.append(f"{logical_id} ({kind}: {why})")

@@ -390,6 +390,9 @@ class Schedule:
         return settings
 
 
+REST_API_ID = "{rest_api_id}"  # in a Permission's source_arn: the REST API's id
+
+
 def permission_name(rule: str, target: str) -> str:
     return f"{rule} -> {target}"
 
@@ -415,6 +418,7 @@ class ApiMethod:
     api_key_required: bool = False
     authorizer_id: str | None = None
     authorization_scopes: tuple[str, ...] = ()
+    request_parameters: dict[str, bool] = field(default_factory=dict)  # PutMethod's
     integration: dict[str, Any] = field(default_factory=dict)  # PutIntegration's settings
     method_responses: tuple[dict[str, Any], ...] = ()  # PutMethodResponse's, per status code
     integration_responses: tuple[dict[str, Any], ...] = ()  # PutIntegrationResponse's
@@ -424,6 +428,7 @@ class ApiMethod:
     template_kind: str = "default"
     cors_origin: str | None = None
     preflight_headers: dict[str, str] = field(default_factory=dict)
+    function_arn: str | None = None  # a function's http event: the Lambda proxy integration's
     declared_in: tuple[str | None, int | None, int | None] = (None, None, None)
 
 
@@ -439,6 +444,9 @@ class RestApi:
     methods: tuple[ApiMethod, ...]
     vpc_endpoint_ids: tuple[str, ...] = ()
     needs: tuple[Address, ...] = ()  # its role, the state machines it starts
+    # Only that it exists matters (no methods, no deployment): the API a `resources:` template
+    # names, made before the stack (tooling/deploy/phases.py); the whole API comes later.
+    existence_only: bool = False
 
     @property
     def address(self) -> Address:
@@ -479,13 +487,20 @@ class Permission:
     """A statement in a target's resource policy letting an EventBridge rule reach it: an SNS
     topic's or SQS queue's policy, or a Lambda function's. Its name is "<rule> -> <target>";
     the statement id is derived from it (`permission_sid`); `target` is the topic's, queue's or
-    function's ARN."""
+    function's ARN.
+
+    A function's http events give it a Lambda permission for API Gateway instead: `principal`
+    apigateway.amazonaws.com, named "<API> -> <function ARN>", `rest_api` the API's name and
+    `source_arn` its execute-api ARN with REST_API_ID where the API's id goes (API Gateway
+    chooses it; the providers fill it in)."""
 
     KIND: ClassVar[Kind] = "permission"
     name: str
     target: str
-    source_arn: str  # the rule
+    source_arn: str  # the rule (or the API's execute-api ARN)
     needs: tuple[Address, ...] = ()
+    principal: str = "events.amazonaws.com"
+    rest_api: str | None = None
 
     @property
     def address(self) -> Address:
@@ -508,7 +523,7 @@ class Permission:
         return {
             "Sid": self.sid,
             "Effect": "Allow",
-            "Principal": {"Service": "events.amazonaws.com"},
+            "Principal": {"Service": self.principal},
             "Action": action,
             "Resource": self.target,
             "Condition": {"ArnEquals": {"aws:SourceArn": self.source_arn}},

@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from tooling.config.intrinsics import ResourceValues
-from tooling.config.resources import StackValues, pending_in
+from tooling.config.resources import REST_API_LOGICAL_ID, RestApiIds, StackValues, pending_in
 from tooling.config.service import ServiceConfig
 from tooling.deploy.desired import Prepared, desired_resources, prepare
 from tooling.deploy.executor import ApplyingExecutor, DisplayExecutor, OnChange
-from tooling.deploy.models import Stack
+from tooling.deploy.models import RestApi, Stack
 from tooling.deploy.plan import Change, Plan, Step, plan_deploy, plan_resources
 from tooling.deploy.providers import DeployTarget, Found
 from tooling.deploy.record import Record
@@ -69,6 +69,7 @@ def deploy(
                 if on_warning is not None:
                     on_warning(warning)
 
+    service, api_first = _rest_api_first(service, target, record, build_dir, dry_run, on_change)
     desired = desired_resources(service, target.platform).resources
     stack = next((r for r in desired if isinstance(r, Stack)), None)
     if stack is None or not service.resource_references:
@@ -77,7 +78,8 @@ def deploy(
             on_prepared(prepared)
         plan = plan_deploy(prepared, target, record)
         warn(plan)
-        return Outcome(service, prepared, plan, _run(plan, target, record, dry_run, on_change))
+        changes = _run(plan, target, record, dry_run, on_change)
+        return Outcome(service, prepared, plan, _with_first(changes, api_first))
 
     prepare(service, build_dir)  # every local check before the stack changes
     # With the stack: what it needs first (the function role, when its policy reads nothing
@@ -95,7 +97,7 @@ def deploy(
     else:
         _run(first, target, record, dry_run, on_change)
         values = StackValues(_outputs(target.provider("stack").find(stack.address)))
-    service = load(values)
+    service = replace(load(values), rest_api_ids=service.rest_api_ids)
     prepared = prepare(service, build_dir)
     if on_prepared is not None:
         on_prepared(prepared)
@@ -103,7 +105,7 @@ def deploy(
     plan.warnings[:0] = [w for w in first.warnings if w not in plan.warnings]
     warn(plan)
     if dry_run:
-        plan.steps = [_say_pending(s, verb) for s in plan.steps]
+        plan.steps = [_say_made_first(_say_pending(s, verb), service) for s in plan.steps]
         changes = _run(plan, target, record, dry_run, on_change)
     else:
         changes = _run(plan, target, record, dry_run, on_change)
@@ -115,7 +117,80 @@ def deploy(
             else c
             for c in changes
         ]
-    return Outcome(service, prepared, plan, changes)
+    return Outcome(service, prepared, plan, _with_first(changes, api_first))
+
+
+def _rest_api_first(
+    service: ServiceConfig,
+    target: DeployTarget,
+    record: Record,
+    build_dir: Path,
+    dry_run: bool,
+    on_change: OnChange | None,
+) -> tuple[ServiceConfig, Change | None]:
+    """When `resources:` names `ApiGatewayRestApi` (an authorizer on it, say): the REST API
+    exists before the stack (created bare when it does not: its methods and deployment come
+    with the rest of the service, when the authorizers they name exist), and the service
+    carries its ids for the template. A dry run creates nothing: the ids stay placeholders
+    until the API exists. Returns the change that made it, if one did."""
+    names = service.resources.names_service if service.resources else ()
+    if service.api is None or REST_API_LOGICAL_ID not in names:
+        return service, None
+    prepare(service, build_dir)  # every local check before anything changes
+    api = service.api
+    bare = RestApi(
+        name=api.name,
+        stage=service.stage,
+        endpoint_type=api.endpoint_type,
+        methods=(),
+        vpc_endpoint_ids=api.vpc_endpoint_ids,
+        existence_only=True,
+    )
+    plan = plan_resources([bare], target, record, sweep=False)
+    made = None
+    if not dry_run and plan.steps[0].change.action == "create":
+        made = _run(plan, target, record, dry_run, on_change)[0]
+    found = target.provider("rest api").find(bare.address)
+    if found is None:
+        return service, None
+    ids = RestApiIds(str(found["id"]), _root_resource_id(found))
+    return replace(service, rest_api_ids=ids), made
+
+
+def _say_made_first(step: Step, service: ServiceConfig) -> Step:
+    """In a dry run, the REST API `resources:` names, when it does not exist yet and its
+    methods come after the stack, says it is made before the stack (the plan lists it where
+    its methods go)."""
+    names = service.resources.names_service if service.resources else ()
+    change = step.change
+    if (
+        REST_API_LOGICAL_ID not in names
+        or service.rest_api_ids is not None
+        or change.address.kind != "rest api"
+        or change.action != "create"
+    ):
+        return step
+    reason = "made before the stack (resources: names ApiGatewayRestApi), its methods after"
+    return replace(step, change=replace(change, reasons=(reason, *change.reasons)))
+
+
+def _root_resource_id(found: Found) -> str:
+    """The id of the API's `/` resource: GetRestApis' rootResourceId, else GetResources'."""
+    if found.get("rootResourceId"):
+        return str(found["rootResourceId"])
+    root = next(r for r in found.get("Resources") or [] if r.get("path") == "/")
+    return str(root["id"])
+
+
+def _with_first(changes: list[Change], first: Change | None) -> list[Change]:
+    """What the deploy did to the REST API it made before the stack: made it (then perhaps
+    gave it its methods)."""
+    if first is None:
+        return changes
+    return [
+        replace(c, action="create") if c.address == first.address and c.action != "create" else c
+        for c in changes
+    ]
 
 
 def _run(

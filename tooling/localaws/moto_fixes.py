@@ -28,6 +28,7 @@ never asked for a stack does not need to spend when it starts.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
 import importlib.machinery
 import sys
@@ -153,11 +154,15 @@ def _add_activities() -> None:
 
 def _add_backed_models() -> None:
     """CloudFormation models over moto backends that have the resource but no model of it."""
+    from moto.apigateway.exceptions import NotFoundException
     from moto.apigateway.models import apigateway_backends
     from moto.cloudformation import parsing
     from moto.cloudformation.exceptions import ValidationError
+    from moto.cognitoidp.exceptions import ResourceNotFoundError
     from moto.cognitoidp.models import cognitoidp_backends
     from moto.core.common_models import CloudFormationModel
+
+    GONE = (NotFoundException, ResourceNotFoundError)
 
     class BackedResource:
         """One resource of a backend: `made` is what the backend answered when creating it. A
@@ -227,7 +232,9 @@ def _add_backed_models() -> None:
             )
 
         def delete(self, account_id: str, region_name: str) -> None:
-            self.remove(account_id, region_name)
+            # already gone (an authorizer with its REST API): deleted, as CloudFormation takes it
+            with contextlib.suppress(*GONE):
+                self.remove(account_id, region_name)
 
     class Authorizer(BackedResource, CloudFormationModel):
         TYPE = "AWS::ApiGateway::Authorizer"

@@ -1,5 +1,6 @@
 """`tool serve`: the service's REST API on loopback, answering as API Gateway does for the
-integration serverless-step-functions deploys (an AWS integration to Step Functions).
+integrations deployed: Serverless' Lambda proxy integration for functions' http events, and
+serverless-step-functions' AWS integration to Step Functions for state machines'.
 
 A route is found as API Gateway finds one: literal path parts before `{param}` ones, `{proxy+}`
 last, the method before ANY; no route is 403 `{"message":"Missing Authentication Token"}`. The
@@ -16,6 +17,10 @@ stage prefix of the deployed URL (`/dev/...`) is accepted, and so is the bare pa
   template without VTL (`$`, `#`) is returned as it is.
 - CORS: the integration response's headers (e.g. Access-Control-Allow-Origin) and the OPTIONS
   preflight's are sent.
+- A function's route: the function gets API Gateway's proxy event (payload format 1.0) and its
+  result is the response (`statusCode`, `headers`, `multiValueHeaders`, `body`); a failed
+  function or a malformed result is 502 `{"message": "Internal server error"}`, one slower than
+  API Gateway's 29 s integration timeout 504.
 - Authorization (AWS_IAM, authorizers, API keys of `private`) is not checked: said when the
   server starts. The server listens on 127.0.0.1 only, and answers only requests addressed to
   a loopback name (`Host`), so a web page under another name cannot read its answers.
@@ -23,6 +28,7 @@ stage prefix of the deployed URL (`/dev/...`) is accepted, and so is the bare pa
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -63,13 +69,33 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class FunctionAnswer(Protocol):
+    @property
+    def payload(self) -> str: ...  # the result, as Lambda's Invoke returns it
+
+    @property
+    def function_error(self) -> str | None: ...  # "Unhandled" when the function failed
+
+    @property
+    def timed_out(self) -> bool: ...  # API Gateway's integration timeout (29 s) passed
+
+
+class Functions(Protocol):
+    """The local target's deployed functions, invoked as API Gateway's Lambda proxy
+    integration invokes them (tooling.localrt.proxy_functions.LocalProxyFunctions)."""
+
+    def invoke(self, function_arn: str, payload: str) -> FunctionAnswer: ...
+
+
 @dataclass(frozen=True)
 class Request:
     method: str
     path: str  # without the query string
-    query: dict[str, str]
-    headers: dict[str, str]
+    query: dict[str, str]  # the last value of each name, as API Gateway's v1 event has it
+    headers: dict[str, str]  # names in lower case
     body: bytes = b""
+    raw_headers: tuple[tuple[str, str], ...] = ()  # as sent: names as written, repeated ones
+    raw_query: tuple[tuple[str, str], ...] = ()  # every name=value, in order
 
 
 @dataclass(frozen=True)
@@ -141,8 +167,10 @@ class LocalApi:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
         reload: Callable[[], dict[str, Any] | None] | None = None,
+        functions: Functions | None = None,
     ) -> None:
         self.executions = executions
+        self.functions = functions
         self.account = account
         self.new_request_id = new_request_id
         self.now = now
@@ -155,6 +183,12 @@ class LocalApi:
         self.stage = (document.get("Stages") or [{}])[0].get("stageName", "")
         routes = [Route(r["path"], r["method"], r) for r in document.get("Routes", [])]
         self.routes = sorted(routes, key=_specificity, reverse=True)
+
+    def close(self) -> None:
+        """Ends the functions' warm environments."""
+        close = getattr(self.functions, "close", None)
+        if close is not None:
+            close()
 
     def notes(self) -> list[str]:
         """What this server does differently from API Gateway, per route (said at start)."""
@@ -170,6 +204,8 @@ class LocalApi:
             checks = []
             if doc.get("authorizationType") not in (None, "NONE"):
                 checks.append(f"{doc['authorizationType']} authorization")
+            if doc.get("authorizerId"):
+                checks[-1] += f" (authorizer {doc['authorizerId']})"
             if doc.get("apiKeyRequired"):
                 checks.append("its API key (private: true)")
             if checks:
@@ -202,6 +238,8 @@ class LocalApi:
 
     def _answer(self, route: Route, request: Request, params: dict[str, str]) -> Response:
         doc = route.document
+        if doc.get("functionArn"):  # a function's http event: the Lambda proxy integration
+            return self._proxy(route, request, params)
         if doc.get("action") is None:  # a CORS preflight (MOCK integration)
             return Response(200, "", dict(doc.get("preflightHeaders") or {}))
         request_id = self.new_request_id()
@@ -325,6 +363,96 @@ class LocalApi:
             "isBase64Encoded": False,
         }
 
+    # -- the Lambda proxy integration ---------------------------------------------------------
+
+    def _proxy(self, route: Route, request: Request, params: dict[str, str]) -> Response:
+        """Invoke the function with API Gateway's proxy event (payload version 1.0) and answer
+        with its result; a failed function or a malformed result is API Gateway's 502."""
+        request_id = self.new_request_id()
+        if self.functions is None:
+            return _internal_error(request_id)
+        event = self.proxy_event(route, request, params, request_id)
+        try:
+            answer = self.functions.invoke(str(route.document["functionArn"]), json.dumps(event))
+        except ToolError:
+            return _internal_error(request_id)
+        if answer.timed_out:
+            return Response(
+                504,
+                json.dumps({"message": "Endpoint request timed out"}),
+                {"Content-Type": JSON_TYPE, "x-amzn-ErrorType": "IntegrationTimeoutException",
+                 "x-amzn-RequestId": request_id},
+            )  # fmt: skip
+        if answer.function_error:
+            return _internal_error(request_id)
+        response = proxy_response(answer.payload)
+        if response is None:
+            return _internal_error(request_id)
+        return Response(
+            response.status, response.body, {**response.headers, "x-amzn-RequestId": request_id}
+        )
+
+    def proxy_event(
+        self, route: Route, request: Request, params: dict[str, str], request_id: str
+    ) -> dict[str, Any]:
+        """API Gateway's Lambda proxy input (REST API, payload format 1.0)."""
+        now = self.now()
+        resource = "/" + route.path
+        path = self._bare_path(request.path)
+        headers: dict[str, str] = {}
+        multi_headers: dict[str, list[str]] = {}
+        for name, value in request.raw_headers or tuple(request.headers.items()):
+            if name.lower() in ("content-length", "connection"):
+                continue  # API Gateway's front end does not pass them on
+            if name.lower() in ("authorization", "user-agent"):
+                name = name.title()
+            headers[name] = value
+            multi_headers.setdefault(name, []).append(value)
+        multi_query: dict[str, list[str]] = {}
+        for name, value in request.raw_query or tuple(request.query.items()):
+            multi_query.setdefault(name, []).append(value)
+        body, encoded = _proxy_body(request.body)
+        return {
+            "resource": resource,
+            "path": path,
+            "httpMethod": request.method,
+            "headers": headers or None,
+            "multiValueHeaders": multi_headers or None,
+            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": dict(params) or None,
+            "stageVariables": None,
+            "requestContext": {
+                "resourceId": route.document.get("resourceId", ""),
+                "resourcePath": resource,
+                "httpMethod": request.method,
+                "extendedRequestId": request_id,
+                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "path": f"/{self.stage}{path}",
+                "accountId": self.account,
+                "protocol": "HTTP/1.1",
+                "stage": self.stage,
+                "domainPrefix": "127",
+                "requestTimeEpoch": int(now.timestamp() * 1000),
+                "requestId": request_id,
+                "identity": {
+                    **dict.fromkeys(IDENTITY_KEYS),  # no caller identity: no authorizer runs
+                    "sourceIp": "127.0.0.1",
+                    "userAgent": request.headers.get("user-agent"),
+                },
+                "domainName": "127.0.0.1",
+                "apiId": self.document.get("id", ""),
+            },
+            "body": body,
+            "isBase64Encoded": encoded,
+        }
+
+    def _bare_path(self, path: str) -> str:
+        """The request's path without the stage (the event's `path`)."""
+        if path == f"/{self.stage}" or path.startswith(f"/{self.stage}/"):
+            return path[len(self.stage) + 1 :] or "/"
+        return path
+
     def _respond(self, doc: dict[str, Any], status: int, body: str, request_id: str) -> Response:
         """The integration response whose selection pattern matches the status (the default,
         pattern "", otherwise), with its headers and its template."""
@@ -348,6 +476,84 @@ class LocalApi:
         if template and "$" not in template and "#" not in template:
             body = template
         return Response(int(chosen.get("statusCode", status)), body, headers)
+
+
+# requestContext.identity of the proxy event: what API Gateway knows of the caller (null here).
+IDENTITY_KEYS = (
+    "cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller", "principalOrgId",
+    "accessKey", "cognitoAuthenticationType", "cognitoAuthenticationProvider", "userArn", "user",
+)  # fmt: skip
+
+
+def _proxy_body(body: bytes) -> tuple[str | None, bool]:
+    """The event's body: the text, or base64 when it is not UTF-8 (`isBase64Encoded`)."""
+    if not body:
+        return None, False
+    try:
+        return body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode("ascii"), True
+
+
+PROXY_RESULT_KEYS = frozenset(
+    {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded", "cookies"}
+)
+
+
+def _internal_error(request_id: str) -> Response:
+    return Response(
+        502,
+        json.dumps({"message": "Internal server error"}),
+        {
+            "Content-Type": JSON_TYPE,
+            "x-amzn-ErrorType": "InternalServerErrorException",
+            "x-amzn-RequestId": request_id,
+        },
+    )
+
+
+def proxy_response(payload: str) -> Response | None:
+    """A Lambda proxy result as API Gateway reads it: a JSON object of statusCode (default 200),
+    headers, multiValueHeaders (values text or booleans), body (text) and isBase64Encoded,
+    nothing else; None when it is malformed (API Gateway answers 502). Without binary media
+    types, a base64 body is sent as it is."""
+    try:
+        result = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(result, dict) or set(result) - PROXY_RESULT_KEYS:
+        return None
+    status = result.get("statusCode", 200)
+    try:
+        status = int(status) if not isinstance(status, bool) else None
+    except (TypeError, ValueError):
+        status = None
+    if status is None or not 100 <= status <= 599:
+        return None
+    body = result.get("body")
+    if body is not None and not isinstance(body, str):
+        return None
+    headers: dict[str, str] = {"Content-Type": JSON_TYPE}
+    single = result.get("headers") or {}
+    multi = result.get("multiValueHeaders") or {}
+    if not isinstance(single, dict) or not isinstance(multi, dict):
+        return None
+    for name, value in single.items():
+        if not isinstance(value, str | bool):
+            return None
+        headers[name] = _header_text(value)
+    for name, values in multi.items():
+        listed = values if isinstance(values, list) else [values]
+        if not all(isinstance(v, str | bool) for v in listed):
+            return None
+        headers[name] = ", ".join(_header_text(v) for v in listed)
+    return Response(status, body or "", headers)
+
+
+def _header_text(value: str | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
 
 
 def _code(error: ToolError) -> str:
@@ -386,12 +592,15 @@ def make_server(api: LocalApi, port: int) -> ApiServer:
                 self._send(Response(413, json.dumps({"message": "Request Too Long"})))
                 return
             body = self.rfile.read(length) if length else b""
+            pairs = parse_qsl(url.query, keep_blank_values=True)
             request = Request(
                 method=self.command,
                 path=url.path,
-                query=dict(parse_qsl(url.query, keep_blank_values=True)),
+                query=dict(pairs),
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
+                raw_headers=tuple(self.headers.items()),
+                raw_query=tuple(pairs),
             )
             response = api.handle(request)
             self._send(response)
@@ -420,6 +629,7 @@ def open_local_api(service: Any) -> LocalApi:
     from tooling.backends.local import LocalBackend, state_dir
     from tooling.errors import BadInput
     from tooling.localrt.event_store import EventStore
+    from tooling.localrt.proxy_functions import LocalProxyFunctions
     from tooling.names import LOCAL_ACCOUNT_ID
 
     api = getattr(service, "api", None)
@@ -428,14 +638,17 @@ def open_local_api(service: Any) -> LocalApi:
     if api is not None and database.is_file():
         record = EventStore(database).get("rest api", service.region, api.name)
     if record is None:
-        has_http = any(m.events.http for m in service.state_machines.values())
+        has_http = any(m.events.http for m in service.state_machines.values()) or any(
+            f.events.http for f in service.functions.values()
+        )
         raise BadInput(
             f"no REST API is deployed for {service.service} ({service.stage}, {service.region}) "
             "on the local target",
             file=service.config_file.name,
             hint="run `tool deploy` first"
             if has_http
-            else "add `events: [{http: {path: PATH, method: post}}]` to a state machine",
+            else "add `events: [{http: {path: PATH, method: post}}]` to a function or a state "
+            "machine",
         )
     assert api is not None  # its record was found
     backend = LocalBackend(service.directory, service.region)
@@ -445,4 +658,7 @@ def open_local_api(service: Any) -> LocalApi:
         found = records.get("rest api", service.region, api.name)
         return found.document if found else None
 
-    return LocalApi(record.document, backend, account=LOCAL_ACCOUNT_ID, reload=deployed)
+    functions = LocalProxyFunctions(database, service.region)
+    return LocalApi(
+        record.document, backend, account=LOCAL_ACCOUNT_ID, reload=deployed, functions=functions
+    )

@@ -1,0 +1,263 @@
+"""Functions' `http` events, read as Serverless v3 reads them (the Lambda proxy integration),
+the other event types warned about by key and line; what the toolkit would deploy differently
+(authorizers it does not create, other integrations) is a problem at its line (issue 15)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tooling.config.events import Cors
+from tooling.config.function_http_events import FUNCTION_CORS_HEADERS, FunctionHttpEvent
+from tooling.config.resources import StackValues
+from tooling.config.service import ServiceConfig, load_service
+
+BASE = "service: s\nprovider:\n  name: aws\nfunctions:\n  hello:\n    handler: handler.hello\n"
+
+
+def load(tmp_path: Path, events: str, extra: str = "", **kwargs: Any) -> ServiceConfig:
+    (tmp_path / "serverless.yml").write_text(BASE + "    events:\n" + events + extra)
+    kwargs.setdefault("env", {})
+    return load_service(tmp_path, **kwargs)
+
+
+def problems(service: ServiceConfig) -> list[str]:
+    return [p.render() for p in service.problems]
+
+
+def test_the_short_form_and_the_mapping(tmp_path: Path) -> None:
+    service = load(
+        tmp_path,
+        "      - http: GET users/{id}\n"
+        "      - http:\n"
+        "          path: /users/\n"
+        "          method: any\n"
+        "          private: true\n"
+        "          request:\n"
+        "            parameters:\n"
+        "              querystrings: {page: false, q: true}\n"
+        "              headers: {X-Trace: {required: true}}\n"
+        "              paths: {id: true}\n",
+    )
+    assert problems(service) == [] and service.warnings == ()
+    first, second = service.functions["hello"].events.http
+    assert (first.path, first.method, first.cors, first.private) == ("users/{id}", "GET", None,
+                                                                     False)  # fmt: skip
+    assert first.location == ("serverless.yml", 8, 15)
+    assert (second.path, second.method, second.private) == ("users", "ANY", True)
+    assert second.request_parameters == {
+        "method.request.querystring.page": False,
+        "method.request.querystring.q": True,
+        "method.request.header.X-Trace": True,
+        "method.request.path.id": True,
+    }
+    assert service.api is not None and service.api.name == "dev-s"
+
+
+def test_cors_true_and_a_mapping_as_serverless_reads_them(tmp_path: Path) -> None:
+    service = load(
+        tmp_path,
+        "      - http: {path: a, method: post, cors: true}\n"
+        "      - http:\n"
+        "          path: b\n"
+        "          method: get\n"
+        "          cors:\n"
+        "            origins: ['https://a.example', 'https://b.example']\n"
+        "            headers: X-Custom\n"
+        "            allowCredentials: true\n"
+        "            maxAge: 86400\n"
+        "            cacheControl: max-age=600\n",
+    )
+    assert problems(service) == []
+    first, second = service.functions["hello"].events.http
+    assert first.cors == Cors("*", FUNCTION_CORS_HEADERS, ("OPTIONS", "POST"), False,
+                              credentials_always=False)  # fmt: skip
+    assert second.cors == Cors(
+        origin="https://a.example,https://b.example",
+        headers=("X-Custom",),
+        methods=("OPTIONS", "GET"),
+        allow_credentials=True,
+        max_age=86400,
+        cache_control="max-age=600",
+        credentials_always=False,
+    )
+
+
+def test_authorizers_it_deploys(tmp_path: Path) -> None:
+    service = load(
+        tmp_path,
+        "      - http: {path: a, method: get, authorizer: aws_iam}\n"
+        "      - http: {path: b, method: get, authorizer: {type: AWS_IAM}}\n"
+        "      - http:\n"
+        "          path: c\n"
+        "          method: get\n"
+        "          authorizer: {type: token, authorizerId: abc123, identitySource: x}\n"
+        "      - http:\n"
+        "          path: d\n"
+        "          method: get\n"
+        "          authorizer:\n"
+        "            type: COGNITO_USER_POOLS\n"
+        "            authorizerId: {Ref: Authorizer}\n"
+        "            scopes: email\n",
+        "resources:\n  Resources:\n    Authorizer:\n"
+        "      Type: AWS::ApiGateway::Authorizer\n"
+        "      Properties:\n"
+        "        {Name: a, Type: COGNITO_USER_POOLS, RestApiId: {Ref: ApiGatewayRestApi}}\n",
+        resource_values=StackValues(verb="deployed"),  # as tool's commands load it
+    )
+    assert problems(service) == []
+    a, b, c, d = service.functions["hello"].events.http
+    assert (a.authorization_type, b.authorization_type) == ("AWS_IAM", "AWS_IAM")
+    assert (c.authorization_type, c.authorizer_id, c.authorization_scopes) == ("CUSTOM", "abc123",
+                                                                               ())  # fmt: skip
+    assert d.authorization_type == "COGNITO_USER_POOLS"
+    assert d.authorizer_id == "<Authorizer: known after the stack is deployed>"
+    assert d.authorization_scopes == ("email",)
+    ignored, scopes = service.warnings
+    assert ignored == (
+        "serverless.yml:13:75: function 'hello': authorizer.identitySource shapes an authorizer "
+        "Serverless creates; with `authorizerId` it is ignored (as Serverless ignores it)"
+    )
+    assert scopes.startswith("serverless.yml:20:21: function 'hello': authorizer.scopes should")
+    assert [ref.logical_id for ref in service.resource_references] == ["Authorizer"]
+
+
+def test_what_it_would_deploy_differently_is_refused_at_its_line(tmp_path: Path) -> None:
+    service = load(
+        tmp_path,
+        "      - http: {path: a, method: get, authorizer: myAuthorizerFunction}\n"
+        "      - http: {path: b, method: get, authorizer: {arn: 'arn:aws:cognito-idp:us-east-1:1:userpool/x'}}\n"  # noqa: E501
+        "      - http: {path: c, method: get, integration: lambda}\n"
+        "      - http: {path: d, method: get, async: true}\n"
+        "      - http: {path: e, method: fetch}\n"
+        "      - http: {path: 'f g', method: get}\n",
+    )
+    assert [(p.line, p.column, p.message.split(": ", 1)[1][:45]) for p in service.problems] == [
+        (8, 50, "authorizers Serverless would create (from a f"),
+        (9, 50, "authorizers Serverless would create (from a f"),
+        (10, 51, "http integration 'lambda' is not deployed by "),
+        (11, 45, "http `async: true` (an AWS integration invoki"),
+        (12, 33, "http method 'fetch' is not one API Gateway ta"),
+        (13, 22, "path part 'f g' is not a valid API Gateway pa"),
+    ]
+    assert "would leave the endpoint open" in service.problems[0].message
+    assert service.problems[0].hint is not None
+    assert "{Ref: ApiGatewayAuthorizer}" in service.problems[0].hint
+    assert service.functions["hello"].events.http == ()
+
+
+def test_what_serverless_drops_or_does_not_know_is_warned_by_key_and_line(tmp_path: Path) -> None:
+    service = load(
+        tmp_path,
+        "      - http:\n"
+        "          path: a\n"
+        "          method: get\n"
+        "          integration: lambda-proxy\n"
+        "          response: {headers: {X: 'a'}}\n"
+        "          request: {template: {application/json: '{}'}, schemas: {application/json: {}}}\n"
+        "          operationId: getA\n"
+        "          timeout: 3\n"
+        "      - s3: photos\n"
+        "      - sns: topic\n"
+        "      - made-up: 1\n",
+    )
+    assert problems(service) == []
+    assert [w.split(": function 'hello': ") for w in service.warnings] == [
+        ["serverless.yml:15:20", "http key `timeout` is unknown to Serverless (ignored)"],
+        [
+            "serverless.yml:12:21",
+            "http `response` does not apply to the Lambda proxy integration (ignored; "
+            "Serverless removes it too): the handler's result is the response",
+        ],
+        [
+            "serverless.yml:13:31",
+            "request.template does not apply to the Lambda proxy integration (ignored; "
+            "Serverless removes it too)",
+        ],
+        [
+            "serverless.yml:13:66",
+            "request schemas (API Gateway request validation) are not deployed by the toolkit "
+            "yet (ignored: requests are not validated)",
+        ],
+        [
+            "serverless.yml:14:24",
+            "http `operationId` (the method's OperationName) is not deployed by the toolkit yet "
+            "(ignored)",
+        ],
+        [
+            "serverless.yml:16:9",
+            "`s3` events of functions are not supported by the toolkit yet (ignored; it deploys "
+            "http, sqs events)",
+        ],
+        [
+            "serverless.yml:17:9",
+            "`sns` events of functions are not supported by the toolkit yet (ignored; it "
+            "deploys http, sqs events)",
+        ],
+        [
+            "serverless.yml:18:9",
+            "`made-up` events of functions are not supported by the toolkit yet (ignored; it "
+            "deploys http, sqs events)",
+        ],
+    ]
+    (event,) = service.functions["hello"].events.http
+    assert event == FunctionHttpEvent("a", "GET", location=event.location)
+
+
+def test_one_rest_api_answers_a_path_and_method_once(tmp_path: Path) -> None:
+    """As Serverless and the plugin merge two methods of one logical id: the state machine's
+    over a function's, a later function's over an earlier one's (vs-httpmachine's pattern)."""
+    service = load(
+        tmp_path,
+        "      - http: POST orders\n      - http: GET items\n",
+        "  other:\n    handler: handler.hello\n    events:\n      - http: post /orders\n"
+        "      - http: GET items\n"
+        "stepFunctions:\n  stateMachines:\n    m:\n"
+        "      definition: {StartAt: A, States: {A: {Type: Pass, End: true}}}\n"
+        "      events:\n        - http: POST orders\n",
+    )
+    assert problems(service) == []
+    assert service.functions["hello"].events.http == ()
+    (kept,) = service.functions["other"].events.http
+    assert (kept.method, kept.path) == ("GET", "items")
+    said = [
+        w.split(": http event ")[0] + ": " + w.split(" is answered by ")[1].split(" (")[0]
+        for w in service.warnings
+    ]
+    assert said == [
+        "serverless.yml:8:15: function 'hello': state machine 'm''s",
+        "serverless.yml:9:15: function 'hello': function 'other''s",
+        "serverless.yml:13:15: function 'other': state machine 'm''s",
+    ]
+
+
+def test_provider_api_settings_name_the_shared_api(tmp_path: Path) -> None:
+    (tmp_path / "serverless.yml").write_text(
+        "service: s\nprovider:\n  name: aws\n  stage: prod\n"
+        "  apiGateway: {shouldStartNameWithService: true}\n  endpointType: regional\n"
+        "functions:\n  hello:\n    handler: handler.hello\n    events:\n      - http: GET /\n"
+    )
+    service = load_service(tmp_path, env={})
+    assert service.api is not None
+    assert (service.api.name, service.api.endpoint_type) == ("s-prod", "REGIONAL")
+    (event,) = service.functions["hello"].events.http
+    assert (event.path, event.method) == ("", "GET")
+
+
+def test_a_shared_rest_api_deploys_the_functions_without_their_http_events(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "serverless.yml").write_text(
+        "service: s\nprovider:\n  name: aws\n"
+        "  apiGateway: {restApiId: abc123, restApiRootResourceId: root1}\n"
+        "functions:\n  hello:\n    handler: handler.hello\n    events:\n      - http: GET /a\n"
+        "      - http: GET /b\n"
+    )
+    service = load_service(tmp_path, env={})
+    assert problems(service) == []
+    assert service.functions["hello"].events.http == ()
+    assert (
+        "serverless.yml:4:27: provider.apiGateway.restApiId (a shared REST API) is not supported "
+        "by the toolkit yet: the 2 http event(s) of function(s) hello are not deployed (the "
+        "functions are)" in service.warnings
+    )

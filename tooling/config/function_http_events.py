@@ -1,0 +1,378 @@
+"""A function's `http` events, read as Serverless v3 reads them
+(lib/plugins/aws/package/compile/events/api-gateway, v3.40): an API Gateway REST API method with
+the Lambda proxy integration (AWS_PROXY), in the REST API the service shares with the state
+machines' http events (one per service and stage). Read: `METHOD path` or a mapping with
+`path`, `method` (`any` too), `cors` (true or a mapping), `private`, `authorizer` (`aws_iam`, or
+an existing authorizer: `type` and `authorizerId`, with `scopes` for Cognito) and
+`request.parameters`. What Serverless would build that the toolkit does not (authorizers made
+from a function, an ARN or a Cognito pool; the non-proxy `lambda` integration, `async`, HTTP and
+MOCK integrations) is a problem at its line: deploying without it would answer differently.
+Keys Serverless drops for the proxy integration (`response`, `request.template`, ...) are warned
+about, as it does. tooling.config.function_events dispatches to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tooling.config.events import (
+    HTTP_METHODS,
+    UNRESOLVED,
+    Cors,
+    EventsReader,
+    Location,
+    _path_part,
+)
+from tooling.errors import BadInput, Where
+from tooling.sourcemap import pointer_join
+
+# Serverless v3 `http` event schema (api-gateway/index.js): every key it allows.
+HTTP_EVENT_KEYS = frozenset(
+    {
+        "async", "authorizer", "connectionId", "connectionType", "cors", "integration",
+        "method", "operationId", "path", "private", "request", "response",
+    }
+)  # fmt: skip
+# getCors: the headers a preflight allows unless `headers` says otherwise (v3.40).
+FUNCTION_CORS_HEADERS = (
+    "Content-Type",
+    "X-Amz-Date",
+    "Authorization",
+    "X-Api-Key",
+    "X-Amz-Security-Token",
+    "X-Amz-User-Agent",
+    "X-Amzn-Trace-Id",
+)
+FUNCTION_CORS_KEYS = frozenset(
+    {"origin", "origins", "headers", "methods", "allowCredentials", "maxAge", "cacheControl"}
+)
+PROXY_INTEGRATIONS = ("LAMBDA_PROXY", "LAMBDA-PROXY", "AWS_PROXY", "AWS-PROXY")
+# request.parameters locations, and the name API Gateway gives each (method.request.<x>.<name>)
+PARAMETER_LOCATIONS = {"querystrings": "querystring", "headers": "header", "paths": "path"}
+
+
+@dataclass(frozen=True)
+class FunctionHttpEvent:
+    """`events: - http:` of a function: a method with the Lambda proxy integration."""
+
+    path: str  # without leading or trailing "/"; "" is the root
+    method: str  # GET, POST, ... or ANY
+    cors: Cors | None = None
+    private: bool = False
+    authorization_type: str = "NONE"  # NONE | AWS_IAM | CUSTOM | COGNITO_USER_POOLS
+    authorizer_id: str | None = None
+    authorization_scopes: tuple[str, ...] = ()
+    # method.request.<querystring|header|path>.<name> -> required
+    request_parameters: dict[str, bool] = field(default_factory=dict)
+    location: Location = (None, None, None)
+
+
+@dataclass
+class HttpEventReader(EventsReader):
+    """Reads a function's `http` events. Built as EventsReader is (`machine_key` is the
+    function's key), so the http parts they share are read once (`http_event_reader`)."""
+
+    @property
+    def subject(self) -> str:
+        return f"function '{self.machine_key}'"
+
+    # -- http -----------------------------------------------------------------------------------
+
+    def function_http(self, value: Any, at: str) -> FunctionHttpEvent | None:
+        if isinstance(value, str):
+            method_word, _, path_word = value.strip().partition(" ")
+            value = {"method": method_word, "path": path_word.strip()}
+        if not isinstance(value, dict):
+            self.problem(
+                at,
+                "an http event must be `METHOD path` or a mapping with path and method",
+                hint="e.g. `- http: GET users/{id}`",
+            )
+            return None
+        for key in value:
+            if key not in HTTP_EVENT_KEYS:
+                self.warn(
+                    pointer_join(at, key),
+                    f"http key `{key}` is unknown to Serverless (ignored)",
+                )
+        if not self._proxy_only(value, at):
+            return None
+        path = value.get("path")
+        if not isinstance(path, str):
+            self.problem(at, 'an http event needs a "path"', hint="e.g. `path: users/{id}`")
+            return None
+        path = path.strip().removeprefix("/").removesuffix("/")
+        bad = next((part for part in path.split("/") if path and not _path_part(part)), None)
+        if bad is not None:
+            self.problem(
+                pointer_join(at, "path"),
+                f"path part {bad!r} is not a valid API Gateway path part",
+                hint="use letters, digits, ._-~ and {parameters} such as {id} or {proxy+}",
+            )
+            return None
+        method = value.get("method")
+        if not isinstance(method, str) or method.lower() not in HTTP_METHODS:
+            self.problem(
+                pointer_join(at, "method") if "method" in value else at,
+                f"http method {method!r} is not one API Gateway takes",
+                hint="use " + ", ".join(HTTP_METHODS),
+            )
+            return None
+        method = method.upper()
+        cors = None
+        if value.get("cors"):
+            cors = self._function_cors(value["cors"], pointer_join(at, "cors"), method)
+            if cors is None:
+                return None
+        authorization = self._function_authorizer(
+            value.get("authorizer"), pointer_join(at, "authorizer")
+        )
+        if authorization is None:
+            return None
+        private = value.get("private", False)
+        if not isinstance(private, bool):
+            self.problem(pointer_join(at, "private"), "http `private` must be true or false")
+            return None
+        parameters = self._request_parameters(value.get("request"), pointer_join(at, "request"))
+        if parameters is None:
+            return None
+        if value.get("operationId") is not None:
+            self.warn(
+                pointer_join(at, "operationId"),
+                "http `operationId` (the method's OperationName) is not deployed by the toolkit "
+                "yet (ignored)",
+            )
+        return FunctionHttpEvent(
+            path=path,
+            method=method,
+            cors=cors,
+            private=private,
+            authorization_type=authorization[0],
+            authorizer_id=authorization[1],
+            authorization_scopes=authorization[2],
+            request_parameters=parameters,
+            location=self.location(at),
+        )
+
+    def _proxy_only(self, value: Mapping[str, Any], at: str) -> bool:
+        """The Lambda proxy integration is what the toolkit deploys; the others are refused,
+        and what Serverless drops for it is warned about."""
+        integration = value.get("integration")
+        if integration is not None and str(integration).upper() not in PROXY_INTEGRATIONS:
+            self.problem(
+                pointer_join(at, "integration"),
+                f"http integration {integration!r} is not deployed by the toolkit yet: it "
+                "deploys the Lambda proxy integration (`lambda-proxy`, the default) only",
+                hint="remove `integration` and return {statusCode, headers, body} from the handler",
+            )
+            return False
+        if value.get("async"):
+            self.problem(
+                pointer_join(at, "async"),
+                "http `async: true` (an AWS integration invoking the function with "
+                "InvocationType Event) is not deployed by the toolkit yet",
+                hint="remove `async` (the function is then called synchronously)",
+            )
+            return False
+        for key in ("connectionId", "connectionType"):
+            if key in value:
+                self.warn(
+                    pointer_join(at, key),
+                    f"http `{key}` applies to HTTP integrations only (ignored, as Serverless "
+                    "ignores it for the Lambda proxy integration)",
+                )
+        if value.get("response") is not None:
+            self.warn(
+                pointer_join(at, "response"),
+                "http `response` does not apply to the Lambda proxy integration (ignored; "
+                "Serverless removes it too): the handler's result is the response",
+            )
+        return True
+
+    def _request_parameters(self, request: Any, at: str) -> dict[str, bool] | None:
+        if request is None:
+            return {}
+        if not isinstance(request, dict):
+            self.problem(at, "http `request` must be a mapping")
+            return None
+        for key in request:
+            if key == "parameters":
+                continue
+            if key in ("schemas", "schema"):
+                self.warn(
+                    pointer_join(at, key),
+                    "request schemas (API Gateway request validation) are not deployed by the "
+                    "toolkit yet (ignored: requests are not validated)",
+                )
+            else:
+                self.warn(
+                    pointer_join(at, key),
+                    f"request.{key} does not apply to the Lambda proxy integration (ignored; "
+                    "Serverless removes it too)",
+                )
+        parameters = request.get("parameters")
+        if parameters is None:
+            return {}
+        where = pointer_join(at, "parameters")
+        if not isinstance(parameters, dict):
+            self.problem(where, "request.parameters must be a mapping")
+            return None
+        found: dict[str, bool] = {}
+        for location, names in parameters.items():
+            here = pointer_join(where, location)
+            if location not in PARAMETER_LOCATIONS:
+                self.problem(
+                    here,
+                    f"request.parameters.{location} is not a parameter location",
+                    hint="use " + ", ".join(PARAMETER_LOCATIONS),
+                )
+                return None
+            if not isinstance(names, dict):
+                self.problem(here, f"request.parameters.{location} maps names to true or false")
+                return None
+            for name, spec in names.items():
+                if isinstance(spec, dict):
+                    required = spec.get("required", True)
+                    if "mappedValue" in spec:
+                        self.warn(
+                            pointer_join(here, name),
+                            "mappedValue applies to HTTP and AWS integrations only (ignored, as "
+                            "Serverless ignores it for the Lambda proxy integration)",
+                        )
+                else:
+                    required = spec
+                if not isinstance(required, bool):
+                    self.problem(
+                        pointer_join(here, name),
+                        f"request parameter {name!r} must be true, false or {{required: ...}}",
+                    )
+                    return None
+                found[f"method.request.{PARAMETER_LOCATIONS[location]}.{name}"] = required
+        return found
+
+    def _function_cors(self, value: Any, at: str, method: str) -> Cors | None:
+        """Serverless' getCors: `true`, or a mapping laid over its defaults."""
+        if value is True:
+            return Cors("*", FUNCTION_CORS_HEADERS, ("OPTIONS", method), False,
+                        credentials_always=False)  # fmt: skip
+        if not isinstance(value, dict):
+            self.problem(at, "http `cors` is true or a mapping")
+            return None
+        for key in value:
+            if key not in FUNCTION_CORS_KEYS:
+                self.warn(pointer_join(at, key), f"cors key `{key}` is unknown (ignored)")
+        headers = value.get("headers", list(FUNCTION_CORS_HEADERS))
+        if isinstance(headers, str):
+            headers = [headers]
+        if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
+            self.problem(pointer_join(at, "headers"), "CORS headers must be a list of names")
+            return None
+        methods = [str(m).upper() for m in value.get("methods") or []]
+        for extra in ("OPTIONS", method):
+            if extra not in methods:
+                methods.append(extra)
+        origins = value.get("origins")
+        origin = value.get("origin")
+        if isinstance(origins, list) and origins:
+            origin = ",".join(str(o) for o in origins)
+        max_age = value.get("maxAge")
+        if max_age is not None and (
+            isinstance(max_age, bool) or not isinstance(max_age, int) or max_age <= 0
+        ):
+            self.problem(pointer_join(at, "maxAge"), "maxAge should be an integer over 0")
+            return None
+        cache = value.get("cacheControl")
+        return Cors(
+            origin=str(origin or "*"),
+            headers=tuple(headers),
+            methods=tuple(methods),
+            allow_credentials=bool(value.get("allowCredentials")),
+            max_age=max_age,
+            cache_control=str(cache) if cache else None,
+            credentials_always=False,
+        )
+
+    def _function_authorizer(
+        self, value: Any, at: str
+    ) -> tuple[str, str | None, tuple[str, ...]] | None:
+        """(AuthorizationType, AuthorizerId, scopes), as Serverless' getMethodAuthorization
+        gives them for `aws_iam` and an existing authorizer (`type` and `authorizerId`)."""
+        if value is None:
+            return "NONE", None, ()
+        if isinstance(value, str) and value.upper() == "AWS_IAM":
+            return "AWS_IAM", None, ()
+        if isinstance(value, dict):
+            kind = value.get("type")
+            if kind and value.get("authorizerId") is not None:
+                authorizer = self.resolve(
+                    value["authorizerId"],
+                    pointer_join(at, "authorizerId"),
+                    f"{self.subject}: authorizerId",
+                )
+                if authorizer is UNRESOLVED:
+                    return None
+                for key in value:
+                    if key not in ("type", "authorizerId", "scopes"):
+                        self.warn(
+                            pointer_join(at, key),
+                            f"authorizer.{key} shapes an authorizer Serverless creates; with "
+                            "`authorizerId` it is ignored (as Serverless ignores it)",
+                        )
+                kind = str(kind).upper()
+                if kind in ("TOKEN", "REQUEST"):
+                    kind = "CUSTOM"
+                return kind, str(authorizer), self._scopes(value, kind, at)
+            if isinstance(kind, str) and kind.upper() == "AWS_IAM":
+                return "AWS_IAM", None, ()
+        self.problem(
+            at,
+            "authorizers Serverless would create (from a function, an authorizer ARN or a "
+            "Cognito user pool) are not deployed by the toolkit yet; deploying without one "
+            "would leave the endpoint open",
+            hint="use `authorizer: aws_iam`, or an existing authorizer with `type` and "
+            "`authorizerId` (e.g. `authorizerId: {Ref: ApiGatewayAuthorizer}` for one in "
+            "resources:)",
+        )
+        return None
+
+    def _scopes(self, value: Mapping[str, Any], kind: str, at: str) -> tuple[str, ...]:
+        scopes = value.get("scopes")
+        if scopes is None or kind != "COGNITO_USER_POOLS":
+            return ()  # Serverless sets AuthorizationScopes for Cognito authorizers only
+        if isinstance(scopes, str):
+            self.warn(
+                pointer_join(at, "scopes"),
+                "authorizer.scopes should be a list (Serverless' schema); read as one scope",
+            )
+            return (scopes,)
+        if not isinstance(scopes, list):
+            self.warn(pointer_join(at, "scopes"), "authorizer.scopes must be a list (ignored)")
+            return ()
+        return tuple(str(s) for s in scopes)
+
+
+def http_event_reader(
+    function_key: str,
+    at: Callable[[str], Where],
+    resolve: Callable[[Any, str, str], Any],
+    warnings: list[str],
+    problems: list[BadInput],
+) -> HttpEventReader:
+    """An http event reader for one function (the state-machine fields it inherits unused)."""
+    return HttpEventReader(
+        machine_key=function_key,
+        machine_name="",
+        machine_type="",
+        logical_id="",
+        stage="",
+        region="",
+        pointer="",
+        at=at,
+        resolve=resolve,
+        warnings=warnings,
+        problems=problems,
+        directory=Path("."),
+    )
