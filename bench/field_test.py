@@ -28,7 +28,9 @@ A manifest entry:
      "profiles": ["dev"], "local": true, "setup": "shell command", "region": "eu-west-1",
      "account": "123456789012",
      "ssm": {"/path": "value"}, "stacks": {"other-stack": {"Output": "value"}},
-     "roles": ["LabRole"], "exports": {"other-dev-UserPoolId": "us-east-1_x"}, "note": "..."}
+     "roles": ["LabRole"], "exports": {"other-dev-UserPoolId": "us-east-1_x"},
+     "layers": ["arn:aws:lambda:us-east-2:770693421928:layer:Klayers-p38-requests:6"],
+     "note": "..."}
 `root` is copied whole (a `${file(../x.yml)}` may leave `dir`); `dir` defaults to the root;
 `local: false` marks a service whose runtimes the local runtime does not run (its local deploy
 refusal is the designed one); `local_refusal` is the text of another documented local limit;
@@ -40,7 +42,9 @@ Profiles named by `profile:` lines in the file are added.
 `setup` runs in the service folder first (it stands in for the author's build: a prebuilt zip,
 a git-ignored file); `ssm`, `stacks`, `roles` and `exports` are put on both targets first
 (SSM parameters and other services' stack Outputs that `${ssm:}` and `${cf:}` read, roles of
-the account the file names by ARN, exports that `Fn::ImportValue` reads), in `region`.
+the account the file names by ARN, exports that `Fn::ImportValue` reads), in `region`; `layers`
+(layer version ARNs the functions use, often another account's public layer) are published on
+the moto server, up to their version, in their region.
 """
 
 from __future__ import annotations
@@ -185,6 +189,14 @@ def seed(
         "aws_secret_access_key": keys["AWS_SECRET_ACCESS_KEY"],
         "aws_session_token": keys.get("AWS_SESSION_TOKEN"),
     }
+    for layer in entry.get("layers") or []:  # arn:aws:lambda:<region>:<account>:layer:<name>:<v>
+        # moto finds a layer by name in the caller's account, whatever account the ARN names:
+        # publishing it there up to its version stands in for another account's public layer.
+        parts = layer.split(":")
+        lambda_ = boto3.client("lambda", **{**kwargs, "region_name": parts[3]})
+        empty_zip = b"PK\x05\x06" + b"\0" * 18
+        for _ in range(int(parts[7])):
+            lambda_.publish_layer_version(LayerName=parts[6], Content={"ZipFile": empty_zip})
     if entry.get("ssm"):
         ssm = boto3.client("ssm", **kwargs)
         for name, value in entry["ssm"].items():
@@ -401,7 +413,7 @@ def run_project(entry: dict[str, Any], tool: str, moto: Moto, keep: Path | None)
                 entry["setup"], shell=True, cwd=service, env=env, check=True, timeout=120
             )  # noqa: S602
         region = entry.get("region", "us-east-1")
-        if any(entry.get(k) for k in ("ssm", "stacks", "roles", "exports")):
+        if any(entry.get(k) for k in ("ssm", "stacks", "roles", "exports", "layers")):
             try:
                 seed_local(tool, service, env, region, entry, result)
             except Exception as error:  # noqa: BLE001 (the driver's own setup: reported)

@@ -123,3 +123,26 @@ def test_a_tracing_config_without_a_boolean_is_refused_at_its_line(tmp_path: Pat
     with pytest.raises(ConfigError) as refused:
         load_service(tmp_path, env={})
     assert refused.value.line == 7 and "tracingConfig must be a mapping" in refused.value.message
+
+
+def test_layers_written_as_intrinsics_resolve_and_the_services_own_are_left_out(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "handler.py").write_text("def work(event, context):\n    return 1\n")
+    (tmp_path / "serverless.yml").write_text(
+        "service: s\nprovider:\n  name: aws\n  runtime: python3.12\n  region: eu-west-1\n"
+        "layers:\n  deps:\n    path: layer\n"
+        "functions:\n  a:\n    handler: handler.work\n    layers:\n"
+        "      - !Sub arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:layer:wrangler:1\n"
+        "      - {Ref: DepsLambdaLayer}\n"
+    )
+    svc = load_service(tmp_path, env={})
+    account = svc.account_id
+    assert svc.functions["a"].settings.layers == (
+        f"arn:aws:lambda:eu-west-1:{account}:layer:wrangler:1",
+    )
+    assert any(
+        "serverless.yml:14:9: function 'a': layer DepsLambdaLayer is one of the service's own "
+        "`layers:`" in w
+        for w in svc.warnings
+    )

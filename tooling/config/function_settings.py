@@ -99,11 +99,13 @@ def read_function_settings(
     pointer: str,
     provider: Mapping[str, Any],
     at: Locate,
-) -> FunctionSettings:
-    """The settings of `functions.<key>` (`spec`, written at `pointer`); ConfigError at the
-    value's line for what Lambda or Serverless would refuse."""
+) -> tuple[FunctionSettings, list[tuple[Any, str]]]:
+    """The settings of `functions.<key>` (`spec`, written at `pointer`), and the layers written
+    as intrinsics (`!Sub arn:...:${AWS::AccountId}:layer:...`, `Ref: <Name>LambdaLayer`), each
+    with its pointer, for the loader to resolve once it can; ConfigError at the value's line
+    for what Lambda or Serverless would refuse."""
     read = _Reader(key, at)
-    return FunctionSettings(
+    settings = FunctionSettings(
         description=read.description(spec.get("description"), pointer_join(pointer, "description")),
         architecture=read.architecture(spec, pointer, provider),
         tracing=read.tracing(spec, pointer, provider),
@@ -112,12 +114,25 @@ def read_function_settings(
         ephemeral_storage=read.ephemeral_storage(spec, pointer),
         tags=read.tags(spec, pointer, provider),
     )
+    return settings, read.pending_layers
+
+
+def check_layer(key: str, layer: Any, pointer: str, at: Locate) -> str:
+    """A layer once its intrinsics are resolved: a layer version ARN, else ConfigError."""
+    if not isinstance(layer, str) or not _LAYER_ARN.fullmatch(layer):
+        raise ConfigError(
+            f"function '{key}': layer {layer!r} is not a layer version ARN",
+            **at(pointer),
+            hint="arn:aws:lambda:<region>:<account>:layer:<name>:<version>",
+        )
+    return layer
 
 
 class _Reader:
     def __init__(self, key: str, at: Locate) -> None:
         self.key = key
         self.at = at
+        self.pending_layers: list[tuple[Any, str]] = []  # intrinsics, resolved by the loader
 
     def refuse(self, pointer: str, what: str, hint: str | None = None) -> ConfigError:
         return ConfigError(f"function '{self.key}': {what}", **self.at(pointer), hint=hint)
@@ -168,15 +183,13 @@ class _Reader:
             raise self.refuse(at, "layers must be a list of layer version ARNs")
         if len(value) > MAX_LAYERS:
             raise self.refuse(at, f"{len(value)} layers; Lambda takes at most {MAX_LAYERS}")
+        plain = []
         for index, layer in enumerate(value):
-            if not isinstance(layer, str) or not _LAYER_ARN.fullmatch(layer):
-                raise self.refuse(
-                    pointer_join(at, index),
-                    f"layer {layer!r} is not a layer version ARN",
-                    hint="arn:aws:lambda:<region>:<account>:layer:<name>:<version>; layers "
-                    "defined in this service's `layers:` are not deployed by the toolkit",
-                )
-        return tuple(value)
+            if isinstance(layer, dict):
+                self.pending_layers.append((layer, pointer_join(at, index)))
+            else:
+                plain.append(check_layer(self.key, layer, pointer_join(at, index), self.at))
+        return tuple(plain)
 
     def vpc(self, spec: Mapping[str, Any], pointer: str, provider: Mapping[str, Any]) -> Vpc | None:
         if "vpc" in spec and spec["vpc"] in (None, False):

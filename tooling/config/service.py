@@ -33,6 +33,7 @@ from tooling.config.external import ExternalSources, Unwired
 from tooling.config.function_events import FunctionEvents, FunctionEventsReader
 from tooling.config.function_settings import (
     FunctionSettings,
+    check_layer,
     provider_setting_warnings,
     read_function_settings,
     read_tags,
@@ -568,7 +569,8 @@ class _Loader:
         self._provider_role(provider, context)
         self._managed_policies(provider, context)
         for key, function in list(functions.items()):
-            functions[key] = self._function_environment(function, context)
+            functions[key] = self._function_layers(function, context)
+            functions[key] = self._function_environment(functions[key], context)
             functions[key] = self._function_events(functions[key], context)
         self._check_routes(functions, state_machines)
         self._shared_api(provider, functions)
@@ -892,6 +894,7 @@ class _Loader:
         service_artifact = self._artifact(service_package, "/package")
         result: dict[str, FunctionConfig] = {}
         self._env_pending: dict[str, dict[str, tuple[Any, str]]] = {}
+        self._layers_pending: dict[str, list[tuple[Any, str]]] = {}
         for key, spec in functions.items():
             pointer = pointers[key]
             self._refuse_name(function_key_problem(str(key)), pointer)
@@ -992,7 +995,7 @@ class _Loader:
                 package_artifact=artifact,
                 package_individually=individually,
                 runtime_location=self._location(runtime_at),
-                settings=read_function_settings(key, spec, pointer, provider, self._at),
+                settings=self._function_settings(key, spec, pointer, provider),
             )
         self.warnings.extend(provider_setting_warnings(provider, self._where))
         if plugins and any(f.runtime_family == runtimes.NODEJS for f in result.values()):
@@ -1109,6 +1112,45 @@ class _Loader:
                 else:
                     pending[str(name)] = (value, pointer_join(at, name))
         return plain, pending
+
+    def _function_settings(
+        self, key: str, spec: Mapping[str, Any], pointer: str, provider: Mapping[str, Any]
+    ) -> FunctionSettings:
+        settings, pending = read_function_settings(key, spec, pointer, provider, self._at)
+        self._layers_pending[key] = pending
+        return settings
+
+    def _function_layers(
+        self, function: FunctionConfig, context: IntrinsicContext
+    ) -> FunctionConfig:
+        """Layers written as intrinsics, resolved as CloudFormation would; a `Ref` of a layer
+        of the service's own top-level `layers:` (which the toolkit does not deploy) is left
+        out with a warning, as that `layers:` is."""
+        pending = self._layers_pending.get(function.key) or []
+        if not pending:
+            return function
+        own = self.vars.resolve("/layers")
+        own_ids = set()
+        if isinstance(own, dict):
+            own_ids = {f"{normalized_name(str(name))}LambdaLayer" for name in own}
+        layers = list(function.settings.layers)
+        for value, at in pending:
+            named = value.get("Ref") if isinstance(value, dict) else None
+            if isinstance(named, str) and named in own_ids:
+                self.warnings.append(
+                    f"{self._where(at)}: function '{function.key}': layer {named} is one of the "
+                    "service's own `layers:`, which the toolkit does not deploy yet: the "
+                    "function deploys without it"
+                )
+                continue
+            resolved = self._resolved(value, at, context, f"function '{function.key}': layer")
+            if resolved is _UNRESOLVED:
+                continue
+            try:
+                layers.append(check_layer(function.key, resolved, at, self._at))
+            except ConfigError as exc:
+                self.problems.append(exc)
+        return replace(function, settings=replace(function.settings, layers=tuple(layers)))
 
     def _function_environment(
         self, function: FunctionConfig, context: IntrinsicContext
