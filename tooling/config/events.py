@@ -430,7 +430,7 @@ class EventsReader:
             kw = _at_offset(self.at(at), value, exc.offset, self.directory)
             self.problems.append(
                 ConfigError(
-                    f"state machine '{self.machine_key}': schedule {value!r}: {exc.message}",
+                    f"{self.subject}: schedule {value!r}: {exc.message}",
                     hint=exc.hint,
                     **kw,
                 )

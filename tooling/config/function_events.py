@@ -2,7 +2,8 @@
 
 `READERS` maps an event type to its reader; a type with none is warned about at its line (the
 function deploys without it), never dropped silently. The readers: `sqs`
-(tooling.config.sqs_events) and `http` (tooling.config.function_http_events).
+(tooling.config.sqs_events), `http` (tooling.config.function_http_events) and `schedule`
+(tooling.config.function_schedule_events).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tooling.config.events import ScheduleEvent
 from tooling.config.function_http_events import FunctionHttpEvent, http_event_reader
+from tooling.config.function_schedule_events import schedule_event_reader
 from tooling.config.sqs_events import Locate, Resolve, SqsEvent, SqsEventReader
 from tooling.errors import BadInput, ConfigError
 from tooling.sourcemap import pointer_join
@@ -23,6 +26,7 @@ __all__ = ["READERS", "FunctionEvents", "FunctionEventsReader", "FunctionHttpEve
 class FunctionEvents:
     sqs: tuple[SqsEvent, ...] = ()
     http: tuple[FunctionHttpEvent, ...] = ()
+    schedules: tuple[ScheduleEvent, ...] = ()
 
 
 @dataclass
@@ -48,6 +52,9 @@ class FunctionEventsReader:
             visibility_of=self.visibility_of,
         )
         self.http_events = http_event_reader(
+            self.function_key, self.at, self.resolve, self.warnings, self.problems
+        )
+        self.schedule_events = schedule_event_reader(
             self.function_key, self.at, self.resolve, self.warnings, self.problems
         )
 
@@ -79,7 +86,9 @@ class FunctionEventsReader:
             if parsed is not None:
                 self.found.setdefault(kind, []).append(parsed)
         return FunctionEvents(
-            sqs=tuple(self.found.get("sqs", ())), http=tuple(self.found.get("http", ()))
+            sqs=tuple(self.found.get("sqs", ())),
+            http=tuple(self.found.get("http", ())),
+            schedules=tuple(e for group in self.found.get("schedule", ()) for e in group),
         )
 
     def _problem(self, pointer: str, message: str, hint: str | None) -> None:
@@ -97,4 +106,7 @@ class FunctionEventsReader:
 READERS: dict[str, Callable[[FunctionEventsReader, Any, str], Any]] = {
     "sqs": lambda reader, value, where: reader.sqs_events.read(value, where),
     "http": lambda reader, value, where: reader.http_events.function_http(value, where),
+    "schedule": lambda reader, value, where: reader.schedule_events.function_schedules(
+        value, where
+    ),
 }

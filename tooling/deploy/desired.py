@@ -470,6 +470,7 @@ SOURCES: tuple[Callable[[_Context], Contribution], ...] = (
     _state_machines,
     _sqs_triggers,
     event_resources.schedules,
+    event_resources.function_schedules,
     event_resources.http_api,
     event_resources.alarms,
     event_resources.notifications,

@@ -232,6 +232,105 @@ def _scheduler(
     )
 
 
+# -- functions' schedules ---------------------------------------------------------------------
+
+
+def function_schedule_rule_name(
+    service: ServiceConfig, function: FunctionConfig, number: int
+) -> str:
+    logical = f"{normalized_name(function.key)}EventsRuleSchedule{number}"
+    return capped(f"{service.service}-{service.stage}-{logical}", MAX_RULE_NAME)
+
+
+def function_scheduler_name(service: ServiceConfig, function: FunctionConfig, number: int) -> str:
+    logical = f"{normalized_name(function.key)}SchedulerSchedule{number}"
+    return capped(f"{service.service}-{service.stage}-{logical}", MAX_SCHEDULE_NAME)
+
+
+def function_scheduler_role(service: ServiceConfig, function: FunctionConfig) -> iam.RoleSpec:
+    """What EventBridge Scheduler assumes to invoke this function, and nothing else. Serverless
+    gives the function's own role that trust and statement; a role of its own keeps the
+    function's role as the user wrote it."""
+    statement = {
+        "Sid": "InvokeThisFunction",
+        "Effect": "Allow",
+        "Action": "lambda:InvokeFunction",
+        "Resource": function.arn,
+    }
+    return iam.RoleSpec(
+        name=iam.role_name(
+            service.service, service.stage, service.region, function.key, "scheduler"
+        ),
+        trust_policy=_trust("scheduler.amazonaws.com"),
+        inline_policies={
+            SCHEDULE_POLICY: {"Version": iam.POLICY_VERSION, "Statement": [statement]}
+        },
+    )
+
+
+def function_schedules(context: _Context) -> Contribution:
+    """Per `schedule` event of a function: an EventBridge rule targeting it, with the statement
+    in its resource policy that lets the rule invoke it (Serverless' AWS::Lambda::Permission), or
+    a Scheduler schedule with a role allowed to invoke it."""
+    service = context.service
+    resources: list[Resource] = []
+    group_added = False
+    for fn in service.functions.values():
+        function = Address("function", fn.name)
+        role_arn, role_needs = "", tuple[Address, ...]()
+        if any(e.method == METHOD_SCHEDULER for e in fn.events.schedules):
+            spec = function_scheduler_role(service, fn)
+            role = Role(spec)
+            resources.append(role)
+            role_arn, role_needs = _role_arn(service, spec), (role.address,)
+        for event in fn.events.schedules:
+            if event.method == METHOD_SCHEDULER:
+                group = ScheduleGroup(schedule_group_name(service))
+                if not group_added:
+                    resources.append(group)
+                    group_added = True
+                resources.append(
+                    Schedule(
+                        name=event.name or function_scheduler_name(service, fn, event.number),
+                        group=group.name,
+                        expression=event.expression.text,
+                        timezone=event.timezone,
+                        enabled=event.enabled,
+                        description=event.description,
+                        target_arn=fn.arn,
+                        role_arn=role_arn,
+                        input=event.input,
+                        needs=(group.address, *role_needs, function),
+                    )
+                )
+                continue
+            name = event.name or function_schedule_rule_name(service, fn, event.number)
+            transformer = event.input_transformer.to_api() if event.input_transformer else None
+            target = RuleTarget(
+                id=capped(f"{fn.key}Schedule", MAX_TARGET_ID),  # Serverless' getScheduleId
+                arn=fn.arn,
+                input=event.input,
+                input_path=event.input_path,
+                input_transformer=transformer,
+            )
+            arn = rule_arn(service, name)
+            permission = Permission(permission_name(name, fn.arn), fn.arn, arn, needs=(function,))
+            resources.append(permission)
+            resources.append(
+                Rule(
+                    name=name,
+                    arn=arn,
+                    targets=(target,),
+                    schedule_expression=event.expression.text,
+                    enabled=event.enabled,
+                    description=event.description,
+                    needs=(function, permission.address),
+                    declared_in=event.location,
+                )
+            )
+    return resources, []
+
+
 # -- http -------------------------------------------------------------------------------------
 
 

@@ -30,7 +30,9 @@ def local_event_loop(
     notifications the service deploys (on AWS, EventBridge does it). None when there are
     none."""
     machines = service.state_machines.values()
-    schedules = any(m.events.schedules for m in machines)
+    schedules = any(m.events.schedules for m in machines) or any(
+        f.events.schedules for f in service.functions.values()
+    )
     notifications = any(m.events.notifications for m in machines)
     if not (schedules or notifications):
         return None
@@ -42,7 +44,11 @@ def local_event_loop(
     events = EventStore(backend.store.path)
     local_aws = local_aws_client(backend.store.path.parent, service.region)
     starter = BackendStarter(backend)
-    firer = ScheduleFirer(events, starter, region=service.region, account=LOCAL_ACCOUNT_ID, say=say)
+    run_function = function_runner(backend.store, service.region, say)
+    firer = ScheduleFirer(
+        events, starter, region=service.region, account=LOCAL_ACCOUNT_ID, say=say,
+        run_function=run_function,
+    )  # fmt: skip
     deliverer = NotificationDeliverer(
         events,
         backend.store,
@@ -51,11 +57,15 @@ def local_event_loop(
         service.region,
         LOCAL_ACCOUNT_ID,
         say=say,
-        run_function=function_runner(backend.store, service.region, say),
+        run_function=run_function,
         local_aws=local_aws,
     )
 
     def on_tick(tick: FiredTick) -> None:
+        if ":function:" in tick.execution_arn:  # a function target: invoked, not started
+            say(f"schedule {tick.schedule}: {tick.tick:%Y-%m-%d %H:%M:%S}Z invoked "
+                f"{tick.execution_arn.rsplit(':', 1)[-1]}")  # fmt: skip
+            return
         how = "started" if tick.started else "had started already"
         say(f"schedule {tick.schedule}: {tick.tick:%Y-%m-%d %H:%M:%S}Z {how} "
             f"{tick.execution_arn.rsplit(':', 1)[-1]}")  # fmt: skip
