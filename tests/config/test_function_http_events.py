@@ -187,17 +187,17 @@ def test_what_serverless_drops_or_does_not_know_is_warned_by_key_and_line(tmp_pa
         [
             "serverless.yml:16:9",
             "`s3` events of functions are not supported by the toolkit yet (ignored; it deploys "
-            "http, sqs events)",
+            "http, schedule, sqs events)",
         ],
         [
             "serverless.yml:17:9",
             "`sns` events of functions are not supported by the toolkit yet (ignored; it "
-            "deploys http, sqs events)",
+            "deploys http, schedule, sqs events)",
         ],
         [
             "serverless.yml:18:9",
             "`made-up` events of functions are not supported by the toolkit yet (ignored; it "
-            "deploys http, sqs events)",
+            "deploys http, schedule, sqs events)",
         ],
     ]
     (event,) = service.functions["hello"].events.http
