@@ -3,7 +3,8 @@
 `READERS` maps an event type to its reader; a type with none is warned about at its line (the
 function deploys without it), never dropped silently. The readers: `sqs`
 (tooling.config.sqs_events), `http` (tooling.config.function_http_events) and `schedule`
-(tooling.config.function_schedule_events).
+(tooling.config.function_schedule_events), `eventBridge` and `cloudwatchEvent`
+(tooling.config.function_bus_events).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tooling.config.events import ScheduleEvent
+from tooling.config.function_bus_events import BusEvent, bus_event_reader
 from tooling.config.function_http_events import FunctionHttpEvent, http_event_reader
 from tooling.config.function_schedule_events import schedule_event_reader
 from tooling.config.sqs_events import Locate, Resolve, SqsEvent, SqsEventReader
@@ -27,6 +29,7 @@ class FunctionEvents:
     sqs: tuple[SqsEvent, ...] = ()
     http: tuple[FunctionHttpEvent, ...] = ()
     schedules: tuple[ScheduleEvent, ...] = ()
+    bus: tuple[BusEvent, ...] = ()  # eventBridge, then cloudwatchEvent events
 
 
 @dataclass
@@ -55,6 +58,9 @@ class FunctionEventsReader:
             self.function_key, self.at, self.resolve, self.warnings, self.problems
         )
         self.schedule_events = schedule_event_reader(
+            self.function_key, self.at, self.resolve, self.warnings, self.problems
+        )
+        self.bus_events = bus_event_reader(
             self.function_key, self.at, self.resolve, self.warnings, self.problems
         )
 
@@ -89,6 +95,7 @@ class FunctionEventsReader:
             sqs=tuple(self.found.get("sqs", ())),
             http=tuple(self.found.get("http", ())),
             schedules=tuple(e for group in self.found.get("schedule", ()) for e in group),
+            bus=(*self.found.get("eventBridge", ()), *self.found.get("cloudwatchEvent", ())),
         )
 
     def _problem(self, pointer: str, message: str, hint: str | None) -> None:
@@ -107,6 +114,10 @@ READERS: dict[str, Callable[[FunctionEventsReader, Any, str], Any]] = {
     "sqs": lambda reader, value, where: reader.sqs_events.read(value, where),
     "http": lambda reader, value, where: reader.http_events.function_http(value, where),
     "schedule": lambda reader, value, where: reader.schedule_events.function_schedules(
+        value, where
+    ),
+    "eventBridge": lambda reader, value, where: reader.bus_events.event_bridge(value, where),
+    "cloudwatchEvent": lambda reader, value, where: reader.bus_events.cloudwatch_event(
         value, where
     ),
 }

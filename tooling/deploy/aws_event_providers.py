@@ -4,7 +4,8 @@ and the statements the notification targets' policies need. Every call goes thro
 `tooling.aws.client.AwsClient`.
 
 Ownership is the same rule as for the other kinds (the tags `tool:service` and `tool:stage`):
-PutRule `Tags`, CreateRestApi `tags`, PutMetricAlarm `Tags` and CreateScheduleGroup `Tags`.
+PutRule `Tags`, CreateEventBus `Tags`, CreateRestApi `tags`, PutMetricAlarm `Tags` and
+CreateScheduleGroup `Tags`.
 Scheduler schedules take no tags: they live in the service's and stage's own schedule group, and
 are the toolkit's when that group is. A policy statement is the toolkit's by its id, which is
 derived from the rule's name.
@@ -28,10 +29,12 @@ from tooling.deploy.event_differences import (
     targets_by_id,
 )
 from tooling.deploy.models import (
+    DEFAULT_EVENT_BUS,
     REST_API_ID,
     Address,
     Alarm,
     ApiMethod,
+    EventBus,
     Kind,
     Permission,
     RestApi,
@@ -39,6 +42,7 @@ from tooling.deploy.models import (
     Schedule,
     ScheduleGroup,
     permission_sid,
+    split_rule_address,
 )
 from tooling.deploy.providers import Description, Diff, Found
 from tooling.errors import BadInput, NotFound
@@ -65,21 +69,32 @@ def _tag_list(context: AwsContext) -> list[dict[str, str]]:
 
 
 class AwsRules:
+    """Rules on the default bus, or on the bus their address names ("<bus>/<rule>")."""
+
     def __init__(self, context: AwsContext) -> None:
         self.c = context
 
     def check(self, resource: Rule) -> None:
         pass
 
+    @staticmethod
+    def _bus(bus: str) -> dict[str, str]:
+        return {} if bus == DEFAULT_EVENT_BUS else {"EventBusName": bus}
+
     def find(self, address: Address) -> Found | None:
-        aws, name = self.c.aws, address.name
-        found = aws.find("events", "describe_rule", what=f"look up rule {name}", Name=name)
+        aws = self.c.aws
+        bus, name = split_rule_address(address.name)
+        found = aws.find(
+            "events", "describe_rule", what=f"look up rule {address.name}", Name=name,
+            **self._bus(bus),
+        )  # fmt: skip
         if found is None:
             return None
         targets: list[dict[str, Any]] = []
         for page in aws.pages(
-            "events", "list_targets_by_rule", what=f"read the targets of rule {name}", Rule=name
-        ):
+            "events", "list_targets_by_rule", what=f"read the targets of rule {address.name}",
+            Rule=name, **self._bus(bus),
+        ):  # fmt: skip
             targets.extend(page.get("Targets", []))
         return {**found, "Targets": targets}
 
@@ -95,66 +110,115 @@ class AwsRules:
 
     def create(self, resource: Rule) -> None:
         self.c.aws.call(
-            "events", "put_rule", what=f"create rule {resource.name}", Name=resource.name,
-            Tags=_tag_list(self.c), **resource.settings(),
+            "events", "put_rule", what=f"create rule {resource.address.name}",
+            Name=resource.name, Tags=_tag_list(self.c), **self._bus(resource.event_bus),
+            **resource.settings(),
         )  # fmt: skip
         self._put_targets(resource, [])
 
     def update(self, resource: Rule, found: Found, diff: Diff) -> None:
         if set(diff.attributes) - {"Targets"}:
             self.c.aws.call(
-                "events", "put_rule", what=f"update rule {resource.name}", Name=resource.name,
-                **resource.settings(),
+                "events", "put_rule", what=f"update rule {resource.address.name}",
+                Name=resource.name, **self._bus(resource.event_bus), **resource.settings(),
             )  # fmt: skip
         if "Targets" in diff.attributes:
             self._put_targets(resource, found.get("Targets") or [])
 
     def _put_targets(self, rule: Rule, have: list[dict[str, Any]]) -> None:
-        aws, name = self.c.aws, rule.name
+        aws, name, shown, bus = self.c.aws, rule.name, rule.address.name, self._bus(rule.event_bus)
         wanted = [target.to_api() for target in rule.targets]
         current = targets_by_id(have)
         changed = [t for t in wanted if current.get(t["Id"]) != targets_by_id([t])[t["Id"]]]
         stale = sorted(set(current) - {t["Id"] for t in wanted})
         for start in range(0, len(stale), MAX_TARGETS_PER_CALL):
             aws.call(
-                "events", "remove_targets", what=f"remove targets of rule {name}", Rule=name,
-                Ids=stale[start : start + MAX_TARGETS_PER_CALL],
+                "events", "remove_targets", what=f"remove targets of rule {shown}", Rule=name,
+                Ids=stale[start : start + MAX_TARGETS_PER_CALL], **bus,
             )  # fmt: skip
         for start in range(0, len(changed), MAX_TARGETS_PER_CALL):
             answer = aws.call(
-                "events", "put_targets", what=f"put the targets of rule {name}", Rule=name,
-                Targets=changed[start : start + MAX_TARGETS_PER_CALL],
+                "events", "put_targets", what=f"put the targets of rule {shown}", Rule=name,
+                Targets=changed[start : start + MAX_TARGETS_PER_CALL], **bus,
             )  # fmt: skip
             failed = answer.get("FailedEntries") or []
             if failed:
                 first = failed[0]
                 raise BadInput(
-                    f"put the targets of rule {name} failed: {first.get('ErrorCode')}: "
+                    f"put the targets of rule {shown} failed: {first.get('ErrorCode')}: "
                     f"{first.get('ErrorMessage')}",
                     hint="check the target's ARN in serverless.yml",
                 )
 
     def delete(self, address: Address) -> None:
-        aws, name = self.c.aws, address.name
+        aws = self.c.aws
+        bus_name, name = split_rule_address(address.name)
+        bus = self._bus(bus_name)
         found = self.find(address)
         if found is None:
             return
         ids = [t["Id"] for t in found.get("Targets") or []]
         for start in range(0, len(ids), MAX_TARGETS_PER_CALL):
             aws.call(
-                "events", "remove_targets", what=f"remove targets of rule {name}", Rule=name,
-                Ids=ids[start : start + MAX_TARGETS_PER_CALL],
+                "events", "remove_targets", what=f"remove targets of rule {address.name}",
+                Rule=name, Ids=ids[start : start + MAX_TARGETS_PER_CALL], **bus,
             )  # fmt: skip
         with contextlib.suppress(NotFound):
-            aws.call("events", "delete_rule", what=f"delete rule {name}", Name=name)
+            aws.call("events", "delete_rule", what=f"delete rule {address.name}", Name=name,
+                     **bus)  # fmt: skip
 
     def describe(self, address: Address, found: Found) -> Description:
         what = found.get("ScheduleExpression") or "event pattern"
         targets = len(found.get("Targets") or [])
+        bus = found.get("EventBusName") or DEFAULT_EVENT_BUS
+        on = "" if bus == DEFAULT_EVENT_BUS else f", on bus {bus}"
         return Description(
             str(found.get("Arn", address.arn)),
-            f"{what}, {found.get('State', '').lower()}, {targets} target(s)",
+            f"{what}, {found.get('State', '').lower()}, {targets} target(s){on}",
         )
+
+
+class AwsEventBuses:
+    def __init__(self, context: AwsContext) -> None:
+        self.c = context
+
+    def check(self, resource: EventBus) -> None:
+        pass
+
+    def find(self, address: Address) -> Found | None:
+        return self.c.aws.find(
+            "events", "describe_event_bus", what=f"look up event bus {address.name}",
+            Name=address.name,
+        )  # fmt: skip
+
+    def owns(self, address: Address, found: Found) -> bool:
+        answer = self.c.aws.call(
+            "events", "list_tags_for_resource", what=f"read the tags of event bus {address.name}",
+            ResourceARN=found.get("Arn") or address.arn,
+        )  # fmt: skip
+        return self.c.ours({t["Key"]: t["Value"] for t in answer.get("Tags", [])})
+
+    def diff(self, resource: EventBus, found: Found) -> Diff:
+        return Diff()
+
+    def create(self, resource: EventBus) -> None:
+        self.c.aws.call(
+            "events", "create_event_bus", what=f"create event bus {resource.name}",
+            Name=resource.name, Tags=_tag_list(self.c),
+        )  # fmt: skip
+
+    def update(self, resource: EventBus, found: Found, diff: Diff) -> None:
+        pass
+
+    def delete(self, address: Address) -> None:
+        with contextlib.suppress(NotFound):
+            self.c.aws.call(
+                "events", "delete_event_bus", what=f"delete event bus {address.name}",
+                Name=address.name,
+            )  # fmt: skip
+
+    def describe(self, address: Address, found: Found) -> Description:
+        return Description(str(found.get("Arn", address.arn)), "event bus")
 
 
 class AwsScheduleGroups:
@@ -619,6 +683,7 @@ def aws_event_providers(context: AwsContext) -> dict[Kind, Any]:
     apis = AwsRestApis(context)
     return {
         "rule": AwsRules(context),
+        "event bus": AwsEventBuses(context),
         "schedule group": groups,
         "schedule": AwsSchedules(context, groups),
         "rest api": apis,

@@ -32,6 +32,7 @@ from tooling.deploy.models import (
     Address,
     Alarm,
     ApiMethod,
+    EventBus,
     EventSourceMapping,
     Kind,
     Permission,
@@ -119,7 +120,7 @@ class LocalRules(_Records):
         document: dict[str, Any] = {
             "Name": resource.name,
             "Arn": resource.arn,
-            "EventBusName": "default",
+            "EventBusName": resource.event_bus,
             **resource.settings(),
             "Targets": [target.to_api() for target in resource.targets],
         }
@@ -130,7 +131,7 @@ class LocalRules(_Records):
         document = {
             "Name": resource.name,
             "Arn": resource.arn,
-            "EventBusName": "default",
+            "EventBusName": resource.event_bus,
             **resource.settings(),
             "Targets": [target.to_api() for target in resource.targets],
         }
@@ -142,6 +143,28 @@ class LocalRules(_Records):
         if found.get("ScheduleExpression"):
             details += ", fired by `tool worker`"
         return Description(str(found.get("Arn", address.arn)), details)
+
+
+class LocalEventBuses(_Records):
+    kind: Kind = "event bus"
+
+    def check(self, resource: EventBus) -> None:
+        pass
+
+    def find(self, address: Address) -> Found | None:
+        return self._find(address)
+
+    def diff(self, resource: EventBus, found: Found) -> Diff:
+        return Diff()
+
+    def create(self, resource: EventBus) -> None:
+        self._put(resource.address, {"Name": resource.name, "Arn": resource.arn})
+
+    def update(self, resource: EventBus, found: Found, diff: Diff) -> None:
+        pass
+
+    def describe(self, address: Address, found: Found) -> Description:
+        return Description(str(found.get("Arn", "")), "event bus (a record)")
 
 
 class LocalScheduleGroups(_Records):
@@ -427,6 +450,7 @@ def local_event_providers(state: LocalState) -> dict[Kind, Any]:
     return {
         "event source mapping": LocalEventSourceMappings(state),
         "rule": LocalRules(state),
+        "event bus": LocalEventBuses(state),
         "schedule group": LocalScheduleGroups(state),
         "schedule": LocalSchedules(state),
         "rest api": LocalRestApis(state),

@@ -489,6 +489,7 @@ LOCAL_PLATFORM = Platform(
     runs_cloudformation=True,
     evaluates_alarms=False,
     notification_targets=LOCALLY_DELIVERED,
+    matches_event_patterns=False,
 )
 
 

@@ -28,6 +28,7 @@ Kind = Literal[
     "event source mapping",
     "stack",
     "rule",
+    "event bus",
     "schedule",
     "schedule group",
     "rest api",
@@ -276,6 +277,7 @@ class RuleTarget:
     retry_policy: dict[str, int] | None = None
     sqs_message_group_id: str | None = None
     kinesis_partition_key_path: str | None = None
+    dead_letter_arn: str | None = None  # an SQS queue for events it could not deliver
 
     def to_api(self) -> dict[str, Any]:
         target: dict[str, Any] = {"Id": self.id, "Arn": self.arn}
@@ -293,13 +295,30 @@ class RuleTarget:
             target["SqsParameters"] = {"MessageGroupId": self.sqs_message_group_id}
         if self.kinesis_partition_key_path is not None:
             target["KinesisParameters"] = {"PartitionKeyPath": self.kinesis_partition_key_path}
+        if self.dead_letter_arn is not None:
+            target["DeadLetterConfig"] = {"Arn": self.dead_letter_arn}
         return target
+
+
+DEFAULT_EVENT_BUS = "default"
+
+
+def rule_address_name(event_bus: str, name: str) -> str:
+    """A rule's address: its name on the default bus, "<bus>/<name>" on another (as its ARN's
+    resource part); rule names hold no '/'."""
+    return name if event_bus == DEFAULT_EVENT_BUS else f"{event_bus}/{name}"
+
+
+def split_rule_address(address_name: str) -> tuple[str, str]:
+    """(event bus, rule name) of a rule's address name."""
+    bus, _, name = address_name.rpartition("/")
+    return bus or DEFAULT_EVENT_BUS, name
 
 
 @dataclass(frozen=True)
 class Rule:
-    """An EventBridge rule on the default bus: a schedule (`schedule_expression`) or an event
-    pattern (`event_pattern`), and its targets."""
+    """An EventBridge rule on the default bus (or `event_bus`): a schedule
+    (`schedule_expression`) or an event pattern (`event_pattern`), and its targets."""
 
     KIND: ClassVar[Kind] = "rule"
     name: str
@@ -313,10 +332,11 @@ class Rule:
     declared_in: tuple[str | None, int | None, int | None] = field(
         default=(None, None, None), compare=False
     )
+    event_bus: str = DEFAULT_EVENT_BUS
 
     @property
     def address(self) -> Address:
-        return Address(self.KIND, self.name, self.arn)
+        return Address(self.KIND, rule_address_name(self.event_bus, self.name), self.arn)
 
     def dependencies(self) -> tuple[Address, ...]:
         return self.needs
@@ -331,6 +351,23 @@ class Rule:
         if self.description is not None:
             settings["Description"] = self.description
         return settings
+
+
+@dataclass(frozen=True)
+class EventBus:
+    """A custom EventBridge event bus the service creates (a function's `eventBridge` event
+    naming a bus, not by ARN, as Serverless creates it); tagged as the toolkit's."""
+
+    KIND: ClassVar[Kind] = "event bus"
+    name: str
+    arn: str
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, self.name, self.arn)
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return ()
 
 
 @dataclass(frozen=True)
@@ -539,6 +576,7 @@ Resource = (
     | EventSourceMapping
     | Stack
     | Rule
+    | EventBus
     | ScheduleGroup
     | Schedule
     | RestApi

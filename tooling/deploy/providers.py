@@ -107,6 +107,7 @@ class Platform:
     # alarms, and deliver status-change notifications to every kind of target (None: all).
     evaluates_alarms: bool = True
     notification_targets: frozenset[str] | None = None
+    matches_event_patterns: bool = True  # invokes the targets of rules with an event pattern
 
 
 class Reporter:

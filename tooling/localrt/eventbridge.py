@@ -278,6 +278,8 @@ def _notification_rules(events: EventStore, region: str) -> list[_Notified]:
         doc = record.document
         if not doc.get("EventPattern") or doc.get("State") != "ENABLED":
             continue
+        if doc.get("EventBusName", "default") != "default":
+            continue  # status changes go to the default bus only
         pattern = json.loads(doc["EventPattern"])
         if pattern.get("source") != ["aws.states"]:
             continue
