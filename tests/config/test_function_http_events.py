@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from tooling.config.events import Cors
+from tooling.config.function_events import READERS
 from tooling.config.function_http_events import FUNCTION_CORS_HEADERS, FunctionHttpEvent
 from tooling.config.resources import StackValues
 from tooling.config.service import ServiceConfig, load_service
 
+DEPLOYED = ", ".join(sorted(READERS))  # what the warning about other event types lists
 BASE = "service: s\nprovider:\n  name: aws\nfunctions:\n  hello:\n    handler: handler.hello\n"
 
 
@@ -158,7 +160,6 @@ def test_what_serverless_drops_or_does_not_know_is_warned_by_key_and_line(tmp_pa
         "          operationId: getA\n"
         "          timeout: 3\n"
         "      - s3: photos\n"
-        "      - sns: topic\n"
         "      - made-up: 1\n",
     )
     assert problems(service) == []
@@ -187,17 +188,12 @@ def test_what_serverless_drops_or_does_not_know_is_warned_by_key_and_line(tmp_pa
         [
             "serverless.yml:16:9",
             "`s3` events of functions are not supported by the toolkit yet (ignored; it deploys "
-            "http, schedule, sqs events)",
+            f"{DEPLOYED} events)",
         ],
         [
             "serverless.yml:17:9",
-            "`sns` events of functions are not supported by the toolkit yet (ignored; it "
-            "deploys http, schedule, sqs events)",
-        ],
-        [
-            "serverless.yml:18:9",
             "`made-up` events of functions are not supported by the toolkit yet (ignored; it "
-            "deploys http, schedule, sqs events)",
+            f"deploys {DEPLOYED} events)",
         ],
     ]
     (event,) = service.functions["hello"].events.http

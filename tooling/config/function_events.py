@@ -4,7 +4,7 @@
 function deploys without it), never dropped silently. The readers: `sqs`
 (tooling.config.sqs_events), `http` (tooling.config.function_http_events) and `schedule`
 (tooling.config.function_schedule_events), `eventBridge` and `cloudwatchEvent`
-(tooling.config.function_bus_events).
+(tooling.config.function_bus_events) and `sns` (tooling.config.function_sns_events).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from tooling.config.events import ScheduleEvent
 from tooling.config.function_bus_events import BusEvent, bus_event_reader
 from tooling.config.function_http_events import FunctionHttpEvent, http_event_reader
 from tooling.config.function_schedule_events import schedule_event_reader
+from tooling.config.function_sns_events import SnsEvent, SnsEventReader
 from tooling.config.sqs_events import Locate, Resolve, SqsEvent, SqsEventReader
 from tooling.errors import BadInput, ConfigError
 from tooling.sourcemap import pointer_join
@@ -30,6 +31,7 @@ class FunctionEvents:
     http: tuple[FunctionHttpEvent, ...] = ()
     schedules: tuple[ScheduleEvent, ...] = ()
     bus: tuple[BusEvent, ...] = ()  # eventBridge, then cloudwatchEvent events
+    sns: tuple[SnsEvent, ...] = ()
 
 
 @dataclass
@@ -61,6 +63,9 @@ class FunctionEventsReader:
             self.function_key, self.at, self.resolve, self.warnings, self.problems
         )
         self.bus_events = bus_event_reader(
+            self.function_key, self.at, self.resolve, self.warnings, self.problems
+        )
+        self.sns_events = SnsEventReader(
             self.function_key, self.at, self.resolve, self.warnings, self.problems
         )
 
@@ -96,6 +101,7 @@ class FunctionEventsReader:
             http=tuple(self.found.get("http", ())),
             schedules=tuple(e for group in self.found.get("schedule", ()) for e in group),
             bus=(*self.found.get("eventBridge", ()), *self.found.get("cloudwatchEvent", ())),
+            sns=tuple(self.found.get("sns", ())),
         )
 
     def _problem(self, pointer: str, message: str, hint: str | None) -> None:
@@ -120,4 +126,5 @@ READERS: dict[str, Callable[[FunctionEventsReader, Any, str], Any]] = {
     "cloudwatchEvent": lambda reader, value, where: reader.bus_events.cloudwatch_event(
         value, where
     ),
+    "sns": lambda reader, value, where: reader.sns_events.read(value, where),
 }

@@ -26,7 +26,7 @@ from tooling.config.resources import (
 )
 from tooling.config.service import FUNCTION_ROLE_LOGICAL_ID, ServiceConfig, StateMachineConfig
 from tooling.config.triggers import TRIGGER_FUNCTION_TIMEOUT
-from tooling.deploy import event_resources, function_bus_resources
+from tooling.deploy import event_resources, function_bus_resources, function_sns_resources
 from tooling.deploy.models import (
     Address,
     EventSourceMapping,
@@ -472,6 +472,7 @@ SOURCES: tuple[Callable[[_Context], Contribution], ...] = (
     event_resources.schedules,
     event_resources.function_schedules,
     function_bus_resources.function_bus_rules,
+    function_sns_resources.function_sns_subscriptions,
     event_resources.http_api,
     event_resources.alarms,
     event_resources.notifications,

@@ -31,6 +31,7 @@ from tooling.deploy.differences import (
     state_machine_diff,
 )
 from tooling.deploy.local_event_providers import local_event_providers
+from tooling.deploy.local_sns_providers import local_sns_providers
 from tooling.deploy.local_stack import local_template
 from tooling.deploy.models import Address, Function, LogGroup, Queue, Role, StateMachine
 from tooling.deploy.providers import (
@@ -490,6 +491,7 @@ LOCAL_PLATFORM = Platform(
     evaluates_alarms=False,
     notification_targets=LOCALLY_DELIVERED,
     matches_event_patterns=False,
+    delivers_sns=False,
 )
 
 
@@ -553,6 +555,7 @@ def local_target(service: ServiceConfig) -> DeployTarget:
             "queue": LocalQueueProvider(state),
             "stack": stacks,
             **local_event_providers(state),
+            **local_sns_providers(state),
         },
         reporter=reporter,
     )

@@ -29,6 +29,8 @@ Kind = Literal[
     "stack",
     "rule",
     "event bus",
+    "topic",
+    "subscription",
     "schedule",
     "schedule group",
     "rest api",
@@ -371,6 +373,75 @@ class EventBus:
 
 
 @dataclass(frozen=True)
+class Topic:
+    """An SNS topic the service creates (a function's `sns` event naming a topic, not by ARN,
+    as Serverless creates it); tagged as the toolkit's."""
+
+    KIND: ClassVar[Kind] = "topic"
+    name: str
+    arn: str
+    display_name: str | None = None
+    kms_master_key_id: str | None = None
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, self.name, self.arn)
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return ()
+
+    def attributes(self) -> dict[str, str]:
+        """CreateTopic's Attributes (what the service sets; SNS adds its own)."""
+        attributes: dict[str, str] = {}
+        if self.display_name is not None:
+            attributes["DisplayName"] = self.display_name
+        if self.kms_master_key_id is not None:
+            attributes["KmsMasterKeyId"] = self.kms_master_key_id
+        return attributes
+
+
+def subscription_name(topic_name: str, function_name: str) -> str:
+    return f"{topic_name} -> {function_name}"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A function subscribed to an SNS topic (protocol lambda). Its address names the topic and
+    the function ("<topic> -> <function>") and keeps the topic's ARN. Subscriptions take no
+    tags: one is the toolkit's when its endpoint is the service's function."""
+
+    KIND: ClassVar[Kind] = "subscription"
+    topic_name: str
+    topic_arn: str
+    function_name: str
+    function_arn: str
+    filter_policy: dict[str, Any] | None = None
+    filter_policy_scope: str | None = None
+    dead_letter_arn: str | None = None
+    needs: tuple[Address, ...] = ()
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, subscription_name(self.topic_name, self.function_name),
+                       self.topic_arn)  # fmt: skip
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return self.needs
+
+    def attributes(self) -> dict[str, str]:
+        """Its attributes as SNS keeps them ("" for one not set)."""
+        return {
+            "FilterPolicy": json.dumps(self.filter_policy, sort_keys=True)
+            if self.filter_policy is not None
+            else "",
+            "FilterPolicyScope": self.filter_policy_scope or "",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": self.dead_letter_arn})
+            if self.dead_letter_arn
+            else "",
+        }
+
+
+@dataclass(frozen=True)
 class ScheduleGroup:
     """An EventBridge Scheduler schedule group: the toolkit's schedules live in one of the
     service's and stage's own, whose tags say they are the toolkit's (schedules take no tags)."""
@@ -577,6 +648,8 @@ Resource = (
     | Stack
     | Rule
     | EventBus
+    | Topic
+    | Subscription
     | ScheduleGroup
     | Schedule
     | RestApi

@@ -108,6 +108,7 @@ class Platform:
     evaluates_alarms: bool = True
     notification_targets: frozenset[str] | None = None
     matches_event_patterns: bool = True  # invokes the targets of rules with an event pattern
+    delivers_sns: bool = True  # invokes the functions subscribed to its topics
 
 
 class Reporter:
