@@ -112,13 +112,36 @@ def test_schedule_keys_the_plugin_does_not_use_are_said(tmp_path: Path) -> None:
 
 
 def test_other_event_kinds_are_warned_about_not_dropped(tmp_path: Path) -> None:
-    service = load(
-        tmp_path, "      events:\n        - cloudwatchEvent: {event: {source: [aws.ec2]}}\n"
-    )
+    service = load(tmp_path, "      events:\n        - iot: {sql: SELECT 1}\n")
     assert service.warnings == (
-        "serverless.yml:9:11: state machine 'm': `cloudwatchEvent` events are not supported by "
-        "the toolkit yet (ignored; the toolkit deploys schedule, http and sqs events)",
+        "serverless.yml:9:11: state machine 'm': `iot` events are not supported by the toolkit "
+        "yet (ignored; the toolkit deploys schedule, http, eventBridge, cloudwatchEvent and sqs "
+        "events)",
     )
+
+
+def test_event_bridge_events_of_state_machines_are_read_in_the_plugins_syntax(
+    tmp_path: Path,
+) -> None:
+    service = load(
+        tmp_path,
+        "      events:\n        - cloudwatchEvent: {event: {source: [aws.ec2]}}\n"
+        "        - eventBridge:\n            eventBusName: sales\n"
+        "            event: {source: [shop]}\n            inputPath: $.detail\n"
+        "            retryPolicy: {maximumRetryAttempts: 1}\n",
+    )
+    assert service.warnings == () and service.problems == ()
+    first, second = service.state_machines["m"].events.bus
+    assert (first.kind, first.number, first.event_bus) == ("cloudwatchEvent", 1, "default")
+    assert (second.kind, second.number, second.event_bus) == ("eventBridge", 2, "sales")
+    assert second.input_path == "$.detail"
+    assert second.retry_policy == {"MaximumRetryAttempts": 1}
+
+
+def test_an_event_bridge_event_without_a_pattern_is_refused_at_its_line(tmp_path: Path) -> None:
+    service = load(tmp_path, "      events:\n        - eventBridge: {eventBusName: sales}\n")
+    (refused,) = service.problems
+    assert refused.line == 9 and 'needs an "event" pattern' in refused.message
 
 
 # -- http -------------------------------------------------------------------------------------

@@ -251,12 +251,10 @@ def test_state_machine_keys_and_events_the_toolkit_does_not_deploy_are_said(
         "        - eventBridge: {event: {source: [my.app]}}\n"
     )
     warnings = set(load(write(tmp_path, {"serverless.yml": yml})).warnings)
-    # schedule, http and alarms are deployed now (tests/config/test_events.py)
+    # schedule, http, eventBridge and alarms are deployed now (tests/config/test_events.py)
     assert warnings == {
         "serverless.yml:9:25: stepFunctions.stateMachines.m.encryptionConfig is not supported by "
         "the toolkit yet (ignored; see README, serverless.yml)",
-        "serverless.yml:14:11: state machine 'm': `eventBridge` events are not supported by the "
-        "toolkit yet (ignored; the toolkit deploys schedule, http and sqs events)",
     }
 
 

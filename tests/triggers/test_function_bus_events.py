@@ -149,3 +149,28 @@ def test_local_deploy_records_the_rules_and_says_what_is_not_delivered(
     assert main(["remove"]) == 0
     assert events.get("rule", REGION, "orders/shop-dev-react-rule-1") is None
     assert events.get("event bus", REGION, "orders") is None
+
+
+@pytest.mark.slow
+def test_a_state_machines_pattern_rule_is_a_local_record_said_not_delivered(
+    service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = service / "serverless.yml"
+    config.write_text(
+        config.read_text().replace(
+            "      events:\n",
+            "      events:\n        - eventBridge:\n            event: {source: [shop]}\n",
+        )
+    )
+    assert main(["deploy"]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "warning:" in line]
+    assert any(
+        "state machine 'loop': eventBridge rule hello-loop-dev-LoopEventsRuleCloudWatchEvent1"
+        in line
+        and "not invoked" in line
+        for line in said
+    ), said
+    events = EventStore(LocalBackend(service, REGION).store.path)
+    rule = events.get("rule", REGION, "hello-loop-dev-LoopEventsRuleCloudWatchEvent1")
+    assert rule is not None
+    assert rule.document["Targets"][0]["Arn"].endswith(":stateMachine:hello-loop-dev-loop")

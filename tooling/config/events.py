@@ -207,6 +207,7 @@ class MachineEvents:
     http: tuple[HttpEvent, ...] = ()
     alarms: AlarmsConfig | None = None
     notifications: tuple[NotificationTarget, ...] = ()
+    bus: tuple[Any, ...] = ()  # eventBridge / cloudwatchEvent (tooling.config.function_bus_events)
 
 
 UNRESOLVED = object()  # what `resolve` answers when it recorded a problem instead
@@ -272,12 +273,13 @@ class EventsReader:
                     found = self._http(event["http"], pointer_join(where, "http"))
                     if found is not None:
                         http.append(found)
-                elif len(event) == 1 and "sqs" not in event:
+                elif len(event) == 1 and not {"sqs", "eventBridge", "cloudwatchEvent"} & set(event):
                     kind = next(iter(event))
                     self.warn(
                         where,
                         f"`{kind}` events are not supported by the toolkit yet (ignored; "
-                        "the toolkit deploys schedule, http and sqs events)",
+                        "the toolkit deploys schedule, http, eventBridge, cloudwatchEvent and "
+                        "sqs events)",
                     )
         self._check_routes(http)
         alarms = None

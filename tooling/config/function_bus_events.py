@@ -42,6 +42,11 @@ EVENT_BRIDGE_KEYS = frozenset(
 CLOUDWATCH_EVENT_KEYS = frozenset(
     {"event", "input", "inputPath", "inputTransformer", "description", "name", "enabled"}
 )
+# serverless-step-functions' keys for a state machine's eventBridge / cloudwatchEvent event.
+MACHINE_EVENT_KEYS = frozenset(
+    {"event", "enabled", "input", "inputPath", "inputTransformer", "description", "name",
+     "eventBusName", "iamRole", "deadLetterConfig", "retryPolicy"}
+)  # fmt: skip
 # Serverless' eventBridge `pattern` schema: the top-level keys of an event it allows.
 PATTERN_KEYS = frozenset(
     {"version", "id", "detail-type", "source", "account", "time", "region", "resources",
@@ -76,6 +81,7 @@ class BusEvent:
     name: str | None = None
     description: str | None = None
     location: Location = (None, None, None)
+    role: str | None = None  # a state machine's event: the user's role (none is generated)
 
 
 @dataclass
@@ -84,10 +90,11 @@ class BusEventReader(EventsReader):
     function's key)."""
 
     cloudwatch_count: int = 0
+    owner: str = "function"  # or "state machine"
 
     @property
     def subject(self) -> str:
-        return f"function '{self.machine_key}'"
+        return f"{self.owner} '{self.machine_key}'"
 
     def event_bridge(self, value: Any, at: str) -> BusEvent | None:
         index = int(at.rsplit("/", 2)[-2]) + 1  # Serverless numbers by place in `events`
@@ -180,6 +187,65 @@ class BusEventReader(EventsReader):
             kind="cloudwatchEvent",
             number=self.cloudwatch_count,
             pattern=pattern,
+            location=self.location(at),
+            **common,
+        )
+
+    def state_machine_event(self, kind: str, value: Any, at: str, number: int) -> BusEvent | None:
+        """A state machine's `eventBridge` or `cloudwatchEvent` event, in the plugin's syntax
+        (lib/deploy/events/cloudWatchEvent): `event` (the pattern, required), `eventBusName`
+        (a bus that exists; the plugin creates none), `iamRole`, `deadLetterConfig` (a queue
+        ARN), `retryPolicy` (`maximumEventAgeInSeconds`, `maximumRetryAttempts`), `input`,
+        `inputPath`, `inputTransformer`, `name`, `description`, `enabled`. `number` counts the
+        machine's eventBridge and cloudwatchEvent events, as the plugin numbers them."""
+        if not isinstance(value, dict):
+            self.problem(at, f"a {kind} event must be a mapping (the plugin refuses it)",
+                         hint="e.g. `event: {source: [my.app]}`")  # fmt: skip
+            return None
+        for key in value:
+            if key not in MACHINE_EVENT_KEYS:
+                self.warn(
+                    pointer_join(at, key),
+                    f"{kind} key `{key}` is not used by serverless-step-functions (ignored)",
+                )
+        if value.get("event") is None:
+            self.problem(at, f'a {kind} event needs an "event" pattern (the plugin refuses it '
+                         "without one)", hint="e.g. `event: {source: [my.app]}`")  # fmt: skip
+            return None
+        if not self._pattern(value["event"], pointer_join(at, "event"), False):
+            return None
+        common = self._common(value, at, kind)
+        if common is None:
+            return None
+        bus = DEFAULT_BUS
+        if value.get("eventBusName") is not None:
+            found = self._bus(value["eventBusName"], pointer_join(at, "eventBusName"))
+            if found is None:
+                return None
+            bus = found[0]
+        role = None
+        if value.get("iamRole") is not None:
+            role = self._arn_value(value["iamRole"], pointer_join(at, "iamRole"), "iam", "iamRole")
+            if role is None:
+                return None
+        dead_letter = None
+        if value.get("deadLetterConfig") is not None:
+            where = pointer_join(at, "deadLetterConfig")
+            dead_letter = self._arn_value(value["deadLetterConfig"], where, "sqs",
+                                          "deadLetterConfig")  # fmt: skip
+            if dead_letter is None:
+                return None
+        retry = None
+        if value.get("retryPolicy") is not None:
+            retry = self._retry_policy(value["retryPolicy"], pointer_join(at, "retryPolicy"))
+        return BusEvent(
+            kind=kind,
+            number=number,
+            pattern=value["event"],
+            event_bus=bus,
+            retry_policy=retry,
+            dead_letter_arn=dead_letter,
+            role=role,
             location=self.location(at),
             **common,
         )
@@ -335,3 +401,30 @@ def bus_event_reader(
         problems=problems,
         directory=Path("."),
     )
+
+
+def state_machine_bus_events(reader: EventsReader, spec: Any) -> tuple[BusEvent, ...]:
+    """A state machine's eventBridge and cloudwatchEvent events, read with `reader`'s place,
+    resolver, warnings and problems (tooling.config.events reads its other events)."""
+    events = spec.get("events") if isinstance(spec, dict) else None
+    if not isinstance(events, list):
+        return ()
+    bus_reader = BusEventReader(**{f: getattr(reader, f) for f in _READER_FIELDS},
+                                owner="state machine")  # fmt: skip
+    found: list[BusEvent] = []
+    for index, event in enumerate(events):
+        if not isinstance(event, dict) or len(event) != 1:
+            continue
+        kind = next(iter(event))
+        if kind not in MACHINE_BUS_KINDS:
+            continue
+        at = pointer_join(pointer_join(pointer_join(reader.pointer, "events"), index), kind)
+        parsed = bus_reader.state_machine_event(kind, event[kind], at, len(found) + 1)
+        if parsed is not None:
+            found.append(parsed)
+    return tuple(found)
+
+
+MACHINE_BUS_KINDS = ("eventBridge", "cloudwatchEvent")
+_READER_FIELDS = ("machine_key", "machine_name", "machine_type", "logical_id", "stage", "region",
+                  "pointer", "at", "resolve", "warnings", "problems", "directory")  # fmt: skip

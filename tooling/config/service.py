@@ -30,6 +30,7 @@ from tooling.config.constructs import LIFT_PLUGIN, ConstructsReader, Desugared
 from tooling.config.events import UNRESOLVED, ApiSettings, EventsReader, MachineEvents
 from tooling.config.events import read_api_settings as _read_api_settings
 from tooling.config.external import ExternalSources, Unwired
+from tooling.config.function_bus_events import state_machine_bus_events
 from tooling.config.function_events import FunctionEvents, FunctionEventsReader
 from tooling.config.function_settings import (
     FunctionSettings,
@@ -1373,7 +1374,7 @@ class _Loader:
             problems=self.problems,
             directory=self.directory,
         )
-        return reader.read(spec)
+        return replace(reader.read(spec), bus=state_machine_bus_events(reader, spec))
 
     def _shared_api(
         self, provider: Mapping[str, Any], functions: dict[str, FunctionConfig]

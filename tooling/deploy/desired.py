@@ -472,6 +472,7 @@ SOURCES: tuple[Callable[[_Context], Contribution], ...] = (
     event_resources.schedules,
     event_resources.function_schedules,
     function_bus_resources.function_bus_rules,
+    function_bus_resources.machine_bus_rules,
     function_sns_resources.function_sns_subscriptions,
     event_resources.http_api,
     event_resources.alarms,
