@@ -124,3 +124,20 @@ def test_function_bus_events_deploy_redeploy_and_remove(
     assert events.list_rules(EventBusName="partner-bus")["Rules"] == []
     names = {b["Name"] for b in events.list_event_buses()["EventBuses"]}
     assert "orders-bus" not in names and "partner-bus" in names
+
+
+def test_someone_elses_bus_under_the_name_stops_the_deploy_and_survives_remove(
+    service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events: Any = boto3.Session(region_name=REGION).client("events")
+    events.create_event_bus(Name="partner-bus")
+    events.create_event_bus(Name="orders-bus")  # not the toolkit's: no tags
+    with recording_calls() as calls:
+        code = main(["deploy", "--target", "aws"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "error: event bus orders-bus already exists on the aws target" in err
+    assert [c.operation for c in calls if is_mutating(c.operation)] == []
+    assert main(["remove", "--target", "aws"]) == 0
+    assert "warning: left event bus orders-bus alone" in capsys.readouterr().err
+    assert events.describe_event_bus(Name="orders-bus")["Name"] == "orders-bus"

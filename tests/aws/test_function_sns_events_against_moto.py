@@ -106,3 +106,22 @@ def test_function_sns_events_deploy_redeploy_and_remove(
     topics = {t["TopicArn"] for t in sns.list_topics()["Topics"]}
     assert OURS not in topics and THEIRS in topics
     assert sns.list_subscriptions_by_topic(TopicArn=THEIRS)["Subscriptions"] == []
+
+
+def test_someone_elses_topic_under_the_name_stops_the_deploy_and_survives_remove(
+    service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    session = boto3.Session(region_name=REGION)
+    sns: Any = session.client("sns")
+    sns.create_topic(Name="their-topic")
+    session.client("sqs").create_queue(QueueName="news-dlq")
+    sns.create_topic(Name="news-alerts")  # not the toolkit's: no tags
+    with recording_calls() as calls:
+        code = main(["deploy", "--target", "aws"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "error: topic news-alerts already exists on the aws target" in err
+    assert [c.operation for c in calls if is_mutating(c.operation)] == []
+    assert main(["remove", "--target", "aws"]) == 0
+    assert "warning: left topic news-alerts alone" in capsys.readouterr().err
+    assert OURS in {t["TopicArn"] for t in sns.list_topics()["Topics"]}
