@@ -141,3 +141,17 @@ def test_someone_elses_bus_under_the_name_stops_the_deploy_and_survives_remove(
     assert main(["remove", "--target", "aws"]) == 0
     assert "warning: left event bus orders-bus alone" in capsys.readouterr().err
     assert events.describe_event_bus(Name="orders-bus")["Name"] == "orders-bus"
+
+
+def test_a_rule_on_a_bus_that_does_not_exist_is_refused_before_any_change(
+    service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # partner-bus, given by ARN, is not created by the service, and does not exist
+    with recording_calls() as calls:
+        code = main(["deploy", "--target", "aws"])
+    err = capsys.readouterr().err
+    assert code == 2
+    (line,) = [line for line in err.splitlines() if line.startswith("error:")]
+    assert line.startswith("error: serverless.yml:26:11: rule shop-dev-react-rule-3: event bus ")
+    assert "'partner-bus' does not exist on the aws target" in line
+    assert [c.operation for c in calls if is_mutating(c.operation)] == []

@@ -45,7 +45,7 @@ from tooling.deploy.models import (
     split_rule_address,
 )
 from tooling.deploy.providers import Description, Diff, Found
-from tooling.errors import BadInput, NotFound
+from tooling.errors import BadInput, ConfigError, NotFound
 
 if TYPE_CHECKING:
     from tooling.aws.client import AwsClient
@@ -75,7 +75,28 @@ class AwsRules:
         self.c = context
 
     def check(self, resource: Rule) -> None:
-        pass
+        """A rule on a bus the service does not make (neither an `event bus` nor the stack
+        makes it) needs that bus to exist: refused before anything changes, as CloudFormation
+        would fail the plugin's or Serverless' rule there."""
+        bus = resource.event_bus
+        if bus == DEFAULT_EVENT_BUS or any(
+            n.kind in ("event bus", "stack") for n in resource.needs
+        ):
+            return
+        found = self.c.aws.find(
+            "events", "describe_event_bus", what=f"look up event bus {bus}", Name=bus
+        )
+        if found is None:
+            file, line, column = resource.declared_in
+            raise ConfigError(
+                f"rule {resource.name}: event bus {bus!r} does not exist on the aws target, and "
+                "the service does not create it",
+                file=file,
+                line=line,
+                column=column,
+                hint="create the bus (an AWS::Events::EventBus in resources:, or deploy the "
+                "service that owns it first), or name an existing one",
+            )
 
     @staticmethod
     def _bus(bus: str) -> dict[str, str]:
