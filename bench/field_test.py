@@ -30,7 +30,7 @@ A manifest entry:
      "ssm": {"/path": "value"}, "stacks": {"other-stack": {"Output": "value"}},
      "roles": ["LabRole"], "exports": {"other-dev-UserPoolId": "us-east-1_x"},
      "layers": ["arn:aws:lambda:us-east-2:770693421928:layer:Klayers-p38-requests:6"],
-     "note": "..."}
+     "event_buses": ["WebinarEventBus"], "note": "..."}
 `root` is copied whole (a `${file(../x.yml)}` may leave `dir`); `dir` defaults to the root;
 `local: false` marks a service whose runtimes the local runtime does not run (its local deploy
 refusal is the designed one); `local_refusal` is the text of another documented local limit;
@@ -44,7 +44,9 @@ a git-ignored file); `ssm`, `stacks`, `roles` and `exports` are put on both targ
 (SSM parameters and other services' stack Outputs that `${ssm:}` and `${cf:}` read, roles of
 the account the file names by ARN, exports that `Fn::ImportValue` reads), in `region`; `layers`
 (layer version ARNs the functions use, often another account's public layer) are published on
-the moto server, up to their version, in their region.
+the moto server, up to their version, in their region; `event_buses` (EventBridge buses the
+file's rules use and no file creates: they exist in its author's account) are created on the
+moto server.
 """
 
 from __future__ import annotations
@@ -197,6 +199,8 @@ def seed(
         empty_zip = b"PK\x05\x06" + b"\0" * 18
         for _ in range(int(parts[7])):
             lambda_.publish_layer_version(LayerName=parts[6], Content={"ZipFile": empty_zip})
+    for bus in entry.get("event_buses") or []:
+        boto3.client("events", **kwargs).create_event_bus(Name=bus)
     if entry.get("ssm"):
         ssm = boto3.client("ssm", **kwargs)
         for name, value in entry["ssm"].items():
