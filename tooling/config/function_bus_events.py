@@ -16,9 +16,7 @@ dispatches to it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from tooling.config.events import (
@@ -29,7 +27,6 @@ from tooling.config.events import (
     _json_path_like,
 )
 from tooling.config.schedule_expressions import ScheduleExpression
-from tooling.errors import BadInput, Where
 from tooling.sourcemap import pointer_join
 
 DEFAULT_BUS = "default"
@@ -377,30 +374,6 @@ class BusEventReader(EventsReader):
                 return None
             policy[name] = item
         return policy or None
-
-
-def bus_event_reader(
-    function_key: str,
-    at: Callable[[str], Where],
-    resolve: Callable[[Any, str, str], Any],
-    warnings: list[str],
-    problems: list[BadInput],
-) -> BusEventReader:
-    """An eventBridge/cloudwatchEvent reader for one function."""
-    return BusEventReader(
-        machine_key=function_key,
-        machine_name="",
-        machine_type="",
-        logical_id="",
-        stage="",
-        region="",
-        pointer="",
-        at=at,
-        resolve=resolve,
-        warnings=warnings,
-        problems=problems,
-        directory=Path("."),
-    )
 
 
 def state_machine_bus_events(reader: EventsReader, spec: Any) -> tuple[BusEvent, ...]:
