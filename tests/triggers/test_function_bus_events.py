@@ -174,3 +174,79 @@ def test_a_state_machines_pattern_rule_is_a_local_record_said_not_delivered(
     rule = events.get("rule", REGION, "hello-loop-dev-LoopEventsRuleCloudWatchEvent1")
     assert rule is not None
     assert rule.document["Targets"][0]["Arn"].endswith(":stateMachine:hello-loop-dev-loop")
+
+
+STATUS_SERVICE = """\
+service: n
+provider:
+  name: aws
+  runtime: python3.12
+functions:
+  audit:
+    handler: audit.main
+    events:
+      - eventBridge:
+          pattern:
+            source: [aws.states]
+            detail:
+              status: [SUCCEEDED]
+              stateMachineArn: [arn:aws:states:us-east-1:{account}:stateMachine:n-dev-ok]
+      - eventBridge:
+          eventBus: elsewhere
+          pattern:
+            source: [aws.states]
+            detail:
+              stateMachineArn: [arn:aws:states:us-east-1:{account}:stateMachine:n-dev-ok]
+stepFunctions:
+  stateMachines:
+    ok:
+      definition: {{StartAt: A, States: {{A: {{Type: Pass, End: true}}}}}}
+"""
+
+
+@pytest.mark.slow
+def test_status_changes_reach_a_function_whose_default_bus_pattern_names_the_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tooling.localrt.eventbridge import NotificationDeliverer, local_aws_client
+    from tooling.localrt.queue import LocalQueues
+
+    folder = tmp_path / "service"
+    folder.mkdir()
+    (folder / "serverless.yml").write_text(STATUS_SERVICE.format(account=LOCAL_ACCOUNT_ID))
+    (folder / "audit.py").write_text(
+        "def main(event, context):\n    print('audit', event['detail']['status'])\n"
+    )
+    monkeypatch.chdir(folder)
+    assert main(["deploy"]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning:" in line]
+    assert any("n-dev-audit-rule-1" in w and "matched on detail.status" in w for w in warnings)
+    assert any("elsewhere/n-dev-audit-rule-2" in w and "not invoked" in w for w in warnings)
+    backend = LocalBackend(folder, REGION)
+    prefix = f"arn:aws:states:{REGION}:{LOCAL_ACCOUNT_ID}:stateMachine:"
+    run = backend.start_execution(prefix + "n-dev-ok", "first", "{}")["executionArn"]
+    for _ in range(400):
+        if backend.describe_execution(run)["status"] != "RUNNING":
+            break
+        time.sleep(0.05)
+    said: list[str] = []
+    worker = NotificationDeliverer(
+        EventStore(backend.store.path),
+        backend.store,
+        BackendStarter(backend),
+        LocalQueues(backend.store.path),
+        REGION,
+        LOCAL_ACCOUNT_ID,
+        say=said.append,
+        run_function=function_runner(backend.store, REGION, said.append),
+        local_aws=local_aws_client(folder / ".tool", REGION),
+    )
+    delivered = worker.deliver_pending()
+    # the default bus's rule only: status changes never reach another bus
+    assert [(d.status, d.outcome) for d in delivered] == [("SUCCEEDED", "delivered")]
+    for _ in range(200):  # the function runs on its own thread, as Lambda's async invoke
+        lines = [r.message for r in backend.store.logs(function_name="n-dev-audit", after_seq=0)]
+        if lines:
+            break
+        time.sleep(0.05)
+    assert "audit SUCCEEDED" in lines
