@@ -2,8 +2,8 @@
 
 `READERS` maps an event type to its reader; a type with none is warned about at its line (the
 function deploys without it), never dropped silently. The readers: `sqs`
-(tooling.config.sqs_events), `http` (tooling.config.function_http_events) and `schedule`
-(tooling.config.function_schedule_events).
+(tooling.config.sqs_events), `http` (tooling.config.function_http_events), `schedule`
+(tooling.config.function_schedule_events) and `s3` (tooling.config.function_s3_events).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 from tooling.config.events import ScheduleEvent
 from tooling.config.function_http_events import FunctionHttpEvent, http_event_reader
+from tooling.config.function_s3_events import S3Event, S3EventReader
 from tooling.config.function_schedule_events import schedule_event_reader
 from tooling.config.sqs_events import Locate, Resolve, SqsEvent, SqsEventReader
 from tooling.errors import BadInput, ConfigError
@@ -27,6 +28,7 @@ class FunctionEvents:
     sqs: tuple[SqsEvent, ...] = ()
     http: tuple[FunctionHttpEvent, ...] = ()
     schedules: tuple[ScheduleEvent, ...] = ()
+    s3: tuple[S3Event, ...] = ()
 
 
 @dataclass
@@ -55,6 +57,9 @@ class FunctionEventsReader:
             self.function_key, self.at, self.resolve, self.warnings, self.problems
         )
         self.schedule_events = schedule_event_reader(
+            self.function_key, self.at, self.resolve, self.warnings, self.problems
+        )
+        self.s3_events = S3EventReader(
             self.function_key, self.at, self.resolve, self.warnings, self.problems
         )
 
@@ -89,6 +94,7 @@ class FunctionEventsReader:
             sqs=tuple(self.found.get("sqs", ())),
             http=tuple(self.found.get("http", ())),
             schedules=tuple(e for group in self.found.get("schedule", ()) for e in group),
+            s3=tuple(self.found.get("s3", ())),
         )
 
     def _problem(self, pointer: str, message: str, hint: str | None) -> None:
@@ -109,4 +115,5 @@ READERS: dict[str, Callable[[FunctionEventsReader, Any, str], Any]] = {
     "schedule": lambda reader, value, where: reader.schedule_events.function_schedules(
         value, where
     ),
+    "s3": lambda reader, value, where: reader.s3_events.read(value, where),
 }

@@ -471,6 +471,7 @@ SOURCES: tuple[Callable[[_Context], Contribution], ...] = (
     _sqs_triggers,
     event_resources.schedules,
     event_resources.function_schedules,
+    event_resources.function_s3_events,
     event_resources.http_api,
     event_resources.alarms,
     event_resources.notifications,
