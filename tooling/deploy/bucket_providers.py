@@ -24,7 +24,7 @@ from tooling.deploy.models import (
     notification_id_prefix,
 )
 from tooling.deploy.providers import Description, Diff, Found
-from tooling.errors import NotFound
+from tooling.errors import NotFound, OperationFailed, ToolError
 
 if TYPE_CHECKING:
     from tooling.aws.client import AwsClient
@@ -89,6 +89,15 @@ class S3Buckets:
                                Bucket=address.name)  # fmt: skip
         except NotFound:
             return
+        except ToolError as exc:
+            if getattr(exc, "code", "") != "BucketNotEmpty":
+                raise
+            raise OperationFailed(
+                f"bucket {address.name} still holds objects: S3 deletes only an empty bucket "
+                "(as CloudFormation, which Serverless removes it with, does)",
+                hint=f"empty it (`aws s3 rm s3://{address.name} --recursive`, on the local target "
+                'after `eval "$(tool local env)"`), then run `tool remove` again',
+            ) from None
 
     def describe(self, address: Address, found: Found) -> Description:
         return Description(str(address.arn))

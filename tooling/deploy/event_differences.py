@@ -224,9 +224,7 @@ def permission_diff(permission: Permission, found: Found) -> Diff:
         same = condition.get("AWS:SourceArn") == permission.source_arn and _principal(have) == (
             permission.principal
         )
-        account = ((have.get("Condition") or {}).get("StringEquals") or {}).get(
-            "AWS:SourceAccount"
-        )
+        account = ((have.get("Condition") or {}).get("StringEquals") or {}).get("AWS:SourceAccount")
         same = same and account == permission.source_account
     else:
         same = _normal_statement(have) == _normal_statement(permission.statement())

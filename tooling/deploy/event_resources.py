@@ -360,7 +360,6 @@ def function_s3_events(context: _Context) -> Contribution:
     AWS::Lambda::Permission), and the function's notifications on the bucket."""
     service = context.service
     resources: list[Resource] = []
-    warnings: list[str] = []
     stack_buckets = _stack_buckets(service)
     made: dict[str, Address] = {}  # bucket -> what makes it
     partition = partition_for(service.region)
@@ -380,13 +379,6 @@ def function_s3_events(context: _Context) -> Contribution:
             bucket = Bucket(event.bucket, declared_in=event.location)
             resources.append(bucket)
             made[event.bucket] = bucket.address
-        for event in fn.events.s3:
-            if not context.platform.delivers_s3_notifications:
-                warnings.append(
-                    f"{event.location}: function '{fn.key}': s3 event on {event.bucket}: the "
-                    "bucket and its notification are deployed in the local AWS services, but "
-                    "objects put there do not invoke the function yet"
-                )
         for bucket_name, events in by_bucket.items():
             source = f"arn:{partition}:s3:::{bucket_name}"
             permission = Permission(
@@ -403,7 +395,7 @@ def function_s3_events(context: _Context) -> Contribution:
                     needs=(*maker, function, permission.address),
                 )
             )
-    return resources, warnings
+    return resources, []
 
 
 # -- http -------------------------------------------------------------------------------------

@@ -490,7 +490,6 @@ LOCAL_PLATFORM = Platform(
     runs_cloudformation=True,
     evaluates_alarms=False,
     notification_targets=LOCALLY_DELIVERED,
-    delivers_s3_notifications=False,
 )
 
 
@@ -555,8 +554,10 @@ def local_target(service: ServiceConfig) -> DeployTarget:
             "stack": stacks,
             **local_event_providers(state),
             **bucket_providers(
-                LocalCloudFormation(services, service.region), service.region,
-                {TAG_SERVICE: service.service, TAG_STAGE: service.stage}, services.has_data,
+                LocalCloudFormation(services, service.region),
+                service.region,
+                {TAG_SERVICE: service.service, TAG_STAGE: service.stage},
+                services.has_data,
             ),  # fmt: skip
         },
         reporter=reporter,

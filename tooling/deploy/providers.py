@@ -107,7 +107,6 @@ class Platform:
     # alarms, and deliver status-change notifications to every kind of target (None: all).
     evaluates_alarms: bool = True
     notification_targets: frozenset[str] | None = None
-    delivers_s3_notifications: bool = True  # S3 invokes a function's s3 events
 
 
 class Reporter:
