@@ -117,3 +117,39 @@ def test_s3_events_deploy_redeploy_and_remove(
     buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert buckets == {"legacy-archive"}  # the toolkit's bucket went; the existing one stays
     assert _lambda_configurations(s3, "legacy-archive") == [OTHERS]
+
+
+IN_RESOURCES = """\
+service: photos
+provider:
+  name: aws
+  runtime: python3.12
+  region: us-east-1
+functions:
+  resize:
+    handler: handler.main
+    events:
+      - s3: photos-made-by-stack
+resources:
+  Resources:
+    S3BucketPhotosmadebystack:
+      Type: AWS::S3::Bucket
+      Properties:
+        BucketName: photos-made-by-stack
+"""
+
+
+def test_a_bucket_in_resources_is_the_stacks_and_gets_the_notification(
+    service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (service / "serverless.yml").write_text(IN_RESOURCES)
+    out, _ = run(capsys, "deploy", "--target", "aws")
+    assert "create    bucket photos" not in out  # the stack makes it, as in Serverless
+    s3: Any = boto3.Session(region_name=REGION).client("s3")
+    (made,) = _lambda_configurations(s3, "photos-made-by-stack")
+    assert made["LambdaFunctionArn"] == RESIZE_ARN
+
+    out, mutating = run(capsys, "deploy", "--target", "aws")
+    assert out.splitlines()[-1] == "No changes." and mutating == []
+    run(capsys, "remove", "--target", "aws")
+    assert "photos-made-by-stack" not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
