@@ -157,7 +157,7 @@ def test_what_serverless_drops_or_does_not_know_is_warned_by_key_and_line(tmp_pa
         "          request: {template: {application/json: '{}'}, schemas: {application/json: {}}}\n"
         "          operationId: getA\n"
         "          timeout: 3\n"
-        "      - s3: photos\n"
+        "      - iot: photos\n"
         "      - sns: topic\n"
         "      - made-up: 1\n",
     )
@@ -186,18 +186,18 @@ def test_what_serverless_drops_or_does_not_know_is_warned_by_key_and_line(tmp_pa
         ],
         [
             "serverless.yml:16:9",
-            "`s3` events of functions are not supported by the toolkit yet (ignored; it deploys "
-            "http, schedule, sqs events)",
+            "`iot` events of functions are not supported by the toolkit yet (ignored; it deploys "
+            "http, s3, schedule, sqs events)",
         ],
         [
             "serverless.yml:17:9",
             "`sns` events of functions are not supported by the toolkit yet (ignored; it "
-            "deploys http, schedule, sqs events)",
+            "deploys http, s3, schedule, sqs events)",
         ],
         [
             "serverless.yml:18:9",
             "`made-up` events of functions are not supported by the toolkit yet (ignored; it "
-            "deploys http, schedule, sqs events)",
+            "deploys http, s3, schedule, sqs events)",
         ],
     ]
     (event,) = service.functions["hello"].events.http
