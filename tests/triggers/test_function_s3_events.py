@@ -42,7 +42,7 @@ def test_s3_events_are_read_as_serverless_reads_them(tmp_path: Path) -> None:
         "      - s3: photos-in\n"
         "      - s3:\n          bucket: photos-in\n          event: s3:ObjectRemoved:*\n"
         "          rules:\n            - prefix: raw/\n            - suffix: .png\n"
-        "      - s3: {bucket: legacy, existing: true, forceDeploy: true}\n",
+        "      - s3: {bucket: legacy, existing: true, forceDeploy: true, description: x}\n",
     )
     svc = load_service(folder, env={})
     assert not svc.problems
@@ -54,6 +54,7 @@ def test_s3_events_are_read_as_serverless_reads_them(tmp_path: Path) -> None:
     ]
     assert not any("`s3` events of functions are not supported" in w for w in svc.warnings)
     assert any(":18:" in w and "forceDeploy changes nothing" in w for w in svc.warnings)
+    assert any(":18:" in w and "s3 key `description` is unknown" in w for w in svc.warnings)
 
 
 @pytest.mark.parametrize(
@@ -65,7 +66,7 @@ def test_s3_events_are_read_as_serverless_reads_them(tmp_path: Path) -> None:
         ("      - s3: {bucket: {Ref: Photos}}\n", 11, "S3_INVALID_NEW_BUCKET_FORMAT"),
         ("      - s3: {bucket: a-b, existing: true}\n      - s3: {bucket: c-d, existing: true}\n",
          12, "S3_MULTIPLE_BUCKETS_PER_FUNCTION"),
-        ("      - s3: {bucket: a-b, events: s3:ObjectCreated:*}\n", 11, "unknown key 'events'"),
+        ("      - s3: {bucket: a-b, existing: 'yes'}\n", 11, "s3 existing must be true or false"),
         ("      - s3: {bucket: a-b, event: ObjectCreated}\n", 11, "must start with `s3:`"),
         ("      - s3:\n          bucket: a-b\n          rules: [{prefix: a, suffix: b}]\n", 13,
          "each s3 rule is one"),
@@ -125,3 +126,19 @@ def test_an_object_put_locally_invokes_the_function_once(
         }
     finally:
         main(["local", "stop"])
+
+
+def test_a_bucket_of_provider_s3_is_named_as_serverless_names_it(tmp_path: Path) -> None:
+    folder = service(tmp_path, "      - s3: one\n")
+    text = (folder / "serverless.yml").read_text()
+    text = text.replace(
+        "  name: aws\n",
+        "  name: aws\n  s3:\n    one:\n      name: photos-one\n"
+        "      versioningConfiguration: {Status: Enabled}\n",
+    )
+    (folder / "serverless.yml").write_text(text)
+    svc = load_service(folder, env={})
+    (event,) = svc.functions["resize"].events.s3
+    assert event.bucket == "photos-one"
+    assert any("provider.s3.one (versioningConfiguration) are not deployed" in w
+               for w in svc.warnings)  # fmt: skip

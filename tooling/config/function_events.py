@@ -42,6 +42,7 @@ class FunctionEventsReader:
     problems: list[BadInput]
     function_timeout: int | None = None  # what the sqs reader checks queues against
     visibility_of: Callable[[Any], int | None] = lambda arn: None
+    provider_buckets: Any = None  # provider.s3, the buckets the s3 reader names by key
     found: dict[str, list[Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -60,8 +61,10 @@ class FunctionEventsReader:
             self.function_key, self.at, self.resolve, self.warnings, self.problems
         )
         self.s3_events = S3EventReader(
-            self.function_key, self.at, self.resolve, self.warnings, self.problems
-        )
+            self.function_key, self.at, self.resolve, self.warnings, self.problems,
+            provider_buckets=self.provider_buckets if isinstance(self.provider_buckets, dict)
+            else {},
+        )  # fmt: skip
 
     def read(self, events: Any, pointer: str) -> FunctionEvents:
         if events is None:

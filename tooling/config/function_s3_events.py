@@ -54,22 +54,24 @@ class S3EventReader:
     resolve: Resolve
     warnings: list[str]
     problems: list[BadInput]
+    provider_buckets: dict[str, Any] = field(default_factory=dict)  # provider.s3
     seen: list[S3Event] = field(default_factory=list)
 
     def read(self, value: Any, where: str) -> S3Event | None:
         """One `s3` event (`value` at `where`), or None when it has a problem (recorded)."""
-        spec = {"bucket": value} if isinstance(value, str) else value
+        spec: Any = {"bucket": value} if isinstance(value, str) else value
         if not isinstance(spec, dict):
             self._problem(where, "an s3 event is a bucket name or a mapping with `bucket`", _EG)
             return None
-        unknown = [key for key in spec if key not in S3_KEYS]
-        if unknown:
-            self._problem(
-                pointer_join(where, unknown[0]),
-                f"unknown key '{unknown[0]}' in an s3 event (Serverless refuses it)",
-                "allowed: " + ", ".join(sorted(S3_KEYS)),
-            )
-            return None
+        for key in spec:
+            if key not in S3_KEYS:  # Serverless' schema refuses it; v3 only warns by default
+                self._warn(
+                    pointer_join(where, key),
+                    f"s3 key `{key}` is unknown to Serverless (ignored; it knows "
+                    + ", ".join(sorted(S3_KEYS))
+                    + ")",
+                )
+        spec = {key: item for key, item in spec.items() if key in S3_KEYS}
         if "bucket" not in spec:
             self._problem(where, "an s3 event needs `bucket`, the bucket's name", _EG)
             return None
@@ -98,6 +100,8 @@ class S3EventReader:
                 "the toolkit yet (ignored; write the bucket's name)",
             )
             return None
+        if isinstance(bucket, str) and not existing and bucket in self.provider_buckets:
+            bucket = self._provider_bucket(bucket, bucket_at)
         if not isinstance(bucket, str) or not _BUCKET_NAME.match(bucket):
             self._problem(
                 bucket_at,
@@ -133,6 +137,21 @@ class S3EventReader:
             location=f"{loc['file']}:{loc['line']}",
         )
         return self._checked(found, where)
+
+    def _provider_bucket(self, key: str, at: str) -> Any:
+        """The name of the bucket `provider.s3.<key>` describes, as Serverless names it: its
+        `bucketName` (which Serverless passes on as BucketName), else `name`, else the key."""
+        settings = self.provider_buckets[key]
+        if not isinstance(settings, dict):
+            return key
+        others = sorted(k for k in settings if k not in ("name", "bucketName"))
+        if others:
+            self._warn(
+                at,
+                f"the settings of provider.s3.{key} ({', '.join(others)}) are not deployed by "
+                "the toolkit yet (ignored: the bucket is made with S3's defaults)",
+            )
+        return settings.get("bucketName") or settings.get("name") or key
 
     def _rules(self, value: Any, at: str) -> tuple[tuple[str, str], ...] | None:
         if value is None:

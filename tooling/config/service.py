@@ -1193,6 +1193,7 @@ class _Loader:
             self.problems,
             function_timeout=function.timeout,
             visibility_of=self._queue_visibility,
+            provider_buckets=self._mapping("/provider").get("s3") or {},
         )
         events = reader.read(spec["events"], pointer_join(pointers[function.key], "events"))
         return replace(function, events=events)

@@ -361,13 +361,9 @@ def function_s3_events(context: _Context) -> Contribution:
     service = context.service
     resources: list[Resource] = []
     stack_buckets = _stack_buckets(service)
-    made: dict[str, Address] = {}  # bucket -> what makes it
-    partition = partition_for(service.region)
+    made: dict[str, Address] = {}  # bucket -> what makes it (first, for every function)
     for fn in service.functions.values():
-        function = Address("function", fn.name)
-        by_bucket: dict[str, list[tuple[str, tuple[tuple[str, str], ...]]]] = {}
         for event in fn.events.s3:
-            by_bucket.setdefault(event.bucket, []).append((event.event, event.rules))
             if event.bucket in made or event.existing:
                 continue
             if event.bucket in stack_buckets or (
@@ -379,6 +375,12 @@ def function_s3_events(context: _Context) -> Contribution:
             bucket = Bucket(event.bucket, declared_in=event.location)
             resources.append(bucket)
             made[event.bucket] = bucket.address
+    partition = partition_for(service.region)
+    for fn in service.functions.values():
+        function = Address("function", fn.name)
+        by_bucket: dict[str, list[tuple[str, tuple[tuple[str, str], ...]]]] = {}
+        for event in fn.events.s3:
+            by_bucket.setdefault(event.bucket, []).append((event.event, event.rules))
         for bucket_name, events in by_bucket.items():
             source = f"arn:{partition}:s3:::{bucket_name}"
             permission = Permission(
