@@ -113,6 +113,13 @@ def test_s3_events_deploy_redeploy_and_remove(
     out, mutating = run(capsys, "deploy", "--target", "aws")
     assert out.splitlines()[-1] == "No changes." and mutating == []
 
+    # the audit function's event taken out of the file: only its notification goes
+    without = SERVICE.split("    events:\n      - s3:\n          bucket: legacy-archive")[0]
+    (service / "serverless.yml").write_text(without)
+    run(capsys, "deploy", "--target", "aws")
+    assert _lambda_configurations(s3, "legacy-archive") == [OTHERS]
+    assert len(_lambda_configurations(s3, "photos-uploads-dev")) == 2
+
     run(capsys, "remove", "--target", "aws")
     buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert buckets == {"legacy-archive"}  # the toolkit's bucket went; the existing one stays
