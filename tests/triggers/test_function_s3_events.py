@@ -109,6 +109,7 @@ def test_an_object_put_locally_invokes_the_function_once(
         assert record["s3"]["bucket"]["arn"] == "arn:aws:s3:::photos-in"
         assert record["s3"]["object"]["key"] == "raw/cat+1.jpg"  # URL-encoded, as S3 sends it
         assert record["s3"]["object"]["size"] == 4
+        main(["local", "stop"])  # a restart replays the journal: no event is sent again
         assert main(["worker", "--once"]) == 0  # delivered once
         assert len((folder / "seen.jsonl").read_text().splitlines()) == 1
         capsys.readouterr()
