@@ -7,8 +7,8 @@ from pathlib import Path
 
 from tooling.config.resources import StackValues
 from tooling.config.service import load_service
-from tooling.deploy.desired import desired_resources
-from tooling.deploy.models import Address, Stack
+from tooling.deploy.desired import before_the_stack, desired_resources
+from tooling.deploy.models import Address, Role, Stack
 from tooling.deploy.providers import Platform
 
 CONFIG = """service: shop
@@ -65,19 +65,33 @@ def test_the_function_role_a_stack_read_first_names_is_deployed_before_it(tmp_pa
     assert not any("is deployed before the functions" in w for w in warnings), warnings
 
 
-def test_a_role_whose_policy_reads_the_stack_cannot_go_first_and_that_is_said(
+READS_THE_STACK = CONFIG.replace(
+    "functions:",
+    "  iamRoleStatements:\n"
+    "    - { Effect: Allow, Action: dynamodb:GetItem, Resource: { Fn::GetAtt: [Orders, Arn] } }"
+    "\nfunctions:",
+    1,
+)
+
+
+def test_a_role_whose_policy_reads_the_stack_goes_first_without_those_statements(
     tmp_path: Path,
 ) -> None:
-    reads = CONFIG.replace(
-        "functions:",
-        "  iamRoleStatements:\n"
-        "    - { Effect: Allow, Action: dynamodb:GetItem, Resource: { Fn::GetAtt: [Orders, Arn] } }"
-        "\nfunctions:",
-        1,
-    )
-    warnings, stack = desired(tmp_path, reads)
-    assert stack.needs == ()
-    assert any("SendPolicy names IamRoleLambdaExecution" in w for w in warnings), warnings
+    (tmp_path / "serverless.yml").write_text(READS_THE_STACK)
+    (tmp_path / "handler.py").write_text("def main(event, context):\n    return 1\n")
+    service = load_service(tmp_path, env={}, resource_values=StackValues(verb="deployed"))
+    found = desired_resources(service, Platform(runs_cloudformation=True))
+    [stack] = [r for r in found.resources if isinstance(r, Stack)]
+    role_address = Address("role", "shop-dev-us-east-1-lambdaRole")
+    assert stack.needs == (role_address,)
+    assert not any("is deployed before the functions" in w for w in found.warnings)
+    [role] = [r for r in found.resources if isinstance(r, Role) and r.address == role_address]
+    whole = [s["Action"] for p in role.spec.inline_policies.values() for s in p["Statement"]]
+    first = before_the_stack(role)
+    assert isinstance(first, Role)
+    early = [s["Action"] for p in first.spec.inline_policies.values() for s in p["Statement"]]
+    assert "dynamodb:GetItem" in whole and "dynamodb:GetItem" not in early
+    assert ["logs:CreateLogStream", "logs:PutLogEvents"] in early
 
 
 def test_a_permission_on_a_function_in_a_stack_read_first_is_said(tmp_path: Path) -> None:

@@ -468,3 +468,31 @@ def test_a_policy_on_the_function_role_in_a_stack_read_first_gets_the_role_first
     )
     code, out, err, calls = run(capsys, "deploy")
     assert code == 0 and out.splitlines()[-1] == "No changes.", out + err
+
+
+def test_a_role_whose_policy_reads_the_stack_goes_first_and_gets_its_whole_policy_after(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The stack's policy names the function role, and the role's own policy reads the table of
+    the stack (rafael-ts of the field test, with a queue): the role is made first without that
+    statement, the stack next, then the role's whole policy."""
+    reads = SERVERLESS.replace(
+        "functions:",
+        "  iamRoleStatements:\n"
+        "    - {Effect: Allow, Action: dynamodb:GetItem, Resource: !GetAtt OrdersTable.Arn}\n"
+        "functions:",
+        1,
+    )
+    (shop / "serverless.yml").write_text(reads + POLICY)
+    code, out, err, calls = run(capsys, "deploy")
+    assert code == 0, err
+    role = "shop-dev-us-east-1-lambdaRole"
+    assert out.splitlines()[:2] == [f"create    role {role}", f"create    stack {STACK}"]
+    done = mutating(calls)
+    assert done.index("CreateRole") < done.index("CreateChangeSet")
+    iam = clients().iam
+    document = iam.get_role_policy(RoleName=role, PolicyName="tool-function")["PolicyDocument"]
+    resources = [s["Resource"] for s in document["Statement"] if s["Action"] == "dynamodb:GetItem"]
+    assert resources == [TABLE_ARN]
+    code, out, err, calls = run(capsys, "deploy")
+    assert code == 0 and out.splitlines()[-1] == "No changes.", out + err

@@ -135,11 +135,13 @@ def test_layers_written_as_intrinsics_resolve_and_the_services_own_are_left_out(
         "functions:\n  a:\n    handler: handler.work\n    layers:\n"
         "      - !Sub arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:layer:wrangler:1\n"
         "      - {Ref: DepsLambdaLayer}\n"
+        "      - 'arn:aws:lambda:#{AWS::Region}:#{AWS::AccountId}:layer:tools:2'\n"
     )
     svc = load_service(tmp_path, env={})
     account = svc.account_id
     assert svc.functions["a"].settings.layers == (
         f"arn:aws:lambda:eu-west-1:{account}:layer:wrangler:1",
+        f"arn:aws:lambda:eu-west-1:{account}:layer:tools:2",
     )
     assert any(
         "serverless.yml:14:9: function 'a': layer DepsLambdaLayer is one of the service's own "

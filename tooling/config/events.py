@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any, Self, TypeGuard
 
 from tooling.config.schedule_expressions import (
     ExpressionError,
@@ -232,6 +232,23 @@ class EventsReader:
     warnings: list[str]
     problems: list[BadInput]
     directory: Path
+
+    @classmethod
+    def for_function(
+        cls,
+        function_key: str,
+        at: Callable[[str], Where],
+        resolve: Callable[[Any, str, str], Any],
+        warnings: list[str],
+        problems: list[BadInput],
+    ) -> Self:
+        """A reader of one function's events (`machine_key` is the function's key; the other
+        state-machine fields are unused)."""
+        return cls(
+            machine_key=function_key, machine_name="", machine_type="", logical_id="", stage="",
+            region="", pointer="", at=at, resolve=resolve, warnings=warnings, problems=problems,
+            directory=Path("."),
+        )  # fmt: skip
 
     def where(self, pointer: str) -> str:
         kw = self.at(pointer)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tooling.config.events import ScheduleEvent
-from tooling.config.function_http_events import FunctionHttpEvent, http_event_reader
+from tooling.config.function_http_events import FunctionHttpEvent, HttpEventReader
 from tooling.config.function_s3_events import S3Event, S3EventReader
-from tooling.config.function_schedule_events import schedule_event_reader
+from tooling.config.function_schedule_events import ScheduleEventReader
 from tooling.config.sqs_events import Locate, Resolve, SqsEvent, SqsEventReader
 from tooling.errors import BadInput, ConfigError
 from tooling.sourcemap import pointer_join
@@ -54,10 +54,10 @@ class FunctionEventsReader:
             function_timeout=self.function_timeout,
             visibility_of=self.visibility_of,
         )
-        self.http_events = http_event_reader(
+        self.http_events = HttpEventReader.for_function(
             self.function_key, self.at, self.resolve, self.warnings, self.problems
         )
-        self.schedule_events = schedule_event_reader(
+        self.schedule_events = ScheduleEventReader.for_function(
             self.function_key, self.at, self.resolve, self.warnings, self.problems
         )
         self.s3_events = S3EventReader(

@@ -13,9 +13,8 @@ about, as it does. tooling.config.function_events dispatches to it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from tooling.config.events import (
@@ -26,7 +25,6 @@ from tooling.config.events import (
     Location,
     _path_part,
 )
-from tooling.errors import BadInput, Where
 from tooling.sourcemap import pointer_join
 
 # Serverless v3 `http` event schema (api-gateway/index.js): every key it allows.
@@ -73,7 +71,7 @@ class FunctionHttpEvent:
 @dataclass
 class HttpEventReader(EventsReader):
     """Reads a function's `http` events. Built as EventsReader is (`machine_key` is the
-    function's key), so the http parts they share are read once (`http_event_reader`)."""
+    function's key), so the http parts they share are read once (`for_function`)."""
 
     @property
     def subject(self) -> str:
@@ -352,27 +350,3 @@ class HttpEventReader(EventsReader):
             self.warn(pointer_join(at, "scopes"), "authorizer.scopes must be a list (ignored)")
             return ()
         return tuple(str(s) for s in scopes)
-
-
-def http_event_reader(
-    function_key: str,
-    at: Callable[[str], Where],
-    resolve: Callable[[Any, str, str], Any],
-    warnings: list[str],
-    problems: list[BadInput],
-) -> HttpEventReader:
-    """An http event reader for one function (the state-machine fields it inherits unused)."""
-    return HttpEventReader(
-        machine_key=function_key,
-        machine_name="",
-        machine_type="",
-        logical_id="",
-        stage="",
-        region="",
-        pointer="",
-        at=at,
-        resolve=resolve,
-        warnings=warnings,
-        problems=problems,
-        directory=Path("."),
-    )

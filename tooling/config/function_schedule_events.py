@@ -11,13 +11,10 @@ it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from tooling.config.events import EventsReader, ScheduleEvent
-from tooling.errors import BadInput, Where
 from tooling.sourcemap import pointer_join
 
 # Serverless v3's function `schedule` event schema: every key it allows.
@@ -75,27 +72,3 @@ class ScheduleEventReader(EventsReader):
             return []
         self.count += 1
         return [event]
-
-
-def schedule_event_reader(
-    function_key: str,
-    at: Callable[[str], Where],
-    resolve: Callable[[Any, str, str], Any],
-    warnings: list[str],
-    problems: list[BadInput],
-) -> ScheduleEventReader:
-    """A schedule event reader for one function (the state-machine fields it inherits unused)."""
-    return ScheduleEventReader(
-        machine_key=function_key,
-        machine_name="",
-        machine_type="",
-        logical_id="",
-        stage="",
-        region="",
-        pointer="",
-        at=at,
-        resolve=resolve,
-        warnings=warnings,
-        problems=problems,
-        directory=Path("."),
-    )

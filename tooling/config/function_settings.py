@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tooling.errors import ConfigError, Where
@@ -99,11 +99,12 @@ def read_function_settings(
     pointer: str,
     provider: Mapping[str, Any],
     at: Locate,
-) -> tuple[FunctionSettings, list[tuple[Any, str]]]:
-    """The settings of `functions.<key>` (`spec`, written at `pointer`), and the layers written
-    as intrinsics (`!Sub arn:...:${AWS::AccountId}:layer:...`, `Ref: <Name>LambdaLayer`), each
-    with its pointer, for the loader to resolve once it can; ConfigError at the value's line
-    for what Lambda or Serverless would refuse."""
+) -> tuple[FunctionSettings, list[Pending]]:
+    """The settings of `functions.<key>` (`spec`, written at `pointer`), and the layers and VPC
+    ids written as intrinsics (`!Sub arn:...:${AWS::AccountId}:layer:...`, `Ref:
+    <Name>LambdaLayer`, `Fn::ImportValue`, serverless-pseudo-parameters' `#{AWS::AccountId}`),
+    each as (field, value, pointer), for the loader to resolve once it can (`with_resolved`);
+    ConfigError at the value's line for what Lambda or Serverless would refuse."""
     read = _Reader(key, at)
     settings = FunctionSettings(
         description=read.description(spec.get("description"), pointer_join(pointer, "description")),
@@ -114,16 +115,20 @@ def read_function_settings(
         ephemeral_storage=read.ephemeral_storage(spec, pointer),
         tags=read.tags(spec, pointer, provider),
     )
-    return settings, read.pending_layers
+    return settings, read.pending
 
 
 def check_layer(key: str, layer: Any, pointer: str, at: Locate) -> str:
     """A layer once its intrinsics are resolved: a layer version ARN, else ConfigError."""
     if not isinstance(layer, str) or not _LAYER_ARN.fullmatch(layer):
+        latest = isinstance(layer, str) and layer.endswith(":latest")
         raise ConfigError(
             f"function '{key}': layer {layer!r} is not a layer version ARN",
             **at(pointer),
-            hint="arn:aws:lambda:<region>:<account>:layer:<name>:<version>",
+            hint="the plugin serverless-latest-layer-version puts the latest version in place of "
+            ":latest, and the toolkit runs no plugin: write the version number"
+            if latest
+            else "arn:aws:lambda:<region>:<account>:layer:<name>:<version>",
         )
     return layer
 
@@ -132,7 +137,7 @@ class _Reader:
     def __init__(self, key: str, at: Locate) -> None:
         self.key = key
         self.at = at
-        self.pending_layers: list[tuple[Any, str]] = []  # intrinsics, resolved by the loader
+        self.pending: list[Pending] = []  # intrinsics, resolved by the loader
 
     def refuse(self, pointer: str, what: str, hint: str | None = None) -> ConfigError:
         return ConfigError(f"function '{self.key}': {what}", **self.at(pointer), hint=hint)
@@ -185,8 +190,8 @@ class _Reader:
             raise self.refuse(at, f"{len(value)} layers; Lambda takes at most {MAX_LAYERS}")
         plain = []
         for index, layer in enumerate(value):
-            if isinstance(layer, dict):
-                self.pending_layers.append((layer, pointer_join(at, index)))
+            if _intrinsic(layer):
+                self.pending.append(("layers", layer, pointer_join(at, index)))
             else:
                 plain.append(check_layer(self.key, layer, pointer_join(at, index), self.at))
         return tuple(plain)
@@ -206,13 +211,21 @@ class _Reader:
                               name)  # fmt: skip
             if value is None:
                 return None  # Serverless drops a VpcConfig that lacks either list
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            if not isinstance(value, list):
                 raise self.refuse(
                     at,
-                    f"vpc.{name} must be a list of ids (resolved to text)",
+                    f"vpc.{name} must be a list of ids",
                     hint="write the ids, or a variable that gives them (${ssm:...}, ${cf:...})",
                 )
-            ids[name] = tuple(value)
+            plain = []
+            for index, item in enumerate(value):
+                if _intrinsic(item):  # Fn::ImportValue of another stack's subnet, ...
+                    self.pending.append((name, item, pointer_join(at, index)))
+                elif isinstance(item, str):
+                    plain.append(item)
+                else:
+                    raise self.refuse(pointer_join(at, index), f"vpc.{name}: {item!r} is no id")
+            ids[name] = tuple(plain)
         return Vpc(ids["subnetIds"], ids["securityGroupIds"])
 
     def ephemeral_storage(self, spec: Mapping[str, Any], pointer: str) -> int | None:
@@ -258,6 +271,23 @@ def read_tags(sources: list[tuple[Any, str]], at: Locate, who: str) -> tuple[tup
                 )
             merged[str(name)] = str(text)
     return tuple(sorted(merged.items()))
+
+
+Pending = tuple[str, Any, str]  # ("layers" | "subnetIds" | "securityGroupIds", value, pointer)
+
+
+def _intrinsic(value: Any) -> bool:
+    return isinstance(value, dict) or (isinstance(value, str) and "#{" in value)
+
+
+def with_resolved(settings: FunctionSettings, field_name: str, value: str) -> FunctionSettings:
+    """`settings` with one resolved layer or VPC id added."""
+    if field_name == "layers":
+        return replace(settings, layers=(*settings.layers, value))
+    vpc = settings.vpc or Vpc((), ())
+    if field_name == "subnetIds":
+        return replace(settings, vpc=replace(vpc, subnet_ids=(*vpc.subnet_ids, value)))
+    return replace(settings, vpc=replace(vpc, security_group_ids=(*vpc.security_group_ids, value)))
 
 
 def _own_or_provider(

@@ -33,10 +33,12 @@ from tooling.config.external import ExternalSources, Unwired
 from tooling.config.function_events import FunctionEvents, FunctionEventsReader
 from tooling.config.function_settings import (
     FunctionSettings,
+    Pending,
     check_layer,
     provider_setting_warnings,
     read_function_settings,
     read_tags,
+    with_resolved,
 )
 from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
 from tooling.config.intrinsics import (
@@ -569,7 +571,7 @@ class _Loader:
         self._provider_role(provider, context)
         self._managed_policies(provider, context)
         for key, function in list(functions.items()):
-            functions[key] = self._function_layers(function, context)
+            functions[key] = self._function_settings_intrinsics(function, context)
             functions[key] = self._function_environment(functions[key], context)
             functions[key] = self._function_events(functions[key], context)
         self._check_routes(functions, state_machines)
@@ -894,7 +896,7 @@ class _Loader:
         service_artifact = self._artifact(service_package, "/package")
         result: dict[str, FunctionConfig] = {}
         self._env_pending: dict[str, dict[str, tuple[Any, str]]] = {}
-        self._layers_pending: dict[str, list[tuple[Any, str]]] = {}
+        self._layers_pending: dict[str, list[Pending]] = {}
         for key, spec in functions.items():
             pointer = pointers[key]
             self._refuse_name(function_key_problem(str(key)), pointer)
@@ -1120,12 +1122,12 @@ class _Loader:
         self._layers_pending[key] = pending
         return settings
 
-    def _function_layers(
+    def _function_settings_intrinsics(
         self, function: FunctionConfig, context: IntrinsicContext
     ) -> FunctionConfig:
-        """Layers written as intrinsics, resolved as CloudFormation would; a `Ref` of a layer
-        of the service's own top-level `layers:` (which the toolkit does not deploy) is left
-        out with a warning, as that `layers:` is."""
+        """Layers and VPC ids written as intrinsics, resolved as CloudFormation would; a `Ref`
+        of a layer of the service's own top-level `layers:` (which the toolkit does not deploy)
+        is left out with a warning, as that `layers:` is."""
         pending = self._layers_pending.get(function.key) or []
         if not pending:
             return function
@@ -1133,24 +1135,30 @@ class _Loader:
         own_ids = set()
         if isinstance(own, dict):
             own_ids = {f"{normalized_name(str(name))}LambdaLayer" for name in own}
-        layers = list(function.settings.layers)
-        for value, at in pending:
+        settings = function.settings
+        for field_name, value, at in pending:
             named = value.get("Ref") if isinstance(value, dict) else None
-            if isinstance(named, str) and named in own_ids:
+            if field_name == "layers" and isinstance(named, str) and named in own_ids:
                 self.warnings.append(
                     f"{self._where(at)}: function '{function.key}': layer {named} is one of the "
                     "service's own `layers:`, which the toolkit does not deploy yet: the "
                     "function deploys without it"
                 )
                 continue
-            resolved = self._resolved(value, at, context, f"function '{function.key}': layer")
+            what = f"function '{function.key}': {field_name}"
+            resolved = self._resolved(value, at, context, what)
             if resolved is _UNRESOLVED:
                 continue
             try:
-                layers.append(check_layer(function.key, resolved, at, self._at))
+                if field_name == "layers":
+                    resolved = check_layer(function.key, resolved, at, self._at)
+                elif not isinstance(resolved, str):
+                    raise ConfigError(f"{what}: {resolved!r} is no id", **self._at(at))
             except ConfigError as exc:
                 self.problems.append(exc)
-        return replace(function, settings=replace(function.settings, layers=tuple(layers)))
+                continue
+            settings = with_resolved(settings, field_name, resolved)
+        return replace(function, settings=settings)
 
     def _function_environment(
         self, function: FunctionConfig, context: IntrinsicContext

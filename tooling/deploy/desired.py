@@ -372,13 +372,28 @@ def _stack(context: _Context) -> Contribution:
 def _roles_before_the_stack(
     service: ServiceConfig, named: Iterable[str], addresses: dict[str, Address]
 ) -> tuple[Address, ...]:
-    """The shared function role, when the stack's template names it and its policy holds no
-    value of the stack: deployed with the stack, before it (tooling/deploy/phases.py)."""
+    """The shared function role, when the stack's template names it: deployed with the stack,
+    before it (tooling/deploy/phases.py), without the statements that hold values of the
+    stack (`before_the_stack`); the deploy's second phase gives it its whole policy."""
     role = addresses.get(FUNCTION_ROLE_LOGICAL_ID)
     if role is None or FUNCTION_ROLE_LOGICAL_ID not in named:
         return ()
-    spec = iam.function_role(service)
-    return () if pending_in(dataclasses.asdict(spec)) else (role,)
+    return (role,)
+
+
+def before_the_stack(resource: Resource) -> Resource:
+    """A role made before the stack: its policies without the statements that hold values the
+    stack does not give yet (a queue of `resources:` its functions poll, say). In Serverless'
+    one stack CloudFormation orders the role, the stack's policy naming it and the queue; here
+    the role exists first, and the second phase adds what it could not hold yet."""
+    if not isinstance(resource, Role) or not pending_in(dataclasses.asdict(resource.spec)):
+        return resource
+    policies = {}
+    for name, document in resource.spec.inline_policies.items():
+        statements = [s for s in document.get("Statement", []) if not pending_in(s)]
+        if statements:
+            policies[name] = {**document, "Statement": statements}
+    return replace(resource, spec=replace(resource.spec, inline_policies=policies))
 
 
 # Types whose creation fails when the function, log group or role they name does not exist

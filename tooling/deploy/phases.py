@@ -24,7 +24,7 @@ from typing import Any
 from tooling.config.intrinsics import ResourceValues
 from tooling.config.resources import REST_API_LOGICAL_ID, RestApiIds, StackValues, pending_in
 from tooling.config.service import ServiceConfig
-from tooling.deploy.desired import Prepared, desired_resources, prepare
+from tooling.deploy.desired import Prepared, before_the_stack, desired_resources, prepare
 from tooling.deploy.executor import ApplyingExecutor, DisplayExecutor, OnChange
 from tooling.deploy.models import RestApi, Stack
 from tooling.deploy.plan import Change, Plan, Step, plan_deploy, plan_resources
@@ -84,7 +84,12 @@ def deploy(
     prepare(service, build_dir)  # every local check before the stack changes
     # With the stack: what it needs first (the function role, when its policy reads nothing
     # from the stack; tooling/deploy/desired.py).
-    before = [r for r in desired if r.address in stack.needs]
+    before = []
+    for resource in (r for r in desired if r.address in stack.needs):
+        early = before_the_stack(resource)
+        if early is not resource and target.provider(early.address.kind).find(early.address):
+            continue  # it exists: cut first, it would lose permissions until the second phase
+        before.append(early)
     first = plan_resources([*before, stack], target, record, sweep=False)
     warn(first)
     step = next(s for s in first.steps if s.change.address == stack.address)
@@ -113,7 +118,12 @@ def deploy(
         done_first = {s.change.address: s.change for s in first.steps}
         changes = [
             done_first[c.address]
-            if c.address in done_first and (c.address == stack.address or c.action == "unchanged")
+            if c.address in done_first
+            and (
+                c.address == stack.address
+                or c.action == "unchanged"
+                or done_first[c.address].action == "create"  # made first, its policy completed
+            )
             else c
             for c in changes
         ]

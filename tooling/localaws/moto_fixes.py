@@ -80,76 +80,7 @@ def _fix(models: ModuleType) -> None:
             backend.exports[export.name] = export
 
     change_set.apply = apply_with_outputs
-    _add_activities()
     _add_backed_models()
-
-
-def _add_activities() -> None:
-    from moto.cloudformation import parsing
-    from moto.core.common_models import CloudFormationModel
-    from moto.stepfunctions.models import stepfunctions_backends
-
-    class ActivityResource(CloudFormationModel):
-        def __init__(self, arn: str, name: str) -> None:
-            self.arn = arn
-            self.name = name
-
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return "Name"
-
-        @staticmethod
-        def cloudformation_type() -> str:
-            return "AWS::StepFunctions::Activity"
-
-        @classmethod
-        def has_cfn_attr(cls, attr: str) -> bool:
-            return attr in ("Arn", "Name")
-
-        @property
-        def physical_resource_id(self) -> str:
-            return self.arn
-
-        def get_cfn_attribute(self, attribute_name: str) -> str:
-            return self.arn if attribute_name == "Arn" else self.name
-
-        @classmethod
-        def create_from_cloudformation_json(
-            cls,
-            resource_name: str,
-            cloudformation_json: dict[str, Any],
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
-        ) -> ActivityResource:
-            properties = cloudformation_json.get("Properties", {})
-            tags = [{"key": t["Key"], "value": t["Value"]} for t in properties.get("Tags", [])]
-            backend = stepfunctions_backends[account_id][region_name]
-            activity = backend.create_activity(properties.get("Name", resource_name), tags or None)
-            return cls(activity.arn, activity.name)
-
-        @classmethod
-        def update_from_cloudformation_json(
-            cls,
-            original_resource: ActivityResource,
-            new_resource_name: str,
-            cloudformation_json: dict[str, Any],
-            account_id: str,
-            region_name: str,
-        ) -> ActivityResource:
-            name = cloudformation_json.get("Properties", {}).get("Name", new_resource_name)
-            if name == original_resource.name:
-                return original_resource
-            original_resource.delete(account_id, region_name)
-            return cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
-            )
-
-        def delete(self, account_id: str, region_name: str) -> None:
-            stepfunctions_backends[account_id][region_name].delete_activity(self.arn)
-
-    for cached in (parsing.get_model_map, parsing.get_name_type_map):  # built from subclasses
-        cached.cache_clear()
 
 
 def _add_backed_models() -> None:
@@ -161,6 +92,7 @@ def _add_backed_models() -> None:
     from moto.cognitoidp.exceptions import ResourceNotFoundError
     from moto.cognitoidp.models import cognitoidp_backends
     from moto.core.common_models import CloudFormationModel
+    from moto.stepfunctions.models import stepfunctions_backends
 
     GONE = (NotFoundException, ResourceNotFoundError)
 
@@ -170,14 +102,15 @@ def _add_backed_models() -> None:
 
         TYPE = ""
         ATTRIBUTES: tuple[str, ...] = ()
+        NAME_PROPERTY = ""  # the property moto fills with a generated name when it is absent
 
         def __init__(self, made: Any, properties: dict[str, Any]) -> None:
             self.made = made
             self.properties = properties
 
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return ""
+        @classmethod
+        def cloudformation_name_type(cls) -> str:
+            return cls.NAME_PROPERTY
 
         @classmethod
         def cloudformation_type(cls) -> str:
@@ -188,7 +121,8 @@ def _add_backed_models() -> None:
             return attr in cls.ATTRIBUTES
 
         @classmethod
-        def make(cls, properties: dict[str, Any], account: str, region: str) -> Any:
+        def make(cls, properties: dict[str, Any], account: str, region: str, name: str) -> Any:
+            """Create it in the backend (`name`: the one moto generated, when it takes one)."""
             raise NotImplementedError
 
         def remove(self, account: str, region: str) -> None:
@@ -205,7 +139,7 @@ def _add_backed_models() -> None:
         ) -> Any:
             properties = dict(cloudformation_json.get("Properties", {}))
             try:
-                made = cls.make(properties, account_id, region_name)
+                made = cls.make(properties, account_id, region_name, resource_name)
             except Exception as exc:  # noqa: BLE001 - the backend's refusal, whatever its class
                 # AWS fails the resource (CREATE_FAILED, then a rollback); moto has no failed
                 # stacks, so the request is refused with the reason, as CloudFormation's XML.
@@ -236,12 +170,33 @@ def _add_backed_models() -> None:
             with contextlib.suppress(*GONE):
                 self.remove(account_id, region_name)
 
+    class Activity(BackedResource, CloudFormationModel):
+        TYPE = "AWS::StepFunctions::Activity"
+        ATTRIBUTES = ("Arn", "Name")
+        NAME_PROPERTY = "Name"
+
+        @classmethod
+        def make(cls, properties: dict[str, Any], account: str, region: str, name: str) -> Any:
+            tags = [{"key": t["Key"], "value": t["Value"]} for t in properties.get("Tags", [])]
+            backend = stepfunctions_backends[account][region]
+            return backend.create_activity(properties.get("Name", name), tags or None)
+
+        @property
+        def physical_resource_id(self) -> str:
+            return str(self.made.arn)
+
+        def get_cfn_attribute(self, attribute_name: str) -> str:
+            return str(self.made.arn if attribute_name == "Arn" else self.made.name)
+
+        def remove(self, account: str, region: str) -> None:
+            stepfunctions_backends[account][region].delete_activity(self.made.arn)
+
     class Authorizer(BackedResource, CloudFormationModel):
         TYPE = "AWS::ApiGateway::Authorizer"
         ATTRIBUTES = ("AuthorizerId",)
 
         @classmethod
-        def make(cls, properties: dict[str, Any], account: str, region: str) -> Any:
+        def make(cls, properties: dict[str, Any], account: str, region: str, name: str) -> Any:
             ttl = properties.get("AuthorizerResultTtlInSeconds")
             return apigateway_backends[account][region].create_authorizer(
                 properties["RestApiId"],
@@ -272,7 +227,7 @@ def _add_backed_models() -> None:
         ATTRIBUTES = ("Arn", "ProviderName", "ProviderURL", "UserPoolId")
 
         @classmethod
-        def make(cls, properties: dict[str, Any], account: str, region: str) -> Any:
+        def make(cls, properties: dict[str, Any], account: str, region: str, name: str) -> Any:
             config = {k: v for k, v in properties.items() if k != "UserPoolName"}
             name = properties.get("UserPoolName", "user-pool")
             return cognitoidp_backends[account][region].create_user_pool(name, config)
@@ -299,7 +254,7 @@ def _add_backed_models() -> None:
         ATTRIBUTES = ("ClientId", "ClientSecret", "Name")
 
         @classmethod
-        def make(cls, properties: dict[str, Any], account: str, region: str) -> Any:
+        def make(cls, properties: dict[str, Any], account: str, region: str, name: str) -> Any:
             config = {k: v for k, v in properties.items() if k not in ("UserPoolId",)}
             return cognitoidp_backends[account][region].create_user_pool_client(
                 properties["UserPoolId"], bool(properties.get("GenerateSecret")), config
@@ -322,7 +277,7 @@ def _add_backed_models() -> None:
         TYPE = "AWS::Cognito::UserPoolDomain"
 
         @classmethod
-        def make(cls, properties: dict[str, Any], account: str, region: str) -> Any:
+        def make(cls, properties: dict[str, Any], account: str, region: str, name: str) -> Any:
             return cognitoidp_backends[account][region].create_user_pool_domain(
                 properties["UserPoolId"],
                 properties["Domain"],
