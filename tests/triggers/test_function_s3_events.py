@@ -143,3 +143,13 @@ def test_a_bucket_of_provider_s3_is_named_as_serverless_names_it(tmp_path: Path)
     assert event.bucket == "photos-one"
     assert any("provider.s3.one (versioningConfiguration) are not deployed" in w
                for w in svc.warnings)  # fmt: skip
+
+
+def test_two_functions_with_the_same_notification_on_a_bucket_are_refused(tmp_path: Path) -> None:
+    folder = service(tmp_path, "      - s3: photos-in\n")
+    text = (folder / "serverless.yml").read_text()
+    text += "  thumbs:\n    handler: handler.main\n    events:\n      - s3: photos-in\n"
+    (folder / "serverless.yml").write_text(text)
+    (refused,) = load_service(folder, env={}).problems
+    assert refused.line == 15 and "Configurations overlap" in refused.message
+    assert "function 'thumbs'" in refused.message and "function 'resize'" in refused.message

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -227,3 +228,28 @@ class S3EventReader:
         kw = self.at(pointer)
         where = ":".join(str(p) for p in (kw["file"], kw["line"], kw["column"]) if p is not None)
         self.warnings.append(f"{where}: function '{self.function_key}': {message}")
+
+
+def shared_bucket_problems(functions: Iterable[tuple[str, tuple[S3Event, ...]]]) -> list[BadInput]:
+    """Two functions notified of the same event with the same rules on one bucket: S3 refuses
+    the second configuration (Configurations overlap), so the deploy would stop half-way; said
+    at the second event's line instead. `functions`: (function key, its s3 events)."""
+    seen: dict[tuple[str, str, tuple[tuple[str, str], ...]], str] = {}
+    problems: list[BadInput] = []
+    for key, events in functions:
+        for event in events:
+            same = (event.bucket, event.event, event.rules)
+            if same in seen and seen[same] != key:
+                file, _, line = event.location.rpartition(":")
+                problems.append(
+                    ConfigError(
+                        f"function '{key}': its s3 event on {event.bucket} for {event.event} has "
+                        f"the rules of function '{seen[same]}''s: S3 refuses overlapping "
+                        "notifications on a bucket (Configurations overlap)",
+                        file=file or None,
+                        line=int(line) if line.isdigit() else None,
+                        hint="give one of them another prefix or suffix, or one function both",
+                    )
+                )
+            seen.setdefault(same, key)
+    return problems

@@ -31,6 +31,7 @@ from tooling.config.events import UNRESOLVED, ApiSettings, EventsReader, Machine
 from tooling.config.events import read_api_settings as _read_api_settings
 from tooling.config.external import ExternalSources, Unwired
 from tooling.config.function_events import FunctionEvents, FunctionEventsReader
+from tooling.config.function_s3_events import shared_bucket_problems
 from tooling.config.function_settings import (
     FunctionSettings,
     Pending,
@@ -574,6 +575,7 @@ class _Loader:
             functions[key] = self._function_settings_intrinsics(function, context)
             functions[key] = self._function_environment(functions[key], context)
             functions[key] = self._function_events(functions[key], context)
+        self.problems.extend(shared_bucket_problems((k, f.events.s3) for k, f in functions.items()))
         self._check_routes(functions, state_machines)
         self._shared_api(provider, functions)
         api = _read_api_settings(
