@@ -494,7 +494,9 @@ class Permission:
     A function's http events give it a Lambda permission for API Gateway instead: `principal`
     apigateway.amazonaws.com, named "<API> -> <function ARN>", `rest_api` the API's name and
     `source_arn` its execute-api ARN with REST_API_ID where the API's id goes (API Gateway
-    chooses it; the providers fill it in)."""
+    chooses it; the providers fill it in). A function's s3 events give it one for S3:
+    `principal` s3.amazonaws.com, named "<bucket> -> <function ARN>", `source_arn` the bucket's
+    ARN and `source_account` its owner."""
 
     KIND: ClassVar[Kind] = "permission"
     name: str
