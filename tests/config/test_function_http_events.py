@@ -159,7 +159,7 @@ def test_what_serverless_drops_or_does_not_know_is_warned_by_key_and_line(tmp_pa
         "          request: {template: {application/json: '{}'}, schemas: {application/json: {}}}\n"
         "          operationId: getA\n"
         "          timeout: 3\n"
-        "      - s3: photos\n"
+        "      - iot: photos\n"
         "      - made-up: 1\n",
     )
     assert problems(service) == []
@@ -187,7 +187,7 @@ def test_what_serverless_drops_or_does_not_know_is_warned_by_key_and_line(tmp_pa
         ],
         [
             "serverless.yml:16:9",
-            "`s3` events of functions are not supported by the toolkit yet (ignored; it deploys "
+            "`iot` events of functions are not supported by the toolkit yet (ignored; it deploys "
             f"{DEPLOYED} events)",
         ],
         [

@@ -109,6 +109,7 @@ NOT_FOUND_CODES = frozenset(
         "NotFoundException",
         "ParameterNotFound",  # SSM
         "NoSuchKey",  # S3
+        "NoSuchBucket",  # S3
         "NotFound",  # SNS: no such topic
         "AWS.SimpleQueueService.NonExistentQueue",
         "QueueDoesNotExist",

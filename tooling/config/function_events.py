@@ -2,9 +2,10 @@
 
 `READERS` maps an event type to its reader; a type with none is warned about at its line (the
 function deploys without it), never dropped silently. The readers: `sqs`
-(tooling.config.sqs_events), `http` (tooling.config.function_http_events) and `schedule`
+(tooling.config.sqs_events), `http` (tooling.config.function_http_events), `schedule`
 (tooling.config.function_schedule_events), `eventBridge` and `cloudwatchEvent`
-(tooling.config.function_bus_events) and `sns` (tooling.config.function_sns_events).
+(tooling.config.function_bus_events), `sns` (tooling.config.function_sns_events) and `s3`
+(tooling.config.function_s3_events).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from tooling.config.events import ScheduleEvent
 from tooling.config.function_bus_events import BusEvent, BusEventReader
 from tooling.config.function_http_events import FunctionHttpEvent, HttpEventReader
+from tooling.config.function_s3_events import S3Event, S3EventReader
 from tooling.config.function_schedule_events import ScheduleEventReader
 from tooling.config.function_sns_events import SnsEvent, SnsEventReader
 from tooling.config.sqs_events import Locate, Resolve, SqsEvent, SqsEventReader
@@ -32,6 +34,7 @@ class FunctionEvents:
     schedules: tuple[ScheduleEvent, ...] = ()
     bus: tuple[BusEvent, ...] = ()  # eventBridge, then cloudwatchEvent events
     sns: tuple[SnsEvent, ...] = ()
+    s3: tuple[S3Event, ...] = ()
 
 
 @dataclass
@@ -45,6 +48,7 @@ class FunctionEventsReader:
     problems: list[BadInput]
     function_timeout: int | None = None  # what the sqs reader checks queues against
     visibility_of: Callable[[Any], int | None] = lambda arn: None
+    provider_buckets: Any = None  # provider.s3, the buckets the s3 reader names by key
     found: dict[str, list[Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -68,6 +72,11 @@ class FunctionEventsReader:
         self.sns_events = SnsEventReader(
             self.function_key, self.at, self.resolve, self.warnings, self.problems
         )
+        self.s3_events = S3EventReader(
+            self.function_key, self.at, self.resolve, self.warnings, self.problems,
+            provider_buckets=self.provider_buckets if isinstance(self.provider_buckets, dict)
+            else {},
+        )  # fmt: skip
 
     def read(self, events: Any, pointer: str) -> FunctionEvents:
         if events is None:
@@ -102,6 +111,7 @@ class FunctionEventsReader:
             schedules=tuple(e for group in self.found.get("schedule", ()) for e in group),
             bus=(*self.found.get("eventBridge", ()), *self.found.get("cloudwatchEvent", ())),
             sns=tuple(self.found.get("sns", ())),
+            s3=tuple(self.found.get("s3", ())),
         )
 
     def _problem(self, pointer: str, message: str, hint: str | None) -> None:
@@ -127,4 +137,5 @@ READERS: dict[str, Callable[[FunctionEventsReader, Any, str], Any]] = {
         value, where
     ),
     "sns": lambda reader, value, where: reader.sns_events.read(value, where),
+    "s3": lambda reader, value, where: reader.s3_events.read(value, where),
 }

@@ -32,6 +32,7 @@ from tooling.config.events import read_api_settings as _read_api_settings
 from tooling.config.external import ExternalSources, Unwired
 from tooling.config.function_bus_events import state_machine_bus_events
 from tooling.config.function_events import FunctionEvents, FunctionEventsReader
+from tooling.config.function_s3_events import shared_bucket_problems
 from tooling.config.function_settings import (
     FunctionSettings,
     Pending,
@@ -575,6 +576,7 @@ class _Loader:
             functions[key] = self._function_settings_intrinsics(function, context)
             functions[key] = self._function_environment(functions[key], context)
             functions[key] = self._function_events(functions[key], context)
+        self.problems.extend(shared_bucket_problems((k, f.events.s3) for k, f in functions.items()))
         self._check_routes(functions, state_machines)
         self._shared_api(provider, functions)
         api = _read_api_settings(
@@ -1202,6 +1204,7 @@ class _Loader:
             self.problems,
             function_timeout=function.timeout,
             visibility_of=self._queue_visibility,
+            provider_buckets=self._mapping("/provider").get("s3") or {},
         )
         events = reader.read(spec["events"], pointer_join(pointers[function.key], "events"))
         return replace(function, events=events)

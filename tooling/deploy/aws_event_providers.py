@@ -639,6 +639,8 @@ class AwsPermissions:
     def _put(self, permission: Permission) -> None:
         aws, target = self.c.aws, permission.target
         what = f"allow rule {permission.source_arn.rsplit('/', 1)[-1]} to reach {target}"
+        if permission.principal == "s3.amazonaws.com":
+            what = f"allow bucket {permission.source_arn.rsplit(':', 1)[-1]} to invoke {target}"
         if permission.rest_api is not None:
             what = f"allow API {permission.rest_api} to invoke {target}"
         if permission.service == "lambda":
@@ -651,6 +653,8 @@ class AwsPermissions:
                 "lambda", "add_permission", what=what, FunctionName=target,
                 StatementId=permission.sid, Action="lambda:InvokeFunction",
                 Principal=permission.principal, SourceArn=permission.source_arn,
+                **({"SourceAccount": permission.source_account} if permission.source_account
+                   else {}),
             )  # fmt: skip
             return
         policy = self._policy(target)

@@ -24,6 +24,7 @@ from tooling.config.resources import pending_in
 from tooling.config.service import ServiceConfig
 from tooling.deploy.aws_event_providers import aws_event_providers
 from tooling.deploy.aws_sns_providers import aws_sns_providers
+from tooling.deploy.bucket_providers import bucket_providers
 from tooling.deploy.differences import (
     function_diff,
     log_group_diff,
@@ -606,6 +607,7 @@ def aws_target(service: ServiceConfig, aws: AwsClient) -> DeployTarget:
             "stack": CloudFormationStacks(lambda: aws, context.tags, reporter, target="aws"),
             **aws_event_providers(context),
             **aws_sns_providers(context),
+            **bucket_providers(lambda: aws, context.region, context.tags),
         },
         lookup_threads=LOOKUP_THREADS,
         reporter=reporter,

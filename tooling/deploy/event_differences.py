@@ -224,6 +224,8 @@ def permission_diff(permission: Permission, found: Found) -> Diff:
         same = condition.get("AWS:SourceArn") == permission.source_arn and _principal(have) == (
             permission.principal
         )
+        account = ((have.get("Condition") or {}).get("StringEquals") or {}).get("AWS:SourceAccount")
+        same = same and account == permission.source_account
     else:
         same = _normal_statement(have) == _normal_statement(permission.statement())
     return Diff() if same else Diff.of(("statement changed", ("Policy",)))

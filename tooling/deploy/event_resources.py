@@ -39,6 +39,8 @@ from tooling.deploy.models import (
     Address,
     Alarm,
     ApiMethod,
+    Bucket,
+    BucketNotification,
     Permission,
     Resource,
     RestApi,
@@ -326,6 +328,73 @@ def function_schedules(context: _Context) -> Contribution:
                     description=event.description,
                     needs=(function, permission.address),
                     declared_in=event.location,
+                )
+            )
+    return resources, []
+
+
+# -- functions' s3 events ---------------------------------------------------------------------
+
+
+def _stack_buckets(service: ServiceConfig) -> set[str]:
+    """The buckets the `resources:` stack makes, by name: an AWS::S3::Bucket with that
+    BucketName, or with Serverless' logical id for it (`S3Bucket<NormalizedName>`, which
+    Serverless merges with the bucket it would make)."""
+    if service.resources is None or service.stack is None:
+        return set()
+    names: set[str] = set()
+    for logical_id, spec in service.resources.resources.items():
+        if not isinstance(spec, dict) or spec.get("Type") != "AWS::S3::Bucket":
+            continue
+        name = (spec.get("Properties") or {}).get("BucketName")
+        if isinstance(name, str):
+            names.add(name)
+        names.add(f"logical:{logical_id}")
+    return names
+
+
+def function_s3_events(context: _Context) -> Contribution:
+    """Per bucket of the functions' `s3` events: the bucket, unless it exists (`existing: true`)
+    or the `resources:` stack makes it; per function and bucket, the statement in the
+    function's resource policy letting S3 invoke it from that bucket and account (Serverless'
+    AWS::Lambda::Permission), and the function's notifications on the bucket."""
+    service = context.service
+    resources: list[Resource] = []
+    stack_buckets = _stack_buckets(service)
+    made: dict[str, Address] = {}  # bucket -> what makes it (first, for every function)
+    for fn in service.functions.values():
+        for event in fn.events.s3:
+            if event.bucket in made or event.existing:
+                continue
+            if event.bucket in stack_buckets or (
+                f"logical:S3Bucket{normalized_name(event.bucket)}" in stack_buckets
+            ):
+                assert service.stack is not None
+                made[event.bucket] = Address("stack", service.stack.name)
+                continue
+            bucket = Bucket(event.bucket, declared_in=event.location)
+            resources.append(bucket)
+            made[event.bucket] = bucket.address
+    partition = partition_for(service.region)
+    for fn in service.functions.values():
+        function = Address("function", fn.name)
+        by_bucket: dict[str, list[tuple[str, tuple[tuple[str, str], ...]]]] = {}
+        for event in fn.events.s3:
+            by_bucket.setdefault(event.bucket, []).append((event.event, event.rules))
+        for bucket_name, events in by_bucket.items():
+            source = f"arn:{partition}:s3:::{bucket_name}"
+            permission = Permission(
+                permission_name(bucket_name, fn.arn), fn.arn, source, needs=(function,),
+                principal="s3.amazonaws.com", source_account=fn.arn.split(":")[4],
+            )  # fmt: skip
+            resources.append(permission)
+            maker = (made[bucket_name],) if bucket_name in made else ()
+            resources.append(
+                BucketNotification(
+                    bucket=bucket_name,
+                    function_arn=fn.arn,
+                    events=tuple(events),
+                    needs=(*maker, function, permission.address),
                 )
             )
     return resources, []

@@ -395,6 +395,10 @@ class LocalPermissions(_Records):
                 "Resource": resource.target,
                 "Condition": {"ArnLike": {"AWS:SourceArn": resource.source_arn}},
             }
+            if resource.source_account:
+                statement["Condition"]["StringEquals"] = {
+                    "AWS:SourceAccount": resource.source_account
+                }
         else:
             statement = resource.statement()
         self._put(resource.address, {"Statement": json.loads(json.dumps(statement))})

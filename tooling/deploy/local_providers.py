@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from tooling.asl import parse
 from tooling.backends.local import describe_state_machine, function_configuration, state_dir
 from tooling.config.service import ServiceConfig
+from tooling.deploy.bucket_providers import bucket_providers
 from tooling.deploy.differences import (
     function_diff,
     log_group_diff,
@@ -556,6 +557,12 @@ def local_target(service: ServiceConfig) -> DeployTarget:
             "stack": stacks,
             **local_event_providers(state),
             **local_sns_providers(state),
+            **bucket_providers(
+                LocalCloudFormation(services, service.region),
+                service.region,
+                {TAG_SERVICE: service.service, TAG_STAGE: service.stage},
+                services.has_data,
+            ),  # fmt: skip
         },
         reporter=reporter,
     )

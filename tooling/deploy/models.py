@@ -36,6 +36,8 @@ Kind = Literal[
     "rest api",
     "alarm",
     "permission",
+    "bucket",
+    "bucket notification",
 ]
 KINDS: tuple[Kind, ...] = get_args(Kind)  # every kind (a record names only these)
 
@@ -600,7 +602,9 @@ class Permission:
     A function's http events give it a Lambda permission for API Gateway instead: `principal`
     apigateway.amazonaws.com, named "<API> -> <function ARN>", `rest_api` the API's name and
     `source_arn` its execute-api ARN with REST_API_ID where the API's id goes (API Gateway
-    chooses it; the providers fill it in)."""
+    chooses it; the providers fill it in). A function's s3 events give it one for S3:
+    `principal` s3.amazonaws.com, named "<bucket> -> <function ARN>", `source_arn` the bucket's
+    ARN and `source_account` its owner."""
 
     KIND: ClassVar[Kind] = "permission"
     name: str
@@ -609,6 +613,7 @@ class Permission:
     needs: tuple[Address, ...] = ()
     principal: str = "events.amazonaws.com"
     rest_api: str | None = None
+    source_account: str | None = None  # an S3 bucket's: its owner (Serverless' SourceAccount)
 
     @property
     def address(self) -> Address:
@@ -638,6 +643,75 @@ class Permission:
         }
 
 
+@dataclass(frozen=True)
+class Bucket:
+    """An S3 bucket a function's `s3` event creates (Serverless' `S3Bucket<Name>`), tagged as
+    the toolkit's; its notifications are `BucketNotification`s."""
+
+    KIND: ClassVar[Kind] = "bucket"
+    name: str
+    needs: tuple[Address, ...] = ()
+    declared_in: str = field(default="serverless.yml", compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, self.name, f"arn:aws:s3:::{self.name}")
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return self.needs
+
+
+S3Rules = tuple[tuple[str, str], ...]  # (prefix|suffix, value) pairs
+
+
+@dataclass(frozen=True)
+class BucketNotification:
+    """One function's notifications on one bucket: entries of the bucket's
+    LambdaFunctionConfigurations whose Id starts with `id_prefix` (the toolkit's, per function);
+    the bucket's other notifications are kept as they are. Its name is "<bucket> -> <function>"
+    (`notification_name`); `events` are (event, rules) pairs."""
+
+    KIND: ClassVar[Kind] = "bucket notification"
+    bucket: str
+    function_arn: str
+    events: tuple[tuple[str, S3Rules], ...]
+    needs: tuple[Address, ...] = ()
+
+    @property
+    def function_name(self) -> str:
+        return self.function_arn.rsplit(":", 1)[-1]
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, notification_name(self.bucket, self.function_name), self.bucket)
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return self.needs
+
+    def configurations(self) -> list[dict[str, Any]]:
+        """The entries, as GetBucketNotificationConfiguration answers them."""
+        entries = []
+        for event, rules in self.events:
+            entry: dict[str, Any] = {"LambdaFunctionArn": self.function_arn, "Events": [event]}
+            if rules:
+                entry["Filter"] = {
+                    "Key": {"FilterRules": [{"Name": n, "Value": v} for n, v in rules]}
+                }
+            digest = hashlib.sha256(json.dumps(entry, sort_keys=True).encode()).hexdigest()
+            entries.append({"Id": notification_id_prefix(self.function_name) + digest[:16],
+                            **entry})  # fmt: skip
+        return entries
+
+
+def notification_name(bucket: str, function_name: str) -> str:
+    return f"{bucket} -> {function_name}"
+
+
+def notification_id_prefix(function_name: str) -> str:
+    """The toolkit's Ids on a bucket for one function (":" is in no function's name)."""
+    return f"tool:{function_name}:"
+
+
 Resource = (
     Role
     | LogGroup
@@ -655,4 +729,6 @@ Resource = (
     | RestApi
     | Alarm
     | Permission
+    | Bucket
+    | BucketNotification
 )

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from tooling.errors import ToolError
+from tooling.localaws.s3_events import CURSOR_FILE, OUTBOX_FILE
 from tooling.localaws.server import (
     BUSY_EXIT,
     IDENTITY_PATH,
@@ -246,7 +247,7 @@ class LocalAwsServices:
     def reset(self) -> RunningServer | None:
         """Stop the server and forget everything the services held for this folder."""
         stopped = self.stop()
-        for name in (JOURNAL_FILE, LOG_FILE):
+        for name in (JOURNAL_FILE, LOG_FILE, OUTBOX_FILE, CURSOR_FILE):
             with contextlib.suppress(FileNotFoundError):
                 (self.data_dir / name).unlink()
         return stopped

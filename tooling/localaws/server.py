@@ -54,7 +54,7 @@ def serve(data_dir: Path) -> int:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
-    from tooling.localaws import moto_fixes
+    from tooling.localaws import moto_fixes, s3_events
     from tooling.localaws.auth import SignatureCheckingApp
     from tooling.localaws.journal import Journal, JournalingApp, replay
     from tooling.localaws.signing import LocalSigning
@@ -75,6 +75,7 @@ def serve(data_dir: Path) -> int:
     if dropped:
         logging.warning("journal: dropped %d bytes of a write cut short", dropped)
     replayed, refused = replay(moto_app, journal)
+    s3_events.install(data_dir)  # after the replay: replayed requests notify no one again
 
     token = secrets.token_hex(16)
     identity = json.dumps({"token": token, "pid": os.getpid()}).encode()
