@@ -403,6 +403,31 @@ class EventsReader:
                 )
             else:
                 retry = self._retry_policy(value["retryPolicy"], pointer_join(at, "retryPolicy"))
+        inputs = self.target_inputs(value, at)
+        if inputs is None:
+            return None
+        input_text, input_path, transformer = inputs
+        return ScheduleEvent(
+            number=number,
+            expression=expression,
+            enabled=enabled,
+            input=input_text,
+            input_path=input_path,
+            input_transformer=transformer,
+            name=name,
+            description=description,
+            role=role,
+            method=method,
+            timezone=timezone,
+            retry_policy=retry,
+            location=self.location(at),
+        )
+
+    def target_inputs(
+        self, value: Mapping[str, Any], at: str
+    ) -> tuple[str | None, str | None, InputTransformer | None] | None:
+        """A rule target's `input` (JSON text), `inputPath` and `inputTransformer` as the
+        event gives them; None when one is wrong (the problem recorded at its line)."""
         transformer = None
         if value.get("inputTransformer"):
             transformer = self._transformer(
@@ -423,21 +448,7 @@ class EventsReader:
                 hint="e.g. `inputPath: '$.detail'`",
             )
             return None
-        return ScheduleEvent(
-            number=number,
-            expression=expression,
-            enabled=enabled,
-            input=input_text,
-            input_path=input_path,
-            input_transformer=transformer,
-            name=name,
-            description=description,
-            role=role,
-            method=method,
-            timezone=timezone,
-            retry_policy=retry,
-            location=self.location(at),
-        )
+        return input_text, input_path, transformer
 
     def _expression(self, value: Any, at: str) -> ScheduleExpression | None:
         if not isinstance(value, str):

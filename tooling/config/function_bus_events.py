@@ -24,7 +24,6 @@ from tooling.config.events import (
     EventsReader,
     InputTransformer,
     Location,
-    _json_path_like,
 )
 from tooling.config.schedule_expressions import ScheduleExpression
 from tooling.sourcemap import pointer_join
@@ -327,26 +326,10 @@ class BusEventReader(EventsReader):
             self.problem(pointer_join(at, "description"),
                          "a rule description is text of at most 512 characters")  # fmt: skip
             return None
-        input_text = None
-        if value.get("input") is not None:
-            input_text = self._input(value["input"], pointer_join(at, "input"))
-            if input_text is None:
-                return None
-        input_path = value.get("inputPath") or None
-        if input_path is not None and not _json_path_like(input_path):
-            self.problem(
-                pointer_join(at, "inputPath"),
-                f"inputPath {input_path!r} is not a JSON path into the event",
-                hint="e.g. `inputPath: '$.detail'`",
-            )
+        inputs = self.target_inputs(value, at)
+        if inputs is None:
             return None
-        transformer = None
-        if value.get("inputTransformer"):
-            transformer = self._transformer(
-                value["inputTransformer"], pointer_join(at, "inputTransformer")
-            )
-            if transformer is None:
-                return None
+        input_text, input_path, transformer = inputs
         return {
             "input": input_text,
             "input_path": input_path,
