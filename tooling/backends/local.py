@@ -445,18 +445,12 @@ class LocalBackend:
             raise _token_refused("send task success", exc) from None
 
     def get_activity_task(self, activity_arn: str, worker_name: str) -> dict[str, Any]:
-        """Long polling as the local endpoint does it (tooling.localrt.callback_endpoint)."""
-        from tooling.localrt.callback_endpoint import ACTIVITY_POLL_SECONDS, ACTIVITY_POLL_STEP
+        """Long polling as the local endpoint does it (tooling.localrt.callbacks)."""
+        from tooling.localrt.callbacks import long_poll_activity
 
-        until = time.monotonic() + ACTIVITY_POLL_SECONDS
-        while True:
-            now = datetime.now(UTC)
-            taken = self.store.claim_activity_task(activity_arn, worker_name, now)
-            if taken is not None:
-                return {"taskToken": taken[0], "input": taken[1]}
-            if time.monotonic() >= until:
-                return {}
-            time.sleep(ACTIVITY_POLL_STEP)
+        return long_poll_activity(
+            lambda: self.store.claim_activity_task(activity_arn, worker_name, datetime.now(UTC))
+        )
 
     def send_task_failure(self, task_token: str, error: str | None, cause: str | None) -> None:
         from tooling.engine.callbacks import TaskTokenError

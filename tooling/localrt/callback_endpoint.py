@@ -18,21 +18,17 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
 from tooling.engine.callbacks import TaskTokenError
 from tooling.localaws.signing import Credentials, LocalSigning, SignatureRefused, SignedRequest
+from tooling.localrt.callbacks import ACTIVITY_POLL_SECONDS, long_poll_activity
 
 _CONTENT_TYPE = "application/x-amz-json-1.0"
 _TARGET_PREFIX = "AWSStepFunctions."
 _MAX_BODY_BYTES = 1024 * 1024  # SendTaskSuccess output: 256 KiB of UTF-8, with room for JSON
-# GetActivityTask holds the request up to 60 s on AWS; a little less here, so that an SDK with
-# its default 60 s read timeout gets the empty answer rather than a timeout.
-ACTIVITY_POLL_SECONDS = 55.0
-ACTIVITY_POLL_STEP = 0.2
 _ACTIVITY_ARN_CHARS = 256  # GetActivityTask: activityArn 1-256, workerName up to 80
 _WORKER_NAME_CHARS = 80
 _ACTIONS = ("SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat", "GetActivityTask")
@@ -144,14 +140,9 @@ class CallbackEndpoint:
                 f"activityArn takes 1-{_ACTIVITY_ARN_CHARS} characters, workerName at most "
                 f"{_WORKER_NAME_CHARS}",
             )
-        until = time.monotonic() + self.activity_poll_seconds
-        while True:
-            taken = self.answers.get_activity_task(arn, worker)
-            if taken is not None:
-                return {"taskToken": taken[0], "input": taken[1]}
-            if time.monotonic() >= until:
-                return {}
-            time.sleep(ACTIVITY_POLL_STEP)
+        return long_poll_activity(
+            lambda: self.answers.get_activity_task(arn, worker), self.activity_poll_seconds
+        )
 
 
 def _string(body: dict[str, Any], key: str, required: bool = False) -> str:

@@ -4,6 +4,7 @@ them (`tool task success|failure|heartbeat`) while the execution's worker polls.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from tooling.engine.callbacks import REAL_PAUSE_SECONDS, new_token
 from tooling.engine.ports import CallbackOutcome, CallbackStatus, Clock
@@ -11,6 +12,25 @@ from tooling.localrt.store import Store
 
 # How often the waiting execution looks at its token, measured on the execution's clock.
 POLL_SECONDS = 0.2
+# GetActivityTask holds the request up to 60 s on AWS; a little less here, so that an SDK with
+# its default 60 s read timeout gets the empty answer rather than a timeout.
+ACTIVITY_POLL_SECONDS = 55.0
+ACTIVITY_POLL_STEP = 0.2
+
+
+def long_poll_activity(
+    take: Callable[[], tuple[str, str] | None], seconds: float = ACTIVITY_POLL_SECONDS
+) -> dict[str, str]:
+    """GetActivityTask's answer: `{"taskToken", "input"}` of the attempt `take` claims within
+    `seconds`, or `{}` (no task) once they passed, as AWS's long polling answers."""
+    until = time.monotonic() + seconds
+    while True:
+        taken = take()
+        if taken is not None:
+            return {"taskToken": taken[0], "input": taken[1]}
+        if time.monotonic() >= until:
+            return {}
+        time.sleep(ACTIVITY_POLL_STEP)
 
 
 class StoreTaskCallbacks:
