@@ -111,6 +111,12 @@ def test_a_local_deploy_starts_the_resident_runtime_ahead_for_the_first_run(
     again = subprocess.run([TOOL, "deploy"], cwd=service, capture_output=True, text=True)
     assert again.returncode == 0 and resident_pid(tool_dir) == ahead  # one per folder
 
+    # tool remove ends it with what it served: nothing of the service keeps running.
+    removed = subprocess.run([TOOL, "remove"], cwd=service, capture_output=True, text=True)
+    assert removed.returncode == 0, removed.stderr
+    assert "stopped the folder's resident runtime" in removed.stderr
+    assert not ResidentRuntime(tool_dir).running()
+
 
 def test_a_dry_run_or_an_aws_deploy_starts_no_resident_runtime(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

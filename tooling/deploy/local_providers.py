@@ -527,6 +527,17 @@ def start_resident_runtime(tool_dir: Path) -> None:
     resident.ResidentRuntime(tool_dir, RESIDENT_ENTRY).start_ahead()
 
 
+def stop_resident_runtime(tool_dir: Path) -> list[str]:
+    """`tool remove`'s step: the folder's resident runtime ends with what it served (the
+    workers it started go on; the next command that needs one starts it again)."""
+    from tooling.backends.local import RESIDENT_ENTRY
+    from tooling.localrt import resident
+
+    if not resident.ResidentRuntime(tool_dir, RESIDENT_ENTRY).stop():
+        return []
+    return ["stopped the folder's resident runtime (the next command starts it again if needed)"]
+
+
 def local_target(service: ServiceConfig) -> DeployTarget:
     state = LocalState(service)
     services = LocalAwsServices(state.root)
@@ -546,7 +557,7 @@ def local_target(service: ServiceConfig) -> DeployTarget:
         region=service.region,
         account_id=LOCAL_ACCOUNT_ID,
         platform=LOCAL_PLATFORM,
-        release=services.release,
+        release=lambda: [*services.release(), *stop_resident_runtime(state.root)],
         warm_up=lambda: start_resident_runtime(state.root),
         providers={
             "role": LocalRoles(state),
