@@ -450,6 +450,32 @@ class EventsReader:
             return None
         return input_text, input_path, transformer
 
+    def route(self, value: Mapping[str, Any], at: str, example: str) -> tuple[str, str] | None:
+        """An http event's path (without leading or trailing "/") and method (upper case), as
+        API Gateway takes them; None when one is wrong (the problem recorded at its line)."""
+        path = value.get("path")
+        if not isinstance(path, str):
+            self.problem(at, 'an http event needs a "path"', hint=f"e.g. `path: {example}`")
+            return None
+        path = path.strip().removeprefix("/").removesuffix("/")
+        bad = next((part for part in path.split("/") if path and not _path_part(part)), None)
+        if bad is not None:
+            self.problem(
+                pointer_join(at, "path"),
+                f"path part {bad!r} is not a valid API Gateway path part",
+                hint="use letters, digits, ._-~ and {parameters} such as {id} or {proxy+}",
+            )
+            return None
+        method = value.get("method")
+        if not isinstance(method, str) or method.lower() not in HTTP_METHODS:
+            self.problem(
+                pointer_join(at, "method") if "method" in value else at,
+                f"http method {method!r} is not one API Gateway takes",
+                hint="use " + ", ".join(HTTP_METHODS),
+            )
+            return None
+        return path, method.upper()
+
     def _expression(self, value: Any, at: str) -> ScheduleExpression | None:
         if not isinstance(value, str):
             self.problem(at, "a schedule expression must be text such as rate(10 minutes)")
@@ -587,28 +613,10 @@ class EventsReader:
                     pointer_join(at, key),
                     f"http key `{key}` is not used by serverless-step-functions (ignored)",
                 )
-        path = value.get("path")
-        if not isinstance(path, str):
-            self.problem(at, 'an http event needs a "path"', hint="e.g. `path: orders/create`")
+        route = self.route(value, at, "orders/create")
+        if route is None:
             return None
-        path = path.strip().removeprefix("/").removesuffix("/")
-        bad = next((part for part in path.split("/") if path and not _path_part(part)), None)
-        if bad is not None:
-            self.problem(
-                pointer_join(at, "path"),
-                f"path part {bad!r} is not a valid API Gateway path part",
-                hint="use letters, digits, ._-~ and {parameters} such as {id} or {proxy+}",
-            )
-            return None
-        method = value.get("method")
-        if not isinstance(method, str) or method.lower() not in HTTP_METHODS:
-            self.problem(
-                pointer_join(at, "method") if "method" in value else at,
-                f"http method {method!r} is not one API Gateway takes",
-                hint="use " + ", ".join(HTTP_METHODS),
-            )
-            return None
-        method = method.upper()
+        path, method = route
         if value.get("integration") is not None:
             self.warn(
                 pointer_join(at, "integration"),

@@ -18,12 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tooling.config.events import (
-    HTTP_METHODS,
     UNRESOLVED,
     Cors,
     EventsReader,
     Location,
-    _path_part,
 )
 from tooling.sourcemap import pointer_join
 
@@ -98,28 +96,10 @@ class HttpEventReader(EventsReader):
                 )
         if not self._proxy_only(value, at):
             return None
-        path = value.get("path")
-        if not isinstance(path, str):
-            self.problem(at, 'an http event needs a "path"', hint="e.g. `path: users/{id}`")
+        route = self.route(value, at, "users/{id}")
+        if route is None:
             return None
-        path = path.strip().removeprefix("/").removesuffix("/")
-        bad = next((part for part in path.split("/") if path and not _path_part(part)), None)
-        if bad is not None:
-            self.problem(
-                pointer_join(at, "path"),
-                f"path part {bad!r} is not a valid API Gateway path part",
-                hint="use letters, digits, ._-~ and {parameters} such as {id} or {proxy+}",
-            )
-            return None
-        method = value.get("method")
-        if not isinstance(method, str) or method.lower() not in HTTP_METHODS:
-            self.problem(
-                pointer_join(at, "method") if "method" in value else at,
-                f"http method {method!r} is not one API Gateway takes",
-                hint="use " + ", ".join(HTTP_METHODS),
-            )
-            return None
-        method = method.upper()
+        path, method = route
         cors = None
         if value.get("cors"):
             cors = self._function_cors(value["cors"], pointer_join(at, "cors"), method)
