@@ -34,6 +34,11 @@ SCHEDULE_KEYS = frozenset(
         "role", "method", "timezone", "retryPolicy",
     }
 )  # fmt: skip
+# retryPolicy's keys in the plugin's syntax -> PutTargets RetryPolicy's, with their bounds.
+RETRY_LIMITS = {
+    "maximumEventAgeInSeconds": ("MaximumEventAgeInSeconds", 60, 86400),
+    "maximumRetryAttempts": ("MaximumRetryAttempts", 0, 185),
+}
 METHOD_EVENT_BUS = "eventBus"
 METHOD_SCHEDULER = "scheduler"
 # EventBridge PutRule Name: 1-64 of [.-_A-Za-z0-9]; Scheduler CreateSchedule Name: 1-64 of
@@ -519,15 +524,15 @@ class EventsReader:
             return False
         return True
 
-    def _retry_policy(self, value: Any, at: str) -> dict[str, int] | None:
+    def _retry_policy(
+        self, value: Any, at: str, limits: Mapping[str, tuple[str, int, int]] = RETRY_LIMITS
+    ) -> dict[str, int] | None:
+        """A rule target's RetryPolicy from the event's `retryPolicy`, its keys as `limits`
+        names them (the plugin's, or Serverless' for functions)."""
         if not isinstance(value, dict):
             self.problem(at, "retryPolicy must be a mapping")
             return None
         policy: dict[str, int] = {}
-        limits = {
-            "maximumEventAgeInSeconds": ("MaximumEventAgeInSeconds", 60, 86400),
-            "maximumRetryAttempts": ("MaximumRetryAttempts", 0, 185),
-        }
         for key, item in value.items():
             if key not in limits:
                 self.warn(pointer_join(at, key), f"retryPolicy key `{key}` is unknown (ignored)")

@@ -52,7 +52,7 @@ PATTERN_KEYS = frozenset(
 _BUS_NAME = re.compile(r"^[/.\-_A-Za-z0-9]{1,256}$")
 _BUS_ARN = re.compile(r"^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/(?P<name>.+)$")
 _SCHEDULE = re.compile(r"^(?:cron|rate)\(.+\)$")
-RETRY_LIMITS = {  # Serverless' keys -> PutTargets RetryPolicy's, with their bounds
+SERVERLESS_RETRY_LIMITS = {  # Serverless' keys -> PutTargets RetryPolicy's, with their bounds
     "maximumEventAge": ("MaximumEventAgeInSeconds", 60, 86400),
     "maximumRetryAttempts": ("MaximumRetryAttempts", 0, 185),
 }
@@ -137,7 +137,9 @@ class BusEventReader(EventsReader):
             return None
         retry = None
         if value.get("retryPolicy") is not None:
-            retry = self._retry(value["retryPolicy"], pointer_join(at, "retryPolicy"))
+            retry = self._retry_policy(
+                value["retryPolicy"], pointer_join(at, "retryPolicy"), SERVERLESS_RETRY_LIMITS
+            )
             if retry is None:
                 return None
         dead_letter = None
@@ -338,25 +340,6 @@ class BusEventReader(EventsReader):
             "name": name,
             "description": description,
         }
-
-    def _retry(self, value: Any, at: str) -> dict[str, int] | None:
-        if not isinstance(value, dict):
-            self.problem(at, "retryPolicy must be a mapping")
-            return None
-        policy: dict[str, int] = {}
-        for key, item in value.items():
-            if key not in RETRY_LIMITS:
-                self.warn(pointer_join(at, key), f"retryPolicy key `{key}` is unknown (ignored)")
-                continue
-            name, low, high = RETRY_LIMITS[key]
-            if isinstance(item, bool) or not isinstance(item, int) or not low <= item <= high:
-                self.problem(
-                    pointer_join(at, key),
-                    f"retryPolicy.{key} must be a number from {low} to {high}",
-                )
-                return None
-            policy[name] = item
-        return policy or None
 
 
 def state_machine_bus_events(reader: EventsReader, spec: Any) -> tuple[BusEvent, ...]:
