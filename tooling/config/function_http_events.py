@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tooling.config.events import (
+    CORS_KEYS,
+    DEFAULT_CORS_HEADERS,
     UNRESOLVED,
     Cors,
     EventsReader,
@@ -33,18 +35,7 @@ HTTP_EVENT_KEYS = frozenset(
     }
 )  # fmt: skip
 # getCors: the headers a preflight allows unless `headers` says otherwise (v3.40).
-FUNCTION_CORS_HEADERS = (
-    "Content-Type",
-    "X-Amz-Date",
-    "Authorization",
-    "X-Api-Key",
-    "X-Amz-Security-Token",
-    "X-Amz-User-Agent",
-    "X-Amzn-Trace-Id",
-)
-FUNCTION_CORS_KEYS = frozenset(
-    {"origin", "origins", "headers", "methods", "allowCredentials", "maxAge", "cacheControl"}
-)
+FUNCTION_CORS_HEADERS = (*DEFAULT_CORS_HEADERS, "X-Amzn-Trace-Id")
 PROXY_INTEGRATIONS = ("LAMBDA_PROXY", "LAMBDA-PROXY", "AWS_PROXY", "AWS-PROXY")
 # request.parameters locations, and the name API Gateway gives each (method.request.<x>.<name>)
 PARAMETER_LOCATIONS = {"querystrings": "querystring", "headers": "header", "paths": "path"}
@@ -240,7 +231,7 @@ class HttpEventReader(EventsReader):
             self.problem(at, "http `cors` is true or a mapping")
             return None
         for key in value:
-            if key not in FUNCTION_CORS_KEYS:
+            if key not in CORS_KEYS:
                 self.warn(pointer_join(at, key), f"cors key `{key}` is unknown (ignored)")
         headers = value.get("headers", list(FUNCTION_CORS_HEADERS))
         if isinstance(headers, str):
