@@ -56,6 +56,7 @@ from tooling.config.intrinsics import (
     state_machine_logical_id,
 )
 from tooling.config.missing import MISSING
+from tooling.config.program_config import PROGRAM_CONFIG_EXTENSIONS, is_program, read_program
 from tooling.config.resources import (
     REST_API_LOGICAL_ID,
     STACK_KEYS_NOT_APPLIED,
@@ -226,30 +227,28 @@ _DEFINITION_POINTER = re.compile(r"^/stepFunctions/stateMachines/[^/]+/definitio
 # The service files Serverless v3 looks for, in its order (lib/cli/resolve-configuration-path.js):
 # the data formats the toolkit reads, then the programs it cannot run.
 CONFIG_FILES = ("serverless.yml", "serverless.yaml", "serverless.json")
-PROGRAM_CONFIG_EXTENSIONS = (".js", ".mjs", ".cjs", ".ts")
 
 # What builds a .ts handler when serverless.yml names nothing: Serverless v4 itself.
 DEFAULT_TYPESCRIPT_BUILD = "Serverless v4's default esbuild build"
 
 
 def config_file_name(directory: Path, given: str | None = None) -> str:
-    """The service file: `--config NAME` (as Serverless v3 takes it: a .yml, .yaml or .json file
-    directly in the service folder), else the first of serverless.yml, .yaml, .json there."""
+    """The service file: `--config NAME` (as Serverless takes it: a .yml, .yaml, .json, or a
+    program, .ts/.js/.mjs/.cjs, directly in the service folder), else the first of
+    serverless.yml, .yaml, .json, .ts, .js, .mjs, .cjs there."""
     if given is None:
         for name in CONFIG_FILES:
             if (directory / name).is_file():
                 return name
         for extension in PROGRAM_CONFIG_EXTENSIONS:
             if (directory / f"serverless{extension}").is_file():
-                _refuse_program(f"serverless{extension}")
+                return f"serverless{extension}"
         return CONFIG_FILES[0]  # not found: the loader says so
     path = Path(given)
-    if path.suffix in PROGRAM_CONFIG_EXTENSIONS:
-        _refuse_program(given)
-    if path.suffix not in (".yml", ".yaml", ".json"):
+    if path.suffix not in (".yml", ".yaml", ".json", *PROGRAM_CONFIG_EXTENSIONS):
         raise BadInput(
             f"invalid --config value {given!r}: unsupported file extension",
-            hint="give a .yml, .yaml or .json file",
+            hint="give a .yml, .yaml, .json, .ts, .js, .mjs or .cjs file",
         )
     if len(path.parts) != 1 and (directory / path).resolve().parent != directory.resolve():
         raise BadInput(
@@ -263,16 +262,6 @@ def config_file_name(directory: Path, given: str | None = None) -> str:
             hint="give the name of a file in the service folder",
         )
     return path.name
-
-
-def _refuse_program(name: str) -> None:
-    raise ConfigError(
-        f"{name} is a program (Serverless runs it with Node.js to get the configuration); the "
-        "toolkit reads serverless.yml, .yaml or .json",
-        file=name,
-        hint=f"write the configuration out once: `npx serverless print --config {name} > "
-        "serverless.yml`",
-    )
 
 
 @dataclass(frozen=True)
@@ -383,7 +372,7 @@ def load_service(
     external: ExternalSources | None = None,
     resource_values: ResourceValues | None = None,
 ) -> ServiceConfig:
-    """Load and validate `<directory>/<config_file>` (by default serverless.yml, .yaml or .json;
+    """Load and validate `<directory>/<config_file>` (by default the first of serverless.yml, ...;
     see `config_file_name`). `env` defaults to os.environ.
 
     `params` are `--param key=value` values; `instance_id` is `${sls:instanceId}` (Serverless:
@@ -478,7 +467,13 @@ class _Loader:
                 file=self.config_file,
                 hint=f"run the command in the service folder, the one holding {self.config_file}",
             )
-        raw, smap = load_yaml_file(path, self.config_file)
+        if is_program(self.config_file):
+            raw, smap = (
+                read_program(self.directory, self.config_file, self.env),
+                SourceMap(self.config_file),
+            )
+        else:
+            raw, smap = load_yaml_file(path, self.config_file)
         if not isinstance(raw, dict):
             raise ConfigError(
                 f"{self.config_file} must be a mapping of keys (service, provider, ...)",
