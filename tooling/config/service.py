@@ -58,6 +58,7 @@ from tooling.config.intrinsics import (
 from tooling.config.missing import MISSING
 from tooling.config.program_config import PROGRAM_CONFIG_EXTENSIONS, is_program, read_program
 from tooling.config.resources import (
+    PENDING,
     REST_API_LOGICAL_ID,
     STACK_KEYS_NOT_APPLIED,
     RecordingValues,
@@ -155,7 +156,7 @@ FUNCTION_KEYS_USED = frozenset(
     {
         "name", "handler", "runtime", "memorySize", "timeout", "environment", "package",
         "description", "architecture", "tracing", "layers", "vpc", "ephemeralStorageSize", "tags",
-        "events",
+        "events", "role",
     }
 )  # fmt: skip
 FUNCTION_KEYS_NO_EFFECT = frozenset({"condition", "dependsOn", "versionFunction"})
@@ -286,8 +287,16 @@ class FunctionConfig:
     # provider's included when inherited; None: the service's role.
     own_role: str | None = None
     own_role_statements: tuple[dict[str, Any], ...] = ()
+    # The ARN of the user's role for it (`functions.<key>.role`, as Serverless reads it: an
+    # ARN, a `resources:` role's logical id, or an intrinsic); None: a role of the toolkit's.
+    role: str | None = None
     settings: FunctionSettings = FunctionSettings()  # description, tracing, layers, vpc, tags...
     events: FunctionEvents = FunctionEvents()  # tooling.config.function_events
+
+    @property
+    def uses_service_role(self) -> bool:
+        """Whether it runs with the service's function role (generated, or provider.iam.role)."""
+        return self.own_role is None and self.role is None
 
 
 @dataclass(frozen=True)
@@ -573,6 +582,7 @@ class _Loader:
         self._managed_policies(provider, context)
         for key, function in list(functions.items()):
             functions[key] = self._function_settings_intrinsics(function, context)
+            functions[key] = self._function_user_role(functions[key], context)
             functions[key] = self._function_environment(functions[key], context)
             functions[key] = self._function_events(functions[key], context)
         self.problems.extend(shared_bucket_problems((k, f.events.s3) for k, f in functions.items()))
@@ -1207,6 +1217,50 @@ class _Loader:
             return _UNRESOLVED
         return found
 
+    def _function_user_role(
+        self, function: FunctionConfig, context: IntrinsicContext
+    ) -> FunctionConfig:
+        specs, pointers = self._function_specs
+        spec = specs.get(function.key)
+        value = spec.get("role") if isinstance(spec, dict) else None
+        if value is None:
+            return function
+        at = pointer_join(pointers[function.key], "role")
+        arn = self._user_role(value, at, context, f"function '{function.key}': role")
+        return replace(function, role=arn) if arn is not None else function
+
+    def _user_role(self, value: Any, at: str, context: IntrinsicContext, what: str) -> str | None:
+        """A role the user brings, as Serverless v3 reads it (compile/functions.js compileRole):
+        an ARN as it is; `IamRoleLambdaExecution`, the generated role (None); another text, the
+        logical id of a `resources:` role (`Fn::GetAtt [it, Arn]`); an intrinsic, resolved.
+        None, with a problem at its line, when it gives no role ARN."""
+        if isinstance(value, str) and value.startswith("arn:"):
+            return value
+        if value == FUNCTION_ROLE_LOGICAL_ID:
+            return None
+        if isinstance(value, str):
+            value = {"Fn::GetAtt": [value, "Arn"]}
+        elif not isinstance(value, dict):
+            self.problems.append(
+                ConfigError(
+                    f"{what} must be a role ARN, the logical id of a role in resources:, or an "
+                    f"intrinsic (Fn::GetAtt, Fn::ImportValue, Fn::Sub); got {value!r}",
+                    **self._at(at),
+                )
+            )
+            return None
+        resolved = self._resolved(value, at, context, what)
+        if resolved is _UNRESOLVED:
+            return None
+        if isinstance(resolved, str) and PENDING.fullmatch(resolved):
+            return resolved  # the stack's value, once it is deployed (tooling/deploy/phases.py)
+        if not isinstance(resolved, str) or not _ROLE_ARN.fullmatch(resolved):
+            self.problems.append(
+                ConfigError(f"{what}: {resolved!r} is no IAM role ARN", **self._at(at))
+            )
+            return None
+        return resolved
+
     def _function_environment(
         self, function: FunctionConfig, context: IntrinsicContext
     ) -> FunctionConfig:
@@ -1731,6 +1785,20 @@ class _Loader:
             resolved = self._resolved(provider["role"], "/provider/role", context, "provider.role")
             if isinstance(resolved, str):
                 provider["role"] = resolved
+        for holder, pointer, what in (
+            (iam if isinstance(iam, dict) else {}, "/provider/iam/role", "provider.iam.role"),
+            (provider, "/provider/role", "provider.role"),
+        ):
+            role = holder.get("role")
+            if isinstance(role, str) and not role.startswith("arn:"):
+                # Serverless reads a role that is no ARN as the logical id of a `resources:`
+                # role (compile/functions.js compileRole: `Fn::GetAtt [role, Arn]`).
+                arn = self._user_role(role, pointer, context, what)
+                if arn is not None:
+                    if holder is provider:
+                        provider["role"] = arn
+                    else:
+                        provider["iam"] = {**provider["iam"], "role": arn}
 
     def _managed_policies(self, provider: dict[str, Any], context: IntrinsicContext) -> None:
         """provider.iam.role.managedPolicies (legacy provider.iamManagedPolicies): policy ARNs,
@@ -1986,7 +2054,7 @@ class _Loader:
             service_ids[f"{normalized_name(key)}LogGroup"] = frozenset({"Arn"})
         for machine in machines.values():
             service_ids[machine.logical_id] = frozenset({"Arn", "Name"})
-        if any(f.own_role is None for f in functions.values()) and not _custom_role(provider):
+        if any(f.uses_service_role for f in functions.values()) and not _custom_role(provider):
             service_ids[FUNCTION_ROLE_LOGICAL_ID] = frozenset({"Arn"})
         for key, function in functions.items():  # serverless-iam-roles-per-function's
             if function.own_role is not None:
