@@ -492,6 +492,7 @@ SOURCES: tuple[Callable[[_Context], Contribution], ...] = (
     function_bus_resources.machine_bus_rules,
     function_sns_resources.function_sns_subscriptions,
     event_resources.function_s3_events,
+    event_resources.function_cognito_triggers,
     event_resources.http_api,
     event_resources.alarms,
     event_resources.notifications,
