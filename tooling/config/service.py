@@ -192,6 +192,9 @@ MISPLACED_KEYS = {
     "handler": "a function (`functions.<key>.handler`)",
     "events": "a function or a state machine",
     "definition": "a state machine (`stepFunctions.stateMachines.<key>.definition`)",
+    # The pre-v3 place of API keys: Serverless v3 deploys them only from provider.apiGateway.
+    "apiKeys": "provider.apiGateway.apiKeys: Serverless v3 deploys no key from provider.apiKeys",
+    "usagePlan": "provider.apiGateway.usagePlan: Serverless v3 reads it only there",
 }
 # Top-level keys the toolkit reads, and those that change nothing it deploys.
 TOP_LEVEL_KEYS_USED = frozenset(

@@ -18,6 +18,7 @@ import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tooling.deploy.api_key_providers import aws_api_key_providers
 from tooling.deploy.event_differences import (
     alarm_diff,
     api_methods_found,
@@ -714,4 +715,5 @@ def aws_event_providers(context: AwsContext) -> dict[Kind, Any]:
         "rest api": apis,
         "alarm": AwsAlarms(context),
         "permission": AwsPermissions(context, apis),
+        **aws_api_key_providers(context, apis),
     }

@@ -31,6 +31,7 @@ from tooling.deploy.differences import (
     role_diff,
     state_machine_diff,
 )
+from tooling.deploy.local_api_key_providers import local_api_key_providers
 from tooling.deploy.local_event_providers import local_event_providers
 from tooling.deploy.local_sns_providers import local_sns_providers
 from tooling.deploy.local_stack import local_template
@@ -569,6 +570,7 @@ def local_target(service: ServiceConfig) -> DeployTarget:
             "stack": stacks,
             **local_event_providers(state),
             **local_sns_providers(state),
+            **local_api_key_providers(state),
             **bucket_providers(
                 LocalCloudFormation(services, service.region),
                 service.region,

@@ -38,6 +38,8 @@ Kind = Literal[
     "permission",
     "bucket",
     "bucket notification",
+    "api key",
+    "usage plan",
 ]
 KINDS: tuple[Kind, ...] = get_args(Kind)  # every kind (a record names only these)
 
@@ -576,6 +578,53 @@ class RestApi:
 
 
 @dataclass(frozen=True)
+class ApiKey:
+    """An API Gateway API key (provider.apiGateway.apiKeys), found by its name and the
+    toolkit's tags (key names are not unique in an account). `value` None: the target generates
+    one and keeps it; a value cannot change in place (the key is replaced)."""
+
+    KIND: ClassVar[Kind] = "api key"
+    name: str
+    value: str | None = None
+    description: str | None = None
+    customer_id: str | None = None
+    enabled: bool = True
+    declared_in: tuple[str | None, int | None, int | None] = field(
+        default=(None, None, None), compare=False
+    )
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, self.name)
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class UsagePlan:
+    """An API Gateway usage plan on the service's REST API and stage, with its keys (by name);
+    `quota` and `throttle` in CreateUsagePlan's shape ({} when unset)."""
+
+    KIND: ClassVar[Kind] = "usage plan"
+    name: str
+    description: str
+    rest_api: str  # the REST API's name
+    stage: str
+    quota: dict[str, Any] = field(default_factory=dict, hash=False)
+    throttle: dict[str, Any] = field(default_factory=dict, hash=False)
+    keys: tuple[str, ...] = ()
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, self.name)
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return (Address("rest api", self.rest_api),
+                *(Address("api key", key) for key in self.keys))  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Alarm:
     """A CloudWatch metric alarm on a state machine's AWS/States metric."""
 
@@ -731,4 +780,6 @@ Resource = (
     | Permission
     | Bucket
     | BucketNotification
+    | ApiKey
+    | UsagePlan
 )
