@@ -22,7 +22,8 @@ pytestmark = pytest.mark.slow  # end-to-end: `make test` runs it, `make test-fas
 VALUE = "abcdefghijabcdefghij0123"
 HANDLER = """\
 def hello(event, context):
-    return {"statusCode": 200, "body": "hi " + event["requestContext"]["identity"].get("apiKey", "")}
+    key = event["requestContext"]["identity"].get("apiKey", "")
+    return {"statusCode": 200, "body": "hi " + key}
 """
 SERVICE = """\
 service: web
@@ -118,7 +119,7 @@ def test_deploy_keeps_keys_and_info_lists_their_values(
         "  off: offoffoffoffoffoffoffoff",
     ]
 
-    (folder / "serverless.yml").write_text((SERVICE % {"value": VALUE + "x"}))
+    (folder / "serverless.yml").write_text(SERVICE % {"value": VALUE + "x"})
     assert main(["deploy"]) == 0
     assert "update    api key fixed" in capsys.readouterr().out
     assert info_keys(capsys)["fixed"]["value"] == VALUE + "x"
