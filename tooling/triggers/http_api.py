@@ -25,7 +25,8 @@ stage prefix of the deployed URL (`/dev/...`) is accepted, and so is the bare pa
   holds the value of an enabled key of a usage plan on this API and stage (the local records of
   provider.apiGateway.apiKeys and usagePlan), as API Gateway does. Other authorization
   (AWS_IAM, authorizers) is not checked: said when the server starts.
-- The server listens on 127.0.0.1 only, and answers only requests addressed to a loopback name (`Host`), so a web page under another name cannot read its answers.
+- The server listens on 127.0.0.1 only, and answers only requests addressed to a loopback
+  name (`Host`), so a web page under another name cannot read its answers.
 """
 
 from __future__ import annotations
