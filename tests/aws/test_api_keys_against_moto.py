@@ -190,3 +190,39 @@ def test_a_key_dropped_from_a_plan_leaves_it(
     gateway = Gateway()
     assert gateway.plan_keys(gateway.plans()["shop-paid-dev"]["id"]) == []
     assert gateway.keys("carol") == []
+
+
+def test_a_replacement_killed_before_the_old_key_went_is_finished_by_the_next_deploy(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Killed after CreateApiKey of the new value, before it joined the plan and the old key
+    went: two keys of the toolkit's named bob, the old one (still valid) alone in the plan."""
+    code, out, err, _ = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    gateway = Gateway()
+    (old,) = gateway.keys("bob")
+    tags = {"tool:service": "shop", "tool:stage": "dev"}
+    new = gateway.client.create_api_key(
+        name="bob",
+        value=VALUE + "x",
+        enabled=True,
+        tags=tags,
+        description="Bob's key",
+        customerId="c-1",
+    )  # as the killed deploy made it
+    write(shop, value=VALUE + "x")
+
+    code, out, err, _ = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    (bob,) = gateway.keys("bob")
+    assert bob["value"] == VALUE + "x"
+    free = gateway.plans()["shop-free-dev"]
+    items = gateway.client.get_usage_plan_keys(usagePlanId=free["id"])["items"]
+    assert sorted((k["name"], k["value"]) for k in items if k["name"] == "bob") == [
+        ("bob", VALUE + "x")
+    ]
+    assert old["id"] not in {k["id"] for k in items}
+    assert bob["id"] == new["id"]  # values are unique in an account: the one made is kept
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert out.splitlines()[-1] == "No changes.", out
+    assert mutating(calls) == []

@@ -53,6 +53,8 @@ def api_key_diff(key: ApiKey, found: Found) -> Diff:
             parts.append((f"{attribute} changed", (attribute,)))
     if bool(found.get("enabled")) != key.enabled:
         parts.append(("enabled changed", ("enabled",)))
+    if found.get("Others"):
+        parts.append(("more than one key of this name: the others go", ("Others",)))
     return Diff.of(*parts)
 
 
@@ -155,7 +157,10 @@ class AwsApiKeys:
         """The toolkit's key of that name: another's of the same name is no conflict (names
         are not unique), and is left alone."""
         keys = [k for k in self._named(address.name) if self.c.ours(dict(k.get("tags") or {}))]
-        return dict(keys[0]) if keys else None
+        if not keys:
+            return None
+        # Several: a replacement was killed before the old key went; all but one go.
+        return {**keys[0], "Others": [str(k["id"]) for k in keys[1:]]}
 
     def owns(self, address: Address, found: Found) -> bool:
         return self.c.ours(dict(found.get("tags") or {}))
@@ -188,6 +193,10 @@ class AwsApiKeys:
         if "value" in diff.attributes:
             self._replace(resource, old)
             return
+        for other in found.get("Others") or []:
+            what = f"delete a second API key {resource.name}"
+            self._join_plans(other, old, what)
+            self._delete_key(other, what)
         operations = []
         if "description" in diff.attributes:
             operations.append(
@@ -205,30 +214,44 @@ class AwsApiKeys:
                     "value": "true" if resource.enabled else "false",
                 }
             )
-        aws.call(
-            "apigateway",
-            "update_api_key",
-            what=f"update API key {resource.name}",
-            apiKey=old,
-            patchOperations=operations,
-        )
+        if operations:
+            aws.call(
+                "apigateway",
+                "update_api_key",
+                what=f"update API key {resource.name}",
+                apiKey=old,
+                patchOperations=operations,
+            )
+
+    def _plans_of(self, key_id: str, what: str) -> set[str]:
+        return {
+            str(plan["id"])
+            for page in self.c.aws.pages("apigateway", "get_usage_plans", what=what, keyId=key_id)
+            for plan in page.get("items", [])
+        }
+
+    def _join_plans(self, old: str, new: str, what: str) -> None:
+        """Key `new` into every usage plan key `old` is in."""
+        for plan_id in sorted(self._plans_of(old, what) - self._plans_of(new, what)):
+            self.c.aws.call(
+                "apigateway",
+                "create_usage_plan_key",
+                what=what,
+                usagePlanId=plan_id,
+                keyId=new,
+                keyType=KEY_TYPE,
+            )
 
     def _replace(self, resource: ApiKey, old: str) -> None:
         """The new key first, in the old one's plans, then the old one out of them and gone;
         killed in between, the next deploy finishes it (every other key of the toolkit's of
         that name goes, whatever its plans)."""
-        aws, what = self.c.aws, f"replace API key {resource.name}"
-        new = self._create(resource)
-        for page in aws.pages("apigateway", "get_usage_plans", what=what, keyId=old):
-            for plan in page.get("items", []):
-                aws.call(
-                    "apigateway",
-                    "create_usage_plan_key",
-                    what=what,
-                    usagePlanId=plan["id"],
-                    keyId=new,
-                    keyType=KEY_TYPE,
-                )
+        what = f"replace API key {resource.name}"
+        ours = [k for k in self._named(resource.name) if self.c.ours(dict(k.get("tags") or {}))]
+        # Values are unique in an account: one made by a killed replacement is taken as it is.
+        made = [str(k["id"]) for k in ours if k.get("value") == resource.value]
+        new = made[0] if made else self._create(resource)
+        self._join_plans(old, new, what)
         for key in self._named(resource.name):
             if key["id"] != new and self.c.ours(dict(key.get("tags") or {})):
                 self._delete_key(str(key["id"]), what)
@@ -380,22 +403,23 @@ class AwsUsagePlans:
                 patchOperations=operations,
             )
         if "Keys" in diff.attributes:
-            have_keys = {
-                str(k.get("name")): str(k["id"])
-                for k in found.get("Keys") or []
-                if k.get("type") == KEY_TYPE
-            }
-            for name, key_id in have_keys.items():
-                if name not in resource.keys:
-                    with contextlib.suppress(NotFound):
-                        aws.call(
-                            "apigateway",
-                            "delete_usage_plan_key",
-                            what=what,
-                            usagePlanId=plan_id,
-                            keyId=key_id,
-                        )
-            self._add_keys(plan_id, resource, [k for k in resource.keys if k not in have_keys])
+            self._sync_keys(plan_id, resource)
+
+    def _sync_keys(self, plan_id: str, plan: UsagePlan) -> None:
+        """The plan's keys made the toolkit's keys of its names, by id as they are now (a key
+        replaced since the plan was read, or a duplicate left by a killed replacement, goes)."""
+        wanted = self.keys.ids(list(plan.keys))
+        have = {str(k["id"]) for k in self._keys(plan_id) if k.get("type") == KEY_TYPE}
+        for key_id in sorted(have - set(wanted.values())):
+            with contextlib.suppress(NotFound):
+                self.c.aws.call(
+                    "apigateway",
+                    "delete_usage_plan_key",
+                    what=f"take a key out of usage plan {plan.name}",
+                    usagePlanId=plan_id,
+                    keyId=key_id,
+                )
+        self._add_keys(plan_id, plan, [n for n in plan.keys if wanted.get(n) not in have])
 
     def delete(self, address: Address) -> None:
         aws = self.c.aws
