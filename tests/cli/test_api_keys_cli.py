@@ -138,3 +138,29 @@ def test_serve_checks_the_api_key_of_private_routes(
     assert call(served, "/dev/secret", "offoffoffoffoffoffoffoff") == forbidden  # disabled
     assert call(served, "/dev/secret", VALUE) == (200, f"hi {VALUE}".encode())
     assert call(served, "/dev/open") == (200, b"hi ")
+
+
+def test_a_private_route_without_keys_is_forbidden_and_said(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = SERVICE % {"value": VALUE}
+    start, end = text.index("  apiGateway:\n"), text.index("functions:\n")
+    (folder / "serverless.yml").write_text(text[:start] + text[end:])
+    assert main(["deploy"]) == 0, capsys.readouterr().err
+    api = open_local_api(load_service(folder, env={}))
+    try:
+        assert api.notes() == [
+            "GET /secret: private: true and no enabled API key in a usage plan of this API "
+            "(provider.apiGateway.apiKeys): every request is answered 403, as API Gateway "
+            "answers it"
+        ]
+        server = make_server(api, 0)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            assert call(server, "/dev/secret", VALUE)[0] == 403
+        finally:
+            server.shutdown()
+            server.server_close()
+    finally:
+        api.close()

@@ -201,6 +201,7 @@ class LocalApi:
     def notes(self) -> list[str]:
         """What this server does differently from API Gateway, per route (said at start)."""
         notes = []
+        keys = self.api_keys(str(self.document.get("id")), self.stage) if self.api_keys else {}
         for route in self.routes:
             doc = route.document
             where = f"{route.method} /{route.path}"
@@ -218,6 +219,12 @@ class LocalApi:
                 checks.append("its API key (private: true)")
             if checks:
                 notes.append(f"{where}: {' and '.join(checks)} is not checked locally")
+            if doc.get("apiKeyRequired") and self.api_keys is not None and not keys:
+                notes.append(
+                    f"{where}: private: true and no enabled API key in a usage plan of this API "
+                    "(provider.apiGateway.apiKeys): every request is answered 403, as API "
+                    "Gateway answers it"
+                )
         return notes
 
     def handle(self, request: Request) -> Response:
