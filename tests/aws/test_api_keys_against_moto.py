@@ -230,3 +230,32 @@ def test_a_replacement_killed_before_the_old_key_went_is_finished_by_the_next_de
     code, out, err, calls = run(capsys, "deploy", "--target", "aws")
     assert out.splitlines()[-1] == "No changes.", out
     assert mutating(calls) == []
+
+
+def test_key_settings_and_a_throttle_change_in_place(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err, _ = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    gateway = Gateway()
+    (bob,) = gateway.keys("bob")
+    text = (shop / "serverless.yml").read_text()
+    text = text.replace("description: Bob's key", "description: Bob's\n            enabled: false")
+    text = text.replace("      - paid:\n          throttle: {burstLimit: 20, rateLimit: 10}\n",
+                        "      - paid: {}\n")  # fmt: skip
+    (shop / "serverless.yml").write_text(text)
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert "update    api key bob (description changed, enabled changed)" in out
+    assert "update    usage plan shop-paid-dev (throttle changed)" in out
+    assert "CreateApiKey" not in mutating(calls)
+    (updated,) = gateway.keys("bob")
+    assert (updated["id"], updated["description"], updated["enabled"]) == (
+        bob["id"],
+        "Bob's",
+        False,
+    )
+    assert "throttle" not in gateway.plans()["shop-paid-dev"]
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert out.splitlines()[-1] == "No changes.", out
+    assert mutating(calls) == []
