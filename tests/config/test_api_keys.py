@@ -177,3 +177,14 @@ def test_the_legacy_provider_api_keys_are_not_read_as_in_serverless_v3(tmp_path:
         "key from provider.apiKeys)",
     )
     assert service.api is not None and service.api.api_keys.keys == ()
+
+
+def test_two_keys_of_one_value_are_refused(tmp_path: Path) -> None:
+    service = load(
+        tmp_path,
+        f"    apiKeys:\n      - {{name: a, value: {VALUE}}}\n      - {{name: b, value: {VALUE}}}\n",
+    )
+    assert problems(service) == [
+        "serverless.yml:8:9: API keys 'a' and 'b' have the same value; API Gateway keeps key "
+        "values unique in an account (ConflictException) (give each key its own value)"
+    ]

@@ -174,6 +174,23 @@ def read_api_keys(
                 )
             )
         seen.add(key.name)
+    values: dict[str, str] = {}
+    for key in keys:
+        if key.value is None:
+            continue
+        if key.value in values:
+            file, line, column = key.declared_in
+            problems.append(
+                ConfigError(
+                    f"API keys {values[key.value]!r} and {key.name!r} have the same value; API "
+                    "Gateway keeps key values unique in an account (ConflictException)",
+                    hint="give each key its own value",
+                    file=file,
+                    line=line,
+                    column=column,
+                )
+            )
+        values.setdefault(key.value, key.name)
     return ApiKeys(
         plans=tuple(
             UsagePlanConfig(
