@@ -42,6 +42,7 @@ from tooling.config.function_settings import (
     read_tags,
     with_resolved,
 )
+from tooling.config.http_api_events import HttpApiSettings, read_http_api_settings
 from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
 from tooling.config.intrinsics import (
     FunctionTarget,
@@ -122,7 +123,7 @@ PROVIDER_KEYS_USED = frozenset(
         "iam", "iamRoleStatements", "iamManagedPolicies", "role", "logRetentionInDays",
         "stackName", "stackTags", "stackParameters", "cfnRole", "notificationArns",
         "apiGateway", "apiName", "endpointType", "vpcEndpointIds",
-        "architecture", "tracing", "layers", "vpc", "tags",
+        "architecture", "tracing", "layers", "vpc", "tags", "httpApi",
     }
 )  # fmt: skip
 # How Serverless deploys through CloudFormation; the toolkit deploys functions and state machines
@@ -356,6 +357,8 @@ class ServiceConfig:
     api: ApiSettings | None = None  # the REST API of the functions' and machines' http events
     # Its ids, once it exists, when `resources:` names it (set by tooling.deploy.phases)
     rest_api_ids: RestApiIds | None = None
+    http_api: HttpApiSettings | None = None  # the HTTP API of the functions' httpApi events
+    http_api_id: str | None = None  # its id, once it exists, when `resources:` names it
 
 
 def _has_http_events(
@@ -588,6 +591,16 @@ class _Loader:
             warnings=self.warnings,
             problems=self.problems,
         )
+        http_api = read_http_api_settings(
+            provider.get("httpApi"),
+            {key: fn.events.http_api for key, fn in functions.items()},
+            {key: fn.timeout for key, fn in functions.items()},
+            service=service,
+            stage=stage,
+            at=self._at,
+            warnings=self.warnings,
+            problems=self.problems,
+        )
         if PER_FUNCTION_ROLES in plugins:
             self._function_roles(functions, provider, provider_statements, custom, context)
         profile = self.options.get("aws-profile") or provider.get("profile")
@@ -624,6 +637,7 @@ class _Loader:
             ),
             stack=stack,
             api=api,
+            http_api=http_api,
         )
 
     # -- helpers ------------------------------------------------------------------------------

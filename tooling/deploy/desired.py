@@ -26,7 +26,12 @@ from tooling.config.resources import (
 )
 from tooling.config.service import FUNCTION_ROLE_LOGICAL_ID, ServiceConfig, StateMachineConfig
 from tooling.config.triggers import TRIGGER_FUNCTION_TIMEOUT
-from tooling.deploy import event_resources, function_bus_resources, function_sns_resources
+from tooling.deploy import (
+    event_resources,
+    function_bus_resources,
+    function_sns_resources,
+    http_api_resources,
+)
 from tooling.deploy.models import (
     Address,
     EventSourceMapping,
@@ -491,6 +496,7 @@ SOURCES: tuple[Callable[[_Context], Contribution], ...] = (
     function_sns_resources.function_sns_subscriptions,
     event_resources.function_s3_events,
     event_resources.http_api,
+    http_api_resources.function_http_api,
     event_resources.alarms,
     event_resources.notifications,
 )

@@ -27,7 +27,9 @@ from tooling.deploy.event_differences import (
     rule_diff,
     schedule_diff,
 )
+from tooling.deploy.http_api_resources import local_http_api_id
 from tooling.deploy.models import (
+    HTTP_API_ID,
     REST_API_ID,
     Address,
     Alarm,
@@ -379,6 +381,11 @@ class LocalPermissions(_Records):
         return permission_diff(self._resolved(resource), found)
 
     def _resolved(self, permission: Permission) -> Permission:
+        if permission.http_api is not None:
+            api_id = local_http_api_id(self.state.region, permission.http_api)
+            return replace(
+                permission, source_arn=permission.source_arn.replace(HTTP_API_ID, api_id)
+            )
         if permission.rest_api is None:
             return permission
         api_id = local_api_id(self.state.region, permission.rest_api)

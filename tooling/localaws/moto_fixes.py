@@ -20,6 +20,10 @@
   `AuthorizerId`). A change of properties replaces the resource (CloudFormation updates some
   in place: the stand-in's ids may change where AWS's would not).
 
+- moto's API Gateway v2 has no GetAuthorizers (the list of an HTTP API's authorizers, which
+  the toolkit reads to compare an API with serverless.yml): added, answering as AWS does
+  (`Items`, from the authorizers moto keeps).
+
 Applied by the local AWS services' process (tooling.localaws.server) and by the tests' moto
 server, which stands in for AWS. The fix waits for moto's CloudFormation to be imported:
 importing it loads most of moto (EC2, Auto Scaling, ...), over a second of CPU that a server
@@ -57,11 +61,28 @@ def apply() -> None:
     if _applied:
         return
     _applied = True
+    _add_get_authorizers()
     loaded = sys.modules.get(CLOUDFORMATION_MODELS)
     if loaded is not None:
         _fix(loaded)
     else:
         sys.meta_path.insert(0, _FixOnImport())
+
+
+def _add_get_authorizers() -> None:
+    import json
+
+    from moto.apigatewayv2.responses import ApiGatewayV2Response
+
+    if hasattr(ApiGatewayV2Response, "get_authorizers"):
+        return  # a moto that has it
+
+    def get_authorizers(self: Any) -> tuple[int, dict[str, str], str]:
+        api = self.apigatewayv2_backend.get_api(self.path.split("/")[-2])
+        items = [authorizer.to_json() for authorizer in api.authorizers.values()]
+        return 200, {}, json.dumps({"items": items})
+
+    ApiGatewayV2Response.get_authorizers = get_authorizers  # type: ignore[attr-defined]
 
 
 def _fix(models: ModuleType) -> None:
