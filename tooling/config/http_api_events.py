@@ -50,6 +50,7 @@ DEFAULT_CORS_HEADERS = (
     "X-Amz-User-Agent", "X-Amzn-Trace-Id",
 )  # fmt: skip
 PAYLOAD_VERSIONS = ("1.0", "2.0")
+EXISTING_HTTP_API = "id:"  # the deployed record of an existing API is named "id:<its id>"
 HTTP_API_TIMEOUT_SECONDS = 30  # API Gateway HTTP APIs' integration timeout
 
 
@@ -100,6 +101,13 @@ class HttpApiSettings:
     payload: str = "2.0"
     disable_default_endpoint: bool | None = None
     metrics: bool = False
+
+    @property
+    def address_name(self) -> str:
+        """The name the API is deployed and recorded under."""
+        if self.existing_id is not None:
+            return EXISTING_HTTP_API + self.existing_id
+        return self.name
 
 
 Locate = Callable[[str], Where]

@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tooling.config.http_api_events import EXISTING_HTTP_API
 from tooling.deploy.http_api_resources import STAGE, http_api_diff
-from tooling.deploy.models import EXISTING_HTTP_API, Address, HttpApi, HttpApiRoute
+from tooling.deploy.models import Address, HttpApi, HttpApiRoute
 from tooling.deploy.providers import Description, Diff, Found
 from tooling.errors import BadInput, NotFound, ToolError
 

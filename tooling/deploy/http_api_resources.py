@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
+from tooling.config.http_api_events import EXISTING_HTTP_API
 from tooling.deploy.models import (
-    EXISTING_HTTP_API,
     HTTP_API_ID,
     Address,
     HttpApi,

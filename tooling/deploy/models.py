@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, get_args
 
 from tooling.config.function_settings import EPHEMERAL_STORAGE, FunctionSettings
+from tooling.config.http_api_events import EXISTING_HTTP_API
 from tooling.iam import RoleSpec
 from tooling.package import Package
 
@@ -503,7 +504,6 @@ class Schedule:
 
 REST_API_ID = "{rest_api_id}"  # in a Permission's source_arn: the REST API's id
 HTTP_API_ID = "{http_api_id}"  # ... and the HTTP API's
-EXISTING_HTTP_API = "id:"  # an existing HTTP API's address name: "id:<its id>"
 
 
 def permission_name(rule: str, target: str) -> str:
