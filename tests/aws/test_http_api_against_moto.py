@@ -214,3 +214,37 @@ def test_payload_1_0_and_routes_added_to_an_existing_api(
     assert code == 0, err
     assert set(clients.routes(theirs["ApiId"])) == {"GET /theirs"}
     assert [a["Name"] for a in clients.v2.get_apis()["Items"]] == ["theirs"]
+
+
+def test_resources_naming_the_http_api(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`resources:` may name `HttpApi` (Serverless' logical id): the API exists before the
+    stack, which gets its id and endpoint; its routes come with the rest of the service."""
+    (shop / "serverless.yml").write_text(
+        SERVICE + "resources:\n  Resources:\n    ApiId:\n      Type: AWS::SSM::Parameter\n"
+        "      Properties:\n        Name: /shop/api\n        Type: String\n"
+        "        Value: {Ref: HttpApi}\n"
+        "  Outputs:\n    Url:\n      Value: {Fn::GetAtt: [HttpApi, ApiEndpoint]}\n"
+    )
+    code, out, err, _ = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    clients = Clients()
+    (api,) = clients.apis()
+    ssm = boto3.client("ssm", region_name=REGION)
+    assert ssm.get_parameter(Name="/shop/api")["Parameter"]["Value"] == api["ApiId"]
+    (stack,) = boto3.client("cloudformation", region_name=REGION).describe_stacks(
+        StackName="shop-dev"
+    )["Stacks"]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs["Url"] == api["ApiEndpoint"]
+    assert set(clients.routes(api["ApiId"])) == {
+        "GET /hello/{id}", "$default", "POST /admin", "DELETE /admin",
+    }  # fmt: skip
+    assert "create    http api dev-shop" in out
+
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert mutating(calls) == []
+
+    code, out, err, _ = run(capsys, "remove", "--target", "aws")
+    assert code == 0, err
+    assert clients.apis() == []

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def serve(
     port: Annotated[
         int, typer.Option("--port", "-p", min=0, max=65535, help="Port on 127.0.0.1 (0: any).")
-    ] = 3000,
+    ] = 3000,  # tooling.triggers.http_api.SERVE_PORT (the local URLs deploy records)
     stage: StageOpt = None,
     region: RegionOpt = None,
     target: TargetOpt = "local",

@@ -56,8 +56,10 @@ from tooling.config.intrinsics import (
 )
 from tooling.config.missing import MISSING
 from tooling.config.resources import (
+    HTTP_API_LOGICAL_ID,
     REST_API_LOGICAL_ID,
     STACK_KEYS_NOT_APPLIED,
+    HttpApiIds,
     RecordingValues,
     Reference,
     ResourcesConfig,
@@ -358,7 +360,7 @@ class ServiceConfig:
     # Its ids, once it exists, when `resources:` names it (set by tooling.deploy.phases)
     rest_api_ids: RestApiIds | None = None
     http_api: HttpApiSettings | None = None  # the HTTP API of the functions' httpApi events
-    http_api_id: str | None = None  # its id, once it exists, when `resources:` names it
+    http_api_ids: HttpApiIds | None = None  # its id, once it exists, if `resources:` names it
 
 
 def _has_http_events(
@@ -1965,6 +1967,11 @@ class _Loader:
                 )
         if _has_http_events(functions, machines):  # the toolkit makes it before the stack
             service_ids[REST_API_LOGICAL_ID] = frozenset({"RootResourceId"})
+        http_api = provider.get("httpApi")
+        if any(f.events.http_api for f in functions.values()) and not (
+            isinstance(http_api, dict) and http_api.get("id")
+        ):  # the toolkit makes it before the stack, as the REST API
+            service_ids[HTTP_API_LOGICAL_ID] = frozenset({"ApiId", "ApiEndpoint"})
         bucket = provider.get("deploymentBucket")
         own_bucket = isinstance(bucket, str) or (isinstance(bucket, dict) and "name" in bucket)
         config, problems, warnings = read_resources(

@@ -17,8 +17,10 @@ from typing import Any
 from tooling import iam
 from tooling.config.intrinsics import function_logical_id, normalized_name
 from tooling.config.resources import (
+    HTTP_API_LOGICAL_ID,
     REST_API_LOGICAL_ID,
     ServiceTarget,
+    http_api_target,
     named_in,
     pending_in,
     rest_api_target,
@@ -452,6 +454,14 @@ def _service_targets(
     ):  # made before the stack (tooling/deploy/phases.py)
         targets[REST_API_LOGICAL_ID] = rest_api_target(service.rest_api_ids)
         addresses[REST_API_LOGICAL_ID] = Address("rest api", service.api.name)
+    if (
+        service.http_api is not None
+        and service.http_api.existing_id is None
+        and service.resources
+        and HTTP_API_LOGICAL_ID in service.resources.names_service
+    ):  # made before the stack (tooling/deploy/phases.py)
+        targets[HTTP_API_LOGICAL_ID] = http_api_target(service.http_api_ids)
+        addresses[HTTP_API_LOGICAL_ID] = Address("http api", service.http_api.name)
     shared = any(fn.own_role is None for fn in service.functions.values())
     if shared and iam.custom_function_role(service) is None:
         name = iam.function_role_name(service)

@@ -12,6 +12,7 @@ from tooling.deploy.http_api_resources import STAGE, http_api_diff, local_http_a
 from tooling.deploy.local_event_providers import _Records
 from tooling.deploy.models import Address, HttpApi, Kind
 from tooling.deploy.providers import Description, Diff, Found
+from tooling.triggers.http_api import SERVE_PORT
 
 
 def _short(text: str) -> str:
@@ -53,6 +54,7 @@ def http_api_document(api: HttpApi, api_id: str) -> dict[str, Any]:
         "ApiId": api_id,
         "Name": api.name if api.existing_id is None else api_id,
         "ProtocolType": "HTTP",
+        "ApiEndpoint": f"http://127.0.0.1:{SERVE_PORT}",  # where `tool serve` answers it
         "Integrations": list(integrations.values()),
         "Routes": routes,
         "Authorizers": [{"AuthorizerId": authorizer_ids[a["Name"]], **a} for a in api.authorizers],

@@ -22,10 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from tooling.config.intrinsics import ResourceValues
-from tooling.config.resources import REST_API_LOGICAL_ID, RestApiIds, StackValues, pending_in
+from tooling.config.resources import (
+    HTTP_API_LOGICAL_ID,
+    REST_API_LOGICAL_ID,
+    HttpApiIds,
+    RestApiIds,
+    StackValues,
+    pending_in,
+)
 from tooling.config.service import ServiceConfig
 from tooling.deploy.desired import Prepared, before_the_stack, desired_resources, prepare
 from tooling.deploy.executor import ApplyingExecutor, DisplayExecutor, OnChange
+from tooling.deploy.http_api_resources import http_api_model
 from tooling.deploy.models import RestApi, Stack
 from tooling.deploy.plan import Change, Plan, Step, plan_deploy, plan_resources
 from tooling.deploy.providers import DeployTarget, Found
@@ -70,6 +78,10 @@ def deploy(
                     on_warning(warning)
 
     service, api_first = _rest_api_first(service, target, record, build_dir, dry_run, on_change)
+    service, http_api_first = _http_api_first(
+        service, target, record, build_dir, dry_run, on_change
+    )
+    firsts = [c for c in (api_first, http_api_first) if c is not None]
     desired = desired_resources(service, target.platform).resources
     stack = next((r for r in desired if isinstance(r, Stack)), None)
     if stack is None or not service.resource_references:
@@ -79,7 +91,7 @@ def deploy(
         plan = plan_deploy(prepared, target, record)
         warn(plan)
         changes = _run(plan, target, record, dry_run, on_change)
-        return Outcome(service, prepared, plan, _with_first(changes, api_first))
+        return Outcome(service, prepared, plan, _with_first(changes, firsts))
 
     prepare(service, build_dir)  # every local check before the stack changes
     # With the stack: what it needs first (the function role, when its policy reads nothing
@@ -102,7 +114,9 @@ def deploy(
     else:
         _run(first, target, record, dry_run, on_change)
         values = StackValues(_outputs(target.provider("stack").find(stack.address)))
-    service = replace(load(values), rest_api_ids=service.rest_api_ids)
+    service = replace(
+        load(values), rest_api_ids=service.rest_api_ids, http_api_ids=service.http_api_ids
+    )
     prepared = prepare(service, build_dir)
     if on_prepared is not None:
         on_prepared(prepared)
@@ -127,7 +141,35 @@ def deploy(
             else c
             for c in changes
         ]
-    return Outcome(service, prepared, plan, _with_first(changes, api_first))
+    return Outcome(service, prepared, plan, _with_first(changes, firsts))
+
+
+def _http_api_first(
+    service: ServiceConfig,
+    target: DeployTarget,
+    record: Record,
+    build_dir: Path,
+    dry_run: bool,
+    on_change: OnChange | None,
+) -> tuple[ServiceConfig, Change | None]:
+    """As `_rest_api_first`, for the httpApi events' API when `resources:` names `HttpApi`: it
+    exists (with its stage, CORS and authorizers) before the stack, its routes come later."""
+    names = service.resources.names_service if service.resources else ()
+    settings = service.http_api
+    if settings is None or settings.existing_id is not None or HTTP_API_LOGICAL_ID not in names:
+        return service, None
+    prepare(service, build_dir)  # every local check before anything changes
+    bare = http_api_model(service, existence_only=True)
+    assert bare is not None
+    plan = plan_resources([bare], target, record, sweep=False)
+    made = None
+    if not dry_run and plan.steps[0].change.action == "create":
+        made = _run(plan, target, record, dry_run, on_change)[0]
+    found = target.provider("http api").find(bare.address)
+    if found is None:
+        return service, None
+    ids = HttpApiIds(str(found["ApiId"]), str(found.get("ApiEndpoint") or ""))
+    return replace(service, http_api_ids=ids), made
 
 
 def _rest_api_first(
@@ -173,11 +215,17 @@ def _say_made_first(step: Step, service: ServiceConfig) -> Step:
     its methods go)."""
     names = service.resources.names_service if service.resources else ()
     change = step.change
+    if change.action != "create":
+        return step
+    if change.address.kind == "http api" and HTTP_API_LOGICAL_ID in names:
+        if service.http_api_ids is not None:
+            return step
+        reason = "made before the stack (resources: names HttpApi), its routes after"
+        return replace(step, change=replace(change, reasons=(reason, *change.reasons)))
     if (
         REST_API_LOGICAL_ID not in names
         or service.rest_api_ids is not None
         or change.address.kind != "rest api"
-        or change.action != "create"
     ):
         return step
     reason = "made before the stack (resources: names ApiGatewayRestApi), its methods after"
@@ -192,13 +240,12 @@ def _root_resource_id(found: Found) -> str:
     return str(root["id"])
 
 
-def _with_first(changes: list[Change], first: Change | None) -> list[Change]:
-    """What the deploy did to the REST API it made before the stack: made it (then perhaps
-    gave it its methods)."""
-    if first is None:
-        return changes
+def _with_first(changes: list[Change], firsts: list[Change]) -> list[Change]:
+    """What the deploy did to the APIs it made before the stack: made them (then perhaps gave
+    them their methods or routes)."""
+    made = {first.address for first in firsts}
     return [
-        replace(c, action="create") if c.address == first.address and c.action != "create" else c
+        replace(c, action="create") if c.address in made and c.action != "create" else c
         for c in changes
     ]
 

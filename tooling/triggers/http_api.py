@@ -43,6 +43,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from tooling.errors import AlreadyExists, InputError, NotFound, ToolError
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+SERVE_PORT = 3000  # `tool serve`'s port unless --port says otherwise
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 SYNC_TIMEOUT_SECONDS = 300  # StartSyncExecution waits at most 5 minutes (EXPRESS)
 MISSING_TOKEN = {"message": "Missing Authentication Token"}
