@@ -53,6 +53,10 @@ def serve(
         render.info(f"serving HTTP API {api.http.document.get('Name')} on {root} (Ctrl-C stops)")
         for method, path in api.http.route_lines():
             render.data(f"{method:<7} {root}{path}")
+    if api.urls is not None:
+        render.info(f"serving the function URLs on {root}/lambda-url/<function>/ (Ctrl-C stops)")
+        for name in api.urls.records():
+            render.data(f"{'URL':<7} {root}/lambda-url/{name}/")
 
     def said(request: Request, response: Response) -> None:
         render.info(f"{request.method} {request.path} -> {response.status}")

@@ -784,6 +784,9 @@ class StackValues:
     def get_att(self, logical_id: str, attribute: str) -> str | None:
         return self._value(Reference(logical_id, attribute))
 
+    def function_url(self, logical_id: str) -> str | None:
+        return None  # a function's URL is no output of the stack
+
     def _value(self, reference: Reference) -> str | None:
         if self.verb is not None and (
             reference.logical_id in self.changing or reference.output_key not in self.outputs
@@ -814,6 +817,33 @@ class RecordingValues:
             self.inner.get_att(logical_id, attribute) if self.inner is not None else None
         )
         return value
+
+    def function_url(self, logical_id: str) -> str | None:
+        self._note(Reference(logical_id, "FunctionUrl"))
+        value: str | None = self.inner.function_url(logical_id) if self.inner is not None else None
+        return value
+
+
+class DeployedValues:
+    """The stack's values (`stack`, None: none yet) and the functions' URLs as deployed
+    (logical id -> URL), as the deploy's later phases load the service with them."""
+
+    def __init__(self, stack: Any, urls: Mapping[str, str]) -> None:
+        self.stack = stack
+        self.urls = dict(urls)
+
+    def ref(self, logical_id: str) -> str | None:
+        value: str | None = self.stack.ref(logical_id) if self.stack is not None else None
+        return value
+
+    def get_att(self, logical_id: str, attribute: str) -> str | None:
+        value: str | None = (
+            self.stack.get_att(logical_id, attribute) if self.stack is not None else None
+        )
+        return value
+
+    def function_url(self, logical_id: str) -> str | None:
+        return self.urls.get(logical_id)
 
 
 # -- the stack's settings ---------------------------------------------------------------------

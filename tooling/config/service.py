@@ -18,7 +18,7 @@ import os
 import re
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -42,6 +42,7 @@ from tooling.config.function_settings import (
     read_tags,
     with_resolved,
 )
+from tooling.config.function_urls import FunctionUrlSettings, read_function_url, url_logical_id
 from tooling.config.http_api_events import HttpApiSettings, read_http_api_settings
 from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
 from tooling.config.intrinsics import (
@@ -59,6 +60,7 @@ from tooling.config.resources import (
     HTTP_API_LOGICAL_ID,
     REST_API_LOGICAL_ID,
     STACK_KEYS_NOT_APPLIED,
+    DeployedValues,
     HttpApiIds,
     RecordingValues,
     Reference,
@@ -155,7 +157,7 @@ FUNCTION_KEYS_USED = frozenset(
     {
         "name", "handler", "runtime", "memorySize", "timeout", "environment", "package",
         "description", "architecture", "tracing", "layers", "vpc", "ephemeralStorageSize", "tags",
-        "events",
+        "events", "url",
     }
 )  # fmt: skip
 FUNCTION_KEYS_NO_EFFECT = frozenset({"condition", "dependsOn", "versionFunction"})
@@ -300,6 +302,7 @@ class FunctionConfig:
     own_role_statements: tuple[dict[str, Any], ...] = ()
     settings: FunctionSettings = FunctionSettings()  # description, tracing, layers, vpc, tags...
     events: FunctionEvents = FunctionEvents()  # tooling.config.function_events
+    url: FunctionUrlSettings | None = None  # `url:` (a Lambda function URL)
 
 
 @dataclass(frozen=True)
@@ -361,6 +364,9 @@ class ServiceConfig:
     rest_api_ids: RestApiIds | None = None
     http_api: HttpApiSettings | None = None  # the HTTP API of the functions' httpApi events
     http_api_ids: HttpApiIds | None = None  # its id, once it exists, if `resources:` names it
+    # the functions' URLs the service reads (`<Key>LambdaFunctionUrl` logical ids), in order
+    url_references: tuple[str, ...] = ()
+    function_urls: dict[str, str] = field(default_factory=dict)  # logical id -> URL, as loaded
 
 
 def _has_http_events(
@@ -531,7 +537,8 @@ class _Loader:
         raw, path = self._open()
         self._check_keys(raw, TOP_LEVEL_KEYS, "", "the top level")
         self._top_level_support(raw)
-        recording = RecordingValues(self.resource_values)
+        given = self.resource_values
+        recording = RecordingValues(given)
         self.resource_values = recording
         self._resources_value = self._with_activities(self.vars.resolve("/resources"))
 
@@ -607,6 +614,7 @@ class _Loader:
             self._function_roles(functions, provider, provider_statements, custom, context)
         profile = self.options.get("aws-profile") or provider.get("profile")
         resources = self._resources(functions, state_machines, provider)
+        url_ids = {url_logical_id(k) for k, f in functions.items() if f.url is not None}
         stack = self._stack_settings(service, stage, provider, context) if resources else None
         self.warnings.extend(self.vars.warnings)
         return ServiceConfig(
@@ -640,6 +648,14 @@ class _Loader:
             stack=stack,
             api=api,
             http_api=http_api,
+            url_references=tuple(
+                dict.fromkeys(
+                    ref.logical_id
+                    for ref in recording.asked
+                    if ref.attribute == "FunctionUrl" and ref.logical_id in url_ids
+                )
+            ),
+            function_urls=dict(given.urls) if isinstance(given, DeployedValues) else {},
         )
 
     # -- helpers ------------------------------------------------------------------------------
@@ -1010,6 +1026,9 @@ class _Loader:
                     f"function '{key}': timeout",
                 ),
                 environment=environment,
+                url=read_function_url(
+                    key, spec.get("url"), pointer_join(pointer, "url"), self._at, self.problems
+                ),
                 package_patterns=patterns,
                 arn=f"arn:{partition}:lambda:{region}:{self.account_id}:function:{name}",
                 runtime_family=family,
@@ -1480,7 +1499,9 @@ class _Loader:
                 name, arn, logical_id = value
                 targets[logical_id] = MachineTarget(name, arn)
         return IntrinsicContext(
-            functions={k: FunctionTarget(f.name, f.arn) for k, f in functions.items()},
+            functions={
+                k: FunctionTarget(f.name, f.arn, f.url is not None) for k, f in functions.items()
+            },
             region=region,
             account_id=self.account_id,
             stack_name=f"{service}-{stage}",
@@ -1967,6 +1988,9 @@ class _Loader:
                 )
         if _has_http_events(functions, machines):  # the toolkit makes it before the stack
             service_ids[REST_API_LOGICAL_ID] = frozenset({"RootResourceId"})
+        for key, function in functions.items():
+            if function.url is not None:  # made before what reads it (tooling/deploy/phases.py)
+                service_ids[url_logical_id(key)] = frozenset({"FunctionUrl", "FunctionArn"})
         http_api = provider.get("httpApi")
         if any(f.events.http_api for f in functions.values()) and not (
             isinstance(http_api, dict) and http_api.get("id")

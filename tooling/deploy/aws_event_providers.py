@@ -661,6 +661,14 @@ class AwsPermissions:
                     "lambda", "remove_permission", what=what, FunctionName=target,
                     StatementId=permission.sid,
                 )  # fmt: skip
+            if permission.function_url_auth_type is not None:  # a public function URL's
+                aws.call(
+                    "lambda", "add_permission", what=f"make the URL of {target} public",
+                    FunctionName=target, StatementId=permission.sid,
+                    Action="lambda:InvokeFunctionUrl", Principal=permission.principal,
+                    FunctionUrlAuthType=permission.function_url_auth_type,
+                )  # fmt: skip
+                return
             aws.call(
                 "lambda", "add_permission", what=what, FunctionName=target,
                 StatementId=permission.sid, Action="lambda:InvokeFunction",

@@ -393,8 +393,19 @@ class LocalPermissions(_Records):
 
     def create(self, resource: Permission) -> None:
         resource = self._resolved(resource)
-        if resource.service == "lambda":  # as Lambda's GetPolicy answers it
+        if resource.function_url_auth_type is not None:  # a public function URL's
             statement: dict[str, Any] = {
+                "Sid": resource.sid,
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "lambda:InvokeFunctionUrl",
+                "Resource": resource.target,
+                "Condition": {
+                    "StringEquals": {"lambda:FunctionUrlAuthType": resource.function_url_auth_type}
+                },
+            }
+        elif resource.service == "lambda":  # as Lambda's GetPolicy answers it
+            statement = {
                 "Sid": resource.sid,
                 "Effect": "Allow",
                 "Principal": {"Service": resource.principal},

@@ -1,16 +1,21 @@
-"""The local target's provider for HTTP APIs: a record in the runtime's SQLite file holding the
-API as apigatewayv2 answers it (GetApi, plus its integrations, routes, authorizers and
-`$default` stage), which `tool serve` answers on loopback (tooling.triggers.local_http_api).
-JWT authorizers are kept and not checked locally (said by `tool serve`)."""
+"""The local target's providers for HTTP APIs and function URLs. An HTTP API is a record in
+the runtime's SQLite file holding the API as apigatewayv2 answers it (GetApi, plus its
+integrations, routes, authorizers and `$default` stage), which `tool serve` answers on
+loopback (tooling.triggers.local_http_api). JWT authorizers are kept and not checked locally
+(said by `tool serve`). A function URL is a record of its configuration with the URL `tool
+serve` answers it at, `http://127.0.0.1:3000/lambda-url/<function name>/` (serve's default
+port)."""
 
 from __future__ import annotations
 
 import hashlib
 from typing import Any
 
+from tooling.deploy.function_url_providers import local_function_url
+from tooling.deploy.function_url_resources import function_url_diff
 from tooling.deploy.http_api_resources import STAGE, http_api_diff, local_http_api_id
 from tooling.deploy.local_event_providers import _Records
-from tooling.deploy.models import Address, HttpApi, Kind
+from tooling.deploy.models import Address, FunctionUrl, HttpApi, Kind
 from tooling.deploy.providers import Description, Diff, Found
 from tooling.triggers.http_api import SERVE_PORT
 
@@ -98,4 +103,34 @@ class LocalHttpApis(_Records):
         return Description(
             f"local HTTP API {found.get('ApiId')}",
             f"{len(found.get('Routes') or [])} route(s), served by `tool serve`",
+        )
+
+
+class LocalFunctionUrls(_Records):
+    kind: Kind = "function url"
+
+    def check(self, resource: FunctionUrl) -> None:
+        pass
+
+    def find(self, address: Address) -> Found | None:
+        return self._find(address)
+
+    def diff(self, resource: FunctionUrl, found: Found) -> Diff:
+        return function_url_diff(resource, found)
+
+    def create(self, resource: FunctionUrl) -> None:
+        document = {
+            "FunctionUrl": local_function_url(resource.function_name),
+            "FunctionArn": resource.function_arn,
+            **resource.settings,
+        }
+        self._put(resource.address, document)
+
+    def update(self, resource: FunctionUrl, found: Found, diff: Diff) -> None:
+        self.create(resource)
+
+    def describe(self, address: Address, found: Found) -> Description:
+        return Description(
+            str(found.get("FunctionUrl", "")),
+            f"auth {found.get('AuthType')}, served by `tool serve`",
         )

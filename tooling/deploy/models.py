@@ -36,6 +36,7 @@ Kind = Literal[
     "schedule group",
     "rest api",
     "http api",
+    "function url",
     "alarm",
     "permission",
     "bucket",
@@ -620,6 +621,25 @@ class HttpApi:
 
 
 @dataclass(frozen=True)
+class FunctionUrl:
+    """A function's Lambda function URL (CreateFunctionUrlConfig's settings: AuthType, Cors,
+    InvokeMode). Known by its function's name; the URL itself is Lambda's choice."""
+
+    KIND: ClassVar[Kind] = "function url"
+    function_name: str
+    function_arn: str
+    settings: dict[str, Any]
+    needs: tuple[Address, ...] = ()
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, self.function_name, self.function_arn)
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return self.needs
+
+
+@dataclass(frozen=True)
 class Alarm:
     """A CloudWatch metric alarm on a state machine's AWS/States metric."""
 
@@ -659,6 +679,8 @@ class Permission:
     rest_api: str | None = None
     source_account: str | None = None  # an S3 bucket's: its owner (Serverless' SourceAccount)
     http_api: str | None = None  # the HTTP API's address name, its id going for HTTP_API_ID
+    # A public function URL's: `lambda:InvokeFunctionUrl` for principal `*`, no source ARN
+    function_url_auth_type: str | None = None
 
     @property
     def address(self) -> Address:
@@ -773,6 +795,7 @@ Resource = (
     | Schedule
     | RestApi
     | HttpApi
+    | FunctionUrl
     | Alarm
     | Permission
     | Bucket

@@ -20,6 +20,9 @@
   `AuthorizerId`). A change of properties replaces the resource (CloudFormation updates some
   in place: the stand-in's ids may change where AWS's would not).
 
+- moto's Lambda keeps AddPermission's `FunctionUrlAuthType` as a key of the statement; AWS
+  writes it as the condition `{"StringEquals": {"lambda:FunctionUrlAuthType": ...}}` (what the
+  toolkit compares a function URL's public permission with): made so.
 - moto's API Gateway v2 has no GetAuthorizers (the list of an HTTP API's authorizers, which
   the toolkit reads to compare an API with serverless.yml): added, answering as AWS does
   (`Items`, from the authorizers moto keeps).
@@ -62,11 +65,29 @@ def apply() -> None:
         return
     _applied = True
     _add_get_authorizers()
+    _url_permission_condition()
     loaded = sys.modules.get(CLOUDFORMATION_MODELS)
     if loaded is not None:
         _fix(loaded)
     else:
         sys.meta_path.insert(0, _FixOnImport())
+
+
+def _url_permission_condition() -> None:
+    from moto.awslambda.policy import Policy
+
+    original = Policy.condition_merge
+    if getattr(original, "_tool_fixed", False):
+        return
+
+    def condition_merge(self: Any, obj: dict[str, Any]) -> None:
+        original(self, obj)
+        if "FunctionUrlAuthType" in obj:
+            condition = obj.setdefault("Condition", {}).setdefault("StringEquals", {})
+            condition["lambda:FunctionUrlAuthType"] = obj.pop("FunctionUrlAuthType")
+
+    condition_merge._tool_fixed = True  # type: ignore[attr-defined]
+    Policy.condition_merge = condition_merge  # type: ignore[method-assign]
 
 
 def _add_get_authorizers() -> None:

@@ -88,21 +88,28 @@ def preflight(cors: dict[str, Any] | None, request: Request) -> Response | None:
 
 
 def invoke(
-    functions: Functions | None, function_arn: str, event: dict[str, Any], payload_format: str
+    functions: Functions | None,
+    function_arn: str,
+    event: dict[str, Any],
+    payload_format: str,
+    *,
+    failed: Callable[[], Response] = internal_error,
+    late: Callable[[], Response] = timed_out,
 ) -> Response:
-    """Invoke the function with `event` and map its answer (format 2.0 or 1.0)."""
+    """Invoke the function with `event` and map its answer (format 2.0 or 1.0); `failed` is
+    the answer to a failed function or an unreadable answer, `late` to one too slow."""
     if functions is None:
-        return internal_error()
+        return failed()
     try:
         answer = functions.invoke(function_arn, json.dumps(event))
     except ToolError:
-        return internal_error()
+        return failed()
     if answer.timed_out:
-        return timed_out()
+        return late()
     if answer.function_error:
-        return internal_error()
+        return failed()
     mapped = (response_v2 if payload_format == "2.0" else response_v1)(answer.payload)
-    return mapped if mapped is not None else internal_error()
+    return mapped if mapped is not None else failed()
 
 
 class LocalHttpApi:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tooling.errors import BadInput
+from tooling.triggers.function_urls import LocalFunctionUrls
 from tooling.triggers.http_api import LocalApi, Request, Response
 from tooling.triggers.local_http_api import LocalHttpApi
 
@@ -16,9 +17,12 @@ from tooling.triggers.local_http_api import LocalHttpApi
 class ServedApis:
     rest: LocalApi | None = None
     http: LocalHttpApi | None = None
+    urls: LocalFunctionUrls | None = None
     closers: list[Any] = field(default_factory=list)
 
     def handle(self, request: Request) -> Response:
+        if self.urls is not None and self.urls.handles(request.path):
+            return self.urls.handle(request)
         if self.rest is not None and (
             self.http is None
             or request.path == f"/{self.rest.stage}"
@@ -54,7 +58,9 @@ def open_served_apis(service: Any) -> ServedApis:
             served.rest = open_local_api(service)
             served.closers.append(served.rest.close)
         except BadInput:
-            if service.http_api is None:
+            if service.http_api is None and not any(
+                fn.url is not None for fn in service.functions.values()
+            ):
                 raise
     settings = service.http_api
     database = state_dir(service.directory) / "local.db"
@@ -74,13 +80,34 @@ def open_served_apis(service: Any) -> ServedApis:
                 document, functions, account=LOCAL_ACCOUNT_ID, region=service.region,
                 reload=deployed,
             )  # fmt: skip
-    if served.rest is None and served.http is None:
+    with_urls = [fn.name for fn in service.functions.values() if fn.url is not None]
+    if with_urls and database.is_file():
+        store = EventStore(database)
+
+        def url_records() -> dict[str, dict[str, Any]]:
+            found = {}
+            for name in with_urls:
+                record = store.get("function url", service.region, name)
+                if record is not None:
+                    found[name] = dict(record.document)
+            return found
+
+        if url_records():
+            functions = LocalProxyFunctions(database, service.region)
+            served.closers.append(functions.close)
+            served.urls = LocalFunctionUrls(
+                url_records, functions, account=LOCAL_ACCOUNT_ID, region=service.region
+            )
+    if served.rest is None and served.http is None and served.urls is None:
         raise BadInput(
             f"no API is deployed for {service.service} ({service.stage}, {service.region}) on "
             "the local target",
             file=service.config_file.name,
             hint="run `tool deploy` first"
-            if service.api is not None or service.http_api is not None
-            else "add `events: [{httpApi: 'GET /hello'}]` (or an http event) to a function",
+            if service.api is not None
+            or service.http_api is not None
+            or any(fn.url is not None for fn in service.functions.values())
+            else "add `events: [{httpApi: 'GET /hello'}]` (or an http event, or `url: true`) to "
+            "a function",
         )
     return served
