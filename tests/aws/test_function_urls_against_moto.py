@@ -138,14 +138,14 @@ def test_urls_are_made_before_what_reads_them(
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("url: {authorizer: cognito}", "serverless.yml:8:23: CONFIG_INVALID: function 'gateway': url "
-         "authorizer "
+        ("url: {authorizer: cognito}",
+         "serverless.yml:8:23: CONFIG_INVALID: function 'gateway': url authorizer "
          "'cognito' is not `aws_iam`"),
-        ("url: {invokeMode: fast}", "serverless.yml:8:23: CONFIG_INVALID: function 'gateway': url "
-         "invokeMode "
+        ("url: {invokeMode: fast}",
+         "serverless.yml:8:23: CONFIG_INVALID: function 'gateway': url invokeMode "
          "'fast' is not BUFFERED or RESPONSE_STREAM"),
-        ("url: {cors: {origins: [x]}}", "serverless.yml:8:27: CONFIG_INVALID: function 'gateway': url "
-         "cors key "
+        ("url: {cors: {origins: [x]}}",
+         "serverless.yml:8:27: CONFIG_INVALID: function 'gateway': url cors key "
          "`origins` is unknown"),
     ],
 )  # fmt: skip
@@ -157,3 +157,27 @@ def test_bad_urls_are_one_line_at_their_place(
     assert code == 2
     assert expected in err
     assert mutating(calls) == []
+
+
+def test_resources_naming_a_function_url(pay: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A `resources:` template naming `<Fn>LambdaFunctionUrl`: the URL is made before the
+    stack, which gets Lambda's URL."""
+    (pay / "serverless.yml").write_text(
+        SERVICE
+        + "resources:\n  Resources:\n    Endpoint:\n      Type: AWS::SSM::Parameter\n"
+        "      Properties:\n        Name: /pay/endpoint\n        Type: String\n"
+        "        Value: {Fn::GetAtt: [GatewayLambdaFunctionUrl, FunctionUrl]}\n"
+    )
+    code, out, err, _ = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    url = boto3.client("lambda", region_name=REGION).get_function_url_config(
+        FunctionName="pay-dev-gateway"
+    )["FunctionUrl"]
+    ssm = boto3.client("ssm", region_name=REGION)
+    assert ssm.get_parameter(Name="/pay/endpoint")["Parameter"]["Value"] == url
+
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert mutating(calls) == []
+    code, out, err, _ = run(capsys, "remove", "--target", "aws")
+    assert code == 0, err

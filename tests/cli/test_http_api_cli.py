@@ -123,3 +123,80 @@ def test_info_and_remove(served: ApiServer, capsys: pytest.CaptureFixture[str]) 
     capsys.readouterr()
     assert main(["info"]) == 0
     assert "http api" not in capsys.readouterr().out
+
+
+URL_HANDLER = """\
+import os
+
+
+def gateway(event, context):
+    return {"path": event["rawPath"], "route": event["routeKey"], "version": event["version"]}
+
+
+def caller(event, context):
+    return {"endpoint": os.environ["ENDPOINT"], "param": event["url"]}
+"""
+URL_SERVICE = """\
+service: pay
+provider:
+  name: aws
+  runtime: python3.12
+functions:
+  gateway:
+    handler: handler.gateway
+    url:
+      cors: true
+  caller:
+    handler: handler.caller
+    environment:
+      ENDPOINT: !GetAtt GatewayLambdaFunctionUrl.FunctionUrl
+stepFunctions:
+  stateMachines:
+    main:
+      definition:
+        StartAt: Call
+        States:
+          Call:
+            Type: Task
+            Resource: {Fn::GetAtt: [caller, Arn]}
+            Parameters:
+              url: {Fn::GetAtt: [GatewayLambdaFunctionUrl, FunctionUrl]}
+            End: true
+"""
+LOCAL_URL = "http://127.0.0.1:3000/lambda-url/pay-dev-gateway/"
+
+
+def test_a_function_url_locally(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Locally `Fn::GetAtt <Fn>LambdaFunctionUrl.FunctionUrl` is the loopback URL `tool serve`
+    answers the function at (serve's default port), in an environment and a definition."""
+    service = tmp_path / "pay"
+    service.mkdir()
+    (service / "serverless.yml").write_text(URL_SERVICE)
+    (service / "handler.py").write_text(URL_HANDLER)
+    monkeypatch.chdir(service)
+    assert main(["deploy"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["info"]) == 0
+    assert LOCAL_URL in capsys.readouterr().out
+    assert main(["invoke", "--data", "{}"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"endpoint": LOCAL_URL, "param": LOCAL_URL}
+
+    apis = open_served_apis(load_service(service, env={}))
+    server = make_server(apis, 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        status, headers, body = call(
+            server, "GET", "/lambda-url/pay-dev-gateway/orders/7?x=1", {"Origin": "http://a.test"}
+        )
+        assert status == 200
+        assert json.loads(body) == {"path": "/orders/7", "route": "$default", "version": "2.0"}
+        assert headers["Access-Control-Allow-Origin"] == "*"
+        status, _, _ = call(server, "GET", "/lambda-url/nobody/")
+        assert status == 404
+    finally:
+        server.shutdown()
+        server.server_close()
+        apis.close()
+    assert main(["remove"]) == 0
