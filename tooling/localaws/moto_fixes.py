@@ -86,8 +86,9 @@ def _url_permission_condition() -> None:
             condition = obj.setdefault("Condition", {}).setdefault("StringEquals", {})
             condition["lambda:FunctionUrlAuthType"] = obj.pop("FunctionUrlAuthType")
 
+    # a mark on the function (applied once), and moto's method replaced: both outside mypy's view
     condition_merge._tool_fixed = True  # type: ignore[attr-defined]
-    Policy.condition_merge = condition_merge  # type: ignore[method-assign]
+    Policy.condition_merge = condition_merge  # type: ignore[method-assign]  # moto's, replaced
 
 
 def _add_get_authorizers() -> None:
@@ -103,6 +104,7 @@ def _add_get_authorizers() -> None:
         items = [authorizer.to_json() for authorizer in api.authorizers.values()]
         return 200, {}, json.dumps({"items": items})
 
+    # a method moto's class does not declare (that is the fix)
     ApiGatewayV2Response.get_authorizers = get_authorizers  # type: ignore[attr-defined]
 
 
