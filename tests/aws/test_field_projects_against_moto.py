@@ -417,3 +417,65 @@ def test_an_export_the_endpoint_lists_without_a_value_is_not_a_crash(
     assert "Fn::ImportValue 'shared-dev-UserPoolId'" in err
     assert "no stack exports shared-dev-UserPoolId" in err
     assert "internal error" not in err
+
+
+USER_ROLES = """\
+service: roles
+provider:
+  name: aws
+  runtime: python3.12
+  region: us-east-1
+  iam:
+    role: SharedRole
+functions:
+  shared:
+    handler: handler.hello
+  own:
+    handler: handler.hello
+    role: OwnRole
+resources:
+  Resources:
+    SharedRole:
+      Type: AWS::IAM::Role
+      Properties:
+        AssumeRolePolicyDocument: &trust
+          Version: '2012-10-17'
+          Statement:
+            - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+    OwnRole:
+      Type: AWS::IAM::Role
+      Properties:
+        AssumeRolePolicyDocument: *trust
+"""
+
+
+def test_roles_named_by_logical_id_are_the_stacks_roles_and_none_is_generated(
+    aws_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """provider.iam.role and a function's role written as logical ids of `resources:` roles
+    (Serverless: `Fn::GetAtt [id, Arn]`): the functions run with those roles, deployed after
+    the stack, and the toolkit generates no function role."""
+    folder_with(tmp_path, monkeypatch, USER_ROLES)
+    code, _, err = run(capsys, "deploy")
+    assert code == 0, err
+    session = boto3.Session(region_name=REGION)
+    stack_roles = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in session.client("cloudformation").describe_stack_resources(StackName="roles-dev")[
+            "StackResources"
+        ]
+    }
+    lambda_: Any = session.client("lambda")
+    roles = {
+        name: lambda_.get_function(FunctionName=f"roles-dev-{name}")["Configuration"]["Role"]
+        for name in ("shared", "own")
+    }
+    assert roles["shared"].endswith(f":role/{stack_roles['SharedRole']}")
+    assert roles["own"].endswith(f":role/{stack_roles['OwnRole']}")
+    names = [r["RoleName"] for r in session.client("iam").list_roles()["Roles"]]
+    assert "roles-dev-us-east-1-lambdaRole" not in names
+    code, _, err = run(capsys, "remove")
+    assert code == 0, err

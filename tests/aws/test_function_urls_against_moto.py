@@ -163,8 +163,7 @@ def test_resources_naming_a_function_url(pay: Path, capsys: pytest.CaptureFixtur
     """A `resources:` template naming `<Fn>LambdaFunctionUrl`: the URL is made before the
     stack, which gets Lambda's URL."""
     (pay / "serverless.yml").write_text(
-        SERVICE
-        + "resources:\n  Resources:\n    Endpoint:\n      Type: AWS::SSM::Parameter\n"
+        SERVICE + "resources:\n  Resources:\n    Endpoint:\n      Type: AWS::SSM::Parameter\n"
         "      Properties:\n        Name: /pay/endpoint\n        Type: String\n"
         "        Value: {Fn::GetAtt: [GatewayLambdaFunctionUrl, FunctionUrl]}\n"
     )
