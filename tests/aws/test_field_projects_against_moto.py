@@ -396,7 +396,7 @@ def test_an_export_the_endpoint_lists_without_a_value_is_not_a_crash(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """moto lists an export of a resource it does not model (an SES configuration set) with no
+    """moto lists an export of a resource it does not model (an SES template) with no
     Value; AWS always gives one. Reading the other exports goes on (it was `internal error:
     KeyError: 'Value'`), and an import of that export is refused as a missing one."""
     outputs = {
@@ -404,7 +404,7 @@ def test_an_export_the_endpoint_lists_without_a_value_is_not_a_crash(
         "Table": {"Value": "shared-table", "Export": {"Name": f"shared-{REGION}-TableName"}},
     }
     template = {
-        "Resources": {"Pool": {"Type": "AWS::SES::ConfigurationSet"}},
+        "Resources": {"Pool": {"Type": "AWS::SES::Template"}},
         "Outputs": outputs,
     }
     cfn = boto3.client("cloudformation", region_name=REGION)

@@ -1609,7 +1609,16 @@ class _Loader:
             resource_values=self.resource_values,
             exports=_Exports(self.external or Unwired()),
             own_exports=self._own_exports(),
+            mappings=self._mappings(),
         )
+
+    def _mappings(self) -> dict[str, Any]:
+        """The `Mappings` of `resources:` (Fn::FindInMap reads them)."""
+        value = self._resources_value
+        if isinstance(value, list):
+            value = merged(value)[0]
+        mappings = value.get("Mappings") if isinstance(value, dict) else None
+        return mappings if isinstance(mappings, dict) else {}
 
     def _own_exports(self) -> dict[str, Any]:
         """Export names of `resources:` Outputs (written as text) -> each output's Value."""
