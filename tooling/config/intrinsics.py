@@ -25,7 +25,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn, Protocol, runtime_checkable
 
 from tooling.config.resources import PENDING as _PENDING_TEXT
 from tooling.errors import DefinitionError
@@ -75,12 +75,18 @@ class MachineTarget:
 
 class ResourceValues(Protocol):
     """Physical values of `resources:` entries, read from the outputs of the service's stack
-    (tooling.config.resources.StackValues), and of the functions' URLs (by their logical ids,
-    `<Key>LambdaFunctionUrl`): None means "not known"."""
+    (tooling.config.resources.StackValues): None means "not known". Those that also know
+    the functions' URLs (by their logical ids, `<Key>LambdaFunctionUrl`) are
+    `FunctionUrlValues`."""
 
     def ref(self, logical_id: str) -> str | None: ...
 
     def get_att(self, logical_id: str, attribute: str) -> str | None: ...
+
+
+@runtime_checkable
+class FunctionUrlValues(Protocol):
+    """Values that also know the functions' URLs (tooling.config.resources.DeployedValues)."""
 
     def function_url(self, logical_id: str) -> str | None: ...
 
@@ -352,8 +358,8 @@ class IntrinsicResolver:
     def _function_url(self, logical_id: str) -> str:
         """The URL Lambda gave the function, or a placeholder until it exists (the deploy makes
         it first: tooling/deploy/phases.py)."""
-        values = self.context.resource_values
-        found = values.function_url(logical_id) if values is not None else None
+        values: object = self.context.resource_values
+        found = values.function_url(logical_id) if isinstance(values, FunctionUrlValues) else None
         return found or FUNCTION_URL_PENDING.format(logical_id=logical_id)
 
     def _ref(self, argument: Any, pointer: str, *, whole: bool = False) -> str:

@@ -784,9 +784,6 @@ class StackValues:
     def get_att(self, logical_id: str, attribute: str) -> str | None:
         return self._value(Reference(logical_id, attribute))
 
-    def function_url(self, logical_id: str) -> str | None:
-        return None  # a function's URL is no output of the stack
-
     def _value(self, reference: Reference) -> str | None:
         if self.verb is not None and (
             reference.logical_id in self.changing or reference.output_key not in self.outputs
@@ -820,7 +817,10 @@ class RecordingValues:
 
     def function_url(self, logical_id: str) -> str | None:
         self._note(Reference(logical_id, "FunctionUrl"))
-        value: str | None = self.inner.function_url(logical_id) if self.inner is not None else None
+        inner = self.inner
+        value: str | None = (
+            inner.function_url(logical_id) if hasattr(inner, "function_url") else None
+        )
         return value
 
 
