@@ -248,3 +248,40 @@ def test_resources_naming_the_http_api(shop: Path, capsys: pytest.CaptureFixture
     code, out, err, _ = run(capsys, "remove", "--target", "aws")
     assert code == 0, err
     assert clients.apis() == []
+
+
+def test_a_lambda_request_authorizer(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`type: request` (a function of the service): a REQUEST authorizer calling it, the routes
+    naming it CUSTOM, and a permission letting the API invoke the authorizer function."""
+    (shop / "serverless.yml").write_text(
+        "service: shop\nprovider:\n  name: aws\n  runtime: python3.12\n  httpApi:\n"
+        "    authorizers:\n      gate:\n        type: request\n        functionName: auth\n"
+        "        identitySource: $request.header.Authorization\n"
+        "        enableSimpleResponses: true\n"
+        "functions:\n  auth:\n    handler: handler.hello\n"
+        "  hello:\n    handler: handler.hello\n    events:\n"
+        "      - httpApi: {method: get, path: /hello, authorizer: gate}\n"
+    )
+    code, out, err, _ = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    clients = Clients()
+    (api,) = clients.apis()
+    (authorizer,) = clients.v2.get_authorizers(ApiId=api["ApiId"])["Items"]
+    assert authorizer["AuthorizerType"] == "REQUEST"
+    assert authorizer["AuthorizerUri"] == (
+        f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
+        f"arn:aws:lambda:{REGION}:{MOTO_ACCOUNT}:function:shop-dev-auth/invocations"
+    )
+    route = clients.routes(api["ApiId"])["GET /hello"]
+    assert (route["AuthorizationType"], route["AuthorizerId"]) == (
+        "CUSTOM", authorizer["AuthorizerId"],
+    )  # fmt: skip
+    (statement,) = clients.policy("shop-dev-auth")
+    assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"].endswith(f":{api['ApiId']}/*")
+
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert mutating(calls) == []
+    code, out, err, _ = run(capsys, "remove", "--target", "aws")
+    assert code == 0, err

@@ -115,16 +115,49 @@ def test_bad_input_is_one_line_at_its_place(
     assert expected in found[0]
 
 
-def test_a_lambda_request_authorizer_is_refused_never_left_open(tmp_path: Path) -> None:
+def test_a_lambda_request_authorizer(tmp_path: Path) -> None:
     service = load(
         tmp_path,
         "      - httpApi: {path: /a, method: get, authorizer: {name: custom}}\n",
         "  httpApi:\n    authorizers:\n      custom:\n        type: request\n"
-        "        functionName: hello\n",
+        "        functionName: hello\n        identitySource: [$request.header.Auth]\n"
+        "        resultTtlInSeconds: 60\n        enableSimpleResponses: true\n",
+    )
+    assert problems(service) == []
+    assert service.http_api is not None
+    assert service.http_api.authorizers["custom"].settings() == {
+        "Name": "custom",
+        "AuthorizerType": "REQUEST",
+        "IdentitySource": ["$request.header.Auth"],
+        "AuthorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+        "arn:aws:lambda:us-east-1:000000000000:function:s-dev-hello/invocations",
+        "AuthorizerPayloadFormatVersion": "2.0",
+        "EnableSimpleResponses": True,
+        "AuthorizerResultTtlInSeconds": 60,
+    }
+
+
+@pytest.mark.parametrize(
+    ("authorizer", "expected"),
+    [
+        ("        functionName: hello\n        functionArn: arn:aws:lambda:x\n",
+         'serverless.yml:7:9: Either "functionArn" or "functionName" (not both)'),
+        ("        functionName: other\n",
+         'serverless.yml:8:23: Function "other" for HTTP API authorizer "custom" not found'),
+        ("        functionName: hello\n        resultTtlInSeconds: 30\n",
+         'serverless.yml:7:9: Property "identitySource" has to be set on authorizer "custom"'),
+    ],
+)  # fmt: skip
+def test_lambda_authorizers_serverless_refuses(
+    tmp_path: Path, authorizer: str, expected: str
+) -> None:
+    service = load(
+        tmp_path,
+        "      - httpApi: {path: /a, method: get, authorizer: {name: custom}}\n",
+        "  httpApi:\n    authorizers:\n      custom:\n        type: request\n" + authorizer,
     )
     (problem,) = problems(service)
-    assert problem.startswith("serverless.yml:7:9: authorizer 'custom': Lambda (request) "
-                              "authorizers of HTTP APIs are not deployed")  # fmt: skip
+    assert problem.startswith(expected), problem
 
 
 def test_a_long_timeout_is_warned_about(tmp_path: Path) -> None:

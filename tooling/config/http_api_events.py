@@ -1,13 +1,13 @@
 """Functions' `httpApi` events and `provider.httpApi`, read as Serverless v3 reads them
 (lib/plugins/aws/package/compile/events/http-api.js): one API Gateway v2 HTTP API per service
 and stage, a route per event (`METHOD /path`, or `*`: the `$default` route) with the Lambda
-proxy integration (AWS_PROXY, payload format 2.0 unless `payload: '1.0'`), JWT authorizers
-from `provider.httpApi.authorizers`, CORS, and `id` (an existing API the routes are added to).
+proxy integration (AWS_PROXY, payload format 2.0 unless `payload: '1.0'`), JWT and Lambda
+(`request`) authorizers from `provider.httpApi.authorizers`, CORS, and `id` (an existing API
+the routes are added to).
 
-What Serverless refuses is a problem at its line. What it would build and the toolkit does not
-(Lambda `request` authorizers) is a problem too: deploying the routes without their authorizer
-would leave them open. tooling.config.function_events dispatches the function events here;
-tooling.config.service reads `provider.httpApi` with `read_http_api_settings`.
+What Serverless refuses is a problem at its line. tooling.config.function_events dispatches
+the function events here; tooling.config.service reads `provider.httpApi` with
+`read_http_api_settings`.
 """
 
 from __future__ import annotations
@@ -91,13 +91,46 @@ class JwtAuthorizer:
 
 
 @dataclass(frozen=True)
+class RequestAuthorizer:
+    """A Lambda (`type: request`) authorizer of provider.httpApi.authorizers: the function
+    (`functionName` of this service, or `functionArn`) API Gateway calls before the route's."""
+
+    name: str
+    function_arn: str
+    identity_source: tuple[str, ...] = ()
+    result_ttl: int | None = None
+    simple_responses: bool | None = None
+    payload_version: str = "2.0"
+    managed_externally: bool = False  # its permission for API Gateway is someone else's
+
+    def settings(self) -> dict[str, Any]:
+        partition, region = self.function_arn.split(":")[1], self.function_arn.split(":")[3]
+        found: dict[str, Any] = {
+            "Name": self.name,
+            "AuthorizerType": "REQUEST",
+            "IdentitySource": list(self.identity_source),
+            "AuthorizerUri": f"arn:{partition}:apigateway:{region}:lambda:path/2015-03-31/"
+            f"functions/{self.function_arn}/invocations",
+            "AuthorizerPayloadFormatVersion": self.payload_version,
+        }
+        if self.simple_responses is not None:
+            found["EnableSimpleResponses"] = self.simple_responses
+        if self.result_ttl is not None:
+            found["AuthorizerResultTtlInSeconds"] = self.result_ttl
+        return found
+
+
+Authorizer = JwtAuthorizer | RequestAuthorizer
+
+
+@dataclass(frozen=True)
 class HttpApiSettings:
     """provider.httpApi, with what the routes add to it (CORS methods)."""
 
     name: str
     existing_id: str | None = None
     cors: dict[str, Any] | None = None  # CreateApi's CorsConfiguration
-    authorizers: dict[str, JwtAuthorizer] = field(default_factory=dict)  # key -> authorizer
+    authorizers: dict[str, Authorizer] = field(default_factory=dict)  # key -> authorizer
     payload: str = "2.0"
     disable_default_endpoint: bool | None = None
     metrics: bool = False
@@ -235,19 +268,12 @@ class HttpApiEventReader:
         if ref_id is not None and not isinstance(ref_id, str):
             self._problem(pointer_join(pointer, "id"), "authorizer `id` must be a string", None)
             return None
-        if kind == "request" and ref_id is not None:
-            self._problem(
-                pointer,
-                "Lambda (request) authorizers of HTTP APIs are not deployed by the toolkit yet; "
-                "deploying the route without it would leave it open",
-                "use a JWT authorizer (provider.httpApi.authorizers) or `type: aws_iam`",
-            )
-            return None
         return _with(
             event,
             authorizer=str(name) if name and not ref_id else None,
             authorizer_id=ref_id,
-            authorization_type="JWT",  # a `request` one by name is refused with its definition
+            # by name: the provider authorizer's type decides (tooling.deploy.http_api_resources)
+            authorization_type="CUSTOM" if kind == "request" else "JWT",
             scopes=tuple(scopes or ()),
         )
 
@@ -298,6 +324,7 @@ def read_http_api_settings(
     routes: Mapping[str, tuple[HttpApiEvent, ...]],
     timeouts: Mapping[str, int | None],
     *,
+    function_arns: Mapping[str, str] | None = None,
     service: str,
     stage: str,
     at: Locate,
@@ -308,6 +335,7 @@ def read_http_api_settings(
     (function key -> its httpApi events); None when no function has an httpApi event."""
     reader = _SettingsReader(at, warnings, problems)
     pointer = "/provider/httpApi"
+    function_arns = function_arns or {}
     if value is not None and not isinstance(value, dict):
         reader.problem(
             pointer, "provider.httpApi must be a mapping", "e.g. `httpApi: {cors: true}`"
@@ -368,7 +396,7 @@ def read_http_api_settings(
                             f"provider.httpApi.{key} does not apply to an existing API (`id`; "
                             "ignored, as Serverless ignores it)")  # fmt: skip
     authorizers = _authorizers(
-        reader, config.get("authorizers"), pointer_join(pointer, "authorizers")
+        reader, config.get("authorizers"), pointer_join(pointer, "authorizers"), function_arns
     )
     if authorizers is None:
         return None
@@ -463,14 +491,14 @@ def _cors(
 
 
 def _authorizers(
-    reader: _SettingsReader, value: Any, pointer: str
-) -> dict[str, JwtAuthorizer] | None:
+    reader: _SettingsReader, value: Any, pointer: str, function_arns: Mapping[str, str]
+) -> dict[str, Authorizer] | None:
     if value is None:
         return {}
     if not isinstance(value, dict):
         reader.problem(pointer, "provider.httpApi.authorizers must map names to authorizers")
         return None
-    found: dict[str, JwtAuthorizer] = {}
+    found: dict[str, Authorizer] = {}
     for key, spec in value.items():
         here = pointer_join(pointer, key)
         if not isinstance(spec, dict):
@@ -482,14 +510,11 @@ def _authorizers(
                     pointer_join(here, name), f"authorizer key `{name}` is unknown (ignored)"
                 )
         if spec.get("type") == "request":
-            reader.problem(
-                here,
-                f"authorizer {key!r}: Lambda (request) authorizers of HTTP APIs are not deployed "
-                "by the toolkit yet; deploying its routes without it would leave them open",
-                "use a JWT authorizer (identitySource, issuerUrl, audience) or "
-                "`authorizer: {type: aws_iam}` on the routes",
-            )
-            return None
+            request = _request_authorizer(reader, str(key), spec, here, function_arns)
+            if request is None:
+                return None
+            found[str(key)] = request
+            continue
         if spec.get("type") not in (None, "jwt"):
             reader.problem(
                 pointer_join(here, "type"),
@@ -517,10 +542,84 @@ def _authorizers(
     return found
 
 
+def _request_authorizer(
+    reader: _SettingsReader,
+    key: str,
+    spec: Mapping[str, Any],
+    here: str,
+    function_arns: Mapping[str, str],
+) -> RequestAuthorizer | None:
+    """As Serverless checks one: `functionName` (of this service) or `functionArn`, not both;
+    `identitySource` when results are cached."""
+    function_name, function_arn = spec.get("functionName"), spec.get("functionArn")
+    if bool(function_name) == bool(function_arn):
+        reader.problem(
+            here,
+            f'Either "functionArn" or "functionName" (not both) needs to be set on authorizer '
+            f'"{key}"',
+            "name the authorizer function: `functionName: <function key>`",
+        )
+        return None
+    if function_name:
+        arn = function_arns.get(str(function_name))
+        if arn is None:
+            reader.problem(
+                pointer_join(here, "functionName"),
+                f'Function "{function_name}" for HTTP API authorizer "{key}" not found in service',
+                "functions of this service: " + (", ".join(function_arns) or "none"),
+            )
+            return None
+    elif not isinstance(function_arn, str):
+        reader.problem(pointer_join(here, "functionArn"),
+                       f"authorizer {key!r}: functionArn must be an ARN (text)")  # fmt: skip
+        return None
+    else:
+        arn = function_arn
+    sources = _strings(spec.get("identitySource")) if spec.get("identitySource") else ()
+    if sources is None:
+        reader.problem(
+            pointer_join(here, "identitySource"),
+            f"authorizer {key!r}: identitySource is a string or a list of strings",
+        )
+        return None
+    ttl = spec.get("resultTtlInSeconds")
+    if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 0):
+        reader.problem(
+            pointer_join(here, "resultTtlInSeconds"),
+            f"authorizer {key!r}: resultTtlInSeconds must be a number of seconds",
+        )
+        return None
+    if ttl and not sources:
+        reader.problem(
+            here,
+            f'Property "identitySource" has to be set on authorizer "{key}" when '
+            '"resultTtlInSeconds" is set to non-zero value.',
+            "e.g. identitySource: $request.header.Authorization",
+        )
+        return None
+    version = str(spec.get("payloadVersion") or "2.0")
+    if version not in PAYLOAD_VERSIONS:
+        reader.problem(
+            pointer_join(here, "payloadVersion"),
+            f"authorizer {key!r}: payloadVersion {version!r} is not '1.0' or '2.0'",
+        )
+        return None
+    simple = spec.get("enableSimpleResponses")
+    return RequestAuthorizer(
+        name=str(spec.get("name") or key),
+        function_arn=arn,
+        identity_source=sources,
+        result_ttl=ttl,
+        simple_responses=bool(simple) if simple is not None else None,
+        payload_version=version,
+        managed_externally=bool(spec.get("managedExternally")),
+    )
+
+
 def _check_routes(
     reader: _SettingsReader,
     routes: Mapping[str, tuple[HttpApiEvent, ...]],
-    authorizers: Mapping[str, JwtAuthorizer],
+    authorizers: Mapping[str, Authorizer],
     existing: bool,
 ) -> bool:
     seen: dict[str, str] = {}

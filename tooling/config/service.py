@@ -613,6 +613,7 @@ class _Loader:
             provider.get("httpApi"),
             {key: fn.events.http_api for key, fn in functions.items()},
             {key: fn.timeout for key, fn in functions.items()},
+            function_arns={key: fn.arn for key, fn in functions.items()},
             service=service,
             stage=stage,
             at=self._at,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from tooling.config.http_api_events import EXISTING_HTTP_API
+from tooling.config.http_api_events import EXISTING_HTTP_API, RequestAuthorizer
 from tooling.deploy.models import (
     HTTP_API_ID,
     Address,
@@ -46,15 +46,17 @@ def http_api_model(service: ServiceConfig, *, existence_only: bool = False) -> H
     needs: list[Address] = []
     for function in service.functions.values():
         for event in function.events.http_api:
+            authorizer = settings.authorizers.get(event.authorizer or "")
+            kind = event.authorization_type
+            if authorizer is not None:  # by name: its type says
+                kind = "CUSTOM" if isinstance(authorizer, RequestAuthorizer) else "JWT"
             routes.append(
                 HttpApiRoute(
                     route_key=event.route_key,
                     function_arn=function.arn,
                     payload_format=settings.payload,
-                    authorization_type=event.authorization_type,
-                    authorizer=(
-                        settings.authorizers[event.authorizer].name if event.authorizer else None
-                    ),
+                    authorization_type=kind,
+                    authorizer=authorizer.name if authorizer is not None else None,
                     authorizer_id=event.authorizer_id,
                     scopes=event.scopes,
                     declared_in=event.location,
@@ -62,6 +64,12 @@ def http_api_model(service: ServiceConfig, *, existence_only: bool = False) -> H
             )
             if Address("function", function.name) not in needs:
                 needs.append(Address("function", function.name))
+    names = {fn.arn: fn.name for fn in service.functions.values()}
+    for authorizer in settings.authorizers.values():  # a Lambda authorizer of the service
+        if isinstance(authorizer, RequestAuthorizer) and authorizer.function_arn in names:
+            address = Address("function", names[authorizer.function_arn])
+            if address not in needs:
+                needs.append(address)
     return HttpApi(
         name=settings.name,
         routes=() if existence_only else tuple(routes),
@@ -87,14 +95,20 @@ def function_http_api(context: Any) -> tuple[list[Resource], list[str]]:
         f"arn:{partition}:execute-api:{service.region}:{service.account_id}:{HTTP_API_ID}/*"
     )
     arns = dict.fromkeys(route.function_arn for route in api.routes)
+    settings = service.http_api
+    assert settings is not None  # the API exists
+    for authorizer in settings.authorizers.values():  # API Gateway calls them too
+        if isinstance(authorizer, RequestAuthorizer) and not authorizer.managed_externally:
+            arns.setdefault(authorizer.function_arn)
     names = {fn.arn: fn.name for fn in service.functions.values()}
     for arn in arns:
+        needs = (api.address, Address("function", names[arn])) if arn in names else (api.address,)
         resources.append(
             Permission(
                 name=permission_name(api.address.name, arn),
                 target=arn,
                 source_arn=source_arn,
-                needs=(api.address, Address("function", names[arn])),
+                needs=needs,
                 principal=API_GATEWAY_PRINCIPAL,
                 http_api=api.address.name,
             )
@@ -137,14 +151,32 @@ def _cors_shape(cors: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: v for k, v in shape.items() if v not in (None, [], False)} or None
 
 
+# What an authorizer is compared by (CreateAuthorizer's settings; those the model leaves out
+# are AWS's defaults and are not compared).
+AUTHORIZER_FIELDS = (
+    "AuthorizerType", "IdentitySource", "AuthorizerUri", "AuthorizerPayloadFormatVersion",
+    "EnableSimpleResponses", "AuthorizerResultTtlInSeconds",
+)  # fmt: skip
+
+
 def _authorizer_shape(authorizer: dict[str, Any]) -> dict[str, Any]:
     jwt = authorizer.get("JwtConfiguration") or {}
-    return {
-        "AuthorizerType": authorizer.get("AuthorizerType"),
-        "IdentitySource": list(authorizer.get("IdentitySource") or []),
-        "Audience": sorted(jwt.get("Audience") or []),
-        "Issuer": jwt.get("Issuer"),
-    }
+    shape = {name: authorizer.get(name) for name in AUTHORIZER_FIELDS}
+    shape["IdentitySource"] = list(authorizer.get("IdentitySource") or [])
+    shape["Audience"] = sorted(jwt.get("Audience") or [])
+    shape["Issuer"] = jwt.get("Issuer")
+    return shape
+
+
+def _same_authorizers(wanted: dict[str, Any], have: dict[str, Any]) -> bool:
+    """By name, each wanted setting as found (a setting the model leaves out is not compared)."""
+    if set(wanted) != set(have):
+        return False
+    return all(
+        value is None or have[name].get(key) == value
+        for name, shape in wanted.items()
+        for key, value in shape.items()
+    )
 
 
 def found_shape(found: Found, existing: bool) -> Shape:
@@ -202,6 +234,10 @@ def http_api_diff(api: HttpApi, found: Found) -> Diff:
         "metrics": "detailed metrics setting changed",
     }
     for key, reason in labels.items():
+        if key == "authorizers" and key in wanted:
+            if not _same_authorizers(wanted[key], have.get(key) or {}):
+                parts.append((reason, (key,)))
+            continue
         if key in wanted and wanted[key] != have.get(key):
             parts.append((reason, (key,)))
     return Diff.of(*parts)
