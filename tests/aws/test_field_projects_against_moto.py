@@ -479,3 +479,61 @@ def test_roles_named_by_logical_id_are_the_stacks_roles_and_none_is_generated(
     assert "roles-dev-us-east-1-lambdaRole" not in names
     code, _, err = run(capsys, "remove")
     assert code == 0, err
+
+
+COGNITO = """\
+service: auth
+provider:
+  name: aws
+  runtime: python3.12
+  region: us-east-1
+functions:
+  hello:
+    handler: handler.hello
+    events:
+      - cognitoUserPool: {pool: Users, trigger: PreSignUp}
+  reader:
+    handler: handler.hello
+    environment:
+      POOL_ID: !Ref CognitoUserPoolUsers
+resources:
+  Resources:
+    CognitoUserPoolUsers:
+      Type: AWS::Cognito::UserPool
+      Properties:
+        UsernameAttributes: [email]
+"""
+
+
+def test_cognito_user_pool_triggers_deploy_as_serverless_deploys_them(
+    aws_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A cognitoUserPool event: the pool (here the one `resources:` declares with Serverless'
+    logical id, merged) calls the function on PreSignUp, and the function lets Cognito invoke
+    it from that pool; a redeploy changes nothing, and remove deletes both."""
+    folder_with(tmp_path, monkeypatch, COGNITO)
+    code, _, err = run(capsys, "deploy")
+    assert code == 0, err
+    session = boto3.Session(region_name=REGION)
+    cognito: Any = session.client("cognito-idp")
+    (summary,) = cognito.list_user_pools(MaxResults=10)["UserPools"]
+    pool = cognito.describe_user_pool(UserPoolId=summary["Id"])["UserPool"]
+    function_arn = f"arn:aws:lambda:{REGION}:{MOTO_ACCOUNT}:function:auth-dev-hello"
+    assert pool["LambdaConfig"] == {"PreSignUp": function_arn}
+    assert pool["UsernameAttributes"] == ["email"]
+    lambda_: Any = session.client("lambda")
+    policy = json.loads(lambda_.get_policy(FunctionName="auth-dev-hello")["Policy"])
+    (statement,) = policy["Statement"]
+    assert statement["Principal"] == {"Service": "cognito-idp.amazonaws.com"}
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == pool["Arn"]
+    environment = lambda_.get_function(FunctionName="auth-dev-reader")["Configuration"]
+    assert environment["Environment"]["Variables"]["POOL_ID"] == pool["Id"]
+
+    code, out, err = run(capsys, "deploy")
+    assert code == 0 and "create" not in err and "update" not in err, err
+    code, _, err = run(capsys, "remove")
+    assert code == 0, err
+    assert cognito.list_user_pools(MaxResults=10)["UserPools"] == []

@@ -4,8 +4,9 @@
 function deploys without it), never dropped silently. The readers: `sqs`
 (tooling.config.sqs_events), `http` (tooling.config.function_http_events), `schedule`
 (tooling.config.function_schedule_events), `eventBridge` and `cloudwatchEvent`
-(tooling.config.function_bus_events), `sns` (tooling.config.function_sns_events) and `s3`
-(tooling.config.function_s3_events), `httpApi` (tooling.config.http_api_events).
+(tooling.config.function_bus_events), `sns` (tooling.config.function_sns_events), `s3`
+(tooling.config.function_s3_events), `cognitoUserPool` (tooling.config.function_cognito_events)
+and `httpApi` (tooling.config.http_api_events).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from tooling.config.events import ScheduleEvent
 from tooling.config.function_bus_events import BusEvent, BusEventReader
+from tooling.config.function_cognito_events import CognitoEvent, CognitoEventReader
 from tooling.config.function_http_events import FunctionHttpEvent, HttpEventReader
 from tooling.config.function_s3_events import S3Event, S3EventReader
 from tooling.config.function_schedule_events import ScheduleEventReader
@@ -36,6 +38,7 @@ class FunctionEvents:
     bus: tuple[BusEvent, ...] = ()  # eventBridge, then cloudwatchEvent events
     sns: tuple[SnsEvent, ...] = ()
     s3: tuple[S3Event, ...] = ()
+    cognito: tuple[CognitoEvent, ...] = ()
     http_api: tuple[HttpApiEvent, ...] = ()
 
 
@@ -72,6 +75,9 @@ class FunctionEventsReader:
             self.function_key, self.at, self.resolve, self.warnings, self.problems
         )
         self.sns_events = SnsEventReader(
+            self.function_key, self.at, self.resolve, self.warnings, self.problems
+        )
+        self.cognito_events = CognitoEventReader(
             self.function_key, self.at, self.resolve, self.warnings, self.problems
         )
         self.http_api_events = HttpApiEventReader(
@@ -117,6 +123,7 @@ class FunctionEventsReader:
             bus=(*self.found.get("eventBridge", ()), *self.found.get("cloudwatchEvent", ())),
             sns=tuple(self.found.get("sns", ())),
             s3=tuple(self.found.get("s3", ())),
+            cognito=tuple(self.found.get("cognitoUserPool", ())),
             http_api=tuple(self.found.get("httpApi", ())),
         )
 
@@ -144,5 +151,6 @@ READERS: dict[str, Callable[[FunctionEventsReader, Any, str], Any]] = {
     ),
     "sns": lambda reader, value, where: reader.sns_events.read(value, where),
     "s3": lambda reader, value, where: reader.s3_events.read(value, where),
+    "cognitoUserPool": lambda reader, value, where: reader.cognito_events.read(value, where),
     "httpApi": lambda reader, value, where: reader.http_api_events.read(value, where),
 }

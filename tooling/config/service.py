@@ -31,6 +31,7 @@ from tooling.config.events import UNRESOLVED, ApiSettings, EventsReader, Machine
 from tooling.config.events import read_api_settings as _read_api_settings
 from tooling.config.external import ExternalSources, Unwired
 from tooling.config.function_bus_events import state_machine_bus_events
+from tooling.config.function_cognito_events import generated_pools
 from tooling.config.function_events import FunctionEvents, FunctionEventsReader
 from tooling.config.function_s3_events import shared_bucket_problems
 from tooling.config.function_settings import (
@@ -581,6 +582,9 @@ class _Loader:
         self._desugared = self._constructs(raw, service, stage, provider, plugins)
 
         functions = self._functions(service, stage, region, provider, package, plugins)
+        pools = generated_pools(self._function_specs[0], {k: f.arn for k, f in functions.items()})
+        if pools:  # the user pools of cognitoUserPool events, in the stack as in Serverless'
+            self._resources_value = _with_fragment(self._resources_value, {"Resources": pools})
         state_machines = self._state_machines(service, stage, region, functions)
         context = self._context(service, stage, region, functions, state_machines)
         provider_statements = self._provider_statements(provider, context)

@@ -518,6 +518,7 @@ SOURCES: tuple[Callable[[_Context], Contribution], ...] = (
     function_bus_resources.machine_bus_rules,
     function_sns_resources.function_sns_subscriptions,
     event_resources.function_s3_events,
+    event_resources.function_cognito_triggers,
     event_resources.http_api,
     http_api_resources.function_http_api,
     function_url_resources.function_urls,
