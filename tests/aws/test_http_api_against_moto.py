@@ -285,3 +285,28 @@ def test_a_lambda_request_authorizer(shop: Path, capsys: pytest.CaptureFixture[s
     assert mutating(calls) == []
     code, out, err, _ = run(capsys, "remove", "--target", "aws")
     assert code == 0, err
+
+
+def test_an_existing_api_named_by_an_export(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`provider.httpApi.id: {Fn::ImportValue: ...}`, as Serverless takes it."""
+    clients = Clients()
+    theirs = clients.v2.create_api(Name="theirs", ProtocolType="HTTP")
+    template = {
+        "Resources": {"Id": {"Type": "AWS::SSM::Parameter",
+                             "Properties": {"Name": "/shared/api", "Type": "String",
+                                            "Value": theirs["ApiId"]}}},
+        "Outputs": {"Id": {"Value": theirs["ApiId"], "Export": {"Name": "shared-api-id"}}},
+    }  # fmt: skip
+    boto3.client("cloudformation", region_name=REGION).create_stack(
+        StackName="shared", TemplateBody=json.dumps(template)
+    )
+    (shop / "serverless.yml").write_text(
+        "service: shop\nprovider:\n  name: aws\n  runtime: python3.12\n  httpApi:\n"
+        "    id: {Fn::ImportValue: shared-api-id}\n"
+        "functions:\n  hello:\n    handler: handler.hello\n    events:\n"
+        "      - httpApi: 'GET /hello'\n"
+    )
+    code, out, err, _ = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert set(clients.routes(theirs["ApiId"])) == {"GET /hello"}
+    assert [a["Name"] for a in clients.v2.get_apis()["Items"]] == ["theirs"]

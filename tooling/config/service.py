@@ -614,7 +614,7 @@ class _Loader:
             problems=self.problems,
         )
         http_api = read_http_api_settings(
-            provider.get("httpApi"),
+            self._http_api_id_resolved(provider.get("httpApi"), context),
             {key: fn.events.http_api for key, fn in functions.items()},
             {key: fn.timeout for key, fn in functions.items()},
             function_arns={key: fn.arn for key, fn in functions.items()},
@@ -1927,6 +1927,15 @@ class _Loader:
                 continue
             kept.append(statement)
         return tuple(kept)
+
+    def _http_api_id_resolved(self, value: Any, context: IntrinsicContext) -> Any:
+        """provider.httpApi with its `id` resolved when written as an intrinsic (Serverless
+        takes e.g. `Fn::ImportValue` there)."""
+        if not isinstance(value, dict) or not isinstance(value.get("id"), dict):
+            return value
+        where = "/provider/httpApi/id"
+        resolved = self._resolved(value["id"], where, context, "provider.httpApi.id")
+        return {**value, "id": None if resolved is _UNRESOLVED else resolved}
 
     def _resolved(self, value: Any, pointer: str, context: IntrinsicContext, what: str) -> Any:
         """`value` with its intrinsics resolved (CloudFormation's meaning: Ref of a function is
