@@ -180,3 +180,31 @@ def test_resources_naming_a_function_url(pay: Path, capsys: pytest.CaptureFixtur
     assert mutating(calls) == []
     code, out, err, _ = run(capsys, "remove", "--target", "aws")
     assert code == 0, err
+
+
+def test_a_deploy_stopped_after_the_url_was_made_is_finished_by_the_next(
+    pay: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deploy stops (as if killed) once the URL exists and before its reader is made: the
+    next deploy reads the URL Lambda gave and makes the reader with it."""
+    from tooling.aws.errors import AwsOperationFailed
+    from tooling.deploy.aws_providers import AwsFunctions
+
+    original = AwsFunctions.create
+
+    def stop_at_the_caller(self: AwsFunctions, resource: Any) -> None:
+        if resource.name == "pay-dev-caller":
+            raise AwsOperationFailed("stopped here", code="Killed")
+        original(self, resource)
+
+    monkeypatch.setattr(AwsFunctions, "create", stop_at_the_caller)
+    code, out, err, _ = run(capsys, "deploy", "--target", "aws")
+    assert code == 1, err
+    lambda_ = boto3.client("lambda", region_name=REGION)
+    url = lambda_.get_function_url_config(FunctionName="pay-dev-gateway")["FunctionUrl"]
+    monkeypatch.setattr(AwsFunctions, "create", original)
+    code, out, err, _ = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    env = lambda_.get_function_configuration(FunctionName="pay-dev-caller")["Environment"]
+    assert env["Variables"]["ENDPOINT"] == url
+    assert lambda_.get_function_url_config(FunctionName="pay-dev-gateway")["FunctionUrl"] == url
