@@ -33,6 +33,7 @@ from tooling.deploy.differences import (
 )
 from tooling.deploy.local_api_key_providers import local_api_key_providers
 from tooling.deploy.local_event_providers import local_event_providers
+from tooling.deploy.local_http_api_providers import LocalFunctionUrls, LocalHttpApis
 from tooling.deploy.local_sns_providers import local_sns_providers
 from tooling.deploy.local_stack import local_template
 from tooling.deploy.models import Address, Function, LogGroup, Queue, Role, StateMachine
@@ -569,6 +570,8 @@ def local_target(service: ServiceConfig) -> DeployTarget:
             "queue": LocalQueueProvider(state),
             "stack": stacks,
             **local_event_providers(state),
+            "http api": LocalHttpApis(state),
+            "function url": LocalFunctionUrls(state),
             **local_sns_providers(state),
             **local_api_key_providers(state),
             **bucket_providers(
