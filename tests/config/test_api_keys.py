@@ -163,8 +163,8 @@ def test_a_shared_rest_api_leaves_keys_undeployed(tmp_path: Path) -> None:
     service = load(tmp_path, "    restApiId: abc123\n    apiKeys: [{name: k, value: short}]\n")
     assert problems(service) == []
     assert (
-        "serverless.yml:7:14: provider.apiGateway.apiKeys not deployed: they belong to the shared "
-        "REST API of restApiId, which the toolkit does not deploy to yet"
+        "serverless.yml:7:14: provider.apiGateway.apiKeys not deployed: the toolkit does not make "
+        "keys or usage plans on a shared REST API (restApiId)"
     ) in service.warnings
 
 

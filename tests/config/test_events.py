@@ -233,17 +233,15 @@ def test_http_problems_and_warnings(tmp_path: Path) -> None:
     }
 
 
-def test_a_shared_rest_api_is_refused(tmp_path: Path) -> None:
+def test_a_shared_rest_api_takes_the_state_machines_http_events(tmp_path: Path) -> None:
     service = load(
         tmp_path,
         "      events:\n        - http: GET hello\n",
         provider="  apiGateway: {restApiId: abc123}\n",
     )
-    assert problems(service) == [
-        "serverless.yml:4:27: provider.apiGateway.restApiId (sharing an existing REST API) is "
-        "not supported by the toolkit yet; it deploys a REST API of its own (remove restApiId "
-        "to let the toolkit create the API)"
-    ]
+    assert problems(service) == []
+    assert service.api is not None and service.api.rest_api_id == "abc123"
+    assert [e.path for e in service.state_machines["m"].events.http] == ["hello"]
 
 
 def test_api_name_follows_serverless(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tooling.config.events import Cors
 from tooling.config.function_events import READERS
 from tooling.config.function_http_events import FUNCTION_CORS_HEADERS, FunctionHttpEvent
@@ -240,20 +242,64 @@ def test_provider_api_settings_name_the_shared_api(tmp_path: Path) -> None:
     assert (event.path, event.method) == ("", "GET")
 
 
-def test_a_shared_rest_api_deploys_the_functions_without_their_http_events(
-    tmp_path: Path,
-) -> None:
+def test_a_shared_rest_api_keeps_the_functions_http_events(tmp_path: Path) -> None:
     (tmp_path / "serverless.yml").write_text(
         "service: s\nprovider:\n  name: aws\n"
-        "  apiGateway: {restApiId: abc123, restApiRootResourceId: root1}\n"
+        "  apiGateway:\n    restApiId: abc123\n    restApiRootResourceId: root1\n"
+        "    restApiResources: {/users: res1, 'posts/{id}': res2}\n"
         "functions:\n  hello:\n    handler: handler.hello\n    events:\n      - http: GET /a\n"
         "      - http: GET /b\n"
     )
     service = load_service(tmp_path, env={})
     assert problems(service) == []
-    assert service.functions["hello"].events.http == ()
-    assert (
-        "serverless.yml:4:27: provider.apiGateway.restApiId (a shared REST API) is not supported "
-        "by the toolkit yet: the 2 http event(s) of function(s) hello are not deployed (the "
-        "functions are)" in service.warnings
+    assert [e.path for e in service.functions["hello"].events.http] == ["a", "b"]
+    assert service.api is not None
+    assert (service.api.rest_api_id, service.api.root_resource_id) == ("abc123", "root1")
+    assert service.api.predefined_resources == (("users", "res1"), ("posts/{id}", "res2"))
+    assert not [w for w in service.warnings if "restApi" in w]
+
+
+def test_a_shared_rest_api_id_from_another_services_export(tmp_path: Path) -> None:
+    (tmp_path / "serverless.yml").write_text(
+        "service: s\nprovider:\n  name: aws\n  apiGateway:\n"
+        "    restApiId: {Fn::ImportValue: other-restApiId}\n"
+        "functions:\n  hello:\n    handler: handler.hello\n    events:\n      - http: GET /a\n"
     )
+    (problem,) = problems(load_service(tmp_path, env={}))  # no export is read here
+    assert problem.startswith(
+        "serverless.yml:5:34: provider.apiGateway.restApiId: Fn::ImportValue 'other-restApiId'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("gateway", "expected"),
+    [
+        (
+            "{restApiId: [a]}",
+            "serverless.yml:4:27: provider.apiGateway.restApiId must be an id (text, or an "
+            "intrinsic such as Fn::ImportValue giving one); got ['a']",
+        ),
+        (
+            "{restApiRootResourceId: r1}",
+            "serverless.yml:4:39: provider.apiGateway.restApiRootResourceId needs "
+            "provider.apiGateway.restApiId (the API those resources belong to) (add restApiId, "
+            "or drop this key to let the toolkit make the REST API)",
+        ),
+        (
+            "{restApiId: a, restApiResources: [r1]}",
+            "serverless.yml:4:48: provider.apiGateway.restApiResources must be a mapping of "
+            "paths to the ids of existing resources (e.g. /users: abc123); got list",
+        ),
+        (
+            "{restApiId: a, restApiResources: {/users: 5}}",
+            "serverless.yml:4:57: provider.apiGateway.restApiResources['/users'] must be the id "
+            "of an existing resource (text); got 5",
+        ),
+    ],
+)
+def test_bad_shared_rest_api_settings(tmp_path: Path, gateway: str, expected: str) -> None:
+    (tmp_path / "serverless.yml").write_text(
+        f"service: s\nprovider:\n  name: aws\n  apiGateway: {gateway}\n"
+        "functions:\n  hello:\n    handler: handler.hello\n    events:\n      - http: GET /a\n"
+    )
+    assert problems(load_service(tmp_path, env={})) == [expected]

@@ -1141,8 +1141,9 @@ def _at_offset(kw: Where, text: str, offset: int, directory: Path) -> Where:
 
 
 API_GATEWAY_KEYS_USED = frozenset(
-    {"timeoutInMillis", "shouldStartNameWithService", "restApiId", "apiKeys", "usagePlan"}
-)
+    {"timeoutInMillis", "shouldStartNameWithService", "restApiId", "restApiRootResourceId",
+     "restApiResources", "apiKeys", "usagePlan"}
+)  # fmt: skip
 ENDPOINT_TYPES = ("EDGE", "REGIONAL", "PRIVATE")
 
 
@@ -1155,6 +1156,11 @@ class ApiSettings:
     vpc_endpoint_ids: tuple[str, ...] = ()
     timeout_in_millis: int | None = None  # provider.apiGateway.timeoutInMillis
     api_keys: ApiKeys = ApiKeys()  # provider.apiGateway.apiKeys and usagePlan
+    # provider.apiGateway.restApiId: an existing REST API (another service's) the http events
+    # go on, on AWS; its restApiRootResourceId and restApiResources (service path -> id).
+    rest_api_id: str | None = None
+    root_resource_id: str | None = None
+    predefined_resources: tuple[tuple[str, str], ...] = ()
 
 
 def read_api_settings(
@@ -1183,15 +1189,7 @@ def read_api_settings(
                 f"{where(pointer_join('/provider/apiGateway', key))}: provider.apiGateway.{key} "
                 "is not deployed by the toolkit yet (ignored; see README, serverless.yml)"
             )
-    if has_http_events and gateway.get("restApiId") is not None:
-        problems.append(
-            ConfigError(
-                "provider.apiGateway.restApiId (sharing an existing REST API) is not supported "
-                "by the toolkit yet; it deploys a REST API of its own",
-                hint="remove restApiId to let the toolkit create the API",
-                **at("/provider/apiGateway/restApiId"),
-            )
-        )
+    shared = _shared_api(gateway, at=at, problems=problems)
     name = provider.get("apiName")
     if not isinstance(name, str) or not name:
         name = (
@@ -1242,7 +1240,72 @@ def read_api_settings(
         vpc_endpoint_ids=tuple(str(v) for v in vpc_ids) if isinstance(vpc_ids, list) else (),
         timeout_in_millis=timeout,
         api_keys=api_keys,
+        **shared,
     )
+
+
+def _shared_api(
+    gateway: Mapping[str, Any], *, at: Callable[[str], Where], problems: list[BadInput]
+) -> dict[str, Any]:
+    """restApiId, restApiRootResourceId and restApiResources as Serverless reads them
+    (provider.js getApiGatewayRestApiId, ...; resources.js): ids as text, intrinsics resolved
+    before; restApiResources maps a path ("/users" or "users") to an existing resource's id."""
+
+    def text(key: str) -> str | None:
+        value = gateway.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        problems.append(
+            ConfigError(
+                f"provider.apiGateway.{key} must be an id (text, or an intrinsic such as "
+                f"Fn::ImportValue giving one); got {value!r}",
+                **at(pointer_join("/provider/apiGateway", key)),
+            )
+        )
+        return None
+
+    rest_api_id = text("restApiId")
+    root = text("restApiRootResourceId")
+    resources = gateway.get("restApiResources")
+    predefined: list[tuple[str, str]] = []
+    if resources is not None and not isinstance(resources, dict):
+        problems.append(
+            ConfigError(
+                "provider.apiGateway.restApiResources must be a mapping of paths to the ids of "
+                f"existing resources (e.g. /users: abc123); got {type(resources).__name__}",
+                **at("/provider/apiGateway/restApiResources"),
+            )
+        )
+    elif isinstance(resources, dict):
+        for path, resource_id in resources.items():
+            pointer = pointer_join("/provider/apiGateway/restApiResources", str(path))
+            if not isinstance(resource_id, str) or not resource_id.strip():
+                problems.append(
+                    ConfigError(
+                        f"provider.apiGateway.restApiResources[{path!r}] must be the id of an "
+                        f"existing resource (text); got {resource_id!r}",
+                        **at(pointer),
+                    )
+                )
+                continue
+            predefined.append((str(path).strip("/"), resource_id.strip()))
+    if rest_api_id is None and (root is not None or predefined):
+        key = "restApiRootResourceId" if root is not None else "restApiResources"
+        problems.append(
+            ConfigError(
+                f"provider.apiGateway.{key} needs provider.apiGateway.restApiId (the API those "
+                "resources belong to)",
+                hint="add restApiId, or drop this key to let the toolkit make the REST API",
+                **at(pointer_join("/provider/apiGateway", key)),
+            )
+        )
+    return {
+        "rest_api_id": rest_api_id,
+        "root_resource_id": root if rest_api_id else None,
+        "predefined_resources": tuple(predefined) if rest_api_id else (),
+    }
 
 
 def _api_keys(
@@ -1263,8 +1326,8 @@ def _api_keys(
     pointer = pointer_join("/provider/apiGateway", used[0])
     if gateway.get("restApiId") is not None:
         warnings.append(
-            f"{where(pointer)}: provider.apiGateway.{' and '.join(used)} not deployed: they "
-            "belong to the shared REST API of restApiId, which the toolkit does not deploy to yet"
+            f"{where(pointer)}: provider.apiGateway.{' and '.join(used)} not deployed: "
+            "the toolkit does not make keys or usage plans on a shared REST API (restApiId)"
         )
         return ApiKeys()
     if not has_http_events:

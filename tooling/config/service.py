@@ -606,9 +606,8 @@ class _Loader:
             functions[key] = self._function_events(functions[key], context)
         self.problems.extend(shared_bucket_problems((k, f.events.s3) for k, f in functions.items()))
         self._check_routes(functions, state_machines)
-        self._shared_api(provider, functions)
         api = _read_api_settings(
-            provider,
+            self._rest_api_ids_resolved(provider, context),
             service=service,
             stage=stage,
             has_http_events=_has_http_events(functions, state_machines),
@@ -1528,28 +1527,6 @@ class _Loader:
         )
         return replace(reader.read(spec), bus=state_machine_bus_events(reader, spec))
 
-    def _shared_api(
-        self, provider: Mapping[str, Any], functions: dict[str, FunctionConfig]
-    ) -> None:
-        """`provider.apiGateway.restApiId` puts the http events on someone else's REST API,
-        which the toolkit does not deploy to yet: the functions deploy without their http
-        events, said at that line (a state machine's http event there is refused, as before)."""
-        gateway = provider.get("apiGateway")
-        if not isinstance(gateway, dict) or gateway.get("restApiId") is None:
-            return
-        routed = {key: f for key, f in functions.items() if f.events.http}
-        if not routed:
-            return
-        count = sum(len(f.events.http) for f in routed.values())
-        self.warnings.append(
-            f"{self._where('/provider/apiGateway/restApiId')}: provider.apiGateway.restApiId "
-            "(a shared REST API) is not supported by the toolkit yet: the "
-            f"{count} http event(s) of function(s) {', '.join(sorted(routed))} are not deployed "
-            "(the functions are)"
-        )
-        for key, function in routed.items():
-            functions[key] = replace(function, events=FunctionEvents())
-
     def _check_routes(
         self,
         functions: dict[str, FunctionConfig],
@@ -1940,6 +1917,32 @@ class _Loader:
         resolved = self._resolved(value["id"], where, context, "provider.httpApi.id")
         return {**value, "id": None if resolved is _UNRESOLVED else resolved}
 
+    def _rest_api_ids_resolved(
+        self, provider: Mapping[str, Any], context: IntrinsicContext
+    ) -> Mapping[str, Any]:
+        """provider with apiGateway's restApiId, restApiRootResourceId and restApiResources'
+        ids resolved where written as intrinsics (`Fn::ImportValue` of another service's
+        export, most often)."""
+        gateway = provider.get("apiGateway")
+        if not isinstance(gateway, dict):
+            return provider
+        resolved = dict(gateway)
+        for key in ("restApiId", "restApiRootResourceId"):
+            if isinstance(gateway.get(key), dict):
+                pointer, what = f"/provider/apiGateway/{key}", f"provider.apiGateway.{key}"
+                value = self._resolved(gateway[key], pointer, context, what)
+                resolved[key] = None if value is _UNRESOLVED else value
+        resources = gateway.get("restApiResources")
+        if isinstance(resources, dict):
+            ids = dict(resources)
+            for path, value in resources.items():
+                if isinstance(value, dict):
+                    pointer = pointer_join("/provider/apiGateway/restApiResources", str(path))
+                    found = self._resolved(value, pointer, context, "restApiResources")
+                    ids[path] = None if found is _UNRESOLVED else found
+            resolved["restApiResources"] = ids
+        return {**provider, "apiGateway": resolved}
+
     def _resolved(self, value: Any, pointer: str, context: IntrinsicContext, what: str) -> Any:
         """`value` with its intrinsics resolved (CloudFormation's meaning: Ref of a function is
         its name). One naming a `resources:` entry whose value is unknown becomes a problem at
@@ -2124,7 +2127,9 @@ class _Loader:
                 service_ids[f"{normalized_name(key)}{FUNCTION_ROLE_LOGICAL_ID}"] = frozenset(
                     {"Arn"}
                 )
-        if _has_http_events(functions, machines):  # the toolkit makes it before the stack
+        gateway = provider.get("apiGateway")
+        shared = isinstance(gateway, dict) and gateway.get("restApiId") is not None
+        if _has_http_events(functions, machines) and not shared:  # made before the stack
             service_ids[REST_API_LOGICAL_ID] = frozenset({"RootResourceId"})
         for key, function in functions.items():
             if function.url is not None:  # made before what reads it (tooling/deploy/phases.py)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tooling.deploy.api_key_providers import aws_api_key_providers
 from tooling.deploy.aws_http_api_providers import AwsHttpApis
+from tooling.deploy.aws_shared_rest_api import SharedRestApis, shared_api
 from tooling.deploy.event_differences import (
     alarm_diff,
     api_methods_found,
@@ -346,10 +347,12 @@ class AwsSchedules:
 class AwsRestApis:
     """A REST API, found by name (API Gateway does not keep names unique: the toolkit's is the
     one carrying its tags). An update changes only the methods that differ, then deploys the
-    stage again."""
+    stage again. A shared API (provider.apiGateway.restApiId) is found by its id and handled by
+    tooling.deploy.aws_shared_rest_api."""
 
     def __init__(self, context: AwsContext) -> None:
         self.c = context
+        self.shared = SharedRestApis(context, self.put_method)
 
     def check(self, resource: RestApi) -> None:
         pass
@@ -363,6 +366,9 @@ class AwsRestApis:
         ]
 
     def find(self, address: Address) -> Found | None:
+        shared = shared_api(address)
+        if shared is not None:
+            return self.shared.find(shared[0])
         apis = self._apis_named(address.name)
         if not apis:
             return None
@@ -380,6 +386,8 @@ class AwsRestApis:
         return {**api, "Resources": resources, "Stages": stages.get("item", [])}
 
     def owns(self, address: Address, found: Found) -> bool:
+        if shared_api(address) is not None:
+            return True  # what the toolkit changes in it is its own methods and paths
         return self.c.ours(dict(found.get("tags") or {}))
 
     def diff(self, resource: RestApi, found: Found) -> Diff:
@@ -395,6 +403,9 @@ class AwsRestApis:
         return diff
 
     def create(self, resource: RestApi) -> None:
+        if resource.existing_id is not None:
+            self.shared.apply(resource, self.shared.find(resource.existing_id))
+            return
         endpoint: dict[str, Any] = {"types": [resource.endpoint_type]}
         if resource.vpc_endpoint_ids:
             endpoint["vpcEndpointIds"] = list(resource.vpc_endpoint_ids)
@@ -411,7 +422,9 @@ class AwsRestApis:
         self._apply(resource, api["id"], [root])
 
     def update(self, resource: RestApi, found: Found, diff: Diff) -> None:
-        if not resource.existence_only:
+        if resource.existing_id is not None:
+            self.shared.apply(resource, found)
+        elif not resource.existence_only:
             self._apply(resource, found["id"], list(found.get("Resources") or []))
 
     def api_id(self, name: str) -> str | None:
@@ -450,7 +463,7 @@ class AwsRestApis:
                 continue
             if key in have:
                 self._delete_method(api_id, ids[method.path], method.http_method)
-            self._put_method(api_id, ids[method.path], method)
+            self.put_method(api_id, ids[method.path], method)
         for path, verb in sorted(set(have) - set(wanted)):
             if path in ids:
                 self._delete_method(api_id, ids[path], verb)
@@ -473,7 +486,7 @@ class AwsRestApis:
                 resourceId=resource_id, httpMethod=verb,
             )  # fmt: skip
 
-    def _put_method(self, api_id: str, resource_id: str, method: ApiMethod) -> None:
+    def put_method(self, api_id: str, resource_id: str, method: ApiMethod) -> None:
         aws, verb = self.c.aws, method.http_method
         what = f"put method {verb} /{method.path}"
         where = {"restApiId": api_id, "resourceId": resource_id, "httpMethod": verb}
@@ -495,6 +508,10 @@ class AwsRestApis:
             aws.call("apigateway", "put_integration_response", what=what, **where, **response)
 
     def delete(self, address: Address) -> None:
+        shared = shared_api(address)
+        if shared is not None:
+            self.shared.delete(*shared)
+            return
         for api in self._apis_named(address.name):
             if self.c.ours(dict(api.get("tags") or {})):
                 with contextlib.suppress(NotFound):
@@ -504,6 +521,9 @@ class AwsRestApis:
                     )  # fmt: skip
 
     def describe(self, address: Address, found: Found) -> Description:
+        shared = shared_api(address)
+        if shared is not None:
+            return self.shared.describe(shared[0], found)
         stages = [s.get("stageName") for s in found.get("Stages") or []]
         stage = stages[0] if stages else ""
         url = f"https://{found['id']}.execute-api.{self.c.region}.amazonaws.com/{stage}"

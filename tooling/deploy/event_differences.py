@@ -176,7 +176,7 @@ def rest_api_diff(api: RestApi, found: Found) -> Diff:
         return Diff()
     parts: list[tuple[str, tuple[str, ...]]] = []
     types = (found.get("endpointConfiguration") or {}).get("types") or ["EDGE"]
-    if types != [api.endpoint_type]:
+    if api.existing_id is None and types != [api.endpoint_type]:  # a shared API's is not ours
         parts.append(("endpoint type changed", ("endpointConfiguration",)))
     have, wanted = api_methods_found(found), api_methods_wanted(api)
     changed = sorted(

@@ -519,13 +519,15 @@ def http_api(context: _Context) -> Contribution:
         methods=tuple(methods),
         vpc_endpoint_ids=api.vpc_endpoint_ids,
         needs=tuple(needs),
+        existing_id=api.rest_api_id,
+        root_resource_id=api.root_resource_id,
+        predefined_resources=api.predefined_resources,
     )
     resources.append(rest_api)
     resources.extend(api_keys(api.api_keys, rest_api))
     partition = partition_for(service.region)
-    source_arn = (
-        f"arn:{partition}:execute-api:{service.region}:{service.account_id}:{REST_API_ID}/*/*"
-    )
+    api_id = api.rest_api_id or REST_API_ID  # a shared API's id is known: scoped to it
+    source_arn = f"arn:{partition}:execute-api:{service.region}:{service.account_id}:{api_id}/*/*"
     routed = {function.key: function for function, _ in routes}
     for function in routed.values():
         resources.append(

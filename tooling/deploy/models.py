@@ -505,6 +505,8 @@ class Schedule:
         return settings
 
 
+# A shared REST API's address keeps its id where an ARN would go: "id:<its id>"
+EXISTING_REST_API = "id:"
 REST_API_ID = "{rest_api_id}"  # in a Permission's source_arn: the REST API's id
 HTTP_API_ID = "{http_api_id}"  # ... and the HTTP API's
 
@@ -563,10 +565,24 @@ class RestApi:
     # Only that it exists matters (no methods, no deployment): the API a `resources:` template
     # names, made before the stack (tooling/deploy/phases.py); the whole API comes later.
     existence_only: bool = False
+    # provider.apiGateway.restApiId: on AWS, the methods go on that existing API (under
+    # `root_resource_id`, or the resources `predefined_resources` name: service path -> id),
+    # which the toolkit never changes or deletes beyond its own methods and the paths it made.
+    # The local target keeps an API of its own, by name.
+    existing_id: str | None = None
+    root_resource_id: str | None = None
+    predefined_resources: tuple[tuple[str, str], ...] = ()
 
     @property
     def address(self) -> Address:
-        return Address(self.KIND, self.name)
+        """A shared API's id, and the resources to keep (its root and restApiResources'), go
+        where an ARN would: "id:<api id>#<resource id>,...", so a remove knows them."""
+        if self.existing_id is None:
+            return Address(self.KIND, self.name)
+        keep = [self.root_resource_id or "", *(rid for _, rid in self.predefined_resources)]
+        kept = ",".join(k for k in keep if k)
+        arn = EXISTING_REST_API + self.existing_id + (f"#{kept}" if kept else "")
+        return Address(self.KIND, self.name, arn)
 
     def dependencies(self) -> tuple[Address, ...]:
         return self.needs
