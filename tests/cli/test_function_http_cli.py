@@ -200,3 +200,39 @@ def test_a_killed_server_leaves_no_function_running(
             break
         time.sleep(0.05)
     assert not Path(f"/proc/{handler}").exists()
+
+
+def test_a_shared_rest_api_is_served_as_the_services_own_locally(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """provider.apiGateway.restApiId: only AWS has the other service's API; the local target
+    keeps one of its own for the service, and `tool serve` answers its routes."""
+    service = tmp_path / "web"
+    service.mkdir()
+    (service / "handler.py").write_text(HANDLER)
+    (service / "serverless.yml").write_text(
+        "service: web\nprovider:\n  name: aws\n  runtime: python3.12\n  apiGateway:\n"
+        "    restApiId: abc123\n    restApiRootResourceId: root1\n"
+        "    restApiResources: {/users: res1}\n"
+        "functions:\n  hello:\n    handler: handler.hello\n    events:\n"
+        "      - http: GET users/{id}\n"
+    )
+    monkeypatch.chdir(service)
+    assert main(["deploy"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    api = open_local_api(load_service(service, env={}))
+    server = make_server(api, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        status, _, body = call(server, "GET", "/dev/users/7")
+    finally:
+        server.shutdown()
+        server.server_close()
+        api.close()
+    assert status == 200, body
+    assert json.loads(body)["id"] == "7"
+    assert main(["deploy"]) == 0
+    assert "No changes." in capsys.readouterr().out
+    assert main(["remove"]) == 0
+    assert "delete    rest api dev-web (tool remove)" in capsys.readouterr().out
