@@ -135,3 +135,22 @@ def test_a_target_that_cannot_be_delivered_is_said(tmp_path: Path) -> None:
         "serverless.yml:10:18: state machine s-dev-m: FAILED notifications to `sns` targets are "
         "not delivered on this target (deployed as a record; delivered locally: sqs)",
     )
+
+
+def test_a_shared_api_is_named_by_its_id_and_its_permissions_scoped_to_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "serverless.yml").write_text(
+        "service: s\nprovider:\n  name: aws\n  apiGateway:\n    restApiId: abc123\n"
+        "    restApiRootResourceId: root1\n    restApiResources: {/users: res1}\n"
+        "functions:\n  f:\n    handler: handler.f\n    events:\n      - http: GET users/{id}\n"
+    )
+    service = load_service(tmp_path, env={}, account_id=ACCOUNT)
+    assert service.problems == ()
+    found = list(desired_resources(service, Platform()).resources)
+    api = api_of(found)
+    assert (api.name, api.existing_id, api.root_resource_id) == ("dev-s", "abc123", "root1")
+    assert api.predefined_resources == (("users", "res1"),)
+    assert api.address.arn == "id:abc123#root1,res1"  # what a remove keeps
+    (permission,) = [r for r in found if type(r).__name__ == "Permission"]
+    assert permission.source_arn == f"arn:aws:execute-api:us-east-1:{ACCOUNT}:abc123/*/*"
