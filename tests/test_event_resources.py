@@ -151,6 +151,6 @@ def test_a_shared_api_is_named_by_its_id_and_its_permissions_scoped_to_it(
     api = api_of(found)
     assert (api.name, api.existing_id, api.root_resource_id) == ("dev-s", "abc123", "root1")
     assert api.predefined_resources == (("users", "res1"),)
-    assert api.address.arn == "id:abc123#root1,res1"  # what a remove keeps
+    assert api.address.arn == "id:abc123#root1#users=res1#users,users/{id}"  # for a remove
     (permission,) = [r for r in found if type(r).__name__ == "Permission"]
     assert permission.source_arn == f"arn:aws:execute-api:us-east-1:{ACCOUNT}:abc123/*/*"

@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tooling.aws.client import ApiCall, is_mutating, recording_calls
+from tooling.aws.client import ApiCall, AwsClient, is_mutating, recording_calls
 from tooling.cli import main
 
 from .conftest import MOTO_ACCOUNT, REGION
@@ -225,3 +225,41 @@ def test_a_shared_api_that_does_not_exist(
     code, _, err, _ = run(capsys, "deploy", "--target", "aws")
     assert code == 2
     assert "REST API nosuchapi (provider.apiGateway.restApiId) does not exist on the aws" in err
+
+
+class Killed(BaseException):
+    """Stands for a SIGKILL: nothing after the call it interrupts runs."""
+
+
+@pytest.mark.parametrize("then", ["deploy", "remove"])
+def test_a_deploy_killed_between_a_method_and_its_integration(
+    shop: tuple[Path, Other],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    then: str,
+) -> None:
+    """PutMethod carries the marker: the half-made method is the toolkit's to finish or
+    remove, never left as someone else's (which would block the API's deployments)."""
+    _, other = shop
+    real = AwsClient.call
+
+    def dies_at_put_integration(self: AwsClient, service: str, method: str, **kw: Any) -> Any:
+        if method == "put_integration":
+            raise Killed
+        return real(self, service, method, **kw)
+
+    monkeypatch.setattr(AwsClient, "call", dies_at_put_integration)
+    with pytest.raises(Killed):
+        main(["deploy", "--target", "aws"])
+    monkeypatch.setattr(AwsClient, "call", real)
+    half_made = [key for key, m in other.methods().items() if "methodIntegration" not in m]
+    assert len(half_made) == 1
+    capsys.readouterr()
+    code, _, err, _ = run(capsys, then, "--target", "aws")
+    assert code == 0, err
+    if then == "deploy":
+        assert all("methodIntegration" in m for m in other.methods().values())
+        assert len(other.methods()) == 6
+    else:
+        assert set(other.methods()) == {("/users", "GET")}
+        assert other.paths() == {"/", "/users", "/posts"}

@@ -368,7 +368,7 @@ class AwsRestApis:
     def find(self, address: Address) -> Found | None:
         shared = shared_api(address)
         if shared is not None:
-            return self.shared.find(shared[0])
+            return self.shared.find(shared.api_id)
         apis = self._apis_named(address.name)
         if not apis:
             return None
@@ -497,6 +497,8 @@ class AwsRestApis:
             extra["authorizationScopes"] = list(method.authorization_scopes)
         if method.request_parameters:
             extra["requestParameters"] = dict(method.request_parameters)
+        if method.operation_name:
+            extra["operationName"] = method.operation_name
         aws.call(
             "apigateway", "put_method", what=what, authorizationType=method.authorization_type,
             apiKeyRequired=method.api_key_required, **where, **extra,
@@ -510,7 +512,7 @@ class AwsRestApis:
     def delete(self, address: Address) -> None:
         shared = shared_api(address)
         if shared is not None:
-            self.shared.delete(*shared)
+            self.shared.delete(shared)
             return
         for api in self._apis_named(address.name):
             if self.c.ours(dict(api.get("tags") or {})):
@@ -523,7 +525,7 @@ class AwsRestApis:
     def describe(self, address: Address, found: Found) -> Description:
         shared = shared_api(address)
         if shared is not None:
-            return self.shared.describe(shared[0], found)
+            return self.shared.describe(shared.api_id, found)
         stages = [s.get("stageName") for s in found.get("Stages") or []]
         stage = stages[0] if stages else ""
         url = f"https://{found['id']}.execute-api.{self.c.region}.amazonaws.com/{stage}"

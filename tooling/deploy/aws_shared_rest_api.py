@@ -4,10 +4,10 @@ API, made by another service, that the service's http events go on, as Serverles
 to the service's stage).
 
 The API is not the toolkit's: it never changes the API itself, its stages' settings, or methods
-it did not put. Its own methods carry a marker in their integration's `cacheNamespace`
-("tool:<service>:<stage>:<METHOD>:/<path>", one per method, so no cache entry is shared with
-another method), which API Gateway keeps with the method: a deploy killed half-way is found and
-finished by the next. On remove (or when a method is no longer wanted) the toolkit deletes its
+it did not put. Its own methods carry a marker as their `operationName`
+("tool:<service>:<stage>:<METHOD>:/<path>"; the toolkit deploys no `operationId`), set by the
+first call that makes a method (PutMethod): a deploy killed half-way is found and finished by
+the next, or removed. On remove (or when a method is no longer wanted) the toolkit deletes its
 methods, then each path they were on that is left with no method and no child path, walking up
 to (not including) the root resource and the resources `restApiResources` names.
 """
@@ -15,7 +15,7 @@ to (not including) the root resource and the resources `restApiResources` names.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tooling.deploy.event_differences import api_methods_wanted, found_method
@@ -26,7 +26,7 @@ from tooling.errors import BadInput, NotFound
 if TYPE_CHECKING:
     from tooling.aws.client import AwsClient
 
-MARKER = "tool"  # the first field of the toolkit's cacheNamespace on a shared API
+MARKER = "tool"  # the first field of the toolkit's operationName on a shared API
 
 
 class AwsContext(Protocol):
@@ -40,13 +40,32 @@ class PutMethod(Protocol):
     def __call__(self, api_id: str, resource_id: str, method: ApiMethod) -> None: ...
 
 
-def shared_api(address: Address) -> tuple[str, set[str]] | None:
-    """The id of the shared API an address names and the resources never to delete (see
-    RestApi.address); None: the service's own API."""
+@dataclass(frozen=True)
+class Layout:
+    """Where the service's paths go on a shared API (from RestApi.address, so a remove with no
+    model knows it): the root resource (None: the API's `/`), restApiResources' (path -> id),
+    and every path the service names."""
+
+    api_id: str
+    root: str | None
+    predefined: dict[str, str]
+    paths: tuple[str, ...]
+
+
+def shared_api(address: Address) -> Layout | None:
+    """The shared API an address names; None: the service's own API."""
     if address.arn is None or not address.arn.startswith(EXISTING_REST_API):
         return None
-    api_id, _, kept = address.arn.removeprefix(EXISTING_REST_API).partition("#")
-    return api_id, {k for k in kept.split(",") if k}
+    api_id, root, predefined, paths = (
+        address.arn.removeprefix(EXISTING_REST_API).split("#") + ["", "", ""]
+    )[:4]
+    pairs = (item.partition("=") for item in predefined.split(",") if item)
+    return Layout(
+        api_id=api_id,
+        root=root or None,
+        predefined={path: rid for path, _, rid in pairs},
+        paths=tuple(p for p in paths.split(",") if p),
+    )
 
 
 class SharedRestApis:
@@ -63,7 +82,7 @@ class SharedRestApis:
 
     def _ours(self, method: dict[str, Any]) -> tuple[str, str] | None:
         """(service path, METHOD) of one of the toolkit's methods; None for anyone else's."""
-        namespace = str((method.get("methodIntegration") or {}).get("cacheNamespace") or "")
+        namespace = str(method.get("operationName") or "")
         if not namespace.startswith(self._prefix):
             return None
         verb, _, path = namespace.removeprefix(self._prefix).partition(":")
@@ -121,37 +140,19 @@ class SharedRestApis:
         aws = self.c.aws
         everything = list(found.get("AllResources") or [])
         by_id = {str(r["id"]): r for r in everything}
-        children = {(str(r.get("parentId")), str(r.get("pathPart"))): str(r["id"])
-                    for r in everything if r.get("parentId")}  # fmt: skip
-        root = api.root_resource_id or next(
-            (str(r["id"]) for r in everything if r.get("path") == "/"), None
-        )
-        predefined = dict(api.predefined_resources)
+        layout = shared_api(api.address)
+        assert layout is not None
+        root = self._root(layout, everything)
         for name, resource_id in [("restApiRootResourceId", root), *(
-            (f"restApiResources[/{path}]", rid) for path, rid in predefined.items()
+            (f"restApiResources[/{path}]", rid) for path, rid in layout.predefined.items()
         )]:  # fmt: skip
-            if resource_id is None or resource_id not in by_id:
+            if resource_id not in by_id:
                 raise BadInput(
                     f"provider.apiGateway.{name}: {resource_id} is not a resource of REST API "
                     f"{api_id}",
                     hint="give the id of one of its resources (GetResources lists them)",
                 )
-        assert root is not None
-        ids: dict[str, str] = {"": root}
-        for path in api.paths():
-            if path in predefined:
-                ids[path] = predefined[path]
-                continue
-            parent, _, part = path.rpartition("/")
-            existing = children.get((ids[parent], part))
-            if existing is None:
-                created = aws.call(
-                    "apigateway", "create_resource", what=f"create resource /{path} of {api_id}",
-                    restApiId=api_id, parentId=ids[parent], pathPart=part,
-                )  # fmt: skip
-                existing = str(created["id"])
-                children[(ids[parent], part)] = existing
-            ids[path] = existing
+        ids = self._ids(layout, everything, create=True)
         have = self._have(found)
         wanted = api_methods_wanted(api)
         for method in api.methods:
@@ -168,18 +169,51 @@ class SharedRestApis:
                         "not the toolkit's (provider.apiGateway.restApiId); it is left alone",
                         hint="remove it from the service that made it, or change the path",
                     )
-            marked = {**method.integration, "cacheNamespace": self.marker(method)}
-            self.put_method(api_id, resource_id, replace(method, integration=marked))
+            self.put_method(
+                api_id, resource_id, replace(method, operation_name=self.marker(method))
+            )
         emptied = []
         for path, verb in sorted(set(have) - set(wanted)):
             self._delete_method(api_id, have[(path, verb)][0], verb)
             emptied.append(have[(path, verb)][0])
-        self._prune(api_id, emptied, {root, *predefined.values()})
+        self._prune(api_id, emptied, {root, *layout.predefined.values()})
         aws.call(
             "apigateway", "create_deployment",
             what=f"deploy REST API {api_id} to stage {api.stage}",
             restApiId=api_id, stageName=api.stage, description=self.c.description,
         )  # fmt: skip
+
+    @staticmethod
+    def _root(layout: Layout, everything: list[dict[str, Any]]) -> str:
+        return layout.root or next((str(r["id"]) for r in everything if r.get("path") == "/"), "")
+
+    def _ids(
+        self, layout: Layout, everything: list[dict[str, Any]], *, create: bool
+    ) -> dict[str, str]:
+        """Service path -> resource id for each of the service's paths, under the root or the
+        resource restApiResources names; missing ones made (`create`) or left out."""
+        children = {(str(r.get("parentId")), str(r.get("pathPart"))): str(r["id"])
+                    for r in everything if r.get("parentId")}  # fmt: skip
+        ids: dict[str, str] = {"": self._root(layout, everything)}
+        for path in sorted(layout.paths, key=lambda p: (p.count("/"), p)):
+            if path in layout.predefined:
+                ids[path] = layout.predefined[path]
+                continue
+            parent, _, part = path.rpartition("/")
+            if parent not in ids:
+                continue
+            existing = children.get((ids[parent], part))
+            if existing is None and create:
+                created = self.c.aws.call(
+                    "apigateway", "create_resource",
+                    what=f"create resource /{path} of REST API {layout.api_id}",
+                    restApiId=layout.api_id, parentId=ids[parent], pathPart=part,
+                )  # fmt: skip
+                existing = str(created["id"])
+                children[(ids[parent], part)] = existing
+            if existing is not None:
+                ids[path] = existing
+        return ids
 
     def _have(self, found: Found) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
         """(service path, METHOD) -> (its resource's id, canonical method)."""
@@ -225,17 +259,22 @@ class SharedRestApis:
             if resource.get("parentId"):
                 pending.append(str(resource["parentId"]))
 
-    def delete(self, api_id: str, keep: set[str]) -> None:
+    def delete(self, layout: Layout) -> None:
         """The toolkit's methods and the paths they leave empty; the API stays, redeployed to
         the service's stage (when it holds one) so the stage stops answering them."""
+        api_id = layout.api_id
         found = self.find(api_id)
         if found is None:
             return
         have = self._have(found)
         for (_, verb), (resource_id, _) in sorted(have.items()):
             self._delete_method(api_id, resource_id, verb)
-        root = next((str(r["id"]) for r in found["AllResources"] if r.get("path") == "/"), "")
-        self._prune(api_id, [resource_id for resource_id, _ in have.values()], {root, *keep})
+        everything = list(found["AllResources"])
+        root = self._root(layout, everything)
+        # the service's paths too: a deploy killed before a path got its method made it
+        made = self._ids(layout, everything, create=False)
+        emptied = [resource_id for resource_id, _ in have.values()] + list(made.values())
+        self._prune(api_id, emptied, {root, *layout.predefined.values()})
         stage = self.c.tags[TAG_STAGE]
         left = any(
             (r.get("resourceMethods") or {}) for r in self._all_resources(api_id)

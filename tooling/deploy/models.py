@@ -548,6 +548,7 @@ class ApiMethod:
     preflight_headers: dict[str, str] = field(default_factory=dict)
     function_arn: str | None = None  # a function's http event: the Lambda proxy integration's
     declared_in: tuple[str | None, int | None, int | None] = (None, None, None)
+    operation_name: str | None = None  # PutMethod's operationName (a shared API's marker)
 
 
 @dataclass(frozen=True)
@@ -575,14 +576,14 @@ class RestApi:
 
     @property
     def address(self) -> Address:
-        """A shared API's id, and the resources to keep (its root and restApiResources'), go
-        where an ARN would: "id:<api id>#<resource id>,...", so a remove knows them."""
+        """A shared API's id, root resource, restApiResources and the service's paths go where
+        an ARN would ("id:<api id>#<root id>#<path>=<id>,...#<path>,..."; API Gateway's path
+        parts hold no "#", "," or "="), so a remove knows what it may delete."""
         if self.existing_id is None:
             return Address(self.KIND, self.name)
-        keep = [self.root_resource_id or "", *(rid for _, rid in self.predefined_resources)]
-        kept = ",".join(k for k in keep if k)
-        arn = EXISTING_REST_API + self.existing_id + (f"#{kept}" if kept else "")
-        return Address(self.KIND, self.name, arn)
+        predefined = ",".join(f"{path}={rid}" for path, rid in self.predefined_resources)
+        parts = (self.existing_id, self.root_resource_id or "", predefined, ",".join(self.paths()))
+        return Address(self.KIND, self.name, EXISTING_REST_API + "#".join(parts))
 
     def dependencies(self) -> tuple[Address, ...]:
         return self.needs
