@@ -172,6 +172,7 @@ def function_role(service: ServiceConfig) -> RoleSpec:
     statements.extend(_provider_statements(service))
     statements.extend(_settings_statements(shared))
     statements.extend(queue_polling_statements(shared))
+    statements.extend(stream_reading_statements(shared))
     policies = {FUNCTION_POLICY_NAME: _policy(statements)} if statements else {}
     return RoleSpec(
         name=function_role_name(service),
@@ -213,6 +214,7 @@ def function_own_role(service: ServiceConfig, function: FunctionConfig) -> RoleS
             "Resource": [log_group_arn(service, function_log_group(function.name)) + ":*"],
         },
         *queue_polling_statements([function]),
+        *stream_reading_statements([function]),
         *function.own_role_statements,
         *_settings_statements([function]),
     ]
@@ -237,6 +239,38 @@ def queue_polling_statements(functions: Iterable[FunctionConfig]) -> list[dict[s
             "Resource": queues,
         }
     ]
+
+
+def stream_reading_statements(functions: Iterable[FunctionConfig]) -> list[dict[str, Any]]:
+    """What Lambda needs to read the streams of these functions' `stream` events and send a
+    failed batch's record to its onFailure destination: the statements Serverless adds (v3
+    stream.js), one per kind that is used."""
+    events = [e for f in functions for e in f.events.streams]
+
+    def arns(kind: str, *, failure: bool = False) -> list[str]:
+        if failure:
+            chosen = [e.on_failure for e in events if e.on_failure and e.on_failure_type == kind]
+            return list(dict.fromkeys(a for a in chosen if a))
+        return list(dict.fromkeys(e.stream_arn for e in events if e.stream_type == kind))
+
+    actions = {
+        "dynamodb": ["dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                     "dynamodb:DescribeStream", "dynamodb:ListStreams"],
+        "kinesis": ["kinesis:GetRecords", "kinesis:GetShardIterator",
+                    "kinesis:DescribeStream", "kinesis:ListStreams"],
+    }  # fmt: skip
+    failure_actions = {"sns": ["sns:Publish"], "sqs": ["sqs:ListQueues", "sqs:SendMessage"]}
+    statements = [
+        {"Effect": "Allow", "Action": actions[kind], "Resource": arns(kind)}
+        for kind in actions
+        if arns(kind)
+    ]
+    statements += [
+        {"Effect": "Allow", "Action": failure_actions[kind], "Resource": arns(kind, failure=True)}
+        for kind in failure_actions
+        if arns(kind, failure=True)
+    ]
+    return statements
 
 
 def _role_settings(service: ServiceConfig) -> Mapping[str, Any]:

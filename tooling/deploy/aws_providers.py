@@ -26,6 +26,7 @@ from tooling.deploy.aws_event_providers import aws_event_providers
 from tooling.deploy.aws_sns_providers import aws_sns_providers
 from tooling.deploy.bucket_providers import bucket_providers
 from tooling.deploy.differences import (
+    STARTING_SETTINGS,
     function_diff,
     log_group_diff,
     mapping_diff,
@@ -557,12 +558,19 @@ class AwsEventSourceMappings:
     def create(self, resource: EventSourceMapping) -> None:
         self.c.aws.call(
             "lambda", "create_event_source_mapping",
-            what=f"connect queue {resource.queue_name} to {resource.function_name}",
+            what=f"connect {resource.queue_name} to {resource.function_name}",
             EventSourceArn=resource.queue_arn, FunctionName=resource.function_name,
             Enabled=resource.enabled, Tags=self.c.tags, **mapping_settings(resource),
         )  # fmt: skip
 
     def update(self, resource: EventSourceMapping, found: Found, diff: Diff) -> None:
+        if set(STARTING_SETTINGS) & set(diff.attributes):  # a stream read from elsewhere
+            self.c.aws.call(
+                "lambda", "delete_event_source_mapping",
+                what=f"replace the mapping of {resource.queue_name}", UUID=found["UUID"],
+            )  # fmt: skip
+            self.create(resource)
+            return
         self.c.aws.call(
             "lambda", "update_event_source_mapping",
             what=f"update the mapping of {resource.queue_name}", UUID=found["UUID"],

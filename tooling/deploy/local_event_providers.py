@@ -436,7 +436,7 @@ class LocalEventSourceMappings(_Records):
             "EventSourceArn": resource.queue_arn,
             "FunctionArn": function_arn,
             "State": "Enabled" if resource.enabled else "Disabled",
-            **mapping_settings(resource),
+            **json.loads(json.dumps(mapping_settings(resource), default=datetime.isoformat)),
         }
 
     def create(self, resource: EventSourceMapping) -> None:
