@@ -30,7 +30,8 @@ A manifest entry:
      "ssm": {"/path": "value"}, "stacks": {"other-stack": {"Output": "value"}},
      "roles": ["LabRole"], "exports": {"other-dev-UserPoolId": "us-east-1_x"},
      "layers": ["arn:aws:lambda:us-east-2:770693421928:layer:Klayers-p38-requests:6"],
-     "event_buses": ["WebinarEventBus"], "note": "..."}
+     "event_buses": ["WebinarEventBus"], "rest_apis": ["other-api"],
+     "note": "..."}
 `root` is copied whole (a `${file(../x.yml)}` may leave `dir`); `dir` defaults to the root;
 `local: false` marks a service whose runtimes the local runtime does not run (its local deploy
 refusal is the designed one); `local_refusal` is the text of another documented local limit;
@@ -46,7 +47,9 @@ the account the file names by ARN, exports that `Fn::ImportValue` reads), in `re
 (layer version ARNs the functions use, often another account's public layer) are published on
 the moto server, up to their version, in their region; `event_buses` (EventBridge buses the
 file's rules use and no file creates: they exist in its author's account) are created on the
-moto server.
+moto server; `rest_apis` are REST APIs of another of the author's services, created first: an
+export whose value is `$rest_api:<name>` or `$rest_api_root:<name>` gets its id or root resource
+id.
 """
 
 from __future__ import annotations
@@ -219,7 +222,14 @@ def seed(
         }
         for role in entry["roles"]:
             iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
-    exports = entry.get("exports") or {}
+    exports = dict(entry.get("exports") or {})
+    made: dict[str, str] = {}
+    for api in entry.get("rest_apis") or []:  # another stack's REST API, which exports its ids
+        apigateway = boto3.client("apigateway", **kwargs)
+        rest_api = apigateway.create_rest_api(name=api)
+        made[f"$rest_api:{api}"] = rest_api["id"]
+        made[f"$rest_api_root:{api}"] = rest_api["rootResourceId"]
+    exports = {name: made.get(value, value) for name, value in exports.items()}
     if exports:  # values other stacks export (Fn::ImportValue), in one stack of their own
         outputs = {
             f"Export{index}": {"Value": value, "Export": {"Name": name}}

@@ -102,6 +102,8 @@ class _LocalVariablesWhenUsed:
     def how_to_set(self, kind: str, address: str) -> str:
         return str(getattr(self.reader(), "how_to_set")(kind, address))  # noqa: B009
 
+    layers_needed = False  # the local runtime runs functions without their layers
+
 
 def parse_params(values: tuple[str, ...]) -> dict[str, str]:
     """`--param KEY=VALUE` values (Serverless v3: the value's trailing spaces are dropped; a

@@ -170,3 +170,30 @@ def test_a_tag_edit_is_a_tagging_call_only(
         "team": "data",
         "owner": "ana",
     }
+
+
+def test_a_latest_layer_deploys_as_its_highest_version(
+    aws_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """serverless-latest-layer-version's `:latest`, looked up with ListLayerVersions by ARN."""
+    lambda_: Any = boto3.Session(region_name=REGION).client("lambda")
+    for _ in range(2):
+        lambda_.publish_layer_version(
+            LayerName="deps", Content={"ZipFile": b"PK\x05\x06" + b"\0" * 18}
+        )
+    (tmp_path / "serverless.yml").write_text(
+        "service: latest\nplugins:\n  - serverless-latest-layer-version\n"
+        f"provider:\n  name: aws\n  runtime: python3.12\n  region: {REGION}\n"
+        "functions:\n  work:\n    handler: handler.work\n    layers:\n"
+        "      - arn:aws:lambda:${self:provider.region}:#{AWS::AccountId}:layer:deps:latest\n"
+    )
+    (tmp_path / "handler.py").write_text("def work(event, context):\n    return event\n")
+    monkeypatch.chdir(tmp_path)
+    run(capsys, "deploy", "--target", "aws")
+    config = lambda_.get_function(FunctionName="latest-dev-work")["Configuration"]
+    assert [layer["Arn"] for layer in config["Layers"]] == [
+        f"arn:aws:lambda:{REGION}:{MOTO_ACCOUNT}:layer:deps:2"
+    ]

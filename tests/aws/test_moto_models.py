@@ -1,6 +1,6 @@
 """The CloudFormation models tooling/localaws/moto_fixes.py adds to moto (the tests' stand-in
-for AWS and the local AWS services): an API Gateway authorizer and Cognito user pools, created,
-named by Ref/Fn::GetAtt in outputs, and deleted with the stack."""
+for AWS and the local AWS services): an API Gateway authorizer, Cognito user pools and SES
+configuration sets, created, named by Ref/Fn::GetAtt in outputs, and deleted with the stack."""
 
 from __future__ import annotations
 
@@ -92,3 +92,46 @@ def test_a_resource_the_backend_refuses_refuses_the_stack_with_the_reason(aws_en
     assert error["Code"] == "ValidationError"
     assert error["Message"].startswith("AWS::ApiGateway::Authorizer svc-Authorizer-")
     assert "Invalid Rest API Id specified (the resource failed)" in error["Message"]
+
+
+SES_TEMPLATE = {
+    "Resources": {
+        "Mail": {"Type": "AWS::SES::ConfigurationSet", "Properties": {"Name": "mail"}},
+        "Bounces": {
+            "Type": "AWS::SES::ConfigurationSetEventDestination",
+            "Properties": {
+                "ConfigurationSetName": {"Ref": "Mail"},
+                "EventDestination": {
+                    "Name": "bounces",
+                    "Enabled": True,
+                    "MatchingEventTypes": ["bounce"],
+                    "SnsDestination": {"TopicARN": f"arn:aws:sns:{REGION}:123456789012:t"},
+                },
+            },
+        },
+        "Pool": {
+            "Type": "AWS::Cognito::UserPool",
+            "Properties": {
+                "UserPoolName": "users",
+                "EmailConfiguration": {"ConfigurationSet": {"Ref": "Mail"}},
+            },
+        },
+    },
+    "Outputs": {"Set": {"Value": {"Ref": "Mail"}}, "Pool": {"Value": {"Ref": "Pool"}}},
+}
+
+
+def test_ses_configuration_sets_are_created_and_deleted_with_the_stack(aws_env: str) -> None:
+    session = boto3.Session(region_name=REGION)
+    ses: Any = session.client("ses")
+    cloudformation: Any = session.client("cloudformation")
+    cloudformation.create_stack(StackName="mail", TemplateBody=json.dumps(SES_TEMPLATE))
+    stack = cloudformation.describe_stacks(StackName="mail")["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs["Set"] == "mail"
+    described = ses.describe_configuration_set(
+        ConfigurationSetName="mail", ConfigurationSetAttributeNames=["eventDestinations"]
+    )
+    assert [d["Name"] for d in described["EventDestinations"]] == ["bounces"]
+    cloudformation.delete_stack(StackName="mail")
+    assert ses.list_configuration_sets()["ConfigurationSets"] == []

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tooling.config.function_settings import FunctionSettings, Vpc
+from tooling.config.missing import MISSING
 from tooling.config.service import ServiceConfig, load_service
 from tooling.errors import ConfigError
 
@@ -148,3 +149,102 @@ def test_layers_written_as_intrinsics_resolve_and_the_services_own_are_left_out(
         "`layers:`" in w
         for w in svc.warnings
     )
+
+
+class LayerVersions:
+    """The reader's seam for a layer's versions; `needed` is whether the target runs layers."""
+
+    def __init__(self, versions: dict[str, str], needed: bool = True) -> None:
+        self.versions = versions
+        self.layers_needed = needed
+        self.asked: list[str] = []
+
+    def resolve(self, kind: str, address: str, params: tuple[str, ...]) -> object:
+        assert kind == "layer"
+        self.asked.append(address)
+        return self.versions.get(address, MISSING)
+
+    def missing_reason(self, kind: str, address: str) -> str:
+        return f"layer {address} has no version"
+
+
+LATEST_SERVICE = (
+    "service: s\n{plugins}provider:\n  name: aws\n  runtime: python3.12\n  region: eu-west-1\n"
+    "  layers:\n"
+    "    - arn:aws:lambda:${{self:provider.region}}:#{{AWS::AccountId}}:layer:deps:latest\n"
+    "functions:\n  a:\n    handler: handler.work\n"
+    "    layers:\n      - arn:aws:lambda:eu-west-1:111122223333:layer:tools:LATEST\n"
+    "  b:\n    handler: handler.work\n"
+)
+
+
+def write_latest(tmp_path: Path, plugins: str) -> None:
+    (tmp_path / "handler.py").write_text("def work(event, context):\n    return 1\n")
+    (tmp_path / "serverless.yml").write_text(LATEST_SERVICE.format(plugins=plugins))
+
+
+def test_a_latest_layer_is_its_highest_version_with_serverless_latest_layer_version(
+    tmp_path: Path,
+) -> None:
+    write_latest(tmp_path, "plugins:\n  - serverless-latest-layer-version\n")
+    reader = LayerVersions(
+        {
+            "arn:aws:lambda:eu-west-1:111122223333:layer:tools": (
+                "arn:aws:lambda:eu-west-1:111122223333:layer:tools:7"
+            ),
+            "arn:aws:lambda:eu-west-1:000000000000:layer:deps": (
+                "arn:aws:lambda:eu-west-1:000000000000:layer:deps:12"
+            ),
+        }
+    )
+    svc = load_service(tmp_path, env={}, external=reader)
+    assert svc.functions["a"].settings.layers == (
+        "arn:aws:lambda:eu-west-1:111122223333:layer:tools:7",
+    )
+    assert svc.functions["b"].settings.layers == (
+        "arn:aws:lambda:eu-west-1:000000000000:layer:deps:12",
+    )
+
+
+def test_a_latest_layer_with_no_version_is_refused_once_at_its_line(tmp_path: Path) -> None:
+    write_latest(tmp_path, "plugins:\n  - serverless-latest-layer-version\n")
+    reader = LayerVersions({})
+    svc = load_service(tmp_path, env={}, external=reader)
+    lines = [problem.render() for problem in svc.problems]
+    assert sorted(lines) == [  # each layer once, at its line, though two functions name deps
+        "serverless.yml:14:9: function 'a': layer "
+        "'arn:aws:lambda:eu-west-1:111122223333:layer:tools:LATEST': layer "
+        "arn:aws:lambda:eu-west-1:111122223333:layer:tools has no version "
+        "(write the layer's version number in place of latest)",
+        "serverless.yml:9:7: function 'b': layer "
+        "'arn:aws:lambda:eu-west-1:000000000000:layer:deps:latest': layer "
+        "arn:aws:lambda:eu-west-1:000000000000:layer:deps has no version "
+        "(write the layer's version number in place of latest)",
+    ]
+    assert svc.functions["a"].settings.layers == svc.functions["b"].settings.layers == ()
+
+
+def test_a_latest_layer_the_local_target_cannot_find_is_left_out_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    write_latest(tmp_path, "plugins:\n  - serverless-latest-layer-version\n")
+    svc = load_service(tmp_path, env={}, external=LayerVersions({}, needed=False))
+    assert svc.functions["a"].settings.layers == ()
+    assert any(
+        w.startswith("serverless.yml:14:9: function 'a': layer 'arn:aws:lambda:eu-west-1:"
+                     "111122223333:layer:tools:LATEST': layer ") and "left out" in w
+        for w in svc.warnings
+    )  # fmt: skip
+
+
+def test_without_the_plugin_a_latest_layer_is_refused_saying_what_to_write(
+    tmp_path: Path,
+) -> None:
+    write_latest(tmp_path, "")
+    reader = LayerVersions({})
+    with pytest.raises(ConfigError) as refused:
+        load_service(tmp_path, env={}, external=reader)
+    assert refused.value.line == 12  # two lines fewer: no `plugins:`
+    assert "is not a layer version ARN" in refused.value.message
+    assert "name serverless-latest-layer-version in `plugins:`" in str(refused.value.hint)
+    assert reader.asked == []

@@ -9,6 +9,9 @@ the same API), as Serverless v3 reads them (lib/configuration/variables/sources/
   not have, gives no value;
 - `${s3:bucket/key}`: GetObject, the body as text; a key that does not exist gives no value (a
   bucket that does not exist is an error, as in Serverless);
+- a layer ARN written `...:latest` (kind `layer`, with serverless-latest-layer-version named):
+  the ARN of the layer's highest version (ListLayerVersions in the ARN's region, as the plugin
+  reads it); a layer with no version gives no value;
 - `Fn::ImportValue` (in definitions, IAM statements, environment, ...; kind `export`): the value
   another stack exports (ListExports); one no stack exports gives no value.
 
@@ -34,6 +37,8 @@ class AwsVariables:
     """The `ExternalSources` of tooling.config.external, read through `client_for`. `where`
     names the services for messages ("AWS account 1234...", "the local AWS services")."""
 
+    layers_needed = True  # functions run with their layers here: a layer with no version fails
+
     def __init__(self, client_for: ClientFor, where: str, set_it: str = "") -> None:
         self.client_for = client_for
         self.where = where
@@ -45,9 +50,9 @@ class AwsVariables:
     def resolve(self, kind: str, address: str, params: tuple[str, ...]) -> Any:
         key = (kind, address, params)
         if key not in self._values:
-            reader = {"ssm": self._ssm, "cf": self._cf, "s3": self._s3, "export": self._export}[
-                kind
-            ]
+            readers = {"ssm": self._ssm, "cf": self._cf, "s3": self._s3,
+                       "export": self._export, "layer": self._layer}  # fmt: skip
+            reader = readers[kind]
             self._values[key] = reader(address, params)
         return self._values[key]
 
@@ -63,6 +68,11 @@ class AwsVariables:
             return f"{prefix}aws s3 cp FILE s3://{address}"
         if kind == "export":
             return f"deploy the stack that exports {address}"
+        if kind == "layer":
+            name, region = address.split(":")[6], address.split(":")[3]
+            return (f"{prefix}aws lambda publish-layer-version --region {region} "
+                    f"--layer-name {name} --zip-file fileb://LAYER.zip, or write its version "
+                    "in place of latest")  # fmt: skip
         stack = address.split(".", 1)[0]
         return f"deploy stack {stack} (it must output {address.split('.', 1)[-1]})"
 
@@ -126,6 +136,24 @@ class AwsVariables:
             return self._exports[region][address]
         self._missing("export", address, f"no stack exports {address} in {self._in(client)}")
         return MISSING
+
+    def _layer(self, address: str, params: tuple[str, ...]) -> Any:
+        """`address` is `arn:...:layer:<name>`; the highest version's ARN."""
+        client = self.client_for(address.split(":")[3])
+        versions = [
+            item
+            for page in client.pages(
+                "lambda",
+                "list_layer_versions",
+                what=f"list the versions of layer {address}",
+                LayerName=address,
+            )  # fmt: skip
+            for item in page.get("LayerVersions", [])
+        ]
+        if not versions:
+            self._missing("layer", address, f"layer {address} has no version ({self.where})")
+            return MISSING
+        return str(max(versions, key=lambda item: int(item["Version"]))["LayerVersionArn"])
 
     def _s3(self, address: str, params: tuple[str, ...]) -> Any:
         bucket, _, key = address.partition("/")

@@ -22,6 +22,7 @@ SOURCE_DESCRIPTIONS = {
     "cf": "a CloudFormation stack output",
     "s3": "an S3 object",
     "export": "a CloudFormation export (Fn::ImportValue)",
+    "layer": "a Lambda layer's versions (a layer ARN ending in latest)",
 }
 
 

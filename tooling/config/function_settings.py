@@ -32,6 +32,15 @@ MAX_LAYERS = 5  # Lambda's quota: layers per function
 EPHEMERAL_STORAGE = (512, 10_240)  # MB (CreateFunction EphemeralStorage.Size)
 MAX_TAG_KEY, MAX_TAG_VALUE = 128, 256  # Lambda's and Step Functions' TagResource
 _LAYER_ARN = re.compile(r"^arn:[\w-]+:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]{1,140}:\d+$")
+# Plugins that put a layer's latest version in place of a trailing `latest` (mooyoul's
+# serverless-latest-layer-version and its fork): any `arn:` layer string ending in `latest`,
+# any case, looked up with ListLayerVersions in the ARN's region (the highest Version wins).
+LATEST_LAYER_PLUGINS = frozenset(
+    {"serverless-latest-layer-version", "serverless-layer-version-latest"}
+)
+_LATEST_LAYER = re.compile(
+    r"^(arn:[^:]+:lambda:[^:]+:[^:]+:layer:[^:]+):[^:]*latest$", re.IGNORECASE
+)
 VPC_POLICY = "arn:{partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 # What serverless-step-functions adds to a machine's role with tracingConfig (compileIamRole.js).
 MACHINE_XRAY_ACTIONS = (
@@ -99,13 +108,16 @@ def read_function_settings(
     pointer: str,
     provider: Mapping[str, Any],
     at: Locate,
+    latest_layers: bool = False,
 ) -> tuple[FunctionSettings, list[Pending]]:
     """The settings of `functions.<key>` (`spec`, written at `pointer`), and the layers and VPC
     ids written as intrinsics (`!Sub arn:...:${AWS::AccountId}:layer:...`, `Ref:
     <Name>LambdaLayer`, `Fn::ImportValue`, serverless-pseudo-parameters' `#{AWS::AccountId}`),
     each as (field, value, pointer), for the loader to resolve once it can (`with_resolved`);
-    ConfigError at the value's line for what Lambda or Serverless would refuse."""
-    read = _Reader(key, at)
+    ConfigError at the value's line for what Lambda or Serverless would refuse. With
+    `latest_layers` (a plugin of LATEST_LAYER_PLUGINS is named), a layer ending in `latest` is
+    pending too: the loader looks its latest version up (`unversioned_layer`)."""
+    read = _Reader(key, at, latest_layers)
     settings = FunctionSettings(
         description=read.description(spec.get("description"), pointer_join(pointer, "description")),
         architecture=read.architecture(spec, pointer, provider),
@@ -118,15 +130,22 @@ def read_function_settings(
     return settings, read.pending
 
 
+def unversioned_layer(layer: str) -> str | None:
+    """`arn:...:layer:<name>` of a layer ARN whose version is written `latest`, else None."""
+    found = _LATEST_LAYER.fullmatch(layer.strip())
+    return found.group(1) if found else None
+
+
 def check_layer(key: str, layer: Any, pointer: str, at: Locate) -> str:
     """A layer once its intrinsics are resolved: a layer version ARN, else ConfigError."""
     if not isinstance(layer, str) or not _LAYER_ARN.fullmatch(layer):
-        latest = isinstance(layer, str) and layer.endswith(":latest")
+        latest = isinstance(layer, str) and unversioned_layer(layer) is not None
         raise ConfigError(
             f"function '{key}': layer {layer!r} is not a layer version ARN",
             **at(pointer),
-            hint="the plugin serverless-latest-layer-version puts the latest version in place of "
-            ":latest, and the toolkit runs no plugin: write the version number"
+            hint="write the version number, or name serverless-latest-layer-version in "
+            "`plugins:`: with it, the toolkit puts the latest version in place of latest, as the "
+            "plugin does"
             if latest
             else "arn:aws:lambda:<region>:<account>:layer:<name>:<version>",
         )
@@ -134,9 +153,10 @@ def check_layer(key: str, layer: Any, pointer: str, at: Locate) -> str:
 
 
 class _Reader:
-    def __init__(self, key: str, at: Locate) -> None:
+    def __init__(self, key: str, at: Locate, latest_layers: bool = False) -> None:
         self.key = key
         self.at = at
+        self.latest_layers = latest_layers
         self.pending: list[Pending] = []  # intrinsics, resolved by the loader
 
     def refuse(self, pointer: str, what: str, hint: str | None = None) -> ConfigError:
@@ -190,7 +210,8 @@ class _Reader:
             raise self.refuse(at, f"{len(value)} layers; Lambda takes at most {MAX_LAYERS}")
         plain = []
         for index, layer in enumerate(value):
-            if _intrinsic(layer):
+            latest = self.latest_layers and isinstance(layer, str) and unversioned_layer(layer)
+            if _intrinsic(layer) or latest:
                 self.pending.append(("layers", layer, pointer_join(at, index)))
             else:
                 plain.append(check_layer(self.key, layer, pointer_join(at, index), self.at))

@@ -34,12 +34,14 @@ from tooling.config.function_bus_events import state_machine_bus_events
 from tooling.config.function_events import FunctionEvents, FunctionEventsReader
 from tooling.config.function_s3_events import shared_bucket_problems
 from tooling.config.function_settings import (
+    LATEST_LAYER_PLUGINS,
     FunctionSettings,
     Pending,
     check_layer,
     provider_setting_warnings,
     read_function_settings,
     read_tags,
+    unversioned_layer,
     with_resolved,
 )
 from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
@@ -452,6 +454,8 @@ class _Loader:
         self.external: ExternalSources | None = None
         self.resource_values: ResourceValues | None = None
         self._desugared = Desugared()
+        self._latest_layers = False  # a plugin of LATEST_LAYER_PLUGINS is named
+        self._latest_layers_said: set[str] = set()  # layers whose missing version was said
 
     # -- entry --------------------------------------------------------------------------------
 
@@ -900,6 +904,7 @@ class _Loader:
         result: dict[str, FunctionConfig] = {}
         self._env_pending: dict[str, dict[str, tuple[Any, str]]] = {}
         self._layers_pending: dict[str, list[Pending]] = {}
+        self._latest_layers = bool(LATEST_LAYER_PLUGINS & set(plugins))
         for key, spec in functions.items():
             pointer = pointers[key]
             self._refuse_name(function_key_problem(str(key)), pointer)
@@ -1119,9 +1124,15 @@ class _Loader:
         return plain, pending
 
     def _function_settings(
-        self, key: str, spec: Mapping[str, Any], pointer: str, provider: Mapping[str, Any]
+        self,
+        key: str,
+        spec: Mapping[str, Any],
+        pointer: str,
+        provider: Mapping[str, Any],
     ) -> FunctionSettings:
-        settings, pending = read_function_settings(key, spec, pointer, provider, self._at)
+        settings, pending = read_function_settings(
+            key, spec, pointer, provider, self._at, self._latest_layers
+        )
         self._layers_pending[key] = pending
         return settings
 
@@ -1152,6 +1163,10 @@ class _Loader:
             resolved = self._resolved(value, at, context, what)
             if resolved is _UNRESOLVED:
                 continue
+            if field_name == "layers" and isinstance(resolved, str):
+                resolved = self._latest_layer(function.key, resolved, at)
+                if resolved is _UNRESOLVED:
+                    continue
             try:
                 if field_name == "layers":
                     resolved = check_layer(function.key, resolved, at, self._at)
@@ -1162,6 +1177,40 @@ class _Loader:
                 continue
             settings = with_resolved(settings, field_name, resolved)
         return replace(function, settings=settings)
+
+    def _latest_layer(self, key: str, layer: str, at: str) -> Any:
+        """A layer written `...:latest` (with serverless-latest-layer-version named), as the
+        plugin resolves it: the ARN of the layer's highest version in its region. The local
+        target has no layers to run, so its reader answers such a layer as written."""
+        unversioned = unversioned_layer(layer)
+        if unversioned is None or not self._latest_layers:
+            return layer
+        external = self.external or Unwired()
+        found = external.resolve("layer", unversioned, ())
+        if found is MISSING and unversioned in self._latest_layers_said:
+            return _UNRESOLVED  # said once, at its first line
+        self._latest_layers_said.add(unversioned)
+        if found is MISSING and not getattr(external, "layers_needed", True):
+            self.warnings.append(
+                f"{self._where(at)}: function '{key}': layer {layer.strip()!r}: "
+                f"{external.missing_reason('layer', unversioned)}; left out on this target, "
+                "whose functions run without their layers"
+            )
+            return _UNRESOLVED
+        if found is MISSING:
+            how_to_set = getattr(external, "how_to_set", None)
+            self.problems.append(
+                ConfigError(
+                    f"function '{key}': layer {layer.strip()!r}: "
+                    f"{external.missing_reason('layer', unversioned)}",
+                    **self._at(at),
+                    hint=how_to_set("layer", unversioned)
+                    if how_to_set is not None
+                    else "write the layer's version number in place of latest",
+                )
+            )
+            return _UNRESOLVED
+        return found
 
     def _function_environment(
         self, function: FunctionConfig, context: IntrinsicContext

@@ -18,7 +18,13 @@
   `Fn::GetAtt` the attributes CloudFormation documents (a pool's `Arn`, `ProviderName`,
   `ProviderURL`, `UserPoolId`; a client's `ClientId`, `ClientSecret`, `Name`; an authorizer's
   `AuthorizerId`). A change of properties replaces the resource (CloudFormation updates some
-  in place: the stand-in's ids may change where AWS's would not).
+  in place: the stand-in's ids may change where AWS's would not). SES configuration sets and
+  their event destinations (`AWS::SES::ConfigurationSet`, `...EventDestination`), which user
+  pools that send mail name, are added on the SES backend the same way (`Ref` gives the name).
+
+- Lambda's ListLayerVersions takes a layer's name or its ARN; moto finds a layer by name only
+  (an ARN lists no version). Made to take the ARN of a layer of the caller's account too (the
+  toolkit looks up a layer's latest version by its ARN, as serverless-latest-layer-version does).
 
 Applied by the local AWS services' process (tooling.localaws.server) and by the tests' moto
 server, which stands in for AWS. The fix waits for moto's CloudFormation to be imported:
@@ -32,11 +38,13 @@ import contextlib
 import importlib.abc
 import importlib.machinery
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
+from urllib.parse import unquote
 
 CLOUDFORMATION_MODELS = "moto.cloudformation.models"
+LAMBDA_MODELS = "moto.awslambda.models"
 
 _applied = False
 # CloudFormation types moto lacks that `apply` adds (tooling.deploy.local_stack creates them).
@@ -47,6 +55,8 @@ ADDED_TYPES = frozenset(
         "AWS::Cognito::UserPool",
         "AWS::Cognito::UserPoolClient",
         "AWS::Cognito::UserPoolDomain",
+        "AWS::SES::ConfigurationSet",
+        "AWS::SES::ConfigurationSetEventDestination",
     }
 )
 
@@ -57,11 +67,27 @@ def apply() -> None:
     if _applied:
         return
     _applied = True
-    loaded = sys.modules.get(CLOUDFORMATION_MODELS)
-    if loaded is not None:
-        _fix(loaded)
-    else:
-        sys.meta_path.insert(0, _FixOnImport())
+    for name, fix in ((CLOUDFORMATION_MODELS, _fix), (LAMBDA_MODELS, _fix_lambda)):
+        loaded = sys.modules.get(name)
+        if loaded is not None:
+            fix(loaded)
+        else:
+            sys.meta_path.insert(0, _FixOnImport(name, fix))
+
+
+def _fix_lambda(models: ModuleType) -> None:
+    original = models.LambdaBackend.list_layer_versions
+
+    def list_layer_versions(self: Any, layer_name: str) -> Any:
+        name = unquote(layer_name)
+        if name.startswith("arn:"):
+            parts = name.split(":")
+            if len(parts) != 7 or parts[4] != self.account_id or parts[3] != self.region_name:
+                return []  # another account's or region's layer: none here
+            name = parts[6]
+        return original(self, name)
+
+    models.LambdaBackend.list_layer_versions = list_layer_versions
 
 
 def _fix(models: ModuleType) -> None:
@@ -92,6 +118,7 @@ def _add_backed_models() -> None:
     from moto.cognitoidp.exceptions import ResourceNotFoundError
     from moto.cognitoidp.models import cognitoidp_backends
     from moto.core.common_models import CloudFormationModel
+    from moto.ses.models import ses_backends
     from moto.stepfunctions.models import stepfunctions_backends
 
     GONE = (NotFoundException, ResourceNotFoundError)
@@ -294,35 +321,80 @@ def _add_backed_models() -> None:
         def remove(self, account: str, region: str) -> None:
             cognitoidp_backends[account][region].delete_user_pool_domain(self.made.domain)
 
+    class ConfigurationSet(BackedResource, CloudFormationModel):
+        TYPE = "AWS::SES::ConfigurationSet"
+        NAME_PROPERTY = "Name"
+
+        @classmethod
+        def make(cls, properties: dict[str, Any], account: str, region: str, name: str) -> Any:
+            name = properties.get("Name", name)
+            ses_backends[account][region].create_configuration_set(name)
+            return name
+
+        @property
+        def physical_resource_id(self) -> str:
+            return str(self.made)
+
+        def remove(self, account: str, region: str) -> None:
+            backend = ses_backends[account][region]
+            backend.config_set_event_destination.pop(self.made, None)
+            backend.delete_configuration_set(self.made)
+
+    class ConfigurationSetEventDestination(BackedResource, CloudFormationModel):
+        TYPE = "AWS::SES::ConfigurationSetEventDestination"
+
+        @classmethod
+        def make(cls, properties: dict[str, Any], account: str, region: str, name: str) -> Any:
+            destination = dict(properties.get("EventDestination") or {})
+            destination.setdefault("Name", name)
+            ses_backends[account][region].create_configuration_set_event_destination(
+                properties["ConfigurationSetName"], destination
+            )
+            return destination["Name"]
+
+        @property
+        def physical_resource_id(self) -> str:
+            return str(self.made)
+
+        def remove(self, account: str, region: str) -> None:
+            backend = ses_backends[account][region]
+            backend.config_set_event_destination.pop(self.properties["ConfigurationSetName"], None)
+            backend.event_destinations.pop(self.made, None)
+
     for cached in (parsing.get_model_map, parsing.get_name_type_map):  # built from subclasses
         cached.cache_clear()
 
 
 class _FixOnImport(importlib.abc.MetaPathFinder):
-    """Finds moto's CloudFormation models as usual, with a loader that fixes them once run."""
+    """Finds one moto module as usual, with a loader that fixes it once run."""
+
+    def __init__(self, module: str, fix: Callable[[ModuleType], None]) -> None:
+        self.module = module
+        self.fix = fix
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != CLOUDFORMATION_MODELS:
+        if fullname != self.module:
             return None
         sys.meta_path.remove(self)  # once is enough
         spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
         if spec is not None and spec.loader is not None:
-            spec.loader = _FixingLoader(spec.loader)
+            spec.loader = _FixingLoader(spec.loader, self.fix)
         return spec
 
 
 class _FixingLoader(importlib.abc.Loader):
-    def __init__(self, loader: importlib.abc.Loader) -> None:
+    def __init__(self, loader: importlib.abc.Loader, fix: Callable[[ModuleType], None]) -> None:
         self.loader = loader
+        self.fix = fix
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return self.loader.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
         self.loader.exec_module(module)
-        _fix(module)
+        self.fix(module)
 
     def __getattr__(self, name: str) -> Any:  # get_source, get_filename, ... of the real one
         return getattr(self.loader, name)

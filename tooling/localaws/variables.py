@@ -1,7 +1,9 @@
 """`${ssm:}`, `${cf:}` and `${s3:}` on the local target: read from the folder's local AWS services
 (tooling.aws.variables, pointed at their endpoint). The services are started only when they hold
 something: a fresh folder's services hold no parameter, stack or object, so the value is missing
-without starting them."""
+without starting them. Functions run without their layers here (tooling.localrt), so a layer
+written `...:latest` that the local services do not hold is not needed: `layers_needed` says so
+to the loader, which leaves it out with a warning."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ SET_IT = "with the endpoint `tool local start` prints: AWS_ENDPOINT_URL=<endpoin
 
 
 class LocalAwsVariables(AwsVariables):
+    layers_needed = False
+
     def __init__(self, services: LocalAwsServices, region: str) -> None:
         super().__init__(self._client, "the local AWS services", SET_IT)
         self.services = services
