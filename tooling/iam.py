@@ -20,7 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tooling.asl import Definition, parse
-from tooling.config.function_settings import MACHINE_XRAY_ACTIONS, VPC_POLICY, XRAY_STATEMENT
+from tooling.config.function_settings import (
+    DESTINATION_ACTIONS,
+    MACHINE_XRAY_ACTIONS,
+    VPC_POLICY,
+    XRAY_STATEMENT,
+)
 from tooling.config.service import FunctionConfig, ServiceConfig, StateMachineConfig
 from tooling.iam_integrations import Gap, Scope, allows, integration_permissions
 from tooling.machine_logging import machine_logging
@@ -186,10 +191,14 @@ def function_role(service: ServiceConfig) -> RoleSpec:
 
 def _settings_statements(functions: list[FunctionConfig]) -> list[dict[str, Any]]:
     """X-Ray's actions when a function traces (Serverless adds them to its role whatever the
-    mode); they take no resource-level permission."""
-    if any(fn.settings.tracing for fn in functions):
-        return [dict(XRAY_STATEMENT)]
-    return []
+    mode; they take no resource-level permission), and what the functions' destinations need."""
+    statements = [dict(XRAY_STATEMENT)] if any(fn.settings.tracing for fn in functions) else []
+    # destinations' actions, one statement each, as Serverless adds them
+    for fn in functions:
+        for destination in fn.settings.destinations:
+            action = DESTINATION_ACTIONS[destination.type]
+            statements.append({"Effect": "Allow", "Action": action, "Resource": destination.arn})
+    return statements
 
 
 def _settings_policies(service: ServiceConfig, functions: list[FunctionConfig]) -> set[str]:

@@ -56,7 +56,28 @@ def function_diff(function: Function, found: Found) -> Diff:
     changed = configuration_differences(function, found)
     if changed:
         parts.append(("configuration changed: " + ", ".join(changed), tuple(changed)))
+    if found.get("ReservedConcurrentExecutions") != function.settings.reserved_concurrency:
+        parts.append(("reserved concurrency changed", ("ReservedConcurrentExecutions",)))
+    if _invoke_config(found.get("EventInvokeConfig")) != function.settings.event_invoke_config():
+        parts.append(("asynchronous invocation settings changed", ("EventInvokeConfig",)))
     return Diff.of(*parts)
+
+
+def _invoke_config(found: Any) -> dict[str, Any] | None:
+    """GetFunctionEventInvokeConfig's answer in the shape the deploy sends it."""
+    if not isinstance(found, dict):
+        return None
+    config: dict[str, Any] = {
+        "DestinationConfig": {
+            which: {"Destination": target["Destination"]}
+            for which, target in (found.get("DestinationConfig") or {}).items()
+            if isinstance(target, dict) and target.get("Destination")
+        }
+    }
+    for key in ("MaximumEventAgeInSeconds", "MaximumRetryAttempts"):
+        if found.get(key) is not None:
+            config[key] = found[key]
+    return config
 
 
 TOOLKIT_TAGS = (TAG_SERVICE, TAG_STAGE)  # the toolkit's own, for ownership

@@ -526,17 +526,6 @@ def _reader(mapping: StreamMapping, aws: SqsCalls, backend: Any, region: str) ->
 
 
 def _sender(aws: SqsCalls) -> Callable[[str, dict[str, Any]], None]:
-    def send(destination: str, record: dict[str, Any]) -> None:
-        _, _, service, _, account, name = destination.split(":", 5)
-        body = json.dumps(record)
-        if service == "sns":
-            aws.call("sns", "publish", what=f"publish to {name}", TopicArn=destination,
-                     Message=body)  # fmt: skip
-            return
-        url = aws.call(
-            "sqs", "get_queue_url", what=f"find queue {name}", QueueName=name,
-            QueueOwnerAWSAccountId=account,
-        )["QueueUrl"]  # fmt: skip
-        aws.call("sqs", "send_message", what=f"send to {name}", QueueUrl=url, MessageBody=body)
+    from tooling.localrt.destinations import send_record
 
-    return send
+    return lambda destination, record: send_record(aws, destination, record)
