@@ -121,11 +121,13 @@ class LocalLambdaInvoker:
         config: Mapping[str, Any] = spec.event_invoke_config or {}
         retries = config.get("MaximumRetryAttempts")
         tries = 1 + (DEFAULT_ASYNC_RETRIES if retries is None else int(retries))
-        for attempt in range(1, tries + 1):
+        attempts = 0
+        while True:
             invocation = self._runner.invoke(spec, payload, request_id=request_id)
+            attempts += 1
             if self._on_invocation is not None:
                 self._on_invocation(spec, invocation)
-            if invocation.function_error is None:
+            if invocation.function_error is None or attempts >= tries:
                 break
         destinations = config.get("DestinationConfig") or {}
         succeeded = invocation.function_error is None
@@ -133,7 +135,7 @@ class LocalLambdaInvoker:
             "Destination"
         )
         if target:
-            record = invocation_record(spec, payload, invocation, request_id, attempt)
+            record = invocation_record(spec, payload, invocation, request_id, attempts)
             self._deliver(str(target), record, spec.name)
 
     def _deliver(self, target: str, record: dict[str, Any], source: str) -> None:
