@@ -6,7 +6,60 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, Protocol
+
+DEFAULT_ASYNC_RETRIES = 2  # Lambda's, for an asynchronous invocation
+
+
+def async_tries(config: Mapping[str, Any] | None) -> int:
+    """How many times an asynchronous invocation runs at most, with the function's
+    EventInvokeConfig (PutFunctionEventInvokeConfig's settings)."""
+    retries = (config or {}).get("MaximumRetryAttempts")
+    return 1 + (DEFAULT_ASYNC_RETRIES if retries is None else int(retries))
+
+
+def destination_for(config: Mapping[str, Any] | None, *, succeeded: bool) -> str | None:
+    """The onSuccess or onFailure destination of an EventInvokeConfig, if it has one."""
+    destinations = (config or {}).get("DestinationConfig") or {}
+    target = (destinations.get("OnSuccess" if succeeded else "OnFailure") or {}).get("Destination")
+    return str(target) if target else None
+
+
+def invocation_record(
+    function_arn: str,
+    request_payload: str,
+    function_error: str | None,
+    response_payload: str,
+    request_id: str,
+    attempts: int,
+) -> dict[str, Any]:
+    """What Lambda sends to an asynchronous invocation's destination (docs "Capturing records
+    of Lambda asynchronous invocations"); `function_arn` qualified ($LATEST)."""
+    response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+    if function_error is not None:
+        response["functionError"] = function_error
+    moment = datetime.now(UTC)
+    return {
+        "version": "1.0",
+        "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": function_arn,
+            "condition": "Success" if function_error is None else "RetriesExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": _json_or_text(request_payload),
+        "responseContext": response,
+        "responsePayload": _json_or_text(response_payload),
+    }
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text) if text.strip() else None
+    except ValueError:
+        return text
 
 
 class AwsCalls(Protocol):

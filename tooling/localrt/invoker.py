@@ -19,11 +19,11 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from tooling.engine.errors import StatesError
 from tooling.engine.ports import LambdaResponse
+from tooling.localrt.destinations import async_tries, destination_for, invocation_record
 from tooling.localrt.lambda_runner import FunctionSpec, Invocation, LocalLambdaRunner
 from tooling.localrt.runtimes import why_not_here
 from tooling.names import function_arn, function_name_from_identifier
@@ -33,7 +33,6 @@ class InvocationLog(Protocol):
     def __call__(self, spec: FunctionSpec, invocation: Invocation, /) -> None: ...
 
 
-DEFAULT_ASYNC_RETRIES = 2  # Lambda's, for asynchronous invocations
 # (destination ARN, invocation record) -> delivered to a queue, topic or event bus
 SendRecord = Callable[[str, dict[str, Any]], None]
 
@@ -119,8 +118,7 @@ class LocalLambdaInvoker:
     def _run_event(self, spec: FunctionSpec, payload: str, request_id: str) -> None:
         """Tries, then the record to a destination, as Lambda handles an asynchronous call."""
         config: Mapping[str, Any] = spec.event_invoke_config or {}
-        retries = config.get("MaximumRetryAttempts")
-        tries = 1 + (DEFAULT_ASYNC_RETRIES if retries is None else int(retries))
+        tries = async_tries(config)
         attempts = 0
         while True:
             invocation = self._runner.invoke(spec, payload, request_id=request_id)
@@ -129,14 +127,13 @@ class LocalLambdaInvoker:
                 self._on_invocation(spec, invocation)
             if invocation.function_error is None or attempts >= tries:
                 break
-        destinations = config.get("DestinationConfig") or {}
-        succeeded = invocation.function_error is None
-        target = (destinations.get("OnSuccess" if succeeded else "OnFailure") or {}).get(
-            "Destination"
-        )
+        target = destination_for(config, succeeded=invocation.function_error is None)
         if target:
-            record = invocation_record(spec, payload, invocation, request_id, attempts)
-            self._deliver(str(target), record, spec.name)
+            record = invocation_record(
+                f"{spec.arn}:{spec.version}", payload, invocation.function_error,
+                invocation.payload, request_id, attempts,
+            )  # fmt: skip
+            self._deliver(target, record, spec.name)
 
     def _deliver(self, target: str, record: dict[str, Any], source: str) -> None:
         if target.split(":")[2:3] == ["lambda"]:  # an asynchronous call of it, on this thread
@@ -163,34 +160,3 @@ class LocalLambdaInvoker:
             executed_version=spec.version,
             request_id=invocation.request_id,
         )
-
-
-def invocation_record(
-    spec: FunctionSpec, payload: str, invocation: Invocation, request_id: str, attempts: int
-) -> dict[str, Any]:
-    """What Lambda sends to an asynchronous invocation's destination (docs "Capturing records of
-    Lambda asynchronous invocations")."""
-    response: dict[str, Any] = {"statusCode": 200, "executedVersion": spec.version}
-    if invocation.function_error is not None:
-        response["functionError"] = invocation.function_error
-    moment = datetime.now(UTC)
-    return {
-        "version": "1.0",
-        "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
-        "requestContext": {
-            "requestId": request_id,
-            "functionArn": f"{spec.arn}:{spec.version}",
-            "condition": "Success" if invocation.function_error is None else "RetriesExhausted",
-            "approximateInvokeCount": attempts,
-        },
-        "requestPayload": _json_or_text(payload),
-        "responseContext": response,
-        "responsePayload": _json_or_text(invocation.payload),
-    }
-
-
-def _json_or_text(text: str) -> Any:
-    try:
-        return json.loads(text) if text.strip() else None
-    except ValueError:
-        return text
