@@ -25,6 +25,7 @@ pointing at its `tool`), e.g. the main branch before a change: `--compare` print
 A manifest entry:
     {"name": "shop", "root": "/src/shop-repo", "dir": "services/shop",
      "config": "serverless.yml", "stage": "dev", "env": {"X": "1"}, "params": {"k": "v"},
+     "args": ["--region", "eu-west-1"],
      "profiles": ["dev"], "local": true, "setup": "shell command", "region": "eu-west-1",
      "account": "123456789012",
      "ssm": {"/path": "value"}, "stacks": {"other-stack": {"Output": "value"}},
@@ -428,6 +429,7 @@ def run_project(entry: dict[str, Any], tool: str, moto: Moto, keep: Path | None)
             common += ["--stage", entry["stage"]]
         for key, value in entry.get("params", {}).items():
             common += ["--param", f"{key}={value}"]
+        common += entry.get("args", [])  # options the author's commands pass (--region ...)
         if config_name != "serverless.yml":
             common += ["--config", config_name]
         result = Result(name, "", "")

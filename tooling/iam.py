@@ -162,7 +162,7 @@ def function_role(service: ServiceConfig) -> RoleSpec:
     log_resources = sorted(
         log_group_arn(service, function_log_group(fn.name)) + ":*"
         for fn in service.functions.values()
-        if fn.own_role is None
+        if fn.uses_service_role
     )
     statements: list[dict[str, Any]] = []
     if log_resources:
@@ -173,7 +173,7 @@ def function_role(service: ServiceConfig) -> RoleSpec:
                 "Resource": log_resources,
             }
         )
-    shared = [fn for fn in service.functions.values() if fn.own_role is None]
+    shared = [fn for fn in service.functions.values() if fn.uses_service_role]
     statements.extend(_provider_statements(service))
     statements.extend(_settings_statements(shared))
     statements.extend(queue_polling_statements(shared))

@@ -19,11 +19,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 from tooling.config import runtimes
+from tooling.config.program_config import esbuild_in
 from tooling.config.service import FunctionConfig, ServiceConfig
 from tooling.errors import HandlerError
 from tooling.statedir import inside
@@ -50,15 +50,8 @@ def built_name(function: FunctionConfig) -> str:
 
 
 def find_esbuild(service: ServiceConfig) -> Path | None:
-    """The esbuild of the project's node_modules (in the service folder, never above it), else
-    the one on PATH (Serverless v4 carries its own, so its projects often have none)."""
-    candidate = service.directory / "node_modules" / ".bin" / "esbuild"
-    try:
-        resolved = candidate.resolve(strict=True)
-    except OSError:
-        on_path = shutil.which("esbuild")
-        return Path(on_path) if on_path else None
-    return resolved if os.access(resolved, os.X_OK) else None
+    """The esbuild of the project's node_modules, else the one on PATH."""
+    return esbuild_in(service.directory)
 
 
 def check_buildable(service: ServiceConfig, function: FunctionConfig, source: str) -> Path:

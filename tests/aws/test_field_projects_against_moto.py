@@ -396,7 +396,7 @@ def test_an_export_the_endpoint_lists_without_a_value_is_not_a_crash(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """moto lists an export of a resource it does not model (an SES configuration set) with no
+    """moto lists an export of a resource it does not model (an SES template) with no
     Value; AWS always gives one. Reading the other exports goes on (it was `internal error:
     KeyError: 'Value'`), and an import of that export is refused as a missing one."""
     outputs = {
@@ -404,7 +404,7 @@ def test_an_export_the_endpoint_lists_without_a_value_is_not_a_crash(
         "Table": {"Value": "shared-table", "Export": {"Name": f"shared-{REGION}-TableName"}},
     }
     template = {
-        "Resources": {"Pool": {"Type": "AWS::SES::ConfigurationSet"}},
+        "Resources": {"Pool": {"Type": "AWS::SES::Template"}},
         "Outputs": outputs,
     }
     cfn = boto3.client("cloudformation", region_name=REGION)
@@ -417,3 +417,123 @@ def test_an_export_the_endpoint_lists_without_a_value_is_not_a_crash(
     assert "Fn::ImportValue 'shared-dev-UserPoolId'" in err
     assert "no stack exports shared-dev-UserPoolId" in err
     assert "internal error" not in err
+
+
+USER_ROLES = """\
+service: roles
+provider:
+  name: aws
+  runtime: python3.12
+  region: us-east-1
+  iam:
+    role: SharedRole
+functions:
+  shared:
+    handler: handler.hello
+  own:
+    handler: handler.hello
+    role: OwnRole
+resources:
+  Resources:
+    SharedRole:
+      Type: AWS::IAM::Role
+      Properties:
+        AssumeRolePolicyDocument: &trust
+          Version: '2012-10-17'
+          Statement:
+            - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+    OwnRole:
+      Type: AWS::IAM::Role
+      Properties:
+        AssumeRolePolicyDocument: *trust
+"""
+
+
+def test_roles_named_by_logical_id_are_the_stacks_roles_and_none_is_generated(
+    aws_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """provider.iam.role and a function's role written as logical ids of `resources:` roles
+    (Serverless: `Fn::GetAtt [id, Arn]`): the functions run with those roles, deployed after
+    the stack, and the toolkit generates no function role."""
+    folder_with(tmp_path, monkeypatch, USER_ROLES)
+    code, _, err = run(capsys, "deploy")
+    assert code == 0, err
+    session = boto3.Session(region_name=REGION)
+    stack_roles = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in session.client("cloudformation").describe_stack_resources(StackName="roles-dev")[
+            "StackResources"
+        ]
+    }
+    lambda_: Any = session.client("lambda")
+    roles = {
+        name: lambda_.get_function(FunctionName=f"roles-dev-{name}")["Configuration"]["Role"]
+        for name in ("shared", "own")
+    }
+    assert roles["shared"].endswith(f":role/{stack_roles['SharedRole']}")
+    assert roles["own"].endswith(f":role/{stack_roles['OwnRole']}")
+    names = [r["RoleName"] for r in session.client("iam").list_roles()["Roles"]]
+    assert "roles-dev-us-east-1-lambdaRole" not in names
+    code, _, err = run(capsys, "remove")
+    assert code == 0, err
+
+
+COGNITO = """\
+service: auth
+provider:
+  name: aws
+  runtime: python3.12
+  region: us-east-1
+functions:
+  hello:
+    handler: handler.hello
+    events:
+      - cognitoUserPool: {pool: Users, trigger: PreSignUp}
+  reader:
+    handler: handler.hello
+    environment:
+      POOL_ID: !Ref CognitoUserPoolUsers
+resources:
+  Resources:
+    CognitoUserPoolUsers:
+      Type: AWS::Cognito::UserPool
+      Properties:
+        UsernameAttributes: [email]
+"""
+
+
+def test_cognito_user_pool_triggers_deploy_as_serverless_deploys_them(
+    aws_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A cognitoUserPool event: the pool (here the one `resources:` declares with Serverless'
+    logical id, merged) calls the function on PreSignUp, and the function lets Cognito invoke
+    it from that pool; a redeploy changes nothing, and remove deletes both."""
+    folder_with(tmp_path, monkeypatch, COGNITO)
+    code, _, err = run(capsys, "deploy")
+    assert code == 0, err
+    session = boto3.Session(region_name=REGION)
+    cognito: Any = session.client("cognito-idp")
+    (summary,) = cognito.list_user_pools(MaxResults=10)["UserPools"]
+    pool = cognito.describe_user_pool(UserPoolId=summary["Id"])["UserPool"]
+    function_arn = f"arn:aws:lambda:{REGION}:{MOTO_ACCOUNT}:function:auth-dev-hello"
+    assert pool["LambdaConfig"] == {"PreSignUp": function_arn}
+    assert pool["UsernameAttributes"] == ["email"]
+    lambda_: Any = session.client("lambda")
+    policy = json.loads(lambda_.get_policy(FunctionName="auth-dev-hello")["Policy"])
+    (statement,) = policy["Statement"]
+    assert statement["Principal"] == {"Service": "cognito-idp.amazonaws.com"}
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == pool["Arn"]
+    environment = lambda_.get_function(FunctionName="auth-dev-reader")["Configuration"]
+    assert environment["Environment"]["Variables"]["POOL_ID"] == pool["Id"]
+
+    code, out, err = run(capsys, "deploy")
+    assert code == 0 and "create" not in err and "update" not in err, err
+    code, _, err = run(capsys, "remove")
+    assert code == 0, err
+    assert cognito.list_user_pools(MaxResults=10)["UserPools"] == []

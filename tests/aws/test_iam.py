@@ -218,7 +218,7 @@ def test_a_role_the_user_brings_replaces_the_generated_function_role(tmp_path: P
     service = make_service(
         tmp_path,
         {"StartAt": "A", "States": {"A": {"Type": "Succeed"}}},
-        provider={"iam": {"role": "existing-role"}},
+        provider={"iam": {"role": f"arn:aws:iam::{ACCOUNT}:role/existing-role"}},
     )
     assert function_role_arn(service) == f"arn:aws:iam::{ACCOUNT}:role/existing-role"
     roles = [r.spec.name for r in desired_resources(service, Platform()).resources

@@ -105,14 +105,6 @@ def test_a_folder_with_serverless_yaml_or_json_is_a_service(tmp_path, monkeypatc
     assert "json-dev-main" in deployed_names(capsys)
 
 
-def test_a_typescript_service_file_says_how_to_write_it_out(tmp_path, monkeypatch, capsys):
-    make(tmp_path, monkeypatch, {"serverless.ts": "export default {}\n"})
-    code, out, err = run(capsys, "plan")
-    assert code == 2 and out == ""
-    assert "serverless.ts is a program" in err
-    assert "npx serverless print --config serverless.ts > serverless.yml" in err
-
-
 # -- functions: as a list of fragments -----------------------------------------------------------
 
 

@@ -156,3 +156,55 @@ def test_an_import_of_the_services_own_export_is_the_exported_value() -> None:
     context = replace(CONTEXT, own_exports={"svc-dev-Fn": {"Ref": "hello"}})
     result, warnings = resolve_intrinsics({"Fn::ImportValue": "svc-dev-Fn"}, context)
     assert (result, warnings) == ("svc-dev-hello", [])
+
+
+class Pending:
+    """A stack about to be created: its values are placeholders (tooling.config.resources)."""
+
+    def ref(self, logical_id: str) -> str:
+        return f"<{logical_id}: known after the stack is created>"
+
+    def get_att(self, logical_id: str, attribute: str) -> str:
+        return f"<{logical_id}.{attribute}: known after the stack is created>"
+
+
+def test_select_split_base64_and_find_in_map_as_cloudformation_computes_them() -> None:
+    context = replace(CONTEXT, mappings={"Stages": {"dev": {"Memory": "256", "Tags": ["a", "b"]}}})
+    arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
+    value = {
+        "Table": {"Fn::Select": [1, {"Fn::Split": ["/", arn]}]},
+        "First": {"Fn::Select": ["0", ["x", "y"]]},
+        "Encoded": {"Fn::Base64": {"Fn::Sub": "${AWS::Region}"}},
+        "Memory": {"Fn::FindInMap": ["Stages", "dev", "Memory"]},
+        "Tags": {"Fn::FindInMap": ["Stages", {"Fn::Sub": "dev"}, "Tags"]},
+    }
+    result, warnings = resolve_intrinsics(value, context)
+    assert warnings == []
+    assert result == {
+        "Table": "orders",
+        "First": "x",
+        "Encoded": "ZXUtd2VzdC0x",
+        "Memory": "256",
+        "Tags": ["a", "b"],
+    }
+
+
+def test_a_split_of_a_value_the_stack_gives_later_stays_pending() -> None:
+    context = replace(CONTEXT, resource_values=Pending())
+    value = {"Fn::Select": [1, {"Fn::Split": ["/", {"Fn::GetAtt": ["MyQueue", "Arn"]}]}]}
+    result, _ = resolve_intrinsics(value, context)
+    assert result == "<MyQueue.Arn: known after the stack is created>"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"Fn::Select": [2, ["a", "b"]]}, "index 2 is out of range: the list has 2 values"),
+        ({"Fn::FindInMap": ["Nope", "a", "b"]}, "Mappings of resources: has no 'Nope'"),
+        ({"Fn::Split": ["", "a"]}, "Fn::Split needs [delimiter, text]"),
+    ],
+)
+def test_what_cloudformation_refuses_is_an_error(value: Any, message: str) -> None:
+    with pytest.raises(DefinitionError) as refused:
+        resolve_intrinsics(value, CONTEXT)
+    assert message in refused.value.message

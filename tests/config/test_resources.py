@@ -307,6 +307,48 @@ def test_roles_and_log_destinations_from_resources_come_from_the_stack(tmp_path:
     assert svc.resources is not None and "IamRoleLambdaExecution" not in str(svc.resources)
 
 
+ROLES = """\
+    FunctionRole: {Type: AWS::IAM::Role}
+    OtherRole: {Type: AWS::IAM::Role}
+"""
+
+
+def test_a_role_written_as_a_logical_id_is_that_resources_role_as_in_serverless(
+    tmp_path: Path,
+) -> None:
+    """Serverless reads a role that is no ARN (provider.iam.role, a function's role) as the
+    logical id of a `resources:` role (compile/functions.js compileRole), not as a role name."""
+    yml = (
+        BASE.replace(
+            "  runtime: python3.12\n", "  runtime: python3.12\n  iam:\n    role: FunctionRole\n"
+        )
+        + "    role: OtherRole\n"
+        + "  load:\n    handler: handler.save\n"
+        + "  direct:\n    handler: handler.save\n    role: arn:aws:iam::123456789012:role/direct\n"
+        + "  generated:\n    handler: handler.save\n    role: IamRoleLambdaExecution\n"
+        + "resources:\n  Resources:\n"
+        + ROLES
+    )
+    arn = "arn:aws:iam::000000000000:role/"
+    outputs = {"ToolAttFunctionRoleArn": arn + "fn", "ToolAttOtherRoleArn": arn + "other"}
+    svc = load(write(tmp_path, {"serverless.yml": yml}), resource_values=StackValues(outputs))
+    assert svc.problems == ()
+    assert svc.provider["iam"]["role"] == arn + "fn"
+    assert svc.functions["save"].role == arn + "other"
+    assert svc.functions["direct"].role == "arn:aws:iam::123456789012:role/direct"
+    assert svc.functions["load"].role is None and svc.functions["load"].uses_service_role
+    assert svc.functions["generated"].role is None
+    assert {"FunctionRole", "OtherRole"} <= {r.logical_id for r in svc.resource_references}
+
+
+def test_a_role_naming_no_resource_is_a_problem_at_its_line(tmp_path: Path) -> None:
+    yml = BASE + "    role: MissingRole\n" + "resources:\n  Resources:\n" + ROLES
+    svc = load(write(tmp_path, {"serverless.yml": yml}))
+    (problem,) = svc.problems
+    assert problem.line == 8 and "function 'save': role" in problem.message
+    assert "MissingRole" in problem.render()
+
+
 def test_a_template_naming_serverless_rest_api_says_why_it_cannot(tmp_path: Path) -> None:
     """An authorizer of `resources:` on `ApiGatewayRestApi` (Serverless' REST API for http
     events, in its own stack) in a service with no http event: there is no API to name, and

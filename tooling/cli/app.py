@@ -118,8 +118,8 @@ def _global(
         str | None,
         typer.Option(
             "--config",
-            help="The service file, when it is not serverless.yml (.yml, .yaml or .json in "
-            "the current folder).",
+            help="The service file, when it is not serverless.yml (.yml, .yaml, .json, or a "
+            "program: .js, .mjs, .cjs, .ts; in the current folder).",
         ),
     ] = None,
 ) -> None:

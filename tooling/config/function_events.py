@@ -5,7 +5,8 @@ function deploys without it), never dropped silently. The readers: `sqs`
 (tooling.config.sqs_events), `http` (tooling.config.function_http_events), `schedule`
 (tooling.config.function_schedule_events), `eventBridge` and `cloudwatchEvent`
 (tooling.config.function_bus_events), `sns` (tooling.config.function_sns_events), `s3`
-(tooling.config.function_s3_events) and `stream` (tooling.config.function_stream_events).
+(tooling.config.function_s3_events), `cognitoUserPool`
+(tooling.config.function_cognito_events) and `stream` (tooling.config.function_stream_events).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from tooling.config.events import ScheduleEvent
 from tooling.config.function_bus_events import BusEvent, BusEventReader
+from tooling.config.function_cognito_events import CognitoEvent, CognitoEventReader
 from tooling.config.function_http_events import FunctionHttpEvent, HttpEventReader
 from tooling.config.function_s3_events import S3Event, S3EventReader
 from tooling.config.function_schedule_events import ScheduleEventReader
@@ -37,6 +39,7 @@ class FunctionEvents:
     sns: tuple[SnsEvent, ...] = ()
     s3: tuple[S3Event, ...] = ()
     streams: tuple[StreamEvent, ...] = ()
+    cognito: tuple[CognitoEvent, ...] = ()
 
 
 @dataclass
@@ -72,6 +75,9 @@ class FunctionEventsReader:
             self.function_key, self.at, self.resolve, self.warnings, self.problems
         )
         self.sns_events = SnsEventReader(
+            self.function_key, self.at, self.resolve, self.warnings, self.problems
+        )
+        self.cognito_events = CognitoEventReader(
             self.function_key, self.at, self.resolve, self.warnings, self.problems
         )
         self.s3_events = S3EventReader(
@@ -118,6 +124,7 @@ class FunctionEventsReader:
             sns=tuple(self.found.get("sns", ())),
             s3=tuple(self.found.get("s3", ())),
             streams=tuple(self.found.get("stream", ())),
+            cognito=tuple(self.found.get("cognitoUserPool", ())),
         )
 
     def _problem(self, pointer: str, message: str, hint: str | None) -> None:
@@ -145,4 +152,5 @@ READERS: dict[str, Callable[[FunctionEventsReader, Any, str], Any]] = {
     "sns": lambda reader, value, where: reader.sns_events.read(value, where),
     "s3": lambda reader, value, where: reader.s3_events.read(value, where),
     "stream": lambda reader, value, where: reader.stream_events.read(value, where),
+    "cognitoUserPool": lambda reader, value, where: reader.cognito_events.read(value, where),
 }

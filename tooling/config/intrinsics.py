@@ -20,19 +20,24 @@ stack, so it resolves them itself, as CloudFormation and the plugin would:
 
 from __future__ import annotations
 
+import base64
 import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol
 
+from tooling.config.resources import PENDING as _PENDING_TEXT
 from tooling.errors import DefinitionError
 from tooling.names import partition_for
 from tooling.sourcemap import SourceMap, pointer_join
 
 _SUB_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _HASH_PLACEHOLDER = re.compile(r"#\{([^}]*)\}")
-_SUPPORTED = ("Fn::GetAtt", "Ref", "Fn::Sub", "Fn::Join", "Fn::ImportValue")
+_SUPPORTED = (
+    "Fn::GetAtt", "Ref", "Fn::Sub", "Fn::Join", "Fn::ImportValue", "Fn::Select", "Fn::Split",
+    "Fn::Base64", "Fn::FindInMap",
+)  # fmt: skip
 
 
 def normalized_name(key: str) -> str:
@@ -103,6 +108,8 @@ class IntrinsicContext:
     # Exports of the service's own `resources:` Outputs (name -> the output's Value): importing
     # one is reading that value, from the stack the service deploys first.
     own_exports: Mapping[str, Any] = field(default_factory=dict)
+    # The `Mappings` of `resources:` (Fn::FindInMap), as CloudFormation reads them.
+    mappings: Mapping[str, Any] = field(default_factory=dict)
 
     def pseudo(self, name: str) -> str | None:
         partition = self.partition or partition_for(self.region)
@@ -266,6 +273,14 @@ class IntrinsicResolver:
                 return self._join(argument, pointer)
             if key == "Fn::ImportValue":
                 return self._import_value(argument, pointer)
+            if key == "Fn::Select":
+                return self._select(argument, pointer)
+            if key == "Fn::Split":
+                return self._split(argument, pointer)
+            if key == "Fn::Base64":
+                return self._base64(argument, pointer)
+            if key == "Fn::FindInMap":
+                return self._find_in_map(argument, pointer)
             return self._sub(argument, pointer)
         finally:
             self._depth -= 1
@@ -352,6 +367,65 @@ class IntrinsicResolver:
             self._fail(pointer_join(pointer, 1), "Fn::Join values must be a list of strings")
         delimiter: str = argument[0]
         return delimiter.join(items)
+
+    # Fn::Split, Fn::Select and Fn::Base64 of a value the stack gives later (a placeholder
+    # text, tooling.config.resources.PENDING) give that text: still pending, and done again
+    # once the stack has the value.
+
+    def _split(self, argument: Any, pointer: str) -> list[str] | str:
+        if not (isinstance(argument, list) and len(argument) == 2 and isinstance(argument[0], str)
+                and argument[0]):  # fmt: skip
+            self._fail(pointer, "Fn::Split needs [delimiter, text]", 'e.g. ["/", "a/b"]')
+        text = self.resolve(argument[1], pointer_join(pointer, 1))
+        if not isinstance(text, str):
+            self._fail(pointer_join(pointer, 1), "Fn::Split splits a string")
+        if _PENDING_TEXT.search(text):
+            return text
+        return text.split(argument[0])
+
+    def _select(self, argument: Any, pointer: str) -> Any:
+        if not (isinstance(argument, list) and len(argument) == 2):
+            self._fail(pointer, "Fn::Select needs [index, [values]]", 'e.g. ["1", ["a", "b"]]')
+        index = self.resolve(argument[0], pointer_join(pointer, 0))
+        values = self.resolve(argument[1], pointer_join(pointer, 1))
+        if isinstance(values, str) and _PENDING_TEXT.search(values):
+            return values
+        if isinstance(index, str) and index.isdigit():
+            index = int(index)
+        if not isinstance(index, int) or isinstance(index, bool) or not isinstance(values, list):
+            self._fail(pointer, "Fn::Select needs an index and a list")
+        if not 0 <= index < len(values):
+            self._fail(
+                pointer,
+                f"Fn::Select index {index} is out of range: the list has {len(values)} values",
+            )
+        return values[index]
+
+    def _base64(self, argument: Any, pointer: str) -> str:
+        text = self.resolve(argument, pointer)
+        if not isinstance(text, str):
+            self._fail(pointer, "Fn::Base64 encodes a string")
+        if _PENDING_TEXT.search(text):
+            return text
+        return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+    def _find_in_map(self, argument: Any, pointer: str) -> Any:
+        if not (isinstance(argument, list) and len(argument) == 3):
+            self._fail(pointer, "Fn::FindInMap needs [map, top-level key, second-level key]")
+        keys = [self.resolve(item, pointer_join(pointer, i)) for i, item in enumerate(argument)]
+        if not all(isinstance(k, str) for k in keys):
+            self._fail(pointer, "Fn::FindInMap's keys must be strings")
+        found: Any = self.context.mappings
+        for depth, key in enumerate(keys):
+            if not isinstance(found, Mapping) or key not in found:
+                where = ("Mappings of resources:", "the map", "its entry")[depth]
+                self._fail(
+                    pointer_join(pointer, depth),
+                    f"Fn::FindInMap: {where} has no {key!r}",
+                    "CloudFormation refuses a map or key that does not exist",
+                )
+            found = found[key]
+        return found
 
     def _sub(self, argument: Any, pointer: str) -> str:
         variables: dict[str, Any] = {}

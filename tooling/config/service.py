@@ -31,6 +31,7 @@ from tooling.config.events import UNRESOLVED, ApiSettings, EventsReader, Machine
 from tooling.config.events import read_api_settings as _read_api_settings
 from tooling.config.external import ExternalSources, Unwired
 from tooling.config.function_bus_events import state_machine_bus_events
+from tooling.config.function_cognito_events import generated_pools
 from tooling.config.function_events import FunctionEvents, FunctionEventsReader
 from tooling.config.function_s3_events import shared_bucket_problems
 from tooling.config.function_settings import (
@@ -56,7 +57,9 @@ from tooling.config.intrinsics import (
     state_machine_logical_id,
 )
 from tooling.config.missing import MISSING
+from tooling.config.program_config import PROGRAM_CONFIG_EXTENSIONS, is_program, read_program
 from tooling.config.resources import (
+    PENDING,
     REST_API_LOGICAL_ID,
     STACK_KEYS_NOT_APPLIED,
     RecordingValues,
@@ -154,7 +157,8 @@ FUNCTION_KEYS_USED = frozenset(
     {
         "name", "handler", "runtime", "memorySize", "timeout", "environment", "package",
         "description", "architecture", "tracing", "layers", "vpc", "ephemeralStorageSize", "tags",
-        "events", "reservedConcurrency", "maximumRetryAttempts", "maximumEventAge", "destinations",
+        "events", "role", "reservedConcurrency", "maximumRetryAttempts", "maximumEventAge",
+        "destinations",
     }
 )  # fmt: skip
 FUNCTION_KEYS_NO_EFFECT = frozenset({"condition", "dependsOn", "versionFunction"})
@@ -226,30 +230,28 @@ _DEFINITION_POINTER = re.compile(r"^/stepFunctions/stateMachines/[^/]+/definitio
 # The service files Serverless v3 looks for, in its order (lib/cli/resolve-configuration-path.js):
 # the data formats the toolkit reads, then the programs it cannot run.
 CONFIG_FILES = ("serverless.yml", "serverless.yaml", "serverless.json")
-PROGRAM_CONFIG_EXTENSIONS = (".js", ".mjs", ".cjs", ".ts")
 
 # What builds a .ts handler when serverless.yml names nothing: Serverless v4 itself.
 DEFAULT_TYPESCRIPT_BUILD = "Serverless v4's default esbuild build"
 
 
 def config_file_name(directory: Path, given: str | None = None) -> str:
-    """The service file: `--config NAME` (as Serverless v3 takes it: a .yml, .yaml or .json file
-    directly in the service folder), else the first of serverless.yml, .yaml, .json there."""
+    """The service file: `--config NAME` (as Serverless takes it: a .yml, .yaml, .json, or a
+    program, .ts/.js/.mjs/.cjs, directly in the service folder), else the first of
+    serverless.yml, .yaml, .json, .ts, .js, .mjs, .cjs there."""
     if given is None:
         for name in CONFIG_FILES:
             if (directory / name).is_file():
                 return name
         for extension in PROGRAM_CONFIG_EXTENSIONS:
             if (directory / f"serverless{extension}").is_file():
-                _refuse_program(f"serverless{extension}")
+                return f"serverless{extension}"
         return CONFIG_FILES[0]  # not found: the loader says so
     path = Path(given)
-    if path.suffix in PROGRAM_CONFIG_EXTENSIONS:
-        _refuse_program(given)
-    if path.suffix not in (".yml", ".yaml", ".json"):
+    if path.suffix not in (".yml", ".yaml", ".json", *PROGRAM_CONFIG_EXTENSIONS):
         raise BadInput(
             f"invalid --config value {given!r}: unsupported file extension",
-            hint="give a .yml, .yaml or .json file",
+            hint="give a .yml, .yaml, .json, .ts, .js, .mjs or .cjs file",
         )
     if len(path.parts) != 1 and (directory / path).resolve().parent != directory.resolve():
         raise BadInput(
@@ -263,16 +265,6 @@ def config_file_name(directory: Path, given: str | None = None) -> str:
             hint="give the name of a file in the service folder",
         )
     return path.name
-
-
-def _refuse_program(name: str) -> None:
-    raise ConfigError(
-        f"{name} is a program (Serverless runs it with Node.js to get the configuration); the "
-        "toolkit reads serverless.yml, .yaml or .json",
-        file=name,
-        hint=f"write the configuration out once: `npx serverless print --config {name} > "
-        "serverless.yml`",
-    )
 
 
 @dataclass(frozen=True)
@@ -297,8 +289,16 @@ class FunctionConfig:
     # provider's included when inherited; None: the service's role.
     own_role: str | None = None
     own_role_statements: tuple[dict[str, Any], ...] = ()
+    # The ARN of the user's role for it (`functions.<key>.role`, as Serverless reads it: an
+    # ARN, a `resources:` role's logical id, or an intrinsic); None: a role of the toolkit's.
+    role: str | None = None
     settings: FunctionSettings = FunctionSettings()  # description, tracing, layers, vpc, tags...
     events: FunctionEvents = FunctionEvents()  # tooling.config.function_events
+
+    @property
+    def uses_service_role(self) -> bool:
+        """Whether it runs with the service's function role (generated, or provider.iam.role)."""
+        return self.own_role is None and self.role is None
 
 
 @dataclass(frozen=True)
@@ -383,7 +383,7 @@ def load_service(
     external: ExternalSources | None = None,
     resource_values: ResourceValues | None = None,
 ) -> ServiceConfig:
-    """Load and validate `<directory>/<config_file>` (by default serverless.yml, .yaml or .json;
+    """Load and validate `<directory>/<config_file>` (by default the first of serverless.yml, ...;
     see `config_file_name`). `env` defaults to os.environ.
 
     `params` are `--param key=value` values; `instance_id` is `${sls:instanceId}` (Serverless:
@@ -478,7 +478,13 @@ class _Loader:
                 file=self.config_file,
                 hint=f"run the command in the service folder, the one holding {self.config_file}",
             )
-        raw, smap = load_yaml_file(path, self.config_file)
+        if is_program(self.config_file):
+            raw, smap = (
+                read_program(self.directory, self.config_file, self.env),
+                SourceMap(self.config_file),
+            )
+        else:
+            raw, smap = load_yaml_file(path, self.config_file)
         if not isinstance(raw, dict):
             raise ConfigError(
                 f"{self.config_file} must be a mapping of keys (service, provider, ...)",
@@ -565,6 +571,9 @@ class _Loader:
         self._desugared = self._constructs(raw, service, stage, provider, plugins)
 
         functions = self._functions(service, stage, region, provider, package, plugins)
+        pools = generated_pools(self._function_specs[0], {k: f.arn for k, f in functions.items()})
+        if pools:  # the user pools of cognitoUserPool events, in the stack as in Serverless'
+            self._resources_value = _with_fragment(self._resources_value, {"Resources": pools})
         state_machines = self._state_machines(service, stage, region, functions)
         context = self._context(service, stage, region, functions, state_machines)
         provider_statements = self._provider_statements(provider, context)
@@ -578,6 +587,7 @@ class _Loader:
         self._managed_policies(provider, context)
         for key, function in list(functions.items()):
             functions[key] = self._function_settings_intrinsics(function, context)
+            functions[key] = self._function_user_role(functions[key], context)
             functions[key] = self._function_environment(functions[key], context)
             functions[key] = self._function_events(functions[key], context)
         self.problems.extend(shared_bucket_problems((k, f.events.s3) for k, f in functions.items()))
@@ -1236,6 +1246,50 @@ class _Loader:
             return _UNRESOLVED
         return found
 
+    def _function_user_role(
+        self, function: FunctionConfig, context: IntrinsicContext
+    ) -> FunctionConfig:
+        specs, pointers = self._function_specs
+        spec = specs.get(function.key)
+        value = spec.get("role") if isinstance(spec, dict) else None
+        if value is None:
+            return function
+        at = pointer_join(pointers[function.key], "role")
+        arn = self._user_role(value, at, context, f"function '{function.key}': role")
+        return replace(function, role=arn) if arn is not None else function
+
+    def _user_role(self, value: Any, at: str, context: IntrinsicContext, what: str) -> str | None:
+        """A role the user brings, as Serverless v3 reads it (compile/functions.js compileRole):
+        an ARN as it is; `IamRoleLambdaExecution`, the generated role (None); another text, the
+        logical id of a `resources:` role (`Fn::GetAtt [it, Arn]`); an intrinsic, resolved.
+        None, with a problem at its line, when it gives no role ARN."""
+        if isinstance(value, str) and value.startswith("arn:"):
+            return value
+        if value == FUNCTION_ROLE_LOGICAL_ID:
+            return None
+        if isinstance(value, str):
+            value = {"Fn::GetAtt": [value, "Arn"]}
+        elif not isinstance(value, dict):
+            self.problems.append(
+                ConfigError(
+                    f"{what} must be a role ARN, the logical id of a role in resources:, or an "
+                    f"intrinsic (Fn::GetAtt, Fn::ImportValue, Fn::Sub); got {value!r}",
+                    **self._at(at),
+                )
+            )
+            return None
+        resolved = self._resolved(value, at, context, what)
+        if resolved is _UNRESOLVED:
+            return None
+        if isinstance(resolved, str) and PENDING.fullmatch(resolved):
+            return resolved  # the stack's value, once it is deployed (tooling/deploy/phases.py)
+        if not isinstance(resolved, str) or not _ROLE_ARN.fullmatch(resolved):
+            self.problems.append(
+                ConfigError(f"{what}: {resolved!r} is no IAM role ARN", **self._at(at))
+            )
+            return None
+        return resolved
+
     def _function_environment(
         self, function: FunctionConfig, context: IntrinsicContext
     ) -> FunctionConfig:
@@ -1547,7 +1601,16 @@ class _Loader:
             resource_values=self.resource_values,
             exports=_Exports(self.external or Unwired()),
             own_exports=self._own_exports(),
+            mappings=self._mappings(),
         )
+
+    def _mappings(self) -> dict[str, Any]:
+        """The `Mappings` of `resources:` (Fn::FindInMap reads them)."""
+        value = self._resources_value
+        if isinstance(value, list):
+            value = merged(value)[0]
+        mappings = value.get("Mappings") if isinstance(value, dict) else None
+        return mappings if isinstance(mappings, dict) else {}
 
     def _own_exports(self) -> dict[str, Any]:
         """Export names of `resources:` Outputs (written as text) -> each output's Value."""
@@ -1760,6 +1823,20 @@ class _Loader:
             resolved = self._resolved(provider["role"], "/provider/role", context, "provider.role")
             if isinstance(resolved, str):
                 provider["role"] = resolved
+        for holder, pointer, what in (
+            (iam if isinstance(iam, dict) else {}, "/provider/iam/role", "provider.iam.role"),
+            (provider, "/provider/role", "provider.role"),
+        ):
+            role = holder.get("role")
+            if isinstance(role, str) and not role.startswith("arn:"):
+                # Serverless reads a role that is no ARN as the logical id of a `resources:`
+                # role (compile/functions.js compileRole: `Fn::GetAtt [role, Arn]`).
+                arn = self._user_role(role, pointer, context, what)
+                if arn is not None:
+                    if holder is provider:
+                        provider["role"] = arn
+                    else:
+                        provider["iam"] = {**provider["iam"], "role": arn}
 
     def _managed_policies(self, provider: dict[str, Any], context: IntrinsicContext) -> None:
         """provider.iam.role.managedPolicies (legacy provider.iamManagedPolicies): policy ARNs,
@@ -2015,7 +2092,7 @@ class _Loader:
             service_ids[f"{normalized_name(key)}LogGroup"] = frozenset({"Arn"})
         for machine in machines.values():
             service_ids[machine.logical_id] = frozenset({"Arn", "Name"})
-        if any(f.own_role is None for f in functions.values()) and not _custom_role(provider):
+        if any(f.uses_service_role for f in functions.values()) and not _custom_role(provider):
             service_ids[FUNCTION_ROLE_LOGICAL_ID] = frozenset({"Arn"})
         for key, function in functions.items():  # serverless-iam-roles-per-function's
             if function.own_role is not None:

@@ -155,7 +155,7 @@ def _functions(context: _Context) -> Contribution:
     service = context.service
     resources: list[Resource] = []
     role_needs: tuple[Address, ...] = ()
-    shared = [fn for fn in service.functions.values() if fn.own_role is None]
+    shared = [fn for fn in service.functions.values() if fn.uses_service_role]
     if iam.custom_function_role(service) is None and shared:
         role = Role(iam.function_role(service))
         resources.append(role)
@@ -170,7 +170,9 @@ def _functions(context: _Context) -> Contribution:
     prepared = context.prepared
     for key, fn in service.functions.items():
         role_arn, needs = function_role_arn(service), role_needs
-        if fn.own_role is not None:  # serverless-iam-roles-per-function
+        if fn.role is not None:  # the user's role (functions.<key>.role)
+            role_arn, needs = fn.role, ()
+        elif fn.own_role is not None:  # serverless-iam-roles-per-function
             own = Role(iam.function_own_role(service, fn))
             resources.append(own)
             role_arn, needs = own.spec.arn(partition, service.account_id), (own.address,)
@@ -477,7 +479,7 @@ def _service_targets(
     ):  # made before the stack (tooling/deploy/phases.py)
         targets[REST_API_LOGICAL_ID] = rest_api_target(service.rest_api_ids)
         addresses[REST_API_LOGICAL_ID] = Address("rest api", service.api.name)
-    shared = any(fn.own_role is None for fn in service.functions.values())
+    shared = any(fn.uses_service_role for fn in service.functions.values())
     if shared and iam.custom_function_role(service) is None:
         name = iam.function_role_name(service)
         targets[FUNCTION_ROLE_LOGICAL_ID] = ServiceTarget(name, {"Arn": _role_arn(service, name)})
@@ -521,6 +523,7 @@ SOURCES: tuple[Callable[[_Context], Contribution], ...] = (
     function_bus_resources.machine_bus_rules,
     function_sns_resources.function_sns_subscriptions,
     event_resources.function_s3_events,
+    event_resources.function_cognito_triggers,
     event_resources.http_api,
     event_resources.alarms,
     event_resources.notifications,

@@ -30,6 +30,7 @@ from tooling.config.events import (
     NotificationTarget,
     ScheduleEvent,
 )
+from tooling.config.function_cognito_events import PRINCIPAL as COGNITO_PRINCIPAL
 from tooling.config.function_events import FunctionHttpEvent
 from tooling.config.intrinsics import normalized_name
 from tooling.config.service import FunctionConfig, ServiceConfig, StateMachineConfig
@@ -398,6 +399,40 @@ def function_s3_events(context: _Context) -> Contribution:
                 )
             )
     return resources, []
+
+
+# -- functions' cognitoUserPool events -------------------------------------------------------
+
+
+def function_cognito_triggers(context: _Context) -> Contribution:
+    """Per function and user pool of its `cognitoUserPool` events: the statement letting Cognito
+    invoke it from that pool (Serverless' AWS::Lambda::Permission, SourceArn the pool's ARN).
+    The pool, with the function in its LambdaConfig, is in the stack of `resources:`
+    (tooling.config.function_cognito_events)."""
+    resources: list[Resource] = []
+    warnings: list[str] = []
+    for fn in context.service.functions.values():
+        if fn.events.cognito and not context.platform.invokes_cognito_triggers:
+            event = fn.events.cognito[0]
+            where = ":".join(str(p) for p in event.location if p is not None)
+            warnings.append(
+                f"{where}: function '{fn.key}': its cognitoUserPool triggers are deployed "
+                "(the pool in the stack, the permission as a record), and the local AWS "
+                "services' user pools call no trigger: sign-ups here do not invoke it (they do "
+                "on AWS)"
+            )
+        pools = {event.pool_arn: event.pool for event in fn.events.cognito}
+        for pool_arn, pool in pools.items():
+            resources.append(
+                Permission(
+                    permission_name(pool, fn.arn),
+                    fn.arn,
+                    pool_arn,
+                    needs=(Address("function", fn.name),),
+                    principal=COGNITO_PRINCIPAL,
+                )  # fmt: skip
+            )
+    return resources, warnings
 
 
 # -- http -------------------------------------------------------------------------------------

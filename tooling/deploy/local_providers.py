@@ -505,6 +505,7 @@ LOCAL_PLATFORM = Platform(
     notification_targets=LOCALLY_DELIVERED,
     matches_event_patterns=False,
     delivers_sns=False,
+    invokes_cognito_triggers=False,
 )
 
 

@@ -109,6 +109,7 @@ class Platform:
     notification_targets: frozenset[str] | None = None
     matches_event_patterns: bool = True  # invokes the targets of rules with an event pattern
     delivers_sns: bool = True  # invokes the functions subscribed to its topics
+    invokes_cognito_triggers: bool = True  # its user pools call their LambdaConfig functions
 
 
 class Reporter:
