@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS stream_positions (
     shard TEXT NOT NULL,
     sequence TEXT NOT NULL,      -- the last record handled ('' : none yet)
     attempts INTEGER NOT NULL,   -- failed tries of the batch after it
+    size INTEGER NOT NULL,       -- records in the next batch at most (bisected), 0: batch size
     PRIMARY KEY (mapping, shard)
 )"""
 
@@ -226,28 +227,29 @@ class EventStore:
 
     # -- stream positions (tooling.triggers.function_streams) ------------------------------------
 
-    def stream_position(self, mapping: str, shard: str) -> tuple[str | None, int]:
-        """The last record of the shard the mapping handled (None: none yet), and how many
-        times the batch after it failed."""
+    def stream_position(self, mapping: str, shard: str) -> tuple[str | None, int, int]:
+        """The last record of the shard the mapping handled (None: none yet), how many times
+        the batch after it failed, and the most records its next batch takes (0: no limit)."""
         row = (
             self._db()
             .execute(
-                "SELECT sequence, attempts FROM stream_positions WHERE mapping = ? AND shard = ?",
+                "SELECT sequence, attempts, size FROM stream_positions"
+                " WHERE mapping = ? AND shard = ?",
                 (mapping, shard),
             )
             .fetchone()
         )
         if row is None:
-            return None, 0
-        return (row["sequence"] or None), int(row["attempts"])
+            return None, 0, 0
+        return (row["sequence"] or None), int(row["attempts"]), int(row["size"])
 
     def commit_stream_position(
-        self, mapping: str, shard: str, sequence: str | None, attempts: int
+        self, mapping: str, shard: str, sequence: str | None, attempts: int, size: int = 0
     ) -> None:
         with self._tx() as db:
             db.execute(
-                "INSERT OR REPLACE INTO stream_positions VALUES (?, ?, ?, ?)",
-                (mapping, shard, sequence or "", attempts),
+                "INSERT OR REPLACE INTO stream_positions VALUES (?, ?, ?, ?, ?)",
+                (mapping, shard, sequence or "", attempts, size),
             )
 
 

@@ -11,9 +11,10 @@ the lowest failed record. After maximumRetryAttempts retries, or once a record i
 maximumRecordAgeInSeconds, the batch is discarded and an invocation record goes to the onFailure
 queue or topic, as Lambda does. Records a filter pattern does not match are passed over without
 an invocation. LATEST and AT_TIMESTAMP pass over the records older than the mapping or the
-timestamp. Not honoured locally (said once when the worker starts): bisectBatchOnFunctionError,
-tumblingWindowInSeconds, parallelizationFactor (one batch per shard at a time) and the batching
-window (a batch is what one read returns).
+timestamp. With bisectBatchOnFunctionError a batch the function fails with an error is split in
+two and its first half retried alone, without using a retry (Lambda's rule). Not honoured
+locally (said once when the worker starts): tumblingWindowInSeconds, parallelizationFactor (one
+batch per shard at a time) and the batching window (a batch is what one read returns).
 """
 
 from __future__ import annotations
@@ -51,10 +52,10 @@ STREAM_SERVICES = ("dynamodb", "kinesis")
 class PositionStore(Protocol):
     """Where shard positions are committed (tooling.localrt.event_store.EventStore)."""
 
-    def stream_position(self, mapping: str, shard: str) -> tuple[str | None, int]: ...
+    def stream_position(self, mapping: str, shard: str) -> tuple[str | None, int, int]: ...
 
     def commit_stream_position(
-        self, mapping: str, shard: str, sequence: str | None, attempts: int
+        self, mapping: str, shard: str, sequence: str | None, attempts: int, size: int = 0
     ) -> None: ...
 
 
@@ -77,6 +78,7 @@ class StreamMapping:
     on_failure: str | None
     enabled: bool
     unhonoured: tuple[str, ...]  # settings the local poller does not apply
+    bisect: bool = False  # BisectBatchOnFunctionError
 
     @property
     def service(self) -> str:
@@ -94,7 +96,6 @@ class StreamMapping:
         unhonoured = [
             label
             for key, label, default in (
-                ("BisectBatchOnFunctionError", "bisectBatchOnFunctionError", False),
                 ("TumblingWindowInSeconds", "tumblingWindowInSeconds", 0),
                 ("ParallelizationFactor", "parallelizationFactor", 1),
                 ("MaximumBatchingWindowInSeconds", "batchWindow", 0),
@@ -120,6 +121,7 @@ class StreamMapping:
             on_failure=str(destination) if destination else None,
             enabled=document.get("State", "Enabled") == "Enabled",
             unhonoured=tuple(unhonoured),
+            bisect=bool(document.get("BisectBatchOnFunctionError")),
         )
 
 
@@ -283,8 +285,8 @@ class ShardPoller:
     def step(self) -> ShardOutcome | None:
         """One batch: None when the shard has nothing new; otherwise what became of it."""
         mapping = self.mapping
-        after, attempts = self.positions.stream_position(mapping.key, self.shard)
-        read = self.reader.read(self.shard, after, mapping.batch_size)
+        after, attempts, size = self.positions.stream_position(mapping.key, self.shard)
+        read = self.reader.read(self.shard, after, size or mapping.batch_size)
         if not read:
             return None
         last = read[-1].sequence
@@ -308,12 +310,22 @@ class ShardPoller:
         # a failure: retried from the lowest failed record (the whole batch for an error)
         first = 0 if failed is None else min(sequences.index(s) for s in failed)
         checkpoint = after if first == 0 else _before(read, batch[first].sequence)
-        attempts += 1
         reason = (
             _failure_reason(answer)
             if failed is None
             else "the function reported failed items (batchItemFailures)"
         )
+        if answer.function_error is not None and mapping.bisect and len(read) > 1:
+            # split in two, the first half retried alone; a split uses no retry
+            half = (len(read) + 1) // 2
+            self.positions.commit_stream_position(mapping.key, self.shard, after, attempts, half)
+            return ShardOutcome(
+                mapping.name,
+                self.shard,
+                len(batch),
+                f"{len(batch)} record(s), failed: {reason}; split, the first {half} retried",
+            )
+        attempts += 1
         retries = mapping.maximum_retry_attempts
         if retries >= 0 and attempts > retries:
             return self._discard(
