@@ -284,6 +284,7 @@ def test_provisioned_concurrency_is_a_warning_by_key_and_line(tmp_path: Path) ->
     (warning,) = [w for w in svc.warnings if "provisionedConcurrency" in w]
     assert warning.startswith("serverless.yml:8:")
     assert "not supported by the toolkit yet" in warning
+    assert "a version and a `provisioned` alias" in warning
 
 
 @pytest.mark.parametrize(

@@ -162,6 +162,13 @@ FUNCTION_KEYS_USED = frozenset(
     }
 )  # fmt: skip
 FUNCTION_KEYS_NO_EFFECT = frozenset({"condition", "dependsOn", "versionFunction"})
+# What the warning about a key the toolkit does not use says of it, where "see README" is not
+# enough.
+UNSUPPORTED_WHY = {
+    "provisionedConcurrency": "Serverless publishes a version and a `provisioned` alias holding "
+    "the provisioned concurrency and points the function's events at it; the toolkit deploys "
+    "$LATEST only, so the function runs on demand",
+}
 PER_FUNCTION_ROLES = "serverless-iam-roles-per-function"  # its keys read when it is a plugin
 PER_FUNCTION_ROLE_KEYS = frozenset(
     {"iamRoleStatements", "iamRoleStatementsName", "iamRoleStatementsInherit",
@@ -750,9 +757,10 @@ class _Loader:
         for key in mapping:
             if key in used or key in no_effect or key not in known:
                 continue
+            why = UNSUPPORTED_WHY.get(key, "see README, serverless.yml")
             self.warnings.append(
                 f"{self._where(pointer_join(pointer, key))}: {where}.{key} is not supported by "
-                "the toolkit yet (ignored; see README, serverless.yml)"
+                f"the toolkit yet (ignored; {why})"
             )
 
     def _top_level_support(self, raw: Mapping[str, Any]) -> None:
