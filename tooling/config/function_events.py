@@ -5,8 +5,8 @@ function deploys without it), never dropped silently. The readers: `sqs`
 (tooling.config.sqs_events), `http` (tooling.config.function_http_events), `schedule`
 (tooling.config.function_schedule_events), `eventBridge` and `cloudwatchEvent`
 (tooling.config.function_bus_events), `sns` (tooling.config.function_sns_events), `s3`
-(tooling.config.function_s3_events), `cognitoUserPool`
-(tooling.config.function_cognito_events) and `stream` (tooling.config.function_stream_events).
+(tooling.config.function_s3_events), `cognitoUserPool` (tooling.config.function_cognito_events),
+`httpApi` (tooling.config.http_api_events) and `stream` (tooling.config.function_stream_events).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from tooling.config.function_s3_events import S3Event, S3EventReader
 from tooling.config.function_schedule_events import ScheduleEventReader
 from tooling.config.function_sns_events import SnsEvent, SnsEventReader
 from tooling.config.function_stream_events import StreamEvent, StreamEventReader
+from tooling.config.http_api_events import HttpApiEvent, HttpApiEventReader
 from tooling.config.sqs_events import Locate, Resolve, SqsEvent, SqsEventReader
 from tooling.errors import BadInput, ConfigError
 from tooling.sourcemap import pointer_join
@@ -40,6 +41,7 @@ class FunctionEvents:
     s3: tuple[S3Event, ...] = ()
     streams: tuple[StreamEvent, ...] = ()
     cognito: tuple[CognitoEvent, ...] = ()
+    http_api: tuple[HttpApiEvent, ...] = ()
 
 
 @dataclass
@@ -79,6 +81,9 @@ class FunctionEventsReader:
         )
         self.cognito_events = CognitoEventReader(
             self.function_key, self.at, self.resolve, self.warnings, self.problems
+        )
+        self.http_api_events = HttpApiEventReader(
+            self.function_key, self.at, self.warnings, self.problems
         )
         self.s3_events = S3EventReader(
             self.function_key, self.at, self.resolve, self.warnings, self.problems,
@@ -125,6 +130,7 @@ class FunctionEventsReader:
             s3=tuple(self.found.get("s3", ())),
             streams=tuple(self.found.get("stream", ())),
             cognito=tuple(self.found.get("cognitoUserPool", ())),
+            http_api=tuple(self.found.get("httpApi", ())),
         )
 
     def _problem(self, pointer: str, message: str, hint: str | None) -> None:
@@ -153,4 +159,5 @@ READERS: dict[str, Callable[[FunctionEventsReader, Any, str], Any]] = {
     "s3": lambda reader, value, where: reader.s3_events.read(value, where),
     "stream": lambda reader, value, where: reader.stream_events.read(value, where),
     "cognitoUserPool": lambda reader, value, where: reader.cognito_events.read(value, where),
+    "httpApi": lambda reader, value, where: reader.http_api_events.read(value, where),
 }

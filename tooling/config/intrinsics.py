@@ -25,7 +25,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn, Protocol, runtime_checkable
 
 from tooling.config.resources import PENDING as _PENDING_TEXT
 from tooling.errors import DefinitionError
@@ -64,6 +64,7 @@ def state_machine_logical_id(key: str, spec: Mapping[str, Any] | None = None) ->
 class FunctionTarget:
     name: str
     arn: str
+    has_url: bool = False  # `url:` (a function URL, `<Key>LambdaFunctionUrl`)
 
 
 @dataclass(frozen=True)
@@ -74,11 +75,23 @@ class MachineTarget:
 
 class ResourceValues(Protocol):
     """Physical values of `resources:` entries, read from the outputs of the service's stack
-    (tooling.config.resources.StackValues): None means "not known"."""
+    (tooling.config.resources.StackValues): None means "not known". Those that also know
+    the functions' URLs (by their logical ids, `<Key>LambdaFunctionUrl`) are
+    `FunctionUrlValues`."""
 
     def ref(self, logical_id: str) -> str | None: ...
 
     def get_att(self, logical_id: str, attribute: str) -> str | None: ...
+
+
+@runtime_checkable
+class FunctionUrlValues(Protocol):
+    """Values that also know the functions' URLs (tooling.config.resources.DeployedValues)."""
+
+    def function_url(self, logical_id: str) -> str | None: ...
+
+
+FUNCTION_URL_PENDING = "<{logical_id}.FunctionUrl: known after the function URL is created>"
 
 
 class ExportValues(Protocol):
@@ -129,10 +142,22 @@ class IntrinsicContext:
                 return target
         return None
 
+    def function_with_url(self, name: str) -> FunctionTarget | None:
+        """The function whose URL `name` is (`<Key>LambdaFunctionUrl`), if it has one."""
+        for key, target in self.functions.items():
+            if target.has_url and f"{normalized_name(key)}LambdaFunctionUrl" == name:
+                return target
+        return None
+
     def known_names(self) -> list[str]:
         return [
             *self.functions,
             *(function_logical_id(k) for k in self.functions),
+            *(
+                f"{normalized_name(k)}LambdaFunctionUrl"
+                for k, t in self.functions.items()
+                if t.has_url
+            ),  # fmt: skip
             *self.state_machines,
             *sorted(self.other_resources),
         ]
@@ -304,6 +329,18 @@ class IntrinsicResolver:
                     f'use ["{resource}", "Arn"]',
                 )
             return machine.arn if attribute == "Arn" else machine.name
+        owner = self.context.function_with_url(resource)
+        if owner is not None:
+            if attribute == "FunctionArn":
+                return owner.arn
+            if attribute != "FunctionUrl":
+                self._fail(
+                    pointer,
+                    f"Fn::GetAtt {resource}.{attribute}: a function URL has FunctionUrl and "
+                    "FunctionArn",
+                    f'use ["{resource}", "FunctionUrl"]',
+                )
+            return self._function_url(resource)
         target = self.context.function(resource)
         if target is None:
             if resource in self.context.other_resources:
@@ -318,6 +355,13 @@ class IntrinsicResolver:
             )
         return target.arn
 
+    def _function_url(self, logical_id: str) -> str:
+        """The URL Lambda gave the function, or a placeholder until it exists (the deploy makes
+        it first: tooling/deploy/phases.py)."""
+        values: object = self.context.resource_values
+        found = values.function_url(logical_id) if isinstance(values, FunctionUrlValues) else None
+        return found or FUNCTION_URL_PENDING.format(logical_id=logical_id)
+
     def _ref(self, argument: Any, pointer: str, *, whole: bool = False) -> str:
         if not isinstance(argument, str):
             self._fail(pointer, "Ref needs a resource name", 'e.g. {"Ref": "hello"}')
@@ -327,6 +371,9 @@ class IntrinsicResolver:
         machine = self.context.state_machines.get(argument)
         if machine is not None:
             return machine.arn  # CloudFormation: Ref of a state machine is its ARN
+        owner = self.context.function_with_url(argument)
+        if owner is not None:
+            return owner.arn  # Ref of an AWS::Lambda::Url: its function's ARN
         target = self.context.function(argument)
         if target is None:
             if argument in self.context.other_resources:
@@ -508,6 +555,8 @@ class _Function(Protocol):
     def name(self) -> str: ...
     @property
     def arn(self) -> str: ...
+    @property
+    def url(self) -> Any: ...
 
 
 class _Machine(Protocol):
@@ -543,7 +592,10 @@ def context_for(service: _Service) -> IntrinsicContext:
     """The intrinsic context of a loaded service: its functions, state machines, region, account,
     stack and `resources:` ids, as a definition sees them."""
     return IntrinsicContext(
-        functions={k: FunctionTarget(f.name, f.arn) for k, f in service.functions.items()},
+        functions={
+            k: FunctionTarget(f.name, f.arn, f.url is not None)
+            for k, f in service.functions.items()
+        },
         region=service.region,
         account_id=service.account_id,
         stack_name=f"{service.service}-{service.stage}",

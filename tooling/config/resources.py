@@ -57,6 +57,19 @@ REST_API_LOGICAL_ID = "ApiGatewayRestApi"
 REST_API_PENDING = "<ApiGatewayRestApi{attribute}: known after the REST API is created>"
 
 
+HTTP_API_LOGICAL_ID = "HttpApi"  # the httpApi events' API, made before the stack too
+HTTP_API_PENDING = "<HttpApi{attribute}: known after the HTTP API is created>"
+
+
+@dataclass(frozen=True)
+class HttpApiIds:
+    """What `Ref: HttpApi` and its `ApiEndpoint` give: the id API Gateway chose, and the URL
+    of its default endpoint (locally, `tool serve`'s)."""
+
+    id: str
+    endpoint: str
+
+
 @dataclass(frozen=True)
 class RestApiIds:
     """What `Ref: ApiGatewayRestApi` and its `RootResourceId` give: the ids API Gateway chose."""
@@ -286,8 +299,9 @@ SERVERLESS_STACK_IDS = {
     "provider.deploymentBucket names no bucket of yours, and then neither does the toolkit's",
     REST_API_LOGICAL_ID: "the REST API Serverless makes in its stack for http events; this "
     "service has no http event, so there is no API to name",
-    "HttpApi": "the HTTP API Serverless makes for httpApi events, which the toolkit does not "
-    "deploy",
+    HTTP_API_LOGICAL_ID: "the HTTP API Serverless makes in its stack for httpApi events; this "
+    "service has none (or adds its routes to an existing API, provider.httpApi.id), so there is "
+    "no API to name",
     "WebsocketsApi": "the API Serverless makes for websocket events, which the toolkit does not "
     "deploy",
 }
@@ -688,6 +702,17 @@ def _substitute_sub(argument: Any, targets: Mapping[str, ServiceTarget]) -> Any:
     return [text, _substitute(variables, targets)]
 
 
+def http_api_target(ids: HttpApiIds | None) -> ServiceTarget:
+    """`HttpApi` in a template: the API's id and endpoint, or placeholders until it exists."""
+    if ids is None:
+        pending = HTTP_API_PENDING.format(attribute="")
+        return ServiceTarget(
+            pending,
+            {"ApiId": pending, "ApiEndpoint": HTTP_API_PENDING.format(attribute=".ApiEndpoint")},
+        )
+    return ServiceTarget(ids.id, {"ApiId": ids.id, "ApiEndpoint": ids.endpoint})
+
+
 def rest_api_target(ids: RestApiIds | None) -> ServiceTarget:
     """`ApiGatewayRestApi` in a template: the API's ids, or placeholders until it exists."""
     if ids is None:
@@ -789,6 +814,36 @@ class RecordingValues:
             self.inner.get_att(logical_id, attribute) if self.inner is not None else None
         )
         return value
+
+    def function_url(self, logical_id: str) -> str | None:
+        self._note(Reference(logical_id, "FunctionUrl"))
+        inner = self.inner
+        value: str | None = (
+            inner.function_url(logical_id) if hasattr(inner, "function_url") else None
+        )
+        return value
+
+
+class DeployedValues:
+    """The stack's values (`stack`, None: none yet) and the functions' URLs as deployed
+    (logical id -> URL), as the deploy's later phases load the service with them."""
+
+    def __init__(self, stack: Any, urls: Mapping[str, str]) -> None:
+        self.stack = stack
+        self.urls = dict(urls)
+
+    def ref(self, logical_id: str) -> str | None:
+        value: str | None = self.stack.ref(logical_id) if self.stack is not None else None
+        return value
+
+    def get_att(self, logical_id: str, attribute: str) -> str | None:
+        value: str | None = (
+            self.stack.get_att(logical_id, attribute) if self.stack is not None else None
+        )
+        return value
+
+    def function_url(self, logical_id: str) -> str | None:
+        return self.urls.get(logical_id)
 
 
 # -- the stack's settings ---------------------------------------------------------------------

@@ -18,7 +18,7 @@ import os
 import re
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -45,6 +45,8 @@ from tooling.config.function_settings import (
     unversioned_layer,
     with_resolved,
 )
+from tooling.config.function_urls import FunctionUrlSettings, read_function_url, url_logical_id
+from tooling.config.http_api_events import HttpApiSettings, read_http_api_settings
 from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
 from tooling.config.intrinsics import (
     FunctionTarget,
@@ -59,9 +61,12 @@ from tooling.config.intrinsics import (
 from tooling.config.missing import MISSING
 from tooling.config.program_config import PROGRAM_CONFIG_EXTENSIONS, is_program, read_program
 from tooling.config.resources import (
+    HTTP_API_LOGICAL_ID,
     PENDING,
     REST_API_LOGICAL_ID,
     STACK_KEYS_NOT_APPLIED,
+    DeployedValues,
+    HttpApiIds,
     RecordingValues,
     Reference,
     ResourcesConfig,
@@ -127,7 +132,7 @@ PROVIDER_KEYS_USED = frozenset(
         "iam", "iamRoleStatements", "iamManagedPolicies", "role", "logRetentionInDays",
         "stackName", "stackTags", "stackParameters", "cfnRole", "notificationArns",
         "apiGateway", "apiName", "endpointType", "vpcEndpointIds",
-        "architecture", "tracing", "layers", "vpc", "tags",
+        "architecture", "tracing", "layers", "vpc", "tags", "httpApi",
     }
 )  # fmt: skip
 # How Serverless deploys through CloudFormation; the toolkit deploys functions and state machines
@@ -157,7 +162,7 @@ FUNCTION_KEYS_USED = frozenset(
     {
         "name", "handler", "runtime", "memorySize", "timeout", "environment", "package",
         "description", "architecture", "tracing", "layers", "vpc", "ephemeralStorageSize", "tags",
-        "events", "role", "reservedConcurrency", "maximumRetryAttempts", "maximumEventAge",
+        "events", "url", "role", "reservedConcurrency", "maximumRetryAttempts", "maximumEventAge",
         "destinations",
     }
 )  # fmt: skip
@@ -301,6 +306,7 @@ class FunctionConfig:
     role: str | None = None
     settings: FunctionSettings = FunctionSettings()  # description, tracing, layers, vpc, tags...
     events: FunctionEvents = FunctionEvents()  # tooling.config.function_events
+    url: FunctionUrlSettings | None = None  # `url:` (a Lambda function URL)
 
     @property
     def uses_service_role(self) -> bool:
@@ -365,6 +371,11 @@ class ServiceConfig:
     api: ApiSettings | None = None  # the REST API of the functions' and machines' http events
     # Its ids, once it exists, when `resources:` names it (set by tooling.deploy.phases)
     rest_api_ids: RestApiIds | None = None
+    http_api: HttpApiSettings | None = None  # the HTTP API of the functions' httpApi events
+    http_api_ids: HttpApiIds | None = None  # its id, once it exists, if `resources:` names it
+    # the functions' URLs the service reads (`<Key>LambdaFunctionUrl` logical ids), in order
+    url_references: tuple[str, ...] = ()
+    function_urls: dict[str, str] = field(default_factory=dict)  # logical id -> URL, as loaded
 
 
 def _has_http_events(
@@ -543,7 +554,8 @@ class _Loader:
         raw, path = self._open()
         self._check_keys(raw, TOP_LEVEL_KEYS, "", "the top level")
         self._top_level_support(raw)
-        recording = RecordingValues(self.resource_values)
+        given = self.resource_values
+        recording = RecordingValues(given)
         self.resource_values = recording
         self._resources_value = self._with_activities(self.vars.resolve("/resources"))
 
@@ -609,10 +621,22 @@ class _Loader:
             warnings=self.warnings,
             problems=self.problems,
         )
+        http_api = read_http_api_settings(
+            self._http_api_id_resolved(provider.get("httpApi"), context),
+            {key: fn.events.http_api for key, fn in functions.items()},
+            {key: fn.timeout for key, fn in functions.items()},
+            function_arns={key: fn.arn for key, fn in functions.items()},
+            service=service,
+            stage=stage,
+            at=self._at,
+            warnings=self.warnings,
+            problems=self.problems,
+        )
         if PER_FUNCTION_ROLES in plugins:
             self._function_roles(functions, provider, provider_statements, custom, context)
         profile = self.options.get("aws-profile") or provider.get("profile")
         resources = self._resources(functions, state_machines, provider)
+        url_ids = {url_logical_id(k) for k, f in functions.items() if f.url is not None}
         stack = self._stack_settings(service, stage, provider, context) if resources else None
         self.warnings.extend(self.vars.warnings)
         return ServiceConfig(
@@ -645,6 +669,15 @@ class _Loader:
             ),
             stack=stack,
             api=api,
+            http_api=http_api,
+            url_references=tuple(
+                dict.fromkeys(
+                    ref.logical_id
+                    for ref in recording.asked
+                    if ref.attribute == "FunctionUrl" and ref.logical_id in url_ids
+                )
+            ),
+            function_urls=dict(given.urls) if isinstance(given, DeployedValues) else {},
         )
 
     # -- helpers ------------------------------------------------------------------------------
@@ -1017,6 +1050,9 @@ class _Loader:
                     f"function '{key}': timeout",
                 ),
                 environment=environment,
+                url=read_function_url(
+                    key, spec.get("url"), pointer_join(pointer, "url"), self._at, self.problems
+                ),
                 package_patterns=patterns,
                 arn=f"arn:{partition}:lambda:{region}:{self.account_id}:function:{name}",
                 runtime_family=family,
@@ -1599,7 +1635,9 @@ class _Loader:
                 name, arn, logical_id = value
                 targets[logical_id] = MachineTarget(name, arn)
         return IntrinsicContext(
-            functions={k: FunctionTarget(f.name, f.arn) for k, f in functions.items()},
+            functions={
+                k: FunctionTarget(f.name, f.arn, f.url is not None) for k, f in functions.items()
+            },
             region=region,
             account_id=self.account_id,
             stack_name=f"{service}-{stage}",
@@ -1923,6 +1961,15 @@ class _Loader:
             kept.append(statement)
         return tuple(kept)
 
+    def _http_api_id_resolved(self, value: Any, context: IntrinsicContext) -> Any:
+        """provider.httpApi with its `id` resolved when written as an intrinsic (Serverless
+        takes e.g. `Fn::ImportValue` there)."""
+        if not isinstance(value, dict) or not isinstance(value.get("id"), dict):
+            return value
+        where = "/provider/httpApi/id"
+        resolved = self._resolved(value["id"], where, context, "provider.httpApi.id")
+        return {**value, "id": None if resolved is _UNRESOLVED else resolved}
+
     def _resolved(self, value: Any, pointer: str, context: IntrinsicContext, what: str) -> Any:
         """`value` with its intrinsics resolved (CloudFormation's meaning: Ref of a function is
         its name). One naming a `resources:` entry whose value is unknown becomes a problem at
@@ -2109,6 +2156,14 @@ class _Loader:
                 )
         if _has_http_events(functions, machines):  # the toolkit makes it before the stack
             service_ids[REST_API_LOGICAL_ID] = frozenset({"RootResourceId"})
+        for key, function in functions.items():
+            if function.url is not None:  # made before what reads it (tooling/deploy/phases.py)
+                service_ids[url_logical_id(key)] = frozenset({"FunctionUrl", "FunctionArn"})
+        http_api = provider.get("httpApi")
+        if any(f.events.http_api for f in functions.values()) and not (
+            isinstance(http_api, dict) and http_api.get("id")
+        ):  # the toolkit makes it before the stack, as the REST API
+            service_ids[HTTP_API_LOGICAL_ID] = frozenset({"ApiId", "ApiEndpoint"})
         bucket = provider.get("deploymentBucket")
         own_bucket = isinstance(bucket, str) or (isinstance(bucket, dict) and "name" in bucket)
         config, problems, warnings = read_resources(

@@ -18,6 +18,7 @@ import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tooling.deploy.aws_http_api_providers import AwsHttpApis
 from tooling.deploy.event_differences import (
     alarm_diff,
     api_methods_found,
@@ -30,6 +31,7 @@ from tooling.deploy.event_differences import (
 )
 from tooling.deploy.models import (
     DEFAULT_EVENT_BUS,
+    HTTP_API_ID,
     REST_API_ID,
     Address,
     Alarm,
@@ -562,9 +564,12 @@ class AwsPermissions:
     the policy is kept as it is), or a Lambda function's permission (AddPermission); one for
     API Gateway names the toolkit's REST API by its id."""
 
-    def __init__(self, context: AwsContext, apis: AwsRestApis) -> None:
+    def __init__(
+        self, context: AwsContext, apis: AwsRestApis, http_apis: AwsHttpApis | None = None
+    ) -> None:
         self.c = context
         self.apis = apis
+        self.http_apis = http_apis
 
     def check(self, resource: Permission) -> None:
         pass
@@ -572,6 +577,13 @@ class AwsPermissions:
     def _resolved(self, permission: Permission) -> Permission:
         """The permission with its REST API's id in `source_arn` (as it is while the API does
         not exist: it then differs from any statement found)."""
+        if permission.http_api is not None and self.http_apis is not None:
+            http_api_id = self.http_apis.api_id(permission.http_api)
+            if http_api_id is None:
+                return permission
+            return replace(
+                permission, source_arn=permission.source_arn.replace(HTTP_API_ID, http_api_id)
+            )
         if permission.rest_api is None or REST_API_ID not in permission.source_arn:
             return permission
         api_id = self.apis.api_id(permission.rest_api)
@@ -641,14 +653,22 @@ class AwsPermissions:
         what = f"allow rule {permission.source_arn.rsplit('/', 1)[-1]} to reach {target}"
         if permission.principal == "s3.amazonaws.com":
             what = f"allow bucket {permission.source_arn.rsplit(':', 1)[-1]} to invoke {target}"
-        if permission.rest_api is not None:
-            what = f"allow API {permission.rest_api} to invoke {target}"
+        if permission.rest_api is not None or permission.http_api is not None:
+            what = f"allow API {permission.rest_api or permission.http_api} to invoke {target}"
         if permission.service == "lambda":
             with contextlib.suppress(NotFound):
                 aws.call(
                     "lambda", "remove_permission", what=what, FunctionName=target,
                     StatementId=permission.sid,
                 )  # fmt: skip
+            if permission.function_url_auth_type is not None:  # a public function URL's
+                aws.call(
+                    "lambda", "add_permission", what=f"make the URL of {target} public",
+                    FunctionName=target, StatementId=permission.sid,
+                    Action="lambda:InvokeFunctionUrl", Principal=permission.principal,
+                    FunctionUrlAuthType=permission.function_url_auth_type,
+                )  # fmt: skip
+                return
             aws.call(
                 "lambda", "add_permission", what=what, FunctionName=target,
                 StatementId=permission.sid, Action="lambda:InvokeFunction",
@@ -706,12 +726,14 @@ def _statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
 def aws_event_providers(context: AwsContext) -> dict[Kind, Any]:
     groups = AwsScheduleGroups(context)
     apis = AwsRestApis(context)
+    http_apis = AwsHttpApis(context)
     return {
+        "http api": http_apis,
         "rule": AwsRules(context),
         "event bus": AwsEventBuses(context),
         "schedule group": groups,
         "schedule": AwsSchedules(context, groups),
         "rest api": apis,
         "alarm": AwsAlarms(context),
-        "permission": AwsPermissions(context, apis),
+        "permission": AwsPermissions(context, apis, http_apis),
     }

@@ -37,6 +37,7 @@ from tooling.deploy.differences import (
     role_diff,
     state_machine_diff,
 )
+from tooling.deploy.function_url_providers import AwsFunctionUrls
 from tooling.deploy.models import (
     Address,
     EventSourceMapping,
@@ -668,6 +669,7 @@ def aws_target(service: ServiceConfig, aws: AwsClient) -> DeployTarget:
             "event source mapping": AwsEventSourceMappings(context, functions),
             "stack": CloudFormationStacks(lambda: aws, context.tags, reporter, target="aws"),
             **aws_event_providers(context),
+            "function url": AwsFunctionUrls(context),
             **aws_sns_providers(context),
             **bucket_providers(lambda: aws, context.region, context.tags),
         },

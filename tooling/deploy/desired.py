@@ -9,16 +9,20 @@ it needs.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from tooling import iam
-from tooling.config.intrinsics import function_logical_id, normalized_name
+from tooling.config.function_urls import url_logical_id
+from tooling.config.intrinsics import FUNCTION_URL_PENDING, function_logical_id, normalized_name
 from tooling.config.resources import (
+    HTTP_API_LOGICAL_ID,
     REST_API_LOGICAL_ID,
     ServiceTarget,
+    http_api_target,
     named_in,
     pending_in,
     rest_api_target,
@@ -26,7 +30,13 @@ from tooling.config.resources import (
 )
 from tooling.config.service import FUNCTION_ROLE_LOGICAL_ID, ServiceConfig, StateMachineConfig
 from tooling.config.triggers import TRIGGER_FUNCTION_TIMEOUT
-from tooling.deploy import event_resources, function_bus_resources, function_sns_resources
+from tooling.deploy import (
+    event_resources,
+    function_bus_resources,
+    function_sns_resources,
+    function_url_resources,
+    http_api_resources,
+)
 from tooling.deploy.models import (
     Address,
     EventSourceMapping,
@@ -479,6 +489,22 @@ def _service_targets(
     ):  # made before the stack (tooling/deploy/phases.py)
         targets[REST_API_LOGICAL_ID] = rest_api_target(service.rest_api_ids)
         addresses[REST_API_LOGICAL_ID] = Address("rest api", service.api.name)
+    if (
+        service.http_api is not None
+        and service.http_api.existing_id is None
+        and service.resources
+        and HTTP_API_LOGICAL_ID in service.resources.names_service
+    ):  # made before the stack (tooling/deploy/phases.py)
+        targets[HTTP_API_LOGICAL_ID] = http_api_target(service.http_api_ids)
+        addresses[HTTP_API_LOGICAL_ID] = Address("http api", service.http_api.name)
+    for key, fn in service.functions.items():  # made before what reads them (phases.py)
+        if fn.url is not None:
+            url_id = url_logical_id(key)
+            url = service.function_urls.get(url_id) or FUNCTION_URL_PENDING.format(
+                logical_id=url_id
+            )
+            targets[url_id] = ServiceTarget(fn.arn, {"FunctionUrl": url, "FunctionArn": fn.arn})
+            addresses[url_id] = Address("function url", fn.name)
     shared = any(fn.uses_service_role for fn in service.functions.values())
     if shared and iam.custom_function_role(service) is None:
         name = iam.function_role_name(service)
@@ -525,6 +551,8 @@ SOURCES: tuple[Callable[[_Context], Contribution], ...] = (
     event_resources.function_s3_events,
     event_resources.function_cognito_triggers,
     event_resources.http_api,
+    http_api_resources.function_http_api,
+    function_url_resources.function_urls,
     event_resources.alarms,
     event_resources.notifications,
 )
@@ -544,4 +572,33 @@ def desired_resources(
         warnings.extend(said)
     if service.resource_references:
         resources = _after_the_stack(resources)
+    if service.url_references:
+        resources = _after_the_urls(service, resources)
     return Desired(tuple(resources), tuple(warnings))
+
+
+def _after_the_urls(service: ServiceConfig, resources: list[Resource]) -> list[Resource]:
+    """What holds a function's URL (its value, or its placeholder before it exists) needs that
+    URL: made after it (tooling/deploy/phases.py makes it first), deleted before it."""
+    urls: dict[str, Address] = {}
+    for key, fn in service.functions.items():
+        if fn.url is not None and url_logical_id(key) in service.url_references:
+            url_id = url_logical_id(key)
+            address = Address("function url", fn.name, fn.arn)
+            urls[FUNCTION_URL_PENDING.format(logical_id=url_id)] = address
+            if url_id in service.function_urls:
+                urls[service.function_urls[url_id]] = address
+    out: list[Resource] = []
+    for resource in resources:
+        needs: tuple[Address, ...] | None = getattr(resource, "needs", None)  # noqa: B009
+        if needs is not None and isinstance(resource, Function | StateMachine | Stack):
+            text = json.dumps(dataclasses.asdict(resource), default=str)
+            extra = tuple(
+                a
+                for value, a in urls.items()
+                if value in text and a not in needs and a.name != resource.address.name
+            )
+            if extra:
+                resource = replace(resource, needs=(*needs, *dict.fromkeys(extra)))
+        out.append(resource)
+    return out

@@ -219,7 +219,14 @@ def alarm_diff(alarm: Alarm, found: Found) -> Diff:
 def permission_diff(permission: Permission, found: Found) -> Diff:
     """`found`: {"Statement": the statement with the permission's Sid}."""
     have = found.get("Statement") or {}
-    if permission.service == "lambda":
+    if permission.function_url_auth_type is not None:  # a public function URL's
+        condition = (have.get("Condition") or {}).get("StringEquals") or {}
+        same = (
+            _principal(have) in ("*", {"AWS": "*"})
+            and have.get("Action") == "lambda:InvokeFunctionUrl"
+            and condition.get("lambda:FunctionUrlAuthType") == permission.function_url_auth_type
+        )
+    elif permission.service == "lambda":
         condition = (have.get("Condition") or {}).get("ArnLike") or {}
         same = condition.get("AWS:SourceArn") == permission.source_arn and _principal(have) == (
             permission.principal

@@ -27,7 +27,9 @@ from tooling.deploy.event_differences import (
     rule_diff,
     schedule_diff,
 )
+from tooling.deploy.http_api_resources import local_http_api_id
 from tooling.deploy.models import (
+    HTTP_API_ID,
     REST_API_ID,
     Address,
     Alarm,
@@ -379,6 +381,11 @@ class LocalPermissions(_Records):
         return permission_diff(self._resolved(resource), found)
 
     def _resolved(self, permission: Permission) -> Permission:
+        if permission.http_api is not None:
+            api_id = local_http_api_id(self.state.region, permission.http_api)
+            return replace(
+                permission, source_arn=permission.source_arn.replace(HTTP_API_ID, api_id)
+            )
         if permission.rest_api is None:
             return permission
         api_id = local_api_id(self.state.region, permission.rest_api)
@@ -386,8 +393,19 @@ class LocalPermissions(_Records):
 
     def create(self, resource: Permission) -> None:
         resource = self._resolved(resource)
-        if resource.service == "lambda":  # as Lambda's GetPolicy answers it
+        if resource.function_url_auth_type is not None:  # a public function URL's
             statement: dict[str, Any] = {
+                "Sid": resource.sid,
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "lambda:InvokeFunctionUrl",
+                "Resource": resource.target,
+                "Condition": {
+                    "StringEquals": {"lambda:FunctionUrlAuthType": resource.function_url_auth_type}
+                },
+            }
+        elif resource.service == "lambda":  # as Lambda's GetPolicy answers it
+            statement = {
                 "Sid": resource.sid,
                 "Effect": "Allow",
                 "Principal": {"Service": resource.principal},

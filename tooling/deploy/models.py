@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, get_args
 
 from tooling.config.function_settings import EPHEMERAL_STORAGE, FunctionSettings
+from tooling.config.http_api_events import EXISTING_HTTP_API
 from tooling.iam import RoleSpec
 from tooling.package import Package
 
@@ -34,6 +35,8 @@ Kind = Literal[
     "schedule",
     "schedule group",
     "rest api",
+    "http api",
+    "function url",
     "alarm",
     "permission",
     "bucket",
@@ -512,6 +515,7 @@ class Schedule:
 
 
 REST_API_ID = "{rest_api_id}"  # in a Permission's source_arn: the REST API's id
+HTTP_API_ID = "{http_api_id}"  # ... and the HTTP API's
 
 
 def permission_name(rule: str, target: str) -> str:
@@ -587,6 +591,66 @@ class RestApi:
 
 
 @dataclass(frozen=True)
+class HttpApiRoute:
+    """A route of an HTTP API with its Lambda proxy integration (AWS_PROXY)."""
+
+    route_key: str  # "GET /users/{id}", "$default"
+    function_arn: str
+    payload_format: str = "2.0"
+    authorization_type: str = "NONE"  # NONE | JWT | AWS_IAM
+    authorizer: str | None = None  # the name of one of the API's authorizers
+    authorizer_id: str | None = None  # an authorizer of an existing API
+    scopes: tuple[str, ...] = ()
+    declared_in: tuple[str | None, int | None, int | None] = (None, None, None)
+
+
+@dataclass(frozen=True)
+class HttpApi:
+    """An API Gateway v2 HTTP API (ProtocolType HTTP) with its routes, integrations, JWT
+    authorizers and `$default` stage (auto-deployed). With `existing_id`, an API made
+    elsewhere: only the toolkit's routes and integrations are added to it, and removed."""
+
+    KIND: ClassVar[Kind] = "http api"
+    name: str
+    routes: tuple[HttpApiRoute, ...]
+    cors: dict[str, Any] | None = None  # CorsConfiguration
+    authorizers: tuple[dict[str, Any], ...] = ()  # CreateAuthorizer's settings (JWT)
+    disable_default_endpoint: bool | None = None
+    metrics: bool = False
+    existing_id: str | None = None
+    needs: tuple[Address, ...] = ()
+    existence_only: bool = False  # made before the `resources:` stack that names it
+
+    @property
+    def address(self) -> Address:
+        if self.existing_id is not None:
+            return Address(self.KIND, EXISTING_HTTP_API + self.existing_id)
+        return Address(self.KIND, self.name)
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return self.needs
+
+
+@dataclass(frozen=True)
+class FunctionUrl:
+    """A function's Lambda function URL (CreateFunctionUrlConfig's settings: AuthType, Cors,
+    InvokeMode). Known by its function's name; the URL itself is Lambda's choice."""
+
+    KIND: ClassVar[Kind] = "function url"
+    function_name: str
+    function_arn: str
+    settings: dict[str, Any]
+    needs: tuple[Address, ...] = ()
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, self.function_name, self.function_arn)
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return self.needs
+
+
+@dataclass(frozen=True)
 class Alarm:
     """A CloudWatch metric alarm on a state machine's AWS/States metric."""
 
@@ -625,6 +689,9 @@ class Permission:
     principal: str = "events.amazonaws.com"
     rest_api: str | None = None
     source_account: str | None = None  # an S3 bucket's: its owner (Serverless' SourceAccount)
+    http_api: str | None = None  # the HTTP API's address name, its id going for HTTP_API_ID
+    # A public function URL's: `lambda:InvokeFunctionUrl` for principal `*`, no source ARN
+    function_url_auth_type: str | None = None
 
     @property
     def address(self) -> Address:
@@ -738,6 +805,8 @@ Resource = (
     | ScheduleGroup
     | Schedule
     | RestApi
+    | HttpApi
+    | FunctionUrl
     | Alarm
     | Permission
     | Bucket

@@ -16,23 +16,39 @@ nothing from its stack needs no phase: the stack is one more resource of the pla
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from tooling.config.function_urls import url_logical_id
 from tooling.config.intrinsics import ResourceValues
-from tooling.config.resources import REST_API_LOGICAL_ID, RestApiIds, StackValues, pending_in
+from tooling.config.resources import (
+    HTTP_API_LOGICAL_ID,
+    REST_API_LOGICAL_ID,
+    DeployedValues,
+    HttpApiIds,
+    RestApiIds,
+    StackValues,
+    pending_in,
+)
 from tooling.config.service import ServiceConfig
 from tooling.deploy.desired import Prepared, before_the_stack, desired_resources, prepare
 from tooling.deploy.executor import ApplyingExecutor, DisplayExecutor, OnChange
-from tooling.deploy.models import RestApi, Stack
+from tooling.deploy.http_api_resources import http_api_model
+from tooling.deploy.models import Address, Resource, RestApi, Stack
 from tooling.deploy.plan import Change, Plan, Step, plan_deploy, plan_resources
 from tooling.deploy.providers import DeployTarget, Found
 from tooling.deploy.record import Record
+from tooling.errors import BadInput, ToolError
 
 Load = Callable[[ResourceValues], ServiceConfig]
 PENDING_REASON = "uses values known after the stack is {verb}: {values}"
+URL_PENDING = re.compile(
+    r"<([A-Za-z0-9]+LambdaFunctionUrl)\.FunctionUrl: known after the function URL"
+)
 
 
 @dataclass(frozen=True)
@@ -70,16 +86,27 @@ def deploy(
                     on_warning(warning)
 
     service, api_first = _rest_api_first(service, target, record, build_dir, dry_run, on_change)
+    service, http_api_first = _http_api_first(
+        service, target, record, build_dir, dry_run, on_change
+    )
+    firsts = [c for c in (api_first, http_api_first) if c is not None]
+    urls = _FunctionUrls(load, target, record, build_dir, dry_run, on_change)
+    if _template_names_urls(service):  # the template needs them: before the stack
+        service = urls.first(service, None)
     desired = desired_resources(service, target.platform).resources
     stack = next((r for r in desired if isinstance(r, Stack)), None)
     if stack is None or not service.resource_references:
+        if not urls.made:
+            service = urls.first(service, None)
         prepared = prepare(service, build_dir)
         if on_prepared is not None:
             on_prepared(prepared)
         plan = plan_deploy(prepared, target, record)
         warn(plan)
-        changes = _run(plan, target, record, dry_run, on_change)
-        return Outcome(service, prepared, plan, _with_first(changes, api_first))
+        if dry_run:
+            plan.steps = [_say_url_pending(s) for s in plan.steps]
+        changes = urls.done(_run(plan, target, record, dry_run, on_change))
+        return Outcome(service, prepared, plan, _with_first(changes, firsts))
 
     prepare(service, build_dir)  # every local check before the stack changes
     # With the stack: what it needs first (the function role, when its policy reads nothing
@@ -102,7 +129,13 @@ def deploy(
     else:
         _run(first, target, record, dry_run, on_change)
         values = StackValues(_outputs(target.provider("stack").find(stack.address)))
-    service = replace(load(values), rest_api_ids=service.rest_api_ids)
+    service = replace(
+        load(DeployedValues(values, urls.values)),
+        rest_api_ids=service.rest_api_ids,
+        http_api_ids=service.http_api_ids,
+    )
+    if not urls.made:
+        service = urls.first(service, values)
     prepared = prepare(service, build_dir)
     if on_prepared is not None:
         on_prepared(prepared)
@@ -110,7 +143,9 @@ def deploy(
     plan.warnings[:0] = [w for w in first.warnings if w not in plan.warnings]
     warn(plan)
     if dry_run:
-        plan.steps = [_say_made_first(_say_pending(s, verb), service) for s in plan.steps]
+        plan.steps = [
+            _say_url_pending(_say_made_first(_say_pending(s, verb), service)) for s in plan.steps
+        ]
         changes = _run(plan, target, record, dry_run, on_change)
     else:
         changes = _run(plan, target, record, dry_run, on_change)
@@ -127,7 +162,139 @@ def deploy(
             else c
             for c in changes
         ]
-    return Outcome(service, prepared, plan, _with_first(changes, api_first))
+    return Outcome(service, prepared, plan, _with_first(urls.done(changes), firsts))
+
+
+def _template_names_urls(service: ServiceConfig) -> bool:
+    names = service.resources.names_service if service.resources else ()
+    return any(url_logical_id(key) in names for key, fn in service.functions.items() if fn.url)
+
+
+class _FunctionUrls:
+    """The functions' URLs the service reads (an environment variable, a definition, the
+    template), made before what reads them: their functions and URLs are planned and applied
+    first, each URL read back, and the service loaded again with them (Lambda chooses a URL
+    only when it makes it). A dry run creates nothing: a URL not made yet stays a placeholder
+    that the changes holding it name."""
+
+    def __init__(
+        self,
+        load: Load,
+        target: DeployTarget,
+        record: Record,
+        build_dir: Path,
+        dry_run: bool,
+        on_change: OnChange | None,
+    ) -> None:
+        self.load, self.target, self.record = load, target, record
+        self.build_dir, self.dry_run, self.on_change = build_dir, dry_run, on_change
+        self.values: dict[str, str] = {}  # logical id -> URL
+        self.made = False
+        self.changes: dict[Address, Change] = {}
+
+    def first(self, service: ServiceConfig, stack_values: ResourceValues | None) -> ServiceConfig:
+        self.made = True
+        wanted = set(service.url_references)
+        if _template_names_urls(service) and service.resources:
+            wanted |= {n for n in service.resources.names_service if n.endswith("FunctionUrl")}
+        owners = {
+            url_logical_id(key): fn for key, fn in service.functions.items() if fn.url is not None
+        }
+        wanted &= set(owners)
+        if not wanted:
+            return service
+        prepared = prepare(service, self.build_dir)
+        desired = desired_resources(service, self.target.platform, prepared).resources
+        addresses = {Address("function url", owners[name].name) for name in wanted}
+        early = _with_needs(desired, addresses)
+        held = sorted({p for r in early for p in pending_in(_plain(r))})
+        if held and stack_values is None:  # before the stack: its values do not exist yet
+            raise BadInput(
+                "the function URLs "
+                + ", ".join(sorted(wanted))
+                + " are made first (what reads them needs them), but their functions read "
+                "values the stack of resources: gives only after: " + ", ".join(held),
+                hint="read the URL where the stack does not need it, or the stack's values "
+                "elsewhere than in that function",
+            )
+        plan = plan_resources(early, self.target, self.record, sweep=False)
+        for change in _run(plan, self.target, self.record, self.dry_run, self.on_change):
+            self.changes[change.address] = change
+        for name in sorted(wanted):
+            address = Address("function url", owners[name].name, owners[name].arn)
+            found = self.target.provider("function url").find(address)
+            if found is not None and found.get("FunctionUrl"):
+                self.values[name] = str(found["FunctionUrl"])
+            elif not self.dry_run:
+                raise ToolError(f"{address} was made but its URL cannot be read back")
+        return replace(
+            self.load(DeployedValues(stack_values, self.values)),
+            rest_api_ids=service.rest_api_ids,
+            http_api_ids=service.http_api_ids,
+        )
+
+    def done(self, changes: list[Change]) -> list[Change]:
+        """What this deploy did to what it made first (then unchanged in the whole plan)."""
+        return [
+            self.changes[c.address] if c.address in self.changes and c.action == "unchanged" else c
+            for c in changes
+        ]
+
+
+def _with_needs(resources: tuple[Resource, ...], wanted: set[Address]) -> list[Resource]:
+    """The resources at `wanted` and everything they need, in the given order."""
+    by_address = {r.address: r for r in resources}
+    keep: set[Address] = set()
+    todo = [a for a in wanted if a in by_address]
+    while todo:
+        address = todo.pop()
+        if address in keep:
+            continue
+        keep.add(address)
+        todo.extend(n for n in by_address[address].dependencies() if n in by_address)
+    return [r for r in resources if r.address in keep]
+
+
+def _say_url_pending(step: Step) -> Step:
+    """In a dry run, a change holding the URL of a function not made yet says so."""
+    if step.resource is None:
+        return step
+    text = json.dumps(_plain(step.resource), default=str)
+    held = sorted(set(URL_PENDING.findall(text)))
+    if not held:
+        return step
+    reason = "uses values known after the function URL is created: " + ", ".join(held)
+    change = step.change
+    action = "update" if change.action == "unchanged" else change.action
+    return replace(step, change=replace(change, action=action, reasons=(*change.reasons, reason)))
+
+
+def _http_api_first(
+    service: ServiceConfig,
+    target: DeployTarget,
+    record: Record,
+    build_dir: Path,
+    dry_run: bool,
+    on_change: OnChange | None,
+) -> tuple[ServiceConfig, Change | None]:
+    """As `_rest_api_first`, for the httpApi events' API when `resources:` names `HttpApi`: it
+    exists (with its stage, CORS and authorizers) before the stack, its routes come later."""
+    names = service.resources.names_service if service.resources else ()
+    settings = service.http_api
+    if settings is None or settings.existing_id is not None or HTTP_API_LOGICAL_ID not in names:
+        return service, None
+    prepare(service, build_dir)  # every local check before anything changes
+    bare = http_api_model(service, existence_only=True)
+    assert bare is not None
+    plan = plan_resources([bare], target, record, sweep=False)
+    made = None
+    if not dry_run and plan.steps[0].change.action == "create":
+        made = _run(plan, target, record, dry_run, on_change)[0]
+    found = target.provider("http api").find(bare.address)
+    if found is None:
+        return service, None
+    ids = HttpApiIds(str(found["ApiId"]), str(found.get("ApiEndpoint") or ""))
+    return replace(service, http_api_ids=ids), made
 
 
 def _rest_api_first(
@@ -173,11 +340,17 @@ def _say_made_first(step: Step, service: ServiceConfig) -> Step:
     its methods go)."""
     names = service.resources.names_service if service.resources else ()
     change = step.change
+    if change.action != "create":
+        return step
+    if change.address.kind == "http api" and HTTP_API_LOGICAL_ID in names:
+        if service.http_api_ids is not None:
+            return step
+        reason = "made before the stack (resources: names HttpApi), its routes after"
+        return replace(step, change=replace(change, reasons=(reason, *change.reasons)))
     if (
         REST_API_LOGICAL_ID not in names
         or service.rest_api_ids is not None
         or change.address.kind != "rest api"
-        or change.action != "create"
     ):
         return step
     reason = "made before the stack (resources: names ApiGatewayRestApi), its methods after"
@@ -192,13 +365,12 @@ def _root_resource_id(found: Found) -> str:
     return str(root["id"])
 
 
-def _with_first(changes: list[Change], first: Change | None) -> list[Change]:
-    """What the deploy did to the REST API it made before the stack: made it (then perhaps
-    gave it its methods)."""
-    if first is None:
-        return changes
+def _with_first(changes: list[Change], firsts: list[Change]) -> list[Change]:
+    """What the deploy did to the APIs it made before the stack: made them (then perhaps gave
+    them their methods or routes)."""
+    made = {first.address for first in firsts}
     return [
-        replace(c, action="create") if c.address == first.address and c.action != "create" else c
+        replace(c, action="create") if c.address in made and c.action != "create" else c
         for c in changes
     ]
 

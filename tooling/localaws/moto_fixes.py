@@ -29,6 +29,13 @@
   entry and keeps answering the first: made to replace. GetFunction answers a reserved
   concurrency of 0 (a throttled function) on AWS; moto leaves it out: added.
 
+- moto's Lambda keeps AddPermission's `FunctionUrlAuthType` as a key of the statement; AWS
+  writes it as the condition `{"StringEquals": {"lambda:FunctionUrlAuthType": ...}}` (what the
+  toolkit compares a function URL's public permission with): made so.
+- moto's API Gateway v2 has no GetAuthorizers (the list of an HTTP API's authorizers, which
+  the toolkit reads to compare an API with serverless.yml): added, answering as AWS does
+  (`Items`, from the authorizers moto keeps).
+
 Applied by the local AWS services' process (tooling.localaws.server) and by the tests' moto
 server, which stands in for AWS. The fix waits for moto's CloudFormation to be imported:
 importing it loads most of moto (EC2, Auto Scaling, ...), over a second of CPU that a server
@@ -48,6 +55,8 @@ from urllib.parse import unquote
 
 CLOUDFORMATION_MODELS = "moto.cloudformation.models"
 LAMBDA_MODELS = "moto.awslambda.models"
+LAMBDA_POLICY = "moto.awslambda.policy"
+APIGATEWAYV2_RESPONSES = "moto.apigatewayv2.responses"
 
 _applied = False
 # CloudFormation types moto lacks that `apply` adds (tooling.deploy.local_stack creates them).
@@ -70,7 +79,12 @@ def apply() -> None:
     if _applied:
         return
     _applied = True
-    for name, fix in ((CLOUDFORMATION_MODELS, _fix), (LAMBDA_MODELS, _fix_lambda)):
+    for name, fix in (
+        (CLOUDFORMATION_MODELS, _fix),
+        (LAMBDA_MODELS, _fix_lambda),
+        (LAMBDA_POLICY, _url_permission_condition),
+        (APIGATEWAYV2_RESPONSES, _add_get_authorizers),
+    ):
         loaded = sys.modules.get(name)
         if loaded is not None:
             fix(loaded)
@@ -108,6 +122,38 @@ def _fix_lambda(models: ModuleType) -> None:
         return answer
 
     models.LambdaFunction.get_code = get_code_with_concurrency
+
+
+def _url_permission_condition(module: ModuleType) -> None:
+    policy = module.Policy
+    original = policy.condition_merge
+    if getattr(original, "_tool_fixed", False):
+        return
+
+    def condition_merge(self: Any, obj: dict[str, Any]) -> None:
+        original(self, obj)
+        if "FunctionUrlAuthType" in obj:
+            condition = obj.setdefault("Condition", {}).setdefault("StringEquals", {})
+            condition["lambda:FunctionUrlAuthType"] = obj.pop("FunctionUrlAuthType")
+
+    # a mark on the function: applied once
+    condition_merge._tool_fixed = True  # type: ignore[attr-defined]
+    policy.condition_merge = condition_merge
+
+
+def _add_get_authorizers(module: ModuleType) -> None:
+    import json
+
+    responses = module.ApiGatewayV2Response
+    if hasattr(responses, "get_authorizers"):
+        return  # a moto that has it
+
+    def get_authorizers(self: Any) -> tuple[int, dict[str, str], str]:
+        api = self.apigatewayv2_backend.get_api(self.path.split("/")[-2])
+        items = [authorizer.to_json() for authorizer in api.authorizers.values()]
+        return 200, {}, json.dumps({"items": items})
+
+    responses.get_authorizers = get_authorizers
 
 
 def _fix(models: ModuleType) -> None:

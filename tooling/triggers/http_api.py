@@ -43,6 +43,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from tooling.errors import AlreadyExists, InputError, NotFound, ToolError
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+SERVE_PORT = 3000  # `tool serve`'s port unless --port says otherwise
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 SYNC_TIMEOUT_SECONDS = 300  # StartSyncExecution waits at most 5 minutes (EXPRESS)
 MISSING_TOKEN = {"message": "Missing Authentication Token"}
@@ -67,6 +68,8 @@ class Response:
     status: int
     body: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    cookies: tuple[str, ...] = ()  # a Set-Cookie header each (payload format 2.0's `cookies`)
+    raw: bytes | None = None  # the bytes to send instead of `body` (a base64 body decoded)
 
 
 class FunctionAnswer(Protocol):
@@ -572,7 +575,11 @@ class ApiServer(ThreadingHTTPServer):
     on_request: Callable[[Request, Response], None] | None = None
 
 
-def make_server(api: LocalApi, port: int) -> ApiServer:
+class Handles(Protocol):
+    def handle(self, request: Request) -> Response: ...
+
+
+def make_server(api: Handles, port: int) -> ApiServer:
     """An HTTP server on 127.0.0.1:`port` (0: any free port) answering with `api`."""
 
     class Handler(BaseHTTPRequestHandler):
@@ -609,10 +616,12 @@ def make_server(api: LocalApi, port: int) -> ApiServer:
                 on_request(request, response)
 
         def _send(self, response: Response) -> None:
-            data = response.body.encode()
+            data = response.raw if response.raw is not None else response.body.encode()
             self.send_response(response.status)
             for name, value in response.headers.items():
                 self.send_header(name, value)
+            for cookie in response.cookies:
+                self.send_header("Set-Cookie", cookie)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             if self.command != "HEAD":

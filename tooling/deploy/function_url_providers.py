@@ -1,0 +1,75 @@
+"""The AWS target's provider for functions' URLs: Lambda's function URL configuration (every
+call through tooling.aws.client). A URL belongs to its function, which the toolkit owns (the
+configuration takes no tags). Locally (tooling.deploy.local_http_api_providers) it is a record
+whose URL `tool serve` answers: `local_function_url`."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Protocol
+
+from tooling.deploy.function_url_resources import function_url_diff
+from tooling.deploy.models import Address, FunctionUrl
+from tooling.deploy.providers import Description, Diff, Found
+from tooling.errors import NotFound
+from tooling.triggers.http_api import SERVE_PORT
+
+if TYPE_CHECKING:
+    from tooling.aws.client import AwsClient
+
+LOCAL_URL_PREFIX = "/lambda-url/"
+
+
+def local_function_url(function_name: str) -> str:
+    """A function's URL on the local target (`tool serve` answers it)."""
+    return f"http://127.0.0.1:{SERVE_PORT}{LOCAL_URL_PREFIX}{function_name}/"
+
+
+class _AwsContext(Protocol):
+    aws: AwsClient
+
+
+class AwsFunctionUrls:
+    def __init__(self, context: _AwsContext) -> None:
+        self.c = context
+
+    def check(self, resource: FunctionUrl) -> None:
+        pass
+
+    def find(self, address: Address) -> Found | None:
+        return self.c.aws.find(
+            "lambda", "get_function_url_config", what=f"read the URL of {address.name}",
+            FunctionName=address.name,
+        )  # fmt: skip
+
+    def owns(self, address: Address, found: Found) -> bool:
+        return True  # its function's ownership is checked with the function
+
+    def diff(self, resource: FunctionUrl, found: Found) -> Diff:
+        return function_url_diff(resource, found)
+
+    def create(self, resource: FunctionUrl) -> None:
+        self.c.aws.call(
+            "lambda", "create_function_url_config", what=f"give {resource.function_name} a URL",
+            FunctionName=resource.function_name, **resource.settings,
+        )  # fmt: skip
+
+    def update(self, resource: FunctionUrl, found: Found, diff: Diff) -> None:
+        settings = dict(resource.settings)
+        if "Cors" not in settings and found.get("Cors"):
+            settings["Cors"] = {}  # an empty Cors removes it
+        self.c.aws.call(
+            "lambda", "update_function_url_config",
+            what=f"update the URL of {resource.function_name}",
+            FunctionName=resource.function_name, **settings,
+        )  # fmt: skip
+
+    def delete(self, address: Address) -> None:
+        with contextlib.suppress(NotFound):
+            self.c.aws.call(
+                "lambda", "delete_function_url_config", what=f"delete the URL of {address.name}",
+                FunctionName=address.name,
+            )  # fmt: skip
+
+    def describe(self, address: Address, found: Found) -> Description:
+        return Description(str(found.get("FunctionUrl", "")), f"auth {found.get('AuthType')}")

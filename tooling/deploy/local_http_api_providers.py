@@ -1,0 +1,136 @@
+"""The local target's providers for HTTP APIs and function URLs. An HTTP API is a record in
+the runtime's SQLite file holding the API as apigatewayv2 answers it (GetApi, plus its
+integrations, routes, authorizers and `$default` stage), which `tool serve` answers on
+loopback (tooling.triggers.local_http_api). JWT authorizers are kept and not checked locally
+(said by `tool serve`). A function URL is a record of its configuration with the URL `tool
+serve` answers it at, `http://127.0.0.1:3000/lambda-url/<function name>/` (serve's default
+port)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from tooling.deploy.function_url_providers import local_function_url
+from tooling.deploy.function_url_resources import function_url_diff
+from tooling.deploy.http_api_resources import STAGE, http_api_diff, local_http_api_id
+from tooling.deploy.local_event_providers import _Records
+from tooling.deploy.models import Address, FunctionUrl, HttpApi, Kind
+from tooling.deploy.providers import Description, Diff, Found
+from tooling.triggers.http_api import SERVE_PORT
+
+
+def _short(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:7]
+
+
+def http_api_document(api: HttpApi, api_id: str) -> dict[str, Any]:
+    """The API as apigatewayv2 would answer for it (one integration per function and payload
+    format, as the AWS provider makes them)."""
+    integrations: dict[tuple[str, str], dict[str, Any]] = {}
+    routes = []
+    authorizer_ids = {a["Name"]: _short(api_id + a["Name"]) for a in api.authorizers}
+    for route in api.routes:
+        key = (route.function_arn, route.payload_format)
+        integration = integrations.setdefault(
+            key,
+            {
+                "IntegrationId": _short(f"{api_id} {key}"),
+                "IntegrationType": "AWS_PROXY",
+                "IntegrationUri": route.function_arn,
+                "PayloadFormatVersion": route.payload_format,
+                "TimeoutInMillis": 30_000,
+            },
+        )
+        document: dict[str, Any] = {
+            "RouteId": _short(api_id + route.route_key),
+            "RouteKey": route.route_key,
+            "Target": f"integrations/{integration['IntegrationId']}",
+            "AuthorizationType": route.authorization_type,
+            "DeclaredIn": list(route.declared_in),
+        }
+        authorizer = authorizer_ids.get(route.authorizer or "") or route.authorizer_id
+        if authorizer:
+            document["AuthorizerId"] = authorizer
+        if route.scopes:
+            document["AuthorizationScopes"] = list(route.scopes)
+        routes.append(document)
+    document = {
+        "ApiId": api_id,
+        "Name": api.name if api.existing_id is None else api_id,
+        "ProtocolType": "HTTP",
+        "ApiEndpoint": f"http://127.0.0.1:{SERVE_PORT}",  # where `tool serve` answers it
+        "Integrations": list(integrations.values()),
+        "Routes": routes,
+        "Authorizers": [{"AuthorizerId": authorizer_ids[a["Name"]], **a} for a in api.authorizers],
+        "Stages": [
+            {
+                "StageName": STAGE,
+                "AutoDeploy": True,
+                "DefaultRouteSettings": {"DetailedMetricsEnabled": api.metrics},
+            }
+        ]
+        if api.existing_id is None
+        else [],  # fmt: skip
+    }
+    if api.cors:
+        document["CorsConfiguration"] = api.cors
+    if api.disable_default_endpoint is not None:
+        document["DisableExecuteApiEndpoint"] = api.disable_default_endpoint
+    return document
+
+
+class LocalHttpApis(_Records):
+    kind: Kind = "http api"
+
+    def check(self, resource: HttpApi) -> None:
+        pass
+
+    def find(self, address: Address) -> Found | None:
+        return self._find(address)
+
+    def diff(self, resource: HttpApi, found: Found) -> Diff:
+        return http_api_diff(resource, found)
+
+    def create(self, resource: HttpApi) -> None:
+        api_id = local_http_api_id(self.state.region, resource.address.name)
+        self._put(resource.address, http_api_document(resource, api_id))
+
+    def update(self, resource: HttpApi, found: Found, diff: Diff) -> None:
+        self.create(resource)
+
+    def describe(self, address: Address, found: Found) -> Description:
+        return Description(
+            f"local HTTP API {found.get('ApiId')}",
+            f"{len(found.get('Routes') or [])} route(s), served by `tool serve`",
+        )
+
+
+class LocalFunctionUrls(_Records):
+    kind: Kind = "function url"
+
+    def check(self, resource: FunctionUrl) -> None:
+        pass
+
+    def find(self, address: Address) -> Found | None:
+        return self._find(address)
+
+    def diff(self, resource: FunctionUrl, found: Found) -> Diff:
+        return function_url_diff(resource, found)
+
+    def create(self, resource: FunctionUrl) -> None:
+        document = {
+            "FunctionUrl": local_function_url(resource.function_name),
+            "FunctionArn": resource.function_arn,
+            **resource.settings,
+        }
+        self._put(resource.address, document)
+
+    def update(self, resource: FunctionUrl, found: Found, diff: Diff) -> None:
+        self.create(resource)
+
+    def describe(self, address: Address, found: Found) -> Description:
+        return Description(
+            str(found.get("FunctionUrl", "")),
+            f"auth {found.get('AuthType')}, served by `tool serve`",
+        )
