@@ -5,8 +5,8 @@ function deploys without it), never dropped silently. The readers: `sqs`
 (tooling.config.sqs_events), `http` (tooling.config.function_http_events), `schedule`
 (tooling.config.function_schedule_events), `eventBridge` and `cloudwatchEvent`
 (tooling.config.function_bus_events), `sns` (tooling.config.function_sns_events), `s3`
-(tooling.config.function_s3_events), `cognitoUserPool` (tooling.config.function_cognito_events)
-and `httpApi` (tooling.config.http_api_events).
+(tooling.config.function_s3_events), `cognitoUserPool` (tooling.config.function_cognito_events),
+`httpApi` (tooling.config.http_api_events) and `stream` (tooling.config.function_stream_events).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from tooling.config.function_http_events import FunctionHttpEvent, HttpEventRead
 from tooling.config.function_s3_events import S3Event, S3EventReader
 from tooling.config.function_schedule_events import ScheduleEventReader
 from tooling.config.function_sns_events import SnsEvent, SnsEventReader
+from tooling.config.function_stream_events import StreamEvent, StreamEventReader
 from tooling.config.http_api_events import HttpApiEvent, HttpApiEventReader
 from tooling.config.sqs_events import Locate, Resolve, SqsEvent, SqsEventReader
 from tooling.errors import BadInput, ConfigError
@@ -38,6 +39,7 @@ class FunctionEvents:
     bus: tuple[BusEvent, ...] = ()  # eventBridge, then cloudwatchEvent events
     sns: tuple[SnsEvent, ...] = ()
     s3: tuple[S3Event, ...] = ()
+    streams: tuple[StreamEvent, ...] = ()
     cognito: tuple[CognitoEvent, ...] = ()
     http_api: tuple[HttpApiEvent, ...] = ()
 
@@ -88,6 +90,9 @@ class FunctionEventsReader:
             provider_buckets=self.provider_buckets if isinstance(self.provider_buckets, dict)
             else {},
         )  # fmt: skip
+        self.stream_events = StreamEventReader(
+            self.function_key, self.at, self.resolve, self.warnings, self.problems
+        )
 
     def read(self, events: Any, pointer: str) -> FunctionEvents:
         if events is None:
@@ -123,6 +128,7 @@ class FunctionEventsReader:
             bus=(*self.found.get("eventBridge", ()), *self.found.get("cloudwatchEvent", ())),
             sns=tuple(self.found.get("sns", ())),
             s3=tuple(self.found.get("s3", ())),
+            streams=tuple(self.found.get("stream", ())),
             cognito=tuple(self.found.get("cognitoUserPool", ())),
             http_api=tuple(self.found.get("httpApi", ())),
         )
@@ -151,6 +157,7 @@ READERS: dict[str, Callable[[FunctionEventsReader, Any, str], Any]] = {
     ),
     "sns": lambda reader, value, where: reader.sns_events.read(value, where),
     "s3": lambda reader, value, where: reader.s3_events.read(value, where),
+    "stream": lambda reader, value, where: reader.stream_events.read(value, where),
     "cognitoUserPool": lambda reader, value, where: reader.cognito_events.read(value, where),
     "httpApi": lambda reader, value, where: reader.http_api_events.read(value, where),
 }

@@ -224,7 +224,8 @@ class Queue:
 @dataclass(frozen=True)
 class EventSourceMapping:
     """Lambda polling a queue for a function: the SQS trigger's (ReportBatchItemFailures) or a
-    function's `sqs` event."""
+    function's `sqs` event; or reading a DynamoDB or Kinesis stream, a function's `stream`
+    event."""
 
     KIND: ClassVar[Kind] = "event source mapping"
     queue_name: str
@@ -237,6 +238,16 @@ class EventSourceMapping:
     function_response_types: tuple[str, ...] = ("ReportBatchItemFailures",)
     filter_patterns: tuple[str, ...] = ()  # the JSON text of each FilterCriteria pattern
     maximum_concurrency: int | None = None  # ScalingConfig.MaximumConcurrency
+    # A function's `stream` event (DynamoDB or Kinesis; queue_* name the stream): None is not
+    # given, Lambda's default (tooling.config.function_stream_events)
+    starting_position: str | None = None  # set for a stream, None for a queue
+    starting_position_timestamp: float | None = None
+    parallelization_factor: int | None = None
+    maximum_retry_attempts: int | None = None
+    maximum_record_age: int | None = None
+    bisect_batch_on_function_error: bool | None = None
+    tumbling_window: int | None = None
+    on_failure: str | None = None  # DestinationConfig.OnFailure.Destination
 
     @property
     def address(self) -> Address:
