@@ -9,7 +9,7 @@ from typing import Any
 
 from tooling.config.service import load_service
 from tooling.deploy.desired import desired_resources
-from tooling.deploy.models import RestApi, Role, Rule
+from tooling.deploy.models import Permission, RestApi, Role, Rule
 from tooling.deploy.providers import Platform
 
 ACCOUNT = "123456789012"
@@ -152,5 +152,5 @@ def test_a_shared_api_is_named_by_its_id_and_its_permissions_scoped_to_it(
     assert (api.name, api.existing_id, api.root_resource_id) == ("dev-s", "abc123", "root1")
     assert api.predefined_resources == (("users", "res1"),)
     assert api.address.arn == "id:abc123#root1#users=res1#users,users/{id}"  # for a remove
-    (permission,) = [r for r in found if type(r).__name__ == "Permission"]
+    (permission,) = [r for r in found if isinstance(r, Permission)]
     assert permission.source_arn == f"arn:aws:execute-api:us-east-1:{ACCOUNT}:abc123/*/*"
