@@ -6,7 +6,8 @@ function deploys without it), never dropped silently. The readers: `sqs`
 (tooling.config.function_schedule_events), `eventBridge` and `cloudwatchEvent`
 (tooling.config.function_bus_events), `sns` (tooling.config.function_sns_events), `s3`
 (tooling.config.function_s3_events), `cognitoUserPool` (tooling.config.function_cognito_events)
-and `httpApi` (tooling.config.http_api_events).
+`httpApi` (tooling.config.http_api_events) and `websocket`
+(tooling.config.websocket_events).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tooling.config.function_schedule_events import ScheduleEventReader
 from tooling.config.function_sns_events import SnsEvent, SnsEventReader
 from tooling.config.http_api_events import HttpApiEvent, HttpApiEventReader
 from tooling.config.sqs_events import Locate, Resolve, SqsEvent, SqsEventReader
+from tooling.config.websocket_events import WebsocketEvent, WebsocketEventReader
 from tooling.errors import BadInput, ConfigError
 from tooling.sourcemap import pointer_join
 
@@ -40,6 +42,7 @@ class FunctionEvents:
     s3: tuple[S3Event, ...] = ()
     cognito: tuple[CognitoEvent, ...] = ()
     http_api: tuple[HttpApiEvent, ...] = ()
+    websocket: tuple[WebsocketEvent, ...] = ()
 
 
 @dataclass
@@ -83,6 +86,7 @@ class FunctionEventsReader:
         self.http_api_events = HttpApiEventReader(
             self.function_key, self.at, self.warnings, self.problems
         )
+        self.websocket_events = WebsocketEventReader(self.function_key, self.at, self.problems)
         self.s3_events = S3EventReader(
             self.function_key, self.at, self.resolve, self.warnings, self.problems,
             provider_buckets=self.provider_buckets if isinstance(self.provider_buckets, dict)
@@ -125,6 +129,7 @@ class FunctionEventsReader:
             s3=tuple(self.found.get("s3", ())),
             cognito=tuple(self.found.get("cognitoUserPool", ())),
             http_api=tuple(self.found.get("httpApi", ())),
+            websocket=tuple(self.found.get("websocket", ())),
         )
 
     def _problem(self, pointer: str, message: str, hint: str | None) -> None:
@@ -153,4 +158,5 @@ READERS: dict[str, Callable[[FunctionEventsReader, Any, str], Any]] = {
     "s3": lambda reader, value, where: reader.s3_events.read(value, where),
     "cognitoUserPool": lambda reader, value, where: reader.cognito_events.read(value, where),
     "httpApi": lambda reader, value, where: reader.http_api_events.read(value, where),
+    "websocket": lambda reader, value, where: reader.websocket_events.read(value, where),
 }

@@ -47,6 +47,7 @@ from tooling.config.function_settings import (
 )
 from tooling.config.function_urls import FunctionUrlSettings, read_function_url, url_logical_id
 from tooling.config.http_api_events import HttpApiSettings, read_http_api_settings
+from tooling.config.websocket_events import WebsocketSettings, read_websocket_settings
 from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
 from tooling.config.intrinsics import (
     FunctionTarget,
@@ -365,6 +366,7 @@ class ServiceConfig:
     rest_api_ids: RestApiIds | None = None
     http_api: HttpApiSettings | None = None  # the HTTP API of the functions' httpApi events
     http_api_ids: HttpApiIds | None = None  # its id, once it exists, if `resources:` names it
+    websocket: WebsocketSettings | None = None  # the WebSocket API of the websocket events
     # the functions' URLs the service reads (`<Key>LambdaFunctionUrl` logical ids), in order
     url_references: tuple[str, ...] = ()
     function_urls: dict[str, str] = field(default_factory=dict)  # logical id -> URL, as loaded
@@ -624,6 +626,17 @@ class _Loader:
             warnings=self.warnings,
             problems=self.problems,
         )
+        websocket = read_websocket_settings(
+            provider,
+            {key: fn.events.websocket for key, fn in functions.items()},
+            {key: fn.timeout for key, fn in functions.items()},
+            function_arns={key: fn.arn for key, fn in functions.items()},
+            service=service,
+            stage=stage,
+            at=self._at,
+            warnings=self.warnings,
+            problems=self.problems,
+        )
         if PER_FUNCTION_ROLES in plugins:
             self._function_roles(functions, provider, provider_statements, custom, context)
         profile = self.options.get("aws-profile") or provider.get("profile")
@@ -662,6 +675,7 @@ class _Loader:
             stack=stack,
             api=api,
             http_api=http_api,
+            websocket=websocket,
             url_references=tuple(
                 dict.fromkeys(
                     ref.logical_id

@@ -36,6 +36,7 @@ from tooling.deploy import (
     function_sns_resources,
     function_url_resources,
     http_api_resources,
+    websocket_resources,
 )
 from tooling.deploy.models import (
     Address,
@@ -521,6 +522,7 @@ SOURCES: tuple[Callable[[_Context], Contribution], ...] = (
     event_resources.function_cognito_triggers,
     event_resources.http_api,
     http_api_resources.function_http_api,
+    websocket_resources.function_websocket_api,
     function_url_resources.function_urls,
     event_resources.alarms,
     event_resources.notifications,

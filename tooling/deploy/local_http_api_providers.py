@@ -15,8 +15,9 @@ from tooling.deploy.function_url_providers import local_function_url
 from tooling.deploy.function_url_resources import function_url_diff
 from tooling.deploy.http_api_resources import STAGE, http_api_diff, local_http_api_id
 from tooling.deploy.local_event_providers import _Records
-from tooling.deploy.models import Address, FunctionUrl, HttpApi, Kind
+from tooling.deploy.models import Address, FunctionUrl, HttpApi, Kind, WebsocketApi
 from tooling.deploy.providers import Description, Diff, Found
+from tooling.deploy.websocket_resources import invocation_uri, websocket_api_diff
 from tooling.triggers.http_api import SERVE_PORT
 
 
@@ -103,6 +104,78 @@ class LocalHttpApis(_Records):
         return Description(
             f"local HTTP API {found.get('ApiId')}",
             f"{len(found.get('Routes') or [])} route(s), served by `tool serve`",
+        )
+
+
+def websocket_api_document(api: WebsocketApi, api_id: str) -> dict[str, Any]:
+    """The WebSocket API as apigatewayv2 would answer for it (one integration per function, as
+    the AWS provider makes them)."""
+    authorizer_ids = {a["Name"]: _short(api_id + a["Name"]) for a in api.authorizers}
+    integrations: dict[str, dict[str, Any]] = {}
+    routes = []
+    for route in api.routes:
+        uri = invocation_uri(route.function_arn)
+        integration = integrations.setdefault(
+            uri,
+            {"IntegrationId": _short(f"{api_id} {uri}"), "IntegrationType": "AWS_PROXY",
+             "IntegrationMethod": "POST", "IntegrationUri": uri},
+        )  # fmt: skip
+        document: dict[str, Any] = {
+            "RouteId": _short(api_id + route.route_key),
+            "RouteKey": route.route_key,
+            "Target": f"integrations/{integration['IntegrationId']}",
+            "AuthorizationType": route.authorization_type,
+            "DeclaredIn": list(route.declared_in),
+        }
+        if route.authorizer:
+            document["AuthorizerId"] = authorizer_ids[route.authorizer]
+        if route.route_response_selection:
+            document["RouteResponseSelectionExpression"] = route.route_response_selection
+        routes.append(document)
+    return {
+        "ApiId": api_id,
+        "Name": api.name,
+        "ProtocolType": "WEBSOCKET",
+        "RouteSelectionExpression": api.route_selection,
+        "Description": api.description,
+        "Integrations": list(integrations.values()),
+        "Routes": routes,
+        "Authorizers": [{"AuthorizerId": authorizer_ids[a["Name"]], **a} for a in api.authorizers],
+        "Stages": [{"StageName": api.stage, "AutoDeploy": True}],
+    }
+
+
+class LocalWebsocketApis(_Records):
+    """A WebSocket API on the local target is a record only: `tool serve` does not accept
+    WebSocket connections (yet), which `check` says at each deploy; the functions deploy and
+    run (`tool invoke`)."""
+
+    kind: Kind = "websocket api"
+
+    def check(self, resource: WebsocketApi) -> list[str]:
+        return [
+            f"WebSocket API {resource.name}: recorded on the local target, not served (`tool "
+            "serve` answers http and httpApi events, not WebSocket connections); its functions "
+            "deploy and run with `tool invoke`"
+        ]
+
+    def find(self, address: Address) -> Found | None:
+        return self._find(address)
+
+    def diff(self, resource: WebsocketApi, found: Found) -> Diff:
+        return websocket_api_diff(resource, found)
+
+    def create(self, resource: WebsocketApi) -> None:
+        api_id = local_http_api_id(self.state.region, resource.address.name)
+        self._put(resource.address, websocket_api_document(resource, api_id))
+
+    def update(self, resource: WebsocketApi, found: Found, diff: Diff) -> None:
+        self.create(resource)
+
+    def describe(self, address: Address, found: Found) -> Description:
+        return Description(
+            f"local WebSocket API {found.get('ApiId')}",
+            f"{len(found.get('Routes') or [])} route(s), not served locally",
         )
 
 

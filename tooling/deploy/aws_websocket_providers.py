@@ -1,0 +1,138 @@
+"""The AWS target's provider for WebSocket APIs (API Gateway v2, ProtocolType WEBSOCKET),
+through tooling.aws.client. Found, owned, named and deleted as the HTTP APIs are (by name and
+the toolkit's tags: `AwsHttpApis`); made with the service's stage, auto-deployed, so a
+changed route is live without a deployment."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from tooling.deploy.aws_http_api_providers import AwsHttpApis
+from tooling.deploy.models import WebsocketApi
+from tooling.deploy.providers import Description, Diff, Found
+from tooling.deploy.websocket_resources import invocation_uri, websocket_api_diff
+from tooling.errors import NotFound, ToolError
+
+
+class AwsWebsocketApis(AwsHttpApis):
+    def check(self, resource: WebsocketApi) -> None:  # type: ignore[override]
+        pass
+
+    def diff(self, resource: WebsocketApi, found: Found) -> Diff:  # type: ignore[override]
+        return websocket_api_diff(resource, found)
+
+    def create(self, resource: WebsocketApi) -> None:  # type: ignore[override]
+        api = self.c.aws.call(
+            "apigatewayv2", "create_api", what=f"create WebSocket API {resource.name}",
+            Name=resource.name, ProtocolType="WEBSOCKET", Tags=self.c.tags,
+            RouteSelectionExpression=resource.route_selection, Description=resource.description,
+        )  # fmt: skip
+        api_id = str(api["ApiId"])
+        self._stage(resource, api_id)
+        self._routes(resource, api_id, {})
+
+    def _stage(self, resource: WebsocketApi, api_id: str) -> None:
+        self.c.aws.call(
+            "apigatewayv2", "create_stage", what=f"create stage {resource.stage} of "
+            f"{resource.name}", ApiId=api_id, StageName=resource.stage, AutoDeploy=True,
+            Description=resource.description, Tags=self.c.tags,
+        )  # fmt: skip
+
+    def update(self, resource: WebsocketApi, found: Found, diff: Diff) -> None:  # type: ignore[override]
+        api_id = str(found["ApiId"])
+        if {"RouteSelectionExpression", "Description"} & set(diff.attributes):
+            self.c.aws.call(
+                "apigatewayv2", "update_api", what=f"update WebSocket API {resource.name}",
+                ApiId=api_id, RouteSelectionExpression=resource.route_selection,
+                Description=resource.description,
+            )  # fmt: skip
+        if "stage" in diff.attributes:
+            self._stage(resource, api_id)
+        self._routes(resource, api_id, found)
+
+    def _routes(self, api: WebsocketApi, api_id: str, found: Found) -> None:
+        """Authorizers, integrations and routes as the model says; what is no longer wanted
+        removed after the routes stop naming it."""
+        aws, what = self.c.aws, f"update the routes of WebSocket API {api.name}"
+        have = {a["Name"]: a for a in found.get("Authorizers") or []}
+        authorizer_ids = {name: a["AuthorizerId"] for name, a in have.items()}
+        for settings in api.authorizers:
+            if settings["Name"] in have:
+                aws.call("apigatewayv2", "update_authorizer", what=what, ApiId=api_id,
+                         AuthorizerId=have[settings["Name"]]["AuthorizerId"], **settings)  # fmt: skip
+            else:
+                made = aws.call("apigatewayv2", "create_authorizer", what=what, ApiId=api_id,
+                                **settings)  # fmt: skip
+                authorizer_ids[settings["Name"]] = made["AuthorizerId"]
+        if api.existence_only:
+            return
+        integrations = {
+            i.get("IntegrationUri"): i["IntegrationId"] for i in found.get("Integrations") or []
+        }
+        routes = {r["RouteKey"]: r for r in found.get("Routes") or []}
+        for route in api.routes:
+            uri = invocation_uri(route.function_arn)
+            if uri not in integrations:
+                made = aws.call(
+                    "apigatewayv2", "create_integration", what=what, ApiId=api_id,
+                    IntegrationType="AWS_PROXY", IntegrationMethod="POST", IntegrationUri=uri,
+                )  # fmt: skip
+                integrations[uri] = made["IntegrationId"]
+            settings: dict[str, Any] = {
+                "Target": f"integrations/{integrations[uri]}",
+                "AuthorizationType": route.authorization_type,
+            }
+            if route.authorizer:
+                settings["AuthorizerId"] = authorizer_ids[route.authorizer]
+            if route.route_response_selection:
+                settings["RouteResponseSelectionExpression"] = route.route_response_selection
+            before = routes.get(route.route_key)
+            if before is not None:
+                made = aws.call("apigatewayv2", "update_route", what=what, ApiId=api_id,
+                                RouteId=before["RouteId"], **settings)  # fmt: skip
+            else:
+                made = aws.call("apigatewayv2", "create_route", what=what, ApiId=api_id,
+                                RouteKey=route.route_key, **settings)  # fmt: skip
+            had = (before or {}).get("RouteResponseSelectionExpression")
+            if route.route_response_selection and had != route.route_response_selection:
+                # Serverless' `$default` route response (a route answered with its result)
+                with contextlib.suppress(ToolError):  # made already, by a deploy stopped here
+                    aws.call("apigatewayv2", "create_route_response", what=what, ApiId=api_id,
+                             RouteId=made["RouteId"], RouteResponseKey="$default")  # fmt: skip
+        wanted = {r.route_key for r in api.routes}
+        for key, route_found in routes.items():
+            if key not in wanted:
+                with contextlib.suppress(NotFound):
+                    aws.call("apigatewayv2", "delete_route", what=what, ApiId=api_id,
+                             RouteId=route_found["RouteId"])  # fmt: skip
+        used = {invocation_uri(r.function_arn) for r in api.routes}
+        for uri, integration_id in integrations.items():
+            if uri not in used:
+                with contextlib.suppress(NotFound):
+                    aws.call("apigatewayv2", "delete_integration", what=what, ApiId=api_id,
+                             IntegrationId=integration_id)  # fmt: skip
+        names = {a["Name"] for a in api.authorizers}
+        for name, authorizer_id in authorizer_ids.items():
+            if name not in names:
+                with contextlib.suppress(NotFound):
+                    aws.call("apigatewayv2", "delete_authorizer", what=what, ApiId=api_id,
+                             AuthorizerId=authorizer_id)  # fmt: skip
+
+    def describe(self, address: Any, found: Found) -> Description:
+        return Description(websocket_url(found, self.c.region, _stage_of(found)),
+                           f"{len(found.get('Routes') or [])} route(s)")  # fmt: skip
+
+
+def _stage_of(found: Found) -> str:
+    stages = [str(s.get("StageName")) for s in found.get("Stages") or []]
+    return stages[0] if stages else ""
+
+
+def websocket_url(found: Found, region: str, stage: str) -> str:
+    """The API's wss:// URL with its stage (AWS answers ApiEndpoint as wss://<id>.execute-api.
+    <region>.amazonaws.com for a WebSocket API; built from the id when it does not)."""
+    endpoint = str(found.get("ApiEndpoint") or "")
+    if not endpoint.startswith("wss://"):
+        endpoint = f"wss://{found.get('ApiId')}.execute-api.{region}.amazonaws.com"
+    return f"{endpoint}/{stage}" if stage else endpoint
