@@ -77,40 +77,46 @@ class WebsocketEventReader:
         location: Location = (where.get("file"), where.get("line"), where.get("column"))
         if isinstance(value, str):
             if not value:
-                return self._problem(pointer, "a websocket event needs a route")
+                self._problem(pointer, "a websocket event needs a route")
+                return None
             return WebsocketEvent(value, location=location)
         if not isinstance(value, dict):
-            return self._problem(pointer, "a websocket event is a route or a mapping with `route`")
+            self._problem(pointer, "a websocket event is a route or a mapping with `route`")
+            return None
         for key in value:
             if key not in EVENT_KEYS:
-                return self._problem(
+                self._problem(
                     pointer_join(pointer, key),
                     f"websocket key `{key}` is unknown to Serverless",
                     "use route, routeResponseSelectionExpression and authorizer",
                 )
+                return None
         route = value.get("route")
         if not isinstance(route, str) or not route:
-            return self._problem(pointer, "a websocket event needs a `route`")
+            self._problem(pointer, "a websocket event needs a `route`")
+            return None
         selection = value.get("routeResponseSelectionExpression")
         if selection is not None and selection != "$default":
-            return self._problem(
+            self._problem(
                 pointer_join(pointer, "routeResponseSelectionExpression"),
                 f"routeResponseSelectionExpression {selection!r} is not `$default` (the only "
                 "value Serverless takes)",
                 "routeResponseSelectionExpression: $default",
             )
+            return None
         authorizer = None
         if value.get("authorizer") is not None:
             authorizer = self._authorizer(value["authorizer"], pointer_join(pointer, "authorizer"))
             if authorizer is None:
                 return None
             if route != CONNECT_ROUTE:
-                return self._problem(
+                self._problem(
                     pointer_join(pointer, "authorizer"),
                     f"route {route!r} has an authorizer: API Gateway calls WebSocket "
                     "authorizers on `$connect` only",
                     "move the authorizer to the function of the $connect route",
                 )
+                return None
         return WebsocketEvent(route, selection, authorizer, location)
 
     def _authorizer(self, value: Any, pointer: str) -> WebsocketAuthorizerRef | None:
@@ -119,44 +125,50 @@ class WebsocketEventReader:
                 return WebsocketAuthorizerRef(value.split(":")[-1], arn=value)
             return WebsocketAuthorizerRef(value, function=value)
         if not isinstance(value, dict):
-            return self._problem(pointer, "authorizer is a function name, an ARN or a mapping")
+            self._problem(pointer, "authorizer is a function name, an ARN or a mapping")
+            return None
         for key in value:
             if key not in AUTHORIZER_KEYS:
-                return self._problem(
+                self._problem(
                     pointer_join(pointer, key),
                     f"websocket authorizer key `{key}` is unknown to Serverless",
                     "use name, arn and identitySource",
                 )
-        sources = DEFAULT_IDENTITY_SOURCE
+                return None
+        sources: tuple[str, ...] = DEFAULT_IDENTITY_SOURCE
         if value.get("identitySource") is not None:
             listed = _strings(value["identitySource"])
             if not listed:
-                return self._problem(
+                self._problem(
                     pointer_join(pointer, "identitySource"),
                     "authorizer identitySource is a list of strings",
                     "e.g. identitySource: [route.request.header.Auth]",
                 )
+                return None
             sources = listed
         name, arn = value.get("name"), value.get("arn")
         if arn is not None:
             if not isinstance(arn, str):
                 if not isinstance(name, str):
-                    return self._problem(
+                    self._problem(
                         pointer,
                         'Websocket Authorizer: Non-string "arn" needs to be accompanied with '
                         '"name"',
                         "the toolkit takes the ARN as text: `arn: arn:aws:lambda:...`",
                     )
-                return self._problem(
+                    return None
+                self._problem(
                     pointer_join(pointer, "arn"),
                     "a websocket authorizer's arn must be written out (an intrinsic is not "
                     "resolved here by the toolkit yet)",
                     "arn: arn:aws:lambda:<region>:<account>:function:<name>",
                 )
+                return None
             return WebsocketAuthorizerRef(arn.split(":")[-1], arn=arn, identity_source=sources)
         if isinstance(name, str) and name:
             return WebsocketAuthorizerRef(name, function=name, identity_source=sources)
-        return self._problem(pointer, "a websocket authorizer needs `name` or `arn`")
+        self._problem(pointer, "a websocket authorizer needs `name` or `arn`")
+        return None
 
     def _problem(self, pointer: str, message: str, hint: str | None = None) -> None:
         self.problems.append(

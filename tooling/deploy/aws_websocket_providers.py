@@ -57,14 +57,15 @@ class AwsWebsocketApis(AwsHttpApis):
         aws, what = self.c.aws, f"update the routes of WebSocket API {api.name}"
         have = {a["Name"]: a for a in found.get("Authorizers") or []}
         authorizer_ids = {name: a["AuthorizerId"] for name, a in have.items()}
-        for settings in api.authorizers:
-            if settings["Name"] in have:
+        for authorizer in api.authorizers:
+            known = have.get(authorizer["Name"])
+            if known is not None:
                 aws.call("apigatewayv2", "update_authorizer", what=what, ApiId=api_id,
-                         AuthorizerId=have[settings["Name"]]["AuthorizerId"], **settings)  # fmt: skip
+                         AuthorizerId=known["AuthorizerId"], **authorizer)  # fmt: skip
             else:
                 made = aws.call("apigatewayv2", "create_authorizer", what=what, ApiId=api_id,
-                                **settings)  # fmt: skip
-                authorizer_ids[settings["Name"]] = made["AuthorizerId"]
+                                **authorizer)  # fmt: skip
+                authorizer_ids[authorizer["Name"]] = made["AuthorizerId"]
         if api.existence_only:
             return
         integrations = {
