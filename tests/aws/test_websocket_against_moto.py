@@ -156,3 +156,35 @@ def test_the_api_name_and_route_selection_from_the_provider(
     assert api["RouteSelectionExpression"] == "$request.body.route"
     (stage,) = Clients().v2.get_stages(ApiId=api["ApiId"])["Items"]
     assert stage["StageName"] == "prod"
+
+
+def test_resources_naming_the_websocket_api(chat: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`resources:` may name `WebsocketsApi` (Serverless' logical id): the API exists before
+    the stack, which gets its id and endpoint; its routes come with the rest of the service."""
+    (chat / "serverless.yml").write_text(
+        SERVICE + "resources:\n  Resources:\n    ApiId:\n      Type: AWS::SSM::Parameter\n"
+        "      Properties:\n        Name: /chat/api\n        Type: String\n"
+        "        Value: {Ref: WebsocketsApi}\n"
+        "  Outputs:\n    Url:\n      Value: {Fn::GetAtt: [WebsocketsApi, ApiEndpoint]}\n"
+    )
+    code, out, err, _ = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert f"create    websocket api {API}" in out
+    clients = Clients()
+    (api,) = clients.apis(API)
+    ssm = boto3.client("ssm", region_name=REGION)
+    assert ssm.get_parameter(Name="/chat/api")["Parameter"]["Value"] == api["ApiId"]
+    (stack,) = boto3.client("cloudformation", region_name=REGION).describe_stacks(
+        StackName="chat-dev"
+    )["Stacks"]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs["Url"] == f"wss://{api['ApiId']}.execute-api.{REGION}.amazonaws.com"
+    assert set(clients.routes(api["ApiId"])) == {"$connect", "$disconnect", "$default", "send"}
+
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert mutating(calls) == []
+
+    code, out, err, _ = run(capsys, "remove", "--target", "aws")
+    assert code == 0, err
+    assert clients.apis(API) == []

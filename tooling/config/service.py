@@ -65,6 +65,7 @@ from tooling.config.resources import (
     PENDING,
     REST_API_LOGICAL_ID,
     STACK_KEYS_NOT_APPLIED,
+    WEBSOCKETS_API_LOGICAL_ID,
     DeployedValues,
     HttpApiIds,
     RecordingValues,
@@ -367,6 +368,7 @@ class ServiceConfig:
     http_api: HttpApiSettings | None = None  # the HTTP API of the functions' httpApi events
     http_api_ids: HttpApiIds | None = None  # its id, once it exists, if `resources:` names it
     websocket: WebsocketSettings | None = None  # the WebSocket API of the websocket events
+    websocket_ids: HttpApiIds | None = None  # its id, once it exists, if `resources:` names it
     # the functions' URLs the service reads (`<Key>LambdaFunctionUrl` logical ids), in order
     url_references: tuple[str, ...] = ()
     function_urls: dict[str, str] = field(default_factory=dict)  # logical id -> URL, as loaded
@@ -2145,6 +2147,8 @@ class _Loader:
             isinstance(http_api, dict) and http_api.get("id")
         ):  # the toolkit makes it before the stack, as the REST API
             service_ids[HTTP_API_LOGICAL_ID] = frozenset({"ApiId", "ApiEndpoint"})
+        if any(f.events.websocket for f in functions.values()):  # made before it too
+            service_ids[WEBSOCKETS_API_LOGICAL_ID] = frozenset({"ApiId", "ApiEndpoint"})
         bucket = provider.get("deploymentBucket")
         own_bucket = isinstance(bucket, str) or (isinstance(bucket, dict) and "name" in bucket)
         config, problems, warnings = read_resources(

@@ -22,7 +22,6 @@ from tooling.config.http_api_events import Locate, RequestAuthorizer, _SettingsR
 from tooling.errors import BadInput, ConfigError, Where
 from tooling.sourcemap import pointer_join
 
-WEBSOCKETS_API_LOGICAL_ID = "WebsocketsApi"  # naming.getWebsocketsApiLogicalId
 EVENT_KEYS = frozenset({"route", "routeResponseSelectionExpression", "authorizer"})
 AUTHORIZER_KEYS = frozenset({"name", "arn", "identitySource"})
 DEFAULT_IDENTITY_SOURCE = ("route.request.header.Auth",)  # what Serverless sets

@@ -11,7 +11,7 @@ from typing import Any
 from tooling.deploy.aws_http_api_providers import AwsHttpApis
 from tooling.deploy.models import WebsocketApi
 from tooling.deploy.providers import Description, Diff, Found
-from tooling.deploy.websocket_resources import invocation_uri, websocket_api_diff
+from tooling.deploy.websocket_resources import invocation_uri, websocket_api_diff, websocket_url
 from tooling.errors import NotFound, ToolError
 
 
@@ -128,12 +128,3 @@ class AwsWebsocketApis(AwsHttpApis):
 def _stage_of(found: Found) -> str:
     stages = [str(s.get("StageName")) for s in found.get("Stages") or []]
     return stages[0] if stages else ""
-
-
-def websocket_url(found: Found, region: str, stage: str) -> str:
-    """The API's wss:// URL with its stage (AWS answers ApiEndpoint as wss://<id>.execute-api.
-    <region>.amazonaws.com for a WebSocket API; built from the id when it does not)."""
-    endpoint = str(found.get("ApiEndpoint") or "")
-    if not endpoint.startswith("wss://"):
-        endpoint = f"wss://{found.get('ApiId')}.execute-api.{region}.amazonaws.com"
-    return f"{endpoint}/{stage}" if stage else endpoint

@@ -162,3 +162,12 @@ def websocket_api_diff(api: WebsocketApi, found: Found) -> Diff:
         if wanted[key] != have[key]:
             parts.append((reason, (key,)))
     return Diff.of(*parts)
+
+
+def websocket_url(found: Found, region: str, stage: str) -> str:
+    """The API's wss:// URL with its stage (AWS answers ApiEndpoint as wss://<id>.execute-api.
+    <region>.amazonaws.com for a WebSocket API; built from the id when it does not)."""
+    endpoint = str(found.get("ApiEndpoint") or "")
+    if not endpoint.startswith("wss://"):
+        endpoint = f"wss://{found.get('ApiId')}.execute-api.{region}.amazonaws.com"
+    return f"{endpoint}/{stage}" if stage else endpoint
