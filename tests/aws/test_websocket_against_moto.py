@@ -79,6 +79,7 @@ def test_a_websocket_api_deployed_redeployed_changed_and_removed(
     assert api["RouteSelectionExpression"] == "$request.body.action"
     assert api["Description"] == "Serverless Websockets"
     assert api["Tags"]["tool:service"] == "chat"
+    assert api["ApiEndpoint"] == f"wss://{api['ApiId']}.execute-api.{REGION}.amazonaws.com"
     api_id = api["ApiId"]
     (stage,) = clients.v2.get_stages(ApiId=api_id)["Items"]
     assert (stage["StageName"], stage["AutoDeploy"]) == ("dev", True)
