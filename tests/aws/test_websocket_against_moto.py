@@ -52,6 +52,16 @@ def uri(arn: str) -> str:
     return f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations"
 
 
+def no_op_redeploy_then_remove(capsys: pytest.CaptureFixture[str], clients: Clients) -> None:
+    """A redeploy with nothing changed makes no call that changes anything; remove deletes."""
+    code, _, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert mutating(calls) == []
+    code, _, err, _ = run(capsys, "remove", "--target", "aws")
+    assert code == 0, err
+    assert clients.apis(API) == []
+
+
 @pytest.fixture
 def chat(aws_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "chat"
@@ -132,13 +142,7 @@ def test_a_websocket_api_deployed_redeployed_changed_and_removed(
     assert f"update    websocket api {API}" in out
     assert set(clients.routes(api_id)) == {"$connect", "$default", "post"}
     assert clients.apis(API)[0]["Description"] == "x"
-    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
-    assert code == 0, err
-    assert mutating(calls) == []
-
-    code, out, err, _ = run(capsys, "remove", "--target", "aws")
-    assert code == 0, err
-    assert clients.apis(API) == []
+    no_op_redeploy_then_remove(capsys, clients)
 
 
 def test_the_api_name_and_route_selection_from_the_provider(
@@ -182,10 +186,4 @@ def test_resources_naming_the_websocket_api(chat: Path, capsys: pytest.CaptureFi
     assert outputs["Url"] == f"wss://{api['ApiId']}.execute-api.{REGION}.amazonaws.com"
     assert set(clients.routes(api["ApiId"])) == {"$connect", "$disconnect", "$default", "send"}
 
-    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
-    assert code == 0, err
-    assert mutating(calls) == []
-
-    code, out, err, _ = run(capsys, "remove", "--target", "aws")
-    assert code == 0, err
-    assert clients.apis(API) == []
+    no_op_redeploy_then_remove(capsys, clients)

@@ -617,27 +617,26 @@ class _Loader:
             warnings=self.warnings,
             problems=self.problems,
         )
+        timeouts = {key: fn.timeout for key, fn in functions.items()}
+        api_context: dict[str, Any] = {
+            "function_arns": {key: fn.arn for key, fn in functions.items()},
+            "service": service,
+            "stage": stage,
+            "at": self._at,
+            "warnings": self.warnings,
+            "problems": self.problems,
+        }
         http_api = read_http_api_settings(
             self._http_api_id_resolved(provider.get("httpApi"), context),
             {key: fn.events.http_api for key, fn in functions.items()},
-            {key: fn.timeout for key, fn in functions.items()},
-            function_arns={key: fn.arn for key, fn in functions.items()},
-            service=service,
-            stage=stage,
-            at=self._at,
-            warnings=self.warnings,
-            problems=self.problems,
+            timeouts,
+            **api_context,
         )
         websocket = read_websocket_settings(
             provider,
             {key: fn.events.websocket for key, fn in functions.items()},
-            {key: fn.timeout for key, fn in functions.items()},
-            function_arns={key: fn.arn for key, fn in functions.items()},
-            service=service,
-            stage=stage,
-            at=self._at,
-            warnings=self.warnings,
-            problems=self.problems,
+            timeouts,
+            **api_context,
         )
         if PER_FUNCTION_ROLES in plugins:
             self._function_roles(functions, provider, provider_statements, custom, context)

@@ -8,21 +8,37 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from tooling.deploy.aws_http_api_providers import AwsHttpApis
-from tooling.deploy.models import WebsocketApi
+from tooling.deploy.aws_http_api_providers import AwsContext, AwsHttpApis, wanted_routes
+from tooling.deploy.models import Address, WebsocketApi
 from tooling.deploy.providers import Description, Diff, Found
 from tooling.deploy.websocket_resources import invocation_uri, websocket_api_diff, websocket_url
-from tooling.errors import NotFound, ToolError
+from tooling.errors import ToolError
 
 
-class AwsWebsocketApis(AwsHttpApis):
-    def check(self, resource: WebsocketApi) -> None:  # type: ignore[override]
+class AwsWebsocketApis:
+    """Found, owned and deleted by the HTTP APIs' provider (by name and tags, whatever the
+    protocol); made and changed here."""
+
+    def __init__(self, context: AwsContext) -> None:
+        self.c = context
+        self.apis = AwsHttpApis(context)
+
+    def find(self, address: Address) -> Found | None:
+        return self.apis.find(address)
+
+    def owns(self, address: Address, found: Found) -> bool:
+        return self.apis.owns(address, found)
+
+    def delete(self, address: Address) -> None:
+        self.apis.delete(address)
+
+    def check(self, resource: WebsocketApi) -> None:
         pass
 
-    def diff(self, resource: WebsocketApi, found: Found) -> Diff:  # type: ignore[override]
+    def diff(self, resource: WebsocketApi, found: Found) -> Diff:
         return websocket_api_diff(resource, found)
 
-    def create(self, resource: WebsocketApi) -> None:  # type: ignore[override]
+    def create(self, resource: WebsocketApi) -> None:
         api = self.c.aws.call(
             "apigatewayv2", "create_api", what=f"create WebSocket API {resource.name}",
             Name=resource.name, ProtocolType="WEBSOCKET", Tags=self.c.tags,
@@ -39,7 +55,7 @@ class AwsWebsocketApis(AwsHttpApis):
             Description=resource.description, Tags=self.c.tags,
         )  # fmt: skip
 
-    def update(self, resource: WebsocketApi, found: Found, diff: Diff) -> None:  # type: ignore[override]
+    def update(self, resource: WebsocketApi, found: Found, diff: Diff) -> None:
         api_id = str(found["ApiId"])
         if {"RouteSelectionExpression", "Description"} & set(diff.attributes):
             self.c.aws.call(
@@ -101,26 +117,16 @@ class AwsWebsocketApis(AwsHttpApis):
                 with contextlib.suppress(ToolError):  # made already, by a deploy stopped here
                     aws.call("apigatewayv2", "create_route_response", what=what, ApiId=api_id,
                              RouteId=made["RouteId"], RouteResponseKey="$default")  # fmt: skip
-        wanted = {r.route_key for r in api.routes}
-        for key, route_found in routes.items():
-            if key not in wanted:
-                with contextlib.suppress(NotFound):
-                    aws.call("apigatewayv2", "delete_route", what=what, ApiId=api_id,
-                             RouteId=route_found["RouteId"])  # fmt: skip
         used = {invocation_uri(r.function_arn) for r in api.routes}
-        for uri, integration_id in integrations.items():
-            if uri not in used:
-                with contextlib.suppress(NotFound):
-                    aws.call("apigatewayv2", "delete_integration", what=what, ApiId=api_id,
-                             IntegrationId=integration_id)  # fmt: skip
         names = {a["Name"] for a in api.authorizers}
-        for name, authorizer_id in authorizer_ids.items():
-            if name not in names:
-                with contextlib.suppress(NotFound):
-                    aws.call("apigatewayv2", "delete_authorizer", what=what, ApiId=api_id,
-                             AuthorizerId=authorizer_id)  # fmt: skip
+        unused = {
+            "Route": [r["RouteId"] for k, r in routes.items() if k not in wanted_routes(api)],
+            "Integration": [i for uri, i in integrations.items() if uri not in used],
+            "Authorizer": [i for name, i in authorizer_ids.items() if name not in names],
+        }
+        self.apis.delete_unused(api_id, what, unused)
 
-    def describe(self, address: Any, found: Found) -> Description:
+    def describe(self, address: Address, found: Found) -> Description:
         return Description(websocket_url(found, self.c.region, _stage_of(found)),
                            f"{len(found.get('Routes') or [])} route(s)")  # fmt: skip
 
