@@ -169,7 +169,7 @@ def websocket_api_document(api: WebsocketApi, api_id: str) -> dict[str, Any]:
 class LocalWebsocketApis(_LocalApis):
     """A WebSocket API on the local target is a record only: `tool serve` does not accept
     WebSocket connections (yet), which `check` says at each deploy; the functions deploy and
-    run (`tool invoke`)."""
+    run as any other."""
 
     kind: Kind = "websocket api"
     label = "WebSocket API"
@@ -179,7 +179,7 @@ class LocalWebsocketApis(_LocalApis):
         return [
             f"WebSocket API {resource.name}: recorded on the local target, not served (`tool "
             "serve` answers http and httpApi events, not WebSocket connections); its functions "
-            "deploy and run with `tool invoke`"
+            "deploy and run as any other"
         ]
 
     def diff(self, resource: WebsocketApi, found: Found) -> Diff:
