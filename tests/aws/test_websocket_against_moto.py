@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -186,4 +187,43 @@ def test_resources_naming_the_websocket_api(chat: Path, capsys: pytest.CaptureFi
     assert outputs["Url"] == f"wss://{api['ApiId']}.execute-api.{REGION}.amazonaws.com"
     assert set(clients.routes(api["ApiId"])) == {"$connect", "$disconnect", "$default", "send"}
 
+    no_op_redeploy_then_remove(capsys, clients)
+
+
+def test_a_deploy_stopped_between_a_route_and_its_response_is_finished_by_the_next(
+    chat: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deploy stops (as if killed) after the `send` route was made and before its route
+    response: the next deploy makes the route response and then the route's expression; a
+    route that loses `routeResponseSelectionExpression` is made again without it."""
+    from tooling.aws.client import AwsClient
+    from tooling.aws.errors import AwsOperationFailed
+
+    original = AwsClient.call
+
+    def stop_at_the_response(self: AwsClient, service: str, method: str, **kw: Any) -> Any:
+        if method == "create_route_response":
+            raise AwsOperationFailed("stopped here", code="Killed")
+        return original(self, service, method, **kw)
+
+    monkeypatch.setattr(AwsClient, "call", stop_at_the_response)
+    code, _, err, _ = run(capsys, "deploy", "--target", "aws")
+    assert code == 1, err
+    clients = Clients()
+    (api,) = clients.apis(API)
+    assert "RouteResponseSelectionExpression" not in clients.routes(api["ApiId"])["send"]
+    monkeypatch.setattr(AwsClient, "call", original)
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert "CreateRouteResponse" in mutating(calls)
+    assert clients.routes(api["ApiId"])["send"]["RouteResponseSelectionExpression"] == "$default"
+    code, _, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert mutating(calls) == []
+
+    (chat / "serverless.yml").write_text(
+        SERVICE.replace("          routeResponseSelectionExpression: $default\n", "")
+    )
+    code, _, err, _ = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert "RouteResponseSelectionExpression" not in clients.routes(api["ApiId"])["send"]
     no_op_redeploy_then_remove(capsys, clients)

@@ -5,7 +5,6 @@ changed route is live without a deployment."""
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from tooling.deploy.aws_http_api_providers import AwsContext, AwsHttpApis, wanted_routes
@@ -102,21 +101,21 @@ class AwsWebsocketApis:
             }
             if route.authorizer:
                 settings["AuthorizerId"] = authorizer_ids[route.authorizer]
-            if route.route_response_selection:
-                settings["RouteResponseSelectionExpression"] = route.route_response_selection
             before = routes.get(route.route_key)
+            had = (before or {}).get("RouteResponseSelectionExpression")
+            if before is not None and had and had != route.route_response_selection:
+                # a route response cannot be unset: the route is made again without it
+                aws.call("apigatewayv2", "delete_route", what=what, ApiId=api_id,
+                         RouteId=before["RouteId"])  # fmt: skip
+                before, had = None, None
             if before is not None:
                 made = aws.call("apigatewayv2", "update_route", what=what, ApiId=api_id,
                                 RouteId=before["RouteId"], **settings)  # fmt: skip
             else:
                 made = aws.call("apigatewayv2", "create_route", what=what, ApiId=api_id,
                                 RouteKey=route.route_key, **settings)  # fmt: skip
-            had = (before or {}).get("RouteResponseSelectionExpression")
             if route.route_response_selection and had != route.route_response_selection:
-                # Serverless' `$default` route response (a route answered with its result)
-                with contextlib.suppress(ToolError):  # made already, by a deploy stopped here
-                    aws.call("apigatewayv2", "create_route_response", what=what, ApiId=api_id,
-                             RouteId=made["RouteId"], RouteResponseKey="$default")  # fmt: skip
+                self._route_response(api_id, made["RouteId"], route.route_response_selection)
         used = {invocation_uri(r.function_arn) for r in api.routes}
         names = {a["Name"] for a in api.authorizers}
         unused = {
@@ -125,6 +124,20 @@ class AwsWebsocketApis:
             "Authorizer": [i for name, i in authorizer_ids.items() if name not in names],
         }
         self.apis.delete_unused(api_id, what, unused)
+
+    def _route_response(self, api_id: str, route_id: str, selection: str) -> None:
+        """Serverless' `$default` route response (the function's result goes back to the
+        client), then the route's expression naming it: a deploy stopped between the two
+        finds the expression missing and comes back here."""
+        aws, what = self.c.aws, f"add the route response of route {route_id}"
+        try:
+            aws.call("apigatewayv2", "create_route_response", what=what, ApiId=api_id,
+                     RouteId=route_id, RouteResponseKey="$default")  # fmt: skip
+        except ToolError as error:
+            if "ConflictException" not in error.message:  # not made already by a stopped deploy
+                raise
+        aws.call("apigatewayv2", "update_route", what=what, ApiId=api_id, RouteId=route_id,
+                 RouteResponseSelectionExpression=selection)  # fmt: skip
 
     def describe(self, address: Address, found: Found) -> Description:
         return Description(websocket_url(found, self.c.region, _stage_of(found)),

@@ -115,7 +115,8 @@ def found_shape(found: Found, stage: str) -> dict[str, Any]:
     routes: dict[str, Any] = {}
     for route in found.get("Routes") or []:
         integration = integrations.get(str(route.get("Target") or "").removeprefix("integrations/"))
-        authorizer = authorizers.get(route.get("AuthorizerId") or "")
+        custom = route.get("AuthorizationType") == "CUSTOM"  # a former one's id may stay
+        authorizer = authorizers.get(route.get("AuthorizerId") or "") if custom else None
         routes[route["RouteKey"]] = {
             "function": (integration or {}).get("IntegrationUri"),
             "RouteResponseSelectionExpression": route.get("RouteResponseSelectionExpression"),
