@@ -151,7 +151,7 @@ def _websocket_endpoint(models: ModuleType) -> None:
         if self.protocol_type == "WEBSOCKET":
             self.api_endpoint = "wss://" + self.api_endpoint.removeprefix("https://")
 
-    __init__._tool_fixed = True  # type: ignore[attr-defined]
+    __init__._tool_fixed = True  # type: ignore[attr-defined]  # a mark: applied once
     api.__init__ = __init__
 
 
