@@ -32,7 +32,7 @@ A manifest entry:
      "roles": ["LabRole"], "exports": {"other-dev-UserPoolId": "us-east-1_x"},
      "layers": ["arn:aws:lambda:us-east-2:770693421928:layer:Klayers-p38-requests:6"],
      "event_buses": ["WebinarEventBus"], "rest_apis": ["other-api"],
-     "note": "..."}
+     "stream_tables": ["other-table"], "note": "..."}
 `root` is copied whole (a `${file(../x.yml)}` may leave `dir`); `dir` defaults to the root;
 `local: false` marks a service whose runtimes the local runtime does not run (its local deploy
 refusal is the designed one); `local_refusal` is the text of another documented local limit;
@@ -50,7 +50,8 @@ the moto server, up to their version, in their region; `event_buses` (EventBridg
 file's rules use and no file creates: they exist in its author's account) are created on the
 moto server; `rest_apis` are REST APIs of another of the author's services, created first: an
 export whose value is `$rest_api:<name>` or `$rest_api_root:<name>` gets its id or root resource
-id.
+id; `stream_tables` are DynamoDB tables of another service, created with a stream: an export
+whose value is `$table_stream:<name>` gets the stream's ARN.
 """
 
 from __future__ import annotations
@@ -230,6 +231,14 @@ def seed(
         rest_api = apigateway.create_rest_api(name=api)
         made[f"$rest_api:{api}"] = rest_api["id"]
         made[f"$rest_api_root:{api}"] = rest_api["rootResourceId"]
+    for table in entry.get("stream_tables") or []:  # another stack's table, exporting its stream
+        dynamodb = boto3.client("dynamodb", **kwargs)
+        made[f"$table_stream:{table}"] = dynamodb.create_table(
+            TableName=table, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        )["TableDescription"]["LatestStreamArn"]  # fmt: skip
     exports = {name: made.get(value, value) for name, value in exports.items()}
     if exports:  # values other stacks export (Fn::ImportValue), in one stack of their own
         outputs = {
@@ -429,7 +438,9 @@ def run_project(entry: dict[str, Any], tool: str, moto: Moto, keep: Path | None)
                 entry["setup"], shell=True, cwd=service, env=env, check=True, timeout=120
             )  # noqa: S602
         region = entry.get("region", "us-east-1")
-        if any(entry.get(k) for k in ("ssm", "stacks", "roles", "exports", "layers")):
+        if any(
+            entry.get(k) for k in ("ssm", "stacks", "roles", "exports", "layers", "stream_tables")
+        ):
             try:
                 seed_local(tool, service, env, region, entry, result)
             except Exception as error:  # noqa: BLE001 (the driver's own setup: reported)

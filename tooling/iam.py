@@ -20,7 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tooling.asl import Definition, parse
-from tooling.config.function_settings import MACHINE_XRAY_ACTIONS, VPC_POLICY, XRAY_STATEMENT
+from tooling.config.function_settings import (
+    DESTINATION_ACTIONS,
+    MACHINE_XRAY_ACTIONS,
+    VPC_POLICY,
+    XRAY_STATEMENT,
+)
 from tooling.config.service import FunctionConfig, ServiceConfig, StateMachineConfig
 from tooling.iam_integrations import Gap, Scope, allows, integration_permissions
 from tooling.machine_logging import machine_logging
@@ -172,6 +177,7 @@ def function_role(service: ServiceConfig) -> RoleSpec:
     statements.extend(_provider_statements(service))
     statements.extend(_settings_statements(shared))
     statements.extend(queue_polling_statements(shared))
+    statements.extend(stream_reading_statements(shared))
     if service.websocket is not None and shared:
         statements.append(_manage_connections(service))
     policies = {FUNCTION_POLICY_NAME: _policy(statements)} if statements else {}
@@ -201,10 +207,14 @@ def _manage_connections(service: ServiceConfig) -> dict[str, Any]:
 
 def _settings_statements(functions: list[FunctionConfig]) -> list[dict[str, Any]]:
     """X-Ray's actions when a function traces (Serverless adds them to its role whatever the
-    mode); they take no resource-level permission."""
-    if any(fn.settings.tracing for fn in functions):
-        return [dict(XRAY_STATEMENT)]
-    return []
+    mode; they take no resource-level permission), and what the functions' destinations need."""
+    statements = [dict(XRAY_STATEMENT)] if any(fn.settings.tracing for fn in functions) else []
+    # destinations' actions, one statement each, as Serverless adds them
+    for fn in functions:
+        for destination in fn.settings.destinations:
+            action = DESTINATION_ACTIONS[destination.type]
+            statements.append({"Effect": "Allow", "Action": action, "Resource": destination.arn})
+    return statements
 
 
 def _settings_policies(service: ServiceConfig, functions: list[FunctionConfig]) -> set[str]:
@@ -229,6 +239,7 @@ def function_own_role(service: ServiceConfig, function: FunctionConfig) -> RoleS
             "Resource": [log_group_arn(service, function_log_group(function.name)) + ":*"],
         },
         *queue_polling_statements([function]),
+        *stream_reading_statements([function]),
         *function.own_role_statements,
         *_settings_statements([function]),
     ]
@@ -253,6 +264,38 @@ def queue_polling_statements(functions: Iterable[FunctionConfig]) -> list[dict[s
             "Resource": queues,
         }
     ]
+
+
+def stream_reading_statements(functions: Iterable[FunctionConfig]) -> list[dict[str, Any]]:
+    """What Lambda needs to read the streams of these functions' `stream` events and send a
+    failed batch's record to its onFailure destination: the statements Serverless adds (v3
+    stream.js), one per kind that is used."""
+    events = [e for f in functions for e in f.events.streams]
+
+    def arns(kind: str, *, failure: bool = False) -> list[str]:
+        if failure:
+            chosen = [e.on_failure for e in events if e.on_failure and e.on_failure_type == kind]
+            return list(dict.fromkeys(a for a in chosen if a))
+        return list(dict.fromkeys(e.stream_arn for e in events if e.stream_type == kind))
+
+    actions = {
+        "dynamodb": ["dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                     "dynamodb:DescribeStream", "dynamodb:ListStreams"],
+        "kinesis": ["kinesis:GetRecords", "kinesis:GetShardIterator",
+                    "kinesis:DescribeStream", "kinesis:ListStreams"],
+    }  # fmt: skip
+    failure_actions = {"sns": ["sns:Publish"], "sqs": ["sqs:ListQueues", "sqs:SendMessage"]}
+    statements = [
+        {"Effect": "Allow", "Action": actions[kind], "Resource": arns(kind)}
+        for kind in actions
+        if arns(kind)
+    ]
+    statements += [
+        {"Effect": "Allow", "Action": failure_actions[kind], "Resource": arns(kind, failure=True)}
+        for kind in failure_actions
+        if arns(kind, failure=True)
+    ]
+    return statements
 
 
 def _role_settings(service: ServiceConfig) -> Mapping[str, Any]:

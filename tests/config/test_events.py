@@ -210,7 +210,7 @@ def test_http_problems_and_warnings(tmp_path: Path) -> None:
         "        - http: {path: d, method: get, timeoutInMillis: 30000}\n"
         "        - http: {path: e, method: get, request: {schemas: {application/json: {}}}}\n"
         "        - http: {path: e, method: get}\n",
-        provider="  apiGateway: {apiKeys: [k1]}\n",
+        provider="  apiGateway: {metrics: true}\n",
     )
     assert problems(service) == [
         "serverless.yml:10:35: state machine 'm': http method 'fetch' is not one API Gateway "
@@ -228,7 +228,7 @@ def test_http_problems_and_warnings(tmp_path: Path) -> None:
     assert set(service.warnings) == {
         "serverless.yml:14:59: state machine 'm': request schemas (API Gateway request "
         "validation) are not deployed by the toolkit yet (ignored: requests are not validated)",
-        "serverless.yml:4:25: provider.apiGateway.apiKeys is not deployed by the toolkit yet "
+        "serverless.yml:4:25: provider.apiGateway.metrics is not deployed by the toolkit yet "
         "(ignored; see README, serverless.yml)",
     }
 

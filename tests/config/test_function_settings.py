@@ -248,3 +248,60 @@ def test_without_the_plugin_a_latest_layer_is_refused_saying_what_to_write(
     assert "is not a layer version ARN" in refused.value.message
     assert "name serverless-latest-layer-version in `plugins:`" in str(refused.value.hint)
     assert reader.asked == []
+
+
+# -- reservedConcurrency, maximumRetryAttempts, maximumEventAge, destinations -----------------
+
+QUEUE = "arn:aws:sqs:us-east-1:123456789012:failed"
+
+
+def test_asynchronous_settings_and_destinations_as_serverless_reads_them(
+    tmp_path: Path,
+) -> None:
+    functions = (
+        "    reservedConcurrency: 0\n    maximumRetryAttempts: 0\n    maximumEventAge: 60\n"
+        f"    destinations:\n      onSuccess: b\n      onFailure: {QUEUE}\n"
+    )
+    settings = service(tmp_path, functions=functions).functions["a"].settings
+    assert (settings.reserved_concurrency, settings.maximum_retry_attempts) == (0, 0)
+    b_arn = "arn:aws:lambda:us-east-1:000000000000:function:s-dev-b"
+    assert settings.event_invoke_config() == {
+        "DestinationConfig": {
+            "OnSuccess": {"Destination": b_arn},
+            "OnFailure": {"Destination": QUEUE},
+        },
+        "MaximumEventAgeInSeconds": 60,
+        "MaximumRetryAttempts": 0,
+    }
+    assert [d.type for d in settings.destinations] == ["function", "sqs"]
+    svc = service(tmp_path)
+    assert svc.functions["a"].settings.event_invoke_config() is None
+    assert not any("reservedConcurrency" in w for w in svc.warnings)
+
+
+def test_provisioned_concurrency_is_a_warning_by_key_and_line(tmp_path: Path) -> None:
+    svc = service(tmp_path, functions="    provisionedConcurrency: 2\n")
+    (warning,) = [w for w in svc.warnings if "provisionedConcurrency" in w]
+    assert warning.startswith("serverless.yml:8:")
+    assert "not supported by the toolkit yet" in warning
+    assert "a version and a `provisioned` alias" in warning
+
+
+@pytest.mark.parametrize(
+    ("functions", "line", "message"),
+    [
+        ("    reservedConcurrency: -1\n", 8, "reservedConcurrency must be a whole number of at"),
+        ("    maximumRetryAttempts: 3\n", 8, "maximumRetryAttempts must be a whole number from 0"),
+        ("    maximumEventAge: 59\n", 8, "maximumEventAge must be a whole number from 60 to"),
+        ("    destinations: {onError: x}\n", 8, "mapping of onSuccess and onFailure"),
+        ("    destinations: {onFailure: nothere}\n", 8, "'nothere' is not a function of this"),
+        ("    destinations:\n      onFailure: arn:aws:s3:::bucket\n", 9, "is not a function,"),
+        ("    destinations: {onFailure: {arn: x, type: s3}}\n", 8, "`arn` with `type`"),
+    ],
+)
+def test_what_serverless_or_lambda_refuse_of_them_is_refused_at_its_line(
+    tmp_path: Path, functions: str, line: int, message: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        service(tmp_path, functions=functions)
+    assert refused.value.line == line and message in refused.value.message, refused.value

@@ -95,3 +95,33 @@ def test_a_failing_function_is_tried_three_times_then_dropped(tmp_path: Path) ->
     (delivery,) = deliver_pending(tmp_path, invoke)
     assert len(calls) == 3 and delivery.error == "Boom: no"
     assert deliver_pending(tmp_path, invoke) == []
+
+
+def test_the_functions_retries_and_destinations_are_followed(tmp_path: Path) -> None:
+    """maximumRetryAttempts and destinations (PutFunctionEventInvokeConfig), as Lambda applies
+    them to S3's asynchronous invocations (issue 15)."""
+    Outbox(tmp_path).append(event("a"))
+    calls: list[str] = []
+    sent: list[tuple[str, dict[str, object]]] = []
+    queue = "arn:aws:sqs:us-east-1:000000000000:failed"
+    config = {"MaximumRetryAttempts": 0, "DestinationConfig": {"OnFailure": {"Destination": queue}}}
+
+    def invoke(arn: str, payload: str) -> Answer:
+        calls.append(arn)
+        return Answer("Unhandled", json.dumps({"errorType": "Boom", "errorMessage": "no"}))
+
+    (delivery,) = deliver_pending(
+        tmp_path, invoke, lambda arn: config, lambda target, record: sent.append((target, record))
+    )
+    assert len(calls) == 1 and delivery.attempts == 1
+    ((target, record),) = sent
+    assert target == queue
+    context = record["requestContext"]
+    assert isinstance(context, dict)
+    assert context == {
+        "requestId": context["requestId"],
+        "functionArn": "arn:aws:lambda:us-east-1:000000000000:function:f:$LATEST",
+        "condition": "RetriesExhausted",
+        "approximateInvokeCount": 1,
+    }
+    assert record["responsePayload"] == {"errorType": "Boom", "errorMessage": "no"}

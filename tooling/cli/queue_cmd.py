@@ -173,13 +173,15 @@ def worker(
 
     The execution name is the message id, so a message delivered twice still runs once. On the
     local target it also fires due schedules, delivers status-change notifications, polls the
-    queues of the functions' sqs events and delivers their s3 events, invoking the functions.
+    queues of the functions' sqs events, reads their DynamoDB and Kinesis streams and delivers
+    their s3 events, invoking the functions.
     Each execution's outcome is printed as it ends; --once waits for the executions it started
     (unless --no-wait).
     Ctrl-C stops."""
     from tooling import session
     from tooling.session import open_trigger_queue
     from tooling.triggers.function_queues import local_function_queues
+    from tooling.triggers.function_streams import local_function_streams
     from tooling.triggers.local_events import local_event_loop
     from tooling.triggers.poller import WorkerStats, run_workers
     from tooling.triggers.s3_notifications import local_s3_events
@@ -192,8 +194,9 @@ def worker(
     events = local_event_loop(service, render.info) if target == "local" else None
     function_queues = local_function_queues(service, render.info) if target == "local" else None
     s3_events = local_s3_events(service, render.info) if target == "local" else None
+    streams = local_function_streams(service, render.info) if target == "local" else None
     has_sqs = any(m.sqs_triggers for m in service.state_machines.values())
-    others = events is not None or function_queues is not None or s3_events is not None
+    others = any(x is not None for x in (events, function_queues, s3_events, streams))
     machines = _triggered(service, state_machine) if not others or has_sqs else []
     stop = threading.Event()
     totals: dict[str, WorkerStats] = {}
@@ -247,6 +250,17 @@ def worker(
                 stop.set()
 
         threads.append(threading.Thread(target=deliver_s3_events, daemon=True))
+    if streams is not None:
+
+        def read_streams() -> None:
+            assert streams is not None
+            try:
+                streams(stop, once)
+            except BaseException as exc:  # the others stop too, and the command fails with it
+                crashed.append(exc)
+                stop.set()
+
+        threads.append(threading.Thread(target=read_streams, daemon=True))
     for thread in threads:
         thread.start()
     try:

@@ -227,6 +227,7 @@ def info(
     found, foreign = describe_deployment(service, deploying, record)
     for item in foreign:
         render.info(f"warning: {item.address} exists and was {item.reason}")
+    api_keys = [d.api_key for d in found if d.api_key is not None]
     if json_out:
         render.json_document(
             {
@@ -239,6 +240,7 @@ def info(
                     {"kind": d.kind, "name": d.name, "arn": d.arn, "details": d.details}
                     for d in found
                 ],
+                "apiKeys": api_keys,
             }
         )
         return
@@ -248,6 +250,11 @@ def info(
     render.table(
         [[d.kind, d.name, d.details, d.arn] for d in found], ["KIND", "NAME", "DETAILS", "ARN"]
     )
+    if api_keys:  # as `sls info` lists them
+        render.data("api keys:")
+        for key in api_keys:
+            about = f" - {key['description']}" if key.get("description") else ""
+            render.data(f"  {key['name']}: {key['value']}{about}")
 
 
 def _machine_for(

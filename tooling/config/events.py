@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self, TypeGuard
 
+from tooling.config.api_keys import ApiKeys, read_api_keys
 from tooling.config.schedule_expressions import (
     ExpressionError,
     ScheduleExpression,
@@ -1139,7 +1140,9 @@ def _at_offset(kw: Where, text: str, offset: int, directory: Path) -> Where:
     return kw
 
 
-API_GATEWAY_KEYS_USED = frozenset({"timeoutInMillis", "shouldStartNameWithService", "restApiId"})
+API_GATEWAY_KEYS_USED = frozenset(
+    {"timeoutInMillis", "shouldStartNameWithService", "restApiId", "apiKeys", "usagePlan"}
+)
 ENDPOINT_TYPES = ("EDGE", "REGIONAL", "PRIVATE")
 
 
@@ -1151,6 +1154,7 @@ class ApiSettings:
     endpoint_type: str = "EDGE"
     vpc_endpoint_ids: tuple[str, ...] = ()
     timeout_in_millis: int | None = None  # provider.apiGateway.timeoutInMillis
+    api_keys: ApiKeys = ApiKeys()  # provider.apiGateway.apiKeys and usagePlan
 
 
 def read_api_settings(
@@ -1229,9 +1233,45 @@ def read_api_settings(
             )
         )
         timeout = None
+    api_keys = _api_keys(gateway, service=service, stage=stage,
+                         has_http_events=has_http_events, at=at, where=where,
+                         warnings=warnings, problems=problems)  # fmt: skip
     return ApiSettings(
         name=name,
         endpoint_type=endpoint,
         vpc_endpoint_ids=tuple(str(v) for v in vpc_ids) if isinstance(vpc_ids, list) else (),
         timeout_in_millis=timeout,
+        api_keys=api_keys,
     )
+
+
+def _api_keys(
+    gateway: Mapping[str, Any],
+    *,
+    service: str,
+    stage: str,
+    has_http_events: bool,
+    at: Callable[[str], Where],
+    where: Callable[[str], str],
+    warnings: list[str],
+    problems: list[BadInput],
+) -> ApiKeys:
+    """Serverless compiles keys and usage plans only with the REST API of http events."""
+    used = [key for key in ("apiKeys", "usagePlan") if gateway.get(key) is not None]
+    if not used:
+        return ApiKeys()
+    pointer = pointer_join("/provider/apiGateway", used[0])
+    if gateway.get("restApiId") is not None:
+        warnings.append(
+            f"{where(pointer)}: provider.apiGateway.{' and '.join(used)} not deployed: they "
+            "belong to the shared REST API of restApiId, which the toolkit does not deploy to yet"
+        )
+        return ApiKeys()
+    if not has_http_events:
+        warnings.append(
+            f"{where(pointer)}: provider.apiGateway.{' and '.join(used)} not deployed: no "
+            "function or state machine has an http event, so there is no REST API (Serverless "
+            "makes no key or usage plan either)"
+        )
+        return ApiKeys()
+    return read_api_keys(gateway, service=service, stage=stage, at=at, problems=problems)

@@ -5,9 +5,9 @@ function deploys without it), never dropped silently. The readers: `sqs`
 (tooling.config.sqs_events), `http` (tooling.config.function_http_events), `schedule`
 (tooling.config.function_schedule_events), `eventBridge` and `cloudwatchEvent`
 (tooling.config.function_bus_events), `sns` (tooling.config.function_sns_events), `s3`
-(tooling.config.function_s3_events), `cognitoUserPool` (tooling.config.function_cognito_events)
-`httpApi` (tooling.config.http_api_events) and `websocket`
-(tooling.config.websocket_events).
+(tooling.config.function_s3_events), `cognitoUserPool` (tooling.config.function_cognito_events),
+`httpApi` (tooling.config.http_api_events), `stream` (tooling.config.function_stream_events)
+and `websocket` (tooling.config.websocket_events).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from tooling.config.function_http_events import FunctionHttpEvent, HttpEventRead
 from tooling.config.function_s3_events import S3Event, S3EventReader
 from tooling.config.function_schedule_events import ScheduleEventReader
 from tooling.config.function_sns_events import SnsEvent, SnsEventReader
+from tooling.config.function_stream_events import StreamEvent, StreamEventReader
 from tooling.config.http_api_events import HttpApiEvent, HttpApiEventReader
 from tooling.config.sqs_events import Locate, Resolve, SqsEvent, SqsEventReader
 from tooling.config.websocket_events import WebsocketEvent, WebsocketEventReader
@@ -40,6 +41,7 @@ class FunctionEvents:
     bus: tuple[BusEvent, ...] = ()  # eventBridge, then cloudwatchEvent events
     sns: tuple[SnsEvent, ...] = ()
     s3: tuple[S3Event, ...] = ()
+    streams: tuple[StreamEvent, ...] = ()
     cognito: tuple[CognitoEvent, ...] = ()
     http_api: tuple[HttpApiEvent, ...] = ()
     websocket: tuple[WebsocketEvent, ...] = ()
@@ -92,6 +94,9 @@ class FunctionEventsReader:
             provider_buckets=self.provider_buckets if isinstance(self.provider_buckets, dict)
             else {},
         )  # fmt: skip
+        self.stream_events = StreamEventReader(
+            self.function_key, self.at, self.resolve, self.warnings, self.problems
+        )
 
     def read(self, events: Any, pointer: str) -> FunctionEvents:
         if events is None:
@@ -127,6 +132,7 @@ class FunctionEventsReader:
             bus=(*self.found.get("eventBridge", ()), *self.found.get("cloudwatchEvent", ())),
             sns=tuple(self.found.get("sns", ())),
             s3=tuple(self.found.get("s3", ())),
+            streams=tuple(self.found.get("stream", ())),
             cognito=tuple(self.found.get("cognitoUserPool", ())),
             http_api=tuple(self.found.get("httpApi", ())),
             websocket=tuple(self.found.get("websocket", ())),
@@ -156,6 +162,7 @@ READERS: dict[str, Callable[[FunctionEventsReader, Any, str], Any]] = {
     ),
     "sns": lambda reader, value, where: reader.sns_events.read(value, where),
     "s3": lambda reader, value, where: reader.s3_events.read(value, where),
+    "stream": lambda reader, value, where: reader.stream_events.read(value, where),
     "cognitoUserPool": lambda reader, value, where: reader.cognito_events.read(value, where),
     "httpApi": lambda reader, value, where: reader.http_api_events.read(value, where),
     "websocket": lambda reader, value, where: reader.websocket_events.read(value, where),

@@ -13,6 +13,15 @@ function, else from the provider where Serverless takes it from there.
   both there is no VPC (as Serverless drops it); `vpc: false` or null on a function drops the
   provider's. The role gets AWSLambdaVPCAccessExecutionRole.
 - `tags`: `provider.tags` with the function's over them.
+- `reservedConcurrency`: a whole number from 0 (PutFunctionConcurrency).
+- `maximumRetryAttempts` (0-2), `maximumEventAge` (60-21600 s) and `destinations`
+  (`onSuccess`/`onFailure`: a function of the service by its key, an ARN of a function, SQS
+  queue, SNS topic or event bus, or `{arn, type}` with `type` function, sqs, sns or eventBus and
+  `arn` an intrinsic function): the function's asynchronous invocation settings
+  (PutFunctionEventInvokeConfig); each destination gives the role the action Serverless adds
+  (lambda:InvokeFunction, sqs:SendMessage, sns:Publish or events:PutEvents on it).
+- `provisionedConcurrency` is not read (the loader warns by key and line): Serverless publishes a
+  version and a `provisioned` alias for it, and the toolkit deploys $LATEST only.
 """
 
 from __future__ import annotations
@@ -62,6 +71,27 @@ class Vpc:
     security_group_ids: tuple[str, ...]
 
 
+DESTINATION_TYPES = ("function", "sqs", "sns", "eventBus")
+DESTINATION_ACTIONS = {
+    "function": "lambda:InvokeFunction",
+    "sqs": "sqs:SendMessage",
+    "sns": "sns:Publish",
+    "eventBus": "events:PutEvents",
+}  # Serverless' ensureTargetExecutionPermission
+MAXIMUM_RETRY_ATTEMPTS = (0, 2)  # PutFunctionEventInvokeConfig
+MAXIMUM_EVENT_AGE = (60, 21_600)  # seconds
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where Lambda sends the record of an asynchronous invocation. `arn` is a function key of
+    the service until the loader puts the function's ARN in its place."""
+
+    arn: str
+    type: str  # one of DESTINATION_TYPES
+    pointer: str = field(default="", compare=False)
+
+
 @dataclass(frozen=True)
 class FunctionSettings:
     description: str = ""
@@ -71,10 +101,39 @@ class FunctionSettings:
     vpc: Vpc | None = None
     ephemeral_storage: int | None = None  # MB; None: Lambda's 512
     tags: tuple[tuple[str, str], ...] = field(default=())
+    reserved_concurrency: int | None = None
+    maximum_retry_attempts: int | None = None
+    maximum_event_age: int | None = None
+    on_success: Destination | None = None
+    on_failure: Destination | None = None
 
     @property
     def tag_map(self) -> dict[str, str]:
         return dict(self.tags)
+
+    @property
+    def destinations(self) -> tuple[Destination, ...]:
+        return tuple(d for d in (self.on_success, self.on_failure) if d is not None)
+
+    def event_invoke_config(self) -> dict[str, Any] | None:
+        """PutFunctionEventInvokeConfig's settings (without the function), as Serverless
+        compiles them; None when the function sets none."""
+        if (
+            not self.destinations
+            and not self.maximum_event_age
+            and self.maximum_retry_attempts is None
+        ):
+            return None
+        config: dict[str, Any] = {"DestinationConfig": {}}
+        if self.on_success is not None:
+            config["DestinationConfig"]["OnSuccess"] = {"Destination": self.on_success.arn}
+        if self.on_failure is not None:
+            config["DestinationConfig"]["OnFailure"] = {"Destination": self.on_failure.arn}
+        if self.maximum_event_age:
+            config["MaximumEventAgeInSeconds"] = self.maximum_event_age
+        if self.maximum_retry_attempts is not None:
+            config["MaximumRetryAttempts"] = self.maximum_retry_attempts
+        return config
 
 
 Locate = Callable[[str], Where]  # a pointer into serverless.yml -> file, line, column
@@ -126,7 +185,13 @@ def read_function_settings(
         vpc=read.vpc(spec, pointer, provider),
         ephemeral_storage=read.ephemeral_storage(spec, pointer),
         tags=read.tags(spec, pointer, provider),
-    )
+        reserved_concurrency=read.whole(spec, pointer, "reservedConcurrency", 0, None),
+        maximum_retry_attempts=read.whole(spec, pointer, "maximumRetryAttempts",
+                                          *MAXIMUM_RETRY_ATTEMPTS),
+        maximum_event_age=read.whole(spec, pointer, "maximumEventAge", *MAXIMUM_EVENT_AGE),
+        on_success=read.destination(spec, pointer, "onSuccess"),
+        on_failure=read.destination(spec, pointer, "onFailure"),
+    )  # fmt: skip
     return settings, read.pending
 
 
@@ -259,6 +324,57 @@ class _Reader:
                               f"ephemeralStorageSize must be {low}-{high} (MB)")  # fmt: skip
         return value
 
+    def whole(
+        self, spec: Mapping[str, Any], pointer: str, name: str, low: int, high: int | None
+    ) -> int | None:
+        value = spec.get(name)
+        if value is None:
+            return None
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < low
+            or (high is not None and value > high)
+        ):
+            limits = f"from {low} to {high}" if high is not None else f"of at least {low}"
+            message = f"{name} must be a whole number {limits} (got {value!r})"
+            raise self.refuse(pointer_join(pointer, name), message)
+        return value
+
+    def destination(self, spec: Mapping[str, Any], pointer: str, name: str) -> Destination | None:
+        """destinations.<name>, as Serverless reads it: a function key or an ARN, or {arn, type}
+        (an intrinsic `arn` is resolved by the loader: pending)."""
+        destinations = spec.get("destinations")
+        if destinations is None:
+            return None
+        at = pointer_join(pointer, "destinations")
+        if not isinstance(destinations, dict) or set(destinations) - {"onSuccess", "onFailure"}:
+            message = "destinations must be a mapping of onSuccess and onFailure"
+            raise self.refuse(at, message, hint=_DESTINATION_HINT)
+        value = destinations.get(name)
+        at = pointer_join(at, name)
+        if value is None:
+            return None
+        if isinstance(value, str) and value:
+            kind = _destination_type(value)
+            if kind is None:
+                message = f"destinations.{name} {value!r} is not a function, queue, topic or bus"
+                raise self.refuse(at, message, hint=_DESTINATION_HINT)
+            return Destination(value, kind, at)
+        if (
+            not isinstance(value, dict)
+            or set(value) != {"arn", "type"}
+            or value["type"] not in DESTINATION_TYPES
+        ):
+            raise self.refuse(at, f"destinations.{name} is a function key, an ARN, or `arn` "
+                              "with `type` (function, sqs, sns or eventBus)",
+                              hint=_DESTINATION_HINT)  # fmt: skip
+        kind = str(value["type"])
+        if isinstance(value["arn"], str):
+            return Destination(value["arn"], kind, pointer_join(at, "arn"))
+        self.pending.append((f"destination:{name}:{kind}", value["arn"], pointer_join(at, "arn")))
+        return None
+
     def tags(
         self, spec: Mapping[str, Any], pointer: str, provider: Mapping[str, Any]
     ) -> tuple[tuple[str, str], ...]:
@@ -294,7 +410,27 @@ def read_tags(sources: list[tuple[Any, str]], at: Locate, who: str) -> tuple[tup
     return tuple(sorted(merged.items()))
 
 
-Pending = tuple[str, Any, str]  # ("layers" | "subnetIds" | "securityGroupIds", value, pointer)
+# ("layers" | "subnetIds" | "securityGroupIds" | "destination:<onSuccess|onFailure>:<type>",
+#  value, pointer)
+Pending = tuple[str, Any, str]
+_DESTINATION_HINT = (
+    "e.g. `onFailure: otherFunction`, `onFailure: arn:aws:sqs:us-east-1:123456789012:failed` or "
+    "`onFailure: {arn: !GetAtt Failed.Arn, type: sqs}`"
+)
+
+
+def _destination_type(value: str) -> str | None:
+    """Serverless' reading of a destination string: a function unless it is an ARN of a queue,
+    a topic or an event bus; None for another ARN."""
+    if not value.startswith("arn:") or ":function:" in value:
+        return "function"
+    if ":sqs:" in value:
+        return "sqs"
+    if ":sns:" in value:
+        return "sns"
+    if ":event-bus/" in value:
+        return "eventBus"
+    return None
 
 
 def _intrinsic(value: Any) -> bool:
@@ -302,7 +438,13 @@ def _intrinsic(value: Any) -> bool:
 
 
 def with_resolved(settings: FunctionSettings, field_name: str, value: str) -> FunctionSettings:
-    """`settings` with one resolved layer or VPC id added."""
+    """`settings` with one resolved layer, VPC id or destination added."""
+    if field_name.startswith("destination:"):
+        _, which, kind = field_name.split(":")
+        destination = Destination(value, kind)
+        if which == "onSuccess":
+            return replace(settings, on_success=destination)
+        return replace(settings, on_failure=destination)
     if field_name == "layers":
         return replace(settings, layers=(*settings.layers, value))
     vpc = settings.vpc or Vpc((), ())

@@ -164,10 +164,18 @@ FUNCTION_KEYS_USED = frozenset(
     {
         "name", "handler", "runtime", "memorySize", "timeout", "environment", "package",
         "description", "architecture", "tracing", "layers", "vpc", "ephemeralStorageSize", "tags",
-        "events", "url", "role",
+        "events", "url", "role", "reservedConcurrency", "maximumRetryAttempts", "maximumEventAge",
+        "destinations",
     }
 )  # fmt: skip
 FUNCTION_KEYS_NO_EFFECT = frozenset({"condition", "dependsOn", "versionFunction"})
+# What the warning about a key the toolkit does not use says of it, where "see README" is not
+# enough.
+UNSUPPORTED_WHY = {
+    "provisionedConcurrency": "Serverless publishes a version and a `provisioned` alias holding "
+    "the provisioned concurrency and points the function's events at it; the toolkit deploys "
+    "$LATEST only, so the function runs on demand",
+}
 PER_FUNCTION_ROLES = "serverless-iam-roles-per-function"  # its keys read when it is a plugin
 PER_FUNCTION_ROLE_KEYS = frozenset(
     {"iamRoleStatements", "iamRoleStatementsName", "iamRoleStatementsInherit",
@@ -199,6 +207,9 @@ MISPLACED_KEYS = {
     "handler": "a function (`functions.<key>.handler`)",
     "events": "a function or a state machine",
     "definition": "a state machine (`stepFunctions.stateMachines.<key>.definition`)",
+    # The pre-v3 place of API keys: Serverless v3 deploys them only from provider.apiGateway.
+    "apiKeys": "provider.apiGateway.apiKeys: Serverless v3 deploys no key from provider.apiKeys",
+    "usagePlan": "provider.apiGateway.usagePlan: Serverless v3 reads it only there",
 }
 # Top-level keys the toolkit reads, and those that change nothing it deploys.
 TOP_LEVEL_KEYS_USED = frozenset(
@@ -797,9 +808,10 @@ class _Loader:
         for key in mapping:
             if key in used or key in no_effect or key not in known:
                 continue
+            why = UNSUPPORTED_WHY.get(key, "see README, serverless.yml")
             self.warnings.append(
                 f"{self._where(pointer_join(pointer, key))}: {where}.{key} is not supported by "
-                "the toolkit yet (ignored; see README, serverless.yml)"
+                f"the toolkit yet (ignored; {why})"
             )
 
     def _top_level_support(self, raw: Mapping[str, Any]) -> None:
@@ -1068,6 +1080,8 @@ class _Loader:
                 settings=self._function_settings(key, spec, pointer, provider),
             )
         self.warnings.extend(provider_setting_warnings(provider, self._where))
+        for key, function in result.items():
+            result[key] = self._function_destinations(function, result)
         if plugins and any(f.runtime_family == runtimes.NODEJS for f in result.values()):
             self._typescript_plugins(plugins)
         if plugins and any(f.runtime_family == runtimes.PYTHON for f in result.values()):
@@ -1195,6 +1209,28 @@ class _Loader:
         )
         self._layers_pending[key] = pending
         return settings
+
+    def _function_destinations(
+        self, function: FunctionConfig, functions: Mapping[str, FunctionConfig]
+    ) -> FunctionConfig:
+        """A destination naming a function of the service by its key: that function's ARN, as
+        Serverless resolves it (a key the service does not have is refused at its line)."""
+        settings = function.settings
+        for which in ("on_success", "on_failure"):
+            destination = getattr(settings, which)
+            if destination is None or destination.arn.startswith("arn:"):
+                continue
+            target = functions.get(destination.arn)
+            if target is None:
+                raise ConfigError(
+                    f"function '{function.key}': destination {destination.arn!r} is not a "
+                    "function of this service",
+                    **self._at(destination.pointer),
+                    hint="name a function key of this service, or give an ARN; functions: "
+                    + ", ".join(sorted(functions)),
+                )
+            settings = replace(settings, **{which: replace(destination, arn=target.arn)})
+        return replace(function, settings=settings)
 
     def _function_settings_intrinsics(
         self, function: FunctionConfig, context: IntrinsicContext

@@ -18,6 +18,7 @@ import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tooling.deploy.api_key_providers import aws_api_key_providers
 from tooling.deploy.aws_http_api_providers import AwsHttpApis
 from tooling.deploy.aws_websocket_providers import AwsWebsocketApis
 from tooling.deploy.event_differences import (
@@ -738,4 +739,5 @@ def aws_event_providers(context: AwsContext) -> dict[Kind, Any]:
         "rest api": apis,
         "alarm": AwsAlarms(context),
         "permission": AwsPermissions(context, apis, http_apis),
+        **aws_api_key_providers(context, apis),
     }

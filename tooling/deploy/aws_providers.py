@@ -26,6 +26,7 @@ from tooling.deploy.aws_event_providers import aws_event_providers
 from tooling.deploy.aws_sns_providers import aws_sns_providers
 from tooling.deploy.bucket_providers import bucket_providers
 from tooling.deploy.differences import (
+    STARTING_SETTINGS,
     function_diff,
     log_group_diff,
     mapping_diff,
@@ -279,7 +280,18 @@ class AwsFunctions:
         )  # fmt: skip
         if found is None:
             return None
-        return {**found["Configuration"], "Tags": dict(found.get("Tags") or {})}
+        concurrency = (found.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
+        invoke_config = self.c.aws.find(
+            "lambda", "get_function_event_invoke_config",
+            what=f"look up the asynchronous invocation settings of {address.name}",
+            FunctionName=address.name,
+        )  # fmt: skip
+        return {
+            **found["Configuration"],
+            "Tags": dict(found.get("Tags") or {}),
+            "ReservedConcurrentExecutions": None if concurrency is None else int(concurrency),
+            "EventInvokeConfig": invoke_config,
+        }
 
     def owns(self, address: Address, found: Found) -> bool:
         return self.c.ours(found.get("Tags") or {})
@@ -301,6 +313,45 @@ class AwsFunctions:
                 "lambda", "function_active_v2", what=f"wait for function {name} to become active",
                 FunctionName=name,
             )  # fmt: skip
+        if resource.settings.reserved_concurrency is not None:
+            self._concurrency(resource)
+        if resource.settings.event_invoke_config() is not None:
+            self._invoke_config(resource)
+
+    def _concurrency(self, resource: Function) -> None:
+        """reservedConcurrency: PutFunctionConcurrency, or DeleteFunctionConcurrency when the
+        function no longer reserves any."""
+        wanted = resource.settings.reserved_concurrency
+        if wanted is None:
+            self.c.aws.call(
+                "lambda", "delete_function_concurrency",
+                what=f"release the reserved concurrency of {resource.name}",
+                FunctionName=resource.name,
+            )  # fmt: skip
+            return
+        self.c.aws.call(
+            "lambda", "put_function_concurrency",
+            what=f"reserve concurrency for {resource.name}", FunctionName=resource.name,
+            ReservedConcurrentExecutions=wanted,
+        )  # fmt: skip
+
+    def _invoke_config(self, resource: Function) -> None:
+        """maximumRetryAttempts, maximumEventAge, destinations: PutFunctionEventInvokeConfig
+        (it replaces what was there), or DeleteFunctionEventInvokeConfig when none is set."""
+        wanted = resource.settings.event_invoke_config()
+        if wanted is None:
+            with contextlib.suppress(NotFound):
+                self.c.aws.call(
+                    "lambda", "delete_function_event_invoke_config",
+                    what=f"remove the asynchronous invocation settings of {resource.name}",
+                    FunctionName=resource.name,
+                )  # fmt: skip
+            return
+        self.c.aws.call(
+            "lambda", "put_function_event_invoke_config",
+            what=f"set the asynchronous invocation settings of {resource.name}",
+            FunctionName=resource.name, Qualifier="$LATEST", **wanted,
+        )  # fmt: skip
 
     def update(self, resource: Function, found: Found, diff: Diff) -> None:
         name = resource.name
@@ -321,6 +372,10 @@ class AwsFunctions:
                 **resource.configuration(),
             )  # fmt: skip
             self._settle(name, answer)
+        if "ReservedConcurrentExecutions" in diff.attributes:
+            self._concurrency(resource)
+        if "EventInvokeConfig" in diff.attributes:
+            self._invoke_config(resource)
 
     def _retag(self, resource: Function, found: Found) -> None:
         """The user's tags as serverless.yml has them now; the toolkit's own stay."""
@@ -558,12 +613,19 @@ class AwsEventSourceMappings:
     def create(self, resource: EventSourceMapping) -> None:
         self.c.aws.call(
             "lambda", "create_event_source_mapping",
-            what=f"connect queue {resource.queue_name} to {resource.function_name}",
+            what=f"connect {resource.queue_name} to {resource.function_name}",
             EventSourceArn=resource.queue_arn, FunctionName=resource.function_name,
             Enabled=resource.enabled, Tags=self.c.tags, **mapping_settings(resource),
         )  # fmt: skip
 
     def update(self, resource: EventSourceMapping, found: Found, diff: Diff) -> None:
+        if set(STARTING_SETTINGS) & set(diff.attributes):  # a stream read from elsewhere
+            self.c.aws.call(
+                "lambda", "delete_event_source_mapping",
+                what=f"replace the mapping of {resource.queue_name}", UUID=found["UUID"],
+            )  # fmt: skip
+            self.create(resource)
+            return
         self.c.aws.call(
             "lambda", "update_event_source_mapping",
             what=f"update the mapping of {resource.queue_name}", UUID=found["UUID"],

@@ -338,6 +338,36 @@ def _function_sqs_events(context: _Context) -> Contribution:
     return resources, []
 
 
+def _function_stream_events(context: _Context) -> Contribution:
+    """Per `stream` event of a function, an event source mapping from its DynamoDB or Kinesis
+    stream to the function (the stream exists, or the `resources:` stack makes it)."""
+    resources: list[Resource] = []
+    for fn in context.service.functions.values():
+        for event in fn.events.streams:
+            resources.append(
+                EventSourceMapping(
+                    queue_name=event.stream_name,
+                    queue_arn=event.stream_arn,
+                    function_name=fn.name,
+                    batch_size=event.batch_size,
+                    maximum_batching_window=event.batching_window or 0,
+                    needs=(Address("function", fn.name),),
+                    enabled=event.enabled,
+                    function_response_types=event.function_response_types,
+                    filter_patterns=event.filter_patterns,
+                    starting_position=event.starting_position,
+                    starting_position_timestamp=event.starting_position_timestamp,
+                    parallelization_factor=event.parallelization_factor,
+                    maximum_retry_attempts=event.maximum_retry_attempts,
+                    maximum_record_age=event.maximum_record_age,
+                    bisect_batch_on_function_error=event.bisect_batch_on_function_error,
+                    tumbling_window=event.tumbling_window,
+                    on_failure=event.on_failure,
+                )
+            )
+    return resources, []
+
+
 def _stack(context: _Context) -> Contribution:
     """`resources:` as one CloudFormation stack. When the service reads values from it, it
     comes first and everything else needs it (desired_resources); otherwise it needs what its
@@ -522,6 +552,7 @@ SOURCES: tuple[Callable[[_Context], Contribution], ...] = (
     _stack,
     _functions,
     _function_sqs_events,
+    _function_stream_events,
     _state_machines,
     _sqs_triggers,
     event_resources.schedules,

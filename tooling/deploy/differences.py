@@ -9,6 +9,7 @@ message retention).
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from tooling import iam
@@ -55,7 +56,28 @@ def function_diff(function: Function, found: Found) -> Diff:
     changed = configuration_differences(function, found)
     if changed:
         parts.append(("configuration changed: " + ", ".join(changed), tuple(changed)))
+    if found.get("ReservedConcurrentExecutions") != function.settings.reserved_concurrency:
+        parts.append(("reserved concurrency changed", ("ReservedConcurrentExecutions",)))
+    if _invoke_config(found.get("EventInvokeConfig")) != function.settings.event_invoke_config():
+        parts.append(("asynchronous invocation settings changed", ("EventInvokeConfig",)))
     return Diff.of(*parts)
+
+
+def _invoke_config(found: Any) -> dict[str, Any] | None:
+    """GetFunctionEventInvokeConfig's answer in the shape the deploy sends it."""
+    if not isinstance(found, dict):
+        return None
+    config: dict[str, Any] = {
+        "DestinationConfig": {
+            which: {"Destination": target["Destination"]}
+            for which, target in (found.get("DestinationConfig") or {}).items()
+            if isinstance(target, dict) and target.get("Destination")
+        }
+    }
+    for key in ("MaximumEventAgeInSeconds", "MaximumRetryAttempts"):
+        if found.get(key) is not None:
+            config[key] = found[key]
+    return config
 
 
 TOOLKIT_TAGS = (TAG_SERVICE, TAG_STAGE)  # the toolkit's own, for ownership
@@ -175,6 +197,33 @@ def mapping_settings(mapping: EventSourceMapping) -> dict[str, Any]:
         }
     if mapping.maximum_concurrency is not None:
         settings["ScalingConfig"] = {"MaximumConcurrency": mapping.maximum_concurrency}
+    if mapping.starting_position is not None:
+        settings.update(_stream_settings(mapping))
+    return settings
+
+
+# UpdateEventSourceMapping cannot change where a mapping starts: a new mapping replaces it.
+STARTING_SETTINGS = ("StartingPosition", "StartingPositionTimestamp")
+
+
+def _stream_settings(mapping: EventSourceMapping) -> dict[str, Any]:
+    """A stream's settings, those given only (Lambda's defaults otherwise, as Serverless)."""
+    settings: dict[str, Any] = {"StartingPosition": mapping.starting_position}
+    if mapping.starting_position_timestamp is not None:
+        settings["StartingPositionTimestamp"] = datetime.fromtimestamp(
+            mapping.starting_position_timestamp, UTC
+        )
+    for key, value in (
+        ("ParallelizationFactor", mapping.parallelization_factor),
+        ("MaximumRetryAttempts", mapping.maximum_retry_attempts),
+        ("MaximumRecordAgeInSeconds", mapping.maximum_record_age),
+        ("BisectBatchOnFunctionError", mapping.bisect_batch_on_function_error),
+        ("TumblingWindowInSeconds", mapping.tumbling_window),
+    ):
+        if value is not None:
+            settings[key] = value
+    if mapping.on_failure is not None:
+        settings["DestinationConfig"] = {"OnFailure": {"Destination": mapping.on_failure}}
     return settings
 
 
@@ -183,18 +232,47 @@ def mapping_update(mapping: EventSourceMapping, diff: Diff) -> dict[str, Any]:
     concurrency limit taken away is sent empty, which removes it."""
     settings = {**mapping_settings(mapping), "Enabled": mapping.enabled}
     settings.setdefault("FilterCriteria", {})
-    settings.setdefault("ScalingConfig", {})
-    return {key: value for key, value in settings.items() if key in diff.attributes}
+    if mapping.starting_position is None:
+        settings.setdefault("ScalingConfig", {})
+    else:  # a setting taken away goes back to Lambda's default
+        state = _mapping_state(mapping)
+        for key in _STREAM_DEFAULTS:
+            settings.setdefault(key, state[key])
+        settings.setdefault("DestinationConfig", {"OnFailure": {}})
+    return {
+        key: value
+        for key, value in settings.items()
+        if key in diff.attributes and key not in STARTING_SETTINGS
+    }
+
+
+# Lambda's defaults for a stream's settings (what it answers when none was given)
+_STREAM_DEFAULTS: dict[str, Any] = {
+    "ParallelizationFactor": 1,
+    "MaximumRetryAttempts": -1,
+    "MaximumRecordAgeInSeconds": -1,
+    "BisectBatchOnFunctionError": False,
+    "TumblingWindowInSeconds": 0,
+}
 
 
 def _mapping_state(mapping: EventSourceMapping) -> dict[str, Any]:
-    return {
+    state = {
         "BatchSize": mapping.batch_size,
         "MaximumBatchingWindowInSeconds": mapping.maximum_batching_window,
         "FunctionResponseTypes": sorted(mapping.function_response_types),
         "FilterCriteria": sorted((json.loads(p) for p in mapping.filter_patterns), key=json.dumps),
-        "ScalingConfig": mapping.maximum_concurrency,
         "Enabled": mapping.enabled,
+    }
+    if mapping.starting_position is None:
+        return {**state, "ScalingConfig": mapping.maximum_concurrency}
+    given = _stream_settings(mapping)
+    return {
+        **state,
+        "StartingPosition": mapping.starting_position,
+        "StartingPositionTimestamp": mapping.starting_position_timestamp,
+        **{key: given.get(key, default) for key, default in _STREAM_DEFAULTS.items()},
+        "DestinationConfig": mapping.on_failure,
     }
 
 
@@ -216,7 +294,27 @@ def _found_mapping_state(found: Found) -> dict[str, Any]:
         "FilterCriteria": sorted(patterns, key=json.dumps),
         "ScalingConfig": (found.get("ScalingConfig") or {}).get("MaximumConcurrency"),
         "Enabled": state not in ("Disabled", "Disabling"),
+        "StartingPosition": found.get("StartingPosition"),
+        "StartingPositionTimestamp": _seconds(found.get("StartingPositionTimestamp")),
+        **{key: _found(found, key, default) for key, default in _STREAM_DEFAULTS.items()},
+        "DestinationConfig": ((found.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
+            "Destination"
+        ),
     }
+
+
+def _found(found: Found, key: str, default: Any) -> Any:
+    value = found.get(key)
+    return default if value is None else value
+
+
+def _seconds(value: Any) -> float | None:
+    """StartingPositionTimestamp as boto3 answers it (a datetime) or as a local record keeps it."""
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).timestamp()
+    return float(value) if isinstance(value, int | float) else None
 
 
 def mapping_diff(mapping: EventSourceMapping, found: Found) -> Diff:

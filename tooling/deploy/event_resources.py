@@ -23,6 +23,7 @@ import json
 from typing import Any, Protocol
 
 from tooling import iam
+from tooling.config.api_keys import ApiKeys
 from tooling.config.events import (
     METHOD_SCHEDULER,
     Cors,
@@ -39,6 +40,7 @@ from tooling.deploy.models import (
     REST_API_ID,
     Address,
     Alarm,
+    ApiKey,
     ApiMethod,
     Bucket,
     BucketNotification,
@@ -50,6 +52,7 @@ from tooling.deploy.models import (
     RuleTarget,
     Schedule,
     ScheduleGroup,
+    UsagePlan,
     permission_name,
 )
 from tooling.deploy.providers import Platform
@@ -518,6 +521,7 @@ def http_api(context: _Context) -> Contribution:
         needs=tuple(needs),
     )
     resources.append(rest_api)
+    resources.extend(api_keys(api.api_keys, rest_api))
     partition = partition_for(service.region)
     source_arn = (
         f"arn:{partition}:execute-api:{service.region}:{service.account_id}:{REST_API_ID}/*/*"
@@ -535,6 +539,34 @@ def http_api(context: _Context) -> Contribution:
             )
         )
     return resources, []
+
+
+def api_keys(settings: ApiKeys, rest_api: RestApi) -> list[Resource]:
+    """provider.apiGateway.apiKeys and usagePlan: the keys, then the plans holding them."""
+    resources: list[Resource] = [
+        ApiKey(
+            name=key.name,
+            value=key.value,
+            description=key.description,
+            customer_id=key.customer_id,
+            enabled=key.enabled,
+            declared_in=key.declared_in,
+        )  # fmt: skip
+        for key in settings.keys
+    ]
+    resources.extend(
+        UsagePlan(
+            name=plan.name,
+            description=plan.description,
+            rest_api=rest_api.name,
+            stage=rest_api.stage,
+            quota=dict(plan.quota),
+            throttle=dict(plan.throttle),
+            keys=plan.keys,
+        )  # fmt: skip
+        for plan in settings.plans
+    )
+    return resources
 
 
 def lambda_invocation_uri(service: ServiceConfig, function_arn: str) -> str:

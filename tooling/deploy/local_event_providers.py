@@ -18,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
-from tooling.deploy.differences import mapping_diff, mapping_settings
+from tooling.deploy.differences import STARTING_SETTINGS, mapping_diff, mapping_settings
 from tooling.deploy.event_differences import (
     alarm_diff,
     api_methods_found,
@@ -454,14 +454,16 @@ class LocalEventSourceMappings(_Records):
             "EventSourceArn": resource.queue_arn,
             "FunctionArn": function_arn,
             "State": "Enabled" if resource.enabled else "Disabled",
-            **mapping_settings(resource),
+            **json.loads(json.dumps(mapping_settings(resource), default=datetime.isoformat)),
         }
 
     def create(self, resource: EventSourceMapping) -> None:
         self._put(resource.address, self._document(resource))
 
     def update(self, resource: EventSourceMapping, found: Found, diff: Diff) -> None:
-        self._put(resource.address, self._document(resource))
+        # a new starting position is a new mapping, reading the stream from there
+        restart = bool(set(STARTING_SETTINGS) & set(diff.attributes))
+        self._put(resource.address, self._document(resource), restart=restart)
 
     def describe(self, address: Address, found: Found) -> Description:
         details = f"batch {found.get('BatchSize')}, {str(found.get('State', '')).lower()}"

@@ -31,6 +31,7 @@ from tooling.deploy.differences import (
     role_diff,
     state_machine_diff,
 )
+from tooling.deploy.local_api_key_providers import local_api_key_providers
 from tooling.deploy.local_event_providers import local_event_providers
 from tooling.deploy.local_http_api_providers import (
     LocalFunctionUrls,
@@ -299,7 +300,12 @@ class LocalFunctions:
         record = self.state.store.get_function(self._arn(address.name))
         if record is None:
             return None
-        return {**function_configuration(record), "CodeDirectory": record.code_dir}
+        return {
+            **function_configuration(record),
+            "CodeDirectory": record.code_dir,
+            "ReservedConcurrentExecutions": record.config.get("ReservedConcurrentExecutions"),
+            "EventInvokeConfig": record.config.get("EventInvokeConfig"),
+        }
 
     def owns(self, address: Address, found: Found) -> bool:
         return self.state.owns(f"function {self._arn(address.name)}")
@@ -326,6 +332,8 @@ class LocalFunctions:
                     **resource.configuration(),
                     "Architectures": resource.architectures,
                     "Tags": resource.settings.tag_map,
+                    "ReservedConcurrentExecutions": resource.settings.reserved_concurrency,
+                    "EventInvokeConfig": resource.settings.event_invoke_config(),
                 },
                 code_sha256=code.sha256,
                 code_size=code.size,
@@ -365,6 +373,11 @@ def _local_setting_notes(resource: Function) -> list[str]:
         )
     if settings.tracing == "Active":
         notes.append(f"{who}: tracing is Active on AWS; the local runtime sends no X-Ray traces")
+    if settings.reserved_concurrency:
+        notes.append(
+            f"{who}: reservedConcurrency {settings.reserved_concurrency} is not enforced by the "
+            "local runtime (a reservedConcurrency of 0 is: its invocations are throttled)"
+        )
     return notes
 
 
@@ -577,6 +590,7 @@ def local_target(service: ServiceConfig) -> DeployTarget:
             "websocket api": LocalWebsocketApis(state),
             "function url": LocalFunctionUrls(state),
             **local_sns_providers(state),
+            **local_api_key_providers(state),
             **bucket_providers(
                 LocalCloudFormation(services, service.region),
                 service.region,

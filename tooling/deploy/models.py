@@ -42,6 +42,8 @@ Kind = Literal[
     "permission",
     "bucket",
     "bucket notification",
+    "api key",
+    "usage plan",
 ]
 KINDS: tuple[Kind, ...] = get_args(Kind)  # every kind (a record names only these)
 
@@ -223,7 +225,8 @@ class Queue:
 @dataclass(frozen=True)
 class EventSourceMapping:
     """Lambda polling a queue for a function: the SQS trigger's (ReportBatchItemFailures) or a
-    function's `sqs` event."""
+    function's `sqs` event; or reading a DynamoDB or Kinesis stream, a function's `stream`
+    event."""
 
     KIND: ClassVar[Kind] = "event source mapping"
     queue_name: str
@@ -236,6 +239,16 @@ class EventSourceMapping:
     function_response_types: tuple[str, ...] = ("ReportBatchItemFailures",)
     filter_patterns: tuple[str, ...] = ()  # the JSON text of each FilterCriteria pattern
     maximum_concurrency: int | None = None  # ScalingConfig.MaximumConcurrency
+    # A function's `stream` event (DynamoDB or Kinesis; queue_* name the stream): None is not
+    # given, Lambda's default (tooling.config.function_stream_events)
+    starting_position: str | None = None  # set for a stream, None for a queue
+    starting_position_timestamp: float | None = None
+    parallelization_factor: int | None = None
+    maximum_retry_attempts: int | None = None
+    maximum_record_age: int | None = None
+    bisect_batch_on_function_error: bool | None = None
+    tumbling_window: int | None = None
+    on_failure: str | None = None  # DestinationConfig.OnFailure.Destination
 
     @property
     def address(self) -> Address:
@@ -581,6 +594,53 @@ class RestApi:
 
 
 @dataclass(frozen=True)
+class ApiKey:
+    """An API Gateway API key (provider.apiGateway.apiKeys), found by its name and the
+    toolkit's tags (key names are not unique in an account). `value` None: the target generates
+    one and keeps it; a value cannot change in place (the key is replaced)."""
+
+    KIND: ClassVar[Kind] = "api key"
+    name: str
+    value: str | None = None
+    description: str | None = None
+    customer_id: str | None = None
+    enabled: bool = True
+    declared_in: tuple[str | None, int | None, int | None] = field(
+        default=(None, None, None), compare=False
+    )
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, self.name)
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class UsagePlan:
+    """An API Gateway usage plan on the service's REST API and stage, with its keys (by name);
+    `quota` and `throttle` in CreateUsagePlan's shape ({} when unset)."""
+
+    KIND: ClassVar[Kind] = "usage plan"
+    name: str
+    description: str
+    rest_api: str  # the REST API's name
+    stage: str
+    quota: dict[str, Any] = field(default_factory=dict, hash=False)
+    throttle: dict[str, Any] = field(default_factory=dict, hash=False)
+    keys: tuple[str, ...] = ()
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, self.name)
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return (Address("rest api", self.rest_api),
+                *(Address("api key", key) for key in self.keys))  # fmt: skip
+
+
+@dataclass(frozen=True)
 class HttpApiRoute:
     """A route of an HTTP API with its Lambda proxy integration (AWS_PROXY)."""
 
@@ -841,4 +901,6 @@ Resource = (
     | Permission
     | Bucket
     | BucketNotification
+    | ApiKey
+    | UsagePlan
 )

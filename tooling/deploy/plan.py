@@ -259,6 +259,7 @@ class Deployed:
     name: str
     arn: str
     details: str
+    api_key: dict[str, Any] | None = field(default=None, hash=False)  # an API key's, for info
 
 
 def describe_deployment(
@@ -278,6 +279,7 @@ def describe_deployment(
             foreign.append(LeftAlone(address, NOT_OURS))
             continue
         description = target.provider(address.kind).describe(address, lookup.found)
-        deployed.append(Deployed(address.kind, address.name, description.arn, description.details))
+        deployed.append(Deployed(address.kind, address.name, description.arn, description.details,
+                                 description.api_key))  # fmt: skip
         deployed.extend(Deployed(m.kind, m.name, m.arn, m.details) for m in description.members)
     return deployed, foreign

@@ -58,6 +58,9 @@ class Description:
     arn: str
     details: str = ""
     members: tuple[Member, ...] = ()
+    # What `tool info` shows beyond the line: an API key's name, value, description, customerId
+    # (its "api keys" section, as `sls info` prints it).
+    api_key: dict[str, Any] | None = field(default=None, hash=False)
 
 
 class Provider(Protocol[R_contra]):

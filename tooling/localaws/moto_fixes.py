@@ -25,6 +25,9 @@
 - Lambda's ListLayerVersions takes a layer's name or its ARN; moto finds a layer by name only
   (an ARN lists no version). Made to take the ARN of a layer of the caller's account too (the
   toolkit looks up a layer's latest version by its ARN, as serverless-latest-layer-version does).
+  PutFunctionEventInvokeConfig replaces the function's settings on AWS; moto adds a second
+  entry and keeps answering the first: made to replace. GetFunction answers a reserved
+  concurrency of 0 (a throttled function) on AWS; moto leaves it out: added.
 
 - moto's Lambda keeps AddPermission's `FunctionUrlAuthType` as a key of the statement; AWS
   writes it as the condition `{"StringEquals": {"lambda:FunctionUrlAuthType": ...}}` (what the
@@ -104,6 +107,23 @@ def _fix_lambda(models: ModuleType) -> None:
         return original(self, name)
 
     models.LambdaBackend.list_layer_versions = list_layer_versions
+
+    def put_function_event_invoke_config(self: Any, function_name: str, config: Any) -> Any:
+        function = self.get_function(function_name)
+        function.event_invoke_config = []  # one per function (and qualifier), as on AWS
+        return put_config(self, function_name, config)
+
+    put_config = models.LambdaBackend.put_function_event_invoke_config
+    models.LambdaBackend.put_function_event_invoke_config = put_function_event_invoke_config
+    get_code = models.LambdaFunction.get_code
+
+    def get_code_with_concurrency(self: Any) -> Any:
+        answer = get_code(self)
+        if self.reserved_concurrency is not None and "Concurrency" not in answer:
+            answer["Concurrency"] = {"ReservedConcurrentExecutions": self.reserved_concurrency}
+        return answer
+
+    models.LambdaFunction.get_code = get_code_with_concurrency
 
 
 def _url_permission_condition(module: ModuleType) -> None:

@@ -45,6 +45,14 @@ CREATE TABLE IF NOT EXISTS notification_deliveries (
 CREATE TABLE IF NOT EXISTS notification_watermarks (
     rule_arn TEXT PRIMARY KEY,
     seen_until TEXT NOT NULL     -- executions that changed before this were all looked at
+);
+CREATE TABLE IF NOT EXISTS stream_positions (
+    mapping TEXT NOT NULL,       -- an event source mapping of a stream, as it was created
+    shard TEXT NOT NULL,
+    sequence TEXT NOT NULL,      -- the last record handled ('' : none yet)
+    attempts INTEGER NOT NULL,   -- failed tries of the batch after it
+    size INTEGER NOT NULL,       -- records in the next batch at most (bisected), 0: batch size
+    PRIMARY KEY (mapping, shard)
 )"""
 
 
@@ -215,6 +223,33 @@ class EventStore:
             db.execute(
                 "INSERT OR REPLACE INTO notification_watermarks VALUES (?, ?)",
                 (rule_arn, seen_until.isoformat()),
+            )
+
+    # -- stream positions (tooling.triggers.function_streams) ------------------------------------
+
+    def stream_position(self, mapping: str, shard: str) -> tuple[str | None, int, int]:
+        """The last record of the shard the mapping handled (None: none yet), how many times
+        the batch after it failed, and the most records its next batch takes (0: no limit)."""
+        row = (
+            self._db()
+            .execute(
+                "SELECT sequence, attempts, size FROM stream_positions"
+                " WHERE mapping = ? AND shard = ?",
+                (mapping, shard),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None, 0, 0
+        return (row["sequence"] or None), int(row["attempts"]), int(row["size"])
+
+    def commit_stream_position(
+        self, mapping: str, shard: str, sequence: str | None, attempts: int, size: int = 0
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO stream_positions VALUES (?, ?, ?, ?, ?)",
+                (mapping, shard, sequence or "", attempts, size),
             )
 
 

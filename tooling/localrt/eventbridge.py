@@ -45,6 +45,12 @@ from tooling.config.schedule_expressions import (
     parse_schedule_expression,
 )
 from tooling.errors import ToolError
+from tooling.localrt.destinations import (
+    async_tries,
+    destination_for,
+    invocation_record,
+    send_record,
+)
 from tooling.localrt.event_input import (
     scheduled_event,
     select,
@@ -440,9 +446,16 @@ class NotificationDeliverer:
         return f"not delivered: {why}"
 
 
-def function_runner(store: Store, region: str, say: Say) -> Callable[[str, str], None]:
+def function_runner(
+    store: Store,
+    region: str,
+    say: Say,
+    local_aws: Callable[[], AwsClient | None] = lambda: None,
+) -> Callable[[str, str], None]:
     """Runs a local function on its own thread, as EventBridge invokes Lambda asynchronously;
-    what it prints is kept as its logs (`tool logs`)."""
+    what it prints is kept as its logs (`tool logs`). A function error is retried as the
+    function's maximumRetryAttempts says (twice by default; at once, without Lambda's waits),
+    then the invocation record goes to its onSuccess or onFailure destination, if any."""
     runner = LocalLambdaRunner()
 
     def run(arn: str, payload: str) -> None:
@@ -452,17 +465,39 @@ def function_runner(store: Store, region: str, say: Say) -> Callable[[str, str],
         spec = spec_from_record(record, region)
 
         def invoke() -> None:
-            try:
-                invocation = runner.invoke(spec, payload)
-            except Exception as exc:  # nobody waits for it: say what happened
-                say(f"notification to function {spec.name} failed to run: {exc}")
+            config = spec.event_invoke_config
+            tries, attempts = async_tries(config), 0
+            while True:
+                try:
+                    invocation = runner.invoke(spec, payload)
+                except Exception as exc:  # nobody waits for it: say what happened
+                    say(f"notification to function {spec.name} failed to run: {exc}")
+                    return
+                attempts += 1
+                now = datetime.now(UTC)
+                for line in invocation.log.splitlines():
+                    store.append_log(
+                        function_name=spec.name, request_id=invocation.request_id,
+                        timestamp=now, message=line,
+                    )  # fmt: skip
+                if invocation.function_error is None or attempts >= tries:
+                    break
+            target = destination_for(config, succeeded=invocation.function_error is None)
+            if target is None:
                 return
-            now = datetime.now(UTC)
-            for line in invocation.log.splitlines():
-                store.append_log(
-                    function_name=spec.name, request_id=invocation.request_id, timestamp=now,
-                    message=line,
-                )  # fmt: skip
+            result = invocation_record(
+                f"{spec.arn}:{spec.version}", payload, invocation.function_error,
+                invocation.payload, invocation.request_id, attempts,
+            )  # fmt: skip
+            if target.split(":")[2:3] == ["lambda"]:
+                run(target, json.dumps(result))
+                return
+            client = local_aws()
+            if client is None:
+                say(f"{spec.name}: destination {target} is not in the local AWS services: "
+                    "the invocation record is dropped")  # fmt: skip
+                return
+            send_record(client, target, result)
 
         threading.Thread(target=invoke, name=f"notify-{spec.name}", daemon=False).start()
 

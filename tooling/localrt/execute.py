@@ -15,6 +15,7 @@ from tooling.engine.replay import ReplayLog
 from tooling.localaws.catalog import uses_local_aws
 from tooling.localaws.manager import LocalAwsServices, handler_environment
 from tooling.localaws.signing import LocalSigning
+from tooling.localrt.destinations import local_sender
 from tooling.localrt.invoker import InvocationLog, LocalLambdaInvoker
 from tooling.localrt.lambda_runner import FunctionSpec, LocalLambdaRunner
 from tooling.localrt.services import LocalServiceIntegrations
@@ -67,7 +68,9 @@ def run_local_execution(
             services=endpoint, owner=sandbox_owner, warm=True, on_cold_start=on_cold_start
         )
         stack.callback(runner.close)
-        invoker = LocalLambdaInvoker(functions, runner, region, account, on_invocation)
+        invoker = LocalLambdaInvoker(
+            functions, runner, region, account, on_invocation, local_sender(endpoint, region)
+        )
         integrations = LocalServiceIntegrations(database, region, clock, child_clock=clock_kind)
         stack.callback(integrations.close)
         return run_execution(

@@ -20,4 +20,6 @@ def spec_from_record(record: FunctionRecord, region: str) -> FunctionSpec:
         environment=dict(config.get("Environment", {}).get("Variables", {})),
         code_dir=Path(record.code_dir),
         region=region,
+        reserved_concurrency=config.get("ReservedConcurrentExecutions"),
+        event_invoke_config=config.get("EventInvokeConfig"),
     )

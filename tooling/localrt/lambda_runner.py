@@ -45,7 +45,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -116,6 +116,9 @@ class FunctionSpec:
     code_dir: Path  # the extracted deployment package (task root)
     region: str
     version: str = "$LATEST"
+    reserved_concurrency: int | None = None  # 0: every invocation is throttled
+    # PutFunctionEventInvokeConfig's settings (asynchronous invocations: retries, destinations)
+    event_invoke_config: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -349,7 +349,7 @@ def local_function_queues(service: ServiceConfig, say: Callable[[str], None]) ->
         return None
     records = EventStore(backend.store.path).all(MAPPING_KIND, service.region)
     mappings = [QueueMapping.from_document(r.name, r.document) for r in records]
-    mappings = [m for m in mappings if m.enabled]
+    mappings = [m for m in mappings if m.enabled and m.queue_arn.split(":")[2:3] == ["sqs"]]
     if not mappings:
         return None
 

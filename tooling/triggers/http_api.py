@@ -21,9 +21,12 @@ stage prefix of the deployed URL (`/dev/...`) is accepted, and so is the bare pa
   result is the response (`statusCode`, `headers`, `multiValueHeaders`, `body`); a failed
   function or a malformed result is 502 `{"message": "Internal server error"}`, one slower than
   API Gateway's 29 s integration timeout 504.
-- Authorization (AWS_IAM, authorizers, API keys of `private`) is not checked: said when the
-  server starts. The server listens on 127.0.0.1 only, and answers only requests addressed to
-  a loopback name (`Host`), so a web page under another name cannot read its answers.
+- API keys: a `private: true` route answers 403 `{"message":"Forbidden"}` unless `x-api-key`
+  holds the value of an enabled key of a usage plan on this API and stage (the local records of
+  provider.apiGateway.apiKeys and usagePlan), as API Gateway does. Other authorization
+  (AWS_IAM, authorizers) is not checked: said when the server starts.
+- The server listens on 127.0.0.1 only, and answers only requests addressed to a loopback
+  name (`Host`), so a web page under another name cannot read its answers.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ SERVE_PORT = 3000  # `tool serve`'s port unless --port says otherwise
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 SYNC_TIMEOUT_SECONDS = 300  # StartSyncExecution waits at most 5 minutes (EXPRESS)
 MISSING_TOKEN = {"message": "Missing Authentication Token"}
+FORBIDDEN = {"message": "Forbidden"}  # a private route without a valid API key
 JSON_TYPE = "application/json"
 FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -171,8 +175,12 @@ class LocalApi:
         sleep: Callable[[float], None] = time.sleep,
         reload: Callable[[], dict[str, Any] | None] | None = None,
         functions: Functions | None = None,
+        api_keys: Callable[[str, str], dict[str, str]] | None = None,
     ) -> None:
         self.executions = executions
+        # The enabled keys in usage plans on (API id, stage), as deployed now (value -> id);
+        # None: keys are not checked (said by `notes`).
+        self.api_keys = api_keys
         self.functions = functions
         self.account = account
         self.new_request_id = new_request_id
@@ -196,6 +204,7 @@ class LocalApi:
     def notes(self) -> list[str]:
         """What this server does differently from API Gateway, per route (said at start)."""
         notes = []
+        keys = self.api_keys(str(self.document.get("id")), self.stage) if self.api_keys else {}
         for route in self.routes:
             doc = route.document
             where = f"{route.method} /{route.path}"
@@ -209,10 +218,16 @@ class LocalApi:
                 checks.append(f"{doc['authorizationType']} authorization")
             if doc.get("authorizerId"):
                 checks[-1] += f" (authorizer {doc['authorizerId']})"
-            if doc.get("apiKeyRequired"):
+            if doc.get("apiKeyRequired") and self.api_keys is None:
                 checks.append("its API key (private: true)")
             if checks:
                 notes.append(f"{where}: {' and '.join(checks)} is not checked locally")
+            if doc.get("apiKeyRequired") and self.api_keys is not None and not keys:
+                notes.append(
+                    f"{where}: private: true and no enabled API key in a usage plan of this API "
+                    "(provider.apiGateway.apiKeys): every request is answered 403, as API "
+                    "Gateway answers it"
+                )
         return notes
 
     def handle(self, request: Request) -> Response:
@@ -241,6 +256,12 @@ class LocalApi:
 
     def _answer(self, route: Route, request: Request, params: dict[str, str]) -> Response:
         doc = route.document
+        if doc.get("apiKeyRequired") and self.api_keys is not None:
+            given = request.headers.get("x-api-key")
+            if not given or given not in self.api_keys(str(self.document.get("id")), self.stage):
+                return Response(
+                    403, json.dumps(FORBIDDEN), {"x-amzn-ErrorType": "ForbiddenException"}
+                )
         if doc.get("functionArn"):  # a function's http event: the Lambda proxy integration
             return self._proxy(route, request, params)
         if doc.get("action") is None:  # a CORS preflight (MOCK integration)
@@ -442,6 +463,7 @@ class LocalApi:
                     **dict.fromkeys(IDENTITY_KEYS),  # no caller identity: no authorizer runs
                     "sourceIp": "127.0.0.1",
                     "userAgent": request.headers.get("user-agent"),
+                    **self._key_identity(route, request),
                 },
                 "domainName": "127.0.0.1",
                 "apiId": self.document.get("id", ""),
@@ -449,6 +471,14 @@ class LocalApi:
             "body": body,
             "isBase64Encoded": encoded,
         }
+
+    def _key_identity(self, route: Route, request: Request) -> dict[str, str]:
+        """The API key a private route was called with (identity.apiKey and apiKeyId)."""
+        given = request.headers.get("x-api-key")
+        if not route.document.get("apiKeyRequired") or self.api_keys is None or not given:
+            return {}
+        key_id = self.api_keys(str(self.document.get("id")), self.stage).get(given)
+        return {"apiKey": given, "apiKeyId": key_id} if key_id else {}
 
     def _bare_path(self, path: str) -> str:
         """The request's path without the stage (the event's `path`)."""
@@ -667,7 +697,26 @@ def open_local_api(service: Any) -> LocalApi:
         found = records.get("rest api", service.region, api.name)
         return found.document if found else None
 
+    def api_keys(api_id: str, stage: str) -> dict[str, str]:
+        """The enabled keys of the usage plans on that API stage: value -> id."""
+        names = {
+            str(key.get("name"))
+            for plan in records.all("usage plan", service.region)
+            if {"apiId": api_id, "stage": stage} in (plan.document.get("apiStages") or [])
+            for key in plan.document.get("Keys") or []
+        }
+        return {
+            str(key.document.get("value")): str(key.document.get("id"))
+            for key in records.all("api key", service.region)
+            if key.document.get("name") in names and key.document.get("enabled")
+        }
+
     functions = LocalProxyFunctions(database, service.region)
     return LocalApi(
-        record.document, backend, account=LOCAL_ACCOUNT_ID, reload=deployed, functions=functions
+        record.document,
+        backend,
+        account=LOCAL_ACCOUNT_ID,
+        reload=deployed,
+        functions=functions,
+        api_keys=api_keys,
     )

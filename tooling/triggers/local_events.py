@@ -44,7 +44,7 @@ def local_event_loop(
     events = EventStore(backend.store.path)
     local_aws = local_aws_client(backend.store.path.parent, service.region)
     starter = BackendStarter(backend)
-    run_function = function_runner(backend.store, service.region, say)
+    run_function = function_runner(backend.store, service.region, say, local_aws)
     firer = ScheduleFirer(
         events, starter, region=service.region, account=LOCAL_ACCOUNT_ID, say=say,
         run_function=run_function,

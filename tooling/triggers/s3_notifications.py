@@ -5,8 +5,10 @@ function to an outbox (tooling.localaws.s3_events); here they are delivered in o
 invoked with the event S3 sends (Records[].s3.bucket/object, eventName such as
 ObjectCreated:Put, eventSource aws:s3). The cursor moves past an event only after its invocation
 ended: a worker killed at any point delivers it again (at least once, as S3 and Lambda's
-asynchronous invocation are). A function error is tried again, twice, as Lambda retries an
-asynchronous invocation (without its waits); then the event is dropped with a line saying so.
+asynchronous invocation are). A function error is tried again as Lambda retries an asynchronous
+invocation (the function's maximumRetryAttempts, else twice; without Lambda's waits); then the
+event is dropped with a line saying so. The invocation record goes to the function's onSuccess or
+onFailure destination when it has one.
 One worker delivers at a time (a lock in the services' folder).
 """
 
@@ -16,7 +18,8 @@ import fcntl
 import json
 import os
 import threading
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,12 +27,15 @@ from urllib.parse import unquote_plus
 
 from tooling.config.service import ServiceConfig
 from tooling.localaws.s3_events import DELIVERY_LOCK_FILE, Cursor, Outbox
+from tooling.localrt.destinations import async_tries, destination_for, invocation_record
 from tooling.triggers.function_queues import Answer
 
-ASYNC_ATTEMPTS = 3  # Lambda: an asynchronous invocation that fails is retried twice
 POLL_SECONDS = 0.5
 
 Invoke = Callable[[str, str], Answer]
+# The function's asynchronous invocation settings (EventInvokeConfig), by its ARN
+ConfigOf = Callable[[str], Mapping[str, Any] | None]
+Send = Callable[[str, dict[str, Any]], None]  # (destination ARN, invocation record)
 
 
 @dataclass(frozen=True)
@@ -39,9 +45,15 @@ class S3Delivery:
     bucket: str
     key: str
     error: str | None  # the function's last error when every attempt failed
+    attempts: int = 1
 
 
-def deliver_pending(data_dir: Path, invoke: Invoke) -> list[S3Delivery]:
+def deliver_pending(
+    data_dir: Path,
+    invoke: Invoke,
+    config_of: ConfigOf = lambda arn: None,
+    send: Send | None = None,
+) -> list[S3Delivery]:
     """Deliver what the outbox holds past the cursor; [] when another worker is delivering."""
     lock_fd = os.open(data_dir / DELIVERY_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -55,29 +67,44 @@ def deliver_pending(data_dir: Path, invoke: Invoke) -> list[S3Delivery]:
             offset = 0
         delivered: list[S3Delivery] = []
         for after, entry in outbox.entries_from(offset):
-            delivered.append(_deliver(entry, invoke))
+            delivered.append(_deliver(entry, invoke, config_of, send))
             cursor.write(after)
         return delivered
     finally:
         os.close(lock_fd)
 
 
-def _deliver(entry: dict[str, Any], invoke: Invoke) -> S3Delivery:
+def _deliver(
+    entry: dict[str, Any], invoke: Invoke, config_of: ConfigOf, send: Send | None
+) -> S3Delivery:
     arn, event = str(entry["functionArn"]), entry["event"]
     record = (event.get("Records") or [{}])[0]
     s3 = record.get("s3") or {}
-    error: str | None = None
-    for _ in range(ASYNC_ATTEMPTS):
+    config = config_of(arn)
+    tries, attempts = async_tries(config), 0
+    while True:
         answer = invoke(arn, json.dumps(event))
+        attempts += 1
         error = None if answer.function_error is None else _error_text(answer.payload)
-        if error is None:
+        if error is None or attempts >= tries:
             break
+    target = destination_for(config, succeeded=error is None)
+    if target is not None:
+        result = invocation_record(
+            f"{arn}:$LATEST", json.dumps(event), answer.function_error, answer.payload,
+            str(uuid.uuid4()), attempts,
+        )  # fmt: skip
+        if target.split(":")[2:3] == ["lambda"]:
+            invoke(target, json.dumps(result))
+        elif send is not None:
+            send(target, result)
     return S3Delivery(
         function_arn=arn,
         event_name=str(record.get("eventName", "")),
         bucket=str((s3.get("bucket") or {}).get("name", "")),
         key=unquote_plus(str((s3.get("object") or {}).get("key", ""))),
         error=error,
+        attempts=attempts,
     )
 
 
@@ -110,15 +137,29 @@ def local_s3_events(
             say("s3 events: the local AWS services hold no bucket yet (deploy first)")
             return []
         done: list[S3Delivery] = []
+
+        def config_of(arn: str) -> Mapping[str, Any] | None:
+            record = backend.store.get_function(arn)
+            return record.config.get("EventInvokeConfig") if record is not None else None
+
+        from tooling.aws.client import local_endpoint_client
+        from tooling.localrt.destinations import send_record
+
+        aws = local_endpoint_client(
+            services.endpoint(), service.region, services.credentials().environment()
+        )
         with _LocalInvoker(backend, services, service.region) as invoke:
             while not stop.is_set():
-                for delivery in deliver_pending(services.data_dir, invoke):
+                pending = deliver_pending(
+                    services.data_dir, invoke, config_of, lambda t, r: send_record(aws, t, r)
+                )
+                for delivery in pending:
                     done.append(delivery)
                     name = delivery.function_arn.rsplit(":", 1)[-1]
                     line = (f"s3 {delivery.bucket}/{delivery.key} {delivery.event_name}: "
                             f"invoked {name}")  # fmt: skip
                     if delivery.error:
-                        line += f", failed {ASYNC_ATTEMPTS} times (dropped): {delivery.error}"
+                        line += f", failed {delivery.attempts} times (dropped): {delivery.error}"
                     say(line)
                 if once:
                     break
