@@ -178,6 +178,8 @@ def function_role(service: ServiceConfig) -> RoleSpec:
     statements.extend(_settings_statements(shared))
     statements.extend(queue_polling_statements(shared))
     statements.extend(stream_reading_statements(shared))
+    if service.websocket is not None and shared:
+        statements.append(_manage_connections(service))
     policies = {FUNCTION_POLICY_NAME: _policy(statements)} if statements else {}
     return RoleSpec(
         name=function_role_name(service),
@@ -187,6 +189,20 @@ def function_role(service: ServiceConfig) -> RoleSpec:
             sorted({*_managed_policies(service), *_settings_policies(service, shared)})
         ),
     )
+
+
+def _manage_connections(service: ServiceConfig) -> dict[str, Any]:
+    """What Serverless adds to its role with websocket events: answering the API's clients
+    (ApiGatewayManagementApi's PostToConnection, GetConnection, DeleteConnection). Serverless
+    grants it on every API of every account and region; here this account and region's."""
+    partition = partition_for(service.region)
+    return {
+        "Effect": "Allow",
+        "Action": ["execute-api:ManageConnections"],
+        "Resource": [
+            f"arn:{partition}:execute-api:{service.region}:{service.account_id}:*/@connections/*"
+        ],
+    }
 
 
 def _settings_statements(functions: list[FunctionConfig]) -> list[dict[str, Any]]:

@@ -230,10 +230,10 @@ def test_function_keys_the_toolkit_does_not_use_are_said(tmp_path: Path) -> None
 
 def test_function_events_the_toolkit_does_not_deploy_are_said_by_type(tmp_path: Path) -> None:
     yml = BASE + "functions:\n  f:\n    handler: h.main\n    events:\n      - http: GET /\n"
-    yml += "      - websocket: photos\n"
+    yml += "      - iot: {sql: SELECT}\n"
     (warning,) = load(write(tmp_path, {"serverless.yml": yml})).warnings
     assert warning.startswith(
-        "serverless.yml:9:9: function 'f': `websocket` events of functions are not supported"
+        "serverless.yml:9:9: function 'f': `iot` events of functions are not supported"
     )
 
 

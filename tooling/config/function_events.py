@@ -6,7 +6,8 @@ function deploys without it), never dropped silently. The readers: `sqs`
 (tooling.config.function_schedule_events), `eventBridge` and `cloudwatchEvent`
 (tooling.config.function_bus_events), `sns` (tooling.config.function_sns_events), `s3`
 (tooling.config.function_s3_events), `cognitoUserPool` (tooling.config.function_cognito_events),
-`httpApi` (tooling.config.http_api_events) and `stream` (tooling.config.function_stream_events).
+`httpApi` (tooling.config.http_api_events), `stream` (tooling.config.function_stream_events)
+and `websocket` (tooling.config.websocket_events).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tooling.config.function_sns_events import SnsEvent, SnsEventReader
 from tooling.config.function_stream_events import StreamEvent, StreamEventReader
 from tooling.config.http_api_events import HttpApiEvent, HttpApiEventReader
 from tooling.config.sqs_events import Locate, Resolve, SqsEvent, SqsEventReader
+from tooling.config.websocket_events import WebsocketEvent, WebsocketEventReader
 from tooling.errors import BadInput, ConfigError
 from tooling.sourcemap import pointer_join
 
@@ -42,6 +44,7 @@ class FunctionEvents:
     streams: tuple[StreamEvent, ...] = ()
     cognito: tuple[CognitoEvent, ...] = ()
     http_api: tuple[HttpApiEvent, ...] = ()
+    websocket: tuple[WebsocketEvent, ...] = ()
 
 
 @dataclass
@@ -85,6 +88,7 @@ class FunctionEventsReader:
         self.http_api_events = HttpApiEventReader(
             self.function_key, self.at, self.warnings, self.problems
         )
+        self.websocket_events = WebsocketEventReader(self.function_key, self.at, self.problems)
         self.s3_events = S3EventReader(
             self.function_key, self.at, self.resolve, self.warnings, self.problems,
             provider_buckets=self.provider_buckets if isinstance(self.provider_buckets, dict)
@@ -131,6 +135,7 @@ class FunctionEventsReader:
             streams=tuple(self.found.get("stream", ())),
             cognito=tuple(self.found.get("cognitoUserPool", ())),
             http_api=tuple(self.found.get("httpApi", ())),
+            websocket=tuple(self.found.get("websocket", ())),
         )
 
     def _problem(self, pointer: str, message: str, hint: str | None) -> None:
@@ -160,4 +165,5 @@ READERS: dict[str, Callable[[FunctionEventsReader, Any, str], Any]] = {
     "stream": lambda reader, value, where: reader.stream_events.read(value, where),
     "cognitoUserPool": lambda reader, value, where: reader.cognito_events.read(value, where),
     "httpApi": lambda reader, value, where: reader.http_api_events.read(value, where),
+    "websocket": lambda reader, value, where: reader.websocket_events.read(value, where),
 }

@@ -100,7 +100,7 @@ class RequestAuthorizer:
     identity_source: tuple[str, ...] = ()
     result_ttl: int | None = None
     simple_responses: bool | None = None
-    payload_version: str = "2.0"
+    payload_version: str | None = "2.0"  # None for a WebSocket API's (HTTP APIs' setting)
     managed_externally: bool = False  # its permission for API Gateway is someone else's
 
     def settings(self) -> dict[str, Any]:
@@ -111,8 +111,9 @@ class RequestAuthorizer:
             "IdentitySource": list(self.identity_source),
             "AuthorizerUri": f"arn:{partition}:apigateway:{region}:lambda:path/2015-03-31/"
             f"functions/{self.function_arn}/invocations",
-            "AuthorizerPayloadFormatVersion": self.payload_version,
         }
+        if self.payload_version is not None:
+            found["AuthorizerPayloadFormatVersion"] = self.payload_version
         if self.simple_responses is not None:
             found["EnableSimpleResponses"] = self.simple_responses
         if self.result_ttl is not None:

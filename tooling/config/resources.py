@@ -59,12 +59,14 @@ REST_API_PENDING = "<ApiGatewayRestApi{attribute}: known after the REST API is c
 
 HTTP_API_LOGICAL_ID = "HttpApi"  # the httpApi events' API, made before the stack too
 HTTP_API_PENDING = "<HttpApi{attribute}: known after the HTTP API is created>"
+WEBSOCKETS_API_LOGICAL_ID = "WebsocketsApi"  # the websocket events' API, made before it too
+WEBSOCKETS_API_PENDING = "<WebsocketsApi{attribute}: known after the WebSocket API is created>"
 
 
 @dataclass(frozen=True)
 class HttpApiIds:
-    """What `Ref: HttpApi` and its `ApiEndpoint` give: the id API Gateway chose, and the URL
-    of its default endpoint (locally, `tool serve`'s)."""
+    """What `Ref: HttpApi` (or `WebsocketsApi`) and its `ApiEndpoint` give: the id API Gateway
+    chose, and the URL of its default endpoint (locally, `tool serve`'s)."""
 
     id: str
     endpoint: str
@@ -302,8 +304,8 @@ SERVERLESS_STACK_IDS = {
     HTTP_API_LOGICAL_ID: "the HTTP API Serverless makes in its stack for httpApi events; this "
     "service has none (or adds its routes to an existing API, provider.httpApi.id), so there is "
     "no API to name",
-    "WebsocketsApi": "the API Serverless makes for websocket events, which the toolkit does not "
-    "deploy",
+    WEBSOCKETS_API_LOGICAL_ID: "the WebSocket API Serverless makes in its stack for websocket "
+    "events; this service has none, so there is no API to name",
 }
 # The resource a stack of Outputs alone holds: a wait condition handle creates nothing.
 OUTPUTS_HOLDER = "ToolOutputsHolder"
@@ -702,13 +704,14 @@ def _substitute_sub(argument: Any, targets: Mapping[str, ServiceTarget]) -> Any:
     return [text, _substitute(variables, targets)]
 
 
-def http_api_target(ids: HttpApiIds | None) -> ServiceTarget:
-    """`HttpApi` in a template: the API's id and endpoint, or placeholders until it exists."""
+def http_api_target(ids: HttpApiIds | None, pending_text: str = HTTP_API_PENDING) -> ServiceTarget:
+    """`HttpApi` (or `WebsocketsApi`, with its `pending_text`) in a template: the API's id and
+    endpoint, or placeholders until it exists."""
     if ids is None:
-        pending = HTTP_API_PENDING.format(attribute="")
+        pending = pending_text.format(attribute="")
         return ServiceTarget(
             pending,
-            {"ApiId": pending, "ApiEndpoint": HTTP_API_PENDING.format(attribute=".ApiEndpoint")},
+            {"ApiId": pending, "ApiEndpoint": pending_text.format(attribute=".ApiEndpoint")},
         )
     return ServiceTarget(ids.id, {"ApiId": ids.id, "ApiEndpoint": ids.endpoint})
 

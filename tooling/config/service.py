@@ -65,6 +65,7 @@ from tooling.config.resources import (
     PENDING,
     REST_API_LOGICAL_ID,
     STACK_KEYS_NOT_APPLIED,
+    WEBSOCKETS_API_LOGICAL_ID,
     DeployedValues,
     HttpApiIds,
     RecordingValues,
@@ -80,6 +81,7 @@ from tooling.config.resources import (
 )
 from tooling.config.triggers import SqsTrigger, parse_sqs_triggers
 from tooling.config.variables import VariableResolver
+from tooling.config.websocket_events import WebsocketSettings, read_websocket_settings
 from tooling.config.yaml_loader import load_yaml_file
 from tooling.errors import BadInput, ConfigError, DefinitionError, Where
 from tooling.names import (
@@ -376,6 +378,8 @@ class ServiceConfig:
     rest_api_ids: RestApiIds | None = None
     http_api: HttpApiSettings | None = None  # the HTTP API of the functions' httpApi events
     http_api_ids: HttpApiIds | None = None  # its id, once it exists, if `resources:` names it
+    websocket: WebsocketSettings | None = None  # the WebSocket API of the websocket events
+    websocket_ids: HttpApiIds | None = None  # its id, once it exists, if `resources:` names it
     # the functions' URLs the service reads (`<Key>LambdaFunctionUrl` logical ids), in order
     url_references: tuple[str, ...] = ()
     function_urls: dict[str, str] = field(default_factory=dict)  # logical id -> URL, as loaded
@@ -623,16 +627,26 @@ class _Loader:
             warnings=self.warnings,
             problems=self.problems,
         )
+        timeouts = {key: fn.timeout for key, fn in functions.items()}
+        api_context: dict[str, Any] = {
+            "function_arns": {key: fn.arn for key, fn in functions.items()},
+            "service": service,
+            "stage": stage,
+            "at": self._at,
+            "warnings": self.warnings,
+            "problems": self.problems,
+        }
         http_api = read_http_api_settings(
             self._http_api_id_resolved(provider.get("httpApi"), context),
             {key: fn.events.http_api for key, fn in functions.items()},
-            {key: fn.timeout for key, fn in functions.items()},
-            function_arns={key: fn.arn for key, fn in functions.items()},
-            service=service,
-            stage=stage,
-            at=self._at,
-            warnings=self.warnings,
-            problems=self.problems,
+            timeouts,
+            **api_context,
+        )
+        websocket = read_websocket_settings(
+            provider,
+            {key: fn.events.websocket for key, fn in functions.items()},
+            timeouts,
+            **api_context,
         )
         if PER_FUNCTION_ROLES in plugins:
             self._function_roles(functions, provider, provider_statements, custom, context)
@@ -672,6 +686,7 @@ class _Loader:
             stack=stack,
             api=api,
             http_api=http_api,
+            websocket=websocket,
             url_references=tuple(
                 dict.fromkeys(
                     ref.logical_id
@@ -2172,6 +2187,8 @@ class _Loader:
             isinstance(http_api, dict) and http_api.get("id")
         ):  # the toolkit makes it before the stack, as the REST API
             service_ids[HTTP_API_LOGICAL_ID] = frozenset({"ApiId", "ApiEndpoint"})
+        if any(f.events.websocket for f in functions.values()):  # made before it too
+            service_ids[WEBSOCKETS_API_LOGICAL_ID] = frozenset({"ApiId", "ApiEndpoint"})
         bucket = provider.get("deploymentBucket")
         own_bucket = isinstance(bucket, str) or (isinstance(bucket, dict) and "name" in bucket)
         config, problems, warnings = read_resources(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from tooling.deploy.api_key_providers import aws_api_key_providers
 from tooling.deploy.aws_http_api_providers import AwsHttpApis
 from tooling.deploy.aws_shared_rest_api import SharedRestApis, shared_api
+from tooling.deploy.aws_websocket_providers import AwsWebsocketApis
 from tooling.deploy.event_differences import (
     alarm_diff,
     api_methods_found,
@@ -752,6 +753,7 @@ def aws_event_providers(context: AwsContext) -> dict[Kind, Any]:
     http_apis = AwsHttpApis(context)
     return {
         "http api": http_apis,
+        "websocket api": AwsWebsocketApis(context),
         "rule": AwsRules(context),
         "event bus": AwsEventBuses(context),
         "schedule group": groups,

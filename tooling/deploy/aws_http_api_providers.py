@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tooling.config.http_api_events import EXISTING_HTTP_API
 from tooling.deploy.http_api_resources import STAGE, http_api_diff
-from tooling.deploy.models import Address, HttpApi, HttpApiRoute
+from tooling.deploy.models import Address, HttpApi, HttpApiRoute, WebsocketApi
 from tooling.deploy.providers import Description, Diff, Found
 from tooling.errors import BadInput, NotFound, ToolError
 
@@ -217,25 +217,24 @@ class AwsHttpApis:
                         hint="an existing API's route of that key is not the toolkit's: "
                         "remove it there, or change the path",
                     ) from None
-        wanted = {r.route_key for r in api.routes}
-        for key, route in routes.items():
-            if key not in wanted:
-                with contextlib.suppress(NotFound):
-                    aws.call("apigatewayv2", "delete_route", what=what, ApiId=api_id,
-                             RouteId=route["RouteId"])  # fmt: skip
         used = {(r.function_arn, r.payload_format) for r in api.routes}
-        for key, integration_id in integrations.items():
-            if key not in used:
-                with contextlib.suppress(NotFound):
-                    aws.call("apigatewayv2", "delete_integration", what=what, ApiId=api_id,
-                             IntegrationId=integration_id)  # fmt: skip
+        unused = {
+            "Route": [r["RouteId"] for k, r in routes.items() if k not in wanted_routes(api)],
+            "Integration": [i for k, i in integrations.items() if k not in used],
+        }
         if api.existing_id is None:
             names = {a["Name"] for a in api.authorizers}
-            for name, authorizer_id in authorizer_ids.items():
-                if name not in names:
-                    with contextlib.suppress(NotFound):
-                        aws.call("apigatewayv2", "delete_authorizer", what=what, ApiId=api_id,
-                                 AuthorizerId=authorizer_id)  # fmt: skip
+            unused["Authorizer"] = [i for n, i in authorizer_ids.items() if n not in names]
+        self.delete_unused(api_id, what, unused)
+
+    def delete_unused(self, api_id: str, what: str, unused: dict[str, list[str]]) -> None:
+        """What the routes no longer name, by kind ("Route", "Integration", "Authorizer"):
+        routes first, then what they named."""
+        for kind in ("Route", "Integration", "Authorizer"):
+            for item_id in unused.get(kind, ()):
+                with contextlib.suppress(NotFound):
+                    self.c.aws.call("apigatewayv2", f"delete_{kind.lower()}", what=what,
+                                    ApiId=api_id, **{f"{kind}Id": item_id})  # fmt: skip
 
     @staticmethod
     def _route_settings(
@@ -285,6 +284,10 @@ class AwsHttpApis:
         routes = len(found.get("Routes") or [])
         off = ", default endpoint disabled" if found.get("DisableExecuteApiEndpoint") else ""
         return Description(url, f"{routes} route(s){off}")
+
+
+def wanted_routes(api: HttpApi | WebsocketApi) -> set[str]:
+    return {route.route_key for route in api.routes}
 
 
 def _integration_of(route: dict[str, Any]) -> str:

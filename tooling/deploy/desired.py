@@ -21,6 +21,8 @@ from tooling.config.intrinsics import FUNCTION_URL_PENDING, function_logical_id,
 from tooling.config.resources import (
     HTTP_API_LOGICAL_ID,
     REST_API_LOGICAL_ID,
+    WEBSOCKETS_API_LOGICAL_ID,
+    WEBSOCKETS_API_PENDING,
     ServiceTarget,
     http_api_target,
     named_in,
@@ -36,6 +38,7 @@ from tooling.deploy import (
     function_sns_resources,
     function_url_resources,
     http_api_resources,
+    websocket_resources,
 )
 from tooling.deploy.models import (
     Address,
@@ -497,6 +500,15 @@ def _service_targets(
     ):  # made before the stack (tooling/deploy/phases.py)
         targets[HTTP_API_LOGICAL_ID] = http_api_target(service.http_api_ids)
         addresses[HTTP_API_LOGICAL_ID] = Address("http api", service.http_api.name)
+    if (
+        service.websocket is not None
+        and service.resources
+        and WEBSOCKETS_API_LOGICAL_ID in service.resources.names_service
+    ):  # made before the stack (tooling/deploy/phases.py)
+        targets[WEBSOCKETS_API_LOGICAL_ID] = http_api_target(
+            service.websocket_ids, WEBSOCKETS_API_PENDING
+        )
+        addresses[WEBSOCKETS_API_LOGICAL_ID] = Address("websocket api", service.websocket.name)
     for key, fn in service.functions.items():  # made before what reads them (phases.py)
         if fn.url is not None:
             url_id = url_logical_id(key)
@@ -552,6 +564,7 @@ SOURCES: tuple[Callable[[_Context], Contribution], ...] = (
     event_resources.function_cognito_triggers,
     event_resources.http_api,
     http_api_resources.function_http_api,
+    websocket_resources.function_websocket_api,
     function_url_resources.function_urls,
     event_resources.alarms,
     event_resources.notifications,

@@ -89,31 +89,39 @@ def function_http_api(context: Any) -> tuple[list[Resource], list[str]]:
     api = http_api_model(service)
     if api is None:
         return [], []
-    resources: list[Resource] = [api]
-    partition = partition_for(service.region)
-    source_arn = (
-        f"arn:{partition}:execute-api:{service.region}:{service.account_id}:{HTTP_API_ID}/*"
-    )
-    arns = dict.fromkeys(route.function_arn for route in api.routes)
+    arns = [route.function_arn for route in api.routes]
     settings = service.http_api
     assert settings is not None  # the API exists
     for authorizer in settings.authorizers.values():  # API Gateway calls them too
         if isinstance(authorizer, RequestAuthorizer) and not authorizer.managed_externally:
-            arns.setdefault(authorizer.function_arn)
+            arns.append(authorizer.function_arn)
+    return [api, *api_permissions(service, api.address, arns)], []
+
+
+def api_permissions(
+    service: ServiceConfig, api: Address, function_arns: list[str]
+) -> list[Resource]:
+    """A Lambda permission per function an API Gateway v2 API (HTTP or WebSocket) invokes,
+    scoped to that API's execute-api ARN (its id filled in by the providers)."""
+    partition = partition_for(service.region)
+    source_arn = (
+        f"arn:{partition}:execute-api:{service.region}:{service.account_id}:{HTTP_API_ID}/*"
+    )
     names = {fn.arn: fn.name for fn in service.functions.values()}
-    for arn in arns:
-        needs = (api.address, Address("function", names[arn])) if arn in names else (api.address,)
+    resources: list[Resource] = []
+    for arn in dict.fromkeys(function_arns):
+        needs = (api, Address("function", names[arn])) if arn in names else (api,)
         resources.append(
             Permission(
-                name=permission_name(api.address.name, arn),
+                name=permission_name(api.name, arn),
                 target=arn,
                 source_arn=source_arn,
                 needs=needs,
                 principal=API_GATEWAY_PRINCIPAL,
-                http_api=api.address.name,
+                http_api=api.name,
             )
         )
-    return resources, []
+    return resources
 
 
 # -- how a found API compares -----------------------------------------------------------------

@@ -33,7 +33,11 @@ from tooling.deploy.differences import (
 )
 from tooling.deploy.local_api_key_providers import local_api_key_providers
 from tooling.deploy.local_event_providers import local_event_providers
-from tooling.deploy.local_http_api_providers import LocalFunctionUrls, LocalHttpApis
+from tooling.deploy.local_http_api_providers import (
+    LocalFunctionUrls,
+    LocalHttpApis,
+    LocalWebsocketApis,
+)
 from tooling.deploy.local_sns_providers import local_sns_providers
 from tooling.deploy.local_stack import local_template
 from tooling.deploy.models import Address, Function, LogGroup, Queue, Role, StateMachine
@@ -583,6 +587,7 @@ def local_target(service: ServiceConfig) -> DeployTarget:
             "stack": stacks,
             **local_event_providers(state),
             "http api": LocalHttpApis(state),
+            "websocket api": LocalWebsocketApis(state),
             "function url": LocalFunctionUrls(state),
             **local_sns_providers(state),
             **local_api_key_providers(state),

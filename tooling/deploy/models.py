@@ -36,6 +36,7 @@ Kind = Literal[
     "schedule group",
     "rest api",
     "http api",
+    "websocket api",
     "function url",
     "alarm",
     "permission",
@@ -698,6 +699,44 @@ class HttpApi:
 
 
 @dataclass(frozen=True)
+class WebsocketRoute:
+    """A route of a WebSocket API with its function's Lambda proxy integration (AWS_PROXY)."""
+
+    route_key: str  # "$connect", "$disconnect", "$default" or a custom key
+    function_arn: str
+    route_response_selection: str | None = None  # "$default": a `$default` route response
+    authorizer: str | None = None  # the name of one of the API's (REQUEST) authorizers
+    declared_in: tuple[str | None, int | None, int | None] = (None, None, None)
+
+    @property
+    def authorization_type(self) -> str:
+        return "CUSTOM" if self.authorizer else "NONE"
+
+
+@dataclass(frozen=True)
+class WebsocketApi:
+    """An API Gateway v2 WebSocket API (ProtocolType WEBSOCKET) with its routes, integrations,
+    REQUEST authorizers and its stage (named as the service's stage, auto-deployed)."""
+
+    KIND: ClassVar[Kind] = "websocket api"
+    name: str
+    routes: tuple[WebsocketRoute, ...]
+    stage: str
+    route_selection: str = "$request.body.action"
+    description: str = "Serverless Websockets"
+    authorizers: tuple[dict[str, Any], ...] = ()  # CreateAuthorizer's settings (REQUEST)
+    needs: tuple[Address, ...] = ()
+    existence_only: bool = False  # made before the `resources:` stack that names it
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, self.name)
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return self.needs
+
+
+@dataclass(frozen=True)
 class FunctionUrl:
     """A function's Lambda function URL (CreateFunctionUrlConfig's settings: AuthType, Cors,
     InvokeMode). Known by its function's name; the URL itself is Lambda's choice."""
@@ -755,7 +794,8 @@ class Permission:
     principal: str = "events.amazonaws.com"
     rest_api: str | None = None
     source_account: str | None = None  # an S3 bucket's: its owner (Serverless' SourceAccount)
-    http_api: str | None = None  # the HTTP API's address name, its id going for HTTP_API_ID
+    # The HTTP (or WebSocket) API's address name, its id going for HTTP_API_ID
+    http_api: str | None = None
     # A public function URL's: `lambda:InvokeFunctionUrl` for principal `*`, no source ARN
     function_url_auth_type: str | None = None
 
@@ -872,6 +912,7 @@ Resource = (
     | Schedule
     | RestApi
     | HttpApi
+    | WebsocketApi
     | FunctionUrl
     | Alarm
     | Permission

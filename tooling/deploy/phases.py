@@ -28,6 +28,7 @@ from tooling.config.intrinsics import ResourceValues
 from tooling.config.resources import (
     HTTP_API_LOGICAL_ID,
     REST_API_LOGICAL_ID,
+    WEBSOCKETS_API_LOGICAL_ID,
     DeployedValues,
     HttpApiIds,
     RestApiIds,
@@ -38,10 +39,11 @@ from tooling.config.service import ServiceConfig
 from tooling.deploy.desired import Prepared, before_the_stack, desired_resources, prepare
 from tooling.deploy.executor import ApplyingExecutor, DisplayExecutor, OnChange
 from tooling.deploy.http_api_resources import http_api_model
-from tooling.deploy.models import Address, Resource, RestApi, Stack
+from tooling.deploy.models import Address, HttpApi, Resource, RestApi, Stack, WebsocketApi
 from tooling.deploy.plan import Change, Plan, Step, plan_deploy, plan_resources
 from tooling.deploy.providers import DeployTarget, Found
 from tooling.deploy.record import Record
+from tooling.deploy.websocket_resources import websocket_api_model, websocket_url
 from tooling.errors import BadInput, ToolError
 
 Load = Callable[[ResourceValues], ServiceConfig]
@@ -89,7 +91,10 @@ def deploy(
     service, http_api_first = _http_api_first(
         service, target, record, build_dir, dry_run, on_change
     )
-    firsts = [c for c in (api_first, http_api_first) if c is not None]
+    service, websocket_first = _http_api_first(
+        service, target, record, build_dir, dry_run, on_change, websocket=True
+    )
+    firsts = [c for c in (api_first, http_api_first, websocket_first) if c is not None]
     urls = _FunctionUrls(load, target, record, build_dir, dry_run, on_change)
     if _template_names_urls(service):  # the template needs them: before the stack
         service = urls.first(service, None)
@@ -133,6 +138,7 @@ def deploy(
         load(DeployedValues(values, urls.values)),
         rest_api_ids=service.rest_api_ids,
         http_api_ids=service.http_api_ids,
+        websocket_ids=service.websocket_ids,
     )
     if not urls.made:
         service = urls.first(service, values)
@@ -231,6 +237,7 @@ class _FunctionUrls:
             self.load(DeployedValues(stack_values, self.values)),
             rest_api_ids=service.rest_api_ids,
             http_api_ids=service.http_api_ids,
+            websocket_ids=service.websocket_ids,
         )
 
     def done(self, changes: list[Change]) -> list[Change]:
@@ -276,23 +283,34 @@ def _http_api_first(
     build_dir: Path,
     dry_run: bool,
     on_change: OnChange | None,
+    *,
+    websocket: bool = False,
 ) -> tuple[ServiceConfig, Change | None]:
-    """As `_rest_api_first`, for the httpApi events' API when `resources:` names `HttpApi`: it
-    exists (with its stage, CORS and authorizers) before the stack, its routes come later."""
+    """As `_rest_api_first`, for the httpApi events' API when `resources:` names `HttpApi` (or
+    with `websocket`, the websocket events' when it names `WebsocketsApi`): it exists (with its
+    stage and authorizers) before the stack, its routes come later."""
     names = service.resources.names_service if service.resources else ()
-    settings = service.http_api
-    if settings is None or settings.existing_id is not None or HTTP_API_LOGICAL_ID not in names:
+    bare: HttpApi | WebsocketApi | None
+    if websocket:
+        bare = websocket_api_model(service, existence_only=True)
+        named = WEBSOCKETS_API_LOGICAL_ID in names
+    else:
+        bare = http_api_model(service, existence_only=True)
+        named = HTTP_API_LOGICAL_ID in names
+    if bare is None or not named or getattr(bare, "existing_id", None) is not None:
         return service, None
     prepare(service, build_dir)  # every local check before anything changes
-    bare = http_api_model(service, existence_only=True)
-    assert bare is not None
     plan = plan_resources([bare], target, record, sweep=False)
     made = None
     if not dry_run and plan.steps[0].change.action == "create":
         made = _run(plan, target, record, dry_run, on_change)[0]
-    found = target.provider("http api").find(bare.address)
+    found = target.provider(bare.address.kind).find(bare.address)
     if found is None:
         return service, None
+    if websocket:
+        endpoint = websocket_url(found, service.region, "")
+        ids = HttpApiIds(str(found["ApiId"]), endpoint)
+        return replace(service, websocket_ids=ids), made
     ids = HttpApiIds(str(found["ApiId"]), str(found.get("ApiEndpoint") or ""))
     return replace(service, http_api_ids=ids), made
 
@@ -346,6 +364,11 @@ def _say_made_first(step: Step, service: ServiceConfig) -> Step:
         if service.http_api_ids is not None:
             return step
         reason = "made before the stack (resources: names HttpApi), its routes after"
+        return replace(step, change=replace(change, reasons=(reason, *change.reasons)))
+    if change.address.kind == "websocket api" and WEBSOCKETS_API_LOGICAL_ID in names:
+        if service.websocket_ids is not None:
+            return step
+        reason = "made before the stack (resources: names WebsocketsApi), its routes after"
         return replace(step, change=replace(change, reasons=(reason, *change.reasons)))
     if (
         REST_API_LOGICAL_ID not in names

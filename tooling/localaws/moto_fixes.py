@@ -57,6 +57,7 @@ CLOUDFORMATION_MODELS = "moto.cloudformation.models"
 LAMBDA_MODELS = "moto.awslambda.models"
 LAMBDA_POLICY = "moto.awslambda.policy"
 APIGATEWAYV2_RESPONSES = "moto.apigatewayv2.responses"
+APIGATEWAYV2_MODELS = "moto.apigatewayv2.models"
 
 _applied = False
 # CloudFormation types moto lacks that `apply` adds (tooling.deploy.local_stack creates them).
@@ -84,6 +85,7 @@ def apply() -> None:
         (LAMBDA_MODELS, _fix_lambda),
         (LAMBDA_POLICY, _url_permission_condition),
         (APIGATEWAYV2_RESPONSES, _add_get_authorizers),
+        (APIGATEWAYV2_MODELS, _websocket_endpoint),
     ):
         loaded = sys.modules.get(name)
         if loaded is not None:
@@ -154,6 +156,23 @@ def _add_get_authorizers(module: ModuleType) -> None:
         return 200, {}, json.dumps({"items": items})
 
     responses.get_authorizers = get_authorizers
+
+
+def _websocket_endpoint(models: ModuleType) -> None:
+    """AWS answers a WebSocket API's ApiEndpoint as wss://<id>.execute-api.<region>.amazonaws.com
+    (moto: https:// whatever the protocol)."""
+    api = models.Api
+    original = api.__init__
+    if getattr(original, "_tool_fixed", False):
+        return
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        if self.protocol_type == "WEBSOCKET":
+            self.api_endpoint = "wss://" + self.api_endpoint.removeprefix("https://")
+
+    __init__._tool_fixed = True  # type: ignore[attr-defined]  # a mark: applied once
+    api.__init__ = __init__
 
 
 def _fix(models: ModuleType) -> None:
