@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from tooling.aws.client import ApiCall, is_mutating, recording_calls
-from tooling.cli import main
+from tooling.aws.client import ApiCall
 
+from .cli_runs import mutating
+from .cli_runs import recorded as run
 from .conftest import MOTO_ACCOUNT, REGION
 
 FUNCTION = "hello-loop-dev-hello"
@@ -21,17 +22,6 @@ MACHINE_ROLE = "hello-loop-dev-us-east-1-loop-sfnRole"
 LOG_GROUP = f"/aws/lambda/{FUNCTION}"
 FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{MOTO_ACCOUNT}:function:{FUNCTION}"
 MACHINE_ARN = f"arn:aws:states:{REGION}:{MOTO_ACCOUNT}:stateMachine:{MACHINE}"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str, list[ApiCall]]:
-    with recording_calls() as calls:
-        code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err, calls
-
-
-def mutating(calls: list[ApiCall]) -> list[str]:
-    return [call.operation for call in calls if is_mutating(call.operation)]
 
 
 def deploy(capsys: pytest.CaptureFixture[str]) -> tuple[str, list[ApiCall]]:

@@ -12,9 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tooling.aws.client import ApiCall, is_mutating, recording_calls
-from tooling.cli import main
-
+from .cli_runs import mutating, run
 from .conftest import MOTO_ACCOUNT, REGION
 
 QUEUE = "existing-jobs"
@@ -47,17 +45,6 @@ resources:
       Properties:
         QueueName: jobs-dev-orders
 """
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str, list[ApiCall]]:
-    with recording_calls() as calls:
-        code = main([*args, "--target", "aws"])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err, calls
-
-
-def mutating(calls: list[ApiCall]) -> list[str]:
-    return [call.operation for call in calls if is_mutating(call.operation)]
 
 
 def clients() -> Any:

@@ -13,9 +13,8 @@ from typing import Any
 import boto3
 import pytest
 
-from tooling.aws.client import ApiCall, is_mutating, recording_calls
-from tooling.cli import main
-
+from .cli_runs import mutating
+from .cli_runs import recorded as run
 from .conftest import MOTO_ACCOUNT, REGION
 
 QUEUE = "hello-loop-dev-loop-trigger"
@@ -147,17 +146,6 @@ class Account:
 @pytest.fixture
 def account(aws_env: str) -> Account:
     return Account()
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str, list[ApiCall]]:
-    with recording_calls() as calls:
-        code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err, calls
-
-
-def mutating(calls: list[ApiCall]) -> list[str]:
-    return [call.operation for call in calls if is_mutating(call.operation)]
 
 
 def error_lines(err: str) -> list[str]:

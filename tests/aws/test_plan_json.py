@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from tooling.aws.client import ApiCall, is_mutating, recording_calls
+from tooling.aws.client import ApiCall, recording_calls
 from tooling.cli import main
 
+from .cli_runs import mutating
 from .conftest import MOTO_ACCOUNT, REGION
 
 FUNCTION_ROLE = ("role", "hello-loop-dev-us-east-1-lambdaRole")
@@ -76,10 +77,6 @@ def deploy(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["deploy", "--target", "aws"])
     assert code == 0, capsys.readouterr().err
     capsys.readouterr()
-
-
-def mutating(calls: list[ApiCall]) -> list[str]:
-    return [call.operation for call in calls if is_mutating(call.operation)]
 
 
 def test_first_deploy(aws_env: str, service: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,9 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tooling.aws.client import ApiCall, is_mutating, recording_calls
-from tooling.cli import main
-
+from .cli_runs import mutating, run
 from .conftest import MOTO_ACCOUNT, REGION
 
 STACK = "shop-dev"
@@ -82,17 +80,6 @@ def shop(aws_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (folder / "handler.py").write_text("def save(event, context):\n    return event\n")
     monkeypatch.chdir(folder)
     return folder
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str, list[ApiCall]]:
-    with recording_calls() as calls:
-        code = main([*args, "--target", "aws"])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err, calls
-
-
-def mutating(calls: list[ApiCall]) -> list[str]:
-    return [call.operation for call in calls if is_mutating(call.operation)]
 
 
 def clients() -> Any:

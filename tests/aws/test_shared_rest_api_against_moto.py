@@ -14,9 +14,11 @@ from typing import Any
 import boto3
 import pytest
 
-from tooling.aws.client import ApiCall, AwsClient, is_mutating, recording_calls
+from tooling.aws.client import AwsClient
 from tooling.cli import main
 
+from .cli_runs import mutating
+from .cli_runs import recorded as run
 from .conftest import MOTO_ACCOUNT, REGION
 
 HELLO = "shop-dev-hello"
@@ -55,17 +57,6 @@ stepFunctions:
       events:
         - http: POST orders
 """
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str, list[ApiCall]]:
-    with recording_calls() as calls:
-        code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err, calls
-
-
-def mutating(calls: list[ApiCall]) -> list[str]:
-    return [call.operation for call in calls if is_mutating(call.operation)]
 
 
 class Other:

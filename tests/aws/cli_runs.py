@@ -1,0 +1,26 @@
+"""Running `tool ... --target aws` in a test against the moto server, and what it changed."""
+
+from __future__ import annotations
+
+import pytest
+
+from tooling.aws.client import ApiCall, is_mutating, recording_calls
+from tooling.cli import main
+
+
+def recorded(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str, list[ApiCall]]:
+    """`tool ARGS`: its exit code, stdout, stderr and the AWS calls it made."""
+    with recording_calls() as calls:
+        code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err, calls
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str, list[ApiCall]]:
+    """`tool ARGS --target aws`, as `recorded` gives it."""
+    return recorded(capsys, *args, "--target", "aws")
+
+
+def mutating(calls: list[ApiCall]) -> list[str]:
+    """The operations among `calls` that change something."""
+    return [call.operation for call in calls if is_mutating(call.operation)]
