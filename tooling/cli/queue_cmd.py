@@ -5,6 +5,7 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -228,39 +229,23 @@ def worker(
     threads = [threading.Thread(target=serve, args=(m,), daemon=True) for m in machines]
     if events is not None:
         threads.append(threading.Thread(target=events, args=(stop, once), daemon=True))
-    if function_queues is not None:
 
-        def poll_function_queues() -> None:
-            assert function_queues is not None
+    def guarded(job: Callable[[threading.Event, bool], object]) -> Callable[[], None]:
+        """`job(stop, once)` as a thread's target: a crash stops the others and fails the
+        command with it."""
+
+        def run() -> None:
             try:
-                function_queues(stop, once)
-            except BaseException as exc:  # the others stop too, and the command fails with it
+                job(stop, once)
+            except BaseException as exc:
                 crashed.append(exc)
                 stop.set()
 
-        threads.append(threading.Thread(target=poll_function_queues, daemon=True))
-    if s3_events is not None:
+        return run
 
-        def deliver_s3_events() -> None:
-            assert s3_events is not None
-            try:
-                s3_events(stop, once)
-            except BaseException as exc:  # the others stop too, and the command fails with it
-                crashed.append(exc)
-                stop.set()
-
-        threads.append(threading.Thread(target=deliver_s3_events, daemon=True))
-    if streams is not None:
-
-        def read_streams() -> None:
-            assert streams is not None
-            try:
-                streams(stop, once)
-            except BaseException as exc:  # the others stop too, and the command fails with it
-                crashed.append(exc)
-                stop.set()
-
-        threads.append(threading.Thread(target=read_streams, daemon=True))
+    for job in (function_queues, s3_events, streams):  # polled queues, S3 events, shards
+        if job is not None:
+            threads.append(threading.Thread(target=guarded(job), daemon=True))
     for thread in threads:
         thread.start()
     try:
