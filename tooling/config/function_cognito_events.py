@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tooling.config.events import Location
+from tooling.config.function_messages import FunctionMessages
 from tooling.config.sqs_events import Locate, Resolve
-from tooling.errors import BadInput, ConfigError
+from tooling.errors import BadInput
 from tooling.sourcemap import pointer_join
 
 CUSTOM_SENDERS = ("CustomSMSSender", "CustomEmailSender")
@@ -58,7 +59,7 @@ class CognitoEvent:
 
 
 @dataclass
-class CognitoEventReader:
+class CognitoEventReader(FunctionMessages):
     function_key: str
     at: Locate
     resolve: Resolve
@@ -88,16 +89,6 @@ class CognitoEventReader:
         return CognitoEvent(
             pool, trigger, arn, kms_key_id, location=(kw["file"], kw["line"], kw["column"])
         )
-
-    def _problem(self, pointer: str, message: str, hint: str | None = None) -> None:
-        self.problems.append(
-            ConfigError(f"function '{self.function_key}': {message}", hint=hint, **self.at(pointer))
-        )
-
-    def _warn(self, pointer: str, message: str) -> None:
-        kw = self.at(pointer)
-        where = ":".join(str(p) for p in (kw["file"], kw["line"], kw["column"]) if p is not None)
-        self.warnings.append(f"{where}: function '{self.function_key}': {message}")
 
 
 def parse_event(value: Any, at: str, problem: Any) -> tuple[str, str, bool, str | None] | None:

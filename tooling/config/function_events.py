@@ -20,6 +20,7 @@ from tooling.config.events import ScheduleEvent
 from tooling.config.function_bus_events import BusEvent, BusEventReader
 from tooling.config.function_cognito_events import CognitoEvent, CognitoEventReader
 from tooling.config.function_http_events import FunctionHttpEvent, HttpEventReader
+from tooling.config.function_messages import FunctionMessages
 from tooling.config.function_s3_events import S3Event, S3EventReader
 from tooling.config.function_schedule_events import ScheduleEventReader
 from tooling.config.function_sns_events import SnsEvent, SnsEventReader
@@ -27,7 +28,7 @@ from tooling.config.function_stream_events import StreamEvent, StreamEventReader
 from tooling.config.http_api_events import HttpApiEvent, HttpApiEventReader
 from tooling.config.sqs_events import Locate, Resolve, SqsEvent, SqsEventReader
 from tooling.config.websocket_events import WebsocketEvent, WebsocketEventReader
-from tooling.errors import BadInput, ConfigError
+from tooling.errors import BadInput
 from tooling.sourcemap import pointer_join
 
 __all__ = ["READERS", "FunctionEvents", "FunctionEventsReader", "FunctionHttpEvent", "SqsEvent"]
@@ -48,7 +49,7 @@ class FunctionEvents:
 
 
 @dataclass
-class FunctionEventsReader:
+class FunctionEventsReader(FunctionMessages):
     """Reads one function's `events` list."""
 
     function_key: str
@@ -137,16 +138,6 @@ class FunctionEventsReader:
             http_api=tuple(self.found.get("httpApi", ())),
             websocket=tuple(self.found.get("websocket", ())),
         )
-
-    def _problem(self, pointer: str, message: str, hint: str | None) -> None:
-        self.problems.append(
-            ConfigError(f"function '{self.function_key}': {message}", **self.at(pointer), hint=hint)
-        )
-
-    def _warn(self, pointer: str, message: str) -> None:
-        kw = self.at(pointer)
-        where = ":".join(str(p) for p in (kw["file"], kw["line"], kw["column"]) if p is not None)
-        self.warnings.append(f"{where}: function '{self.function_key}': {message}")
 
 
 # One reader per event type; a new type of function event adds a line here.

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tooling.config.events import UNRESOLVED
+from tooling.config.function_messages import FunctionMessages
 from tooling.config.resources import pending_in
 from tooling.config.sqs_events import Locate, Resolve
 from tooling.errors import BadInput, ConfigError
@@ -47,7 +48,7 @@ class S3Event:
 
 
 @dataclass
-class S3EventReader:
+class S3EventReader(FunctionMessages):
     """Reads the `s3` events of one function."""
 
     function_key: str
@@ -218,16 +219,6 @@ class S3EventReader:
                 return None
         self.seen.append(event)
         return event
-
-    def _problem(self, pointer: str, message: str, hint: str | None) -> None:
-        self.problems.append(
-            ConfigError(f"function '{self.function_key}': {message}", **self.at(pointer), hint=hint)
-        )
-
-    def _warn(self, pointer: str, message: str) -> None:
-        kw = self.at(pointer)
-        where = ":".join(str(p) for p in (kw["file"], kw["line"], kw["column"]) if p is not None)
-        self.warnings.append(f"{where}: function '{self.function_key}': {message}")
 
 
 def shared_bucket_problems(functions: Iterable[tuple[str, tuple[S3Event, ...]]]) -> list[BadInput]:

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tooling.config.events import Location
+from tooling.config.function_messages import FunctionMessages
 from tooling.config.sqs_events import Locate, Resolve
-from tooling.errors import BadInput, ConfigError
+from tooling.errors import BadInput
 from tooling.sourcemap import pointer_join
 
 SNS_KEYS = frozenset(
@@ -45,7 +46,7 @@ class SnsEvent:
 
 
 @dataclass
-class SnsEventReader:
+class SnsEventReader(FunctionMessages):
     function_key: str
     at: Locate
     resolve: Resolve
@@ -159,11 +160,6 @@ class SnsEventReader:
     def _location(self, pointer: str) -> Location:
         kw = self.at(pointer)
         return (kw["file"], kw["line"], kw["column"])
-
-    def _problem(self, pointer: str, message: str, hint: str | None) -> None:
-        self.problems.append(
-            ConfigError(f"function '{self.function_key}': {message}", hint=hint, **self.at(pointer))
-        )
 
 
 def filter_policy_text(policy: dict[str, Any] | None) -> str | None:

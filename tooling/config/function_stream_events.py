@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tooling.config.events import UNRESOLVED, Location
+from tooling.config.function_messages import FunctionMessages
 from tooling.config.resources import pending_in
 from tooling.config.sqs_events import REPORT_BATCH_ITEM_FAILURES, Locate, Resolve
-from tooling.errors import BadInput, ConfigError
+from tooling.errors import BadInput
 from tooling.sourcemap import pointer_join
 
 STREAM_KEYS = frozenset(
@@ -80,7 +81,7 @@ class StreamEvent:
 
 
 @dataclass
-class StreamEventReader:
+class StreamEventReader(FunctionMessages):
     """Reads the `stream` events of one function."""
 
     function_key: str
@@ -310,16 +311,6 @@ class StreamEventReader:
     def _location(self, pointer: str) -> Location:
         kw = self.at(pointer)
         return kw["file"], kw["line"], kw["column"]
-
-    def _problem(self, pointer: str, message: str, hint: str | None) -> None:
-        self.problems.append(
-            ConfigError(f"function '{self.function_key}': {message}", **self.at(pointer), hint=hint)
-        )
-
-    def _warn(self, pointer: str, message: str) -> None:
-        kw = self.at(pointer)
-        where = ":".join(str(p) for p in (kw["file"], kw["line"], kw["column"]) if p is not None)
-        self.warnings.append(f"{where}: function '{self.function_key}': {message}")
 
 
 def _stream_attribute(value: str) -> bool:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tooling.config.events import Location
+from tooling.config.function_messages import FunctionMessages
 from tooling.errors import BadInput, ConfigError, Where
 from tooling.sourcemap import pointer_join
 
@@ -148,7 +149,7 @@ Locate = Callable[[str], Where]
 
 
 @dataclass
-class HttpApiEventReader:
+class HttpApiEventReader(FunctionMessages):
     """Reads one function's `httpApi` events (the checks that need every route, such as
     duplicates and authorizer names, are `read_http_api_settings`')."""
 
@@ -281,13 +282,6 @@ class HttpApiEventReader:
     def _location(self, pointer: str) -> Location:
         where = self.at(pointer)
         return (where.get("file"), where.get("line"), where.get("column"))
-
-    def _problem(self, pointer: str, message: str, hint: str | None) -> None:
-        self.problems.append(
-            ConfigError(
-                f"function '{self.function_key}': {message}", **self.at(pointer), hint=hint
-            )  # fmt: skip
-        )
 
 
 def _with(event: HttpApiEvent, **changes: Any) -> HttpApiEvent:

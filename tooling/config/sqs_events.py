@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tooling.config.events import UNRESOLVED
+from tooling.config.function_messages import FunctionMessages
 from tooling.config.resources import pending_in
-from tooling.errors import BadInput, ConfigError, Where
+from tooling.errors import BadInput, Where
 from tooling.sourcemap import pointer_join
 
 Location = tuple[str | None, int | None, int | None]
@@ -61,7 +62,7 @@ class SqsEvent:
 
 
 @dataclass
-class SqsEventReader:
+class SqsEventReader(FunctionMessages):
     """Reads the `sqs` events of one function (tooling.config.function_events dispatches)."""
 
     function_key: str
@@ -216,11 +217,6 @@ class SqsEventReader:
     def _location(self, pointer: str) -> Location:
         kw = self.at(pointer)
         return kw["file"], kw["line"], kw["column"]
-
-    def _problem(self, pointer: str, message: str, hint: str | None) -> None:
-        self.problems.append(
-            ConfigError(f"function '{self.function_key}': {message}", **self.at(pointer), hint=hint)
-        )
 
 
 _SQS_EG = "e.g. `- sqs: {arn: !GetAtt Jobs.Arn, batchSize: 5}`"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tooling.config.events import Location
+from tooling.config.function_messages import FunctionMessages
 from tooling.config.http_api_events import Locate, RequestAuthorizer, _SettingsReader, _strings
 from tooling.errors import BadInput, ConfigError, Where
 from tooling.sourcemap import pointer_join
@@ -63,7 +64,7 @@ class WebsocketSettings:
 
 
 @dataclass
-class WebsocketEventReader:
+class WebsocketEventReader(FunctionMessages):
     """Reads one function's `websocket` events (the checks that need every route are
     `read_websocket_settings`')."""
 
@@ -168,11 +169,6 @@ class WebsocketEventReader:
             return WebsocketAuthorizerRef(name, function=name, identity_source=sources)
         self._problem(pointer, "a websocket authorizer needs `name` or `arn`")
         return None
-
-    def _problem(self, pointer: str, message: str, hint: str | None = None) -> None:
-        self.problems.append(
-            ConfigError(f"function '{self.function_key}': {message}", **self.at(pointer), hint=hint)
-        )
 
 
 def read_websocket_settings(
