@@ -47,6 +47,7 @@ from tooling.config.function_settings import (
 )
 from tooling.config.function_urls import FunctionUrlSettings, read_function_url, url_logical_id
 from tooling.config.http_api_events import HttpApiSettings, read_http_api_settings
+from tooling.config.rest_authorizers import RestAuthorizer, check_authorizers
 from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
 from tooling.config.intrinsics import (
     FunctionTarget,
@@ -618,6 +619,10 @@ class _Loader:
             functions[key] = self._function_events(functions[key], context)
         self.problems.extend(shared_bucket_problems((k, f.events.s3) for k, f in functions.items()))
         self._check_routes(functions, state_machines)
+        self.problems.extend(
+            check_authorizers(used_authorizers(functions, state_machines), set(functions),
+                              self.warnings)  # fmt: skip
+        )
         api = _read_api_settings(
             self._rest_api_ids_resolved(provider, context),
             service=service,
@@ -2342,3 +2347,23 @@ def _rebase(smap: SourceMap, base: str) -> SourceMap:
         if pointer == base or pointer.startswith(base + "/"):
             positions[pointer[len(base) :]] = position
     return SourceMap(smap.file, positions)
+
+
+def used_authorizers(
+    functions: Mapping[str, FunctionConfig], machines: Mapping[str, StateMachineConfig]
+) -> list[tuple[str, RestAuthorizer]]:
+    """The REST API authorizers the http events make, in the order Serverless and then the
+    plugin compile them (the later one of a name wins)."""
+    used: list[tuple[str, RestAuthorizer]] = [
+        (f"function '{key}'", event.authorizer)
+        for key, function in functions.items()
+        for event in function.events.http
+        if event.authorizer is not None
+    ]
+    used.extend(
+        (f"state machine '{key}'", event.authorizer)
+        for key, machine in machines.items()
+        for event in machine.events.http
+        if event.authorizer is not None
+    )
+    return used
