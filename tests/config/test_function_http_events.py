@@ -141,7 +141,7 @@ def test_what_it_would_deploy_differently_is_refused_at_its_line(tmp_path: Path)
         (11, 45, "http `async: true` (an AWS integration invoki"),
         (12, 33, "http method 'fetch' is not one API Gateway ta"),
         (13, 22, "path part 'f g' is not a valid API Gateway pa"),
-        (8, 50, "authorizer function 'myAuthorizerFunction' doe"),  # checked once all are read
+        (8, 50, "authorizer function 'myAuthorizerFunction' do"),  # checked once all are read
     ]
     # the Cognito pool's authorizer (line 9) is made by the deploy (tests/config/
     # test_rest_authorizers.py)

@@ -140,7 +140,7 @@ def test_bad_forms_are_problems_at_their_line(tmp_path: Path) -> None:
         (16, "Cognito claims can only be filtered when using the lambda in"),
         (17, "authorizer ARN 'arn:aws:sqs:us-east-1:1:q' is neither a Lamb"),
         (18, "managedExternally must be true or false"),
-        (19, "an authorizer whose `arn` is an intrinsic needs a `name` (Ser"),
+        (19, "an authorizer whose `arn` is an intrinsic needs a `name` (Se"),
         (10, "authorizer function 'nosuchFunction' does not exist in this s"),
     ]
     rendered = problems(service)

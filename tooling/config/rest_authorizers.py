@@ -180,20 +180,19 @@ def read_authorization(
         reader.problem(pointer_join(at, "name"), "authorizer `name` must be text")
         return None
     if value.get("arn") is not None:
-        arn = resolve(value["arn"], pointer_join(at, "arn"))
-        if arn is None:
-            return None
-        if not isinstance(arn, str) or not arn.startswith("arn:"):
-            reader.problem(pointer_join(at, "arn"), "authorizer `arn` must be an ARN")
-            return None
-        written_out = isinstance(value["arn"], str)
-        if not written_out and name is None:
+        if not isinstance(value["arn"], str) and name is None:
             reader.problem(
                 at,
                 "an authorizer whose `arn` is an intrinsic needs a `name` (Serverless takes "
                 "the name from a written-out ARN only)",
                 hint="add `name: <authorizer name>`",
             )
+            return None
+        arn = resolve(value["arn"], pointer_join(at, "arn"))
+        if arn is None:
+            return None
+        if not isinstance(arn, str) or not arn.startswith("arn:"):
+            reader.problem(pointer_join(at, "arn"), "authorizer `arn` must be an ARN")
             return None
         authorization = _made_from_arn(reader, at, arn, name, kind or "TOKEN", settings)
     elif name is not None:
