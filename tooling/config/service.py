@@ -619,10 +619,8 @@ class _Loader:
             functions[key] = self._function_events(functions[key], context)
         self.problems.extend(shared_bucket_problems((k, f.events.s3) for k, f in functions.items()))
         self._check_routes(functions, state_machines)
-        self.problems.extend(
-            check_authorizers(used_authorizers(functions, state_machines), set(functions),
-                              self.warnings)  # fmt: skip
-        )
+        authorizers = used_authorizers(functions, state_machines)
+        self.problems.extend(check_authorizers(authorizers, set(functions), self.warnings))
         api = _read_api_settings(
             self._rest_api_ids_resolved(provider, context),
             service=service,
@@ -632,6 +630,16 @@ class _Loader:
             warnings=self.warnings,
             problems=self.problems,
         )
+        if api.rest_api_id is not None and authorizers:
+            subject, authorizer = authorizers[0]
+            file, line, column = authorizer.location
+            self.problems.append(ConfigError(
+                f"{subject}: authorizer '{authorizer.name}' would be made on the shared REST API "
+                "(provider.apiGateway.restApiId); the toolkit does not make authorizers on a "
+                "shared API yet", file=file, line=line, column=column,
+                hint="make the authorizer with the service that owns the API and name it here "
+                "with `type` and `authorizerId`",
+            ))  # fmt: skip
         timeouts = {key: fn.timeout for key, fn in functions.items()}
         api_context: dict[str, Any] = {
             "function_arns": {key: fn.arn for key, fn in functions.items()},

@@ -26,6 +26,7 @@ from tooling.deploy.event_differences import (
     alarm_diff,
     api_methods_found,
     api_methods_wanted,
+    authorizer_shape,
     permission_diff,
     rest_api_diff,
     rule_diff,
@@ -384,7 +385,15 @@ class AwsRestApis:
             for item in page.get("items", [])
         ]
         stages = aws.call("apigateway", "get_stages", what=what, restApiId=api_id)
-        return {**api, "Resources": resources, "Stages": stages.get("item", [])}
+        authorizers = [
+            item
+            for page in aws.pages("apigateway", "get_authorizers", what=what, restApiId=api_id)
+            for item in page.get("items", [])
+        ]
+        return {
+            **api, "Resources": resources, "Stages": stages.get("item", []),
+            "Authorizers": authorizers,
+        }  # fmt: skip
 
     def owns(self, address: Address, found: Found) -> bool:
         if shared_api(address) is not None:
@@ -420,13 +429,18 @@ class AwsRestApis:
         root = {"id": api.get("rootResourceId"), "path": "/"}
         if root["id"] is None:
             root = self._resources(api["id"])[0]
-        self._apply(resource, api["id"], [root])
+        self._apply(resource, api["id"], [root], [])
 
     def update(self, resource: RestApi, found: Found, diff: Diff) -> None:
         if resource.existing_id is not None:
             self.shared.apply(resource, found)
         elif not resource.existence_only:
-            self._apply(resource, found["id"], list(found.get("Resources") or []))
+            self._apply(
+                resource,
+                found["id"],
+                list(found.get("Resources") or []),
+                list(found.get("Authorizers") or []),
+            )
 
     def api_id(self, name: str) -> str | None:
         """The id of the toolkit's API of that name (None: there is none yet)."""
@@ -444,8 +458,47 @@ class AwsRestApis:
             for item in page.get("items", [])
         ]
 
-    def _apply(self, api: RestApi, api_id: str, resources: list[dict[str, Any]]) -> None:
+    def _authorizers(
+        self, api: RestApi, api_id: str, found: list[dict[str, Any]]
+    ) -> tuple[dict[str, str], list[str]]:
+        """Makes or changes the authorizers the methods name, before the methods: their ids
+        by name, and the ids of those no longer wanted (deleted once no method names them)."""
+        aws, ids, unused = self.c.aws, {}, []
+        have: dict[str, dict[str, Any]] = {}
+        for authorizer in found:
+            if authorizer.get("name") in have:
+                unused.append(str(authorizer["id"]))  # a second one of that name
+            else:
+                have[str(authorizer.get("name"))] = authorizer
+        for settings in api.authorizers:
+            name = str(settings["name"])
+            what = f"{'update' if name in have else 'create'} authorizer {name} of {api.name}"
+            known = have.pop(name, None)
+            if known is None:
+                made = aws.call(
+                    "apigateway", "create_authorizer", what=what, restApiId=api_id, **settings
+                )
+                ids[name] = str(made["id"])
+                continue
+            ids[name] = str(known["id"])
+            operations = authorizer_patch(known, settings)
+            if operations:
+                aws.call(
+                    "apigateway", "update_authorizer", what=what, restApiId=api_id,
+                    authorizerId=ids[name], patchOperations=operations,
+                )  # fmt: skip
+        unused.extend(str(a["id"]) for a in have.values())
+        return ids, unused
+
+    def _apply(
+        self,
+        api: RestApi,
+        api_id: str,
+        resources: list[dict[str, Any]],
+        authorizers: list[dict[str, Any]],
+    ) -> None:
         aws = self.c.aws
+        authorizer_ids, unused = self._authorizers(api, api_id, authorizers)
         ids = {str(r.get("path", "/")).strip("/"): r["id"] for r in resources}
         for path in api.paths():
             if path in ids:
@@ -457,17 +510,25 @@ class AwsRestApis:
             )  # fmt: skip
             ids[path] = created["id"]
         have = api_methods_found({"Resources": resources})
-        wanted = api_methods_wanted(api)
+        wanted = api_methods_wanted(api, authorizer_ids)
         for method in api.methods:
             key = (method.path, method.http_method)
             if have.get(key) == wanted[key]:
                 continue
             if key in have:
                 self._delete_method(api_id, ids[method.path], method.http_method)
+            if method.authorizer is not None:
+                method = replace(method, authorizer_id=authorizer_ids[method.authorizer])
             self.put_method(api_id, ids[method.path], method)
         for path, verb in sorted(set(have) - set(wanted)):
             if path in ids:
                 self._delete_method(api_id, ids[path], verb)
+        for authorizer_id in unused:  # no method names it any more
+            with contextlib.suppress(NotFound):
+                aws.call(
+                    "apigateway", "delete_authorizer", what=f"delete authorizer {authorizer_id}",
+                    restApiId=api_id, authorizerId=authorizer_id,
+                )  # fmt: skip
         needed = set(api.paths()) | {""}
         for path in sorted(set(ids) - needed, key=lambda p: -p.count("/")):
             with contextlib.suppress(NotFound):
@@ -740,6 +801,26 @@ class AwsPermissions:
 
     def describe(self, address: Address, found: Found) -> Description:
         return Description(str(address.arn), str(found.get("Statement", {}).get("Sid", "")))
+
+
+def authorizer_patch(found: dict[str, Any], settings: dict[str, Any]) -> list[dict[str, str]]:
+    """UpdateAuthorizer's patch operations taking `found` (GetAuthorizers' item) to
+    `settings` (CreateAuthorizer's)."""
+    have, want = authorizer_shape(found), authorizer_shape(settings)
+    operations: list[dict[str, str]] = []
+    for field in ("type", "authorizerUri", "identitySource", "identityValidationExpression",
+                  "authorizerResultTtlInSeconds"):  # fmt: skip
+        if have[field] != want[field]:
+            value = "" if want[field] is None else str(want[field])
+            operations.append({"op": "replace", "path": f"/{field}", "value": value})
+    old_arns, new_arns = set(have["providerARNs"] or []), set(want["providerARNs"] or [])
+    operations.extend(
+        {"op": "add", "path": "/providerARNs", "value": arn} for arn in sorted(new_arns - old_arns)
+    )
+    operations.extend(
+        {"op": "remove", "path": f"/providerARNs/{arn}"} for arn in sorted(old_arns - new_arns)
+    )
+    return operations
 
 
 def _statements(policy: dict[str, Any]) -> list[dict[str, Any]]:

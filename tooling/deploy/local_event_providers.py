@@ -268,8 +268,11 @@ def _method_document(method: ApiMethod) -> dict[str, Any]:
     return document
 
 
-def route_document(method: ApiMethod) -> dict[str, Any]:
-    """What `tool serve` needs to answer a method like API Gateway does."""
+def route_document(
+    method: ApiMethod, authorizer: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What `tool serve` needs to answer a method like API Gateway does (`authorizer`: the
+    settings of the authorizer the method names, with its id)."""
     return {
         "path": method.path,
         "method": method.http_method,
@@ -281,6 +284,8 @@ def route_document(method: ApiMethod) -> dict[str, Any]:
         "preflightHeaders": method.preflight_headers,
         "authorizationType": method.authorization_type,
         "authorizerId": method.authorizer_id,
+        "authorizer": authorizer,
+        "authorizationScopes": list(method.authorization_scopes),
         "apiKeyRequired": method.api_key_required,
         "integrationResponses": list(method.integration_responses),
         "declaredIn": list(method.declared_in),
@@ -301,11 +306,24 @@ class LocalRestApis(_Records):
 
     def _document(self, api: RestApi) -> dict[str, Any]:
         if api.existence_only:  # the whole API comes after the stack
-            api = replace(api, methods=())
+            api = replace(api, methods=(), authorizers=())
+        authorizers = {
+            str(a["name"]): {
+                "id": hashlib.sha256(f"{api.name}/authorizers/{a['name']}".encode()).hexdigest()[
+                    :6
+                ],
+                **a,
+            }
+            for a in api.authorizers
+        }
+        methods = [
+            replace(m, authorizer_id=authorizers[m.authorizer]["id"]) if m.authorizer else m
+            for m in api.methods
+        ]
         resources: dict[str, dict[str, Any]] = {"": {"path": "/", "resourceMethods": {}}}
         for path in api.paths():
             resources[path] = {"path": "/" + path, "resourceMethods": {}}
-        for method in api.methods:
+        for method in methods:
             resources[method.path]["resourceMethods"][method.http_method] = _method_document(method)
         for path, resource in resources.items():
             resource["id"] = hashlib.sha256(f"{api.name}/{path}".encode()).hexdigest()[:10]
@@ -315,7 +333,11 @@ class LocalRestApis(_Records):
             "endpointConfiguration": {"types": [api.endpoint_type]},
             "Resources": list(resources.values()),
             "Stages": [{"stageName": api.stage}],
-            "Routes": [route_document(method) for method in api.methods],
+            "Authorizers": list(authorizers.values()),
+            "Routes": [
+                route_document(method, authorizers.get(original.authorizer or ""))
+                for method, original in zip(methods, api.methods, strict=True)
+            ],
         }
 
     def create(self, resource: RestApi) -> None:

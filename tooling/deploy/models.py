@@ -547,6 +547,7 @@ class ApiMethod:
     authorization_type: str = "NONE"
     api_key_required: bool = False
     authorizer_id: str | None = None
+    authorizer: str | None = None  # the name of one of the API's `authorizers` (its id: found)
     authorization_scopes: tuple[str, ...] = ()
     request_parameters: dict[str, bool] = field(default_factory=dict)  # PutMethod's
     integration: dict[str, Any] = field(default_factory=dict)  # PutIntegration's settings
@@ -585,6 +586,9 @@ class RestApi:
     existing_id: str | None = None
     root_resource_id: str | None = None
     predefined_resources: tuple[tuple[str, str], ...] = ()
+    # The authorizers the http events make: CreateAuthorizer's settings (name, type,
+    # authorizerUri or providerARNs, identitySource, ...), found again by name.
+    authorizers: tuple[dict[str, Any], ...] = ()
 
     @property
     def address(self) -> Address:
