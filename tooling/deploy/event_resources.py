@@ -531,6 +531,7 @@ def http_api(context: _Context) -> Contribution:
         authorizers=tuple(
             authorizer_settings(service, authorizer) for authorizer in authorizers.values()
         ),
+        authorizer_locations=tuple((a.name, a.location) for a in authorizers.values()),
     )
     resources.append(rest_api)
     resources.extend(api_keys(api.api_keys, rest_api))

@@ -313,6 +313,7 @@ class LocalRestApis(_Records):
                     :6
                 ],
                 **a,
+                "declaredIn": list(dict(api.authorizer_locations).get(str(a["name"]), ())),
             }
             for a in api.authorizers
         }

@@ -589,6 +589,10 @@ class RestApi:
     # The authorizers the http events make: CreateAuthorizer's settings (name, type,
     # authorizerUri or providerARNs, identitySource, ...), found again by name.
     authorizers: tuple[dict[str, Any], ...] = ()
+    # where each authorizer is declared (name -> file, line, column), for messages
+    authorizer_locations: tuple[tuple[str, tuple[str | None, int | None, int | None]], ...] = (
+        field(default=(), compare=False)
+    )
 
     @property
     def address(self) -> Address:

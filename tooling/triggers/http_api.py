@@ -23,8 +23,9 @@ stage prefix of the deployed URL (`/dev/...`) is accepted, and so is the bare pa
   API Gateway's 29 s integration timeout 504.
 - API keys: a `private: true` route answers 403 `{"message":"Forbidden"}` unless `x-api-key`
   holds the value of an enabled key of a usage plan on this API and stage (the local records of
-  provider.apiGateway.apiKeys and usagePlan), as API Gateway does. Other authorization
-  (AWS_IAM, authorizers) is not checked: said when the server starts.
+  provider.apiGateway.apiKeys and usagePlan), as API Gateway does. Authorizers the http events
+  make run as API Gateway runs them (tooling.triggers.rest_authorizers); AWS_IAM and existing
+  authorizers (`authorizerId`) are not checked: said when the server starts.
 - The server listens on 127.0.0.1 only, and answers only requests addressed to a loopback
   name (`Host`), so a web page under another name cannot read its answers.
 """
@@ -44,6 +45,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tooling.errors import AlreadyExists, InputError, NotFound, ToolError
+from tooling.triggers.rest_authorizers import Denied, LocalAuthorizers
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 SERVE_PORT = 3000  # `tool serve`'s port unless --port says otherwise
@@ -176,6 +178,8 @@ class LocalApi:
         reload: Callable[[], dict[str, Any] | None] | None = None,
         functions: Functions | None = None,
         api_keys: Callable[[str, str], dict[str, str]] | None = None,
+        region: str = "us-east-1",
+        deployed_function: Callable[[str], bool] = lambda arn: False,
     ) -> None:
         self.executions = executions
         # The enabled keys in usage plans on (API id, stage), as deployed now (value -> id);
@@ -187,6 +191,9 @@ class LocalApi:
         self.now = now
         self.sleep = sleep
         self.reload = reload  # the API as deployed now: a deploy while serving is picked up
+        self.region = region
+        # the REST API's authorizers; `deployed_function`: whether a function ARN is deployed
+        self.authorizers = LocalAuthorizers(functions, deployed_function, now)
         self._use(document)
 
     def _use(self, document: dict[str, Any]) -> None:
@@ -214,10 +221,12 @@ class LocalApi:
                     "the JSON body is the input, as with the default template"
                 )
             checks = []
-            if doc.get("authorizationType") not in (None, "NONE"):
+            if doc.get("authorizer"):
+                pass  # run locally, or said once per authorizer below
+            elif doc.get("authorizationType") not in (None, "NONE"):
                 checks.append(f"{doc['authorizationType']} authorization")
-            if doc.get("authorizerId"):
-                checks[-1] += f" (authorizer {doc['authorizerId']})"
+                if doc.get("authorizerId"):
+                    checks[-1] += f" (authorizer {doc['authorizerId']})"
             if doc.get("apiKeyRequired") and self.api_keys is None:
                 checks.append("its API key (private: true)")
             if checks:
@@ -228,6 +237,19 @@ class LocalApi:
                     "(provider.apiGateway.apiKeys): every request is answered 403, as API "
                     "Gateway answers it"
                 )
+        for authorizer in self.document.get("Authorizers") or []:
+            if self.authorizers.checkable(authorizer):
+                continue
+            file, line, column = (list(authorizer.get("declaredIn") or []) + [None] * 3)[:3]
+            where = ":".join(str(p) for p in (file, line, column) if p is not None)
+            what = ("a Cognito user pool's token" if authorizer.get("type") == "COGNITO_USER_POOLS"
+                    else "a function outside the service")  # fmt: skip
+            notes.append(
+                f"{where + ': ' if where else ''}authorizer '{authorizer.get('name')}' "
+                f"({what}) cannot be checked locally: a request without "
+                f"{authorizer.get('identitySource')} is answered 401 as on AWS, one with it "
+                "passes unchecked"
+            )
         return notes
 
     def handle(self, request: Request) -> Response:
@@ -254,8 +276,41 @@ class LocalApi:
 
     # -- one route ------------------------------------------------------------------------------
 
+    def _authorize(
+        self, route: Route, request: Request, params: dict[str, str]
+    ) -> Response | dict[str, Any] | None:
+        """The route's authorizer's answer: API Gateway's refusal, or the integration's
+        `requestContext.authorizer` (None: the route has no authorizer)."""
+        authorizer = route.document.get("authorizer")
+        if not authorizer:
+            return None
+        path = self._bare_path(request.path).lstrip("/")
+        method_arn = (
+            f"arn:aws:execute-api:{self.region}:{self.account}:{self.document.get('id', '')}/"
+            f"{self.stage}/{request.method}/{path}"
+        )
+        sources = {"header": request.headers, "query": request.query, "stage": {}, "context": {}}
+
+        def request_event() -> dict[str, Any]:
+            event = self.proxy_event(route, request, params, self.new_request_id())
+            for key in ("body", "isBase64Encoded"):
+                event.pop(key, None)
+            return event
+
+        answer = self.authorizers.authorize(authorizer, sources, method_arn, request_event)
+        if isinstance(answer, Denied):
+            return Response(
+                answer.status,
+                json.dumps(answer.body),
+                {"Content-Type": JSON_TYPE, "x-amzn-ErrorType": answer.error_type},
+            )
+        return answer.context
+
     def _answer(self, route: Route, request: Request, params: dict[str, str]) -> Response:
         doc = route.document
+        authorized = self._authorize(route, request, params)
+        if isinstance(authorized, Response):
+            return authorized
         if doc.get("apiKeyRequired") and self.api_keys is not None:
             given = request.headers.get("x-api-key")
             if not given or given not in self.api_keys(str(self.document.get("id")), self.stage):
@@ -263,12 +318,12 @@ class LocalApi:
                     403, json.dumps(FORBIDDEN), {"x-amzn-ErrorType": "ForbiddenException"}
                 )
         if doc.get("functionArn"):  # a function's http event: the Lambda proxy integration
-            return self._proxy(route, request, params)
+            return self._proxy(route, request, params, authorized)
         if doc.get("action") is None:  # a CORS preflight (MOCK integration)
             return Response(200, "", dict(doc.get("preflightHeaders") or {}))
         request_id = self.new_request_id()
         try:
-            status, body = self._integration(route, request, params, request_id)
+            status, body = self._integration(route, request, params, request_id, authorized)
         except _GatewayAnswer as answer:  # API Gateway answers before the integration
             return answer.response
         except ToolError as exc:
@@ -276,7 +331,12 @@ class LocalApi:
         return self._respond(doc, status, body, request_id)
 
     def _integration(
-        self, route: Route, request: Request, params: dict[str, str], request_id: str
+        self,
+        route: Route,
+        request: Request,
+        params: dict[str, str],
+        request_id: str,
+        authorizer: dict[str, Any] | None = None,
     ) -> tuple[int, str]:
         doc = route.document
         kind, action = doc.get("templateKind"), doc["action"]
@@ -288,7 +348,8 @@ class LocalApi:
             raise _GatewayAnswer(Response(415, json.dumps({"message": "Unsupported Media Type"})))
         text = request.body.decode("utf-8", errors="replace")
         if kind == "lambda_proxy":
-            payload = json.dumps(self._proxy_event(route, request, params, request_id, text))
+            event = self._proxy_event(route, request, params, request_id, text, authorizer)
+            payload = json.dumps(event)
         else:  # the default template: $input.json('$')
             try:
                 payload = json.dumps(json.loads(text)) if text.strip() else "{}"
@@ -343,7 +404,13 @@ class LocalApi:
         return _json(answer)
 
     def _proxy_event(
-        self, route: Route, request: Request, params: dict[str, str], request_id: str, body: str
+        self,
+        route: Route,
+        request: Request,
+        params: dict[str, str],
+        request_id: str,
+        body: str,
+        authorizer: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The lambda_proxy template's input, built directly (empty values become null)."""
         now = self.now()
@@ -380,7 +447,7 @@ class LocalApi:
                 "requestId": request_id,
                 "identity": {"sourceIp": "127.0.0.1"},
                 "domainName": "127.0.0.1",
-                "authorizer": {},
+                "authorizer": dict(authorizer or {}),
                 "apiId": self.document.get("id", ""),
             },
             "body": body,
@@ -389,13 +456,21 @@ class LocalApi:
 
     # -- the Lambda proxy integration ---------------------------------------------------------
 
-    def _proxy(self, route: Route, request: Request, params: dict[str, str]) -> Response:
+    def _proxy(
+        self,
+        route: Route,
+        request: Request,
+        params: dict[str, str],
+        authorizer: dict[str, Any] | None = None,
+    ) -> Response:
         """Invoke the function with API Gateway's proxy event (payload version 1.0) and answer
         with its result; a failed function or a malformed result is API Gateway's 502."""
         request_id = self.new_request_id()
         if self.functions is None:
             return _internal_error(request_id)
         event = self.proxy_event(route, request, params, request_id)
+        if authorizer is not None:  # what the route's authorizer answered
+            event["requestContext"]["authorizer"] = authorizer
         try:
             answer = self.functions.invoke(str(route.document["functionArn"]), json.dumps(event))
         except ToolError:
@@ -712,6 +787,11 @@ def open_local_api(service: Any) -> LocalApi:
         }
 
     functions = LocalProxyFunctions(database, service.region)
+
+    def deployed_function(arn: str) -> bool:
+        """Whether the function is deployed locally (an authorizer calling one is run)."""
+        return functions.store.get_function(arn) is not None
+
     return LocalApi(
         record.document,
         backend,
@@ -719,4 +799,6 @@ def open_local_api(service: Any) -> LocalApi:
         reload=deployed,
         functions=functions,
         api_keys=api_keys,
+        region=service.region,
+        deployed_function=deployed_function,
     )
