@@ -32,8 +32,7 @@ def allow(resource: str = "*", effect: str = "Allow", **context: Any) -> dict[st
         "principalId": "user-1",
         "policyDocument": {
             "Version": "2012-10-17",
-            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect,
-                           "Resource": resource}],
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
         },  # fmt: skip
         "context": context,
     }

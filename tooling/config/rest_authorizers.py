@@ -362,9 +362,7 @@ def _made(
     return Authorization(authorizer.method_authorization, authorizer=authorizer)
 
 
-def _identity_source_ok(
-    reader: _Reader, at: str, kind: str, source: str | None, ttl: int
-) -> bool:
+def _identity_source_ok(reader: _Reader, at: str, kind: str, source: str | None, ttl: int) -> bool:
     where = pointer_join(at, "identitySource")
     if source is None:
         if kind == "REQUEST" and ttl > 0:  # API Gateway: caching needs an identity source
@@ -473,8 +471,9 @@ def check_authorizers(
                     file=file,
                     line=line,
                     column=column,
-                    hint="functions of this service: " + (", ".join(sorted(function_keys))
-                    or "none") + "; or give `arn:` for a function elsewhere",
+                    hint="functions of this service: "
+                    + (", ".join(sorted(function_keys)) or "none")
+                    + "; or give `arn:` for a function elsewhere",
                 )
             )
             continue

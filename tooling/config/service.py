@@ -47,7 +47,6 @@ from tooling.config.function_settings import (
 )
 from tooling.config.function_urls import FunctionUrlSettings, read_function_url, url_logical_id
 from tooling.config.http_api_events import HttpApiSettings, read_http_api_settings
-from tooling.config.rest_authorizers import RestAuthorizer, check_authorizers
 from tooling.config.iam_statements import STATEMENT_EXAMPLE, statement_problem
 from tooling.config.intrinsics import (
     FunctionTarget,
@@ -80,6 +79,7 @@ from tooling.config.resources import (
     read_resources,
     resource_ids_of,
 )
+from tooling.config.rest_authorizers import RestAuthorizer, check_authorizers
 from tooling.config.triggers import SqsTrigger, parse_sqs_triggers
 from tooling.config.variables import VariableResolver
 from tooling.config.websocket_events import WebsocketSettings, read_websocket_settings

@@ -514,9 +514,9 @@ def http_api(context: _Context) -> Contribution:
             needs.append(Address("function", function.name))
     authorizers = made_authorizers(service)
     for authorizer in authorizers.values():  # the function exists before its authorizer
-        function = service.functions.get(authorizer.function or "")
-        if function is not None and Address("function", function.name) not in needs:
-            needs.append(Address("function", function.name))
+        caller = service.functions.get(authorizer.function or "")
+        if caller is not None and Address("function", caller.name) not in needs:
+            needs.append(Address("function", caller.name))
     api = service.api
     rest_api = RestApi(
         name=api.name,
@@ -608,8 +608,7 @@ def _authorizer_permissions(
     partition = partition_for(service.region)
     api_id = rest_api.existing_id or REST_API_ID
     source_arn = (
-        f"arn:{partition}:execute-api:{service.region}:{service.account_id}:{api_id}"
-        "/authorizers/*"
+        f"arn:{partition}:execute-api:{service.region}:{service.account_id}:{api_id}/authorizers/*"
     )
     permissions: dict[str, Permission] = {}
     for authorizer in authorizers.values():

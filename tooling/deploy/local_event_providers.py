@@ -268,9 +268,7 @@ def _method_document(method: ApiMethod) -> dict[str, Any]:
     return document
 
 
-def route_document(
-    method: ApiMethod, authorizer: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def route_document(method: ApiMethod, authorizer: dict[str, Any] | None = None) -> dict[str, Any]:
     """What `tool serve` needs to answer a method like API Gateway does (`authorizer`: the
     settings of the authorizer the method names, with its id)."""
     return {

@@ -590,8 +590,8 @@ class RestApi:
     # authorizerUri or providerARNs, identitySource, ...), found again by name.
     authorizers: tuple[dict[str, Any], ...] = ()
     # where each authorizer is declared (name -> file, line, column), for messages
-    authorizer_locations: tuple[tuple[str, tuple[str | None, int | None, int | None]], ...] = (
-        field(default=(), compare=False)
+    authorizer_locations: tuple[tuple[str, tuple[str | None, int | None, int | None]], ...] = field(
+        default=(), compare=False
     )
 
     @property

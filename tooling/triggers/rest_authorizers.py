@@ -93,7 +93,7 @@ def identity_values(authorizer: Mapping[str, Any], sources: Mapping[str, Mapping
                               ("method.request.querystring.", "query"),
                               ("stageVariables.", "stage"), ("context.", "context")):  # fmt: skip
             if source.startswith(prefix):
-                name = source[len(prefix):]
+                name = source[len(prefix) :]
                 value = sources[where].get(name.lower() if where == "header" else name)
                 if not value:
                     return None
@@ -162,7 +162,9 @@ class LocalAuthorizers:
                     self._cache[key] = (now + ttl, result)
         return _decide(result, method_arn)
 
-    def _call(self, authorizer: Mapping[str, Any], event: dict[str, Any]) -> dict[str, Any] | Denied:
+    def _call(
+        self, authorizer: Mapping[str, Any], event: dict[str, Any]
+    ) -> dict[str, Any] | Denied:
         failed = Denied(500, CONFIGURATION_ERROR, "AuthorizerConfigurationException")
         arn = function_arn(authorizer)
         if self.functions is None or arn is None:
