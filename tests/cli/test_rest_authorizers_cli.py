@@ -125,3 +125,29 @@ def test_serve_runs_the_authorizer_before_the_routes(
     assert "No changes." in capsys.readouterr().out
     assert main(["remove"]) == 0
     assert "delete    rest api dev-web (tool remove)" in capsys.readouterr().out
+
+
+def test_a_gateway_response_alone_in_resources_deploys_locally(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pattern of services with authorizers (a gateway response adding CORS headers to
+    authorizer failures): `tool serve` answers the API itself, so the stack holds nothing;
+    main refused the deploy ("none of resources: ... can be created")."""
+    folder = tmp_path / "web"
+    folder.mkdir()
+    (folder / "serverless.yml").write_text(
+        SERVICE + "resources:\n  Resources:\n    GatewayResponse:\n"
+        "      Type: AWS::ApiGateway::GatewayResponse\n"
+        "      Properties:\n"
+        "        ResponseType: EXPIRED_TOKEN\n"
+        "        RestApiId: {Ref: ApiGatewayRestApi}\n"
+        "        StatusCode: '401'\n"
+    )
+    (folder / "handler.py").write_text(HANDLER)
+    monkeypatch.chdir(folder)
+    assert main(["deploy"]) == 0, capsys.readouterr().err
+    assert (
+        "GatewayResponse (AWS::ApiGateway::GatewayResponse: the local target keeps the REST "
+        "API itself" in capsys.readouterr().err
+    )
+    assert main(["remove"]) == 0
