@@ -168,6 +168,9 @@ def test_authorizers_deploy_redeploy_change_and_remove(
     assert code == 0, err
     assert out.splitlines()[-1] == "No changes."
     assert mutating(calls) == []
+    code, out, err, _ = run(capsys, "info", "--target", "aws")
+    assert code == 0, err
+    assert "authorizers: " in out and "auth (TOKEN)" in out and "pool (COGNITO_USER_POOLS)" in out
 
     changed = SERVICE.replace("resultTtlInSeconds: 0", "resultTtlInSeconds: 60")
     changed = changed.replace(

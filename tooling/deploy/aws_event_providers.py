@@ -591,7 +591,7 @@ class AwsRestApis:
         stages = [s.get("stageName") for s in found.get("Stages") or []]
         stage = stages[0] if stages else ""
         url = f"https://{found['id']}.execute-api.{self.c.region}.amazonaws.com/{stage}"
-        return Description(url, f"{len(api_methods_found(found))} method(s)")
+        return Description(url, f"{len(api_methods_found(found))} method(s)" + _authorizers(found))
 
 
 class AwsAlarms:
@@ -801,6 +801,13 @@ class AwsPermissions:
 
     def describe(self, address: Address, found: Found) -> Description:
         return Description(str(address.arn), str(found.get("Statement", {}).get("Sid", "")))
+
+
+def _authorizers(found: Found) -> str:
+    """`, authorizers: a (TOKEN), b (COGNITO_USER_POOLS)` for `tool info`; "" without any."""
+    found_authorizers = found.get("Authorizers") or []
+    listed = ", ".join(f"{a.get('name')} ({a.get('type')})" for a in found_authorizers)
+    return f", authorizers: {listed}" if listed else ""
 
 
 def authorizer_patch(found: dict[str, Any], settings: dict[str, Any]) -> list[dict[str, str]]:

@@ -350,7 +350,12 @@ class LocalRestApis(_Records):
         stage = (found.get("Stages") or [{}])[0].get("stageName", "")
         return Description(
             f"local API {found.get('id')} (stage {stage})",
-            f"{len(api_methods_found(found))} method(s), served by `tool serve`",
+            f"{len(api_methods_found(found))} method(s)"
+            + "".join(
+                f", authorizer {a.get('name')} ({a.get('type')})"
+                for a in found.get("Authorizers") or []
+            )  # fmt: skip
+            + ", served by `tool serve`",
         )
 
 
