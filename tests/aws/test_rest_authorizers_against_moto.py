@@ -234,3 +234,72 @@ def test_a_deploy_stopped_before_the_methods_is_finished_by_the_next(
     assert mutating(calls) == []
     code, _, err, _ = run(capsys, "remove", "--target", "aws")
     assert code == 0, err
+
+
+SHARED = """\
+service: shop
+provider:
+  name: aws
+  runtime: python3.12
+  apiGateway:
+    restApiId: API_ID
+functions:
+  auth:
+    handler: handler.auth
+  hello:
+    handler: handler.hello
+    events:
+      - http: {path: hello, method: get, authorizer: auth}
+"""
+
+
+def test_authorizers_on_a_shared_rest_api_are_marked_and_only_theirs_touched(
+    aws_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """On another service's API (provider.apiGateway.restApiId) the toolkit's authorizer
+    carries its marker (`authType`); the other service's authorizers are left alone, one of the
+    same name stops the deploy; remove deletes only the toolkit's."""
+    clients = Clients()
+    other = clients.apigateway.create_rest_api(name="dev-other")["id"]
+    theirs = clients.apigateway.create_authorizer(
+        restApiId=other, name="theirs", type="TOKEN", authorizerUri=f"arn:aws:apigateway:{REGION}:"
+        f"lambda:path/2015-03-31/functions/{AUTH_ARN}/invocations",
+        identitySource="method.request.header.Authorization",
+    )["id"]  # fmt: skip
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    (folder / "handler.py").write_text(HANDLER)
+    (folder / "serverless.yml").write_text(SHARED.replace("API_ID", other))
+    monkeypatch.chdir(folder)
+    code, _, err, _ = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    authorizers = clients.authorizers(other)
+    assert set(authorizers) == {"auth", "theirs"}
+    assert authorizers["auth"]["authType"] == "tool:shop:dev"
+    method = clients.methods(other)[("/hello", "GET")]
+    assert (method["authorizationType"], method["authorizerId"]) == (
+        "CUSTOM", authorizers["auth"]["id"],
+    )  # fmt: skip
+    assert clients.source_arns("shop-dev-auth") == [
+        f"arn:aws:execute-api:{REGION}:{MOTO_ACCOUNT}:{other}/authorizers/*"
+    ]
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert mutating(calls) == []
+
+    code, _, err, _ = run(capsys, "remove", "--target", "aws")
+    assert code == 0, err
+    assert set(clients.authorizers(other)) == {"theirs"}
+    assert clients.authorizers(other)["theirs"]["id"] == theirs
+
+    named_like_theirs = f"authorizer: {{name: theirs, arn: '{AUTH_ARN}'}}"
+    (folder / "serverless.yml").write_text(
+        SHARED.replace("API_ID", other).replace("authorizer: auth", named_like_theirs)
+    )
+    code, _, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 2
+    assert "authorizer theirs of REST API" in err and "is not the toolkit's" in err
+    assert mutating(calls) == []  # stopped before anything changed

@@ -630,16 +630,6 @@ class _Loader:
             warnings=self.warnings,
             problems=self.problems,
         )
-        if api.rest_api_id is not None and authorizers:
-            subject, authorizer = authorizers[0]
-            file, line, column = authorizer.location
-            self.problems.append(ConfigError(
-                f"{subject}: authorizer '{authorizer.name}' would be made on the shared REST API "
-                "(provider.apiGateway.restApiId); the toolkit does not make authorizers on a "
-                "shared API yet", file=file, line=line, column=column,
-                hint="make the authorizer with the service that owns the API and name it here "
-                "with `type` and `authorizerId`",
-            ))  # fmt: skip
         timeouts = {key: fn.timeout for key, fn in functions.items()}
         api_context: dict[str, Any] = {
             "function_arns": {key: fn.arn for key, fn in functions.items()},

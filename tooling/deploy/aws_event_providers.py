@@ -20,13 +20,19 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tooling.deploy.api_key_providers import aws_api_key_providers
 from tooling.deploy.aws_http_api_providers import AwsHttpApis
+from tooling.deploy.aws_rest_authorizers import (
+    check_names,
+    delete_authorizers,
+    described,
+    found_authorizers,
+    sync_authorizers,
+)
 from tooling.deploy.aws_shared_rest_api import SharedRestApis, shared_api
 from tooling.deploy.aws_websocket_providers import AwsWebsocketApis
 from tooling.deploy.event_differences import (
     alarm_diff,
     api_methods_found,
     api_methods_wanted,
-    authorizer_shape,
     permission_diff,
     rest_api_diff,
     rule_diff,
@@ -385,11 +391,7 @@ class AwsRestApis:
             for item in page.get("items", [])
         ]
         stages = aws.call("apigateway", "get_stages", what=what, restApiId=api_id)
-        authorizers = [
-            item
-            for page in aws.pages("apigateway", "get_authorizers", what=what, restApiId=api_id)
-            for item in page.get("items", [])
-        ]
+        authorizers = found_authorizers(aws, api_id, what)
         return {
             **api, "Resources": resources, "Stages": stages.get("item", []),
             "Authorizers": authorizers,
@@ -401,6 +403,9 @@ class AwsRestApis:
         return self.c.ours(dict(found.get("tags") or {}))
 
     def diff(self, resource: RestApi, found: Found) -> Diff:
+        if resource.existing_id is not None:
+            check_names(resource, resource.existing_id, found.get("Authorizers") or [],
+                        found.get("OtherAuthorizers") or [])  # fmt: skip
         diff = rest_api_diff(resource, found)
         if "endpointConfiguration" in diff.attributes:
             raise BadInput(
@@ -458,38 +463,6 @@ class AwsRestApis:
             for item in page.get("items", [])
         ]
 
-    def _authorizers(
-        self, api: RestApi, api_id: str, found: list[dict[str, Any]]
-    ) -> tuple[dict[str, str], list[str]]:
-        """Makes or changes the authorizers the methods name, before the methods: their ids
-        by name, and the ids of those no longer wanted (deleted once no method names them)."""
-        aws, ids, unused = self.c.aws, {}, []
-        have: dict[str, dict[str, Any]] = {}
-        for authorizer in found:
-            if authorizer.get("name") in have:
-                unused.append(str(authorizer["id"]))  # a second one of that name
-            else:
-                have[str(authorizer.get("name"))] = authorizer
-        for settings in api.authorizers:
-            name = str(settings["name"])
-            what = f"{'update' if name in have else 'create'} authorizer {name} of {api.name}"
-            known = have.pop(name, None)
-            if known is None:
-                made = aws.call(
-                    "apigateway", "create_authorizer", what=what, restApiId=api_id, **settings
-                )
-                ids[name] = str(made["id"])
-                continue
-            ids[name] = str(known["id"])
-            operations = authorizer_patch(known, settings)
-            if operations:
-                aws.call(
-                    "apigateway", "update_authorizer", what=what, restApiId=api_id,
-                    authorizerId=ids[name], patchOperations=operations,
-                )  # fmt: skip
-        unused.extend(str(a["id"]) for a in have.values())
-        return ids, unused
-
     def _apply(
         self,
         api: RestApi,
@@ -498,7 +471,7 @@ class AwsRestApis:
         authorizers: list[dict[str, Any]],
     ) -> None:
         aws = self.c.aws
-        authorizer_ids, unused = self._authorizers(api, api_id, authorizers)
+        authorizer_ids, unused = sync_authorizers(aws, api, api_id, authorizers)
         ids = {str(r.get("path", "/")).strip("/"): r["id"] for r in resources}
         for path in api.paths():
             if path in ids:
@@ -523,12 +496,7 @@ class AwsRestApis:
         for path, verb in sorted(set(have) - set(wanted)):
             if path in ids:
                 self._delete_method(api_id, ids[path], verb)
-        for authorizer_id in unused:  # no method names it any more
-            with contextlib.suppress(NotFound):
-                aws.call(
-                    "apigateway", "delete_authorizer", what=f"delete authorizer {authorizer_id}",
-                    restApiId=api_id, authorizerId=authorizer_id,
-                )  # fmt: skip
+        delete_authorizers(aws, api_id, unused)  # no method names them any more
         needed = set(api.paths()) | {""}
         for path in sorted(set(ids) - needed, key=lambda p: -p.count("/")):
             with contextlib.suppress(NotFound):
@@ -591,7 +559,11 @@ class AwsRestApis:
         stages = [s.get("stageName") for s in found.get("Stages") or []]
         stage = stages[0] if stages else ""
         url = f"https://{found['id']}.execute-api.{self.c.region}.amazonaws.com/{stage}"
-        return Description(url, f"{len(api_methods_found(found))} method(s)" + _authorizers(found))
+        return Description(
+            url,
+            f"{len(api_methods_found(found))} method(s)"
+            + described(found.get("Authorizers") or []),
+        )
 
 
 class AwsAlarms:
@@ -801,33 +773,6 @@ class AwsPermissions:
 
     def describe(self, address: Address, found: Found) -> Description:
         return Description(str(address.arn), str(found.get("Statement", {}).get("Sid", "")))
-
-
-def _authorizers(found: Found) -> str:
-    """`, authorizers: a (TOKEN), b (COGNITO_USER_POOLS)` for `tool info`; "" without any."""
-    found_authorizers = found.get("Authorizers") or []
-    listed = ", ".join(f"{a.get('name')} ({a.get('type')})" for a in found_authorizers)
-    return f", authorizers: {listed}" if listed else ""
-
-
-def authorizer_patch(found: dict[str, Any], settings: dict[str, Any]) -> list[dict[str, str]]:
-    """UpdateAuthorizer's patch operations taking `found` (GetAuthorizers' item) to
-    `settings` (CreateAuthorizer's)."""
-    have, want = authorizer_shape(found), authorizer_shape(settings)
-    operations: list[dict[str, str]] = []
-    for field in ("type", "authorizerUri", "identitySource", "identityValidationExpression",
-                  "authorizerResultTtlInSeconds"):  # fmt: skip
-        if have[field] != want[field]:
-            value = "" if want[field] is None else str(want[field])
-            operations.append({"op": "replace", "path": f"/{field}", "value": value})
-    old_arns, new_arns = set(have["providerARNs"] or []), set(want["providerARNs"] or [])
-    operations.extend(
-        {"op": "add", "path": "/providerARNs", "value": arn} for arn in sorted(new_arns - old_arns)
-    )
-    operations.extend(
-        {"op": "remove", "path": f"/providerARNs/{arn}"} for arn in sorted(old_arns - new_arns)
-    )
-    return operations
 
 
 def _statements(policy: dict[str, Any]) -> list[dict[str, Any]]:

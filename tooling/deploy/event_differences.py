@@ -223,10 +223,9 @@ def rest_api_diff(api: RestApi, found: Found) -> Diff:
     types = (found.get("endpointConfiguration") or {}).get("types") or ["EDGE"]
     if api.existing_id is None and types != [api.endpoint_type]:  # a shared API's is not ours
         parts.append(("endpoint type changed", ("endpointConfiguration",)))
-    if api.existing_id is None:  # the authorizers of a shared API are not compared
-        names = authorizers_changed(api, found)
-        if names:
-            parts.append((f"authorizers changed: {', '.join(names)}", ("authorizers",)))
+    names = authorizers_changed(api, found)  # on a shared API, the toolkit's
+    if names:
+        parts.append((f"authorizers changed: {', '.join(names)}", ("authorizers",)))
     have, wanted = api_methods_found(found), api_methods_wanted(api, authorizer_ids(found))
     changed = sorted(
         f"{verb} /{path}"
