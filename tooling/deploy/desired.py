@@ -198,12 +198,13 @@ def _functions(context: _Context) -> Contribution:
                 timeout=fn.timeout,
                 environment=dict(fn.environment),
                 role_arn=role_arn,
-                code=prepared.package_for(key) if prepared else None,
+                code=prepared.package_for(key) if prepared and fn.image is None else None,
                 needs=(*needs, groups[key].address),
                 key=key,
                 declared_in=service.config_file.name,
                 runtime_location=fn.runtime_location,
                 settings=fn.settings,
+                image=fn.image,
             )
         )
     return resources, []
