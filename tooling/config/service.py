@@ -167,7 +167,7 @@ FUNCTION_KEYS_USED = frozenset(
         "name", "handler", "runtime", "memorySize", "timeout", "environment", "package",
         "description", "architecture", "tracing", "layers", "vpc", "ephemeralStorageSize", "tags",
         "events", "url", "role", "reservedConcurrency", "maximumRetryAttempts", "maximumEventAge",
-        "destinations", "image",
+        "destinations", "image", "logRetentionInDays",
     }
 )  # fmt: skip
 FUNCTION_KEYS_NO_EFFECT = frozenset({"condition", "dependsOn", "versionFunction"})
@@ -242,6 +242,11 @@ STATE_MACHINE_KEYS_USED = frozenset(
     }
 )  # fmt: skip
 STATE_MACHINE_KEYS_NO_EFFECT = frozenset({"dependsOn"})  # CloudFormation ordering only
+# CloudWatch Logs' PutRetentionPolicy periods (Serverless v3's awsLogRetentionInDays)
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+)  # fmt: skip
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # botocore lambda CreateFunction (64 chars)
 # botocore stepfunctions `Name` docs: no whitespace, brackets, wildcards, these specials, controls.
 _BAD_STATE_MACHINE_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
@@ -316,6 +321,7 @@ class FunctionConfig:
     events: FunctionEvents = FunctionEvents()  # tooling.config.function_events
     url: FunctionUrlSettings | None = None  # `url:` (a Lambda function URL)
     image: FunctionImage | None = None  # a container image function (runtime and handler "")
+    log_retention_days: int | None = None  # its own logRetentionInDays (else the provider's)
 
     @property
     def uses_service_role(self) -> bool:
@@ -1086,6 +1092,7 @@ class _Loader:
                 runtime_location=self._location(runtime_at),
                 settings=self._function_settings(key, spec, pointer, provider),
                 image=image,
+                log_retention_days=self._retention(key, spec, pointer),
             )
         self.warnings.extend(provider_setting_warnings(provider, self._where))
         for key, function in result.items():
@@ -1095,6 +1102,21 @@ class _Loader:
         if plugins and any(f.runtime_family == runtimes.PYTHON for f in result.values()):
             self._requirements_plugin(plugins)
         return result
+
+    def _retention(self, key: str, spec: Mapping[str, Any], pointer: str) -> int | None:
+        """A function's logRetentionInDays: one of the periods CloudWatch Logs takes (Serverless'
+        schema, awsLogRetentionInDays)."""
+        value = spec.get("logRetentionInDays")
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value not in LOG_RETENTION_DAYS:
+            raise ConfigError(
+                f"function '{key}': logRetentionInDays {value!r} is not a period CloudWatch Logs "
+                "keeps logs for",
+                **self._at(pointer_join(pointer, "logRetentionInDays")),
+                hint="one of " + ", ".join(str(d) for d in LOG_RETENTION_DAYS),
+            )
+        return value
 
     def _image(
         self,

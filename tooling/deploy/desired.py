@@ -175,8 +175,8 @@ def _functions(context: _Context) -> Contribution:
         role_needs = (role.address,)
     partition = partition_for(service.region)
     retention = log_retention_days(service)
-    groups = {
-        key: LogGroup(iam.function_log_group(fn.name), retention)
+    groups = {  # a function's own logRetentionInDays first, as Serverless v3 reads it
+        key: LogGroup(iam.function_log_group(fn.name), fn.log_retention_days or retention)
         for key, fn in service.functions.items()
     }
     resources.extend(groups.values())
