@@ -19,6 +19,7 @@ import contextlib
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tooling.deploy.aws_context import AwsContext
 from tooling.deploy.aws_rest_authorizers import (
     delete_authorizers,
     described,
@@ -31,16 +32,9 @@ from tooling.deploy.providers import TAG_SERVICE, TAG_STAGE, Description, Found
 from tooling.errors import BadInput, NotFound
 
 if TYPE_CHECKING:
-    from tooling.aws.client import AwsClient
+    pass
 
 MARKER = "tool"  # the first field of the toolkit's operationName on a shared API
-
-
-class AwsContext(Protocol):
-    aws: AwsClient
-    region: str
-    tags: dict[str, str]
-    description: str
 
 
 class PutMethod(Protocol):
