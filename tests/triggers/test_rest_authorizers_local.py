@@ -89,14 +89,17 @@ def api(functions: Functions, authorizer: dict[str, Any], clock: Clock | None = 
 
 
 def request(*headers: tuple[str, str], path: str = "/dev/users/42", query: str = "") -> Request:
-    pairs = tuple(tuple(p.split("=", 1)) for p in query.split("&") if p)
+    pairs: list[tuple[str, str]] = []
+    for part in query.split("&") if query else []:
+        name, _, value = part.partition("=")
+        pairs.append((name, value))
     return Request(
         method="GET",
         path=path,
-        query=dict(pairs),  # type: ignore[arg-type]
+        query=dict(pairs),
         headers={k.lower(): v for k, v in headers},
         raw_headers=headers,
-        raw_query=pairs,  # type: ignore[arg-type]
+        raw_query=tuple(pairs),
     )
 
 
