@@ -61,6 +61,10 @@ functions:
           path: me
           method: get
           authorizer: {{arn: '{POOL}', name: pool, scopes: [email]}}
+      - http:
+          path: ref
+          method: get
+          authorizer: {{type: TOKEN, authorizerId: {{Ref: AuthApiGatewayAuthorizer}}}}
 stepFunctions:
   stateMachines:
     main:
@@ -149,7 +153,7 @@ def test_authorizers_deploy_redeploy_change_and_remove(
         "COGNITO_USER_POOLS", [POOL],
     )  # fmt: skip
     methods = clients.methods(api_id)
-    for key in (("/hello", "GET"), ("/hello/{id}", "GET"), ("/orders", "POST")):
+    for key in (("/hello", "GET"), ("/hello/{id}", "GET"), ("/orders", "POST"), ("/ref", "GET")):
         assert (methods[key]["authorizationType"], methods[key]["authorizerId"]) == (
             "CUSTOM", auth["id"],
         ), key  # fmt: skip

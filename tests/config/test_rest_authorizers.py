@@ -177,3 +177,38 @@ def test_keys_an_authorizer_does_not_use_are_warned(tmp_path: Path) -> None:
         "authorizer scopes apply to Cognito user pool ",
         "authorizer claims filter the claims of the no",
     ]
+
+
+def test_an_authorizer_id_naming_the_logical_id_of_a_made_one_is_that_one(
+    tmp_path: Path,
+) -> None:
+    """Serverless' template has `<Name>ApiGatewayAuthorizer` for `authorizer: <name>`; another
+    event's `authorizerId: {Ref: ...}` names that authorizer. resources: cannot name it yet:
+    refused at its line, saying why."""
+    service = load(
+        tmp_path,
+        "      - http: {path: a, method: get, authorizer: auth}\n"
+        "      - http:\n"
+        "          path: b\n"
+        "          method: get\n"
+        "          authorizer: {type: TOKEN, authorizerId: {Ref: AuthApiGatewayAuthorizer}}\n",
+        "        - http:\n"
+        "            path: c\n"
+        "            method: post\n"
+        "            authorizer: {type: request, authorizerId: {Ref: AuthApiGatewayAuthorizer}}\n",
+    )
+    assert problems(service) == [] and service.warnings == ()
+    _, b = service.functions["hello"].events.http
+    (c,) = service.state_machines["m"].events.http
+    for event in (b, c):
+        assert (event.authorization_type, event.authorizer_id) == ("CUSTOM", None)
+        assert event.authorizer is not None and event.authorizer.reference
+        assert event.authorizer.name == "auth"
+
+    (tmp_path / "serverless.yml").write_text(
+        BASE + "      - http: {path: a, method: get, authorizer: auth}\n"
+        "resources:\n  Outputs:\n    A:\n      Value: {Ref: AuthApiGatewayAuthorizer}\n"
+    )
+    (problem,) = problems(load_service(tmp_path, env={}))
+    assert problem.startswith("serverless.yml:14:20:")
+    assert "cannot give its id to resources: yet" in problem

@@ -241,6 +241,8 @@ class EventsReader:
     warnings: list[str]
     problems: list[BadInput]
     directory: Path
+    # authorizers the service's http events make: logical id -> name (rest_authorizers)
+    made_authorizers: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def for_function(
@@ -807,7 +809,7 @@ class EventsReader:
             answer = self.resolve(raw, where, "authorizer")
             return None if answer is UNRESOLVED else answer
 
-        return read_authorization(self, value, at, resolve, plugin=True)
+        return read_authorization(self, value, at, resolve, plugin=True, made=self.made_authorizers)
 
     def _check_routes(self, events: list[HttpEvent]) -> None:
         seen: dict[tuple[str, str], HttpEvent] = {}

@@ -275,4 +275,6 @@ class HttpEventReader(EventsReader):
             answer = self.resolve(raw, where, f"{self.subject}: authorizer")
             return None if answer is UNRESOLVED else answer
 
-        return read_authorization(self, value, at, resolve, plugin=False)
+        return read_authorization(
+            self, value, at, resolve, plugin=False, made=self.made_authorizers
+        )

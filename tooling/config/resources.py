@@ -597,6 +597,12 @@ def _checknamed_in(
                 )
             return
         known = SERVERLESS_STACK_IDS.get(name)
+        if known is None and name.endswith("ApiGatewayAuthorizer"):
+            known = (
+                "the logical id Serverless gives an authorizer it makes for http events; the "
+                "toolkit makes such an authorizer without CloudFormation and cannot give its id "
+                "to resources: yet"
+            )
         problems.append(
             ResourceProblem(
                 pointer,

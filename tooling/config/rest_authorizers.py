@@ -19,7 +19,7 @@ An authorizer is named `name` on the API; CloudFormation would know it as
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -60,6 +60,9 @@ class RestAuthorizer:
     identity_validation_expression: str | None = None
     managed_externally: bool = False  # Serverless' flag: no Lambda permission is made
     location: Location = (None, None, None)
+    # `authorizerId: {Ref: <Name>ApiGatewayAuthorizer}` naming one that another event makes:
+    # only `name` holds (the authorizer is the one made under that name)
+    reference: bool = False
 
     @property
     def logical_id(self) -> str:
@@ -114,10 +117,13 @@ def read_authorization(
     resolve: Callable[[Any, str], Any],
     *,
     plugin: bool,
+    made: Mapping[str, str] | None = None,
 ) -> Authorization | None:
     """An http event's `authorizer`; None on a problem (recorded at its line). `resolve` gives
     a value with its intrinsics resolved (or raises nothing and answers None when it recorded a
-    problem). `plugin`: read as serverless-step-functions reads a state machine's event."""
+    problem). `plugin`: read as serverless-step-functions reads a state machine's event.
+    `made`: the logical ids (`<Name>ApiGatewayAuthorizer`) of the authorizers the service's
+    events make, and their names, which an `authorizerId` `Ref` may name."""
     if value is None:
         return Authorization()
     if isinstance(value, str):
@@ -161,6 +167,9 @@ def read_authorization(
         return None
     kind = kind.upper() if isinstance(kind, str) else None
     if kind and value.get("authorizerId") is not None:
+        target = value["authorizerId"]
+        if isinstance(target, dict) and list(target) == ["Ref"] and target["Ref"] in (made or {}):
+            return _made_elsewhere(reader, value, at, kind, (made or {})[target["Ref"]])
         return _existing(reader, value, at, kind, resolve, plugin)
     if kind == "AWS_IAM":
         return Authorization("AWS_IAM")
@@ -210,6 +219,50 @@ def read_authorization(
     if authorization is None or authorization.authorizer is None:
         return authorization
     return _with_scopes_and_claims(reader, value, at, authorization, plugin)
+
+
+def _made_elsewhere(
+    reader: _Reader, value: Mapping[str, Any], at: str, kind: str, name: str
+) -> Authorization:
+    """`authorizerId: {Ref: <Name>ApiGatewayAuthorizer}`: the authorizer another event makes,
+    as in Serverless' template (the deploy gives the method its id)."""
+    cognito = kind == "COGNITO_USER_POOLS"
+    placeholder = RestAuthorizer(name=name, type=kind, reference=True, location=reader.location(at))
+    scopes = _scopes(reader, value, at) if cognito else ()
+    return Authorization("COGNITO_USER_POOLS" if cognito else "CUSTOM", None, scopes, placeholder)
+
+
+def made_authorizer_ids(event_lists: Iterable[Any]) -> dict[str, str]:
+    """Logical id -> name of each authorizer the http events in `event_lists` (raw `events:`
+    lists) make, as Serverless names them; what is not an authorizer the deploy makes is
+    skipped (the readers say what is wrong with it)."""
+    found: dict[str, str] = {}
+    for events in event_lists:
+        for event in events if isinstance(events, list) else []:
+            http = event.get("http") if isinstance(event, dict) else None
+            name = _raw_name(http.get("authorizer")) if isinstance(http, dict) else None
+            if name:
+                found[f"{normalized_name(name)}ApiGatewayAuthorizer"] = name
+    return found
+
+
+def _raw_name(value: Any) -> str | None:
+    if isinstance(value, str):
+        if value.upper() == "AWS_IAM" or not value.strip():
+            return None
+        return value if ":" not in value else authorizer_name_from_arn(value)
+    if not isinstance(value, dict):
+        return None
+    kind = value.get("type")
+    if (kind and value.get("authorizerId") is not None) or (
+        isinstance(kind, str) and kind.upper() == "AWS_IAM"
+    ):
+        return None
+    name = value.get("name")
+    if isinstance(name, str) and name.strip():
+        return name
+    arn = value.get("arn")
+    return authorizer_name_from_arn(arn) if isinstance(arn, str) else None
 
 
 def _existing(
@@ -462,6 +515,8 @@ def check_authorizers(
     problems: list[BadInput] = []
     seen: dict[str, RestAuthorizer] = {}
     for subject, authorizer in used:
+        if authorizer.reference:
+            continue  # the one it names is checked where it is made
         file, line, column = authorizer.location
         if authorizer.function is not None and authorizer.function not in function_keys:
             problems.append(

@@ -81,7 +81,11 @@ from tooling.config.resources import (
     read_resources,
     resource_ids_of,
 )
-from tooling.config.rest_authorizers import RestAuthorizer, check_authorizers
+from tooling.config.rest_authorizers import (
+    RestAuthorizer,
+    check_authorizers,
+    made_authorizer_ids,
+)
 from tooling.config.triggers import SqsTrigger, parse_sqs_triggers
 from tooling.config.variables import VariableResolver
 from tooling.config.websocket_events import WebsocketSettings, read_websocket_settings
@@ -1456,6 +1460,7 @@ class _Loader:
             function_timeout=function.timeout,
             visibility_of=self._queue_visibility,
             provider_buckets=self._mapping("/provider").get("s3") or {},
+            made_authorizers=self._made_authorizers(),
         )
         events = reader.read(spec["events"], pointer_join(pointers[function.key], "events"))
         return replace(function, events=events)
@@ -1718,8 +1723,22 @@ class _Loader:
             warnings=self.warnings,
             problems=self.problems,
             directory=self.directory,
+            made_authorizers=self._made_authorizers(),
         )
         return replace(reader.read(spec), bus=state_machine_bus_events(reader, spec))
+
+    def _made_authorizers(self) -> dict[str, str]:
+        """The REST API authorizers the http events make, by Serverless' logical id (which an
+        `authorizerId` `Ref` may name), unless `resources:` has that logical id itself."""
+        functions = self._function_specs[0]
+        machines = self._mapping("/stepFunctions/stateMachines")
+        events = [
+            spec.get("events")
+            for spec in [*functions.values(), *machines.values()]
+            if isinstance(spec, dict)
+        ]
+        made = made_authorizer_ids(events)
+        return {key: name for key, name in made.items() if key not in self._resource_ids()}
 
     def _check_routes(
         self,

@@ -560,11 +560,11 @@ def made_authorizers(service: ServiceConfig) -> dict[str, RestAuthorizer]:
     found: dict[str, RestAuthorizer] = {}
     for function in service.functions.values():
         for event in function.events.http:
-            if event.authorizer is not None:
+            if event.authorizer is not None and not event.authorizer.reference:
                 found[event.authorizer.name] = event.authorizer
     for machine in service.state_machines.values():
         for machine_event in machine.events.http:
-            if machine_event.authorizer is not None:
+            if machine_event.authorizer is not None and not machine_event.authorizer.reference:
                 found[machine_event.authorizer.name] = machine_event.authorizer
     return found
 

@@ -197,6 +197,8 @@ class LocalApi:
         self._use(document)
 
     def _use(self, document: dict[str, Any]) -> None:
+        if getattr(self, "authorizers", None) is not None:
+            self.authorizers.forget()  # a new deploy: cached answers may no longer hold
         self.document = document
         self.stage = (document.get("Stages") or [{}])[0].get("stageName", "")
         routes = [Route(r["path"], r["method"], r) for r in document.get("Routes", [])]

@@ -117,6 +117,11 @@ class LocalAuthorizers:
         self._cache: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
+    def forget(self) -> None:
+        """Drops every cached answer."""
+        with self._lock:
+            self._cache.clear()
+
     def checkable(self, authorizer: Mapping[str, Any]) -> bool:
         arn = function_arn(authorizer)
         return arn is not None and self.deployed_function(arn)
