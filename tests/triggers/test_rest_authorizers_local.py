@@ -186,6 +186,10 @@ def test_a_request_authorizer_gets_the_request() -> None:
     assert event["resource"] == "/users/{id}"
     assert event["requestContext"]["stage"] == "dev"
     assert "body" not in event
+    by_source_ip = api(
+        functions, token_authorizer(type="REQUEST", identitySource="context.identity.sourceIp")
+    )
+    assert by_source_ip.handle(request()).status == 200  # $context values are known locally
 
 
 def test_a_cognito_authorizer_refuses_a_request_without_its_token() -> None:

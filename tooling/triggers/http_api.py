@@ -291,7 +291,13 @@ class LocalApi:
             f"arn:aws:execute-api:{self.region}:{self.account}:{self.document.get('id', '')}/"
             f"{self.stage}/{request.method}/{path}"
         )
-        sources = {"header": request.headers, "query": request.query, "stage": {}, "context": {}}
+        context = {  # the $context values a REQUEST authorizer's identity source may name
+            "identity.sourceIp": "127.0.0.1", "stage": self.stage, "httpMethod": request.method,
+            "resourcePath": "/" + route.path, "apiId": str(self.document.get("id", "")),
+            "accountId": self.account,
+        }  # fmt: skip
+        sources = {"header": request.headers, "query": request.query, "stage": {},
+                   "context": context}  # fmt: skip
 
         def request_event() -> dict[str, Any]:
             event = self.proxy_event(route, request, params, self.new_request_id())
