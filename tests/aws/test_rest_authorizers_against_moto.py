@@ -307,3 +307,61 @@ def test_authorizers_on_a_shared_rest_api_are_marked_and_only_theirs_touched(
     assert code == 2
     assert "authorizer theirs of REST API" in err and "is not the toolkit's" in err
     assert mutating(calls) == []  # stopped before anything changed
+
+
+NAMED_IN_RESOURCES = """\
+service: shop
+provider:
+  name: aws
+  runtime: python3.12
+functions:
+  auth:
+    handler: handler.auth
+  hello:
+    handler: handler.hello
+    events:
+      - http: {path: hello, method: get, authorizer: auth}
+resources:
+  Resources:
+    AuthorizerId:
+      Type: AWS::SSM::Parameter
+      Properties:
+        Name: /shop/authorizer
+        Type: String
+        Value: {Ref: AuthApiGatewayAuthorizer}
+"""
+
+
+def test_resources_naming_an_authorizer_by_serverless_logical_id(
+    aws_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`Ref: AuthApiGatewayAuthorizer` (as Serverless' template names `authorizer: auth`):
+    the API and that authorizer are made before the stack, whose template gets its id."""
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    (folder / "handler.py").write_text(HANDLER)
+    (folder / "serverless.yml").write_text(NAMED_IN_RESOURCES)
+    monkeypatch.chdir(folder)
+    code, out, err, calls = run(capsys, "plan", "--target", "aws")
+    assert code == 0, err
+    assert mutating(calls) == []
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    ops = mutating(calls)
+    assert ops.index("CreateAuthorizer") < ops.index("CreateChangeSet")
+    assert ops.count("CreateAuthorizer") == 1
+    clients = Clients()
+    api_id = clients.api_id()
+    auth = clients.authorizers(api_id)["auth"]
+    ssm = boto3.client("ssm", region_name=REGION)
+    assert ssm.get_parameter(Name="/shop/authorizer")["Parameter"]["Value"] == auth["id"]
+    assert clients.methods(api_id)[("/hello", "GET")]["authorizerId"] == auth["id"]
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert mutating(calls) == []
+    code, _, err, _ = run(capsys, "remove", "--target", "aws")
+    assert code == 0, err
+    assert [a for a in clients.apigateway.get_rest_apis()["items"] if a["name"] == API] == []

@@ -183,8 +183,8 @@ def test_an_authorizer_id_naming_the_logical_id_of_a_made_one_is_that_one(
     tmp_path: Path,
 ) -> None:
     """Serverless' template has `<Name>ApiGatewayAuthorizer` for `authorizer: <name>`; another
-    event's `authorizerId: {Ref: ...}` names that authorizer. resources: cannot name it yet:
-    refused at its line, saying why."""
+    event's `authorizerId: {Ref: ...}` names that authorizer, and so may resources: (the
+    authorizer is then made before the stack: tests/aws)."""
     service = load(
         tmp_path,
         "      - http: {path: a, method: get, authorizer: auth}\n"
@@ -208,7 +208,11 @@ def test_an_authorizer_id_naming_the_logical_id_of_a_made_one_is_that_one(
     (tmp_path / "serverless.yml").write_text(
         BASE + "      - http: {path: a, method: get, authorizer: auth}\n"
         "resources:\n  Outputs:\n    A:\n      Value: {Ref: AuthApiGatewayAuthorizer}\n"
+        "    B:\n      Value: {Fn::GetAtt: [AuthApiGatewayAuthorizer, AuthorizerId]}\n"
+        "    C:\n      Value: {Ref: OtherApiGatewayAuthorizer}\n"
     )
-    (problem,) = problems(load_service(tmp_path, env={}))
-    assert problem.startswith("serverless.yml:14:20:")
-    assert "cannot give its id to resources: yet" in problem
+    named = load_service(tmp_path, env={})
+    (problem,) = problems(named)  # only the one no event makes
+    assert problem.startswith("serverless.yml:18:20:") and "OtherApiGatewayAuthorizer" in problem
+    assert named.resources is not None
+    assert "AuthApiGatewayAuthorizer" in named.resources.names_service

@@ -2344,6 +2344,9 @@ class _Loader:
         shared = isinstance(gateway, dict) and gateway.get("restApiId") is not None
         if _has_http_events(functions, machines) and not shared:  # made before the stack
             service_ids[REST_API_LOGICAL_ID] = frozenset({"RootResourceId"})
+            for _, authorizer in used_authorizers(functions, machines):  # made with it
+                if not authorizer.reference:
+                    service_ids[authorizer.logical_id] = frozenset({"AuthorizerId"})
         for key, function in functions.items():
             if function.url is not None:  # made before what reads it (tooling/deploy/phases.py)
                 service_ids[url_logical_id(key)] = frozenset({"FunctionUrl", "FunctionArn"})

@@ -415,8 +415,9 @@ class AwsRestApis:
             name=resource.name, description=self.c.description, endpointConfiguration=endpoint,
             tags=self.c.tags,
         )  # fmt: skip
-        if resource.existence_only:
-            return  # its methods and deployment come with the whole API, after the stack
+        if resource.existence_only:  # its methods and deployment come after the stack
+            sync_authorizers(self.c.aws, resource, api["id"], [])  # those the template names
+            return
         root = {"id": api.get("rootResourceId"), "path": "/"}
         if root["id"] is None:
             root = self._resources(api["id"])[0]
@@ -425,7 +426,9 @@ class AwsRestApis:
     def update(self, resource: RestApi, found: Found, diff: Diff) -> None:
         if resource.existing_id is not None:
             self.shared.apply(resource, found)
-        elif not resource.existence_only:
+        elif resource.existence_only:  # the authorizers the template names, nothing else
+            sync_authorizers(self.c.aws, resource, found["id"], found.get("Authorizers") or [])
+        else:
             self._apply(
                 resource,
                 found["id"],

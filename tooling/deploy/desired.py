@@ -28,6 +28,7 @@ from tooling.config.resources import (
     named_in,
     pending_in,
     rest_api_target,
+    rest_authorizer_target,
     stack_template,
 )
 from tooling.config.service import FUNCTION_ROLE_LOGICAL_ID, ServiceConfig, StateMachineConfig
@@ -494,6 +495,13 @@ def _service_targets(
     ):  # made before the stack (tooling/deploy/phases.py)
         targets[REST_API_LOGICAL_ID] = rest_api_target(service.rest_api_ids)
         addresses[REST_API_LOGICAL_ID] = Address("rest api", service.api.name)
+    if service.api is not None and service.resources:  # made with the API, before the stack
+        for authorizer in event_resources.made_authorizers(service).values():
+            if authorizer.logical_id in service.resources.names_service:
+                targets[authorizer.logical_id] = rest_authorizer_target(
+                    service.rest_api_ids, authorizer.name, authorizer.logical_id
+                )
+                addresses[authorizer.logical_id] = Address("rest api", service.api.name)
     if (
         service.http_api is not None
         and service.http_api.existing_id is None

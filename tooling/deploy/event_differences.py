@@ -217,7 +217,13 @@ def authorizers_changed(api: RestApi, found: Found) -> list[str]:
 def rest_api_diff(api: RestApi, found: Found) -> Diff:
     """`found`: GetRestApi's answer, plus "Resources" (GetResources with methods embedded) and
     "Stages" (GetStages' items)."""
-    if api.existence_only:
+    if api.existence_only:  # only that it exists, with the authorizers `resources:` names
+        shapes = {str(a.get("name")): authorizer_shape(a) for a in found.get("Authorizers") or []}
+        missing = sorted(
+            str(a["name"]) for a in api.authorizers if shapes.get(a["name"]) != authorizer_shape(a)
+        )
+        if missing:
+            return Diff.of((f"authorizers changed: {', '.join(missing)}", ("authorizers",)))
         return Diff()
     parts: list[tuple[str, tuple[str, ...]]] = []
     types = (found.get("endpointConfiguration") or {}).get("types") or ["EDGE"]

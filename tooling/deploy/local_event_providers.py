@@ -304,7 +304,7 @@ class LocalRestApis(_Records):
 
     def _document(self, api: RestApi) -> dict[str, Any]:
         if api.existence_only:  # the whole API comes after the stack
-            api = replace(api, methods=(), authorizers=())
+            api = replace(api, methods=())
         authorizers = {
             str(a["name"]): {
                 "id": hashlib.sha256(f"{api.name}/authorizers/{a['name']}".encode()).hexdigest()[
@@ -345,6 +345,11 @@ class LocalRestApis(_Records):
     def update(self, resource: RestApi, found: Found, diff: Diff) -> None:
         if not resource.existence_only:
             self._put(resource.address, self._document(resource))
+            return
+        # the authorizers `resources:` names, added to the API as it is
+        made = {str(a.get("name")): a for a in self._document(resource)["Authorizers"]}
+        kept = [a for a in found.get("Authorizers") or [] if a.get("name") not in made]
+        self._put(resource.address, {**found, "Authorizers": [*kept, *made.values()]})
 
     def describe(self, address: Address, found: Found) -> Description:
         stage = (found.get("Stages") or [{}])[0].get("stageName", "")

@@ -37,6 +37,7 @@ from tooling.config.resources import (
 )
 from tooling.config.service import ServiceConfig
 from tooling.deploy.desired import Prepared, before_the_stack, desired_resources, prepare
+from tooling.deploy.event_resources import authorizer_settings, made_authorizers
 from tooling.deploy.executor import ApplyingExecutor, DisplayExecutor, OnChange
 from tooling.deploy.http_api_resources import http_api_model
 from tooling.deploy.models import Address, HttpApi, Resource, RestApi, Stack, WebsocketApi
@@ -329,7 +330,8 @@ def _rest_api_first(
     carries its ids for the template. A dry run creates nothing: the ids stay placeholders
     until the API exists. Returns the change that made it, if one did."""
     names = service.resources.names_service if service.resources else ()
-    if service.api is None or REST_API_LOGICAL_ID not in names:
+    named = [a for a in made_authorizers(service).values() if a.logical_id in names]
+    if service.api is None or (REST_API_LOGICAL_ID not in names and not named):
         return service, None
     prepare(service, build_dir)  # every local check before anything changes
     api = service.api
@@ -340,15 +342,22 @@ def _rest_api_first(
         methods=(),
         vpc_endpoint_ids=api.vpc_endpoint_ids,
         existence_only=True,
+        # the authorizers the template names, made with it (their ids go in the template)
+        authorizers=tuple(authorizer_settings(service, a) for a in named),
     )
     plan = plan_resources([bare], target, record, sweep=False)
     made = None
-    if not dry_run and plan.steps[0].change.action == "create":
+    if not dry_run and plan.steps[0].change.action in ("create", "update"):
         made = _run(plan, target, record, dry_run, on_change)[0]
     found = target.provider("rest api").find(bare.address)
     if found is None:
         return service, None
-    ids = RestApiIds(str(found["id"]), _root_resource_id(found))
+    authorizer_ids = {str(a.get("name")): str(a.get("id")) for a in found.get("Authorizers") or []}
+    ids = RestApiIds(
+        str(found["id"]),
+        _root_resource_id(found),
+        tuple((a.name, authorizer_ids[a.name]) for a in named if a.name in authorizer_ids),
+    )
     return replace(service, rest_api_ids=ids), made
 
 
@@ -370,8 +379,9 @@ def _say_made_first(step: Step, service: ServiceConfig) -> Step:
             return step
         reason = "made before the stack (resources: names WebsocketsApi), its routes after"
         return replace(step, change=replace(change, reasons=(reason, *change.reasons)))
+    authorizers = [a.logical_id for a in made_authorizers(service).values()]
     if (
-        REST_API_LOGICAL_ID not in names
+        not (REST_API_LOGICAL_ID in names or set(authorizers) & set(names))
         or service.rest_api_ids is not None
         or change.address.kind != "rest api"
     ):
