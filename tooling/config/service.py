@@ -137,6 +137,10 @@ PROVIDER_KEYS_USED = frozenset(
         "stackName", "stackTags", "stackParameters", "cfnRole", "notificationArns",
         "apiGateway", "apiName", "endpointType", "vpcEndpointIds",
         "architecture", "tracing", "layers", "vpc", "tags", "httpApi", "ecr",
+        # read with the functions' websocket events (tooling.config.websocket_events), which
+        # say themselves when they are ignored
+        "websocketsApiName", "websocketsApiRouteSelectionExpression", "websocketsDescription",
+        "logs",  # said per key (tooling.config.function_settings provider_setting_warnings)
     }
 )  # fmt: skip
 # How Serverless deploys through CloudFormation; the toolkit deploys functions and state machines
