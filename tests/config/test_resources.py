@@ -372,8 +372,7 @@ def test_fn_if_in_the_service_follows_the_conditions_of_resources(tmp_path: Path
     """A function's environment choosing by a condition of `resources:`, per stage."""
     yml = BASE.replace(
         "    handler: handler.save\n",
-        "    handler: handler.save\n    environment:\n"
-        "      TIER: !If [IsProd, gold, bronze]\n",
+        "    handler: handler.save\n    environment:\n      TIER: !If [IsProd, gold, bronze]\n",
     ) + (
         "resources:\n  Conditions:\n"
         "    IsProd: !Equals ['${sls:stage}', prod]\n"
