@@ -99,3 +99,20 @@ def test_a_tag_ecr_does_not_hold_is_an_error_before_anything_changes(
     code, _, err, calls = run(capsys, "deploy")
     assert code != 0
     assert "find container image" in err and mutating(calls) == []
+
+
+def test_a_new_command_is_one_configuration_update(
+    ecr: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    push(ecr, "1")
+    assert run(capsys, "deploy")[0] == 0
+    yml = Path("serverless.yml")
+    yml.write_text(yml.read_text().replace("[app.handler]", "[app.other]"))
+    code, _, err, calls = run(capsys, "deploy")
+    assert code == 0, err
+    assert mutating(calls) == ["UpdateFunctionConfiguration"]
+    lambda_: Any = boto3.Session(region_name=REGION).client("lambda")
+    config = lambda_.get_function(FunctionName="boxed-dev-work")["Configuration"]
+    assert config["ImageConfigResponse"]["ImageConfig"]["Command"] == ["app.other"]
+    code, _, err, calls = run(capsys, "deploy")
+    assert code == 0 and mutating(calls) == []

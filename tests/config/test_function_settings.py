@@ -325,3 +325,14 @@ def test_a_log_retention_cloudwatch_does_not_keep_is_refused_at_its_line(tmp_pat
     with pytest.raises(ConfigError) as caught:
         service(tmp_path, functions="    logRetentionInDays: 8\n")
     assert caught.value.line == 8 and "one of 1, 3, 5" in (caught.value.hint or "")
+
+
+def test_provider_logs_are_said_per_key_once(tmp_path: Path) -> None:
+    svc = service(
+        tmp_path,
+        "  logs:\n    restApi: true\n    httpApi: false\n    frameworkLambda: true\n",
+    )
+    said = [w for w in svc.warnings if "provider.logs" in w]
+    assert len(said) == 2, said
+    assert "serverless.yml:6:14: provider.logs.restApi (the REST API's access" in said[1]
+    assert "provider.logs.frameworkLambda has no effect" in said[0]
