@@ -151,3 +151,21 @@ def test_a_gateway_response_alone_in_resources_deploys_locally(
         "API itself" in capsys.readouterr().err
     )
     assert main(["remove"]) == 0
+
+
+def test_an_authorizer_naming_no_function_is_one_line_and_remove_still_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "web"
+    folder.mkdir()
+    (folder / "serverless.yml").write_text(
+        SERVICE.replace("authorizer: auth}", "authorizer: nosuch}")
+    )
+    (folder / "handler.py").write_text(HANDLER)
+    monkeypatch.chdir(folder)
+    assert main(["plan"]) == 2
+    err = capsys.readouterr().err
+    assert "serverless.yml:11:54:" in err and "authorizer function 'nosuch' does not exist" in err
+    assert "internal error" not in err
+    assert main(["info"]) == 0
+    assert main(["remove"]) == 0

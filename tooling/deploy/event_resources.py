@@ -566,7 +566,13 @@ def made_authorizers(service: ServiceConfig) -> dict[str, RestAuthorizer]:
         for machine_event in machine.events.http:
             if machine_event.authorizer is not None and not machine_event.authorizer.reference:
                 found[machine_event.authorizer.name] = machine_event.authorizer
-    return found
+    # one naming no function of the service is a problem of the config (remove and info, which
+    # run despite it, leave it out)
+    return {
+        name: authorizer
+        for name, authorizer in found.items()
+        if authorizer.function is None or authorizer.function in service.functions
+    }
 
 
 def authorizer_function_arn(service: ServiceConfig, authorizer: RestAuthorizer) -> str | None:

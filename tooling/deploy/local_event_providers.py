@@ -316,7 +316,9 @@ class LocalRestApis(_Records):
             for a in api.authorizers
         }
         methods = [
-            replace(m, authorizer_id=authorizers[m.authorizer]["id"]) if m.authorizer else m
+            replace(m, authorizer_id=authorizers[m.authorizer]["id"])
+            if m.authorizer in authorizers
+            else m
             for m in api.methods
         ]
         resources: dict[str, dict[str, Any]] = {"": {"path": "/", "resourceMethods": {}}}
