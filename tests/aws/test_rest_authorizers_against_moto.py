@@ -345,9 +345,11 @@ def test_resources_naming_an_authorizer_by_serverless_logical_id(
     (folder / "handler.py").write_text(HANDLER)
     (folder / "serverless.yml").write_text(NAMED_IN_RESOURCES)
     monkeypatch.chdir(folder)
-    code, out, err, calls = run(capsys, "plan", "--target", "aws")
+    code, out, err, calls = run(capsys, "plan", "--target", "aws", "--json")
     assert code == 0, err
     assert mutating(calls) == []
+    planned = {(c["kind"], c["name"]): c for c in json.loads(out)["changes"]}
+    assert planned[("rest api", API)]["action"] == "create"
     code, out, err, calls = run(capsys, "deploy", "--target", "aws")
     assert code == 0, err
     ops = mutating(calls)

@@ -386,7 +386,8 @@ def _say_made_first(step: Step, service: ServiceConfig) -> Step:
         or change.address.kind != "rest api"
     ):
         return step
-    reason = "made before the stack (resources: names ApiGatewayRestApi), its methods after"
+    named = REST_API_LOGICAL_ID if REST_API_LOGICAL_ID in names else "an authorizer of it"
+    reason = f"made before the stack (resources: names {named}), its methods after"
     return replace(step, change=replace(change, reasons=(reason, *change.reasons)))
 
 
