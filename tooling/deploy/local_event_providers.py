@@ -277,6 +277,7 @@ def route_document(method: ApiMethod) -> dict[str, Any]:
         "functionArn": method.function_arn,
         "action": method.action,
         "templateKind": method.template_kind,
+        "requestTemplates": dict(method.integration.get("requestTemplates") or {}),
         "corsOrigin": method.cors_origin,
         "preflightHeaders": method.preflight_headers,
         "authorizationType": method.authorization_type,

@@ -12,9 +12,10 @@ stage prefix of the deployed URL (`/dev/...`) is accepted, and so is the bare pa
 - `request.template: lambda_proxy`: the input is the request as a Lambda-proxy-like event.
 - `action` without a template: the body is the action's request (StartExecution,
   StartSyncExecution, DescribeExecution, StopExecution), answered with its response.
-- Custom request templates and response templates with VTL are not evaluated locally (no VTL
-  engine): the default behaviour is used instead, and said when the server starts; a response
-  template without VTL (`$`, `#`) is returned as it is.
+- Custom request templates (`request.template` per content type) are rendered with the VTL
+  engine (tooling.triggers.vtl): their output is StartExecution's (or StartSyncExecution's)
+  request. Response templates are rendered over Step Functions' answer. A template that fails
+  is API Gateway's 500 `{"message": "Internal server error"}`, with a line on stderr saying why.
 - CORS: the integration response's headers (e.g. Access-Control-Allow-Origin) and the OPTIONS
   preflight's are sent.
 - A function's route: the function gets API Gateway's proxy event (payload format 1.0) and its
@@ -34,6 +35,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -44,6 +46,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tooling.errors import AlreadyExists, InputError, NotFound, ToolError
+from tooling.triggers import vtl
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 SERVE_PORT = 3000  # `tool serve`'s port unless --port says otherwise
@@ -176,8 +179,10 @@ class LocalApi:
         reload: Callable[[], dict[str, Any] | None] | None = None,
         functions: Functions | None = None,
         api_keys: Callable[[str, str], dict[str, str]] | None = None,
+        log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
     ) -> None:
         self.executions = executions
+        self.log = log  # why a request got API Gateway's 500 (a template that failed)
         # The enabled keys in usage plans on (API id, stage), as deployed now (value -> id);
         # None: keys are not checked (said by `notes`).
         self.api_keys = api_keys
@@ -208,11 +213,6 @@ class LocalApi:
         for route in self.routes:
             doc = route.document
             where = f"{route.method} /{route.path}"
-            if doc.get("templateKind") == "custom":
-                notes.append(
-                    f"{where}: its request template is not evaluated locally (no VTL engine); "
-                    "the JSON body is the input, as with the default template"
-                )
             checks = []
             if doc.get("authorizationType") not in (None, "NONE"):
                 checks.append(f"{doc['authorizationType']} authorization")
@@ -273,7 +273,8 @@ class LocalApi:
             return answer.response
         except ToolError as exc:
             status, body = 400, _error(_code(exc), exc.message).body
-        return self._respond(doc, status, body, request_id)
+        template_input = self.template_input(route, request, params, request_id, body)
+        return self._respond(doc, status, body, request_id, template_input)
 
     def _integration(
         self, route: Route, request: Request, params: dict[str, str], request_id: str
@@ -287,6 +288,17 @@ class LocalApi:
         if content_type not in (JSON_TYPE, FORM_TYPE):  # passthrough NEVER: API Gateway's own
             raise _GatewayAnswer(Response(415, json.dumps({"message": "Unsupported Media Type"})))
         text = request.body.decode("utf-8", errors="replace")
+        if kind == "custom":
+            template = (doc.get("requestTemplates") or {}).get(content_type)
+            if template is None:  # no template for this content type, passthrough NEVER
+                raise _GatewayAnswer(
+                    Response(415, json.dumps({"message": "Unsupported Media Type"}))
+                )
+            rendered = self.render(
+                template, self.template_input(route, request, params, request_id, text),
+                route, request_id,
+            )  # fmt: skip
+            return self._templated_action(action, rendered)
         if kind == "lambda_proxy":
             payload = json.dumps(self._proxy_event(route, request, params, request_id, text))
         else:  # the default template: $input.json('$')
@@ -300,6 +312,90 @@ class LocalApi:
         answer = self.executions.start_execution(machine, request_id, payload)
         return 200, _json(answer)
 
+    def render(
+        self,
+        template: str,
+        given: vtl.TemplateInput,
+        route: Route,
+        request_id: str,
+        *,
+        response: bool = False,
+    ) -> str:
+        """The template's output; a template that fails is API Gateway's answer (500, or 400 for
+        a request body `$input.json` cannot read), said on the log."""
+        try:
+            return vtl.render(template, given)
+        except vtl.BadRequestBody as exc:
+            if response:
+                self.log(
+                    f"{route.method} /{route.path}: response template failed: {exc} "
+                    f"(request {request_id}: API Gateway answers 500)"
+                )
+                raise _GatewayAnswer(_template_error(request_id)) from None
+            raise _GatewayAnswer(Response(400, json.dumps({"message": str(exc)}))) from None
+        except vtl.TemplateFailure as exc:
+            self.log(
+                f"{route.method} /{route.path}: mapping template failed: {exc} "
+                f"(request {request_id}: API Gateway answers 500)"
+            )
+            raise _GatewayAnswer(_template_error(request_id)) from None
+
+    def template_input(
+        self, route: Route, request: Request, params: dict[str, str], request_id: str, body: str
+    ) -> vtl.TemplateInput:
+        """What a mapping template sees of this request: `body` is the payload (the request's,
+        or the integration's answer for a response template)."""
+        now = self.now()
+        path = self._bare_path(request.path)
+        given = request.headers.get("x-api-key")
+        key_id = None
+        if given and route.document.get("apiKeyRequired") and self.api_keys is not None:
+            key_id = self.api_keys(str(self.document.get("id")), self.stage).get(given)
+        identity: dict[str, Any] = {
+            **dict.fromkeys(IDENTITY_KEYS),
+            "sourceIp": "127.0.0.1",
+            "userAgent": request.headers.get("user-agent"),
+            "apiKey": given if key_id else None,
+            "apiKeyId": key_id,
+        }
+        headers = dict(request.raw_headers) if request.raw_headers else dict(request.headers)
+        for name in [n for n in headers if n.lower() in ("content-length", "connection")]:
+            del headers[name]
+        return vtl.TemplateInput(
+            body=body,
+            path_params=dict(params),
+            query=dict(request.query),
+            headers=headers,
+            context={
+                "accountId": self.account,
+                "apiId": self.document.get("id", ""),
+                "authorizer": {},
+                "domainName": "127.0.0.1",
+                "domainPrefix": "127",
+                "extendedRequestId": request_id,
+                "httpMethod": request.method,
+                "identity": identity,
+                "path": f"/{self.stage}{path}",
+                "protocol": "HTTP/1.1",
+                "requestId": request_id,
+                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "requestTimeEpoch": int(now.timestamp() * 1000),
+                "resourceId": route.document.get("resourceId", ""),
+                "resourcePath": "/" + route.path,
+                "stage": self.stage,
+            },
+        )
+
+    def _templated_action(self, action: str, rendered: str) -> tuple[int, str]:
+        """Step Functions' answer to the request a template rendered."""
+        try:
+            params = json.loads(rendered)
+        except ValueError:
+            return 400, _error("SerializationException", "the request is not JSON").body
+        if not isinstance(params, dict):
+            return 400, _error("SerializationException", "the request is not an object").body
+        return self._action(action, params)
+
     def _passthrough(self, action: str, request: Request) -> tuple[int, str]:
         try:
             params = json.loads(request.body or b"{}")
@@ -307,6 +403,9 @@ class LocalApi:
             return 400, _error("SerializationException", "the request body is not JSON").body
         if not isinstance(params, dict):
             return 400, _error("SerializationException", "the request body is not an object").body
+        return self._action(action, params)
+
+    def _action(self, action: str, params: dict[str, Any]) -> tuple[int, str]:
         if action in ("StartExecution", "StartSyncExecution"):
             machine = str(params.get("stateMachineArn", ""))
             name = str(params.get("name") or uuid.uuid4())
@@ -486,9 +585,16 @@ class LocalApi:
             return path[len(self.stage) + 1 :] or "/"
         return path
 
-    def _respond(self, doc: dict[str, Any], status: int, body: str, request_id: str) -> Response:
+    def _respond(
+        self,
+        doc: dict[str, Any],
+        status: int,
+        body: str,
+        request_id: str,
+        template_input: vtl.TemplateInput,
+    ) -> Response:
         """The integration response whose selection pattern matches the status (the default,
-        pattern "", otherwise), with its headers and its template."""
+        pattern "", otherwise), with its headers and its template rendered over the answer."""
         responses = doc.get("integrationResponses") or []
         chosen = next(
             (
@@ -506,8 +612,12 @@ class LocalApi:
             if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == "'":
                 headers[name] = value[1:-1]
         template = (chosen.get("responseTemplates") or {}).get(JSON_TYPE)
-        if template and "$" not in template and "#" not in template:
-            body = template
+        if template:
+            route = Route(str(doc.get("path", "")), str(doc.get("method", "")), doc)
+            try:
+                body = self.render(template, template_input, route, request_id, response=True)
+            except _GatewayAnswer as answer:
+                return answer.response
         return Response(int(chosen.get("statusCode", status)), body, headers)
 
 
@@ -531,6 +641,16 @@ def _proxy_body(body: bytes) -> tuple[str | None, bool]:
 PROXY_RESULT_KEYS = frozenset(
     {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded", "cookies"}
 )
+
+
+def _template_error(request_id: str) -> Response:
+    """API Gateway's answer when a mapping template fails (an execution failure)."""
+    return Response(
+        500,
+        json.dumps({"message": "Internal server error"}),
+        {"Content-Type": JSON_TYPE, "x-amzn-ErrorType": "InternalServerErrorException",
+         "x-amzn-RequestId": request_id},
+    )  # fmt: skip
 
 
 def _internal_error(request_id: str) -> Response:
