@@ -219,8 +219,13 @@ def test_serve_renders_a_custom_request_template_and_a_response_template(
     assert api.notes() == []  # the templates are evaluated: nothing to warn about
     try:
         response = api.handle(
-            Request("POST", "/dev/users/u7/orders", {}, {"content-type": "application/json"},
-                    b'{"n": 3}')  # fmt: skip
+            Request(
+                "POST",
+                "/dev/users/u7/orders",
+                {},
+                {"content-type": "application/json"},
+                b'{"n": 3}',
+            )  # fmt: skip
         )
     finally:
         api.close()
