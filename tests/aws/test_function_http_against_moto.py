@@ -324,3 +324,100 @@ def test_the_plan_says_the_api_is_made_before_the_stack(
     ]
     stack = planned[("stack", "shop-dev")]
     assert stack["action"] == "create"
+
+
+LAMBDA_INTEGRATION = """\
+service: shop
+provider:
+  name: aws
+  runtime: python3.12
+functions:
+  hello:
+    handler: handler.hello
+    events:
+      - http:
+          path: cakes
+          method: post
+          integration: lambda
+          cors: true
+          request:
+            parameters: {headers: {X-Trace: false}}
+            template:
+              application/x-www-form-urlencoded: null
+          response:
+            headers: {X-Kind: "'cake'"}
+            statusCodes:
+              201: {pattern: ''}
+              409: {pattern: '.*exists.*', template: '{"conflict": true}'}
+      - http: {path: later, method: post, async: true}
+"""
+
+
+def test_the_lambda_integration_and_async_deploy_as_serverless_compiles_them(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tooling.config.function_http_integrations import (
+        DEFAULT_JSON_TEMPLATE,
+        DEFAULT_STATUS_CODES,
+    )
+
+    (shop / "serverless.yml").write_text(LAMBDA_INTEGRATION)
+    code, out, err, _ = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    clients = Clients()
+    api = clients.api()
+    methods = clients.methods(api["id"])
+    cakes = methods[("/cakes", "POST")]
+    integration = cakes["methodIntegration"]
+    assert integration["type"] == "AWS"
+    assert integration["uri"] == (
+        f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{HELLO_ARN}/invocations"
+    )
+    assert integration["passthroughBehavior"] == "NEVER"
+    assert integration["requestTemplates"] == {
+        "application/json": DEFAULT_JSON_TEMPLATE.replace("extraCognitoPoolClaims", "")
+    }
+    assert integration["requestParameters"] == {
+        "integration.request.header.X-Trace": "method.request.header.X-Trace"
+    }
+    responses = integration["integrationResponses"]
+    assert set(responses) == {"201", "409"}
+    assert responses["409"]["selectionPattern"] == ".*exists.*"
+    assert responses["409"]["responseTemplates"] == {"application/json": '{"conflict": true}'}
+    assert responses["201"]["responseParameters"] == {
+        "method.response.header.Access-Control-Allow-Origin": "'*'",
+        "method.response.header.X-Kind": "'cake'",
+    }
+    assert set(cakes["methodResponses"]) == {"201", "409"}
+    assert cakes["methodResponses"]["409"]["responseParameters"] == {
+        "method.response.header.Access-Control-Allow-Origin": True,
+        "method.response.header.X-Kind": True,
+    }
+    later = methods[("/later", "POST")]["methodIntegration"]
+    assert later["type"] == "AWS"
+    assert later["requestParameters"] == {
+        "integration.request.header.X-Amz-Invocation-Type": "'Event'"
+    }
+    assert set(later["integrationResponses"]) == set(DEFAULT_STATUS_CODES)
+
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert out.splitlines()[-1] == "No changes."
+    assert mutating(calls) == []
+
+    # a changed response is put again; the rest stays
+    (shop / "serverless.yml").write_text(LAMBDA_INTEGRATION.replace("'cake'", "'pie'"))
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert "PutIntegrationResponse" in mutating(calls)
+    cakes = clients.methods(api["id"])[("/cakes", "POST")]
+    assert (
+        cakes["methodIntegration"]["integrationResponses"]["201"]["responseParameters"][
+            "method.response.header.X-Kind"
+        ]
+        == "'pie'"
+    )
+
+    code, out, err, _ = run(capsys, "remove", "--target", "aws")
+    assert code == 0, err
+    assert [a for a in clients.apigateway.get_rest_apis()["items"] if a["name"] == API] == []

@@ -131,16 +131,16 @@ def test_what_it_would_deploy_differently_is_refused_at_its_line(tmp_path: Path)
         tmp_path,
         "      - http: {path: a, method: get, authorizer: myAuthorizerFunction}\n"
         "      - http: {path: b, method: get, authorizer: {arn: 'arn:aws:cognito-idp:us-east-1:1:userpool/x'}}\n"  # noqa: E501
-        "      - http: {path: c, method: get, integration: lambda}\n"
-        "      - http: {path: d, method: get, async: true}\n"
+        "      - http: {path: c, method: get, integration: http}\n"
+        "      - http: {path: d, method: get, integration: lambda-proxy, async: true}\n"
         "      - http: {path: e, method: fetch}\n"
         "      - http: {path: 'f g', method: get}\n",
     )
     assert [(p.line, p.column, p.message.split(": ", 1)[1][:45]) for p in service.problems] == [
         (8, 50, "authorizers Serverless would create (from a f"),
         (9, 50, "authorizers Serverless would create (from a f"),
-        (10, 51, "http integration 'lambda' is not deployed by "),
-        (11, 45, "http `async: true` (an AWS integration invoki"),
+        (10, 51, "http integration 'http' is not deployed by th"),
+        (11, 72, "http `async: true` goes with the Lambda integ"),
         (12, 33, "http method 'fetch' is not one API Gateway ta"),
         (13, 22, "path part 'f g' is not a valid API Gateway pa"),
     ]
@@ -303,3 +303,114 @@ def test_bad_shared_rest_api_settings(tmp_path: Path, gateway: str, expected: st
         "functions:\n  hello:\n    handler: handler.hello\n    events:\n      - http: GET /a\n"
     )
     assert problems(load_service(tmp_path, env={})) == [expected]
+
+
+def test_the_lambda_integration_as_serverless_compiles_it(tmp_path: Path) -> None:
+    from tooling.config.function_http_integrations import (
+        DEFAULT_FORM_TEMPLATE,
+        DEFAULT_JSON_TEMPLATE,
+        DEFAULT_STATUS_CODES,
+    )
+
+    service = load(
+        tmp_path,
+        "      - http: {path: a, method: post, integration: lambda}\n"
+        "      - http:\n"
+        "          path: b\n"
+        "          method: post\n"
+        "          integration: LAMBDA\n"
+        "          cors: true\n"
+        "          request:\n"
+        "            passThrough: WHEN_NO_TEMPLATES\n"
+        "            parameters: {querystrings: {page: {required: false, mappedValue: \"'1'\"}}}\n"
+        "            template:\n"
+        '              text/plain: \'{"text": "$input.body"}\'\n'
+        "              application/x-www-form-urlencoded: null\n"
+        "          response:\n"
+        "            headers: {X-Kind: \"'cake'\"}\n"
+        "            template: $input.path('$.body')\n"
+        "            statusCodes:\n"
+        "              201: {pattern: ''}\n"
+        "              409: {pattern: '.*exists.*', template: {application/json: '{}'},\n"
+        "                    headers: {X-Why: integration.response.body.errorMessage}}\n"
+        "      - http: {path: c, method: post, async: true}\n",
+    )
+    assert problems(service) == [] and service.warnings == ()
+    a, b, c = service.functions["hello"].events.http
+    assert a.integration is not None and b.integration is not None and c.integration is not None
+    assert a.integration.request_templates == {
+        "application/json": DEFAULT_JSON_TEMPLATE.replace("extraCognitoPoolClaims", ""),
+        "application/x-www-form-urlencoded": DEFAULT_FORM_TEMPLATE.replace(
+            "extraCognitoPoolClaims", ""
+        ),
+    }
+    assert a.integration.passthrough == "NEVER" and not a.integration.asynchronous
+    assert [r["statusCode"] for r in a.integration.integration_responses] == list(
+        DEFAULT_STATUS_CODES
+    )
+    assert a.integration.integration_responses[1]["selectionPattern"] == r"[\s\S]*\[400\][\s\S]*"
+    assert b.integration.passthrough == "WHEN_NO_TEMPLATES"
+    assert set(b.integration.request_templates) == {"application/json", "text/plain"}
+    assert b.integration.request_parameters == {"integration.request.querystring.page": "'1'"}
+    created, conflict = b.integration.integration_responses
+    assert created == {
+        "statusCode": "201",
+        "selectionPattern": "",
+        "responseParameters": {
+            "method.response.header.Access-Control-Allow-Origin": "'*'",
+            "method.response.header.X-Kind": "'cake'",
+        },
+        "responseTemplates": {"application/json": "$input.path('$.body')"},
+    }
+    assert conflict["selectionPattern"] == ".*exists.*"
+    assert conflict["responseTemplates"] == {"application/json": "{}"}
+    assert conflict["responseParameters"]["method.response.header.X-Why"] == (
+        "integration.response.body.errorMessage"
+    )
+    assert [r["responseParameters"] for r in b.integration.method_responses][1] == {
+        "method.response.header.Access-Control-Allow-Origin": True,
+        "method.response.header.X-Kind": True,
+        "method.response.header.X-Why": True,
+    }
+    assert c.integration.asynchronous
+    assert c.integration.request_parameters == {
+        "integration.request.header.X-Amz-Invocation-Type": "'Event'"
+    }
+
+
+def test_status_codes_without_a_default_get_serverless_200(tmp_path: Path) -> None:
+    service = load(
+        tmp_path,
+        "      - http:\n"
+        "          path: a\n"
+        "          method: get\n"
+        "          integration: lambda\n"
+        "          response: {statusCodes: {404: {pattern: '.*not found.*'}}}\n",
+    )
+    (event,) = service.functions["hello"].events.http
+    assert event.integration is not None
+    responses = event.integration.integration_responses
+    assert [(r["statusCode"], r["selectionPattern"]) for r in responses] == [
+        ("404", ".*not found.*"),
+        ("200", ""),
+    ]
+
+
+def test_bad_lambda_integration_settings_are_refused_at_their_line(tmp_path: Path) -> None:
+    service = load(
+        tmp_path,
+        "      - http:\n"
+        "          path: a\n"
+        "          method: get\n"
+        "          integration: lambda\n"
+        "          request: {passThrough: SOMETIMES}\n"
+        "      - http:\n"
+        "          path: b\n"
+        "          method: get\n"
+        "          integration: lambda\n"
+        "          response: {statusCodes: {abc: {pattern: x}}}\n",
+    )
+    assert [(p.line, p.message.split(": ", 1)[1][:40]) for p in service.problems] == [
+        (12, "request.passThrough 'SOMETIMES' is not o"),
+        (17, "a status code (three digits) maps to pat"),
+    ]

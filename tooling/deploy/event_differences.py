@@ -101,6 +101,7 @@ def canonical_method(method: ApiMethod) -> dict[str, Any]:
             "passthroughBehavior": integration.get("passthroughBehavior", DEFAULT_PASSTHROUGH),
             "timeoutInMillis": integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MILLIS),
             "contentHandling": integration.get("contentHandling"),
+            "requestParameters": dict(integration.get("requestParameters") or {}),
             "integrationResponses": {
                 str(r["statusCode"]): {
                     "selectionPattern": r.get("selectionPattern") or "",
@@ -138,6 +139,7 @@ def found_method(method: dict[str, Any]) -> dict[str, Any]:
             "passthroughBehavior": integration.get("passthroughBehavior", DEFAULT_PASSTHROUGH),
             "timeoutInMillis": integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MILLIS),
             "contentHandling": integration.get("contentHandling"),
+            "requestParameters": dict(integration.get("requestParameters") or {}),
             "integrationResponses": {
                 str(code): {
                     "selectionPattern": r.get("selectionPattern") or "",

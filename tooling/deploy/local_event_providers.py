@@ -249,6 +249,7 @@ def _method_document(method: ApiMethod) -> dict[str, Any]:
         ("passthroughBehavior", "passthroughBehavior"),
         ("timeoutInMillis", "timeoutInMillis"),
         ("contentHandling", "contentHandling"),
+        ("requestParameters", "requestParameters"),
     ):
         if ours in integration:
             found[theirs] = integration[ours]
@@ -278,6 +279,9 @@ def route_document(method: ApiMethod) -> dict[str, Any]:
         "action": method.action,
         "templateKind": method.template_kind,
         "requestTemplates": dict(method.integration.get("requestTemplates") or {}),
+        "integrationType": method.integration.get("type"),
+        "passthroughBehavior": method.integration.get("passthroughBehavior"),
+        "integrationRequestParameters": dict(method.integration.get("requestParameters") or {}),
         "corsOrigin": method.cors_origin,
         "preflightHeaders": method.preflight_headers,
         "authorizationType": method.authorization_type,

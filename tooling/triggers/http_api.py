@@ -36,6 +36,7 @@ import base64
 import json
 import re
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -47,6 +48,11 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tooling.errors import AlreadyExists, InputError, NotFound, ToolError
 from tooling.triggers import vtl
+from tooling.triggers.integration_responses import (
+    lambda_error_message,
+    mapped_headers,
+    select_response,
+)
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 SERVE_PORT = 3000  # `tool serve`'s port unless --port says otherwise
@@ -182,6 +188,7 @@ class LocalApi:
         log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
     ) -> None:
         self.executions = executions
+        self.background: list[threading.Thread] = []  # `async: true` invocations under way
         self.log = log  # why a request got API Gateway's 500 (a template that failed)
         # The enabled keys in usage plans on (API id, stage), as deployed now (value -> id);
         # None: keys are not checked (said by `notes`).
@@ -262,6 +269,8 @@ class LocalApi:
                 return Response(
                     403, json.dumps(FORBIDDEN), {"x-amzn-ErrorType": "ForbiddenException"}
                 )
+        if doc.get("functionArn") and doc.get("integrationType") == "AWS":
+            return self._lambda(route, request, params)  # `integration: lambda`, `async`
         if doc.get("functionArn"):  # a function's http event: the Lambda proxy integration
             return self._proxy(route, request, params)
         if doc.get("action") is None:  # a CORS preflight (MOCK integration)
@@ -358,11 +367,13 @@ class LocalApi:
             "apiKey": given if key_id else None,
             "apiKeyId": key_id,
         }
+        content_type = (request.headers.get("content-type") or JSON_TYPE).split(";")[0].strip()
         headers = dict(request.raw_headers) if request.raw_headers else dict(request.headers)
         for name in [n for n in headers if n.lower() in ("content-length", "connection")]:
             del headers[name]
         return vtl.TemplateInput(
             body=body,
+            json_body=content_type.lower().endswith("json"),
             path_params=dict(params),
             query=dict(request.query),
             headers=headers,
@@ -485,6 +496,101 @@ class LocalApi:
             "body": body,
             "isBase64Encoded": False,
         }
+
+    # -- the Lambda (non-proxy) integration -----------------------------------------------------
+
+    def _lambda(self, route: Route, request: Request, params: dict[str, str]) -> Response:
+        """Serverless' `integration: lambda`: the request template (by content type) makes the
+        function's event; its result, or its error by `errorMessage`, selects an integration
+        response, whose headers and template make the answer. `async: true`: the function is
+        invoked as with InvocationType Event (in the background here) and the answer is at once."""
+        doc = route.document
+        request_id = self.new_request_id()
+        text = request.body.decode("utf-8", errors="replace")
+        content_type = (request.headers.get("content-type") or JSON_TYPE).split(";")[0].strip()
+        templates: dict[str, str] = doc.get("requestTemplates") or {}
+        template = templates.get(content_type)
+        passthrough = doc.get("passthroughBehavior") or "WHEN_NO_MATCH"
+        given = self.template_input(route, request, params, request_id, text)
+        try:
+            if template is not None:
+                event = self.render(template, given, route, request_id)
+            elif passthrough == "NEVER" or (passthrough == "WHEN_NO_TEMPLATES" and templates):
+                return Response(415, json.dumps({"message": "Unsupported Media Type"}))
+            else:
+                event = text
+        except _GatewayAnswer as refused:
+            return refused.response
+        if self.functions is None:
+            return _template_error(request_id)
+        try:
+            json.loads(event or "{}")
+        except ValueError:  # Lambda refuses a payload that is not JSON
+            self.log(
+                f"{route.method} /{route.path}: the request template's output is not JSON, which "
+                f"Lambda refuses (request {request_id}: API Gateway answers 500)"
+            )
+            return _template_error(request_id)
+        arn = str(doc["functionArn"])
+        invocation = (doc.get("integrationRequestParameters") or {}).get(
+            "integration.request.header.X-Amz-Invocation-Type"
+        )
+        if invocation == "'Event'":
+            self._invoke_later(arn, event or "{}")
+            return self._lambda_answer(doc, "", None, request_id, given)
+        try:
+            answer = self.functions.invoke(arn, event or "{}")
+        except ToolError:
+            return _template_error(request_id)
+        if answer.timed_out:
+            return Response(
+                504,
+                json.dumps({"message": "Endpoint request timed out"}),
+                {"Content-Type": JSON_TYPE, "x-amzn-ErrorType": "IntegrationTimeoutException",
+                 "x-amzn-RequestId": request_id},
+            )  # fmt: skip
+        error = lambda_error_message(answer.payload) if answer.function_error else None
+        return self._lambda_answer(doc, answer.payload, error, request_id, given)
+
+    def _invoke_later(self, function_arn: str, event: str) -> None:
+        """An Event invocation: the function runs on, the caller is answered at once."""
+        functions = self.functions
+        assert functions is not None
+
+        def run() -> None:
+            try:
+                functions.invoke(function_arn, event)
+            except ToolError as exc:  # e.g. no longer deployed: Lambda would drop the event
+                self.log(f"async invocation of {function_arn} failed: {exc.message}")
+
+        thread = threading.Thread(target=run, name="async-invoke", daemon=True)
+        self.background.append(thread)
+        thread.start()
+
+    def _lambda_answer(
+        self,
+        doc: dict[str, Any],
+        payload: str,
+        error: str | None,
+        request_id: str,
+        given: vtl.TemplateInput,
+    ) -> Response:
+        chosen = select_response(doc.get("integrationResponses") or [], error)
+        headers = {"Content-Type": JSON_TYPE, "x-amzn-RequestId": request_id}
+        if chosen is None:  # no integration response: API Gateway's configuration error
+            self.log(f"{doc.get('method')} /{doc.get('path')}: no integration response matches")
+            return _template_error(request_id)
+        headers.update(mapped_headers(chosen.get("responseParameters") or {}, payload))
+        body = payload
+        template = (chosen.get("responseTemplates") or {}).get(JSON_TYPE)
+        if template:
+            route = Route(str(doc.get("path", "")), str(doc.get("method", "")), doc)
+            given.body = payload
+            try:
+                body = self.render(template, given, route, request_id, response=True)
+            except _GatewayAnswer as refused:
+                return refused.response
+        return Response(int(chosen.get("statusCode", 200)), body, headers)
 
     # -- the Lambda proxy integration ---------------------------------------------------------
 

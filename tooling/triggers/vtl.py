@@ -68,6 +68,9 @@ class TemplateInput:
     path_params: Mapping[str, str] = field(default_factory=dict)
     query: Mapping[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)  # names as sent
+    # A body that is not JSON is an error for a JSON content type, its own text for another
+    # (what Serverless' form template reads with `$input.path('$')`).
+    json_body: bool = True
     context: Mapping[str, Any] = field(default_factory=dict)
     stage_variables: Mapping[str, str] = field(default_factory=dict)
 
@@ -143,7 +146,10 @@ class _Input:
             try:
                 self._parsed = json.loads(text) if text.strip() else {}
             except ValueError as exc:
-                raise BadRequestBody(f"Could not parse request body into json: {exc}") from None
+                if self._given.json_body:
+                    message = f"Could not parse request body into json: {exc}"
+                    raise BadRequestBody(message) from None
+                self._parsed = text
             self._was_parsed = True
         return self._parsed
 
