@@ -244,7 +244,7 @@ def test_state_machine_keys_and_events_the_toolkit_does_not_deploy_are_said(
         "stepFunctions:\n  stateMachines:\n    m:\n"
         "      definition: {StartAt: A, States: {A: {Type: Pass, End: true}}}\n"
         "      dependsOn: [Other]\n"  # CloudFormation ordering: nothing to say
-        "      encryptionConfig: {type: AWS_OWNED_KEY}\n"
+        "      useExactVersion: true\n"
         "      alarms: {topics: {alarm: arn:aws:sns:us-east-1:1:t}, metrics: [executionsFailed]}\n"
         "      events:\n        - http: {path: go, method: POST}\n"
         "        - schedule: rate(1 hour)\n"
@@ -253,7 +253,7 @@ def test_state_machine_keys_and_events_the_toolkit_does_not_deploy_are_said(
     warnings = set(load(write(tmp_path, {"serverless.yml": yml})).warnings)
     # schedule, http, eventBridge and alarms are deployed now (tests/config/test_events.py)
     assert warnings == {
-        "serverless.yml:9:25: stepFunctions.stateMachines.m.encryptionConfig is not supported by "
+        "serverless.yml:9:24: stepFunctions.stateMachines.m.useExactVersion is not supported by "
         "the toolkit yet (ignored; see README, serverless.yml)",
     }
 

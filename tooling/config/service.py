@@ -58,6 +58,7 @@ from tooling.config.intrinsics import (
     resolve_with_report,
     state_machine_logical_id,
 )
+from tooling.config.machine_settings import Encryption, configure_task_timeouts, read_encryption
 from tooling.config.missing import MISSING
 from tooling.config.program_config import PROGRAM_CONFIG_EXTENSIONS, is_program, read_program
 from tooling.config.resources import (
@@ -236,6 +237,7 @@ STATE_MACHINE_KEYS_USED = frozenset(
     {
         "definition", "name", "id", "type", "role", "iamRoleStatements", "loggingConfig",
         "events", "alarms", "notifications", "tags", "inheritGlobalTags", "tracingConfig",
+        "configureTaskTimeouts", "encryptionConfig", "kmsKeyArns", "retain",
     }
 )  # fmt: skip
 STATE_MACHINE_KEYS_NO_EFFECT = frozenset({"dependsOn"})  # CloudFormation ordering only
@@ -335,6 +337,9 @@ class StateMachineConfig:
     events: MachineEvents = MachineEvents()  # schedule and http events, alarms, notifications
     tags: tuple[tuple[str, str], ...] = ()  # provider.tags (unless not inherited), then its own
     tracing: bool = False  # tracingConfig.enabled (X-Ray)
+    encryption: Encryption | None = None  # encryptionConfig
+    kms_key_arns: tuple[str, ...] = ()  # kmsKeyArns: keys the generated role may use
+    retain: bool = False  # `retain: true`: `tool remove` leaves it (DeletionPolicy: Retain)
 
     @cached_property
     def tree(self) -> Definition:
@@ -1483,6 +1488,7 @@ class _Loader:
                     hint="use `type: STANDARD` (the default) or `type: EXPRESS`",
                 )
             definition, source = self._definition(key, spec, pointer)
+            definition = self._task_timeouts(key, spec, pointer, definition, source, functions)
             definition = self._definition_intrinsics(definition, source, context)
             role, statements = self._machine_iam(key, spec, pointer, context)
             result[key] = StateMachineConfig(
@@ -1510,6 +1516,9 @@ class _Loader:
                 ),
                 tags=self._machine_tags(key, spec, pointer),
                 tracing=self._machine_tracing(key, spec, pointer),
+                encryption=self._machine_encryption(key, spec, pointer, context),
+                kms_key_arns=self._kms_key_arns(key, spec, pointer, context),
+                retain=self._flag(spec, "retain", pointer, f"state machine '{key}'"),
             )
         self._check_unique_queues(result)
         return result
@@ -1525,6 +1534,85 @@ class _Loader:
             sources.append((provider.get("tags"), "/provider/tags"))
         sources.append((spec.get("tags"), pointer_join(pointer, "tags")))
         return read_tags(sources, self._at, f"state machine '{key}'")
+
+    def _flag(self, spec: Mapping[str, Any], key: str, pointer: str, who: str) -> bool:
+        """A true/false setting (the plugin's Joi.boolean), false when not written."""
+        value = spec.get(key, False)
+        if not isinstance(value, bool):
+            raise ConfigError(
+                f"{who}: {key} must be true or false", **self._at(pointer_join(pointer, key))
+            )
+        return value
+
+    def _task_timeouts(
+        self,
+        key: str,
+        spec: Mapping[str, Any],
+        pointer: str,
+        definition: Any,
+        source: SourceMap | None,
+        functions: Mapping[str, FunctionConfig],
+    ) -> Any:
+        """`configureTaskTimeouts: true` (tooling.config.machine_settings)."""
+        if not self._flag(spec, "configureTaskTimeouts", pointer, f"state machine '{key}'"):
+            return definition
+        timeouts = {name: fn.timeout for name, fn in functions.items()}
+        definition, notes = configure_task_timeouts(definition, timeouts)
+        for path, message in notes:
+            at = "/".join(str(part) for part in path[:-1])
+            kw = source.error_kwargs("/" + at) if source else self._at(pointer)
+            where = ":".join(str(p) for p in (kw["file"], kw["line"], kw["column"]) if p)
+            self.warnings.append(f"{where}: state machine '{key}': {message}")
+        return definition
+
+    def _machine_encryption(
+        self, key: str, spec: Mapping[str, Any], pointer: str, context: IntrinsicContext
+    ) -> Encryption | None:
+        if spec.get("encryptionConfig") is None:
+            return None
+        at = pointer_join(pointer, "encryptionConfig")
+
+        def problem(inner: str, message: str) -> None:
+            here = pointer_join(at, inner) if inner else at
+            self.problems.append(ConfigError(f"state machine '{key}': {message}", **self._at(here)))
+
+        def resolve_key(value: Any) -> Any:
+            resolved = self._resolved(
+                value, pointer_join(at, "KmsKeyId"), context, f"state machine '{key}': KmsKeyId"
+            )
+            return None if resolved is _UNRESOLVED else resolved
+
+        return read_encryption(spec["encryptionConfig"], problem, resolve_key)
+
+    def _kms_key_arns(
+        self, key: str, spec: Mapping[str, Any], pointer: str, context: IntrinsicContext
+    ) -> tuple[str, ...]:
+        value = spec.get("kmsKeyArns")
+        if value is None:
+            return ()
+        at = pointer_join(pointer, "kmsKeyArns")
+        if not isinstance(value, list):
+            raise ConfigError(
+                f"state machine '{key}': kmsKeyArns must be a list of KMS key ARNs", **self._at(at)
+            )
+        arns: list[str] = []
+        for index, item in enumerate(value):
+            here = pointer_join(at, index)
+            arn = self._resolved(item, here, context, f"state machine '{key}': kmsKeyArns")
+            if arn is _UNRESOLVED:
+                continue
+            if not isinstance(arn, str) or not (arn.startswith("arn:") or pending_in(arn)):
+                self.problems.append(
+                    ConfigError(
+                        f"state machine '{key}': kmsKeyArns[{index}] is not an ARN",
+                        **self._at(here),
+                        hint="e.g. arn:aws:kms:us-east-1:123456789012:key/<id>, or "
+                        "{Fn::GetAtt: [MyKey, Arn]}",
+                    )
+                )
+                continue
+            arns.append(arn)
+        return tuple(arns)
 
     def _machine_tracing(self, key: str, spec: Mapping[str, Any], pointer: str) -> bool:
         """`tracingConfig: {enabled: true}` (X-Ray), as the plugin passes it on."""

@@ -26,6 +26,7 @@ from tooling.deploy.aws_event_providers import aws_event_providers
 from tooling.deploy.aws_sns_providers import aws_sns_providers
 from tooling.deploy.bucket_providers import bucket_providers
 from tooling.deploy.differences import (
+    AWS_OWNED_ENCRYPTION,
     STARTING_SETTINGS,
     function_diff,
     log_group_diff,
@@ -443,7 +444,11 @@ class AwsStateMachines:
         return state_machine_diff(resource, found, "aws")
 
     def create(self, resource: StateMachine) -> None:
-        extra = {"loggingConfiguration": resource.logging} if resource.logging else {}
+        extra: dict[str, Any] = (
+            {"loggingConfiguration": resource.logging} if resource.logging else {}
+        )
+        if resource.encryption:
+            extra["encryptionConfiguration"] = resource.encryption
         tags = {**dict(resource.tags), **self.c.tags}
         self.c.aws.call(
             "stepfunctions", "create_state_machine", what=f"create state machine {resource.name}",
@@ -459,6 +464,8 @@ class AwsStateMachines:
             extra["loggingConfiguration"] = resource.logging or {"level": "OFF"}
         if "tracingConfiguration" in diff.attributes:
             extra["tracingConfiguration"] = {"enabled": resource.tracing}
+        if "encryptionConfiguration" in diff.attributes:
+            extra["encryptionConfiguration"] = resource.encryption or AWS_OWNED_ENCRYPTION
         if set(diff.attributes) - {"tags"}:
             self.c.aws.call(
                 "stepfunctions", "update_state_machine",

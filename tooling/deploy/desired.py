@@ -249,6 +249,7 @@ def _state_machines(context: _Context) -> Contribution:
                 needs=tuple(needs),
                 tags=machine.tags,
                 tracing=machine.tracing,
+                encryption=machine.encryption.api() if machine.encryption else None,
             )
         )
     return resources, warnings

@@ -116,6 +116,18 @@ def _configured(key: str, found: Found) -> Any:
     return have
 
 
+AWS_OWNED_ENCRYPTION = {"type": "AWS_OWNED_KEY"}  # what a machine has when none is given
+
+
+def _encryption(configuration: dict[str, Any] | None) -> dict[str, Any]:
+    """An encryptionConfiguration, comparable: the key and its period count for a customer's
+    key only."""
+    configuration = configuration or AWS_OWNED_ENCRYPTION
+    if configuration.get("type") != "CUSTOMER_MANAGED_KMS_KEY":
+        return AWS_OWNED_ENCRYPTION
+    return {k: configuration.get(k) for k in ("type", "kmsKeyId", "kmsDataKeyReusePeriodSeconds")}
+
+
 def state_machine_diff(
     machine: StateMachine, found: Found, target: str, *, keeps_logging: bool = True
 ) -> Diff:
@@ -139,6 +151,8 @@ def state_machine_diff(
     if keeps_logging:  # the local target keeps no logging, tracing or tags of a machine
         if bool((found.get("tracingConfiguration") or {}).get("enabled")) != machine.tracing:
             parts.append(("tracing changed", ("tracingConfiguration",)))
+        if _encryption(found.get("encryptionConfiguration")) != _encryption(machine.encryption):
+            parts.append(("encryption changed", ("encryptionConfiguration",)))
         user_tags = {k: v for k, v in (found.get("tags") or {}).items() if k not in TOOLKIT_TAGS}
         if user_tags != dict(machine.tags):
             parts.append(("tags changed", ("tags",)))

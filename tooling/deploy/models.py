@@ -188,6 +188,7 @@ class StateMachine:
     needs: tuple[Address, ...] = ()  # its role, its log group, the functions it calls
     tags: tuple[tuple[str, str], ...] = ()  # the user's (the toolkit adds its own)
     tracing: bool = False  # tracingConfiguration.enabled
+    encryption: dict[str, Any] | None = None  # encryptionConfiguration; None: AWS owned key
 
     @property
     def address(self) -> Address:
