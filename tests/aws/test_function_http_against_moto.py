@@ -421,3 +421,64 @@ def test_the_lambda_integration_and_async_deploy_as_serverless_compiles_them(
     code, out, err, _ = run(capsys, "remove", "--target", "aws")
     assert code == 0, err
     assert [a for a in clients.apigateway.get_rest_apis()["items"] if a["name"] == API] == []
+
+
+OTHER_INTEGRATIONS = """\
+service: shop
+provider:
+  name: aws
+  runtime: python3.12
+functions:
+  hello:
+    handler: handler.hello
+    events:
+      - http:
+          path: files/{proxy+}
+          method: any
+          integration: http-proxy
+          request:
+            uri: https://example.com/{proxy}
+            parameters: {paths: {proxy: true}}
+      - http:
+          path: items
+          method: get
+          integration: http
+          request: {uri: 'https://example.com/items', method: post}
+          response: {statusCodes: {200: {pattern: ''}, 404: {pattern: '404'}}}
+      - http:
+          path: ping
+          method: get
+          integration: mock
+          request: {template: {application/json: '{"statusCode": 200}'}}
+          response: {statusCodes: {200: {pattern: '', template: pong}}}
+"""
+
+
+def test_http_http_proxy_and_mock_deploy_as_serverless_compiles_them(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (shop / "serverless.yml").write_text(OTHER_INTEGRATIONS)
+    code, out, err, _ = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    clients = Clients()
+    methods = clients.methods(clients.api()["id"])
+    proxy = methods[("/files/{proxy+}", "ANY")]["methodIntegration"]
+    assert (proxy["type"], proxy["uri"], proxy["httpMethod"]) == (
+        "HTTP_PROXY", "https://example.com/{proxy}", "ANY")  # fmt: skip
+    assert proxy["requestParameters"] == {
+        "integration.request.path.proxy": "method.request.path.proxy"
+    }
+    http = methods[("/items", "GET")]["methodIntegration"]
+    assert (http["type"], http["httpMethod"]) == ("HTTP", "POST")
+    assert set(http["integrationResponses"]) == {"200", "404"}
+    mock = methods[("/ping", "GET")]["methodIntegration"]
+    assert mock["type"] == "MOCK"
+    assert mock["requestTemplates"] == {"application/json": '{"statusCode": 200}'}
+    assert mock["integrationResponses"]["200"]["responseTemplates"] == {"application/json": "pong"}
+
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert out.splitlines()[-1] == "No changes."
+    assert mutating(calls) == []
+    code, out, err, _ = run(capsys, "remove", "--target", "aws")
+    assert code == 0, err

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tooling.config.function_http_integrations import NonProxyIntegration, read_lambda_integration
+from tooling.config.function_http_integrations import NonProxyIntegration, read_integration
 from tooling.sourcemap import pointer_join
 from tooling.triggers.http_api import LocalApi, Request
 
@@ -44,8 +44,8 @@ def compiled(http: dict[str, Any]) -> NonProxyIntegration:
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise AssertionError(args)
 
-    integration = read_lambda_integration(
-        {"integration": "lambda", **http}, "/http", refuse, refuse, pointer_join, None, False
+    integration = read_integration(
+        "AWS", {"integration": "lambda", **http}, "/http", refuse, refuse, pointer_join, None, False
     )
     assert integration is not None
     return integration

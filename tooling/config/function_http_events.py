@@ -4,10 +4,10 @@ the Lambda proxy integration (AWS_PROXY), in the REST API the service shares wit
 machines' http events (one per service and stage). Read: `METHOD path` or a mapping with
 `path`, `method` (`any` too), `cors` (true or a mapping), `private`, `authorizer` (`aws_iam`, or
 an existing authorizer: `type` and `authorizerId`, with `scopes` for Cognito) and
-`request.parameters`; `integration: lambda` and `async: true` are read by
-function_http_integrations. What Serverless would build that the toolkit does not (authorizers
-made from a function, an ARN or a Cognito pool; HTTP and MOCK integrations) is a problem at its
-line: deploying without it would answer differently.
+`request.parameters`; `integration: lambda`, `http`, `http-proxy`, `mock` and `async: true` are
+read by function_http_integrations. What Serverless would build that the toolkit does not
+(authorizers made from a function, an ARN or a Cognito pool) is a problem at its line:
+deploying without it would answer differently.
 Keys Serverless drops for the proxy integration (`response`, `request.template`, ...) are warned
 about, as it does. tooling.config.function_events dispatches to it.
 """
@@ -27,9 +27,10 @@ from tooling.config.events import (
     Location,
 )
 from tooling.config.function_http_integrations import (
+    NON_PROXY,
     NonProxyIntegration,
     integration_type,
-    read_lambda_integration,
+    read_integration,
 )
 from tooling.sourcemap import pointer_join
 
@@ -61,7 +62,8 @@ class FunctionHttpEvent:
     # method.request.<querystring|header|path>.<name> -> required
     request_parameters: dict[str, bool] = field(default_factory=dict)
     location: Location = (None, None, None)
-    # `integration: lambda` / `async: true` (function_http_integrations); None: Lambda proxy
+    # `integration: lambda|http|http-proxy|mock`, `async: true` (function_http_integrations);
+    # None: the Lambda proxy integration
     integration: NonProxyIntegration | None = None
 
 
@@ -93,7 +95,8 @@ class HttpEventReader(EventsReader):
                     pointer_join(at, key),
                     f"http key `{key}` is unknown to Serverless (ignored)",
                 )
-        proxy = integration_type(value) != "AWS"
+        kind = integration_type(value)
+        proxy = kind not in NON_PROXY
         if proxy and not self._proxy_only(value, at):
             return None
         route = self.route(value, at, "users/{id}")
@@ -121,8 +124,8 @@ class HttpEventReader(EventsReader):
             return None
         integration = None
         if not proxy:
-            integration = read_lambda_integration(
-                value, at, self.problem, self.warn, pointer_join,
+            integration = read_integration(
+                kind, value, at, self.problem, self.warn, pointer_join,
                 cors.origin if cors else None, bool(cors and cors.allow_credentials),
             )  # fmt: skip
             if integration is None:
@@ -153,10 +156,9 @@ class HttpEventReader(EventsReader):
         if integration is not None and str(integration).upper() not in PROXY_INTEGRATIONS:
             self.problem(
                 pointer_join(at, "integration"),
-                f"http integration {integration!r} is not deployed by the toolkit yet: it "
-                "deploys `lambda-proxy` (the default) and `lambda`",
-                hint="use `integration: lambda`, or remove `integration` and return "
-                "{statusCode, headers, body} from the handler",
+                f"http integration {integration!r} is not one of Serverless' (lambda-proxy, "
+                "lambda, http, http-proxy, mock)",
+                hint="remove `integration` for the Lambda proxy integration",
             )
             return False
         if value.get("async"):

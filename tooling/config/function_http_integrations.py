@@ -1,7 +1,8 @@
-"""A function's http event with a non-proxy integration, compiled as Serverless v3 compiles it
-(lib/plugins/aws/package/compile/events/api-gateway: validate.js, method/integration.js and
-method/responses.js, v3.38): `integration: lambda` (API Gateway's AWS integration to the
-function) and `async: true` (the same, invoking with `X-Amz-Invocation-Type: Event`).
+"""A function's http event with another integration than the Lambda proxy, compiled as
+Serverless v3 compiles it (lib/plugins/aws/package/compile/events/api-gateway: validate.js,
+method/integration.js and method/responses.js, v3.38): `integration: lambda` (API Gateway's AWS
+integration to the function), `async: true` (the same, invoking with `X-Amz-Invocation-Type:
+Event`), `http` and `http-proxy` (to `request.uri`) and `mock`.
 
 What it yields is in API Gateway's own terms (PutIntegration's request templates, passthrough
 behaviour and request parameters; PutIntegrationResponse and PutMethodResponse per status code),
@@ -16,7 +17,7 @@ from typing import Any
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
-LAMBDA_INTEGRATIONS = ("LAMBDA", "AWS")
+NON_PROXY = ("AWS", "HTTP", "HTTP_PROXY", "MOCK")  # what read_integration reads
 PASSTHROUGH_BEHAVIORS = ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER")
 CONTENT_HANDLINGS = ("CONVERT_TO_BINARY", "CONVERT_TO_TEXT")
 # Serverless' keys of `request` and `response` for the Lambda integration.
@@ -117,7 +118,7 @@ class NonProxyIntegration:
     """What PutIntegration, PutIntegrationResponse and PutMethodResponse get for a non-proxy
     http event (Serverless' compiled method)."""
 
-    type: str  # AWS
+    type: str  # AWS | HTTP | HTTP_PROXY | MOCK
     request_templates: dict[str, str] = field(default_factory=dict)
     passthrough: str | None = None
     content_handling: str | None = None
@@ -126,6 +127,10 @@ class NonProxyIntegration:
     integration_responses: tuple[dict[str, Any], ...] = ()
     method_responses: tuple[dict[str, Any], ...] = ()
     asynchronous: bool = False
+    uri: str | None = None  # HTTP and HTTP_PROXY: request.uri
+    http_method: str | None = None  # HTTP and HTTP_PROXY: request.method or the event's
+    connection_type: str | None = None  # VPC_LINK | INTERNET
+    connection_id: str | None = None
 
 
 Problem = Callable[..., None]  # (pointer, message, hint=...) of the events reader
@@ -141,7 +146,8 @@ def integration_type(value: Mapping[str, Any]) -> str:
     return "AWS" if value.get("async") else "AWS_PROXY"
 
 
-def read_lambda_integration(
+def read_integration(
+    kind: str,
     value: Mapping[str, Any],
     at: str,
     problem: Problem,
@@ -150,56 +156,44 @@ def read_lambda_integration(
     cors_origin: str | None,
     cors_credentials: bool,
 ) -> NonProxyIntegration | None:
-    """The AWS (Lambda) integration of an http event, or None after a problem."""
+    """The AWS (Lambda), HTTP, HTTP_PROXY or MOCK integration of an http event (`kind`, as
+    `integration_type` gives it), or None after a problem."""
     request = value.get("request") or {}
+    where = join(at, "request")
     if not isinstance(request, dict):
-        problem(join(at, "request"), "http `request` must be a mapping")
+        problem(where, "http `request` must be a mapping")
         return None
     for key in request:
         if key not in REQUEST_KEYS:
-            warn(join(join(at, "request"), key), f"request key `{key}` is unknown (ignored)")
+            warn(join(where, key), f"request key `{key}` is unknown (ignored)")
     for key in ("schemas", "schema"):
         if key in request:
             warn(
-                join(join(at, "request"), key),
+                join(where, key),
                 "request schemas (API Gateway request validation) are not deployed by the "
                 "toolkit yet (ignored: requests are not validated)",
             )
-    for key in ("uri", "method"):
-        if key in request:
-            warn(
-                join(join(at, "request"), key),
-                f"request.{key} applies to HTTP integrations only (ignored, as Serverless "
-                "ignores it for the Lambda integration)",
+    uri, http_method = None, None
+    if kind in ("HTTP", "HTTP_PROXY"):
+        uri = request.get("uri")
+        if not isinstance(uri, str) or not uri:
+            problem(
+                join(where, "uri") if "uri" in request else at,
+                f"the {kind} integration needs `request.uri` (Serverless refuses it without one)",
+                hint="e.g. request: {uri: 'https://example.com/{proxy}'}",
             )
-    templates = _request_templates(request, join(at, "request"), problem, join)
-    if templates is None:
-        return None
-    claims = _claims(value.get("authorizer"))
-    templates = {
-        kind: text.replace("extraCognitoPoolClaims", (",".join(claims) + ",") if claims else "")
-        for kind, text in templates.items()
-    }
-    passthrough = request.get("passThrough", "NEVER")
-    if passthrough not in PASSTHROUGH_BEHAVIORS:
-        problem(
-            join(join(at, "request"), "passThrough"),
-            f"request.passThrough {passthrough!r} is not one of API Gateway's behaviours",
-            hint="use " + ", ".join(PASSTHROUGH_BEHAVIORS),
-        )
-        return None
-    content_handling = request.get("contentHandling")
-    if content_handling is not None and content_handling not in CONTENT_HANDLINGS:
-        problem(
-            join(join(at, "request"), "contentHandling"),
-            f"request.contentHandling {content_handling!r} is not one of "
-            + ", ".join(CONTENT_HANDLINGS),
-        )
-        return None
-    responses = _responses(
-        value.get("response"), join(at, "response"), problem, join, cors_origin, cors_credentials
-    )
-    if responses is None:
+            return None
+        http_method = str(request.get("method") or value.get("method") or "ANY").upper()
+    else:
+        for key in ("uri", "method"):
+            if key in request:
+                warn(
+                    join(where, key),
+                    f"request.{key} applies to HTTP integrations only (ignored, as Serverless "
+                    f"ignores it for the {'Lambda' if kind == 'AWS' else kind} integration)",
+                )
+    connection = _connection(value, at, problem, join, kind)
+    if connection is None:
         return None
     parameters: dict[str, str] = {}
     for location, names in (request.get("parameters") or {}).items():
@@ -209,11 +203,79 @@ def read_lambda_integration(
             parameters[f"integration.request.{singular}.{name}"] = str(
                 mapped or f"method.request.{singular}.{name}"
             )
-    asynchronous = bool(value.get("async"))
+    if kind == "HTTP_PROXY":
+        for key in ("template", "passThrough", "contentHandling"):
+            if key in request:
+                warn(
+                    join(where, key),
+                    f"request.{key} does not apply to the HTTP proxy integration (ignored; "
+                    "Serverless removes it too)",
+                )
+        if value.get("response") is not None:
+            warn(
+                join(at, "response"),
+                "http `response` does not apply to the HTTP proxy integration (ignored; "
+                "Serverless removes it too): the endpoint's answer is the response",
+            )
+        return NonProxyIntegration(
+            type=kind, uri=uri, http_method=http_method, request_parameters=parameters,
+            connection_type=connection[0], connection_id=connection[1],
+        )  # fmt: skip
+    templates = _request_templates(request, where, problem, join, defaults=kind == "AWS")
+    if templates is None:
+        return None
+    claims = _claims(value.get("authorizer"))
+    templates = {
+        key: text.replace("extraCognitoPoolClaims", (",".join(claims) + ",") if claims else "")
+        for key, text in templates.items()
+    }
+    passthrough = request.get("passThrough", "NEVER" if kind == "AWS" else None)
+    if passthrough is not None and passthrough not in PASSTHROUGH_BEHAVIORS:
+        problem(
+            join(where, "passThrough"),
+            f"request.passThrough {passthrough!r} is not one of API Gateway's behaviours",
+            hint="use " + ", ".join(PASSTHROUGH_BEHAVIORS),
+        )
+        return None
+    content_handling = request.get("contentHandling")
+    if content_handling is not None and content_handling not in CONTENT_HANDLINGS:
+        problem(
+            join(where, "contentHandling"),
+            f"request.contentHandling {content_handling!r} is not one of "
+            + ", ".join(CONTENT_HANDLINGS),
+        )
+        return None
+    response = value.get("response")
+    if kind == "HTTP" and response is None:
+        problem(
+            at,
+            "the HTTP integration needs `response` (Serverless v3 fails on an HTTP "
+            "integration without it: the method would have no integration response)",
+            hint="add response: {statusCodes: {200: {pattern: ''}}}",
+        )
+        return None
+    if kind == "MOCK" and isinstance(response, dict) and "statusCodes" not in response:
+        problem(
+            join(at, "response"),
+            "the MOCK integration's `response` needs `statusCodes` (Serverless v3 fails "
+            "without them)",
+            hint="e.g. statusCodes: {200: {pattern: '', template: '{\"ok\": true}'}}",
+        )
+        return None
+    if kind == "MOCK" and response is None:
+        responses: tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]] | None = ((), ())
+    else:
+        responses = _responses(response, join(at, "response"), problem, join, cors_origin,
+                               cors_credentials)  # fmt: skip
+    if responses is None:
+        return None
+    asynchronous = kind == "AWS" and bool(value.get("async"))
     if asynchronous:
         parameters["integration.request.header.X-Amz-Invocation-Type"] = "'Event'"
+    if kind not in ("AWS", "HTTP"):
+        parameters = {}  # MOCK: Serverless passes no request parameters to it
     return NonProxyIntegration(
-        type="AWS",
+        type=kind,
         request_templates=templates,
         passthrough=passthrough,
         content_handling=content_handling,
@@ -221,15 +283,45 @@ def read_lambda_integration(
         integration_responses=responses[0],
         method_responses=responses[1],
         asynchronous=asynchronous,
+        uri=uri,
+        http_method=http_method,
+        connection_type=connection[0],
+        connection_id=connection[1],
     )
 
 
+def _connection(
+    value: Mapping[str, Any],
+    at: str,
+    problem: Problem,
+    join: Callable[[str, str], str],
+    kind: str,
+) -> tuple[str | None, str | None] | None:
+    """validate.js getConnectionType: `vpc-link` needs `connectionId`; HTTP integrations only."""
+    given = value.get("connectionType")
+    if given is None or kind not in ("HTTP", "HTTP_PROXY"):
+        return None, None
+    normalized = str(given).upper().replace("-", "_", 1)
+    if normalized not in ("VPC_LINK", "INTERNET"):
+        problem(join(at, "connectionType"), "connectionType is `vpc-link` or `internet`")
+        return None
+    connection_id = value.get("connectionId")
+    if normalized == "VPC_LINK" and not connection_id:
+        problem(at, "You need to set connectionId when using VPC_LINK connectionType.")
+        return None
+    return normalized, str(connection_id) if connection_id else None
+
+
 def _request_templates(
-    request: Mapping[str, Any], at: str, problem: Problem, join: Callable[[str, str], str]
+    request: Mapping[str, Any],
+    at: str,
+    problem: Problem,
+    join: Callable[[str, str], str],
+    defaults: bool,
 ) -> dict[str, str] | None:
-    """Serverless' defaults for JSON and form bodies, with `request.template` laid over them
-    (a content type set to null removes its default)."""
-    templates = {JSON: DEFAULT_JSON_TEMPLATE, FORM: DEFAULT_FORM_TEMPLATE}
+    """Serverless' defaults for JSON and form bodies (the Lambda integration's), with
+    `request.template` laid over them (a content type set to null removes its default)."""
+    templates = {JSON: DEFAULT_JSON_TEMPLATE, FORM: DEFAULT_FORM_TEMPLATE} if defaults else {}
     given = request.get("template")
     if given is None:
         return templates

@@ -102,6 +102,8 @@ def canonical_method(method: ApiMethod) -> dict[str, Any]:
             "timeoutInMillis": integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MILLIS),
             "contentHandling": integration.get("contentHandling"),
             "requestParameters": dict(integration.get("requestParameters") or {}),
+            "connectionType": integration.get("connectionType") or "INTERNET",
+            "connectionId": integration.get("connectionId"),
             "integrationResponses": {
                 str(r["statusCode"]): {
                     "selectionPattern": r.get("selectionPattern") or "",
@@ -140,6 +142,8 @@ def found_method(method: dict[str, Any]) -> dict[str, Any]:
             "timeoutInMillis": integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MILLIS),
             "contentHandling": integration.get("contentHandling"),
             "requestParameters": dict(integration.get("requestParameters") or {}),
+            "connectionType": integration.get("connectionType") or "INTERNET",
+            "connectionId": integration.get("connectionId"),
             "integrationResponses": {
                 str(code): {
                     "selectionPattern": r.get("selectionPattern") or "",

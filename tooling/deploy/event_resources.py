@@ -614,16 +614,25 @@ def _lambda_method(
     event: FunctionHttpEvent,
     settings: NonProxyIntegration,
 ) -> ApiMethod:
-    """Serverless' AWS (Lambda, non-proxy) integration: request templates, passthrough,
-    integration request parameters (`async`: X-Amz-Invocation-Type 'Event'), and a method and
-    integration response per status code."""
-    integration: dict[str, Any] = {
-        "type": "AWS",
-        "integrationHttpMethod": "POST",
-        "uri": lambda_invocation_uri(service, function.arn),
-        "passthroughBehavior": settings.passthrough or "NEVER",
-        "requestTemplates": dict(settings.request_templates),
-    }
+    """Serverless' other integrations: AWS (Lambda, non-proxy), HTTP, HTTP_PROXY (to
+    `request.uri`) and MOCK, with request templates, passthrough, integration request parameters
+    (`async`: X-Amz-Invocation-Type 'Event'), and a method and integration response per status
+    code."""
+    integration: dict[str, Any] = {"type": settings.type}
+    if settings.type == "AWS":
+        integration["integrationHttpMethod"] = "POST"
+        integration["uri"] = lambda_invocation_uri(service, function.arn)
+    elif settings.uri is not None:
+        integration["integrationHttpMethod"] = settings.http_method or "ANY"
+        integration["uri"] = settings.uri
+    if settings.connection_type:
+        integration["connectionType"] = settings.connection_type
+    if settings.connection_id:
+        integration["connectionId"] = settings.connection_id
+    if settings.passthrough:
+        integration["passthroughBehavior"] = settings.passthrough
+    if settings.request_templates:
+        integration["requestTemplates"] = dict(settings.request_templates)
     if settings.content_handling:
         integration["contentHandling"] = settings.content_handling
     if settings.request_parameters:

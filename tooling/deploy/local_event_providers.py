@@ -250,6 +250,8 @@ def _method_document(method: ApiMethod) -> dict[str, Any]:
         ("timeoutInMillis", "timeoutInMillis"),
         ("contentHandling", "contentHandling"),
         ("requestParameters", "requestParameters"),
+        ("connectionType", "connectionType"),
+        ("connectionId", "connectionId"),
     ):
         if ours in integration:
             found[theirs] = integration[ours]
@@ -280,6 +282,9 @@ def route_document(method: ApiMethod) -> dict[str, Any]:
         "templateKind": method.template_kind,
         "requestTemplates": dict(method.integration.get("requestTemplates") or {}),
         "integrationType": method.integration.get("type"),
+        "integrationUri": method.integration.get("uri"),
+        "integrationHttpMethod": method.integration.get("integrationHttpMethod"),
+        "connectionType": method.integration.get("connectionType"),
         "passthroughBehavior": method.integration.get("passthroughBehavior"),
         "integrationRequestParameters": dict(method.integration.get("requestParameters") or {}),
         "corsOrigin": method.cors_origin,

@@ -48,10 +48,18 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tooling.errors import AlreadyExists, InputError, NotFound, ToolError
 from tooling.triggers import vtl
+from tooling.triggers.http_forward import (
+    Answer,
+    ForwardFailed,
+    forward,
+    mapped_parameters,
+    target_url,
+)
 from tooling.triggers.integration_responses import (
     lambda_error_message,
     mapped_headers,
     select_response,
+    select_status_response,
 )
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -269,8 +277,13 @@ class LocalApi:
                 return Response(
                     403, json.dumps(FORBIDDEN), {"x-amzn-ErrorType": "ForbiddenException"}
                 )
-        if doc.get("functionArn") and doc.get("integrationType") == "AWS":
+        kind = doc.get("integrationType")
+        if doc.get("functionArn") and kind == "AWS":
             return self._lambda(route, request, params)  # `integration: lambda`, `async`
+        if doc.get("functionArn") and kind == "HTTP_PROXY":
+            return self._http_proxy(route, request, params)
+        if doc.get("functionArn") and kind in ("HTTP", "MOCK"):
+            return self._http_or_mock(route, request, params)
         if doc.get("functionArn"):  # a function's http event: the Lambda proxy integration
             return self._proxy(route, request, params)
         if doc.get("action") is None:  # a CORS preflight (MOCK integration)
@@ -592,6 +605,119 @@ class LocalApi:
                 return refused.response
         return Response(int(chosen.get("statusCode", 200)), body, headers)
 
+    # -- HTTP, HTTP proxy and MOCK integrations ---------------------------------------------
+
+    def _http_proxy(self, route: Route, request: Request, params: dict[str, str]) -> Response:
+        """The request passed to the integration's URI (method, headers, query string and body
+        as sent, the mapped parameters laid over them), its answer passed back as it is."""
+        doc = route.document
+        request_id = self.new_request_id()
+        mapped = mapped_parameters(
+            doc.get("integrationRequestParameters") or {}, params, request.query, request.headers
+        )
+        query = dict(request.raw_query or tuple(request.query.items()))
+        url = target_url(str(doc.get("integrationUri")), mapped["path"], {**query,
+                         **mapped["querystring"]})  # fmt: skip
+        headers = {**dict(request.raw_headers or tuple(request.headers.items())),
+                   **mapped["header"]}  # fmt: skip
+        method = str(doc.get("integrationHttpMethod") or "ANY")
+        answer = self._forward(route, request_id, method, request, url, headers, request.body)
+        if isinstance(answer, Response):
+            return answer
+        return Response(
+            answer.status,
+            headers={**dict(answer.headers), "x-amzn-RequestId": request_id},
+            raw=answer.body,
+        )
+
+    def _http_or_mock(self, route: Route, request: Request, params: dict[str, str]) -> Response:
+        """HTTP: the request template's output (or the body, passed through) sent to the URI
+        with the mapped parameters; MOCK: the template's `statusCode` is the integration's
+        status. The status selects the integration response (its pattern matched against the
+        status code), whose headers and template make the answer."""
+        doc = route.document
+        request_id = self.new_request_id()
+        text = request.body.decode("utf-8", errors="replace")
+        content_type = (request.headers.get("content-type") or JSON_TYPE).split(";")[0].strip()
+        templates: dict[str, str] = doc.get("requestTemplates") or {}
+        template = templates.get(content_type)
+        passthrough = doc.get("passthroughBehavior") or "WHEN_NO_MATCH"
+        given = self.template_input(route, request, params, request_id, text)
+        try:
+            if template is not None:
+                payload = self.render(template, given, route, request_id)
+            elif passthrough == "NEVER" or (passthrough == "WHEN_NO_TEMPLATES" and templates):
+                return Response(415, json.dumps({"message": "Unsupported Media Type"}))
+            else:
+                payload = text
+        except _GatewayAnswer as refused:
+            return refused.response
+        answer_headers: tuple[tuple[str, str], ...] = ()
+        if doc.get("integrationType") == "MOCK":
+            status, body = _mock_status(payload), ""
+        else:
+            mapped = mapped_parameters(
+                doc.get("integrationRequestParameters") or {}, params, request.query,
+                request.headers,
+            )  # fmt: skip
+            url = target_url(str(doc.get("integrationUri")), mapped["path"],
+                             mapped["querystring"])  # fmt: skip
+            headers = {"Content-Type": content_type, **mapped["header"]}
+            method = str(doc.get("integrationHttpMethod") or "ANY")
+            answer = self._forward(
+                route, request_id, method, request, url, headers, payload.encode()
+            )
+            if isinstance(answer, Response):
+                return answer
+            status = answer.status
+            body = answer.body.decode("utf-8", errors="replace")
+            answer_headers = answer.headers
+        chosen = select_status_response(doc.get("integrationResponses") or [], status)
+        if chosen is None:
+            self.log(
+                f"{route.method} /{route.path}: no integration response for status {status} "
+                f"(request {request_id}: API Gateway answers 500)"
+            )
+            return _template_error(request_id)
+        headers = {"Content-Type": JSON_TYPE, "x-amzn-RequestId": request_id}
+        headers.update(
+            mapped_headers(chosen.get("responseParameters") or {}, body, dict(answer_headers))
+        )
+        response_template = (chosen.get("responseTemplates") or {}).get(JSON_TYPE)
+        if response_template:
+            given.body = body
+            given.json_body = False
+            try:
+                body = self.render(response_template, given, route, request_id, response=True)
+            except _GatewayAnswer as refused:
+                return refused.response
+        return Response(int(chosen.get("statusCode", 200)), body, headers)
+
+    def _forward(
+        self,
+        route: Route,
+        request_id: str,
+        method: str,
+        request: Request,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+    ) -> Answer | Response:
+        if route.document.get("connectionType") == "VPC_LINK":
+            self.log(f"{route.method} /{route.path}: a VPC link is not reachable locally")
+            return _template_error(request_id)
+        try:
+            return forward(request.method if method == "ANY" else method, url, headers, body)
+        except ForwardFailed as exc:
+            self.log(f"{route.method} /{route.path}: the integration failed: {exc}")
+            if exc.timed_out:
+                return Response(
+                    504,
+                    json.dumps({"message": "Endpoint request timed out"}),
+                    {"Content-Type": JSON_TYPE, "x-amzn-RequestId": request_id},
+                )
+            return _template_error(request_id)
+
     # -- the Lambda proxy integration ---------------------------------------------------------
 
     def _proxy(self, route: Route, request: Request, params: dict[str, str]) -> Response:
@@ -747,6 +873,17 @@ def _proxy_body(body: bytes) -> tuple[str | None, bool]:
 PROXY_RESULT_KEYS = frozenset(
     {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded", "cookies"}
 )
+
+
+def _mock_status(rendered: str) -> int:
+    """A MOCK integration's status: the `statusCode` of its request template's output (200 when
+    it has none)."""
+    try:
+        found = json.loads(rendered) if rendered.strip() else {}
+    except ValueError:
+        found = {}
+    status = found.get("statusCode") if isinstance(found, dict) else None
+    return status if isinstance(status, int) and 100 <= status <= 599 else 200
 
 
 def _template_error(request_id: str) -> Response:

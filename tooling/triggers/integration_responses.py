@@ -1,7 +1,8 @@
-"""How API Gateway turns a non-proxy Lambda integration's answer into the method's response, for
+"""How API Gateway turns a non-proxy integration's answer into the method's response, for
 `tool serve`: the integration response a Lambda error selects (its `selectionPattern`, a Java
 regex matched against the whole `errorMessage`; a success, or an error no pattern matches, gets
-the default response, the one without a pattern) and the header values its
+the default response, the one without a pattern), or an HTTP or MOCK status selects (the
+pattern matched against the status code) and the header values its
 `responseParameters` map (`'static'`, `integration.response.body`, `integration.response.body.
 <field>`, `integration.response.header.<name>`).
 """
@@ -45,6 +46,23 @@ def select_response(
         except re.error:
             continue  # API Gateway refuses such a pattern at deploy; none matches here
     return default
+
+
+def select_status_response(
+    responses: Sequence[Mapping[str, Any]], status: int
+) -> Mapping[str, Any] | None:
+    """The integration response for an HTTP (or MOCK) integration's status: the first whose
+    pattern matches the status code, else the default."""
+    for response in responses:
+        pattern = response.get("selectionPattern")
+        if not pattern:
+            continue
+        try:
+            if re.fullmatch(str(pattern), str(status)):
+                return response
+        except re.error:
+            continue
+    return next((r for r in responses if not r.get("selectionPattern")), None)
 
 
 def mapped_headers(
