@@ -33,6 +33,7 @@ from tooling.config.external import ExternalSources, Unwired
 from tooling.config.function_bus_events import state_machine_bus_events
 from tooling.config.function_cognito_events import generated_pools
 from tooling.config.function_events import FunctionEvents, FunctionEventsReader
+from tooling.config.function_images import FunctionImage, ImageReader
 from tooling.config.function_s3_events import shared_bucket_problems
 from tooling.config.function_settings import (
     LATEST_LAYER_PLUGINS,
@@ -135,7 +136,11 @@ PROVIDER_KEYS_USED = frozenset(
         "iam", "iamRoleStatements", "iamManagedPolicies", "role", "logRetentionInDays",
         "stackName", "stackTags", "stackParameters", "cfnRole", "notificationArns",
         "apiGateway", "apiName", "endpointType", "vpcEndpointIds",
-        "architecture", "tracing", "layers", "vpc", "tags", "httpApi",
+        "architecture", "tracing", "layers", "vpc", "tags", "httpApi", "ecr",
+        # read with the functions' websocket events (tooling.config.websocket_events), which
+        # say themselves when they are ignored
+        "websocketsApiName", "websocketsApiRouteSelectionExpression", "websocketsDescription",
+        "logs",  # said per key (tooling.config.function_settings provider_setting_warnings)
     }
 )  # fmt: skip
 # How Serverless deploys through CloudFormation; the toolkit deploys functions and state machines
@@ -166,7 +171,7 @@ FUNCTION_KEYS_USED = frozenset(
         "name", "handler", "runtime", "memorySize", "timeout", "environment", "package",
         "description", "architecture", "tracing", "layers", "vpc", "ephemeralStorageSize", "tags",
         "events", "url", "role", "reservedConcurrency", "maximumRetryAttempts", "maximumEventAge",
-        "destinations",
+        "destinations", "image", "logRetentionInDays",
     }
 )  # fmt: skip
 FUNCTION_KEYS_NO_EFFECT = frozenset({"condition", "dependsOn", "versionFunction"})
@@ -241,6 +246,11 @@ STATE_MACHINE_KEYS_USED = frozenset(
     }
 )  # fmt: skip
 STATE_MACHINE_KEYS_NO_EFFECT = frozenset({"dependsOn"})  # CloudFormation ordering only
+# CloudWatch Logs' PutRetentionPolicy periods (Serverless v3's awsLogRetentionInDays)
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+)  # fmt: skip
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # botocore lambda CreateFunction (64 chars)
 # botocore stepfunctions `Name` docs: no whitespace, brackets, wildcards, these specials, controls.
 _BAD_STATE_MACHINE_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
@@ -314,6 +324,8 @@ class FunctionConfig:
     settings: FunctionSettings = FunctionSettings()  # description, tracing, layers, vpc, tags...
     events: FunctionEvents = FunctionEvents()  # tooling.config.function_events
     url: FunctionUrlSettings | None = None  # `url:` (a Lambda function URL)
+    image: FunctionImage | None = None  # a container image function (runtime and handler "")
+    log_retention_days: int | None = None  # its own logRetentionInDays (else the provider's)
 
     @property
     def uses_service_role(self) -> bool:
@@ -998,30 +1010,31 @@ class _Loader:
                 FUNCTION_KEYS_NO_EFFECT,
                 FUNCTION_KEYS,
             )
-            if spec.get("image") is not None:
-                raise ConfigError(
-                    f"function '{key}' is a container image: the toolkit deploys .zip functions",
-                    **self._at(pointer_join(pointer, "image")),
-                    hint="give it a handler and a runtime (with package.artifact for a build)",
-                )
-            runtime, family, runtime_at = self._runtime(key, spec, provider, pointer)
+            image = self._image(key, spec, pointer, provider, region)
             handler = spec.get("handler")
+            if image is not None:
+                runtime, family, runtime_at = "", runtimes.IMAGE, pointer_join(pointer, "image")
+                parsed = runtimes.Handler(family=runtimes.IMAGE, module_path="", function="")
+                handler = ""
+            else:
+                runtime, family, runtime_at = self._runtime(key, spec, provider, pointer)
             if handler is None:
                 raise ConfigError(
                     f"function '{key}' has no handler",
                     **self._at(pointer),
                     hint="add e.g. `handler: handler.lambda_handler` (file handler.py, "
-                    "function lambda_handler)",
+                    "function lambda_handler), or an `image:`",
                 )
-            handler_at = pointer_join(pointer, "handler")
-            try:
-                parsed = runtimes.parse_handler(str(handler), family)
-            except runtimes.HandlerFormError as exc:
-                raise ConfigError(
-                    f"function '{key}' ({runtime}): {exc.message}",
-                    **self._at(handler_at),
-                    hint=exc.hint,
-                ) from None
+            if image is None:
+                handler_at = pointer_join(pointer, "handler")
+                try:
+                    parsed = runtimes.parse_handler(str(handler), family)
+                except runtimes.HandlerFormError as exc:
+                    raise ConfigError(
+                        f"function '{key}' ({runtime}): {exc.message}",
+                        **self._at(handler_at),
+                        hint=exc.hint,
+                    ) from None
             name = spec.get("name") or f"{service}-{stage}-{key}"
             if not isinstance(name, str) or not _FUNCTION_NAME.fullmatch(name):
                 raise ConfigError(
@@ -1082,6 +1095,8 @@ class _Loader:
                 package_individually=individually,
                 runtime_location=self._location(runtime_at),
                 settings=self._function_settings(key, spec, pointer, provider),
+                image=image,
+                log_retention_days=self._retention(key, spec, pointer),
             )
         self.warnings.extend(provider_setting_warnings(provider, self._where))
         for key, function in result.items():
@@ -1091,6 +1106,50 @@ class _Loader:
         if plugins and any(f.runtime_family == runtimes.PYTHON for f in result.values()):
             self._requirements_plugin(plugins)
         return result
+
+    def _retention(self, key: str, spec: Mapping[str, Any], pointer: str) -> int | None:
+        """A function's logRetentionInDays: one of the periods CloudWatch Logs takes (Serverless'
+        schema, awsLogRetentionInDays)."""
+        value = spec.get("logRetentionInDays")
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value not in LOG_RETENTION_DAYS:
+            raise ConfigError(
+                f"function '{key}': logRetentionInDays {value!r} is not a period CloudWatch Logs "
+                "keeps logs for",
+                **self._at(pointer_join(pointer, "logRetentionInDays")),
+                hint="one of " + ", ".join(str(d) for d in LOG_RETENTION_DAYS),
+            )
+        return value
+
+    def _image(
+        self,
+        key: str,
+        spec: Mapping[str, Any],
+        pointer: str,
+        provider: Mapping[str, Any],
+        region: str,
+    ) -> FunctionImage | None:
+        """A container image function's image (tooling.config.function_images); None for a
+        .zip function."""
+        if spec.get("image") is None:
+            return None
+        if spec.get("handler") is not None:
+            raise ConfigError(
+                f"function '{key}': either handler or image (not both) needs to be set, as "
+                "Serverless says",
+                **self._at(pointer_join(pointer, "handler")),
+            )
+        for unused in ("runtime", "layers"):
+            if spec.get(unused) is not None:
+                self.warnings.append(
+                    f"{self._where(pointer_join(pointer, unused))}: function '{key}': "
+                    f"`{unused}` does not apply to a container image (Lambda takes neither; "
+                    "ignored)"
+                )
+        ecr = provider.get("ecr") or {}
+        reader = ImageReader(key, self._at, region, ecr if isinstance(ecr, dict) else {})
+        return reader.read(spec["image"], pointer_join(pointer, "image"))
 
     def _runtime(
         self, key: str, spec: Mapping[str, Any], provider: Mapping[str, Any], pointer: str

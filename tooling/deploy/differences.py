@@ -53,6 +53,8 @@ def function_diff(function: Function, found: Found) -> Diff:
     parts: list[tuple[str, tuple[str, ...]]] = []
     if function.code is not None and found.get("CodeSha256") != function.code.sha256:
         parts.append(("code changed", ("CodeSha256",)))
+    if function.image is not None and found.get("ImageUri") != function.image.uri:
+        parts.append(("image changed", ("ImageUri",)))
     changed = configuration_differences(function, found)
     if changed:
         parts.append(("configuration changed: " + ", ".join(changed), tuple(changed)))
@@ -113,6 +115,9 @@ def _configured(key: str, found: Found) -> Any:
         return {name: list(have.get(name) or []) for name in ("SubnetIds", "SecurityGroupIds")}
     if key == "EphemeralStorage":
         return {"Size": (have or {}).get("Size") or DEFAULT_EPHEMERAL_MB}
+    if key == "ImageConfig":  # GetFunctionConfiguration: ImageConfigResponse.ImageConfig
+        have = (found.get("ImageConfigResponse") or {}).get("ImageConfig") or {}
+        return {k: v for k, v in have.items() if v not in (None, [], "")}  # set ones only
     return have
 
 
