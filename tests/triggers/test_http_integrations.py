@@ -171,3 +171,19 @@ def test_an_endpoint_that_cannot_be_reached_is_500_and_said() -> None:
     server.log = logged.append
     response = server.handle(call("GET", "/dev/x"))
     assert response.status == 500 and "the integration failed" in logged[0]
+
+
+def test_a_vpc_link_endpoint_is_said_at_start_and_answered_500() -> None:
+    http = {"request": {"uri": "http://internal/"}, "connectionType": "vpc-link",
+            "connectionId": "v1"}  # fmt: skip
+    vpc = route("x", "GET", "HTTP_PROXY", http)
+    vpc["connectionType"] = "VPC_LINK"  # as the deploy records it
+    logged: list[str] = []
+    server = api(vpc)
+    server.log = logged.append
+    assert server.notes() == [
+        "GET /x: its endpoint is behind a VPC link, which is not reachable locally: every "
+        "request is answered 500"
+    ]
+    assert server.handle(call("GET", "/dev/x")).status == 500
+    assert "VPC link" in logged[0]

@@ -111,6 +111,9 @@ def test_nothing_of_python_is_reachable(template: str) -> None:
         ("$util.base64Decode('***')", "base64Decode"),
         ("$input.path('$[?(@.x >')", "$input.path"),
         ("#foreach($i in", "syntax"),
+        ('#include("/etc/hostname")', "no loader"),  # no file is ever read
+        ('#parse("/etc/hostname")', "no loader"),
+        ("#macro(again $n)#again($n)#end#again(1)", "RecursionError"),
         ("x" * (vtl.MAX_TEMPLATE_CHARS + 1), "300 KB"),
     ],
 )

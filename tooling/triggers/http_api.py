@@ -237,6 +237,11 @@ class LocalApi:
                 checks.append("its API key (private: true)")
             if checks:
                 notes.append(f"{where}: {' and '.join(checks)} is not checked locally")
+            if doc.get("connectionType") == "VPC_LINK":
+                notes.append(
+                    f"{where}: its endpoint is behind a VPC link, which is not reachable "
+                    "locally: every request is answered 500"
+                )
             if doc.get("apiKeyRequired") and self.api_keys is not None and not keys:
                 notes.append(
                     f"{where}: private: true and no enabled API key in a usage plan of this API "
@@ -839,10 +844,7 @@ class LocalApi:
         headers = {"Content-Type": JSON_TYPE, "x-amzn-RequestId": request_id}
         if chosen is None:
             return Response(status, body, headers)
-        for key, value in (chosen.get("responseParameters") or {}).items():
-            name = key.removeprefix("method.response.header.")
-            if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == "'":
-                headers[name] = value[1:-1]
+        headers.update(mapped_headers(chosen.get("responseParameters") or {}, body))
         template = (chosen.get("responseTemplates") or {}).get(JSON_TYPE)
         if template:
             route = Route(str(doc.get("path", "")), str(doc.get("method", "")), doc)
