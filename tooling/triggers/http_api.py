@@ -18,6 +18,8 @@ stage prefix of the deployed URL (`/dev/...`) is accepted, and so is the bare pa
   is API Gateway's 500 `{"message": "Internal server error"}`, with a line on stderr saying why.
 - CORS: the integration response's headers (e.g. Access-Control-Allow-Origin) and the OPTIONS
   preflight's are sent.
+- A function's route with another integration (`integration: lambda`, `async: true`, `http`,
+  `http-proxy`, `mock`): tooling.triggers.function_integrations.
 - A function's route: the function gets API Gateway's proxy event (payload format 1.0) and its
   result is the response (`statusCode`, `headers`, `multiValueHeaders`, `body`); a failed
   function or a malformed result is 502 `{"message": "Internal server error"}`, one slower than
@@ -40,7 +42,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
@@ -48,19 +49,16 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tooling.errors import AlreadyExists, InputError, NotFound, ToolError
 from tooling.triggers import vtl
-from tooling.triggers.http_forward import (
-    Answer,
-    ForwardFailed,
-    forward,
-    mapped_parameters,
-    target_url,
-)
-from tooling.triggers.integration_responses import (
-    lambda_error_message,
-    mapped_headers,
-    select_response,
-    select_status_response,
-)
+from tooling.triggers.function_integrations import FunctionIntegrations
+from tooling.triggers.integration_responses import mapped_headers
+from tooling.triggers.rest_messages import FORM_TYPE as FORM_TYPE
+from tooling.triggers.rest_messages import JSON_TYPE as JSON_TYPE
+from tooling.triggers.rest_messages import FunctionAnswer as FunctionAnswer
+from tooling.triggers.rest_messages import Functions as Functions
+from tooling.triggers.rest_messages import GatewayAnswer, execution_failure
+from tooling.triggers.rest_messages import Request as Request
+from tooling.triggers.rest_messages import Response as Response
+from tooling.triggers.rest_messages import Route as Route
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 SERVE_PORT = 3000  # `tool serve`'s port unless --port says otherwise
@@ -68,8 +66,6 @@ LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 SYNC_TIMEOUT_SECONDS = 300  # StartSyncExecution waits at most 5 minutes (EXPRESS)
 MISSING_TOKEN = {"message": "Missing Authentication Token"}
 FORBIDDEN = {"message": "Forbidden"}  # a private route without a valid API key
-JSON_TYPE = "application/json"
-FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 class Executions(Protocol):
@@ -82,55 +78,6 @@ class Executions(Protocol):
     def stop_execution(
         self, execution_arn: str, error: str | None = None, cause: str | None = None
     ) -> dict[str, Any]: ...
-
-
-@dataclass(frozen=True)
-class Response:
-    status: int
-    body: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
-    cookies: tuple[str, ...] = ()  # a Set-Cookie header each (payload format 2.0's `cookies`)
-    raw: bytes | None = None  # the bytes to send instead of `body` (a base64 body decoded)
-
-
-class FunctionAnswer(Protocol):
-    @property
-    def payload(self) -> str: ...  # the result, as Lambda's Invoke returns it
-
-    @property
-    def function_error(self) -> str | None: ...  # "Unhandled" when the function failed
-
-    @property
-    def timed_out(self) -> bool: ...  # API Gateway's integration timeout (29 s) passed
-
-
-class Functions(Protocol):
-    """The local target's deployed functions, invoked as API Gateway's Lambda proxy
-    integration invokes them (tooling.localrt.proxy_functions.LocalProxyFunctions)."""
-
-    def invoke(self, function_arn: str, payload: str) -> FunctionAnswer: ...
-
-
-@dataclass(frozen=True)
-class Request:
-    method: str
-    path: str  # without the query string
-    query: dict[str, str]  # the last value of each name, as API Gateway's v1 event has it
-    headers: dict[str, str]  # names in lower case
-    body: bytes = b""
-    raw_headers: tuple[tuple[str, str], ...] = ()  # as sent: names as written, repeated ones
-    raw_query: tuple[tuple[str, str], ...] = ()  # every name=value, in order
-
-
-@dataclass(frozen=True)
-class Route:
-    path: str
-    method: str
-    document: dict[str, Any]
-
-    @property
-    def parts(self) -> list[str]:
-        return self.path.split("/") if self.path else []
 
 
 def _match(route: Route, parts: list[str]) -> dict[str, str] | None:
@@ -171,12 +118,6 @@ def _error(code: str, message: str) -> Response:
     return Response(400, json.dumps({"__type": code, "message": message}))
 
 
-class _GatewayAnswer(Exception):
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status)
-        self.response = response
-
-
 class LocalApi:
     """Answers requests for one deployed REST API (its local record, in GetResources' shape
     plus "Routes")."""
@@ -196,7 +137,7 @@ class LocalApi:
         log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
     ) -> None:
         self.executions = executions
-        self.background: list[threading.Thread] = []  # `async: true` invocations under way
+        self.integrations = FunctionIntegrations(self)  # a function's non-proxy integrations
         self.log = log  # why a request got API Gateway's 500 (a template that failed)
         # The enabled keys in usage plans on (API id, stage), as deployed now (value -> id);
         # None: keys are not checked (said by `notes`).
@@ -214,6 +155,11 @@ class LocalApi:
         self.stage = (document.get("Stages") or [{}])[0].get("stageName", "")
         routes = [Route(r["path"], r["method"], r) for r in document.get("Routes", [])]
         self.routes = sorted(routes, key=_specificity, reverse=True)
+
+    @property
+    def background(self) -> list[threading.Thread]:
+        """The `async: true` invocations under way."""
+        return self.integrations.background
 
     def close(self) -> None:
         """Ends the functions' warm environments."""
@@ -284,11 +230,11 @@ class LocalApi:
                 )
         kind = doc.get("integrationType")
         if doc.get("functionArn") and kind == "AWS":
-            return self._lambda(route, request, params)  # `integration: lambda`, `async`
+            return self.integrations.lambda_(route, request, params)  # `lambda`, `async`
         if doc.get("functionArn") and kind == "HTTP_PROXY":
-            return self._http_proxy(route, request, params)
+            return self.integrations.http_proxy(route, request, params)
         if doc.get("functionArn") and kind in ("HTTP", "MOCK"):
-            return self._http_or_mock(route, request, params)
+            return self.integrations.http_or_mock(route, request, params)
         if doc.get("functionArn"):  # a function's http event: the Lambda proxy integration
             return self._proxy(route, request, params)
         if doc.get("action") is None:  # a CORS preflight (MOCK integration)
@@ -296,7 +242,7 @@ class LocalApi:
         request_id = self.new_request_id()
         try:
             status, body = self._integration(route, request, params, request_id)
-        except _GatewayAnswer as answer:  # API Gateway answers before the integration
+        except GatewayAnswer as answer:  # API Gateway answers before the integration
             return answer.response
         except ToolError as exc:
             status, body = 400, _error(_code(exc), exc.message).body
@@ -313,12 +259,12 @@ class LocalApi:
             return self._passthrough(action, request)
         content_type = (request.headers.get("content-type") or JSON_TYPE).split(";")[0].strip()
         if content_type not in (JSON_TYPE, FORM_TYPE):  # passthrough NEVER: API Gateway's own
-            raise _GatewayAnswer(Response(415, json.dumps({"message": "Unsupported Media Type"})))
+            raise GatewayAnswer(Response(415, json.dumps({"message": "Unsupported Media Type"})))
         text = request.body.decode("utf-8", errors="replace")
         if kind == "custom":
             template = (doc.get("requestTemplates") or {}).get(content_type)
             if template is None:  # no template for this content type, passthrough NEVER
-                raise _GatewayAnswer(
+                raise GatewayAnswer(
                     Response(415, json.dumps({"message": "Unsupported Media Type"}))
                 )
             rendered = self.render(
@@ -333,7 +279,7 @@ class LocalApi:
                 payload = json.dumps(json.loads(text)) if text.strip() else "{}"
             except ValueError as exc:
                 message = f"Could not parse request body into json: {exc}"
-                raise _GatewayAnswer(Response(400, json.dumps({"message": message}))) from None
+                raise GatewayAnswer(Response(400, json.dumps({"message": message}))) from None
         if action == "StartSyncExecution":
             return 200, self._start_sync(machine, request_id, payload)
         answer = self.executions.start_execution(machine, request_id, payload)
@@ -358,14 +304,14 @@ class LocalApi:
                     f"{route.method} /{route.path}: response template failed: {exc} "
                     f"(request {request_id}: API Gateway answers 500)"
                 )
-                raise _GatewayAnswer(_template_error(request_id)) from None
-            raise _GatewayAnswer(Response(400, json.dumps({"message": str(exc)}))) from None
+                raise GatewayAnswer(execution_failure(request_id)) from None
+            raise GatewayAnswer(Response(400, json.dumps({"message": str(exc)}))) from None
         except vtl.TemplateFailure as exc:
             self.log(
                 f"{route.method} /{route.path}: mapping template failed: {exc} "
                 f"(request {request_id}: API Gateway answers 500)"
             )
-            raise _GatewayAnswer(_template_error(request_id)) from None
+            raise GatewayAnswer(execution_failure(request_id)) from None
 
     def template_input(
         self, route: Route, request: Request, params: dict[str, str], request_id: str, body: str
@@ -515,214 +461,6 @@ class LocalApi:
             "isBase64Encoded": False,
         }
 
-    # -- the Lambda (non-proxy) integration -----------------------------------------------------
-
-    def _lambda(self, route: Route, request: Request, params: dict[str, str]) -> Response:
-        """Serverless' `integration: lambda`: the request template (by content type) makes the
-        function's event; its result, or its error by `errorMessage`, selects an integration
-        response, whose headers and template make the answer. `async: true`: the function is
-        invoked as with InvocationType Event (in the background here) and the answer is at once."""
-        doc = route.document
-        request_id = self.new_request_id()
-        text = request.body.decode("utf-8", errors="replace")
-        content_type = (request.headers.get("content-type") or JSON_TYPE).split(";")[0].strip()
-        templates: dict[str, str] = doc.get("requestTemplates") or {}
-        template = templates.get(content_type)
-        passthrough = doc.get("passthroughBehavior") or "WHEN_NO_MATCH"
-        given = self.template_input(route, request, params, request_id, text)
-        try:
-            if template is not None:
-                event = self.render(template, given, route, request_id)
-            elif passthrough == "NEVER" or (passthrough == "WHEN_NO_TEMPLATES" and templates):
-                return Response(415, json.dumps({"message": "Unsupported Media Type"}))
-            else:
-                event = text
-        except _GatewayAnswer as refused:
-            return refused.response
-        if self.functions is None:
-            return _template_error(request_id)
-        try:
-            json.loads(event or "{}")
-        except ValueError:  # Lambda refuses a payload that is not JSON
-            self.log(
-                f"{route.method} /{route.path}: the request template's output is not JSON, which "
-                f"Lambda refuses (request {request_id}: API Gateway answers 500)"
-            )
-            return _template_error(request_id)
-        arn = str(doc["functionArn"])
-        invocation = (doc.get("integrationRequestParameters") or {}).get(
-            "integration.request.header.X-Amz-Invocation-Type"
-        )
-        if invocation == "'Event'":
-            self._invoke_later(arn, event or "{}")
-            return self._lambda_answer(doc, "", None, request_id, given)
-        try:
-            answer = self.functions.invoke(arn, event or "{}")
-        except ToolError:
-            return _template_error(request_id)
-        if answer.timed_out:
-            return Response(
-                504,
-                json.dumps({"message": "Endpoint request timed out"}),
-                {"Content-Type": JSON_TYPE, "x-amzn-ErrorType": "IntegrationTimeoutException",
-                 "x-amzn-RequestId": request_id},
-            )  # fmt: skip
-        error = lambda_error_message(answer.payload) if answer.function_error else None
-        return self._lambda_answer(doc, answer.payload, error, request_id, given)
-
-    def _invoke_later(self, function_arn: str, event: str) -> None:
-        """An Event invocation: the function runs on, the caller is answered at once."""
-        functions = self.functions
-        assert functions is not None
-
-        def run() -> None:
-            try:
-                functions.invoke(function_arn, event)
-            except ToolError as exc:  # e.g. no longer deployed: Lambda would drop the event
-                self.log(f"async invocation of {function_arn} failed: {exc.message}")
-
-        thread = threading.Thread(target=run, name="async-invoke", daemon=True)
-        self.background.append(thread)
-        thread.start()
-
-    def _lambda_answer(
-        self,
-        doc: dict[str, Any],
-        payload: str,
-        error: str | None,
-        request_id: str,
-        given: vtl.TemplateInput,
-    ) -> Response:
-        chosen = select_response(doc.get("integrationResponses") or [], error)
-        headers = {"Content-Type": JSON_TYPE, "x-amzn-RequestId": request_id}
-        if chosen is None:  # no integration response: API Gateway's configuration error
-            self.log(f"{doc.get('method')} /{doc.get('path')}: no integration response matches")
-            return _template_error(request_id)
-        headers.update(mapped_headers(chosen.get("responseParameters") or {}, payload))
-        body = payload
-        template = (chosen.get("responseTemplates") or {}).get(JSON_TYPE)
-        if template:
-            route = Route(str(doc.get("path", "")), str(doc.get("method", "")), doc)
-            given.body = payload
-            try:
-                body = self.render(template, given, route, request_id, response=True)
-            except _GatewayAnswer as refused:
-                return refused.response
-        return Response(int(chosen.get("statusCode", 200)), body, headers)
-
-    # -- HTTP, HTTP proxy and MOCK integrations ---------------------------------------------
-
-    def _http_proxy(self, route: Route, request: Request, params: dict[str, str]) -> Response:
-        """The request passed to the integration's URI (method, headers, query string and body
-        as sent, the mapped parameters laid over them), its answer passed back as it is."""
-        doc = route.document
-        request_id = self.new_request_id()
-        mapped = mapped_parameters(
-            doc.get("integrationRequestParameters") or {}, params, request.query, request.headers
-        )
-        query = dict(request.raw_query or tuple(request.query.items()))
-        url = target_url(str(doc.get("integrationUri")), mapped["path"], {**query,
-                         **mapped["querystring"]})  # fmt: skip
-        headers = {**dict(request.raw_headers or tuple(request.headers.items())),
-                   **mapped["header"]}  # fmt: skip
-        method = str(doc.get("integrationHttpMethod") or "ANY")
-        answer = self._forward(route, request_id, method, request, url, headers, request.body)
-        if isinstance(answer, Response):
-            return answer
-        return Response(
-            answer.status,
-            headers={**dict(answer.headers), "x-amzn-RequestId": request_id},
-            raw=answer.body,
-        )
-
-    def _http_or_mock(self, route: Route, request: Request, params: dict[str, str]) -> Response:
-        """HTTP: the request template's output (or the body, passed through) sent to the URI
-        with the mapped parameters; MOCK: the template's `statusCode` is the integration's
-        status. The status selects the integration response (its pattern matched against the
-        status code), whose headers and template make the answer."""
-        doc = route.document
-        request_id = self.new_request_id()
-        text = request.body.decode("utf-8", errors="replace")
-        content_type = (request.headers.get("content-type") or JSON_TYPE).split(";")[0].strip()
-        templates: dict[str, str] = doc.get("requestTemplates") or {}
-        template = templates.get(content_type)
-        passthrough = doc.get("passthroughBehavior") or "WHEN_NO_MATCH"
-        given = self.template_input(route, request, params, request_id, text)
-        try:
-            if template is not None:
-                payload = self.render(template, given, route, request_id)
-            elif passthrough == "NEVER" or (passthrough == "WHEN_NO_TEMPLATES" and templates):
-                return Response(415, json.dumps({"message": "Unsupported Media Type"}))
-            else:
-                payload = text
-        except _GatewayAnswer as refused:
-            return refused.response
-        answer_headers: tuple[tuple[str, str], ...] = ()
-        if doc.get("integrationType") == "MOCK":
-            status, body = _mock_status(payload), ""
-        else:
-            mapped = mapped_parameters(
-                doc.get("integrationRequestParameters") or {}, params, request.query,
-                request.headers,
-            )  # fmt: skip
-            url = target_url(str(doc.get("integrationUri")), mapped["path"],
-                             mapped["querystring"])  # fmt: skip
-            headers = {"Content-Type": content_type, **mapped["header"]}
-            method = str(doc.get("integrationHttpMethod") or "ANY")
-            answer = self._forward(
-                route, request_id, method, request, url, headers, payload.encode()
-            )
-            if isinstance(answer, Response):
-                return answer
-            status = answer.status
-            body = answer.body.decode("utf-8", errors="replace")
-            answer_headers = answer.headers
-        chosen = select_status_response(doc.get("integrationResponses") or [], status)
-        if chosen is None:
-            self.log(
-                f"{route.method} /{route.path}: no integration response for status {status} "
-                f"(request {request_id}: API Gateway answers 500)"
-            )
-            return _template_error(request_id)
-        headers = {"Content-Type": JSON_TYPE, "x-amzn-RequestId": request_id}
-        headers.update(
-            mapped_headers(chosen.get("responseParameters") or {}, body, dict(answer_headers))
-        )
-        response_template = (chosen.get("responseTemplates") or {}).get(JSON_TYPE)
-        if response_template:
-            given.body = body
-            given.json_body = False
-            try:
-                body = self.render(response_template, given, route, request_id, response=True)
-            except _GatewayAnswer as refused:
-                return refused.response
-        return Response(int(chosen.get("statusCode", 200)), body, headers)
-
-    def _forward(
-        self,
-        route: Route,
-        request_id: str,
-        method: str,
-        request: Request,
-        url: str,
-        headers: dict[str, str],
-        body: bytes,
-    ) -> Answer | Response:
-        if route.document.get("connectionType") == "VPC_LINK":
-            self.log(f"{route.method} /{route.path}: a VPC link is not reachable locally")
-            return _template_error(request_id)
-        try:
-            return forward(request.method if method == "ANY" else method, url, headers, body)
-        except ForwardFailed as exc:
-            self.log(f"{route.method} /{route.path}: the integration failed: {exc}")
-            if exc.timed_out:
-                return Response(
-                    504,
-                    json.dumps({"message": "Endpoint request timed out"}),
-                    {"Content-Type": JSON_TYPE, "x-amzn-RequestId": request_id},
-                )
-            return _template_error(request_id)
-
     # -- the Lambda proxy integration ---------------------------------------------------------
 
     def _proxy(self, route: Route, request: Request, params: dict[str, str]) -> Response:
@@ -850,7 +588,7 @@ class LocalApi:
             route = Route(str(doc.get("path", "")), str(doc.get("method", "")), doc)
             try:
                 body = self.render(template, template_input, route, request_id, response=True)
-            except _GatewayAnswer as answer:
+            except GatewayAnswer as answer:
                 return answer.response
         return Response(int(chosen.get("statusCode", status)), body, headers)
 
@@ -875,27 +613,6 @@ def _proxy_body(body: bytes) -> tuple[str | None, bool]:
 PROXY_RESULT_KEYS = frozenset(
     {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded", "cookies"}
 )
-
-
-def _mock_status(rendered: str) -> int:
-    """A MOCK integration's status: the `statusCode` of its request template's output (200 when
-    it has none)."""
-    try:
-        found = json.loads(rendered) if rendered.strip() else {}
-    except ValueError:
-        found = {}
-    status = found.get("statusCode") if isinstance(found, dict) else None
-    return status if isinstance(status, int) and 100 <= status <= 599 else 200
-
-
-def _template_error(request_id: str) -> Response:
-    """API Gateway's answer when a mapping template fails (an execution failure)."""
-    return Response(
-        500,
-        json.dumps({"message": "Internal server error"}),
-        {"Content-Type": JSON_TYPE, "x-amzn-ErrorType": "InternalServerErrorException",
-         "x-amzn-RequestId": request_id},
-    )  # fmt: skip
 
 
 def _internal_error(request_id: str) -> Response:
