@@ -1790,15 +1790,20 @@ class _Loader:
             exports=_Exports(self.external or Unwired()),
             own_exports=self._own_exports(),
             mappings=self._mappings(),
+            conditions=self._template_section("Conditions"),
         )
 
     def _mappings(self) -> dict[str, Any]:
         """The `Mappings` of `resources:` (Fn::FindInMap reads them)."""
+        return self._template_section("Mappings")
+
+    def _template_section(self, section: str) -> dict[str, Any]:
+        """A section of `resources:` (Mappings, Conditions), as merged from its fragments."""
         value = self._resources_value
         if isinstance(value, list):
             value = merged(value)[0]
-        mappings = value.get("Mappings") if isinstance(value, dict) else None
-        return mappings if isinstance(mappings, dict) else {}
+        found = value.get(section) if isinstance(value, dict) else None
+        return found if isinstance(found, dict) else {}
 
     def _own_exports(self) -> dict[str, Any]:
         """Export names of `resources:` Outputs (written as text) -> each output's Value."""
