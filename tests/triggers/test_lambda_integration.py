@@ -185,3 +185,19 @@ def test_a_template_whose_output_lambda_refuses_is_500() -> None:
     assert (response.status, json.loads(response.body)) == (
         500, {"message": "Internal server error"})  # fmt: skip
     assert "not JSON" in logged[0]
+
+
+def test_a_response_template_can_override_the_status_and_headers() -> None:
+    http = {"response": {"template": (
+        "#set($answer = $input.path('$'))"
+        "#if($answer.found == false)#set($context.responseOverride.status = 404)#end"
+        '#set($context.responseOverride.header.X-Found = "$answer.found")$answer.found'
+    )}}  # fmt: skip
+    functions = FakeFunctions(Answer('{"found": false}'))
+    server = api(functions, route("a", http))
+    response = server.handle(post("/dev/a", "{}"))
+    assert (response.status, response.body, response.headers["X-Found"]) == (404, "false",
+                                                                             "false")  # fmt: skip
+    functions.answer = Answer('{"found": true}')
+    response = server.handle(post("/dev/a", "{}"))
+    assert (response.status, response.body) == (200, "true")

@@ -131,3 +131,17 @@ def test_a_body_that_is_not_json_is_a_bad_request_body() -> None:
     # an empty body reads as {}, and a template that does not read it renders
     assert render("$input.json('$')", TemplateInput(body="")) == "{}"
     assert render("$input.body!", TemplateInput(body="{nope")) == "{nope!"
+
+
+def test_a_response_template_overrides_the_status_and_headers() -> None:
+    override = vtl.ResponseOverride()
+    template = (
+        "#set($context.responseOverride.status = 404)"
+        '#set($context.responseOverride.header.X-Why = "gone")missing'
+    )
+    assert render(template, GIVEN, override) == "missing"
+    assert (override.status, override.headers) == (404, {"X-Why": "gone"})
+    with pytest.raises(TemplateFailure, match="not a status code"):
+        render("#set($context.responseOverride.status = 42)", GIVEN, vtl.ResponseOverride())
+    # without an override (a request template), responseOverride is not there
+    assert render("[$context.responseOverride.status]", GIVEN) == "[]"

@@ -38,6 +38,7 @@ from tooling.triggers.rest_messages import (
     Response,
     Route,
     execution_failure,
+    overridden,
 )
 
 
@@ -56,6 +57,7 @@ class Gateway(Protocol):
         request_id: str,
         *,
         response: bool = False,
+        override: vtl.ResponseOverride | None = None,
     ) -> str: ...
 
     def template_input(
@@ -154,14 +156,17 @@ class FunctionIntegrations:
         headers.update(mapped_headers(chosen.get("responseParameters") or {}, payload))
         body = payload
         template = (chosen.get("responseTemplates") or {}).get(JSON_TYPE)
+        override = vtl.ResponseOverride()
         if template:
             route = Route(str(doc.get("path", "")), str(doc.get("method", "")), doc)
             given.body = payload
             try:
-                body = self.gateway.render(template, given, route, request_id, response=True)
+                body = self.gateway.render(
+                    template, given, route, request_id, response=True, override=override
+                )
             except GatewayAnswer as refused:
                 return refused.response
-        return Response(int(chosen.get("statusCode", 200)), body, headers)
+        return overridden(Response(int(chosen.get("statusCode", 200)), body, headers), override)
 
     def http_proxy(self, route: Route, request: Request, params: dict[str, str]) -> Response:
         """The request passed to the integration's URI (method, headers, query string and body
@@ -240,16 +245,17 @@ class FunctionIntegrations:
             mapped_headers(chosen.get("responseParameters") or {}, body, dict(answer_headers))
         )
         response_template = (chosen.get("responseTemplates") or {}).get(JSON_TYPE)
+        override = vtl.ResponseOverride()
         if response_template:
             given.body = body
             given.json_body = False
             try:
                 body = self.gateway.render(
-                    response_template, given, route, request_id, response=True
+                    response_template, given, route, request_id, response=True, override=override
                 )
             except GatewayAnswer as refused:
                 return refused.response
-        return Response(int(chosen.get("statusCode", 200)), body, headers)
+        return overridden(Response(int(chosen.get("statusCode", 200)), body, headers), override)
 
     def _forward(
         self,

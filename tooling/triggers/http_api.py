@@ -55,7 +55,7 @@ from tooling.triggers.rest_messages import FORM_TYPE as FORM_TYPE
 from tooling.triggers.rest_messages import JSON_TYPE as JSON_TYPE
 from tooling.triggers.rest_messages import FunctionAnswer as FunctionAnswer
 from tooling.triggers.rest_messages import Functions as Functions
-from tooling.triggers.rest_messages import GatewayAnswer, execution_failure
+from tooling.triggers.rest_messages import GatewayAnswer, execution_failure, overridden
 from tooling.triggers.rest_messages import Request as Request
 from tooling.triggers.rest_messages import Response as Response
 from tooling.triggers.rest_messages import Route as Route
@@ -293,11 +293,13 @@ class LocalApi:
         request_id: str,
         *,
         response: bool = False,
+        override: vtl.ResponseOverride | None = None,
     ) -> str:
         """The template's output; a template that fails is API Gateway's answer (500, or 400 for
-        a request body `$input.json` cannot read), said on the log."""
+        a request body `$input.json` cannot read), said on the log. A response template's
+        `$context.responseOverride` goes to `override`."""
         try:
-            return vtl.render(template, given)
+            return vtl.render(template, given, override)
         except vtl.BadRequestBody as exc:
             if response:
                 self.log(
@@ -584,13 +586,16 @@ class LocalApi:
             return Response(status, body, headers)
         headers.update(mapped_headers(chosen.get("responseParameters") or {}, body))
         template = (chosen.get("responseTemplates") or {}).get(JSON_TYPE)
+        override = vtl.ResponseOverride()
         if template:
             route = Route(str(doc.get("path", "")), str(doc.get("method", "")), doc)
             try:
-                body = self.render(template, template_input, route, request_id, response=True)
+                body = self.render(
+                    template, template_input, route, request_id, response=True, override=override
+                )
             except GatewayAnswer as answer:
                 return answer.response
-        return Response(int(chosen.get("statusCode", status)), body, headers)
+        return overridden(Response(int(chosen.get("statusCode", status)), body, headers), override)
 
 
 # requestContext.identity of the proxy event: what API Gateway knows of the caller (null here).

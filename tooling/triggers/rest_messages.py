@@ -8,6 +8,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from tooling.triggers import vtl
+
 JSON_TYPE = "application/json"
 FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -77,3 +79,16 @@ def execution_failure(request_id: str) -> Response:
         {"Content-Type": JSON_TYPE, "x-amzn-ErrorType": "InternalServerErrorException",
          "x-amzn-RequestId": request_id},
     )  # fmt: skip
+
+
+def overridden(response: Response, override: vtl.ResponseOverride) -> Response:
+    """The response with what its template set in `$context.responseOverride`."""
+    if override.status is None and not override.headers:
+        return response
+    return Response(
+        override.status or response.status,
+        response.body,
+        {**response.headers, **override.headers},
+        response.cookies,
+        response.raw,
+    )

@@ -75,8 +75,18 @@ class TemplateInput:
     stage_variables: Mapping[str, str] = field(default_factory=dict)
 
 
-def render(template: str, given: TemplateInput) -> str:
-    """The template's output for `given`."""
+@dataclass
+class ResponseOverride:
+    """What a response template set in `$context.responseOverride` (`status`, `header.<name>`):
+    API Gateway answers with them instead of the integration response's."""
+
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def render(template: str, given: TemplateInput, override: ResponseOverride | None = None) -> str:
+    """The template's output for `given`; for a response template, `override` receives what it
+    set in `$context.responseOverride`."""
     if len(template) > MAX_TEMPLATE_CHARS:
         raise TemplateFailure(
             f"the template has {len(template)} characters, over API Gateway's "
@@ -88,15 +98,19 @@ def render(template: str, given: TemplateInput) -> str:
         raise TemplateFailure("the template nests too deeply") from None
     except Exception as exc:  # airspeed's syntax errors
         raise TemplateFailure(f"template syntax: {_first_line(exc)}") from None
+    context = dict(given.context)
+    overrides: dict[str, Any] = {"status": None, "header": {}}
+    if override is not None:
+        context["responseOverride"] = overrides
     namespace = {
         "input": _Input(given),
         "util": _Util(),
-        "context": dict(given.context),
+        "context": context,
         "stageVariables": dict(given.stage_variables),
     }
     with _budget():
         try:
-            return str(compiled.merge(namespace))
+            output = str(compiled.merge(namespace))
         except RecursionError:
             raise TemplateFailure("the template recurses too deeply") from None
         except Exception as exc:
@@ -106,6 +120,23 @@ def render(template: str, given: TemplateInput) -> str:
             if isinstance(cause, TemplateFailure):
                 raise cause from None
             raise TemplateFailure(f"{type(cause).__name__}: {_first_line(cause)}") from None
+    if override is not None:
+        _read_override(overrides, override)
+    return output
+
+
+def _read_override(overrides: Mapping[str, Any], into: ResponseOverride) -> None:
+    status = overrides.get("status")
+    try:
+        code = int(status) if status is not None and not isinstance(status, bool) else None
+    except (TypeError, ValueError):
+        code = None
+    if code is not None and not 100 <= code <= 599:
+        raise TemplateFailure(f"$context.responseOverride.status {status!r} is not a status code")
+    into.status = code
+    headers = overrides.get("header")
+    if isinstance(headers, Mapping):
+        into.headers = {str(k): _text(v) for k, v in headers.items() if v is not None}
 
 
 @lru_cache(maxsize=64)
