@@ -145,3 +145,12 @@ def test_a_response_template_overrides_the_status_and_headers() -> None:
         render("#set($context.responseOverride.status = 42)", GIVEN, vtl.ResponseOverride())
     # without an override (a request template), responseOverride is not there
     assert render("[$context.responseOverride.status]", GIVEN) == "[]"
+
+
+def test_a_regex_that_runs_too_long_fails_the_template(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vtl, "REGEX_SECONDS", 0.000001)  # as if the text took too long
+    given = TemplateInput(body="ab" * 1_000_000)
+    with pytest.raises(TemplateFailure, match="regular expression ran over"):
+        render("$input.body.matches('(?:a|b)*c')", given)
+    with pytest.raises(TemplateFailure, match="regular expression ran over"):
+        render("$input.body.replaceAll('(?:a|b)*c', 'x')", given)

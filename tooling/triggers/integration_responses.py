@@ -10,11 +10,13 @@ pattern matched against the status code) and the header values its
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import regex
+
 HEADER_PREFIX = "method.response.header."
+PATTERN_SECONDS = 1.0  # a selection pattern that backtracks longer selects nothing
 BODY = "integration.response.body"
 INTEGRATION_HEADER = "integration.response.header."
 
@@ -41,9 +43,9 @@ def select_response(
         if not pattern:
             continue
         try:
-            if re.fullmatch(str(pattern), error_message):
+            if regex.fullmatch(str(pattern), error_message, timeout=PATTERN_SECONDS):
                 return response
-        except re.error:
+        except (regex.error, TimeoutError):
             continue  # API Gateway refuses such a pattern at deploy; none matches here
     return default
 
@@ -58,9 +60,9 @@ def select_status_response(
         if not pattern:
             continue
         try:
-            if re.fullmatch(str(pattern), str(status)):
+            if regex.fullmatch(str(pattern), str(status), timeout=PATTERN_SECONDS):
                 return response
-        except re.error:
+        except (regex.error, TimeoutError):
             continue
     return next((r for r in responses if not r.get("selectionPattern")), None)
 

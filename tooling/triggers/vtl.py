@@ -37,6 +37,7 @@ from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
 import airspeed  # type: ignore[import-untyped]  # airspeed-ext ships no types
+import regex
 from airspeed import operators
 
 from tooling.engine.jsonpath import JsonPath, PathNotFound, PathSyntaxError
@@ -49,6 +50,7 @@ MAX_TEXT_CHARS = 10 * 1024 * 1024
 # bodies, branches, macro bodies) one render may evaluate: nested loops stay bounded.
 MAX_LOOP_ITERATIONS = 1000
 MAX_BLOCKS = 100_000
+REGEX_SECONDS = 1.0  # one use of a template's regex (matches, replaceAll, split)
 
 
 class TemplateFailure(Exception):
@@ -291,18 +293,27 @@ def _text(value: Any) -> str:
 # -- Java's methods on strings, maps and lists -------------------------------------------------
 
 
-def _java_regex(pattern: Any) -> re.Pattern[str]:
+def _java_regex(pattern: Any) -> regex.Pattern[str]:
+    """A template's regex (the `regex` module: Python's syntax, with a time bound per use, so a
+    pattern that backtracks without end on a request's text fails the template instead)."""
     try:
-        return re.compile(_text(pattern))
-    except re.error as exc:
+        return regex.compile(_text(pattern))
+    except regex.error as exc:
         raise TemplateFailure(f"bad regular expression {pattern!r}: {exc}") from None
 
 
-def _java_replacement(replacement: Any) -> Callable[[re.Match[str]], str]:
+def _timed(use: Callable[[], Any]) -> Any:
+    try:
+        return use()
+    except TimeoutError:
+        raise TemplateFailure(f"a regular expression ran over {REGEX_SECONDS} s") from None
+
+
+def _java_replacement(replacement: Any) -> Callable[[regex.Match[str]], str]:
     """Java's Matcher replacement: `$n` is group n, a backslash quotes the next character."""
     text = _text(replacement)
 
-    def expand(match: re.Match[str]) -> str:
+    def expand(match: regex.Match[str]) -> str:
         out, i = [], 0
         while i < len(text):
             char = text[i]
@@ -324,7 +335,7 @@ def _replace_all(value: str, pattern: Any, replacement: Any, count: int = 0) -> 
     expand = _java_replacement(replacement)
     size = len(value)
 
-    def bounded(match: re.Match[str]) -> str:
+    def bounded(match: regex.Match[str]) -> str:
         nonlocal size
         piece = expand(match)
         size += len(piece) - (match.end() - match.start())
@@ -332,7 +343,8 @@ def _replace_all(value: str, pattern: Any, replacement: Any, count: int = 0) -> 
             raise TemplateFailure(f"a string grew past {MAX_TEXT_CHARS} characters")
         return piece
 
-    return _java_regex(pattern).sub(bounded, value, count=count)
+    compiled = _java_regex(pattern)
+    return str(_timed(lambda: compiled.sub(bounded, value, count=count, timeout=REGEX_SECONDS)))
 
 
 def _replace_literal(value: str, old: Any, new: Any) -> str:
@@ -343,7 +355,9 @@ def _replace_literal(value: str, old: Any, new: Any) -> str:
 
 def _split(value: str, pattern: Any, limit: int = 0) -> list[str]:
     """Java's String.split: a regex; trailing empty strings dropped when limit is 0."""
-    parts = _java_regex(pattern).split(value, maxsplit=max(limit - 1, 0) if limit > 0 else 0)
+    compiled = _java_regex(pattern)
+    most = max(limit - 1, 0) if limit > 0 else 0
+    parts: list[str] = _timed(lambda: compiled.split(value, maxsplit=most, timeout=REGEX_SECONDS))
     if limit == 0:
         while parts and parts[-1] == "":
             parts.pop()
@@ -379,7 +393,9 @@ STRING_METHODS: dict[str, Callable[..., Any]] = {
     "replace": lambda s, old, new: _replace_literal(s, old, new),
     "replaceAll": _replace_all,
     "replaceFirst": lambda s, p, r: _replace_all(s, p, r, count=1),
-    "matches": lambda s, p: _java_regex(p).fullmatch(s) is not None,
+    "matches": lambda s, p: (
+        _timed(lambda: _java_regex(p).fullmatch(s, timeout=REGEX_SECONDS)) is not None
+    ),
     "split": _split,
     "toLowerCase": lambda s: s.lower(),
     "toUpperCase": lambda s: s.upper(),
