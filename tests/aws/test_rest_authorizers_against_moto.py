@@ -42,6 +42,7 @@ functions:
     handler: handler.hello
     events:
       - http: {{path: hello, method: get, authorizer: auth}}
+      - http: {{path: legacy, method: get, integration: lambda, authorizer: auth}}
       - http:
           path: hello/{{id}}
           method: get
@@ -153,7 +154,8 @@ def test_authorizers_deploy_redeploy_change_and_remove(
         "COGNITO_USER_POOLS", [POOL],
     )  # fmt: skip
     methods = clients.methods(api_id)
-    for key in (("/hello", "GET"), ("/hello/{id}", "GET"), ("/orders", "POST"), ("/ref", "GET")):
+    for key in (("/hello", "GET"), ("/hello/{id}", "GET"), ("/orders", "POST"), ("/ref", "GET"),
+                ("/legacy", "GET")):  # fmt: skip
         assert (methods[key]["authorizationType"], methods[key]["authorizerId"]) == (
             "CUSTOM", auth["id"],
         ), key  # fmt: skip

@@ -39,6 +39,10 @@ def auth(event, context):
     }
 
 
+def legacy(event, context):  # the Lambda (non-proxy) integration: the template's event
+    return {"principalId": event["principalId"], "tenant": event["enhancedAuthContext"]["tenant"]}
+
+
 def hello(event, context):
     return {"statusCode": 200, "body": json.dumps(event["requestContext"].get("authorizer"))}
 """
@@ -55,6 +59,10 @@ functions:
     events:
       - http: {path: hello, method: get, authorizer: auth}
       - http: {path: open, method: get}
+  legacy:
+    handler: handler.legacy
+    events:
+      - http: {path: legacy, method: get, integration: lambda, authorizer: auth}
 stepFunctions:
   stateMachines:
     main:
@@ -116,6 +124,10 @@ def test_serve_runs_the_authorizer_before_the_routes(
     assert call(served, "GET", "/dev/hello")[0] == 401
     assert call(served, "GET", "/dev/hello", "expired") == (401, b'{"message": "Unauthorized"}')
     assert call(served, "GET", "/dev/open")[0] == 200  # no authorizer on this route
+    status, body = call(served, "GET", "/dev/legacy", "good-3")  # its template's $context
+    assert status == 200, body
+    assert json.loads(body) == {"principalId": "user-good-3", "tenant": "acme"}
+    assert call(served, "GET", "/dev/legacy")[0] == 401
     status, body = call(served, "POST", "/dev/orders", "good-2")  # the state machine's route
     assert status == 200, body
     assert "executionArn" in json.loads(body)

@@ -216,3 +216,16 @@ def test_an_authorizer_id_naming_the_logical_id_of_a_made_one_is_that_one(
     assert problem.startswith("serverless.yml:18:20:") and "OtherApiGatewayAuthorizer" in problem
     assert named.resources is not None
     assert "AuthApiGatewayAuthorizer" in named.resources.names_service
+
+
+def test_claims_go_with_the_lambda_integration(tmp_path: Path) -> None:
+    """Serverless refuses Cognito `claims` with the Lambda proxy integration only; the Lambda
+    integration's request template uses them."""
+    service = load(
+        tmp_path,
+        f"      - http: {{path: a, method: get, integration: lambda, authorizer: {{arn: '{POOL}', "
+        "claims: [email]}}\n",
+    )
+    assert problems(service) == [] and service.warnings == ()
+    (event,) = service.functions["hello"].events.http
+    assert event.authorizer is not None and event.authorizer.cognito

@@ -118,12 +118,14 @@ def read_authorization(
     *,
     plugin: bool,
     made: Mapping[str, str] | None = None,
+    proxy: bool = True,
 ) -> Authorization | None:
     """An http event's `authorizer`; None on a problem (recorded at its line). `resolve` gives
     a value with its intrinsics resolved (or raises nothing and answers None when it recorded a
     problem). `plugin`: read as serverless-step-functions reads a state machine's event.
     `made`: the logical ids (`<Name>ApiGatewayAuthorizer`) of the authorizers the service's
-    events make, and their names, which an `authorizerId` `Ref` may name."""
+    events make, and their names, which an `authorizerId` `Ref` may name. `proxy`: the event's
+    integration is the Lambda proxy one (`claims` are used by the others' templates only)."""
     if value is None:
         return Authorization()
     if isinstance(value, str):
@@ -148,7 +150,7 @@ def read_authorization(
             reader.warn(
                 pointer_join(at, key), f"authorizer key `{key}` is unknown to Serverless (ignored)"
             )
-    if cognito_claims_refused(value):
+    if proxy and cognito_claims_refused(value):
         reader.problem(
             pointer_join(at, "claims"),
             "Cognito claims can only be filtered when using the lambda integration type "
@@ -218,7 +220,7 @@ def read_authorization(
         return None
     if authorization is None or authorization.authorizer is None:
         return authorization
-    return _with_scopes_and_claims(reader, value, at, authorization, plugin)
+    return _with_scopes_and_claims(reader, value, at, authorization, plugin, proxy)
 
 
 def _made_elsewhere(
@@ -451,7 +453,12 @@ def _identity_source_ok(reader: _Reader, at: str, kind: str, source: str | None,
 
 
 def _with_scopes_and_claims(
-    reader: _Reader, value: Mapping[str, Any], at: str, authorization: Authorization, plugin: bool
+    reader: _Reader,
+    value: Mapping[str, Any],
+    at: str,
+    authorization: Authorization,
+    plugin: bool,
+    proxy: bool,
 ) -> Authorization:
     authorizer = authorization.authorizer
     assert authorizer is not None
@@ -466,7 +473,7 @@ def _with_scopes_and_claims(
                 "Serverless ignores them)",
             )
     claims = value.get("claims")
-    if claims:
+    if claims and proxy:  # the non-proxy integrations' templates use them
         reader.warn(
             pointer_join(at, "claims"),
             "authorizer claims filter the claims of the non-proxy `lambda` integration's "
