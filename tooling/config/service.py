@@ -601,7 +601,10 @@ class _Loader:
         plugins = self._plugins()
         layer_reader = LayerReader(self.directory, self._at, self._where, self._patterns,
                                    self._artifact)  # fmt: skip
-        self._own_layers = layer_reader.read(self.vars.resolve("/layers"))
+        try:
+            self._own_layers = layer_reader.read(self.vars.resolve("/layers"))
+        except ConfigError as exc:  # refused by validate/plan/deploy; remove and info go on
+            self.problems.append(exc)
         self.warnings.extend(layer_reader.warnings)
         self._desugared = self._constructs(raw, service, stage, provider, plugins)
 
