@@ -95,8 +95,7 @@ def test_a_nodejs_handler_requires_a_module_of_its_layer(
 ) -> None:
     (tmp_path / "serverless.yml").write_text(SERVICE.format(runtime="nodejs20.x"))
     (tmp_path / "handler.js").write_text(
-        "const greeting = require('greeting');\n"
-        "exports.hello = async () => greeting.greet();\n"
+        "const greeting = require('greeting');\nexports.hello = async () => greeting.greet();\n"
     )
     module = tmp_path / "layer" / "nodejs" / "node_modules" / "greeting"
     module.mkdir(parents=True)
