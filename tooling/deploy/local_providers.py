@@ -368,7 +368,8 @@ def _local_setting_notes(resource: Function) -> list[str]:
     """What of the function's settings the local runtime does not reproduce."""
     settings, who = resource.settings, f"{resource.declared_in}: function '{resource.key}'"
     notes = []
-    if any(not is_local_layer(layer) for layer in settings.layers):
+    # Another account's layer (own layers are references or the local target's versions).
+    if any(layer.startswith("arn:") and not is_local_layer(layer) for layer in settings.layers):
         notes.append(
             f"{who}: its layers other than the service's own are not on this machine, and the "
             "local runtime runs it without them (what it imports from such a layer is missing; "
