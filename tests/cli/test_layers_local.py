@@ -134,3 +134,15 @@ def test_a_link_out_of_the_service_in_a_layer_is_refused(
     with pytest.raises(ConfigError) as refused:
         build_layer_package(svc, svc.layers["common"], python_service / ".tool" / "build")
     assert "outside the service folder" in refused.value.message
+
+
+def test_tool_run_gives_a_handler_its_layer_without_a_deploy(
+    python_service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (python_service / "def.json").write_text(
+        '{"StartAt": "C", "States": {"C": {"Type": "Task", '
+        '"Resource": {"Fn::GetAtt": ["hello", "Arn"]}, "End": true}}}'
+    )
+    code, out, err = run(capsys, "run", "def.json", "--json")
+    assert code == 0, err
+    assert json.loads(out)["output"] == "hi from site-packages"
