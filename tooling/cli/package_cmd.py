@@ -69,8 +69,11 @@ def package(
             render.info(
                 f"{entry['path']}: {len(entry['files'])} files, {entry['size']:,} bytes, "
                 f"CodeSha256 {entry['codeSha256']} "
-                + (f"(layer: {entry['layer']})" if "layer" in entry
-                   else f"(functions: {', '.join(entry['functions'])})")  # fmt: skip
+                + (
+                    f"(layer: {entry['layer']})"
+                    if "layer" in entry
+                    else f"(functions: {', '.join(entry['functions'])})"
+                )  # fmt: skip
             )
             continue
         for name in entry["files"]:
