@@ -129,3 +129,11 @@ def test_bad_values_are_refused_at_their_line(tmp_path: Path) -> None:
     )
     [problem] = problems(tmp_path)
     assert problem.line == 8 and "is not an account" in problem.message
+
+
+def test_a_description_leaves_room_for_the_toolkits_mark(tmp_path: Path) -> None:
+    text = "x" * 217
+    write(tmp_path, HEAD + f"layers:\n  common:\n    path: layer\n    description: {text}\n"
+          + FUNCTIONS)  # fmt: skip
+    [problem] = problems(tmp_path)
+    assert problem.line == 8 and "at most 216 characters" in problem.message

@@ -32,7 +32,10 @@ LAYER_KEYS = frozenset(
     }
 )  # fmt: skip
 LAYER_PACKAGE_KEYS = frozenset({"artifact", "exclude", "include", "patterns"})
-MAX_DESCRIPTION = 256  # PublishLayerVersion Description
+# PublishLayerVersion's Description takes 256 characters; the toolkit's mark on the versions
+# it publishes (" [tool:<8 hex>:<16 hex>:retain]", tooling.deploy.layer_versions) takes 40.
+MARK_LENGTH = 40
+MAX_DESCRIPTION = 256 - MARK_LENGTH
 MAX_LICENSE = 512  # PublishLayerVersion LicenseInfo
 MAX_RUNTIMES = 15  # PublishLayerVersion CompatibleRuntimes
 ARCHITECTURES = ("x86_64", "arm64")
@@ -171,7 +174,13 @@ class LayerReader:
             path=path,
             artifact=artifact,
             patterns=self.patterns(package, package_at),
-            description=self._text(spec, pointer, "description", MAX_DESCRIPTION),
+            description=self._text(
+                spec,
+                pointer,
+                "description",
+                MAX_DESCRIPTION,
+                " (Lambda takes 256; the toolkit's mark on the version takes the rest)",
+            ),  # fmt: skip
             compatible_runtimes=self._list(spec, pointer, "compatibleRuntimes", MAX_RUNTIMES),
             compatible_architectures=self._architectures(spec, pointer),
             license_info=self._text(spec, pointer, "licenseInfo", MAX_LICENSE),
@@ -219,13 +228,15 @@ class LayerReader:
             )
         return full.relative_to(base).as_posix() if full != base else "."
 
-    def _text(self, spec: Mapping[str, Any], pointer: str, name: str, limit: int) -> str:
+    def _text(
+        self, spec: Mapping[str, Any], pointer: str, name: str, limit: int, why: str = ""
+    ) -> str:
         value = spec.get(name)
         if value is None:
             return ""
         if not isinstance(value, str) or len(value) > limit:
-            raise self._refuse(pointer_join(pointer, name),
-                               f"{name} must be text of at most {limit} characters")  # fmt: skip
+            what = f"{name} must be text of at most {limit} characters{why}"
+            raise self._refuse(pointer_join(pointer, name), what)
         return value
 
     def _list(

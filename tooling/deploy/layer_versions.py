@@ -16,11 +16,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from tooling.config.layers import MARK_LENGTH
 from tooling.deploy.models import Layer
 from tooling.deploy.providers import Diff
 
 _MARK = re.compile(r"(?:^| )\[tool:([0-9a-f]{8}):([0-9a-f]{16})(:retain)?\]$")
-MARK_LENGTH = len(" [tool:12345678:1234567890abcdef:retain]")
+assert len(" [tool:12345678:1234567890abcdef:retain]") == MARK_LENGTH
 
 
 def layer_owner(service: str, stage: str) -> str:
