@@ -151,3 +151,17 @@ def test_a_deploy_killed_after_publishing_is_finished_without_publishing_again(
     assert "AddLayerVersionPermission" in mutating(calls)  # what the killed one left undone
     assert _layers_of(aws, "layered-dev-hello") == [f"{LAYER_ARN}:1"]
     assert _versions(aws) == [1]
+
+
+def test_a_layer_taken_out_of_serverless_yml_is_deleted_after_its_function_leaves_it(
+    service: Path, aws: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "deploy")[0] == 0
+    text = SERVICE.split("layers:\n  common:")[0] + "functions:\n  hello:\n    handler: h.hello\n"
+    (service / "serverless.yml").write_text(text)
+    (service / "h.py").write_text("def hello(event, context):\n    return 1\n")
+    code, out, err, _ = run(capsys, "deploy")
+    assert code == 0, err
+    assert "delete    layer common (no longer in serverless.yml)" in out.splitlines()
+    assert _layers_of(aws, "layered-dev-hello") == []
+    assert _versions(aws) == []

@@ -146,3 +146,28 @@ def test_tool_run_gives_a_handler_its_layer_without_a_deploy(
     code, out, err = run(capsys, "run", "def.json", "--json")
     assert code == 0, err
     assert json.loads(out)["output"] == "hi from site-packages"
+
+
+def test_a_layer_whose_unpacked_code_went_missing_is_published_again(
+    python_service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "deploy")[0] == 0
+    shutil.rmtree(python_service / ".tool" / "code")
+    code, out, err = run(capsys, "deploy")
+    assert code == 0, err
+    assert "update    layer common (code missing from .tool/code)" in out.splitlines()
+    assert invoke(capsys)["output"] == "hi from site-packages"
+
+
+def test_a_layer_given_as_a_prebuilt_zip_is_deployed_as_it_is(
+    python_service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with zipfile.ZipFile(python_service / "prebuilt.zip", "w") as zipped:
+        zipped.writestr("python/greeting.py", "def greet():\n    return 'zipped'\n")
+        zipped.writestr("python/deep.py", "NAME = 'too'\n")
+    text = (python_service / "serverless.yml").read_text()
+    text = text.replace("    path: layer\n", "    package:\n      artifact: prebuilt.zip\n")
+    (python_service / "serverless.yml").write_text(text)
+    shutil.rmtree(python_service / "layer")
+    assert run(capsys, "deploy")[0] == 0
+    assert invoke(capsys)["output"] == "zipped too"

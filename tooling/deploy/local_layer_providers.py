@@ -7,6 +7,7 @@ published again exactly when AWS would publish it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tooling.deploy.layer_versions import (
@@ -26,6 +27,8 @@ from tooling.statedir import state_path
 
 if TYPE_CHECKING:
     from tooling.deploy.local_providers import LocalState
+
+CODE_MISSING = "code missing from .tool/code"  # as a function's (tooling.deploy.local_providers)
 
 
 def local_layer_arn(region: str, name: str, version: int) -> str:
@@ -72,7 +75,10 @@ class LocalLayers:
         return True  # found only when a version carries this service's and stage's mark
 
     def diff(self, resource: Layer, found: Found) -> Diff:
-        return layer_diff(resource, found)
+        diff = layer_diff(resource, found)
+        if Path(str(found.get("CodeDirectory"))).is_dir():
+            return diff
+        return Diff((CODE_MISSING, *diff.reasons), ("Content", *diff.attributes))
 
     def create(self, resource: Layer) -> None:
         code = resource.code

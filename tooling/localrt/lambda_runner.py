@@ -165,6 +165,8 @@ def lambda_environment(
     task_root = str(fn.code_dir.resolve())
     python_bin = str(Path(interpreter).parent)
     python_lib = str(Path(interpreter).resolve().parent.parent / "lib")
+    # /opt/bin on Lambda: the layers' bin/ folders (a later layer first), else the path itself
+    opt_bin = ":".join(f"{layer}/bin" for layer in reversed(fn.layer_dirs)) or "/opt/bin"
     env = dict(fn.environment)
     env.update(
         {
@@ -184,8 +186,9 @@ def lambda_environment(
             "TZ": ":UTC",
             # Unreserved defaults, with local stand-ins for Lambda's directories.
             "LANG": "en_US.UTF-8",
-            "PATH": f"{python_bin}:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
-            "LD_LIBRARY_PATH": f"{python_lib}:/lib64:/usr/lib64:{task_root}:{task_root}/lib",
+            "PATH": f"{python_bin}:/usr/local/bin:/usr/bin/:/bin:{opt_bin}",
+            "LD_LIBRARY_PATH": f"{python_lib}:/lib64:/usr/lib64:{task_root}:{task_root}/lib"
+            + "".join(f":{layer}/lib" for layer in reversed(fn.layer_dirs)),  # /opt/lib
         }
     )
     env.update(_NO_CREDENTIALS_ENV)
