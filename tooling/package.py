@@ -403,15 +403,20 @@ def build_package(
 def build_layer_package(service: ServiceConfig, layer: LayerConfig, out_dir: Path) -> Package:
     """A layer's code: its `package.artifact`, else `<out_dir>/layers/<key>.zip` of its folder's
     files (at the zip's root, as Serverless zips them), chosen as a function package's are:
-    Serverless' default excludes, then the layer's patterns; no secrets unless named, no link out
-    of the service folder; byte-for-byte reproducible."""
+    Serverless' default excludes, the service's `package.patterns`, then the layer's, each
+    resolved against the layer's folder; no secrets unless named, no link out of the service
+    folder; byte-for-byte reproducible."""
     if layer.artifact is not None:
         return artifact_package(service, layer.artifact)
     assert layer.path is not None
     folder = out_dir / "layers"
     folder.mkdir(parents=True, exist_ok=True)
     root = service.directory / layer.path
-    patterns = [*DEFAULT_EXCLUDES, "!" + service.config_file.name, *layer.patterns]
+    # As Serverless: the service's patterns too, resolved against the layer's folder.
+    patterns = [
+        *DEFAULT_EXCLUDES, "!" + service.config_file.name, *service.package_patterns,
+        *layer.patterns,
+    ]  # fmt: skip
     selection = select_package_files(root, patterns, [out_dir], base=service.directory)
     if not selection.files:
         raise HandlerError(

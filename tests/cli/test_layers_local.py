@@ -171,3 +171,19 @@ def test_a_layer_given_as_a_prebuilt_zip_is_deployed_as_it_is(
     shutil.rmtree(python_service / "layer")
     assert run(capsys, "deploy")[0] == 0
     assert invoke(capsys)["output"] == "zipped too"
+
+
+def test_the_services_patterns_and_the_layers_apply_in_the_layers_folder(
+    python_service: Path,
+) -> None:
+    text = (python_service / "serverless.yml").read_text()
+    text = text.replace(
+        "    path: layer\n", "    path: layer\n    package:\n      patterns: ['python/keep.txt']\n"
+    )
+    (python_service / "serverless.yml").write_text(text + "package:\n  patterns: ['!**/*.txt']\n")
+    (python_service / "layer" / "python" / "keep.txt").write_text("kept")
+    (python_service / "layer" / "python" / "drop.txt").write_text("dropped")
+    svc = load_service(python_service, env={})
+    package = build_layer_package(svc, svc.layers["common"], python_service / ".tool" / "build")
+    assert "python/keep.txt" in package.files
+    assert "python/drop.txt" not in package.files
