@@ -21,27 +21,13 @@ from tooling.localrt.eventbridge import ScheduleFirer, function_runner
 from tooling.names import LOCAL_ACCOUNT_ID
 from tooling.triggers.starters import BackendStarter
 
+from .recording_service import recording_service
+
 REGION = "us-east-1"
-
-HANDLER = """\
-import json, os
-
-def react(event, context):
-    with open(os.environ["SEEN_FILE"], "a") as out:
-        out.write(json.dumps(event) + "\\n")
-    return "ok"
-"""
 
 
 def service(folder: Path, events: str) -> Path:
-    folder.mkdir(exist_ok=True)
-    (folder / "handler.py").write_text(HANDLER)
-    (folder / "serverless.yml").write_text(
-        "service: shop\nprovider:\n  name: aws\n  runtime: python3.12\n"
-        f"  environment:\n    SEEN_FILE: {folder / 'seen.jsonl'}\n"
-        "functions:\n  react:\n    handler: handler.react\n    events:\n" + events
-    )
-    return folder
+    return recording_service(folder, events, service="shop", function="react", handler="react")
 
 
 def test_events_are_read_with_their_bus_and_place(tmp_path: Path) -> None:

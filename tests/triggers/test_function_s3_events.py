@@ -14,26 +14,13 @@ from tooling.cli import main
 from tooling.config.service import load_service
 from tooling.localrt.eventbridge import local_aws_client
 
-REGION = "us-east-1"
-HANDLER = """\
-import json, os
+from .recording_service import recording_service
 
-def main(event, context):
-    with open(os.environ["SEEN_FILE"], "a") as out:
-        out.write(json.dumps(event) + "\\n")
-    return "ok"
-"""
+REGION = "us-east-1"
 
 
 def service(folder: Path, events: str) -> Path:
-    folder.mkdir(exist_ok=True)
-    (folder / "handler.py").write_text(HANDLER)
-    (folder / "serverless.yml").write_text(
-        "service: photos\nprovider:\n  name: aws\n  runtime: python3.12\n"
-        f"  environment:\n    SEEN_FILE: {folder / 'seen.jsonl'}\n"
-        "functions:\n  resize:\n    handler: handler.main\n    events:\n" + events
-    )
-    return folder
+    return recording_service(folder, events, service="photos", function="resize", handler="main")
 
 
 def test_s3_events_are_read_as_serverless_reads_them(tmp_path: Path) -> None:

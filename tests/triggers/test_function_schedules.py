@@ -20,28 +20,14 @@ from tooling.localrt.eventbridge import ScheduleFirer, function_runner
 from tooling.names import LOCAL_ACCOUNT_ID
 from tooling.triggers.starters import BackendStarter
 
+from .recording_service import recording_service
+
 REGION = "us-east-1"
 RULE = "clock-dev-TickEventsRuleSchedule1"
 
-HANDLER = """\
-import json, os
-
-def tick(event, context):
-    with open(os.environ["TICKS_FILE"], "a") as out:
-        out.write(json.dumps(event) + "\\n")
-    return "ok"
-"""
-
 
 def service(folder: Path, events: str) -> Path:
-    folder.mkdir(exist_ok=True)
-    (folder / "handler.py").write_text(HANDLER)
-    (folder / "serverless.yml").write_text(
-        "service: clock\nprovider:\n  name: aws\n  runtime: python3.12\n"
-        f"  environment:\n    TICKS_FILE: {folder / 'ticks.jsonl'}\n"
-        "functions:\n  tick:\n    handler: handler.tick\n    events:\n" + events
-    )
-    return folder
+    return recording_service(folder, events, service="clock", function="tick", handler="tick")
 
 
 def test_schedules_are_read_and_numbered_per_function(tmp_path: Path) -> None:
@@ -109,7 +95,7 @@ def test_a_due_tick_invokes_the_function_locally(
     )
     (fired,) = firer.fire_due()  # the hourly one is disabled
     assert fired.schedule == RULE and fired.execution_arn.endswith(":function:clock-dev-tick")
-    ticks = folder / "ticks.jsonl"
+    ticks = folder / "seen.jsonl"
     deadline = time.monotonic() + 60
     while not ticks.exists() and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -93,28 +93,11 @@ class StreamEventReader(FunctionMessages):
 
     def read(self, value: Any, where: str) -> StreamEvent | None:
         """One `stream` event (`value` at `where`), or None when it has a problem (recorded)."""
-        spec = {"arn": value} if isinstance(value, str) else value
-        if not isinstance(spec, dict):
-            self._problem(where, "a stream event is a stream ARN or a mapping with `arn`", _EG)
-            return None
-        if any(str(key) == "Ref" or str(key).startswith("Fn::") for key in spec):
-            self._problem(
-                where,
-                "a stream event is a stream ARN string or a mapping with `arn`; an intrinsic "
-                "function goes under `arn:`, with `type`",
-                _EG,
-            )
-            return None
-        unknown = [key for key in spec if key not in STREAM_KEYS]
-        if unknown:
-            self._problem(
-                pointer_join(where, unknown[0]),
-                f"unknown key '{unknown[0]}' in a stream event (Serverless refuses it)",
-                "allowed: " + ", ".join(sorted(STREAM_KEYS)),
-            )
-            return None
-        if spec.get("arn") is None:
-            self._problem(where, "a stream event needs `arn`, the stream's ARN", _EG)
+        spec = self._arn_event(
+            value, where, event="a stream event", source="stream", keys=STREAM_KEYS,
+            example=_EG, intrinsic_hint=", with `type`",
+        )  # fmt: skip
+        if spec is None:
             return None
         kind = spec.get("type")
         if kind is not None and kind not in STREAM_TYPES:

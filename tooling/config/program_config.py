@@ -91,10 +91,19 @@ def esbuild_in(directory: Path, search_path: str | None = None) -> Path | None:
     return resolved if os.access(resolved, os.X_OK) else None
 
 
+def find_node(env: Mapping[str, str]) -> str | None:
+    return shutil.which("node", path=env.get("PATH", os.environ.get("PATH")))
+
+
+def program_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment a configuration program runs in: the caller's, less AWS credentials."""
+    return {k: v for k, v in env.items() if k not in CREDENTIALS}
+
+
 def read_program(directory: Path, name: str, env: Mapping[str, str]) -> Any:
     """The configuration `directory/name` makes, as JSON data; ConfigError when it cannot be
     run or makes no plain object."""
-    node = shutil.which("node", path=env.get("PATH", os.environ.get("PATH")))
+    node = find_node(env)
     if node is None:
         raise ConfigError(
             f"{name} is a program, which Serverless runs with Node.js to get the configuration, "
@@ -104,8 +113,8 @@ def read_program(directory: Path, name: str, env: Mapping[str, str]) -> Any:
             f"`npx serverless print --config {name} > serverless.yml`",
         )
     path = (directory / name).resolve()
-    clean_env = {k: v for k, v in env.items() if k not in CREDENTIALS}
-    bundle = _bundle(directory, name, clean_env) if path.suffix == ".ts" else None
+    clean_env = program_env(env)
+    bundle = bundle_typescript(directory, name, clean_env) if path.suffix == ".ts" else None
     try:
         done = subprocess.run(
             [node, "--enable-source-maps", "-e", _LOADER, "bundle" if bundle else "file",
@@ -138,11 +147,11 @@ def read_program(directory: Path, name: str, env: Mapping[str, str]) -> Any:
         config = json.loads(done.stdout)
     except ValueError:
         raise ConfigError(f"{name} printed no configuration", file=name) from None
-    _check_depth(config, name)
+    check_depth(config, name)
     return config
 
 
-def _bundle(directory: Path, name: str, env: Mapping[str, str]) -> bytes:
+def bundle_typescript(directory: Path, name: str, env: Mapping[str, str]) -> bytes:
     esbuild = esbuild_in(directory, env.get("PATH"))
     if esbuild is None:
         raise ConfigError(
@@ -178,22 +187,8 @@ def _bundle(directory: Path, name: str, env: Mapping[str, str]) -> bytes:
 def _run_error(name: str, stderr: str, path: Path) -> ConfigError:
     """The program's error: its message, at the first line of the service's own files that
     the stack names."""
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    message = next((line.strip() for line in lines if not line.lstrip().startswith("at ")), "")
-    where: dict[str, Any] = {"file": name}
-    for found in _STACK_AT.finditer(stderr):
-        spot = Path(found["file"].removeprefix("file://"))
-        if (
-            spot.is_absolute()
-            and spot.is_relative_to(path.parent)
-            and "node_modules" not in (spot.parts)
-        ):
-            where = {
-                "file": spot.relative_to(path.parent).as_posix(),
-                "line": int(found["line"]),
-                "column": int(found["column"]),
-            }
-            break
+    message = first_message(stderr)
+    where: dict[str, Any] = stack_location(stderr, path.parent) or {"file": name}
     return ConfigError(
         f"{name} failed while making the configuration: "
         + (message[:500] or "it exited with an error"),
@@ -203,7 +198,26 @@ def _run_error(name: str, stderr: str, path: Path) -> ConfigError:
     )
 
 
-def _check_depth(value: Any, name: str) -> None:
+def first_message(stderr: str) -> str:
+    """The error's message: the first line of a Node.js error that is not a stack frame."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    return next((line.strip() for line in lines if not line.lstrip().startswith("at ")), "")
+
+
+def stack_location(stderr: str, folder: Path) -> dict[str, Any] | None:
+    """file/line/column of the first stack frame in `folder`'s own files (not node_modules)."""
+    for found in _STACK_AT.finditer(stderr):
+        spot = Path(found["file"].removeprefix("file://"))
+        if spot.is_absolute() and spot.is_relative_to(folder) and "node_modules" not in spot.parts:
+            return {
+                "file": spot.relative_to(folder).as_posix(),
+                "line": int(found["line"]),
+                "column": int(found["column"]),
+            }
+    return None
+
+
+def check_depth(value: Any, name: str) -> None:
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()

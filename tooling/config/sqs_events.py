@@ -77,28 +77,11 @@ class SqsEventReader(FunctionMessages):
 
     def read(self, value: Any, where: str) -> SqsEvent | None:
         """One `sqs` event (`value` at `where`), or None when it has a problem (recorded)."""
-        spec = {"arn": value} if isinstance(value, str) else value
-        if not isinstance(spec, dict):
-            self._problem(where, "an sqs event is a queue ARN or a mapping with `arn`", _SQS_EG)
-            return None
-        if any(str(key) == "Ref" or str(key).startswith("Fn::") for key in spec):
-            self._problem(
-                where,
-                "an sqs event is a queue ARN string or a mapping with `arn`; an intrinsic "
-                "function goes under `arn:` (Serverless finds no ARN otherwise)",
-                "write `- sqs: {arn: !GetAtt Jobs.Arn}`",
-            )
-            return None
-        unknown = [key for key in spec if key not in SQS_KEYS]
-        if unknown:
-            self._problem(
-                pointer_join(where, unknown[0]),
-                f"unknown key '{unknown[0]}' in an sqs event (Serverless refuses it)",
-                "allowed: " + ", ".join(sorted(SQS_KEYS)),
-            )
-            return None
-        if "arn" not in spec:
-            self._problem(where, "an sqs event needs `arn`, the queue's ARN", _SQS_EG)
+        spec = self._arn_event(
+            value, where, event="an sqs event", source="queue", keys=SQS_KEYS,
+            example=_SQS_EG, intrinsic_hint=" (Serverless finds no ARN otherwise)",
+        )  # fmt: skip
+        if spec is None:
             return None
         arn_at = pointer_join(where, "arn")
         arn = self.resolve(spec["arn"], arn_at, f"function '{self.function_key}': sqs arn")

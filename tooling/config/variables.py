@@ -23,6 +23,7 @@ from typing import Any
 
 from tooling.config.constructs import LIFT_PLUGIN, construct_reference
 from tooling.config.external import ExternalSources, Unwired
+from tooling.config.js_file_source import JsFileAnswerer, JsFileError, is_js_file, js_file_value
 from tooling.config.missing import MISSING
 from tooling.errors import BadInput, ConfigError
 from tooling.sourcemap import SourceMap, load_json, pointer_join
@@ -670,10 +671,54 @@ class VariableResolver:
         path = (self.service_dir / written).resolve()
         if not path.is_file():
             return MISSING, None, f"file {written} not found"
+        if is_js_file(path):
+            return (
+                self._js_file(path, written, address, doc, pointer),
+                None,
+                (f"file {written} gives nothing" + (f" at {address}" if address else "")),
+            )
         loaded = self._load_file(path, written)
         value, origin = self._lookup(loaded, _address_segments(address))
         where = f" has no {address}" if address else " is empty"
         return value, origin, f"file {written}{where}"
+
+    def _js_file(self, path: Path, written: str, address: str, doc: Document, pointer: str) -> Any:
+        """The value a JavaScript module gives (tooling.config.js_file_source); what it asks
+        for is resolved here, in the place of the variable that loads it."""
+
+        def variable(text: str) -> Any:
+            try:
+                parts = parse("${" + text + "}")
+            except VariableSyntaxError as exc:
+                raise ValueError(f'invalid variable "{text}": {exc}') from None
+            if len(parts) != 1 or not isinstance(parts[0], Variable):
+                raise ValueError(f'invalid variable "{text}"')
+            return self._evaluate(parts[0], doc, pointer)[0]
+
+        def configuration_property(keys: list[str]) -> Any:
+            value, _ = self._lookup(self.main, keys)
+            return None if value is MISSING else value
+
+        try:
+            found, value = js_file_value(
+                self.service_dir.resolve(),
+                path,
+                _address_segments(address),
+                options=self.options,
+                env=self.env,
+                answer=JsFileAnswerer(variable, configuration_property),
+            )
+        except JsFileError as exc:
+            where = "".join(f":{exc.where[key]}" for key in ("line", "column") if key in exc.where)
+            spot = f" ({exc.where['file']}{where})" if exc.where else ""
+            raise self._error(
+                doc,
+                pointer,
+                f"cannot resolve ${{file({written})}}: {exc}{spot}",
+                "fix the module (Serverless would fail on it too), or install what it imports "
+                "(`npm ci`)",
+            ) from None
+        return value if found else MISSING
 
     def _load_file(self, path: Path, written: str) -> Document:
         cached = self._files.get(path)

@@ -14,23 +14,16 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tooling.deploy.aws_context import AwsContext
 from tooling.deploy.models import Address, ApiKey, Kind, UsagePlan
 from tooling.deploy.providers import Description, Diff, Found
 from tooling.errors import NotFound
 
 if TYPE_CHECKING:
-    from tooling.aws.client import AwsClient
+    pass
 
 KEY_TYPE = "API_KEY"
 VALUE_REPLACED = "value changed: the key is replaced (API Gateway cannot change a key's value)"
-
-
-class AwsContext(Protocol):
-    aws: AwsClient
-    region: str
-    tags: dict[str, str]
-
-    def ours(self, tags: dict[str, str]) -> bool: ...
 
 
 class ApiIds(Protocol):

@@ -16,9 +16,10 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from tooling.deploy.api_key_providers import aws_api_key_providers
+from tooling.deploy.aws_context import AwsContext, tag_list
 from tooling.deploy.aws_http_api_providers import AwsHttpApis
 from tooling.deploy.aws_shared_rest_api import SharedRestApis, shared_api
 from tooling.deploy.aws_websocket_providers import AwsWebsocketApis
@@ -53,24 +54,9 @@ from tooling.deploy.providers import Description, Diff, Found
 from tooling.errors import BadInput, ConfigError, NotFound
 
 if TYPE_CHECKING:
-    from tooling.aws.client import AwsClient
+    pass
 
 MAX_TARGETS_PER_CALL = 10  # PutTargets / RemoveTargets take at most 10 at once
-
-
-class AwsContext(Protocol):
-    """What tooling.deploy.aws_providers.AwsContext gives every provider."""
-
-    aws: AwsClient
-    region: str
-    tags: dict[str, str]
-    description: str
-
-    def ours(self, tags: dict[str, str]) -> bool: ...
-
-
-def _tag_list(context: AwsContext) -> list[dict[str, str]]:
-    return [{"Key": key, "Value": value} for key, value in context.tags.items()]
 
 
 class AwsRules:
@@ -137,7 +123,7 @@ class AwsRules:
     def create(self, resource: Rule) -> None:
         self.c.aws.call(
             "events", "put_rule", what=f"create rule {resource.address.name}",
-            Name=resource.name, Tags=_tag_list(self.c), **self._bus(resource.event_bus),
+            Name=resource.name, Tags=tag_list(self.c), **self._bus(resource.event_bus),
             **resource.settings(),
         )  # fmt: skip
         self._put_targets(resource, [])
@@ -230,7 +216,7 @@ class AwsEventBuses:
     def create(self, resource: EventBus) -> None:
         self.c.aws.call(
             "events", "create_event_bus", what=f"create event bus {resource.name}",
-            Name=resource.name, Tags=_tag_list(self.c),
+            Name=resource.name, Tags=tag_list(self.c),
         )  # fmt: skip
 
     def update(self, resource: EventBus, found: Found, diff: Diff) -> None:
@@ -273,7 +259,7 @@ class AwsScheduleGroups:
     def create(self, resource: ScheduleGroup) -> None:
         self.c.aws.call(
             "scheduler", "create_schedule_group", what=f"create schedule group {resource.name}",
-            Name=resource.name, Tags=_tag_list(self.c),
+            Name=resource.name, Tags=tag_list(self.c),
         )  # fmt: skip
 
     def update(self, resource: ScheduleGroup, found: Found, diff: Diff) -> None:
@@ -561,7 +547,7 @@ class AwsAlarms:
     def create(self, resource: Alarm) -> None:
         self.c.aws.call(
             "cloudwatch", "put_metric_alarm", what=f"create alarm {resource.name}",
-            AlarmName=resource.name, Tags=_tag_list(self.c), **resource.settings,
+            AlarmName=resource.name, Tags=tag_list(self.c), **resource.settings,
         )  # fmt: skip
 
     def update(self, resource: Alarm, found: Found, diff: Diff) -> None:

@@ -9,29 +9,19 @@ description, and only those and the routes that target them are changed or remov
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from tooling.config.http_api_events import EXISTING_HTTP_API
+from tooling.deploy.aws_context import AwsContext
 from tooling.deploy.http_api_resources import STAGE, http_api_diff
 from tooling.deploy.models import Address, HttpApi, HttpApiRoute, WebsocketApi
 from tooling.deploy.providers import Description, Diff, Found
 from tooling.errors import BadInput, NotFound, ToolError
 
 if TYPE_CHECKING:
-    from tooling.aws.client import AwsClient
+    pass
 
 INTEGRATION_TIMEOUT_MILLIS = 30_000  # what Serverless sets (HTTP APIs' maximum)
-
-
-class AwsContext(Protocol):
-    """What tooling.deploy.aws_providers.AwsContext gives every provider."""
-
-    aws: AwsClient
-    region: str
-    tags: dict[str, str]
-    description: str
-
-    def ours(self, tags: dict[str, str]) -> bool: ...
 
 
 def existing_id(address: Address) -> str | None:

@@ -18,22 +18,16 @@ import contextlib
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tooling.deploy.aws_context import AwsContext
 from tooling.deploy.event_differences import api_methods_wanted, found_method
 from tooling.deploy.models import EXISTING_REST_API, Address, ApiMethod, RestApi
 from tooling.deploy.providers import TAG_SERVICE, TAG_STAGE, Description, Found
 from tooling.errors import BadInput, NotFound
 
 if TYPE_CHECKING:
-    from tooling.aws.client import AwsClient
+    pass
 
 MARKER = "tool"  # the first field of the toolkit's operationName on a shared API
-
-
-class AwsContext(Protocol):
-    aws: AwsClient
-    region: str
-    tags: dict[str, str]
-    description: str
 
 
 class PutMethod(Protocol):

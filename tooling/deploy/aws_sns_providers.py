@@ -12,7 +12,7 @@ import contextlib
 import json
 from typing import Any
 
-from tooling.deploy.aws_event_providers import AwsContext, _tag_list
+from tooling.deploy.aws_context import AwsContext, tag_list
 from tooling.deploy.models import Address, Kind, Subscription, Topic
 from tooling.deploy.providers import Description, Diff, Found
 from tooling.errors import NotFound
@@ -71,7 +71,7 @@ class AwsTopics:
     def create(self, resource: Topic) -> None:
         self.c.aws.call(
             "sns", "create_topic", what=f"create topic {resource.name}", Name=resource.name,
-            Attributes=resource.attributes(), Tags=_tag_list(self.c),
+            Attributes=resource.attributes(), Tags=tag_list(self.c),
         )  # fmt: skip
 
     def update(self, resource: Topic, found: Found, diff: Diff) -> None:

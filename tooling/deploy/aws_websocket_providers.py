@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tooling.deploy.aws_http_api_providers import AwsContext, AwsHttpApis, wanted_routes
+from tooling.deploy.aws_context import AwsContext
+from tooling.deploy.aws_http_api_providers import AwsHttpApis, wanted_routes
 from tooling.deploy.models import Address, WebsocketApi
 from tooling.deploy.providers import Description, Diff, Found
 from tooling.deploy.websocket_resources import invocation_uri, websocket_api_diff, websocket_url

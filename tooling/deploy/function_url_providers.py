@@ -6,8 +6,9 @@ whose URL `tool serve` answers: `local_function_url`."""
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
+from tooling.deploy.aws_context import AwsContext
 from tooling.deploy.function_url_resources import function_url_diff
 from tooling.deploy.models import Address, FunctionUrl
 from tooling.deploy.providers import Description, Diff, Found
@@ -15,7 +16,7 @@ from tooling.errors import NotFound
 from tooling.triggers.http_api import SERVE_PORT
 
 if TYPE_CHECKING:
-    from tooling.aws.client import AwsClient
+    pass
 
 LOCAL_URL_PREFIX = "/lambda-url/"
 
@@ -25,12 +26,8 @@ def local_function_url(function_name: str) -> str:
     return f"http://127.0.0.1:{SERVE_PORT}{LOCAL_URL_PREFIX}{function_name}/"
 
 
-class _AwsContext(Protocol):
-    aws: AwsClient
-
-
 class AwsFunctionUrls:
-    def __init__(self, context: _AwsContext) -> None:
+    def __init__(self, context: AwsContext) -> None:
         self.c = context
 
     def check(self, resource: FunctionUrl) -> None:

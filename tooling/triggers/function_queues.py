@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from tooling.config.service import ServiceConfig
 from tooling.config.sqs_events import REPORT_BATCH_ITEM_FAILURES
 from tooling.errors import ToolError
+from tooling.triggers.poller_threads import run_in_threads
 
 if TYPE_CHECKING:
     from tooling.backends.local import LocalBackend
@@ -294,44 +295,28 @@ def run_pollers(
     on_missing: Callable[[FunctionQueuePoller], None],
 ) -> list[BatchOutcome]:
     """One thread per mapping, until `stop` or, with `once`, until its queue has nothing visible."""
-    outcomes: list[BatchOutcome] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
 
-    def loop(poller: FunctionQueuePoller) -> None:
+    def loop(poller: FunctionQueuePoller, record: Callable[[BatchOutcome], None]) -> None:
         said_missing = False
-        try:
-            while not stop.is_set():
-                if poller.queue_url() is None:
-                    if not said_missing:
-                        on_missing(poller)
-                        said_missing = True
-                    if once:
-                        return
-                    stop.wait(IDLE_SECONDS)
-                    continue
-                messages = poller.receive(0 if once else LONG_POLL_SECONDS)
-                if not messages:
-                    if once:
-                        return
-                    continue
-                outcome = poller.process(messages)
-                with lock:
-                    outcomes.append(outcome)
-                on_batch(outcome)
-        except BaseException as exc:  # stop the others too, and raise it in the caller
-            errors.append(exc)
-            stop.set()
+        while not stop.is_set():
+            if poller.queue_url() is None:
+                if not said_missing:
+                    on_missing(poller)
+                    said_missing = True
+                if once:
+                    return
+                stop.wait(IDLE_SECONDS)
+                continue
+            messages = poller.receive(0 if once else LONG_POLL_SECONDS)
+            if not messages:
+                if once:
+                    return
+                continue
+            outcome = poller.process(messages)
+            record(outcome)
+            on_batch(outcome)
 
-    threads = [threading.Thread(target=loop, args=(p,), daemon=True) for p in pollers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        while thread.is_alive():
-            thread.join(0.2)
-    if errors:
-        raise errors[0]
-    return outcomes
+    return run_in_threads(pollers, loop, stop)
 
 
 LoopRun = Callable[[threading.Event, bool], list[BatchOutcome]]

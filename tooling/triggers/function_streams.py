@@ -43,6 +43,7 @@ from tooling.triggers.function_queues import (
     _LocalInvoker,
     failed_items,
 )
+from tooling.triggers.poller_threads import run_in_threads
 
 RETRY_PAUSE_SECONDS = 1.0  # between tries of a failed batch (Lambda backs off too)
 IDLE_SECONDS = 1.0  # between reads of a shard with nothing new (Lambda: about once a second)
@@ -432,40 +433,24 @@ def run_shard_pollers(
     """One thread per shard, until `stop` or, with `once`, until the shard has nothing new (or
     its batch keeps failing with retries left only as time goes by: with unlimited retries,
     `once` tries a failing batch once)."""
-    outcomes: list[ShardOutcome] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
 
-    def loop(poller: ShardPoller) -> None:
-        try:
-            while not stop.is_set():
-                outcome = poller.step()
-                if outcome is None:
-                    if once:
-                        return
-                    stop.wait(IDLE_SECONDS)
-                    continue
-                with lock:
-                    outcomes.append(outcome)
-                on_outcome(outcome)
-                if "failed (try" in outcome.line:
-                    if once and poller.mapping.maximum_retry_attempts < 0:
-                        return
-                    if not once:
-                        stop.wait(RETRY_PAUSE_SECONDS)
-        except BaseException as exc:  # stop the others too, and raise it in the caller
-            errors.append(exc)
-            stop.set()
+    def loop(poller: ShardPoller, record: Callable[[ShardOutcome], None]) -> None:
+        while not stop.is_set():
+            outcome = poller.step()
+            if outcome is None:
+                if once:
+                    return
+                stop.wait(IDLE_SECONDS)
+                continue
+            record(outcome)
+            on_outcome(outcome)
+            if "failed (try" in outcome.line:
+                if once and poller.mapping.maximum_retry_attempts < 0:
+                    return
+                if not once:
+                    stop.wait(RETRY_PAUSE_SECONDS)
 
-    threads = [threading.Thread(target=loop, args=(p,), daemon=True) for p in pollers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        while thread.is_alive():
-            thread.join(0.2)
-    if errors:
-        raise errors[0]
-    return outcomes
+    return run_in_threads(pollers, loop, stop)
 
 
 LoopRun = Callable[[threading.Event, bool], list[ShardOutcome]]
