@@ -11,9 +11,10 @@ version keep it: Lambda keeps a copy until no function refers to it (DeleteLayer
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tooling.aws.errors import AwsRejected
+from tooling.deploy.aws_context import AwsContext
 from tooling.deploy.layer_versions import (
     PERMISSIONS_ONLY,
     layer_diff,
@@ -26,9 +27,6 @@ from tooling.deploy.layer_versions import (
 from tooling.deploy.models import Address, Layer
 from tooling.deploy.providers import Description, Diff, Found
 from tooling.errors import NotFound
-
-if TYPE_CHECKING:
-    from tooling.deploy.aws_providers import AwsContext
 
 MAX_DIRECT_UPLOAD_BYTES = 50 * 1024 * 1024  # PublishLayerVersion Content.ZipFile
 
