@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from tooling.deploy.aws_layer_providers import AwsLayers
@@ -165,3 +166,18 @@ def test_a_layer_taken_out_of_serverless_yml_is_deleted_after_its_function_leave
     assert "delete    layer common (no longer in serverless.yml)" in out.splitlines()
     assert _layers_of(aws, "layered-dev-hello") == []
     assert _versions(aws) == []
+
+
+def test_resources_may_name_a_layer_published_before_the_stack(
+    service: Path, aws: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs = "resources:\n  Outputs:\n    CommonArn:\n      Value: {Ref: CommonLambdaLayer}\n"
+    (service / "serverless.yml").write_text(SERVICE + outputs)
+    code, out, err, _ = run(capsys, "deploy")
+    assert code == 0, err
+    stack = boto3.client("cloudformation", region_name=REGION).describe_stacks(
+        StackName="layered-dev"
+    )["Stacks"][0]
+    assert {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]} == {
+        "CommonArn": f"{LAYER_ARN}:1"
+    }

@@ -44,6 +44,8 @@ _NAME = re.compile(
 )
 _ACCOUNT = re.compile(r"^(\d{12}|\*|arn:(aws[a-zA-Z-]*):iam::\d{12}:root)$")
 OWN_LAYER_PREFIX = "own-layer:"  # an entry of FunctionSettings.layers naming an own layer
+# An own layer's version ARN while a dry run has not published it (tooling.deploy.phases).
+LAYER_PENDING = "<{logical_id}: known after the layer is published>"
 
 
 @dataclass(frozen=True)

@@ -2174,6 +2174,8 @@ class _Loader:
             service_ids[f"{normalized_name(key)}LogGroup"] = frozenset({"Arn"})
         for machine in machines.values():
             service_ids[machine.logical_id] = frozenset({"Arn", "Name"})
+        for layer in self._own_layers.values():  # published before the stack (phases.py)
+            service_ids[layer.logical_id] = frozenset({"LayerVersionArn"})
         if any(f.uses_service_role for f in functions.values()) and not _custom_role(provider):
             service_ids[FUNCTION_ROLE_LOGICAL_ID] = frozenset({"Arn"})
         for key, function in functions.items():  # serverless-iam-roles-per-function's

@@ -19,7 +19,7 @@ from tooling import iam
 from tooling.config.function_settings import FunctionSettings
 from tooling.config.function_urls import url_logical_id
 from tooling.config.intrinsics import FUNCTION_URL_PENDING, function_logical_id, normalized_name
-from tooling.config.layers import own_layer_id
+from tooling.config.layers import LAYER_PENDING, own_layer_id
 from tooling.config.resources import (
     HTTP_API_LOGICAL_ID,
     REST_API_LOGICAL_ID,
@@ -566,6 +566,12 @@ def _service_targets(
             )
             targets[url_id] = ServiceTarget(fn.arn, {"FunctionUrl": url, "FunctionArn": fn.arn})
             addresses[url_id] = Address("function url", fn.name)
+    for layer in service.layers.values():  # published before the stack (phases.py)
+        arn = service.layer_arns.get(layer.logical_id) or LAYER_PENDING.format(
+            logical_id=layer.logical_id
+        )
+        targets[layer.logical_id] = ServiceTarget(arn, {"LayerVersionArn": arn})
+        addresses[layer.logical_id] = Address("layer", layer.name)
     shared = any(fn.uses_service_role for fn in service.functions.values())
     if shared and iam.custom_function_role(service) is None:
         name = iam.function_role_name(service)

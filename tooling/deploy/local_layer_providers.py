@@ -8,7 +8,7 @@ published again exactly when AWS would publish it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from tooling.deploy.layer_versions import (
     PERMISSIONS_ONLY,
@@ -25,8 +25,18 @@ from tooling.localrt.code import install_code
 from tooling.names import LOCAL_ACCOUNT_ID, partition_for
 from tooling.statedir import state_path
 
-if TYPE_CHECKING:
-    from tooling.deploy.local_providers import LocalState
+
+class LocalState(Protocol):
+    """What of tooling.deploy.local_providers.LocalState the layers use (seen as a Protocol,
+    so that this module need not import the one that assembles the providers)."""
+
+    directory: Path
+    region: str
+
+    def records(self) -> dict[str, dict[str, Any]]: ...
+
+    def save_records(self, records: dict[str, dict[str, Any]]) -> None: ...
+
 
 CODE_MISSING = "code missing from .tool/code"  # as a function's (tooling.deploy.local_providers)
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from tooling.config.function_urls import url_logical_id
 from tooling.config.intrinsics import ResourceValues
+from tooling.config.layers import LAYER_PENDING
 from tooling.config.resources import (
     HTTP_API_LOGICAL_ID,
     REST_API_LOGICAL_ID,
@@ -56,7 +57,6 @@ from tooling.errors import BadInput, ToolError
 
 Load = Callable[[ResourceValues], ServiceConfig]
 PENDING_REASON = "uses values known after the stack is {verb}: {values}"
-LAYER_PENDING = "<{logical_id}: known after the layer is published>"
 URL_PENDING = re.compile(
     r"<([A-Za-z0-9]+LambdaFunctionUrl)\.FunctionUrl: known after the function URL"
 )
