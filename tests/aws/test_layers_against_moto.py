@@ -181,3 +181,26 @@ def test_resources_may_name_a_layer_published_before_the_stack(
     assert {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]} == {
         "CommonArn": f"{LAYER_ARN}:1"
     }
+
+
+def test_a_deploy_killed_before_deleting_the_replaced_version_is_finished_next_time(
+    service: Path, aws: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run(capsys, "deploy")[0] == 0
+    (service / "layer" / "python" / "greeting.py").write_text("def greet():\n    return 'hey'\n")
+
+    def killed(*args: Any, **kwargs: Any) -> None:
+        raise _Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(AwsLayers, "_delete_older", killed)  # after publishing version 2
+        with pytest.raises(_Killed):
+            run(capsys, "deploy")
+    assert _versions(aws) == [1, 2]
+    capsys.readouterr()
+    code, out, err, calls = run(capsys, "deploy")
+    assert code == 0, err
+    assert "update    layer common (older versions left: 1)" in out.splitlines()
+    assert "PublishLayerVersion" not in mutating(calls)
+    assert _versions(aws) == [2]
+    assert _layers_of(aws, "layered-dev-hello") == [f"{LAYER_ARN}:2"]

@@ -74,6 +74,8 @@ class AwsLayers:
                 s["Sid"] for s in statements if str(s.get("Sid", "")).startswith("tool-")
             ],  # fmt: skip
             "OwnVersions": [int(v["Version"]) for v in ours],
+            # Older versions published without `retain`: deleted once a newer one is published
+            "StaleVersions": [int(v["Version"]) for v in ours[1:] if not _retained(v)],
         }
 
     def owns(self, address: Address, found: Found) -> bool:
@@ -103,6 +105,7 @@ class AwsLayers:
     def update(self, resource: Layer, found: Found, diff: Diff) -> None:
         if set(diff.attributes) <= set(PERMISSIONS_ONLY):
             self._permit(resource, int(found["Version"]), list(found.get("StatementIds") or []))
+            self._delete_older(resource.name, int(found["Version"]))
             return
         self.create(resource)
 
@@ -128,8 +131,7 @@ class AwsLayers:
 
     def _delete_older(self, name: str, newest: int) -> None:
         for version in own_versions(self._versions(name), self.owner):
-            mark = mark_of(str(version.get("Description", "")))
-            if int(version["Version"]) < newest and mark is not None and not mark.retain:
+            if int(version["Version"]) < newest and not _retained(version):
                 self._delete_version(name, int(version["Version"]))
 
     def _delete_version(self, name: str, version: int) -> None:
@@ -141,8 +143,7 @@ class AwsLayers:
     def delete(self, address: Address) -> None:
         """Every version the service published, except those published with `retain: true`."""
         for version in own_versions(self._versions(address.name), self.owner):
-            mark = mark_of(str(version.get("Description", "")))
-            if mark is not None and not mark.retain:
+            if not _retained(version):
                 self._delete_version(address.name, int(version["Version"]))
 
     def describe(self, address: Address, found: Found) -> Description:
@@ -162,3 +163,8 @@ def _principal(account: str) -> str:
     """AddLayerVersionPermission's Principal: an account id or `*` (an `arn:...:root` is its
     account)."""
     return account.split(":")[4] if account.startswith("arn:") else account
+
+
+def _retained(version: dict[str, Any]) -> bool:
+    mark = mark_of(str(version.get("Description", "")))
+    return mark is not None and mark.retain

@@ -84,10 +84,15 @@ def layer_diff(layer: Layer, found: dict[str, Any]) -> Diff:
         parts.append(("retain changed", ("Description",)))
     if not parts and (mark is None or mark.content != layer.content_hash()):
         parts.append(("code changed", ("Content",)))
+    if found.get("StaleVersions"):  # a deploy stopped between publishing and deleting them
+        stale = ", ".join(str(v) for v in found["StaleVersions"])
+        parts.append((f"older versions left: {stale}", STALE_VERSIONS))
     return Diff.of(*parts)
 
 
-PERMISSIONS_ONLY = ("Policy",)
+STALE_VERSIONS = ("Versions",)
+# What changes on the current version, without publishing another.
+PERMISSIONS_ONLY = ("Policy", *STALE_VERSIONS)
 
 
 def permission_statement_id(account: str) -> str:
