@@ -187,3 +187,26 @@ def test_the_services_patterns_and_the_layers_apply_in_the_layers_folder(
     package = build_layer_package(svc, svc.layers["common"], python_service / ".tool" / "build")
     assert "python/keep.txt" in package.files
     assert "python/drop.txt" not in package.files
+
+
+def test_locally_only_the_layers_other_than_the_services_own_are_said_missing(
+    python_service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        (python_service / "serverless.yml")
+        .read_text()
+        .replace(
+            "      - {Ref: CommonLambdaLayer}\n",
+            "      - {Ref: CommonLambdaLayer}\n"
+            "      - !Sub arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:layer:wrangler:1\n",
+        )
+    )
+    (python_service / "serverless.yml").write_text(text)
+    code, _, err = run(capsys, "deploy")
+    assert code == 0, err
+    notes = [line for line in err.splitlines() if "are not on this machine" in line]
+    assert len(notes) == 1 and "its layers other than the service's own" in notes[0]
+    (python_service / "serverless.yml").write_text(text.replace("      - !Sub arn", "      # "))
+    code, _, err = run(capsys, "deploy")
+    assert code == 0, err
+    assert "are not on this machine" not in err

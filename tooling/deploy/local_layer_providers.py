@@ -45,10 +45,13 @@ def local_layer_arn(region: str, name: str, version: int) -> str:
     return f"arn:{partition_for(region)}:lambda:{region}:{LOCAL_ACCOUNT_ID}:layer:{name}:{version}"
 
 
-def is_local_layer(arn: str) -> bool:
-    """Whether a function's layer is one of the local target's (its account's)."""
-    parts = arn.split(":")
-    return len(parts) == 8 and parts[4] == LOCAL_ACCOUNT_ID and parts[5] == "layer"
+def local_layer_arns(state: LocalState) -> set[str]:
+    """The version ARNs of the layers the local target has published."""
+    return {
+        str(version["LayerVersionArn"])
+        for layer in state.records()["layers"].values()
+        for version in layer.get("versions", [])
+    }
 
 
 def layer_directories(state: LocalState, layers: tuple[str, ...]) -> list[str]:

@@ -39,7 +39,7 @@ from tooling.deploy.local_http_api_providers import (
     LocalHttpApis,
     LocalWebsocketApis,
 )
-from tooling.deploy.local_layer_providers import LocalLayers, is_local_layer, layer_directories
+from tooling.deploy.local_layer_providers import LocalLayers, layer_directories, local_layer_arns
 from tooling.deploy.local_sns_providers import local_sns_providers
 from tooling.deploy.local_stack import local_template
 from tooling.deploy.models import Address, Function, LogGroup, Queue, Role, StateMachine
@@ -289,7 +289,7 @@ class LocalFunctions:
         works; invoking it fails with Lambda.InvalidRuntimeException (tooling.localrt.invoker)."""
         if resource.key is None:  # the toolkit's own functions: Python, no settings
             return []
-        notes = _local_setting_notes(resource)
+        notes = _local_setting_notes(resource, local_layer_arns(self.state))
         reason = why_not_here(resource.runtime)
         if reason is not None:
             where = ":".join(str(p) for p in resource.runtime_location if p is not None)
@@ -364,12 +364,12 @@ class LocalFunctions:
         return Description(str(found.get("FunctionArn", "")), details)
 
 
-def _local_setting_notes(resource: Function) -> list[str]:
+def _local_setting_notes(resource: Function, local_layers: set[str]) -> list[str]:
     """What of the function's settings the local runtime does not reproduce."""
     settings, who = resource.settings, f"{resource.declared_in}: function '{resource.key}'"
     notes = []
-    # Another account's layer (own layers are references or the local target's versions).
-    if any(layer.startswith("arn:") and not is_local_layer(layer) for layer in settings.layers):
+    # A layer other than the service's own (references, or versions of the local target's).
+    if any(layer.startswith("arn:") and layer not in local_layers for layer in settings.layers):
         notes.append(
             f"{who}: its layers other than the service's own are not on this machine, and the "
             "local runtime runs it without them (what it imports from such a layer is missing; "
