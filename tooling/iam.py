@@ -26,6 +26,7 @@ from tooling.config.function_settings import (
     VPC_POLICY,
     XRAY_STATEMENT,
 )
+from tooling.config.machine_settings import ENCRYPTION_KEY_ACTIONS, KMS_KEY_ARNS_ACTIONS
 from tooling.config.service import FunctionConfig, ServiceConfig, StateMachineConfig
 from tooling.iam_integrations import Gap, Scope, allows, integration_permissions
 from tooling.machine_logging import machine_logging
@@ -362,6 +363,16 @@ def state_machine_role(service: ServiceConfig, machine: StateMachineConfig) -> R
         statements.append(
             {"Effect": "Allow", "Action": list(MACHINE_XRAY_ACTIONS), "Resource": "*"}
         )
+    if machine.kms_key_arns:  # as the plugin grants them (compileIamRole.js)
+        statements.append(
+            {"Effect": "Allow", "Action": list(KMS_KEY_ARNS_ACTIONS),
+             "Resource": list(machine.kms_key_arns)}
+        )  # fmt: skip
+    if machine.encryption is not None and machine.encryption.kms_key_id:
+        statements.append(
+            {"Effect": "Allow", "Action": list(ENCRYPTION_KEY_ACTIONS),
+             "Resource": machine.encryption.kms_key_id}
+        )  # fmt: skip
     statements.extend(own)
     policies = {STATE_MACHINE_POLICY_NAME: _policy(statements)} if statements else {}
     return RoleSpec(

@@ -95,6 +95,8 @@ def check_handlers(service: ServiceConfig) -> None:
     """Each function's handler, as its runtime reads it (see the module docstring). Python
     files are checked without importing them."""
     for function in service.functions.values():
+        if function.image is not None:
+            continue  # the image holds its code
         if function.package_artifact is not None:
             _check_artifact_handler(service, function)
         elif function.runtime_family == runtimes.PYTHON:
@@ -311,11 +313,16 @@ def build_packages(service: ServiceConfig, out_dir: Path) -> Packages:
     shared = [
         f
         for f in service.functions.values()
-        if not f.package_artifact and not f.package_individually and f.key not in built
+        if not f.package_artifact
+        and not f.package_individually
+        and f.key not in built
+        and f.image is None
     ]
     service_package = build_package(service, out_dir) if shared else None
     artifacts: dict[str, Package] = {}
     for key, function in service.functions.items():
+        if function.image is not None:
+            continue  # a container image function has no package
         if key in built:
             functions[key] = bundle_package(service, function, built[key], out_dir)
         elif function.package_artifact is not None:

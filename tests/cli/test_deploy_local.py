@@ -186,3 +186,26 @@ def test_settings_the_local_runtime_does_not_reproduce_are_said_and_kept(
     assert "sends no X-Ray traces" in notes[2]
     code, out, err = run(capsys, "deploy")  # the settings are kept: nothing to change
     assert out.splitlines()[-1] == "No changes."
+
+
+def test_remove_leaves_a_retained_state_machine_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`retain: true`: the plugin's DeletionPolicy: Retain keeps the machine through a remove."""
+    (tmp_path / "serverless.yml").write_text(
+        "service: kept\nprovider: {name: aws, runtime: python3.12}\n"
+        "stepFunctions:\n  stateMachines:\n"
+        "    kept:\n      retain: true\n"
+        "      definition: {StartAt: A, States: {A: {Type: Pass, End: true}}}\n"
+        "    gone:\n      definition: {StartAt: A, States: {A: {Type: Pass, End: true}}}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "deploy")[0] == 0
+    code, out, err = run(capsys, "remove", "--json")
+    assert code == 0, err
+    removed = json.loads(out)
+    assert [i["name"] for i in removed["leftAlone"]] == ["kept-dev-kept"]
+    assert "left state machine kept-dev-kept alone: it was kept by `retain: true`" in err
+    code, out, err = run(capsys, "info", "--json")
+    machines = [r["name"] for r in json.loads(out)["resources"] if r["kind"] == "state machine"]
+    assert machines == ["kept-dev-kept"]

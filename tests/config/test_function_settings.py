@@ -303,3 +303,34 @@ def test_what_serverless_or_lambda_refuse_of_them_is_refused_at_its_line(
     with pytest.raises(ConfigError) as refused:
         service(tmp_path, functions=functions)
     assert refused.value.line == line and message in refused.value.message, refused.value
+
+
+def test_a_function_s_log_retention_wins_over_the_provider_s(tmp_path: Path) -> None:
+    """Serverless v3 merge-iam-templates.js: the function's logRetentionInDays, else the
+    provider's, on the function's log group."""
+    from tooling.deploy.desired import desired_resources
+    from tooling.deploy.models import LogGroup
+    from tooling.deploy.providers import Platform
+
+    svc = service(tmp_path, "  logRetentionInDays: 30\n", "    logRetentionInDays: 7\n")
+    assert not [w for w in svc.warnings if "logRetentionInDays" in w]
+    resources = desired_resources(svc, Platform()).resources
+    groups = {r.name: r.retention_days for r in resources if isinstance(r, LogGroup)}
+    assert groups == {"/aws/lambda/s-dev-a": 7, "/aws/lambda/s-dev-b": 30}
+
+
+def test_a_log_retention_cloudwatch_does_not_keep_is_refused_at_its_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        service(tmp_path, functions="    logRetentionInDays: 8\n")
+    assert caught.value.line == 8 and "one of 1, 3, 5" in (caught.value.hint or "")
+
+
+def test_provider_logs_are_said_per_key_once(tmp_path: Path) -> None:
+    svc = service(
+        tmp_path,
+        "  logs:\n    restApi: true\n    httpApi: false\n    frameworkLambda: true\n",
+    )
+    said = [w for w in svc.warnings if "provider.logs" in w]
+    assert len(said) == 2, said
+    assert "serverless.yml:6:14: provider.logs.restApi (the REST API's access" in said[1]
+    assert "provider.logs.frameworkLambda has no effect" in said[0]

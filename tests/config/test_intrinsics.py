@@ -117,8 +117,8 @@ def test_unknown_attribute_is_an_error() -> None:
 
 
 def test_unsupported_intrinsic_is_an_error() -> None:
-    with pytest.raises(DefinitionError, match="Fn::If is not supported"):
-        resolve_intrinsics({"Fn::If": ["c", "a", "b"]}, CONTEXT)
+    with pytest.raises(DefinitionError, match="Fn::GetAZs is not supported"):
+        resolve_intrinsics({"Fn::GetAZs": ""}, CONTEXT)
 
 
 def test_resource_from_resources_section_is_left_with_a_warning() -> None:
@@ -207,4 +207,48 @@ def test_a_split_of_a_value_the_stack_gives_later_stays_pending() -> None:
 def test_what_cloudformation_refuses_is_an_error(value: Any, message: str) -> None:
     with pytest.raises(DefinitionError) as refused:
         resolve_intrinsics(value, CONTEXT)
+    assert message in refused.value.message
+
+
+CONDITIONS = {
+    "IsProd": {"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]},
+    "IsDev": {"Fn::Not": [{"Condition": "IsProd"}]},
+    "Both": {"Fn::And": [{"Condition": "IsProd"}, {"Fn::Equals": ["a", "a"]}]},
+    "Either": {"Fn::Or": [{"Condition": "IsDev"}, {"Fn::Equals": ["a", "b"]}]},
+    "Loop": {"Condition": "Loop"},
+    "Odd": {"Fn::Contains": ["a", "b"]},
+}
+
+
+def test_fn_if_follows_the_conditions_of_resources() -> None:
+    context = replace(CONTEXT, conditions=CONDITIONS)
+    value = {
+        "Memory": {"Fn::If": ["IsProd", 1024, 128]},
+        "Name": {"Fn::If": ["IsDev", "dev", {"Fn::Sub": "${AWS::Region}-prod"}]},
+        "Both": {"Fn::If": ["Both", "yes", "no"]},
+        "Either": {"Fn::If": ["Either", "yes", "no"]},
+        "Dropped": {"Fn::If": ["IsProd", {"Ref": "AWS::NoValue"}, "kept"]},
+        "List": ["a", {"Fn::If": ["IsProd", {"Ref": "AWS::NoValue"}, "b"]}],
+        "Function": {"Fn::If": ["IsProd", {"Fn::GetAtt": ["hello", "Arn"]}, "x"]},
+    }
+    result, warnings = resolve_intrinsics(value, context)
+    assert warnings == []
+    assert result["Memory"] == 1024 and result["Name"] == "eu-west-1-prod"
+    assert (result["Both"], result["Either"]) == ("yes", "no")
+    assert "Dropped" not in result and result["List"] == ["a"]
+    assert result["Function"].endswith(":function:svc-dev-hello")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"Fn::If": ["Nope", 1, 2]}, "condition 'Nope', which the Conditions of resources:"),
+        ({"Fn::If": ["Loop", 1, 2]}, "Condition Loop refers to itself"),
+        ({"Fn::If": ["Odd", 1, 2]}, "condition 'Odd' is not one the toolkit evaluates"),
+        ({"Fn::If": ["IsProd", 1]}, "Fn::If needs [condition name, value if true"),
+    ],
+)
+def test_conditions_cloudformation_refuses_are_errors(value: Any, message: str) -> None:
+    with pytest.raises(DefinitionError) as refused:
+        resolve_intrinsics(value, replace(CONTEXT, conditions=CONDITIONS))
     assert message in refused.value.message

@@ -207,13 +207,13 @@ def test_a_definition_through_two_files_keeps_its_own_positions(tmp_path: Path) 
 def test_provider_keys_are_used_said_unsupported_or_unknown(tmp_path: Path) -> None:
     yml = BASE + (
         "  deploymentBucket: {name: b}\n"  # no effect without a stack: nothing said
-        "  logs: {restApi: true}\n"  # Serverless knows it, the toolkit does not use it
+        "  kmsKeyArn: arn:aws:kms:us-east-1:1:key/k\n"  # Serverless knows it, the toolkit not
         "  packages: {}\n"  # nobody knows it
         "  stage_name: x\n"
     )
     warnings = load(write(tmp_path, {"serverless.yml": yml})).warnings
     assert tuple(sorted(warnings)) == (
-        "serverless.yml:5:9: provider.logs is not supported by the toolkit yet (ignored; see "
+        "serverless.yml:5:14: provider.kmsKeyArn is not supported by the toolkit yet (ignored; see "
         "README, serverless.yml)",
         "serverless.yml:6:13: unknown key 'packages' in provider: Serverless does not know it "
         "either (ignored)",
@@ -244,7 +244,7 @@ def test_state_machine_keys_and_events_the_toolkit_does_not_deploy_are_said(
         "stepFunctions:\n  stateMachines:\n    m:\n"
         "      definition: {StartAt: A, States: {A: {Type: Pass, End: true}}}\n"
         "      dependsOn: [Other]\n"  # CloudFormation ordering: nothing to say
-        "      encryptionConfig: {type: AWS_OWNED_KEY}\n"
+        "      useExactVersion: true\n"
         "      alarms: {topics: {alarm: arn:aws:sns:us-east-1:1:t}, metrics: [executionsFailed]}\n"
         "      events:\n        - http: {path: go, method: POST}\n"
         "        - schedule: rate(1 hour)\n"
@@ -253,7 +253,7 @@ def test_state_machine_keys_and_events_the_toolkit_does_not_deploy_are_said(
     warnings = set(load(write(tmp_path, {"serverless.yml": yml})).warnings)
     # schedule, http, eventBridge and alarms are deployed now (tests/config/test_events.py)
     assert warnings == {
-        "serverless.yml:9:25: stepFunctions.stateMachines.m.encryptionConfig is not supported by "
+        "serverless.yml:9:24: stepFunctions.stateMachines.m.useExactVersion is not supported by "
         "the toolkit yet (ignored; see README, serverless.yml)",
     }
 

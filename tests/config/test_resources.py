@@ -366,3 +366,18 @@ def test_a_template_naming_serverless_rest_api_says_why_it_cannot(tmp_path: Path
         assert "names 'ApiGatewayRestApi'" in problem.message
         assert "this service has no http event" in problem.message
         assert problem.hint is not None and "declare it there yourself" in problem.hint
+
+
+def test_fn_if_in_the_service_follows_the_conditions_of_resources(tmp_path: Path) -> None:
+    """A function's environment choosing by a condition of `resources:`, per stage."""
+    yml = BASE.replace(
+        "    handler: handler.save\n",
+        "    handler: handler.save\n    environment:\n      TIER: !If [IsProd, gold, bronze]\n",
+    ) + (
+        "resources:\n  Conditions:\n"
+        "    IsProd: !Equals ['${sls:stage}', prod]\n"
+        "  Resources:\n" + TABLE
+    )
+    write(tmp_path, {"serverless.yml": yml})
+    assert load(tmp_path).functions["save"].environment["TIER"] == "bronze"
+    assert load(tmp_path, stage="prod").functions["save"].environment["TIER"] == "gold"

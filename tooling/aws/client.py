@@ -49,7 +49,7 @@ from tooling.aws.errors import (
     ServiceErrorAnswer,
     ServiceUnreachable,
 )
-from tooling.errors import AlreadyExists, NotFound, ToolError
+from tooling.errors import AlreadyExists, BadInput, NotFound, ToolError
 
 USER_AGENT = "tool/0.1"
 
@@ -113,6 +113,8 @@ NOT_FOUND_CODES = frozenset(
         "NotFound",  # SNS: no such topic
         "AWS.SimpleQueueService.NonExistentQueue",
         "QueueDoesNotExist",
+        "ImageNotFoundException",  # ECR
+        "RepositoryNotFoundException",  # ECR
     }
 )
 ALREADY_EXISTS_CODES = frozenset(
@@ -316,6 +318,25 @@ class AwsClient:
             raise translate_client_error(exc, what) from None
         except botocore.exceptions.BotoCoreError as exc:
             raise translate_botocore(exc, what, self.settings) from None
+
+    def image_digest(self, uri: str) -> str:
+        """An ECR image URI with a tag (`latest` when none), as the same image by digest
+        (DescribeImages; Serverless v3 resolveImageUriAndShaFromUri reads it the same way)."""
+        registry_host, _, rest = uri.partition("/")
+        repository, _, tag = rest.partition(":")
+        try:
+            answer = self.call(
+                "ecr", "describe_images", what=f"find container image {uri} in ECR",
+                registryId=registry_host.split(".")[0], repositoryName=repository,
+                imageIds=[{"imageTag": tag or "latest"}],
+            )  # fmt: skip
+        except NotFound as exc:
+            raise BadInput(
+                f"container image {uri} is not in ECR: {exc.message}",
+                hint="push the image first (`docker push`), or fix its repository or tag in "
+                "serverless.yml",
+            ) from None
+        return f"{registry_host}/{repository}@{answer['imageDetails'][0]['imageDigest']}"
 
     def find(self, service: str, method: str, *, what: str, **params: Any) -> dict[str, Any] | None:
         """Like `call`, but None when AWS says the resource does not exist."""

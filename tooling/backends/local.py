@@ -516,9 +516,15 @@ def function_configuration(record: FunctionRecord) -> dict[str, Any]:
     return {
         "FunctionName": record.name,
         "FunctionArn": record.arn,
-        "Runtime": config["Runtime"],
+        # A container image function has no runtime or handler, and its ImageConfig
+        **{key: config[key] for key in ("Runtime", "Handler") if key in config},
+        **(
+            {"ImageConfigResponse": {"ImageConfig": config["ImageConfig"]}}
+            if "ImageConfig" in config
+            else {}
+        ),
+        "PackageType": "Image" if "ImageUri" in config else "Zip",
         "Role": config["Role"],
-        "Handler": config["Handler"],
         "CodeSize": record.code_size,
         "Timeout": config["Timeout"],
         "MemorySize": config["MemorySize"],
@@ -542,7 +548,6 @@ def function_configuration(record: FunctionRecord) -> dict[str, Any]:
         },  # fmt: skip
         "State": "Active",
         "LastUpdateStatus": "Successful",
-        "PackageType": "Zip",
     }
 
 

@@ -159,7 +159,28 @@ def provider_setting_warnings(
                 f"{where('/provider/vpc/' + name)}: provider.vpc.{name} is not deployed by the "
                 "toolkit yet (ignored)"
             )
+    logs = provider.get("logs")
+    if isinstance(logs, dict):
+        for name in sorted(set(logs) - {"websocket"}):  # websocket: with the websocket events
+            if logs[name] in (None, False):
+                continue
+            said = PROVIDER_LOGS.get(name, "is not one Serverless knows (ignored)")
+            warnings.append(f"{where('/provider/logs/' + name)}: provider.logs.{name} {said}")
+    elif logs is not None:
+        warnings.append(f"{where('/provider/logs')}: provider.logs must be a mapping (ignored)")
     return warnings
+
+
+# provider.logs (Serverless v3 provider.js `logs`, and v4's `lambda`): what the toolkit does
+PROVIDER_LOGS = {
+    "restApi": "(the REST API's access and execution logs) is not deployed by the toolkit yet "
+    "(ignored)",
+    "httpApi": "(the HTTP API's access logs) is not deployed by the toolkit yet (ignored)",
+    "frameworkLambda": "has no effect: it logs the custom-resource functions Serverless deploys "
+    "for itself, and the toolkit deploys none",
+    "lambda": "(Lambda's logging configuration: log format and levels) is not deployed by the "
+    "toolkit yet (ignored)",
+}
 
 
 def read_function_settings(

@@ -36,8 +36,9 @@ _SUB_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _HASH_PLACEHOLDER = re.compile(r"#\{([^}]*)\}")
 _SUPPORTED = (
     "Fn::GetAtt", "Ref", "Fn::Sub", "Fn::Join", "Fn::ImportValue", "Fn::Select", "Fn::Split",
-    "Fn::Base64", "Fn::FindInMap",
+    "Fn::Base64", "Fn::FindInMap", "Fn::If",
 )  # fmt: skip
+_NO_VALUE = object()  # Ref AWS::NoValue chosen by Fn::If: the property or item is left out
 
 
 def normalized_name(key: str) -> str:
@@ -123,6 +124,8 @@ class IntrinsicContext:
     own_exports: Mapping[str, Any] = field(default_factory=dict)
     # The `Mappings` of `resources:` (Fn::FindInMap), as CloudFormation reads them.
     mappings: Mapping[str, Any] = field(default_factory=dict)
+    # The `Conditions` of `resources:` (Fn::If), evaluated as CloudFormation evaluates them.
+    conditions: Mapping[str, Any] = field(default_factory=dict)
 
     def pseudo(self, name: str) -> str | None:
         partition = self.partition or partition_for(self.region)
@@ -214,9 +217,11 @@ class IntrinsicResolver:
                         f"{', '.join(_SUPPORTED)} itself, without CloudFormation)",
                         "write the value itself, or ${param:NAME} with --param NAME=VALUE",
                     )
-            return {k: self.resolve(v, pointer_join(pointer, k)) for k, v in value.items()}
+            resolved = {k: self.resolve(v, pointer_join(pointer, k)) for k, v in value.items()}
+            return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
         if isinstance(value, list):
-            return [self.resolve(v, pointer_join(pointer, i)) for i, v in enumerate(value)]
+            items = [self.resolve(v, pointer_join(pointer, i)) for i, v in enumerate(value)]
+            return [item for item in items if item is not _NO_VALUE]
         if isinstance(value, str) and "#{" in value:
             try:
                 return _HASH_PLACEHOLDER.sub(
@@ -306,6 +311,8 @@ class IntrinsicResolver:
                 return self._base64(argument, pointer)
             if key == "Fn::FindInMap":
                 return self._find_in_map(argument, pointer)
+            if key == "Fn::If":
+                return self._if(argument, pointer)
             return self._sub(argument, pointer)
         finally:
             self._depth -= 1
@@ -473,6 +480,51 @@ class IntrinsicResolver:
                 )
             found = found[key]
         return found
+
+    def _if(self, argument: Any, pointer: str) -> Any:
+        """Fn::If [condition, when true, when false]; `Ref: AWS::NoValue` leaves the value out."""
+        if not (isinstance(argument, list) and len(argument) == 3 and isinstance(argument[0], str)):
+            self._fail(pointer, "Fn::If needs [condition name, value if true, value if false]")
+        chosen = 1 if self._condition(argument[0], pointer_join(pointer, 0), ()) else 2
+        branch = argument[chosen]
+        if branch == {"Ref": "AWS::NoValue"}:
+            return _NO_VALUE
+        self._depth -= 1  # a branch stands for the whole value, as if written there
+        try:
+            return self.resolve(branch, pointer_join(pointer, chosen))
+        finally:
+            self._depth += 1
+
+    def _condition(self, name: str, pointer: str, seen: tuple[str, ...]) -> bool:
+        """A condition of `resources:` Conditions, as CloudFormation evaluates it."""
+        if name in seen:
+            self._fail(pointer, f"Condition {name} refers to itself ({' -> '.join((*seen, name))})")
+        if name not in self.context.conditions:
+            self._fail(
+                pointer,
+                f"Fn::If names condition {name!r}, which the Conditions of resources: do not hold",
+                "CloudFormation refuses a condition that does not exist",
+            )
+        return self._truth(self.context.conditions[name], pointer, (*seen, name))
+
+    def _truth(self, expression: Any, pointer: str, seen: tuple[str, ...]) -> bool:
+        if isinstance(expression, dict) and len(expression) == 1:
+            key, argument = next(iter(expression.items()))
+            if key == "Condition" and isinstance(argument, str):
+                return self._condition(argument, pointer, seen)
+            if key == "Fn::Not" and isinstance(argument, list) and len(argument) == 1:
+                return not self._truth(argument[0], pointer, seen)
+            if key in ("Fn::And", "Fn::Or") and isinstance(argument, list) and argument:
+                values = [self._truth(item, pointer, seen) for item in argument]
+                return all(values) if key == "Fn::And" else any(values)
+            if key == "Fn::Equals" and isinstance(argument, list) and len(argument) == 2:
+                left, right = (self.resolve(item, pointer) for item in argument)
+                return bool(str(left) == str(right))
+        self._fail(
+            pointer,
+            f"condition {seen[-1]!r} is not one the toolkit evaluates: it takes Fn::Equals, "
+            "Fn::Not, Fn::And, Fn::Or and Condition",
+        )
 
     def _sub(self, argument: Any, pointer: str) -> str:
         variables: dict[str, Any] = {}

@@ -31,6 +31,7 @@ PYTHON, NODEJS, RUBY, JAVA, DOTNET, PROVIDED, GO = (
     "provided",
     "go",
 )
+IMAGE = "image"  # a container image: no runtime, no handler (tooling.config.function_images)
 # What the local runtime runs (the rest deploys to AWS only); Node.js with the `node` on PATH
 # (tooling.localrt.runtimes).
 LOCAL_FAMILIES = frozenset({PYTHON, NODEJS})

@@ -33,6 +33,7 @@ from tooling.config.external import ExternalSources, Unwired
 from tooling.config.function_bus_events import state_machine_bus_events
 from tooling.config.function_cognito_events import generated_pools
 from tooling.config.function_events import FunctionEvents, FunctionEventsReader
+from tooling.config.function_images import FunctionImage, ImageReader
 from tooling.config.function_s3_events import shared_bucket_problems
 from tooling.config.function_settings import (
     LATEST_LAYER_PLUGINS,
@@ -59,6 +60,7 @@ from tooling.config.intrinsics import (
     state_machine_logical_id,
 )
 from tooling.config.layers import LayerConfig, LayerReader, named_layer, own_layer_ref
+from tooling.config.machine_settings import Encryption, configure_task_timeouts, read_encryption
 from tooling.config.missing import MISSING
 from tooling.config.program_config import PROGRAM_CONFIG_EXTENSIONS, is_program, read_program
 from tooling.config.resources import (
@@ -135,7 +137,11 @@ PROVIDER_KEYS_USED = frozenset(
         "iam", "iamRoleStatements", "iamManagedPolicies", "role", "logRetentionInDays",
         "stackName", "stackTags", "stackParameters", "cfnRole", "notificationArns",
         "apiGateway", "apiName", "endpointType", "vpcEndpointIds",
-        "architecture", "tracing", "layers", "vpc", "tags", "httpApi",
+        "architecture", "tracing", "layers", "vpc", "tags", "httpApi", "ecr",
+        # read with the functions' websocket events (tooling.config.websocket_events), which
+        # say themselves when they are ignored
+        "websocketsApiName", "websocketsApiRouteSelectionExpression", "websocketsDescription",
+        "logs",  # said per key (tooling.config.function_settings provider_setting_warnings)
     }
 )  # fmt: skip
 # How Serverless deploys through CloudFormation; the toolkit deploys functions and state machines
@@ -166,7 +172,7 @@ FUNCTION_KEYS_USED = frozenset(
         "name", "handler", "runtime", "memorySize", "timeout", "environment", "package",
         "description", "architecture", "tracing", "layers", "vpc", "ephemeralStorageSize", "tags",
         "events", "url", "role", "reservedConcurrency", "maximumRetryAttempts", "maximumEventAge",
-        "destinations",
+        "destinations", "image", "logRetentionInDays",
     }
 )  # fmt: skip
 FUNCTION_KEYS_NO_EFFECT = frozenset({"condition", "dependsOn", "versionFunction"})
@@ -237,9 +243,15 @@ STATE_MACHINE_KEYS_USED = frozenset(
     {
         "definition", "name", "id", "type", "role", "iamRoleStatements", "loggingConfig",
         "events", "alarms", "notifications", "tags", "inheritGlobalTags", "tracingConfig",
+        "configureTaskTimeouts", "encryptionConfig", "kmsKeyArns", "retain",
     }
 )  # fmt: skip
 STATE_MACHINE_KEYS_NO_EFFECT = frozenset({"dependsOn"})  # CloudFormation ordering only
+# CloudWatch Logs' PutRetentionPolicy periods (Serverless v3's awsLogRetentionInDays)
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+)  # fmt: skip
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # botocore lambda CreateFunction (64 chars)
 # botocore stepfunctions `Name` docs: no whitespace, brackets, wildcards, these specials, controls.
 _BAD_STATE_MACHINE_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
@@ -313,6 +325,8 @@ class FunctionConfig:
     settings: FunctionSettings = FunctionSettings()  # description, tracing, layers, vpc, tags...
     events: FunctionEvents = FunctionEvents()  # tooling.config.function_events
     url: FunctionUrlSettings | None = None  # `url:` (a Lambda function URL)
+    image: FunctionImage | None = None  # a container image function (runtime and handler "")
+    log_retention_days: int | None = None  # its own logRetentionInDays (else the provider's)
 
     @property
     def uses_service_role(self) -> bool:
@@ -336,6 +350,9 @@ class StateMachineConfig:
     events: MachineEvents = MachineEvents()  # schedule and http events, alarms, notifications
     tags: tuple[tuple[str, str], ...] = ()  # provider.tags (unless not inherited), then its own
     tracing: bool = False  # tracingConfig.enabled (X-Ray)
+    encryption: Encryption | None = None  # encryptionConfig
+    kms_key_arns: tuple[str, ...] = ()  # kmsKeyArns: keys the generated role may use
+    retain: bool = False  # `retain: true`: `tool remove` leaves it (DeletionPolicy: Retain)
 
     @cached_property
     def tree(self) -> Definition:
@@ -1006,30 +1023,31 @@ class _Loader:
                 FUNCTION_KEYS_NO_EFFECT,
                 FUNCTION_KEYS,
             )
-            if spec.get("image") is not None:
-                raise ConfigError(
-                    f"function '{key}' is a container image: the toolkit deploys .zip functions",
-                    **self._at(pointer_join(pointer, "image")),
-                    hint="give it a handler and a runtime (with package.artifact for a build)",
-                )
-            runtime, family, runtime_at = self._runtime(key, spec, provider, pointer)
+            image = self._image(key, spec, pointer, provider, region)
             handler = spec.get("handler")
+            if image is not None:
+                runtime, family, runtime_at = "", runtimes.IMAGE, pointer_join(pointer, "image")
+                parsed = runtimes.Handler(family=runtimes.IMAGE, module_path="", function="")
+                handler = ""
+            else:
+                runtime, family, runtime_at = self._runtime(key, spec, provider, pointer)
             if handler is None:
                 raise ConfigError(
                     f"function '{key}' has no handler",
                     **self._at(pointer),
                     hint="add e.g. `handler: handler.lambda_handler` (file handler.py, "
-                    "function lambda_handler)",
+                    "function lambda_handler), or an `image:`",
                 )
-            handler_at = pointer_join(pointer, "handler")
-            try:
-                parsed = runtimes.parse_handler(str(handler), family)
-            except runtimes.HandlerFormError as exc:
-                raise ConfigError(
-                    f"function '{key}' ({runtime}): {exc.message}",
-                    **self._at(handler_at),
-                    hint=exc.hint,
-                ) from None
+            if image is None:
+                handler_at = pointer_join(pointer, "handler")
+                try:
+                    parsed = runtimes.parse_handler(str(handler), family)
+                except runtimes.HandlerFormError as exc:
+                    raise ConfigError(
+                        f"function '{key}' ({runtime}): {exc.message}",
+                        **self._at(handler_at),
+                        hint=exc.hint,
+                    ) from None
             name = spec.get("name") or f"{service}-{stage}-{key}"
             if not isinstance(name, str) or not _FUNCTION_NAME.fullmatch(name):
                 raise ConfigError(
@@ -1090,6 +1108,8 @@ class _Loader:
                 package_individually=individually,
                 runtime_location=self._location(runtime_at),
                 settings=self._function_settings(key, spec, pointer, provider),
+                image=image,
+                log_retention_days=self._retention(key, spec, pointer),
             )
         self.warnings.extend(provider_setting_warnings(provider, self._where))
         for key, function in result.items():
@@ -1099,6 +1119,50 @@ class _Loader:
         if plugins and any(f.runtime_family == runtimes.PYTHON for f in result.values()):
             self._requirements_plugin(plugins)
         return result
+
+    def _retention(self, key: str, spec: Mapping[str, Any], pointer: str) -> int | None:
+        """A function's logRetentionInDays: one of the periods CloudWatch Logs takes (Serverless'
+        schema, awsLogRetentionInDays)."""
+        value = spec.get("logRetentionInDays")
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value not in LOG_RETENTION_DAYS:
+            raise ConfigError(
+                f"function '{key}': logRetentionInDays {value!r} is not a period CloudWatch Logs "
+                "keeps logs for",
+                **self._at(pointer_join(pointer, "logRetentionInDays")),
+                hint="one of " + ", ".join(str(d) for d in LOG_RETENTION_DAYS),
+            )
+        return value
+
+    def _image(
+        self,
+        key: str,
+        spec: Mapping[str, Any],
+        pointer: str,
+        provider: Mapping[str, Any],
+        region: str,
+    ) -> FunctionImage | None:
+        """A container image function's image (tooling.config.function_images); None for a
+        .zip function."""
+        if spec.get("image") is None:
+            return None
+        if spec.get("handler") is not None:
+            raise ConfigError(
+                f"function '{key}': either handler or image (not both) needs to be set, as "
+                "Serverless says",
+                **self._at(pointer_join(pointer, "handler")),
+            )
+        for unused in ("runtime", "layers"):
+            if spec.get(unused) is not None:
+                self.warnings.append(
+                    f"{self._where(pointer_join(pointer, unused))}: function '{key}': "
+                    f"`{unused}` does not apply to a container image (Lambda takes neither; "
+                    "ignored)"
+                )
+        ecr = provider.get("ecr") or {}
+        reader = ImageReader(key, self._at, region, ecr if isinstance(ecr, dict) else {})
+        return reader.read(spec["image"], pointer_join(pointer, "image"))
 
     def _runtime(
         self, key: str, spec: Mapping[str, Any], provider: Mapping[str, Any], pointer: str
@@ -1489,6 +1553,7 @@ class _Loader:
                     hint="use `type: STANDARD` (the default) or `type: EXPRESS`",
                 )
             definition, source = self._definition(key, spec, pointer)
+            definition = self._task_timeouts(key, spec, pointer, definition, source, functions)
             definition = self._definition_intrinsics(definition, source, context)
             role, statements = self._machine_iam(key, spec, pointer, context)
             result[key] = StateMachineConfig(
@@ -1516,6 +1581,9 @@ class _Loader:
                 ),
                 tags=self._machine_tags(key, spec, pointer),
                 tracing=self._machine_tracing(key, spec, pointer),
+                encryption=self._machine_encryption(key, spec, pointer, context),
+                kms_key_arns=self._kms_key_arns(key, spec, pointer, context),
+                retain=self._flag(spec, "retain", pointer, f"state machine '{key}'"),
             )
         self._check_unique_queues(result)
         return result
@@ -1531,6 +1599,85 @@ class _Loader:
             sources.append((provider.get("tags"), "/provider/tags"))
         sources.append((spec.get("tags"), pointer_join(pointer, "tags")))
         return read_tags(sources, self._at, f"state machine '{key}'")
+
+    def _flag(self, spec: Mapping[str, Any], key: str, pointer: str, who: str) -> bool:
+        """A true/false setting (the plugin's Joi.boolean), false when not written."""
+        value = spec.get(key, False)
+        if not isinstance(value, bool):
+            raise ConfigError(
+                f"{who}: {key} must be true or false", **self._at(pointer_join(pointer, key))
+            )
+        return value
+
+    def _task_timeouts(
+        self,
+        key: str,
+        spec: Mapping[str, Any],
+        pointer: str,
+        definition: Any,
+        source: SourceMap | None,
+        functions: Mapping[str, FunctionConfig],
+    ) -> Any:
+        """`configureTaskTimeouts: true` (tooling.config.machine_settings)."""
+        if not self._flag(spec, "configureTaskTimeouts", pointer, f"state machine '{key}'"):
+            return definition
+        timeouts = {name: fn.timeout for name, fn in functions.items()}
+        definition, notes = configure_task_timeouts(definition, timeouts)
+        for path, message in notes:
+            at = "/".join(str(part) for part in path[:-1])
+            kw = source.error_kwargs("/" + at) if source else self._at(pointer)
+            where = ":".join(str(p) for p in (kw["file"], kw["line"], kw["column"]) if p)
+            self.warnings.append(f"{where}: state machine '{key}': {message}")
+        return definition
+
+    def _machine_encryption(
+        self, key: str, spec: Mapping[str, Any], pointer: str, context: IntrinsicContext
+    ) -> Encryption | None:
+        if spec.get("encryptionConfig") is None:
+            return None
+        at = pointer_join(pointer, "encryptionConfig")
+
+        def problem(inner: str, message: str) -> None:
+            here = pointer_join(at, inner) if inner else at
+            self.problems.append(ConfigError(f"state machine '{key}': {message}", **self._at(here)))
+
+        def resolve_key(value: Any) -> Any:
+            resolved = self._resolved(
+                value, pointer_join(at, "KmsKeyId"), context, f"state machine '{key}': KmsKeyId"
+            )
+            return None if resolved is _UNRESOLVED else resolved
+
+        return read_encryption(spec["encryptionConfig"], problem, resolve_key)
+
+    def _kms_key_arns(
+        self, key: str, spec: Mapping[str, Any], pointer: str, context: IntrinsicContext
+    ) -> tuple[str, ...]:
+        value = spec.get("kmsKeyArns")
+        if value is None:
+            return ()
+        at = pointer_join(pointer, "kmsKeyArns")
+        if not isinstance(value, list):
+            raise ConfigError(
+                f"state machine '{key}': kmsKeyArns must be a list of KMS key ARNs", **self._at(at)
+            )
+        arns: list[str] = []
+        for index, item in enumerate(value):
+            here = pointer_join(at, index)
+            arn = self._resolved(item, here, context, f"state machine '{key}': kmsKeyArns")
+            if arn is _UNRESOLVED:
+                continue
+            if not isinstance(arn, str) or not (arn.startswith("arn:") or pending_in(arn)):
+                self.problems.append(
+                    ConfigError(
+                        f"state machine '{key}': kmsKeyArns[{index}] is not an ARN",
+                        **self._at(here),
+                        hint="e.g. arn:aws:kms:us-east-1:123456789012:key/<id>, or "
+                        "{Fn::GetAtt: [MyKey, Arn]}",
+                    )
+                )
+                continue
+            arns.append(arn)
+        return tuple(arns)
 
     def _machine_tracing(self, key: str, spec: Mapping[str, Any], pointer: str) -> bool:
         """`tracingConfig: {enabled: true}` (X-Ray), as the plugin passes it on."""
@@ -1649,15 +1796,20 @@ class _Loader:
             exports=_Exports(self.external or Unwired()),
             own_exports=self._own_exports(),
             mappings=self._mappings(),
+            conditions=self._template_section("Conditions"),
         )
 
     def _mappings(self) -> dict[str, Any]:
         """The `Mappings` of `resources:` (Fn::FindInMap reads them)."""
+        return self._template_section("Mappings")
+
+    def _template_section(self, section: str) -> dict[str, Any]:
+        """A section of `resources:` (Mappings, Conditions), as merged from its fragments."""
         value = self._resources_value
         if isinstance(value, list):
             value = merged(value)[0]
-        mappings = value.get("Mappings") if isinstance(value, dict) else None
-        return mappings if isinstance(mappings, dict) else {}
+        found = value.get(section) if isinstance(value, dict) else None
+        return found if isinstance(found, dict) else {}
 
     def _own_exports(self) -> dict[str, Any]:
         """Export names of `resources:` Outputs (written as text) -> each output's Value."""

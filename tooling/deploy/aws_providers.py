@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -27,6 +28,7 @@ from tooling.deploy.aws_layer_providers import AwsLayers
 from tooling.deploy.aws_sns_providers import aws_sns_providers
 from tooling.deploy.bucket_providers import bucket_providers
 from tooling.deploy.differences import (
+    AWS_OWNED_ENCRYPTION,
     STARTING_SETTINGS,
     function_diff,
     log_group_diff,
@@ -270,10 +272,12 @@ class AwsLogGroups:
 class AwsFunctions:
     def __init__(self, context: AwsContext) -> None:
         self.c = context
+        self._digests: dict[str, str] = {}  # image URI with a tag -> with its digest
 
     def check(self, resource: Function) -> None:
         if resource.code is not None:
             _check_upload_size(resource.code, resource.name)
+        self._pinned(resource)  # an image ECR does not hold: refused before anything changes
 
     def find(self, address: Address) -> Found | None:
         found = self.c.aws.find(
@@ -290,6 +294,7 @@ class AwsFunctions:
         )  # fmt: skip
         return {
             **found["Configuration"],
+            "ImageUri": (found.get("Code") or {}).get("ImageUri"),  # a container image's
             "Tags": dict(found.get("Tags") or {}),
             "ReservedConcurrentExecutions": None if concurrency is None else int(concurrency),
             "EventInvokeConfig": invoke_config,
@@ -299,15 +304,31 @@ class AwsFunctions:
         return self.c.ours(found.get("Tags") or {})
 
     def diff(self, resource: Function, found: Found) -> Diff:
-        return function_diff(resource, found)
+        return function_diff(self._pinned(resource), found)
+
+    def _pinned(self, resource: Function) -> Function:
+        """A container image given by tag, pinned to the digest the tag names now (ECR
+        DescribeImages, as Serverless resolves it), so a new push under the tag is a change."""
+        image = resource.image
+        if image is None or "@" in image.uri:
+            return resource
+        if image.uri not in self._digests:
+            self._digests[image.uri] = self.c.aws.image_digest(image.uri)
+        return replace(resource, image=replace(image, uri=self._digests[image.uri]))
+
+    def _code(self, resource: Function) -> dict[str, Any]:
+        """CreateFunction's Code (UpdateFunctionCode takes its keys) and PackageType."""
+        image = self._pinned(resource).image
+        if image is not None:
+            return {"Code": {"ImageUri": image.uri}, "PackageType": "Image"}
+        assert resource.code is not None, "a function is deployed with its package"
+        return {"Code": {"ZipFile": resource.code.path.read_bytes()}, "PackageType": "Zip"}
 
     def create(self, resource: Function) -> None:
-        assert resource.code is not None, "a function is deployed with its package"
         name = resource.name
         answer = self.c.aws.call(
             "lambda", "create_function", what=f"create function {name}", FunctionName=name,
-            Code={"ZipFile": resource.code.path.read_bytes()}, PackageType="Zip",
-            Architectures=resource.architectures,
+            **self._code(resource), Architectures=resource.architectures,
             Tags={**resource.settings.tag_map, **self.c.tags}, **resource.configuration(),
         )  # fmt: skip
         if answer.get("State") != "Active":
@@ -357,11 +378,10 @@ class AwsFunctions:
 
     def update(self, resource: Function, found: Found, diff: Diff) -> None:
         name = resource.name
-        if {"CodeSha256", "Architectures"} & set(diff.attributes):
-            assert resource.code is not None
+        if {"CodeSha256", "ImageUri", "Architectures"} & set(diff.attributes):
             answer = self.c.aws.call(
                 "lambda", "update_function_code", what=f"update the code of function {name}",
-                FunctionName=name, ZipFile=resource.code.path.read_bytes(),
+                FunctionName=name, **self._code(resource)["Code"],
                 Architectures=resource.architectures,
             )  # fmt: skip
             self._settle(name, answer)
@@ -412,7 +432,8 @@ class AwsFunctions:
             )  # fmt: skip
 
     def describe(self, address: Address, found: Found) -> Description:
-        details = f"{found.get('Runtime')} {found.get('MemorySize')} MB {found.get('Timeout')} s"
+        runtime = found.get("Runtime") or "image"  # a container image function has none
+        details = f"{runtime} {found.get('MemorySize')} MB {found.get('Timeout')} s"
         return Description(str(found.get("FunctionArn", "")), details)
 
 
@@ -445,7 +466,11 @@ class AwsStateMachines:
         return state_machine_diff(resource, found, "aws")
 
     def create(self, resource: StateMachine) -> None:
-        extra = {"loggingConfiguration": resource.logging} if resource.logging else {}
+        extra: dict[str, Any] = (
+            {"loggingConfiguration": resource.logging} if resource.logging else {}
+        )
+        if resource.encryption:
+            extra["encryptionConfiguration"] = resource.encryption
         tags = {**dict(resource.tags), **self.c.tags}
         self.c.aws.call(
             "stepfunctions", "create_state_machine", what=f"create state machine {resource.name}",
@@ -461,6 +486,8 @@ class AwsStateMachines:
             extra["loggingConfiguration"] = resource.logging or {"level": "OFF"}
         if "tracingConfiguration" in diff.attributes:
             extra["tracingConfiguration"] = {"enabled": resource.tracing}
+        if "encryptionConfiguration" in diff.attributes:
+            extra["encryptionConfiguration"] = resource.encryption or AWS_OWNED_ENCRYPTION
         if set(diff.attributes) - {"tags"}:
             self.c.aws.call(
                 "stepfunctions", "update_state_machine",

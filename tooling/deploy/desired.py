@@ -183,8 +183,8 @@ def _functions(context: _Context) -> Contribution:
         role_needs = (role.address,)
     partition = partition_for(service.region)
     retention = log_retention_days(service)
-    groups = {
-        key: LogGroup(iam.function_log_group(fn.name), retention)
+    groups = {  # a function's own logRetentionInDays first, as Serverless v3 reads it
+        key: LogGroup(iam.function_log_group(fn.name), fn.log_retention_days or retention)
         for key, fn in service.functions.items()
     }
     resources.extend(groups.values())
@@ -206,12 +206,13 @@ def _functions(context: _Context) -> Contribution:
                 timeout=fn.timeout,
                 environment=dict(fn.environment),
                 role_arn=role_arn,
-                code=prepared.package_for(key) if prepared else None,
+                code=prepared.package_for(key) if prepared and fn.image is None else None,
                 needs=(*needs, groups[key].address, *_layers_named(service, fn.settings.layers)),
                 key=key,
                 declared_in=service.config_file.name,
                 runtime_location=fn.runtime_location,
                 settings=_with_layer_arns(service, fn.settings),
+                image=fn.image,
             )
         )
     return resources, []
@@ -298,6 +299,7 @@ def _state_machines(context: _Context) -> Contribution:
                 needs=tuple(needs),
                 tags=machine.tags,
                 tracing=machine.tracing,
+                encryption=machine.encryption.api() if machine.encryption else None,
             )
         )
     return resources, warnings

@@ -53,6 +53,8 @@ def function_diff(function: Function, found: Found) -> Diff:
     parts: list[tuple[str, tuple[str, ...]]] = []
     if function.code is not None and found.get("CodeSha256") != function.code.sha256:
         parts.append(("code changed", ("CodeSha256",)))
+    if function.image is not None and found.get("ImageUri") != function.image.uri:
+        parts.append(("image changed", ("ImageUri",)))
     changed = configuration_differences(function, found)
     if changed:
         parts.append(("configuration changed: " + ", ".join(changed), tuple(changed)))
@@ -113,7 +115,22 @@ def _configured(key: str, found: Found) -> Any:
         return {name: list(have.get(name) or []) for name in ("SubnetIds", "SecurityGroupIds")}
     if key == "EphemeralStorage":
         return {"Size": (have or {}).get("Size") or DEFAULT_EPHEMERAL_MB}
+    if key == "ImageConfig":  # GetFunctionConfiguration: ImageConfigResponse.ImageConfig
+        have = (found.get("ImageConfigResponse") or {}).get("ImageConfig") or {}
+        return {k: v for k, v in have.items() if v not in (None, [], "")}  # set ones only
     return have
+
+
+AWS_OWNED_ENCRYPTION = {"type": "AWS_OWNED_KEY"}  # what a machine has when none is given
+
+
+def _encryption(configuration: dict[str, Any] | None) -> dict[str, Any]:
+    """An encryptionConfiguration, comparable: the key and its period count for a customer's
+    key only."""
+    configuration = configuration or AWS_OWNED_ENCRYPTION
+    if configuration.get("type") != "CUSTOMER_MANAGED_KMS_KEY":
+        return AWS_OWNED_ENCRYPTION
+    return {k: configuration.get(k) for k in ("type", "kmsKeyId", "kmsDataKeyReusePeriodSeconds")}
 
 
 def state_machine_diff(
@@ -139,6 +156,8 @@ def state_machine_diff(
     if keeps_logging:  # the local target keeps no logging, tracing or tags of a machine
         if bool((found.get("tracingConfiguration") or {}).get("enabled")) != machine.tracing:
             parts.append(("tracing changed", ("tracingConfiguration",)))
+        if _encryption(found.get("encryptionConfiguration")) != _encryption(machine.encryption):
+            parts.append(("encryption changed", ("encryptionConfiguration",)))
         user_tags = {k: v for k, v in (found.get("tags") or {}).items() if k not in TOOLKIT_TAGS}
         if user_tags != dict(machine.tags):
             parts.append(("tags changed", ("tags",)))

@@ -11,6 +11,7 @@ is that stage's (two stages may name a function alike with `functions.<key>.name
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import uuid
@@ -309,6 +310,7 @@ class LocalFunctions:
         return {
             **function_configuration(record),
             "CodeDirectory": record.code_dir,
+            "ImageUri": record.config.get("ImageUri"),
             "ReservedConcurrentExecutions": record.config.get("ReservedConcurrentExecutions"),
             "EventInvokeConfig": record.config.get("EventInvokeConfig"),
         }
@@ -318,34 +320,42 @@ class LocalFunctions:
 
     def diff(self, resource: Function, found: Found) -> Diff:
         diff = function_diff(resource, found)
-        if Path(str(found.get("CodeDirectory"))).is_dir():
+        if resource.image is not None or Path(str(found.get("CodeDirectory"))).is_dir():
             return diff
         return Diff((CODE_MISSING, *diff.reasons), ("Code", *diff.attributes))
 
     def create(self, resource: Function) -> None:
-        code = resource.code
-        assert code is not None, "a function is deployed with its package"
         arn = self._arn(resource.name)
         self.state.claim(f"function {arn}")
-        directory = install_code(
-            state_path(self.state.directory, "code", create=True), code.path, code.sha256
-        )
+        config = {
+            **resource.configuration(),
+            # Where the own layers it names are unpacked (/opt on Lambda), in order.
+            "LayerDirectories": layer_directories(self.state, resource.settings.layers),
+            "Architectures": resource.architectures,
+            "Tags": resource.settings.tag_map,
+            "ReservedConcurrentExecutions": resource.settings.reserved_concurrency,
+            "EventInvokeConfig": resource.settings.event_invoke_config(),
+        }
+        if resource.image is not None:  # recorded, not run (tooling.localrt.runtimes)
+            config["ImageUri"] = resource.image.uri
+            sha256, size, directory = hashlib.sha256(resource.image.uri.encode()).hexdigest(), 0, ""
+        else:
+            code = resource.code
+            assert code is not None, "a function is deployed with its package"
+            sha256, size = code.sha256, code.size
+            directory = str(
+                install_code(
+                    state_path(self.state.directory, "code", create=True), code.path, code.sha256
+                )
+            )
         self.state.store.put_function(
             FunctionRecord(
                 name=resource.name,
                 arn=arn,
-                config={
-                    **resource.configuration(),
-                    # Where the own layers it names are unpacked (/opt on Lambda), in order.
-                    "LayerDirectories": layer_directories(self.state, resource.settings.layers),
-                    "Architectures": resource.architectures,
-                    "Tags": resource.settings.tag_map,
-                    "ReservedConcurrentExecutions": resource.settings.reserved_concurrency,
-                    "EventInvokeConfig": resource.settings.event_invoke_config(),
-                },
-                code_sha256=code.sha256,
-                code_size=code.size,
-                code_dir=str(directory),
+                config=config,
+                code_sha256=sha256,
+                code_size=size,
+                code_dir=directory,
                 last_modified=_now(),
             )
         )
@@ -360,7 +370,8 @@ class LocalFunctions:
             self.state.release(f"function {arn}")
 
     def describe(self, address: Address, found: Found) -> Description:
-        details = f"{found.get('Runtime')} {found.get('MemorySize')} MB {found.get('Timeout')} s"
+        runtime = found.get("Runtime") or "image"  # a container image function has none
+        details = f"{runtime} {found.get('MemorySize')} MB {found.get('Timeout')} s"
         return Description(str(found.get("FunctionArn", "")), details)
 
 

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, get_args
 
+from tooling.config.function_images import FunctionImage
 from tooling.config.function_settings import EPHEMERAL_STORAGE, FunctionSettings
 from tooling.config.http_api_events import EXISTING_HTTP_API
 from tooling.iam import RoleSpec
@@ -133,6 +134,7 @@ class Function:
         default=(None, None, None), compare=False
     )
     settings: FunctionSettings = FunctionSettings()  # description, tracing, layers, vpc, tags
+    image: FunctionImage | None = None  # a container image function (no code, handler, runtime)
 
     @property
     def address(self) -> Address:
@@ -146,16 +148,22 @@ class Function:
         default when serverless.yml sets none), so that a setting removed is reset."""
         settings = self.settings
         vpc = settings.vpc
+        if self.image is not None:  # Lambda takes no handler, runtime or layers for an image
+            code: dict[str, Any] = {"ImageConfig": self.image.image_config()}
+        else:
+            code = {
+                "Handler": self.handler,
+                "Runtime": self.runtime,
+                "Layers": list(settings.layers),
+            }
         return {
-            "Handler": self.handler,
-            "Runtime": self.runtime,
+            **code,
             "MemorySize": self.memory_size,
             "Timeout": self.timeout,
             "Environment": {"Variables": dict(self.environment)},
             "Role": self.role_arn,
             "Description": settings.description,
             "TracingConfig": {"Mode": settings.tracing or "PassThrough"},
-            "Layers": list(settings.layers),
             "VpcConfig": {
                 "SubnetIds": list(vpc.subnet_ids) if vpc else [],
                 "SecurityGroupIds": list(vpc.security_group_ids) if vpc else [],
@@ -227,6 +235,7 @@ class StateMachine:
     needs: tuple[Address, ...] = ()  # its role, its log group, the functions it calls
     tags: tuple[tuple[str, str], ...] = ()  # the user's (the toolkit adds its own)
     tracing: bool = False  # tracingConfiguration.enabled
+    encryption: dict[str, Any] | None = None  # encryptionConfiguration; None: AWS owned key
 
     @property
     def address(self) -> Address:

@@ -27,6 +27,7 @@ NO_LONGER_DECLARED = "no longer in serverless.yml"
 REMOVED = "tool remove"
 GONE = "recorded but missing on the target"
 NOT_OURS = "not deployed by tool for this service and stage"
+RETAINED = "kept by `retain: true` (the plugin's DeletionPolicy: Retain)"
 
 
 @dataclass(frozen=True)
@@ -233,8 +234,13 @@ def plan_remove(service: ServiceConfig, target: DeployTarget, record: Record) ->
     candidates, dependencies = _everything(service, target, record)
     found = look_up(target, candidates, record)
     plan = Plan(steps=[])
+    retained = {m.name for m in service.state_machines.values() if m.retain}
     for address in reversed(dependency_order(candidates, dependencies)):
         lookup = found[address]
+        if address.kind == "state machine" and address.name in retained:
+            if lookup.found is not None:
+                plan.left_alone.append(LeftAlone(address, RETAINED))
+            continue
         if record.holds(address):
             reasons = (REMOVED,) if lookup.found is not None else (REMOVED, GONE)
         elif lookup.found is None:

@@ -124,6 +124,21 @@ def _fix_lambda(models: ModuleType) -> None:
         return answer
 
     models.LambdaFunction.get_code = get_code_with_concurrency
+    update_configuration = models.LambdaFunction.update_configuration
+
+    def update_all_of_the_configuration(self: Any, updates: dict[str, Any]) -> Any:
+        # moto's UpdateFunctionConfiguration drops these settings, which AWS applies
+        if "TracingConfig" in updates:
+            self.tracing_config = updates["TracingConfig"]
+        if "EphemeralStorage" in updates:
+            self.ephemeral_storage = updates["EphemeralStorage"]["Size"]
+        if "ImageConfig" in updates:
+            self.image_config = models.ImageConfig(updates["ImageConfig"])
+        if "KMSKeyArn" in updates:
+            self.kms_key_arn = updates["KMSKeyArn"] or None
+        return update_configuration(self, updates)
+
+    models.LambdaFunction.update_configuration = update_all_of_the_configuration
 
 
 def _url_permission_condition(module: ModuleType) -> None:

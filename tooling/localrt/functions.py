@@ -13,8 +13,8 @@ def spec_from_record(record: FunctionRecord, region: str) -> FunctionSpec:
     return FunctionSpec(
         name=record.name,
         arn=record.arn,
-        handler=config["Handler"],
-        runtime=config["Runtime"],
+        handler=config.get("Handler", ""),  # a container image has none
+        runtime=config.get("Runtime", ""),
         memory_size=int(config["MemorySize"]),
         timeout=int(config["Timeout"]),
         environment=dict(config.get("Environment", {}).get("Variables", {})),

@@ -39,7 +39,14 @@ def node_executable() -> str | None:
 
 
 def why_not_here(runtime: str) -> tuple[str, str] | None:
-    """None when this machine runs a function of `runtime`; else what stops it and the fix."""
+    """None when this machine runs a function of `runtime`; else what stops it and the fix.
+    A container image function has no runtime ("")."""
+    if runtime == "":
+        return (
+            "a container image function does not run on the local target (it would need Docker)",
+            "the local runtime runs .zip functions (python*, nodejs*); deploy this one with "
+            "--target aws",
+        )
     if runtime.startswith("python"):
         return None
     if runtime.startswith("nodejs"):
