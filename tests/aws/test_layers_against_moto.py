@@ -7,6 +7,9 @@ killed right after PublishLayerVersion is finished by the next one without publi
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -204,3 +207,31 @@ def test_a_deploy_killed_before_deleting_the_replaced_version_is_finished_next_t
     assert "PublishLayerVersion" not in mutating(calls)
     assert _versions(aws) == [2]
     assert _layers_of(aws, "layered-dev-hello") == [f"{LAYER_ARN}:2"]
+
+
+# A child `tool deploy --target aws` that SIGKILLs itself right after PublishLayerVersion
+# answered: nothing after it runs, not even the record's write.
+KILLED_AFTER_PUBLISH = """
+import os, signal, sys
+from tooling.cli import main
+from tooling.deploy.aws_layer_providers import AwsLayers
+def die(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+AwsLayers._permit = die
+sys.exit(main(["deploy", "--target", "aws"]))
+"""
+
+
+def test_a_deploy_sigkilled_after_publishing_is_finished_by_the_next_one(
+    service: Path, aws: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    child = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_PUBLISH], cwd=service, capture_output=True, timeout=120
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr.decode()
+    assert _versions(aws) == [1]
+    code, _, err, calls = run(capsys, "deploy")
+    assert code == 0, err
+    assert "PublishLayerVersion" not in mutating(calls)
+    assert _layers_of(aws, "layered-dev-hello") == [f"{LAYER_ARN}:1"]
+    assert run(capsys, "deploy")[1].splitlines()[-1] == "No changes."
