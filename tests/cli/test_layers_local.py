@@ -210,3 +210,16 @@ def test_locally_only_the_layers_other_than_the_services_own_are_said_missing(
     code, _, err = run(capsys, "deploy")
     assert code == 0, err
     assert "are not on this machine" not in err
+
+
+def test_invoke_says_when_a_layers_file_changed_since_the_deploy(
+    python_service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "deploy")[0] == 0
+    (python_service / "layer" / "python" / "greeting.py").write_text(
+        "def greet():\n    return 'hey'\n"
+    )
+    code, out, err = run(capsys, "invoke", "--json")
+    assert code == 0, err
+    assert "warning: layer/python/greeting.py changed since the last deploy" in err
+    assert json.loads(out)["output"] == "hi from site-packages"  # the deployed version runs
