@@ -137,3 +137,12 @@ def test_a_description_leaves_room_for_the_toolkits_mark(tmp_path: Path) -> None
           + FUNCTIONS)  # fmt: skip
     [problem] = problems(tmp_path)
     assert problem.line == 8 and "at most 216 characters" in problem.message
+
+
+def test_a_name_written_as_the_layers_arn_is_its_name(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        HEAD + "layers:\n  common:\n    path: layer\n"
+        "    name: arn:aws:lambda:us-east-1:123456789012:layer:shared-libs\n" + FUNCTIONS,
+    )
+    assert load_service(tmp_path, env={}).layers["common"].name == "shared-libs"

@@ -172,7 +172,9 @@ class LayerReader:
         return LayerConfig(
             key=key,
             logical_id=layer_logical_id(key),
-            name=name,
+            # A layer's ARN (without version) names the layer of that name: Lambda publishes
+            # only in the caller's account and region.
+            name=name.rsplit(":", 1)[-1],
             path=path,
             artifact=artifact,
             patterns=self.patterns(package, package_at),

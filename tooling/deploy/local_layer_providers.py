@@ -42,7 +42,6 @@ CODE_MISSING = "code missing from .tool/code"  # as a function's (tooling.deploy
 
 
 def local_layer_arn(region: str, name: str, version: int) -> str:
-    name = name.rsplit(":", 1)[-1]  # `name` may be the layer's ARN (without version)
     return f"arn:{partition_for(region)}:lambda:{region}:{LOCAL_ACCOUNT_ID}:layer:{name}:{version}"
 
 
