@@ -324,3 +324,161 @@ def test_the_plan_says_the_api_is_made_before_the_stack(
     ]
     stack = planned[("stack", "shop-dev")]
     assert stack["action"] == "create"
+
+
+LAMBDA_INTEGRATION = """\
+service: shop
+provider:
+  name: aws
+  runtime: python3.12
+functions:
+  hello:
+    handler: handler.hello
+    events:
+      - http:
+          path: cakes
+          method: post
+          integration: lambda
+          cors: true
+          request:
+            parameters: {headers: {X-Trace: false}}
+            template:
+              application/x-www-form-urlencoded: null
+          response:
+            headers: {X-Kind: "'cake'"}
+            statusCodes:
+              201: {pattern: ''}
+              409: {pattern: '.*exists.*', template: '{"conflict": true}'}
+      - http: {path: later, method: post, async: true}
+"""
+
+
+def test_the_lambda_integration_and_async_deploy_as_serverless_compiles_them(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tooling.config.function_http_integrations import (
+        DEFAULT_JSON_TEMPLATE,
+        DEFAULT_STATUS_CODES,
+    )
+
+    (shop / "serverless.yml").write_text(LAMBDA_INTEGRATION)
+    code, out, err, _ = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    clients = Clients()
+    api = clients.api()
+    methods = clients.methods(api["id"])
+    cakes = methods[("/cakes", "POST")]
+    integration = cakes["methodIntegration"]
+    assert integration["type"] == "AWS"
+    assert integration["uri"] == (
+        f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{HELLO_ARN}/invocations"
+    )
+    assert integration["passthroughBehavior"] == "NEVER"
+    assert integration["requestTemplates"] == {
+        "application/json": DEFAULT_JSON_TEMPLATE.replace("extraCognitoPoolClaims", "")
+    }
+    assert integration["requestParameters"] == {
+        "integration.request.header.X-Trace": "method.request.header.X-Trace"
+    }
+    responses = integration["integrationResponses"]
+    assert set(responses) == {"201", "409"}
+    assert responses["409"]["selectionPattern"] == ".*exists.*"
+    assert responses["409"]["responseTemplates"] == {"application/json": '{"conflict": true}'}
+    assert responses["201"]["responseParameters"] == {
+        "method.response.header.Access-Control-Allow-Origin": "'*'",
+        "method.response.header.X-Kind": "'cake'",
+    }
+    assert set(cakes["methodResponses"]) == {"201", "409"}
+    assert cakes["methodResponses"]["409"]["responseParameters"] == {
+        "method.response.header.Access-Control-Allow-Origin": True,
+        "method.response.header.X-Kind": True,
+    }
+    later = methods[("/later", "POST")]["methodIntegration"]
+    assert later["type"] == "AWS"
+    assert later["requestParameters"] == {
+        "integration.request.header.X-Amz-Invocation-Type": "'Event'"
+    }
+    assert set(later["integrationResponses"]) == set(DEFAULT_STATUS_CODES)
+
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert out.splitlines()[-1] == "No changes."
+    assert mutating(calls) == []
+
+    # a changed response is put again; the rest stays
+    (shop / "serverless.yml").write_text(LAMBDA_INTEGRATION.replace("'cake'", "'pie'"))
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert "PutIntegrationResponse" in mutating(calls)
+    cakes = clients.methods(api["id"])[("/cakes", "POST")]
+    assert (
+        cakes["methodIntegration"]["integrationResponses"]["201"]["responseParameters"][
+            "method.response.header.X-Kind"
+        ]
+        == "'pie'"
+    )
+
+    code, out, err, _ = run(capsys, "remove", "--target", "aws")
+    assert code == 0, err
+    assert [a for a in clients.apigateway.get_rest_apis()["items"] if a["name"] == API] == []
+
+
+OTHER_INTEGRATIONS = """\
+service: shop
+provider:
+  name: aws
+  runtime: python3.12
+functions:
+  hello:
+    handler: handler.hello
+    events:
+      - http:
+          path: files/{proxy+}
+          method: any
+          integration: http-proxy
+          request:
+            uri: https://example.com/{proxy}
+            parameters: {paths: {proxy: true}}
+      - http:
+          path: items
+          method: get
+          integration: http
+          request: {uri: 'https://example.com/items', method: post}
+          response: {statusCodes: {200: {pattern: ''}, 404: {pattern: '404'}}}
+      - http:
+          path: ping
+          method: get
+          integration: mock
+          request: {template: {application/json: '{"statusCode": 200}'}}
+          response: {statusCodes: {200: {pattern: '', template: pong}}}
+"""
+
+
+def test_http_http_proxy_and_mock_deploy_as_serverless_compiles_them(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (shop / "serverless.yml").write_text(OTHER_INTEGRATIONS)
+    code, out, err, _ = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    clients = Clients()
+    methods = clients.methods(clients.api()["id"])
+    proxy = methods[("/files/{proxy+}", "ANY")]["methodIntegration"]
+    assert (proxy["type"], proxy["uri"], proxy["httpMethod"]) == (
+        "HTTP_PROXY", "https://example.com/{proxy}", "ANY")  # fmt: skip
+    assert proxy["requestParameters"] == {
+        "integration.request.path.proxy": "method.request.path.proxy"
+    }
+    http = methods[("/items", "GET")]["methodIntegration"]
+    assert (http["type"], http["httpMethod"]) == ("HTTP", "POST")
+    assert set(http["integrationResponses"]) == {"200", "404"}
+    mock = methods[("/ping", "GET")]["methodIntegration"]
+    assert mock["type"] == "MOCK"
+    assert mock["requestTemplates"] == {"application/json": '{"statusCode": 200}'}
+    assert mock["integrationResponses"]["200"]["responseTemplates"] == {"application/json": "pong"}
+
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert out.splitlines()[-1] == "No changes."
+    assert mutating(calls) == []
+    code, out, err, _ = run(capsys, "remove", "--target", "aws")
+    assert code == 0, err

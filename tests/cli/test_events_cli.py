@@ -178,3 +178,59 @@ def test_serve_answers_only_requests_addressed_to_loopback(
     finally:
         server.shutdown()
         server.server_close()
+
+
+TEMPLATED = """\
+service: web
+provider:
+  name: aws
+stepFunctions:
+  stateMachines:
+    orders:
+      definition: {StartAt: A, States: {A: {Type: Pass, End: true}}}
+      events:
+        - http:
+            path: users/{id}/orders
+            method: post
+            request:
+              template:
+                application/json: |
+                  #set($order = $input.path('$'))
+                  {"input": "{\\"user\\": \\"$input.params('id')\\", \\"n\\": $order.n}",
+                   "name": "order-$input.params('id')-$order.n",
+                   "stateMachineArn": "MACHINE"}
+            response:
+              template:
+                application/json: |
+                  #set($answer = $input.path('$'))
+                  {"started": "$answer.executionArn.split(':')[7]"}
+"""
+
+
+def test_serve_renders_a_custom_request_template_and_a_response_template(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tooling.config.service import load_service
+    from tooling.triggers.http_api import Request, open_local_api
+
+    (folder / "serverless.yml").write_text(TEMPLATED.replace("MACHINE", MACHINE_ARN))
+    assert main(["deploy"]) == 0, capsys.readouterr().err
+    api = open_local_api(load_service(folder, env={}))
+    assert api.notes() == []  # the templates are evaluated: nothing to warn about
+    try:
+        response = api.handle(
+            Request(
+                "POST",
+                "/dev/users/u7/orders",
+                {},
+                {"content-type": "application/json"},
+                b'{"n": 3}',
+            )  # fmt: skip
+        )
+    finally:
+        api.close()
+    assert response.status == 200, response.body
+    assert json.loads(response.body) == {"started": "order-u7-3"}
+    (run,) = Store(folder / ".tool" / "local.db").list_executions(MACHINE_ARN)
+    assert run.name == "order-u7-3"
+    assert json.loads(run.input) == {"user": "u7", "n": 3}

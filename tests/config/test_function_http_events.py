@@ -131,16 +131,16 @@ def test_what_it_would_deploy_differently_is_refused_at_its_line(tmp_path: Path)
         tmp_path,
         "      - http: {path: a, method: get, authorizer: myAuthorizerFunction}\n"
         "      - http: {path: b, method: get, authorizer: {arn: 'arn:aws:cognito-idp:us-east-1:1:userpool/x'}}\n"  # noqa: E501
-        "      - http: {path: c, method: get, integration: lambda}\n"
-        "      - http: {path: d, method: get, async: true}\n"
+        "      - http: {path: c, method: get, integration: soap}\n"
+        "      - http: {path: d, method: get, integration: lambda-proxy, async: true}\n"
         "      - http: {path: e, method: fetch}\n"
         "      - http: {path: 'f g', method: get}\n",
     )
     assert [(p.line, p.column, p.message.split(": ", 1)[1][:45]) for p in service.problems] == [
         (8, 50, "authorizers Serverless would create (from a f"),
         (9, 50, "authorizers Serverless would create (from a f"),
-        (10, 51, "http integration 'lambda' is not deployed by "),
-        (11, 45, "http `async: true` (an AWS integration invoki"),
+        (10, 51, "http integration 'soap' is not one of Serverl"),
+        (11, 72, "http `async: true` goes with the Lambda integ"),
         (12, 33, "http method 'fetch' is not one API Gateway ta"),
         (13, 22, "path part 'f g' is not a valid API Gateway pa"),
     ]
@@ -303,3 +303,178 @@ def test_bad_shared_rest_api_settings(tmp_path: Path, gateway: str, expected: st
         "functions:\n  hello:\n    handler: handler.hello\n    events:\n      - http: GET /a\n"
     )
     assert problems(load_service(tmp_path, env={})) == [expected]
+
+
+def test_the_lambda_integration_as_serverless_compiles_it(tmp_path: Path) -> None:
+    from tooling.config.function_http_integrations import (
+        DEFAULT_FORM_TEMPLATE,
+        DEFAULT_JSON_TEMPLATE,
+        DEFAULT_STATUS_CODES,
+    )
+
+    service = load(
+        tmp_path,
+        "      - http: {path: a, method: post, integration: lambda}\n"
+        "      - http:\n"
+        "          path: b\n"
+        "          method: post\n"
+        "          integration: LAMBDA\n"
+        "          cors: true\n"
+        "          request:\n"
+        "            passThrough: WHEN_NO_TEMPLATES\n"
+        "            parameters: {querystrings: {page: {required: false, mappedValue: \"'1'\"}}}\n"
+        "            template:\n"
+        '              text/plain: \'{"text": "$input.body"}\'\n'
+        "              application/x-www-form-urlencoded: null\n"
+        "          response:\n"
+        "            headers: {X-Kind: \"'cake'\"}\n"
+        "            template: $input.path('$.body')\n"
+        "            statusCodes:\n"
+        "              201: {pattern: ''}\n"
+        "              409: {pattern: '.*exists.*', template: {application/json: '{}'},\n"
+        "                    headers: {X-Why: integration.response.body.errorMessage}}\n"
+        "      - http: {path: c, method: post, async: true}\n",
+    )
+    assert problems(service) == [] and service.warnings == ()
+    a, b, c = service.functions["hello"].events.http
+    assert a.integration is not None and b.integration is not None and c.integration is not None
+    assert a.integration.request_templates == {
+        "application/json": DEFAULT_JSON_TEMPLATE.replace("extraCognitoPoolClaims", ""),
+        "application/x-www-form-urlencoded": DEFAULT_FORM_TEMPLATE.replace(
+            "extraCognitoPoolClaims", ""
+        ),
+    }
+    assert a.integration.passthrough == "NEVER" and not a.integration.asynchronous
+    assert [r["statusCode"] for r in a.integration.integration_responses] == list(
+        DEFAULT_STATUS_CODES
+    )
+    assert a.integration.integration_responses[1]["selectionPattern"] == r"[\s\S]*\[400\][\s\S]*"
+    assert b.integration.passthrough == "WHEN_NO_TEMPLATES"
+    assert set(b.integration.request_templates) == {"application/json", "text/plain"}
+    assert b.integration.request_parameters == {"integration.request.querystring.page": "'1'"}
+    created, conflict = b.integration.integration_responses
+    assert created == {
+        "statusCode": "201",
+        "selectionPattern": "",
+        "responseParameters": {
+            "method.response.header.Access-Control-Allow-Origin": "'*'",
+            "method.response.header.X-Kind": "'cake'",
+        },
+        "responseTemplates": {"application/json": "$input.path('$.body')"},
+    }
+    assert conflict["selectionPattern"] == ".*exists.*"
+    assert conflict["responseTemplates"] == {"application/json": "{}"}
+    assert conflict["responseParameters"]["method.response.header.X-Why"] == (
+        "integration.response.body.errorMessage"
+    )
+    assert [r["responseParameters"] for r in b.integration.method_responses][1] == {
+        "method.response.header.Access-Control-Allow-Origin": True,
+        "method.response.header.X-Kind": True,
+        "method.response.header.X-Why": True,
+    }
+    assert c.integration.asynchronous
+    assert c.integration.request_parameters == {
+        "integration.request.header.X-Amz-Invocation-Type": "'Event'"
+    }
+
+
+def test_status_codes_without_a_default_get_serverless_200(tmp_path: Path) -> None:
+    service = load(
+        tmp_path,
+        "      - http:\n"
+        "          path: a\n"
+        "          method: get\n"
+        "          integration: lambda\n"
+        "          response: {statusCodes: {404: {pattern: '.*not found.*'}}}\n",
+    )
+    (event,) = service.functions["hello"].events.http
+    assert event.integration is not None
+    responses = event.integration.integration_responses
+    assert [(r["statusCode"], r["selectionPattern"]) for r in responses] == [
+        ("404", ".*not found.*"),
+        ("200", ""),
+    ]
+
+
+def test_bad_lambda_integration_settings_are_refused_at_their_line(tmp_path: Path) -> None:
+    service = load(
+        tmp_path,
+        "      - http:\n"
+        "          path: a\n"
+        "          method: get\n"
+        "          integration: lambda\n"
+        "          request: {passThrough: SOMETIMES}\n"
+        "      - http:\n"
+        "          path: b\n"
+        "          method: get\n"
+        "          integration: lambda\n"
+        "          response: {statusCodes: {abc: {pattern: x}}}\n",
+    )
+    assert [(p.line, p.message.split(": ", 1)[1][:40]) for p in service.problems] == [
+        (12, "request.passThrough 'SOMETIMES' is not o"),
+        (17, "a status code (three digits) maps to pat"),
+    ]
+
+
+def test_http_http_proxy_and_mock_integrations(tmp_path: Path) -> None:
+    service = load(
+        tmp_path,
+        "      - http:\n"
+        "          path: files/{proxy+}\n"
+        "          method: any\n"
+        "          integration: http-proxy\n"
+        "          request:\n"
+        "            uri: https://example.com/{proxy}\n"
+        "            parameters: {paths: {proxy: true}}\n"
+        "      - http:\n"
+        "          path: items\n"
+        "          method: get\n"
+        "          integration: http\n"
+        "          connectionType: vpc-link\n"
+        "          connectionId: abc12\n"
+        "          request: {uri: 'http://internal/items', method: post}\n"
+        "          response: {template: '$input.body'}\n"
+        "      - http:\n"
+        "          path: ping\n"
+        "          method: get\n"
+        "          integration: mock\n"
+        "          request: {template: {application/json: '{\"statusCode\": 200}'}}\n"
+        "          response: {statusCodes: {200: {pattern: '', template: pong}}}\n",
+    )
+    assert problems(service) == [] and service.warnings == ()
+    proxy, http, mock = (e.integration for e in service.functions["hello"].events.http)
+    assert proxy is not None and http is not None and mock is not None
+    assert (proxy.type, proxy.uri, proxy.http_method) == (
+        "HTTP_PROXY", "https://example.com/{proxy}", "ANY")  # fmt: skip
+    assert proxy.request_parameters == {
+        "integration.request.path.proxy": "method.request.path.proxy"
+    }
+    assert proxy.integration_responses == () and proxy.request_templates == {}
+    assert (http.type, http.http_method, http.connection_type, http.connection_id) == (
+        "HTTP", "POST", "VPC_LINK", "abc12")  # fmt: skip
+    assert http.passthrough is None and http.request_templates == {}
+    assert len(http.integration_responses) == 9  # Serverless' defaults with a `response`
+    assert (mock.type, mock.uri) == ("MOCK", None)
+    assert mock.request_templates == {"application/json": '{"statusCode": 200}'}
+    assert mock.integration_responses[0]["responseTemplates"] == {"application/json": "pong"}
+
+
+def test_what_serverless_fails_on_for_http_and_mock_is_refused(tmp_path: Path) -> None:
+    service = load(
+        tmp_path,
+        "      - http: {path: a, method: get, integration: http-proxy}\n"
+        "      - http: {path: b, method: get, integration: http, request: {uri: 'http://x'}}\n"
+        "      - http: {path: c, method: get, integration: mock, response: {template: x}}\n"
+        "      - http:\n"
+        "          path: d\n"
+        "          method: get\n"
+        "          integration: http-proxy\n"
+        "          connectionType: vpc-link\n"
+        "          request: {uri: 'http://x'}\n",
+    )
+    assert [(p.line, p.message.split(": ", 1)[1][:45]) for p in service.problems] == [
+        (8, "the HTTP_PROXY integration needs `request.uri"),
+        (9, "the HTTP integration needs `response` (Server"),
+        (10, "the MOCK integration's `response` needs `stat"),
+        (12, "You need to set connectionId when using VPC_L"),
+    ]

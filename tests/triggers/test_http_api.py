@@ -211,7 +211,7 @@ def test_an_action_without_template_passes_the_body_to_that_action() -> None:
     assert stopped == {"stopDate": WHEN.timestamp()}
 
 
-def test_a_static_response_template_is_returned_and_vtl_is_said() -> None:
+def test_a_static_response_template_is_returned_and_what_is_not_checked_is_said() -> None:
     answered = route("orders", "POST")
     answered["integrationResponses"][0]["responseTemplates"] = {
         "application/json": '{"status": 200, "info": "OK"}'
@@ -223,8 +223,6 @@ def test_a_static_response_template_is_returned_and_vtl_is_said() -> None:
         route("b", "POST", apiKeyRequired=True),
     )
     assert custom.notes() == [
-        "POST /a: its request template is not evaluated locally (no VTL engine); the JSON "
-        "body is the input, as with the default template",
         "POST /a: AWS_IAM authorization is not checked locally",
         "POST /b: its API key (private: true) is not checked locally",
     ]
@@ -235,3 +233,84 @@ def test_the_root_path(path: str) -> None:
     executions = FakeExecutions()
     response = api(route("", "POST"), executions=executions).handle(post(path))
     assert response.status == 200 and len(executions.started) == 1
+
+
+# -- mapping templates (VTL) ----------------------------------------------------------------
+
+CUSTOM = (
+    r"""#set($order = $input.json('$.order'))"""
+    r"""{"input": "{\"user\": \"$input.params('id')\", \"order\": """
+    r"""$util.escapeJavaScript($order), \"stage\": \"$context.stage\"}", """
+    r""""name": "order-$input.params('id')-$context.requestId", """
+    r""""stateMachineArn": "${stageVariables.machine}""" + MACHINE + '"}'
+)
+
+
+def custom_route(path: str, templates: dict[str, str], **extra: Any) -> dict[str, Any]:
+    return route(path, "POST", templateKind="custom", requestTemplates=templates, **extra)
+
+
+def test_a_custom_request_template_starts_the_execution_it_renders() -> None:
+    executions = FakeExecutions()
+    server = api(custom_route("users/{id}/orders", {"application/json": CUSTOM}),
+                 executions=executions)  # fmt: skip
+    body = {"order": {"item": 'a "big" book', "n": 2}}
+    response = server.handle(post("/dev/users/u7/orders", json.dumps(body)))
+    assert response.status == 200, response.body
+    machine, name, given = executions.started[0]
+    assert (machine, name) == (MACHINE, "order-u7-request-0")  # ${stageVariables.machine}: ""
+    assert json.loads(given) == {"user": "u7", "order": body["order"], "stage": "dev"}
+
+
+def test_a_content_type_without_a_template_is_415() -> None:
+    server = api(custom_route("a", {"application/json": CUSTOM}))
+    response = server.handle(post("/dev/a", "x=1", **{"content-type": "text/plain"}))
+    assert response.status == 415
+
+
+def test_a_failing_template_is_api_gateways_500_and_a_log_line() -> None:
+    logged: list[str] = []
+    server = api(custom_route("a", {"application/json": "#foreach($i in [1..5000])x#end"}))
+    server.log = logged.append
+    response = server.handle(post("/dev/a", "{}"))
+    assert response.status == 500
+    assert json.loads(response.body) == {"message": "Internal server error"}
+    assert len(logged) == 1 and "POST /a: mapping template failed" in logged[0]
+    assert "over 1000 iterations" in logged[0]
+
+
+def test_a_body_the_template_cannot_read_as_json_is_400() -> None:
+    server = api(custom_route("a", {"application/json": CUSTOM}))
+    response = server.handle(post("/dev/a", "{not json"))
+    assert response.status == 400
+    assert json.loads(response.body)["message"].startswith("Could not parse request body into json")
+
+
+def test_a_template_rendering_no_json_gets_step_functions_400() -> None:
+    server = api(custom_route("a", {"application/json": "not $context.stage json"}))
+    response = server.handle(post("/dev/a", "{}"))
+    assert response.status == 400
+    assert json.loads(response.body)["__type"] == "SerializationException"
+
+
+def test_a_response_template_is_rendered_over_step_functions_answer() -> None:
+    answered = route("orders", "POST")
+    answered["integrationResponses"][0]["responseTemplates"] = {
+        "application/json": "#set($answer = $input.path('$'))"
+        '{"id": "$answer.executionArn.split(\':\')[7]", "by": "$context.httpMethod"}'
+    }
+    response = api(answered).handle(post("/dev/orders", "{}"))
+    assert response.status == 200
+    assert json.loads(response.body) == {"id": "request-0", "by": "POST"}
+
+
+def test_a_failing_response_template_is_500() -> None:
+    logged: list[str] = []
+    answered = route("orders", "POST")
+    answered["integrationResponses"][0]["responseTemplates"] = {
+        "application/json": "$util.parseJson('{nope')"
+    }
+    server = api(answered)
+    server.log = logged.append
+    response = server.handle(post("/dev/orders", "{}"))
+    assert response.status == 500 and "parseJson" in logged[0]

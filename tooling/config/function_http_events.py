@@ -4,9 +4,10 @@ the Lambda proxy integration (AWS_PROXY), in the REST API the service shares wit
 machines' http events (one per service and stage). Read: `METHOD path` or a mapping with
 `path`, `method` (`any` too), `cors` (true or a mapping), `private`, `authorizer` (`aws_iam`, or
 an existing authorizer: `type` and `authorizerId`, with `scopes` for Cognito) and
-`request.parameters`. What Serverless would build that the toolkit does not (authorizers made
-from a function, an ARN or a Cognito pool; the non-proxy `lambda` integration, `async`, HTTP and
-MOCK integrations) is a problem at its line: deploying without it would answer differently.
+`request.parameters`; `integration: lambda`, `http`, `http-proxy`, `mock` and `async: true` are
+read by function_http_integrations. What Serverless would build that the toolkit does not
+(authorizers made from a function, an ARN or a Cognito pool) is a problem at its line:
+deploying without it would answer differently.
 Keys Serverless drops for the proxy integration (`response`, `request.template`, ...) are warned
 about, as it does. tooling.config.function_events dispatches to it.
 """
@@ -24,6 +25,12 @@ from tooling.config.events import (
     Cors,
     EventsReader,
     Location,
+)
+from tooling.config.function_http_integrations import (
+    NON_PROXY,
+    NonProxyIntegration,
+    integration_type,
+    read_integration,
 )
 from tooling.sourcemap import pointer_join
 
@@ -55,6 +62,9 @@ class FunctionHttpEvent:
     # method.request.<querystring|header|path>.<name> -> required
     request_parameters: dict[str, bool] = field(default_factory=dict)
     location: Location = (None, None, None)
+    # `integration: lambda|http|http-proxy|mock`, `async: true` (function_http_integrations);
+    # None: the Lambda proxy integration
+    integration: NonProxyIntegration | None = None
 
 
 @dataclass
@@ -85,7 +95,9 @@ class HttpEventReader(EventsReader):
                     pointer_join(at, key),
                     f"http key `{key}` is unknown to Serverless (ignored)",
                 )
-        if not self._proxy_only(value, at):
+        kind = integration_type(value)
+        proxy = kind not in NON_PROXY
+        if proxy and not self._proxy_only(value, at):
             return None
         route = self.route(value, at, "users/{id}")
         if route is None:
@@ -105,9 +117,19 @@ class HttpEventReader(EventsReader):
         if not isinstance(private, bool):
             self.problem(pointer_join(at, "private"), "http `private` must be true or false")
             return None
-        parameters = self._request_parameters(value.get("request"), pointer_join(at, "request"))
+        parameters = self._request_parameters(
+            value.get("request"), pointer_join(at, "request"), proxy
+        )
         if parameters is None:
             return None
+        integration = None
+        if not proxy:
+            integration = read_integration(
+                kind, value, at, self.problem, self.warn, pointer_join,
+                cors.origin if cors else None, bool(cors and cors.allow_credentials),
+            )  # fmt: skip
+            if integration is None:
+                return None
         if value.get("operationId") is not None:
             self.warn(
                 pointer_join(at, "operationId"),
@@ -124,6 +146,7 @@ class HttpEventReader(EventsReader):
             authorization_scopes=authorization[2],
             request_parameters=parameters,
             location=self.location(at),
+            integration=integration,
         )
 
     def _proxy_only(self, value: Mapping[str, Any], at: str) -> bool:
@@ -133,17 +156,17 @@ class HttpEventReader(EventsReader):
         if integration is not None and str(integration).upper() not in PROXY_INTEGRATIONS:
             self.problem(
                 pointer_join(at, "integration"),
-                f"http integration {integration!r} is not deployed by the toolkit yet: it "
-                "deploys the Lambda proxy integration (`lambda-proxy`, the default) only",
-                hint="remove `integration` and return {statusCode, headers, body} from the handler",
+                f"http integration {integration!r} is not one of Serverless' (lambda-proxy, "
+                "lambda, http, http-proxy, mock)",
+                hint="remove `integration` for the Lambda proxy integration",
             )
             return False
         if value.get("async"):
             self.problem(
                 pointer_join(at, "async"),
-                "http `async: true` (an AWS integration invoking the function with "
-                "InvocationType Event) is not deployed by the toolkit yet",
-                hint="remove `async` (the function is then called synchronously)",
+                "http `async: true` goes with the Lambda integration (`integration: lambda`); "
+                "Serverless does not invoke a Lambda proxy integration asynchronously",
+                hint="remove `integration` (async then means the Lambda integration) or `async`",
             )
             return False
         for key in ("connectionId", "connectionType"):
@@ -161,14 +184,16 @@ class HttpEventReader(EventsReader):
             )
         return True
 
-    def _request_parameters(self, request: Any, at: str) -> dict[str, bool] | None:
+    def _request_parameters(
+        self, request: Any, at: str, proxy: bool = True
+    ) -> dict[str, bool] | None:
         if request is None:
             return {}
         if not isinstance(request, dict):
             self.problem(at, "http `request` must be a mapping")
             return None
         for key in request:
-            if key == "parameters":
+            if key == "parameters" or not proxy:  # the Lambda integration's: its own reader
                 continue
             if key in ("schemas", "schema"):
                 self.warn(
@@ -205,7 +230,7 @@ class HttpEventReader(EventsReader):
             for name, spec in names.items():
                 if isinstance(spec, dict):
                     required = spec.get("required", True)
-                    if "mappedValue" in spec:
+                    if "mappedValue" in spec and proxy:
                         self.warn(
                             pointer_join(here, name),
                             "mappedValue applies to HTTP and AWS integrations only (ignored, as "

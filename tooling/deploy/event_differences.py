@@ -101,6 +101,9 @@ def canonical_method(method: ApiMethod) -> dict[str, Any]:
             "passthroughBehavior": integration.get("passthroughBehavior", DEFAULT_PASSTHROUGH),
             "timeoutInMillis": integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MILLIS),
             "contentHandling": integration.get("contentHandling"),
+            "requestParameters": dict(integration.get("requestParameters") or {}),
+            "connectionType": integration.get("connectionType") or "INTERNET",
+            "connectionId": integration.get("connectionId"),
             "integrationResponses": {
                 str(r["statusCode"]): {
                     "selectionPattern": r.get("selectionPattern") or "",
@@ -138,6 +141,9 @@ def found_method(method: dict[str, Any]) -> dict[str, Any]:
             "passthroughBehavior": integration.get("passthroughBehavior", DEFAULT_PASSTHROUGH),
             "timeoutInMillis": integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MILLIS),
             "contentHandling": integration.get("contentHandling"),
+            "requestParameters": dict(integration.get("requestParameters") or {}),
+            "connectionType": integration.get("connectionType") or "INTERNET",
+            "connectionId": integration.get("connectionId"),
             "integrationResponses": {
                 str(code): {
                     "selectionPattern": r.get("selectionPattern") or "",

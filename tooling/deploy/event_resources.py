@@ -33,6 +33,7 @@ from tooling.config.events import (
 )
 from tooling.config.function_cognito_events import PRINCIPAL as COGNITO_PRINCIPAL
 from tooling.config.function_events import FunctionHttpEvent
+from tooling.config.function_http_integrations import NonProxyIntegration
 from tooling.config.intrinsics import normalized_name
 from tooling.config.service import FunctionConfig, ServiceConfig, StateMachineConfig
 from tooling.deploy.api_templates import JSON, default_templates, lambda_proxy_templates
@@ -584,7 +585,10 @@ def _function_method(
     service: ServiceConfig, function: FunctionConfig, event: FunctionHttpEvent
 ) -> ApiMethod:
     """As Serverless compiles a function's http event: AWS_PROXY to the function, no method or
-    integration responses (the function's result is the response)."""
+    integration responses (the function's result is the response); or, for `integration:
+    lambda` / `async: true`, the AWS integration with its templates and responses."""
+    if event.integration is not None:
+        return _lambda_method(service, function, event, event.integration)
     return ApiMethod(
         path=event.path,
         http_method=event.method,
@@ -598,6 +602,52 @@ def _function_method(
             "integrationHttpMethod": "POST",
             "uri": lambda_invocation_uri(service, function.arn),
         },
+        function_arn=function.arn,
+        cors_origin=event.cors.origin if event.cors else None,
+        declared_in=event.location,
+    )
+
+
+def _lambda_method(
+    service: ServiceConfig,
+    function: FunctionConfig,
+    event: FunctionHttpEvent,
+    settings: NonProxyIntegration,
+) -> ApiMethod:
+    """Serverless' other integrations: AWS (Lambda, non-proxy), HTTP, HTTP_PROXY (to
+    `request.uri`) and MOCK, with request templates, passthrough, integration request parameters
+    (`async`: X-Amz-Invocation-Type 'Event'), and a method and integration response per status
+    code."""
+    integration: dict[str, Any] = {"type": settings.type}
+    if settings.type == "AWS":
+        integration["integrationHttpMethod"] = "POST"
+        integration["uri"] = lambda_invocation_uri(service, function.arn)
+    elif settings.uri is not None:
+        integration["integrationHttpMethod"] = settings.http_method or "ANY"
+        integration["uri"] = settings.uri
+    if settings.connection_type:
+        integration["connectionType"] = settings.connection_type
+    if settings.connection_id:
+        integration["connectionId"] = settings.connection_id
+    if settings.passthrough:
+        integration["passthroughBehavior"] = settings.passthrough
+    if settings.request_templates:
+        integration["requestTemplates"] = dict(settings.request_templates)
+    if settings.content_handling:
+        integration["contentHandling"] = settings.content_handling
+    if settings.request_parameters:
+        integration["requestParameters"] = dict(settings.request_parameters)
+    return ApiMethod(
+        path=event.path,
+        http_method=event.method,
+        authorization_type=event.authorization_type,
+        api_key_required=event.private,
+        authorizer_id=event.authorizer_id,
+        authorization_scopes=event.authorization_scopes,
+        request_parameters=dict(event.request_parameters),
+        integration=integration,
+        method_responses=settings.method_responses,
+        integration_responses=settings.integration_responses,
         function_arn=function.arn,
         cors_origin=event.cors.origin if event.cors else None,
         declared_in=event.location,

@@ -249,6 +249,9 @@ def _method_document(method: ApiMethod) -> dict[str, Any]:
         ("passthroughBehavior", "passthroughBehavior"),
         ("timeoutInMillis", "timeoutInMillis"),
         ("contentHandling", "contentHandling"),
+        ("requestParameters", "requestParameters"),
+        ("connectionType", "connectionType"),
+        ("connectionId", "connectionId"),
     ):
         if ours in integration:
             found[theirs] = integration[ours]
@@ -277,6 +280,13 @@ def route_document(method: ApiMethod) -> dict[str, Any]:
         "functionArn": method.function_arn,
         "action": method.action,
         "templateKind": method.template_kind,
+        "requestTemplates": dict(method.integration.get("requestTemplates") or {}),
+        "integrationType": method.integration.get("type"),
+        "integrationUri": method.integration.get("uri"),
+        "integrationHttpMethod": method.integration.get("integrationHttpMethod"),
+        "connectionType": method.integration.get("connectionType"),
+        "passthroughBehavior": method.integration.get("passthroughBehavior"),
+        "integrationRequestParameters": dict(method.integration.get("requestParameters") or {}),
         "corsOrigin": method.cors_origin,
         "preflightHeaders": method.preflight_headers,
         "authorizationType": method.authorization_type,

@@ -12,11 +12,14 @@ stage prefix of the deployed URL (`/dev/...`) is accepted, and so is the bare pa
 - `request.template: lambda_proxy`: the input is the request as a Lambda-proxy-like event.
 - `action` without a template: the body is the action's request (StartExecution,
   StartSyncExecution, DescribeExecution, StopExecution), answered with its response.
-- Custom request templates and response templates with VTL are not evaluated locally (no VTL
-  engine): the default behaviour is used instead, and said when the server starts; a response
-  template without VTL (`$`, `#`) is returned as it is.
+- Custom request templates (`request.template` per content type) are rendered with the VTL
+  engine (tooling.triggers.vtl): their output is StartExecution's (or StartSyncExecution's)
+  request. Response templates are rendered over Step Functions' answer. A template that fails
+  is API Gateway's 500 `{"message": "Internal server error"}`, with a line on stderr saying why.
 - CORS: the integration response's headers (e.g. Access-Control-Allow-Origin) and the OPTIONS
   preflight's are sent.
+- A function's route with another integration (`integration: lambda`, `async: true`, `http`,
+  `http-proxy`, `mock`): tooling.triggers.function_integrations.
 - A function's route: the function gets API Gateway's proxy event (payload format 1.0) and its
   result is the response (`statusCode`, `headers`, `multiValueHeaders`, `body`); a failed
   function or a malformed result is 502 `{"message": "Internal server error"}`, one slower than
@@ -34,16 +37,28 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tooling.errors import AlreadyExists, InputError, NotFound, ToolError
+from tooling.triggers import vtl
+from tooling.triggers.function_integrations import FunctionIntegrations
+from tooling.triggers.integration_responses import mapped_headers
+from tooling.triggers.rest_messages import FORM_TYPE as FORM_TYPE
+from tooling.triggers.rest_messages import JSON_TYPE as JSON_TYPE
+from tooling.triggers.rest_messages import FunctionAnswer as FunctionAnswer
+from tooling.triggers.rest_messages import Functions as Functions
+from tooling.triggers.rest_messages import GatewayAnswer, execution_failure, overridden
+from tooling.triggers.rest_messages import Request as Request
+from tooling.triggers.rest_messages import Response as Response
+from tooling.triggers.rest_messages import Route as Route
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 SERVE_PORT = 3000  # `tool serve`'s port unless --port says otherwise
@@ -51,8 +66,6 @@ LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 SYNC_TIMEOUT_SECONDS = 300  # StartSyncExecution waits at most 5 minutes (EXPRESS)
 MISSING_TOKEN = {"message": "Missing Authentication Token"}
 FORBIDDEN = {"message": "Forbidden"}  # a private route without a valid API key
-JSON_TYPE = "application/json"
-FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 class Executions(Protocol):
@@ -65,55 +78,6 @@ class Executions(Protocol):
     def stop_execution(
         self, execution_arn: str, error: str | None = None, cause: str | None = None
     ) -> dict[str, Any]: ...
-
-
-@dataclass(frozen=True)
-class Response:
-    status: int
-    body: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
-    cookies: tuple[str, ...] = ()  # a Set-Cookie header each (payload format 2.0's `cookies`)
-    raw: bytes | None = None  # the bytes to send instead of `body` (a base64 body decoded)
-
-
-class FunctionAnswer(Protocol):
-    @property
-    def payload(self) -> str: ...  # the result, as Lambda's Invoke returns it
-
-    @property
-    def function_error(self) -> str | None: ...  # "Unhandled" when the function failed
-
-    @property
-    def timed_out(self) -> bool: ...  # API Gateway's integration timeout (29 s) passed
-
-
-class Functions(Protocol):
-    """The local target's deployed functions, invoked as API Gateway's Lambda proxy
-    integration invokes them (tooling.localrt.proxy_functions.LocalProxyFunctions)."""
-
-    def invoke(self, function_arn: str, payload: str) -> FunctionAnswer: ...
-
-
-@dataclass(frozen=True)
-class Request:
-    method: str
-    path: str  # without the query string
-    query: dict[str, str]  # the last value of each name, as API Gateway's v1 event has it
-    headers: dict[str, str]  # names in lower case
-    body: bytes = b""
-    raw_headers: tuple[tuple[str, str], ...] = ()  # as sent: names as written, repeated ones
-    raw_query: tuple[tuple[str, str], ...] = ()  # every name=value, in order
-
-
-@dataclass(frozen=True)
-class Route:
-    path: str
-    method: str
-    document: dict[str, Any]
-
-    @property
-    def parts(self) -> list[str]:
-        return self.path.split("/") if self.path else []
 
 
 def _match(route: Route, parts: list[str]) -> dict[str, str] | None:
@@ -154,12 +118,6 @@ def _error(code: str, message: str) -> Response:
     return Response(400, json.dumps({"__type": code, "message": message}))
 
 
-class _GatewayAnswer(Exception):
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status)
-        self.response = response
-
-
 class LocalApi:
     """Answers requests for one deployed REST API (its local record, in GetResources' shape
     plus "Routes")."""
@@ -176,8 +134,11 @@ class LocalApi:
         reload: Callable[[], dict[str, Any] | None] | None = None,
         functions: Functions | None = None,
         api_keys: Callable[[str, str], dict[str, str]] | None = None,
+        log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
     ) -> None:
         self.executions = executions
+        self.integrations = FunctionIntegrations(self)  # a function's non-proxy integrations
+        self.log = log  # why a request got API Gateway's 500 (a template that failed)
         # The enabled keys in usage plans on (API id, stage), as deployed now (value -> id);
         # None: keys are not checked (said by `notes`).
         self.api_keys = api_keys
@@ -195,6 +156,11 @@ class LocalApi:
         routes = [Route(r["path"], r["method"], r) for r in document.get("Routes", [])]
         self.routes = sorted(routes, key=_specificity, reverse=True)
 
+    @property
+    def background(self) -> list[threading.Thread]:
+        """The `async: true` invocations under way."""
+        return self.integrations.background
+
     def close(self) -> None:
         """Ends the functions' warm environments."""
         close = getattr(self.functions, "close", None)
@@ -208,11 +174,6 @@ class LocalApi:
         for route in self.routes:
             doc = route.document
             where = f"{route.method} /{route.path}"
-            if doc.get("templateKind") == "custom":
-                notes.append(
-                    f"{where}: its request template is not evaluated locally (no VTL engine); "
-                    "the JSON body is the input, as with the default template"
-                )
             checks = []
             if doc.get("authorizationType") not in (None, "NONE"):
                 checks.append(f"{doc['authorizationType']} authorization")
@@ -222,6 +183,11 @@ class LocalApi:
                 checks.append("its API key (private: true)")
             if checks:
                 notes.append(f"{where}: {' and '.join(checks)} is not checked locally")
+            if doc.get("connectionType") == "VPC_LINK":
+                notes.append(
+                    f"{where}: its endpoint is behind a VPC link, which is not reachable "
+                    "locally: every request is answered 500"
+                )
             if doc.get("apiKeyRequired") and self.api_keys is not None and not keys:
                 notes.append(
                     f"{where}: private: true and no enabled API key in a usage plan of this API "
@@ -262,6 +228,13 @@ class LocalApi:
                 return Response(
                     403, json.dumps(FORBIDDEN), {"x-amzn-ErrorType": "ForbiddenException"}
                 )
+        kind = doc.get("integrationType")
+        if doc.get("functionArn") and kind == "AWS":
+            return self.integrations.lambda_(route, request, params)  # `lambda`, `async`
+        if doc.get("functionArn") and kind == "HTTP_PROXY":
+            return self.integrations.http_proxy(route, request, params)
+        if doc.get("functionArn") and kind in ("HTTP", "MOCK"):
+            return self.integrations.http_or_mock(route, request, params)
         if doc.get("functionArn"):  # a function's http event: the Lambda proxy integration
             return self._proxy(route, request, params)
         if doc.get("action") is None:  # a CORS preflight (MOCK integration)
@@ -269,11 +242,12 @@ class LocalApi:
         request_id = self.new_request_id()
         try:
             status, body = self._integration(route, request, params, request_id)
-        except _GatewayAnswer as answer:  # API Gateway answers before the integration
+        except GatewayAnswer as answer:  # API Gateway answers before the integration
             return answer.response
         except ToolError as exc:
             status, body = 400, _error(_code(exc), exc.message).body
-        return self._respond(doc, status, body, request_id)
+        template_input = self.template_input(route, request, params, request_id, body)
+        return self._respond(doc, status, body, request_id, template_input)
 
     def _integration(
         self, route: Route, request: Request, params: dict[str, str], request_id: str
@@ -285,8 +259,19 @@ class LocalApi:
             return self._passthrough(action, request)
         content_type = (request.headers.get("content-type") or JSON_TYPE).split(";")[0].strip()
         if content_type not in (JSON_TYPE, FORM_TYPE):  # passthrough NEVER: API Gateway's own
-            raise _GatewayAnswer(Response(415, json.dumps({"message": "Unsupported Media Type"})))
+            raise GatewayAnswer(Response(415, json.dumps({"message": "Unsupported Media Type"})))
         text = request.body.decode("utf-8", errors="replace")
+        if kind == "custom":
+            template = (doc.get("requestTemplates") or {}).get(content_type)
+            if template is None:  # no template for this content type, passthrough NEVER
+                raise GatewayAnswer(
+                    Response(415, json.dumps({"message": "Unsupported Media Type"}))
+                )
+            rendered = self.render(
+                template, self.template_input(route, request, params, request_id, text),
+                route, request_id,
+            )  # fmt: skip
+            return self._templated_action(action, rendered)
         if kind == "lambda_proxy":
             payload = json.dumps(self._proxy_event(route, request, params, request_id, text))
         else:  # the default template: $input.json('$')
@@ -294,11 +279,99 @@ class LocalApi:
                 payload = json.dumps(json.loads(text)) if text.strip() else "{}"
             except ValueError as exc:
                 message = f"Could not parse request body into json: {exc}"
-                raise _GatewayAnswer(Response(400, json.dumps({"message": message}))) from None
+                raise GatewayAnswer(Response(400, json.dumps({"message": message}))) from None
         if action == "StartSyncExecution":
             return 200, self._start_sync(machine, request_id, payload)
         answer = self.executions.start_execution(machine, request_id, payload)
         return 200, _json(answer)
+
+    def render(
+        self,
+        template: str,
+        given: vtl.TemplateInput,
+        route: Route,
+        request_id: str,
+        *,
+        response: bool = False,
+        override: vtl.ResponseOverride | None = None,
+    ) -> str:
+        """The template's output; a template that fails is API Gateway's answer (500, or 400 for
+        a request body `$input.json` cannot read), said on the log. A response template's
+        `$context.responseOverride` goes to `override`."""
+        try:
+            return vtl.render(template, given, override)
+        except vtl.BadRequestBody as exc:
+            if response:
+                self.log(
+                    f"{route.method} /{route.path}: response template failed: {exc} "
+                    f"(request {request_id}: API Gateway answers 500)"
+                )
+                raise GatewayAnswer(execution_failure(request_id)) from None
+            raise GatewayAnswer(Response(400, json.dumps({"message": str(exc)}))) from None
+        except vtl.TemplateFailure as exc:
+            self.log(
+                f"{route.method} /{route.path}: mapping template failed: {exc} "
+                f"(request {request_id}: API Gateway answers 500)"
+            )
+            raise GatewayAnswer(execution_failure(request_id)) from None
+
+    def template_input(
+        self, route: Route, request: Request, params: dict[str, str], request_id: str, body: str
+    ) -> vtl.TemplateInput:
+        """What a mapping template sees of this request: `body` is the payload (the request's,
+        or the integration's answer for a response template)."""
+        now = self.now()
+        path = self._bare_path(request.path)
+        given = request.headers.get("x-api-key")
+        key_id = None
+        if given and route.document.get("apiKeyRequired") and self.api_keys is not None:
+            key_id = self.api_keys(str(self.document.get("id")), self.stage).get(given)
+        identity: dict[str, Any] = {
+            **dict.fromkeys(IDENTITY_KEYS),
+            "sourceIp": "127.0.0.1",
+            "userAgent": request.headers.get("user-agent"),
+            "apiKey": given if key_id else None,
+            "apiKeyId": key_id,
+        }
+        content_type = (request.headers.get("content-type") or JSON_TYPE).split(";")[0].strip()
+        headers = dict(request.raw_headers) if request.raw_headers else dict(request.headers)
+        for name in [n for n in headers if n.lower() in ("content-length", "connection")]:
+            del headers[name]
+        return vtl.TemplateInput(
+            body=body,
+            json_body=content_type.lower().endswith("json"),
+            path_params=dict(params),
+            query=dict(request.query),
+            headers=headers,
+            context={
+                "accountId": self.account,
+                "apiId": self.document.get("id", ""),
+                "authorizer": {},
+                "domainName": "127.0.0.1",
+                "domainPrefix": "127",
+                "extendedRequestId": request_id,
+                "httpMethod": request.method,
+                "identity": identity,
+                "path": f"/{self.stage}{path}",
+                "protocol": "HTTP/1.1",
+                "requestId": request_id,
+                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "requestTimeEpoch": int(now.timestamp() * 1000),
+                "resourceId": route.document.get("resourceId", ""),
+                "resourcePath": "/" + route.path,
+                "stage": self.stage,
+            },
+        )
+
+    def _templated_action(self, action: str, rendered: str) -> tuple[int, str]:
+        """Step Functions' answer to the request a template rendered."""
+        try:
+            params = json.loads(rendered)
+        except ValueError:
+            return 400, _error("SerializationException", "the request is not JSON").body
+        if not isinstance(params, dict):
+            return 400, _error("SerializationException", "the request is not an object").body
+        return self._action(action, params)
 
     def _passthrough(self, action: str, request: Request) -> tuple[int, str]:
         try:
@@ -307,6 +380,9 @@ class LocalApi:
             return 400, _error("SerializationException", "the request body is not JSON").body
         if not isinstance(params, dict):
             return 400, _error("SerializationException", "the request body is not an object").body
+        return self._action(action, params)
+
+    def _action(self, action: str, params: dict[str, Any]) -> tuple[int, str]:
         if action in ("StartExecution", "StartSyncExecution"):
             machine = str(params.get("stateMachineArn", ""))
             name = str(params.get("name") or uuid.uuid4())
@@ -486,9 +562,16 @@ class LocalApi:
             return path[len(self.stage) + 1 :] or "/"
         return path
 
-    def _respond(self, doc: dict[str, Any], status: int, body: str, request_id: str) -> Response:
+    def _respond(
+        self,
+        doc: dict[str, Any],
+        status: int,
+        body: str,
+        request_id: str,
+        template_input: vtl.TemplateInput,
+    ) -> Response:
         """The integration response whose selection pattern matches the status (the default,
-        pattern "", otherwise), with its headers and its template."""
+        pattern "", otherwise), with its headers and its template rendered over the answer."""
         responses = doc.get("integrationResponses") or []
         chosen = next(
             (
@@ -501,14 +584,18 @@ class LocalApi:
         headers = {"Content-Type": JSON_TYPE, "x-amzn-RequestId": request_id}
         if chosen is None:
             return Response(status, body, headers)
-        for key, value in (chosen.get("responseParameters") or {}).items():
-            name = key.removeprefix("method.response.header.")
-            if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == "'":
-                headers[name] = value[1:-1]
+        headers.update(mapped_headers(chosen.get("responseParameters") or {}, body))
         template = (chosen.get("responseTemplates") or {}).get(JSON_TYPE)
-        if template and "$" not in template and "#" not in template:
-            body = template
-        return Response(int(chosen.get("statusCode", status)), body, headers)
+        override = vtl.ResponseOverride()
+        if template:
+            route = Route(str(doc.get("path", "")), str(doc.get("method", "")), doc)
+            try:
+                body = self.render(
+                    template, template_input, route, request_id, response=True, override=override
+                )
+            except GatewayAnswer as answer:
+                return answer.response
+        return overridden(Response(int(chosen.get("statusCode", status)), body, headers), override)
 
 
 # requestContext.identity of the proxy event: what API Gateway knows of the caller (null here).
