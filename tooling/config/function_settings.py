@@ -8,7 +8,8 @@ function, else from the provider where Serverless takes it from there.
   also gives the function's role X-Ray's PutTraceSegments/PutTelemetryRecords (as Serverless
   adds them to its default role).
 - `layers`: the function's list replaces `provider.layers`; layer version ARNs (Lambda takes up
-  to 5). Layers of the service's own top-level `layers:` are not deployed by the toolkit.
+  to 5), or a layer of the service's own top-level `layers:` by its logical id
+  (tooling.config.layers), whose version's ARN the deploy puts in its place.
 - `vpc`: `securityGroupIds` and `subnetIds`, each the function's else the provider's; without
   both there is no VPC (as Serverless drops it); `vpc: false` or null on a function drops the
   provider's. The role gets AWSLambdaVPCAccessExecutionRole.

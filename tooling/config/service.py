@@ -59,6 +59,7 @@ from tooling.config.intrinsics import (
     resolve_with_report,
     state_machine_logical_id,
 )
+from tooling.config.layers import LayerConfig, LayerReader, named_layer, own_layer_ref
 from tooling.config.machine_settings import Encryption, configure_task_timeouts, read_encryption
 from tooling.config.missing import MISSING
 from tooling.config.program_config import PROGRAM_CONFIG_EXTENSIONS, is_program, read_program
@@ -226,7 +227,7 @@ MISPLACED_KEYS = {
 TOP_LEVEL_KEYS_USED = frozenset(
     {
         "service", "provider", "custom", "functions", "stepFunctions", "package", "params",
-        "resources", "constructs", "lift",
+        "resources", "constructs", "lift", "layers",
         "frameworkVersion", "plugins", "useDotenv", "configValidationMode",
         "variablesResolutionMode", "deprecationNotificationMode", "disabledDeprecations",
         "unresolvedVariablesNotificationMode", "org", "app", "console", "dashboard", "license",
@@ -405,6 +406,9 @@ class ServiceConfig:
     # the functions' URLs the service reads (`<Key>LambdaFunctionUrl` logical ids), in order
     url_references: tuple[str, ...] = ()
     function_urls: dict[str, str] = field(default_factory=dict)  # logical id -> URL, as loaded
+    layers: dict[str, LayerConfig] = field(default_factory=dict)  # top-level `layers:`
+    # logical id -> the current version's ARN of each own layer (set by tooling.deploy.phases)
+    layer_arns: dict[str, str] = field(default_factory=dict)
 
 
 def _has_http_events(
@@ -503,6 +507,7 @@ class _Loader:
         self._desugared = Desugared()
         self._latest_layers = False  # a plugin of LATEST_LAYER_PLUGINS is named
         self._latest_layers_said: set[str] = set()  # layers whose missing version was said
+        self._own_layers: dict[str, LayerConfig] = {}  # top-level `layers:`
 
     # -- entry --------------------------------------------------------------------------------
 
@@ -616,6 +621,13 @@ class _Loader:
                 **self._at("/package/excludeDevDependencies"),
             )
         plugins = self._plugins()
+        layer_reader = LayerReader(self.directory, self._at, self._where, self._patterns,
+                                   self._artifact)  # fmt: skip
+        try:
+            self._own_layers = layer_reader.read(self.vars.resolve("/layers"))
+        except ConfigError as exc:  # refused by validate/plan/deploy; remove and info go on
+            self.problems.append(exc)
+        self.warnings.extend(layer_reader.warnings)
         self._desugared = self._constructs(raw, service, stage, provider, plugins)
 
         functions = self._functions(service, stage, region, provider, package, plugins)
@@ -719,6 +731,7 @@ class _Loader:
                 )
             ),
             function_urls=dict(given.urls) if isinstance(given, DeployedValues) else {},
+            layers=self._own_layers,
         )
 
     # -- helpers ------------------------------------------------------------------------------
@@ -1305,25 +1318,18 @@ class _Loader:
     def _function_settings_intrinsics(
         self, function: FunctionConfig, context: IntrinsicContext
     ) -> FunctionConfig:
-        """Layers and VPC ids written as intrinsics, resolved as CloudFormation would; a `Ref`
-        of a layer of the service's own top-level `layers:` (which the toolkit does not deploy)
-        is left out with a warning, as that `layers:` is."""
+        """Layers and VPC ids written as intrinsics, resolved as CloudFormation would; a layer
+        of the service's own top-level `layers:` stays a reference to it until the deploy
+        knows its version's ARN (tooling.config.layers)."""
         pending = self._layers_pending.get(function.key) or []
         if not pending:
             return function
-        own = self.vars.resolve("/layers")
-        own_ids = set()
-        if isinstance(own, dict):
-            own_ids = {f"{normalized_name(str(name))}LambdaLayer" for name in own}
+        own_ids = frozenset(layer.logical_id for layer in self._own_layers.values())
         settings = function.settings
         for field_name, value, at in pending:
-            named = value.get("Ref") if isinstance(value, dict) else None
-            if field_name == "layers" and isinstance(named, str) and named in own_ids:
-                self.warnings.append(
-                    f"{self._where(at)}: function '{function.key}': layer {named} is one of the "
-                    "service's own `layers:`, which the toolkit does not deploy yet: the "
-                    "function deploys without it"
-                )
+            named = named_layer(value, own_ids) if field_name == "layers" else None
+            if named is not None:
+                settings = with_resolved(settings, field_name, own_layer_ref(named))
                 continue
             what = f"function '{function.key}': {field_name}"
             resolved = self._resolved(value, at, context, what)
@@ -2342,6 +2348,8 @@ class _Loader:
             service_ids[f"{normalized_name(key)}LogGroup"] = frozenset({"Arn"})
         for machine in machines.values():
             service_ids[machine.logical_id] = frozenset({"Arn", "Name"})
+        for layer in self._own_layers.values():  # published before the stack (phases.py)
+            service_ids[layer.logical_id] = frozenset({"LayerVersionArn"})
         if any(f.uses_service_role for f in functions.values()) and not _custom_role(provider):
             service_ids[FUNCTION_ROLE_LOGICAL_ID] = frozenset({"Arn"})
         for key, function in functions.items():  # serverless-iam-roles-per-function's

@@ -25,6 +25,7 @@ from typing import Any
 
 from tooling.config.function_urls import url_logical_id
 from tooling.config.intrinsics import ResourceValues
+from tooling.config.layers import LAYER_PENDING
 from tooling.config.resources import (
     HTTP_API_LOGICAL_ID,
     REST_API_LOGICAL_ID,
@@ -40,7 +41,15 @@ from tooling.deploy.desired import Prepared, before_the_stack, desired_resources
 from tooling.deploy.event_resources import authorizer_settings, made_authorizers
 from tooling.deploy.executor import ApplyingExecutor, DisplayExecutor, OnChange
 from tooling.deploy.http_api_resources import http_api_model
-from tooling.deploy.models import Address, HttpApi, Resource, RestApi, Stack, WebsocketApi
+from tooling.deploy.models import (
+    Address,
+    HttpApi,
+    Layer,
+    Resource,
+    RestApi,
+    Stack,
+    WebsocketApi,
+)
 from tooling.deploy.plan import Change, Plan, Step, plan_deploy, plan_resources
 from tooling.deploy.providers import DeployTarget, Found
 from tooling.deploy.record import Record
@@ -88,6 +97,7 @@ def deploy(
                 if on_warning is not None:
                     on_warning(warning)
 
+    service, layers_first = _layers_first(service, target, record, build_dir, dry_run, on_change)
     service, api_first = _rest_api_first(service, target, record, build_dir, dry_run, on_change)
     service, http_api_first = _http_api_first(
         service, target, record, build_dir, dry_run, on_change
@@ -112,6 +122,7 @@ def deploy(
         if dry_run:
             plan.steps = [_say_url_pending(s) for s in plan.steps]
         changes = urls.done(_run(plan, target, record, dry_run, on_change))
+        changes = _with_layers(changes, layers_first)
         return Outcome(service, prepared, plan, _with_first(changes, firsts))
 
     prepare(service, build_dir)  # every local check before the stack changes
@@ -140,6 +151,7 @@ def deploy(
         rest_api_ids=service.rest_api_ids,
         http_api_ids=service.http_api_ids,
         websocket_ids=service.websocket_ids,
+        layer_arns=service.layer_arns,
     )
     if not urls.made:
         service = urls.first(service, values)
@@ -169,7 +181,8 @@ def deploy(
             else c
             for c in changes
         ]
-    return Outcome(service, prepared, plan, _with_first(urls.done(changes), firsts))
+    changes = _with_layers(urls.done(changes), layers_first)
+    return Outcome(service, prepared, plan, _with_first(changes, firsts))
 
 
 def _template_names_urls(service: ServiceConfig) -> bool:
@@ -239,6 +252,7 @@ class _FunctionUrls:
             rest_api_ids=service.rest_api_ids,
             http_api_ids=service.http_api_ids,
             websocket_ids=service.websocket_ids,
+            layer_arns=service.layer_arns,
         )
 
     def done(self, changes: list[Change]) -> list[Change]:
@@ -275,6 +289,51 @@ def _say_url_pending(step: Step) -> Step:
     change = step.change
     action = "update" if change.action == "unchanged" else change.action
     return replace(step, change=replace(change, action=action, reasons=(*change.reasons, reason)))
+
+
+def _layers_first(
+    service: ServiceConfig,
+    target: DeployTarget,
+    record: Record,
+    build_dir: Path,
+    dry_run: bool,
+    on_change: OnChange | None,
+) -> tuple[ServiceConfig, list[Change]]:
+    """The service's own layers, published before anything else (their functions name a
+    version's ARN, which exists only once it is published), and the service carrying each
+    layer's current version ARN. A dry run publishes nothing: a layer about to be published
+    has a placeholder ARN, and the functions naming it say so. A deploy killed after
+    publishing finds that version next time (its mark says what it holds) and publishes
+    nothing again."""
+    if not service.layers:
+        return service, []
+    prepared = prepare(service, build_dir)  # every local check before anything changes
+    layers = [
+        r for r in desired_resources(service, target.platform, prepared).resources
+        if isinstance(r, Layer)
+    ]  # fmt: skip
+    plan = plan_resources(layers, target, record, sweep=False)
+    changes = _run(plan, target, record, dry_run, on_change)
+    arns: dict[str, str] = {}
+    by_name = {layer.name: layer for layer in service.layers.values()}
+    for step in plan.steps:
+        layer = by_name[step.change.address.name]
+        found = step.found
+        if step.change.action != "unchanged":
+            found = None if dry_run else target.provider("layer").find(step.change.address)
+        if found is None:
+            if not dry_run:
+                raise ToolError(f"{step.change.address} was published but cannot be read back")
+            arns[layer.logical_id] = LAYER_PENDING.format(logical_id=layer.logical_id)
+        else:
+            arns[layer.logical_id] = str(found["LayerVersionArn"])
+    return replace(service, layer_arns=arns), changes
+
+
+def _with_layers(changes: list[Change], layers: list[Change]) -> list[Change]:
+    """What the deploy did to the layers it published first (then unchanged in the plan)."""
+    first = {c.address: c for c in layers}
+    return [first.get(c.address, c) if c.action == "unchanged" else c for c in changes]
 
 
 def _http_api_first(
