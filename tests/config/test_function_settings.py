@@ -334,3 +334,27 @@ def test_provider_logs_are_said_per_key_once(tmp_path: Path) -> None:
     assert len(said) == 2, said
     assert "serverless.yml:6:14: provider.logs.restApi (the REST API's access" in said[1]
     assert "provider.logs.frameworkLambda has no effect" in said[0]
+
+
+def test_kms_key_arn_is_the_function_s_else_the_provider_s_and_the_role_may_decrypt(
+    tmp_path: Path,
+) -> None:
+    """Serverless v3 functions.js: KmsKeyArn, and kms:Decrypt on its role for a key written as
+    text."""
+    from tooling.iam import function_role
+
+    mine = "arn:aws:kms:us-east-1:123456789012:key/mine"
+    theirs = "arn:aws:kms:us-east-1:123456789012:key/provider"
+    svc = service(tmp_path, f"  kmsKeyArn: {theirs}\n", f"    kmsKeyArn: {mine}\n")
+    assert not [w for w in svc.warnings if "kmsKeyArn" in w]
+    assert svc.functions["a"].settings.kms_key_arn == mine
+    assert svc.functions["b"].settings.kms_key_arn == theirs
+    (policy,) = function_role(svc).inline_policies.values()
+    decrypts = [s["Resource"] for s in policy["Statement"] if s["Action"] == ["kms:Decrypt"]]
+    assert decrypts == [[mine], [theirs]]
+
+
+def test_a_kms_key_arn_that_is_no_arn_is_refused_at_its_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        service(tmp_path, functions="    kmsKeyArn: my-key\n")
+    assert caught.value.line == 8

@@ -147,6 +147,7 @@ PROVIDER_KEYS_USED = frozenset(
         # say themselves when they are ignored
         "websocketsApiName", "websocketsApiRouteSelectionExpression", "websocketsDescription",
         "logs",  # said per key (tooling.config.function_settings provider_setting_warnings)
+        "kmsKeyArn",
     }
 )  # fmt: skip
 # How Serverless deploys through CloudFormation; the toolkit deploys functions and state machines
@@ -177,7 +178,7 @@ FUNCTION_KEYS_USED = frozenset(
         "name", "handler", "runtime", "memorySize", "timeout", "environment", "package",
         "description", "architecture", "tracing", "layers", "vpc", "ephemeralStorageSize", "tags",
         "events", "url", "role", "reservedConcurrency", "maximumRetryAttempts", "maximumEventAge",
-        "destinations", "image", "logRetentionInDays",
+        "destinations", "image", "logRetentionInDays", "kmsKeyArn",
     }
 )  # fmt: skip
 FUNCTION_KEYS_NO_EFFECT = frozenset({"condition", "dependsOn", "versionFunction"})

@@ -164,6 +164,7 @@ class Function:
             "Role": self.role_arn,
             "Description": settings.description,
             "TracingConfig": {"Mode": settings.tracing or "PassThrough"},
+            "KMSKeyArn": settings.kms_key_arn or "",  # "": Lambda's own key
             "VpcConfig": {
                 "SubnetIds": list(vpc.subnet_ids) if vpc else [],
                 "SecurityGroupIds": list(vpc.security_group_ids) if vpc else [],
