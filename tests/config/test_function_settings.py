@@ -279,12 +279,20 @@ def test_asynchronous_settings_and_destinations_as_serverless_reads_them(
     assert not any("reservedConcurrency" in w for w in svc.warnings)
 
 
-def test_provisioned_concurrency_is_a_warning_by_key_and_line(tmp_path: Path) -> None:
+def test_provisioned_concurrency_and_snap_start_are_read_with_their_alias(tmp_path: Path) -> None:
+    """Serverless v3 functions.js: a `provisioned` alias for provisionedConcurrency, a
+    `snapstart` alias for snapStart (0 provisions nothing: `functionObject.provisionedConcurrency
+    ||`)."""
     svc = service(tmp_path, functions="    provisionedConcurrency: 2\n")
-    (warning,) = [w for w in svc.warnings if "provisionedConcurrency" in w]
-    assert warning.startswith("serverless.yml:8:")
-    assert "not supported by the toolkit yet" in warning
-    assert "a version and a `provisioned` alias" in warning
+    assert not [w for w in svc.warnings if "provisionedConcurrency" in w]
+    settings = svc.functions["a"].settings
+    assert (settings.provisioned_concurrency, settings.target_alias) == (2, "provisioned")
+    assert svc.functions["b"].settings.target_alias is None
+    svc = service(tmp_path, functions="    snapStart: true\n")
+    assert svc.functions["a"].settings.target_alias == "snapstart"
+    assert not [w for w in svc.warnings if "snapStart" in w]
+    svc = service(tmp_path, functions="    provisionedConcurrency: 0\n    snapStart: false\n")
+    assert svc.functions["a"].settings.target_alias is None
 
 
 @pytest.mark.parametrize(
@@ -297,6 +305,13 @@ def test_provisioned_concurrency_is_a_warning_by_key_and_line(tmp_path: Path) ->
         ("    destinations: {onFailure: nothere}\n", 8, "'nothere' is not a function of this"),
         ("    destinations:\n      onFailure: arn:aws:s3:::bucket\n", 9, "is not a function,"),
         ("    destinations: {onFailure: {arn: x, type: s3}}\n", 8, "`arn` with `type`"),
+        ("    provisionedConcurrency: -1\n", 8, "provisionedConcurrency must be a whole number"),
+        ("    snapStart: yes please\n", 8, "snapStart must be true or false"),
+        (
+            "    provisionedConcurrency: 1\n    snapStart: true\n",
+            9,
+            "functions with enabled SnapStart does not support provisioned concurrency",
+        ),
     ],
 )
 def test_what_serverless_or_lambda_refuse_of_them_is_refused_at_its_line(

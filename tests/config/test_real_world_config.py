@@ -223,9 +223,9 @@ def test_provider_keys_are_used_said_unsupported_or_unknown(tmp_path: Path) -> N
 
 
 def test_function_keys_the_toolkit_does_not_use_are_said(tmp_path: Path) -> None:
-    yml = BASE + "functions:\n  f:\n    handler: h.main\n    snapStart: true\n"
+    yml = BASE + "functions:\n  f:\n    handler: h.main\n    fileSystemConfig: {}\n"
     (warning,) = load(write(tmp_path, {"serverless.yml": yml})).warnings
-    assert warning.startswith("serverless.yml:7:16: functions.f.snapStart is not supported")
+    assert warning.startswith("serverless.yml:7:23: functions.f.fileSystemConfig is not supported")
 
 
 def test_function_events_the_toolkit_does_not_deploy_are_said_by_type(tmp_path: Path) -> None:

@@ -171,17 +171,13 @@ FUNCTION_KEYS_USED = frozenset(
         "name", "handler", "runtime", "memorySize", "timeout", "environment", "package",
         "description", "architecture", "tracing", "layers", "vpc", "ephemeralStorageSize", "tags",
         "events", "url", "role", "reservedConcurrency", "maximumRetryAttempts", "maximumEventAge",
-        "destinations", "image", "logRetentionInDays",
+        "destinations", "image", "logRetentionInDays", "provisionedConcurrency", "snapStart",
     }
 )  # fmt: skip
 FUNCTION_KEYS_NO_EFFECT = frozenset({"condition", "dependsOn", "versionFunction"})
 # What the warning about a key the toolkit does not use says of it, where "see README" is not
 # enough.
-UNSUPPORTED_WHY = {
-    "provisionedConcurrency": "Serverless publishes a version and a `provisioned` alias holding "
-    "the provisioned concurrency and points the function's events at it; the toolkit deploys "
-    "$LATEST only, so the function runs on demand",
-}
+UNSUPPORTED_WHY: dict[str, str] = {}
 PER_FUNCTION_ROLES = "serverless-iam-roles-per-function"  # its keys read when it is a plugin
 PER_FUNCTION_ROLE_KEYS = frozenset(
     {"iamRoleStatements", "iamRoleStatementsName", "iamRoleStatementsInherit",

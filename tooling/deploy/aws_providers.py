@@ -39,6 +39,7 @@ from tooling.deploy.differences import (
     role_diff,
     state_machine_diff,
 )
+from tooling.deploy.function_alias_providers import AwsFunctionAliases
 from tooling.deploy.function_url_providers import AwsFunctionUrls
 from tooling.deploy.models import (
     Address,
@@ -697,6 +698,7 @@ def aws_target(service: ServiceConfig, aws: AwsClient) -> DeployTarget:
             "stack": CloudFormationStacks(lambda: aws, context.tags, reporter, target="aws"),
             **aws_event_providers(context),
             "function url": AwsFunctionUrls(context),
+            "function alias": AwsFunctionAliases(context),
             **aws_sns_providers(context),
             **bucket_providers(lambda: aws, context.region, context.tags),
         },

@@ -34,6 +34,7 @@ from tooling.config.service import FUNCTION_ROLE_LOGICAL_ID, ServiceConfig, Stat
 from tooling.config.triggers import TRIGGER_FUNCTION_TIMEOUT
 from tooling.deploy import (
     event_resources,
+    function_alias_resources,
     function_bus_resources,
     function_sns_resources,
     function_url_resources,
@@ -189,24 +190,24 @@ def _functions(context: _Context) -> Contribution:
             own = Role(iam.function_own_role(service, fn))
             resources.append(own)
             role_arn, needs = own.spec.arn(partition, service.account_id), (own.address,)
-        resources.append(
-            Function(
-                name=fn.name,
-                handler=fn.handler,
-                runtime=fn.runtime,
-                memory_size=fn.memory_size,
-                timeout=fn.timeout,
-                environment=dict(fn.environment),
-                role_arn=role_arn,
-                code=prepared.package_for(key) if prepared and fn.image is None else None,
-                needs=(*needs, groups[key].address),
-                key=key,
-                declared_in=service.config_file.name,
-                runtime_location=fn.runtime_location,
-                settings=fn.settings,
-                image=fn.image,
-            )
+        function = Function(
+            name=fn.name,
+            handler=fn.handler,
+            runtime=fn.runtime,
+            memory_size=fn.memory_size,
+            timeout=fn.timeout,
+            environment=dict(fn.environment),
+            role_arn=role_arn,
+            code=prepared.package_for(key) if prepared and fn.image is None else None,
+            needs=(*needs, groups[key].address),
+            key=key,
+            declared_in=service.config_file.name,
+            runtime_location=fn.runtime_location,
+            settings=fn.settings,
+            image=fn.image,
         )
+        resources.append(function)
+        resources.extend(function_alias_resources.function_aliases(fn, function))
     return resources, []
 
 

@@ -32,6 +32,7 @@ from tooling.deploy.differences import (
     role_diff,
     state_machine_diff,
 )
+from tooling.deploy.function_alias_providers import LocalFunctionAliases
 from tooling.deploy.local_api_key_providers import local_api_key_providers
 from tooling.deploy.local_event_providers import local_event_providers
 from tooling.deploy.local_http_api_providers import (
@@ -600,6 +601,7 @@ def local_target(service: ServiceConfig) -> DeployTarget:
             "http api": LocalHttpApis(state),
             "websocket api": LocalWebsocketApis(state),
             "function url": LocalFunctionUrls(state),
+            "function alias": LocalFunctionAliases(state),
             **local_sns_providers(state),
             **local_api_key_providers(state),
             **bucket_providers(

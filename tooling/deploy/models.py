@@ -39,6 +39,7 @@ Kind = Literal[
     "http api",
     "websocket api",
     "function url",
+    "function alias",
     "alarm",
     "permission",
     "bucket",
@@ -765,6 +766,29 @@ class FunctionUrl:
 
 
 @dataclass(frozen=True)
+class FunctionAlias:
+    """An alias of a function on a version published from it (`provisioned` with its
+    provisioned concurrency, `snapstart`), as Serverless makes them. `function` is the function
+    as it is deployed: the version the alias points at must hold its code and configuration,
+    else a new one is published. Known as "<function name>:<alias>"."""
+
+    KIND: ClassVar[Kind] = "function alias"
+    function: Function
+    function_arn: str
+    alias: str
+    provisioned_concurrency: int | None = None
+    needs: tuple[Address, ...] = ()
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, f"{self.function.name}:{self.alias}",
+                       f"{self.function_arn}:{self.alias}")  # fmt: skip
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return self.needs
+
+
+@dataclass(frozen=True)
 class Alarm:
     """A CloudWatch metric alarm on a state machine's AWS/States metric."""
 
@@ -923,6 +947,7 @@ Resource = (
     | HttpApi
     | WebsocketApi
     | FunctionUrl
+    | FunctionAlias
     | Alarm
     | Permission
     | Bucket

@@ -29,6 +29,12 @@
   entry and keeps answering the first: made to replace. GetFunction answers a reserved
   concurrency of 0 (a throttled function) on AWS; moto leaves it out: added.
 
+- moto's Lambda has no provisioned concurrency configurations (Put/Get/Delete
+  ProvisionedConcurrencyConfig), which the toolkit sets on a function's `provisioned` alias:
+  added, kept per function and alias or version; a configuration is READY at once (AWS
+  allocates the environments over minutes: IN_PROGRESS, then READY), refused on $LATEST or an
+  unknown qualifier as AWS refuses it, and gone with its alias or function.
+
 - moto's Lambda keeps AddPermission's `FunctionUrlAuthType` as a key of the statement; AWS
   writes it as the condition `{"StringEquals": {"lambda:FunctionUrlAuthType": ...}}` (what the
   toolkit compares a function URL's public permission with): made so.
@@ -56,6 +62,8 @@ from urllib.parse import unquote
 CLOUDFORMATION_MODELS = "moto.cloudformation.models"
 LAMBDA_MODELS = "moto.awslambda.models"
 LAMBDA_POLICY = "moto.awslambda.policy"
+LAMBDA_URLS = "moto.awslambda.urls"
+LAMBDA_RESPONSES = "moto.awslambda.responses"
 APIGATEWAYV2_RESPONSES = "moto.apigatewayv2.responses"
 APIGATEWAYV2_MODELS = "moto.apigatewayv2.models"
 
@@ -84,6 +92,8 @@ def apply() -> None:
         (CLOUDFORMATION_MODELS, _fix),
         (LAMBDA_MODELS, _fix_lambda),
         (LAMBDA_POLICY, _url_permission_condition),
+        (LAMBDA_URLS, _provisioned_concurrency_path),
+        (LAMBDA_RESPONSES, _provisioned_concurrency_calls),
         (APIGATEWAYV2_RESPONSES, _add_get_authorizers),
         (APIGATEWAYV2_MODELS, _websocket_endpoint),
     ):
@@ -139,6 +149,104 @@ def _fix_lambda(models: ModuleType) -> None:
         return update_configuration(self, updates)
 
     models.LambdaFunction.update_configuration = update_all_of_the_configuration
+
+
+PROVISIONED_PATH = (
+    r"{0}/(?P<api_version>[^/]+)/functions/(?P<function_name>[\w_:%-]+)/provisioned-concurrency/?$"
+)
+
+
+def _provisioned_concurrency_path(urls: ModuleType) -> None:
+    if PROVISIONED_PATH not in urls.url_paths:
+        urls.url_paths[PROVISIONED_PATH] = urls.LambdaResponse.dispatch
+
+
+def _provisioned_concurrency_calls(responses: ModuleType) -> None:
+    """Put/Get/DeleteProvisionedConcurrencyConfig on moto's Lambda, kept on its backend."""
+    import json
+    from datetime import UTC, datetime
+
+    from moto.core.exceptions import JsonRESTError
+
+    handler = responses.LambdaResponse
+    if hasattr(handler, "put_provisioned_concurrency_config"):
+        return
+
+    def configs(self: Any) -> dict[tuple[str, str], dict[str, Any]]:
+        backend = self.backend
+        if not hasattr(backend, "tool_provisioned"):
+            backend.tool_provisioned = {}
+        kept: dict[tuple[str, str], dict[str, Any]] = backend.tool_provisioned
+        return kept
+
+    def target(self: Any) -> tuple[str, str]:
+        name = unquote(self.path.rsplit("/", 2)[-2])
+        qualifier = (self.querystring.get("Qualifier") or [""])[0]
+        function = self.backend.get_function(name)  # ResourceNotFoundException if none
+        name = function.function_name
+        if not qualifier or qualifier == "$LATEST":
+            raise JsonRESTError(
+                "InvalidParameterValueException",
+                "Provisioned Concurrency Configs cannot be applied to unpublished function "
+                "versions.",
+            )
+        if qualifier.isdigit():
+            self.backend.get_function(name, qualifier)
+        else:
+            self.backend.get_alias(qualifier, name)
+        return name, qualifier
+
+    def put_provisioned_concurrency_config(self: Any) -> Any:
+        key = target(self)
+        wanted = int(json.loads(self.body)["ProvisionedConcurrentExecutions"])
+        answer = {
+            "RequestedProvisionedConcurrentExecutions": wanted,
+            "AvailableProvisionedConcurrentExecutions": wanted,
+            "AllocatedProvisionedConcurrentExecutions": wanted,
+            "Status": "READY",
+            "LastModified": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        configs(self)[key] = answer
+        return 202, {"status": 202}, json.dumps(answer)
+
+    def get_provisioned_concurrency_config(self: Any) -> Any:
+        key = target(self)
+        answer = configs(self).get(key)
+        if answer is None:
+            error = JsonRESTError(
+                "ProvisionedConcurrencyConfigNotFoundException",
+                "No Provisioned Concurrency Config found for this function",
+            )
+            error.code = 404
+            raise error
+        return 200, {}, json.dumps(answer)
+
+    def delete_provisioned_concurrency_config(self: Any) -> Any:
+        configs(self).pop(target(self), None)
+        return 204, {"status": 204}, ""
+
+    def forgetting(original: Callable[..., Any], which: Callable[..., bool]) -> Callable[..., Any]:
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            answer = original(self, *args, **kwargs)
+            name = unquote(self.path.split("/functions/", 1)[1].split("/", 1)[0])
+            name = name.rsplit(":function:", 1)[-1].split(":", 1)[0]
+            kept = configs(self)
+            for key in [key for key in kept if key[0] == name and which(self, key)]:
+                del kept[key]
+            return answer
+
+        return call
+
+    handler.put_provisioned_concurrency_config = put_provisioned_concurrency_config
+    handler.get_provisioned_concurrency_config = get_provisioned_concurrency_config
+    handler.delete_provisioned_concurrency_config = delete_provisioned_concurrency_config
+    handler.delete_alias = forgetting(  # an alias takes its configuration with it
+        handler.delete_alias, lambda self, key: key[1] == unquote(self.path.rsplit("/", 1)[-1])
+    )
+    handler.delete_function = forgetting(
+        handler.delete_function,
+        lambda self, key: (self._get_param("Qualifier", None) or key[1]) == key[1],
+    )
 
 
 def _url_permission_condition(module: ModuleType) -> None:

@@ -1,0 +1,167 @@
+"""A function's provisionedConcurrency on the AWS target, against a moto server: a version
+published after the function's code and configuration, the `provisioned` alias on it with its
+provisioned concurrency, as Serverless deploys them; nothing published by a no-op redeploy; a
+new version after a change; a deploy stopped between publishing and moving the alias finished
+by the next; the alias removed with the setting and by `tool remove` (issue 15)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from .cli_runs import mutating, run
+from .conftest import REGION
+
+FUNCTION = "versions-dev-work"
+SERVERLESS = """\
+service: versions
+provider:
+  name: aws
+  runtime: python3.12
+functions:
+  work:
+    handler: handler.work
+    provisionedConcurrency: 2
+  plain:
+    handler: handler.work
+"""
+
+
+def client(name: str) -> Any:
+    make_client: Callable[..., Any] = boto3.Session(region_name=REGION).client
+    return make_client(name)
+
+
+@pytest.fixture
+def service(aws_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "versions"
+    folder.mkdir()
+    (folder / "serverless.yml").write_text(SERVERLESS)
+    (folder / "handler.py").write_text("def work(event, context):\n    return 1\n")
+    monkeypatch.chdir(folder)
+    return folder
+
+
+def alias(name: str = FUNCTION) -> dict[str, Any]:
+    answer: dict[str, Any] = client("lambda").get_alias(FunctionName=name, Name="provisioned")
+    return answer
+
+
+def provisioned() -> int:
+    config = client("lambda").get_provisioned_concurrency_config(
+        FunctionName=FUNCTION, Qualifier="provisioned"
+    )
+    return int(config["RequestedProvisionedConcurrentExecutions"])
+
+
+def versions(name: str = FUNCTION) -> list[str]:
+    listed = client("lambda").list_versions_by_function(FunctionName=name)["Versions"]
+    return [v["Version"] for v in listed if v["Version"] != "$LATEST"]
+
+
+def test_a_version_and_the_provisioned_alias_and_a_redeploy_publishes_nothing(
+    service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err, calls = run(capsys, "deploy")
+    assert code == 0, err
+    assert "provisionedConcurrency" not in err  # read, not warned about
+    assert f"create    function alias {FUNCTION}:provisioned" in out
+    assert alias()["FunctionVersion"] == "1"
+    assert provisioned() == 2
+    assert versions("versions-dev-plain") == []  # no alias, no version
+    assert mutating(calls).count("PublishVersion") == 1
+
+    code, out, err, calls = run(capsys, "deploy")
+    assert code == 0, err
+    assert out.splitlines()[-1] == "No changes.", out
+    assert mutating(calls) == []
+
+    (service / "handler.py").write_text("def work(event, context):\n    return 2\n")
+    code, out, err, calls = run(capsys, "deploy")
+    assert code == 0, err
+    assert (
+        f"update    function alias {FUNCTION}:provisioned (version 1 is not the function's "
+        "code: a new version is published)" in out
+    ), out.splitlines()
+    assert alias()["FunctionVersion"] == "2"
+    version = client("lambda").get_function_configuration(FunctionName=FUNCTION, Qualifier="2")
+    latest = client("lambda").get_function_configuration(FunctionName=FUNCTION)
+    assert version["CodeSha256"] == latest["CodeSha256"]
+
+    text = SERVERLESS.replace("handler: handler.work\n    provisionedConcurrency: 2",
+                              "handler: handler.work\n    memorySize: 256\n"
+                              "    provisionedConcurrency: 3")  # fmt: skip
+    (service / "serverless.yml").write_text(text)
+    code, out, err, calls = run(capsys, "deploy")
+    assert code == 0, err
+    assert "MemorySize: a new version is published" in out, out
+    assert "provisioned concurrency 2 -> 3" in out
+    assert alias()["FunctionVersion"] == "3"
+    assert provisioned() == 3
+    assert client("lambda").get_function_configuration(
+        FunctionName=FUNCTION, Qualifier="3")["MemorySize"] == 256  # fmt: skip
+
+
+def test_a_deploy_stopped_after_publishing_is_finished_by_the_next(
+    service: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped (as if killed) after PublishVersion, before the alias moved: the alias stays on
+    the old version; the next deploy moves it (to the version published already), and the one
+    after changes nothing."""
+    from tooling.aws.client import AwsClient
+    from tooling.aws.errors import AwsOperationFailed
+
+    assert run(capsys, "deploy")[0] == 0
+    (service / "handler.py").write_text("def work(event, context):\n    return 2\n")
+    original = AwsClient.call
+
+    def stop_before_the_alias(self: AwsClient, service: str, method: str, **kw: Any) -> Any:
+        if method == "update_alias":
+            raise AwsOperationFailed("stopped here", code="Killed")
+        return original(self, service, method, **kw)
+
+    monkeypatch.setattr(AwsClient, "call", stop_before_the_alias)
+    code, _, err, _ = run(capsys, "deploy")
+    assert code == 1, err
+    assert versions() == ["1", "2"]
+    assert alias()["FunctionVersion"] == "1"
+    monkeypatch.setattr(AwsClient, "call", original)
+
+    code, out, err, calls = run(capsys, "deploy")
+    assert code == 0, err
+    assert f"update    function alias {FUNCTION}:provisioned" in out
+    assert alias()["FunctionVersion"] == "2"
+    assert versions() == ["1", "2"]  # nothing changed since 2: no third version
+    code, out, err, calls = run(capsys, "deploy")
+    assert out.splitlines()[-1] == "No changes.", out
+    assert mutating(calls) == []
+
+
+def test_the_alias_goes_with_the_setting_and_with_remove(
+    service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "deploy")[0] == 0
+    plain = SERVERLESS.replace("    provisionedConcurrency: 2\n", "")
+    (service / "serverless.yml").write_text(plain)
+    code, out, err, calls = run(capsys, "deploy")
+    assert code == 0, err
+    assert f"delete    function alias {FUNCTION}:provisioned" in out
+    assert mutating(calls) == ["DeleteAlias"]
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        alias()
+
+    (service / "serverless.yml").write_text(SERVERLESS)
+    assert run(capsys, "deploy")[0] == 0
+    assert alias()["FunctionVersion"] == "1"  # nothing changed since version 1
+    code, out, err, calls = run(capsys, "remove")
+    assert code == 0, err
+    assert f"delete    function alias {FUNCTION}:provisioned" in out
+    assert out.index(f"delete    function alias {FUNCTION}:provisioned (tool remove)") < out.index(
+        f"delete    function {FUNCTION} (tool remove)"
+    )
+    assert "DeleteAlias" in mutating(calls)

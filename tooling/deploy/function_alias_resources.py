@@ -1,0 +1,65 @@
+"""Functions' versions and aliases as resources: per function with `provisionedConcurrency` or
+`snapStart`, the alias Serverless makes (`provisioned` or `snapstart`) on a version published
+from the function, and how a found alias compares with the model (Serverless v3
+lib/plugins/aws/package/compile/functions.js: an AWS::Lambda::Version whose hash covers the
+code and the configuration, so a change of either publishes a new version, and an
+AWS::Lambda::Alias on it)."""
+
+from __future__ import annotations
+
+from tooling.config.service import FunctionConfig
+from tooling.deploy.differences import configuration_differences
+from tooling.deploy.models import Function, FunctionAlias
+from tooling.deploy.providers import Diff, Found
+
+VERSION_CHANGED = "FunctionVersion"  # the alias must move to a version published now
+PROVISIONED_CHANGED = "ProvisionedConcurrencyConfig"
+
+
+def function_aliases(fn: FunctionConfig, function: Function) -> list[FunctionAlias]:
+    """The alias of `fn` (deployed as `function`), if it has one."""
+    alias = fn.settings.target_alias
+    if alias is None:
+        return []
+    return [
+        FunctionAlias(
+            function=function,
+            function_arn=fn.arn,
+            alias=alias,
+            provisioned_concurrency=fn.settings.provisioned_concurrency,
+            needs=(function.address,),
+        )
+    ]
+
+
+def version_differences(alias: FunctionAlias, version: Found) -> list[str]:
+    """What of the function's code and configuration the published `version` (its
+    GetFunctionConfiguration) does not hold: [] when the alias may stay on it."""
+    function = alias.function
+    changed = []
+    if function.code is not None and version.get("CodeSha256") != function.code.sha256:
+        changed.append("code")
+    changed.extend(k for k in configuration_differences(function, version) if k != "Tags")
+    return changed
+
+
+def function_alias_diff(alias: FunctionAlias, found: Found) -> Diff:
+    """`found`: GetAlias's answer with `VersionConfiguration` (its version's configuration,
+    None where the target publishes no versions) and `ProvisionedConcurrentExecutions`."""
+    parts: list[tuple[str, tuple[str, ...]]] = []
+    version = found.get("VersionConfiguration")
+    if version is not None:
+        changed = version_differences(alias, version)
+        if changed:
+            parts.append((
+                f"version {found.get('FunctionVersion')} is not the function's "
+                + ", ".join(changed) + ": a new version is published",
+                (VERSION_CHANGED,),
+            ))  # fmt: skip
+    have, wanted = found.get("ProvisionedConcurrentExecutions"), alias.provisioned_concurrency
+    if have != wanted:
+        parts.append((
+            f"provisioned concurrency {have or 'none'} -> {wanted or 'none'}",
+            (PROVISIONED_CHANGED,),
+        ))  # fmt: skip
+    return Diff.of(*parts)
