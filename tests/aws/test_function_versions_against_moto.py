@@ -165,3 +165,98 @@ def test_the_alias_goes_with_the_setting_and_with_remove(
         f"delete    function {FUNCTION} (tool remove)"
     )
     assert "DeleteAlias" in mutating(calls)
+
+
+EVENTS = """\
+service: versions
+provider:
+  name: aws
+  runtime: python3.12
+functions:
+  work:
+    handler: handler.work
+    provisionedConcurrency: 1
+    events:
+      - sqs: arn:aws:sqs:us-east-1:123456789012:work-queue
+      - schedule: rate(5 minutes)
+      - eventBridge:
+          pattern: {source: [shop]}
+      - sns: work-topic
+      - http: GET /work
+      - httpApi: GET /work
+"""
+ALIAS_ARN = f"arn:aws:lambda:{REGION}:123456789012:function:{FUNCTION}:provisioned"
+PLAIN_ARN = ALIAS_ARN.removesuffix(":provisioned")
+
+
+def invoked_arns() -> dict[str, Any]:
+    """What each event of `work` invokes, as the target has it."""
+    events, sns, lambda_ = client("events"), client("sns"), client("lambda")
+    rules = events.list_rules()["Rules"]
+    targets = sorted(
+        t["Arn"] for r in rules for t in events.list_targets_by_rule(Rule=r["Name"])["Targets"]
+    )
+    (topic,) = sns.list_topics()["Topics"]
+    (subscription,) = sns.list_subscriptions_by_topic(TopicArn=topic["TopicArn"])["Subscriptions"]
+    apigateway = client("apigateway")
+    (api,) = apigateway.get_rest_apis()["items"]
+    (resource,) = [r for r in apigateway.get_resources(restApiId=api["id"])["items"]
+                   if r["path"] == "/work"]  # fmt: skip
+    rest_uri = apigateway.get_integration(
+        restApiId=api["id"], resourceId=resource["id"], httpMethod="GET")["uri"]  # fmt: skip
+    v2 = client("apigatewayv2")
+    (http_api,) = v2.get_apis()["Items"]
+    (integration,) = v2.get_integrations(ApiId=http_api["ApiId"])["Items"]
+    mappings = lambda_.list_event_source_mappings()["EventSourceMappings"]
+    return {
+        "rules": targets,
+        "sns": subscription["Endpoint"],
+        "rest": rest_uri.split("/functions/")[1].removesuffix("/invocations"),
+        "httpApi": integration["IntegrationUri"],
+        "mappings": len(mappings),
+    }
+
+
+def test_the_events_invoke_the_alias_and_return_to_the_function_without_it(
+    service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Serverless' resolveLambdaTarget: the rules' targets, the subscription, the APIs'
+    integrations, the mappings and the permissions name the `provisioned` alias."""
+    client("sqs").create_queue(QueueName="work-queue")
+    (service / "serverless.yml").write_text(EVENTS)
+    code, out, err, _ = run(capsys, "deploy")
+    assert code == 0, err
+    assert invoked_arns() == {
+        "rules": [ALIAS_ARN, ALIAS_ARN],
+        "sns": ALIAS_ARN,
+        "rest": ALIAS_ARN,
+        "httpApi": ALIAS_ARN,
+        "mappings": 1,
+    }
+    lambda_ = client("lambda")
+    (mapping,) = lambda_.list_event_source_mappings(FunctionName=f"{FUNCTION}:provisioned")[
+        "EventSourceMappings"
+    ]
+    assert mapping["FunctionArn"] != PLAIN_ARN  # the alias's (moto answers its version's ARN)
+    policy = lambda_.get_policy(FunctionName=ALIAS_ARN)["Policy"]
+    for principal in ("events", "sns", "apigateway"):
+        assert f"{principal}.amazonaws.com" in policy
+    code, out, err, calls = run(capsys, "deploy")
+    assert out.splitlines()[-1] == "No changes.", out
+    assert mutating(calls) == []
+
+    (service / "serverless.yml").write_text(EVENTS.replace("    provisionedConcurrency: 1\n", ""))
+    code, out, err, _ = run(capsys, "deploy")
+    assert code == 0, err
+    assert invoked_arns() == {
+        "rules": [PLAIN_ARN, PLAIN_ARN],
+        "sns": PLAIN_ARN,
+        "rest": PLAIN_ARN,
+        "httpApi": PLAIN_ARN,
+        "mappings": 1,
+    }
+    (mapping,) = lambda_.list_event_source_mappings()["EventSourceMappings"]
+    assert mapping["FunctionArn"] == PLAIN_ARN
+    code, out, err, calls = run(capsys, "deploy")
+    assert out.splitlines()[-1] == "No changes.", out
+    assert mutating(calls) == []

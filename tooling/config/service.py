@@ -324,6 +324,13 @@ class FunctionConfig:
     log_retention_days: int | None = None  # its own logRetentionInDays (else the provider's)
 
     @property
+    def target_arn(self) -> str:
+        """What its events invoke, as Serverless' resolveLambdaTarget: its alias's ARN when it
+        has one (`provisioned`, `snapstart`), else its own."""
+        alias = self.settings.target_alias
+        return f"{self.arn}:{alias}" if alias else self.arn
+
+    @property
     def uses_service_role(self) -> bool:
         """Whether it runs with the service's function role (generated, or provider.iam.role)."""
         return self.own_role is None and self.role is None

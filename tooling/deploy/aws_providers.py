@@ -613,7 +613,11 @@ class AwsEventSourceMappings:
                 FunctionName=function,
             ):  # fmt: skip
                 for mapping in page.get("EventSourceMappings", []):
-                    return dict(mapping)
+                    # a mapping to the function's alias or version is another mapping (Lambda
+                    # may list it for the unqualified name)
+                    qualified = str(mapping.get("FunctionArn", "")).count(":") > 6
+                    if qualified == (":" in function):
+                        return dict(mapping)
         except NotFound:  # no such function: no mapping either
             return None
         return None

@@ -30,7 +30,12 @@ from tooling.config.resources import (
     rest_api_target,
     stack_template,
 )
-from tooling.config.service import FUNCTION_ROLE_LOGICAL_ID, ServiceConfig, StateMachineConfig
+from tooling.config.service import (
+    FUNCTION_ROLE_LOGICAL_ID,
+    FunctionConfig,
+    ServiceConfig,
+    StateMachineConfig,
+)
 from tooling.config.triggers import TRIGGER_FUNCTION_TIMEOUT
 from tooling.deploy import (
     event_resources,
@@ -328,10 +333,10 @@ def _function_sqs_events(context: _Context) -> Contribution:
                 EventSourceMapping(
                     queue_name=event.queue_name,
                     queue_arn=event.queue_arn,
-                    function_name=fn.name,
+                    function_name=mapped_function(fn),
                     batch_size=event.batch_size,
                     maximum_batching_window=event.maximum_batching_window,
-                    needs=(Address("function", fn.name),),
+                    needs=function_alias_resources.target_needs(fn),
                     enabled=event.enabled,
                     function_response_types=event.function_response_types,
                     filter_patterns=event.filter_patterns,
@@ -339,6 +344,13 @@ def _function_sqs_events(context: _Context) -> Contribution:
                 )
             )
     return resources, []
+
+
+def mapped_function(fn: FunctionConfig) -> str:
+    """An event source mapping's FunctionName: the function, qualified by its alias when its
+    events invoke one (Serverless' resolveLambdaTarget)."""
+    alias = fn.settings.target_alias
+    return f"{fn.name}:{alias}" if alias else fn.name
 
 
 def _function_stream_events(context: _Context) -> Contribution:
@@ -351,10 +363,10 @@ def _function_stream_events(context: _Context) -> Contribution:
                 EventSourceMapping(
                     queue_name=event.stream_name,
                     queue_arn=event.stream_arn,
-                    function_name=fn.name,
+                    function_name=mapped_function(fn),
                     batch_size=event.batch_size,
                     maximum_batching_window=event.batching_window or 0,
-                    needs=(Address("function", fn.name),),
+                    needs=function_alias_resources.target_needs(fn),
                     enabled=event.enabled,
                     function_response_types=event.function_response_types,
                     filter_patterns=event.filter_patterns,

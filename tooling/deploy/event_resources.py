@@ -37,6 +37,7 @@ from tooling.config.function_http_integrations import NonProxyIntegration
 from tooling.config.intrinsics import normalized_name
 from tooling.config.service import FunctionConfig, ServiceConfig, StateMachineConfig
 from tooling.deploy.api_templates import JSON, default_templates, lambda_proxy_templates
+from tooling.deploy.function_alias_resources import target_needs
 from tooling.deploy.models import (
     REST_API_ID,
     Address,
@@ -315,13 +316,14 @@ def function_schedules(context: _Context) -> Contribution:
             transformer = event.input_transformer.to_api() if event.input_transformer else None
             target = RuleTarget(
                 id=capped(f"{fn.key}Schedule", MAX_TARGET_ID),  # Serverless' getScheduleId
-                arn=fn.arn,
+                arn=fn.target_arn,
                 input=event.input,
                 input_path=event.input_path,
                 input_transformer=transformer,
             )
             arn = rule_arn(service, name)
-            permission = Permission(permission_name(name, fn.arn), fn.arn, arn, needs=(function,))
+            permission = Permission(permission_name(name, fn.target_arn), fn.target_arn, arn,
+                                    needs=target_needs(fn))  # fmt: skip
             resources.append(permission)
             resources.append(
                 Rule(
@@ -510,8 +512,7 @@ def http_api(context: _Context) -> Contribution:
         if _machine(machine) not in needs:
             needs.append(_machine(machine))
     for function, _ in routes:
-        if Address("function", function.name) not in needs:
-            needs.append(Address("function", function.name))
+        needs.extend(a for a in target_needs(function) if a not in needs)
     api = service.api
     rest_api = RestApi(
         name=api.name,
@@ -533,10 +534,10 @@ def http_api(context: _Context) -> Contribution:
     for function in routed.values():
         resources.append(
             Permission(
-                name=permission_name(api.name, function.arn),
-                target=function.arn,
+                name=permission_name(api.name, function.target_arn),
+                target=function.target_arn,
                 source_arn=source_arn,
-                needs=(rest_api.address, Address("function", function.name)),
+                needs=(rest_api.address, *target_needs(function)),
                 principal=API_GATEWAY_PRINCIPAL,
                 rest_api=api.name,
             )
@@ -600,9 +601,9 @@ def _function_method(
         integration={
             "type": "AWS_PROXY",
             "integrationHttpMethod": "POST",
-            "uri": lambda_invocation_uri(service, function.arn),
+            "uri": lambda_invocation_uri(service, function.target_arn),
         },
-        function_arn=function.arn,
+        function_arn=function.target_arn,
         cors_origin=event.cors.origin if event.cors else None,
         declared_in=event.location,
     )
@@ -621,7 +622,7 @@ def _lambda_method(
     integration: dict[str, Any] = {"type": settings.type}
     if settings.type == "AWS":
         integration["integrationHttpMethod"] = "POST"
-        integration["uri"] = lambda_invocation_uri(service, function.arn)
+        integration["uri"] = lambda_invocation_uri(service, function.target_arn)
     elif settings.uri is not None:
         integration["integrationHttpMethod"] = settings.http_method or "ANY"
         integration["uri"] = settings.uri
@@ -648,7 +649,7 @@ def _lambda_method(
         integration=integration,
         method_responses=settings.method_responses,
         integration_responses=settings.integration_responses,
-        function_arn=function.arn,
+        function_arn=function.target_arn,
         cors_origin=event.cors.origin if event.cors else None,
         declared_in=event.location,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tooling.config.service import FunctionConfig
 from tooling.deploy.differences import configuration_differences
-from tooling.deploy.models import Function, FunctionAlias
+from tooling.deploy.models import Address, Function, FunctionAlias
 from tooling.deploy.providers import Diff, Found
 
 VERSION_CHANGED = "FunctionVersion"  # the alias must move to a version published now
@@ -30,6 +30,16 @@ def function_aliases(fn: FunctionConfig, function: Function) -> list[FunctionAli
             needs=(function.address,),
         )
     ]
+
+
+def target_needs(fn: FunctionConfig) -> tuple[Address, ...]:
+    """What a resource invoking `fn` through `fn.target_arn` needs: the function, and its alias
+    when it has one."""
+    function = Address("function", fn.name)
+    alias = fn.settings.target_alias
+    if alias is None:
+        return (function,)
+    return (function, Address("function alias", f"{fn.name}:{alias}"))
 
 
 def version_differences(alias: FunctionAlias, version: Found) -> list[str]:
