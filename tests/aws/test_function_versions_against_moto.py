@@ -260,3 +260,55 @@ def test_the_events_invoke_the_alias_and_return_to_the_function_without_it(
     code, out, err, calls = run(capsys, "deploy")
     assert out.splitlines()[-1] == "No changes.", out
     assert mutating(calls) == []
+
+
+SNAP = """\
+service: versions
+provider:
+  name: aws
+  runtime: python3.12
+functions:
+  work:
+    handler: handler.work
+    snapStart: true
+    events:
+      - schedule: rate(5 minutes)
+"""
+
+
+def test_snap_start_applies_on_published_versions_with_a_snapstart_alias(
+    service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Serverless functions.js: `SnapStart: {ApplyOn: PublishedVersions}`, a version, the
+    `snapstart` alias on it, and the function's events on the alias."""
+    (service / "serverless.yml").write_text(SNAP)
+    code, out, err, _ = run(capsys, "deploy")
+    assert code == 0, err
+    lambda_ = client("lambda")
+    latest = lambda_.get_function_configuration(FunctionName=FUNCTION)
+    assert latest["SnapStart"]["ApplyOn"] == "PublishedVersions"
+    snapstart = lambda_.get_alias(FunctionName=FUNCTION, Name="snapstart")
+    assert snapstart["FunctionVersion"] == "1"
+    version = lambda_.get_function_configuration(FunctionName=FUNCTION, Qualifier="1")
+    assert version["SnapStart"] == {"ApplyOn": "PublishedVersions", "OptimizationStatus": "On"}
+    events = client("events")
+    (rule,) = events.list_rules()["Rules"]
+    (target,) = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert target["Arn"] == f"{PLAIN_ARN}:snapstart"
+    code, out, err, calls = run(capsys, "deploy")
+    assert out.splitlines()[-1] == "No changes.", out
+    assert mutating(calls) == []
+
+    (service / "serverless.yml").write_text(SNAP.replace("    snapStart: true\n", ""))
+    code, out, err, calls = run(capsys, "deploy")
+    assert code == 0, err
+    assert "configuration changed: SnapStart" in out, out
+    assert lambda_.get_function_configuration(FunctionName=FUNCTION)["SnapStart"]["ApplyOn"] == (
+        "None"
+    )
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        lambda_.get_alias(FunctionName=FUNCTION, Name="snapstart")
+    (target,) = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert target["Arn"] == PLAIN_ARN
+    code, out, err, calls = run(capsys, "deploy")
+    assert out.splitlines()[-1] == "No changes.", out

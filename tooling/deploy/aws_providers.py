@@ -42,6 +42,7 @@ from tooling.deploy.differences import (
 from tooling.deploy.function_alias_providers import AwsFunctionAliases
 from tooling.deploy.function_url_providers import AwsFunctionUrls
 from tooling.deploy.models import (
+    SNAP_START_OFF,
     Address,
     EventSourceMapping,
     Function,
@@ -386,11 +387,14 @@ class AwsFunctions:
             self._settle(name, answer)
         if "Tags" in diff.attributes:
             self._retag(resource, found)
-        if set(diff.attributes) & set(resource.configuration()):
+        configuration = resource.configuration()
+        if "SnapStart" in diff.attributes and "SnapStart" not in configuration:
+            configuration["SnapStart"] = SNAP_START_OFF  # snapStart taken away
+        if set(diff.attributes) & set(configuration):
             answer = self.c.aws.call(
                 "lambda", "update_function_configuration",
                 what=f"update the configuration of function {name}", FunctionName=name,
-                **resource.configuration(),
+                **configuration,
             )  # fmt: skip
             self._settle(name, answer)
         if "ReservedConcurrentExecutions" in diff.attributes:

@@ -110,6 +110,8 @@ class LogGroup:
 
 
 DEFAULT_EPHEMERAL_MB = EPHEMERAL_STORAGE[0]  # Lambda's /tmp when none is set
+SNAP_START_ON = {"ApplyOn": "PublishedVersions"}  # snapStart: true (Serverless functions.js)
+SNAP_START_OFF = {"ApplyOn": "None"}
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,8 @@ class Function:
                 "SecurityGroupIds": list(vpc.security_group_ids) if vpc else [],
             },
             "EphemeralStorage": {"Size": settings.ephemeral_storage or DEFAULT_EPHEMERAL_MB},
+            # only when set: not every runtime takes it (a removed one is reset by the provider)
+            **({"SnapStart": SNAP_START_ON} if settings.snap_start else {}),
         }
 
     @property

@@ -25,9 +25,12 @@
 - Lambda's ListLayerVersions takes a layer's name or its ARN; moto finds a layer by name only
   (an ARN lists no version). Made to take the ARN of a layer of the caller's account too (the
   toolkit looks up a layer's latest version by its ARN, as serverless-latest-layer-version does).
-  PutFunctionEventInvokeConfig replaces the function's settings on AWS; moto adds a second
-  entry and keeps answering the first: made to replace. GetFunction answers a reserved
-  concurrency of 0 (a throttled function) on AWS; moto leaves it out: added.
+  CreateFunction's and UpdateFunctionConfiguration's SnapStart are dropped by moto (it answers
+  `ApplyOn: None` always): kept, and answered (OptimizationStatus On for a published version
+  of a function that applies it). PutFunctionEventInvokeConfig replaces the function's
+  settings on AWS; moto adds a second entry and keeps answering the first: made to replace.
+  GetFunction answers a reserved concurrency of 0 (a throttled function) on AWS; moto leaves
+  it out: added.
 
 - moto's Lambda has no provisioned concurrency configurations (Put/Get/Delete
   ProvisionedConcurrencyConfig), which the toolkit sets on a function's `provisioned` alias:
@@ -146,9 +149,30 @@ def _fix_lambda(models: ModuleType) -> None:
             self.image_config = models.ImageConfig(updates["ImageConfig"])
         if "KMSKeyArn" in updates:
             self.kms_key_arn = updates["KMSKeyArn"] or None
+        if "SnapStart" in updates:
+            self.tool_snap_start = updates["SnapStart"].get("ApplyOn") or "None"
         return update_configuration(self, updates)
 
     models.LambdaFunction.update_configuration = update_all_of_the_configuration
+    create = models.LambdaFunction.__init__
+
+    def created_with_snap_start(self: Any, account_id: str, spec: dict[str, Any], *args: Any,
+                                **kwargs: Any) -> None:  # fmt: skip
+        create(self, account_id, spec, *args, **kwargs)
+        self.tool_snap_start = (spec.get("SnapStart") or {}).get("ApplyOn") or "None"
+
+    models.LambdaFunction.__init__ = created_with_snap_start
+    configuration = models.LambdaFunction.get_configuration
+
+    def configuration_with_snap_start(self: Any, *args: Any, **kwargs: Any) -> Any:
+        answer = configuration(self, *args, **kwargs)
+        apply_on = getattr(self, "tool_snap_start", "None")
+        published = str(self.version) != "$LATEST" and apply_on == "PublishedVersions"
+        answer["SnapStart"] = {"ApplyOn": apply_on, "OptimizationStatus": "On" if published
+                               else "Off"}  # fmt: skip
+        return answer
+
+    models.LambdaFunction.get_configuration = configuration_with_snap_start
 
 
 PROVISIONED_PATH = (
