@@ -23,7 +23,8 @@ function, else from the provider where Serverless takes it from there.
 - `provisionedConcurrency` (a whole number; 0 is none, as Serverless reads it) and `snapStart`
   (`true`: `SnapStart: {ApplyOn: PublishedVersions}`): Serverless publishes a version of the
   function and keeps an alias on it, `provisioned` (with PutProvisionedConcurrencyConfig) or
-  `snapstart`, and the function's events invoke the alias (`target_alias`). Both at once are
+  `snapstart`, and the function's events invoke the alias (`target_alias`;
+  tooling.deploy.function_alias_resources). Both at once are
   refused, as Serverless refuses them.
 """
 
