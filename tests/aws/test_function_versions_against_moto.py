@@ -6,6 +6,7 @@ by the next; the alias removed with the setting and by `tool remove` (issue 15).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -312,3 +313,87 @@ def test_snap_start_applies_on_published_versions_with_a_snapstart_alias(
     assert target["Arn"] == PLAIN_ARN
     code, out, err, calls = run(capsys, "deploy")
     assert out.splitlines()[-1] == "No changes.", out
+
+
+EXACT = """\
+service: versions
+provider:
+  name: aws
+  runtime: python3.12
+functions:
+  work:
+    handler: handler.work
+stepFunctions:
+  stateMachines:
+    flow:
+      useExactVersion: true
+      definition:
+        StartAt: Work
+        States:
+          Work:
+            Type: Task
+            Resource: !GetAtt work.Arn
+            Next: Again
+          Again:
+            Type: Task
+            Resource: arn:aws:states:::lambda:invoke
+            Parameters:
+              FunctionName: !Ref WorkLambdaFunction
+            End: true
+"""
+MACHINE_ARN = f"arn:aws:states:{REGION}:123456789012:stateMachine:versions-dev-flow"
+
+
+def machine_definition() -> dict[str, Any]:
+    described = client("stepfunctions").describe_state_machine(stateMachineArn=MACHINE_ARN)
+    definition: dict[str, Any] = json.loads(described["definition"])
+    return definition
+
+
+def test_use_exact_version_names_the_published_version(
+    service: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plugin's convertToFunctionVersion: each Ref/Fn::GetAtt of a function names its
+    version's ARN; a change of the function publishes a version and updates the machine; a
+    deploy stopped between the two is finished by the next; the role may invoke versions."""
+    from tooling.aws.client import AwsClient
+    from tooling.aws.errors import AwsOperationFailed
+
+    (service / "serverless.yml").write_text(EXACT)
+    code, out, err, _ = run(capsys, "deploy")
+    assert code == 0, err
+    assert "useExactVersion" not in err
+    states = machine_definition()["States"]
+    assert states["Work"]["Resource"] == f"{PLAIN_ARN}:1"
+    assert states["Again"]["Parameters"]["FunctionName"] == f"{PLAIN_ARN}:1"
+    iam = client("iam")
+    role = "versions-dev-us-east-1-flow-sfnRole"
+    (name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    policy = json.dumps(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
+    assert f"{PLAIN_ARN}:*" in policy
+    code, out, err, calls = run(capsys, "deploy")
+    assert out.splitlines()[-1] == "No changes.", out
+    assert mutating(calls) == []
+
+    (service / "handler.py").write_text("def work(event, context):\n    return 2\n")
+    original = AwsClient.call
+
+    def stop_before_the_machine(self: AwsClient, service: str, method: str, **kw: Any) -> Any:
+        if method == "update_state_machine":
+            raise AwsOperationFailed("stopped here", code="Killed")
+        return original(self, service, method, **kw)
+
+    monkeypatch.setattr(AwsClient, "call", stop_before_the_machine)
+    code, _, err, _ = run(capsys, "deploy")
+    assert code == 1, err
+    assert versions() == ["1", "2"]
+    assert machine_definition()["States"]["Work"]["Resource"] == f"{PLAIN_ARN}:1"
+    monkeypatch.setattr(AwsClient, "call", original)
+    code, out, err, calls = run(capsys, "deploy")
+    assert code == 0, err
+    assert "update    state machine versions-dev-flow (definition changed)" in out, out
+    assert machine_definition()["States"]["Work"]["Resource"] == f"{PLAIN_ARN}:2"
+    assert versions() == ["1", "2"]
+    code, out, err, calls = run(capsys, "deploy")
+    assert out.splitlines()[-1] == "No changes.", out
+    assert mutating(calls) == []

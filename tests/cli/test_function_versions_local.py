@@ -58,3 +58,23 @@ def test_the_alias_is_recorded_and_qualified_arns_run_the_current_code(
     assert f"{FUNCTION}:provisioned" in out
     code, out, err = run(capsys, "deploy")
     assert out.splitlines()[-1] == "No changes.", out
+
+
+def test_use_exact_version_is_said_and_the_definition_names_the_function(
+    service: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    yml = service / "serverless.yml"
+    yml.write_text(
+        yml.read_text().replace(
+            "      type: STANDARD\n", "      type: STANDARD\n      useExactVersion: true\n"
+        )
+    )
+    code, out, err = run(capsys, "deploy")
+    assert code == 0, err
+    said = [line for line in err.splitlines() if "useExactVersion" in line]
+    assert len(said) == 1 and "names the functions unqualified" in said[0], err
+    code, out, err = run(capsys, "invoke", "--input", "in.json", "--clock", "virtual", "--json")
+    assert code == 0, err
+    assert json.loads(out)["output"] == SEED_OUTPUT
+    code, out, err = run(capsys, "deploy")
+    assert out.splitlines()[-1] == "No changes.", out

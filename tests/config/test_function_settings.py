@@ -351,3 +351,27 @@ def test_provider_logs_are_said_per_key_once(tmp_path: Path) -> None:
     assert len(said) == 2, said
     assert "serverless.yml:6:14: provider.logs.restApi (the REST API's access" in said[1]
     assert "provider.logs.frameworkLambda has no effect" in said[0]
+
+
+def test_use_exact_version_names_each_function_by_its_version(tmp_path: Path) -> None:
+    """The plugin's convertToFunctionVersion: every Ref and Fn::GetAtt of one of the service's
+    functions in the definition, and nothing else (an ARN written out stays)."""
+    (tmp_path / "handler.py").write_text("def work(event, context):\n    return 1\n")
+    (tmp_path / "serverless.yml").write_text(
+        "service: s\nprovider:\n  name: aws\n  runtime: python3.12\n"
+        "functions:\n  a:\n    handler: handler.work\n  b:\n    handler: handler.work\n"
+        "stepFunctions:\n  stateMachines:\n    m:\n      useExactVersion: true\n"
+        "      definition:\n        StartAt: A\n        States:\n"
+        "          A: {Type: Task, Resource: !GetAtt a.Arn, Next: B}\n"
+        "          B: {Type: Task, Resource: arn:aws:states:::lambda:invoke,\n"
+        "              Parameters: {FunctionName: !Ref BLambdaFunction}, Next: C}\n"
+        "          C: {Type: Task, End: true,\n"
+        "              Resource: arn:aws:lambda:us-east-1:1:function:other}\n"
+    )
+    machine = load_service(tmp_path, env={}).state_machines["m"]
+    states = machine.definition["States"]
+    prefix = f"arn:aws:lambda:us-east-1:{machine.arn.split(':')[4]}:function:s-dev-"
+    assert states["A"]["Resource"] == prefix + "a:toolExactVersion"
+    assert states["B"]["Parameters"]["FunctionName"] == prefix + "b:toolExactVersion"
+    assert states["C"]["Resource"] == "arn:aws:lambda:us-east-1:1:function:other"
+    assert machine.exact_versions == ("a", "b")

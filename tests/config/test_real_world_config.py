@@ -251,11 +251,9 @@ def test_state_machine_keys_and_events_the_toolkit_does_not_deploy_are_said(
         "        - eventBridge: {event: {source: [my.app]}}\n"
     )
     warnings = set(load(write(tmp_path, {"serverless.yml": yml})).warnings)
-    # schedule, http, eventBridge and alarms are deployed now (tests/config/test_events.py)
-    assert warnings == {
-        "serverless.yml:9:24: stepFunctions.stateMachines.m.useExactVersion is not supported by "
-        "the toolkit yet (ignored; see README, serverless.yml)",
-    }
+    # schedule, http, eventBridge and alarms are deployed now (tests/config/test_events.py),
+    # and useExactVersion (tests/aws/test_function_versions_against_moto.py)
+    assert warnings == set()
 
 
 def test_state_machines_by_the_plugins_logical_ids_in_definitions(tmp_path: Path) -> None:

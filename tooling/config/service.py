@@ -59,7 +59,12 @@ from tooling.config.intrinsics import (
     resolve_with_report,
     state_machine_logical_id,
 )
-from tooling.config.machine_settings import Encryption, configure_task_timeouts, read_encryption
+from tooling.config.machine_settings import (
+    Encryption,
+    configure_task_timeouts,
+    exact_versions,
+    read_encryption,
+)
 from tooling.config.missing import MISSING
 from tooling.config.program_config import PROGRAM_CONFIG_EXTENSIONS, is_program, read_program
 from tooling.config.resources import (
@@ -238,7 +243,7 @@ STATE_MACHINE_KEYS_USED = frozenset(
     {
         "definition", "name", "id", "type", "role", "iamRoleStatements", "loggingConfig",
         "events", "alarms", "notifications", "tags", "inheritGlobalTags", "tracingConfig",
-        "configureTaskTimeouts", "encryptionConfig", "kmsKeyArns", "retain",
+        "configureTaskTimeouts", "encryptionConfig", "kmsKeyArns", "retain", "useExactVersion",
     }
 )  # fmt: skip
 STATE_MACHINE_KEYS_NO_EFFECT = frozenset({"dependsOn"})  # CloudFormation ordering only
@@ -355,6 +360,9 @@ class StateMachineConfig:
     encryption: Encryption | None = None  # encryptionConfig
     kms_key_arns: tuple[str, ...] = ()  # kmsKeyArns: keys the generated role may use
     retain: bool = False  # `retain: true`: `tool remove` leaves it (DeletionPolicy: Retain)
+    # `useExactVersion: true`: the keys of the functions its definition names by their
+    # published version (`<ARN>:EXACT_VERSION` in `definition` until the deploy knows it)
+    exact_versions: tuple[str, ...] = ()
 
     @cached_property
     def tree(self) -> Definition:
@@ -1551,6 +1559,10 @@ class _Loader:
                 )
             definition, source = self._definition(key, spec, pointer)
             definition = self._task_timeouts(key, spec, pointer, definition, source, functions)
+            exact: tuple[str, ...] = ()
+            if self._flag(spec, "useExactVersion", pointer, f"state machine '{key}'"):
+                arns = {name: fn.arn for name, fn in functions.items()}
+                definition, exact = exact_versions(definition, arns)
             definition = self._definition_intrinsics(definition, source, context)
             role, statements = self._machine_iam(key, spec, pointer, context)
             result[key] = StateMachineConfig(
@@ -1581,6 +1593,7 @@ class _Loader:
                 encryption=self._machine_encryption(key, spec, pointer, context),
                 kms_key_arns=self._kms_key_arns(key, spec, pointer, context),
                 retain=self._flag(spec, "retain", pointer, f"state machine '{key}'"),
+                exact_versions=exact,
             )
         self._check_unique_queues(result)
         return result

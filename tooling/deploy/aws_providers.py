@@ -39,7 +39,11 @@ from tooling.deploy.differences import (
     role_diff,
     state_machine_diff,
 )
-from tooling.deploy.function_alias_providers import AwsFunctionAliases
+from tooling.deploy.function_alias_providers import (
+    AwsFunctionAliases,
+    AwsFunctionVersions,
+    with_exact_versions,
+)
 from tooling.deploy.function_url_providers import AwsFunctionUrls
 from tooling.deploy.models import (
     SNAP_START_OFF,
@@ -63,7 +67,7 @@ from tooling.deploy.providers import (
     Reporter,
 )
 from tooling.deploy.stacks import CloudFormationStacks
-from tooling.errors import AlreadyExists, NotFound
+from tooling.errors import AlreadyExists, NotFound, ToolError
 from tooling.names import partition_for
 from tooling.package import Package
 
@@ -466,9 +470,24 @@ class AwsStateMachines:
         return self.c.ours(found.get("tags") or {})
 
     def diff(self, resource: StateMachine, found: Found) -> Diff:
-        return state_machine_diff(resource, found, "aws")
+        # a version still to be published leaves its placeholder: "definition changed"
+        return state_machine_diff(with_exact_versions(self.c.aws, resource)[0], found, "aws")
+
+    def _exact(self, resource: StateMachine) -> StateMachine:
+        """With the versions its definition names (useExactVersion), published by now."""
+        resolved, pending = with_exact_versions(self.c.aws, resource)
+        if pending:
+            raise ToolError(
+                f"state machine {resource.name} names the published version of "
+                + ", ".join(pending)
+                + ", and the last version published does not hold the "
+                "function as deployed",
+                hint="run `tool deploy` again",
+            )
+        return resolved
 
     def create(self, resource: StateMachine) -> None:
+        resource = self._exact(resource)
         extra: dict[str, Any] = (
             {"loggingConfiguration": resource.logging} if resource.logging else {}
         )
@@ -484,6 +503,7 @@ class AwsStateMachines:
         )  # fmt: skip
 
     def update(self, resource: StateMachine, found: Found, diff: Diff) -> None:
+        resource = self._exact(resource)
         extra: dict[str, Any] = {}
         if "loggingConfiguration" in diff.attributes:
             extra["loggingConfiguration"] = resource.logging or {"level": "OFF"}
@@ -707,6 +727,7 @@ def aws_target(service: ServiceConfig, aws: AwsClient) -> DeployTarget:
             **aws_event_providers(context),
             "function url": AwsFunctionUrls(context),
             "function alias": AwsFunctionAliases(context),
+            "function version": AwsFunctionVersions(context),
             **aws_sns_providers(context),
             **bucket_providers(lambda: aws, context.region, context.tags),
         },

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from tooling import iam
+from tooling.asl import parse
 from tooling.config.function_urls import url_logical_id
 from tooling.config.intrinsics import FUNCTION_URL_PENDING, function_logical_id, normalized_name
+from tooling.config.machine_settings import EXACT_VERSION
 from tooling.config.resources import (
     HTTP_API_LOGICAL_ID,
     REST_API_LOGICAL_ID,
@@ -50,6 +52,7 @@ from tooling.deploy.models import (
     Address,
     EventSourceMapping,
     Function,
+    FunctionVersion,
     LogGroup,
     Queue,
     Resource,
@@ -223,8 +226,27 @@ def _state_machines(context: _Context) -> Contribution:
     resources: list[Resource] = []
     warnings: list[str] = []
     functions = {fn.arn: fn.name for fn in service.functions.values()}
+    exact = _exact_versions(context)
+    published: set[str] = set()
     for machine in service.state_machines.values():
         needs: list[Address] = []
+        definition, tree = machine.definition, machine.tree
+        named: tuple[Function, ...] = ()
+        if machine.exact_versions and not context.platform.publishes_versions:
+            definition = without_exact_versions(definition)
+            tree = parse(definition, machine.source)
+            warnings.append(
+                f"state machine {machine.name}: useExactVersion is recorded, not reproduced "
+                "locally: the local runtime publishes no versions, so its definition names the "
+                "functions unqualified (their current code)"
+            )
+        elif machine.exact_versions:
+            for key in machine.exact_versions:
+                if key not in published:
+                    published.add(key)
+                    resources.append(exact[key])
+                needs.append(exact[key].address)
+            named = tuple(exact[key].function for key in machine.exact_versions)
         logging = machine_logging(service, machine)
         if logging is not None:
             warnings.extend(logging.warnings)
@@ -247,19 +269,41 @@ def _state_machines(context: _Context) -> Contribution:
                 name=machine.name,
                 arn=machine.arn,
                 type=machine.type,
-                definition=machine.definition,
+                definition=definition,
                 role_arn=state_machine_role_arn(service, machine),
                 logging=logging.configuration() if logging else None,
                 source=machine.source,
-                tree=machine.tree,
+                tree=tree,
                 declared_in=service.config_file.name,
                 needs=tuple(needs),
                 tags=machine.tags,
                 tracing=machine.tracing,
                 encryption=machine.encryption.api() if machine.encryption else None,
+                exact_versions=named,
             )
         )
     return resources, warnings
+
+
+def _exact_versions(context: _Context) -> dict[str, FunctionVersion]:
+    """Per function a machine with `useExactVersion` names, the version it names (published
+    from the function as `_functions` deploys it)."""
+    keys = {k for m in context.service.state_machines.values() for k in m.exact_versions}
+    if not keys or not context.platform.publishes_versions:
+        return {}
+    models = {r.key: r for r in _functions(context)[0] if isinstance(r, Function)}
+    return {
+        key: FunctionVersion(
+            models[key], context.service.functions[key].arn, needs=(models[key].address,)
+        )
+        for key in sorted(keys)
+    }
+
+
+def without_exact_versions(definition: Any) -> Any:
+    """A definition with `useExactVersion`'s placeholders dropped: the functions unqualified."""
+    text = json.dumps(definition).replace(f':{EXACT_VERSION}"', '"')
+    return json.loads(text)
 
 
 def _sqs_triggers(context: _Context) -> Contribution:

@@ -16,20 +16,111 @@ provisioned environments (said at deploy)."""
 from __future__ import annotations
 
 import contextlib
+import json
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from tooling.config.machine_settings import EXACT_VERSION
 from tooling.deploy.function_alias_resources import (
     PROVISIONED_CHANGED,
     VERSION_CHANGED,
     function_alias_diff,
+    function_version_diff,
+    version_differences,
 )
 from tooling.deploy.local_event_providers import _Records
-from tooling.deploy.models import Address, FunctionAlias, Kind
+from tooling.deploy.models import Address, FunctionAlias, FunctionVersion, Kind, StateMachine
 from tooling.deploy.providers import Description, Diff, Found
 from tooling.errors import NotFound
 
 if TYPE_CHECKING:
+    from tooling.aws.client import AwsClient
     from tooling.deploy.aws_context import AwsContext
+
+
+def latest_version(aws: AwsClient, function: str) -> Found | None:
+    """The configuration of the function's last published version (ListVersionsByFunction),
+    or None when it has none (or no function)."""
+    last: Found | None = None
+    try:
+        for page in aws.pages(
+            "lambda", "list_versions_by_function",
+            what=f"list the versions of function {function}", FunctionName=function,
+        ):  # fmt: skip
+            for version in page.get("Versions", []):
+                number = str(version.get("Version"))
+                if number.isdigit() and (last is None or int(number) > int(last["Version"])):
+                    last = dict(version)
+    except NotFound:
+        return None
+    return last
+
+
+def publish(aws: AwsClient, name: str) -> str:
+    """A version of the function as it is now (the one published last when nothing changed
+    since), once Lambda has made it ready."""
+    answer = aws.call(
+        "lambda", "publish_version", what=f"publish a version of function {name}",
+        FunctionName=name,
+    )  # fmt: skip
+    version = str(answer["Version"])
+    if answer.get("State") not in (None, "Active"):
+        aws.wait(
+            "lambda", "function_active_v2",
+            what=f"wait for version {version} of function {name} to become active",
+            FunctionName=name, Qualifier=version,
+        )  # fmt: skip
+    return version
+
+
+def with_exact_versions(aws: AwsClient, machine: StateMachine) -> tuple[StateMachine, list[str]]:
+    """`machine` with each `<ARN>:EXACT_VERSION` of its definition (useExactVersion) replaced
+    by the number of the function's last published version, when that version holds the
+    function as it is deployed; the names of the functions whose version is still to be
+    published (their placeholders stay)."""
+    if not machine.exact_versions:
+        return machine, []
+    text = json.dumps(machine.definition)
+    pending = []
+    for function in machine.exact_versions:
+        latest = latest_version(aws, function.name)
+        if latest is None or version_differences(function, latest):
+            pending.append(function.name)
+            continue
+        text = text.replace(
+            f':function:{function.name}:{EXACT_VERSION}"',
+            f':function:{function.name}:{latest["Version"]}"',
+        )
+    return replace(machine, definition=json.loads(text)), pending
+
+
+class AwsFunctionVersions:
+    def __init__(self, context: AwsContext) -> None:
+        self.c = context
+
+    def check(self, resource: FunctionVersion) -> None:
+        pass
+
+    def find(self, address: Address) -> Found | None:
+        return latest_version(self.c.aws, address.name)
+
+    def owns(self, address: Address, found: Found) -> bool:
+        return True  # a version takes no tags; its function's ownership is checked with it
+
+    def diff(self, resource: FunctionVersion, found: Found) -> Diff:
+        return function_version_diff(resource, found)
+
+    def create(self, resource: FunctionVersion) -> None:
+        publish(self.c.aws, resource.function.name)
+
+    def update(self, resource: FunctionVersion, found: Found, diff: Diff) -> None:
+        publish(self.c.aws, resource.function.name)
+
+    def delete(self, address: Address) -> None:
+        pass  # versions stay (as the plugin's and Serverless' are retained) until the function goes
+
+    def describe(self, address: Address, found: Found) -> Description:
+        return Description(str(found.get("FunctionArn", "")), f"version {found.get('Version')}")
 
 
 def _split(address: Address) -> tuple[str, str]:
@@ -78,21 +169,7 @@ class AwsFunctionAliases:
         return function_alias_diff(resource, found)
 
     def _publish(self, resource: FunctionAlias) -> str:
-        """A version of the function as it is now (the one published last when nothing changed
-        since), once Lambda has made it ready."""
-        name = resource.function.name
-        answer = self.c.aws.call(
-            "lambda", "publish_version", what=f"publish a version of function {name}",
-            FunctionName=name,
-        )  # fmt: skip
-        version = str(answer["Version"])
-        if answer.get("State") not in (None, "Active"):
-            self.c.aws.wait(
-                "lambda", "function_active_v2",
-                what=f"wait for version {version} of function {name} to become active",
-                FunctionName=name, Qualifier=version,
-            )  # fmt: skip
-        return version
+        return publish(self.c.aws, resource.function.name)
 
     def _provision(self, resource: FunctionAlias) -> None:
         name, alias = resource.function.name, resource.alias

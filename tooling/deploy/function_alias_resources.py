@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tooling.config.service import FunctionConfig
 from tooling.deploy.differences import configuration_differences
-from tooling.deploy.models import Address, Function, FunctionAlias
+from tooling.deploy.models import Address, Function, FunctionAlias, FunctionVersion
 from tooling.deploy.providers import Diff, Found
 
 VERSION_CHANGED = "FunctionVersion"  # the alias must move to a version published now
@@ -42,15 +42,26 @@ def target_needs(fn: FunctionConfig) -> tuple[Address, ...]:
     return (function, Address("function alias", f"{fn.name}:{alias}"))
 
 
-def version_differences(alias: FunctionAlias, version: Found) -> list[str]:
+def version_differences(function: Function, version: Found) -> list[str]:
     """What of the function's code and configuration the published `version` (its
-    GetFunctionConfiguration) does not hold: [] when the alias may stay on it."""
-    function = alias.function
+    GetFunctionConfiguration) does not hold: [] when what names it may stay on it."""
     changed = []
     if function.code is not None and version.get("CodeSha256") != function.code.sha256:
         changed.append("code")
     changed.extend(k for k in configuration_differences(function, version) if k != "Tags")
     return changed
+
+
+def function_version_diff(version: FunctionVersion, found: Found) -> Diff:
+    """`found`: the configuration of the function's last published version."""
+    changed = version_differences(version.function, found)
+    if not changed:
+        return Diff()
+    return Diff.of((
+        f"version {found.get('Version')} is not the function's " + ", ".join(changed)
+        + ": a new version is published",
+        (VERSION_CHANGED,),
+    ))  # fmt: skip
 
 
 def function_alias_diff(alias: FunctionAlias, found: Found) -> Diff:
@@ -59,7 +70,7 @@ def function_alias_diff(alias: FunctionAlias, found: Found) -> Diff:
     parts: list[tuple[str, tuple[str, ...]]] = []
     version = found.get("VersionConfiguration")
     if version is not None:
-        changed = version_differences(alias, version)
+        changed = version_differences(alias.function, version)
         if changed:
             parts.append((
                 f"version {found.get('FunctionVersion')} is not the function's "

@@ -524,6 +524,7 @@ LOCAL_PLATFORM = Platform(
     matches_event_patterns=False,
     delivers_sns=False,
     invokes_cognito_triggers=False,
+    publishes_versions=False,
 )
 
 

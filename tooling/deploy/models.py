@@ -40,6 +40,7 @@ Kind = Literal[
     "websocket api",
     "function url",
     "function alias",
+    "function version",
     "alarm",
     "permission",
     "bucket",
@@ -202,6 +203,9 @@ class StateMachine:
     tags: tuple[tuple[str, str], ...] = ()  # the user's (the toolkit adds its own)
     tracing: bool = False  # tracingConfiguration.enabled
     encryption: dict[str, Any] | None = None  # encryptionConfiguration; None: AWS owned key
+    # useExactVersion: the functions its definition names as `<ARN>:EXACT_VERSION`, put in
+    # place by the provider with the number of the version published from each
+    exact_versions: tuple[Function, ...] = field(default=(), hash=False)
 
     @property
     def address(self) -> Address:
@@ -793,6 +797,25 @@ class FunctionAlias:
 
 
 @dataclass(frozen=True)
+class FunctionVersion:
+    """The version a state machine with `useExactVersion` names: published from `function` (as
+    it is deployed) when the function's last published version does not hold its code and
+    configuration. Known by the function's name."""
+
+    KIND: ClassVar[Kind] = "function version"
+    function: Function
+    function_arn: str
+    needs: tuple[Address, ...] = ()
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, self.function.name, self.function_arn)
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return self.needs
+
+
+@dataclass(frozen=True)
 class Alarm:
     """A CloudWatch metric alarm on a state machine's AWS/States metric."""
 
@@ -952,6 +975,7 @@ Resource = (
     | WebsocketApi
     | FunctionUrl
     | FunctionAlias
+    | FunctionVersion
     | Alarm
     | Permission
     | Bucket
