@@ -375,3 +375,12 @@ def test_use_exact_version_names_each_function_by_its_version(tmp_path: Path) ->
     assert states["B"]["Parameters"]["FunctionName"] == prefix + "b:toolExactVersion"
     assert states["C"]["Resource"] == "arn:aws:lambda:us-east-1:1:function:other"
     assert machine.exact_versions == ("a", "b")
+    text = (tmp_path / "serverless.yml").read_text()
+    text = text.replace(
+        "  b:\n    handler: handler.work\n",
+        "  b:\n    handler: handler.work\n    versionFunction: false\n",
+    )
+    (tmp_path / "serverless.yml").write_text(text)
+    machine = load_service(tmp_path, env={}).state_machines["m"]
+    assert machine.definition["States"]["B"]["Parameters"]["FunctionName"] == prefix + "b"
+    assert machine.exact_versions == ("a",)

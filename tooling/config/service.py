@@ -1561,7 +1561,7 @@ class _Loader:
             definition = self._task_timeouts(key, spec, pointer, definition, source, functions)
             exact: tuple[str, ...] = ()
             if self._flag(spec, "useExactVersion", pointer, f"state machine '{key}'"):
-                arns = {name: fn.arn for name, fn in functions.items()}
+                arns = {n: fn.arn for n, fn in functions.items() if self._versioned(n, fn)}
                 definition, exact = exact_versions(definition, arns)
             definition = self._definition_intrinsics(definition, source, context)
             role, statements = self._machine_iam(key, spec, pointer, context)
@@ -1609,6 +1609,14 @@ class _Loader:
             sources.append((provider.get("tags"), "/provider/tags"))
         sources.append((spec.get("tags"), pointer_join(pointer, "tags")))
         return read_tags(sources, self._at, f"state machine '{key}'")
+
+    def _versioned(self, key: str, fn: FunctionConfig) -> bool:
+        """Whether Serverless publishes versions of the function (functions.js: its
+        `versionFunction`, else `provider.versionFunctions`, true by default; always with
+        `provisionedConcurrency` or `snapStart`), which useExactVersion names."""
+        own = self._mapping(pointer_join("/functions", key)).get("versionFunction")
+        versioned = self._mapping("/provider").get("versionFunctions") if own is None else own
+        return versioned is not False or fn.settings.target_alias is not None
 
     def _flag(self, spec: Mapping[str, Any], key: str, pointer: str, who: str) -> bool:
         """A true/false setting (the plugin's Joi.boolean), false when not written."""
