@@ -110,8 +110,9 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
         return {}, None, options.region or "us-east-1"
     from dataclasses import replace
 
+    from tooling.config.layers import own_layer_id
     from tooling.config.runtimes import LOCAL_FAMILIES
-    from tooling.package import build_packages, check_handlers
+    from tooling.package import build_layer_package, build_packages, check_handlers
 
     service = load(options)
     # The local runtime runs Python and Node.js handlers; a Task calling another function is
@@ -121,6 +122,14 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
     check_handlers(runnable)
     packages = build_packages(runnable, state_path(service.directory, "build", create=True))
     code_root = state_path(service.directory, "code", create=True)
+    build = state_path(service.directory, "build", create=True)
+    named = {own_layer_id(e) for fn in local.values() for e in fn.settings.layers}
+    layer_dirs = {  # the service's own layers its functions name, unpacked (/opt on Lambda)
+        layer.logical_id: install_code(code_root, package.path, package.sha256)
+        for layer in service.layers.values()
+        if layer.logical_id in named
+        for package in [build_layer_package(service, layer, build)]
+    }
     # Keyed as the invoker looks functions up: by ARN in the local target's account.
     specs = {
         function_arn(service.region, LOCAL_ACCOUNT_ID, fn.name): FunctionSpec(
@@ -135,6 +144,9 @@ def _service_functions(options: Options) -> tuple[dict[str, FunctionSpec], Any, 
                 code_root, packages.functions[key].path, packages.functions[key].sha256
             ),
             region=service.region,
+            layer_dirs=tuple(
+                layer_dirs[i] for e in fn.settings.layers if (i := own_layer_id(e)) in layer_dirs
+            ),
         )
         for key, fn in local.items()
     }

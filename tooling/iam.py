@@ -210,6 +210,11 @@ def _settings_statements(functions: list[FunctionConfig]) -> list[dict[str, Any]
     """X-Ray's actions when a function traces (Serverless adds them to its role whatever the
     mode; they take no resource-level permission), and what the functions' destinations need."""
     statements = [dict(XRAY_STATEMENT)] if any(fn.settings.tracing for fn in functions) else []
+    keys = sorted(
+        {fn.settings.kms_key_arn or "" for fn in functions if fn.settings.kms_key_as_text}
+    )
+    for key in keys:  # Serverless lets its role decrypt a key written as text
+        statements.append({"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key]})
     # destinations' actions, one statement each, as Serverless adds them
     for fn in functions:
         for destination in fn.settings.destinations:

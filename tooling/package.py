@@ -43,6 +43,7 @@ from pathlib import Path
 
 from tooling import typescript
 from tooling.config import runtimes
+from tooling.config.layers import LayerConfig
 from tooling.config.service import FunctionConfig, ServiceConfig
 from tooling.errors import HandlerError
 from tooling.node_dependencies import development_only
@@ -288,6 +289,9 @@ def package_patterns(
     for machine in service.state_machines.values():
         if machine.source is not None and machine.source.file != service.config_file.name:
             patterns.append("!" + machine.source.file)
+    # Layers' folders are packaged as layers, not into functions (Serverless' getExcludes).
+    patterns.extend(f"!{layer.path}/**" for layer in service.layers.values() if layer.path
+                    and layer.path != ".")  # fmt: skip
     patterns.extend(service.package_patterns)
     if function is not None:
         patterns.extend(function.package_patterns)
@@ -401,6 +405,38 @@ def build_package(
     return _write_zip(
         target, {rel: service.directory / rel for rel in files}, tuple(selection.warnings)
     )
+
+
+def build_layer_package(service: ServiceConfig, layer: LayerConfig, out_dir: Path) -> Package:
+    """A layer's code: its `package.artifact`, else `<out_dir>/layers/<key>.zip` of its folder's
+    files (at the zip's root, as Serverless zips them), chosen as a function package's are:
+    Serverless' default excludes, the service's `package.patterns`, then the layer's, each
+    resolved against the layer's folder; no secrets unless named, no link out of the service
+    folder; byte-for-byte reproducible."""
+    if layer.artifact is not None:
+        return artifact_package(service, layer.artifact)
+    assert layer.path is not None
+    folder = out_dir / "layers"
+    folder.mkdir(parents=True, exist_ok=True)
+    root = service.directory / layer.path
+    # As Serverless: the service's patterns too, resolved against the layer's folder.
+    patterns = [
+        *DEFAULT_EXCLUDES, "!" + service.config_file.name, *service.package_patterns,
+        *layer.patterns,
+    ]  # fmt: skip
+    selection = select_package_files(root, patterns, [out_dir], base=service.directory)
+    if not selection.files:
+        raise HandlerError(
+            f"layer '{layer.key}': no file of {layer.path}/ matches its package patterns",
+            file=service.config_file.name,
+            hint=f"put the layer's files in {layer.path}/ (python/ or nodejs/node_modules/), or "
+            f"check layers.{layer.key}.package.patterns",
+        )
+    warnings = tuple(
+        dataclasses.replace(w, file=f"{layer.path}/{w.file}") for w in selection.warnings
+    )
+    entries = {rel: root / rel for rel in selection.files}
+    return _write_zip(inside(folder, f"{layer.key}.zip"), entries, warnings)
 
 
 def _write_zip(

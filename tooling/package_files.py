@@ -243,10 +243,11 @@ def _may_reach(pattern: str, folder: str) -> bool:
 
 
 def select_package_files(
-    directory: Path, patterns: Iterable[str], skip: Iterable[Path] = ()
+    directory: Path, patterns: Iterable[str], skip: Iterable[Path] = (), base: Path | None = None
 ) -> Selection:
-    """The files to pack and the warnings about them; ConfigError for a link out of `directory`."""
-    base = directory.resolve()
+    """The files to pack and the warnings about them; ConfigError for a link out of `base`
+    (the service folder; `directory` by default, a layer's folder inside it otherwise)."""
+    base = (base or directory).resolve()
     skipped = [p.resolve() for p in skip]
     rules = [
         (p[1:], False, False) if p.startswith("!") else (p, True, names_secrets(p))

@@ -197,3 +197,31 @@ def test_a_latest_layer_deploys_as_its_highest_version(
     assert [layer["Arn"] for layer in config["Layers"]] == [
         f"arn:aws:lambda:{REGION}:{MOTO_ACCOUNT}:layer:deps:2"
     ]
+
+
+def test_a_kms_key_deploys_and_a_no_op_redeploy_changes_nothing(
+    aws_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    kms: Any = boto3.Session(region_name=REGION).client("kms")
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    (tmp_path / "serverless.yml").write_text(
+        f"service: sealed\nprovider:\n  name: aws\n  runtime: python3.12\n  region: {REGION}\n"
+        f"  kmsKeyArn: {key}\nfunctions:\n  work:\n    handler: handler.work\n"
+    )
+    (tmp_path / "handler.py").write_text("def work(event, context):\n    return event\n")
+    monkeypatch.chdir(tmp_path)
+    run(capsys, "deploy", "--target", "aws")
+    lambda_: Any = boto3.Session(region_name=REGION).client("lambda")
+    assert lambda_.get_function(FunctionName="sealed-dev-work")["Configuration"]["KMSKeyArn"] == key
+    with recording_calls() as calls:
+        out = run(capsys, "deploy", "--target", "aws")
+    assert out.splitlines()[-1] == "No changes."
+    assert [c for c in calls if is_mutating(c.operation)] == []
+    yml = tmp_path / "serverless.yml"
+    yml.write_text(yml.read_text().replace(f"  kmsKeyArn: {key}\n", ""))
+    run(capsys, "deploy", "--target", "aws")
+    config = lambda_.get_function(FunctionName="sealed-dev-work")["Configuration"]
+    assert not config.get("KMSKeyArn")

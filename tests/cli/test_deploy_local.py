@@ -181,7 +181,7 @@ def test_settings_the_local_runtime_does_not_reproduce_are_said_and_kept(
     assert code == 0, err
     notes = [line for line in err.splitlines() if "function 'py'" in line]
     assert len(notes) == 3
-    assert "its layers are not on this machine" in notes[0]
+    assert "its layers other than the service's own are not on this machine" in notes[0]
     assert "not in the VPC's subnets" in notes[1]
     assert "sends no X-Ray traces" in notes[2]
     code, out, err = run(capsys, "deploy")  # the settings are kept: nothing to change

@@ -177,8 +177,8 @@ def test_http_events_as_the_plugin_reads_them(tmp_path: Path) -> None:
     assert service.api is not None and service.api.name == "dev-s"
 
 
-def test_authorizers_the_toolkit_cannot_make_are_refused_not_dropped(tmp_path: Path) -> None:
-    """Deploying without them would leave the endpoint open."""
+def test_an_authorizer_naming_no_function_is_refused_at_its_line(tmp_path: Path) -> None:
+    """The plugin's getLambdaArn: the function must be the service's."""
     service = load(
         tmp_path,
         "      events:\n"
@@ -190,11 +190,10 @@ def test_authorizers_the_toolkit_cannot_make_are_refused_not_dropped(tmp_path: P
     )
     (problem,) = problems(service)
     assert problem.startswith(
-        "serverless.yml:9:53: state machine 'm': authorizers made from a Lambda function or a "
-        "Cognito user pool are not deployed by the toolkit yet; deploying without one would "
-        "leave the endpoint open"
+        "serverless.yml:9:53: state machine 'm': authorizer function 'authorizerFunc' does not "
+        "exist in this service"
     )
-    (shared,) = service.state_machines["m"].events.http
+    _, shared = service.state_machines["m"].events.http
     assert (shared.authorization_type, shared.authorizer_id, shared.authorization_scopes) == (
         "COGNITO_USER_POOLS", "abc123", ("s1",),
     )  # fmt: skip

@@ -126,10 +126,11 @@ def test_a_tracing_config_without_a_boolean_is_refused_at_its_line(tmp_path: Pat
     assert refused.value.line == 7 and "tracingConfig must be a mapping" in refused.value.message
 
 
-def test_layers_written_as_intrinsics_resolve_and_the_services_own_are_left_out(
+def test_layers_written_as_intrinsics_resolve_and_the_services_own_stay_references(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "handler.py").write_text("def work(event, context):\n    return 1\n")
+    (tmp_path / "layer").mkdir()
     (tmp_path / "serverless.yml").write_text(
         "service: s\nprovider:\n  name: aws\n  runtime: python3.12\n  region: eu-west-1\n"
         "layers:\n  deps:\n    path: layer\n"
@@ -142,13 +143,10 @@ def test_layers_written_as_intrinsics_resolve_and_the_services_own_are_left_out(
     account = svc.account_id
     assert svc.functions["a"].settings.layers == (
         f"arn:aws:lambda:eu-west-1:{account}:layer:wrangler:1",
+        "own-layer:DepsLambdaLayer",  # the deploy puts its version's ARN in its place
         f"arn:aws:lambda:eu-west-1:{account}:layer:tools:2",
     )
-    assert any(
-        "serverless.yml:14:9: function 'a': layer DepsLambdaLayer is one of the service's own "
-        "`layers:`" in w
-        for w in svc.warnings
-    )
+    assert not any("DepsLambdaLayer" in w for w in svc.warnings)
 
 
 class LayerVersions:
@@ -384,3 +382,27 @@ def test_use_exact_version_names_each_function_by_its_version(tmp_path: Path) ->
     machine = load_service(tmp_path, env={}).state_machines["m"]
     assert machine.definition["States"]["B"]["Parameters"]["FunctionName"] == prefix + "b"
     assert machine.exact_versions == ("a",)
+
+
+def test_kms_key_arn_is_the_function_s_else_the_provider_s_and_the_role_may_decrypt(
+    tmp_path: Path,
+) -> None:
+    """Serverless v3 functions.js: KmsKeyArn, and kms:Decrypt on its role for a key written as
+    text."""
+    from tooling.iam import function_role
+
+    mine = "arn:aws:kms:us-east-1:123456789012:key/mine"
+    theirs = "arn:aws:kms:us-east-1:123456789012:key/provider"
+    svc = service(tmp_path, f"  kmsKeyArn: {theirs}\n", f"    kmsKeyArn: {mine}\n")
+    assert not [w for w in svc.warnings if "kmsKeyArn" in w]
+    assert svc.functions["a"].settings.kms_key_arn == mine
+    assert svc.functions["b"].settings.kms_key_arn == theirs
+    (policy,) = function_role(svc).inline_policies.values()
+    decrypts = [s["Resource"] for s in policy["Statement"] if s["Action"] == ["kms:Decrypt"]]
+    assert decrypts == [[mine], [theirs]]
+
+
+def test_a_kms_key_arn_that_is_no_arn_is_refused_at_its_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        service(tmp_path, functions="    kmsKeyArn: my-key\n")
+    assert caught.value.line == 8

@@ -537,6 +537,7 @@ def function_configuration(record: FunctionRecord) -> dict[str, Any]:
             key: config[key]
             for key in (
                 "Description",
+                "KMSKeyArn",
                 "TracingConfig",
                 "Layers",
                 "VpcConfig",

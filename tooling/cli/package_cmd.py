@@ -19,13 +19,27 @@ def package(
 ) -> None:
     """Build the packages deploy uploads (.tool/build/) and show their files."""
     from tooling import session
-    from tooling.package import build_packages, check_handlers
+    from tooling.package import build_layer_package, build_packages, check_handlers
     from tooling.statedir import state_path
 
     service = session.load(options(stage, region))
     check_handlers(service)
-    built = build_packages(service, state_path(service.directory, "build", create=True))
+    build = state_path(service.directory, "build", create=True)
+    built = build_packages(service, build)
     packages: dict[str, dict[str, Any]] = {}  # by path: a package several functions share
+    for key, layer in service.layers.items():  # the service's own layers: a zip each
+        item = build_layer_package(service, layer, build)
+        packages[str(item.path)] = {
+            "path": str(item.path),
+            "codeSha256": item.sha256,
+            "size": item.size,
+            "functions": [],
+            "layer": key,
+            "files": list(item.files),
+            "warnings": [{"file": w.file, "message": w.message} for w in item.warnings],
+        }
+        for warning in item.warnings:
+            render.info(warning.render())
     for key, item in built.functions.items():
         entry = packages.setdefault(
             str(item.path),
@@ -54,7 +68,12 @@ def package(
             render.data(entry["path"])
             render.info(
                 f"{entry['path']}: {len(entry['files'])} files, {entry['size']:,} bytes, "
-                f"CodeSha256 {entry['codeSha256']} (functions: {', '.join(entry['functions'])})"
+                f"CodeSha256 {entry['codeSha256']} "
+                + (
+                    f"(layer: {entry['layer']})"
+                    if "layer" in entry
+                    else f"(functions: {', '.join(entry['functions'])})"
+                )  # fmt: skip
             )
             continue
         for name in entry["files"]:

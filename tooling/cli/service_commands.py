@@ -150,11 +150,12 @@ def _deploy(
 
 def _deployed_files(prepared: "Prepared") -> tuple[str, ...]:
     packages = [prepared.package, *prepared.function_packages.values()]
-    return tuple(
-        sorted(
-            {name for package in packages if package for name in (package.sources or package.files)}
-        )
-    )
+    names = {name for package in packages if package for name in (package.sources or package.files)}
+    for key, package in prepared.layer_packages.items():  # a layer's files, from its folder
+        folder = prepared.service.layers[key].path
+        if folder is not None:
+            names |= {name if folder == "." else f"{folder}/{name}" for name in package.files}
+    return tuple(sorted(names))
 
 
 @app.command()

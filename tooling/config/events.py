@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Self, TypeGuard
 
 from tooling.config.api_keys import ApiKeys, read_api_keys
+from tooling.config.rest_authorizers import Authorization, RestAuthorizer, read_authorization
 from tooling.config.schedule_expressions import (
     ExpressionError,
     ScheduleExpression,
@@ -167,6 +168,7 @@ class HttpEvent:
     authorization_type: str = "NONE"  # NONE | AWS_IAM | CUSTOM | COGNITO_USER_POOLS
     authorizer_id: str | None = None
     authorization_scopes: tuple[str, ...] = ()
+    authorizer: RestAuthorizer | None = None  # one the deploy makes (its name on the API)
     iam_role: str | None = None
     timeout_in_millis: int | None = None
     response_headers: dict[str, str] = field(default_factory=dict)  # name -> mapping value
@@ -239,6 +241,8 @@ class EventsReader:
     warnings: list[str]
     problems: list[BadInput]
     directory: Path
+    # authorizers the service's http events make: logical id -> name (rest_authorizers)
+    made_authorizers: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def for_function(
@@ -709,9 +713,10 @@ class EventsReader:
             custom_templates=custom,
             cors=cors,
             private=private,
-            authorization_type=authorization[0],
-            authorizer_id=authorization[1],
-            authorization_scopes=authorization[2],
+            authorization_type=authorization.type,
+            authorizer_id=authorization.authorizer_id,
+            authorization_scopes=authorization.scopes,
+            authorizer=authorization.authorizer,
             iam_role=iam_role,
             timeout_in_millis=timeout,
             response_headers=dict(headers or {}),
@@ -796,36 +801,15 @@ class EventsReader:
             max_age=max_age,
         )
 
-    def _authorizer(self, value: Any, at: str) -> tuple[str, str | None, tuple[str, ...]] | None:
-        """(AuthorizationType, AuthorizerId, scopes). Authorizers the plugin would create (a
-        Lambda function or a Cognito pool) are refused: deploying without them would leave the
-        endpoint open."""
-        if value is None:
-            return "NONE", None, ()
-        if isinstance(value, str) and value.upper() == "AWS_IAM":
-            return "AWS_IAM", None, ()
-        if isinstance(value, dict):
-            kind = value.get("type")
-            if isinstance(kind, str) and kind.upper() == "AWS_IAM":
-                return "AWS_IAM", None, ()
-            if kind and value.get("authorizerId") is not None:
-                authorizer = self.resolve(
-                    value["authorizerId"], pointer_join(at, "authorizerId"), "authorizerId"
-                )
-                if authorizer is UNRESOLVED:
-                    return None
-                scopes = value.get("scopes") or []
-                if isinstance(scopes, str):  # one scope, not a list of its letters
-                    scopes = [scopes]
-                return str(kind).upper(), str(authorizer), tuple(str(s) for s in scopes)
-        self.problem(
-            at,
-            "authorizers made from a Lambda function or a Cognito user pool are not deployed by "
-            "the toolkit yet; deploying without one would leave the endpoint open",
-            hint="use `authorizer: aws_iam`, or an existing authorizer with `type` and "
-            "`authorizerId`",
-        )
-        return None
+    def _authorizer(self, value: Any, at: str) -> Authorization | None:
+        """The method's authorization, as the plugin's getAuthorizer and getMethodAuthorization
+        give it (tooling.config.rest_authorizers)."""
+
+        def resolve(raw: Any, where: str) -> Any:
+            answer = self.resolve(raw, where, "authorizer")
+            return None if answer is UNRESOLVED else answer
+
+        return read_authorization(self, value, at, resolve, plugin=True, made=self.made_authorizers)
 
     def _check_routes(self, events: list[HttpEvent]) -> None:
         seen: dict[tuple[str, str], HttpEvent] = {}

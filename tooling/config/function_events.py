@@ -12,7 +12,7 @@ and `websocket` (tooling.config.websocket_events).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +61,8 @@ class FunctionEventsReader(FunctionMessages):
     visibility_of: Callable[[Any], int | None] = lambda arn: None
     provider_buckets: Any = None  # provider.s3, the buckets the s3 reader names by key
     found: dict[str, list[Any]] = field(default_factory=dict)
+    # the REST API authorizers the service's http events make: logical id -> name
+    made_authorizers: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.sqs_events = SqsEventReader(
@@ -74,6 +76,7 @@ class FunctionEventsReader(FunctionMessages):
         self.http_events = HttpEventReader.for_function(
             self.function_key, self.at, self.resolve, self.warnings, self.problems
         )
+        self.http_events.made_authorizers = self.made_authorizers
         self.schedule_events = ScheduleEventReader.for_function(
             self.function_key, self.at, self.resolve, self.warnings, self.problems
         )

@@ -2,12 +2,10 @@
 (lib/plugins/aws/package/compile/events/api-gateway, v3.40): an API Gateway REST API method with
 the Lambda proxy integration (AWS_PROXY), in the REST API the service shares with the state
 machines' http events (one per service and stage). Read: `METHOD path` or a mapping with
-`path`, `method` (`any` too), `cors` (true or a mapping), `private`, `authorizer` (`aws_iam`, or
-an existing authorizer: `type` and `authorizerId`, with `scopes` for Cognito) and
-`request.parameters`; `integration: lambda`, `http`, `http-proxy`, `mock` and `async: true` are
-read by function_http_integrations. What Serverless would build that the toolkit does not
-(authorizers made from a function, an ARN or a Cognito pool) is a problem at its line:
-deploying without it would answer differently.
+`path`, `method` (`any` too), `cors` (true or a mapping), `private`, `authorizer` (`aws_iam`, an
+existing authorizer, or one the deploy makes from a function, a Lambda ARN or a Cognito user pool:
+tooling.config.rest_authorizers) and `request.parameters`; `integration: lambda`, `http`,
+`http-proxy`, `mock` and `async: true` are read by function_http_integrations.
 Keys Serverless drops for the proxy integration (`response`, `request.template`, ...) are warned
 about, as it does. tooling.config.function_events dispatches to it.
 """
@@ -32,6 +30,7 @@ from tooling.config.function_http_integrations import (
     integration_type,
     read_integration,
 )
+from tooling.config.rest_authorizers import Authorization, RestAuthorizer, read_authorization
 from tooling.sourcemap import pointer_join
 
 # Serverless v3 `http` event schema (api-gateway/index.js): every key it allows.
@@ -59,6 +58,7 @@ class FunctionHttpEvent:
     authorization_type: str = "NONE"  # NONE | AWS_IAM | CUSTOM | COGNITO_USER_POOLS
     authorizer_id: str | None = None
     authorization_scopes: tuple[str, ...] = ()
+    authorizer: RestAuthorizer | None = None  # one the deploy makes (its name on the API)
     # method.request.<querystring|header|path>.<name> -> required
     request_parameters: dict[str, bool] = field(default_factory=dict)
     location: Location = (None, None, None)
@@ -109,7 +109,7 @@ class HttpEventReader(EventsReader):
             if cors is None:
                 return None
         authorization = self._function_authorizer(
-            value.get("authorizer"), pointer_join(at, "authorizer")
+            value.get("authorizer"), pointer_join(at, "authorizer"), proxy
         )
         if authorization is None:
             return None
@@ -141,9 +141,10 @@ class HttpEventReader(EventsReader):
             method=method,
             cors=cors,
             private=private,
-            authorization_type=authorization[0],
-            authorizer_id=authorization[1],
-            authorization_scopes=authorization[2],
+            authorization_type=authorization.type,
+            authorizer_id=authorization.authorizer_id,
+            authorization_scopes=authorization.scopes,
+            authorizer=authorization.authorizer,
             request_parameters=parameters,
             location=self.location(at),
             integration=integration,
@@ -289,60 +290,14 @@ class HttpEventReader(EventsReader):
             credentials_always=False,
         )
 
-    def _function_authorizer(
-        self, value: Any, at: str
-    ) -> tuple[str, str | None, tuple[str, ...]] | None:
-        """(AuthorizationType, AuthorizerId, scopes), as Serverless' getMethodAuthorization
-        gives them for `aws_iam` and an existing authorizer (`type` and `authorizerId`)."""
-        if value is None:
-            return "NONE", None, ()
-        if isinstance(value, str) and value.upper() == "AWS_IAM":
-            return "AWS_IAM", None, ()
-        if isinstance(value, dict):
-            kind = value.get("type")
-            if kind and value.get("authorizerId") is not None:
-                authorizer = self.resolve(
-                    value["authorizerId"],
-                    pointer_join(at, "authorizerId"),
-                    f"{self.subject}: authorizerId",
-                )
-                if authorizer is UNRESOLVED:
-                    return None
-                for key in value:
-                    if key not in ("type", "authorizerId", "scopes"):
-                        self.warn(
-                            pointer_join(at, key),
-                            f"authorizer.{key} shapes an authorizer Serverless creates; with "
-                            "`authorizerId` it is ignored (as Serverless ignores it)",
-                        )
-                kind = str(kind).upper()
-                if kind in ("TOKEN", "REQUEST"):
-                    kind = "CUSTOM"
-                return kind, str(authorizer), self._scopes(value, kind, at)
-            if isinstance(kind, str) and kind.upper() == "AWS_IAM":
-                return "AWS_IAM", None, ()
-        self.problem(
-            at,
-            "authorizers Serverless would create (from a function, an authorizer ARN or a "
-            "Cognito user pool) are not deployed by the toolkit yet; deploying without one "
-            "would leave the endpoint open",
-            hint="use `authorizer: aws_iam`, or an existing authorizer with `type` and "
-            "`authorizerId` (e.g. `authorizerId: {Ref: ApiGatewayAuthorizer}` for one in "
-            "resources:)",
-        )
-        return None
+    def _function_authorizer(self, value: Any, at: str, proxy: bool = True) -> Authorization | None:
+        """The method's authorization, as Serverless' getAuthorizer and getMethodAuthorization
+        give it (tooling.config.rest_authorizers)."""
 
-    def _scopes(self, value: Mapping[str, Any], kind: str, at: str) -> tuple[str, ...]:
-        scopes = value.get("scopes")
-        if scopes is None or kind != "COGNITO_USER_POOLS":
-            return ()  # Serverless sets AuthorizationScopes for Cognito authorizers only
-        if isinstance(scopes, str):
-            self.warn(
-                pointer_join(at, "scopes"),
-                "authorizer.scopes should be a list (Serverless' schema); read as one scope",
-            )
-            return (scopes,)
-        if not isinstance(scopes, list):
-            self.warn(pointer_join(at, "scopes"), "authorizer.scopes must be a list (ignored)")
-            return ()
-        return tuple(str(s) for s in scopes)
+        def resolve(raw: Any, where: str) -> Any:
+            answer = self.resolve(raw, where, f"{self.subject}: authorizer")
+            return None if answer is UNRESOLVED else answer
+
+        return read_authorization(
+            self, value, at, resolve, plugin=False, made=self.made_authorizers, proxy=proxy
+        )

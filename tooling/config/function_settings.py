@@ -8,7 +8,8 @@ function, else from the provider where Serverless takes it from there.
   also gives the function's role X-Ray's PutTraceSegments/PutTelemetryRecords (as Serverless
   adds them to its default role).
 - `layers`: the function's list replaces `provider.layers`; layer version ARNs (Lambda takes up
-  to 5). Layers of the service's own top-level `layers:` are not deployed by the toolkit.
+  to 5), or a layer of the service's own top-level `layers:` by its logical id
+  (tooling.config.layers), whose version's ARN the deploy puts in its place.
 - `vpc`: `securityGroupIds` and `subnetIds`, each the function's else the provider's; without
   both there is no VPC (as Serverless drops it); `vpc: false` or null on a function drops the
   provider's. The role gets AWSLambdaVPCAccessExecutionRole.
@@ -126,6 +127,11 @@ class FunctionSettings:
             return SNAPSTART_ALIAS
         return None
 
+    # KMSKeyArn (the function's else the provider's kmsKeyArn); written as text, Serverless
+    # also lets its shared role decrypt with it
+    kms_key_arn: str | None = None
+    kms_key_as_text: bool = False
+
     @property
     def tag_map(self) -> dict[str, str]:
         return dict(self.tags)
@@ -224,6 +230,7 @@ def read_function_settings(
         layers=read.layers(spec, pointer, provider),
         vpc=read.vpc(spec, pointer, provider),
         ephemeral_storage=read.ephemeral_storage(spec, pointer),
+        **read.kms_key(spec, pointer, provider),
         tags=read.tags(spec, pointer, provider),
         reserved_concurrency=read.whole(spec, pointer, "reservedConcurrency", 0, None),
         maximum_retry_attempts=read.whole(spec, pointer, "maximumRetryAttempts",
@@ -357,6 +364,22 @@ class _Reader:
             ids[name] = tuple(plain)
         return Vpc(ids["subnetIds"], ids["securityGroupIds"])
 
+    def kms_key(
+        self, spec: Mapping[str, Any], pointer: str, provider: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """kmsKeyArn, the function's else the provider's (Serverless v3 functions.js): text
+        now, an intrinsic once the loader resolves it (pending)."""
+        value, at = _own_or_provider(spec, pointer, provider, "kmsKeyArn")
+        if value is None:
+            return {}
+        if _intrinsic(value):
+            self.pending.append(("kmsKeyArn", value, at))
+            return {}
+        if not isinstance(value, str) or not value.startswith("arn:"):
+            raise self.refuse(at, f"kmsKeyArn {value!r} is not a KMS key's ARN",
+                              "e.g. arn:aws:kms:us-east-1:123456789012:key/<id>")  # fmt: skip
+        return {"kms_key_arn": value, "kms_key_as_text": True}
+
     def ephemeral_storage(self, spec: Mapping[str, Any], pointer: str) -> int | None:
         value = spec.get("ephemeralStorageSize")
         if value is None:
@@ -468,7 +491,8 @@ def read_tags(sources: list[tuple[Any, str]], at: Locate, who: str) -> tuple[tup
     return tuple(sorted(merged.items()))
 
 
-# ("layers" | "subnetIds" | "securityGroupIds" | "destination:<onSuccess|onFailure>:<type>",
+# ("layers" | "subnetIds" | "securityGroupIds" | "kmsKeyArn" |
+#  "destination:<onSuccess|onFailure>:<type>",
 #  value, pointer)
 Pending = tuple[str, Any, str]
 _DESTINATION_HINT = (
@@ -505,6 +529,8 @@ def with_resolved(settings: FunctionSettings, field_name: str, value: str) -> Fu
         return replace(settings, on_failure=destination)
     if field_name == "layers":
         return replace(settings, layers=(*settings.layers, value))
+    if field_name == "kmsKeyArn":
+        return replace(settings, kms_key_arn=value)
     vpc = settings.vpc or Vpc((), ())
     if field_name == "subnetIds":
         return replace(settings, vpc=replace(vpc, subnet_ids=(*vpc.subnet_ids, value)))

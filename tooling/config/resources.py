@@ -78,6 +78,9 @@ class RestApiIds:
 
     id: str
     root_resource_id: str
+    # the ids of the authorizers the http events make, by name (what `Ref:
+    # <Name>ApiGatewayAuthorizer` gives), when `resources:` names one
+    authorizers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -724,6 +727,14 @@ def rest_api_target(ids: RestApiIds | None) -> ServiceTarget:
             {"RootResourceId": REST_API_PENDING.format(attribute=".RootResourceId")},
         )
     return ServiceTarget(ids.id, {"RootResourceId": ids.root_resource_id})
+
+
+def rest_authorizer_target(ids: RestApiIds | None, name: str, logical_id: str) -> ServiceTarget:
+    """`<Name>ApiGatewayAuthorizer` in a template: the id of the authorizer made under `name`,
+    or a placeholder until it exists."""
+    found = dict(ids.authorizers) if ids is not None else {}
+    value = found.get(name) or f"<{logical_id}: known after the REST API's authorizers are made>"
+    return ServiceTarget(value, {"AuthorizerId": value})
 
 
 def _attribute(target: ServiceTarget, name: str, attribute: str) -> str:

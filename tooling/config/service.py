@@ -59,6 +59,7 @@ from tooling.config.intrinsics import (
     resolve_with_report,
     state_machine_logical_id,
 )
+from tooling.config.layers import LayerConfig, LayerReader, named_layer, own_layer_ref
 from tooling.config.machine_settings import (
     Encryption,
     configure_task_timeouts,
@@ -85,6 +86,11 @@ from tooling.config.resources import (
     pending_in,
     read_resources,
     resource_ids_of,
+)
+from tooling.config.rest_authorizers import (
+    RestAuthorizer,
+    check_authorizers,
+    made_authorizer_ids,
 )
 from tooling.config.triggers import SqsTrigger, parse_sqs_triggers
 from tooling.config.variables import VariableResolver
@@ -146,6 +152,7 @@ PROVIDER_KEYS_USED = frozenset(
         # say themselves when they are ignored
         "websocketsApiName", "websocketsApiRouteSelectionExpression", "websocketsDescription",
         "logs",  # said per key (tooling.config.function_settings provider_setting_warnings)
+        "kmsKeyArn",
     }
 )  # fmt: skip
 # How Serverless deploys through CloudFormation; the toolkit deploys functions and state machines
@@ -176,7 +183,8 @@ FUNCTION_KEYS_USED = frozenset(
         "name", "handler", "runtime", "memorySize", "timeout", "environment", "package",
         "description", "architecture", "tracing", "layers", "vpc", "ephemeralStorageSize", "tags",
         "events", "url", "role", "reservedConcurrency", "maximumRetryAttempts", "maximumEventAge",
-        "destinations", "image", "logRetentionInDays", "provisionedConcurrency", "snapStart",
+        "destinations", "image", "logRetentionInDays", "kmsKeyArn", "provisionedConcurrency",
+        "snapStart",
     }
 )  # fmt: skip
 FUNCTION_KEYS_NO_EFFECT = frozenset({"condition", "dependsOn", "versionFunction"})
@@ -222,7 +230,7 @@ MISPLACED_KEYS = {
 TOP_LEVEL_KEYS_USED = frozenset(
     {
         "service", "provider", "custom", "functions", "stepFunctions", "package", "params",
-        "resources", "constructs", "lift",
+        "resources", "constructs", "lift", "layers",
         "frameworkVersion", "plugins", "useDotenv", "configValidationMode",
         "variablesResolutionMode", "deprecationNotificationMode", "disabledDeprecations",
         "unresolvedVariablesNotificationMode", "org", "app", "console", "dashboard", "license",
@@ -411,6 +419,9 @@ class ServiceConfig:
     # the functions' URLs the service reads (`<Key>LambdaFunctionUrl` logical ids), in order
     url_references: tuple[str, ...] = ()
     function_urls: dict[str, str] = field(default_factory=dict)  # logical id -> URL, as loaded
+    layers: dict[str, LayerConfig] = field(default_factory=dict)  # top-level `layers:`
+    # logical id -> the current version's ARN of each own layer (set by tooling.deploy.phases)
+    layer_arns: dict[str, str] = field(default_factory=dict)
 
 
 def _has_http_events(
@@ -509,6 +520,7 @@ class _Loader:
         self._desugared = Desugared()
         self._latest_layers = False  # a plugin of LATEST_LAYER_PLUGINS is named
         self._latest_layers_said: set[str] = set()  # layers whose missing version was said
+        self._own_layers: dict[str, LayerConfig] = {}  # top-level `layers:`
 
     # -- entry --------------------------------------------------------------------------------
 
@@ -622,6 +634,13 @@ class _Loader:
                 **self._at("/package/excludeDevDependencies"),
             )
         plugins = self._plugins()
+        layer_reader = LayerReader(self.directory, self._at, self._where, self._patterns,
+                                   self._artifact)  # fmt: skip
+        try:
+            self._own_layers = layer_reader.read(self.vars.resolve("/layers"))
+        except ConfigError as exc:  # refused by validate/plan/deploy; remove and info go on
+            self.problems.append(exc)
+        self.warnings.extend(layer_reader.warnings)
         self._desugared = self._constructs(raw, service, stage, provider, plugins)
 
         functions = self._functions(service, stage, region, provider, package, plugins)
@@ -646,6 +665,8 @@ class _Loader:
             functions[key] = self._function_events(functions[key], context)
         self.problems.extend(shared_bucket_problems((k, f.events.s3) for k, f in functions.items()))
         self._check_routes(functions, state_machines)
+        authorizers = used_authorizers(functions, state_machines)
+        self.problems.extend(check_authorizers(authorizers, set(functions), self.warnings))
         api = _read_api_settings(
             self._rest_api_ids_resolved(provider, context),
             service=service,
@@ -723,6 +744,7 @@ class _Loader:
                 )
             ),
             function_urls=dict(given.urls) if isinstance(given, DeployedValues) else {},
+            layers=self._own_layers,
         )
 
     # -- helpers ------------------------------------------------------------------------------
@@ -1309,25 +1331,18 @@ class _Loader:
     def _function_settings_intrinsics(
         self, function: FunctionConfig, context: IntrinsicContext
     ) -> FunctionConfig:
-        """Layers and VPC ids written as intrinsics, resolved as CloudFormation would; a `Ref`
-        of a layer of the service's own top-level `layers:` (which the toolkit does not deploy)
-        is left out with a warning, as that `layers:` is."""
+        """Layers and VPC ids written as intrinsics, resolved as CloudFormation would; a layer
+        of the service's own top-level `layers:` stays a reference to it until the deploy
+        knows its version's ARN (tooling.config.layers)."""
         pending = self._layers_pending.get(function.key) or []
         if not pending:
             return function
-        own = self.vars.resolve("/layers")
-        own_ids = set()
-        if isinstance(own, dict):
-            own_ids = {f"{normalized_name(str(name))}LambdaLayer" for name in own}
+        own_ids = frozenset(layer.logical_id for layer in self._own_layers.values())
         settings = function.settings
         for field_name, value, at in pending:
-            named = value.get("Ref") if isinstance(value, dict) else None
-            if field_name == "layers" and isinstance(named, str) and named in own_ids:
-                self.warnings.append(
-                    f"{self._where(at)}: function '{function.key}': layer {named} is one of the "
-                    "service's own `layers:`, which the toolkit does not deploy yet: the "
-                    "function deploys without it"
-                )
+            named = named_layer(value, own_ids) if field_name == "layers" else None
+            if named is not None:
+                settings = with_resolved(settings, field_name, own_layer_ref(named))
                 continue
             what = f"function '{function.key}': {field_name}"
             resolved = self._resolved(value, at, context, what)
@@ -1468,6 +1483,7 @@ class _Loader:
             function_timeout=function.timeout,
             visibility_of=self._queue_visibility,
             provider_buckets=self._mapping("/provider").get("s3") or {},
+            made_authorizers=self._made_authorizers(),
         )
         events = reader.read(spec["events"], pointer_join(pointers[function.key], "events"))
         return replace(function, events=events)
@@ -1743,8 +1759,22 @@ class _Loader:
             warnings=self.warnings,
             problems=self.problems,
             directory=self.directory,
+            made_authorizers=self._made_authorizers(),
         )
         return replace(reader.read(spec), bus=state_machine_bus_events(reader, spec))
+
+    def _made_authorizers(self) -> dict[str, str]:
+        """The REST API authorizers the http events make, by Serverless' logical id (which an
+        `authorizerId` `Ref` may name), unless `resources:` has that logical id itself."""
+        functions = self._function_specs[0]
+        machines = self._mapping("/stepFunctions/stateMachines")
+        events = [
+            spec.get("events")
+            for spec in [*functions.values(), *machines.values()]
+            if isinstance(spec, dict)
+        ]
+        made = made_authorizer_ids(events)
+        return {key: name for key, name in made.items() if key not in self._resource_ids()}
 
     def _check_routes(
         self,
@@ -2344,6 +2374,8 @@ class _Loader:
             service_ids[f"{normalized_name(key)}LogGroup"] = frozenset({"Arn"})
         for machine in machines.values():
             service_ids[machine.logical_id] = frozenset({"Arn", "Name"})
+        for layer in self._own_layers.values():  # published before the stack (phases.py)
+            service_ids[layer.logical_id] = frozenset({"LayerVersionArn"})
         if any(f.uses_service_role for f in functions.values()) and not _custom_role(provider):
             service_ids[FUNCTION_ROLE_LOGICAL_ID] = frozenset({"Arn"})
         for key, function in functions.items():  # serverless-iam-roles-per-function's
@@ -2355,6 +2387,9 @@ class _Loader:
         shared = isinstance(gateway, dict) and gateway.get("restApiId") is not None
         if _has_http_events(functions, machines) and not shared:  # made before the stack
             service_ids[REST_API_LOGICAL_ID] = frozenset({"RootResourceId"})
+            for _, authorizer in used_authorizers(functions, machines):  # made with it
+                if not authorizer.reference:
+                    service_ids[authorizer.logical_id] = frozenset({"AuthorizerId"})
         for key, function in functions.items():
             if function.url is not None:  # made before what reads it (tooling/deploy/phases.py)
                 service_ids[url_logical_id(key)] = frozenset({"FunctionUrl", "FunctionArn"})
@@ -2518,3 +2553,23 @@ def _rebase(smap: SourceMap, base: str) -> SourceMap:
         if pointer == base or pointer.startswith(base + "/"):
             positions[pointer[len(base) :]] = position
     return SourceMap(smap.file, positions)
+
+
+def used_authorizers(
+    functions: Mapping[str, FunctionConfig], machines: Mapping[str, StateMachineConfig]
+) -> list[tuple[str, RestAuthorizer]]:
+    """The REST API authorizers the http events make, in the order Serverless and then the
+    plugin compile them (the later one of a name wins)."""
+    used: list[tuple[str, RestAuthorizer]] = [
+        (f"function '{key}'", event.authorizer)
+        for key, function in functions.items()
+        for event in function.events.http
+        if event.authorizer is not None
+    ]
+    used.extend(
+        (f"state machine '{key}'", event.authorizer)
+        for key, machine in machines.items()
+        for event in machine.events.http
+        if event.authorizer is not None
+    )
+    return used

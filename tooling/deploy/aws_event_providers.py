@@ -21,6 +21,13 @@ from typing import TYPE_CHECKING, Any
 from tooling.deploy.api_key_providers import aws_api_key_providers
 from tooling.deploy.aws_context import AwsContext, tag_list
 from tooling.deploy.aws_http_api_providers import AwsHttpApis
+from tooling.deploy.aws_rest_authorizers import (
+    check_names,
+    delete_authorizers,
+    described,
+    found_authorizers,
+    sync_authorizers,
+)
 from tooling.deploy.aws_shared_rest_api import SharedRestApis, shared_api
 from tooling.deploy.aws_websocket_providers import AwsWebsocketApis
 from tooling.deploy.event_differences import (
@@ -370,7 +377,11 @@ class AwsRestApis:
             for item in page.get("items", [])
         ]
         stages = aws.call("apigateway", "get_stages", what=what, restApiId=api_id)
-        return {**api, "Resources": resources, "Stages": stages.get("item", [])}
+        authorizers = found_authorizers(aws, api_id, what)
+        return {
+            **api, "Resources": resources, "Stages": stages.get("item", []),
+            "Authorizers": authorizers,
+        }  # fmt: skip
 
     def owns(self, address: Address, found: Found) -> bool:
         if shared_api(address) is not None:
@@ -378,6 +389,9 @@ class AwsRestApis:
         return self.c.ours(dict(found.get("tags") or {}))
 
     def diff(self, resource: RestApi, found: Found) -> Diff:
+        if resource.existing_id is not None:
+            check_names(resource, resource.existing_id, found.get("Authorizers") or [],
+                        found.get("OtherAuthorizers") or [])  # fmt: skip
         diff = rest_api_diff(resource, found)
         if "endpointConfiguration" in diff.attributes:
             raise BadInput(
@@ -401,18 +415,26 @@ class AwsRestApis:
             name=resource.name, description=self.c.description, endpointConfiguration=endpoint,
             tags=self.c.tags,
         )  # fmt: skip
-        if resource.existence_only:
-            return  # its methods and deployment come with the whole API, after the stack
+        if resource.existence_only:  # its methods and deployment come after the stack
+            sync_authorizers(self.c.aws, resource, api["id"], [])  # those the template names
+            return
         root = {"id": api.get("rootResourceId"), "path": "/"}
         if root["id"] is None:
             root = self._resources(api["id"])[0]
-        self._apply(resource, api["id"], [root])
+        self._apply(resource, api["id"], [root], [])
 
     def update(self, resource: RestApi, found: Found, diff: Diff) -> None:
         if resource.existing_id is not None:
             self.shared.apply(resource, found)
-        elif not resource.existence_only:
-            self._apply(resource, found["id"], list(found.get("Resources") or []))
+        elif resource.existence_only:  # the authorizers the template names, nothing else
+            sync_authorizers(self.c.aws, resource, found["id"], found.get("Authorizers") or [])
+        else:
+            self._apply(
+                resource,
+                found["id"],
+                list(found.get("Resources") or []),
+                list(found.get("Authorizers") or []),
+            )
 
     def api_id(self, name: str) -> str | None:
         """The id of the toolkit's API of that name (None: there is none yet)."""
@@ -430,8 +452,15 @@ class AwsRestApis:
             for item in page.get("items", [])
         ]
 
-    def _apply(self, api: RestApi, api_id: str, resources: list[dict[str, Any]]) -> None:
+    def _apply(
+        self,
+        api: RestApi,
+        api_id: str,
+        resources: list[dict[str, Any]],
+        authorizers: list[dict[str, Any]],
+    ) -> None:
         aws = self.c.aws
+        authorizer_ids, unused = sync_authorizers(aws, api, api_id, authorizers)
         ids = {str(r.get("path", "/")).strip("/"): r["id"] for r in resources}
         for path in api.paths():
             if path in ids:
@@ -443,17 +472,20 @@ class AwsRestApis:
             )  # fmt: skip
             ids[path] = created["id"]
         have = api_methods_found({"Resources": resources})
-        wanted = api_methods_wanted(api)
+        wanted = api_methods_wanted(api, authorizer_ids)
         for method in api.methods:
             key = (method.path, method.http_method)
             if have.get(key) == wanted[key]:
                 continue
             if key in have:
                 self._delete_method(api_id, ids[method.path], method.http_method)
+            if method.authorizer is not None:
+                method = replace(method, authorizer_id=authorizer_ids[method.authorizer])
             self.put_method(api_id, ids[method.path], method)
         for path, verb in sorted(set(have) - set(wanted)):
             if path in ids:
                 self._delete_method(api_id, ids[path], verb)
+        delete_authorizers(aws, api_id, unused)  # no method names them any more
         needed = set(api.paths()) | {""}
         for path in sorted(set(ids) - needed, key=lambda p: -p.count("/")):
             with contextlib.suppress(NotFound):
@@ -516,7 +548,11 @@ class AwsRestApis:
         stages = [s.get("stageName") for s in found.get("Stages") or []]
         stage = stages[0] if stages else ""
         url = f"https://{found['id']}.execute-api.{self.c.region}.amazonaws.com/{stage}"
-        return Description(url, f"{len(api_methods_found(found))} method(s)")
+        return Description(
+            url,
+            f"{len(api_methods_found(found))} method(s)"
+            + described(found.get("Authorizers") or []),
+        )
 
 
 class AwsAlarms:

@@ -24,6 +24,7 @@ from tooling.aws.errors import AwsRejected
 from tooling.config.resources import pending_in
 from tooling.config.service import ServiceConfig
 from tooling.deploy.aws_event_providers import aws_event_providers
+from tooling.deploy.aws_layer_providers import AwsLayers
 from tooling.deploy.aws_sns_providers import aws_sns_providers
 from tooling.deploy.bucket_providers import bucket_providers
 from tooling.deploy.differences import (
@@ -45,6 +46,7 @@ from tooling.deploy.function_alias_providers import (
     with_exact_versions,
 )
 from tooling.deploy.function_url_providers import AwsFunctionUrls
+from tooling.deploy.layer_versions import layer_owner
 from tooling.deploy.models import (
     SNAP_START_OFF,
     Address,
@@ -730,6 +732,7 @@ def aws_target(service: ServiceConfig, aws: AwsClient) -> DeployTarget:
             "function version": AwsFunctionVersions(context),
             **aws_sns_providers(context),
             **bucket_providers(lambda: aws, context.region, context.tags),
+            "layer": AwsLayers(context, layer_owner(service.service, service.stage)),
         },
         lookup_threads=LOOKUP_THREADS,
         reporter=reporter,

@@ -9,7 +9,8 @@ it did not put. Its own methods carry a marker as their `operationName`
 first call that makes a method (PutMethod): a deploy killed half-way is found and finished by
 the next, or removed. On remove (or when a method is no longer wanted) the toolkit deletes its
 methods, then each path they were on that is left with no method and no child path, walking up
-to (not including) the root resource and the resources `restApiResources` names.
+to (not including) the root resource and the resources `restApiResources` names. The
+authorizers its http events make carry a marker too (tooling.deploy.aws_rest_authorizers).
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tooling.deploy.aws_context import AwsContext
+from tooling.deploy.aws_rest_authorizers import (
+    delete_authorizers,
+    described,
+    found_authorizers,
+    sync_authorizers,
+)
 from tooling.deploy.event_differences import api_methods_wanted, found_method
 from tooling.deploy.models import EXISTING_REST_API, Address, ApiMethod, RestApi
 from tooling.deploy.providers import TAG_SERVICE, TAG_STAGE, Description, Found
@@ -112,12 +119,20 @@ class SharedRestApis:
                     entry = ours.setdefault(path, {"path": "/" + path, "resourceMethods": {}})
                     entry["resourceMethods"][verb] = {**method, "resourceId": resource["id"]}
         stages = self.c.aws.call("apigateway", "get_stages", what=what, restApiId=api_id)
+        authorizers = found_authorizers(self.c.aws, api_id, what)
         return {
             **api,
             "Resources": list(ours.values()),
             "AllResources": everything,
             "Stages": stages.get("item", []),
+            "Authorizers": [a for a in authorizers if a.get("authType") == self._owner],
+            "OtherAuthorizers": [a for a in authorizers if a.get("authType") != self._owner],
         }
+
+    @property
+    def _owner(self) -> str:
+        """The `authType` marking the toolkit's authorizers on a shared API."""
+        return self._prefix.rstrip(":")
 
     def apply(self, api: RestApi, found: Found | None) -> None:
         assert api.existing_id is not None
@@ -147,8 +162,12 @@ class SharedRestApis:
                     hint="give the id of one of its resources (GetResources lists them)",
                 )
         ids = self._ids(layout, everything, create=True)
+        authorizer_ids, unused = sync_authorizers(
+            aws, api, api_id, found.get("Authorizers") or [], marker=self._owner,
+            others=found.get("OtherAuthorizers") or [],
+        )  # fmt: skip
         have = self._have(found)
-        wanted = api_methods_wanted(api)
+        wanted = api_methods_wanted(api, authorizer_ids)
         for method in api.methods:
             key, resource_id = (method.path, method.http_method), ids[method.path]
             if key in have:
@@ -163,6 +182,8 @@ class SharedRestApis:
                         "not the toolkit's (provider.apiGateway.restApiId); it is left alone",
                         hint="remove it from the service that made it, or change the path",
                     )
+            if method.authorizer is not None:
+                method = replace(method, authorizer_id=authorizer_ids[method.authorizer])
             self.put_method(
                 api_id, resource_id, replace(method, operation_name=self.marker(method))
             )
@@ -171,6 +192,7 @@ class SharedRestApis:
             self._delete_method(api_id, have[(path, verb)][0], verb)
             emptied.append(have[(path, verb)][0])
         self._prune(api_id, emptied, {root, *layout.predefined.values()})
+        delete_authorizers(aws, api_id, unused)  # no method names them any more
         aws.call(
             "apigateway", "create_deployment",
             what=f"deploy REST API {api_id} to stage {api.stage}",
@@ -269,6 +291,7 @@ class SharedRestApis:
         made = self._ids(layout, everything, create=False)
         emptied = [resource_id for resource_id, _ in have.values()] + list(made.values())
         self._prune(api_id, emptied, {root, *layout.predefined.values()})
+        delete_authorizers(self.c.aws, api_id, [str(a["id"]) for a in found["Authorizers"]])
         stage = self.c.tags[TAG_STAGE]
         left = any(
             (r.get("resourceMethods") or {}) for r in self._all_resources(api_id)
@@ -283,4 +306,8 @@ class SharedRestApis:
     def describe(self, api_id: str, found: Found) -> Description:
         url = f"https://{api_id}.execute-api.{self.c.region}.amazonaws.com/{self.c.tags[TAG_STAGE]}"
         count = len(self._have(found))
-        return Description(url, f"{count} method(s) on shared REST API {api_id}")
+        return Description(
+            url,
+            f"{count} method(s) on shared REST API {api_id}"
+            + described(found.get("Authorizers") or []),
+        )

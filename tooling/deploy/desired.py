@@ -17,8 +17,10 @@ from typing import Any
 
 from tooling import iam
 from tooling.asl import parse
+from tooling.config.function_settings import FunctionSettings
 from tooling.config.function_urls import url_logical_id
 from tooling.config.intrinsics import FUNCTION_URL_PENDING, function_logical_id, normalized_name
+from tooling.config.layers import LAYER_PENDING, own_layer_id
 from tooling.config.machine_settings import EXACT_VERSION
 from tooling.config.resources import (
     HTTP_API_LOGICAL_ID,
@@ -30,6 +32,7 @@ from tooling.config.resources import (
     named_in,
     pending_in,
     rest_api_target,
+    rest_authorizer_target,
     stack_template,
 )
 from tooling.config.service import (
@@ -48,11 +51,13 @@ from tooling.deploy import (
     http_api_resources,
     websocket_resources,
 )
+from tooling.deploy.layer_versions import layer_owner
 from tooling.deploy.models import (
     Address,
     EventSourceMapping,
     Function,
     FunctionVersion,
+    Layer,
     LogGroup,
     Queue,
     Resource,
@@ -64,7 +69,7 @@ from tooling.deploy.providers import Platform
 from tooling.errors import ConfigError
 from tooling.machine_logging import machine_logging
 from tooling.names import partition_for
-from tooling.package import Package, build_packages, check_handlers
+from tooling.package import Package, build_layer_package, build_packages, check_handlers
 from tooling.triggers.lambda_handler import STATE_MACHINE_ARN_VARIABLE
 from tooling.triggers.trigger_function import (
     TRIGGER_MEMORY_MB,
@@ -89,6 +94,7 @@ class Prepared:
     trigger_package: Package | None = None  # the SQS trigger function's, when there are triggers
     warnings: tuple[Diagnostic, ...] = ()  # what `tool validate` warns about; errors stop prepare
     function_packages: dict[str, Package] = field(default_factory=dict)  # function key -> code
+    layer_packages: dict[str, Package] = field(default_factory=dict)  # layer key -> code
 
     def package_for(self, key: str) -> Package:
         """The code function `key` deploys: its own artifact or zip, or the service's zip."""
@@ -106,7 +112,9 @@ def prepare(service: ServiceConfig, build_dir: Path) -> Prepared:
     packages = build_packages(service, build_dir)
     triggered = any(machine.sqs_triggers for machine in service.state_machines.values())
     warnings = tuple(d for d in diagnostics if d.severity is Severity.WARNING)
-    built = [packages.service, *packages.functions.values()]
+    layers = {key: build_layer_package(service, layer, build_dir)
+              for key, layer in service.layers.items()}  # fmt: skip
+    built = [packages.service, *packages.functions.values(), *layers.values()]
     packed = dict.fromkeys(  # what a package holds that may surprise: secrets on request, links
         Diagnostic(Severity.WARNING, "PACKAGE_FILE", w.message, w.file, None, None, "")
         for package in built
@@ -119,6 +127,7 @@ def prepare(service: ServiceConfig, build_dir: Path) -> Prepared:
         trigger_package(build_dir) if triggered else None,
         warnings + tuple(packed),
         packages.functions,
+        layers,
     )
 
 
@@ -207,15 +216,56 @@ def _functions(context: _Context) -> Contribution:
             environment=dict(fn.environment),
             role_arn=role_arn,
             code=prepared.package_for(key) if prepared and fn.image is None else None,
-            needs=(*needs, groups[key].address),
+            needs=(*needs, groups[key].address, *_layers_named(service, fn.settings.layers)),
             key=key,
             declared_in=service.config_file.name,
             runtime_location=fn.runtime_location,
-            settings=fn.settings,
+            settings=_with_layer_arns(service, fn.settings),
             image=fn.image,
         )
         resources.append(function)
         resources.extend(function_alias_resources.function_aliases(fn, function))
+    return resources, []
+
+
+def _with_layer_arns(service: ServiceConfig, settings: FunctionSettings) -> FunctionSettings:
+    """A function's layers with the current version's ARN of each own layer it names, once
+    the deploy knows it (tooling.deploy.phases); until then, the reference to it."""
+    if not service.layer_arns:
+        return settings
+    layers = tuple(
+        service.layer_arns.get(own_layer_id(entry) or "", entry) for entry in settings.layers
+    )
+    return replace(settings, layers=layers)
+
+
+def _layers_named(service: ServiceConfig, layers: tuple[str, ...]) -> list[Address]:
+    """The service's own layers that a function's `layers` name (published before it)."""
+    by_id = {layer.logical_id: layer for layer in service.layers.values()}
+    named = [by_id.get(own_layer_id(entry) or "") for entry in layers]
+    return [Address("layer", layer.name) for layer in named if layer is not None]
+
+
+def _layers(context: _Context) -> Contribution:
+    """The service's own `layers:`, each published as a layer version."""
+    service, prepared = context.service, context.prepared
+    owner = layer_owner(service.service, service.stage)
+    resources: list[Resource] = []
+    for key, layer in service.layers.items():
+        resources.append(
+            Layer(
+                name=layer.name,
+                key=key,
+                owner=owner,
+                code=prepared.layer_packages.get(key) if prepared else None,
+                description=layer.description,
+                compatible_runtimes=layer.compatible_runtimes,
+                compatible_architectures=layer.compatible_architectures,
+                license_info=layer.license_info,
+                allowed_accounts=layer.allowed_accounts,
+                retain=layer.retain,
+            )
+        )
     return resources, []
 
 
@@ -551,6 +601,13 @@ def _service_targets(
     ):  # made before the stack (tooling/deploy/phases.py)
         targets[REST_API_LOGICAL_ID] = rest_api_target(service.rest_api_ids)
         addresses[REST_API_LOGICAL_ID] = Address("rest api", service.api.name)
+    if service.api is not None and service.resources:  # made with the API, before the stack
+        for authorizer in event_resources.made_authorizers(service).values():
+            if authorizer.logical_id in service.resources.names_service:
+                targets[authorizer.logical_id] = rest_authorizer_target(
+                    service.rest_api_ids, authorizer.name, authorizer.logical_id
+                )
+                addresses[authorizer.logical_id] = Address("rest api", service.api.name)
     if (
         service.http_api is not None
         and service.http_api.existing_id is None
@@ -576,6 +633,12 @@ def _service_targets(
             )
             targets[url_id] = ServiceTarget(fn.arn, {"FunctionUrl": url, "FunctionArn": fn.arn})
             addresses[url_id] = Address("function url", fn.name)
+    for layer in service.layers.values():  # published before the stack (phases.py)
+        arn = service.layer_arns.get(layer.logical_id) or LAYER_PENDING.format(
+            logical_id=layer.logical_id
+        )
+        targets[layer.logical_id] = ServiceTarget(arn, {"LayerVersionArn": arn})
+        addresses[layer.logical_id] = Address("layer", layer.name)
     shared = any(fn.uses_service_role for fn in service.functions.values())
     if shared and iam.custom_function_role(service) is None:
         name = iam.function_role_name(service)
@@ -609,6 +672,7 @@ def _after_the_stack(resources: list[Resource]) -> list[Resource]:
 # Where the service's resources come from, in order. A new kind of resource adds a line here.
 SOURCES: tuple[Callable[[_Context], Contribution], ...] = (
     _stack,
+    _layers,
     _functions,
     _function_sqs_events,
     _function_stream_events,

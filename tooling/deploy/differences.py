@@ -110,7 +110,7 @@ def _configured(key: str, found: Found) -> Any:
     have = found.get(key)
     if key == "Environment":
         return {"Variables": dict((have or {}).get("Variables", {}))}
-    if key == "Description":
+    if key in ("Description", "KMSKeyArn"):
         return have or ""
     if key == "TracingConfig":
         return {"Mode": (have or {}).get("Mode") or "PassThrough"}

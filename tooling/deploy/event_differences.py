@@ -7,6 +7,7 @@ shapes, so each comparison is written once.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from tooling.deploy.models import Alarm, ApiMethod, Permission, RestApi, Rule, Schedule
@@ -15,6 +16,7 @@ from tooling.deploy.providers import Diff, Found
 DEFAULT_TIMEOUT_MILLIS = 29_000  # API Gateway's integration timeout when none is set
 DEFAULT_PASSTHROUGH = "WHEN_NO_MATCH"
 DEFAULT_TIMEZONE = "UTC"
+DEFAULT_AUTHORIZER_TTL = 300  # CreateAuthorizer's authorizerResultTtlInSeconds when none is set
 
 
 def rule_diff(rule: Rule, found: Found) -> Diff:
@@ -76,13 +78,17 @@ def schedule_diff(schedule: Schedule, found: Found) -> Diff:
     return Diff.of(*parts)
 
 
-def canonical_method(method: ApiMethod) -> dict[str, Any]:
-    """A method as compared: what the toolkit sets, with API Gateway's defaults filled in."""
+def canonical_method(method: ApiMethod, ids: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A method as compared: what the toolkit sets, with API Gateway's defaults filled in;
+    `ids` the ids of the API's authorizers by name (one not made yet matches no id)."""
     integration = method.integration
+    authorizer_id = method.authorizer_id
+    if method.authorizer is not None:
+        authorizer_id = (ids or {}).get(method.authorizer, f"<{method.authorizer}: not made yet>")
     return {
         "authorizationType": method.authorization_type,
         "apiKeyRequired": method.api_key_required,
-        "authorizerId": method.authorizer_id,
+        "authorizerId": authorizer_id,
         "authorizationScopes": sorted(method.authorization_scopes) or None,
         "requestParameters": dict(method.request_parameters),
         "methodResponses": {
@@ -171,20 +177,68 @@ def api_methods_found(found: Found) -> dict[tuple[str, str], dict[str, Any]]:
     return methods
 
 
-def api_methods_wanted(api: RestApi) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(m.path, m.http_method): canonical_method(m) for m in api.methods}
+def api_methods_wanted(
+    api: RestApi, ids: Mapping[str, str] | None = None
+) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(m.path, m.http_method): canonical_method(m, ids) for m in api.methods}
+
+
+# What an authorizer is compared by (CreateAuthorizer's settings besides its name).
+AUTHORIZER_FIELDS = ("type", "authorizerUri", "providerARNs", "identitySource",
+                     "identityValidationExpression", "authorizerResultTtlInSeconds")  # fmt: skip
+
+
+def authorizer_shape(authorizer: Mapping[str, Any]) -> dict[str, Any]:
+    shape = {name: authorizer.get(name) for name in AUTHORIZER_FIELDS}
+    shape["providerARNs"] = sorted(authorizer.get("providerARNs") or []) or None
+    shape["identityValidationExpression"] = authorizer.get("identityValidationExpression") or None
+    ttl = authorizer.get("authorizerResultTtlInSeconds")
+    shape["authorizerResultTtlInSeconds"] = DEFAULT_AUTHORIZER_TTL if ttl is None else int(ttl)
+    return shape
+
+
+def authorizer_ids(found: Found) -> dict[str, str]:
+    """The found API's authorizers' ids by name (GetAuthorizers' items, "Authorizers"); of
+    two with one name, the first."""
+    ids: dict[str, str] = {}
+    for authorizer in found.get("Authorizers") or []:
+        ids.setdefault(str(authorizer.get("name")), str(authorizer.get("id")))
+    return ids
+
+
+def authorizers_changed(api: RestApi, found: Found) -> list[str]:
+    """The names of the authorizers to make, change or delete."""
+    have: dict[str, dict[str, Any]] = {}
+    changed: set[str] = set()
+    for authorizer in found.get("Authorizers") or []:
+        name = str(authorizer.get("name"))
+        if name in have:
+            changed.add(name)  # a second one of that name: deleted
+        have.setdefault(name, authorizer_shape(authorizer))
+    wanted = {str(a["name"]): authorizer_shape(a) for a in api.authorizers}
+    changed.update(name for name in set(have) | set(wanted) if have.get(name) != wanted.get(name))
+    return sorted(changed)
 
 
 def rest_api_diff(api: RestApi, found: Found) -> Diff:
     """`found`: GetRestApi's answer, plus "Resources" (GetResources with methods embedded) and
     "Stages" (GetStages' items)."""
-    if api.existence_only:
+    if api.existence_only:  # only that it exists, with the authorizers `resources:` names
+        shapes = {str(a.get("name")): authorizer_shape(a) for a in found.get("Authorizers") or []}
+        missing = sorted(
+            str(a["name"]) for a in api.authorizers if shapes.get(a["name"]) != authorizer_shape(a)
+        )
+        if missing:
+            return Diff.of((f"authorizers changed: {', '.join(missing)}", ("authorizers",)))
         return Diff()
     parts: list[tuple[str, tuple[str, ...]]] = []
     types = (found.get("endpointConfiguration") or {}).get("types") or ["EDGE"]
     if api.existing_id is None and types != [api.endpoint_type]:  # a shared API's is not ours
         parts.append(("endpoint type changed", ("endpointConfiguration",)))
-    have, wanted = api_methods_found(found), api_methods_wanted(api)
+    names = authorizers_changed(api, found)  # on a shared API, the toolkit's
+    if names:
+        parts.append((f"authorizers changed: {', '.join(names)}", ("authorizers",)))
+    have, wanted = api_methods_found(found), api_methods_wanted(api, authorizer_ids(found))
     changed = sorted(
         f"{verb} /{path}"
         for key in set(have) | set(wanted)

@@ -35,6 +35,7 @@ from tooling.config.function_cognito_events import PRINCIPAL as COGNITO_PRINCIPA
 from tooling.config.function_events import FunctionHttpEvent
 from tooling.config.function_http_integrations import NonProxyIntegration
 from tooling.config.intrinsics import normalized_name
+from tooling.config.rest_authorizers import RestAuthorizer
 from tooling.config.service import FunctionConfig, ServiceConfig, StateMachineConfig
 from tooling.deploy.api_templates import JSON, default_templates, lambda_proxy_templates
 from tooling.deploy.function_alias_resources import target_needs
@@ -513,6 +514,11 @@ def http_api(context: _Context) -> Contribution:
             needs.append(_machine(machine))
     for function, _ in routes:
         needs.extend(a for a in target_needs(function) if a not in needs)
+    authorizers = made_authorizers(service)
+    for authorizer in authorizers.values():  # the function exists before its authorizer
+        caller = service.functions.get(authorizer.function or "")
+        if caller is not None and Address("function", caller.name) not in needs:
+            needs.append(Address("function", caller.name))
     api = service.api
     rest_api = RestApi(
         name=api.name,
@@ -524,12 +530,17 @@ def http_api(context: _Context) -> Contribution:
         existing_id=api.rest_api_id,
         root_resource_id=api.root_resource_id,
         predefined_resources=api.predefined_resources,
+        authorizers=tuple(
+            authorizer_settings(service, authorizer) for authorizer in authorizers.values()
+        ),
+        authorizer_locations=tuple((a.name, a.location) for a in authorizers.values()),
     )
     resources.append(rest_api)
     resources.extend(api_keys(api.api_keys, rest_api))
     partition = partition_for(service.region)
     api_id = api.rest_api_id or REST_API_ID  # a shared API's id is known: scoped to it
     source_arn = f"arn:{partition}:execute-api:{service.region}:{service.account_id}:{api_id}/*/*"
+    resources.extend(_authorizer_permissions(service, authorizers, rest_api))
     routed = {function.key: function for function, _ in routes}
     for function in routed.values():
         resources.append(
@@ -543,6 +554,87 @@ def http_api(context: _Context) -> Contribution:
             )
         )
     return resources, []
+
+
+def made_authorizers(service: ServiceConfig) -> dict[str, RestAuthorizer]:
+    """The authorizers the http events make, by name: the functions' first, then the state
+    machines' (Serverless compiles before the plugin; for one name, the last read wins)."""
+    found: dict[str, RestAuthorizer] = {}
+    for function in service.functions.values():
+        for event in function.events.http:
+            if event.authorizer is not None and not event.authorizer.reference:
+                found[event.authorizer.name] = event.authorizer
+    for machine in service.state_machines.values():
+        for machine_event in machine.events.http:
+            if machine_event.authorizer is not None and not machine_event.authorizer.reference:
+                found[machine_event.authorizer.name] = machine_event.authorizer
+    # one naming no function of the service is a problem of the config (remove and info, which
+    # run despite it, leave it out)
+    return {
+        name: authorizer
+        for name, authorizer in found.items()
+        if authorizer.function is None or authorizer.function in service.functions
+    }
+
+
+def authorizer_function_arn(service: ServiceConfig, authorizer: RestAuthorizer) -> str | None:
+    """The ARN of the Lambda function a (non-Cognito) authorizer calls."""
+    if authorizer.cognito:
+        return None
+    if authorizer.function is not None:
+        return service.functions[authorizer.function].arn
+    return authorizer.arn
+
+
+def authorizer_settings(service: ServiceConfig, authorizer: RestAuthorizer) -> dict[str, Any]:
+    """CreateAuthorizer's settings, as Serverless' compileAuthorizers writes the
+    AWS::ApiGateway::Authorizer (TOKEN by default; Cognito's user pool as providerARNs)."""
+    settings: dict[str, Any] = {
+        "name": authorizer.name,
+        "type": authorizer.type,
+        "authorizerResultTtlInSeconds": authorizer.result_ttl,
+    }
+    if authorizer.identity_source is not None:
+        settings["identitySource"] = authorizer.identity_source
+    if authorizer.identity_validation_expression is not None:
+        settings["identityValidationExpression"] = authorizer.identity_validation_expression
+    function_arn = authorizer_function_arn(service, authorizer)
+    if function_arn is None:
+        settings["providerARNs"] = [str(authorizer.arn)]
+    else:
+        settings["authorizerUri"] = lambda_invocation_uri(service, function_arn)
+    return settings
+
+
+def _authorizer_permissions(
+    service: ServiceConfig, authorizers: dict[str, RestAuthorizer], rest_api: RestApi
+) -> list[Resource]:
+    """A Lambda permission per function a Lambda authorizer calls, letting API Gateway invoke
+    it for this API's authorizers (`<api id>/authorizers/*`, the SourceArn API Gateway calls
+    an authorizer with; Serverless writes `<api id>/*/*`, which takes it too); none for
+    `managedExternally` (Serverless' flag) or Cognito."""
+    partition = partition_for(service.region)
+    api_id = rest_api.existing_id or REST_API_ID
+    source_arn = (
+        f"arn:{partition}:execute-api:{service.region}:{service.account_id}:{api_id}/authorizers/*"
+    )
+    permissions: dict[str, Permission] = {}
+    for authorizer in authorizers.values():
+        target = authorizer_function_arn(service, authorizer)
+        if target is None or authorizer.managed_externally or target in permissions:
+            continue
+        needs = [rest_api.address]
+        if authorizer.function is not None:
+            needs.append(Address("function", service.functions[authorizer.function].name))
+        permissions[target] = Permission(
+            name=permission_name(f"{rest_api.name} authorizers", target),
+            target=target,
+            source_arn=source_arn,
+            needs=tuple(needs),
+            principal=API_GATEWAY_PRINCIPAL,
+            rest_api=rest_api.name,
+        )
+    return list(permissions.values())
 
 
 def api_keys(settings: ApiKeys, rest_api: RestApi) -> list[Resource]:
@@ -596,6 +688,7 @@ def _function_method(
         authorization_type=event.authorization_type,
         api_key_required=event.private,
         authorizer_id=event.authorizer_id,
+        authorizer=event.authorizer.name if event.authorizer else None,
         authorization_scopes=event.authorization_scopes,
         request_parameters=dict(event.request_parameters),
         integration={
@@ -644,6 +737,7 @@ def _lambda_method(
         authorization_type=event.authorization_type,
         api_key_required=event.private,
         authorizer_id=event.authorizer_id,
+        authorizer=event.authorizer.name if event.authorizer else None,
         authorization_scopes=event.authorization_scopes,
         request_parameters=dict(event.request_parameters),
         integration=integration,
@@ -696,6 +790,7 @@ def _method(
         authorization_type=event.authorization_type,
         api_key_required=event.private,
         authorizer_id=event.authorizer_id,
+        authorizer=event.authorizer.name if event.authorizer else None,
         authorization_scopes=event.authorization_scopes,
         integration=integration,
         method_responses=method_responses,

@@ -271,8 +271,9 @@ def _method_document(method: ApiMethod) -> dict[str, Any]:
     return document
 
 
-def route_document(method: ApiMethod) -> dict[str, Any]:
-    """What `tool serve` needs to answer a method like API Gateway does."""
+def route_document(method: ApiMethod, authorizer: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What `tool serve` needs to answer a method like API Gateway does (`authorizer`: the
+    settings of the authorizer the method names, with its id)."""
     return {
         "path": method.path,
         "method": method.http_method,
@@ -291,6 +292,8 @@ def route_document(method: ApiMethod) -> dict[str, Any]:
         "preflightHeaders": method.preflight_headers,
         "authorizationType": method.authorization_type,
         "authorizerId": method.authorizer_id,
+        "authorizer": authorizer,
+        "authorizationScopes": list(method.authorization_scopes),
         "apiKeyRequired": method.api_key_required,
         "integrationResponses": list(method.integration_responses),
         "declaredIn": list(method.declared_in),
@@ -312,10 +315,26 @@ class LocalRestApis(_Records):
     def _document(self, api: RestApi) -> dict[str, Any]:
         if api.existence_only:  # the whole API comes after the stack
             api = replace(api, methods=())
+        authorizers = {
+            str(a["name"]): {
+                "id": hashlib.sha256(f"{api.name}/authorizers/{a['name']}".encode()).hexdigest()[
+                    :6
+                ],
+                **a,
+                "declaredIn": list(dict(api.authorizer_locations).get(str(a["name"]), ())),
+            }
+            for a in api.authorizers
+        }
+        methods = [
+            replace(m, authorizer_id=authorizers[m.authorizer]["id"])
+            if m.authorizer in authorizers
+            else m
+            for m in api.methods
+        ]
         resources: dict[str, dict[str, Any]] = {"": {"path": "/", "resourceMethods": {}}}
         for path in api.paths():
             resources[path] = {"path": "/" + path, "resourceMethods": {}}
-        for method in api.methods:
+        for method in methods:
             resources[method.path]["resourceMethods"][method.http_method] = _method_document(method)
         for path, resource in resources.items():
             resource["id"] = hashlib.sha256(f"{api.name}/{path}".encode()).hexdigest()[:10]
@@ -325,7 +344,11 @@ class LocalRestApis(_Records):
             "endpointConfiguration": {"types": [api.endpoint_type]},
             "Resources": list(resources.values()),
             "Stages": [{"stageName": api.stage}],
-            "Routes": [route_document(method) for method in api.methods],
+            "Authorizers": list(authorizers.values()),
+            "Routes": [
+                route_document(method, authorizers.get(original.authorizer or ""))
+                for method, original in zip(methods, api.methods, strict=True)
+            ],
         }
 
     def create(self, resource: RestApi) -> None:
@@ -334,12 +357,22 @@ class LocalRestApis(_Records):
     def update(self, resource: RestApi, found: Found, diff: Diff) -> None:
         if not resource.existence_only:
             self._put(resource.address, self._document(resource))
+            return
+        # the authorizers `resources:` names, added to the API as it is
+        made = {str(a.get("name")): a for a in self._document(resource)["Authorizers"]}
+        kept = [a for a in found.get("Authorizers") or [] if a.get("name") not in made]
+        self._put(resource.address, {**found, "Authorizers": [*kept, *made.values()]})
 
     def describe(self, address: Address, found: Found) -> Description:
         stage = (found.get("Stages") or [{}])[0].get("stageName", "")
         return Description(
             f"local API {found.get('id')} (stage {stage})",
-            f"{len(api_methods_found(found))} method(s), served by `tool serve`",
+            f"{len(api_methods_found(found))} method(s)"
+            + "".join(
+                f", authorizer {a.get('name')} ({a.get('type')})"
+                for a in found.get("Authorizers") or []
+            )  # fmt: skip
+            + ", served by `tool serve`",
         )
 
 

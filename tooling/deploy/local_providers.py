@@ -33,6 +33,7 @@ from tooling.deploy.differences import (
     state_machine_diff,
 )
 from tooling.deploy.function_alias_providers import LocalFunctionAliases
+from tooling.deploy.layer_versions import layer_owner
 from tooling.deploy.local_api_key_providers import local_api_key_providers
 from tooling.deploy.local_event_providers import local_event_providers
 from tooling.deploy.local_http_api_providers import (
@@ -40,6 +41,7 @@ from tooling.deploy.local_http_api_providers import (
     LocalHttpApis,
     LocalWebsocketApis,
 )
+from tooling.deploy.local_layer_providers import LocalLayers, layer_directories, local_layer_arns
 from tooling.deploy.local_sns_providers import local_sns_providers
 from tooling.deploy.local_stack import local_template
 from tooling.deploy.models import Address, Function, LogGroup, Queue, Role, StateMachine
@@ -152,7 +154,11 @@ class LocalState:
     def records(self) -> dict[str, dict[str, Any]]:
         path = self.records_path
         data = json.loads(path.read_text()) if path.exists() else {}
-        return {"roles": data.get("roles", {}), "logGroups": data.get("logGroups", {})}
+        return {
+            "roles": data.get("roles", {}),
+            "logGroups": data.get("logGroups", {}),
+            "layers": data.get("layers", {}),  # tooling.deploy.local_layer_providers
+        }
 
     def save_records(self, records: dict[str, dict[str, Any]]) -> None:
         path = state_path(self.directory, RECORDS, create=True)
@@ -285,7 +291,7 @@ class LocalFunctions:
         works; invoking it fails with Lambda.InvalidRuntimeException (tooling.localrt.invoker)."""
         if resource.key is None:  # the toolkit's own functions: Python, no settings
             return []
-        notes = _local_setting_notes(resource)
+        notes = _local_setting_notes(resource, local_layer_arns(self.state))
         reason = why_not_here(resource.runtime)
         if reason is not None:
             where = ":".join(str(p) for p in resource.runtime_location if p is not None)
@@ -324,6 +330,8 @@ class LocalFunctions:
         self.state.claim(f"function {arn}")
         config = {
             **resource.configuration(),
+            # Where the own layers it names are unpacked (/opt on Lambda), in order.
+            "LayerDirectories": layer_directories(self.state, resource.settings.layers),
             "Architectures": resource.architectures,
             "Tags": resource.settings.tag_map,
             "ReservedConcurrentExecutions": resource.settings.reserved_concurrency,
@@ -368,15 +376,17 @@ class LocalFunctions:
         return Description(str(found.get("FunctionArn", "")), details)
 
 
-def _local_setting_notes(resource: Function) -> list[str]:
+def _local_setting_notes(resource: Function, local_layers: set[str]) -> list[str]:
     """What of the function's settings the local runtime does not reproduce."""
     settings, who = resource.settings, f"{resource.declared_in}: function '{resource.key}'"
     notes = []
-    if settings.layers:
+    # A layer other than the service's own (references, or versions of the local target's).
+    if any(layer.startswith("arn:") and layer not in local_layers for layer in settings.layers):
         notes.append(
-            f"{who}: its layers are not on this machine, and the local runtime runs it without "
-            "them (what it imports from a layer is missing; put that code in the package to "
-            "run it locally)"
+            f"{who}: its layers other than the service's own are not on this machine, and the "
+            "local runtime runs it without them (what it imports from such a layer is missing; "
+            "put that code in the package, or in a layer of the service's `layers:`, to run it "
+            "locally)"
         )
     if settings.vpc is not None:
         notes.append(
@@ -603,6 +613,7 @@ def local_target(service: ServiceConfig) -> DeployTarget:
             "websocket api": LocalWebsocketApis(state),
             "function url": LocalFunctionUrls(state),
             "function alias": LocalFunctionAliases(state),
+            "layer": LocalLayers(state, layer_owner(service.service, service.stage)),
             **local_sns_providers(state),
             **local_api_key_providers(state),
             **bucket_providers(

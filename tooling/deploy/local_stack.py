@@ -71,6 +71,7 @@ AWS_ONLY_TYPES = frozenset({"AWS::Lambda::Permission", "AWS::Lambda::EventSource
 # (`local-<logical id>`; `tool serve` checks no authorizer and says so).
 LOCAL_API_TYPES = frozenset({"AWS::ApiGateway::Authorizer", "AWS::ApiGateway::GatewayResponse"})
 LOCAL_STAND_IN = "local-{logical_id}"
+LOCAL_PLACEHOLDER = "ToolLocalPlaceholder"  # the one resource of a stack left empty locally
 # Types that attach to roles (`Roles`): one naming a role the template does not define (the
 # service's function role, which the local runtime keeps itself, or a role of the account) is
 # left out too: the local AWS services hold no such role, and the local runtime enforces no IAM.
@@ -144,6 +145,10 @@ def local_template(stack: Stack) -> tuple[dict[str, Any], list[str]]:
         del outputs[key]
     for logical_id in left_out:
         del resources[logical_id]
+    if not resources and set(left_out.values()) <= LOCAL_API_TYPES:
+        # only what `tool serve` answers itself (gateway responses, authorizers): an empty
+        # stack, as CloudFormation takes one (a resource that makes nothing)
+        resources[LOCAL_PLACEHOLDER] = {"Type": "AWS::CloudFormation::WaitConditionHandle"}
     if not resources:
         raise BadInput(
             f"none of resources: in {stack.declared_in} can be created by the local AWS services ("

@@ -47,6 +47,7 @@ Kind = Literal[
     "bucket notification",
     "api key",
     "usage plan",
+    "layer",
 ]
 KINDS: tuple[Kind, ...] = get_args(Kind)  # every kind (a record names only these)
 
@@ -167,6 +168,7 @@ class Function:
             "Role": self.role_arn,
             "Description": settings.description,
             "TracingConfig": {"Mode": settings.tracing or "PassThrough"},
+            "KMSKeyArn": settings.kms_key_arn or "",  # "": Lambda's own key
             "VpcConfig": {
                 "SubnetIds": list(vpc.subnet_ids) if vpc else [],
                 "SecurityGroupIds": list(vpc.security_group_ids) if vpc else [],
@@ -180,6 +182,44 @@ class Function:
     def architectures(self) -> list[str]:
         """CreateFunction/UpdateFunctionCode's Architectures (not a configuration setting)."""
         return [self.settings.architecture]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A Lambda layer of the service's own `layers:`: its current version is the newest one
+    this service and stage published (`owner`), found by the mark its description ends with
+    (tooling.deploy.layer_versions); a change of code or settings publishes a new version.
+    `code` is None when only its identity is needed (remove, info)."""
+
+    KIND: ClassVar[Kind] = "layer"
+    name: str  # LayerName
+    key: str  # layers.<key>
+    owner: str  # the service and stage, as the mark names them
+    code: Package | None
+    description: str = ""
+    compatible_runtimes: tuple[str, ...] = ()
+    compatible_architectures: tuple[str, ...] = ()
+    license_info: str = ""
+    allowed_accounts: tuple[str, ...] = ()
+    retain: bool = False
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, self.name)
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return ()
+
+    def content_hash(self) -> str:
+        """What a version holds, as 16 hex digits: its code and every setting it is published
+        with (Serverless hashes the template and the zip the same way). The accounts allowed
+        to use it are not: they are permissions on the version, changed in place."""
+        assert self.code is not None, "a layer is published with its package"
+        settings = [
+            self.name, self.description, list(self.compatible_runtimes),
+            list(self.compatible_architectures), self.license_info, self.retain, self.code.sha256,
+        ]  # fmt: skip
+        return hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -565,6 +605,7 @@ class ApiMethod:
     authorization_type: str = "NONE"
     api_key_required: bool = False
     authorizer_id: str | None = None
+    authorizer: str | None = None  # the name of one of the API's `authorizers` (its id: found)
     authorization_scopes: tuple[str, ...] = ()
     request_parameters: dict[str, bool] = field(default_factory=dict)  # PutMethod's
     integration: dict[str, Any] = field(default_factory=dict)  # PutIntegration's settings
@@ -603,6 +644,13 @@ class RestApi:
     existing_id: str | None = None
     root_resource_id: str | None = None
     predefined_resources: tuple[tuple[str, str], ...] = ()
+    # The authorizers the http events make: CreateAuthorizer's settings (name, type,
+    # authorizerUri or providerARNs, identitySource, ...), found again by name.
+    authorizers: tuple[dict[str, Any], ...] = ()
+    # where each authorizer is declared (name -> file, line, column), for messages
+    authorizer_locations: tuple[tuple[str, tuple[str | None, int | None, int | None]], ...] = field(
+        default=(), compare=False
+    )
 
     @property
     def address(self) -> Address:
@@ -982,4 +1030,5 @@ Resource = (
     | BucketNotification
     | ApiKey
     | UsagePlan
+    | Layer
 )

@@ -25,6 +25,7 @@ from typing import Any
 
 from tooling.config.function_urls import url_logical_id
 from tooling.config.intrinsics import ResourceValues
+from tooling.config.layers import LAYER_PENDING
 from tooling.config.resources import (
     HTTP_API_LOGICAL_ID,
     REST_API_LOGICAL_ID,
@@ -37,9 +38,18 @@ from tooling.config.resources import (
 )
 from tooling.config.service import ServiceConfig
 from tooling.deploy.desired import Prepared, before_the_stack, desired_resources, prepare
+from tooling.deploy.event_resources import authorizer_settings, made_authorizers
 from tooling.deploy.executor import ApplyingExecutor, DisplayExecutor, OnChange
 from tooling.deploy.http_api_resources import http_api_model
-from tooling.deploy.models import Address, HttpApi, Resource, RestApi, Stack, WebsocketApi
+from tooling.deploy.models import (
+    Address,
+    HttpApi,
+    Layer,
+    Resource,
+    RestApi,
+    Stack,
+    WebsocketApi,
+)
 from tooling.deploy.plan import Change, Plan, Step, plan_deploy, plan_resources
 from tooling.deploy.providers import DeployTarget, Found
 from tooling.deploy.record import Record
@@ -87,6 +97,7 @@ def deploy(
                 if on_warning is not None:
                     on_warning(warning)
 
+    service, layers_first = _layers_first(service, target, record, build_dir, dry_run, on_change)
     service, api_first = _rest_api_first(service, target, record, build_dir, dry_run, on_change)
     service, http_api_first = _http_api_first(
         service, target, record, build_dir, dry_run, on_change
@@ -111,6 +122,7 @@ def deploy(
         if dry_run:
             plan.steps = [_say_url_pending(s) for s in plan.steps]
         changes = urls.done(_run(plan, target, record, dry_run, on_change))
+        changes = _with_layers(changes, layers_first)
         return Outcome(service, prepared, plan, _with_first(changes, firsts))
 
     prepare(service, build_dir)  # every local check before the stack changes
@@ -139,6 +151,7 @@ def deploy(
         rest_api_ids=service.rest_api_ids,
         http_api_ids=service.http_api_ids,
         websocket_ids=service.websocket_ids,
+        layer_arns=service.layer_arns,
     )
     if not urls.made:
         service = urls.first(service, values)
@@ -168,7 +181,8 @@ def deploy(
             else c
             for c in changes
         ]
-    return Outcome(service, prepared, plan, _with_first(urls.done(changes), firsts))
+    changes = _with_layers(urls.done(changes), layers_first)
+    return Outcome(service, prepared, plan, _with_first(changes, firsts))
 
 
 def _template_names_urls(service: ServiceConfig) -> bool:
@@ -238,6 +252,7 @@ class _FunctionUrls:
             rest_api_ids=service.rest_api_ids,
             http_api_ids=service.http_api_ids,
             websocket_ids=service.websocket_ids,
+            layer_arns=service.layer_arns,
         )
 
     def done(self, changes: list[Change]) -> list[Change]:
@@ -274,6 +289,51 @@ def _say_url_pending(step: Step) -> Step:
     change = step.change
     action = "update" if change.action == "unchanged" else change.action
     return replace(step, change=replace(change, action=action, reasons=(*change.reasons, reason)))
+
+
+def _layers_first(
+    service: ServiceConfig,
+    target: DeployTarget,
+    record: Record,
+    build_dir: Path,
+    dry_run: bool,
+    on_change: OnChange | None,
+) -> tuple[ServiceConfig, list[Change]]:
+    """The service's own layers, published before anything else (their functions name a
+    version's ARN, which exists only once it is published), and the service carrying each
+    layer's current version ARN. A dry run publishes nothing: a layer about to be published
+    has a placeholder ARN, and the functions naming it say so. A deploy killed after
+    publishing finds that version next time (its mark says what it holds) and publishes
+    nothing again."""
+    if not service.layers:
+        return service, []
+    prepared = prepare(service, build_dir)  # every local check before anything changes
+    layers = [
+        r for r in desired_resources(service, target.platform, prepared).resources
+        if isinstance(r, Layer)
+    ]  # fmt: skip
+    plan = plan_resources(layers, target, record, sweep=False)
+    changes = _run(plan, target, record, dry_run, on_change)
+    arns: dict[str, str] = {}
+    by_name = {layer.name: layer for layer in service.layers.values()}
+    for step in plan.steps:
+        layer = by_name[step.change.address.name]
+        found = step.found
+        if step.change.action != "unchanged":
+            found = None if dry_run else target.provider("layer").find(step.change.address)
+        if found is None:
+            if not dry_run:
+                raise ToolError(f"{step.change.address} was published but cannot be read back")
+            arns[layer.logical_id] = LAYER_PENDING.format(logical_id=layer.logical_id)
+        else:
+            arns[layer.logical_id] = str(found["LayerVersionArn"])
+    return replace(service, layer_arns=arns), changes
+
+
+def _with_layers(changes: list[Change], layers: list[Change]) -> list[Change]:
+    """What the deploy did to the layers it published first (then unchanged in the plan)."""
+    first = {c.address: c for c in layers}
+    return [first.get(c.address, c) if c.action == "unchanged" else c for c in changes]
 
 
 def _http_api_first(
@@ -329,7 +389,8 @@ def _rest_api_first(
     carries its ids for the template. A dry run creates nothing: the ids stay placeholders
     until the API exists. Returns the change that made it, if one did."""
     names = service.resources.names_service if service.resources else ()
-    if service.api is None or REST_API_LOGICAL_ID not in names:
+    named = [a for a in made_authorizers(service).values() if a.logical_id in names]
+    if service.api is None or (REST_API_LOGICAL_ID not in names and not named):
         return service, None
     prepare(service, build_dir)  # every local check before anything changes
     api = service.api
@@ -340,15 +401,22 @@ def _rest_api_first(
         methods=(),
         vpc_endpoint_ids=api.vpc_endpoint_ids,
         existence_only=True,
+        # the authorizers the template names, made with it (their ids go in the template)
+        authorizers=tuple(authorizer_settings(service, a) for a in named),
     )
     plan = plan_resources([bare], target, record, sweep=False)
     made = None
-    if not dry_run and plan.steps[0].change.action == "create":
+    if not dry_run and plan.steps[0].change.action in ("create", "update"):
         made = _run(plan, target, record, dry_run, on_change)[0]
     found = target.provider("rest api").find(bare.address)
     if found is None:
         return service, None
-    ids = RestApiIds(str(found["id"]), _root_resource_id(found))
+    authorizer_ids = {str(a.get("name")): str(a.get("id")) for a in found.get("Authorizers") or []}
+    ids = RestApiIds(
+        str(found["id"]),
+        _root_resource_id(found),
+        tuple((a.name, authorizer_ids[a.name]) for a in named if a.name in authorizer_ids),
+    )
     return replace(service, rest_api_ids=ids), made
 
 
@@ -370,13 +438,15 @@ def _say_made_first(step: Step, service: ServiceConfig) -> Step:
             return step
         reason = "made before the stack (resources: names WebsocketsApi), its routes after"
         return replace(step, change=replace(change, reasons=(reason, *change.reasons)))
+    authorizers = [a.logical_id for a in made_authorizers(service).values()]
     if (
-        REST_API_LOGICAL_ID not in names
+        not (REST_API_LOGICAL_ID in names or set(authorizers) & set(names))
         or service.rest_api_ids is not None
         or change.address.kind != "rest api"
     ):
         return step
-    reason = "made before the stack (resources: names ApiGatewayRestApi), its methods after"
+    named = REST_API_LOGICAL_ID if REST_API_LOGICAL_ID in names else "an authorizer of it"
+    reason = f"made before the stack (resources: names {named}), its methods after"
     return replace(step, change=replace(change, reasons=(reason, *change.reasons)))
 
 

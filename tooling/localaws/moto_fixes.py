@@ -41,6 +41,10 @@
 - moto's Lambda keeps AddPermission's `FunctionUrlAuthType` as a key of the statement; AWS
   writes it as the condition `{"StringEquals": {"lambda:FunctionUrlAuthType": ...}}` (what the
   toolkit compares a function URL's public permission with): made so.
+- moto's API Gateway (REST) drops CreateAuthorizer's `identityValidationExpression` (a misspelt
+  keyword on its way to the model) and answers UpdateAuthorizer's `providerARNs` operations with
+  an error: kept, and `add` (`/providerARNs`, the ARN as value) and `remove`
+  (`/providerARNs/<arn>`) applied, as AWS applies them.
 - moto's API Gateway v2 has no GetAuthorizers (the list of an HTTP API's authorizers, which
   the toolkit reads to compare an API with serverless.yml): added, answering as AWS does
   (`Items`, from the authorizers moto keeps).
@@ -69,6 +73,7 @@ LAMBDA_URLS = "moto.awslambda.urls"
 LAMBDA_RESPONSES = "moto.awslambda.responses"
 APIGATEWAYV2_RESPONSES = "moto.apigatewayv2.responses"
 APIGATEWAYV2_MODELS = "moto.apigatewayv2.models"
+APIGATEWAY_MODELS = "moto.apigateway.models"
 
 _applied = False
 # CloudFormation types moto lacks that `apply` adds (tooling.deploy.local_stack creates them).
@@ -99,6 +104,7 @@ def apply() -> None:
         (LAMBDA_RESPONSES, _provisioned_concurrency_calls),
         (APIGATEWAYV2_RESPONSES, _add_get_authorizers),
         (APIGATEWAYV2_MODELS, _websocket_endpoint),
+        (APIGATEWAY_MODELS, _rest_authorizers),
     ):
         loaded = sys.modules.get(name)
         if loaded is not None:
@@ -303,6 +309,35 @@ def _add_get_authorizers(module: ModuleType) -> None:
         return 200, {}, json.dumps({"items": items})
 
     responses.get_authorizers = get_authorizers
+
+
+def _rest_authorizers(models: ModuleType) -> None:
+    authorizer = models.Authorizer
+    original_init, original_apply = authorizer.__init__, authorizer.apply_operations
+    if getattr(original_init, "_tool_fixed", False):
+        return
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        misspelt = kwargs.pop("identiy_validation_expression", None)
+        kwargs.setdefault("identity_validation_expression", misspelt)
+        original_init(self, *args, **kwargs)
+
+    def apply_operations(self: Any, operations: list[dict[str, Any]]) -> Any:
+        rest = []
+        for op in operations:
+            path = str(op.get("path", ""))
+            if path == "/providerARNs" and op.get("op") == "add":
+                self.provider_arns = [*(self.provider_arns or []), op["value"]]
+            elif path.startswith("/providerARNs/") and op.get("op") == "remove":
+                arn = unquote(path.removeprefix("/providerARNs/"))
+                self.provider_arns = [a for a in self.provider_arns or [] if a != arn]
+            else:
+                rest.append(op)
+        return original_apply(self, rest)
+
+    __init__._tool_fixed = True  # type: ignore[attr-defined]  # a mark: applied once
+    authorizer.__init__ = __init__
+    authorizer.apply_operations = apply_operations
 
 
 def _websocket_endpoint(models: ModuleType) -> None:

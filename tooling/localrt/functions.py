@@ -22,4 +22,5 @@ def spec_from_record(record: FunctionRecord, region: str) -> FunctionSpec:
         region=region,
         reserved_concurrency=config.get("ReservedConcurrentExecutions"),
         event_invoke_config=config.get("EventInvokeConfig"),
+        layer_dirs=tuple(Path(d) for d in config.get("LayerDirectories") or ()),
     )

@@ -62,9 +62,23 @@ BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 RUNTIME_PACKAGES = [path for path in site.getsitepackages() if os.path.isdir(path)]
 
 
-def _runtime_packages(command: Sequence[str]) -> list[str]:
-    """What the Python bootstrap appends to sys.path (nothing for other runtimes)."""
-    return RUNTIME_PACKAGES if command[-1] == str(BOOTSTRAP) else []
+def _runtime_packages(command: Sequence[str], fn: FunctionSpec) -> list[str]:
+    """What the Python bootstrap appends to sys.path (nothing for other runtimes): the folders
+    a layer gives Python (`python/lib/python3.x/site-packages` and `python/` in /opt on
+    Lambda; a later layer over an earlier one, as Lambda extracts them), then the runtime's
+    packages."""
+    if command[-1] != str(BOOTSTRAP):
+        return []
+    return [*python_layer_paths(fn.runtime, fn.layer_dirs), *RUNTIME_PACKAGES]
+
+
+def python_layer_paths(runtime: str, layer_dirs: Sequence[Path]) -> list[str]:
+    version = runtime.removeprefix("python")
+    paths = []
+    for layer in reversed(layer_dirs):
+        paths += [str(layer / "python" / "lib" / f"python{version}" / "site-packages"),
+                  str(layer / "python")]  # fmt: skip
+    return paths
 
 
 # Lambda's on-demand Init phase may take at most 10 s (developer guide, "Init phase").
@@ -119,6 +133,8 @@ class FunctionSpec:
     reserved_concurrency: int | None = None  # 0: every invocation is throttled
     # PutFunctionEventInvokeConfig's settings (asynchronous invocations: retries, destinations)
     event_invoke_config: Mapping[str, Any] | None = field(default=None, compare=False)
+    # The function's own layers, unpacked (Lambda merges them into /opt), in its order.
+    layer_dirs: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,6 +165,8 @@ def lambda_environment(
     task_root = str(fn.code_dir.resolve())
     python_bin = str(Path(interpreter).parent)
     python_lib = str(Path(interpreter).resolve().parent.parent / "lib")
+    # /opt/bin on Lambda: the layers' bin/ folders (a later layer first), else the path itself
+    opt_bin = ":".join(f"{layer}/bin" for layer in reversed(fn.layer_dirs)) or "/opt/bin"
     env = dict(fn.environment)
     env.update(
         {
@@ -168,8 +186,9 @@ def lambda_environment(
             "TZ": ":UTC",
             # Unreserved defaults, with local stand-ins for Lambda's directories.
             "LANG": "en_US.UTF-8",
-            "PATH": f"{python_bin}:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
-            "LD_LIBRARY_PATH": f"{python_lib}:/lib64:/usr/lib64:{task_root}:{task_root}/lib",
+            "PATH": f"{python_bin}:/usr/local/bin:/usr/bin/:/bin:{opt_bin}",
+            "LD_LIBRARY_PATH": f"{python_lib}:/lib64:/usr/lib64:{task_root}:{task_root}/lib"
+            + "".join(f":{layer}/lib" for layer in reversed(fn.layer_dirs)),  # /opt/lib
         }
     )
     env.update(_NO_CREDENTIALS_ENV)
@@ -332,7 +351,7 @@ class _Sandbox:
                     str(request_read),
                     str(result_write),
                     str(os.getpid()),
-                    *_runtime_packages(command),
+                    *_runtime_packages(command, fn),
                 ],  # fmt: skip
                 cwd=fn.code_dir,
                 env=env,
@@ -538,7 +557,7 @@ _PRESTARTED: dict[tuple[str, Hashable, Hashable], _Sandbox] = {}
 def _start_sandbox(
     fn: FunctionSpec, owner: str, services: Mapping[str, str], python: str
 ) -> _Sandbox:
-    runtime = local_runtime(fn.runtime, python, fn.code_dir.resolve())
+    runtime = local_runtime(fn.runtime, python, fn.code_dir.resolve(), fn.layer_dirs)
     env = lambda_environment(
         fn,
         interpreter=runtime.interpreter,
@@ -576,7 +595,8 @@ class _Environment:
 
 def _environment_key(fn: FunctionSpec) -> Hashable:
     """What must match for an environment to serve an invocation: Lambda never reuses one
-    across versions or configurations (code, handler, runtime, memory, timeout, variables)."""
+    across versions or configurations (code, handler, runtime, memory, timeout, variables,
+    layers)."""
     return (
         fn.arn,
         fn.version,
@@ -587,6 +607,7 @@ def _environment_key(fn: FunctionSpec) -> Hashable:
         tuple(sorted(fn.environment.items())),
         str(fn.code_dir),
         fn.region,
+        tuple(str(layer) for layer in fn.layer_dirs),
     )
 
 

@@ -10,6 +10,7 @@ it is). Other runtimes do not run locally.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,7 +75,9 @@ def check_runs_here(
         raise BadInput(f"{who}{reason[0]}", file=file, line=line, column=column, hint=reason[1])
 
 
-def local_runtime(runtime: str, python: str, task_root: Path) -> LocalRuntime:
+def local_runtime(
+    runtime: str, python: str, task_root: Path, layer_dirs: Sequence[Path] = ()
+) -> LocalRuntime:
     """The process that runs a function of `runtime` here; BadInput when there is none."""
     check_runs_here(runtime)
     if runtime.startswith("python"):
@@ -83,6 +86,13 @@ def local_runtime(runtime: str, python: str, task_root: Path) -> LocalRuntime:
         return LocalRuntime(python, (python, "-I", "-S", "-u", str(PYTHON_BOOTSTRAP)))
     node = node_executable()
     assert node is not None  # checked above
-    # Lambda's NODE_PATH ends with /var/runtime and /var/task: the local stand-ins.
-    node_path = f"{RUNTIME_DIR}:{task_root}"
+    # Lambda's NODE_PATH: /opt/nodejs/node<major>/node_modules and /opt/nodejs/node_modules
+    # (the layers'), then /var/runtime and /var/task: the local stand-ins.
+    major = runtime.removeprefix("nodejs").split(".")[0]
+    layers = [
+        str(layer / "nodejs" / folder / "node_modules")
+        for layer in reversed(layer_dirs)
+        for folder in (f"node{major}", "")
+    ]
+    node_path = ":".join([*layers, str(RUNTIME_DIR), str(task_root)])
     return LocalRuntime(node, (node, str(NODE_BOOTSTRAP)), (("NODE_PATH", node_path),))

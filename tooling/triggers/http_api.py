@@ -26,8 +26,9 @@ stage prefix of the deployed URL (`/dev/...`) is accepted, and so is the bare pa
   API Gateway's 29 s integration timeout 504.
 - API keys: a `private: true` route answers 403 `{"message":"Forbidden"}` unless `x-api-key`
   holds the value of an enabled key of a usage plan on this API and stage (the local records of
-  provider.apiGateway.apiKeys and usagePlan), as API Gateway does. Other authorization
-  (AWS_IAM, authorizers) is not checked: said when the server starts.
+  provider.apiGateway.apiKeys and usagePlan), as API Gateway does. Authorizers the http events
+  make run as API Gateway runs them (tooling.triggers.rest_authorizers); AWS_IAM and existing
+  authorizers (`authorizerId`) are not checked: said when the server starts.
 - The server listens on 127.0.0.1 only, and answers only requests addressed to a loopback
   name (`Host`), so a web page under another name cannot read its answers.
 """
@@ -51,6 +52,7 @@ from tooling.errors import AlreadyExists, InputError, NotFound, ToolError
 from tooling.triggers import vtl
 from tooling.triggers.function_integrations import FunctionIntegrations
 from tooling.triggers.integration_responses import mapped_headers
+from tooling.triggers.rest_authorizers import Denied, LocalAuthorizers
 from tooling.triggers.rest_messages import FORM_TYPE as FORM_TYPE
 from tooling.triggers.rest_messages import JSON_TYPE as JSON_TYPE
 from tooling.triggers.rest_messages import FunctionAnswer as FunctionAnswer
@@ -134,6 +136,8 @@ class LocalApi:
         reload: Callable[[], dict[str, Any] | None] | None = None,
         functions: Functions | None = None,
         api_keys: Callable[[str, str], dict[str, str]] | None = None,
+        region: str = "us-east-1",
+        deployed_function: Callable[[str], bool] = lambda arn: False,
         log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
     ) -> None:
         self.executions = executions
@@ -148,9 +152,16 @@ class LocalApi:
         self.now = now
         self.sleep = sleep
         self.reload = reload  # the API as deployed now: a deploy while serving is picked up
+        self.region = region
+        # the REST API's authorizers; `deployed_function`: whether a function ARN is deployed
+        self.authorizers = LocalAuthorizers(functions, deployed_function, now)
+        # what this thread's request was authorized with ($context.authorizer of templates)
+        self._current = threading.local()
         self._use(document)
 
     def _use(self, document: dict[str, Any]) -> None:
+        if getattr(self, "authorizers", None) is not None:
+            self.authorizers.forget()  # a new deploy: cached answers may no longer hold
         self.document = document
         self.stage = (document.get("Stages") or [{}])[0].get("stageName", "")
         routes = [Route(r["path"], r["method"], r) for r in document.get("Routes", [])]
@@ -175,10 +186,12 @@ class LocalApi:
             doc = route.document
             where = f"{route.method} /{route.path}"
             checks = []
-            if doc.get("authorizationType") not in (None, "NONE"):
+            if doc.get("authorizer"):
+                pass  # run locally, or said once per authorizer below
+            elif doc.get("authorizationType") not in (None, "NONE"):
                 checks.append(f"{doc['authorizationType']} authorization")
-            if doc.get("authorizerId"):
-                checks[-1] += f" (authorizer {doc['authorizerId']})"
+                if doc.get("authorizerId"):
+                    checks[-1] += f" (authorizer {doc['authorizerId']})"
             if doc.get("apiKeyRequired") and self.api_keys is None:
                 checks.append("its API key (private: true)")
             if checks:
@@ -194,6 +207,19 @@ class LocalApi:
                     "(provider.apiGateway.apiKeys): every request is answered 403, as API "
                     "Gateway answers it"
                 )
+        for authorizer in self.document.get("Authorizers") or []:
+            if self.authorizers.checkable(authorizer):
+                continue
+            file, line, column = (list(authorizer.get("declaredIn") or []) + [None] * 3)[:3]
+            where = ":".join(str(p) for p in (file, line, column) if p is not None)
+            what = ("a Cognito user pool's token" if authorizer.get("type") == "COGNITO_USER_POOLS"
+                    else "a function outside the service")  # fmt: skip
+            notes.append(
+                f"{where + ': ' if where else ''}authorizer '{authorizer.get('name')}' "
+                f"({what}) cannot be checked locally: a request without "
+                f"{authorizer.get('identitySource')} is answered 401 as on AWS, one with it "
+                "passes unchecked"
+            )
         return notes
 
     def handle(self, request: Request) -> Response:
@@ -220,8 +246,48 @@ class LocalApi:
 
     # -- one route ------------------------------------------------------------------------------
 
+    def _authorize(
+        self, route: Route, request: Request, params: dict[str, str]
+    ) -> Response | dict[str, Any] | None:
+        """The route's authorizer's answer: API Gateway's refusal, or the integration's
+        `requestContext.authorizer` (None: the route has no authorizer)."""
+        authorizer = route.document.get("authorizer")
+        if not authorizer:
+            return None
+        path = self._bare_path(request.path).lstrip("/")
+        method_arn = (
+            f"arn:aws:execute-api:{self.region}:{self.account}:{self.document.get('id', '')}/"
+            f"{self.stage}/{request.method}/{path}"
+        )
+        context = {  # the $context values a REQUEST authorizer's identity source may name
+            "identity.sourceIp": "127.0.0.1", "stage": self.stage, "httpMethod": request.method,
+            "resourcePath": "/" + route.path, "apiId": str(self.document.get("id", "")),
+            "accountId": self.account,
+        }  # fmt: skip
+        sources = {"header": request.headers, "query": request.query, "stage": {},
+                   "context": context}  # fmt: skip
+
+        def request_event() -> dict[str, Any]:
+            event = self.proxy_event(route, request, params, self.new_request_id())
+            for key in ("body", "isBase64Encoded"):
+                event.pop(key, None)
+            return event
+
+        answer = self.authorizers.authorize(authorizer, sources, method_arn, request_event)
+        if isinstance(answer, Denied):
+            return Response(
+                answer.status,
+                json.dumps(answer.body),
+                {"Content-Type": JSON_TYPE, "x-amzn-ErrorType": answer.error_type},
+            )
+        return answer.context
+
     def _answer(self, route: Route, request: Request, params: dict[str, str]) -> Response:
         doc = route.document
+        authorized = self._authorize(route, request, params)
+        if isinstance(authorized, Response):
+            return authorized
+        self._current.authorizer = authorized
         if doc.get("apiKeyRequired") and self.api_keys is not None:
             given = request.headers.get("x-api-key")
             if not given or given not in self.api_keys(str(self.document.get("id")), self.stage):
@@ -236,12 +302,12 @@ class LocalApi:
         if doc.get("functionArn") and kind in ("HTTP", "MOCK"):
             return self.integrations.http_or_mock(route, request, params)
         if doc.get("functionArn"):  # a function's http event: the Lambda proxy integration
-            return self._proxy(route, request, params)
+            return self._proxy(route, request, params, authorized)
         if doc.get("action") is None:  # a CORS preflight (MOCK integration)
             return Response(200, "", dict(doc.get("preflightHeaders") or {}))
         request_id = self.new_request_id()
         try:
-            status, body = self._integration(route, request, params, request_id)
+            status, body = self._integration(route, request, params, request_id, authorized)
         except GatewayAnswer as answer:  # API Gateway answers before the integration
             return answer.response
         except ToolError as exc:
@@ -250,7 +316,12 @@ class LocalApi:
         return self._respond(doc, status, body, request_id, template_input)
 
     def _integration(
-        self, route: Route, request: Request, params: dict[str, str], request_id: str
+        self,
+        route: Route,
+        request: Request,
+        params: dict[str, str],
+        request_id: str,
+        authorizer: dict[str, Any] | None = None,
     ) -> tuple[int, str]:
         doc = route.document
         kind, action = doc.get("templateKind"), doc["action"]
@@ -273,7 +344,8 @@ class LocalApi:
             )  # fmt: skip
             return self._templated_action(action, rendered)
         if kind == "lambda_proxy":
-            payload = json.dumps(self._proxy_event(route, request, params, request_id, text))
+            event = self._proxy_event(route, request, params, request_id, text, authorizer)
+            payload = json.dumps(event)
         else:  # the default template: $input.json('$')
             try:
                 payload = json.dumps(json.loads(text)) if text.strip() else "{}"
@@ -346,7 +418,7 @@ class LocalApi:
             context={
                 "accountId": self.account,
                 "apiId": self.document.get("id", ""),
-                "authorizer": {},
+                "authorizer": dict(getattr(self._current, "authorizer", None) or {}),
                 "domainName": "127.0.0.1",
                 "domainPrefix": "127",
                 "extendedRequestId": request_id,
@@ -419,7 +491,13 @@ class LocalApi:
         return _json(answer)
 
     def _proxy_event(
-        self, route: Route, request: Request, params: dict[str, str], request_id: str, body: str
+        self,
+        route: Route,
+        request: Request,
+        params: dict[str, str],
+        request_id: str,
+        body: str,
+        authorizer: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The lambda_proxy template's input, built directly (empty values become null)."""
         now = self.now()
@@ -456,7 +534,7 @@ class LocalApi:
                 "requestId": request_id,
                 "identity": {"sourceIp": "127.0.0.1"},
                 "domainName": "127.0.0.1",
-                "authorizer": {},
+                "authorizer": dict(authorizer or {}),
                 "apiId": self.document.get("id", ""),
             },
             "body": body,
@@ -465,13 +543,21 @@ class LocalApi:
 
     # -- the Lambda proxy integration ---------------------------------------------------------
 
-    def _proxy(self, route: Route, request: Request, params: dict[str, str]) -> Response:
+    def _proxy(
+        self,
+        route: Route,
+        request: Request,
+        params: dict[str, str],
+        authorizer: dict[str, Any] | None = None,
+    ) -> Response:
         """Invoke the function with API Gateway's proxy event (payload version 1.0) and answer
         with its result; a failed function or a malformed result is API Gateway's 502."""
         request_id = self.new_request_id()
         if self.functions is None:
             return _internal_error(request_id)
         event = self.proxy_event(route, request, params, request_id)
+        if authorizer is not None:  # what the route's authorizer answered
+            event["requestContext"]["authorizer"] = authorizer
         try:
             answer = self.functions.invoke(str(route.document["functionArn"]), json.dumps(event))
         except ToolError:
@@ -799,6 +885,11 @@ def open_local_api(service: Any) -> LocalApi:
         }
 
     functions = LocalProxyFunctions(database, service.region)
+
+    def deployed_function(arn: str) -> bool:
+        """Whether the function is deployed locally (an authorizer calling one is run)."""
+        return functions.store.get_function(arn) is not None
+
     return LocalApi(
         record.document,
         backend,
@@ -806,4 +897,6 @@ def open_local_api(service: Any) -> LocalApi:
         reload=deployed,
         functions=functions,
         api_keys=api_keys,
+        region=service.region,
+        deployed_function=deployed_function,
     )
