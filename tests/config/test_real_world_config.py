@@ -207,14 +207,14 @@ def test_a_definition_through_two_files_keeps_its_own_positions(tmp_path: Path) 
 def test_provider_keys_are_used_said_unsupported_or_unknown(tmp_path: Path) -> None:
     yml = BASE + (
         "  deploymentBucket: {name: b}\n"  # no effect without a stack: nothing said
-        "  kmsKeyArn: arn:aws:kms:us-east-1:1:key/k\n"  # Serverless knows it, the toolkit not
+        "  runtimeManagement: auto\n"  # Serverless knows it, the toolkit not
         "  packages: {}\n"  # nobody knows it
         "  stage_name: x\n"
     )
     warnings = load(write(tmp_path, {"serverless.yml": yml})).warnings
     assert tuple(sorted(warnings)) == (
-        "serverless.yml:5:14: provider.kmsKeyArn is not supported by the toolkit yet (ignored; see "
-        "README, serverless.yml)",
+        "serverless.yml:5:22: provider.runtimeManagement is not supported by the toolkit yet "
+        "(ignored; see README, serverless.yml)",
         "serverless.yml:6:13: unknown key 'packages' in provider: Serverless does not know it "
         "either (ignored)",
         "serverless.yml:7:15: unknown key 'stage_name' in provider: Serverless does not know it "
