@@ -177,7 +177,9 @@ functions:
   work:
     handler: handler.work
     provisionedConcurrency: 1
+    maximumRetryAttempts: 1
     events:
+      - s3: versions-work-bucket
       - sqs: arn:aws:sqs:us-east-1:123456789012:work-queue
       - schedule: rate(5 minutes)
       - eventBridge:
@@ -209,7 +211,11 @@ def invoked_arns() -> dict[str, Any]:
     (http_api,) = v2.get_apis()["Items"]
     (integration,) = v2.get_integrations(ApiId=http_api["ApiId"])["Items"]
     mappings = lambda_.list_event_source_mappings()["EventSourceMappings"]
+    notifications = client("s3").get_bucket_notification_configuration(
+        Bucket="versions-work-bucket"
+    )["LambdaFunctionConfigurations"]
     return {
+        "s3": [n["LambdaFunctionArn"] for n in notifications],
         "rules": targets,
         "sns": subscription["Endpoint"],
         "rest": rest_uri.split("/functions/")[1].removesuffix("/invocations"),
@@ -228,6 +234,7 @@ def test_the_events_invoke_the_alias_and_return_to_the_function_without_it(
     code, out, err, _ = run(capsys, "deploy")
     assert code == 0, err
     assert invoked_arns() == {
+        "s3": [ALIAS_ARN],
         "rules": [ALIAS_ARN, ALIAS_ARN],
         "sns": ALIAS_ARN,
         "rest": ALIAS_ARN,
@@ -240,8 +247,15 @@ def test_the_events_invoke_the_alias_and_return_to_the_function_without_it(
     ]
     assert mapping["FunctionArn"] != PLAIN_ARN  # the alias's (moto answers its version's ARN)
     policy = lambda_.get_policy(FunctionName=ALIAS_ARN)["Policy"]
-    for principal in ("events", "sns", "apigateway"):
+    for principal in ("events", "sns", "apigateway", "s3"):
         assert f"{principal}.amazonaws.com" in policy
+    # the asynchronous invocation settings on the alias, as Serverless puts them
+    on_alias = lambda_.get_function_event_invoke_config(
+        FunctionName=FUNCTION, Qualifier="provisioned"
+    )
+    assert on_alias["MaximumRetryAttempts"] == 1
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        lambda_.get_function_event_invoke_config(FunctionName=FUNCTION)
     code, out, err, calls = run(capsys, "deploy")
     assert out.splitlines()[-1] == "No changes.", out
     assert mutating(calls) == []
@@ -250,6 +264,7 @@ def test_the_events_invoke_the_alias_and_return_to_the_function_without_it(
     code, out, err, _ = run(capsys, "deploy")
     assert code == 0, err
     assert invoked_arns() == {
+        "s3": [PLAIN_ARN],
         "rules": [PLAIN_ARN, PLAIN_ARN],
         "sns": PLAIN_ARN,
         "rest": PLAIN_ARN,
@@ -258,6 +273,9 @@ def test_the_events_invoke_the_alias_and_return_to_the_function_without_it(
     }
     (mapping,) = lambda_.list_event_source_mappings()["EventSourceMappings"]
     assert mapping["FunctionArn"] == PLAIN_ARN
+    assert (
+        lambda_.get_function_event_invoke_config(FunctionName=FUNCTION)["MaximumRetryAttempts"] == 1
+    )
     code, out, err, calls = run(capsys, "deploy")
     assert out.splitlines()[-1] == "No changes.", out
     assert mutating(calls) == []

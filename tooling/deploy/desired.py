@@ -223,8 +223,11 @@ def _functions(context: _Context) -> Contribution:
             settings=_with_layer_arns(service, fn.settings),
             image=fn.image,
         )
+        function, aliases = function_alias_resources.function_aliases(
+            fn, function, context.platform.publishes_versions
+        )
         resources.append(function)
-        resources.extend(function_alias_resources.function_aliases(fn, function))
+        resources.extend(aliases)
     return resources, []
 
 

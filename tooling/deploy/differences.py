@@ -61,12 +61,12 @@ def function_diff(function: Function, found: Found) -> Diff:
         parts.append(("configuration changed: " + ", ".join(changed), tuple(changed)))
     if found.get("ReservedConcurrentExecutions") != function.settings.reserved_concurrency:
         parts.append(("reserved concurrency changed", ("ReservedConcurrentExecutions",)))
-    if _invoke_config(found.get("EventInvokeConfig")) != function.settings.event_invoke_config():
+    if invoke_config(found.get("EventInvokeConfig")) != function.settings.event_invoke_config():
         parts.append(("asynchronous invocation settings changed", ("EventInvokeConfig",)))
     return Diff.of(*parts)
 
 
-def _invoke_config(found: Any) -> dict[str, Any] | None:
+def invoke_config(found: Any) -> dict[str, Any] | None:
     """GetFunctionEventInvokeConfig's answer in the shape the deploy sends it."""
     if not isinstance(found, dict):
         return None

@@ -385,24 +385,24 @@ def function_s3_events(context: _Context) -> Contribution:
             made[event.bucket] = bucket.address
     partition = partition_for(service.region)
     for fn in service.functions.values():
-        function = Address("function", fn.name)
+        invoked = target_needs(fn)  # the function, and the alias its events invoke
         by_bucket: dict[str, list[tuple[str, tuple[tuple[str, str], ...]]]] = {}
         for event in fn.events.s3:
             by_bucket.setdefault(event.bucket, []).append((event.event, event.rules))
         for bucket_name, events in by_bucket.items():
             source = f"arn:{partition}:s3:::{bucket_name}"
             permission = Permission(
-                permission_name(bucket_name, fn.arn), fn.arn, source, needs=(function,),
-                principal="s3.amazonaws.com", source_account=fn.arn.split(":")[4],
+                permission_name(bucket_name, fn.target_arn), fn.target_arn, source,
+                needs=invoked, principal="s3.amazonaws.com", source_account=fn.arn.split(":")[4],
             )  # fmt: skip
             resources.append(permission)
             maker = (made[bucket_name],) if bucket_name in made else ()
             resources.append(
                 BucketNotification(
                     bucket=bucket_name,
-                    function_arn=fn.arn,
+                    function_arn=fn.target_arn,
                     events=tuple(events),
-                    needs=(*maker, function, permission.address),
+                    needs=(*maker, *invoked, permission.address),
                 )
             )
     return resources, []

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from tooling.config.machine_settings import EXACT_VERSION
 from tooling.deploy.function_alias_resources import (
+    INVOKE_CONFIG_CHANGED,
     PROVISIONED_CHANGED,
     VERSION_CHANGED,
     function_alias_diff,
@@ -156,8 +157,14 @@ class AwsFunctionAliases:
             FunctionName=function, Qualifier=alias,
         )  # fmt: skip
         requested = (provisioned or {}).get("RequestedProvisionedConcurrentExecutions")
+        invoke_config = aws.find(
+            "lambda", "get_function_event_invoke_config",
+            what=f"look up the asynchronous invocation settings of {function}:{alias}",
+            FunctionName=function, Qualifier=alias,
+        )  # fmt: skip
         return {
             **found,
+            "EventInvokeConfig": invoke_config,
             "VersionConfiguration": configuration or {},
             "ProvisionedConcurrentExecutions": requested or None,
         }
@@ -196,6 +203,26 @@ class AwsFunctionAliases:
         )  # fmt: skip
         if resource.provisioned_concurrency:
             self._provision(resource)
+        if resource.event_invoke_config is not None:
+            self._invoke_config(resource)
+
+    def _invoke_config(self, resource: FunctionAlias) -> None:
+        """The asynchronous invocation settings on the alias (PutFunctionEventInvokeConfig
+        replaces them), or none (DeleteFunctionEventInvokeConfig)."""
+        name, alias = resource.function.name, resource.alias
+        if resource.event_invoke_config is None:
+            with contextlib.suppress(NotFound):
+                self.c.aws.call(
+                    "lambda", "delete_function_event_invoke_config",
+                    what=f"remove the asynchronous invocation settings of {name}:{alias}",
+                    FunctionName=name, Qualifier=alias,
+                )  # fmt: skip
+            return
+        self.c.aws.call(
+            "lambda", "put_function_event_invoke_config",
+            what=f"set the asynchronous invocation settings of {name}:{alias}",
+            FunctionName=name, Qualifier=alias, **resource.event_invoke_config,
+        )  # fmt: skip
 
     def update(self, resource: FunctionAlias, found: Found, diff: Diff) -> None:
         name = resource.function.name
@@ -208,6 +235,8 @@ class AwsFunctionAliases:
             )  # fmt: skip
         if PROVISIONED_CHANGED in diff.attributes:
             self._provision(resource)
+        if INVOKE_CONFIG_CHANGED in diff.attributes:
+            self._invoke_config(resource)
 
     def delete(self, address: Address) -> None:
         function, alias = _split(address)

@@ -7,27 +7,42 @@ AWS::Lambda::Alias on it)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tooling.config.service import FunctionConfig
-from tooling.deploy.differences import configuration_differences
+from tooling.deploy.differences import configuration_differences, invoke_config
 from tooling.deploy.models import Address, Function, FunctionAlias, FunctionVersion
 from tooling.deploy.providers import Diff, Found
 
 VERSION_CHANGED = "FunctionVersion"  # the alias must move to a version published now
 PROVISIONED_CHANGED = "ProvisionedConcurrencyConfig"
+INVOKE_CONFIG_CHANGED = "EventInvokeConfig"
 
 
-def function_aliases(fn: FunctionConfig, function: Function) -> list[FunctionAlias]:
-    """The alias of `fn` (deployed as `function`), if it has one."""
+def function_aliases(
+    fn: FunctionConfig, function: Function, publishes_versions: bool
+) -> tuple[Function, list[FunctionAlias]]:
+    """The alias of `fn` (deployed as `function`), if it has one. Where the target publishes
+    versions, the function's asynchronous invocation settings go on the alias, as Serverless
+    puts them (compileFunctionEventInvokeConfig's Qualifier), and not on $LATEST (the function
+    returned); elsewhere they stay on the function, which its events invoke."""
     alias = fn.settings.target_alias
     if alias is None:
-        return []
-    return [
+        return function, []
+    invoke_config = None
+    if publishes_versions:
+        invoke_config = function.settings.event_invoke_config()
+        unset = replace(function.settings, maximum_retry_attempts=None, maximum_event_age=None,
+                        on_success=None, on_failure=None)  # fmt: skip
+        function = replace(function, settings=unset)
+    return function, [
         FunctionAlias(
             function=function,
             function_arn=fn.arn,
             alias=alias,
             provisioned_concurrency=fn.settings.provisioned_concurrency,
             needs=(function.address,),
+            event_invoke_config=invoke_config,
         )
     ]
 
@@ -77,6 +92,8 @@ def function_alias_diff(alias: FunctionAlias, found: Found) -> Diff:
                 + ", ".join(changed) + ": a new version is published",
                 (VERSION_CHANGED,),
             ))  # fmt: skip
+    if invoke_config(found.get("EventInvokeConfig")) != alias.event_invoke_config:
+        parts.append(("asynchronous invocation settings changed", (INVOKE_CONFIG_CHANGED,)))
     have, wanted = found.get("ProvisionedConcurrentExecutions"), alias.provisioned_concurrency
     if have != wanted:
         parts.append((

@@ -834,6 +834,9 @@ class FunctionAlias:
     alias: str
     provisioned_concurrency: int | None = None
     needs: tuple[Address, ...] = ()
+    # PutFunctionEventInvokeConfig's settings on the alias (Serverless puts them there, not on
+    # $LATEST, when the function has an alias); None: none
+    event_invoke_config: dict[str, Any] | None = field(default=None, hash=False)
 
     @property
     def address(self) -> Address:

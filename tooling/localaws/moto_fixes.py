@@ -36,7 +36,9 @@
   ProvisionedConcurrencyConfig), which the toolkit sets on a function's `provisioned` alias:
   added, kept per function and alias or version; a configuration is READY at once (AWS
   allocates the environments over minutes: IN_PROGRESS, then READY), refused on $LATEST or an
-  unknown qualifier as AWS refuses it, and gone with its alias or function.
+  unknown qualifier as AWS refuses it, and gone with its alias or function. Nor does it keep
+  an alias's asynchronous invocation settings apart from $LATEST's (one per function whatever
+  the Qualifier): kept per alias or version.
 
 - moto's Lambda keeps AddPermission's `FunctionUrlAuthType` as a key of the statement; AWS
   writes it as the condition `{"StringEquals": {"lambda:FunctionUrlAuthType": ...}}` (what the
@@ -267,6 +269,7 @@ def _provisioned_concurrency_calls(responses: ModuleType) -> None:
 
         return call
 
+    _qualified_invoke_configs(handler)
     handler.put_provisioned_concurrency_config = put_provisioned_concurrency_config
     handler.get_provisioned_concurrency_config = get_provisioned_concurrency_config
     handler.delete_provisioned_concurrency_config = delete_provisioned_concurrency_config
@@ -276,6 +279,70 @@ def _provisioned_concurrency_calls(responses: ModuleType) -> None:
     handler.delete_function = forgetting(
         handler.delete_function,
         lambda self, key: (self._get_param("Qualifier", None) or key[1]) == key[1],
+    )
+
+
+def _qualified_invoke_configs(handler: Any) -> None:
+    """Put/Get/DeleteFunctionEventInvokeConfig with a Qualifier (an alias or version) kept
+    apart from $LATEST's, as on AWS (moto keeps one per function whatever the qualifier)."""
+    import json
+
+    from moto.core.exceptions import JsonRESTError
+
+    def qualifier(self: Any) -> str | None:
+        value = (self.querystring.get("Qualifier") or [None])[0]
+        return None if value in (None, "$LATEST") else str(value)
+
+    def kept(self: Any) -> dict[tuple[str, str], dict[str, Any]]:
+        if not hasattr(self.backend, "tool_invoke_configs"):
+            self.backend.tool_invoke_configs = {}
+        configs: dict[tuple[str, str], dict[str, Any]] = self.backend.tool_invoke_configs
+        return configs
+
+    def key(self: Any) -> tuple[str, str]:
+        name = unquote(self.path.rsplit("/", 2)[1])
+        function = self.backend.get_function(name)
+        which = qualifier(self) or ""
+        if which.isdigit():
+            self.backend.get_function(function.function_name, which)
+        else:
+            self.backend.get_alias(which, function.function_name)
+        return function.function_name, which
+
+    def wrap(original: Callable[..., Any], qualified: Callable[[Any], Any]) -> Callable[..., Any]:
+        def call(self: Any) -> Any:
+            return original(self) if qualifier(self) is None else qualified(self)
+
+        return call
+
+    def put(self: Any) -> Any:
+        name, which = key(self)
+        answer = {
+            "FunctionArn": f"{self.backend.get_function(name).function_arn}:{which}",
+            "LastModified": 0,
+            **json.loads(self.body),
+        }
+        kept(self)[(name, which)] = answer
+        return 200, {}, json.dumps(answer)
+
+    def get(self: Any) -> Any:
+        answer = kept(self).get(key(self))
+        if answer is None:
+            error = JsonRESTError(
+                "ResourceNotFoundException", "The function has no asynchronous invocation settings"
+            )
+            error.code = 404
+            raise error
+        return 200, {}, json.dumps(answer)
+
+    def delete(self: Any) -> Any:
+        kept(self).pop(key(self), None)
+        return 204, {"status": 204}, "{}"
+
+    handler.put_function_event_invoke_config = wrap(handler.put_function_event_invoke_config, put)
+    handler.get_function_event_invoke_config = wrap(handler.get_function_event_invoke_config, get)
+    handler.delete_function_event_invoke_config = wrap(
+        handler.delete_function_event_invoke_config, delete
     )
 
 
