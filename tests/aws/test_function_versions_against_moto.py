@@ -187,6 +187,8 @@ functions:
       - sns: work-topic
       - http: GET /work
       - httpApi: GET /work
+      - schedule: {rate: rate(1 hour), method: scheduler}
+      - websocket: $connect
 """
 ALIAS_ARN = f"arn:aws:lambda:{REGION}:123456789012:function:{FUNCTION}:provisioned"
 PLAIN_ARN = ALIAS_ARN.removesuffix(":provisioned")
@@ -208,8 +210,12 @@ def invoked_arns() -> dict[str, Any]:
     rest_uri = apigateway.get_integration(
         restApiId=api["id"], resourceId=resource["id"], httpMethod="GET")["uri"]  # fmt: skip
     v2 = client("apigatewayv2")
-    (http_api,) = v2.get_apis()["Items"]
-    (integration,) = v2.get_integrations(ApiId=http_api["ApiId"])["Items"]
+    apis = {api["ProtocolType"]: api["ApiId"] for api in v2.get_apis()["Items"]}
+    (integration,) = v2.get_integrations(ApiId=apis["HTTP"])["Items"]
+    (socket,) = v2.get_integrations(ApiId=apis["WEBSOCKET"])["Items"]
+    scheduler = client("scheduler")
+    (schedule,) = scheduler.list_schedules()["Schedules"]
+    scheduled = scheduler.get_schedule(Name=schedule["Name"], GroupName=schedule["GroupName"])
     mappings = lambda_.list_event_source_mappings()["EventSourceMappings"]
     notifications = client("s3").get_bucket_notification_configuration(
         Bucket="versions-work-bucket"
@@ -220,6 +226,8 @@ def invoked_arns() -> dict[str, Any]:
         "sns": subscription["Endpoint"],
         "rest": rest_uri.split("/functions/")[1].removesuffix("/invocations"),
         "httpApi": integration["IntegrationUri"],
+        "websocket": socket["IntegrationUri"].split("/functions/")[1].removesuffix("/invocations"),
+        "scheduler": scheduled["Target"]["Arn"],
         "mappings": len(mappings),
     }
 
@@ -239,6 +247,8 @@ def test_the_events_invoke_the_alias_and_return_to_the_function_without_it(
         "sns": ALIAS_ARN,
         "rest": ALIAS_ARN,
         "httpApi": ALIAS_ARN,
+        "websocket": ALIAS_ARN,
+        "scheduler": ALIAS_ARN,
         "mappings": 1,
     }
     lambda_ = client("lambda")
@@ -269,6 +279,8 @@ def test_the_events_invoke_the_alias_and_return_to_the_function_without_it(
         "sns": PLAIN_ARN,
         "rest": PLAIN_ARN,
         "httpApi": PLAIN_ARN,
+        "websocket": PLAIN_ARN,
+        "scheduler": PLAIN_ARN,
         "mappings": 1,
     }
     (mapping,) = lambda_.list_event_source_mappings()["EventSourceMappings"]

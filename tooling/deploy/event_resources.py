@@ -264,7 +264,7 @@ def function_scheduler_role(service: ServiceConfig, function: FunctionConfig) ->
         "Sid": "InvokeThisFunction",
         "Effect": "Allow",
         "Action": "lambda:InvokeFunction",
-        "Resource": function.arn,
+        "Resource": function.target_arn,  # its alias, when its events invoke one
     }
     return iam.RoleSpec(
         name=iam.role_name(
@@ -306,10 +306,10 @@ def function_schedules(context: _Context) -> Contribution:
                         timezone=event.timezone,
                         enabled=event.enabled,
                         description=event.description,
-                        target_arn=fn.arn,
+                        target_arn=fn.target_arn,
                         role_arn=role_arn,
                         input=event.input,
-                        needs=(group.address, *role_needs, function),
+                        needs=(group.address, *role_needs, *target_needs(fn)),
                     )
                 )
                 continue

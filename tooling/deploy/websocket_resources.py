@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tooling.config.http_api_events import RequestAuthorizer
+from tooling.deploy.function_alias_resources import target_needs
 from tooling.deploy.http_api_resources import api_permissions
 from tooling.deploy.models import Address, Resource, WebsocketApi, WebsocketRoute
 from tooling.deploy.providers import Diff, Found
@@ -43,13 +44,13 @@ def websocket_api_model(
             routes.append(
                 WebsocketRoute(
                     route_key=event.route,
-                    function_arn=function.arn,
+                    function_arn=function.target_arn,
                     route_response_selection=event.route_response_selection,
                     authorizer=event.authorizer.name if event.authorizer else None,
                     declared_in=event.location,
                 )
             )
-            needs.append(Address("function", function.name))
+            needs.extend(target_needs(function))
     for authorizer in settings.authorizers.values():
         if authorizer.function_arn in names:
             needs.append(Address("function", names[authorizer.function_arn]))
