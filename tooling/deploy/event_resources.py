@@ -680,8 +680,14 @@ def _function_method(
     """As Serverless compiles a function's http event: AWS_PROXY to the function, no method or
     integration responses (the function's result is the response); or, for `integration:
     lambda` / `async: true`, the AWS integration with its templates and responses."""
-    if event.integration is not None:
-        return _lambda_method(service, function, event, event.integration)
+    integration: dict[str, Any] = {
+        "type": "AWS_PROXY",
+        "integrationHttpMethod": "POST",
+        "uri": lambda_invocation_uri(service, function.target_arn),
+    }
+    settings = event.integration
+    if settings is not None:
+        integration = _other_integration(service, function, settings)
     return ApiMethod(
         path=event.path,
         http_method=event.method,
@@ -691,27 +697,22 @@ def _function_method(
         authorizer=event.authorizer.name if event.authorizer else None,
         authorization_scopes=event.authorization_scopes,
         request_parameters=dict(event.request_parameters),
-        integration={
-            "type": "AWS_PROXY",
-            "integrationHttpMethod": "POST",
-            "uri": lambda_invocation_uri(service, function.target_arn),
-        },
+        integration=integration,
+        method_responses=settings.method_responses if settings else (),
+        integration_responses=settings.integration_responses if settings else (),
         function_arn=function.target_arn,
         cors_origin=event.cors.origin if event.cors else None,
         declared_in=event.location,
     )
 
 
-def _lambda_method(
-    service: ServiceConfig,
-    function: FunctionConfig,
-    event: FunctionHttpEvent,
-    settings: NonProxyIntegration,
-) -> ApiMethod:
+def _other_integration(
+    service: ServiceConfig, function: FunctionConfig, settings: NonProxyIntegration
+) -> dict[str, Any]:
     """Serverless' other integrations: AWS (Lambda, non-proxy), HTTP, HTTP_PROXY (to
     `request.uri`) and MOCK, with request templates, passthrough, integration request parameters
-    (`async`: X-Amz-Invocation-Type 'Event'), and a method and integration response per status
-    code."""
+    (`async`: X-Amz-Invocation-Type 'Event'); their method and integration responses, one per
+    status code, go on the method."""
     integration: dict[str, Any] = {"type": settings.type}
     if settings.type == "AWS":
         integration["integrationHttpMethod"] = "POST"
@@ -731,22 +732,7 @@ def _lambda_method(
         integration["contentHandling"] = settings.content_handling
     if settings.request_parameters:
         integration["requestParameters"] = dict(settings.request_parameters)
-    return ApiMethod(
-        path=event.path,
-        http_method=event.method,
-        authorization_type=event.authorization_type,
-        api_key_required=event.private,
-        authorizer_id=event.authorizer_id,
-        authorizer=event.authorizer.name if event.authorizer else None,
-        authorization_scopes=event.authorization_scopes,
-        request_parameters=dict(event.request_parameters),
-        integration=integration,
-        method_responses=settings.method_responses,
-        integration_responses=settings.integration_responses,
-        function_arn=function.target_arn,
-        cors_origin=event.cors.origin if event.cors else None,
-        declared_in=event.location,
-    )
+    return integration
 
 
 def _method(

@@ -70,6 +70,27 @@ class FunctionIntegrations:
         self.gateway = gateway
         self.background: list[threading.Thread] = []  # `async: true` invocations under way
 
+    def _integration_request(
+        self, route: Route, request: Request, params: dict[str, str], request_id: str
+    ) -> tuple[str, vtl.TemplateInput, str] | Response:
+        """(the integration request's body, the template input, the content type): the request
+        template for the content type, else the body passed through as passthroughBehavior
+        allows; API Gateway's answer (415, or a failing template's) when it is refused."""
+        text = request.body.decode("utf-8", errors="replace")
+        content_type = (request.headers.get("content-type") or JSON_TYPE).split(";")[0].strip()
+        templates: dict[str, str] = route.document.get("requestTemplates") or {}
+        template = templates.get(content_type)
+        passthrough = route.document.get("passthroughBehavior") or "WHEN_NO_MATCH"
+        given = self.gateway.template_input(route, request, params, request_id, text)
+        try:
+            if template is not None:
+                return self.gateway.render(template, given, route, request_id), given, content_type
+        except GatewayAnswer as refused:
+            return refused.response
+        if passthrough == "NEVER" or (passthrough == "WHEN_NO_TEMPLATES" and templates):
+            return Response(415, json.dumps({"message": "Unsupported Media Type"}))
+        return text, given, content_type
+
     def lambda_(self, route: Route, request: Request, params: dict[str, str]) -> Response:
         """Serverless' `integration: lambda`: the request template (by content type) makes the
         function's event; its result, or its error by `errorMessage`, selects an integration
@@ -77,21 +98,10 @@ class FunctionIntegrations:
         invoked as with InvocationType Event (in the background here) and the answer is at once."""
         doc = route.document
         request_id = self.gateway.new_request_id()
-        text = request.body.decode("utf-8", errors="replace")
-        content_type = (request.headers.get("content-type") or JSON_TYPE).split(";")[0].strip()
-        templates: dict[str, str] = doc.get("requestTemplates") or {}
-        template = templates.get(content_type)
-        passthrough = doc.get("passthroughBehavior") or "WHEN_NO_MATCH"
-        given = self.gateway.template_input(route, request, params, request_id, text)
-        try:
-            if template is not None:
-                event = self.gateway.render(template, given, route, request_id)
-            elif passthrough == "NEVER" or (passthrough == "WHEN_NO_TEMPLATES" and templates):
-                return Response(415, json.dumps({"message": "Unsupported Media Type"}))
-            else:
-                event = text
-        except GatewayAnswer as refused:
-            return refused.response
+        made = self._integration_request(route, request, params, request_id)
+        if isinstance(made, Response):
+            return made
+        event, given, _ = made
         if self.gateway.functions is None:
             return execution_failure(request_id)
         try:
@@ -198,21 +208,10 @@ class FunctionIntegrations:
         status code), whose headers and template make the answer."""
         doc = route.document
         request_id = self.gateway.new_request_id()
-        text = request.body.decode("utf-8", errors="replace")
-        content_type = (request.headers.get("content-type") or JSON_TYPE).split(";")[0].strip()
-        templates: dict[str, str] = doc.get("requestTemplates") or {}
-        template = templates.get(content_type)
-        passthrough = doc.get("passthroughBehavior") or "WHEN_NO_MATCH"
-        given = self.gateway.template_input(route, request, params, request_id, text)
-        try:
-            if template is not None:
-                payload = self.gateway.render(template, given, route, request_id)
-            elif passthrough == "NEVER" or (passthrough == "WHEN_NO_TEMPLATES" and templates):
-                return Response(415, json.dumps({"message": "Unsupported Media Type"}))
-            else:
-                payload = text
-        except GatewayAnswer as refused:
-            return refused.response
+        made = self._integration_request(route, request, params, request_id)
+        if isinstance(made, Response):
+            return made
+        payload, given, content_type = made
         answer_headers: tuple[tuple[str, str], ...] = ()
         if doc.get("integrationType") == "MOCK":
             status, body = mock_status(payload), ""
