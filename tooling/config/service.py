@@ -678,7 +678,8 @@ class _Loader:
         )
         timeouts = {key: fn.timeout for key, fn in functions.items()}
         api_context: dict[str, Any] = {
-            "function_arns": {key: fn.arn for key, fn in functions.items()},
+            # what their authorizers invoke: the alias, if any (Serverless' resolveLambdaTarget)
+            "function_arns": {key: fn.target_arn for key, fn in functions.items()},
             "service": service,
             "stage": stage,
             "at": self._at,

@@ -517,8 +517,8 @@ def http_api(context: _Context) -> Contribution:
     authorizers = made_authorizers(service)
     for authorizer in authorizers.values():  # the function exists before its authorizer
         caller = service.functions.get(authorizer.function or "")
-        if caller is not None and Address("function", caller.name) not in needs:
-            needs.append(Address("function", caller.name))
+        if caller is not None:
+            needs.extend(a for a in target_needs(caller) if a not in needs)
     api = service.api
     rest_api = RestApi(
         name=api.name,
@@ -581,8 +581,8 @@ def authorizer_function_arn(service: ServiceConfig, authorizer: RestAuthorizer) 
     """The ARN of the Lambda function a (non-Cognito) authorizer calls."""
     if authorizer.cognito:
         return None
-    if authorizer.function is not None:
-        return service.functions[authorizer.function].arn
+    if authorizer.function is not None:  # the alias its events invoke, if any
+        return service.functions[authorizer.function].target_arn
     return authorizer.arn
 
 
@@ -625,7 +625,7 @@ def _authorizer_permissions(
             continue
         needs = [rest_api.address]
         if authorizer.function is not None:
-            needs.append(Address("function", service.functions[authorizer.function].name))
+            needs.extend(target_needs(service.functions[authorizer.function]))
         permissions[target] = Permission(
             name=permission_name(f"{rest_api.name} authorizers", target),
             target=target,

@@ -64,12 +64,11 @@ def http_api_model(service: ServiceConfig, *, existence_only: bool = False) -> H
                 )
             )
             needs.extend(a for a in target_needs(function) if a not in needs)
-    names = {fn.arn: fn.name for fn in service.functions.values()}
+    invoked = {fn.target_arn: fn for fn in service.functions.values()}
     for authorizer in settings.authorizers.values():  # a Lambda authorizer of the service
-        if isinstance(authorizer, RequestAuthorizer) and authorizer.function_arn in names:
-            address = Address("function", names[authorizer.function_arn])
-            if address not in needs:
-                needs.append(address)
+        if isinstance(authorizer, RequestAuthorizer) and authorizer.function_arn in invoked:
+            fn = invoked[authorizer.function_arn]
+            needs.extend(a for a in target_needs(fn) if a not in needs)
     return HttpApi(
         name=settings.name,
         routes=() if existence_only else tuple(routes),

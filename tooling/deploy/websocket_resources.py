@@ -38,7 +38,7 @@ def websocket_api_model(
         return None
     routes: list[WebsocketRoute] = []
     needs: list[Address] = []
-    names = {fn.arn: fn.name for fn in service.functions.values()}
+    invoked = {fn.target_arn: fn for fn in service.functions.values()}
     for function in service.functions.values():
         for event in function.events.websocket:
             routes.append(
@@ -52,8 +52,8 @@ def websocket_api_model(
             )
             needs.extend(target_needs(function))
     for authorizer in settings.authorizers.values():
-        if authorizer.function_arn in names:
-            needs.append(Address("function", names[authorizer.function_arn]))
+        if authorizer.function_arn in invoked:
+            needs.extend(target_needs(invoked[authorizer.function_arn]))
     return WebsocketApi(
         name=settings.name,
         routes=() if existence_only else tuple(routes),

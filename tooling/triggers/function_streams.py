@@ -33,7 +33,6 @@ from typing import Any, Protocol
 from tooling.config.service import ServiceConfig
 from tooling.config.sqs_events import REPORT_BATCH_ITEM_FAILURES
 from tooling.errors import ToolError
-from tooling.names import unqualified_function_arn
 from tooling.triggers.function_queues import (
     MAPPING_KIND,
     Answer,
@@ -518,7 +517,7 @@ def local_function_streams(service: ServiceConfig, say: Callable[[str], None]) -
 def _reader(mapping: StreamMapping, aws: SqsCalls, backend: Any, region: str) -> StreamReader:
     if mapping.service == "dynamodb":
         return DynamoDBStreamReader(aws, mapping.stream_arn, region)
-    record = backend.store.get_function(unqualified_function_arn(mapping.function_arn))
+    record = backend.store.get_function(mapping.function_arn)
     role = str((record.config if record else {}).get("Role", ""))
     return KinesisStreamReader(aws, mapping.stream_arn, region, role)
 

@@ -28,7 +28,7 @@ from urllib.parse import unquote_plus
 from tooling.config.service import ServiceConfig
 from tooling.localaws.s3_events import DELIVERY_LOCK_FILE, Cursor, Outbox
 from tooling.localrt.destinations import async_tries, destination_for, invocation_record
-from tooling.names import function_name_from_identifier, unqualified_function_arn
+from tooling.names import function_name_from_identifier
 from tooling.triggers.function_queues import Answer
 
 POLL_SECONDS = 0.5
@@ -140,7 +140,7 @@ def local_s3_events(
         done: list[S3Delivery] = []
 
         def config_of(arn: str) -> Mapping[str, Any] | None:
-            record = backend.store.get_function(unqualified_function_arn(arn))
+            record = backend.store.get_function(arn)
             return record.config.get("EventInvokeConfig") if record is not None else None
 
         from tooling.aws.client import local_endpoint_client
