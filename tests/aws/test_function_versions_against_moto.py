@@ -6,6 +6,7 @@ by the next; the alias removed with the setting and by `tool remove` (issue 15).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -178,6 +179,7 @@ functions:
     handler: handler.work
     provisionedConcurrency: 1
     maximumRetryAttempts: 1
+    url: true
     events:
       - s3: versions-work-bucket
       - sqs: arn:aws:sqs:us-east-1:123456789012:work-queue
@@ -216,6 +218,10 @@ def invoked_arns() -> dict[str, Any]:
     scheduler = client("scheduler")
     (schedule,) = scheduler.list_schedules()["Schedules"]
     scheduled = scheduler.get_schedule(Name=schedule["Name"], GroupName=schedule["GroupName"])
+    urls = []
+    for qualifier in ({}, {"Qualifier": "provisioned"}):
+        with contextlib.suppress(ClientError):
+            urls.append(lambda_.get_function_url_config(FunctionName=FUNCTION, **qualifier))
     mappings = lambda_.list_event_source_mappings()["EventSourceMappings"]
     notifications = client("s3").get_bucket_notification_configuration(
         Bucket="versions-work-bucket"
@@ -228,6 +234,7 @@ def invoked_arns() -> dict[str, Any]:
         "httpApi": integration["IntegrationUri"],
         "websocket": socket["IntegrationUri"].split("/functions/")[1].removesuffix("/invocations"),
         "scheduler": scheduled["Target"]["Arn"],
+        "url": [url["FunctionArn"] for url in urls],
         "mappings": len(mappings),
     }
 
@@ -249,6 +256,7 @@ def test_the_events_invoke_the_alias_and_return_to_the_function_without_it(
         "httpApi": ALIAS_ARN,
         "websocket": ALIAS_ARN,
         "scheduler": ALIAS_ARN,
+        "url": [ALIAS_ARN],
         "mappings": 1,
     }
     lambda_ = client("lambda")
@@ -259,6 +267,7 @@ def test_the_events_invoke_the_alias_and_return_to_the_function_without_it(
     policy = lambda_.get_policy(FunctionName=ALIAS_ARN)["Policy"]
     for principal in ("events", "sns", "apigateway", "s3"):
         assert f"{principal}.amazonaws.com" in policy
+    assert "lambda:InvokeFunctionUrl" in policy  # the public URL's, on the alias
     # the asynchronous invocation settings on the alias, as Serverless puts them
     on_alias = lambda_.get_function_event_invoke_config(
         FunctionName=FUNCTION, Qualifier="provisioned"
@@ -281,6 +290,7 @@ def test_the_events_invoke_the_alias_and_return_to_the_function_without_it(
         "httpApi": PLAIN_ARN,
         "websocket": PLAIN_ARN,
         "scheduler": PLAIN_ARN,
+        "url": [PLAIN_ARN],
         "mappings": 1,
     }
     (mapping,) = lambda_.list_event_source_mappings()["EventSourceMappings"]

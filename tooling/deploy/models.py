@@ -812,10 +812,12 @@ class FunctionUrl:
     function_arn: str
     settings: dict[str, Any]
     needs: tuple[Address, ...] = ()
+    qualifier: str | None = None  # the alias it is on (Serverless' targetAlias), else $LATEST
 
     @property
     def address(self) -> Address:
-        return Address(self.KIND, self.function_name, self.function_arn)
+        arn = f"{self.function_arn}:{self.qualifier}" if self.qualifier else self.function_arn
+        return Address(self.KIND, self.function_name, arn)
 
     def dependencies(self) -> tuple[Address, ...]:
         return self.needs

@@ -38,7 +38,8 @@
   allocates the environments over minutes: IN_PROGRESS, then READY), refused on $LATEST or an
   unknown qualifier as AWS refuses it, and gone with its alias or function. Nor does it keep
   an alias's asynchronous invocation settings apart from $LATEST's (one per function whatever
-  the Qualifier): kept per alias or version.
+  the Qualifier): kept per alias or version. Its function URL configurations take no
+  Qualifier ("not yet implemented"): kept per alias.
 
 - moto's Lambda keeps AddPermission's `FunctionUrlAuthType` as a key of the statement; AWS
   writes it as the condition `{"StringEquals": {"lambda:FunctionUrlAuthType": ...}}` (what the
@@ -270,6 +271,7 @@ def _provisioned_concurrency_calls(responses: ModuleType) -> None:
         return call
 
     _qualified_invoke_configs(handler)
+    _qualified_url_configs(handler)
     handler.put_provisioned_concurrency_config = put_provisioned_concurrency_config
     handler.get_provisioned_concurrency_config = get_provisioned_concurrency_config
     handler.delete_provisioned_concurrency_config = delete_provisioned_concurrency_config
@@ -344,6 +346,83 @@ def _qualified_invoke_configs(handler: Any) -> None:
     handler.delete_function_event_invoke_config = wrap(
         handler.delete_function_event_invoke_config, delete
     )
+
+
+def _qualified_url_configs(handler: Any) -> None:
+    """Create/Get/Update/DeleteFunctionUrlConfig with a Qualifier (an alias), kept per alias
+    (moto refuses a Qualifier: "not yet implemented")."""
+    import json
+    import uuid
+    from datetime import UTC, datetime
+
+    from moto.core.exceptions import JsonRESTError
+
+    def qualifier(self: Any) -> str | None:
+        value = (self.querystring.get("Qualifier") or [None])[0]
+        return None if value in (None, "$LATEST") else str(value)
+
+    def kept(self: Any) -> dict[tuple[str, str], dict[str, Any]]:
+        if not hasattr(self.backend, "tool_url_configs"):
+            self.backend.tool_url_configs = {}
+        configs: dict[tuple[str, str], dict[str, Any]] = self.backend.tool_url_configs
+        return configs
+
+    def key(self: Any) -> tuple[str, str]:
+        name = unquote(self.path.split("/")[-2])
+        function = self.backend.get_function(name)
+        which = str(qualifier(self))
+        self.backend.get_alias(which, function.function_name)  # an alias, as AWS requires
+        return function.function_name, which
+
+    def missing() -> JsonRESTError:
+        error = JsonRESTError(
+            "ResourceNotFoundException", "The resource you requested does not exist."
+        )
+        error.code = 404
+        return error
+
+    def wrap(original: Callable[..., Any], qualified: Callable[[Any], Any]) -> Callable[..., Any]:
+        def call(self: Any) -> Any:
+            return original(self) if qualifier(self) is None else qualified(self)
+
+        return call
+
+    def create(self: Any) -> Any:
+        name, which = key(self)
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+        answer = {
+            "FunctionUrl": f"https://{uuid.uuid4().hex}.lambda-url.{self.region}.on.aws/",
+            "FunctionArn": f"{self.backend.get_function(name).function_arn}:{which}",
+            "CreationTime": now,
+            "LastModifiedTime": now,
+            "InvokeMode": "BUFFERED",
+            **json.loads(self.body),
+        }
+        kept(self)[(name, which)] = answer
+        return 201, {"status": 201}, json.dumps(answer)
+
+    def get(self: Any) -> Any:
+        answer = kept(self).get(key(self))
+        if answer is None:
+            raise missing()
+        return 200, {}, json.dumps(answer)
+
+    def update(self: Any) -> Any:
+        answer = kept(self).get(key(self))
+        if answer is None:
+            raise missing()
+        answer.update(json.loads(self.body))
+        return 200, {}, json.dumps(answer)
+
+    def delete(self: Any) -> Any:
+        if kept(self).pop(key(self), None) is None:
+            raise missing()
+        return 204, {"status": 204}, "{}"
+
+    for name, qualified in (("create", create), ("get", get), ("update", update),
+                            ("delete", delete)):  # fmt: skip
+        method = f"{name}_function_url_config"
+        setattr(handler, method, wrap(getattr(handler, method), qualified))
 
 
 def _url_permission_condition(module: ModuleType) -> None:
