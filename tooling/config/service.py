@@ -644,7 +644,9 @@ class _Loader:
         self._desugared = self._constructs(raw, service, stage, provider, plugins)
 
         functions = self._functions(service, stage, region, provider, package, plugins)
-        pools = generated_pools(self._function_specs[0], {k: f.arn for k, f in functions.items()})
+        pools = generated_pools(  # their triggers: the alias a function's events invoke, if any
+            self._function_specs[0], {k: f.target_arn for k, f in functions.items()}
+        )
         if pools:  # the user pools of cognitoUserPool events, in the stack as in Serverless'
             self._resources_value = _with_fragment(self._resources_value, {"Resources": pools})
         state_machines = self._state_machines(service, stage, region, functions)

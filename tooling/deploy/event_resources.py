@@ -432,10 +432,10 @@ def function_cognito_triggers(context: _Context) -> Contribution:
         for pool_arn, pool in pools.items():
             resources.append(
                 Permission(
-                    permission_name(pool, fn.arn),
-                    fn.arn,
+                    permission_name(pool, fn.target_arn),
+                    fn.target_arn,
                     pool_arn,
-                    needs=(Address("function", fn.name),),
+                    needs=target_needs(fn),
                     principal=COGNITO_PRINCIPAL,
                 )  # fmt: skip
             )
