@@ -283,7 +283,7 @@ class AwsFunctions:
     def check(self, resource: Function) -> None:
         if resource.code is not None:
             _check_upload_size(resource.code, resource.name)
-        self._pinned(resource)  # an image ECR does not hold: refused before anything changes
+        self.pinned(resource)  # an image ECR does not hold: refused before anything changes
 
     def find(self, address: Address) -> Found | None:
         found = self.c.aws.find(
@@ -310,9 +310,9 @@ class AwsFunctions:
         return self.c.ours(found.get("Tags") or {})
 
     def diff(self, resource: Function, found: Found) -> Diff:
-        return function_diff(self._pinned(resource), found)
+        return function_diff(self.pinned(resource), found)
 
-    def _pinned(self, resource: Function) -> Function:
+    def pinned(self, resource: Function) -> Function:
         """A container image given by tag, pinned to the digest the tag names now (ECR
         DescribeImages, as Serverless resolves it), so a new push under the tag is a change."""
         image = resource.image
@@ -324,7 +324,7 @@ class AwsFunctions:
 
     def _code(self, resource: Function) -> dict[str, Any]:
         """CreateFunction's Code (UpdateFunctionCode takes its keys) and PackageType."""
-        image = self._pinned(resource).image
+        image = self.pinned(resource).image
         if image is not None:
             return {"Code": {"ImageUri": image.uri}, "PackageType": "Image"}
         assert resource.code is not None, "a function is deployed with its package"
@@ -728,7 +728,7 @@ def aws_target(service: ServiceConfig, aws: AwsClient) -> DeployTarget:
             "stack": CloudFormationStacks(lambda: aws, context.tags, reporter, target="aws"),
             **aws_event_providers(context),
             "function url": AwsFunctionUrls(context),
-            "function alias": AwsFunctionAliases(context),
+            "function alias": AwsFunctionAliases(context, functions.pinned),
             "function version": AwsFunctionVersions(context),
             **aws_sns_providers(context),
             **bucket_providers(lambda: aws, context.region, context.tags),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,14 @@ from tooling.deploy.function_alias_resources import (
     version_differences,
 )
 from tooling.deploy.local_event_providers import _Records
-from tooling.deploy.models import Address, FunctionAlias, FunctionVersion, Kind, StateMachine
+from tooling.deploy.models import (
+    Address,
+    Function,
+    FunctionAlias,
+    FunctionVersion,
+    Kind,
+    StateMachine,
+)
 from tooling.deploy.providers import Description, Diff, Found
 from tooling.errors import NotFound
 
@@ -130,8 +138,9 @@ def _split(address: Address) -> tuple[str, str]:
 
 
 class AwsFunctionAliases:
-    def __init__(self, context: AwsContext) -> None:
+    def __init__(self, context: AwsContext, pin: Callable[[Function], Function]) -> None:
         self.c = context
+        self.pin = pin  # a container image given by tag, pinned to its digest now
 
     def check(self, resource: FunctionAlias) -> None:
         pass
@@ -146,11 +155,14 @@ class AwsFunctionAliases:
         if found is None:
             return None
         version = str(found.get("FunctionVersion"))
-        configuration = aws.find(
-            "lambda", "get_function_configuration",
-            what=f"look up version {version} of function {function}",
+        published = aws.find(
+            "lambda", "get_function", what=f"look up version {version} of function {function}",
             FunctionName=function, Qualifier=version,
         )  # fmt: skip
+        configuration = None
+        if published is not None:
+            image = (published.get("Code") or {}).get("ImageUri")
+            configuration = {**published["Configuration"], "ImageUri": image}
         provisioned = aws.find(
             "lambda", "get_provisioned_concurrency_config",
             what=f"look up the provisioned concurrency of {function}:{alias}",
@@ -173,7 +185,7 @@ class AwsFunctionAliases:
         return True  # it takes no tags; its function's ownership is checked with the function
 
     def diff(self, resource: FunctionAlias, found: Found) -> Diff:
-        return function_alias_diff(resource, found)
+        return function_alias_diff(replace(resource, function=self.pin(resource.function)), found)
 
     def _publish(self, resource: FunctionAlias) -> str:
         return publish(self.c.aws, resource.function.name)

@@ -63,6 +63,9 @@ def version_differences(function: Function, version: Found) -> list[str]:
     changed = []
     if function.code is not None and version.get("CodeSha256") != function.code.sha256:
         changed.append("code")
+    image = version.get("ImageUri")  # GetFunction's Code.ImageUri of the version, where read
+    if function.image is not None and "ImageUri" in version and image != function.image.uri:
+        changed.append("image")
     changed.extend(k for k in configuration_differences(function, version) if k != "Tags")
     return changed
 
