@@ -164,6 +164,12 @@ def function_arn(region: str, account: str, name: str) -> str:
     return f"arn:aws:lambda:{region}:{account}:function:{name}"
 
 
+def unqualified_function_arn(arn: str) -> str:
+    """A function's ARN without its version or alias (`...:function:f:provisioned` -> `...:f`)."""
+    prefix, _, _ = arn.partition(":function:")
+    return f"{prefix}:function:{function_name_from_identifier(arn)}"
+
+
 def function_name_from_identifier(identifier: str) -> str:
     """The function name in a name, partial ARN (`acct:function:name`) or ARN, without qualifier."""
     parts = identifier.split(":")

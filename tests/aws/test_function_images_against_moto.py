@@ -116,3 +116,33 @@ def test_a_new_command_is_one_configuration_update(
     assert config["ImageConfigResponse"]["ImageConfig"]["Command"] == ["app.other"]
     code, _, err, calls = run(capsys, "deploy")
     assert code == 0 and mutating(calls) == []
+
+
+def test_a_new_push_moves_the_provisioned_alias_to_a_new_version(
+    ecr: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """provisionedConcurrency on an image function: the version holds the digest deployed; a
+    new push under the tag publishes a version and moves the alias (issue 15)."""
+    yml = Path("serverless.yml")
+    yml.write_text(yml.read_text().replace("  work:\n", "  work:\n    provisionedConcurrency: 1\n"))
+    first = push(ecr, "1")
+    assert run(capsys, "deploy")[0] == 0
+    lambda_: Any = boto3.Session(region_name=REGION).client("lambda")
+    alias = lambda_.get_alias(FunctionName="boxed-dev-work", Name="provisioned")
+    version = lambda_.get_function(
+        FunctionName="boxed-dev-work", Qualifier=alias["FunctionVersion"]
+    )
+    assert version["Code"]["ImageUri"].endswith(first)
+    code, out, err, calls = run(capsys, "deploy")
+    assert out.splitlines()[-1] == "No changes." and mutating(calls) == []
+    second = push(ecr, "2")
+    code, out, err, calls = run(capsys, "deploy")
+    assert code == 0, err
+    assert "PublishVersion" in mutating(calls), out
+    alias = lambda_.get_alias(FunctionName="boxed-dev-work", Name="provisioned")
+    version = lambda_.get_function(
+        FunctionName="boxed-dev-work", Qualifier=alias["FunctionVersion"]
+    )
+    assert version["Code"]["ImageUri"].endswith(second)
+    code, out, err, calls = run(capsys, "deploy")
+    assert out.splitlines()[-1] == "No changes." and mutating(calls) == []

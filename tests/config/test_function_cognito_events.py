@@ -116,3 +116,15 @@ def test_what_serverless_refuses_is_a_problem_at_its_line(
     svc = load(tmp_path, yml)
     (problem,) = svc.problems
     assert message in problem.message and problem.line == line, problem.render()
+
+
+def test_the_triggers_of_a_function_with_an_alias_name_the_alias(tmp_path: Path) -> None:
+    """Serverless' resolveLambdaTarget: a function with provisionedConcurrency is its pool's
+    trigger through its `provisioned` alias."""
+    yml = BASE.replace("    handler: handler.work\n", "    handler: handler.work\n"
+                       "    provisionedConcurrency: 1\n", 1)  # fmt: skip
+    svc = load(tmp_path, yml)
+    assert svc.resources is not None
+    config = svc.resources.resources["CognitoUserPoolUsersPool"]["Properties"]["LambdaConfig"]
+    assert config["PreSignUp"] == ARN + "signUp:provisioned"
+    assert config["CustomMessage"] == ARN + "message"

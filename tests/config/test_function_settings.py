@@ -277,12 +277,20 @@ def test_asynchronous_settings_and_destinations_as_serverless_reads_them(
     assert not any("reservedConcurrency" in w for w in svc.warnings)
 
 
-def test_provisioned_concurrency_is_a_warning_by_key_and_line(tmp_path: Path) -> None:
+def test_provisioned_concurrency_and_snap_start_are_read_with_their_alias(tmp_path: Path) -> None:
+    """Serverless v3 functions.js: a `provisioned` alias for provisionedConcurrency, a
+    `snapstart` alias for snapStart (0 provisions nothing: `functionObject.provisionedConcurrency
+    ||`)."""
     svc = service(tmp_path, functions="    provisionedConcurrency: 2\n")
-    (warning,) = [w for w in svc.warnings if "provisionedConcurrency" in w]
-    assert warning.startswith("serverless.yml:8:")
-    assert "not supported by the toolkit yet" in warning
-    assert "a version and a `provisioned` alias" in warning
+    assert not [w for w in svc.warnings if "provisionedConcurrency" in w]
+    settings = svc.functions["a"].settings
+    assert (settings.provisioned_concurrency, settings.target_alias) == (2, "provisioned")
+    assert svc.functions["b"].settings.target_alias is None
+    svc = service(tmp_path, functions="    snapStart: true\n")
+    assert svc.functions["a"].settings.target_alias == "snapstart"
+    assert not [w for w in svc.warnings if "snapStart" in w]
+    svc = service(tmp_path, functions="    provisionedConcurrency: 0\n    snapStart: false\n")
+    assert svc.functions["a"].settings.target_alias is None
 
 
 @pytest.mark.parametrize(
@@ -295,6 +303,13 @@ def test_provisioned_concurrency_is_a_warning_by_key_and_line(tmp_path: Path) ->
         ("    destinations: {onFailure: nothere}\n", 8, "'nothere' is not a function of this"),
         ("    destinations:\n      onFailure: arn:aws:s3:::bucket\n", 9, "is not a function,"),
         ("    destinations: {onFailure: {arn: x, type: s3}}\n", 8, "`arn` with `type`"),
+        ("    provisionedConcurrency: -1\n", 8, "provisionedConcurrency must be a whole number"),
+        ("    snapStart: yes please\n", 8, "snapStart must be true or false"),
+        (
+            "    provisionedConcurrency: 1\n    snapStart: true\n",
+            9,
+            "functions with enabled SnapStart does not support provisioned concurrency",
+        ),
     ],
 )
 def test_what_serverless_or_lambda_refuse_of_them_is_refused_at_its_line(
@@ -334,6 +349,39 @@ def test_provider_logs_are_said_per_key_once(tmp_path: Path) -> None:
     assert len(said) == 2, said
     assert "serverless.yml:6:14: provider.logs.restApi (the REST API's access" in said[1]
     assert "provider.logs.frameworkLambda has no effect" in said[0]
+
+
+def test_use_exact_version_names_each_function_by_its_version(tmp_path: Path) -> None:
+    """The plugin's convertToFunctionVersion: every Ref and Fn::GetAtt of one of the service's
+    functions in the definition, and nothing else (an ARN written out stays)."""
+    (tmp_path / "handler.py").write_text("def work(event, context):\n    return 1\n")
+    (tmp_path / "serverless.yml").write_text(
+        "service: s\nprovider:\n  name: aws\n  runtime: python3.12\n"
+        "functions:\n  a:\n    handler: handler.work\n  b:\n    handler: handler.work\n"
+        "stepFunctions:\n  stateMachines:\n    m:\n      useExactVersion: true\n"
+        "      definition:\n        StartAt: A\n        States:\n"
+        "          A: {Type: Task, Resource: !GetAtt a.Arn, Next: B}\n"
+        "          B: {Type: Task, Resource: arn:aws:states:::lambda:invoke,\n"
+        "              Parameters: {FunctionName: !Ref BLambdaFunction}, Next: C}\n"
+        "          C: {Type: Task, End: true,\n"
+        "              Resource: arn:aws:lambda:us-east-1:1:function:other}\n"
+    )
+    machine = load_service(tmp_path, env={}).state_machines["m"]
+    states = machine.definition["States"]
+    prefix = f"arn:aws:lambda:us-east-1:{machine.arn.split(':')[4]}:function:s-dev-"
+    assert states["A"]["Resource"] == prefix + "a:toolExactVersion"
+    assert states["B"]["Parameters"]["FunctionName"] == prefix + "b:toolExactVersion"
+    assert states["C"]["Resource"] == "arn:aws:lambda:us-east-1:1:function:other"
+    assert machine.exact_versions == ("a", "b")
+    text = (tmp_path / "serverless.yml").read_text()
+    text = text.replace(
+        "  b:\n    handler: handler.work\n",
+        "  b:\n    handler: handler.work\n    versionFunction: false\n",
+    )
+    (tmp_path / "serverless.yml").write_text(text)
+    machine = load_service(tmp_path, env={}).state_machines["m"]
+    assert machine.definition["States"]["B"]["Parameters"]["FunctionName"] == prefix + "b"
+    assert machine.exact_versions == ("a",)
 
 
 def test_kms_key_arn_is_the_function_s_else_the_provider_s_and_the_role_may_decrypt(

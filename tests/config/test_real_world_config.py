@@ -207,14 +207,14 @@ def test_a_definition_through_two_files_keeps_its_own_positions(tmp_path: Path) 
 def test_provider_keys_are_used_said_unsupported_or_unknown(tmp_path: Path) -> None:
     yml = BASE + (
         "  deploymentBucket: {name: b}\n"  # no effect without a stack: nothing said
-        "  kmsKeyArn: arn:aws:kms:us-east-1:1:key/k\n"  # Serverless knows it, the toolkit not
+        "  runtimeManagement: auto\n"  # Serverless knows it, the toolkit not
         "  packages: {}\n"  # nobody knows it
         "  stage_name: x\n"
     )
     warnings = load(write(tmp_path, {"serverless.yml": yml})).warnings
     assert tuple(sorted(warnings)) == (
-        "serverless.yml:5:14: provider.kmsKeyArn is not supported by the toolkit yet (ignored; see "
-        "README, serverless.yml)",
+        "serverless.yml:5:22: provider.runtimeManagement is not supported by the toolkit yet "
+        "(ignored; see README, serverless.yml)",
         "serverless.yml:6:13: unknown key 'packages' in provider: Serverless does not know it "
         "either (ignored)",
         "serverless.yml:7:15: unknown key 'stage_name' in provider: Serverless does not know it "
@@ -223,9 +223,9 @@ def test_provider_keys_are_used_said_unsupported_or_unknown(tmp_path: Path) -> N
 
 
 def test_function_keys_the_toolkit_does_not_use_are_said(tmp_path: Path) -> None:
-    yml = BASE + "functions:\n  f:\n    handler: h.main\n    snapStart: true\n"
+    yml = BASE + "functions:\n  f:\n    handler: h.main\n    fileSystemConfig: {}\n"
     (warning,) = load(write(tmp_path, {"serverless.yml": yml})).warnings
-    assert warning.startswith("serverless.yml:7:16: functions.f.snapStart is not supported")
+    assert warning.startswith("serverless.yml:7:23: functions.f.fileSystemConfig is not supported")
 
 
 def test_function_events_the_toolkit_does_not_deploy_are_said_by_type(tmp_path: Path) -> None:
@@ -251,11 +251,9 @@ def test_state_machine_keys_and_events_the_toolkit_does_not_deploy_are_said(
         "        - eventBridge: {event: {source: [my.app]}}\n"
     )
     warnings = set(load(write(tmp_path, {"serverless.yml": yml})).warnings)
-    # schedule, http, eventBridge and alarms are deployed now (tests/config/test_events.py)
-    assert warnings == {
-        "serverless.yml:9:24: stepFunctions.stateMachines.m.useExactVersion is not supported by "
-        "the toolkit yet (ignored; see README, serverless.yml)",
-    }
+    # schedule, http, eventBridge and alarms are deployed now (tests/config/test_events.py),
+    # and useExactVersion (tests/aws/test_function_versions_against_moto.py)
+    assert warnings == set()
 
 
 def test_state_machines_by_the_plugins_logical_ids_in_definitions(tmp_path: Path) -> None:

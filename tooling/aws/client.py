@@ -115,6 +115,7 @@ NOT_FOUND_CODES = frozenset(
         "QueueDoesNotExist",
         "ImageNotFoundException",  # ECR
         "RepositoryNotFoundException",  # ECR
+        "ProvisionedConcurrencyConfigNotFoundException",  # Lambda
     }
 )
 ALREADY_EXISTS_CODES = frozenset(

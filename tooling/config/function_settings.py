@@ -21,8 +21,12 @@ function, else from the provider where Serverless takes it from there.
   `arn` an intrinsic function): the function's asynchronous invocation settings
   (PutFunctionEventInvokeConfig); each destination gives the role the action Serverless adds
   (lambda:InvokeFunction, sqs:SendMessage, sns:Publish or events:PutEvents on it).
-- `provisionedConcurrency` is not read (the loader warns by key and line): Serverless publishes a
-  version and a `provisioned` alias for it, and the toolkit deploys $LATEST only.
+- `provisionedConcurrency` (a whole number; 0 is none, as Serverless reads it) and `snapStart`
+  (`true`: `SnapStart: {ApplyOn: PublishedVersions}`): Serverless publishes a version of the
+  function and keeps an alias on it, `provisioned` (with PutProvisionedConcurrencyConfig) or
+  `snapstart`, and the function's events invoke the alias (`target_alias`;
+  tooling.deploy.function_alias_resources). Both at once are
+  refused, as Serverless refuses them.
 """
 
 from __future__ import annotations
@@ -81,6 +85,10 @@ DESTINATION_ACTIONS = {
 }  # Serverless' ensureTargetExecutionPermission
 MAXIMUM_RETRY_ATTEMPTS = (0, 2)  # PutFunctionEventInvokeConfig
 MAXIMUM_EVENT_AGE = (60, 21_600)  # seconds
+# Serverless' alias names (naming.js getLambdaProvisionedConcurrencyAliasName and
+# getLambdaSnapStartEnabledAliasName).
+PROVISIONED_ALIAS = "provisioned"
+SNAPSTART_ALIAS = "snapstart"
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,18 @@ class FunctionSettings:
     maximum_event_age: int | None = None
     on_success: Destination | None = None
     on_failure: Destination | None = None
+    provisioned_concurrency: int | None = None  # None (or 0 in serverless.yml): none
+    snap_start: bool = False
+
+    @property
+    def target_alias(self) -> str | None:
+        """The alias Serverless points the function's events at (its `targetAlias`), if any."""
+        if self.provisioned_concurrency:
+            return PROVISIONED_ALIAS
+        if self.snap_start:
+            return SNAPSTART_ALIAS
+        return None
+
     # KMSKeyArn (the function's else the provider's kmsKeyArn); written as text, Serverless
     # also lets its shared role decrypt with it
     kms_key_arn: str | None = None
@@ -218,6 +238,9 @@ def read_function_settings(
         maximum_event_age=read.whole(spec, pointer, "maximumEventAge", *MAXIMUM_EVENT_AGE),
         on_success=read.destination(spec, pointer, "onSuccess"),
         on_failure=read.destination(spec, pointer, "onFailure"),
+        provisioned_concurrency=read.whole(spec, pointer, "provisionedConcurrency", 0,
+                                           None) or None,
+        snap_start=read.snap_start(spec, pointer),
     )  # fmt: skip
     return settings, read.pending
 
@@ -382,6 +405,21 @@ class _Reader:
             limits = f"from {low} to {high}" if high is not None else f"of at least {low}"
             message = f"{name} must be a whole number {limits} (got {value!r})"
             raise self.refuse(pointer_join(pointer, name), message)
+        return value
+
+    def snap_start(self, spec: Mapping[str, Any], pointer: str) -> bool:
+        value = spec.get("snapStart")
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise self.refuse(pointer_join(pointer, "snapStart"), f"snapStart must be true or "
+                              f"false (got {value!r})")  # fmt: skip
+        if value and spec.get("provisionedConcurrency"):  # functions.js, as Serverless says it
+            raise self.refuse(
+                pointer_join(pointer, "snapStart"),
+                "functions with enabled SnapStart does not support provisioned concurrency",
+                hint="remove at least one of snapStart and provisionedConcurrency",
+            )
         return value
 
     def destination(self, spec: Mapping[str, Any], pointer: str, name: str) -> Destination | None:

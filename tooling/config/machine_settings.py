@@ -26,7 +26,7 @@ ENCRYPTION_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt")
 
 
 def _function_key(
-    reference: Any, timeouts: Mapping[str, int], by_id: Mapping[str, str]
+    reference: Any, timeouts: Mapping[str, Any], by_id: Mapping[str, str]
 ) -> str | None:
     """The function a `Ref` or `Fn::GetAtt` names, by key or by logical id (as the plugin's
     getFunctionKeyFromRef); None for anything else (an ARN written out, a name)."""
@@ -69,6 +69,33 @@ def _task_states(
             inner = state.get(wrapper)
             if isinstance(inner, dict):
                 yield from _task_states(inner.get("States"), (*here, wrapper, "States"))
+
+
+# The qualifier a definition's reference to a function carries with `useExactVersion: true`
+# until the deploy knows the version it names (tooling.deploy.function_alias_providers).
+EXACT_VERSION = "toolExactVersion"
+
+
+def exact_versions(definition: Any, arns: Mapping[str, str]) -> tuple[Any, tuple[str, ...]]:
+    """`useExactVersion: true` (the plugin's convertToFunctionVersion): each `Ref` or
+    `Fn::GetAtt` of one of the service's functions (`arns`: key -> ARN) anywhere in the
+    definition names the function's published version, written `<ARN>:EXACT_VERSION` until the
+    deploy knows it. Returns the definition and the keys of the functions it names."""
+    by_id = {function_logical_id(key): key for key in arns}
+    named: dict[str, None] = {}
+
+    def walk(value: Any) -> Any:
+        key = _function_key(value, arns, by_id) if isinstance(value, dict) else None
+        if key is not None and len(value) == 1:
+            named[key] = None
+            return f"{arns[key]}:{EXACT_VERSION}"
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    return walk(definition), tuple(named)
 
 
 def configure_task_timeouts(

@@ -60,7 +60,12 @@ from tooling.config.intrinsics import (
     state_machine_logical_id,
 )
 from tooling.config.layers import LayerConfig, LayerReader, named_layer, own_layer_ref
-from tooling.config.machine_settings import Encryption, configure_task_timeouts, read_encryption
+from tooling.config.machine_settings import (
+    Encryption,
+    configure_task_timeouts,
+    exact_versions,
+    read_encryption,
+)
 from tooling.config.missing import MISSING
 from tooling.config.program_config import PROGRAM_CONFIG_EXTENSIONS, is_program, read_program
 from tooling.config.resources import (
@@ -178,17 +183,14 @@ FUNCTION_KEYS_USED = frozenset(
         "name", "handler", "runtime", "memorySize", "timeout", "environment", "package",
         "description", "architecture", "tracing", "layers", "vpc", "ephemeralStorageSize", "tags",
         "events", "url", "role", "reservedConcurrency", "maximumRetryAttempts", "maximumEventAge",
-        "destinations", "image", "logRetentionInDays", "kmsKeyArn",
+        "destinations", "image", "logRetentionInDays", "kmsKeyArn", "provisionedConcurrency",
+        "snapStart",
     }
 )  # fmt: skip
 FUNCTION_KEYS_NO_EFFECT = frozenset({"condition", "dependsOn", "versionFunction"})
 # What the warning about a key the toolkit does not use says of it, where "see README" is not
 # enough.
-UNSUPPORTED_WHY = {
-    "provisionedConcurrency": "Serverless publishes a version and a `provisioned` alias holding "
-    "the provisioned concurrency and points the function's events at it; the toolkit deploys "
-    "$LATEST only, so the function runs on demand",
-}
+UNSUPPORTED_WHY: dict[str, str] = {}
 PER_FUNCTION_ROLES = "serverless-iam-roles-per-function"  # its keys read when it is a plugin
 PER_FUNCTION_ROLE_KEYS = frozenset(
     {"iamRoleStatements", "iamRoleStatementsName", "iamRoleStatementsInherit",
@@ -249,7 +251,7 @@ STATE_MACHINE_KEYS_USED = frozenset(
     {
         "definition", "name", "id", "type", "role", "iamRoleStatements", "loggingConfig",
         "events", "alarms", "notifications", "tags", "inheritGlobalTags", "tracingConfig",
-        "configureTaskTimeouts", "encryptionConfig", "kmsKeyArns", "retain",
+        "configureTaskTimeouts", "encryptionConfig", "kmsKeyArns", "retain", "useExactVersion",
     }
 )  # fmt: skip
 STATE_MACHINE_KEYS_NO_EFFECT = frozenset({"dependsOn"})  # CloudFormation ordering only
@@ -335,6 +337,13 @@ class FunctionConfig:
     log_retention_days: int | None = None  # its own logRetentionInDays (else the provider's)
 
     @property
+    def target_arn(self) -> str:
+        """What its events invoke, as Serverless' resolveLambdaTarget: its alias's ARN when it
+        has one (`provisioned`, `snapstart`), else its own."""
+        alias = self.settings.target_alias
+        return f"{self.arn}:{alias}" if alias else self.arn
+
+    @property
     def uses_service_role(self) -> bool:
         """Whether it runs with the service's function role (generated, or provider.iam.role)."""
         return self.own_role is None and self.role is None
@@ -359,6 +368,9 @@ class StateMachineConfig:
     encryption: Encryption | None = None  # encryptionConfig
     kms_key_arns: tuple[str, ...] = ()  # kmsKeyArns: keys the generated role may use
     retain: bool = False  # `retain: true`: `tool remove` leaves it (DeletionPolicy: Retain)
+    # `useExactVersion: true`: the keys of the functions its definition names by their
+    # published version (`<ARN>:EXACT_VERSION` in `definition` until the deploy knows it)
+    exact_versions: tuple[str, ...] = ()
 
     @cached_property
     def tree(self) -> Definition:
@@ -632,7 +644,9 @@ class _Loader:
         self._desugared = self._constructs(raw, service, stage, provider, plugins)
 
         functions = self._functions(service, stage, region, provider, package, plugins)
-        pools = generated_pools(self._function_specs[0], {k: f.arn for k, f in functions.items()})
+        pools = generated_pools(  # their triggers: the alias a function's events invoke, if any
+            self._function_specs[0], {k: f.target_arn for k, f in functions.items()}
+        )
         if pools:  # the user pools of cognitoUserPool events, in the stack as in Serverless'
             self._resources_value = _with_fragment(self._resources_value, {"Resources": pools})
         state_machines = self._state_machines(service, stage, region, functions)
@@ -666,7 +680,8 @@ class _Loader:
         )
         timeouts = {key: fn.timeout for key, fn in functions.items()}
         api_context: dict[str, Any] = {
-            "function_arns": {key: fn.arn for key, fn in functions.items()},
+            # what their authorizers invoke: the alias, if any (Serverless' resolveLambdaTarget)
+            "function_arns": {key: fn.target_arn for key, fn in functions.items()},
             "service": service,
             "stage": stage,
             "at": self._at,
@@ -1563,6 +1578,10 @@ class _Loader:
                 )
             definition, source = self._definition(key, spec, pointer)
             definition = self._task_timeouts(key, spec, pointer, definition, source, functions)
+            exact: tuple[str, ...] = ()
+            if self._flag(spec, "useExactVersion", pointer, f"state machine '{key}'"):
+                arns = {n: fn.arn for n, fn in functions.items() if self._versioned(n, fn)}
+                definition, exact = exact_versions(definition, arns)
             definition = self._definition_intrinsics(definition, source, context)
             role, statements = self._machine_iam(key, spec, pointer, context)
             result[key] = StateMachineConfig(
@@ -1593,6 +1612,7 @@ class _Loader:
                 encryption=self._machine_encryption(key, spec, pointer, context),
                 kms_key_arns=self._kms_key_arns(key, spec, pointer, context),
                 retain=self._flag(spec, "retain", pointer, f"state machine '{key}'"),
+                exact_versions=exact,
             )
         self._check_unique_queues(result)
         return result
@@ -1608,6 +1628,14 @@ class _Loader:
             sources.append((provider.get("tags"), "/provider/tags"))
         sources.append((spec.get("tags"), pointer_join(pointer, "tags")))
         return read_tags(sources, self._at, f"state machine '{key}'")
+
+    def _versioned(self, key: str, fn: FunctionConfig) -> bool:
+        """Whether Serverless publishes versions of the function (functions.js: its
+        `versionFunction`, else `provider.versionFunctions`, true by default; always with
+        `provisionedConcurrency` or `snapStart`), which useExactVersion names."""
+        own = self._mapping(pointer_join("/functions", key)).get("versionFunction")
+        versioned = self._mapping("/provider").get("versionFunctions") if own is None else own
+        return versioned is not False or fn.settings.target_alias is not None
 
     def _flag(self, spec: Mapping[str, Any], key: str, pointer: str, who: str) -> bool:
         """A true/false setting (the plugin's Joi.boolean), false when not written."""

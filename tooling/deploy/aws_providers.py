@@ -40,9 +40,15 @@ from tooling.deploy.differences import (
     role_diff,
     state_machine_diff,
 )
+from tooling.deploy.function_alias_providers import (
+    AwsFunctionAliases,
+    AwsFunctionVersions,
+    with_exact_versions,
+)
 from tooling.deploy.function_url_providers import AwsFunctionUrls
 from tooling.deploy.layer_versions import layer_owner
 from tooling.deploy.models import (
+    SNAP_START_OFF,
     Address,
     EventSourceMapping,
     Function,
@@ -63,7 +69,7 @@ from tooling.deploy.providers import (
     Reporter,
 )
 from tooling.deploy.stacks import CloudFormationStacks
-from tooling.errors import AlreadyExists, NotFound
+from tooling.errors import AlreadyExists, NotFound, ToolError
 from tooling.names import partition_for
 from tooling.package import Package
 
@@ -277,7 +283,7 @@ class AwsFunctions:
     def check(self, resource: Function) -> None:
         if resource.code is not None:
             _check_upload_size(resource.code, resource.name)
-        self._pinned(resource)  # an image ECR does not hold: refused before anything changes
+        self.pinned(resource)  # an image ECR does not hold: refused before anything changes
 
     def find(self, address: Address) -> Found | None:
         found = self.c.aws.find(
@@ -304,9 +310,9 @@ class AwsFunctions:
         return self.c.ours(found.get("Tags") or {})
 
     def diff(self, resource: Function, found: Found) -> Diff:
-        return function_diff(self._pinned(resource), found)
+        return function_diff(self.pinned(resource), found)
 
-    def _pinned(self, resource: Function) -> Function:
+    def pinned(self, resource: Function) -> Function:
         """A container image given by tag, pinned to the digest the tag names now (ECR
         DescribeImages, as Serverless resolves it), so a new push under the tag is a change."""
         image = resource.image
@@ -318,7 +324,7 @@ class AwsFunctions:
 
     def _code(self, resource: Function) -> dict[str, Any]:
         """CreateFunction's Code (UpdateFunctionCode takes its keys) and PackageType."""
-        image = self._pinned(resource).image
+        image = self.pinned(resource).image
         if image is not None:
             return {"Code": {"ImageUri": image.uri}, "PackageType": "Image"}
         assert resource.code is not None, "a function is deployed with its package"
@@ -387,11 +393,14 @@ class AwsFunctions:
             self._settle(name, answer)
         if "Tags" in diff.attributes:
             self._retag(resource, found)
-        if set(diff.attributes) & set(resource.configuration()):
+        configuration = resource.configuration()
+        if "SnapStart" in diff.attributes and "SnapStart" not in configuration:
+            configuration["SnapStart"] = SNAP_START_OFF  # snapStart taken away
+        if set(diff.attributes) & set(configuration):
             answer = self.c.aws.call(
                 "lambda", "update_function_configuration",
                 what=f"update the configuration of function {name}", FunctionName=name,
-                **resource.configuration(),
+                **configuration,
             )  # fmt: skip
             self._settle(name, answer)
         if "ReservedConcurrentExecutions" in diff.attributes:
@@ -463,9 +472,24 @@ class AwsStateMachines:
         return self.c.ours(found.get("tags") or {})
 
     def diff(self, resource: StateMachine, found: Found) -> Diff:
-        return state_machine_diff(resource, found, "aws")
+        # a version still to be published leaves its placeholder: "definition changed"
+        return state_machine_diff(with_exact_versions(self.c.aws, resource)[0], found, "aws")
+
+    def _exact(self, resource: StateMachine) -> StateMachine:
+        """With the versions its definition names (useExactVersion), published by now."""
+        resolved, pending = with_exact_versions(self.c.aws, resource)
+        if pending:
+            raise ToolError(
+                f"state machine {resource.name} names the published version of "
+                + ", ".join(pending)
+                + ", and the last version published does not hold the "
+                "function as deployed",
+                hint="run `tool deploy` again",
+            )
+        return resolved
 
     def create(self, resource: StateMachine) -> None:
+        resource = self._exact(resource)
         extra: dict[str, Any] = (
             {"loggingConfiguration": resource.logging} if resource.logging else {}
         )
@@ -481,6 +505,7 @@ class AwsStateMachines:
         )  # fmt: skip
 
     def update(self, resource: StateMachine, found: Found, diff: Diff) -> None:
+        resource = self._exact(resource)
         extra: dict[str, Any] = {}
         if "loggingConfiguration" in diff.attributes:
             extra["loggingConfiguration"] = resource.logging or {"level": "OFF"}
@@ -614,7 +639,11 @@ class AwsEventSourceMappings:
                 FunctionName=function,
             ):  # fmt: skip
                 for mapping in page.get("EventSourceMappings", []):
-                    return dict(mapping)
+                    # a mapping to the function's alias or version is another mapping (Lambda
+                    # may list it for the unqualified name)
+                    qualified = str(mapping.get("FunctionArn", "")).count(":") > 6
+                    if qualified == (":" in function):
+                        return dict(mapping)
         except NotFound:  # no such function: no mapping either
             return None
         return None
@@ -699,6 +728,8 @@ def aws_target(service: ServiceConfig, aws: AwsClient) -> DeployTarget:
             "stack": CloudFormationStacks(lambda: aws, context.tags, reporter, target="aws"),
             **aws_event_providers(context),
             "function url": AwsFunctionUrls(context),
+            "function alias": AwsFunctionAliases(context, functions.pinned),
+            "function version": AwsFunctionVersions(context),
             **aws_sns_providers(context),
             **bucket_providers(lambda: aws, context.region, context.tags),
             "layer": AwsLayers(context, layer_owner(service.service, service.stage)),

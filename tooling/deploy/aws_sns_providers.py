@@ -16,6 +16,7 @@ from tooling.deploy.aws_context import AwsContext, tag_list
 from tooling.deploy.models import Address, Kind, Subscription, Topic
 from tooling.deploy.providers import Description, Diff, Found
 from tooling.errors import NotFound
+from tooling.names import function_name_from_identifier
 
 DEFAULT_SCOPE = "MessageAttributes"  # SNS's FilterPolicyScope when a filter policy has none
 
@@ -36,6 +37,9 @@ def subscription_diff(subscription: Subscription, found: Found) -> Diff:
         json.loads(wanted["RedrivePolicy"]) if wanted["RedrivePolicy"] else None
     ):
         parts.append(("redrive policy changed", ("RedrivePolicy",)))
+    endpoint = found.get("Endpoint")
+    if endpoint is not None and endpoint != subscription.function_arn:  # its alias came or went
+        parts.append((f"endpoint {endpoint} -> {subscription.function_arn}", ("Endpoint",)))
     return Diff.of(*parts)
 
 
@@ -109,7 +113,10 @@ class AwsSubscriptions:
         ):  # fmt: skip
             for item in page.get("Subscriptions", []):
                 endpoint = str(item.get("Endpoint", ""))
-                if item.get("Protocol") == "lambda" and endpoint.rsplit(":", 1)[-1] == function:
+                if (
+                    item.get("Protocol") == "lambda"
+                    and function_name_from_identifier(endpoint) == function
+                ):
                     return str(item["SubscriptionArn"])
         return None
 
@@ -142,6 +149,15 @@ class AwsSubscriptions:
 
     def update(self, resource: Subscription, found: Found, diff: Diff) -> None:
         arn = found.get("SubscriptionArn") or self._arn(resource.address)
+        if "Endpoint" in diff.attributes:
+            # SNS changes no endpoint: unsubscribed, then subscribed anew (stopped in between,
+            # the next deploy finds none and subscribes)
+            self.c.aws.call(
+                "sns", "unsubscribe", what=f"unsubscribe {found.get('Endpoint')} from "
+                f"{resource.topic_name}", SubscriptionArn=arn,
+            )  # fmt: skip
+            self.create(resource)
+            return
         wanted = resource.attributes()
         for key in diff.attributes:
             self.c.aws.call(

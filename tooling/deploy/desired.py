@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from tooling import iam
+from tooling.asl import parse
 from tooling.config.function_settings import FunctionSettings
 from tooling.config.function_urls import url_logical_id
 from tooling.config.intrinsics import FUNCTION_URL_PENDING, function_logical_id, normalized_name
 from tooling.config.layers import LAYER_PENDING, own_layer_id
+from tooling.config.machine_settings import EXACT_VERSION
 from tooling.config.resources import (
     HTTP_API_LOGICAL_ID,
     REST_API_LOGICAL_ID,
@@ -33,10 +35,16 @@ from tooling.config.resources import (
     rest_authorizer_target,
     stack_template,
 )
-from tooling.config.service import FUNCTION_ROLE_LOGICAL_ID, ServiceConfig, StateMachineConfig
+from tooling.config.service import (
+    FUNCTION_ROLE_LOGICAL_ID,
+    FunctionConfig,
+    ServiceConfig,
+    StateMachineConfig,
+)
 from tooling.config.triggers import TRIGGER_FUNCTION_TIMEOUT
 from tooling.deploy import (
     event_resources,
+    function_alias_resources,
     function_bus_resources,
     function_sns_resources,
     function_url_resources,
@@ -48,6 +56,7 @@ from tooling.deploy.models import (
     Address,
     EventSourceMapping,
     Function,
+    FunctionVersion,
     Layer,
     LogGroup,
     Queue,
@@ -198,24 +207,27 @@ def _functions(context: _Context) -> Contribution:
             own = Role(iam.function_own_role(service, fn))
             resources.append(own)
             role_arn, needs = own.spec.arn(partition, service.account_id), (own.address,)
-        resources.append(
-            Function(
-                name=fn.name,
-                handler=fn.handler,
-                runtime=fn.runtime,
-                memory_size=fn.memory_size,
-                timeout=fn.timeout,
-                environment=dict(fn.environment),
-                role_arn=role_arn,
-                code=prepared.package_for(key) if prepared and fn.image is None else None,
-                needs=(*needs, groups[key].address, *_layers_named(service, fn.settings.layers)),
-                key=key,
-                declared_in=service.config_file.name,
-                runtime_location=fn.runtime_location,
-                settings=_with_layer_arns(service, fn.settings),
-                image=fn.image,
-            )
+        function = Function(
+            name=fn.name,
+            handler=fn.handler,
+            runtime=fn.runtime,
+            memory_size=fn.memory_size,
+            timeout=fn.timeout,
+            environment=dict(fn.environment),
+            role_arn=role_arn,
+            code=prepared.package_for(key) if prepared and fn.image is None else None,
+            needs=(*needs, groups[key].address, *_layers_named(service, fn.settings.layers)),
+            key=key,
+            declared_in=service.config_file.name,
+            runtime_location=fn.runtime_location,
+            settings=_with_layer_arns(service, fn.settings),
+            image=fn.image,
         )
+        function, aliases = function_alias_resources.function_aliases(
+            fn, function, context.platform.publishes_versions
+        )
+        resources.append(function)
+        resources.extend(aliases)
     return resources, []
 
 
@@ -267,8 +279,27 @@ def _state_machines(context: _Context) -> Contribution:
     resources: list[Resource] = []
     warnings: list[str] = []
     functions = {fn.arn: fn.name for fn in service.functions.values()}
+    exact = _exact_versions(context)
+    published: set[str] = set()
     for machine in service.state_machines.values():
         needs: list[Address] = []
+        definition, tree = machine.definition, machine.tree
+        named: tuple[Function, ...] = ()
+        if machine.exact_versions and not context.platform.publishes_versions:
+            definition = without_exact_versions(definition)
+            tree = parse(definition, machine.source)
+            warnings.append(
+                f"state machine {machine.name}: useExactVersion is recorded, not reproduced "
+                "locally: the local runtime publishes no versions, so its definition names the "
+                "functions unqualified (their current code)"
+            )
+        elif machine.exact_versions:
+            for key in machine.exact_versions:
+                if key not in published:
+                    published.add(key)
+                    resources.append(exact[key])
+                needs.append(exact[key].address)
+            named = tuple(exact[key].function for key in machine.exact_versions)
         logging = machine_logging(service, machine)
         if logging is not None:
             warnings.extend(logging.warnings)
@@ -291,19 +322,41 @@ def _state_machines(context: _Context) -> Contribution:
                 name=machine.name,
                 arn=machine.arn,
                 type=machine.type,
-                definition=machine.definition,
+                definition=definition,
                 role_arn=state_machine_role_arn(service, machine),
                 logging=logging.configuration() if logging else None,
                 source=machine.source,
-                tree=machine.tree,
+                tree=tree,
                 declared_in=service.config_file.name,
                 needs=tuple(needs),
                 tags=machine.tags,
                 tracing=machine.tracing,
                 encryption=machine.encryption.api() if machine.encryption else None,
+                exact_versions=named,
             )
         )
     return resources, warnings
+
+
+def _exact_versions(context: _Context) -> dict[str, FunctionVersion]:
+    """Per function a machine with `useExactVersion` names, the version it names (published
+    from the function as `_functions` deploys it)."""
+    keys = {k for m in context.service.state_machines.values() for k in m.exact_versions}
+    if not keys or not context.platform.publishes_versions:
+        return {}
+    models = {r.key: r for r in _functions(context)[0] if isinstance(r, Function)}
+    return {
+        key: FunctionVersion(
+            models[key], context.service.functions[key].arn, needs=(models[key].address,)
+        )
+        for key in sorted(keys)
+    }
+
+
+def without_exact_versions(definition: Any) -> Any:
+    """A definition with `useExactVersion`'s placeholders dropped: the functions unqualified."""
+    text = json.dumps(definition).replace(f':{EXACT_VERSION}"', '"')
+    return json.loads(text)
 
 
 def _sqs_triggers(context: _Context) -> Contribution:
@@ -377,10 +430,10 @@ def _function_sqs_events(context: _Context) -> Contribution:
                 EventSourceMapping(
                     queue_name=event.queue_name,
                     queue_arn=event.queue_arn,
-                    function_name=fn.name,
+                    function_name=mapped_function(fn),
                     batch_size=event.batch_size,
                     maximum_batching_window=event.maximum_batching_window,
-                    needs=(Address("function", fn.name),),
+                    needs=function_alias_resources.target_needs(fn),
                     enabled=event.enabled,
                     function_response_types=event.function_response_types,
                     filter_patterns=event.filter_patterns,
@@ -388,6 +441,13 @@ def _function_sqs_events(context: _Context) -> Contribution:
                 )
             )
     return resources, []
+
+
+def mapped_function(fn: FunctionConfig) -> str:
+    """An event source mapping's FunctionName: the function, qualified by its alias when its
+    events invoke one (Serverless' resolveLambdaTarget)."""
+    alias = fn.settings.target_alias
+    return f"{fn.name}:{alias}" if alias else fn.name
 
 
 def _function_stream_events(context: _Context) -> Contribution:
@@ -400,10 +460,10 @@ def _function_stream_events(context: _Context) -> Contribution:
                 EventSourceMapping(
                     queue_name=event.stream_name,
                     queue_arn=event.stream_arn,
-                    function_name=fn.name,
+                    function_name=mapped_function(fn),
                     batch_size=event.batch_size,
                     maximum_batching_window=event.batching_window or 0,
-                    needs=(Address("function", fn.name),),
+                    needs=function_alias_resources.target_needs(fn),
                     enabled=event.enabled,
                     function_response_types=event.function_response_types,
                     filter_patterns=event.filter_patterns,

@@ -15,6 +15,7 @@ from typing import Any
 from tooling import iam
 from tooling.deploy.models import (
     DEFAULT_EPHEMERAL_MB,
+    SNAP_START_OFF,
     EventSourceMapping,
     Function,
     LogGroup,
@@ -60,12 +61,12 @@ def function_diff(function: Function, found: Found) -> Diff:
         parts.append(("configuration changed: " + ", ".join(changed), tuple(changed)))
     if found.get("ReservedConcurrentExecutions") != function.settings.reserved_concurrency:
         parts.append(("reserved concurrency changed", ("ReservedConcurrentExecutions",)))
-    if _invoke_config(found.get("EventInvokeConfig")) != function.settings.event_invoke_config():
+    if invoke_config(found.get("EventInvokeConfig")) != function.settings.event_invoke_config():
         parts.append(("asynchronous invocation settings changed", ("EventInvokeConfig",)))
     return Diff.of(*parts)
 
 
-def _invoke_config(found: Any) -> dict[str, Any] | None:
+def invoke_config(found: Any) -> dict[str, Any] | None:
     """GetFunctionEventInvokeConfig's answer in the shape the deploy sends it."""
     if not isinstance(found, dict):
         return None
@@ -90,6 +91,11 @@ def configuration_differences(function: Function, found: Found) -> list[str]:
     for key, value in function.configuration().items():
         if _configured(key, found) != value:
             differences.append(key)
+    if "SnapStart" not in function.configuration() and _configured("SnapStart", found) not in (
+        None,
+        SNAP_START_OFF,
+    ):  # snapStart taken away
+        differences.append("SnapStart")
     if list(found.get("Architectures") or ["x86_64"]) != function.architectures:
         differences.append("Architectures")
     user_tags = {k: v for k, v in (found.get("Tags") or {}).items() if k not in TOOLKIT_TAGS}
@@ -113,6 +119,8 @@ def _configured(key: str, found: Found) -> Any:
     if key == "VpcConfig":  # VpcId and Ipv6AllowedForDualStack come with it
         have = have or {}
         return {name: list(have.get(name) or []) for name in ("SubnetIds", "SecurityGroupIds")}
+    if key == "SnapStart":  # with OptimizationStatus, Lambda's own
+        return {"ApplyOn": (have or {}).get("ApplyOn") or "None"} if have is not None else None
     if key == "EphemeralStorage":
         return {"Size": (have or {}).get("Size") or DEFAULT_EPHEMERAL_MB}
     if key == "ImageConfig":  # GetFunctionConfiguration: ImageConfigResponse.ImageConfig

@@ -38,6 +38,7 @@ from tooling.config.intrinsics import normalized_name
 from tooling.config.rest_authorizers import RestAuthorizer
 from tooling.config.service import FunctionConfig, ServiceConfig, StateMachineConfig
 from tooling.deploy.api_templates import JSON, default_templates, lambda_proxy_templates
+from tooling.deploy.function_alias_resources import target_needs
 from tooling.deploy.models import (
     REST_API_ID,
     Address,
@@ -263,7 +264,7 @@ def function_scheduler_role(service: ServiceConfig, function: FunctionConfig) ->
         "Sid": "InvokeThisFunction",
         "Effect": "Allow",
         "Action": "lambda:InvokeFunction",
-        "Resource": function.arn,
+        "Resource": function.target_arn,  # its alias, when its events invoke one
     }
     return iam.RoleSpec(
         name=iam.role_name(
@@ -305,10 +306,10 @@ def function_schedules(context: _Context) -> Contribution:
                         timezone=event.timezone,
                         enabled=event.enabled,
                         description=event.description,
-                        target_arn=fn.arn,
+                        target_arn=fn.target_arn,
                         role_arn=role_arn,
                         input=event.input,
-                        needs=(group.address, *role_needs, function),
+                        needs=(group.address, *role_needs, *target_needs(fn)),
                     )
                 )
                 continue
@@ -316,13 +317,14 @@ def function_schedules(context: _Context) -> Contribution:
             transformer = event.input_transformer.to_api() if event.input_transformer else None
             target = RuleTarget(
                 id=capped(f"{fn.key}Schedule", MAX_TARGET_ID),  # Serverless' getScheduleId
-                arn=fn.arn,
+                arn=fn.target_arn,
                 input=event.input,
                 input_path=event.input_path,
                 input_transformer=transformer,
             )
             arn = rule_arn(service, name)
-            permission = Permission(permission_name(name, fn.arn), fn.arn, arn, needs=(function,))
+            permission = Permission(permission_name(name, fn.target_arn), fn.target_arn, arn,
+                                    needs=target_needs(fn))  # fmt: skip
             resources.append(permission)
             resources.append(
                 Rule(
@@ -383,24 +385,24 @@ def function_s3_events(context: _Context) -> Contribution:
             made[event.bucket] = bucket.address
     partition = partition_for(service.region)
     for fn in service.functions.values():
-        function = Address("function", fn.name)
+        invoked = target_needs(fn)  # the function, and the alias its events invoke
         by_bucket: dict[str, list[tuple[str, tuple[tuple[str, str], ...]]]] = {}
         for event in fn.events.s3:
             by_bucket.setdefault(event.bucket, []).append((event.event, event.rules))
         for bucket_name, events in by_bucket.items():
             source = f"arn:{partition}:s3:::{bucket_name}"
             permission = Permission(
-                permission_name(bucket_name, fn.arn), fn.arn, source, needs=(function,),
-                principal="s3.amazonaws.com", source_account=fn.arn.split(":")[4],
+                permission_name(bucket_name, fn.target_arn), fn.target_arn, source,
+                needs=invoked, principal="s3.amazonaws.com", source_account=fn.arn.split(":")[4],
             )  # fmt: skip
             resources.append(permission)
             maker = (made[bucket_name],) if bucket_name in made else ()
             resources.append(
                 BucketNotification(
                     bucket=bucket_name,
-                    function_arn=fn.arn,
+                    function_arn=fn.target_arn,
                     events=tuple(events),
-                    needs=(*maker, function, permission.address),
+                    needs=(*maker, *invoked, permission.address),
                 )
             )
     return resources, []
@@ -430,10 +432,10 @@ def function_cognito_triggers(context: _Context) -> Contribution:
         for pool_arn, pool in pools.items():
             resources.append(
                 Permission(
-                    permission_name(pool, fn.arn),
-                    fn.arn,
+                    permission_name(pool, fn.target_arn),
+                    fn.target_arn,
                     pool_arn,
-                    needs=(Address("function", fn.name),),
+                    needs=target_needs(fn),
                     principal=COGNITO_PRINCIPAL,
                 )  # fmt: skip
             )
@@ -511,13 +513,12 @@ def http_api(context: _Context) -> Contribution:
         if _machine(machine) not in needs:
             needs.append(_machine(machine))
     for function, _ in routes:
-        if Address("function", function.name) not in needs:
-            needs.append(Address("function", function.name))
+        needs.extend(a for a in target_needs(function) if a not in needs)
     authorizers = made_authorizers(service)
     for authorizer in authorizers.values():  # the function exists before its authorizer
         caller = service.functions.get(authorizer.function or "")
-        if caller is not None and Address("function", caller.name) not in needs:
-            needs.append(Address("function", caller.name))
+        if caller is not None:
+            needs.extend(a for a in target_needs(caller) if a not in needs)
     api = service.api
     rest_api = RestApi(
         name=api.name,
@@ -544,10 +545,10 @@ def http_api(context: _Context) -> Contribution:
     for function in routed.values():
         resources.append(
             Permission(
-                name=permission_name(api.name, function.arn),
-                target=function.arn,
+                name=permission_name(api.name, function.target_arn),
+                target=function.target_arn,
                 source_arn=source_arn,
-                needs=(rest_api.address, Address("function", function.name)),
+                needs=(rest_api.address, *target_needs(function)),
                 principal=API_GATEWAY_PRINCIPAL,
                 rest_api=api.name,
             )
@@ -580,8 +581,8 @@ def authorizer_function_arn(service: ServiceConfig, authorizer: RestAuthorizer) 
     """The ARN of the Lambda function a (non-Cognito) authorizer calls."""
     if authorizer.cognito:
         return None
-    if authorizer.function is not None:
-        return service.functions[authorizer.function].arn
+    if authorizer.function is not None:  # the alias its events invoke, if any
+        return service.functions[authorizer.function].target_arn
     return authorizer.arn
 
 
@@ -624,7 +625,7 @@ def _authorizer_permissions(
             continue
         needs = [rest_api.address]
         if authorizer.function is not None:
-            needs.append(Address("function", service.functions[authorizer.function].name))
+            needs.extend(target_needs(service.functions[authorizer.function]))
         permissions[target] = Permission(
             name=permission_name(f"{rest_api.name} authorizers", target),
             target=target,
@@ -682,7 +683,7 @@ def _function_method(
     integration: dict[str, Any] = {
         "type": "AWS_PROXY",
         "integrationHttpMethod": "POST",
-        "uri": lambda_invocation_uri(service, function.arn),
+        "uri": lambda_invocation_uri(service, function.target_arn),
     }
     settings = event.integration
     if settings is not None:
@@ -699,7 +700,7 @@ def _function_method(
         integration=integration,
         method_responses=settings.method_responses if settings else (),
         integration_responses=settings.integration_responses if settings else (),
-        function_arn=function.arn,
+        function_arn=function.target_arn,
         cors_origin=event.cors.origin if event.cors else None,
         declared_in=event.location,
     )
@@ -715,7 +716,7 @@ def _other_integration(
     integration: dict[str, Any] = {"type": settings.type}
     if settings.type == "AWS":
         integration["integrationHttpMethod"] = "POST"
-        integration["uri"] = lambda_invocation_uri(service, function.arn)
+        integration["uri"] = lambda_invocation_uri(service, function.target_arn)
     elif settings.uri is not None:
         integration["integrationHttpMethod"] = settings.http_method or "ANY"
         integration["uri"] = settings.uri

@@ -34,6 +34,7 @@ from tooling.deploy.event_resources import (
     _trust,
     capped,
 )
+from tooling.deploy.function_alias_resources import target_needs
 from tooling.deploy.models import (
     DEFAULT_EVENT_BUS,
     Address,
@@ -107,8 +108,8 @@ def function_bus_rules(context: _Context) -> Contribution:
                     resources.append(bus)
                 needs.append(bus.address)
             rule = _rule(service, fn, event, tuple(needs))
-            permission = Permission(permission_name(rule.address.name, fn.arn), fn.arn, rule.arn,
-                                    needs=(function,))  # fmt: skip
+            permission = Permission(permission_name(rule.address.name, fn.target_arn),
+                                    fn.target_arn, rule.arn, needs=target_needs(fn))  # fmt: skip
             resources.append(permission)
             resources.append(replace(rule, needs=(*rule.needs, permission.address)))
             if event.pattern is not None and not context.platform.matches_event_patterns:
@@ -128,7 +129,7 @@ def _rule(
     transformer = event.input_transformer.to_api() if event.input_transformer else None
     target = RuleTarget(
         id=target_id,
-        arn=fn.arn,
+        arn=fn.target_arn,
         input=event.input,
         input_path=event.input_path,
         input_transformer=transformer,

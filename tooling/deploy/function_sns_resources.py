@@ -11,6 +11,7 @@ from __future__ import annotations
 from tooling.config.function_sns_events import SnsEvent
 from tooling.config.service import FunctionConfig, ServiceConfig
 from tooling.deploy.event_resources import Contribution, _Context
+from tooling.deploy.function_alias_resources import target_needs
 from tooling.deploy.models import (
     Address,
     Permission,
@@ -36,9 +37,8 @@ def function_sns_subscriptions(context: _Context) -> Contribution:
     topics: dict[str, Topic] = {}
     seen: set[Address] = set()
     for fn in service.functions.values():
-        function = Address("function", fn.name)
         for event in fn.events.sns:
-            needs: list[Address] = [function]
+            needs: list[Address] = list(target_needs(fn))
             arn = event.topic_arn
             if arn is None:
                 topic = topics.get(event.topic_name)
@@ -49,7 +49,8 @@ def function_sns_subscriptions(context: _Context) -> Contribution:
                     resources.append(topic)
                 arn = topic.arn
                 needs.append(topic.address)
-            invoke = Permission(permission_name(arn, fn.arn), fn.arn, arn, needs=tuple(needs),
+            invoke = Permission(permission_name(arn, fn.target_arn), fn.target_arn, arn,
+                                needs=tuple(needs),
                                 principal=SNS_PRINCIPAL)  # fmt: skip
             needs.append(invoke.address)
             found = [invoke]
@@ -67,7 +68,7 @@ def function_sns_subscriptions(context: _Context) -> Contribution:
                 topic_name=event.topic_name,
                 topic_arn=arn,
                 function_name=fn.name,
-                function_arn=fn.arn,
+                function_arn=fn.target_arn,
                 filter_policy=event.filter_policy,
                 filter_policy_scope=event.filter_policy_scope,
                 dead_letter_arn=event.dead_letter_arn,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tooling.deploy.function_alias_resources import target_needs
 from tooling.deploy.models import Address, FunctionUrl, Permission, Resource
 from tooling.deploy.providers import Diff, Found
 
@@ -18,20 +19,24 @@ def function_urls(context: Any) -> tuple[list[Resource], list[str]]:
     for fn in context.service.functions.values():
         if fn.url is None:
             continue
+        # on the alias its events invoke, where the target has versions (locally: the function)
+        aliased = context.platform.publishes_versions and fn.settings.target_alias is not None
+        target, needs = (fn.target_arn, target_needs(fn)) if aliased else (fn.arn, ())
         url = FunctionUrl(
             function_name=fn.name,
             function_arn=fn.arn,
             settings=fn.url.settings(),
-            needs=(Address("function", fn.name),),
+            needs=needs or (Address("function", fn.name),),
+            qualifier=fn.settings.target_alias if aliased else None,
         )
         resources.append(url)
         if fn.url.auth_type == "NONE":
             resources.append(
                 Permission(
-                    name=f"{fn.arn} {URL_PERMISSION}",
-                    target=fn.arn,
+                    name=f"{target} {URL_PERMISSION}",
+                    target=target,
                     source_arn="",
-                    needs=(Address("function", fn.name),),
+                    needs=needs or (Address("function", fn.name),),
                     principal="*",
                     function_url_auth_type="NONE",
                 )
@@ -56,4 +61,7 @@ def function_url_diff(url: FunctionUrl, found: Found) -> Diff:
         parts.append(("invoke mode changed", ("InvokeMode",)))
     if _cors(found.get("Cors")) != _cors(wanted.get("Cors")):
         parts.append(("CORS changed", ("Cors",)))
+    if found.get("Qualifier") != url.qualifier:  # an alias came or went
+        have, want = found.get("Qualifier") or "$LATEST", url.qualifier or "$LATEST"
+        parts.append((f"on {have} -> on {want}", ("Qualifier",)))
     return Diff.of(*parts)

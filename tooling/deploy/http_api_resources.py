@@ -10,6 +10,7 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from tooling.config.http_api_events import EXISTING_HTTP_API, RequestAuthorizer
+from tooling.deploy.function_alias_resources import target_needs
 from tooling.deploy.models import (
     HTTP_API_ID,
     Address,
@@ -53,7 +54,7 @@ def http_api_model(service: ServiceConfig, *, existence_only: bool = False) -> H
             routes.append(
                 HttpApiRoute(
                     route_key=event.route_key,
-                    function_arn=function.arn,
+                    function_arn=function.target_arn,
                     payload_format=settings.payload,
                     authorization_type=kind,
                     authorizer=authorizer.name if authorizer is not None else None,
@@ -62,14 +63,12 @@ def http_api_model(service: ServiceConfig, *, existence_only: bool = False) -> H
                     declared_in=event.location,
                 )
             )
-            if Address("function", function.name) not in needs:
-                needs.append(Address("function", function.name))
-    names = {fn.arn: fn.name for fn in service.functions.values()}
+            needs.extend(a for a in target_needs(function) if a not in needs)
+    invoked = {fn.target_arn: fn for fn in service.functions.values()}
     for authorizer in settings.authorizers.values():  # a Lambda authorizer of the service
-        if isinstance(authorizer, RequestAuthorizer) and authorizer.function_arn in names:
-            address = Address("function", names[authorizer.function_arn])
-            if address not in needs:
-                needs.append(address)
+        if isinstance(authorizer, RequestAuthorizer) and authorizer.function_arn in invoked:
+            fn = invoked[authorizer.function_arn]
+            needs.extend(a for a in target_needs(fn) if a not in needs)
     return HttpApi(
         name=settings.name,
         routes=() if existence_only else tuple(routes),
@@ -107,10 +106,11 @@ def api_permissions(
     source_arn = (
         f"arn:{partition}:execute-api:{service.region}:{service.account_id}:{HTTP_API_ID}/*"
     )
-    names = {fn.arn: fn.name for fn in service.functions.values()}
+    invoked = {fn.target_arn: fn for fn in service.functions.values()}
+    invoked.update({fn.arn: fn for fn in service.functions.values()})
     resources: list[Resource] = []
     for arn in dict.fromkeys(function_arns):
-        needs = (api, Address("function", names[arn])) if arn in names else (api,)
+        needs = (api, *target_needs(invoked[arn])) if arn in invoked else (api,)
         resources.append(
             Permission(
                 name=permission_name(api.name, arn),

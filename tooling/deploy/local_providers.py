@@ -32,6 +32,7 @@ from tooling.deploy.differences import (
     role_diff,
     state_machine_diff,
 )
+from tooling.deploy.function_alias_providers import LocalFunctionAliases
 from tooling.deploy.layer_versions import layer_owner
 from tooling.deploy.local_api_key_providers import local_api_key_providers
 from tooling.deploy.local_event_providers import local_event_providers
@@ -533,6 +534,7 @@ LOCAL_PLATFORM = Platform(
     matches_event_patterns=False,
     delivers_sns=False,
     invokes_cognito_triggers=False,
+    publishes_versions=False,
 )
 
 
@@ -610,6 +612,7 @@ def local_target(service: ServiceConfig) -> DeployTarget:
             "http api": LocalHttpApis(state),
             "websocket api": LocalWebsocketApis(state),
             "function url": LocalFunctionUrls(state),
+            "function alias": LocalFunctionAliases(state),
             "layer": LocalLayers(state, layer_owner(service.service, service.stage)),
             **local_sns_providers(state),
             **local_api_key_providers(state),

@@ -39,6 +39,8 @@ Kind = Literal[
     "http api",
     "websocket api",
     "function url",
+    "function alias",
+    "function version",
     "alarm",
     "permission",
     "bucket",
@@ -110,6 +112,8 @@ class LogGroup:
 
 
 DEFAULT_EPHEMERAL_MB = EPHEMERAL_STORAGE[0]  # Lambda's /tmp when none is set
+SNAP_START_ON = {"ApplyOn": "PublishedVersions"}  # snapStart: true (Serverless functions.js)
+SNAP_START_OFF = {"ApplyOn": "None"}
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,8 @@ class Function:
                 "SecurityGroupIds": list(vpc.security_group_ids) if vpc else [],
             },
             "EphemeralStorage": {"Size": settings.ephemeral_storage or DEFAULT_EPHEMERAL_MB},
+            # only when set: not every runtime takes it (a removed one is reset by the provider)
+            **({"SnapStart": SNAP_START_ON} if settings.snap_start else {}),
         }
 
     @property
@@ -237,6 +243,9 @@ class StateMachine:
     tags: tuple[tuple[str, str], ...] = ()  # the user's (the toolkit adds its own)
     tracing: bool = False  # tracingConfiguration.enabled
     encryption: dict[str, Any] | None = None  # encryptionConfiguration; None: AWS owned key
+    # useExactVersion: the functions its definition names as `<ARN>:EXACT_VERSION`, put in
+    # place by the provider with the number of the version published from each
+    exact_versions: tuple[Function, ...] = field(default=(), hash=False)
 
     @property
     def address(self) -> Address:
@@ -803,10 +812,57 @@ class FunctionUrl:
     function_arn: str
     settings: dict[str, Any]
     needs: tuple[Address, ...] = ()
+    qualifier: str | None = None  # the alias it is on (Serverless' targetAlias), else $LATEST
 
     @property
     def address(self) -> Address:
-        return Address(self.KIND, self.function_name, self.function_arn)
+        arn = f"{self.function_arn}:{self.qualifier}" if self.qualifier else self.function_arn
+        return Address(self.KIND, self.function_name, arn)
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return self.needs
+
+
+@dataclass(frozen=True)
+class FunctionAlias:
+    """An alias of a function on a version published from it (`provisioned` with its
+    provisioned concurrency, `snapstart`), as Serverless makes them. `function` is the function
+    as it is deployed: the version the alias points at must hold its code and configuration,
+    else a new one is published. Known as "<function name>:<alias>"."""
+
+    KIND: ClassVar[Kind] = "function alias"
+    function: Function
+    function_arn: str
+    alias: str
+    provisioned_concurrency: int | None = None
+    needs: tuple[Address, ...] = ()
+    # PutFunctionEventInvokeConfig's settings on the alias (Serverless puts them there, not on
+    # $LATEST, when the function has an alias); None: none
+    event_invoke_config: dict[str, Any] | None = field(default=None, hash=False)
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, f"{self.function.name}:{self.alias}",
+                       f"{self.function_arn}:{self.alias}")  # fmt: skip
+
+    def dependencies(self) -> tuple[Address, ...]:
+        return self.needs
+
+
+@dataclass(frozen=True)
+class FunctionVersion:
+    """The version a state machine with `useExactVersion` names: published from `function` (as
+    it is deployed) when the function's last published version does not hold its code and
+    configuration. Known by the function's name."""
+
+    KIND: ClassVar[Kind] = "function version"
+    function: Function
+    function_arn: str
+    needs: tuple[Address, ...] = ()
+
+    @property
+    def address(self) -> Address:
+        return Address(self.KIND, self.function.name, self.function_arn)
 
     def dependencies(self) -> tuple[Address, ...]:
         return self.needs
@@ -971,6 +1027,8 @@ Resource = (
     | HttpApi
     | WebsocketApi
     | FunctionUrl
+    | FunctionAlias
+    | FunctionVersion
     | Alarm
     | Permission
     | Bucket

@@ -113,6 +113,7 @@ class Platform:
     matches_event_patterns: bool = True  # invokes the targets of rules with an event pattern
     delivers_sns: bool = True  # invokes the functions subscribed to its topics
     invokes_cognito_triggers: bool = True  # its user pools call their LambdaConfig functions
+    publishes_versions: bool = True  # functions have published versions (useExactVersion)
 
 
 class Reporter:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tooling.config.http_api_events import RequestAuthorizer
+from tooling.deploy.function_alias_resources import target_needs
 from tooling.deploy.http_api_resources import api_permissions
 from tooling.deploy.models import Address, Resource, WebsocketApi, WebsocketRoute
 from tooling.deploy.providers import Diff, Found
@@ -37,22 +38,22 @@ def websocket_api_model(
         return None
     routes: list[WebsocketRoute] = []
     needs: list[Address] = []
-    names = {fn.arn: fn.name for fn in service.functions.values()}
+    invoked = {fn.target_arn: fn for fn in service.functions.values()}
     for function in service.functions.values():
         for event in function.events.websocket:
             routes.append(
                 WebsocketRoute(
                     route_key=event.route,
-                    function_arn=function.arn,
+                    function_arn=function.target_arn,
                     route_response_selection=event.route_response_selection,
                     authorizer=event.authorizer.name if event.authorizer else None,
                     declared_in=event.location,
                 )
             )
-            needs.append(Address("function", function.name))
+            needs.extend(target_needs(function))
     for authorizer in settings.authorizers.values():
-        if authorizer.function_arn in names:
-            needs.append(Address("function", names[authorizer.function_arn]))
+        if authorizer.function_arn in invoked:
+            needs.extend(target_needs(invoked[authorizer.function_arn]))
     return WebsocketApi(
         name=settings.name,
         routes=() if existence_only else tuple(routes),

@@ -25,9 +25,21 @@
 - Lambda's ListLayerVersions takes a layer's name or its ARN; moto finds a layer by name only
   (an ARN lists no version). Made to take the ARN of a layer of the caller's account too (the
   toolkit looks up a layer's latest version by its ARN, as serverless-latest-layer-version does).
-  PutFunctionEventInvokeConfig replaces the function's settings on AWS; moto adds a second
-  entry and keeps answering the first: made to replace. GetFunction answers a reserved
-  concurrency of 0 (a throttled function) on AWS; moto leaves it out: added.
+  CreateFunction's and UpdateFunctionConfiguration's SnapStart are dropped by moto (it answers
+  `ApplyOn: None` always): kept, and answered (OptimizationStatus On for a published version
+  of a function that applies it). PutFunctionEventInvokeConfig replaces the function's
+  settings on AWS; moto adds a second entry and keeps answering the first: made to replace.
+  GetFunction answers a reserved concurrency of 0 (a throttled function) on AWS; moto leaves
+  it out: added.
+
+- moto's Lambda has no provisioned concurrency configurations (Put/Get/Delete
+  ProvisionedConcurrencyConfig), which the toolkit sets on a function's `provisioned` alias:
+  added, kept per function and alias or version; a configuration is READY at once (AWS
+  allocates the environments over minutes: IN_PROGRESS, then READY), refused on $LATEST or an
+  unknown qualifier as AWS refuses it, and gone with its alias or function. Nor does it keep
+  an alias's asynchronous invocation settings apart from $LATEST's (one per function whatever
+  the Qualifier): kept per alias or version. Its function URL configurations take no
+  Qualifier ("not yet implemented"): kept per alias.
 
 - moto's Lambda keeps AddPermission's `FunctionUrlAuthType` as a key of the statement; AWS
   writes it as the condition `{"StringEquals": {"lambda:FunctionUrlAuthType": ...}}` (what the
@@ -60,6 +72,8 @@ from urllib.parse import unquote
 CLOUDFORMATION_MODELS = "moto.cloudformation.models"
 LAMBDA_MODELS = "moto.awslambda.models"
 LAMBDA_POLICY = "moto.awslambda.policy"
+LAMBDA_URLS = "moto.awslambda.urls"
+LAMBDA_RESPONSES = "moto.awslambda.responses"
 APIGATEWAYV2_RESPONSES = "moto.apigatewayv2.responses"
 APIGATEWAYV2_MODELS = "moto.apigatewayv2.models"
 APIGATEWAY_MODELS = "moto.apigateway.models"
@@ -89,6 +103,8 @@ def apply() -> None:
         (CLOUDFORMATION_MODELS, _fix),
         (LAMBDA_MODELS, _fix_lambda),
         (LAMBDA_POLICY, _url_permission_condition),
+        (LAMBDA_URLS, _provisioned_concurrency_path),
+        (LAMBDA_RESPONSES, _provisioned_concurrency_calls),
         (APIGATEWAYV2_RESPONSES, _add_get_authorizers),
         (APIGATEWAYV2_MODELS, _websocket_endpoint),
         (APIGATEWAY_MODELS, _rest_authorizers),
@@ -142,9 +158,271 @@ def _fix_lambda(models: ModuleType) -> None:
             self.image_config = models.ImageConfig(updates["ImageConfig"])
         if "KMSKeyArn" in updates:
             self.kms_key_arn = updates["KMSKeyArn"] or None
+        if "SnapStart" in updates:
+            self.tool_snap_start = updates["SnapStart"].get("ApplyOn") or "None"
         return update_configuration(self, updates)
 
     models.LambdaFunction.update_configuration = update_all_of_the_configuration
+    create = models.LambdaFunction.__init__
+
+    def created_with_snap_start(self: Any, account_id: str, spec: dict[str, Any], *args: Any,
+                                **kwargs: Any) -> None:  # fmt: skip
+        create(self, account_id, spec, *args, **kwargs)
+        self.tool_snap_start = (spec.get("SnapStart") or {}).get("ApplyOn") or "None"
+
+    models.LambdaFunction.__init__ = created_with_snap_start
+    configuration = models.LambdaFunction.get_configuration
+
+    def configuration_with_snap_start(self: Any, *args: Any, **kwargs: Any) -> Any:
+        answer = configuration(self, *args, **kwargs)
+        apply_on = getattr(self, "tool_snap_start", "None")
+        published = str(self.version) != "$LATEST" and apply_on == "PublishedVersions"
+        answer["SnapStart"] = {"ApplyOn": apply_on, "OptimizationStatus": "On" if published
+                               else "Off"}  # fmt: skip
+        return answer
+
+    models.LambdaFunction.get_configuration = configuration_with_snap_start
+
+
+PROVISIONED_PATH = (
+    r"{0}/(?P<api_version>[^/]+)/functions/(?P<function_name>[\w_:%-]+)/provisioned-concurrency/?$"
+)
+
+
+def _provisioned_concurrency_path(urls: ModuleType) -> None:
+    if PROVISIONED_PATH not in urls.url_paths:
+        urls.url_paths[PROVISIONED_PATH] = urls.LambdaResponse.dispatch
+
+
+def _provisioned_concurrency_calls(responses: ModuleType) -> None:
+    """Put/Get/DeleteProvisionedConcurrencyConfig on moto's Lambda, kept on its backend."""
+    import json
+    from datetime import UTC, datetime
+
+    from moto.core.exceptions import JsonRESTError
+
+    handler = responses.LambdaResponse
+    if hasattr(handler, "put_provisioned_concurrency_config"):
+        return
+
+    def configs(self: Any) -> dict[tuple[str, str], dict[str, Any]]:
+        backend = self.backend
+        if not hasattr(backend, "tool_provisioned"):
+            backend.tool_provisioned = {}
+        kept: dict[tuple[str, str], dict[str, Any]] = backend.tool_provisioned
+        return kept
+
+    def target(self: Any) -> tuple[str, str]:
+        name = unquote(self.path.rsplit("/", 2)[-2])
+        qualifier = (self.querystring.get("Qualifier") or [""])[0]
+        function = self.backend.get_function(name)  # ResourceNotFoundException if none
+        name = function.function_name
+        if not qualifier or qualifier == "$LATEST":
+            raise JsonRESTError(
+                "InvalidParameterValueException",
+                "Provisioned Concurrency Configs cannot be applied to unpublished function "
+                "versions.",
+            )
+        if qualifier.isdigit():
+            self.backend.get_function(name, qualifier)
+        else:
+            self.backend.get_alias(qualifier, name)
+        return name, qualifier
+
+    def put_provisioned_concurrency_config(self: Any) -> Any:
+        key = target(self)
+        wanted = int(json.loads(self.body)["ProvisionedConcurrentExecutions"])
+        answer = {
+            "RequestedProvisionedConcurrentExecutions": wanted,
+            "AvailableProvisionedConcurrentExecutions": wanted,
+            "AllocatedProvisionedConcurrentExecutions": wanted,
+            "Status": "READY",
+            "LastModified": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        configs(self)[key] = answer
+        return 202, {"status": 202}, json.dumps(answer)
+
+    def get_provisioned_concurrency_config(self: Any) -> Any:
+        key = target(self)
+        answer = configs(self).get(key)
+        if answer is None:
+            error = JsonRESTError(
+                "ProvisionedConcurrencyConfigNotFoundException",
+                "No Provisioned Concurrency Config found for this function",
+            )
+            error.code = 404
+            raise error
+        return 200, {}, json.dumps(answer)
+
+    def delete_provisioned_concurrency_config(self: Any) -> Any:
+        configs(self).pop(target(self), None)
+        return 204, {"status": 204}, ""
+
+    def forgetting(original: Callable[..., Any], which: Callable[..., bool]) -> Callable[..., Any]:
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            answer = original(self, *args, **kwargs)
+            name = unquote(self.path.split("/functions/", 1)[1].split("/", 1)[0])
+            name = name.rsplit(":function:", 1)[-1].split(":", 1)[0]
+            kept = configs(self)
+            for key in [key for key in kept if key[0] == name and which(self, key)]:
+                del kept[key]
+            return answer
+
+        return call
+
+    _qualified_invoke_configs(handler)
+    _qualified_url_configs(handler)
+    handler.put_provisioned_concurrency_config = put_provisioned_concurrency_config
+    handler.get_provisioned_concurrency_config = get_provisioned_concurrency_config
+    handler.delete_provisioned_concurrency_config = delete_provisioned_concurrency_config
+    handler.delete_alias = forgetting(  # an alias takes its configuration with it
+        handler.delete_alias, lambda self, key: key[1] == unquote(self.path.rsplit("/", 1)[-1])
+    )
+    handler.delete_function = forgetting(
+        handler.delete_function,
+        lambda self, key: (self._get_param("Qualifier", None) or key[1]) == key[1],
+    )
+
+
+def _qualified_invoke_configs(handler: Any) -> None:
+    """Put/Get/DeleteFunctionEventInvokeConfig with a Qualifier (an alias or version) kept
+    apart from $LATEST's, as on AWS (moto keeps one per function whatever the qualifier)."""
+    import json
+
+    from moto.core.exceptions import JsonRESTError
+
+    def qualifier(self: Any) -> str | None:
+        value = (self.querystring.get("Qualifier") or [None])[0]
+        return None if value in (None, "$LATEST") else str(value)
+
+    def kept(self: Any) -> dict[tuple[str, str], dict[str, Any]]:
+        if not hasattr(self.backend, "tool_invoke_configs"):
+            self.backend.tool_invoke_configs = {}
+        configs: dict[tuple[str, str], dict[str, Any]] = self.backend.tool_invoke_configs
+        return configs
+
+    def key(self: Any) -> tuple[str, str]:
+        name = unquote(self.path.rsplit("/", 2)[1])
+        function = self.backend.get_function(name)
+        which = qualifier(self) or ""
+        if which.isdigit():
+            self.backend.get_function(function.function_name, which)
+        else:
+            self.backend.get_alias(which, function.function_name)
+        return function.function_name, which
+
+    def wrap(original: Callable[..., Any], qualified: Callable[[Any], Any]) -> Callable[..., Any]:
+        def call(self: Any) -> Any:
+            return original(self) if qualifier(self) is None else qualified(self)
+
+        return call
+
+    def put(self: Any) -> Any:
+        name, which = key(self)
+        answer = {
+            "FunctionArn": f"{self.backend.get_function(name).function_arn}:{which}",
+            "LastModified": 0,
+            **json.loads(self.body),
+        }
+        kept(self)[(name, which)] = answer
+        return 200, {}, json.dumps(answer)
+
+    def get(self: Any) -> Any:
+        answer = kept(self).get(key(self))
+        if answer is None:
+            error = JsonRESTError(
+                "ResourceNotFoundException", "The function has no asynchronous invocation settings"
+            )
+            error.code = 404
+            raise error
+        return 200, {}, json.dumps(answer)
+
+    def delete(self: Any) -> Any:
+        kept(self).pop(key(self), None)
+        return 204, {"status": 204}, "{}"
+
+    handler.put_function_event_invoke_config = wrap(handler.put_function_event_invoke_config, put)
+    handler.get_function_event_invoke_config = wrap(handler.get_function_event_invoke_config, get)
+    handler.delete_function_event_invoke_config = wrap(
+        handler.delete_function_event_invoke_config, delete
+    )
+
+
+def _qualified_url_configs(handler: Any) -> None:
+    """Create/Get/Update/DeleteFunctionUrlConfig with a Qualifier (an alias), kept per alias
+    (moto refuses a Qualifier: "not yet implemented")."""
+    import json
+    import uuid
+    from datetime import UTC, datetime
+
+    from moto.core.exceptions import JsonRESTError
+
+    def qualifier(self: Any) -> str | None:
+        value = (self.querystring.get("Qualifier") or [None])[0]
+        return None if value in (None, "$LATEST") else str(value)
+
+    def kept(self: Any) -> dict[tuple[str, str], dict[str, Any]]:
+        if not hasattr(self.backend, "tool_url_configs"):
+            self.backend.tool_url_configs = {}
+        configs: dict[tuple[str, str], dict[str, Any]] = self.backend.tool_url_configs
+        return configs
+
+    def key(self: Any) -> tuple[str, str]:
+        name = unquote(self.path.split("/")[-2])
+        function = self.backend.get_function(name)
+        which = str(qualifier(self))
+        self.backend.get_alias(which, function.function_name)  # an alias, as AWS requires
+        return function.function_name, which
+
+    def missing() -> JsonRESTError:
+        error = JsonRESTError(
+            "ResourceNotFoundException", "The resource you requested does not exist."
+        )
+        error.code = 404
+        return error
+
+    def wrap(original: Callable[..., Any], qualified: Callable[[Any], Any]) -> Callable[..., Any]:
+        def call(self: Any) -> Any:
+            return original(self) if qualifier(self) is None else qualified(self)
+
+        return call
+
+    def create(self: Any) -> Any:
+        name, which = key(self)
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+        answer = {
+            "FunctionUrl": f"https://{uuid.uuid4().hex}.lambda-url.{self.region}.on.aws/",
+            "FunctionArn": f"{self.backend.get_function(name).function_arn}:{which}",
+            "CreationTime": now,
+            "LastModifiedTime": now,
+            "InvokeMode": "BUFFERED",
+            **json.loads(self.body),
+        }
+        kept(self)[(name, which)] = answer
+        return 201, {"status": 201}, json.dumps(answer)
+
+    def get(self: Any) -> Any:
+        answer = kept(self).get(key(self))
+        if answer is None:
+            raise missing()
+        return 200, {}, json.dumps(answer)
+
+    def update(self: Any) -> Any:
+        answer = kept(self).get(key(self))
+        if answer is None:
+            raise missing()
+        answer.update(json.loads(self.body))
+        return 200, {}, json.dumps(answer)
+
+    def delete(self: Any) -> Any:
+        if kept(self).pop(key(self), None) is None:
+            raise missing()
+        return 204, {"status": 204}, "{}"
+
+    for name, qualified in (("create", create), ("get", get), ("update", update),
+                            ("delete", delete)):  # fmt: skip
+        method = f"{name}_function_url_config"
+        setattr(handler, method, wrap(getattr(handler, method), qualified))
 
 
 def _url_permission_condition(module: ModuleType) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tooling.localrt.sqlite import Database
+from tooling.names import unqualified_function_arn
 
 if TYPE_CHECKING:  # the task-token parts load with their first use (the CLI's start-up)
     from tooling.engine.ports import CallbackOutcome, CallbackStatus
@@ -236,7 +237,10 @@ class Store:
             )
 
     def get_function(self, arn: str) -> FunctionRecord | None:
-        row = self._db().execute("SELECT * FROM functions WHERE arn = ?", (arn,)).fetchone()
+        """The function an ARN names; a version's or alias's ARN names the function (the local
+        runtime has no versions: they run its current code)."""
+        unqualified = unqualified_function_arn(arn) if ":function:" in arn else arn
+        row = self._db().execute("SELECT * FROM functions WHERE arn = ?", (unqualified,)).fetchone()
         return _function(row) if row else None
 
     def list_functions(self) -> list[FunctionRecord]:

@@ -28,6 +28,7 @@ from urllib.parse import unquote_plus
 from tooling.config.service import ServiceConfig
 from tooling.localaws.s3_events import DELIVERY_LOCK_FILE, Cursor, Outbox
 from tooling.localrt.destinations import async_tries, destination_for, invocation_record
+from tooling.names import function_name_from_identifier
 from tooling.triggers.function_queues import Answer
 
 POLL_SECONDS = 0.5
@@ -155,7 +156,7 @@ def local_s3_events(
                 )
                 for delivery in pending:
                     done.append(delivery)
-                    name = delivery.function_arn.rsplit(":", 1)[-1]
+                    name = function_name_from_identifier(delivery.function_arn)
                     line = (f"s3 {delivery.bucket}/{delivery.key} {delivery.event_name}: "
                             f"invoked {name}")  # fmt: skip
                     if delivery.error:
