@@ -482,3 +482,43 @@ def test_http_http_proxy_and_mock_deploy_as_serverless_compiles_them(
     assert mutating(calls) == []
     code, out, err, _ = run(capsys, "remove", "--target", "aws")
     assert code == 0, err
+
+
+def test_the_rest_api_s_own_settings_deploy_and_change_in_place(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """provider.apiGateway.binaryMediaTypes, minimumCompressionSize and apiKeySourceType, as
+    Serverless' compileRestApi sets them; a change is one UpdateRestApi."""
+    yml = shop / "serverless.yml"
+    yml.write_text(
+        yml.read_text().replace(
+            "  runtime: python3.12\n",
+            "  runtime: python3.12\n  apiGateway:\n    binaryMediaTypes: [image/png, '*/*']\n"
+            "    minimumCompressionSize: 1024\n    apiKeySourceType: authorizer\n",
+        )
+    )
+    code, _, err, _ = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    apigateway: Any = boto3.Session(region_name=REGION).client("apigateway")
+    (api,) = [a for a in apigateway.get_rest_apis()["items"] if a["name"] == API]
+    assert sorted(api["binaryMediaTypes"]) == ["*/*", "image/png"]
+    assert api["minimumCompressionSize"] == 1024 and api["apiKeySource"] == "AUTHORIZER"
+
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert out.splitlines()[-1] == "No changes." and mutating(calls) == []
+
+    yml.write_text(
+        yml.read_text()
+        .replace("[image/png, '*/*']", "[image/jpeg]")
+        .replace("    minimumCompressionSize: 1024\n", "")
+        .replace("apiKeySourceType: authorizer", "apiKeySourceType: HEADER")
+    )
+    code, _, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0, err
+    assert "UpdateRestApi" in mutating(calls) and "CreateRestApi" not in mutating(calls)
+    api = apigateway.get_rest_api(restApiId=api["id"])
+    assert api["binaryMediaTypes"] == ["image/jpeg"]
+    assert api.get("minimumCompressionSize") is None and api["apiKeySource"] == "HEADER"
+    code, out, err, calls = run(capsys, "deploy", "--target", "aws")
+    assert code == 0 and mutating(calls) == []

@@ -476,3 +476,41 @@ def test_what_serverless_fails_on_for_http_and_mock_is_refused(tmp_path: Path) -
         (10, "the MOCK integration's `response` needs `stat"),
         (12, "You need to set connectionId when using VPC_L"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("binaryMediaTypes: [png]", "binaryMediaTypes must be a list of media types"),
+        ("minimumCompressionSize: -1", "minimumCompressionSize must be 0 to 10485760"),
+        ("apiKeySourceType: COOKIE", "apiKeySourceType must be HEADER or AUTHORIZER"),
+    ],
+)
+def test_the_rest_api_s_settings_serverless_refuses_are_refused_at_their_line(
+    tmp_path: Path, setting: str, message: str
+) -> None:
+    (tmp_path / "handler.py").write_text("def hello(event, context):\n    return {}\n")
+    (tmp_path / "serverless.yml").write_text(
+        "service: shop\nprovider:\n  name: aws\n  runtime: python3.12\n"
+        f"  apiGateway:\n    {setting}\n"
+        "functions:\n  hello:\n    handler: handler.hello\n    events:\n      - http: GET hi\n"
+    )
+    svc = load_service(tmp_path, env={})
+    (problem,) = svc.problems
+    assert message in str(problem) and problem.line == 6
+
+
+def test_the_rest_api_s_settings_are_read(tmp_path: Path) -> None:
+    (tmp_path / "handler.py").write_text("def hello(event, context):\n    return {}\n")
+    (tmp_path / "serverless.yml").write_text(
+        "service: shop\nprovider:\n  name: aws\n  runtime: python3.12\n  apiGateway:\n"
+        "    binaryMediaTypes: [image/png, image/png, '*/*']\n    minimumCompressionSize: 0\n"
+        "    apiKeySourceType: authorizer\n"
+        "functions:\n  hello:\n    handler: handler.hello\n    events:\n      - http: GET hi\n"
+    )
+    svc = load_service(tmp_path, env={})
+    assert not svc.problems and not [w for w in svc.warnings if "apiGateway" in w]
+    api = svc.api
+    assert api is not None
+    assert api.binary_media_types == ("image/png", "*/*")
+    assert (api.minimum_compression_size, api.api_key_source) == (0, "AUTHORIZER")

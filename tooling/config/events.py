@@ -1126,8 +1126,12 @@ def _at_offset(kw: Where, text: str, offset: int, directory: Path) -> Where:
 
 API_GATEWAY_KEYS_USED = frozenset(
     {"timeoutInMillis", "shouldStartNameWithService", "restApiId", "restApiRootResourceId",
-     "restApiResources", "apiKeys", "usagePlan"}
+     "restApiResources", "apiKeys", "usagePlan", "binaryMediaTypes", "minimumCompressionSize",
+     "apiKeySourceType"}
 )  # fmt: skip
+MAX_COMPRESSION_SIZE = 10_485_760  # API Gateway's minimumCompressionSize (bytes)
+API_KEY_SOURCES = ("HEADER", "AUTHORIZER")
+_MEDIA_TYPE = re.compile(r"^\S+/\S+$")  # Serverless' schema for binaryMediaTypes
 ENDPOINT_TYPES = ("EDGE", "REGIONAL", "PRIVATE")
 
 
@@ -1145,6 +1149,10 @@ class ApiSettings:
     rest_api_id: str | None = None
     root_resource_id: str | None = None
     predefined_resources: tuple[tuple[str, str], ...] = ()
+    # provider.apiGateway's settings of the API itself (Serverless' compileRestApi)
+    binary_media_types: tuple[str, ...] = ()
+    minimum_compression_size: int | None = None
+    api_key_source: str = "HEADER"
 
 
 def read_api_settings(
@@ -1174,6 +1182,16 @@ def read_api_settings(
                 "is not deployed by the toolkit yet (ignored; see README, serverless.yml)"
             )
     shared = _shared_api(gateway, at=at, problems=problems)
+    own = _api_own_settings(gateway, at=at, problems=problems)
+    if own and shared.get("rest_api_id"):
+        first = next(k for k in ("binaryMediaTypes", "minimumCompressionSize",
+                                 "apiKeySourceType") if k in gateway)  # fmt: skip
+        warnings.append(
+            f"{where(pointer_join('/provider/apiGateway', first))}: provider.apiGateway.{first} "
+            "sets up the service's own REST API; with restApiId the API is another's and is left "
+            "as it is (ignored, as Serverless makes no API then)"
+        )
+        own = {}
     name = provider.get("apiName")
     if not isinstance(name, str) or not name:
         name = (
@@ -1225,7 +1243,53 @@ def read_api_settings(
         timeout_in_millis=timeout,
         api_keys=api_keys,
         **shared,
+        **own,
     )
+
+
+def _api_own_settings(
+    gateway: Mapping[str, Any], *, at: Callable[[str], Where], problems: list[BadInput]
+) -> dict[str, Any]:
+    """binaryMediaTypes, minimumCompressionSize and apiKeySourceType, as Serverless' schema
+    checks them and compileRestApi sets them (BinaryMediaTypes, MinimumCompressionSize,
+    ApiKeySourceType upper-cased)."""
+    own: dict[str, Any] = {}
+    types = gateway.get("binaryMediaTypes")
+    if types is not None:
+        if not isinstance(types, list) or not all(
+            isinstance(t, str) and _MEDIA_TYPE.match(t) for t in types
+        ):
+            problems.append(ConfigError(
+                "provider.apiGateway.binaryMediaTypes must be a list of media types "
+                "(type/subtype, e.g. image/png or */*)",
+                **at("/provider/apiGateway/binaryMediaTypes"),
+            ))  # fmt: skip
+        else:
+            own["binary_media_types"] = tuple(dict.fromkeys(types))
+    size = gateway.get("minimumCompressionSize")
+    if size is not None:
+        if (
+            isinstance(size, bool)
+            or not isinstance(size, int)
+            or not (0 <= size <= MAX_COMPRESSION_SIZE)
+        ):
+            problems.append(ConfigError(
+                f"provider.apiGateway.minimumCompressionSize must be 0 to {MAX_COMPRESSION_SIZE} "
+                "bytes",
+                **at("/provider/apiGateway/minimumCompressionSize"),
+            ))  # fmt: skip
+        else:
+            own["minimum_compression_size"] = size
+    source = gateway.get("apiKeySourceType")
+    if source is not None:
+        if not isinstance(source, str) or source.upper() not in API_KEY_SOURCES:
+            problems.append(ConfigError(
+                "provider.apiGateway.apiKeySourceType must be HEADER or AUTHORIZER",
+                **at("/provider/apiGateway/apiKeySourceType"),
+            ))  # fmt: skip
+        else:
+            own["api_key_source"] = source.upper()
+    return own
 
 
 def _shared_api(

@@ -34,6 +34,8 @@ from tooling.deploy.event_differences import (
     alarm_diff,
     api_methods_found,
     api_methods_wanted,
+    api_settings,
+    api_settings_found,
     permission_diff,
     rest_api_diff,
     rule_diff,
@@ -410,10 +412,15 @@ class AwsRestApis:
         endpoint: dict[str, Any] = {"types": [resource.endpoint_type]}
         if resource.vpc_endpoint_ids:
             endpoint["vpcEndpointIds"] = list(resource.vpc_endpoint_ids)
+        settings: dict[str, Any] = {"apiKeySource": resource.api_key_source}
+        if resource.binary_media_types:
+            settings["binaryMediaTypes"] = list(resource.binary_media_types)
+        if resource.minimum_compression_size is not None:
+            settings["minimumCompressionSize"] = resource.minimum_compression_size
         api = self.c.aws.call(
             "apigateway", "create_rest_api", what=f"create API {resource.name}",
             name=resource.name, description=self.c.description, endpointConfiguration=endpoint,
-            tags=self.c.tags,
+            tags=self.c.tags, **settings,
         )  # fmt: skip
         if resource.existence_only:  # its methods and deployment come after the stack
             sync_authorizers(self.c.aws, resource, api["id"], [])  # those the template names
@@ -429,12 +436,40 @@ class AwsRestApis:
         elif resource.existence_only:  # the authorizers the template names, nothing else
             sync_authorizers(self.c.aws, resource, found["id"], found.get("Authorizers") or [])
         else:
+            if {"binaryMediaTypes", "minimumCompressionSize", "apiKeySource"} & set(
+                diff.attributes
+            ):
+                self._settings(resource, found)
             self._apply(
                 resource,
                 found["id"],
                 list(found.get("Resources") or []),
                 list(found.get("Authorizers") or []),
             )
+
+    def _settings(self, api: RestApi, found: Found) -> None:
+        """UpdateRestApi's patch for the API's own settings (a media type's "/" is "~1" in
+        its path, as JSON Pointer escapes it)."""
+        have, wanted = api_settings_found(found), api_settings(api)
+        operations: list[dict[str, str]] = [
+            {"op": "remove", "path": "/binaryMediaTypes/" + media.replace("/", "~1")}
+            for media in sorted(set(have["binaryMediaTypes"]) - set(wanted["binaryMediaTypes"]))
+        ] + [
+            {"op": "add", "path": "/binaryMediaTypes/" + media.replace("/", "~1")}
+            for media in sorted(set(wanted["binaryMediaTypes"]) - set(have["binaryMediaTypes"]))
+        ]
+        if have["minimumCompressionSize"] != wanted["minimumCompressionSize"]:
+            size = wanted["minimumCompressionSize"]
+            operations.append({"op": "replace", "path": "/minimumCompressionSize",
+                               "value": "" if size is None else str(size)})  # fmt: skip
+        if have["apiKeySource"] != wanted["apiKeySource"]:
+            operations.append(
+                {"op": "replace", "path": "/apiKeySource", "value": wanted["apiKeySource"]}
+            )
+        self.c.aws.call(
+            "apigateway", "update_rest_api", what=f"update the settings of API {api.name}",
+            restApiId=found["id"], patchOperations=operations,
+        )  # fmt: skip
 
     def api_id(self, name: str) -> str | None:
         """The id of the toolkit's API of that name (None: there is none yet)."""

@@ -220,6 +220,24 @@ def authorizers_changed(api: RestApi, found: Found) -> list[str]:
     return sorted(changed)
 
 
+def api_settings(api: RestApi) -> dict[str, Any]:
+    """The REST API's own settings, as GetRestApi answers them."""
+    return {
+        "binaryMediaTypes": sorted(api.binary_media_types),
+        "minimumCompressionSize": api.minimum_compression_size,
+        "apiKeySource": api.api_key_source,
+    }
+
+
+def api_settings_found(found: Found) -> dict[str, Any]:
+    """GetRestApi's settings, comparable with `api_settings` (unset ones as their defaults)."""
+    return {
+        "binaryMediaTypes": sorted(found.get("binaryMediaTypes") or []),
+        "minimumCompressionSize": found.get("minimumCompressionSize"),
+        "apiKeySource": found.get("apiKeySource") or "HEADER",
+    }
+
+
 def rest_api_diff(api: RestApi, found: Found) -> Diff:
     """`found`: GetRestApi's answer, plus "Resources" (GetResources with methods embedded) and
     "Stages" (GetStages' items)."""
@@ -235,6 +253,16 @@ def rest_api_diff(api: RestApi, found: Found) -> Diff:
     types = (found.get("endpointConfiguration") or {}).get("types") or ["EDGE"]
     if api.existing_id is None and types != [api.endpoint_type]:  # a shared API's is not ours
         parts.append(("endpoint type changed", ("endpointConfiguration",)))
+    if api.existing_id is None:  # a shared API's settings are not the toolkit's
+        changed_settings = [
+            key
+            for key, wanted in api_settings(api).items()
+            if api_settings_found(found)[key] != wanted
+        ]
+        if changed_settings:
+            parts.append(
+                (f"settings changed: {', '.join(changed_settings)}", tuple(changed_settings))
+            )
     names = authorizers_changed(api, found)  # on a shared API, the toolkit's
     if names:
         parts.append((f"authorizers changed: {', '.join(names)}", ("authorizers",)))

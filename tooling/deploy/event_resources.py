@@ -530,6 +530,9 @@ def http_api(context: _Context) -> Contribution:
         existing_id=api.rest_api_id,
         root_resource_id=api.root_resource_id,
         predefined_resources=api.predefined_resources,
+        binary_media_types=api.binary_media_types,
+        minimum_compression_size=api.minimum_compression_size,
+        api_key_source=api.api_key_source,
         authorizers=tuple(
             authorizer_settings(service, authorizer) for authorizer in authorizers.values()
         ),

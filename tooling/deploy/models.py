@@ -644,6 +644,9 @@ class RestApi:
     existing_id: str | None = None
     root_resource_id: str | None = None
     predefined_resources: tuple[tuple[str, str], ...] = ()
+    binary_media_types: tuple[str, ...] = ()  # provider.apiGateway.binaryMediaTypes
+    minimum_compression_size: int | None = None  # bytes; None: no compression
+    api_key_source: str = "HEADER"  # apiKeySourceType
     # The authorizers the http events make: CreateAuthorizer's settings (name, type,
     # authorizerUri or providerARNs, identitySource, ...), found again by name.
     authorizers: tuple[dict[str, Any], ...] = ()

@@ -63,6 +63,7 @@ from __future__ import annotations
 import contextlib
 import importlib.abc
 import importlib.machinery
+import json
 import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
@@ -77,6 +78,7 @@ LAMBDA_RESPONSES = "moto.awslambda.responses"
 APIGATEWAYV2_RESPONSES = "moto.apigatewayv2.responses"
 APIGATEWAYV2_MODELS = "moto.apigatewayv2.models"
 APIGATEWAY_MODELS = "moto.apigateway.models"
+APIGATEWAY_RESPONSES = "moto.apigateway.responses"
 
 _applied = False
 # CloudFormation types moto lacks that `apply` adds (tooling.deploy.local_stack creates them).
@@ -108,6 +110,8 @@ def apply() -> None:
         (APIGATEWAYV2_RESPONSES, _add_get_authorizers),
         (APIGATEWAYV2_MODELS, _websocket_endpoint),
         (APIGATEWAY_MODELS, _rest_authorizers),
+        (APIGATEWAY_MODELS, _rest_api_settings),
+        (APIGATEWAY_RESPONSES, _rest_api_binary_types),
     ):
         loaded = sys.modules.get(name)
         if loaded is not None:
@@ -455,6 +459,56 @@ def _add_get_authorizers(module: ModuleType) -> None:
         return 200, {}, json.dumps({"items": items})
 
     responses.get_authorizers = get_authorizers
+
+
+def _rest_api_binary_types(responses: ModuleType) -> None:
+    """CreateRestApi keeps `binaryMediaTypes`, as API Gateway does (moto drops them)."""
+    handler = responses.APIGatewayResponse
+    original = handler.create_rest_api
+    if getattr(original, "_tool_fixed", False):
+        return
+
+    def create_rest_api(self: Any) -> Any:
+        status, headers, body = original(self)
+        types = self._get_param("binaryMediaTypes")
+        if status == 200 and types:
+            api = self.backend.get_rest_api(json.loads(body)["id"])
+            api.binaryMediaTypes = list(types)
+            body = json.dumps(api.to_dict())
+        return status, headers, body
+
+    create_rest_api._tool_fixed = True  # type: ignore[attr-defined]  # a mark: applied once
+    handler.create_rest_api = create_rest_api
+
+
+def _rest_api_settings(models: ModuleType) -> None:
+    """UpdateRestApi as API Gateway applies it: a binary media type added or removed by its
+    path (`/binaryMediaTypes/image~1png`, no value), and minimumCompressionSize replaced (moto
+    reads the type from the value and ignores the size)."""
+    rest_api = models.RestAPI
+    original = rest_api.apply_patch_operations
+    if getattr(original, "_tool_fixed", False):
+        return
+
+    def apply_patch_operations(self: Any, operations: list[dict[str, Any]]) -> None:
+        left = []
+        for operation in operations:
+            path = str(operation.get("path", ""))
+            if path.startswith("/binaryMediaTypes/") and operation.get("op") in ("add", "remove"):
+                media = path.removeprefix("/binaryMediaTypes/").replace("~1", "/")
+                if operation["op"] == "add" and media not in self.binaryMediaTypes:
+                    self.binaryMediaTypes.append(media)
+                elif operation["op"] == "remove" and media in self.binaryMediaTypes:
+                    self.binaryMediaTypes.remove(media)
+            elif path == "/minimumCompressionSize" and operation.get("op") == "replace":
+                value = operation.get("value")
+                self.minimum_compression_size = int(value) if value not in (None, "") else None
+            else:
+                left.append(operation)
+        original(self, left)
+
+    apply_patch_operations._tool_fixed = True  # type: ignore[attr-defined]  # a mark: applied once
+    rest_api.apply_patch_operations = apply_patch_operations
 
 
 def _rest_authorizers(models: ModuleType) -> None:
