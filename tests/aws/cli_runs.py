@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tooling.aws.client import ApiCall, is_mutating, recording_calls
@@ -24,3 +26,15 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str, 
 def mutating(calls: list[ApiCall]) -> list[str]:
     """The operations among `calls` that change something."""
     return [call.operation for call in calls if is_mutating(call.operation)]
+
+
+def service_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], name: str = "shop"
+) -> Path:
+    """`tmp_path/<name>` holding `files` (name -> text), the tests' working folder from now on."""
+    folder = tmp_path / name
+    folder.mkdir()
+    for file, text in files.items():
+        (folder / file).write_text(text)
+    monkeypatch.chdir(folder)
+    return folder

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from .cli_runs import mutating
+from .cli_runs import mutating, service_folder
 from .cli_runs import recorded as run
 from .conftest import MOTO_ACCOUNT, REGION
 
@@ -125,12 +125,7 @@ class Clients:
 
 @pytest.fixture
 def shop(aws_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "shop"
-    folder.mkdir()
-    (folder / "handler.py").write_text(HANDLER)
-    (folder / "serverless.yml").write_text(SERVICE)
-    monkeypatch.chdir(folder)
-    return folder
+    return service_folder(tmp_path, monkeypatch, {"handler.py": HANDLER, "serverless.yml": SERVICE})
 
 
 def test_function_routes_share_the_rest_api_with_the_state_machines(

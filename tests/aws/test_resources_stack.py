@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from .cli_runs import mutating, run
+from .cli_runs import mutating, run, service_folder
 from .conftest import MOTO_ACCOUNT, REGION
 
 STACK = "shop-dev"
@@ -74,12 +74,10 @@ TOPIC = "    Topic:\n      Type: AWS::SNS::Topic\n"
 
 @pytest.fixture
 def shop(aws_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "shop"
-    folder.mkdir()
-    (folder / "serverless.yml").write_text(SERVERLESS)
-    (folder / "handler.py").write_text("def save(event, context):\n    return event\n")
-    monkeypatch.chdir(folder)
-    return folder
+    handler = "def save(event, context):\n    return event\n"
+    return service_folder(
+        tmp_path, monkeypatch, {"serverless.yml": SERVERLESS, "handler.py": handler}
+    )
 
 
 def clients() -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 
-from .cli_runs import mutating
+from .cli_runs import mutating, service_folder
 from .cli_runs import recorded as run
 from .conftest import MOTO_ACCOUNT, REGION
 
@@ -107,12 +107,7 @@ class Clients:
 
 @pytest.fixture
 def shop(aws_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "shop"
-    folder.mkdir()
-    (folder / "handler.py").write_text(HANDLER)
-    (folder / "serverless.yml").write_text(SERVICE)
-    monkeypatch.chdir(folder)
-    return folder
+    return service_folder(tmp_path, monkeypatch, {"handler.py": HANDLER, "serverless.yml": SERVICE})
 
 
 def test_authorizers_deploy_redeploy_change_and_remove(
@@ -275,11 +270,10 @@ def test_authorizers_on_a_shared_rest_api_are_marked_and_only_theirs_touched(
         f"lambda:path/2015-03-31/functions/{AUTH_ARN}/invocations",
         identitySource="method.request.header.Authorization",
     )["id"]  # fmt: skip
-    folder = tmp_path / "shop"
-    folder.mkdir()
-    (folder / "handler.py").write_text(HANDLER)
-    (folder / "serverless.yml").write_text(SHARED.replace("API_ID", other))
-    monkeypatch.chdir(folder)
+    folder = service_folder(
+        tmp_path, monkeypatch,
+        {"handler.py": HANDLER, "serverless.yml": SHARED.replace("API_ID", other)},
+    )  # fmt: skip
     code, _, err, _ = run(capsys, "deploy", "--target", "aws")
     assert code == 0, err
     authorizers = clients.authorizers(other)
@@ -342,11 +336,9 @@ def test_resources_naming_an_authorizer_by_serverless_logical_id(
 ) -> None:
     """`Ref: AuthApiGatewayAuthorizer` (as Serverless' template names `authorizer: auth`):
     the API and that authorizer are made before the stack, whose template gets its id."""
-    folder = tmp_path / "shop"
-    folder.mkdir()
-    (folder / "handler.py").write_text(HANDLER)
-    (folder / "serverless.yml").write_text(NAMED_IN_RESOURCES)
-    monkeypatch.chdir(folder)
+    service_folder(
+        tmp_path, monkeypatch, {"handler.py": HANDLER, "serverless.yml": NAMED_IN_RESOURCES}
+    )
     code, out, err, calls = run(capsys, "plan", "--target", "aws", "--json")
     assert code == 0, err
     assert mutating(calls) == []
