@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tooling.aws.client import ApiCall, is_mutating, recording_calls
+from tooling.aws.client import ApiCall, AwsClient, is_mutating, recording_calls
+from tooling.aws.errors import AwsOperationFailed
 from tooling.cli import main
 
 
@@ -38,3 +42,21 @@ def service_folder(
         (folder / file).write_text(text)
     monkeypatch.chdir(folder)
     return folder
+
+
+@contextmanager
+def stopped_at(operation: str) -> Iterator[None]:
+    """Within it, the toolkit's AWS calls stop (as if the process were killed) when they come
+    to `operation` (a boto3 method name, e.g. "put_method"): nothing from it on is done."""
+    original = AwsClient.call
+
+    def call(self: AwsClient, service: str, method: str, **params: Any) -> Any:
+        if method == operation:
+            raise AwsOperationFailed("stopped here", code="Killed")
+        return original(self, service, method, **params)
+
+    AwsClient.call = call  # type: ignore[method-assign]  # undone on the way out
+    try:
+        yield
+    finally:
+        AwsClient.call = original  # type: ignore[method-assign]  # as it was

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from .cli_runs import mutating, run
+from .cli_runs import mutating, run, stopped_at
 from .conftest import REGION
 
 FUNCTION = "versions-dev-work"
@@ -110,29 +110,18 @@ def test_a_version_and_the_provisioned_alias_and_a_redeploy_publishes_nothing(
 
 
 def test_a_deploy_stopped_after_publishing_is_finished_by_the_next(
-    service: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    service: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Stopped (as if killed) after PublishVersion, before the alias moved: the alias stays on
     the old version; the next deploy moves it (to the version published already), and the one
     after changes nothing."""
-    from tooling.aws.client import AwsClient
-    from tooling.aws.errors import AwsOperationFailed
-
     assert run(capsys, "deploy")[0] == 0
     (service / "handler.py").write_text("def work(event, context):\n    return 2\n")
-    original = AwsClient.call
-
-    def stop_before_the_alias(self: AwsClient, service: str, method: str, **kw: Any) -> Any:
-        if method == "update_alias":
-            raise AwsOperationFailed("stopped here", code="Killed")
-        return original(self, service, method, **kw)
-
-    monkeypatch.setattr(AwsClient, "call", stop_before_the_alias)
-    code, _, err, _ = run(capsys, "deploy")
+    with stopped_at("update_alias"):
+        code, _, err, _ = run(capsys, "deploy")
     assert code == 1, err
     assert versions() == ["1", "2"]
     assert alias()["FunctionVersion"] == "1"
-    monkeypatch.setattr(AwsClient, "call", original)
 
     code, out, err, calls = run(capsys, "deploy")
     assert code == 0, err
@@ -391,14 +380,11 @@ def machine_definition() -> dict[str, Any]:
 
 
 def test_use_exact_version_names_the_published_version(
-    service: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    service: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The plugin's convertToFunctionVersion: each Ref/Fn::GetAtt of a function names its
     version's ARN; a change of the function publishes a version and updates the machine; a
     deploy stopped between the two is finished by the next; the role may invoke versions."""
-    from tooling.aws.client import AwsClient
-    from tooling.aws.errors import AwsOperationFailed
-
     (service / "serverless.yml").write_text(EXACT)
     code, out, err, _ = run(capsys, "deploy")
     assert code == 0, err
@@ -416,19 +402,11 @@ def test_use_exact_version_names_the_published_version(
     assert mutating(calls) == []
 
     (service / "handler.py").write_text("def work(event, context):\n    return 2\n")
-    original = AwsClient.call
-
-    def stop_before_the_machine(self: AwsClient, service: str, method: str, **kw: Any) -> Any:
-        if method == "update_state_machine":
-            raise AwsOperationFailed("stopped here", code="Killed")
-        return original(self, service, method, **kw)
-
-    monkeypatch.setattr(AwsClient, "call", stop_before_the_machine)
-    code, _, err, _ = run(capsys, "deploy")
+    with stopped_at("update_state_machine"):
+        code, _, err, _ = run(capsys, "deploy")
     assert code == 1, err
     assert versions() == ["1", "2"]
     assert machine_definition()["States"]["Work"]["Resource"] == f"{PLAIN_ARN}:1"
-    monkeypatch.setattr(AwsClient, "call", original)
     code, out, err, calls = run(capsys, "deploy")
     assert code == 0, err
     assert "update    state machine versions-dev-flow (definition changed)" in out, out

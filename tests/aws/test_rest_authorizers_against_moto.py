@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 
-from .cli_runs import mutating, service_folder
+from .cli_runs import mutating, service_folder, stopped_at
 from .cli_runs import recorded as run
 from .conftest import MOTO_ACCOUNT, REGION
 
@@ -199,28 +199,17 @@ def test_authorizers_deploy_redeploy_change_and_remove(
 
 
 def test_a_deploy_stopped_before_the_methods_is_finished_by_the_next(
-    shop: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    shop: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The deploy stops (as if killed) once the authorizers exist and before any method: the
     next deploy finds them by name (makes no second one) and puts the methods naming them."""
-    from tooling.aws.client import AwsClient
-    from tooling.aws.errors import AwsOperationFailed
-
-    original = AwsClient.call
-
-    def stop_at_the_methods(self: AwsClient, service: str, method: str, **kw: Any) -> Any:
-        if method == "put_method":
-            raise AwsOperationFailed("stopped here", code="Killed")
-        return original(self, service, method, **kw)
-
-    monkeypatch.setattr(AwsClient, "call", stop_at_the_methods)
-    code, _, err, _ = run(capsys, "deploy", "--target", "aws")
+    with stopped_at("put_method"):
+        code, _, err, _ = run(capsys, "deploy", "--target", "aws")
     assert code == 1, err
     clients = Clients()
     api_id = clients.api_id()
     assert set(clients.authorizers(api_id)) == {"auth", "requester", "pool"}
     assert clients.methods(api_id) == {}
-    monkeypatch.setattr(AwsClient, "call", original)
 
     code, out, err, calls = run(capsys, "deploy", "--target", "aws")
     assert code == 0, err

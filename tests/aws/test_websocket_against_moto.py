@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
 
+from .cli_runs import stopped_at
 from .conftest import MOTO_ACCOUNT, REGION
 from .test_http_api_against_moto import Clients, mutating, run
 
@@ -191,28 +191,17 @@ def test_resources_naming_the_websocket_api(chat: Path, capsys: pytest.CaptureFi
 
 
 def test_a_deploy_stopped_between_a_route_and_its_response_is_finished_by_the_next(
-    chat: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    chat: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The deploy stops (as if killed) after the `send` route was made and before its route
     response: the next deploy makes the route response and then the route's expression; a
     route that loses `routeResponseSelectionExpression` is made again without it."""
-    from tooling.aws.client import AwsClient
-    from tooling.aws.errors import AwsOperationFailed
-
-    original = AwsClient.call
-
-    def stop_at_the_response(self: AwsClient, service: str, method: str, **kw: Any) -> Any:
-        if method == "create_route_response":
-            raise AwsOperationFailed("stopped here", code="Killed")
-        return original(self, service, method, **kw)
-
-    monkeypatch.setattr(AwsClient, "call", stop_at_the_response)
-    code, _, err, _ = run(capsys, "deploy", "--target", "aws")
+    with stopped_at("create_route_response"):
+        code, _, err, _ = run(capsys, "deploy", "--target", "aws")
     assert code == 1, err
     clients = Clients()
     (api,) = clients.apis(API)
     assert "RouteResponseSelectionExpression" not in clients.routes(api["ApiId"])["send"]
-    monkeypatch.setattr(AwsClient, "call", original)
     code, out, err, calls = run(capsys, "deploy", "--target", "aws")
     assert code == 0, err
     assert "CreateRouteResponse" in mutating(calls)
