@@ -597,7 +597,7 @@ class LocalApi:
         multi_query: dict[str, list[str]] = {}
         for name, value in request.raw_query or tuple(request.query.items()):
             multi_query.setdefault(name, []).append(value)
-        body, encoded = _proxy_body(request.body)
+        body, encoded = proxy_body(request.body)
         return {
             "resource": resource,
             "path": path,
@@ -691,8 +691,9 @@ IDENTITY_KEYS = (
 )  # fmt: skip
 
 
-def _proxy_body(body: bytes) -> tuple[str | None, bool]:
-    """The event's body: the text, or base64 when it is not UTF-8 (`isBase64Encoded`)."""
+def proxy_body(body: bytes) -> tuple[str | None, bool]:
+    """A Lambda proxy event's body: the text, or base64 when it is not UTF-8
+    (`isBase64Encoded`), for REST and HTTP APIs alike."""
     if not body:
         return None, False
     try:

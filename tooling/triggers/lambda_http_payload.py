@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from tooling.triggers.http_api import Request, Response, proxy_response
+from tooling.triggers.http_api import Request, Response, proxy_body, proxy_response
 
 JSON_TYPE = "application/json"
 HOP_HEADERS = frozenset({"content-length", "connection"})  # not passed on by the front end
@@ -38,15 +38,6 @@ class Context:
     request_id: str
     now: datetime
     stage: str = "$default"
-
-
-def _body(body: bytes) -> tuple[str | None, bool]:
-    if not body:
-        return None, False
-    try:
-        return body.decode("utf-8"), False
-    except UnicodeDecodeError:
-        return base64.b64encode(body).decode("ascii"), True
 
 
 def _headers(request: Request) -> tuple[dict[str, str], list[str]]:
@@ -72,7 +63,7 @@ def event_v2(
     query: dict[str, str] = {}
     for name, value in request.raw_query or tuple(request.query.items()):
         query[name] = f"{query[name]},{value}" if name in query else value
-    body, encoded = _body(request.body)
+    body, encoded = proxy_body(request.body)
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": context.route_key,
@@ -125,7 +116,7 @@ def event_v1(
     multi_query: dict[str, list[str]] = {}
     for name, value in request.raw_query or tuple(request.query.items()):
         multi_query.setdefault(name, []).append(value)
-    body, encoded = _body(request.body)
+    body, encoded = proxy_body(request.body)
     return {
         "version": "1.0",
         "resource": resource,
